@@ -1,0 +1,605 @@
+//! The one typed configuration, loaded and validated once at start:
+//! `switchboard.toml` plus `SWITCHBOARD_SECTION__KEY` environment overrides.
+//! Every field documents its default; `config/switchboard.example.toml` shows
+//! them all and a test parses it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{EnvName, FactKey, ProjectType, TemplateName};
+use crate::model::{FactType, Role};
+
+/// A configuration error, with where it was found when known.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into() }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub log: LogConfig,
+    pub policy: PolicyConfig,
+    pub score: ScoreConfig,
+    /// Environments projects deploy to, in promotion order.
+    /// Default: `["development", "staging", "production"]`.
+    #[serde(default = "default_environments")]
+    pub environments: Vec<EnvName>,
+    /// Project types and the facts declared for each. Default: api, consumer,
+    /// frontend, library and job with their usual facts (see the example file).
+    /// Setting this table replaces the defaults entirely.
+    #[serde(default = "default_project_types")]
+    pub project_types: BTreeMap<ProjectType, ProjectTypeConfig>,
+    /// Templates `scaffold_project` can create projects from. Default: one per
+    /// default project type.
+    #[serde(default = "default_templates")]
+    pub templates: BTreeMap<TemplateName, TemplateConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on. Default: `127.0.0.1`.
+    pub bind: String,
+    /// Port to listen on. Default: `8080`.
+    pub port: u16,
+    /// Public URL of the portal, used in links the bot sends. Default: `http://{bind}:{port}`.
+    pub base_url: Option<String>,
+    /// Largest request body accepted, in bytes. Default: `1048576` (1 MiB).
+    pub body_limit_bytes: usize,
+    /// Time limit for one request, in seconds. Default: `30`.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1".into(),
+            port: 8080,
+            base_url: None,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn base_url(&self) -> String {
+        self.base_url.clone().unwrap_or_else(|| format!("http://{}:{}", self.bind, self.port))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Directory of the embedded store (created if missing). Default: `data`.
+    pub data_dir: PathBuf,
+    /// Read connections of the embedded store. Default: `4` (1-64).
+    pub readers: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { data_dir: PathBuf::from("data"), readers: 4 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for people. The default.
+    #[default]
+    Human,
+    /// One JSON object a line, for log collectors.
+    Json,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `human` or `json`. Default: `human`.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `switchboard=debug,info`. Default: `info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Human, level: "info".into() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Whether the person who requested a run may approve it. Default: `false`.
+    pub allow_self_approval: bool,
+    /// Hours a pending run waits for a decision before it expires. Default: `72`.
+    pub run_expiry_hours: u32,
+    /// Role needed to request an automation (it still needs an approval). Default: `editor`.
+    pub request_automation_role: Role,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self { allow_self_approval: false, run_expiry_hours: 72, request_automation_role: Role::Editor }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScoreWeights {
+    /// Weight of declared facts being filled in. Default: `40`.
+    pub facts: u32,
+    /// Weight of few incidents in the window. Default: `25`.
+    pub incidents: u32,
+    /// Weight of a recent green CI build. Default: `20`.
+    pub ci: u32,
+    /// Weight of a recent successful deployment. Default: `15`.
+    pub deployments: u32,
+}
+
+impl Default for ScoreWeights {
+    fn default() -> Self {
+        Self { facts: 40, incidents: 25, ci: 20, deployments: 15 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScoreConfig {
+    pub weights: ScoreWeights,
+    /// Rolling window for incidents, in days. Default: `90`.
+    pub incident_window_days: u32,
+    /// Incidents in the window that bring the incident part to zero. Default: `5`.
+    pub incident_budget: u32,
+    /// A green build younger than this many days scores full. Default: `7`.
+    pub build_fresh_days: u32,
+    /// A green build older than this many days (or none) scores zero. Default: `30`.
+    pub build_stale_days: u32,
+    /// A successful deployment younger than this many days scores full. Default: `14`.
+    pub deploy_fresh_days: u32,
+    /// A successful deployment older than this many days (or none) scores zero. Default: `90`.
+    pub deploy_stale_days: u32,
+}
+
+impl Default for ScoreConfig {
+    fn default() -> Self {
+        Self {
+            weights: ScoreWeights::default(),
+            incident_window_days: 90,
+            incident_budget: 5,
+            build_fresh_days: 7,
+            build_stale_days: 30,
+            deploy_fresh_days: 14,
+            deploy_stale_days: 90,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectTypeConfig {
+    /// What projects of this type are. Default: empty.
+    #[serde(default)]
+    pub description: String,
+    /// Facts declared for this type, by key.
+    #[serde(default)]
+    pub facts: BTreeMap<FactKey, FactDecl>,
+}
+
+/// A declared fact: its type, its weight in the score, what it means.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawFactDecl", into = "RawFactDecl")]
+pub struct FactDecl {
+    pub fact_type: FactType,
+    pub weight: u32,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFactDecl {
+    /// `string`, `integer`, `decimal`, `bool`, `enum` or `date`.
+    #[serde(rename = "type")]
+    fact_type: String,
+    /// Allowed values; required for `enum`, refused otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    values: Vec<String>,
+    /// Weight in the score's facts part. Default: `1`.
+    #[serde(default = "one")]
+    weight: u32,
+    /// Shown in the portal. Default: empty.
+    #[serde(default)]
+    description: String,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl TryFrom<RawFactDecl> for FactDecl {
+    type Error = String;
+    fn try_from(raw: RawFactDecl) -> Result<Self, String> {
+        let fact_type = match raw.fact_type.as_str() {
+            "string" => FactType::String,
+            "integer" => FactType::Integer,
+            "decimal" => FactType::Decimal,
+            "bool" => FactType::Bool,
+            "date" => FactType::Date,
+            "enum" => {
+                if raw.values.is_empty() {
+                    return Err("an enum fact needs `values`, e.g. values = [\"1\", \"2\", \"3\"]".into());
+                }
+                let mut seen = std::collections::BTreeSet::new();
+                for v in &raw.values {
+                    if v.trim().is_empty() || !seen.insert(v) {
+                        return Err(format!("enum values must be non-empty and distinct; {v:?} is not"));
+                    }
+                }
+                FactType::Enum { values: raw.values.clone() }
+            }
+            other => {
+                return Err(format!(
+                    "unknown fact type {other:?}; expected one of string, integer, decimal, bool, enum, date"
+                ));
+            }
+        };
+        if !matches!(fact_type, FactType::Enum { .. }) && !raw.values.is_empty() {
+            return Err(format!("`values` only applies to enum facts, not to {}", raw.fact_type));
+        }
+        Ok(Self { fact_type, weight: raw.weight, description: raw.description })
+    }
+}
+
+impl From<FactDecl> for RawFactDecl {
+    fn from(d: FactDecl) -> Self {
+        let values = match &d.fact_type {
+            FactType::Enum { values } => values.clone(),
+            _ => Vec::new(),
+        };
+        Self { fact_type: d.fact_type.name().to_owned(), values, weight: d.weight, description: d.description }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateConfig {
+    /// Project type of projects made from this template.
+    pub project_type: ProjectType,
+    /// What the template is for. Default: empty.
+    #[serde(default)]
+    pub description: String,
+    /// Template repository (`owner/name`) to create repositories from. Default: none.
+    #[serde(default)]
+    pub repository: Option<String>,
+}
+
+fn default_environments() -> Vec<EnvName> {
+    ["development", "staging", "production"].into_iter().map(|e| EnvName::new(e).expect("valid")).collect()
+}
+
+fn decl(fact_type: FactType, weight: u32, description: &str) -> FactDecl {
+    FactDecl { fact_type, weight, description: description.into() }
+}
+
+fn enum_of(values: &[&str]) -> FactType {
+    FactType::Enum { values: values.iter().map(|v| (*v).to_owned()).collect() }
+}
+
+fn default_project_types() -> BTreeMap<ProjectType, ProjectTypeConfig> {
+    let common = || {
+        vec![
+            ("tier", decl(enum_of(&["1", "2", "3"]), 3, "Business criticality: 1 is most critical.")),
+            ("oncall", decl(FactType::String, 2, "On-call rotation that answers pages.")),
+            ("runbook", decl(FactType::String, 2, "Link to the runbook.")),
+            ("language", decl(enum_of(&["rust", "typescript", "python", "go", "java"]), 1, "Main language.")),
+            ("version", decl(FactType::String, 0, "Latest released version.")),
+            ("last_commit", decl(FactType::String, 0, "Last commit on the default branch.")),
+        ]
+    };
+    let specific: [(&str, &str, Vec<(&str, FactDecl)>); 5] = [
+        (
+            "api",
+            "A service that answers requests.",
+            vec![
+                ("slo_availability", decl(FactType::Decimal, 2, "Availability objective, percent.")),
+                ("public", decl(FactType::Bool, 0, "Reachable from the internet.")),
+            ],
+        ),
+        (
+            "consumer",
+            "A worker that consumes a queue or a stream.",
+            vec![
+                ("queue", decl(FactType::String, 2, "Queue or topic it consumes.")),
+                ("max_lag_seconds", decl(FactType::Integer, 1, "Largest acceptable lag.")),
+            ],
+        ),
+        (
+            "frontend",
+            "A web or mobile front end.",
+            vec![
+                ("framework", decl(enum_of(&["react", "vue", "svelte", "next"]), 1, "UI framework.")),
+                ("lighthouse_score", decl(FactType::Integer, 1, "Latest Lighthouse performance score.")),
+            ],
+        ),
+        (
+            "library",
+            "A shared library other projects depend on.",
+            vec![
+                ("published", decl(FactType::Bool, 1, "Published to a registry.")),
+                ("license", decl(FactType::String, 1, "SPDX license id.")),
+            ],
+        ),
+        (
+            "job",
+            "A scheduled or batch job.",
+            vec![
+                ("schedule", decl(FactType::String, 2, "Cron schedule.")),
+                ("last_success", decl(FactType::Date, 1, "Date of the last successful run.")),
+            ],
+        ),
+    ];
+    specific
+        .into_iter()
+        .map(|(name, description, extra)| {
+            let facts = common()
+                .into_iter()
+                .chain(extra)
+                .map(|(k, d)| (FactKey::new(k).expect("valid"), d))
+                .collect();
+            (ProjectType::new(name).expect("valid"), ProjectTypeConfig { description: description.into(), facts })
+        })
+        .collect()
+}
+
+fn default_templates() -> BTreeMap<TemplateName, TemplateConfig> {
+    ["api", "consumer", "frontend", "library", "job"]
+        .into_iter()
+        .map(|t| {
+            (
+                TemplateName::new(t).expect("valid"),
+                TemplateConfig {
+                    project_type: ProjectType::new(t).expect("valid"),
+                    description: format!("A new {t} project with CI, linting and a README."),
+                    repository: Some(format!("templates/{t}-template")),
+                },
+            )
+        })
+        .collect()
+}
+
+impl Config {
+    /// Parses and validates a config file's text, then applies `SWITCHBOARD_*`
+    /// overrides from `env`. `origin` names the file in messages.
+    pub fn parse(source: &str, origin: &str, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let mut config: Config = toml::from_str(source).map_err(|e| ConfigError::new(format!("{origin}: {e}")))?;
+        let overrides = env_overrides(env)?;
+        if !overrides.is_empty() {
+            let mut table: toml::Table = source.parse().map_err(|e| ConfigError::new(format!("{origin}: {e}")))?;
+            let mut names = Vec::new();
+            for (path, value, var) in overrides {
+                set_path(&mut table, &path, value);
+                names.push(var);
+            }
+            config = Config::deserialize(toml::Value::Table(table)).map_err(|e| {
+                ConfigError::new(format!("environment override ({}): {}", names.join(", "), e.message()))
+            })?;
+        }
+        config.validate().map_err(|(path, msg)| {
+            let at = locate(source, &path).map(|(l, c)| format!(" at line {l}, column {c}")).unwrap_or_default();
+            ConfigError::new(format!("{origin}{at}: `{path}`: {msg}"))
+        })?;
+        Ok(config)
+    }
+
+    /// Reads and parses a config file.
+    pub fn load(path: &Path, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(format!("cannot read config file {}: {e}", path.display())))?;
+        Self::parse(&source, &path.display().to_string(), env)
+    }
+
+    /// Checks what types alone cannot.
+    fn validate(&self) -> Result<(), (String, String)> {
+        if self.server.body_limit_bytes < 1024 {
+            return Err(("server.body_limit_bytes".into(), "must be at least 1024".into()));
+        }
+        if self.server.request_timeout_secs == 0 {
+            return Err(("server.request_timeout_secs".into(), "must be at least 1".into()));
+        }
+        if !(1..=64).contains(&self.store.readers) {
+            return Err(("store.readers".into(), "must be between 1 and 64".into()));
+        }
+        if self.log.level.trim().is_empty() {
+            return Err(("log.level".into(), "must not be empty; try \"info\"".into()));
+        }
+        if self.policy.run_expiry_hours == 0 {
+            return Err(("policy.run_expiry_hours".into(), "must be at least 1".into()));
+        }
+        if self.policy.request_automation_role == Role::Viewer {
+            return Err((
+                "policy.request_automation_role".into(),
+                "must be editor, approver or admin: viewers only read".into(),
+            ));
+        }
+        let w = &self.score.weights;
+        if w.facts + w.incidents + w.ci + w.deployments == 0 {
+            return Err(("score.weights".into(), "at least one weight must be above zero".into()));
+        }
+        let s = &self.score;
+        if s.incident_window_days == 0 || s.incident_budget == 0 {
+            return Err(("score.incident_window_days".into(), "window and budget must be at least 1".into()));
+        }
+        if s.build_fresh_days >= s.build_stale_days {
+            return Err(("score.build_fresh_days".into(), "must be below score.build_stale_days".into()));
+        }
+        if s.deploy_fresh_days >= s.deploy_stale_days {
+            return Err(("score.deploy_fresh_days".into(), "must be below score.deploy_stale_days".into()));
+        }
+        if self.environments.is_empty() {
+            return Err(("environments".into(), "declare at least one environment".into()));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for e in &self.environments {
+            if !seen.insert(e) {
+                return Err(("environments".into(), format!("{e} is listed twice")));
+            }
+        }
+        if self.project_types.is_empty() {
+            return Err(("project_types".into(), "declare at least one project type".into()));
+        }
+        for (name, t) in &self.templates {
+            if !self.project_types.contains_key(&t.project_type) {
+                return Err((
+                    format!("templates.{name}.project_type"),
+                    format!(
+                        "unknown project type {:?}; declared: {}",
+                        t.project_type.as_str(),
+                        self.project_types.keys().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn fact_decl(&self, project_type: &ProjectType, key: &FactKey) -> Option<&FactDecl> {
+        self.project_types.get(project_type)?.facts.get(key)
+    }
+
+    pub fn run_expiry_ms(&self) -> i64 {
+        i64::from(self.policy.run_expiry_hours) * 3_600_000
+    }
+}
+
+/// `SWITCHBOARD_SERVER__PORT=9000` → (`["server", "port"]`, 9000). Values are read
+/// as TOML (numbers, booleans, arrays) and fall back to plain strings.
+fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value, String)>, ConfigError> {
+    const SECTIONS: [&str; 8] =
+        ["server", "store", "log", "policy", "score", "environments", "project_types", "templates"];
+    let mut out = Vec::new();
+    for (key, raw) in env {
+        let Some(rest) = key.strip_prefix("SWITCHBOARD_") else { continue };
+        let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        if !SECTIONS.contains(&path[0].as_str()) {
+            continue; // other SWITCHBOARD_* variables (secrets, CLI) are not config paths
+        }
+        if path.iter().any(|p| p.is_empty()) {
+            return Err(ConfigError::new(format!("environment variable {key}: empty path segment")));
+        }
+        let value = format!("v = {raw}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(raw.clone()));
+        out.push((path, value, key.clone()));
+    }
+    out.sort_by(|a, b| a.2.cmp(&b.2));
+    Ok(out)
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    let (last, parents) = path.split_last().expect("non-empty path");
+    let mut cur = table;
+    for p in parents {
+        let entry = cur.entry(p.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        cur = entry.as_table_mut().expect("table");
+    }
+    cur.insert(last.clone(), value);
+}
+
+/// Best-effort line and column of a dotted key path in the source, for
+/// validation errors that serde could not place.
+fn locate(source: &str, path: &str) -> Option<(usize, usize)> {
+    let parts: Vec<&str> = path.split('.').collect();
+    for take in (1..=parts.len()).rev() {
+        let (table, key) = (parts[..take - 1].join("."), parts[take - 1]);
+        let mut in_table = table.is_empty();
+        for (i, line) in source.lines().enumerate() {
+            let t = line.trim_start();
+            if t.starts_with('[') {
+                let header = t.trim_matches(|c| c == '[' || c == ']').trim();
+                in_table = header == table;
+                if header == parts[..take].join(".") {
+                    return Some((i + 1, line.len() - t.len() + 1));
+                }
+                continue;
+            }
+            if in_table && (t.starts_with(&format!("{key} ")) || t.starts_with(&format!("{key}="))) {
+                return Some((i + 1, line.len() - t.len() + 1));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = Config::parse("", "test", &[]).unwrap();
+        assert_eq!(c.server.port, 8080);
+        assert_eq!(c.environments.len(), 3);
+        assert!(c.project_types.contains_key(&ProjectType::new("consumer").unwrap()));
+    }
+
+    #[test]
+    fn unknown_field_names_line_and_column() {
+        let err = Config::parse("[server]\nport = 80\nprot = 1\n", "switchboard.toml", &[]).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("line 3"), "{msg}");
+        assert!(msg.contains("column 1"), "{msg}");
+        assert!(msg.contains("prot"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_is_reported() {
+        let err = Config::parse("[server]\nport = \"eighty\"\n", "x.toml", &[]).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn enum_fact_without_values_is_placed() {
+        let src = "[project_types.api.facts.tier]\ntype = \"enum\"\n";
+        let err = Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("needs `values`"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn semantic_error_is_placed() {
+        let src = "[score]\nbuild_fresh_days = 40\n";
+        let err = Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("line 2, column 1"), "{err}");
+        assert!(err.contains("build_stale_days"), "{err}");
+    }
+
+    #[test]
+    fn env_overrides_apply_and_are_validated() {
+        let env = vec![("SWITCHBOARD_SERVER__PORT".to_owned(), "9090".to_owned())];
+        let c = Config::parse("[server]\nport = 80\n", "x.toml", &env).unwrap();
+        assert_eq!(c.server.port, 9090);
+        let env = vec![("SWITCHBOARD_SERVER__PORT".to_owned(), "not-a-port".to_owned())];
+        let err = Config::parse("", "x.toml", &env).unwrap_err().to_string();
+        assert!(err.contains("SWITCHBOARD_SERVER__PORT"), "{err}");
+        let env = vec![("SWITCHBOARD_LOG__FORMAT".to_owned(), "json".to_owned())];
+        assert_eq!(Config::parse("", "x", &env).unwrap().log.format, LogFormat::Json);
+    }
+}

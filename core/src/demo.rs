@@ -1,0 +1,487 @@
+//! A deterministic, realistic demo organisation: teams, people, projects of
+//! every type with dependencies in several ecosystems, facts, and 90 days of
+//! deployments, incidents, CI builds and dependency upgrades, so every question
+//! has a real answer. Pure: it only builds values; the caller imports them.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::config::Config;
+use crate::event::{Event, EventKind, new_event_id};
+use crate::ids::*;
+use crate::model::*;
+use crate::score;
+use crate::store::{GraphBatch, ScoreInputs};
+
+/// The demo's admin account; demo mode acts as this user.
+pub const DEMO_ADMIN: &str = "demo-admin";
+
+/// A small deterministic generator (SplitMix64): same seed, same org.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const TEAMS: [(&str, &str, [&str; 10]); 6] = [
+    ("payments", "Payments", [
+        "payments-api:api", "payments-ledger:consumer", "payouts:job", "fraud-scorer:consumer", "payments-web:frontend",
+        "payments-sdk:library", "refunds:api", "invoicing:api", "billing-jobs:job", "card-vault:api",
+    ]),
+    ("checkout", "Checkout", [
+        "checkout:api", "orders:api", "cart:api", "checkout-web:frontend", "order-events:consumer",
+        "pricing:api", "promotions:api", "tax-calculator:library", "shipping-quotes:api", "order-exports:job",
+    ]),
+    ("platform", "Platform", [
+        "api-gateway:api", "auth-proxy:api", "mesh-config:library", "deploy-bot:job", "log-shipper:consumer",
+        "metrics-collector:consumer", "platform-sdk:library", "feature-flags:api", "secrets-rotator:job", "status-page:frontend",
+    ]),
+    ("growth", "Growth", [
+        "marketing-site:frontend", "email-sender:consumer", "notifications:api", "referrals:api", "ab-testing:library",
+        "campaign-scheduler:job", "growth-dashboard:frontend", "push-gateway:api", "newsletter-jobs:job", "landing-pages:frontend",
+    ]),
+    ("data", "Data", [
+        "events-pipeline:consumer", "warehouse-loader:job", "analytics-api:api", "reporting-web:frontend", "ml-features:library",
+        "recommendations:api", "search-indexer:consumer", "data-quality:job", "clickstream:consumer", "dbt-models:library",
+    ]),
+    ("identity", "Identity", [
+        "accounts:api", "login-web:frontend", "sessions:api", "permissions:api", "identity-sdk:library",
+        "user-events:consumer", "gdpr-exports:job", "mfa:api", "directory-sync:job", "profile-web:frontend",
+    ]),
+];
+
+const PEOPLE: [(&str, &str, Role); 18] = [
+    ("alice", "Alice Moreau", Role::Admin),
+    ("bob", "Bob Okafor", Role::Approver),
+    ("carol", "Carol Nguyen", Role::Editor),
+    ("dave", "Dave Lindqvist", Role::Viewer),
+    ("erin", "Erin Walsh", Role::Approver),
+    ("frank", "Frank Ito", Role::Editor),
+    ("grace", "Grace Adeyemi", Role::Editor),
+    ("heidi", "Heidi Novak", Role::Approver),
+    ("ivan", "Ivan Petrov", Role::Editor),
+    ("judy", "Judy Chen", Role::Editor),
+    ("mallory", "Mallory Reyes", Role::Viewer),
+    ("niaj", "Niaj Haddad", Role::Editor),
+    ("olivia", "Olivia Brandt", Role::Approver),
+    ("peggy", "Peggy Santos", Role::Editor),
+    ("rupert", "Rupert Kowalski", Role::Editor),
+    ("sybil", "Sybil Tanaka", Role::Approver),
+    ("trent", "Trent Osei", Role::Editor),
+    ("victor", "Victor Ramos", Role::Viewer),
+];
+
+/// Package catalogue: (ecosystem, name, versions oldest → newest).
+const PACKAGES: &[(Ecosystem, &str, &[&str])] = &[
+    (Ecosystem::Cargo, "serde", &["1.0.190", "1.0.203", "1.0.210"]),
+    (Ecosystem::Cargo, "tokio", &["1.35.1", "1.38.0", "1.40.0"]),
+    (Ecosystem::Cargo, "axum", &["0.6.20", "0.7.5"]),
+    (Ecosystem::Cargo, "sqlx", &["0.7.4", "0.8.2"]),
+    (Ecosystem::Cargo, "tracing", &["0.1.37", "0.1.40"]),
+    (Ecosystem::Cargo, "reqwest", &["0.11.27", "0.12.5"]),
+    (Ecosystem::Npm, "react", &["17.0.2", "18.2.0", "18.3.1"]),
+    (Ecosystem::Npm, "left-pad", &["1.2.3", "1.3.0"]),
+    (Ecosystem::Npm, "lodash", &["4.17.19", "4.17.21"]),
+    (Ecosystem::Npm, "express", &["4.18.2", "4.19.2"]),
+    (Ecosystem::Npm, "next", &["13.5.6", "14.2.3"]),
+    (Ecosystem::Npm, "typescript", &["5.3.3", "5.4.5"]),
+    (Ecosystem::Npm, "axios", &["1.6.8", "1.7.2"]),
+    (Ecosystem::Npm, "@types/node", &["18.19.31", "20.12.7"]),
+    (Ecosystem::Pypi, "django", &["4.2.11", "5.0.6"]),
+    (Ecosystem::Pypi, "requests", &["2.31.0", "2.32.3"]),
+    (Ecosystem::Pypi, "celery", &["5.3.6", "5.4.0"]),
+    (Ecosystem::Pypi, "pandas", &["2.1.4", "2.2.2"]),
+    (Ecosystem::Pypi, "pydantic", &["1.10.15", "2.7.1"]),
+    (Ecosystem::Pypi, "sqlalchemy", &["1.4.52", "2.0.30"]),
+    (Ecosystem::Go, "github.com/gin-gonic/gin", &["v1.9.1", "v1.10.0"]),
+    (Ecosystem::Go, "github.com/redis/go-redis/v9", &["v9.4.0", "v9.5.1"]),
+    (Ecosystem::Go, "go.uber.org/zap", &["v1.26.0", "v1.27.0"]),
+    (Ecosystem::Go, "google.golang.org/grpc", &["v1.63.2", "v1.64.0"]),
+    (Ecosystem::Other, "redis", &["6.2.14", "7.0.15", "7.2.4"]),
+    (Ecosystem::Other, "postgres", &["14.11", "15.6", "16.2"]),
+    (Ecosystem::Other, "kafka", &["3.5.1", "3.7.0"]),
+];
+
+fn language(project_type: &str, team: &str, rng: &mut Rng) -> (&'static str, Ecosystem) {
+    match (project_type, team) {
+        ("frontend", _) => ("typescript", Ecosystem::Npm),
+        (_, "data") => ("python", Ecosystem::Pypi),
+        (_, "platform") => ("go", Ecosystem::Go),
+        _ => *rng.pick(&[("rust", Ecosystem::Cargo), ("typescript", Ecosystem::Npm), ("python", Ecosystem::Pypi)]),
+    }
+}
+
+/// Options for [`generate`].
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    /// Number of projects; the first 60 are the hand-named ones.
+    pub projects: usize,
+    /// "Now" for the generated history.
+    pub now: Millis,
+    pub seed: u64,
+}
+
+/// One slice of the org, small enough to import in one go.
+pub struct DemoChunk {
+    pub batch: GraphBatch,
+    pub events: Vec<Event>,
+}
+
+fn ev(kind: EventKind, at: Millis, actor: &str, project: &ProjectSlug, payload: serde_json::Value) -> Event {
+    let mut e = Event::new(kind, at, actor, "demo", payload).project(project);
+    e.id = new_event_id(at);
+    e
+}
+
+fn slug_of(i: usize) -> (ProjectSlug, usize, &'static str) {
+    let team = i % TEAMS.len();
+    let (t, _, names) = &TEAMS[team];
+    if i < 60 {
+        let (name, ty) = names[i / TEAMS.len()].split_once(':').expect("name:type");
+        (ProjectSlug::new(name).expect("valid"), team, ty)
+    } else {
+        let (base, ty) = names[(i / TEAMS.len()) % 10].split_once(':').expect("name:type");
+        (ProjectSlug::new(format!("{t}-{base}-{i}")).expect("valid"), team, ty)
+    }
+}
+
+/// Generates the org in chunks of `chunk` projects; the first chunk also holds
+/// users and teams.
+pub fn generate(opts: &DemoOptions, config: &Config, chunk: usize) -> impl Iterator<Item = DemoChunk> {
+    let opts = opts.clone();
+    let config = config.clone();
+    let chunk = chunk.max(1);
+    (0..opts.projects.div_ceil(chunk)).map(move |c| {
+        let mut batch = GraphBatch::default();
+        let mut events = Vec::new();
+        if c == 0 {
+            people_and_teams(&opts, &mut batch, &mut events);
+        }
+        for i in c * chunk..((c + 1) * chunk).min(opts.projects) {
+            project(i, &opts, &config, &mut batch, &mut events);
+        }
+        DemoChunk { batch, events }
+    })
+}
+
+fn people_and_teams(opts: &DemoOptions, batch: &mut GraphBatch, events: &mut Vec<Event>) {
+    let created = opts.now - 400 * DAY_MS;
+    batch.users.push(User {
+        name: UserName::new(DEMO_ADMIN).expect("valid"),
+        display_name: "Demo Admin".into(),
+        email: Some("demo-admin@example.com".into()),
+        role: Role::Admin,
+        chat_identities: Vec::new(),
+    });
+    for (name, display, role) in PEOPLE {
+        batch.users.push(User {
+            name: UserName::new(name).expect("valid"),
+            display_name: display.into(),
+            email: Some(format!("{name}@example.com")),
+            role,
+            chat_identities: vec![ChatIdentity { platform: ChatPlatform::Slack, id: format!("U{}", name.to_uppercase()) }],
+        });
+    }
+    for (i, (slug, name, _)) in TEAMS.iter().enumerate() {
+        let members = (0..3).map(|k| UserName::new(PEOPLE[(i * 3 + k) % PEOPLE.len()].0).expect("valid")).collect();
+        let slug = TeamSlug::new(*slug).expect("valid");
+        batch.teams.push(Team {
+            slug: slug.clone(),
+            name: (*name).into(),
+            members,
+            channels: vec![ChatChannel { platform: ChatPlatform::Slack, id: format!("C0{}", i + 1), name: Some(format!("#team-{slug}")) }],
+            created_at: created,
+            updated_at: created,
+        });
+        let mut e = Event::new(EventKind::TeamCreated, created, "alice", "demo", json!({"team": slug, "name": name}))
+            .subject(slug.as_str());
+        e.id = new_event_id(created);
+        events.push(e);
+    }
+}
+
+fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch, events: &mut Vec<Event>) {
+    let mut rng = Rng(opts.seed ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let now = opts.now;
+    let full = opts.projects <= 1000;
+    let (slug, team_idx, ty) = slug_of(i);
+    let (team, team_name, _) = TEAMS[team_idx];
+    let team = TeamSlug::new(team).expect("valid");
+    let actor = PEOPLE[(team_idx * 3 + i % 3) % PEOPLE.len()].0;
+    let created_at = now - (120 + rng.below(600) as i64) * DAY_MS;
+    let (lang, eco) = language(ty, team.as_str(), &mut rng);
+
+    // Dependencies: some of the language's packages plus infrastructure.
+    let mut deps: Vec<(usize, usize)> = Vec::new(); // (package index, version index)
+    let candidates: Vec<usize> = (0..PACKAGES.len()).filter(|&p| PACKAGES[p].0 == eco).collect();
+    for &p in &candidates {
+        if rng.chance(0.7) {
+            deps.push((p, rng.below(PACKAGES[p].2.len() as u64) as usize));
+        }
+    }
+    for (p, (e, _, _)) in PACKAGES.iter().enumerate() {
+        if *e == Ecosystem::Other && (ty == "api" || ty == "consumer") && rng.chance(0.5) {
+            deps.push((p, rng.below(PACKAGES[p].2.len() as u64 - 1) as usize));
+        }
+    }
+    if slug.as_str() == "checkout" {
+        deps.retain(|(p, _)| PACKAGES[*p].1 != "redis");
+        deps.push((PACKAGES.iter().position(|p| p.1 == "redis").expect("redis"), 0));
+    }
+    let dep = |(p, v): (usize, usize)| Dependency {
+        ecosystem: PACKAGES[p].0,
+        package: PackageName::new(PACKAGES[p].1).expect("valid"),
+        version: Version::new(PACKAGES[p].2[v]).expect("valid"),
+    };
+    let initial: Vec<Dependency> = deps.iter().map(|d| dep(*d)).collect();
+    events.push(ev(EventKind::ProjectCreated, created_at, actor, &slug, json!({"name": slug, "team": team, "project_type": ty})));
+    let mut e = ev(EventKind::DependenciesChanged, created_at, actor, &slug, json!({"added": initial, "removed": [], "changed": []}));
+    for d in &initial {
+        e = e.subject(d.package.as_str());
+    }
+    events.push(e);
+
+    // Upgrades in the last 90 days (checkout always gets redis 7 on day 37).
+    let upgrades = if full { rng.below(3) } else { 0 };
+    for n in 0..deps.len() {
+        let (p, v) = deps[n];
+        let forced = slug.as_str() == "checkout" && PACKAGES[p].1 == "redis";
+        if (forced || (n as u64) < upgrades) && v + 1 < PACKAGES[p].2.len() {
+            let to = if forced { PACKAGES[p].2.len() - 1 } else { v + 1 };
+            let at = if forced { now - 37 * DAY_MS } else { now - (1 + rng.below(89) as i64) * DAY_MS };
+            let (from_d, to_d) = (dep((p, v)), dep((p, to)));
+            let change = json!({"ecosystem": to_d.ecosystem, "package": to_d.package, "from": from_d.version, "to": to_d.version});
+            events.push(
+                ev(EventKind::DependenciesChanged, at, actor, &slug, json!({"added": [], "removed": [], "changed": [change]}))
+                    .subject(to_d.package.as_str()),
+            );
+            deps[n].1 = to;
+        }
+    }
+    let mut dependencies: Vec<Dependency> = deps.iter().map(|d| dep(*d)).collect();
+    dependencies.sort();
+
+    // Facts: most declared facts set, some left missing so scores vary.
+    let mut facts = BTreeMap::new();
+    let project_type = ProjectType::new(ty).expect("valid");
+    if let Some(t) = config.project_types.get(&project_type) {
+        for (key, decl) in &t.facts {
+            if !rng.chance(0.75) {
+                continue;
+            }
+            let value = match key.as_str() {
+                "language" => FactValue::Text(lang.into()),
+                "oncall" => FactValue::Text(format!("{team}-primary")),
+                "runbook" => FactValue::Text(format!("https://runbooks.example.com/{slug}")),
+                "version" => FactValue::Text(format!("1.{}.{}", rng.below(20), rng.below(10))),
+                "last_commit" => FactValue::Text(format!("{:07x}", rng.below(0xfff_ffff))),
+                "queue" => FactValue::Text(format!("{slug}.events")),
+                "schedule" => FactValue::Text(format!("{} {} * * *", rng.below(60), rng.below(24))),
+                "license" => FactValue::Text("Apache-2.0".into()),
+                _ => match &decl.fact_type {
+                    FactType::Enum { values } => FactValue::Text(rng.pick(values).clone()),
+                    FactType::Integer => FactValue::Integer(30 + rng.below(70) as i64),
+                    FactType::Decimal => FactValue::Decimal(*rng.pick(&[99.0, 99.5, 99.9, 99.95])),
+                    FactType::Bool => FactValue::Bool(rng.chance(0.6)),
+                    FactType::Date => FactValue::Text(crate::time::format_date(now - rng.below(10) as i64 * DAY_MS)),
+                    FactType::String => FactValue::Text(format!("{slug}-{key}")),
+                },
+            };
+            let at = created_at + rng.below(30) as i64 * DAY_MS;
+            events.push(
+                ev(EventKind::FactSet, at, actor, &slug, json!({"key": key, "value": value, "previous": null}))
+                    .subject(key.as_str()),
+            );
+            facts.insert(key.clone(), Fact { key: key.clone(), value, updated_at: at });
+        }
+    }
+
+    // Deployments: development often, staging less, production weekly.
+    let envs = config.environments.clone();
+    let mut last_deploy = None;
+    let days = if full { 90 } else { 7 };
+    let mut version = (1u32, rng.below(5) as u32, 0u32);
+    for (k, env) in envs.iter().enumerate() {
+        let every = [2, 4, 7].get(k).copied().unwrap_or(7) as i64;
+        let mut day = days as i64 - rng.below(every as u64) as i64;
+        while day > 0 {
+            let at = now - day * DAY_MS + rng.below(8 * 3_600_000) as i64;
+            version.2 += 1;
+            let failed = rng.chance(0.06);
+            let d = Deployment {
+                id: new_event_id(at),
+                project: slug.clone(),
+                environment: env.clone(),
+                version: format!("{}.{}.{}", version.0, version.1, version.2),
+                status: if failed { DeploymentStatus::Failed } else { DeploymentStatus::Succeeded },
+                sha: Some(CommitSha::new(format!("{:040x}", (rng.next() as u128) << 64 | rng.next() as u128)).expect("hex")),
+                actor: Some(actor.into()),
+                url: None,
+                external_id: None,
+                started_at: at,
+                finished_at: Some(at + (60 + rng.below(600) as i64) * 1000),
+            };
+            if !failed {
+                last_deploy = Some(last_deploy.unwrap_or(0).max(at));
+            }
+            if full {
+                events.push(
+                    ev(EventKind::DeploymentRecorded, at, actor, &slug, json!({"deployment": d, "previous_status": null}))
+                        .subject(env.as_str()),
+                );
+            }
+            batch.deployments.push(d);
+            day -= every;
+            if !full {
+                break;
+            }
+        }
+    }
+
+    // CI builds on main.
+    let mut last_green = None;
+    let mut day = days as f64;
+    let stale = rng.chance(0.1); // a few projects have not built lately
+    while day > if stale { 40.0 } else { 0.0 } {
+        let at = now - (day * DAY_MS as f64) as i64;
+        let ok = !rng.chance(0.1);
+        let duration = (180 + rng.below(540) as i64) * 1000;
+        let b = Build {
+            id: new_event_id(at),
+            project: slug.clone(),
+            status: if ok { BuildStatus::Success } else { BuildStatus::Failure },
+            sha: Some(CommitSha::new(format!("{:040x}", (rng.next() as u128) << 64 | rng.next() as u128)).expect("hex")),
+            branch: Some("main".into()),
+            duration_ms: Some(duration),
+            url: None,
+            external_id: None,
+            started_at: at,
+            finished_at: Some(at + duration),
+        };
+        if ok {
+            last_green = Some(last_green.unwrap_or(0).max(at));
+        }
+        if full {
+            events.push(ev(EventKind::BuildRecorded, at, actor, &slug, json!({"build": b})).subject(b.status.as_str()));
+        }
+        batch.builds.push(b);
+        day -= 1.0 + rng.below(20) as f64 / 10.0;
+        if !full {
+            break;
+        }
+    }
+
+    // Incidents: most resolved within hours, a few still open.
+    let mut incidents_in_window = 0;
+    let count = if full { rng.below(3) } else { u64::from(rng.chance(0.1)) };
+    for n in 0..count {
+        let at = now - rng.below(days as u64 * 24) as i64 * 3_600_000 - 3_600_000;
+        let open = n == 0 && rng.chance(0.15);
+        let status = if open { *rng.pick(&[IncidentStatus::Triggered, IncidentStatus::Acknowledged]) } else { IncidentStatus::Resolved };
+        let title = rng.pick(&[
+            "Error rate above SLO",
+            "Latency p99 above 2s",
+            "Queue lag growing",
+            "Pods crash-looping after deploy",
+            "Database connections exhausted",
+            "Elevated 5xx from upstream",
+        ]);
+        let incident = Incident {
+            id: new_event_id(at),
+            project: slug.clone(),
+            title: format!("{slug}: {title}"),
+            status,
+            severity: Some((*rng.pick(&["P1", "P2", "P3", "P3", "P4"])).into()),
+            url: None,
+            external_id: Some(format!("Q{:012X}", rng.below(1 << 40))),
+            opened_at: at,
+            resolved_at: (!open).then(|| at + (20 + rng.below(300) as i64) * 60_000),
+        };
+        incidents_in_window += 1;
+        events.push(
+            ev(EventKind::IncidentRecorded, at, "pagerduty", &slug, json!({"incident": incident, "previous_status": null}))
+                .subject(incident.status.as_str()),
+        );
+        batch.incidents.push(incident);
+    }
+
+    let description = format!(
+        "{} {} owned by {team_name}: {}.",
+        lang[..1].to_uppercase() + &lang[1..],
+        config.project_types.get(&project_type).map(|t| t.description.trim_end_matches('.').to_lowercase()).unwrap_or_default(),
+        slug.as_str().replace('-', " ")
+    );
+    let mut project = Project {
+        name: slug.as_str().split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect::<Vec<_>>().join(" "),
+        description,
+        slug: slug.clone(),
+        team,
+        project_type,
+        links: vec![Link { title: "Repository".into(), url: format!("https://github.com/acme/{slug}") }],
+        facts,
+        environments: envs.into_iter().map(|name| Environment { name, url: None }).collect(),
+        dependencies,
+        external_ids: ExternalIds {
+            github_repository: Some(format!("acme/{slug}")),
+            pagerduty_service: Some(format!("P{:06X}", i)),
+        },
+        archived: false,
+        score: 0,
+        created_at,
+        updated_at: now,
+    };
+    let inputs = ScoreInputs { incidents_in_window, last_green_build_at: last_green, last_successful_deploy_at: last_deploy };
+    project.score = score::compute(config, &project, &inputs, now).score;
+    batch.projects.push(project);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_and_named() {
+        let cfg = Config::default();
+        let opts = DemoOptions { projects: 60, now: 1_800_000_000_000, seed: 7 };
+        let a: Vec<_> = generate(&opts, &cfg, 25).collect();
+        let b: Vec<_> = generate(&opts, &cfg, 25).collect();
+        assert_eq!(a.len(), 3);
+        let pa: Vec<_> = a.iter().flat_map(|c| c.batch.projects.iter()).collect();
+        let pb: Vec<_> = b.iter().flat_map(|c| c.batch.projects.iter()).collect();
+        assert_eq!(pa, pb);
+        assert_eq!(pa.len(), 60);
+        assert_eq!(a[0].batch.teams.len(), 6);
+        for name in ["payments-api", "checkout", "orders"] {
+            assert!(pa.iter().any(|p| p.slug.as_str() == name), "{name}");
+        }
+        let checkout = pa.iter().find(|p| p.slug.as_str() == "checkout").unwrap();
+        assert!(checkout.dependencies.iter().any(|d| d.package.as_str() == "redis" && d.version.as_str() == "7.2.4"));
+    }
+
+    #[test]
+    fn large_orgs_have_unique_slugs() {
+        let cfg = Config::default();
+        let opts = DemoOptions { projects: 3000, now: 1_800_000_000_000, seed: 7 };
+        let mut slugs: Vec<_> = generate(&opts, &cfg, 1000).flat_map(|c| c.batch.projects).map(|p| p.slug).collect();
+        let n = slugs.len();
+        slugs.sort();
+        slugs.dedup();
+        assert_eq!(slugs.len(), n);
+    }
+}

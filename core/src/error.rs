@@ -1,0 +1,78 @@
+//! The service's error type. User errors (bad input, not allowed, not found,
+//! conflict) carry a message meant for people; internal errors carry a
+//! reference id and are logged, never shown.
+
+use crate::messages;
+use crate::model::Role;
+
+/// Why a caller was denied. One shape for every denial.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DenyReason {
+    /// The caller's role is below what the operation needs.
+    Role { needed: Role, actual: Role },
+    /// The caller requested the run and may not approve it.
+    SelfApproval,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is malformed or invalid; `field` names the offending field when known.
+    #[error("{}", messages::bad_input(field.as_deref(), message))]
+    BadInput { field: Option<String>, message: String },
+    #[error("{}", messages::unknown_operation(name))]
+    UnknownOperation { name: String },
+    #[error("{}", messages::not_found(what, id))]
+    NotFound { what: &'static str, id: String },
+    #[error("{}", messages::denied(operation, reason))]
+    Denied { operation: String, reason: DenyReason },
+    #[error("{message}")]
+    Conflict { message: String },
+    /// Something broke inside. `reference` ties the log line to what the person sees.
+    #[error("{}", messages::internal(reference))]
+    Internal { reference: String, detail: String },
+}
+
+impl Error {
+    pub fn bad_input(field: impl Into<Option<String>>, message: impl Into<String>) -> Self {
+        Self::BadInput { field: field.into(), message: message.into() }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::BadInput { field: Some(field.to_owned()), message: message.into() }
+    }
+
+    pub fn not_found(what: &'static str, id: impl ToString) -> Self {
+        Self::NotFound { what, id: id.to_string() }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict { message: message.into() }
+    }
+
+    /// A stable machine-readable code for APIs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadInput { .. } => "bad_input",
+            Self::UnknownOperation { .. } => "unknown_operation",
+            Self::NotFound { .. } => "not_found",
+            Self::Denied { .. } => "denied",
+            Self::Conflict { .. } => "conflict",
+            Self::Internal { .. } => "internal",
+        }
+    }
+
+    /// Whether the person caused it (and so should see the message).
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, Self::Internal { .. })
+    }
+}
+
+impl From<crate::store::StoreError> for Error {
+    fn from(err: crate::store::StoreError) -> Self {
+        let reference = uuid::Uuid::now_v7().simple().to_string()[20..].to_owned();
+        tracing::error!(%reference, error = %err, "store error");
+        Self::Internal { reference, detail: err.to_string() }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

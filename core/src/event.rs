@@ -1,0 +1,157 @@
+//! Domain events: the operations log. Every change made through the service
+//! appends events; history questions ("when did checkout get redis 7?") are
+//! event-log queries.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::ProjectSlug;
+use crate::model::Millis;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    ProjectCreated,
+    ProjectUpdated,
+    ProjectArchived,
+    FactSet,
+    FactRemoved,
+    DependenciesChanged,
+    TeamCreated,
+    TeamUpdated,
+    DeploymentRecorded,
+    IncidentRecorded,
+    BuildRecorded,
+    RunRequested,
+    RunApproved,
+    RunDenied,
+    RunExpired,
+    ScoreChanged,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 16] = [
+        Self::ProjectCreated,
+        Self::ProjectUpdated,
+        Self::ProjectArchived,
+        Self::FactSet,
+        Self::FactRemoved,
+        Self::DependenciesChanged,
+        Self::TeamCreated,
+        Self::TeamUpdated,
+        Self::DeploymentRecorded,
+        Self::IncidentRecorded,
+        Self::BuildRecorded,
+        Self::RunRequested,
+        Self::RunApproved,
+        Self::RunDenied,
+        Self::RunExpired,
+        Self::ScoreChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ProjectCreated => "project_created",
+            Self::ProjectUpdated => "project_updated",
+            Self::ProjectArchived => "project_archived",
+            Self::FactSet => "fact_set",
+            Self::FactRemoved => "fact_removed",
+            Self::DependenciesChanged => "dependencies_changed",
+            Self::TeamCreated => "team_created",
+            Self::TeamUpdated => "team_updated",
+            Self::DeploymentRecorded => "deployment_recorded",
+            Self::IncidentRecorded => "incident_recorded",
+            Self::BuildRecorded => "build_recorded",
+            Self::RunRequested => "run_requested",
+            Self::RunApproved => "run_approved",
+            Self::RunDenied => "run_denied",
+            Self::RunExpired => "run_expired",
+            Self::ScoreChanged => "score_changed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One thing that happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Event {
+    /// UUIDv7: sortable by creation.
+    pub id: uuid::Uuid,
+    pub occurred_at: Millis,
+    pub kind: EventKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectSlug>,
+    /// Who caused it (a user name, or `system`).
+    pub actor: String,
+    /// Where it came from: `api`, `portal`, `cli`, `demo`, `github`…
+    pub source: String,
+    /// What the event is about, lowercased (package names, fact keys,
+    /// environment names): what `project_history`'s `subject` matches.
+    #[serde(default)]
+    pub subjects: Vec<String>,
+    pub payload: serde_json::Value,
+}
+
+impl Event {
+    /// A new event with a fresh UUIDv7 id.
+    pub fn new(kind: EventKind, occurred_at: Millis, actor: &str, source: &str, payload: serde_json::Value) -> Self {
+        Self {
+            id: new_event_id(occurred_at),
+            occurred_at,
+            kind,
+            project: None,
+            actor: actor.to_owned(),
+            source: source.to_owned(),
+            subjects: Vec::new(),
+            payload,
+        }
+    }
+
+    pub fn project(mut self, project: &ProjectSlug) -> Self {
+        self.project = Some(project.clone());
+        self
+    }
+
+    pub fn subject(mut self, subject: impl AsRef<str>) -> Self {
+        let s = subject.as_ref().to_lowercase();
+        if !self.subjects.contains(&s) {
+            self.subjects.push(s);
+        }
+        self
+    }
+}
+
+/// A UUIDv7 whose timestamp is `occurred_at`, so ids of back-dated events (demo
+/// history, imports) still sort with their time.
+pub fn new_event_id(occurred_at: Millis) -> uuid::Uuid {
+    let ms = u64::try_from(occurred_at).unwrap_or(0);
+    let ts = uuid::Timestamp::from_unix(uuid::NoContext, ms / 1000, ((ms % 1000) * 1_000_000) as u32);
+    uuid::Uuid::new_v7(ts)
+}
+
+/// A query over the event log. Results are newest first (by `occurred_at`, then id).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventQuery {
+    pub project: Option<ProjectSlug>,
+    /// Empty means every kind.
+    pub kinds: Vec<EventKind>,
+    /// Lowercased subject that must be among the event's subjects.
+    pub subject: Option<String>,
+    /// Inclusive lower bound.
+    pub since: Option<Millis>,
+    /// Exclusive upper bound.
+    pub until: Option<Millis>,
+    pub limit: usize,
+}

@@ -1,0 +1,23 @@
+//! Switchboard's core: the domain model, every operation and the one way to
+//! run them (`Service::execute`), the policy, the score, the config, and the
+//! storage traits backends implement. No I/O beyond those traits.
+
+pub mod bus;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod messages;
+pub mod model;
+pub mod ops;
+pub mod policy;
+pub mod score;
+pub mod service;
+pub mod store;
+pub mod time;
+
+pub use error::{Error, Result};
+pub use policy::Caller;
+pub use service::Service;

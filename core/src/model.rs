@@ -1,0 +1,521 @@
+//! The domain model: projects, teams, environments, dependencies, facts,
+//! deployments, incidents, builds, users, runs and events. Times are epoch
+//! milliseconds (UTC) everywhere, so every backend stores them the same way.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::*;
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+pub const DAY_MS: Millis = 24 * 60 * 60 * 1000;
+
+/// A package ecosystem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    Cargo,
+    Npm,
+    Pypi,
+    Go,
+    Maven,
+    Other,
+}
+
+impl Ecosystem {
+    pub const ALL: [Ecosystem; 6] = [Self::Cargo, Self::Npm, Self::Pypi, Self::Go, Self::Maven, Self::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cargo => "cargo",
+            Self::Npm => "npm",
+            Self::Pypi => "pypi",
+            Self::Go => "go",
+            Self::Maven => "maven",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One package a project depends on.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dependency {
+    pub ecosystem: Ecosystem,
+    pub package: PackageName,
+    pub version: Version,
+}
+
+/// A link shown on a project page (repository, runbook, dashboard…).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub title: String,
+    pub url: String,
+}
+
+/// Ids of the project in outside systems; webhooks are matched to projects by them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalIds {
+    /// GitHub repository full name, `owner/name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github_repository: Option<String>,
+    /// PagerDuty service id, e.g. `PIJ90N7`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagerduty_service: Option<String>,
+}
+
+/// An environment a project runs in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    pub name: EnvName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// The declared type of a fact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase", tag = "type", deny_unknown_fields)]
+pub enum FactType {
+    String,
+    Integer,
+    Decimal,
+    Bool,
+    Enum { values: Vec<String> },
+    Date,
+}
+
+impl FactType {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Integer => "integer",
+            Self::Decimal => "decimal",
+            Self::Bool => "bool",
+            Self::Enum { .. } => "enum",
+            Self::Date => "date",
+        }
+    }
+}
+
+/// A typed fact value. Serialized as plain JSON (`"1"`, `3`, `2.5`, `true`,
+/// `"2026-01-31"`); the declared type says how to read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum FactValue {
+    Bool(bool),
+    Integer(i64),
+    Decimal(f64),
+    /// Strings, enum values and dates (`YYYY-MM-DD`).
+    Text(String),
+}
+
+impl FactValue {
+    /// Whether the fact counts as "present" for the score: `false`, `0` and
+    /// the empty string do not.
+    pub fn is_truthy(&self) -> bool {
+        match self {
+            Self::Bool(b) => *b,
+            Self::Integer(i) => *i != 0,
+            Self::Decimal(d) => *d != 0.0,
+            Self::Text(s) => !s.is_empty(),
+        }
+    }
+}
+
+impl fmt::Display for FactValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Integer(i) => write!(f, "{i}"),
+            Self::Decimal(d) => write!(f, "{d}"),
+            Self::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A fact set on a project.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Fact {
+    pub key: FactKey,
+    pub value: FactValue,
+    pub updated_at: Millis,
+}
+
+/// A project: the central node of the graph.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Project {
+    pub slug: ProjectSlug,
+    pub name: String,
+    pub description: String,
+    pub team: TeamSlug,
+    pub project_type: ProjectType,
+    #[serde(default)]
+    pub links: Vec<Link>,
+    /// Facts by key.
+    #[serde(default)]
+    pub facts: BTreeMap<FactKey, Fact>,
+    #[serde(default)]
+    pub environments: Vec<Environment>,
+    #[serde(default)]
+    pub dependencies: Vec<Dependency>,
+    #[serde(default)]
+    pub external_ids: ExternalIds,
+    #[serde(default)]
+    pub archived: bool,
+    /// The score last recorded through the service (0-100).
+    #[serde(default)]
+    pub score: u8,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A short view of a project for lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ProjectSummary {
+    pub slug: ProjectSlug,
+    pub name: String,
+    pub team: TeamSlug,
+    pub project_type: ProjectType,
+    pub description: String,
+    pub score: u8,
+    pub archived: bool,
+}
+
+impl From<&Project> for ProjectSummary {
+    fn from(p: &Project) -> Self {
+        Self {
+            slug: p.slug.clone(),
+            name: p.name.clone(),
+            team: p.team.clone(),
+            project_type: p.project_type.clone(),
+            description: p.description.clone(),
+            score: p.score,
+            archived: p.archived,
+        }
+    }
+}
+
+/// A chat platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatPlatform {
+    Slack,
+    Discord,
+    Web,
+}
+
+/// A channel a team is reached in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatChannel {
+    pub platform: ChatPlatform,
+    /// The platform's channel id (Slack `C024BE91L`, Discord snowflake).
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A team that owns projects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Team {
+    pub slug: TeamSlug,
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<UserName>,
+    #[serde(default)]
+    pub channels: Vec<ChatChannel>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A role, ordered: each includes what the ones before it may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Editor,
+    Approver,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Self::Viewer, Self::Editor, Self::Approver, Self::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Editor => "editor",
+            Self::Approver => "approver",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A person's account on a chat platform.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatIdentity {
+    pub platform: ChatPlatform,
+    pub id: String,
+}
+
+/// A person who uses Switchboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct User {
+    pub name: UserName,
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub role: Role,
+    #[serde(default)]
+    pub chat_identities: Vec<ChatIdentity>,
+}
+
+/// How a deployment went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentStatus {
+    Pending,
+    InProgress,
+    Succeeded,
+    Failed,
+    RolledBack,
+}
+
+impl DeploymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::RolledBack => "rolled_back",
+        }
+    }
+}
+
+/// A deployment of a project version to an environment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Deployment {
+    pub id: uuid::Uuid,
+    pub project: ProjectSlug,
+    pub environment: EnvName,
+    pub version: String,
+    pub status: DeploymentStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha: Option<CommitSha>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Id in the system that reported it (GitHub deployment id…), for idempotent upserts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    pub started_at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Millis>,
+}
+
+/// Where an incident stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentStatus {
+    Triggered,
+    Acknowledged,
+    Resolved,
+}
+
+impl IncidentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Triggered => "triggered",
+            Self::Acknowledged => "acknowledged",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
+/// An incident on a project.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Incident {
+    pub id: uuid::Uuid,
+    pub project: ProjectSlug,
+    pub title: String,
+    pub status: IncidentStatus,
+    /// Free-form severity or priority as the source names it (`P1`, `high`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    pub opened_at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<Millis>,
+}
+
+/// How a CI run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildStatus {
+    Success,
+    Failure,
+    Cancelled,
+    Running,
+}
+
+impl BuildStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Cancelled => "cancelled",
+            Self::Running => "running",
+        }
+    }
+}
+
+/// A CI run of a project.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Build {
+    pub id: uuid::Uuid,
+    pub project: ProjectSlug,
+    pub status: BuildStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha: Option<CommitSha>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    pub started_at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Millis>,
+}
+
+/// Where an automation run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Pending,
+    Approved,
+    Denied,
+    Expired,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 7] = [
+        Self::Pending,
+        Self::Approved,
+        Self::Denied,
+        Self::Expired,
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Expired => "expired",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// A decision on a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Approve,
+    Deny,
+}
+
+/// Someone's decision on a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Approval {
+    pub by: UserName,
+    pub decision: Decision,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub at: Millis,
+}
+
+/// One step of a run's execution.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RunStep {
+    pub name: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub at: Millis,
+}
+
+/// A requested automation: waits for approval, then executes in the background.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Run {
+    pub id: RunId,
+    /// The automation operation's name (`deploy`, `upgrade_dependency`…).
+    pub operation: String,
+    /// The validated arguments of that operation.
+    pub arguments: serde_json::Value,
+    /// One line saying what the run will do.
+    pub summary: String,
+    pub requested_by: UserName,
+    pub requested_at: Millis,
+    pub expires_at: Millis,
+    pub status: RunStatus,
+    #[serde(default)]
+    pub approvals: Vec<Approval>,
+    #[serde(default)]
+    pub steps: Vec<RunStep>,
+    /// The project the run is about, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectSlug>,
+}
+
+impl Run {
+    /// The status as of `now`: a pending run past its expiry is expired even
+    /// before anyone has written that down.
+    pub fn status_at(&self, now: Millis) -> RunStatus {
+        if self.status == RunStatus::Pending && now >= self.expires_at {
+            RunStatus::Expired
+        } else {
+            self.status
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The typed input of every operation. Each derives its JSON Schema and
+//! refuses unknown fields.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::event::EventKind;
+use crate::ids::*;
+use crate::model::*;
+use crate::time::TimeArg;
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetProject {
+    pub project: ProjectSlug,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Uses {
+    pub package: PackageName,
+    /// Only projects on this exact version.
+    pub version: Option<Version>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FactFilter {
+    pub key: FactKey,
+    /// Compared with the fact's value as text (`"1"`, `true`, `3`).
+    pub value: serde_json::Value,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindProjects {
+    /// Words to search in names, descriptions and facts.
+    pub query: Option<String>,
+    pub team: Option<TeamSlug>,
+    pub project_type: Option<ProjectType>,
+    pub uses: Option<Uses>,
+    pub fact: Option<FactFilter>,
+    /// At most this many results (1-500). Default 50.
+    pub limit: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DependentsInput {
+    pub package: PackageName,
+    /// Only projects on this exact version.
+    pub version: Option<Version>,
+    pub ecosystem: Option<Ecosystem>,
+    /// List at most this many projects (1-5000). Default 200. Counts cover all.
+    pub limit: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectHistory {
+    pub project: ProjectSlug,
+    /// What to follow: a package or fact key, optionally with a version prefix:
+    /// `redis`, `redis 7`, `redis@7.2`, `tier`.
+    pub subject: Option<String>,
+    pub since: Option<TimeArg>,
+    pub until: Option<TimeArg>,
+    /// Only these kinds of events.
+    pub kinds: Option<Vec<EventKind>>,
+    /// At most this many events (1-1000). Default 100.
+    pub limit: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListDeployments {
+    pub project: Option<ProjectSlug>,
+    pub environment: Option<EnvName>,
+    pub since: Option<TimeArg>,
+    /// At most this many (1-1000). Default 50.
+    pub limit: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListIncidents {
+    pub project: Option<ProjectSlug>,
+    pub team: Option<TeamSlug>,
+    pub status: Option<IncidentStatus>,
+    pub since: Option<TimeArg>,
+    /// At most this many (1-1000). Default 50.
+    pub limit: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectScore {
+    pub project: ProjectSlug,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetTeam {
+    pub team: TeamSlug,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListTeams {}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListRuns {
+    pub status: Option<RunStatus>,
+    /// At most this many (1-1000). Default 50.
+    pub limit: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetRun {
+    pub run: RunId,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProject {
+    pub slug: ProjectSlug,
+    /// Display name. Default: the slug.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub team: TeamSlug,
+    pub project_type: ProjectType,
+    pub links: Option<Vec<Link>>,
+    /// Initial facts by key; each is checked against the project type's declaration.
+    pub facts: Option<BTreeMap<FactKey, serde_json::Value>>,
+    /// Default: every environment in config.
+    pub environments: Option<Vec<Environment>>,
+    pub dependencies: Option<Vec<Dependency>>,
+    pub external_ids: Option<ExternalIds>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProject {
+    pub project: ProjectSlug,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub team: Option<TeamSlug>,
+    pub project_type: Option<ProjectType>,
+    pub links: Option<Vec<Link>>,
+    pub environments: Option<Vec<Environment>>,
+    pub external_ids: Option<ExternalIds>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveProject {
+    pub project: ProjectSlug,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetFact {
+    pub project: ProjectSlug,
+    pub key: FactKey,
+    /// The value, of the type the project type declares; `null` removes the fact.
+    pub value: serde_json::Value,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetDependencies {
+    pub project: ProjectSlug,
+    /// The complete list (or, with `ecosystem`, the complete list for that ecosystem).
+    pub dependencies: Vec<Dependency>,
+    /// Replace only this ecosystem's dependencies.
+    pub ecosystem: Option<Ecosystem>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTeam {
+    pub slug: TeamSlug,
+    /// Display name. Default: the slug.
+    pub name: Option<String>,
+    pub members: Option<Vec<UserName>>,
+    pub channels: Option<Vec<ChatChannel>>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTeam {
+    pub team: TeamSlug,
+    pub name: Option<String>,
+    pub members: Option<Vec<UserName>>,
+    pub channels: Option<Vec<ChatChannel>>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDeployment {
+    pub project: ProjectSlug,
+    pub environment: EnvName,
+    pub version: String,
+    /// Default: succeeded.
+    pub status: Option<DeploymentStatus>,
+    pub sha: Option<CommitSha>,
+    pub actor: Option<String>,
+    pub url: Option<String>,
+    /// The reporting system's id; recording it again updates the same deployment.
+    pub external_id: Option<String>,
+    /// Default: now.
+    pub started_at: Option<TimeArg>,
+    pub finished_at: Option<TimeArg>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordIncident {
+    pub project: ProjectSlug,
+    /// Required for a new incident.
+    pub title: Option<String>,
+    /// Default: triggered.
+    pub status: Option<IncidentStatus>,
+    pub severity: Option<String>,
+    pub url: Option<String>,
+    /// The reporting system's id; recording it again updates the same incident.
+    pub external_id: Option<String>,
+    /// Default: now.
+    pub opened_at: Option<TimeArg>,
+    pub resolved_at: Option<TimeArg>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordBuild {
+    pub project: ProjectSlug,
+    pub status: BuildStatus,
+    pub sha: Option<CommitSha>,
+    pub branch: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub url: Option<String>,
+    /// The reporting system's id; recording it again updates the same build.
+    pub external_id: Option<String>,
+    /// Default: now.
+    pub started_at: Option<TimeArg>,
+    pub finished_at: Option<TimeArg>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeDependency {
+    pub package: PackageName,
+    /// Only projects on this version.
+    pub from: Option<Version>,
+    pub to: Version,
+    /// Only this project.
+    pub project: Option<ProjectSlug>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deploy {
+    pub project: ProjectSlug,
+    pub environment: EnvName,
+    /// Default: the version currently in the previous environment.
+    pub version: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScaffoldProject {
+    /// Slug of the new project.
+    pub name: ProjectSlug,
+    pub template: TemplateName,
+    /// Owning team. Default: the requester's first team.
+    pub team: Option<TeamSlug>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRun {
+    pub run: RunId,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DenyRun {
+    pub run: RunId,
+    pub reason: Option<String>,
+}

@@ -1,0 +1,496 @@
+//! Operations: every capability, defined once. `OpKind` is the registry (an
+//! explicit list), `OpKind::spec` gives each its description and effect through
+//! an exhaustive match (so no operation ships without help), and `Operation`
+//! carries the typed input.
+
+pub mod inputs;
+pub mod output;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::error::Error;
+use inputs::*;
+
+/// What running an operation does to the world; the policy keys off it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// Reads only; runs at once.
+    Read,
+    /// Changes the graph; runs at once for editors.
+    Write,
+    /// Never runs at once: creates a pending run that someone must approve.
+    Automation,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Automation => "automation",
+        }
+    }
+}
+
+/// Every operation, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OpKind {
+    GetProject,
+    FindProjects,
+    Dependents,
+    ProjectHistory,
+    ListDeployments,
+    ListIncidents,
+    ProjectScore,
+    GetTeam,
+    ListTeams,
+    ListRuns,
+    GetRun,
+    CreateProject,
+    UpdateProject,
+    ArchiveProject,
+    SetFact,
+    SetDependencies,
+    CreateTeam,
+    UpdateTeam,
+    RecordDeployment,
+    RecordIncident,
+    RecordBuild,
+    UpgradeDependency,
+    Deploy,
+    ScaffoldProject,
+    ApproveRun,
+    DenyRun,
+}
+
+/// What the registry says about an operation.
+#[derive(Clone, Copy, Debug)]
+pub struct OpSpec {
+    pub name: &'static str,
+    pub effect: Effect,
+    /// One or two sentences for people and for LLMs.
+    pub description: &'static str,
+    /// A valid example input.
+    pub example: &'static str,
+}
+
+impl OpKind {
+    /// The registry, in the order help lists them.
+    pub const ALL: [OpKind; 26] = [
+        Self::GetProject,
+        Self::FindProjects,
+        Self::Dependents,
+        Self::ProjectHistory,
+        Self::ListDeployments,
+        Self::ListIncidents,
+        Self::ProjectScore,
+        Self::GetTeam,
+        Self::ListTeams,
+        Self::ListRuns,
+        Self::GetRun,
+        Self::CreateProject,
+        Self::UpdateProject,
+        Self::ArchiveProject,
+        Self::SetFact,
+        Self::SetDependencies,
+        Self::CreateTeam,
+        Self::UpdateTeam,
+        Self::RecordDeployment,
+        Self::RecordIncident,
+        Self::RecordBuild,
+        Self::UpgradeDependency,
+        Self::Deploy,
+        Self::ScaffoldProject,
+        Self::ApproveRun,
+        Self::DenyRun,
+    ];
+
+    pub fn spec(self) -> OpSpec {
+        use Effect::*;
+        let (name, effect, description, example) = match self {
+            Self::GetProject => (
+                "get_project",
+                Read,
+                "Show a project: owner team, facts, dependencies, environments with their current versions, recent deployments, open incidents and score.",
+                r#"{"project": "payments-api"}"#,
+            ),
+            Self::FindProjects => (
+                "find_projects",
+                Read,
+                "Search projects by words, team, project type, a package they use (optionally at a version) or a fact value.",
+                r#"{"query": "ledger", "team": "payments"}"#,
+            ),
+            Self::Dependents => (
+                "dependents",
+                Read,
+                "List the projects that use a package, with the version each uses and a count per version.",
+                r#"{"package": "redis", "version": "7.2.4"}"#,
+            ),
+            Self::ProjectHistory => (
+                "project_history",
+                Read,
+                "What happened to a project, newest first: dependency and fact changes, deployments, incidents, builds. With a subject such as `redis 7` it answers when the project got that package or fact value.",
+                r#"{"project": "checkout", "subject": "redis 7"}"#,
+            ),
+            Self::ListDeployments => (
+                "list_deployments",
+                Read,
+                "List deployments, newest first, optionally for one project, one environment or since a time.",
+                r#"{"project": "orders", "environment": "production"}"#,
+            ),
+            Self::ListIncidents => (
+                "list_incidents",
+                Read,
+                "List incidents, newest first, optionally by project, team, status or since a time.",
+                r#"{"team": "payments", "status": "triggered"}"#,
+            ),
+            Self::ProjectScore => (
+                "project_score",
+                Read,
+                "A project's 0-100 score with its breakdown: facts filled in, incidents in the window, CI freshness, deployment freshness.",
+                r#"{"project": "payments-api"}"#,
+            ),
+            Self::GetTeam => (
+                "get_team",
+                Read,
+                "Show a team: its members, chat channels and the projects it owns.",
+                r#"{"team": "payments"}"#,
+            ),
+            Self::ListTeams => ("list_teams", Read, "List every team with how many projects it owns.", "{}"),
+            Self::ListRuns => (
+                "list_runs",
+                Read,
+                "List automation runs, newest first, optionally by status (pending runs are waiting for approval).",
+                r#"{"status": "pending"}"#,
+            ),
+            Self::GetRun => (
+                "get_run",
+                Read,
+                "Show one automation run: what it does, who asked, its approvals and steps.",
+                r#"{"run": "01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f"}"#,
+            ),
+            Self::CreateProject => (
+                "create_project",
+                Write,
+                "Create a project owned by a team, with its type and optionally facts, environments, dependencies and external ids.",
+                r#"{"slug": "fraud-scorer", "team": "payments", "project_type": "consumer"}"#,
+            ),
+            Self::UpdateProject => (
+                "update_project",
+                Write,
+                "Change a project's name, description, team, type, links, environments or external ids.",
+                r#"{"project": "fraud-scorer", "description": "Scores card payments for fraud."}"#,
+            ),
+            Self::ArchiveProject => (
+                "archive_project",
+                Write,
+                "Archive a project: it leaves searches and lists but keeps its history.",
+                r#"{"project": "fraud-scorer"}"#,
+            ),
+            Self::SetFact => (
+                "set_fact",
+                Write,
+                "Set a fact on a project, checked against the fact type its project type declares; a null value removes it.",
+                r#"{"project": "payments-api", "key": "tier", "value": "1"}"#,
+            ),
+            Self::SetDependencies => (
+                "set_dependencies",
+                Write,
+                "Replace a project's dependencies (or one ecosystem's); the changes are recorded in its history.",
+                r#"{"project": "checkout", "dependencies": [{"ecosystem": "npm", "package": "redis", "version": "7.2.4"}]}"#,
+            ),
+            Self::CreateTeam => (
+                "create_team",
+                Write,
+                "Create a team with members and chat channels.",
+                r#"{"slug": "risk", "name": "Risk", "members": ["alice"]}"#,
+            ),
+            Self::UpdateTeam => (
+                "update_team",
+                Write,
+                "Change a team's name, members or chat channels.",
+                r#"{"team": "risk", "members": ["alice", "bob"]}"#,
+            ),
+            Self::RecordDeployment => (
+                "record_deployment",
+                Write,
+                "Record a deployment of a project version to an environment, with its status.",
+                r#"{"project": "orders", "environment": "staging", "version": "1.4.2"}"#,
+            ),
+            Self::RecordIncident => (
+                "record_incident",
+                Write,
+                "Record an incident on a project or update one by its external id (status, severity, resolution).",
+                r#"{"project": "orders", "title": "Checkout latency above SLO", "severity": "P2"}"#,
+            ),
+            Self::RecordBuild => (
+                "record_build",
+                Write,
+                "Record a CI run of a project: status, commit, branch, duration.",
+                r#"{"project": "orders", "status": "success", "branch": "main", "duration_ms": 412000}"#,
+            ),
+            Self::UpgradeDependency => (
+                "upgrade_dependency",
+                Automation,
+                "Request an upgrade of a package everywhere it is used (or from one version, or in one project) through pull requests; needs an approval.",
+                r#"{"package": "left-pad", "from": "1.2.3", "to": "1.3.0"}"#,
+            ),
+            Self::Deploy => (
+                "deploy",
+                Automation,
+                "Request a deployment of a project to an environment; needs an approval.",
+                r#"{"project": "orders", "environment": "staging"}"#,
+            ),
+            Self::ScaffoldProject => (
+                "scaffold_project",
+                Automation,
+                "Request a new project created from a template (repository and graph entry); needs an approval.",
+                r#"{"name": "invoice-consumer", "template": "consumer", "team": "payments"}"#,
+            ),
+            Self::ApproveRun => (
+                "approve_run",
+                Write,
+                "Approve a pending automation run so it executes; needs the approver role and, by default, someone other than the requester.",
+                r#"{"run": "01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f"}"#,
+            ),
+            Self::DenyRun => (
+                "deny_run",
+                Write,
+                "Deny a pending automation run, with an optional reason; it will never execute.",
+                r#"{"run": "01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f", "reason": "freeze week"}"#,
+            ),
+        };
+        OpSpec { name, effect, description, example }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    pub fn effect(self) -> Effect {
+        self.spec().effect
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The JSON Schema of the operation's input.
+    pub fn input_schema(self) -> serde_json::Value {
+        fn s<T: JsonSchema>() -> serde_json::Value {
+            let settings = schemars::generate::SchemaSettings::draft2020_12();
+            let mut generator = settings.into_generator();
+            serde_json::to_value(generator.root_schema_for::<T>()).expect("schema serializes")
+        }
+        match self {
+            Self::GetProject => s::<GetProject>(),
+            Self::FindProjects => s::<FindProjects>(),
+            Self::Dependents => s::<DependentsInput>(),
+            Self::ProjectHistory => s::<ProjectHistory>(),
+            Self::ListDeployments => s::<ListDeployments>(),
+            Self::ListIncidents => s::<ListIncidents>(),
+            Self::ProjectScore => s::<ProjectScore>(),
+            Self::GetTeam => s::<GetTeam>(),
+            Self::ListTeams => s::<ListTeams>(),
+            Self::ListRuns => s::<ListRuns>(),
+            Self::GetRun => s::<GetRun>(),
+            Self::CreateProject => s::<CreateProject>(),
+            Self::UpdateProject => s::<UpdateProject>(),
+            Self::ArchiveProject => s::<ArchiveProject>(),
+            Self::SetFact => s::<SetFact>(),
+            Self::SetDependencies => s::<SetDependencies>(),
+            Self::CreateTeam => s::<CreateTeam>(),
+            Self::UpdateTeam => s::<UpdateTeam>(),
+            Self::RecordDeployment => s::<RecordDeployment>(),
+            Self::RecordIncident => s::<RecordIncident>(),
+            Self::RecordBuild => s::<RecordBuild>(),
+            Self::UpgradeDependency => s::<UpgradeDependency>(),
+            Self::Deploy => s::<Deploy>(),
+            Self::ScaffoldProject => s::<ScaffoldProject>(),
+            Self::ApproveRun => s::<ApproveRun>(),
+            Self::DenyRun => s::<DenyRun>(),
+        }
+    }
+}
+
+/// An operation with its validated input.
+#[derive(Clone, Debug)]
+pub enum Operation {
+    GetProject(GetProject),
+    FindProjects(FindProjects),
+    Dependents(DependentsInput),
+    ProjectHistory(ProjectHistory),
+    ListDeployments(ListDeployments),
+    ListIncidents(ListIncidents),
+    ProjectScore(ProjectScore),
+    GetTeam(GetTeam),
+    ListTeams(ListTeams),
+    ListRuns(ListRuns),
+    GetRun(GetRun),
+    CreateProject(CreateProject),
+    UpdateProject(UpdateProject),
+    ArchiveProject(ArchiveProject),
+    SetFact(SetFact),
+    SetDependencies(SetDependencies),
+    CreateTeam(CreateTeam),
+    UpdateTeam(UpdateTeam),
+    RecordDeployment(RecordDeployment),
+    RecordIncident(RecordIncident),
+    RecordBuild(RecordBuild),
+    UpgradeDependency(UpgradeDependency),
+    Deploy(Deploy),
+    ScaffoldProject(ScaffoldProject),
+    ApproveRun(ApproveRun),
+    DenyRun(DenyRun),
+}
+
+fn input<T: serde::de::DeserializeOwned>(args: serde_json::Value) -> Result<T, Error> {
+    let args = if args.is_null() { serde_json::Value::Object(Default::default()) } else { args };
+    if !args.is_object() {
+        return Err(Error::bad_input(None, "the arguments must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(args).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path.is_empty() { None } else { Some(path) };
+        let inner = e.into_inner().to_string();
+        // serde names a missing field in its message; lift it into `field`.
+        let field = field.or_else(|| {
+            inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()).map(str::to_owned)
+        });
+        Error::bad_input(field, inner)
+    })
+}
+
+impl Operation {
+    /// Parses an operation by name from JSON arguments.
+    pub fn parse(name: &str, args: serde_json::Value) -> Result<Self, Error> {
+        let kind = OpKind::from_name(name).ok_or_else(|| Error::UnknownOperation { name: name.to_owned() })?;
+        Ok(match kind {
+            OpKind::GetProject => Self::GetProject(input(args)?),
+            OpKind::FindProjects => Self::FindProjects(input(args)?),
+            OpKind::Dependents => Self::Dependents(input(args)?),
+            OpKind::ProjectHistory => Self::ProjectHistory(input(args)?),
+            OpKind::ListDeployments => Self::ListDeployments(input(args)?),
+            OpKind::ListIncidents => Self::ListIncidents(input(args)?),
+            OpKind::ProjectScore => Self::ProjectScore(input(args)?),
+            OpKind::GetTeam => Self::GetTeam(input(args)?),
+            OpKind::ListTeams => Self::ListTeams(input(args)?),
+            OpKind::ListRuns => Self::ListRuns(input(args)?),
+            OpKind::GetRun => Self::GetRun(input(args)?),
+            OpKind::CreateProject => Self::CreateProject(input(args)?),
+            OpKind::UpdateProject => Self::UpdateProject(input(args)?),
+            OpKind::ArchiveProject => Self::ArchiveProject(input(args)?),
+            OpKind::SetFact => Self::SetFact(input(args)?),
+            OpKind::SetDependencies => Self::SetDependencies(input(args)?),
+            OpKind::CreateTeam => Self::CreateTeam(input(args)?),
+            OpKind::UpdateTeam => Self::UpdateTeam(input(args)?),
+            OpKind::RecordDeployment => Self::RecordDeployment(input(args)?),
+            OpKind::RecordIncident => Self::RecordIncident(input(args)?),
+            OpKind::RecordBuild => Self::RecordBuild(input(args)?),
+            OpKind::UpgradeDependency => Self::UpgradeDependency(input(args)?),
+            OpKind::Deploy => Self::Deploy(input(args)?),
+            OpKind::ScaffoldProject => Self::ScaffoldProject(input(args)?),
+            OpKind::ApproveRun => Self::ApproveRun(input(args)?),
+            OpKind::DenyRun => Self::DenyRun(input(args)?),
+        })
+    }
+
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Self::GetProject(_) => OpKind::GetProject,
+            Self::FindProjects(_) => OpKind::FindProjects,
+            Self::Dependents(_) => OpKind::Dependents,
+            Self::ProjectHistory(_) => OpKind::ProjectHistory,
+            Self::ListDeployments(_) => OpKind::ListDeployments,
+            Self::ListIncidents(_) => OpKind::ListIncidents,
+            Self::ProjectScore(_) => OpKind::ProjectScore,
+            Self::GetTeam(_) => OpKind::GetTeam,
+            Self::ListTeams(_) => OpKind::ListTeams,
+            Self::ListRuns(_) => OpKind::ListRuns,
+            Self::GetRun(_) => OpKind::GetRun,
+            Self::CreateProject(_) => OpKind::CreateProject,
+            Self::UpdateProject(_) => OpKind::UpdateProject,
+            Self::ArchiveProject(_) => OpKind::ArchiveProject,
+            Self::SetFact(_) => OpKind::SetFact,
+            Self::SetDependencies(_) => OpKind::SetDependencies,
+            Self::CreateTeam(_) => OpKind::CreateTeam,
+            Self::UpdateTeam(_) => OpKind::UpdateTeam,
+            Self::RecordDeployment(_) => OpKind::RecordDeployment,
+            Self::RecordIncident(_) => OpKind::RecordIncident,
+            Self::RecordBuild(_) => OpKind::RecordBuild,
+            Self::UpgradeDependency(_) => OpKind::UpgradeDependency,
+            Self::Deploy(_) => OpKind::Deploy,
+            Self::ScaffoldProject(_) => OpKind::ScaffoldProject,
+            Self::ApproveRun(_) => OpKind::ApproveRun,
+            Self::DenyRun(_) => OpKind::DenyRun,
+        }
+    }
+}
+
+/// Help text for every operation, generated from the registry.
+pub fn help_text() -> String {
+    let mut out = String::new();
+    for effect in [Effect::Read, Effect::Write, Effect::Automation] {
+        out.push_str(&format!("{} operations:\n", effect.as_str()));
+        for k in OpKind::ALL.into_iter().filter(|k| k.effect() == effect) {
+            let s = k.spec();
+            out.push_str(&format!("  {:<20} {}\n  {:<20} e.g. {}\n", s.name, s.description, "", s.example));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_names_are_unique_and_round_trip() {
+        let mut names: Vec<_> = OpKind::ALL.iter().map(|k| k.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), OpKind::ALL.len());
+        for k in OpKind::ALL {
+            assert_eq!(OpKind::from_name(k.name()), Some(k));
+        }
+    }
+
+    #[test]
+    fn every_example_parses_and_every_schema_is_an_object() {
+        for k in OpKind::ALL {
+            let s = k.spec();
+            let args: serde_json::Value = serde_json::from_str(s.example).unwrap();
+            let op = Operation::parse(s.name, args).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+            assert_eq!(op.kind(), k);
+            assert_eq!(k.input_schema()["type"], "object", "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn bad_input_names_the_field() {
+        let err = Operation::parse("get_project", serde_json::json!({"project": "Not A Slug"})).unwrap_err();
+        match &err {
+            Error::BadInput { field, .. } => assert_eq!(field.as_deref(), Some("project")),
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("lowercase letters"), "{err}");
+        let err = Operation::parse("get_project", serde_json::json!({"project": "a", "x": 1})).unwrap_err();
+        assert!(err.to_string().contains("unknown field `x`"), "{err}");
+        let err = Operation::parse("get_project", serde_json::json!({})).unwrap_err();
+        assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == "project"), "{err:?}");
+        let err = Operation::parse("find_projects", serde_json::json!({"limit": "ten"})).unwrap_err();
+        assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == "limit"), "{err:?}");
+        assert!(matches!(Operation::parse("nope", serde_json::json!({})), Err(Error::UnknownOperation { .. })));
+        assert!(Operation::parse("list_teams", serde_json::json!([])).is_err());
+    }
+
+    #[test]
+    fn help_lists_every_operation() {
+        let help = help_text();
+        for k in OpKind::ALL {
+            assert!(help.contains(k.name()), "{}", k.name());
+        }
+    }
+}

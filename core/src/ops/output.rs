@@ -1,0 +1,145 @@
+//! What operations return. Serialized as plain JSON objects for the API, MCP
+//! and the CLI; the portal matches on the typed variants.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::event::Event;
+use crate::ids::*;
+use crate::model::*;
+use crate::score::ScoreBreakdown;
+use crate::store::Dependents;
+
+/// An environment with what runs there now.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct EnvStatus {
+    pub name: EnvName,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The latest successful deployment, if any.
+    pub current: Option<Deployment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct ProjectDetail {
+    pub project: Project,
+    /// The owning team (absent only if it was deleted outside Switchboard).
+    pub team: Option<Team>,
+    pub environments: Vec<EnvStatus>,
+    pub score: ScoreBreakdown,
+    pub recent_deployments: Vec<Deployment>,
+    pub open_incidents: Vec<Incident>,
+    pub recent_builds: Vec<Build>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct ProjectList {
+    pub projects: Vec<ProjectSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct DependentsOutput {
+    pub package: PackageName,
+    #[serde(flatten)]
+    pub dependents: Dependents,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct History {
+    pub project: ProjectSlug,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Newest first.
+    pub events: Vec<Event>,
+    /// With a subject: the earliest matching event, i.e. when the project got it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<Event>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct DeploymentList {
+    pub deployments: Vec<Deployment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct IncidentList {
+    pub incidents: Vec<Incident>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct TeamDetail {
+    pub team: Team,
+    pub members: Vec<User>,
+    pub projects: Vec<ProjectSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct TeamSummary {
+    pub team: Team,
+    pub project_count: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct TeamList {
+    pub teams: Vec<TeamSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct RunList {
+    pub runs: Vec<Run>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct FactChange {
+    pub project: ProjectSlug,
+    pub key: FactKey,
+    /// `None` when the fact was removed.
+    pub fact: Option<Fact>,
+    pub score: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct DependencyChanges {
+    pub project: ProjectSlug,
+    pub added: Vec<Dependency>,
+    pub removed: Vec<Dependency>,
+    pub changed: Vec<VersionChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct VersionChange {
+    pub ecosystem: Ecosystem,
+    pub package: PackageName,
+    pub from: Version,
+    pub to: Version,
+}
+
+/// The result of any operation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Output {
+    ProjectDetail(Box<ProjectDetail>),
+    Project(Box<Project>),
+    Projects(ProjectList),
+    Dependents(DependentsOutput),
+    History(History),
+    Deployments(DeploymentList),
+    Deployment(Deployment),
+    Incidents(IncidentList),
+    Incident(Incident),
+    Build(Build),
+    Score(ScoreBreakdown),
+    TeamDetail(Box<TeamDetail>),
+    Team(Team),
+    Teams(TeamList),
+    Runs(RunList),
+    Run(Box<Run>),
+    Fact(FactChange),
+    Dependencies(DependencyChanges),
+}
+
+impl Output {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("outputs serialize")
+    }
+}

@@ -1,0 +1,192 @@
+//! `Service::execute` is the one way in: policy check → operation → stores →
+//! events appended → events published on the bus.
+
+mod facts;
+mod read;
+mod runs;
+mod write;
+
+use std::sync::Arc;
+
+use crate::bus::EventBus;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::model::{Millis, Project, Role};
+use crate::ops::output::Output;
+use crate::ops::{OpKind, Operation};
+use crate::policy::{self, Caller};
+use crate::score;
+use crate::store::{EventLog, GraphBatch, GraphStore};
+
+pub use facts::check_fact_value;
+
+/// The stores, config, clock and bus every operation works with.
+pub struct Context {
+    pub graph: Arc<dyn GraphStore>,
+    pub log: Arc<dyn EventLog>,
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub bus: EventBus,
+}
+
+/// What a handler hands back: its output and the events it caused.
+pub(crate) struct Done {
+    pub output: Output,
+    pub events: Vec<Event>,
+}
+
+impl Done {
+    fn read(output: Output) -> Self {
+        Self { output, events: Vec::new() }
+    }
+}
+
+/// A running invocation: who, through what, when.
+pub(crate) struct Call<'a> {
+    pub ctx: &'a Context,
+    pub caller: &'a Caller,
+    pub now: Millis,
+}
+
+impl Call<'_> {
+    /// A new event stamped with the caller and time.
+    pub fn event(&self, kind: crate::event::EventKind, payload: serde_json::Value) -> Event {
+        Event::new(kind, self.now, self.caller.user.as_str(), &self.caller.source, payload)
+    }
+
+    pub async fn project(&self, slug: &crate::ids::ProjectSlug) -> Result<Project> {
+        self.ctx.graph.get_project(slug).await?.ok_or_else(|| Error::not_found("project", slug))
+    }
+
+    /// Recomputes the project's score; when it moved, stores it and records a
+    /// `score_changed` event. Returns whether the project was changed.
+    pub async fn rescore(&self, project: &mut Project, events: &mut Vec<Event>) -> Result<bool> {
+        let window = score::window_start(&self.ctx.config, self.now);
+        let inputs = self.ctx.graph.score_inputs(&project.slug, window).await?;
+        let breakdown = score::compute(&self.ctx.config, project, &inputs, self.now);
+        if breakdown.score == project.score {
+            return Ok(false);
+        }
+        events.push(
+            self.event(
+                crate::event::EventKind::ScoreChanged,
+                serde_json::json!({"from": project.score, "to": breakdown.score, "components": breakdown.components}),
+            )
+            .project(&project.slug),
+        );
+        project.score = breakdown.score;
+        Ok(true)
+    }
+}
+
+#[derive(Clone)]
+pub struct Service {
+    ctx: Arc<Context>,
+}
+
+impl Service {
+    pub fn new(
+        graph: Arc<dyn GraphStore>,
+        log: Arc<dyn EventLog>,
+        config: Arc<Config>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { ctx: Arc::new(Context { graph, log, config, clock, bus: EventBus::default() }) }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.ctx.config
+    }
+
+    pub fn bus(&self) -> &EventBus {
+        &self.ctx.bus
+    }
+
+    pub fn now(&self) -> Millis {
+        self.ctx.clock.now()
+    }
+
+    /// Read access for surfaces that render lists the operations do not cover
+    /// (home page counts, recent events). Writes always go through `execute`.
+    pub fn graph(&self) -> &dyn GraphStore {
+        self.ctx.graph.as_ref()
+    }
+
+    pub fn log(&self) -> &dyn EventLog {
+        self.ctx.log.as_ref()
+    }
+
+    /// Parses `args` for the operation `name` and executes it.
+    pub async fn execute_json(&self, caller: &Caller, name: &str, args: serde_json::Value) -> Result<Output> {
+        let kind = OpKind::from_name(name).ok_or_else(|| Error::UnknownOperation { name: name.to_owned() })?;
+        // Authorize before parsing so a caller without the role learns nothing from validation.
+        policy::authorize(caller, kind, &self.ctx.config.policy)?;
+        self.execute(caller, Operation::parse(name, args)?).await
+    }
+
+    /// The one way to run an operation.
+    pub async fn execute(&self, caller: &Caller, op: Operation) -> Result<Output> {
+        let kind = op.kind();
+        policy::authorize(caller, kind, &self.ctx.config.policy)?;
+        let call = Call { ctx: &self.ctx, caller, now: self.ctx.clock.now() };
+        let done = match op {
+            Operation::GetProject(i) => read::get_project(&call, i).await?,
+            Operation::FindProjects(i) => read::find_projects(&call, i).await?,
+            Operation::Dependents(i) => read::dependents(&call, i).await?,
+            Operation::ProjectHistory(i) => read::project_history(&call, i).await?,
+            Operation::ListDeployments(i) => read::list_deployments(&call, i).await?,
+            Operation::ListIncidents(i) => read::list_incidents(&call, i).await?,
+            Operation::ProjectScore(i) => read::project_score(&call, i).await?,
+            Operation::GetTeam(i) => read::get_team(&call, i).await?,
+            Operation::ListTeams(_) => read::list_teams(&call).await?,
+            Operation::ListRuns(i) => runs::list_runs(&call, i).await?,
+            Operation::GetRun(i) => runs::get_run(&call, i).await?,
+            Operation::CreateProject(i) => write::create_project(&call, i).await?,
+            Operation::UpdateProject(i) => write::update_project(&call, i).await?,
+            Operation::ArchiveProject(i) => write::archive_project(&call, i).await?,
+            Operation::SetFact(i) => write::set_fact(&call, i).await?,
+            Operation::SetDependencies(i) => write::set_dependencies(&call, i).await?,
+            Operation::CreateTeam(i) => write::create_team(&call, i).await?,
+            Operation::UpdateTeam(i) => write::update_team(&call, i).await?,
+            Operation::RecordDeployment(i) => write::record_deployment(&call, i).await?,
+            Operation::RecordIncident(i) => write::record_incident(&call, i).await?,
+            Operation::RecordBuild(i) => write::record_build(&call, i).await?,
+            Operation::UpgradeDependency(i) => runs::upgrade_dependency(&call, i).await?,
+            Operation::Deploy(i) => runs::deploy(&call, i).await?,
+            Operation::ScaffoldProject(i) => runs::scaffold_project(&call, i).await?,
+            Operation::ApproveRun(i) => runs::decide(&call, kind, i.run, None).await?,
+            Operation::DenyRun(i) => runs::decide(&call, kind, i.run, Some(i.reason)).await?,
+        };
+        self.record(&done.events).await?;
+        Ok(done.output)
+    }
+
+    async fn record(&self, events: &[Event]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.ctx.log.append(events).await?;
+        self.ctx.bus.publish(events);
+        Ok(())
+    }
+
+    /// Bulk-loads graph data and its history (demo org, migrations). Admin only;
+    /// the data is trusted to be valid (it comes from a generator or an export).
+    pub async fn import(&self, caller: &Caller, batch: &GraphBatch, events: &[Event]) -> Result<()> {
+        if caller.role < Role::Admin {
+            return Err(policy::deny(
+                OpKind::CreateProject,
+                crate::error::DenyReason::Role { needed: Role::Admin, actual: caller.role },
+            ));
+        }
+        if !batch.is_empty() {
+            self.ctx.graph.import(batch).await?;
+        }
+        if !events.is_empty() {
+            self.ctx.log.append(events).await?;
+        }
+        Ok(())
+    }
+}

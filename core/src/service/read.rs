@@ -1,0 +1,269 @@
+//! Read operations.
+
+use super::{Call, Done};
+use crate::error::{Error, Result};
+use crate::event::{EventKind, EventQuery};
+use crate::ids::TeamSlug;
+use crate::model::IncidentStatus;
+use crate::ops::inputs::*;
+use crate::ops::output::*;
+use crate::score;
+use crate::store::{DependentsQuery, DeploymentQuery, IncidentQuery, ProjectQuery};
+
+/// Clamps an optional limit into `1..=max`, with a default.
+pub(crate) fn limit(given: Option<u32>, default: usize, max: usize, field: &str) -> Result<usize> {
+    match given {
+        None => Ok(default),
+        Some(0) => Err(Error::field(field, format!("must be between 1 and {max}"))),
+        Some(n) if n as usize > max => Err(Error::field(field, format!("must be between 1 and {max}"))),
+        Some(n) => Ok(n as usize),
+    }
+}
+
+pub(crate) async fn get_project(call: &Call<'_>, i: GetProject) -> Result<Done> {
+    let g = &call.ctx.graph;
+    let project = call.project(&i.project).await?;
+    let team = g.get_team(&project.team).await?;
+    let current = g.current_deployments(&project.slug).await?;
+    let environments = project
+        .environments
+        .iter()
+        .map(|e| EnvStatus {
+            name: e.name.clone(),
+            url: e.url.clone(),
+            current: current.iter().find(|d| d.environment == e.name).cloned(),
+        })
+        .collect();
+    let recent_deployments =
+        g.list_deployments(&DeploymentQuery { project: Some(project.slug.clone()), limit: 10, ..Default::default() }).await?;
+    let mut open_incidents = Vec::new();
+    for status in [IncidentStatus::Triggered, IncidentStatus::Acknowledged] {
+        let q = IncidentQuery { project: Some(project.slug.clone()), status: Some(status), limit: 20, ..Default::default() };
+        open_incidents.extend(g.list_incidents(&q).await?);
+    }
+    open_incidents.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+    let recent_builds = g.list_builds(&project.slug, 10).await?;
+    let inputs = g.score_inputs(&project.slug, score::window_start(&call.ctx.config, call.now)).await?;
+    let score = score::compute(&call.ctx.config, &project, &inputs, call.now);
+    Ok(Done::read(Output::ProjectDetail(Box::new(ProjectDetail {
+        project,
+        team,
+        environments,
+        score,
+        recent_deployments,
+        open_incidents,
+        recent_builds,
+    }))))
+}
+
+pub(crate) async fn find_projects(call: &Call<'_>, i: FindProjects) -> Result<Done> {
+    let text = match i.query.as_deref().map(str::trim) {
+        Some(q) if q.chars().count() > 200 => return Err(Error::field("query", "must be at most 200 characters")),
+        Some("") | None => None,
+        Some(q) => Some(q.to_owned()),
+    };
+    let fact = match i.fact {
+        None => None,
+        Some(f) => {
+            let v = match &f.value {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => return Err(Error::field("fact.value", "expected a string, number or boolean")),
+            };
+            Some((f.key, v))
+        }
+    };
+    let q = ProjectQuery {
+        text,
+        team: i.team,
+        project_type: i.project_type,
+        uses: i.uses.map(|u| (u.package, u.version)),
+        fact,
+        include_archived: false,
+        limit: limit(i.limit, 50, 500, "limit")?,
+    };
+    let projects = call.ctx.graph.find_projects(&q).await?;
+    Ok(Done::read(Output::Projects(ProjectList { projects })))
+}
+
+pub(crate) async fn dependents(call: &Call<'_>, i: DependentsInput) -> Result<Done> {
+    let q = DependentsQuery {
+        package: i.package.clone(),
+        version: i.version,
+        ecosystem: i.ecosystem,
+        limit: limit(i.limit, 200, 5000, "limit")?,
+    };
+    let dependents = call.ctx.graph.dependents(&q).await?;
+    Ok(Done::read(Output::Dependents(DependentsOutput { package: i.package, dependents })))
+}
+
+/// `redis 7`, `redis@7.2`, `redis v7` → (`redis`, Some(`7`)).
+fn parse_subject(s: &str) -> Result<(String, Option<String>)> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 214 {
+        return Err(Error::field("subject", "must be a package or fact name, optionally with a version: redis 7"));
+    }
+    let (name, version) = match s.rsplit_once(['@', ' ']) {
+        Some((n, v)) if !n.trim().is_empty() && !v.trim().is_empty() => (n.trim(), Some(v.trim())),
+        _ => (s, None),
+    };
+    let version = version.map(|v| v.trim_start_matches(['v', 'V', '^', '~', '=']).to_owned());
+    Ok((name.to_lowercase(), version.filter(|v| !v.is_empty())))
+}
+
+/// Whether `version` is `prefix` or starts with it at a component boundary.
+fn version_matches(version: &str, prefix: &str) -> bool {
+    let v = version.trim_start_matches(['v', 'V', '^', '~', '=']);
+    v == prefix || (v.starts_with(prefix) && v[prefix.len()..].starts_with(['.', '-', '+']))
+}
+
+/// Whether `event` gave the project `name` at a version starting with `prefix`.
+fn event_reaches(event: &crate::event::Event, name: &str, prefix: &str) -> bool {
+    let p = &event.payload;
+    match event.kind {
+        EventKind::DependenciesChanged => {
+            let hit = |list: &str, field: &str| {
+                p[list].as_array().is_some_and(|a| {
+                    a.iter().any(|d| {
+                        d["package"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name))
+                            && d[field].as_str().is_some_and(|v| version_matches(v, prefix))
+                    })
+                })
+            };
+            hit("added", "version") || hit("changed", "to")
+        }
+        EventKind::FactSet => {
+            let value = p["value"].as_str().map(str::to_owned).unwrap_or_else(|| p["value"].to_string());
+            version_matches(&value, prefix)
+        }
+        _ => false,
+    }
+}
+
+pub(crate) async fn project_history(call: &Call<'_>, i: ProjectHistory) -> Result<Done> {
+    let project = call.project(&i.project).await?;
+    let subject = i.subject.as_deref().map(parse_subject).transpose()?;
+    let since = i.since.map(|t| t.resolve(call.now));
+    let until = i.until.map(|t| t.resolve(call.now));
+    if let (Some(s), Some(u)) = (since, until)
+        && s >= u
+    {
+        return Err(Error::field("until", "must be after `since`"));
+    }
+    let limit = limit(i.limit, 100, 1000, "limit")?;
+    let q = EventQuery {
+        project: Some(project.slug.clone()),
+        kinds: i.kinds.unwrap_or_default(),
+        subject: subject.as_ref().map(|(n, _)| n.clone()),
+        since,
+        until,
+        // With a version filter, matching happens here: read more than we return.
+        limit: if subject.as_ref().is_some_and(|s| s.1.is_some()) { 10_000 } else { limit },
+    };
+    let mut events = call.ctx.log.query(&q).await?;
+    let mut first = None;
+    if let Some((name, version)) = &subject {
+        if let Some(prefix) = version {
+            events.retain(|e| event_reaches(e, name, prefix));
+        }
+        first = events.last().cloned();
+    }
+    events.truncate(limit);
+    Ok(Done::read(Output::History(History {
+        project: project.slug,
+        subject: i.subject.map(|s| s.trim().to_owned()),
+        events,
+        first,
+    })))
+}
+
+pub(crate) async fn list_deployments(call: &Call<'_>, i: ListDeployments) -> Result<Done> {
+    if let Some(p) = &i.project {
+        call.project(p).await?;
+    }
+    let q = DeploymentQuery {
+        project: i.project,
+        environment: i.environment,
+        since: i.since.map(|t| t.resolve(call.now)),
+        limit: limit(i.limit, 50, 1000, "limit")?,
+    };
+    let deployments = call.ctx.graph.list_deployments(&q).await?;
+    Ok(Done::read(Output::Deployments(DeploymentList { deployments })))
+}
+
+pub(crate) async fn list_incidents(call: &Call<'_>, i: ListIncidents) -> Result<Done> {
+    if let Some(p) = &i.project {
+        call.project(p).await?;
+    }
+    if let Some(t) = &i.team {
+        team_exists(call, t).await?;
+    }
+    let q = IncidentQuery {
+        project: i.project,
+        team: i.team,
+        status: i.status,
+        since: i.since.map(|t| t.resolve(call.now)),
+        limit: limit(i.limit, 50, 1000, "limit")?,
+    };
+    let incidents = call.ctx.graph.list_incidents(&q).await?;
+    Ok(Done::read(Output::Incidents(IncidentList { incidents })))
+}
+
+async fn team_exists(call: &Call<'_>, t: &TeamSlug) -> Result<crate::model::Team> {
+    call.ctx.graph.get_team(t).await?.ok_or_else(|| Error::not_found("team", t))
+}
+
+pub(crate) async fn project_score(call: &Call<'_>, i: ProjectScore) -> Result<Done> {
+    let project = call.project(&i.project).await?;
+    let inputs = call.ctx.graph.score_inputs(&project.slug, score::window_start(&call.ctx.config, call.now)).await?;
+    Ok(Done::read(Output::Score(score::compute(&call.ctx.config, &project, &inputs, call.now))))
+}
+
+pub(crate) async fn get_team(call: &Call<'_>, i: GetTeam) -> Result<Done> {
+    let team = team_exists(call, &i.team).await?;
+    let mut members = Vec::new();
+    for m in &team.members {
+        if let Some(u) = call.ctx.graph.get_user(m).await? {
+            members.push(u);
+        }
+    }
+    let projects = call
+        .ctx
+        .graph
+        .find_projects(&ProjectQuery { team: Some(team.slug.clone()), limit: 1000, ..Default::default() })
+        .await?;
+    Ok(Done::read(Output::TeamDetail(Box::new(TeamDetail { team, members, projects }))))
+}
+
+pub(crate) async fn list_teams(call: &Call<'_>) -> Result<Done> {
+    let mut teams = Vec::new();
+    for team in call.ctx.graph.list_teams().await? {
+        let q = ProjectQuery { team: Some(team.slug.clone()), limit: 100_000, ..Default::default() };
+        let project_count = call.ctx.graph.find_projects(&q).await?.len();
+        teams.push(TeamSummary { team, project_count });
+    }
+    Ok(Done::read(Output::Teams(TeamList { teams })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_parse() {
+        assert_eq!(parse_subject("redis 7").unwrap(), ("redis".into(), Some("7".into())));
+        assert_eq!(parse_subject("Redis@v7.2").unwrap(), ("redis".into(), Some("7.2".into())));
+        assert_eq!(parse_subject("@types/node").unwrap(), ("@types/node".into(), None));
+        assert_eq!(parse_subject("tier").unwrap(), ("tier".into(), None));
+        assert!(parse_subject("  ").is_err());
+    }
+
+    #[test]
+    fn versions_match_on_boundaries() {
+        assert!(version_matches("7.2.4", "7"));
+        assert!(version_matches("^7.2", "7.2"));
+        assert!(!version_matches("70.1", "7"));
+        assert!(version_matches("v7", "7"));
+    }
+}

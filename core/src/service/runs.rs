@@ -1,0 +1,215 @@
+//! Automation requests and decisions. An automation never runs here: it
+//! becomes a pending run that someone with the approver role decides.
+
+use serde_json::json;
+
+use super::read::limit;
+use super::{Call, Done};
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::ids::*;
+use crate::messages;
+use crate::model::*;
+use crate::ops::OpKind;
+use crate::ops::inputs::*;
+use crate::ops::output::*;
+use crate::policy;
+use crate::store::DependentsQuery;
+
+pub(crate) async fn list_runs(call: &Call<'_>, i: ListRuns) -> Result<Done> {
+    let limit = limit(i.limit, 50, 1000, "limit")?;
+    // Expired is computed from pending runs past their deadline.
+    let stored = match i.status {
+        Some(RunStatus::Expired) | Some(RunStatus::Pending) => Some(RunStatus::Pending),
+        s => s,
+    };
+    let mut runs = call.ctx.graph.list_runs(stored, if i.status == Some(RunStatus::Expired) { 10_000 } else { limit }).await?;
+    let mut expired = call.ctx.graph.list_runs(Some(RunStatus::Expired), limit).await?;
+    for r in &mut runs {
+        r.status = r.status_at(call.now);
+    }
+    if let Some(want) = i.status {
+        runs.retain(|r| r.status == want);
+        if want == RunStatus::Expired {
+            runs.append(&mut expired);
+            runs.sort_by(|a, b| b.id.cmp(&a.id));
+        }
+    }
+    runs.truncate(limit);
+    Ok(Done::read(Output::Runs(RunList { runs })))
+}
+
+pub(crate) async fn get_run(call: &Call<'_>, i: GetRun) -> Result<Done> {
+    let mut run = call.ctx.graph.get_run(&i.run).await?.ok_or_else(|| Error::not_found("run", i.run))?;
+    run.status = run.status_at(call.now);
+    Ok(Done::read(Output::Run(Box::new(run))))
+}
+
+/// Stores a new pending run and the event that says it was requested.
+async fn request(
+    call: &Call<'_>,
+    kind: OpKind,
+    arguments: serde_json::Value,
+    summary: String,
+    project: Option<ProjectSlug>,
+) -> Result<Done> {
+    let run = Run {
+        id: RunId::new(),
+        operation: kind.name().to_owned(),
+        arguments,
+        summary,
+        requested_by: call.caller.user.clone(),
+        requested_at: call.now,
+        expires_at: call.now + call.ctx.config.run_expiry_ms(),
+        status: RunStatus::Pending,
+        approvals: Vec::new(),
+        steps: Vec::new(),
+        project,
+    };
+    call.ctx.graph.put_run(&run).await?;
+    let mut event = call.event(
+        EventKind::RunRequested,
+        json!({"run": run.id, "operation": run.operation, "arguments": run.arguments, "summary": run.summary}),
+    );
+    event.project = run.project.clone();
+    Ok(Done { output: Output::Run(Box::new(run)), events: vec![event] })
+}
+
+pub(crate) async fn upgrade_dependency(call: &Call<'_>, i: UpgradeDependency) -> Result<Done> {
+    if i.from.as_ref() == Some(&i.to) {
+        return Err(Error::field("to", "is the same as `from`; nothing to upgrade"));
+    }
+    let projects = match &i.project {
+        Some(slug) => {
+            let p = call.project(slug).await?;
+            let uses = p.dependencies.iter().any(|d| {
+                d.package == i.package && i.from.as_ref().is_none_or(|f| &d.version == f)
+            });
+            if !uses {
+                return Err(Error::field(
+                    "package",
+                    format!("{} does not use {}{}", p.slug, i.package, i.from.as_ref().map(|f| format!(" {f}")).unwrap_or_default()),
+                ));
+            }
+            1
+        }
+        None => {
+            let q = DependentsQuery { package: i.package.clone(), version: i.from.clone(), ecosystem: None, limit: 1 };
+            let d = call.ctx.graph.dependents(&q).await?;
+            if d.total == 0 {
+                return Err(Error::field(
+                    "package",
+                    format!("no project uses {}{}", i.package, i.from.as_ref().map(|f| format!(" {f}")).unwrap_or_default()),
+                ));
+            }
+            d.total as usize
+        }
+    };
+    let summary = messages::run_summary_upgrade(
+        i.package.as_str(),
+        i.from.as_ref().map(|v| v.as_str()),
+        i.to.as_str(),
+        projects,
+    );
+    let args = json!({"package": i.package, "from": i.from, "to": i.to, "project": i.project});
+    request(call, OpKind::UpgradeDependency, args, summary, i.project).await
+}
+
+pub(crate) async fn deploy(call: &Call<'_>, i: Deploy) -> Result<Done> {
+    let p = call.project(&i.project).await?;
+    if p.archived {
+        return Err(Error::field("project", format!("{} is archived", p.slug)));
+    }
+    if !p.environments.iter().any(|e| e.name == i.environment) {
+        let known: Vec<&str> = p.environments.iter().map(|e| e.name.as_str()).collect();
+        return Err(Error::field(
+            "environment",
+            format!("{} has no environment {:?}; it has: {}", p.slug, i.environment.as_str(), known.join(", ")),
+        ));
+    }
+    let version = match i.version {
+        Some(v) => {
+            let v = v.trim().to_owned();
+            if v.is_empty() || v.len() > 200 {
+                return Err(Error::field("version", "must be 1-200 characters"));
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    let summary = messages::run_summary_deploy(p.slug.as_str(), i.environment.as_str(), version.as_deref());
+    let args = json!({"project": p.slug, "environment": i.environment, "version": version});
+    request(call, OpKind::Deploy, args, summary, Some(p.slug)).await
+}
+
+pub(crate) async fn scaffold_project(call: &Call<'_>, i: ScaffoldProject) -> Result<Done> {
+    let Some(template) = call.ctx.config.templates.get(&i.template) else {
+        let known: Vec<&str> = call.ctx.config.templates.keys().map(|k| k.as_str()).collect();
+        return Err(Error::field(
+            "template",
+            format!("unknown template {:?}; available: {}", i.template.as_str(), known.join(", ")),
+        ));
+    };
+    if call.ctx.graph.get_project(&i.name).await?.is_some() {
+        return Err(Error::field("name", messages::project_exists(i.name.as_str())));
+    }
+    let team = match i.team {
+        Some(t) => {
+            call.ctx.graph.get_team(&t).await?.ok_or_else(|| Error::field("team", messages::not_found("team", t.as_str())))?;
+            t
+        }
+        None => {
+            let teams = call.ctx.graph.list_teams().await?;
+            teams
+                .into_iter()
+                .find(|t| t.members.contains(&call.caller.user))
+                .map(|t| t.slug)
+                .ok_or_else(|| Error::field("team", "you are in no team; say which team will own the project"))?
+        }
+    };
+    let summary = messages::run_summary_scaffold(i.name.as_str(), i.template.as_str(), team.as_str());
+    let args = json!({"name": i.name, "template": i.template, "team": team, "project_type": template.project_type});
+    request(call, OpKind::ScaffoldProject, args, summary, None).await
+}
+
+/// Approves (`reason` is `None`) or denies a pending run.
+pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Option<Option<String>>) -> Result<Done> {
+    let mut run = call.ctx.graph.get_run(&id).await?.ok_or_else(|| Error::not_found("run", id))?;
+    policy::authorize_decision(call.caller, kind, &run, &call.ctx.config.policy)?;
+    match run.status_at(call.now) {
+        RunStatus::Pending => {}
+        RunStatus::Expired => {
+            let mut events = Vec::new();
+            if run.status == RunStatus::Pending {
+                run.status = RunStatus::Expired;
+                call.ctx.graph.put_run(&run).await?;
+                let mut e = call.event(EventKind::RunExpired, json!({"run": run.id}));
+                e.project = run.project.clone();
+                events.push(e);
+            }
+            // Record the expiry even though the decision fails, then refuse.
+            if !events.is_empty() {
+                call.ctx.log.append(&events).await?;
+                call.ctx.bus.publish(&events);
+            }
+            return Err(Error::conflict(messages::run_expired(&id.to_string())));
+        }
+        other => return Err(Error::conflict(messages::run_not_pending(&id.to_string(), other.as_str()))),
+    }
+    let reason = match reason.flatten() {
+        Some(r) if r.chars().count() > 500 => return Err(Error::field("reason", "must be at most 500 characters")),
+        Some(r) if !r.trim().is_empty() => Some(r.trim().to_owned()),
+        _ => None,
+    };
+    let (decision, status, event_kind) = if kind == OpKind::ApproveRun {
+        (Decision::Approve, RunStatus::Approved, EventKind::RunApproved)
+    } else {
+        (Decision::Deny, RunStatus::Denied, EventKind::RunDenied)
+    };
+    run.approvals.push(Approval { by: call.caller.user.clone(), decision, reason: reason.clone(), at: call.now });
+    run.status = status;
+    call.ctx.graph.put_run(&run).await?;
+    let mut e = call.event(event_kind, json!({"run": run.id, "operation": run.operation, "reason": reason}));
+    e.project = run.project.clone();
+    Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
+}

@@ -1,0 +1,597 @@
+//! Write operations: validate against the graph and config, store, and say
+//! what happened as events.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use super::facts::check_fact_value;
+use super::{Call, Done};
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::ids::*;
+use crate::messages;
+use crate::model::*;
+use crate::ops::inputs::*;
+use crate::ops::output::*;
+
+const MAX_NAME: usize = 200;
+const MAX_DESCRIPTION: usize = 4000;
+const MAX_DEPENDENCIES: usize = 5000;
+
+fn text(field: &str, value: &str, max: usize) -> Result<String> {
+    let v = value.trim();
+    if v.chars().count() > max {
+        return Err(Error::field(field, format!("must be at most {max} characters")));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::field(field, "must not contain control characters"));
+    }
+    Ok(v.to_owned())
+}
+
+fn name(field: &str, value: &str) -> Result<String> {
+    let v = text(field, value, MAX_NAME)?;
+    if v.is_empty() {
+        return Err(Error::field(field, "must not be empty"));
+    }
+    Ok(v)
+}
+
+fn url(field: &str, value: &str) -> Result<String> {
+    let v = text(field, value, 2000)?;
+    if !(v.starts_with("https://") || v.starts_with("http://")) {
+        return Err(Error::field(field, "must be an http:// or https:// URL"));
+    }
+    Ok(v)
+}
+
+fn links(links: Vec<Link>) -> Result<Vec<Link>> {
+    links
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            Ok(Link { title: name(&format!("links[{i}].title"), &l.title)?, url: url(&format!("links[{i}].url"), &l.url)? })
+        })
+        .collect()
+}
+
+fn check_project_type(call: &Call<'_>, field: &str, t: &ProjectType) -> Result<()> {
+    if call.ctx.config.project_types.contains_key(t) {
+        return Ok(());
+    }
+    let known: Vec<&str> = call.ctx.config.project_types.keys().map(|k| k.as_str()).collect();
+    Err(Error::field(field, format!("unknown project type {:?}; known: {}", t.as_str(), known.join(", "))))
+}
+
+async fn check_team(call: &Call<'_>, field: &str, t: &TeamSlug) -> Result<Team> {
+    call.ctx.graph.get_team(t).await?.ok_or_else(|| Error::field(field, messages::not_found("team", t.as_str())))
+}
+
+fn environments(call: &Call<'_>, envs: Vec<Environment>) -> Result<Vec<Environment>> {
+    let mut seen = BTreeSet::new();
+    envs.into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            if !seen.insert(e.name.clone()) {
+                return Err(Error::field(&format!("environments[{i}].name"), format!("{} is listed twice", e.name)));
+            }
+            if !call.ctx.config.environments.contains(&e.name) {
+                let known: Vec<&str> = call.ctx.config.environments.iter().map(|e| e.as_str()).collect();
+                return Err(Error::field(
+                    &format!("environments[{i}].name"),
+                    format!("unknown environment {:?}; configured: {}", e.name.as_str(), known.join(", ")),
+                ));
+            }
+            let url = e.url.map(|u| url(&format!("environments[{i}].url"), &u)).transpose()?;
+            Ok(Environment { name: e.name, url })
+        })
+        .collect()
+}
+
+fn dependencies(deps: Vec<Dependency>) -> Result<Vec<Dependency>> {
+    if deps.len() > MAX_DEPENDENCIES {
+        return Err(Error::field("dependencies", format!("at most {MAX_DEPENDENCIES} entries")));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, d) in deps.iter().enumerate() {
+        if !seen.insert((d.ecosystem, d.package.clone())) {
+            return Err(Error::field(
+                &format!("dependencies[{i}]"),
+                format!("{} ({}) is listed twice", d.package, d.ecosystem),
+            ));
+        }
+    }
+    let mut deps = deps;
+    deps.sort();
+    Ok(deps)
+}
+
+fn external_ids(ids: ExternalIds) -> Result<ExternalIds> {
+    if let Some(r) = &ids.github_repository {
+        let ok = r.split('/').count() == 2 && r.split('/').all(|p| !p.is_empty()) && !r.contains(char::is_whitespace);
+        if !ok {
+            return Err(Error::field("external_ids.github_repository", "expected owner/name, e.g. acme/payments-api"));
+        }
+    }
+    if let Some(s) = &ids.pagerduty_service
+        && (s.is_empty() || s.len() > 64 || !s.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        return Err(Error::field("external_ids.pagerduty_service", "expected a PagerDuty service id such as PIJ90N7"));
+    }
+    Ok(ids)
+}
+
+pub(crate) async fn create_project(call: &Call<'_>, i: CreateProject) -> Result<Done> {
+    if call.ctx.graph.get_project(&i.slug).await?.is_some() {
+        return Err(Error::conflict(messages::project_exists(i.slug.as_str())));
+    }
+    check_project_type(call, "project_type", &i.project_type)?;
+    check_team(call, "team", &i.team).await?;
+    let mut facts = BTreeMap::new();
+    for (key, value) in i.facts.unwrap_or_default() {
+        let field = format!("facts.{key}");
+        let decl = fact_decl(call, &i.project_type, &key, &field)?;
+        let value = check_fact_value(decl, &value).map_err(|m| Error::field(&field, m))?;
+        facts.insert(key.clone(), Fact { key, value, updated_at: call.now });
+    }
+    let envs = match i.environments {
+        Some(e) => environments(call, e)?,
+        None => call.ctx.config.environments.iter().map(|n| Environment { name: n.clone(), url: None }).collect(),
+    };
+    let mut project = Project {
+        name: match &i.name {
+            Some(n) => name("name", n)?,
+            None => i.slug.to_string(),
+        },
+        description: text("description", i.description.as_deref().unwrap_or(""), MAX_DESCRIPTION)?,
+        slug: i.slug,
+        team: i.team,
+        project_type: i.project_type,
+        links: links(i.links.unwrap_or_default())?,
+        facts,
+        environments: envs,
+        dependencies: dependencies(i.dependencies.unwrap_or_default())?,
+        external_ids: external_ids(i.external_ids.unwrap_or_default())?,
+        archived: false,
+        score: 0,
+        created_at: call.now,
+        updated_at: call.now,
+    };
+    let mut events = vec![
+        call.event(
+            EventKind::ProjectCreated,
+            json!({"name": project.name, "team": project.team, "project_type": project.project_type}),
+        )
+        .project(&project.slug),
+    ];
+    if !project.dependencies.is_empty() {
+        let mut e = call
+            .event(EventKind::DependenciesChanged, json!({"added": project.dependencies, "removed": [], "changed": []}))
+            .project(&project.slug);
+        for d in &project.dependencies {
+            e = e.subject(d.package.as_str());
+        }
+        events.push(e);
+    }
+    for f in project.facts.values() {
+        events.push(
+            call.event(EventKind::FactSet, json!({"key": f.key, "value": f.value, "previous": null}))
+                .project(&project.slug)
+                .subject(f.key.as_str()),
+        );
+    }
+    call.rescore(&mut project, &mut events).await?;
+    call.ctx.graph.put_project(&project).await?;
+    Ok(Done { output: Output::Project(Box::new(project)), events })
+}
+
+fn fact_decl<'c>(
+    call: &'c Call<'_>,
+    project_type: &ProjectType,
+    key: &FactKey,
+    field: &str,
+) -> Result<&'c crate::config::FactDecl> {
+    call.ctx.config.fact_decl(project_type, key).ok_or_else(|| {
+        let declared: Vec<&str> = call
+            .ctx
+            .config
+            .project_types
+            .get(project_type)
+            .map(|t| t.facts.keys().map(|k| k.as_str()).collect())
+            .unwrap_or_default();
+        Error::field(
+            field,
+            format!(
+                "{key} is not a fact declared for {project_type} projects; declared: {}",
+                declared.join(", ")
+            ),
+        )
+    })
+}
+
+pub(crate) async fn update_project(call: &Call<'_>, i: UpdateProject) -> Result<Done> {
+    let mut p = call.project(&i.project).await?;
+    let mut changes = serde_json::Map::new();
+    let mut change = |field: &str, from: serde_json::Value, to: serde_json::Value| {
+        if from != to {
+            changes.insert(field.to_owned(), json!({"from": from, "to": to}));
+        }
+    };
+    if let Some(n) = &i.name {
+        let n = name("name", n)?;
+        change("name", json!(p.name), json!(n));
+        p.name = n;
+    }
+    if let Some(d) = &i.description {
+        let d = text("description", d, MAX_DESCRIPTION)?;
+        change("description", json!(p.description), json!(d));
+        p.description = d;
+    }
+    if let Some(t) = i.team {
+        check_team(call, "team", &t).await?;
+        change("team", json!(p.team), json!(t));
+        p.team = t;
+    }
+    if let Some(t) = i.project_type {
+        check_project_type(call, "project_type", &t)?;
+        change("project_type", json!(p.project_type), json!(t));
+        p.project_type = t;
+    }
+    if let Some(l) = i.links {
+        let l = links(l)?;
+        change("links", json!(p.links), json!(l));
+        p.links = l;
+    }
+    if let Some(e) = i.environments {
+        let e = environments(call, e)?;
+        change("environments", json!(p.environments), json!(e));
+        p.environments = e;
+    }
+    if let Some(x) = i.external_ids {
+        let x = external_ids(x)?;
+        change("external_ids", json!(p.external_ids), json!(x));
+        p.external_ids = x;
+    }
+    let mut events = Vec::new();
+    if !changes.is_empty() {
+        p.updated_at = call.now;
+        events.push(call.event(EventKind::ProjectUpdated, json!({"changes": changes})).project(&p.slug));
+        call.rescore(&mut p, &mut events).await?;
+        call.ctx.graph.put_project(&p).await?;
+    }
+    Ok(Done { output: Output::Project(Box::new(p)), events })
+}
+
+pub(crate) async fn archive_project(call: &Call<'_>, i: ArchiveProject) -> Result<Done> {
+    let mut p = call.project(&i.project).await?;
+    let mut events = Vec::new();
+    if !p.archived {
+        p.archived = true;
+        p.updated_at = call.now;
+        call.ctx.graph.put_project(&p).await?;
+        events.push(call.event(EventKind::ProjectArchived, json!({})).project(&p.slug));
+    }
+    Ok(Done { output: Output::Project(Box::new(p)), events })
+}
+
+pub(crate) async fn set_fact(call: &Call<'_>, i: SetFact) -> Result<Done> {
+    let mut p = call.project(&i.project).await?;
+    let decl = fact_decl(call, &p.project_type, &i.key, "key")?;
+    let previous = p.facts.get(&i.key).map(|f| f.value.clone());
+    let mut events = Vec::new();
+    if i.value.is_null() {
+        if p.facts.remove(&i.key).is_some() {
+            events.push(
+                call.event(EventKind::FactRemoved, json!({"key": i.key, "previous": previous}))
+                    .project(&p.slug)
+                    .subject(i.key.as_str()),
+            );
+        }
+    } else {
+        let value = check_fact_value(decl, &i.value).map_err(|m| Error::field("value", m))?;
+        if previous.as_ref() != Some(&value) {
+            events.push(
+                call.event(EventKind::FactSet, json!({"key": i.key, "value": value, "previous": previous}))
+                    .project(&p.slug)
+                    .subject(i.key.as_str()),
+            );
+            p.facts.insert(i.key.clone(), Fact { key: i.key.clone(), value, updated_at: call.now });
+        }
+    }
+    if !events.is_empty() {
+        p.updated_at = call.now;
+        call.rescore(&mut p, &mut events).await?;
+        call.ctx.graph.put_project(&p).await?;
+    }
+    let fact = p.facts.get(&i.key).cloned();
+    Ok(Done { output: Output::Fact(FactChange { project: p.slug, key: i.key, fact, score: p.score }), events })
+}
+
+pub(crate) async fn set_dependencies(call: &Call<'_>, i: SetDependencies) -> Result<Done> {
+    let mut p = call.project(&i.project).await?;
+    let new = dependencies(i.dependencies)?;
+    if let Some(eco) = i.ecosystem
+        && let Some((n, d)) = new.iter().enumerate().find(|(_, d)| d.ecosystem != eco)
+    {
+        return Err(Error::field(
+            &format!("dependencies[{n}].ecosystem"),
+            format!("is {} but only {eco} dependencies are being replaced", d.ecosystem),
+        ));
+    }
+    let in_scope = |d: &Dependency| i.ecosystem.is_none_or(|e| d.ecosystem == e);
+    let key = |d: &Dependency| (d.ecosystem, d.package.clone());
+    let old: BTreeMap<_, _> = p.dependencies.iter().filter(|d| in_scope(d)).map(|d| (key(d), d.clone())).collect();
+    let newm: BTreeMap<_, _> = new.iter().map(|d| (key(d), d.clone())).collect();
+    let added: Vec<Dependency> = newm.iter().filter(|(k, _)| !old.contains_key(k)).map(|(_, d)| d.clone()).collect();
+    let removed: Vec<Dependency> = old.iter().filter(|(k, _)| !newm.contains_key(k)).map(|(_, d)| d.clone()).collect();
+    let changed: Vec<VersionChange> = newm
+        .iter()
+        .filter_map(|(k, d)| {
+            old.get(k).filter(|o| o.version != d.version).map(|o| VersionChange {
+                ecosystem: d.ecosystem,
+                package: d.package.clone(),
+                from: o.version.clone(),
+                to: d.version.clone(),
+            })
+        })
+        .collect();
+    let mut events = Vec::new();
+    if !(added.is_empty() && removed.is_empty() && changed.is_empty()) {
+        let mut e = call
+            .event(EventKind::DependenciesChanged, json!({"added": added, "removed": removed, "changed": changed}))
+            .project(&p.slug);
+        for name in added.iter().chain(&removed).map(|d| &d.package).chain(changed.iter().map(|c| &c.package)) {
+            e = e.subject(name.as_str());
+        }
+        events.push(e);
+        let mut all: Vec<Dependency> = p.dependencies.iter().filter(|d| !in_scope(d)).cloned().collect();
+        all.extend(new);
+        all.sort();
+        p.dependencies = all;
+        p.updated_at = call.now;
+        call.ctx.graph.put_project(&p).await?;
+    }
+    Ok(Done { output: Output::Dependencies(DependencyChanges { project: p.slug, added, removed, changed }), events })
+}
+
+async fn members(call: &Call<'_>, members: Vec<UserName>) -> Result<Vec<UserName>> {
+    let mut seen = BTreeSet::new();
+    for (i, m) in members.iter().enumerate() {
+        if !seen.insert(m) {
+            return Err(Error::field(&format!("members[{i}]"), format!("{m} is listed twice")));
+        }
+        if call.ctx.graph.get_user(m).await?.is_none() {
+            return Err(Error::field(&format!("members[{i}]"), messages::not_found("user", m.as_str())));
+        }
+    }
+    Ok(members)
+}
+
+fn channels(channels: Vec<ChatChannel>) -> Result<Vec<ChatChannel>> {
+    for (i, c) in channels.iter().enumerate() {
+        if c.id.trim().is_empty() || c.id.len() > 64 || c.id.contains(char::is_whitespace) {
+            return Err(Error::field(&format!("channels[{i}].id"), "expected the platform's channel id, e.g. C024BE91L"));
+        }
+    }
+    Ok(channels)
+}
+
+pub(crate) async fn create_team(call: &Call<'_>, i: CreateTeam) -> Result<Done> {
+    if call.ctx.graph.get_team(&i.slug).await?.is_some() {
+        return Err(Error::conflict(messages::team_exists(i.slug.as_str())));
+    }
+    let team = Team {
+        name: match &i.name {
+            Some(n) => name("name", n)?,
+            None => i.slug.to_string(),
+        },
+        members: members(call, i.members.unwrap_or_default()).await?,
+        channels: channels(i.channels.unwrap_or_default())?,
+        slug: i.slug,
+        created_at: call.now,
+        updated_at: call.now,
+    };
+    call.ctx.graph.put_team(&team).await?;
+    let event = call.event(EventKind::TeamCreated, json!({"team": team.slug, "name": team.name})).subject(team.slug.as_str());
+    Ok(Done { output: Output::Team(team), events: vec![event] })
+}
+
+pub(crate) async fn update_team(call: &Call<'_>, i: UpdateTeam) -> Result<Done> {
+    let mut team = call.ctx.graph.get_team(&i.team).await?.ok_or_else(|| Error::not_found("team", &i.team))?;
+    let mut changes = serde_json::Map::new();
+    if let Some(n) = &i.name {
+        let n = name("name", n)?;
+        if n != team.name {
+            changes.insert("name".into(), json!({"from": team.name, "to": n}));
+            team.name = n;
+        }
+    }
+    if let Some(m) = i.members {
+        let m = members(call, m).await?;
+        if m != team.members {
+            changes.insert("members".into(), json!({"from": team.members, "to": m}));
+            team.members = m;
+        }
+    }
+    if let Some(c) = i.channels {
+        let c = channels(c)?;
+        if c != team.channels {
+            changes.insert("channels".into(), json!({"from": team.channels, "to": c}));
+            team.channels = c;
+        }
+    }
+    let mut events = Vec::new();
+    if !changes.is_empty() {
+        team.updated_at = call.now;
+        call.ctx.graph.put_team(&team).await?;
+        events.push(
+            call.event(EventKind::TeamUpdated, json!({"team": team.slug, "changes": changes})).subject(team.slug.as_str()),
+        );
+    }
+    Ok(Done { output: Output::Team(team), events })
+}
+
+fn external_id(field: &str, v: Option<String>) -> Result<Option<String>> {
+    v.map(|v| {
+        let v = v.trim().to_owned();
+        if v.is_empty() || v.len() > 200 {
+            Err(Error::field(field, "must be 1-200 characters"))
+        } else {
+            Ok(v)
+        }
+    })
+    .transpose()
+}
+
+fn times(call: &Call<'_>, start: Option<crate::time::TimeArg>, end: Option<crate::time::TimeArg>, end_field: &str) -> Result<(Millis, Option<Millis>)> {
+    let s = start.map(|t| t.resolve(call.now)).unwrap_or(call.now);
+    let e = end.map(|t| t.resolve(call.now));
+    if let Some(e) = e
+        && e < s
+    {
+        return Err(Error::field(end_field, "must not be before the start"));
+    }
+    Ok((s, e))
+}
+
+pub(crate) async fn record_deployment(call: &Call<'_>, i: RecordDeployment) -> Result<Done> {
+    let mut p = call.project(&i.project).await?;
+    if !p.environments.iter().any(|e| e.name == i.environment) {
+        let known: Vec<&str> = p.environments.iter().map(|e| e.name.as_str()).collect();
+        return Err(Error::field(
+            "environment",
+            format!("{} has no environment {:?}; it has: {}", p.slug, i.environment.as_str(), known.join(", ")),
+        ));
+    }
+    let version = name("version", &i.version)?;
+    let external_id = external_id("external_id", i.external_id)?;
+    let (started_at, finished_at) = times(call, i.started_at, i.finished_at, "finished_at")?;
+    let existing = match &external_id {
+        Some(x) => call.ctx.graph.deployment_by_external_id(&p.slug, x).await?,
+        None => None,
+    };
+    let status = i.status.unwrap_or(DeploymentStatus::Succeeded);
+    let finished_at = finished_at.or(match status {
+        DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::RolledBack => Some(call.now.max(started_at)),
+        _ => None,
+    });
+    let d = Deployment {
+        id: existing.as_ref().map(|d| d.id).unwrap_or_else(|| crate::event::new_event_id(started_at)),
+        project: p.slug.clone(),
+        environment: i.environment,
+        version,
+        status,
+        sha: i.sha,
+        actor: i.actor.map(|a| name("actor", &a)).transpose()?.or_else(|| Some(call.caller.user.to_string())),
+        url: i.url.map(|u| url("url", &u)).transpose()?,
+        external_id,
+        started_at: existing.as_ref().map(|d| d.started_at).unwrap_or(started_at),
+        finished_at,
+    };
+    call.ctx.graph.put_deployment(&d).await?;
+    let mut events = vec![
+        call.event(EventKind::DeploymentRecorded, json!({"deployment": d, "previous_status": existing.map(|e| e.status)}))
+            .project(&p.slug)
+            .subject(d.environment.as_str()),
+    ];
+    if call.rescore(&mut p, &mut events).await? {
+        call.ctx.graph.put_project(&p).await?;
+    }
+    Ok(Done { output: Output::Deployment(d), events })
+}
+
+pub(crate) async fn record_incident(call: &Call<'_>, i: RecordIncident) -> Result<Done> {
+    let mut p = call.project(&i.project).await?;
+    let external_id = external_id("external_id", i.external_id)?;
+    let existing = match &external_id {
+        Some(x) => call.ctx.graph.incident_by_external_id(&p.slug, x).await?,
+        None => None,
+    };
+    let title = match (&i.title, &existing) {
+        (Some(t), _) => name("title", t)?,
+        (None, Some(e)) => e.title.clone(),
+        (None, None) => return Err(Error::field("title", "a new incident needs a title")),
+    };
+    let status = i.status.or(existing.as_ref().map(|e| e.status)).unwrap_or(IncidentStatus::Triggered);
+    let opened_at = match (&existing, i.opened_at) {
+        (_, Some(t)) => t.resolve(call.now),
+        (Some(e), None) => e.opened_at,
+        (None, None) => call.now,
+    };
+    let resolved_at = match (i.resolved_at, status) {
+        (Some(t), _) => Some(t.resolve(call.now)),
+        (None, IncidentStatus::Resolved) => existing.as_ref().and_then(|e| e.resolved_at).or(Some(call.now.max(opened_at))),
+        (None, _) => None,
+    };
+    if let Some(r) = resolved_at
+        && r < opened_at
+    {
+        return Err(Error::field("resolved_at", "must not be before opened_at"));
+    }
+    let incident = Incident {
+        id: existing.as_ref().map(|e| e.id).unwrap_or_else(|| crate::event::new_event_id(opened_at)),
+        project: p.slug.clone(),
+        title,
+        status,
+        severity: i.severity.map(|s| name("severity", &s)).transpose()?.or(existing.as_ref().and_then(|e| e.severity.clone())),
+        url: i.url.map(|u| url("url", &u)).transpose()?.or(existing.as_ref().and_then(|e| e.url.clone())),
+        external_id,
+        opened_at,
+        resolved_at,
+    };
+    call.ctx.graph.put_incident(&incident).await?;
+    let mut events = vec![
+        call.event(
+            EventKind::IncidentRecorded,
+            json!({"incident": incident, "previous_status": existing.map(|e| e.status)}),
+        )
+        .project(&p.slug)
+        .subject(incident.status.as_str()),
+    ];
+    if call.rescore(&mut p, &mut events).await? {
+        call.ctx.graph.put_project(&p).await?;
+    }
+    Ok(Done { output: Output::Incident(incident), events })
+}
+
+pub(crate) async fn record_build(call: &Call<'_>, i: RecordBuild) -> Result<Done> {
+    let mut p = call.project(&i.project).await?;
+    let external_id = external_id("external_id", i.external_id)?;
+    if let Some(d) = i.duration_ms
+        && !(0..=30 * DAY_MS).contains(&d)
+    {
+        return Err(Error::field("duration_ms", "must be between 0 and 30 days in milliseconds"));
+    }
+    let (started_at, finished_at) = times(call, i.started_at, i.finished_at, "finished_at")?;
+    let existing = match &external_id {
+        Some(x) => call.ctx.graph.build_by_external_id(&p.slug, x).await?,
+        None => None,
+    };
+    let finished_at = finished_at.or(match i.status {
+        BuildStatus::Running => None,
+        _ => Some(started_at + i.duration_ms.unwrap_or(0)),
+    });
+    let build = Build {
+        id: existing.as_ref().map(|b| b.id).unwrap_or_else(|| crate::event::new_event_id(started_at)),
+        project: p.slug.clone(),
+        status: i.status,
+        sha: i.sha,
+        branch: i.branch.map(|b| name("branch", &b)).transpose()?,
+        duration_ms: i.duration_ms,
+        url: i.url.map(|u| url("url", &u)).transpose()?,
+        external_id,
+        started_at,
+        finished_at,
+    };
+    call.ctx.graph.put_build(&build).await?;
+    let mut events = vec![
+        call.event(EventKind::BuildRecorded, json!({"build": build}))
+            .project(&p.slug)
+            .subject(build.status.as_str()),
+    ];
+    if call.rescore(&mut p, &mut events).await? {
+        call.ctx.graph.put_project(&p).await?;
+    }
+    Ok(Done { output: Output::Build(build), events })
+}

@@ -1,0 +1,205 @@
+//! The storage traits every backend implements (sqlite, Neo4j, ClickHouse).
+//! They hold no business rules: the service decides, the stores remember.
+//! The contract (ordering, limits, missing entities) is pinned down by the
+//! conformance suite in `switchboard-store`.
+
+use async_trait::async_trait;
+
+use crate::event::{Event, EventQuery};
+use crate::ids::*;
+use crate::model::*;
+
+/// A storage failure. Never shown to people as is: the service turns it into an
+/// internal error with a reference.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage backend error: {0}")]
+    Backend(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Filters for `find_projects`. All present filters must match.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectQuery {
+    /// Full-text search over name, slug, description and fact values.
+    pub text: Option<String>,
+    pub team: Option<TeamSlug>,
+    pub project_type: Option<ProjectType>,
+    pub uses: Option<(PackageName, Option<Version>)>,
+    pub fact: Option<(FactKey, String)>,
+    pub include_archived: bool,
+    pub limit: usize,
+}
+
+/// Filters for `dependents`.
+#[derive(Clone, Debug)]
+pub struct DependentsQuery {
+    pub package: PackageName,
+    pub version: Option<Version>,
+    pub ecosystem: Option<Ecosystem>,
+    pub limit: usize,
+}
+
+/// One project using a package.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct DependentRow {
+    pub project: ProjectSlug,
+    pub team: TeamSlug,
+    pub ecosystem: Ecosystem,
+    pub version: Version,
+}
+
+/// How many projects use one version of a package.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct VersionCount {
+    pub ecosystem: Ecosystem,
+    pub version: Version,
+    pub projects: u64,
+}
+
+/// The answer to a `dependents` query: every version with its count, and the
+/// first `limit` projects ordered by project slug.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Dependents {
+    pub total: u64,
+    pub versions: Vec<VersionCount>,
+    pub projects: Vec<DependentRow>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DeploymentQuery {
+    pub project: Option<ProjectSlug>,
+    pub environment: Option<EnvName>,
+    pub since: Option<Millis>,
+    pub limit: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct IncidentQuery {
+    pub project: Option<ProjectSlug>,
+    pub team: Option<TeamSlug>,
+    pub status: Option<IncidentStatus>,
+    pub since: Option<Millis>,
+    pub limit: usize,
+}
+
+/// What the score needs from the graph besides the project itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScoreInputs {
+    /// Incidents opened at or after the window start.
+    pub incidents_in_window: u64,
+    pub last_green_build_at: Option<Millis>,
+    pub last_successful_deploy_at: Option<Millis>,
+}
+
+/// Totals for the home page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Counts {
+    pub projects: u64,
+    pub teams: u64,
+    pub dependencies: u64,
+    pub deployments: u64,
+    pub open_incidents: u64,
+    pub pending_runs: u64,
+}
+
+/// A bulk load of graph data (demo org, migration). Upserts everything given.
+#[derive(Clone, Debug, Default)]
+pub struct GraphBatch {
+    pub users: Vec<User>,
+    pub teams: Vec<Team>,
+    pub projects: Vec<Project>,
+    pub deployments: Vec<Deployment>,
+    pub incidents: Vec<Incident>,
+    pub builds: Vec<Build>,
+}
+
+impl GraphBatch {
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+            && self.teams.is_empty()
+            && self.projects.is_empty()
+            && self.deployments.is_empty()
+            && self.incidents.is_empty()
+            && self.builds.is_empty()
+    }
+}
+
+/// The project graph: current state.
+///
+/// Contract (checked by the conformance suite): getters return `Ok(None)` for
+/// missing entities; `put_*` upsert by id (slug, name, id); list results are
+/// ordered as each method says and cut at `limit` (0 means the backend default
+/// of 50); text search is case-insensitive and matches word prefixes.
+#[async_trait]
+pub trait GraphStore: Send + Sync {
+    async fn get_project(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>>;
+    /// Upserts the whole project, facts, environments and dependencies included.
+    async fn put_project(&self, project: &Project) -> StoreResult<()>;
+    /// Ordered by best text match when searching, else by slug.
+    async fn find_projects(&self, query: &ProjectQuery) -> StoreResult<Vec<ProjectSummary>>;
+    /// Looks a project up by an external id (`github_repository`, `pagerduty_service`).
+    async fn project_by_external_id(&self, kind: &str, id: &str) -> StoreResult<Option<ProjectSlug>>;
+    async fn dependents(&self, query: &DependentsQuery) -> StoreResult<Dependents>;
+    /// Package names known to the graph that start with `prefix`, ordered, at most `limit`.
+    async fn packages(&self, prefix: &str, limit: usize) -> StoreResult<Vec<PackageName>>;
+
+    async fn get_team(&self, slug: &TeamSlug) -> StoreResult<Option<Team>>;
+    async fn put_team(&self, team: &Team) -> StoreResult<()>;
+    /// Ordered by slug.
+    async fn list_teams(&self) -> StoreResult<Vec<Team>>;
+
+    async fn get_user(&self, name: &UserName) -> StoreResult<Option<User>>;
+    async fn put_user(&self, user: &User) -> StoreResult<()>;
+    /// Ordered by name.
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+
+    /// Upserts by id.
+    async fn put_deployment(&self, deployment: &Deployment) -> StoreResult<()>;
+    async fn deployment_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Deployment>>;
+    /// Newest first (`started_at`, then id).
+    async fn list_deployments(&self, query: &DeploymentQuery) -> StoreResult<Vec<Deployment>>;
+    /// The latest successful deployment per environment of a project, ordered by environment.
+    async fn current_deployments(&self, project: &ProjectSlug) -> StoreResult<Vec<Deployment>>;
+
+    /// Upserts by id.
+    async fn put_incident(&self, incident: &Incident) -> StoreResult<()>;
+    async fn incident_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Incident>>;
+    /// Newest first (`opened_at`, then id).
+    async fn list_incidents(&self, query: &IncidentQuery) -> StoreResult<Vec<Incident>>;
+
+    /// Upserts by id.
+    async fn put_build(&self, build: &Build) -> StoreResult<()>;
+    async fn build_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Build>>;
+    /// Newest first (`started_at`, then id).
+    async fn list_builds(&self, project: &ProjectSlug, limit: usize) -> StoreResult<Vec<Build>>;
+
+    async fn score_inputs(&self, project: &ProjectSlug, window_start: Millis) -> StoreResult<ScoreInputs>;
+
+    /// Upserts by id.
+    async fn put_run(&self, run: &Run) -> StoreResult<()>;
+    async fn get_run(&self, id: &RunId) -> StoreResult<Option<Run>>;
+    /// Newest first; `status` filters on the stored status.
+    async fn list_runs(&self, status: Option<RunStatus>, limit: usize) -> StoreResult<Vec<Run>>;
+
+    async fn counts(&self) -> StoreResult<Counts>;
+    /// Upserts everything in the batch in one go.
+    async fn import(&self, batch: &GraphBatch) -> StoreResult<()>;
+}
+
+/// The operations log: everything that happened, append-only.
+///
+/// Contract: `append` is atomic per call and keeps ids unique (appending an id
+/// again is a no-op); `query` returns newest first by `occurred_at`, then id,
+/// with millisecond precision, cut at `limit` (0 means 100).
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    async fn append(&self, events: &[Event]) -> StoreResult<()>;
+    async fn query(&self, query: &EventQuery) -> StoreResult<Vec<Event>>;
+    async fn count(&self) -> StoreResult<u64>;
+}

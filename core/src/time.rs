@@ -1,0 +1,115 @@
+//! Time arguments: `2026-01-31`, RFC 3339 (`2026-01-31T12:00:00Z`), epoch
+//! milliseconds, or a span back from now (`30d`, `12h`, `90m`).
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+
+use crate::model::{DAY_MS, Millis};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeArg {
+    At(Millis),
+    Ago(Millis),
+}
+
+impl TimeArg {
+    pub fn resolve(self, now: Millis) -> Millis {
+        match self {
+            Self::At(t) => t,
+            Self::Ago(d) => now - d,
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let expected = "a date (2026-01-31), an RFC 3339 time (2026-01-31T12:00:00Z) or a span like 30d, 12h, 90m";
+        if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            let t = d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis();
+            return Ok(Self::At(t));
+        }
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+            return Ok(Self::At(t.timestamp_millis()));
+        }
+        if let Some(unit) = s.chars().last() {
+            let n = &s[..s.len() - unit.len_utf8()];
+            if let Ok(n) = n.parse::<i64>()
+                && n >= 0
+            {
+                let per = match unit {
+                    'd' => Some(DAY_MS),
+                    'h' => Some(3_600_000),
+                    'm' => Some(60_000),
+                    'w' => Some(7 * DAY_MS),
+                    _ => None,
+                };
+                if let Some(per) = per {
+                    return n.checked_mul(per).map(Self::Ago).ok_or_else(|| format!("{s:?} is too far back"));
+                }
+            }
+        }
+        Err(format!("{s:?} is not a time: expected {expected}"))
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeArg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Ms(i64),
+            Text(String),
+        }
+        match Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("expected a date, an RFC 3339 time, a span like 30d, or epoch milliseconds")
+        })? {
+            Raw::Ms(ms) => Ok(Self::At(ms)),
+            Raw::Text(s) => Self::parse(&s).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl JsonSchema for TimeArg {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("TimeArg")
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A date (2026-01-31), an RFC 3339 time, a span back from now (30d, 12h, 90m) or epoch milliseconds",
+            "type": ["string", "integer"]
+        })
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+}
+
+/// Formats epoch milliseconds as `2026-01-31 12:00 UTC`.
+pub fn format_ms(ms: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// Formats epoch milliseconds as a date, `2026-01-31`.
+pub fn format_date(ms: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_form() {
+        assert_eq!(TimeArg::parse("1970-01-02").unwrap(), TimeArg::At(DAY_MS));
+        assert_eq!(TimeArg::parse("1970-01-01T00:00:01Z").unwrap(), TimeArg::At(1000));
+        assert_eq!(TimeArg::parse("2d").unwrap().resolve(5 * DAY_MS), 3 * DAY_MS);
+        assert!(TimeArg::parse("yesterday").unwrap_err().contains("not a time"));
+        let t: TimeArg = serde_json::from_str("42").unwrap();
+        assert_eq!(t, TimeArg::At(42));
+    }
+}
