@@ -1,0 +1,528 @@
+//! `GraphStore` on SQLite.
+
+use async_trait::async_trait;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use switchboard_core::ids::*;
+use switchboard_core::model::*;
+use switchboard_core::store::*;
+
+use super::SqliteStore;
+use super::rows::{enum_str, fts_query, from_json, to_json};
+
+fn limit(n: usize) -> i64 {
+    if n == 0 { 50 } else { n as i64 }
+}
+
+/// Writes a project and everything hanging off it.
+pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result<()> {
+    let mut stored = p.clone();
+    stored.dependencies.clear();
+    conn.prepare_cached(
+        "INSERT INTO projects (slug, name, description, team, project_type, archived, score, github_repository, pagerduty_service, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT(slug) DO UPDATE SET name = excluded.name, description = excluded.description, team = excluded.team,
+           project_type = excluded.project_type, archived = excluded.archived, score = excluded.score,
+           github_repository = excluded.github_repository, pagerduty_service = excluded.pagerduty_service, data = excluded.data",
+    )?
+    .execute(params![
+        p.slug.as_str(),
+        p.name,
+        p.description,
+        p.team.as_str(),
+        p.project_type.as_str(),
+        p.archived,
+        p.score,
+        p.external_ids.github_repository,
+        p.external_ids.pagerduty_service,
+        to_json(&stored),
+    ])?;
+    let rowid: i64 =
+        conn.prepare_cached("SELECT rowid FROM projects WHERE slug = ?1")?.query_row([p.slug.as_str()], |r| r.get(0))?;
+    conn.prepare_cached("DELETE FROM dependencies WHERE project = ?1")?.execute([p.slug.as_str()])?;
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO dependencies (package, project, ecosystem, version, team, archived) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for d in &p.dependencies {
+        ins.execute(params![d.package.as_str(), p.slug.as_str(), d.ecosystem.as_str(), d.version.as_str(), p.team.as_str(), p.archived])?;
+    }
+    conn.prepare_cached("DELETE FROM facts WHERE project = ?1")?.execute([p.slug.as_str()])?;
+    let mut ins = conn.prepare_cached("INSERT INTO facts (project, key, value) VALUES (?1, ?2, ?3)")?;
+    let mut fact_text = String::new();
+    for f in p.facts.values() {
+        let v = f.value.to_string();
+        ins.execute(params![p.slug.as_str(), f.key.as_str(), v])?;
+        fact_text.push_str(&v);
+        fact_text.push(' ');
+    }
+    conn.prepare_cached("DELETE FROM project_search WHERE rowid = ?1")?.execute([rowid])?;
+    conn.prepare_cached("INSERT INTO project_search (rowid, slug, name, description, facts) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![rowid, p.slug.as_str().replace('-', " "), p.name, p.description, fact_text])?;
+    Ok(())
+}
+
+fn upsert_doc(conn: &Connection, sql: &str, args: &[Value]) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute(params_from_iter(args.iter()))?;
+    Ok(())
+}
+
+fn put_deployment(conn: &Connection, d: &Deployment) -> rusqlite::Result<()> {
+    upsert_doc(
+        conn,
+        "INSERT OR REPLACE INTO deployments (id, project, environment, status, started_at, external_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &[
+            Value::Text(d.id.to_string()),
+            Value::Text(d.project.to_string()),
+            Value::Text(d.environment.to_string()),
+            Value::Text(d.status.as_str().into()),
+            Value::Integer(d.started_at),
+            d.external_id.clone().map(Value::Text).unwrap_or(Value::Null),
+            Value::Text(to_json(d)),
+        ],
+    )
+}
+
+fn put_incident(conn: &Connection, i: &Incident) -> rusqlite::Result<()> {
+    upsert_doc(
+        conn,
+        "INSERT OR REPLACE INTO incidents (id, project, status, opened_at, external_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &[
+            Value::Text(i.id.to_string()),
+            Value::Text(i.project.to_string()),
+            Value::Text(i.status.as_str().into()),
+            Value::Integer(i.opened_at),
+            i.external_id.clone().map(Value::Text).unwrap_or(Value::Null),
+            Value::Text(to_json(i)),
+        ],
+    )
+}
+
+fn put_build(conn: &Connection, b: &Build) -> rusqlite::Result<()> {
+    upsert_doc(
+        conn,
+        "INSERT OR REPLACE INTO builds (id, project, status, started_at, external_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &[
+            Value::Text(b.id.to_string()),
+            Value::Text(b.project.to_string()),
+            Value::Text(b.status.as_str().into()),
+            Value::Integer(b.started_at),
+            b.external_id.clone().map(Value::Text).unwrap_or(Value::Null),
+            Value::Text(to_json(b)),
+        ],
+    )
+}
+
+fn put_team(conn: &Connection, t: &Team) -> rusqlite::Result<()> {
+    upsert_doc(conn, "INSERT OR REPLACE INTO teams (slug, data) VALUES (?1, ?2)", &[
+        Value::Text(t.slug.to_string()),
+        Value::Text(to_json(t)),
+    ])
+}
+
+fn put_user(conn: &Connection, u: &User) -> rusqlite::Result<()> {
+    upsert_doc(conn, "INSERT OR REPLACE INTO users (name, data) VALUES (?1, ?2)", &[
+        Value::Text(u.name.to_string()),
+        Value::Text(to_json(u)),
+    ])
+}
+
+fn get_project(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Project>> {
+    let Some(mut p) = conn
+        .prepare_cached("SELECT data FROM projects WHERE slug = ?1")?
+        .query_row([slug], |r| from_json::<Project>(r, 0))
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached("SELECT ecosystem, package, version FROM dependencies WHERE project = ?1")?;
+    let rows = stmt.query_map([slug], |r| {
+        let eco: String = r.get(0)?;
+        let conv = |i: usize, e: switchboard_core::ids::IdError| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+        Ok(Dependency {
+            ecosystem: Ecosystem::parse(&eco).unwrap_or(Ecosystem::Other),
+            package: PackageName::new(r.get::<_, String>(1)?).map_err(|e| conv(1, e))?,
+            version: Version::new(r.get::<_, String>(2)?).map_err(|e| conv(2, e))?,
+        })
+    })?;
+    p.dependencies = rows.collect::<rusqlite::Result<_>>()?;
+    p.dependencies.sort();
+    Ok(Some(p))
+}
+
+fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectSummary> {
+    let conv = |i: usize, e: switchboard_core::ids::IdError| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+    Ok(ProjectSummary {
+        slug: ProjectSlug::new(r.get::<_, String>(0)?).map_err(|e| conv(0, e))?,
+        name: r.get(1)?,
+        team: TeamSlug::new(r.get::<_, String>(2)?).map_err(|e| conv(2, e))?,
+        project_type: ProjectType::new(r.get::<_, String>(3)?).map_err(|e| conv(3, e))?,
+        description: r.get(4)?,
+        score: r.get(5)?,
+        archived: r.get(6)?,
+    })
+}
+
+fn find_projects(conn: &Connection, q: &ProjectQuery) -> rusqlite::Result<Vec<ProjectSummary>> {
+    let mut sql = String::from(
+        "SELECT p.slug, p.name, p.team, p.project_type, p.description, p.score, p.archived FROM projects p",
+    );
+    let mut args: Vec<Value> = Vec::new();
+    let mut conds: Vec<&str> = Vec::new();
+    let text = q.text.as_deref().and_then(fts_query);
+    if let Some(t) = &text {
+        sql.push_str(" JOIN project_search s ON s.rowid = p.rowid");
+        conds.push("project_search MATCH ?");
+        args.push(Value::Text(t.clone()));
+    }
+    if !q.include_archived {
+        conds.push("p.archived = 0");
+    }
+    if let Some(t) = &q.team {
+        conds.push("p.team = ?");
+        args.push(Value::Text(t.to_string()));
+    }
+    if let Some(t) = &q.project_type {
+        conds.push("p.project_type = ?");
+        args.push(Value::Text(t.to_string()));
+    }
+    if let Some((package, version)) = &q.uses {
+        args.push(Value::Text(package.to_string()));
+        if let Some(v) = version {
+            conds.push("EXISTS (SELECT 1 FROM dependencies d WHERE d.package = ? AND d.project = p.slug AND d.version = ?)");
+            args.push(Value::Text(v.to_string()));
+        } else {
+            conds.push("EXISTS (SELECT 1 FROM dependencies d WHERE d.package = ? AND d.project = p.slug)");
+        }
+    }
+    if let Some((key, value)) = &q.fact {
+        conds.push("EXISTS (SELECT 1 FROM facts f WHERE f.project = p.slug AND f.key = ? AND f.value = ?)");
+        args.push(Value::Text(key.to_string()));
+        args.push(Value::Text(value.clone()));
+    }
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
+    sql.push_str(if text.is_some() { " ORDER BY s.rank, p.slug" } else { " ORDER BY p.slug" });
+    sql.push_str(" LIMIT ?");
+    args.push(Value::Integer(limit(q.limit)));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args.iter()), summary)?;
+    rows.collect()
+}
+
+fn dependents(conn: &Connection, q: &DependentsQuery) -> rusqlite::Result<Dependents> {
+    let mut cond = String::from("package = ?1 AND archived = 0");
+    let mut args = vec![Value::Text(q.package.to_string())];
+    if let Some(v) = &q.version {
+        args.push(Value::Text(v.to_string()));
+        cond.push_str(&format!(" AND version = ?{}", args.len()));
+    }
+    if let Some(e) = &q.ecosystem {
+        args.push(Value::Text(e.as_str().into()));
+        cond.push_str(&format!(" AND ecosystem = ?{}", args.len()));
+    }
+    let conv = |i: usize, e: switchboard_core::ids::IdError| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+    let eco = |s: String| Ecosystem::parse(&s).unwrap_or(Ecosystem::Other);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT ecosystem, version, count(*) FROM dependencies WHERE {cond} GROUP BY ecosystem, version"
+    ))?;
+    let mut versions: Vec<VersionCount> = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok(VersionCount {
+                ecosystem: eco(r.get(0)?),
+                version: Version::new(r.get::<_, String>(1)?).map_err(|e| conv(1, e))?,
+                projects: r.get::<_, i64>(2)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    versions.sort_by(|a, b| b.projects.cmp(&a.projects).then_with(|| (a.ecosystem, &a.version).cmp(&(b.ecosystem, &b.version))));
+    let total = versions.iter().map(|v| v.projects).sum();
+    args.push(Value::Integer(if q.limit == 0 { 200 } else { q.limit as i64 }));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT project, team, ecosystem, version FROM dependencies WHERE {cond} ORDER BY project, ecosystem LIMIT ?{}",
+        args.len()
+    ))?;
+    let projects = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok(DependentRow {
+                project: ProjectSlug::new(r.get::<_, String>(0)?).map_err(|e| conv(0, e))?,
+                team: TeamSlug::new(r.get::<_, String>(1)?).map_err(|e| conv(1, e))?,
+                ecosystem: eco(r.get(2)?),
+                version: Version::new(r.get::<_, String>(3)?).map_err(|e| conv(3, e))?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Dependents { total, versions, projects })
+}
+
+fn docs<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str, args: &[Value]) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(args.iter()), |r| from_json::<T>(r, 0))?;
+    rows.collect()
+}
+
+fn doc<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str, args: &[Value]) -> rusqlite::Result<Option<T>> {
+    Ok(docs(conn, sql, args)?.into_iter().next())
+}
+
+fn text(s: impl ToString) -> Value {
+    Value::Text(s.to_string())
+}
+
+#[async_trait]
+impl GraphStore for SqliteStore {
+    async fn get_project(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>> {
+        let slug = slug.to_string();
+        self.read(move |c| get_project(c, &slug)).await
+    }
+
+    async fn put_project(&self, project: &Project) -> StoreResult<()> {
+        let p = project.clone();
+        self.write(move |c| upsert_project(c, &p)).await
+    }
+
+    async fn find_projects(&self, query: &ProjectQuery) -> StoreResult<Vec<ProjectSummary>> {
+        let q = query.clone();
+        self.read(move |c| find_projects(c, &q)).await
+    }
+
+    async fn project_by_external_id(&self, kind: &str, id: &str) -> StoreResult<Option<ProjectSlug>> {
+        let column = match kind {
+            "github_repository" => "github_repository",
+            "pagerduty_service" => "pagerduty_service",
+            _ => return Ok(None),
+        };
+        let id = id.to_owned();
+        let sql = format!("SELECT slug FROM projects WHERE {column} = ?1 ORDER BY archived, slug LIMIT 1");
+        let slug: Option<String> = self.read(move |c| c.query_row(&sql, [id], |r| r.get(0)).optional()).await?;
+        Ok(slug.and_then(|s| ProjectSlug::new(s).ok()))
+    }
+
+    async fn dependents(&self, query: &DependentsQuery) -> StoreResult<Dependents> {
+        let q = query.clone();
+        self.read(move |c| dependents(c, &q)).await
+    }
+
+    async fn packages(&self, prefix: &str, limit: usize) -> StoreResult<Vec<PackageName>> {
+        let (prefix, limit) = (prefix.to_owned(), self::limit(limit));
+        let names: Vec<String> = self
+            .read(move |c| {
+                // Range scan on the primary key instead of LIKE, which ignores the index.
+                let mut stmt = c.prepare_cached(
+                    "SELECT DISTINCT package FROM dependencies WHERE package >= ?1 AND package < ?1 || char(1114111) ORDER BY package LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![prefix, limit], |r| r.get(0))?;
+                rows.collect()
+            })
+            .await?;
+        Ok(names.into_iter().filter_map(|n| PackageName::new(n).ok()).collect())
+    }
+
+    async fn get_team(&self, slug: &TeamSlug) -> StoreResult<Option<Team>> {
+        let args = [text(slug)];
+        self.read(move |c| doc(c, "SELECT data FROM teams WHERE slug = ?1", &args)).await
+    }
+
+    async fn put_team(&self, team: &Team) -> StoreResult<()> {
+        let t = team.clone();
+        self.write(move |c| put_team(c, &t)).await
+    }
+
+    async fn list_teams(&self) -> StoreResult<Vec<Team>> {
+        self.read(|c| docs(c, "SELECT data FROM teams ORDER BY slug", &[])).await
+    }
+
+    async fn get_user(&self, name: &UserName) -> StoreResult<Option<User>> {
+        let args = [text(name)];
+        self.read(move |c| doc(c, "SELECT data FROM users WHERE name = ?1", &args)).await
+    }
+
+    async fn put_user(&self, user: &User) -> StoreResult<()> {
+        let u = user.clone();
+        self.write(move |c| put_user(c, &u)).await
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        self.read(|c| docs(c, "SELECT data FROM users ORDER BY name", &[])).await
+    }
+
+    async fn put_deployment(&self, deployment: &Deployment) -> StoreResult<()> {
+        let d = deployment.clone();
+        self.write(move |c| put_deployment(c, &d)).await
+    }
+
+    async fn deployment_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Deployment>> {
+        let args = [text(project), text(external_id)];
+        self.read(move |c| doc(c, "SELECT data FROM deployments WHERE project = ?1 AND external_id = ?2 ORDER BY id LIMIT 1", &args))
+            .await
+    }
+
+    async fn list_deployments(&self, q: &DeploymentQuery) -> StoreResult<Vec<Deployment>> {
+        let mut conds = Vec::new();
+        let mut args = Vec::new();
+        if let Some(p) = &q.project {
+            args.push(text(p));
+            conds.push(format!("project = ?{}", args.len()));
+        }
+        if let Some(e) = &q.environment {
+            args.push(text(e));
+            conds.push(format!("environment = ?{}", args.len()));
+        }
+        if let Some(s) = q.since {
+            args.push(Value::Integer(s));
+            conds.push(format!("started_at >= ?{}", args.len()));
+        }
+        let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+        args.push(Value::Integer(limit(q.limit)));
+        let sql = format!("SELECT data FROM deployments {filter} ORDER BY started_at DESC, id DESC LIMIT ?{}", args.len());
+        self.read(move |c| docs(c, &sql, &args)).await
+    }
+
+    async fn current_deployments(&self, project: &ProjectSlug) -> StoreResult<Vec<Deployment>> {
+        let args = [text(project)];
+        // SQLite takes the bare `data` column from the row holding max(started_at).
+        self.read(move |c| {
+            docs(
+                c,
+                "SELECT data, max(started_at) FROM deployments WHERE project = ?1 AND status = 'succeeded' GROUP BY environment ORDER BY environment",
+                &args,
+            )
+        })
+        .await
+    }
+
+    async fn put_incident(&self, incident: &Incident) -> StoreResult<()> {
+        let i = incident.clone();
+        self.write(move |c| put_incident(c, &i)).await
+    }
+
+    async fn incident_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Incident>> {
+        let args = [text(project), text(external_id)];
+        self.read(move |c| doc(c, "SELECT data FROM incidents WHERE project = ?1 AND external_id = ?2 ORDER BY id LIMIT 1", &args))
+            .await
+    }
+
+    async fn list_incidents(&self, q: &IncidentQuery) -> StoreResult<Vec<Incident>> {
+        let mut conds = Vec::new();
+        let mut args = Vec::new();
+        if let Some(p) = &q.project {
+            args.push(text(p));
+            conds.push(format!("i.project = ?{}", args.len()));
+        }
+        if let Some(t) = &q.team {
+            args.push(text(t));
+            conds.push(format!("i.project IN (SELECT slug FROM projects WHERE team = ?{})", args.len()));
+        }
+        if let Some(s) = q.status {
+            args.push(text(s.as_str()));
+            conds.push(format!("i.status = ?{}", args.len()));
+        }
+        if let Some(s) = q.since {
+            args.push(Value::Integer(s));
+            conds.push(format!("i.opened_at >= ?{}", args.len()));
+        }
+        let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+        args.push(Value::Integer(limit(q.limit)));
+        let sql = format!("SELECT i.data FROM incidents i {filter} ORDER BY i.opened_at DESC, i.id DESC LIMIT ?{}", args.len());
+        self.read(move |c| docs(c, &sql, &args)).await
+    }
+
+    async fn put_build(&self, build: &Build) -> StoreResult<()> {
+        let b = build.clone();
+        self.write(move |c| put_build(c, &b)).await
+    }
+
+    async fn build_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Build>> {
+        let args = [text(project), text(external_id)];
+        self.read(move |c| doc(c, "SELECT data FROM builds WHERE project = ?1 AND external_id = ?2 ORDER BY id LIMIT 1", &args))
+            .await
+    }
+
+    async fn list_builds(&self, project: &ProjectSlug, n: usize) -> StoreResult<Vec<Build>> {
+        let args = [text(project), Value::Integer(limit(n))];
+        self.read(move |c| docs(c, "SELECT data FROM builds WHERE project = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2", &args))
+            .await
+    }
+
+    async fn score_inputs(&self, project: &ProjectSlug, window_start: Millis) -> StoreResult<ScoreInputs> {
+        let slug = project.to_string();
+        self.read(move |c| {
+            let incidents: i64 = c
+                .prepare_cached("SELECT count(*) FROM incidents WHERE project = ?1 AND opened_at >= ?2")?
+                .query_row(params![slug, window_start], |r| r.get(0))?;
+            let build: Option<i64> = c
+                .prepare_cached("SELECT max(started_at) FROM builds WHERE project = ?1 AND status = 'success'")?
+                .query_row([&slug], |r| r.get(0))?;
+            let deploy: Option<i64> = c
+                .prepare_cached("SELECT max(started_at) FROM deployments WHERE project = ?1 AND status = 'succeeded'")?
+                .query_row([&slug], |r| r.get(0))?;
+            Ok(ScoreInputs {
+                incidents_in_window: incidents as u64,
+                last_green_build_at: build,
+                last_successful_deploy_at: deploy,
+            })
+        })
+        .await
+    }
+
+    async fn put_run(&self, run: &Run) -> StoreResult<()> {
+        let args = [text(run.id), text(enum_str(&run.status)), Value::Text(to_json(run))];
+        self.write(move |c| upsert_doc(c, "INSERT OR REPLACE INTO runs (id, status, data) VALUES (?1, ?2, ?3)", &args)).await
+    }
+
+    async fn get_run(&self, id: &RunId) -> StoreResult<Option<Run>> {
+        let args = [text(id)];
+        self.read(move |c| doc(c, "SELECT data FROM runs WHERE id = ?1", &args)).await
+    }
+
+    async fn list_runs(&self, status: Option<RunStatus>, n: usize) -> StoreResult<Vec<Run>> {
+        let (sql, args) = match status {
+            Some(s) => ("SELECT data FROM runs WHERE status = ?1 ORDER BY id DESC LIMIT ?2", vec![text(s.as_str()), Value::Integer(limit(n))]),
+            None => ("SELECT data FROM runs ORDER BY id DESC LIMIT ?1", vec![Value::Integer(limit(n))]),
+        };
+        self.read(move |c| docs(c, sql, &args)).await
+    }
+
+    async fn counts(&self) -> StoreResult<Counts> {
+        self.read(|c| {
+            let n = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|v| v as u64);
+            Ok(Counts {
+                projects: n("SELECT count(*) FROM projects WHERE archived = 0")?,
+                teams: n("SELECT count(*) FROM teams")?,
+                dependencies: n("SELECT count(*) FROM dependencies WHERE archived = 0")?,
+                deployments: n("SELECT count(*) FROM deployments")?,
+                open_incidents: n("SELECT count(*) FROM incidents WHERE status != 'resolved'")?,
+                pending_runs: n("SELECT count(*) FROM runs WHERE status = 'pending'")?,
+            })
+        })
+        .await
+    }
+
+    async fn import(&self, batch: &GraphBatch) -> StoreResult<()> {
+        let b = batch.clone();
+        self.write(move |c| {
+            for u in &b.users {
+                put_user(c, u)?;
+            }
+            for t in &b.teams {
+                put_team(c, t)?;
+            }
+            for p in &b.projects {
+                upsert_project(c, p)?;
+            }
+            for d in &b.deployments {
+                put_deployment(c, d)?;
+            }
+            for i in &b.incidents {
+                put_incident(c, i)?;
+            }
+            for x in &b.builds {
+                put_build(c, x)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+

@@ -1,0 +1,138 @@
+//! Versioned schema migrations, tracked in `PRAGMA user_version`. Each entry
+//! moves the schema from version `i` to `i + 1`; never edit a shipped one.
+
+use rusqlite::Connection;
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the graph, runs and the event log.
+    r#"
+    CREATE TABLE users (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE teams (slug TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE projects (
+        slug TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        team TEXT NOT NULL,
+        project_type TEXT NOT NULL,
+        archived INTEGER NOT NULL,
+        score INTEGER NOT NULL,
+        github_repository TEXT,
+        pagerduty_service TEXT,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX projects_team ON projects(team, slug);
+    CREATE INDEX projects_github ON projects(github_repository) WHERE github_repository IS NOT NULL;
+    CREATE INDEX projects_pagerduty ON projects(pagerduty_service) WHERE pagerduty_service IS NOT NULL;
+    CREATE TABLE dependencies (
+        package TEXT NOT NULL,
+        project TEXT NOT NULL,
+        ecosystem TEXT NOT NULL,
+        version TEXT NOT NULL,
+        team TEXT NOT NULL,
+        archived INTEGER NOT NULL,
+        PRIMARY KEY (package, project, ecosystem)
+    ) WITHOUT ROWID;
+    CREATE INDEX dependencies_project ON dependencies(project);
+    CREATE TABLE facts (
+        project TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (project, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX facts_key_value ON facts(key, value);
+    CREATE TABLE deployments (
+        id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        external_id TEXT,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX deployments_project ON deployments(project, started_at);
+    CREATE INDEX deployments_project_status ON deployments(project, status, environment, started_at);
+    CREATE INDEX deployments_time ON deployments(started_at);
+    CREATE INDEX deployments_external ON deployments(project, external_id) WHERE external_id IS NOT NULL;
+    CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        status TEXT NOT NULL,
+        opened_at INTEGER NOT NULL,
+        external_id TEXT,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX incidents_project ON incidents(project, opened_at);
+    CREATE INDEX incidents_time ON incidents(opened_at);
+    CREATE INDEX incidents_status ON incidents(status, opened_at);
+    CREATE INDEX incidents_external ON incidents(project, external_id) WHERE external_id IS NOT NULL;
+    CREATE TABLE builds (
+        id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        external_id TEXT,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX builds_project ON builds(project, started_at);
+    CREATE INDEX builds_project_status ON builds(project, status, started_at);
+    CREATE INDEX builds_external ON builds(project, external_id) WHERE external_id IS NOT NULL;
+    CREATE TABLE runs (id TEXT PRIMARY KEY, status TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX runs_status ON runs(status, id);
+    CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        occurred_at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        project TEXT,
+        actor TEXT NOT NULL,
+        source TEXT NOT NULL,
+        subjects TEXT NOT NULL,
+        payload TEXT NOT NULL
+    );
+    CREATE INDEX events_time ON events(occurred_at, id);
+    CREATE INDEX events_project ON events(project, occurred_at, id);
+    CREATE TABLE event_subjects (
+        subject TEXT NOT NULL,
+        project TEXT,
+        occurred_at INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        PRIMARY KEY (subject, project, occurred_at, event)
+    ) WITHOUT ROWID;
+    "#,
+    // 2: full-text search over projects, filled from what is already stored.
+    r#"
+    CREATE VIRTUAL TABLE project_search USING fts5(
+        slug, name, description, facts,
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'",
+        prefix = '2 3'
+    );
+    INSERT INTO project_search(rowid, slug, name, description, facts)
+        SELECT p.rowid, replace(p.slug, '-', ' '), p.name, p.description,
+               coalesce((SELECT group_concat(f.value, ' ') FROM facts f WHERE f.project = p.slug), '')
+        FROM projects p;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const LATEST: usize = MIGRATIONS.len();
+
+/// Brings the database up to [`LATEST`], one transaction per step.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
+    migrate_to(conn, LATEST)
+}
+
+/// Brings the database up to `target` (tests use it to build old versions).
+pub fn migrate_to(conn: &mut Connection, target: usize) -> rusqlite::Result<usize> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if current > LATEST {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "the database is at schema version {current}, newer than this build knows ({LATEST}); upgrade Switchboard"
+        )));
+    }
+    for (v, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (v + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(current)
+}

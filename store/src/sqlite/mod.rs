@@ -1,0 +1,113 @@
+//! The embedded store: one SQLite file in WAL mode. One writer thread commits
+//! queued writes together (group commit, each write in its own savepoint);
+//! a small pool of reader connections serves queries. Implements both
+//! `GraphStore` and `EventLog`. Other processes (the CLI) may open the same
+//! file at the same time; SQLite's locking and a busy timeout serialize them.
+
+mod events;
+mod graph;
+pub mod migrations;
+mod rows;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use switchboard_core::store::{StoreError, StoreResult};
+use tokio::sync::Semaphore;
+
+use writer::Writer;
+
+/// Name of the database file inside the data directory.
+pub const DB_FILE: &str = "switchboard.sqlite3";
+
+pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "cache_size", -32_000)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+/// The embedded SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Writer,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    permits: Arc<Semaphore>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `data_dir`, migrating it to the
+    /// latest schema.
+    pub fn open(data_dir: &Path, readers: usize) -> StoreResult<Self> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Backend(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        let path = data_dir.join(DB_FILE);
+        let mut conn = Connection::open(&path).map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+        configure(&conn).map_err(backend)?;
+        migrations::migrate(&mut conn).map_err(backend)?;
+        let readers = readers.clamp(1, 64);
+        let mut pool = Vec::with_capacity(readers);
+        for _ in 0..readers {
+            let r = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .map_err(backend)?;
+            configure(&r).map_err(backend)?;
+            pool.push(r);
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                writer: Writer::start(conn)?,
+                readers: Arc::new(Mutex::new(pool)),
+                permits: Arc::new(Semaphore::new(readers)),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs a read on a pooled connection off the async threads.
+    pub(crate) async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
+    ) -> StoreResult<R> {
+        let permit = self.inner.permits.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
+        let pool = self.inner.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.lock().map_err(|_| StoreError::Closed)?.pop().ok_or(StoreError::Closed)?;
+            let result = f(&conn);
+            pool.lock().map_err(|_| StoreError::Closed)?.push(conn);
+            drop(permit);
+            result.map_err(backend)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("read task failed: {e}")))?
+    }
+
+    /// Queues a write; it commits with whatever else is queued.
+    pub(crate) async fn write<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
+    ) -> StoreResult<R> {
+        self.inner.writer.write(f).await
+    }
+}

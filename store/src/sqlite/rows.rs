@@ -1,0 +1,36 @@
+//! Row helpers: entities are stored as JSON in a `data` column beside the
+//! columns queries filter on.
+
+use rusqlite::types::Type;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("entities serialize")
+}
+
+/// Reads JSON column `idx` into `T`, reporting corrupt data as a conversion error.
+pub(crate) fn from_json<T: DeserializeOwned>(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(idx)?;
+    serde_json::from_str(&text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+/// A plain string for a serde enum value (`"succeeded"`).
+pub(crate) fn enum_str<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value).expect("enums serialize") {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// Turns free text into an FTS5 query: every word must match as a prefix.
+/// Returns `None` when the text has no words.
+pub(crate) fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{}\"*", w.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}

@@ -1,0 +1,95 @@
+//! The single writer thread. It takes every write queued so far, runs each in
+//! its own savepoint inside one transaction, commits once, then answers each
+//! caller: many small writes cost one fsync.
+
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+use switchboard_core::store::{StoreError, StoreResult};
+use tokio::sync::oneshot;
+
+use super::backend;
+
+/// Most writes committed together.
+const MAX_GROUP: usize = 1024;
+
+type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// Runs against the connection, or (given `None`) reports that it could not run.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+
+pub(crate) struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    pub fn start(conn: Connection) -> StoreResult<Self> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, rx))
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self { tx })
+    }
+
+    pub async fn write<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
+    ) -> StoreResult<R> {
+        let (reply, answer) = oneshot::channel::<StoreResult<R>>();
+        let job: Job = Box::new(move |conn| match conn.map(f) {
+            None => (false, Box::new(move |msg: Result<(), String>| drop(reply.send(msg.and(Err("write not run".into())).map_err(StoreError::Backend))))),
+            Some(Ok(value)) => (
+                true,
+                Box::new(move |commit: Result<(), String>| {
+                    let _ = reply.send(commit.map(|()| value).map_err(StoreError::Backend));
+                }),
+            ),
+            Some(Err(e)) => {
+                let e = backend(e);
+                (false, Box::new(move |_| drop(reply.send(Err(e)))))
+            }
+        });
+        self.tx.send(job).map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let msg = format!("cannot start a write transaction: {e}");
+            for job in jobs {
+                let (_, finish) = job(None);
+                finish(Err(msg.clone()));
+            }
+            continue;
+        }
+        let mut finishes = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let ok_sp = conn.execute_batch("SAVEPOINT job").is_ok();
+            let (ok, finish) = job(Some(&conn));
+            if ok_sp {
+                let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+                if let Err(e) = conn.execute_batch(end) {
+                    tracing::error!(error = %e, "savepoint end failed");
+                }
+            }
+            finishes.push(finish);
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            format!("commit failed: {e}")
+        });
+        for finish in finishes {
+            finish(commit.clone());
+        }
+    }
+}
+

@@ -1,0 +1,14 @@
+//! The conformance suite on the embedded SQLite backend.
+
+use std::sync::Arc;
+
+use switchboard_store::SqliteStore;
+use switchboard_store::conformance::Backend;
+
+fn sqlite() -> Backend {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    Backend { graph: Arc::new(store.clone()), log: Arc::new(store), guard: Box::new(dir) }
+}
+
+switchboard_store::conformance_suite!(sqlite());
