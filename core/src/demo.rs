@@ -275,6 +275,26 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         }
     }
     let mut dependencies: Vec<Dependency> = deps.iter().map(|d| dep(*d)).collect();
+    if i >= 60 {
+        // Large orgs: internal libraries, a few very popular and a long tail.
+        for _ in 0..4 {
+            let k = rng.below(5000) * rng.below(5000) / 5000;
+            let package = match eco {
+                Ecosystem::Cargo => format!("acme-{k}"),
+                Ecosystem::Npm => format!("@acme/lib-{k}"),
+                Ecosystem::Pypi => format!("acme-lib-{k}"),
+                _ => format!("github.com/acme/lib-{k}"),
+            };
+            let d = Dependency {
+                ecosystem: eco,
+                package: PackageName::new(package).expect("valid"),
+                version: Version::new(format!("1.{}.{}", k % 7, rng.below(3))).expect("valid"),
+            };
+            if !dependencies.iter().any(|x| x.ecosystem == d.ecosystem && x.package == d.package) {
+                dependencies.push(d);
+            }
+        }
+    }
     dependencies.sort();
 
     // Facts: most declared facts set, some left missing so scores vary.
@@ -421,14 +441,15 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         batch.incidents.push(incident);
     }
 
-    let description = format!(
-        "{} {} owned by {team_name}: {}.",
-        lang[..1].to_uppercase() + &lang[1..],
-        config.project_types.get(&project_type).map(|t| t.description.trim_end_matches('.').to_lowercase()).unwrap_or_default(),
-        slug.as_str().replace('-', " ")
-    );
+    let title: String = slug.as_str().split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect::<Vec<_>>().join(" ");
+    let kind = config
+        .project_types
+        .get(&project_type)
+        .map(|t| t.description.trim_end_matches('.').to_lowercase())
+        .unwrap_or_default();
+    let description = format!("{title}: {kind}, written in {lang} and owned by {team_name}.");
     let mut project = Project {
-        name: slug.as_str().split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect::<Vec<_>>().join(" "),
+        name: title,
         description,
         slug: slug.clone(),
         team,

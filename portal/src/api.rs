@@ -1,0 +1,148 @@
+//! REST API `/api/v1`: `POST /ops/{operation}` runs any operation with a JSON
+//! body; readable GETs cover the common reads. Same policy as every surface.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use switchboard_core::Error;
+use switchboard_core::ops::OpKind;
+
+use crate::error::ApiError;
+use crate::{ApiCaller, PortalState};
+
+pub(crate) fn routes() -> Router<PortalState> {
+    Router::new()
+        .route("/ops/{operation}", post(run_op))
+        .route("/operations", get(operations))
+        .route("/openapi.json", get(|| async { Json(crate::openapi::document()) }))
+        .route("/projects", get(find_projects))
+        .route("/projects/{slug}", get(get_project))
+        .route("/projects/{slug}/history", get(history))
+        .route("/projects/{slug}/score", get(score))
+        .route("/teams", get(list_teams))
+        .route("/teams/{slug}", get(get_team))
+        .route("/dependents", get(dependents))
+        .route("/deployments", get(list_deployments))
+        .route("/incidents", get(list_incidents))
+        .route("/runs", get(list_runs))
+        .route("/runs/{id}", get(get_run))
+        .fallback(|| async { ApiError(Error::not_found("API route", "this path")) })
+}
+
+async fn execute(state: &PortalState, caller: &ApiCaller, name: &str, args: Value) -> Result<Json<Value>, ApiError> {
+    let output = state.service.execute_json(&caller.0, name, args).await?;
+    Ok(Json(output.to_json()))
+}
+
+async fn run_op(
+    State(state): State<PortalState>,
+    caller: ApiCaller,
+    Path(operation): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    if OpKind::from_name(&operation).is_none() {
+        return Err(Error::UnknownOperation { name: operation }.into());
+    }
+    let args: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(&body).map_err(|e| Error::bad_input(None, format!("the body is not valid JSON: {e}")))?
+    };
+    execute(&state, &caller, &operation, args).await
+}
+
+async fn operations() -> Json<Value> {
+    let ops: Vec<Value> = OpKind::ALL
+        .iter()
+        .map(|k| {
+            let s = k.spec();
+            json!({"name": s.name, "effect": s.effect, "description": s.description,
+                   "example": serde_json::from_str::<Value>(s.example).unwrap_or(Value::Null),
+                   "input_schema": k.input_schema()})
+        })
+        .collect();
+    Json(json!({"operations": ops}))
+}
+
+/// Query strings are flat text; numbers (`limit`) are converted, the rest
+/// stays text for the operation to validate.
+fn query_args(q: Vec<(String, String)>, renames: &[(&str, &str)]) -> Value {
+    let mut args = serde_json::Map::new();
+    for (k, v) in q {
+        let key = renames.iter().find(|(from, _)| *from == k).map(|(_, to)| (*to).to_owned()).unwrap_or(k);
+        let value = match key.as_str() {
+            "limit" => v.parse::<u64>().map(Value::from).unwrap_or(Value::String(v)),
+            "kinds" => Value::Array(v.split(',').map(|s| Value::String(s.trim().to_owned())).collect()),
+            _ => Value::String(v),
+        };
+        args.insert(key, value);
+    }
+    Value::Object(args)
+}
+
+async fn find_projects(
+    State(s): State<PortalState>,
+    c: ApiCaller,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
+    let mut args = query_args(q, &[("q", "query"), ("type", "project_type")]);
+    // `uses=pkg` or `uses=pkg@1.2.3`
+    if let Some(Value::String(u)) = args.as_object_mut().and_then(|a| a.remove("uses")) {
+        let (package, version) = match u.rsplit_once('@').filter(|(p, _)| !p.is_empty()) {
+            Some((p, v)) => (p.to_owned(), Some(v.to_owned())),
+            None => (u, None),
+        };
+        args["uses"] = json!({"package": package, "version": version});
+    }
+    execute(&s, &c, "find_projects", args).await
+}
+
+async fn get_project(State(s): State<PortalState>, c: ApiCaller, Path(slug): Path<String>) -> Result<Json<Value>, ApiError> {
+    execute(&s, &c, "get_project", json!({"project": slug})).await
+}
+
+async fn history(
+    State(s): State<PortalState>,
+    c: ApiCaller,
+    Path(slug): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
+    let mut args = query_args(q, &[]);
+    args["project"] = json!(slug);
+    execute(&s, &c, "project_history", args).await
+}
+
+async fn score(State(s): State<PortalState>, c: ApiCaller, Path(slug): Path<String>) -> Result<Json<Value>, ApiError> {
+    execute(&s, &c, "project_score", json!({"project": slug})).await
+}
+
+async fn list_teams(State(s): State<PortalState>, c: ApiCaller) -> Result<Json<Value>, ApiError> {
+    execute(&s, &c, "list_teams", json!({})).await
+}
+
+async fn get_team(State(s): State<PortalState>, c: ApiCaller, Path(slug): Path<String>) -> Result<Json<Value>, ApiError> {
+    execute(&s, &c, "get_team", json!({"team": slug})).await
+}
+
+macro_rules! query_get {
+    ($name:ident, $op:literal) => {
+        async fn $name(
+            State(s): State<PortalState>,
+            c: ApiCaller,
+            Query(q): Query<Vec<(String, String)>>,
+        ) -> Result<Json<Value>, ApiError> {
+            execute(&s, &c, $op, query_args(q, &[])).await
+        }
+    };
+}
+
+query_get!(dependents, "dependents");
+query_get!(list_deployments, "list_deployments");
+query_get!(list_incidents, "list_incidents");
+query_get!(list_runs, "list_runs");
+
+async fn get_run(State(s): State<PortalState>, c: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    execute(&s, &c, "get_run", json!({"run": id})).await
+}

@@ -1,0 +1,439 @@
+//! HTML pages. Each handler runs operations through the service and fills a
+//! template; lists the operations do not cover (home counts, recent events)
+//! read the stores directly, never write them.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::json;
+use switchboard_core::event::EventQuery;
+use switchboard_core::ops::output::*;
+use switchboard_core::store::Counts;
+use switchboard_core::time::format_ms;
+use switchboard_core::{Caller, Error};
+
+use crate::error::{ErrorPage, PageError};
+use crate::views::*;
+use crate::{PageCaller, PortalState};
+
+pub(crate) fn routes() -> Router<PortalState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(healthz))
+        .route("/projects", get(projects))
+        .route("/projects/{slug}", get(project))
+        .route("/teams", get(teams))
+        .route("/teams/{slug}", get(team))
+        .route("/packages", get(package_search))
+        .route("/packages/{*name}", get(package))
+        .route("/runs", get(runs))
+        .route("/runs/{id}", get(run))
+}
+
+async fn op(state: &PortalState, caller: &Caller, name: &str, args: serde_json::Value) -> Result<Output, PageError> {
+    Ok(state.service.execute_json(caller, name, args).await?)
+}
+
+fn unexpected(name: &str) -> PageError {
+    PageError(Error::Internal { reference: "portal".into(), detail: format!("{name} returned an unexpected output") })
+}
+
+async fn healthz(State(state): State<PortalState>) -> Response {
+    match state.service.graph().counts().await {
+        Ok(_) => axum::Json(json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "unavailable"}))).into_response()
+        }
+    }
+}
+
+pub(crate) async fn not_found(State(state): State<PortalState>) -> Response {
+    let page = ErrorPage {
+        title: "Not found".into(),
+        message: "There is no page here. Try the projects list or search.".into(),
+        banner: banner(&state.mode),
+    };
+    (axum::http::StatusCode::NOT_FOUND, page).into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    banner: Option<String>,
+    counts: Counts,
+    events: Vec<EventRow>,
+}
+
+async fn home(State(state): State<PortalState>) -> Result<HomePage, PageError> {
+    let counts = state.service.graph().counts().await?;
+    let events = state.service.log().query(&EventQuery { limit: 25, ..Default::default() }).await?;
+    Ok(HomePage { banner: banner(&state.mode), counts, events: events.iter().map(EventRow::from).collect() })
+}
+
+#[derive(Deserialize)]
+struct ProjectFilter {
+    q: Option<String>,
+    team: Option<String>,
+    #[serde(rename = "type")]
+    project_type: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "projects.html")]
+struct ProjectsPage {
+    banner: Option<String>,
+    q: String,
+    team: String,
+    project_type: String,
+    teams: Vec<String>,
+    types: Vec<String>,
+    projects: Vec<switchboard_core::model::ProjectSummary>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "project_rows.html")]
+struct ProjectRows {
+    projects: Vec<switchboard_core::model::ProjectSummary>,
+}
+
+async fn projects(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    Query(f): Query<ProjectFilter>,
+) -> Result<Response, PageError> {
+    let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let mut args = json!({"limit": 200});
+    if let Some(q) = nonempty(&f.q) {
+        args["query"] = json!(q);
+    }
+    if let Some(t) = nonempty(&f.team) {
+        args["team"] = json!(t);
+    }
+    if let Some(t) = nonempty(&f.project_type) {
+        args["project_type"] = json!(t);
+    }
+    let Output::Projects(list) = op(&state, &caller, "find_projects", args).await? else {
+        return Err(unexpected("find_projects"));
+    };
+    if headers.contains_key("hx-request") {
+        return Ok(ProjectRows { projects: list.projects }.into_response());
+    }
+    let teams = state.service.graph().list_teams().await?.into_iter().map(|t| t.slug.to_string()).collect();
+    let types = state.service.config().project_types.keys().map(|t| t.to_string()).collect();
+    Ok(ProjectsPage {
+        banner: banner(&state.mode),
+        q: f.q.unwrap_or_default(),
+        team: f.team.unwrap_or_default(),
+        project_type: f.project_type.unwrap_or_default(),
+        teams,
+        types,
+        projects: list.projects,
+    }
+    .into_response())
+}
+
+struct FactRow {
+    key: String,
+    value: String,
+    declared: String,
+    weight: u32,
+}
+
+struct EnvRow {
+    name: String,
+    version: String,
+    when: String,
+    actor: String,
+}
+
+struct ScoreRow {
+    name: &'static str,
+    points: String,
+    max: String,
+    percent: u32,
+    detail: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "project.html")]
+struct ProjectPage {
+    banner: Option<String>,
+    slug: String,
+    name: String,
+    description: String,
+    team: String,
+    team_name: String,
+    project_type: String,
+    archived: bool,
+    links: Vec<(String, String)>,
+    score: u8,
+    score_rows: Vec<ScoreRow>,
+    facts: Vec<FactRow>,
+    dependencies: Vec<(String, String, String)>,
+    environments: Vec<EnvRow>,
+    deployments: Vec<DeploymentRow>,
+    incidents: Vec<IncidentRow>,
+    builds: Vec<BuildRow>,
+    events: Vec<EventRow>,
+    github: String,
+    pagerduty: String,
+}
+
+async fn project(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    Path(slug): Path<String>,
+) -> Result<ProjectPage, PageError> {
+    let Output::ProjectDetail(d) = op(&state, &caller, "get_project", json!({"project": slug})).await? else {
+        return Err(unexpected("get_project"));
+    };
+    let Output::History(h) = op(&state, &caller, "project_history", json!({"project": slug, "limit": 30})).await? else {
+        return Err(unexpected("project_history"));
+    };
+    let p = &d.project;
+    let config = state.service.config();
+    let decls = config.project_types.get(&p.project_type);
+    let mut facts: Vec<FactRow> = decls
+        .map(|t| {
+            t.facts
+                .iter()
+                .map(|(k, decl)| FactRow {
+                    key: k.to_string(),
+                    value: p.facts.get(k).map(|f| f.value.to_string()).unwrap_or_default(),
+                    declared: decl.fact_type.name().to_owned(),
+                    weight: decl.weight,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for (k, f) in &p.facts {
+        if !facts.iter().any(|r| r.key == k.as_str()) {
+            facts.push(FactRow { key: k.to_string(), value: f.value.to_string(), declared: "undeclared".into(), weight: 0 });
+        }
+    }
+    let total: f64 = d.score.components.iter().map(|c| f64::from(c.weight)).sum::<f64>().max(1.0);
+    Ok(ProjectPage {
+        banner: banner(&state.mode),
+        slug: p.slug.to_string(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        team: p.team.to_string(),
+        team_name: d.team.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| p.team.to_string()),
+        project_type: p.project_type.to_string(),
+        archived: p.archived,
+        links: p.links.iter().map(|l| (l.title.clone(), l.url.clone())).collect(),
+        score: d.score.score,
+        score_rows: d
+            .score
+            .components
+            .iter()
+            .map(|c| ScoreRow {
+                name: c.name,
+                points: format!("{:.1}", c.points),
+                max: format!("{:.0}", f64::from(c.weight) * 100.0 / total),
+                percent: (c.value * 100.0).round() as u32,
+                detail: c.detail.clone(),
+            })
+            .collect(),
+        facts,
+        dependencies: p
+            .dependencies
+            .iter()
+            .map(|x| (x.ecosystem.to_string(), x.package.to_string(), x.version.to_string()))
+            .collect(),
+        environments: d
+            .environments
+            .iter()
+            .map(|e| EnvRow {
+                name: e.name.to_string(),
+                version: e.current.as_ref().map(|c| c.version.clone()).unwrap_or_else(|| "—".into()),
+                when: e.current.as_ref().map(|c| format_ms(c.started_at)).unwrap_or_default(),
+                actor: e.current.as_ref().and_then(|c| c.actor.clone()).unwrap_or_default(),
+            })
+            .collect(),
+        deployments: d.recent_deployments.iter().map(DeploymentRow::from).collect(),
+        incidents: d.open_incidents.iter().map(IncidentRow::from).collect(),
+        builds: d.recent_builds.iter().map(BuildRow::from).collect(),
+        events: h.events.iter().map(EventRow::from).collect(),
+        github: p.external_ids.github_repository.clone().unwrap_or_default(),
+        pagerduty: p.external_ids.pagerduty_service.clone().unwrap_or_default(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "teams.html")]
+struct TeamsPage {
+    banner: Option<String>,
+    teams: Vec<(String, String, usize, usize)>,
+}
+
+async fn teams(State(state): State<PortalState>, PageCaller(caller): PageCaller) -> Result<TeamsPage, PageError> {
+    let Output::Teams(list) = op(&state, &caller, "list_teams", json!({})).await? else {
+        return Err(unexpected("list_teams"));
+    };
+    let teams = list
+        .teams
+        .iter()
+        .map(|t| (t.team.slug.to_string(), t.team.name.clone(), t.team.members.len(), t.project_count))
+        .collect();
+    Ok(TeamsPage { banner: banner(&state.mode), teams })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "team.html")]
+struct TeamPage {
+    banner: Option<String>,
+    slug: String,
+    name: String,
+    members: Vec<(String, String, String)>,
+    channels: Vec<String>,
+    projects: Vec<switchboard_core::model::ProjectSummary>,
+    incidents: Vec<IncidentRow>,
+}
+
+async fn team(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    Path(slug): Path<String>,
+) -> Result<TeamPage, PageError> {
+    let Output::TeamDetail(d) = op(&state, &caller, "get_team", json!({"team": slug})).await? else {
+        return Err(unexpected("get_team"));
+    };
+    let Output::Incidents(inc) = op(&state, &caller, "list_incidents", json!({"team": slug, "limit": 20})).await? else {
+        return Err(unexpected("list_incidents"));
+    };
+    Ok(TeamPage {
+        banner: banner(&state.mode),
+        slug: d.team.slug.to_string(),
+        name: d.team.name.clone(),
+        members: d.members.iter().map(|u| (u.name.to_string(), u.display_name.clone(), u.role.to_string())).collect(),
+        channels: d
+            .team
+            .channels
+            .iter()
+            .map(|c| format!("{:?} {}", c.platform, c.name.clone().unwrap_or_else(|| c.id.clone())).to_lowercase())
+            .collect(),
+        projects: d.projects,
+        incidents: inc.incidents.iter().map(IncidentRow::from).collect(),
+    })
+}
+
+#[derive(Deserialize)]
+struct PackageQuery {
+    name: Option<String>,
+}
+
+async fn package_search(Query(q): Query<PackageQuery>) -> Response {
+    match q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => axum::response::Redirect::to(&format!("/packages/{}", urlencode_path(name))).into_response(),
+        None => axum::response::Redirect::to("/projects").into_response(),
+    }
+}
+
+fn urlencode_path(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b'@' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "package.html")]
+struct PackagePage {
+    banner: Option<String>,
+    name: String,
+    total: u64,
+    versions: Vec<(String, String, u64)>,
+    projects: Vec<(String, String, String, String)>,
+}
+
+async fn package(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    Path(name): Path<String>,
+) -> Result<PackagePage, PageError> {
+    let Output::Dependents(d) = op(&state, &caller, "dependents", json!({"package": name, "limit": 1000})).await? else {
+        return Err(unexpected("dependents"));
+    };
+    Ok(PackagePage {
+        banner: banner(&state.mode),
+        name: d.package.to_string(),
+        total: d.dependents.total,
+        versions: d.dependents.versions.iter().map(|v| (v.ecosystem.to_string(), v.version.to_string(), v.projects)).collect(),
+        projects: d
+            .dependents
+            .projects
+            .iter()
+            .map(|r| (r.project.to_string(), r.team.to_string(), r.ecosystem.to_string(), r.version.to_string()))
+            .collect(),
+    })
+}
+
+#[derive(Deserialize)]
+struct RunFilter {
+    status: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "runs.html")]
+struct RunsPage {
+    banner: Option<String>,
+    status: String,
+    statuses: Vec<&'static str>,
+    runs: Vec<RunRow>,
+}
+
+async fn runs(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    Query(f): Query<RunFilter>,
+) -> Result<RunsPage, PageError> {
+    let status = f.status.filter(|s| !s.is_empty());
+    let args = match &status {
+        Some(s) => json!({"status": s, "limit": 200}),
+        None => json!({"limit": 200}),
+    };
+    let Output::Runs(list) = op(&state, &caller, "list_runs", args).await? else {
+        return Err(unexpected("list_runs"));
+    };
+    Ok(RunsPage {
+        banner: banner(&state.mode),
+        status: status.unwrap_or_default(),
+        statuses: switchboard_core::model::RunStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        runs: list.runs.iter().map(RunRow::from).collect(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "run.html")]
+struct RunPage {
+    banner: Option<String>,
+    run: RunRow,
+    arguments: String,
+    steps: Vec<(String, String, String)>,
+}
+
+async fn run(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+) -> Result<RunPage, PageError> {
+    let Output::Run(r) = op(&state, &caller, "get_run", json!({"run": id})).await? else {
+        return Err(unexpected("get_run"));
+    };
+    Ok(RunPage {
+        banner: banner(&state.mode),
+        run: RunRow::from(r.as_ref()),
+        arguments: serde_json::to_string_pretty(&r.arguments).unwrap_or_default(),
+        steps: r.steps.iter().map(|s| (s.name.clone(), s.status.clone(), s.detail.clone().unwrap_or_default())).collect(),
+    })
+}

@@ -1,0 +1,134 @@
+//! View models: what templates show, already formatted, so templates hold
+//! layout and no logic.
+
+use switchboard_core::event::Event;
+use switchboard_core::model::*;
+use switchboard_core::time::format_ms;
+
+use crate::messages;
+
+pub(crate) struct EventRow {
+    pub when: String,
+    pub kind: &'static str,
+    pub project: Option<String>,
+    pub actor: String,
+    pub text: String,
+}
+
+impl From<&Event> for EventRow {
+    fn from(e: &Event) -> Self {
+        Self {
+            when: format_ms(e.occurred_at),
+            kind: e.kind.as_str(),
+            project: e.project.as_ref().map(|p| p.to_string()),
+            actor: e.actor.clone(),
+            text: messages::describe(e),
+        }
+    }
+}
+
+pub(crate) struct DeploymentRow {
+    pub environment: String,
+    pub version: String,
+    pub status: &'static str,
+    pub when: String,
+    pub actor: String,
+}
+
+impl From<&Deployment> for DeploymentRow {
+    fn from(d: &Deployment) -> Self {
+        Self {
+            environment: d.environment.to_string(),
+            version: d.version.clone(),
+            status: d.status.as_str(),
+            when: format_ms(d.started_at),
+            actor: d.actor.clone().unwrap_or_default(),
+        }
+    }
+}
+
+pub(crate) struct IncidentRow {
+    pub project: String,
+    pub title: String,
+    pub status: &'static str,
+    pub severity: String,
+    pub opened: String,
+    pub resolved: String,
+}
+
+impl From<&Incident> for IncidentRow {
+    fn from(i: &Incident) -> Self {
+        Self {
+            project: i.project.to_string(),
+            title: i.title.clone(),
+            status: i.status.as_str(),
+            severity: i.severity.clone().unwrap_or_default(),
+            opened: format_ms(i.opened_at),
+            resolved: i.resolved_at.map(format_ms).unwrap_or_default(),
+        }
+    }
+}
+
+pub(crate) struct BuildRow {
+    pub status: &'static str,
+    pub branch: String,
+    pub sha: String,
+    pub duration: String,
+    pub when: String,
+}
+
+impl From<&Build> for BuildRow {
+    fn from(b: &Build) -> Self {
+        Self {
+            status: b.status.as_str(),
+            branch: b.branch.clone().unwrap_or_default(),
+            sha: b.sha.as_ref().map(|s| s.as_str()[..7.min(s.as_str().len())].to_owned()).unwrap_or_default(),
+            duration: b.duration_ms.map(|d| format!("{}m {:02}s", d / 60_000, (d / 1000) % 60)).unwrap_or_default(),
+            when: format_ms(b.started_at),
+        }
+    }
+}
+
+pub(crate) struct RunRow {
+    pub id: String,
+    pub operation: String,
+    pub summary: String,
+    pub status: &'static str,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub expires_at: String,
+    pub decisions: Vec<String>,
+}
+
+impl From<&Run> for RunRow {
+    fn from(r: &Run) -> Self {
+        Self {
+            id: r.id.to_string(),
+            operation: r.operation.clone(),
+            summary: r.summary.clone(),
+            status: r.status.as_str(),
+            requested_by: r.requested_by.to_string(),
+            requested_at: format_ms(r.requested_at),
+            expires_at: format_ms(r.expires_at),
+            decisions: r
+                .approvals
+                .iter()
+                .map(|a| {
+                    let verb = match a.decision {
+                        Decision::Approve => "approved",
+                        Decision::Deny => "denied",
+                    };
+                    let reason = a.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+                    format!("{} {verb} at {}{reason}", a.by, format_ms(a.at))
+                })
+                .collect(),
+        }
+    }
+}
+
+pub(crate) fn banner(mode: &crate::Mode) -> Option<String> {
+    Some(match mode {
+        crate::Mode::Demo => messages::DEMO_BANNER.to_owned(),
+        crate::Mode::Anonymous => messages::ANONYMOUS_BANNER.to_owned(),
+    })
+}

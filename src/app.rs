@@ -1,0 +1,77 @@
+//! Composition: open the store, build the service, serve the routers.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use switchboard_core::Service;
+use switchboard_core::clock::SystemClock;
+use switchboard_core::config::{Config, LogConfig, LogFormat};
+use switchboard_portal::{Mode, PortalState};
+use switchboard_store::SqliteStore;
+use tracing_subscriber::EnvFilter;
+
+/// Logs go to stderr: human lines by default, JSON when configured. `quiet`
+/// (one-shot CLI commands) shows warnings only unless RUST_LOG says otherwise.
+pub fn init_logging(log: &LogConfig, quiet: bool) {
+    let level = if quiet { "warn" } else { log.level.as_str() };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match log.format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+pub fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Service> {
+    let store = SqliteStore::open(data_dir, config.store.readers)
+        .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+    Ok(Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock)))
+}
+
+pub async fn serve(config: Config, service: Service, mode: Mode) -> anyhow::Result<()> {
+    let addr: SocketAddr = format!("{}:{}", config.server.bind, config.server.port)
+        .parse()
+        .with_context(|| format!("{}:{} is not an address to listen on", config.server.bind, config.server.port))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}; is another server using it? Pick another with --port"))?;
+    let app = switchboard_portal::router(PortalState { service, mode });
+    let url = config.server.base_url();
+    tracing::info!(%url, "Switchboard is listening");
+    eprintln!("Switchboard is up: open {url}");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// A plain HTTP/1.1 GET without a client library, for container health checks.
+pub async fn healthcheck(url: &str) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let work = async {
+        let mut s = tokio::net::TcpStream::connect(host).await.ok()?;
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).await.ok()?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.ok()?;
+        Some(buf.starts_with(b"HTTP/1.1 200"))
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), work).await.ok().flatten().unwrap_or(false)
+}

@@ -1,0 +1,143 @@
+//! `switchboard bench`: generates an organisation of N projects and prints
+//! p50/p99 latencies for the hot reads, the project page rendered through the
+//! router in-process, and event-append throughput, as JSON.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use http_body_util::BodyExt;
+use serde_json::json;
+use switchboard_core::Caller;
+use switchboard_core::config::Config;
+use switchboard_core::event::{Event, EventKind};
+use switchboard_core::model::Role;
+use switchboard_core::store::ProjectQuery;
+use tower::ServiceExt;
+
+struct Samples(Vec<Duration>);
+
+impl Samples {
+    fn json(mut self) -> serde_json::Value {
+        self.0.sort();
+        let at = |q: f64| {
+            let i = ((self.0.len() as f64 - 1.0) * q).round() as usize;
+            self.0.get(i).map(|d| (d.as_secs_f64() * 1e6).round() / 1e3).unwrap_or(0.0)
+        };
+        json!({"samples": self.0.len(), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)})
+    }
+}
+
+/// A tiny deterministic sequence for picking samples.
+fn pick(i: usize, n: usize) -> usize {
+    (i.wrapping_mul(2_654_435_761) >> 7) % n.max(1)
+}
+
+pub async fn run(projects: usize, samples: usize, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let (dir, temporary) = match data_dir {
+        Some(d) => (d, false),
+        None => (std::env::temp_dir().join(format!("switchboard-bench-{}", std::process::id())), true),
+    };
+    let result = measure(projects, samples, &dir).await;
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let out = result?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let config = Config::default();
+    let service = crate::app::open(&config, dir)?;
+    let started = Instant::now();
+    if service.graph().counts().await?.projects == 0 {
+        crate::seed::seed(&service, projects, true).await?;
+    }
+    let seed_seconds = started.elapsed().as_secs_f64();
+    let counts = service.graph().counts().await?;
+    let caller = Caller::new("bench", Role::Admin, "bench");
+    let slugs: Vec<String> = service
+        .graph()
+        .find_projects(&ProjectQuery { limit: 5000, ..Default::default() })
+        .await?
+        .into_iter()
+        .map(|p| p.slug.to_string())
+        .collect();
+    let packages: Vec<String> = service.graph().packages("", 5000).await?.into_iter().map(String::from).collect();
+    let words = ["ledger", "payments", "orders", "python consumer", "rust api", "queue", "checkout web", "platform go", "events", "identity"];
+
+    async fn time_op(service: &switchboard_core::Service, caller: &Caller, op: &str, args: serde_json::Value) -> anyhow::Result<Duration> {
+        let t = Instant::now();
+        service.execute_json(caller, op, args).await.map_err(|e| anyhow::anyhow!("{op}: {e}"))?;
+        Ok(t.elapsed())
+    }
+
+    let mut search = Vec::with_capacity(samples);
+    for i in 0..samples {
+        search.push(time_op(&service, &caller, "find_projects", json!({"query": words[i % words.len()], "limit": 20})).await?);
+    }
+    let mut dependents = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let p = &packages[pick(i, packages.len())];
+        dependents.push(time_op(&service, &caller, "dependents", json!({"package": p, "limit": 50})).await?);
+    }
+    let mut get = Vec::with_capacity(samples);
+    for i in 0..samples {
+        get.push(time_op(&service, &caller, "get_project", json!({"project": slugs[pick(i, slugs.len())]})).await?);
+    }
+    let router = switchboard_portal::router(switchboard_portal::PortalState {
+        service: service.clone(),
+        mode: switchboard_portal::Mode::Demo,
+    });
+    let mut page = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let uri = format!("/projects/{}", slugs[pick(i, slugs.len())]);
+        let t = Instant::now();
+        let resp = router.clone().oneshot(axum::http::Request::get(&uri).body(axum::body::Body::empty())?).await?;
+        anyhow::ensure!(resp.status().is_success(), "{uri} answered {}", resp.status());
+        resp.into_body().collect().await?;
+        page.push(t.elapsed());
+    }
+
+    // Event appends: 32 concurrent writers appending one event at a time.
+    let total = 100_000usize;
+    let writers = 32;
+    let now = service.now();
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let log = service.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..total / writers {
+                let e = Event::new(EventKind::BuildRecorded, now + i as i64, "bench", "bench", json!({"w": w, "i": i}));
+                log.log().append(std::slice::from_ref(&e)).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let single = total as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for b in 0..100 {
+        let batch: Vec<Event> = (0..1000)
+            .map(|i| Event::new(EventKind::BuildRecorded, now + i, "bench", "bench", json!({"b": b, "i": i})))
+            .collect();
+        service.log().append(&batch).await?;
+    }
+    let batched = 100_000.0 / t.elapsed().as_secs_f64();
+
+    Ok(json!({
+        "projects": counts.projects,
+        "dependency_edges": counts.dependencies,
+        "events_before_append": service.log().count().await? - 200_000,
+        "seed_seconds": (seed_seconds * 10.0).round() / 10.0,
+        "find_projects_text": Samples(search).json(),
+        "dependents": Samples(dependents).json(),
+        "get_project": Samples(get).json(),
+        "project_page": Samples(page).json(),
+        "event_append_per_second": {"single_event_32_writers": single.round(), "batches_of_1000": batched.round()},
+        "targets": {"find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}
+    }))
+}

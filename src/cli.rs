@@ -1,0 +1,166 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use switchboard_core::config::Config;
+use switchboard_core::model::Role;
+use switchboard_core::Caller;
+
+use crate::app;
+
+/// Default data directory of `demo` (and of `op` when none is given).
+pub const DEMO_DATA_DIR: &str = ".switchboard-demo";
+
+#[derive(Parser, Debug)]
+#[command(name = "switchboard", version, about = "Self-hosted chat-ops bot with an integrated web portal")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server from a config file.
+    Serve {
+        /// Path to switchboard.toml.
+        #[arg(long, env = "SWITCHBOARD_CONFIG")]
+        config: PathBuf,
+    },
+    /// Run the server on an embedded store filled with a demo organisation.
+    Demo {
+        /// Port to listen on (127.0.0.1 unless --bind says otherwise).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Where the demo store lives; reused when it already holds data.
+        #[arg(long, default_value = DEMO_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Number of projects to generate (the first 60 are hand-named).
+        #[arg(long, default_value_t = 60)]
+        projects: usize,
+        /// Optional config file (project types, score weights…).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Check a config file and exit: errors name the line and column.
+    CheckConfig {
+        file: PathBuf,
+    },
+    /// Run any operation from the shell as the local admin and print its JSON output.
+    Op {
+        /// Operation name, e.g. dependents. `switchboard op help` lists them.
+        name: String,
+        /// The operation's arguments as a JSON object.
+        #[arg(long, default_value = "{}")]
+        json: String,
+        /// Data directory of the store (works while a server uses it).
+        #[arg(long, default_value = DEMO_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Optional config file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Generate an organisation and print latency percentiles as JSON.
+    Bench {
+        /// Number of projects to generate.
+        #[arg(long, default_value_t = 10_000)]
+        projects: usize,
+        /// Samples per measured query.
+        #[arg(long, default_value_t = 2000)]
+        samples: usize,
+        /// Store directory (default: a temporary directory, removed afterwards).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Exit 0 when the server at URL answers its health check (for container health checks).
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+    },
+}
+
+fn env() -> Vec<(String, String)> {
+    std::env::vars().collect()
+}
+
+fn load(config: Option<&PathBuf>) -> anyhow::Result<Config> {
+    Ok(match config {
+        Some(path) => Config::load(path, &env())?,
+        None => Config::parse("", "defaults", &env())?,
+    })
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { config } => {
+            let config = Config::load(&config, &env())?;
+            app::init_logging(&config.log, false);
+            let service = app::open(&config, &config.store.data_dir)?;
+            app::serve(config, service, switchboard_portal::Mode::Anonymous).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { port, bind, data_dir, projects, config } => {
+            let mut config = load(config.as_ref())?;
+            config.server.port = port;
+            config.server.bind = bind;
+            config.store.data_dir = data_dir.clone();
+            app::init_logging(&config.log, false);
+            if projects == 0 {
+                anyhow::bail!("--projects must be at least 1");
+            }
+            let service = app::open(&config, &data_dir)?;
+            crate::seed::seed_if_empty(&service, projects).await?;
+            app::serve(config, service, switchboard_portal::Mode::Demo).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig { file } => match Config::load(&file, &env()) {
+            Ok(c) => {
+                println!(
+                    "{}: ok ({} project types, {} environments, {} templates)",
+                    file.display(),
+                    c.project_types.len(),
+                    c.environments.len(),
+                    c.templates.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        Command::Op { name, json, data_dir, config } => {
+            if name == "help" {
+                print!("{}", switchboard_core::ops::help_text());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let config = load(config.as_ref())?;
+            app::init_logging(&config.log, true);
+            let args: serde_json::Value =
+                serde_json::from_str(&json).context("--json is not valid JSON; pass an object such as '{\"project\": \"orders\"}'")?;
+            let service = app::open(&config, &data_dir)?;
+            let caller = Caller::new("cli", Role::Admin, "cli");
+            match service.execute_json(&caller, &name, args).await {
+                Ok(output) => {
+                    println!("{}", serde_json::to_string_pretty(&output.to_json())?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::Bench { projects, samples, data_dir } => {
+            app::init_logging(&switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() }, true);
+            crate::bench::run(projects, samples, data_dir).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck { url } => Ok(if app::healthcheck(&url).await { ExitCode::SUCCESS } else { ExitCode::FAILURE }),
+    }
+}
