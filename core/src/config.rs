@@ -24,7 +24,7 @@ impl ConfigError {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -284,6 +284,21 @@ pub struct TemplateConfig {
     /// Template repository (`owner/name`) to create repositories from. Default: none.
     #[serde(default)]
     pub repository: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            store: StoreConfig::default(),
+            log: LogConfig::default(),
+            policy: PolicyConfig::default(),
+            score: ScoreConfig::default(),
+            environments: default_environments(),
+            project_types: default_project_types(),
+            templates: default_templates(),
+        }
+    }
 }
 
 fn default_environments() -> Vec<EnvName> {
@@ -555,6 +570,7 @@ mod tests {
     #[test]
     fn empty_file_gives_defaults() {
         let c = Config::parse("", "test", &[]).unwrap();
+        assert_eq!(c, Config::default());
         assert_eq!(c.server.port, 8080);
         assert_eq!(c.environments.len(), 3);
         assert!(c.project_types.contains_key(&ProjectType::new("consumer").unwrap()));
@@ -601,5 +617,32 @@ mod tests {
         assert!(err.contains("SWITCHBOARD_SERVER__PORT"), "{err}");
         let env = vec![("SWITCHBOARD_LOG__FORMAT".to_owned(), "json".to_owned())];
         assert_eq!(Config::parse("", "x", &env).unwrap().log.format, LogFormat::Json);
+    }
+}
+
+#[cfg(test)]
+mod example {
+    use super::*;
+
+    #[test]
+    fn example_file_parses_and_documents_every_section() {
+        let src = include_str!("../../config/switchboard.example.toml");
+        let c = Config::parse(src, "switchboard.example.toml", &[]).unwrap();
+        assert_eq!(c.project_types.len(), 3);
+        assert_eq!(c.templates.len(), 2);
+        let defaults = Config::default();
+        assert_eq!(c.server, defaults.server);
+        assert_eq!(c.store, defaults.store);
+        assert_eq!(c.log, defaults.log);
+        assert_eq!(c.policy, defaults.policy);
+        assert_eq!(c.score, defaults.score);
+        for key in [
+            "bind", "port", "base_url", "body_limit_bytes", "request_timeout_secs", "data_dir", "readers", "format",
+            "level", "allow_self_approval", "run_expiry_hours", "request_automation_role", "incident_window_days",
+            "incident_budget", "build_fresh_days", "build_stale_days", "deploy_fresh_days", "deploy_stale_days",
+            "facts", "incidents", "ci", "deployments", "environments", "project_types", "templates",
+        ] {
+            assert!(src.contains(key), "the example does not show {key}");
+        }
     }
 }

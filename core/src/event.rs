@@ -134,11 +134,45 @@ impl Event {
 }
 
 /// A UUIDv7 whose timestamp is `occurred_at`, so ids of back-dated events (demo
-/// history, imports) still sort with their time.
+/// history, imports) still sort with their time. Ids made in this process for
+/// the same millisecond carry an increasing counter, so they sort in the order
+/// they were made: the event log's tie-break is meaningful.
 pub fn new_event_id(occurred_at: Millis) -> uuid::Uuid {
+    // One process-wide counter (18 bits) instead of one per millisecond: events
+    // are made for many back-dated times at once, and a per-millisecond reset
+    // would let them interleave. Ordering holds unless 262,144 ids are made
+    // between two ids of the same millisecond.
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let counter = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0x3_ffff;
+    let mut bytes = [0u8; 10];
+    bytes.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..10]);
+    // rand_a (12 bits after the version nibble), then 6 bits after the variant.
+    bytes[0] = (counter >> 14) as u8 & 0x0f;
+    bytes[1] = (counter >> 6) as u8;
+    bytes[2] = (counter & 0x3f) as u8;
     let ms = u64::try_from(occurred_at).unwrap_or(0);
-    let ts = uuid::Timestamp::from_unix(uuid::NoContext, ms / 1000, ((ms % 1000) * 1_000_000) as u32);
-    uuid::Uuid::new_v7(ts)
+    uuid::Builder::from_unix_timestamp_millis(ms, &bytes).into_uuid()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_in_one_millisecond_sort_in_creation_order() {
+        let ids: Vec<_> = (0..100).map(|_| new_event_id(1_700_000_000_000)).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        // A wrap of the counter inside this window would rotate the order, not scramble it.
+        let wrapped = ids.windows(2).filter(|w| w[0] > w[1]).count();
+        assert!(wrapped <= 1, "{ids:?}");
+        if wrapped == 0 {
+            assert_eq!(ids, sorted);
+        }
+        assert_eq!(ids[0].get_version_num(), 7);
+        let earlier = new_event_id(1_600_000_000_000);
+        assert!(earlier < ids[0]);
+    }
 }
 
 /// A query over the event log. Results are newest first (by `occurred_at`, then id).

@@ -1,0 +1,287 @@
+//! Operations through the service on the embedded store: what each does,
+//! the events it records, and bad input that changes nothing.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use switchboard_core::Error;
+use switchboard_core::event::EventQuery;
+use switchboard_core::model::{DAY_MS, Role};
+use switchboard_core::store::EventLog;
+
+#[tokio::test]
+async fn create_and_get_project() {
+    let h = Harness::with_org().await;
+    let p = h.ok("get_project", json!({"project": "payments-api"})).await;
+    assert_eq!(p["project"]["team"], "payments");
+    assert_eq!(p["team"]["name"], "Payments");
+    assert_eq!(p["project"]["facts"]["tier"]["value"], "1");
+    assert_eq!(p["environments"].as_array().unwrap().len(), 3, "every configured environment by default");
+    assert_eq!(p["score"]["components"].as_array().unwrap().len(), 4);
+    let created = h.store.query(&EventQuery { project: Some("payments-api".parse().unwrap()), ..Default::default() }).await.unwrap();
+    let kinds: Vec<_> = created.iter().map(|e| e.kind.as_str()).collect();
+    for k in ["project_created", "dependencies_changed", "fact_set", "score_changed"] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    let err = h.err(&admin(), "create_project", json!({"slug": "ledger", "team": "payments", "project_type": "api"})).await;
+    assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn find_projects_by_text_team_type_uses_and_fact() {
+    let h = Harness::with_org().await;
+    let names = |v: serde_json::Value| -> Vec<String> {
+        v["projects"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names(h.ok("find_projects", json!({"query": "card"})).await), ["payments-api"]);
+    assert_eq!(names(h.ok("find_projects", json!({"team": "payments"})).await), ["ledger", "payments-api"]);
+    assert_eq!(names(h.ok("find_projects", json!({"project_type": "consumer"})).await), ["ledger"]);
+    assert_eq!(names(h.ok("find_projects", json!({"uses": {"package": "left-pad", "version": "1.3.0"}})).await), ["ledger"]);
+    assert_eq!(names(h.ok("find_projects", json!({"fact": {"key": "tier", "value": 1}})).await), ["payments-api"]);
+    assert_eq!(names(h.ok("find_projects", json!({"limit": 1})).await).len(), 1);
+}
+
+#[tokio::test]
+async fn dependents_lists_versions() {
+    let h = Harness::with_org().await;
+    let d = h.ok("dependents", json!({"package": "left-pad"})).await;
+    assert_eq!(d["total"], 2);
+    assert_eq!(d["projects"][0]["project"], "ledger");
+    assert_eq!(d["projects"][0]["version"], "1.3.0");
+    assert_eq!(d["versions"].as_array().unwrap().len(), 2);
+    let d = h.ok("dependents", json!({"package": "left-pad", "version": "1.2.3"})).await;
+    assert_eq!(d["total"], 1);
+}
+
+#[tokio::test]
+async fn history_answers_when_a_project_got_a_version() {
+    let h = Harness::with_org().await;
+    h.clock.advance(3 * DAY_MS);
+    h.ok("set_dependencies", json!({"project": "payments-api", "ecosystem": "other",
+        "dependencies": [{"ecosystem": "other", "package": "redis", "version": "7.0.15"}]})).await;
+    h.clock.advance(DAY_MS);
+    let upgraded_at = h.clock_now();
+    h.ok("set_dependencies", json!({"project": "payments-api", "ecosystem": "other",
+        "dependencies": [{"ecosystem": "other", "package": "redis", "version": "7.2.4"}]})).await;
+    let hist = h.ok("project_history", json!({"project": "payments-api", "subject": "redis 7"})).await;
+    assert_eq!(hist["events"].as_array().unwrap().len(), 2, "both changes reached 7.x");
+    assert_eq!(hist["first"]["occurred_at"], T0 + 3 * DAY_MS, "first reached redis 7 three days in");
+    let hist = h.ok("project_history", json!({"project": "payments-api", "subject": "redis@7.2"})).await;
+    assert_eq!(hist["first"]["occurred_at"], upgraded_at);
+    let hist = h.ok("project_history", json!({"project": "payments-api", "subject": "redis 8"})).await;
+    assert!(hist["events"].as_array().unwrap().is_empty());
+    assert!(hist.get("first").is_none());
+    // Kinds and time filters.
+    let hist = h.ok("project_history", json!({"project": "payments-api", "kinds": ["project_created"]})).await;
+    assert_eq!(hist["events"].as_array().unwrap().len(), 1);
+    let hist = h.ok("project_history", json!({"project": "payments-api", "since": "2d"})).await;
+    assert_eq!(hist["events"].as_array().unwrap().len(), 2);
+    // The changed dependency is the project's state now, with other ecosystems kept.
+    let p = h.ok("get_project", json!({"project": "payments-api"})).await;
+    let deps = p["project"]["dependencies"].as_array().unwrap();
+    assert_eq!(deps.len(), 2);
+    assert!(deps.iter().any(|d| d["package"] == "redis" && d["version"] == "7.2.4"));
+}
+
+impl Harness {
+    fn clock_now(&self) -> i64 {
+        use switchboard_core::clock::Clock;
+        self.clock.now()
+    }
+}
+
+#[tokio::test]
+async fn facts_are_typed_and_move_the_score() {
+    let h = Harness::with_org().await;
+    let before = h.ok("project_score", json!({"project": "ledger"})).await["score"].as_u64().unwrap();
+    let out = h.ok("set_fact", json!({"project": "ledger", "key": "queue", "value": "payments.events"})).await;
+    assert!(out["score"].as_u64().unwrap() > before, "a weighted fact raises the score");
+    let changes = h.store.query(&EventQuery { project: Some("ledger".parse().unwrap()), kinds: vec![switchboard_core::event::EventKind::ScoreChanged], ..Default::default() }).await.unwrap();
+    assert_eq!(changes[0].payload["to"], out["score"]);
+    h.ok("set_fact", json!({"project": "ledger", "key": "max_lag_seconds", "value": "30"})).await;
+    let p = h.ok("get_project", json!({"project": "ledger"})).await;
+    assert_eq!(p["project"]["facts"]["max_lag_seconds"]["value"], 30);
+    // Removing with null.
+    let out = h.ok("set_fact", json!({"project": "ledger", "key": "queue", "value": null})).await;
+    assert!(out["fact"].is_null());
+    // Bad values change nothing.
+    let before = h.snapshot().await;
+    for (key, value, expect) in [
+        ("max_lag_seconds", json!("soon"), "expected an integer"),
+        ("tier", json!("9"), "one of 1, 2, 3"),
+        ("language", json!("cobol"), "one of rust"),
+        ("queue", json!({"a": 1}), "expected a string value"),
+        ("nonsense", json!("x"), "not a fact declared for consumer"),
+    ] {
+        let err = h.err(&admin(), "set_fact", json!({"project": "ledger", "key": key, "value": value})).await;
+        assert!(err.to_string().contains(expect), "{key}: {err}");
+    }
+    assert_eq!(h.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn deployments_incidents_and_builds() {
+    let h = Harness::with_org().await;
+    h.ok("record_deployment", json!({"project": "payments-api", "environment": "staging", "version": "1.4.0"})).await;
+    h.clock.advance(60_000);
+    h.ok("record_deployment", json!({"project": "payments-api", "environment": "staging", "version": "1.5.0", "status": "failed"})).await;
+    let p = h.ok("get_project", json!({"project": "payments-api"})).await;
+    let staging = p["environments"].as_array().unwrap().iter().find(|e| e["name"] == "staging").unwrap().clone();
+    assert_eq!(staging["current"]["version"], "1.4.0", "a failed deployment does not replace what runs");
+    let list = h.ok("list_deployments", json!({"project": "payments-api"})).await;
+    assert_eq!(list["deployments"][0]["version"], "1.5.0");
+
+    let inc = h.ok("record_incident", json!({"project": "payments-api", "title": "Card declines", "external_id": "PD1", "severity": "P1"})).await;
+    let again = h.ok("record_incident", json!({"project": "payments-api", "external_id": "PD1", "status": "resolved"})).await;
+    assert_eq!(inc["id"], again["id"], "same external id updates the same incident");
+    assert_eq!(again["title"], "Card declines");
+    assert!(again["resolved_at"].is_i64());
+    let open = h.ok("list_incidents", json!({"team": "payments", "status": "triggered"})).await;
+    assert!(open["incidents"].as_array().unwrap().is_empty());
+
+    h.ok("record_build", json!({"project": "payments-api", "status": "success", "branch": "main", "duration_ms": 1000})).await;
+    let s = h.ok("project_score", json!({"project": "payments-api"})).await;
+    let ci = s["components"].as_array().unwrap().iter().find(|c| c["name"] == "ci").unwrap().clone();
+    assert_eq!(ci["value"], 1.0);
+
+    for (args, field) in [
+        (json!({"project": "payments-api", "environment": "qa", "version": "1"}), "environment"),
+        (json!({"project": "payments-api", "environment": "staging", "version": " "}), "version"),
+        (json!({"project": "payments-api", "title": "x", "opened_at": "2d", "resolved_at": "3d"}), "resolved_at"),
+        (json!({"project": "payments-api"}), "title"),
+    ] {
+        let op = if args.get("environment").is_some() { "record_deployment" } else { "record_incident" };
+        let before = h.snapshot().await;
+        let err = h.err(&admin(), op, args).await;
+        assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == field), "{err:?}");
+        assert_eq!(h.snapshot().await, before);
+    }
+}
+
+#[tokio::test]
+async fn automations_create_pending_runs_that_approvers_decide() {
+    let h = Harness::with_org().await;
+    let carol = caller("carol", Role::Editor);
+    let run = h.run(&carol, "upgrade_dependency", json!({"package": "left-pad", "from": "1.2.3", "to": "1.3.0"})).await.unwrap().to_json();
+    assert_eq!(run["status"], "pending");
+    assert_eq!(run["summary"], "Upgrade left-pad from 1.2.3 to 1.3.0 in 1 project(s) through pull requests");
+    let id = run["id"].as_str().unwrap().to_owned();
+    let pending = h.ok("list_runs", json!({"status": "pending"})).await;
+    assert_eq!(pending["runs"].as_array().unwrap().len(), 1);
+    // Nothing executed: the dependency is unchanged.
+    let d = h.ok("dependents", json!({"package": "left-pad", "version": "1.2.3"})).await;
+    assert_eq!(d["total"], 1);
+
+    let approved = h.run(&caller("bob", Role::Approver), "approve_run", json!({"run": id})).await.unwrap().to_json();
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["approvals"][0]["by"], "bob");
+    let err = h.err(&caller("erin", Role::Approver), "deny_run", json!({"run": id})).await;
+    assert!(err.to_string().contains("is approved"), "{err}");
+    let events = h.store.query(&EventQuery { kinds: vec![switchboard_core::event::EventKind::RunApproved], ..Default::default() }).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor, "bob");
+
+    // Scaffold defaults the team to the requester's team; deploy checks the environment.
+    let run = h.run(&carol, "scaffold_project", json!({"name": "invoice-consumer", "template": "consumer"})).await.unwrap().to_json();
+    assert_eq!(run["arguments"]["team"], "checkout");
+    for (op, args, field) in [
+        ("deploy", json!({"project": "ledger", "environment": "qa"}), "environment"),
+        ("scaffold_project", json!({"name": "ledger", "template": "consumer"}), "name"),
+        ("scaffold_project", json!({"name": "x", "template": "mainframe"}), "template"),
+        ("upgrade_dependency", json!({"package": "nothing-uses-this", "to": "2"}), "package"),
+        ("upgrade_dependency", json!({"package": "left-pad", "from": "1", "to": "1"}), "to"),
+    ] {
+        let before = h.snapshot().await;
+        let err = h.err(&carol, op, args).await;
+        assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == field), "{op}: {err:?}");
+        assert_eq!(h.snapshot().await, before);
+    }
+}
+
+#[tokio::test]
+async fn pending_runs_expire() {
+    let h = Harness::with_org().await;
+    let run = h.run(&caller("carol", Role::Editor), "deploy", json!({"project": "ledger", "environment": "production", "version": "2.0.0"})).await.unwrap().to_json();
+    let id = run["id"].as_str().unwrap().to_owned();
+    h.clock.advance(73 * 3_600_000);
+    let got = h.ok("get_run", json!({"run": id})).await;
+    assert_eq!(got["status"], "expired");
+    let expired = h.ok("list_runs", json!({"status": "expired"})).await;
+    assert_eq!(expired["runs"].as_array().unwrap().len(), 1);
+    let err = h.err(&caller("bob", Role::Approver), "approve_run", json!({"run": id})).await;
+    assert!(err.to_string().contains("expired"), "{err}");
+    let stored = h.ok("list_runs", json!({"status": "expired"})).await;
+    assert_eq!(stored["runs"][0]["approvals"].as_array().unwrap().len(), 0, "an expired run records no approval");
+}
+
+#[tokio::test]
+async fn teams_and_archiving() {
+    let h = Harness::with_org().await;
+    let t = h.ok("get_team", json!({"team": "payments"})).await;
+    assert_eq!(t["members"].as_array().unwrap().len(), 2);
+    assert_eq!(t["projects"].as_array().unwrap().len(), 2);
+    h.ok("update_team", json!({"team": "payments", "members": ["alice"], "channels": [{"platform": "slack", "id": "C024BE91L"}]})).await;
+    let err = h.err(&admin(), "update_team", json!({"team": "payments", "members": ["ghost"]})).await;
+    assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == "members[0]"), "{err:?}");
+    let teams = h.ok("list_teams", json!({})).await;
+    assert_eq!(teams["teams"][1]["project_count"], 2);
+    h.ok("archive_project", json!({"project": "ledger"})).await;
+    let d = h.ok("dependents", json!({"package": "left-pad"})).await;
+    assert_eq!(d["total"], 1, "archived projects leave the graph's answers");
+    let found = h.ok("find_projects", json!({"team": "payments"})).await;
+    assert_eq!(found["projects"].as_array().unwrap().len(), 1);
+    let p = h.ok("get_project", json!({"project": "ledger"})).await;
+    assert_eq!(p["project"]["archived"], true, "but stay readable");
+    let upd = h.ok("update_project", json!({"project": "payments-api", "team": "checkout", "links": [{"title": "Runbook", "url": "https://runbooks.example.com/pay"}]})).await;
+    assert_eq!(upd["team"], "checkout");
+    let err = h.err(&admin(), "update_project", json!({"project": "payments-api", "links": [{"title": "x", "url": "ftp://x"}]})).await;
+    assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == "links[0].url"), "{err:?}");
+}
+
+#[tokio::test]
+async fn bad_input_is_named_and_changes_nothing() {
+    let h = Harness::with_org().await;
+    let before = h.snapshot().await;
+    let cases = [
+        ("get_project", json!({"project": "Not Valid"}), Some("project")),
+        ("create_project", json!({"slug": "x", "team": "payments", "project_type": "api", "colour": "red"}), None),
+        ("create_project", json!({"slug": "x", "team": "nobody", "project_type": "api"}), Some("team")),
+        ("create_project", json!({"slug": "x", "team": "payments", "project_type": "mainframe"}), Some("project_type")),
+        ("create_project", json!({"slug": "x", "team": "payments", "project_type": "api", "environments": [{"name": "moon"}]}), Some("environments[0].name")),
+        ("create_project", json!({"slug": "x", "team": "payments", "project_type": "api", "name": "n".repeat(300)}), Some("name")),
+        ("set_dependencies", json!({"project": "ledger", "dependencies": [{"ecosystem": "npm", "package": "a", "version": "1"}, {"ecosystem": "npm", "package": "a", "version": "2"}]}), Some("dependencies[1]")),
+        ("set_dependencies", json!({"project": "ledger", "dependencies": [{"ecosystem": "rubygems", "package": "a", "version": "1"}]}), Some("dependencies[0].ecosystem")),
+        ("find_projects", json!({"limit": 0}), Some("limit")),
+        ("find_projects", json!({"limit": "ten"}), Some("limit")),
+        ("project_history", json!({"project": "ledger", "since": "yesterday"}), Some("since")),
+        ("list_runs", json!({"status": "sleeping"}), Some("status")),
+        ("get_run", json!({"run": "not-a-uuid"}), Some("run")),
+        ("record_build", json!({"project": "ledger", "status": "success", "sha": "xyz"}), Some("sha")),
+    ];
+    for (op, args, field) in cases {
+        let err = h.err(&admin(), op, args.clone()).await;
+        match (&err, field) {
+            (Error::BadInput { field: got, .. }, Some(f)) => assert_eq!(got.as_deref(), Some(f), "{op} {args}: {err}"),
+            (Error::BadInput { .. }, None) => {}
+            _ => panic!("{op} {args}: expected bad input, got {err:?}"),
+        }
+        assert!(err.to_string().starts_with("Invalid input"), "{err}");
+    }
+    let err = h.err(&admin(), "get_project", json!({"project": "missing"})).await;
+    assert!(matches!(err, Error::NotFound { .. }));
+    assert!(err.to_string().contains("No project named \"missing\""), "{err}");
+    let err = h.err(&admin(), "deploy_everything", json!({})).await;
+    assert!(matches!(err, Error::UnknownOperation { .. }));
+    assert_eq!(h.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn events_reach_the_bus() {
+    let h = Harness::with_org().await;
+    let mut rx = h.service.bus().subscribe();
+    h.ok("set_fact", json!({"project": "ledger", "key": "tier", "value": 2})).await;
+    let e = rx.recv().await.unwrap();
+    assert_eq!(e.kind.as_str(), "fact_set");
+    assert_eq!(e.actor, "alice");
+}
