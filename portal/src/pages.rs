@@ -194,7 +194,9 @@ async fn project(
     let Output::ProjectDetail(d) = op(&state, &caller, "get_project", json!({"project": slug})).await? else {
         return Err(unexpected("get_project"));
     };
-    let Output::History(h) = op(&state, &caller, "project_history", json!({"project": slug, "limit": 30})).await? else {
+    // Deployments, builds and incidents have their own tables; the history shows changes.
+    let kinds = ["project_created", "project_updated", "project_archived", "fact_set", "fact_removed", "dependencies_changed", "score_changed", "run_requested"];
+    let Output::History(h) = op(&state, &caller, "project_history", json!({"project": slug, "kinds": kinds, "limit": 30})).await? else {
         return Err(unexpected("project_history"));
     };
     let p = &d.project;

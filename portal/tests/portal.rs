@@ -1,0 +1,257 @@
+//! The portal through its real router: pages asserted on their HTML, the REST
+//! API on status codes and JSON, on the demo organisation.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use switchboard_core::clock::ManualClock;
+use switchboard_core::config::Config;
+use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::model::Role;
+use switchboard_core::{Caller, Service};
+use switchboard_portal::{Mode, PortalState};
+use switchboard_store::SqliteStore;
+use tower::ServiceExt;
+
+const NOW: i64 = 1_790_000_000_000;
+
+struct Portal {
+    service: Service,
+    _dir: tempfile::TempDir,
+}
+
+async fn portal() -> Portal {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let config = Config::default();
+    let service = Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(ManualClock::new(NOW)));
+    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
+    for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
+        service.import(&admin, &c.batch, &c.events).await.unwrap();
+    }
+    Portal { service, _dir: dir }
+}
+
+impl Portal {
+    fn router(&self, mode: Mode) -> Router {
+        switchboard_portal::router(PortalState { service: self.service.clone(), mode })
+    }
+
+    async fn send(&self, mode: Mode, req: Request<Body>) -> (StatusCode, String, axum::http::HeaderMap) {
+        let resp = self.router(mode).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap(), headers)
+    }
+
+    async fn page(&self, uri: &str) -> (StatusCode, String) {
+        let (s, b, _) = self.send(Mode::Demo, Request::get(uri).body(Body::empty()).unwrap()).await;
+        (s, b)
+    }
+
+    async fn api(&self, mode: Mode, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
+        let req = Request::builder().method(method).uri(uri).header("content-type", "application/json").body(Body::from(body.to_owned())).unwrap();
+        let (s, b, h) = self.send(mode, req).await;
+        assert!(h.get("content-type").unwrap().to_str().unwrap().starts_with("application/json"), "{uri}");
+        (s, serde_json::from_str(&b).unwrap_or_else(|e| panic!("{uri}: {e}: {b}")))
+    }
+}
+
+#[tokio::test]
+async fn home_shows_counts_events_and_the_demo_banner() {
+    let p = portal().await;
+    let (status, html) = p.page("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"<div class="n" id="count-projects">60</div>"#), "{html}");
+    assert!(html.contains(r#"id="count-teams">6<"#));
+    assert!(html.contains("Demo mode: you are acting as demo-admin (admin)"));
+    assert!(html.contains("class=\"event event-"), "recent events are listed");
+    assert!(html.contains(r#"<script src="/static/htmx.min.js""#));
+}
+
+#[tokio::test]
+async fn projects_list_and_htmx_search() {
+    let p = portal().await;
+    let (_, html) = p.page("/projects").await;
+    assert_eq!(html.matches("class=\"project-row\"").count(), 60);
+    assert!(html.contains(r#"hx-get="/projects""#));
+    // htmx asks for rows only.
+    let req = Request::get("/projects?q=ledger").header("hx-request", "true").body(Body::empty()).unwrap();
+    let (status, rows, _) = p.send(Mode::Demo, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!rows.contains("<html"), "a partial, not a page");
+    assert!(rows.contains(r#"href="/projects/payments-ledger""#), "{rows}");
+    assert_eq!(rows.matches("class=\"project-row\"").count(), 1);
+    let (_, html) = p.page("/projects?team=checkout&type=api").await;
+    assert!(html.contains(r#"href="/projects/orders""#));
+    assert!(!html.contains(r#"href="/projects/checkout-web""#));
+    let (_, html) = p.page("/projects?q=zzzznothing").await;
+    assert!(html.contains("No project matches."));
+}
+
+#[tokio::test]
+async fn project_page_shows_everything_about_a_project() {
+    let p = portal().await;
+    let (status, html) = p.page("/projects/checkout").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"<a href="/teams/checkout" id="owner">Checkout</a>"#), "owner team");
+    assert!(html.contains(r#"id="score""#));
+    for part in ["facts", "incidents", "ci", "deployments"] {
+        assert!(html.contains(&format!("<tr><td>{part}</td>")), "score part {part}");
+    }
+    assert!(html.contains(r#"<a href="/packages/redis">redis</a></td><td class="mono">7.2.4</td>"#), "dependencies");
+    assert!(html.contains("<td>production</td>"), "environments");
+    assert!(html.contains("redis 7.0.15 → 7.2.4") || html.contains("redis 6.2.14 → 7.2.4"), "history shows the upgrade");
+    assert!(html.contains("acme/checkout"), "external ids");
+    let (status, html) = p.page("/projects/no-such-project").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("No project named") && html.contains("no-such-project"), "{html}");
+    let (status, html) = p.page("/projects/Bad%20Slug").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("lowercase letters"), "{html}");
+}
+
+#[tokio::test]
+async fn team_package_and_runs_pages() {
+    let p = portal().await;
+    let (_, html) = p.page("/teams").await;
+    assert_eq!(html.matches("class=\"team-row\"").count(), 6);
+    let (status, html) = p.page("/teams/payments").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<h1>Payments</h1>"));
+    assert!(html.contains(r#"href="/projects/payments-api""#));
+    assert!(html.contains("Alice Moreau"));
+    let (status, html) = p.page("/packages/redis").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Who uses <span class=\"mono\">redis</span>"));
+    assert!(html.contains(r#"<a href="/projects/checkout">checkout</a>"#));
+    assert!(html.contains("7.2.4"));
+    let (status, html) = p.page("/packages/@types/node").await;
+    assert_eq!(status, StatusCode::OK, "scoped package names with a slash work");
+    assert!(html.contains("@types/node"));
+    let (status, _) = p.page("/packages?name=redis").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    let admin = Caller::new("carol", Role::Editor, "test");
+    let run = p.service.execute_json(&admin, "deploy", json!({"project": "orders", "environment": "staging"})).await.unwrap().to_json();
+    let (_, html) = p.page("/runs?status=pending").await;
+    assert!(html.contains("Deploy orders to staging"), "{html}");
+    let (status, html) = p.page(&format!("/runs/{}", run["id"].as_str().unwrap())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"id="run-status">pending<"#));
+    let (status, _) = p.page("/runs/not-a-run").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn errors_assets_and_health() {
+    let p = portal().await;
+    let (status, html) = p.page("/nowhere").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("There is no page here"));
+    let (status, js) = p.page("/static/htmx.min.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(js.len() > 10_000);
+    let (_, license) = p.page("/static/htmx-LICENSE.txt").await;
+    assert!(license.contains("Zero-Clause BSD"));
+    let (status, body) = p.page("/healthz").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, r#"{"status":"ok"}"#));
+    let (_, _, headers) = p.send(Mode::Demo, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(headers.contains_key("x-request-id"), "every response carries a request id");
+}
+
+#[tokio::test]
+async fn api_runs_operations_with_json() {
+    let p = portal().await;
+    let (status, body) = p.api(Mode::Demo, "POST", "/api/v1/ops/dependents", r#"{"package": "redis"}"#).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body["total"].as_u64().unwrap() > 0);
+    let (status, body) = p.api(Mode::Demo, "POST", "/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "2"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["fact"]["value"], "2");
+    let (status, body) = p.api(Mode::Demo, "GET", "/api/v1/projects/orders", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["project"]["facts"]["tier"]["value"], "2");
+    let (_, body) = p.api(Mode::Demo, "GET", "/api/v1/projects?q=ledger&limit=5", "").await;
+    assert_eq!(body["projects"][0]["slug"], "payments-ledger");
+    let (_, body) = p.api(Mode::Demo, "GET", "/api/v1/projects?uses=redis@7.2.4", "").await;
+    assert!(body["projects"].as_array().unwrap().iter().any(|p| p["slug"] == "checkout"));
+    let (_, body) = p.api(Mode::Demo, "GET", "/api/v1/projects/checkout/history?subject=redis%207", "").await;
+    assert_eq!(body["first"]["kind"], "dependencies_changed");
+    let (_, body) = p.api(Mode::Demo, "GET", "/api/v1/dependents?package=left-pad&version=1.2.3", "").await;
+    assert!(body["projects"].as_array().is_some());
+    for uri in ["/api/v1/teams", "/api/v1/teams/data", "/api/v1/deployments?limit=3", "/api/v1/incidents", "/api/v1/runs", "/api/v1/projects/orders/score"] {
+        let (status, _) = p.api(Mode::Demo, "GET", uri, "").await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn api_bad_input_is_4xx_and_changes_nothing() {
+    let p = portal().await;
+    let before = p.service.log().count().await.unwrap();
+    let cases: [(&str, &str, StatusCode, &str, Option<&str>); 9] = [
+        ("/api/v1/ops/set_fact", "{not json", StatusCode::BAD_REQUEST, "bad_input", None),
+        ("/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "9"}"#, StatusCode::BAD_REQUEST, "bad_input", Some("value")),
+        ("/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "1", "extra": 1}"#, StatusCode::BAD_REQUEST, "bad_input", None),
+        ("/api/v1/ops/get_project", r#"{"project": 42}"#, StatusCode::BAD_REQUEST, "bad_input", Some("project")),
+        ("/api/v1/ops/get_project", r#"["orders"]"#, StatusCode::BAD_REQUEST, "bad_input", None),
+        ("/api/v1/ops/get_project", r#"{"project": "nope"}"#, StatusCode::NOT_FOUND, "not_found", None),
+        ("/api/v1/ops/launch_rocket", "{}", StatusCode::NOT_FOUND, "unknown_operation", None),
+        ("/api/v1/ops/create_team", r#"{"slug": "payments"}"#, StatusCode::CONFLICT, "conflict", None),
+        ("/api/v1/ops/create_project", r#"{"slug": "Bad", "team": "payments", "project_type": "api"}"#, StatusCode::BAD_REQUEST, "bad_input", Some("slug")),
+    ];
+    for (uri, body, status, code, field) in cases {
+        let (got, json) = p.api(Mode::Demo, "POST", uri, body).await;
+        assert_eq!(got, status, "{uri} {body}: {json}");
+        assert_eq!(json["error"]["code"], code, "{uri} {body}");
+        assert!(!json["error"]["message"].as_str().unwrap().is_empty());
+        if let Some(f) = field {
+            assert_eq!(json["error"]["field"], f, "{uri} {body}: {json}");
+        }
+    }
+    let (status, _) = p.api(Mode::Demo, "GET", "/api/v1/nothing/here", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Oversize bodies are refused before parsing.
+    let huge = format!(r#"{{"project": "orders", "key": "oncall", "value": "{}"}}"#, "x".repeat(2 * 1024 * 1024));
+    let req = Request::post("/api/v1/ops/set_fact").body(Body::from(huge)).unwrap();
+    let (status, _, _) = p.send(Mode::Demo, req).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(p.service.log().count().await.unwrap(), before, "nothing was recorded");
+}
+
+#[tokio::test]
+async fn anonymous_callers_read_but_cannot_write() {
+    let p = portal().await;
+    let (status, body) = p.api(Mode::Anonymous, "POST", "/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "1"}"#).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["code"], "denied");
+    assert_eq!(body["error"]["message"], "Not allowed: set_fact needs the editor role, and you have viewer. Ask an admin for the role.");
+    let (status, _) = p.api(Mode::Anonymous, "GET", "/api/v1/projects/orders", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, html, _) = p.send(Mode::Anonymous, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(html.contains("browsing anonymously"));
+}
+
+#[tokio::test]
+async fn openapi_documents_every_operation() {
+    let p = portal().await;
+    let (status, doc) = p.api(Mode::Demo, "GET", "/api/v1/openapi.json", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    for k in switchboard_core::ops::OpKind::ALL {
+        let op = &doc["paths"][format!("/api/v1/ops/{}", k.name())]["post"];
+        assert_eq!(op["operationId"], k.name());
+        assert_eq!(op["requestBody"]["content"]["application/json"]["schema"]["type"], "object", "{}", k.name());
+    }
+    let schema = &doc["paths"]["/api/v1/ops/set_fact"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    let required: Vec<&str> = schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(required.contains(&"project") && required.contains(&"key"), "{schema}");
+    let (_, ops) = p.api(Mode::Demo, "GET", "/api/v1/operations", "").await;
+    assert_eq!(ops["operations"].as_array().unwrap().len(), switchboard_core::ops::OpKind::ALL.len());
+}
