@@ -1,0 +1,183 @@
+//! End-to-end tests of the built `switchboard` binary: config checking, the
+//! demo server, `op` next to a running server, and the benchmark command.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).env_remove("RUST_LOG").output().expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A demo server we started; killed (by its own PID) when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_demo(dir: &Path, projects: &str) -> (Server, String) {
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["demo", "--port", &port.to_string(), "--data-dir", dir.to_str().unwrap(), "--projects", projects])
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Read stderr until the server says it is up; keep what it said.
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let mut said = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                said.push_str(&line);
+                said.push('\n');
+                if line.contains("Switchboard is up") {
+                    break;
+                }
+            }
+            Err(_) => {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("demo exited with {status}: {said}");
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "demo did not come up: {said}");
+    }
+    (Server { child, base }, said)
+}
+
+#[test]
+fn check_config_accepts_the_example_and_places_errors() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config/switchboard.example.toml");
+    let out = run(&["check-config", example]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(": ok (3 project types, 3 environments, 2 templates)"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("switchboard.toml");
+    std::fs::write(&bad, "[server]\nport = 8080\nhots = \"x\"\n").unwrap();
+    let out = run(&["check-config", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("line 3, column 1") && err.contains("unknown field `hots`"), "{err}");
+
+    std::fs::write(&bad, "[policy]\nrequest_automation_role = \"viewer\"\n").unwrap();
+    let err = text(&run(&["check-config", bad.to_str().unwrap()]).stderr);
+    assert!(err.contains("line 2") && err.contains("viewers only read"), "{err}");
+
+    let out = run(&["check-config", "/definitely/not/here.toml"]);
+    assert!(text(&out.stderr).contains("cannot read config file"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_serves_the_portal_and_op_works_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, said) = start_demo(dir.path(), "60");
+    assert!(said.contains("Generated the demo organisation: 60 projects"), "{said}");
+    let http = reqwest::Client::new();
+    let home = http.get(&server.base).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("Demo mode") && html.contains(r#"id="count-projects">60<"#), "{html}");
+
+    // The CLI works on the same data directory while the server runs.
+    let data = dir.path().to_str().unwrap();
+    let out = run(&["op", "dependents", "--json", r#"{"package":"redis"}"#, "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["total"].as_u64().unwrap() > 0);
+    assert!(v["projects"].as_array().unwrap().iter().all(|p| p["version"].is_string() && p["project"].is_string()));
+    assert!(!v["versions"].as_array().unwrap().is_empty());
+
+    let out = run(&["op", "set_fact", "--json", r#"{"project":"orders","key":"oncall","value":"checkout-night"}"#, "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let api: Value = http.get(format!("{}/api/v1/projects/orders", server.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(api["project"]["facts"]["oncall"]["value"], "checkout-night", "the server sees the CLI's write");
+    let hist: Value = http
+        .get(format!("{}/api/v1/projects/orders/history?subject=oncall", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hist["events"][0]["actor"], "cli");
+    assert_eq!(hist["events"][0]["source"], "cli");
+
+    // Bad input from the shell: clear message, exit code 2, nothing changed.
+    let out = run(&["op", "get_project", "--json", r#"{"project":"Nope Nope"}"#, "--data-dir", data]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("Invalid input in `project`"));
+    let out = run(&["op", "deploy_all", "--data-dir", data]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("Unknown operation"));
+    let out = run(&["op", "get_project", "--json", "{oops", "--data-dir", data]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--json is not valid JSON"));
+    let out = run(&["op", "help"]);
+    assert!(text(&out.stdout).contains("upgrade_dependency"));
+    drop(server);
+
+    // Starting again reuses the data.
+    let (server, said) = start_demo(dir.path(), "60");
+    assert!(said.contains("Using the existing demo data (60 projects)"), "{said}");
+    let api: Value = reqwest::get(format!("{}/api/v1/projects/orders", server.base)).await.unwrap().json().await.unwrap();
+    assert_eq!(api["project"]["facts"]["oncall"]["value"], "checkout-night");
+    let health = run(&["healthcheck", "--url", &format!("{}/healthz", server.base)]);
+    assert!(health.status.success());
+    drop(server);
+    let health = run(&["healthcheck", "--url", &format!("http://127.0.0.1:{}/healthz", free_port())]);
+    assert!(!health.status.success());
+}
+
+#[test]
+fn demo_refuses_a_busy_port() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["demo", "--port", &port, "--data-dir", dir.path().to_str().unwrap(), "--projects", "6"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("cannot listen on"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn bench_prints_its_json() {
+    let out = run(&["bench", "--projects", "300", "--samples", "20"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["projects"], 300);
+    for key in ["find_projects_text", "dependents", "get_project", "project_page"] {
+        assert_eq!(v[key]["samples"], 20, "{key}");
+        assert!(v[key]["p99_ms"].as_f64().unwrap() >= v[key]["p50_ms"].as_f64().unwrap());
+    }
+    assert!(v["event_append_per_second"]["single_event_32_writers"].as_f64().unwrap() > 0.0);
+}
