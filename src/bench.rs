@@ -64,9 +64,25 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
         .map(|p| p.slug.to_string())
         .collect();
     let packages: Vec<String> = service.graph().packages("", 5000).await?.into_iter().map(String::from).collect();
-    let words = ["ledger", "payments", "orders", "python consumer", "rust api", "queue", "checkout web", "platform go", "events", "identity"];
+    let words = [
+        "ledger",
+        "payments",
+        "orders",
+        "python consumer",
+        "rust api",
+        "queue",
+        "checkout web",
+        "platform go",
+        "events",
+        "identity",
+    ];
 
-    async fn time_op(service: &switchboard_core::Service, caller: &Caller, op: &str, args: serde_json::Value) -> anyhow::Result<Duration> {
+    async fn time_op(
+        service: &switchboard_core::Service,
+        caller: &Caller,
+        op: &str,
+        args: serde_json::Value,
+    ) -> anyhow::Result<Duration> {
         let t = Instant::now();
         service.execute_json(caller, op, args).await.map_err(|e| anyhow::anyhow!("{op}: {e}"))?;
         Ok(t.elapsed())
@@ -74,12 +90,30 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
 
     let mut search = Vec::with_capacity(samples);
     for i in 0..samples {
-        search.push(time_op(&service, &caller, "find_projects", json!({"query": words[i % words.len()], "limit": 20})).await?);
+        search.push(
+            time_op(&service, &caller, "find_projects", json!({"query": words[i % words.len()], "limit": 20})).await?,
+        );
     }
+    // Popular packages (thousands of dependents) and the long tail, measured apart.
+    let popular = [
+        "react",
+        "serde",
+        "redis",
+        "lodash",
+        "requests",
+        "tokio",
+        "django",
+        "github.com/gin-gonic/gin",
+        "@acme/lib-0",
+        "acme-lib-1",
+    ];
     let mut dependents = Vec::with_capacity(samples);
+    let mut dependents_popular = Vec::with_capacity(samples);
     for i in 0..samples {
         let p = &packages[pick(i, packages.len())];
         dependents.push(time_op(&service, &caller, "dependents", json!({"package": p, "limit": 50})).await?);
+        let p = popular[i % popular.len()];
+        dependents_popular.push(time_op(&service, &caller, "dependents", json!({"package": p, "limit": 50})).await?);
     }
     let mut get = Vec::with_capacity(samples);
     for i in 0..samples {
@@ -135,6 +169,7 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
         "seed_seconds": (seed_seconds * 10.0).round() / 10.0,
         "find_projects_text": Samples(search).json(),
         "dependents": Samples(dependents).json(),
+        "dependents_popular": Samples(dependents_popular).json(),
         "get_project": Samples(get).json(),
         "project_page": Samples(page).json(),
         "event_append_per_second": {"single_event_32_writers": single.round(), "batches_of_1000": batched.round()},

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use switchboard_core::Caller;
 use switchboard_core::config::Config;
 use switchboard_core::model::Role;
-use switchboard_core::Caller;
 
 use crate::app;
 
@@ -48,9 +48,7 @@ enum Command {
         config: Option<PathBuf>,
     },
     /// Check a config file and exit: errors name the line and column.
-    CheckConfig {
-        file: PathBuf,
-    },
+    CheckConfig { file: PathBuf },
     /// Run any operation from the shell as the local admin and print its JSON output.
     Op {
         /// Operation name, e.g. dependents. `switchboard op help` lists them.
@@ -141,8 +139,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let config = load(config.as_ref())?;
             app::init_logging(&config.log, true);
-            let args: serde_json::Value =
-                serde_json::from_str(&json).context("--json is not valid JSON; pass an object such as '{\"project\": \"orders\"}'")?;
+            let args: serde_json::Value = serde_json::from_str(&json)
+                .context("--json is not valid JSON; pass an object such as '{\"project\": \"orders\"}'")?;
             let service = app::open(&config, &data_dir)?;
             let caller = Caller::new("cli", Role::Admin, "cli");
             match service.execute_json(&caller, &name, args).await {
@@ -157,10 +155,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Bench { projects, samples, data_dir } => {
-            app::init_logging(&switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() }, true);
+            app::init_logging(
+                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
+                true,
+            );
             crate::bench::run(projects, samples, data_dir).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Healthcheck { url } => Ok(if app::healthcheck(&url).await { ExitCode::SUCCESS } else { ExitCode::FAILURE }),
+        Command::Healthcheck { url } => {
+            Ok(if app::healthcheck(&url).await { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
     }
 }

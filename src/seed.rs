@@ -11,7 +11,9 @@ use switchboard_core::model::Role;
 pub async fn seed_if_empty(service: &Service, projects: usize) -> anyhow::Result<()> {
     let existing = service.graph().counts().await?.projects;
     if existing > 0 {
-        eprintln!("Using the existing demo data ({existing} projects). Delete the data directory to generate it again.");
+        eprintln!(
+            "Using the existing demo data ({existing} projects). Delete the data directory to generate it again."
+        );
         return Ok(());
     }
     seed(service, projects, true).await
@@ -32,7 +34,10 @@ pub async fn seed(service: &Service, projects: usize, progress: bool) -> anyhow:
         }
     }
     if progress {
-        eprintln!("\rGenerated the demo organisation: {projects} projects in {:.1}s          ", started.elapsed().as_secs_f64());
+        eprintln!(
+            "\rGenerated the demo organisation: {projects} projects in {:.1}s          ",
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }

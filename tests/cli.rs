@@ -118,9 +118,17 @@ async fn demo_serves_the_portal_and_op_works_beside_it() {
     assert!(v["projects"].as_array().unwrap().iter().all(|p| p["version"].is_string() && p["project"].is_string()));
     assert!(!v["versions"].as_array().unwrap().is_empty());
 
-    let out = run(&["op", "set_fact", "--json", r#"{"project":"orders","key":"oncall","value":"checkout-night"}"#, "--data-dir", data]);
+    let out = run(&[
+        "op",
+        "set_fact",
+        "--json",
+        r#"{"project":"orders","key":"oncall","value":"checkout-night"}"#,
+        "--data-dir",
+        data,
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let api: Value = http.get(format!("{}/api/v1/projects/orders", server.base)).send().await.unwrap().json().await.unwrap();
+    let api: Value =
+        http.get(format!("{}/api/v1/projects/orders", server.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(api["project"]["facts"]["oncall"]["value"], "checkout-night", "the server sees the CLI's write");
     let hist: Value = http
         .get(format!("{}/api/v1/projects/orders/history?subject=oncall", server.base))
@@ -150,7 +158,8 @@ async fn demo_serves_the_portal_and_op_works_beside_it() {
     // Starting again reuses the data.
     let (server, said) = start_demo(dir.path(), "60");
     assert!(said.contains("Using the existing demo data (60 projects)"), "{said}");
-    let api: Value = reqwest::get(format!("{}/api/v1/projects/orders", server.base)).await.unwrap().json().await.unwrap();
+    let api: Value =
+        reqwest::get(format!("{}/api/v1/projects/orders", server.base)).await.unwrap().json().await.unwrap();
     assert_eq!(api["project"]["facts"]["oncall"]["value"], "checkout-night");
     let health = run(&["healthcheck", "--url", &format!("{}/healthz", server.base)]);
     assert!(health.status.success());

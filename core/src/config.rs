@@ -324,7 +324,8 @@ fn default_project_types() -> BTreeMap<ProjectType, ProjectTypeConfig> {
             ("last_commit", decl(FactType::String, 0, "Last commit on the default branch.")),
         ]
     };
-    let specific: [(&str, &str, Vec<(&str, FactDecl)>); 5] = [
+    type TypeFacts = (&'static str, &'static str, Vec<(&'static str, FactDecl)>);
+    let specific: [TypeFacts; 5] = [
         (
             "api",
             "A service that answers requests.",
@@ -369,11 +370,7 @@ fn default_project_types() -> BTreeMap<ProjectType, ProjectTypeConfig> {
     specific
         .into_iter()
         .map(|(name, description, extra)| {
-            let facts = common()
-                .into_iter()
-                .chain(extra)
-                .map(|(k, d)| (FactKey::new(k).expect("valid"), d))
-                .collect();
+            let facts = common().into_iter().chain(extra).map(|(k, d)| (FactKey::new(k).expect("valid"), d)).collect();
             (ProjectType::new(name).expect("valid"), ProjectTypeConfig { description: description.into(), facts })
         })
         .collect()
@@ -506,7 +503,9 @@ fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Val
         ["server", "store", "log", "policy", "score", "environments", "project_types", "templates"];
     let mut out = Vec::new();
     for (key, raw) in env {
-        let Some(rest) = key.strip_prefix("SWITCHBOARD_") else { continue };
+        let Some(rest) = key.strip_prefix("SWITCHBOARD_") else {
+            continue;
+        };
         let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
         if !SECTIONS.contains(&path[0].as_str()) {
             continue; // other SWITCHBOARD_* variables (secrets, CLI) are not config paths
@@ -637,10 +636,31 @@ mod example {
         assert_eq!(c.policy, defaults.policy);
         assert_eq!(c.score, defaults.score);
         for key in [
-            "bind", "port", "base_url", "body_limit_bytes", "request_timeout_secs", "data_dir", "readers", "format",
-            "level", "allow_self_approval", "run_expiry_hours", "request_automation_role", "incident_window_days",
-            "incident_budget", "build_fresh_days", "build_stale_days", "deploy_fresh_days", "deploy_stale_days",
-            "facts", "incidents", "ci", "deployments", "environments", "project_types", "templates",
+            "bind",
+            "port",
+            "base_url",
+            "body_limit_bytes",
+            "request_timeout_secs",
+            "data_dir",
+            "readers",
+            "format",
+            "level",
+            "allow_self_approval",
+            "run_expiry_hours",
+            "request_automation_role",
+            "incident_window_days",
+            "incident_budget",
+            "build_fresh_days",
+            "build_stale_days",
+            "deploy_fresh_days",
+            "deploy_stale_days",
+            "facts",
+            "incidents",
+            "ci",
+            "deployments",
+            "environments",
+            "project_types",
+            "templates",
         ] {
             assert!(src.contains(key), "the example does not show {key}");
         }

@@ -40,30 +40,102 @@ impl Rng {
 }
 
 const TEAMS: [(&str, &str, [&str; 10]); 6] = [
-    ("payments", "Payments", [
-        "payments-api:api", "payments-ledger:consumer", "payouts:job", "fraud-scorer:consumer", "payments-web:frontend",
-        "payments-sdk:library", "refunds:api", "invoicing:api", "billing-jobs:job", "card-vault:api",
-    ]),
-    ("checkout", "Checkout", [
-        "checkout:api", "orders:api", "cart:api", "checkout-web:frontend", "order-events:consumer",
-        "pricing:api", "promotions:api", "tax-calculator:library", "shipping-quotes:api", "order-exports:job",
-    ]),
-    ("platform", "Platform", [
-        "api-gateway:api", "auth-proxy:api", "mesh-config:library", "deploy-bot:job", "log-shipper:consumer",
-        "metrics-collector:consumer", "platform-sdk:library", "feature-flags:api", "secrets-rotator:job", "status-page:frontend",
-    ]),
-    ("growth", "Growth", [
-        "marketing-site:frontend", "email-sender:consumer", "notifications:api", "referrals:api", "ab-testing:library",
-        "campaign-scheduler:job", "growth-dashboard:frontend", "push-gateway:api", "newsletter-jobs:job", "landing-pages:frontend",
-    ]),
-    ("data", "Data", [
-        "events-pipeline:consumer", "warehouse-loader:job", "analytics-api:api", "reporting-web:frontend", "ml-features:library",
-        "recommendations:api", "search-indexer:consumer", "data-quality:job", "clickstream:consumer", "dbt-models:library",
-    ]),
-    ("identity", "Identity", [
-        "accounts:api", "login-web:frontend", "sessions:api", "permissions:api", "identity-sdk:library",
-        "user-events:consumer", "gdpr-exports:job", "mfa:api", "directory-sync:job", "profile-web:frontend",
-    ]),
+    (
+        "payments",
+        "Payments",
+        [
+            "payments-api:api",
+            "payments-ledger:consumer",
+            "payouts:job",
+            "fraud-scorer:consumer",
+            "payments-web:frontend",
+            "payments-sdk:library",
+            "refunds:api",
+            "invoicing:api",
+            "billing-jobs:job",
+            "card-vault:api",
+        ],
+    ),
+    (
+        "checkout",
+        "Checkout",
+        [
+            "checkout:api",
+            "orders:api",
+            "cart:api",
+            "checkout-web:frontend",
+            "order-events:consumer",
+            "pricing:api",
+            "promotions:api",
+            "tax-calculator:library",
+            "shipping-quotes:api",
+            "order-exports:job",
+        ],
+    ),
+    (
+        "platform",
+        "Platform",
+        [
+            "api-gateway:api",
+            "auth-proxy:api",
+            "mesh-config:library",
+            "deploy-bot:job",
+            "log-shipper:consumer",
+            "metrics-collector:consumer",
+            "platform-sdk:library",
+            "feature-flags:api",
+            "secrets-rotator:job",
+            "status-page:frontend",
+        ],
+    ),
+    (
+        "growth",
+        "Growth",
+        [
+            "marketing-site:frontend",
+            "email-sender:consumer",
+            "notifications:api",
+            "referrals:api",
+            "ab-testing:library",
+            "campaign-scheduler:job",
+            "growth-dashboard:frontend",
+            "push-gateway:api",
+            "newsletter-jobs:job",
+            "landing-pages:frontend",
+        ],
+    ),
+    (
+        "data",
+        "Data",
+        [
+            "events-pipeline:consumer",
+            "warehouse-loader:job",
+            "analytics-api:api",
+            "reporting-web:frontend",
+            "ml-features:library",
+            "recommendations:api",
+            "search-indexer:consumer",
+            "data-quality:job",
+            "clickstream:consumer",
+            "dbt-models:library",
+        ],
+    ),
+    (
+        "identity",
+        "Identity",
+        [
+            "accounts:api",
+            "login-web:frontend",
+            "sessions:api",
+            "permissions:api",
+            "identity-sdk:library",
+            "user-events:consumer",
+            "gdpr-exports:job",
+            "mfa:api",
+            "directory-sync:job",
+            "profile-web:frontend",
+        ],
+    ),
 ];
 
 const PEOPLE: [(&str, &str, Role); 18] = [
@@ -195,7 +267,10 @@ fn people_and_teams(opts: &DemoOptions, batch: &mut GraphBatch, events: &mut Vec
             display_name: display.into(),
             email: Some(format!("{name}@example.com")),
             role,
-            chat_identities: vec![ChatIdentity { platform: ChatPlatform::Slack, id: format!("U{}", name.to_uppercase()) }],
+            chat_identities: vec![ChatIdentity {
+                platform: ChatPlatform::Slack,
+                id: format!("U{}", name.to_uppercase()),
+            }],
         });
     }
     for (i, (slug, name, _)) in TEAMS.iter().enumerate() {
@@ -205,7 +280,11 @@ fn people_and_teams(opts: &DemoOptions, batch: &mut GraphBatch, events: &mut Vec
             slug: slug.clone(),
             name: (*name).into(),
             members,
-            channels: vec![ChatChannel { platform: ChatPlatform::Slack, id: format!("C0{}", i + 1), name: Some(format!("#team-{slug}")) }],
+            channels: vec![ChatChannel {
+                platform: ChatPlatform::Slack,
+                id: format!("C0{}", i + 1),
+                name: Some(format!("#team-{slug}")),
+            }],
             created_at: created,
             updated_at: created,
         });
@@ -250,8 +329,20 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         version: Version::new(PACKAGES[p].2[v]).expect("valid"),
     };
     let initial: Vec<Dependency> = deps.iter().map(|d| dep(*d)).collect();
-    events.push(ev(EventKind::ProjectCreated, created_at, actor, &slug, json!({"name": slug, "team": team, "project_type": ty})));
-    let mut e = ev(EventKind::DependenciesChanged, created_at, actor, &slug, json!({"added": initial, "removed": [], "changed": []}));
+    events.push(ev(
+        EventKind::ProjectCreated,
+        created_at,
+        actor,
+        &slug,
+        json!({"name": slug, "team": team, "project_type": ty}),
+    ));
+    let mut e = ev(
+        EventKind::DependenciesChanged,
+        created_at,
+        actor,
+        &slug,
+        json!({"added": initial, "removed": [], "changed": []}),
+    );
     for d in &initial {
         e = e.subject(d.package.as_str());
     }
@@ -259,8 +350,8 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
 
     // Upgrades in the last 90 days (checkout always gets redis 7 on day 37).
     let upgrades = if full { rng.below(3) } else { 0 };
-    for n in 0..deps.len() {
-        let (p, v) = deps[n];
+    for (n, slot) in deps.iter_mut().enumerate() {
+        let (p, v) = *slot;
         let forced = slug.as_str() == "checkout" && PACKAGES[p].1 == "redis";
         if (forced || (n as u64) < upgrades) && v + 1 < PACKAGES[p].2.len() {
             let to = if forced { PACKAGES[p].2.len() - 1 } else { v + 1 };
@@ -268,10 +359,16 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
             let (from_d, to_d) = (dep((p, v)), dep((p, to)));
             let change = json!({"ecosystem": to_d.ecosystem, "package": to_d.package, "from": from_d.version, "to": to_d.version});
             events.push(
-                ev(EventKind::DependenciesChanged, at, actor, &slug, json!({"added": [], "removed": [], "changed": [change]}))
-                    .subject(to_d.package.as_str()),
+                ev(
+                    EventKind::DependenciesChanged,
+                    at,
+                    actor,
+                    &slug,
+                    json!({"added": [], "removed": [], "changed": [change]}),
+                )
+                .subject(to_d.package.as_str()),
             );
-            deps[n].1 = to;
+            slot.1 = to;
         }
     }
     let mut dependencies: Vec<Dependency> = deps.iter().map(|d| dep(*d)).collect();
@@ -350,7 +447,9 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
                 environment: env.clone(),
                 version: format!("{}.{}.{}", version.0, version.1, version.2),
                 status: if failed { DeploymentStatus::Failed } else { DeploymentStatus::Succeeded },
-                sha: Some(CommitSha::new(format!("{:040x}", (rng.next() as u128) << 64 | rng.next() as u128)).expect("hex")),
+                sha: Some(
+                    CommitSha::new(format!("{:040x}", (rng.next() as u128) << 64 | rng.next() as u128)).expect("hex"),
+                ),
                 actor: Some(actor.into()),
                 url: None,
                 external_id: None,
@@ -362,8 +461,14 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
             }
             if full {
                 events.push(
-                    ev(EventKind::DeploymentRecorded, at, actor, &slug, json!({"deployment": d, "previous_status": null}))
-                        .subject(env.as_str()),
+                    ev(
+                        EventKind::DeploymentRecorded,
+                        at,
+                        actor,
+                        &slug,
+                        json!({"deployment": d, "previous_status": null}),
+                    )
+                    .subject(env.as_str()),
                 );
             }
             batch.deployments.push(d);
@@ -386,7 +491,9 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
             id: new_event_id(at),
             project: slug.clone(),
             status: if ok { BuildStatus::Success } else { BuildStatus::Failure },
-            sha: Some(CommitSha::new(format!("{:040x}", (rng.next() as u128) << 64 | rng.next() as u128)).expect("hex")),
+            sha: Some(
+                CommitSha::new(format!("{:040x}", (rng.next() as u128) << 64 | rng.next() as u128)).expect("hex"),
+            ),
             branch: Some("main".into()),
             duration_ms: Some(duration),
             url: None,
@@ -413,7 +520,11 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
     for n in 0..count {
         let at = now - rng.below(days as u64 * 24) as i64 * 3_600_000 - 3_600_000;
         let open = n == 0 && rng.chance(0.15);
-        let status = if open { *rng.pick(&[IncidentStatus::Triggered, IncidentStatus::Acknowledged]) } else { IncidentStatus::Resolved };
+        let status = if open {
+            *rng.pick(&[IncidentStatus::Triggered, IncidentStatus::Acknowledged])
+        } else {
+            IncidentStatus::Resolved
+        };
         let title = rng.pick(&[
             "Error rate above SLO",
             "Latency p99 above 2s",
@@ -435,8 +546,14 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         };
         incidents_in_window += 1;
         events.push(
-            ev(EventKind::IncidentRecorded, at, "pagerduty", &slug, json!({"incident": incident, "previous_status": null}))
-                .subject(incident.status.as_str()),
+            ev(
+                EventKind::IncidentRecorded,
+                at,
+                "pagerduty",
+                &slug,
+                json!({"incident": incident, "previous_status": null}),
+            )
+            .subject(incident.status.as_str()),
         );
         batch.incidents.push(incident);
     }
@@ -467,7 +584,8 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         created_at,
         updated_at: now,
     };
-    let inputs = ScoreInputs { incidents_in_window, last_green_build_at: last_green, last_successful_deploy_at: last_deploy };
+    let inputs =
+        ScoreInputs { incidents_in_window, last_green_build_at: last_green, last_successful_deploy_at: last_deploy };
     project.score = score::compute(config, &project, &inputs, now).score;
     batch.projects.push(project);
 }

@@ -434,15 +434,8 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 7] = [
-        Self::Pending,
-        Self::Approved,
-        Self::Denied,
-        Self::Expired,
-        Self::Running,
-        Self::Succeeded,
-        Self::Failed,
-    ];
+    pub const ALL: [RunStatus; 7] =
+        [Self::Pending, Self::Approved, Self::Denied, Self::Expired, Self::Running, Self::Succeeded, Self::Failed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -512,10 +505,6 @@ impl Run {
     /// The status as of `now`: a pending run past its expiry is expired even
     /// before anyone has written that down.
     pub fn status_at(&self, now: Millis) -> RunStatus {
-        if self.status == RunStatus::Pending && now >= self.expires_at {
-            RunStatus::Expired
-        } else {
-            self.status
-        }
+        if self.status == RunStatus::Pending && now >= self.expires_at { RunStatus::Expired } else { self.status }
     }
 }

@@ -36,11 +36,7 @@ pub fn required_role(kind: OpKind, policy: &PolicyConfig) -> Role {
 /// Allows or denies `caller` running `kind`.
 pub fn authorize(caller: &Caller, kind: OpKind, policy: &PolicyConfig) -> Result<(), Error> {
     let needed = required_role(kind, policy);
-    if caller.role >= needed {
-        Ok(())
-    } else {
-        Err(deny(kind, DenyReason::Role { needed, actual: caller.role }))
-    }
+    if caller.role >= needed { Ok(()) } else { Err(deny(kind, DenyReason::Role { needed, actual: caller.role })) }
 }
 
 /// Whether `caller` may decide on `run` (on top of [`authorize`]).

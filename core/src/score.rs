@@ -39,7 +39,13 @@ fn freshness(at: Option<Millis>, now: Millis, fresh: u32, stale: u32) -> (f64, S
         Some(at) => {
             let days = (now - at).max(0) as f64 / DAY_MS as f64;
             let (fresh, stale) = (f64::from(fresh), f64::from(stale));
-            let v = if days <= fresh { 1.0 } else if days >= stale { 0.0 } else { (stale - days) / (stale - fresh) };
+            let v = if days <= fresh {
+                1.0
+            } else if days >= stale {
+                0.0
+            } else {
+                (stale - days) / (stale - fresh)
+            };
             (v, format!("{days:.1} days ago"))
         }
     }

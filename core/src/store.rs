@@ -135,7 +135,10 @@ impl GraphBatch {
 /// Contract (checked by the conformance suite): getters return `Ok(None)` for
 /// missing entities; `put_*` upsert by id (slug, name, id); list results are
 /// ordered as each method says and cut at `limit` (0 means the backend default
-/// of 50); text search is case-insensitive and matches word prefixes.
+/// of 50); text search is case-insensitive, ignores diacritics and matches word
+/// prefixes in slugs, names, descriptions and fact values, best match first;
+/// when more than 2,000 projects match, name and slug matches come first, then
+/// the rest, each in creation order.
 #[async_trait]
 pub trait GraphStore: Send + Sync {
     async fn get_project(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>>;
@@ -143,6 +146,8 @@ pub trait GraphStore: Send + Sync {
     async fn put_project(&self, project: &Project) -> StoreResult<()>;
     /// Ordered by best text match when searching, else by slug.
     async fn find_projects(&self, query: &ProjectQuery) -> StoreResult<Vec<ProjectSummary>>;
+    /// How many projects match (`limit` is ignored).
+    async fn count_projects(&self, query: &ProjectQuery) -> StoreResult<u64>;
     /// Looks a project up by an external id (`github_repository`, `pagerduty_service`).
     async fn project_by_external_id(&self, kind: &str, id: &str) -> StoreResult<Option<ProjectSlug>>;
     async fn dependents(&self, query: &DependentsQuery) -> StoreResult<Dependents>;
@@ -161,7 +166,11 @@ pub trait GraphStore: Send + Sync {
 
     /// Upserts by id.
     async fn put_deployment(&self, deployment: &Deployment) -> StoreResult<()>;
-    async fn deployment_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Deployment>>;
+    async fn deployment_by_external_id(
+        &self,
+        project: &ProjectSlug,
+        external_id: &str,
+    ) -> StoreResult<Option<Deployment>>;
     /// Newest first (`started_at`, then id).
     async fn list_deployments(&self, query: &DeploymentQuery) -> StoreResult<Vec<Deployment>>;
     /// The latest successful deployment per environment of a project, ordered by environment.

@@ -99,7 +99,11 @@ async fn find_projects(
     execute(&s, &c, "find_projects", args).await
 }
 
-async fn get_project(State(s): State<PortalState>, c: ApiCaller, Path(slug): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_project(
+    State(s): State<PortalState>,
+    c: ApiCaller,
+    Path(slug): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     execute(&s, &c, "get_project", json!({"project": slug})).await
 }
 
@@ -122,7 +126,11 @@ async fn list_teams(State(s): State<PortalState>, c: ApiCaller) -> Result<Json<V
     execute(&s, &c, "list_teams", json!({})).await
 }
 
-async fn get_team(State(s): State<PortalState>, c: ApiCaller, Path(slug): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_team(
+    State(s): State<PortalState>,
+    c: ApiCaller,
+    Path(slug): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     execute(&s, &c, "get_team", json!({"team": slug})).await
 }
 

@@ -13,7 +13,8 @@ pub(crate) fn describe(e: &Event) -> String {
     match e.kind {
         EventKind::ProjectCreated => format!("project created ({} owned by {})", s(&p["project_type"]), s(&p["team"])),
         EventKind::ProjectUpdated => {
-            let fields: Vec<&str> = p["changes"].as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+            let fields: Vec<&str> =
+                p["changes"].as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
             format!("project updated: {}", fields.join(", "))
         }
         EventKind::ProjectArchived => "project archived".into(),
@@ -27,8 +28,13 @@ pub(crate) fn describe(e: &Event) -> String {
             let added = p["added"].as_array().map(Vec::len).unwrap_or(0);
             let removed = p["removed"].as_array().map(Vec::len).unwrap_or(0);
             if added > 0 {
-                let names: Vec<String> = p["added"].as_array().into_iter().flatten().take(4)
-                    .map(|d| format!("{} {}", s(&d["package"]), s(&d["version"]))).collect();
+                let names: Vec<String> = p["added"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .take(4)
+                    .map(|d| format!("{} {}", s(&d["package"]), s(&d["version"])))
+                    .collect();
                 let more = if added > 4 { format!(" and {} more", added - 4) } else { String::new() };
                 parts.push(format!("added {}{more}", names.join(", ")));
             }

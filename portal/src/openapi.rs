@@ -61,16 +61,86 @@ pub(crate) fn document() -> Value {
         );
     }
     let p = |name: &'static str, place: &'static str, required: bool| (name, place, required);
-    paths.insert("/api/v1/projects".into(), get("Search projects", "find_projects", &[p("q", "query", false), p("team", "query", false), p("type", "query", false), p("uses", "query", false), p("limit", "query", false)]));
+    paths.insert(
+        "/api/v1/projects".into(),
+        get(
+            "Search projects",
+            "find_projects",
+            &[
+                p("q", "query", false),
+                p("team", "query", false),
+                p("type", "query", false),
+                p("uses", "query", false),
+                p("limit", "query", false),
+            ],
+        ),
+    );
     paths.insert("/api/v1/projects/{slug}".into(), get("Show a project", "get_project", &[p("slug", "path", true)]));
-    paths.insert("/api/v1/projects/{slug}/history".into(), get("A project's history", "project_history", &[p("slug", "path", true), p("subject", "query", false), p("since", "query", false), p("until", "query", false), p("kinds", "query", false), p("limit", "query", false)]));
-    paths.insert("/api/v1/projects/{slug}/score".into(), get("A project's score", "project_score", &[p("slug", "path", true)]));
+    paths.insert(
+        "/api/v1/projects/{slug}/history".into(),
+        get(
+            "A project's history",
+            "project_history",
+            &[
+                p("slug", "path", true),
+                p("subject", "query", false),
+                p("since", "query", false),
+                p("until", "query", false),
+                p("kinds", "query", false),
+                p("limit", "query", false),
+            ],
+        ),
+    );
+    paths.insert(
+        "/api/v1/projects/{slug}/score".into(),
+        get("A project's score", "project_score", &[p("slug", "path", true)]),
+    );
     paths.insert("/api/v1/teams".into(), get("List teams", "list_teams", &[]));
     paths.insert("/api/v1/teams/{slug}".into(), get("Show a team", "get_team", &[p("slug", "path", true)]));
-    paths.insert("/api/v1/dependents".into(), get("Who uses a package", "dependents", &[p("package", "query", true), p("version", "query", false), p("ecosystem", "query", false), p("limit", "query", false)]));
-    paths.insert("/api/v1/deployments".into(), get("List deployments", "list_deployments", &[p("project", "query", false), p("environment", "query", false), p("since", "query", false), p("limit", "query", false)]));
-    paths.insert("/api/v1/incidents".into(), get("List incidents", "list_incidents", &[p("project", "query", false), p("team", "query", false), p("status", "query", false), p("since", "query", false), p("limit", "query", false)]));
-    paths.insert("/api/v1/runs".into(), get("List runs", "list_runs", &[p("status", "query", false), p("limit", "query", false)]));
+    paths.insert(
+        "/api/v1/dependents".into(),
+        get(
+            "Who uses a package",
+            "dependents",
+            &[
+                p("package", "query", true),
+                p("version", "query", false),
+                p("ecosystem", "query", false),
+                p("limit", "query", false),
+            ],
+        ),
+    );
+    paths.insert(
+        "/api/v1/deployments".into(),
+        get(
+            "List deployments",
+            "list_deployments",
+            &[
+                p("project", "query", false),
+                p("environment", "query", false),
+                p("since", "query", false),
+                p("limit", "query", false),
+            ],
+        ),
+    );
+    paths.insert(
+        "/api/v1/incidents".into(),
+        get(
+            "List incidents",
+            "list_incidents",
+            &[
+                p("project", "query", false),
+                p("team", "query", false),
+                p("status", "query", false),
+                p("since", "query", false),
+                p("limit", "query", false),
+            ],
+        ),
+    );
+    paths.insert(
+        "/api/v1/runs".into(),
+        get("List runs", "list_runs", &[p("status", "query", false), p("limit", "query", false)]),
+    );
     paths.insert("/api/v1/runs/{id}".into(), get("Show a run", "get_run", &[p("id", "path", true)]));
     json!({
         "openapi": "3.1.0",

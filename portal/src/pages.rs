@@ -195,8 +195,19 @@ async fn project(
         return Err(unexpected("get_project"));
     };
     // Deployments, builds and incidents have their own tables; the history shows changes.
-    let kinds = ["project_created", "project_updated", "project_archived", "fact_set", "fact_removed", "dependencies_changed", "score_changed", "run_requested"];
-    let Output::History(h) = op(&state, &caller, "project_history", json!({"project": slug, "kinds": kinds, "limit": 30})).await? else {
+    let kinds = [
+        "project_created",
+        "project_updated",
+        "project_archived",
+        "fact_set",
+        "fact_removed",
+        "dependencies_changed",
+        "score_changed",
+        "run_requested",
+    ];
+    let Output::History(h) =
+        op(&state, &caller, "project_history", json!({"project": slug, "kinds": kinds, "limit": 30})).await?
+    else {
         return Err(unexpected("project_history"));
     };
     let p = &d.project;
@@ -217,7 +228,12 @@ async fn project(
         .unwrap_or_default();
     for (k, f) in &p.facts {
         if !facts.iter().any(|r| r.key == k.as_str()) {
-            facts.push(FactRow { key: k.to_string(), value: f.value.to_string(), declared: "undeclared".into(), weight: 0 });
+            facts.push(FactRow {
+                key: k.to_string(),
+                value: f.value.to_string(),
+                declared: "undeclared".into(),
+                weight: 0,
+            });
         }
     }
     let total: f64 = d.score.components.iter().map(|c| f64::from(c.weight)).sum::<f64>().max(1.0);
@@ -273,7 +289,7 @@ async fn project(
 #[template(path = "teams.html")]
 struct TeamsPage {
     banner: Option<String>,
-    teams: Vec<(String, String, usize, usize)>,
+    teams: Vec<(String, String, usize, u64)>,
 }
 
 async fn teams(State(state): State<PortalState>, PageCaller(caller): PageCaller) -> Result<TeamsPage, PageError> {
@@ -308,7 +324,8 @@ async fn team(
     let Output::TeamDetail(d) = op(&state, &caller, "get_team", json!({"team": slug})).await? else {
         return Err(unexpected("get_team"));
     };
-    let Output::Incidents(inc) = op(&state, &caller, "list_incidents", json!({"team": slug, "limit": 20})).await? else {
+    let Output::Incidents(inc) = op(&state, &caller, "list_incidents", json!({"team": slug, "limit": 20})).await?
+    else {
         return Err(unexpected("list_incidents"));
     };
     Ok(TeamPage {
@@ -342,7 +359,9 @@ async fn package_search(Query(q): Query<PackageQuery>) -> Response {
 fn urlencode_path(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b'@' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b'@' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -363,14 +382,20 @@ async fn package(
     PageCaller(caller): PageCaller,
     Path(name): Path<String>,
 ) -> Result<PackagePage, PageError> {
-    let Output::Dependents(d) = op(&state, &caller, "dependents", json!({"package": name, "limit": 1000})).await? else {
+    let Output::Dependents(d) = op(&state, &caller, "dependents", json!({"package": name, "limit": 1000})).await?
+    else {
         return Err(unexpected("dependents"));
     };
     Ok(PackagePage {
         banner: banner(&state.mode),
         name: d.package.to_string(),
         total: d.dependents.total,
-        versions: d.dependents.versions.iter().map(|v| (v.ecosystem.to_string(), v.version.to_string(), v.projects)).collect(),
+        versions: d
+            .dependents
+            .versions
+            .iter()
+            .map(|v| (v.ecosystem.to_string(), v.version.to_string(), v.projects))
+            .collect(),
         projects: d
             .dependents
             .projects
@@ -436,6 +461,10 @@ async fn run(
         banner: banner(&state.mode),
         run: RunRow::from(r.as_ref()),
         arguments: serde_json::to_string_pretty(&r.arguments).unwrap_or_default(),
-        steps: r.steps.iter().map(|s| (s.name.clone(), s.status.clone(), s.detail.clone().unwrap_or_default())).collect(),
+        steps: r
+            .steps
+            .iter()
+            .map(|s| (s.name.clone(), s.status.clone(), s.detail.clone().unwrap_or_default()))
+            .collect(),
     })
 }

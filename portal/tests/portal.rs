@@ -28,7 +28,12 @@ async fn portal() -> Portal {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), 2).unwrap();
     let config = Config::default();
-    let service = Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(ManualClock::new(NOW)));
+    let service = Service::new(
+        Arc::new(store.clone()),
+        Arc::new(store),
+        Arc::new(config.clone()),
+        Arc::new(ManualClock::new(NOW)),
+    );
     let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
     for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
         service.import(&admin, &c.batch, &c.events).await.unwrap();
@@ -55,7 +60,12 @@ impl Portal {
     }
 
     async fn api(&self, mode: Mode, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
-        let req = Request::builder().method(method).uri(uri).header("content-type", "application/json").body(Body::from(body.to_owned())).unwrap();
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
         let (s, b, h) = self.send(mode, req).await;
         assert!(h.get("content-type").unwrap().to_str().unwrap().starts_with("application/json"), "{uri}");
         (s, serde_json::from_str(&b).unwrap_or_else(|e| panic!("{uri}: {e}: {b}")))
@@ -106,7 +116,10 @@ async fn project_page_shows_everything_about_a_project() {
     }
     assert!(html.contains(r#"<a href="/packages/redis">redis</a></td><td class="mono">7.2.4</td>"#), "dependencies");
     assert!(html.contains("<td>production</td>"), "environments");
-    assert!(html.contains("redis 7.0.15 → 7.2.4") || html.contains("redis 6.2.14 → 7.2.4"), "history shows the upgrade");
+    assert!(
+        html.contains("redis 7.0.15 → 7.2.4") || html.contains("redis 6.2.14 → 7.2.4"),
+        "history shows the upgrade"
+    );
     assert!(html.contains("acme/checkout"), "external ids");
     let (status, html) = p.page("/projects/no-such-project").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -138,7 +151,12 @@ async fn team_package_and_runs_pages() {
     assert_eq!(status, StatusCode::SEE_OTHER);
 
     let admin = Caller::new("carol", Role::Editor, "test");
-    let run = p.service.execute_json(&admin, "deploy", json!({"project": "orders", "environment": "staging"})).await.unwrap().to_json();
+    let run = p
+        .service
+        .execute_json(&admin, "deploy", json!({"project": "orders", "environment": "staging"}))
+        .await
+        .unwrap()
+        .to_json();
     let (_, html) = p.page("/runs?status=pending").await;
     assert!(html.contains("Deploy orders to staging"), "{html}");
     let (status, html) = p.page(&format!("/runs/{}", run["id"].as_str().unwrap())).await;
@@ -171,7 +189,9 @@ async fn api_runs_operations_with_json() {
     let (status, body) = p.api(Mode::Demo, "POST", "/api/v1/ops/dependents", r#"{"package": "redis"}"#).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body["total"].as_u64().unwrap() > 0);
-    let (status, body) = p.api(Mode::Demo, "POST", "/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "2"}"#).await;
+    let (status, body) = p
+        .api(Mode::Demo, "POST", "/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "2"}"#)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["fact"]["value"], "2");
     let (status, body) = p.api(Mode::Demo, "GET", "/api/v1/projects/orders", "").await;
@@ -185,7 +205,14 @@ async fn api_runs_operations_with_json() {
     assert_eq!(body["first"]["kind"], "dependencies_changed");
     let (_, body) = p.api(Mode::Demo, "GET", "/api/v1/dependents?package=left-pad&version=1.2.3", "").await;
     assert!(body["projects"].as_array().is_some());
-    for uri in ["/api/v1/teams", "/api/v1/teams/data", "/api/v1/deployments?limit=3", "/api/v1/incidents", "/api/v1/runs", "/api/v1/projects/orders/score"] {
+    for uri in [
+        "/api/v1/teams",
+        "/api/v1/teams/data",
+        "/api/v1/deployments?limit=3",
+        "/api/v1/incidents",
+        "/api/v1/runs",
+        "/api/v1/projects/orders/score",
+    ] {
         let (status, _) = p.api(Mode::Demo, "GET", uri, "").await;
         assert_eq!(status, StatusCode::OK, "{uri}");
     }
@@ -197,14 +224,32 @@ async fn api_bad_input_is_4xx_and_changes_nothing() {
     let before = p.service.log().count().await.unwrap();
     let cases: [(&str, &str, StatusCode, &str, Option<&str>); 9] = [
         ("/api/v1/ops/set_fact", "{not json", StatusCode::BAD_REQUEST, "bad_input", None),
-        ("/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "9"}"#, StatusCode::BAD_REQUEST, "bad_input", Some("value")),
-        ("/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "1", "extra": 1}"#, StatusCode::BAD_REQUEST, "bad_input", None),
+        (
+            "/api/v1/ops/set_fact",
+            r#"{"project": "orders", "key": "tier", "value": "9"}"#,
+            StatusCode::BAD_REQUEST,
+            "bad_input",
+            Some("value"),
+        ),
+        (
+            "/api/v1/ops/set_fact",
+            r#"{"project": "orders", "key": "tier", "value": "1", "extra": 1}"#,
+            StatusCode::BAD_REQUEST,
+            "bad_input",
+            None,
+        ),
         ("/api/v1/ops/get_project", r#"{"project": 42}"#, StatusCode::BAD_REQUEST, "bad_input", Some("project")),
         ("/api/v1/ops/get_project", r#"["orders"]"#, StatusCode::BAD_REQUEST, "bad_input", None),
         ("/api/v1/ops/get_project", r#"{"project": "nope"}"#, StatusCode::NOT_FOUND, "not_found", None),
         ("/api/v1/ops/launch_rocket", "{}", StatusCode::NOT_FOUND, "unknown_operation", None),
         ("/api/v1/ops/create_team", r#"{"slug": "payments"}"#, StatusCode::CONFLICT, "conflict", None),
-        ("/api/v1/ops/create_project", r#"{"slug": "Bad", "team": "payments", "project_type": "api"}"#, StatusCode::BAD_REQUEST, "bad_input", Some("slug")),
+        (
+            "/api/v1/ops/create_project",
+            r#"{"slug": "Bad", "team": "payments", "project_type": "api"}"#,
+            StatusCode::BAD_REQUEST,
+            "bad_input",
+            Some("slug"),
+        ),
     ];
     for (uri, body, status, code, field) in cases {
         let (got, json) = p.api(Mode::Demo, "POST", uri, body).await;
@@ -228,10 +273,15 @@ async fn api_bad_input_is_4xx_and_changes_nothing() {
 #[tokio::test]
 async fn anonymous_callers_read_but_cannot_write() {
     let p = portal().await;
-    let (status, body) = p.api(Mode::Anonymous, "POST", "/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "1"}"#).await;
+    let (status, body) = p
+        .api(Mode::Anonymous, "POST", "/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "1"}"#)
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["code"], "denied");
-    assert_eq!(body["error"]["message"], "Not allowed: set_fact needs the editor role, and you have viewer. Ask an admin for the role.");
+    assert_eq!(
+        body["error"]["message"],
+        "Not allowed: set_fact needs the editor role, and you have viewer. Ask an admin for the role."
+    );
     let (status, _) = p.api(Mode::Anonymous, "GET", "/api/v1/projects/orders", "").await;
     assert_eq!(status, StatusCode::OK);
     let (_, html, _) = p.send(Mode::Anonymous, Request::get("/").body(Body::empty()).unwrap()).await;

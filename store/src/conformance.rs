@@ -135,7 +135,15 @@ pub async fn missing_entities(b: &Backend) {
     assert!(g.build_by_external_id(&slug("nope"), "1").await.unwrap().is_none());
     assert!(g.list_builds(&slug("nope"), 10).await.unwrap().is_empty());
     assert!(g.current_deployments(&slug("nope")).await.unwrap().is_empty());
-    let d = g.dependents(&DependentsQuery { package: PackageName::new("nothing").unwrap(), version: None, ecosystem: None, limit: 10 }).await.unwrap();
+    let d = g
+        .dependents(&DependentsQuery {
+            package: PackageName::new("nothing").unwrap(),
+            version: None,
+            ecosystem: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
     assert_eq!(d.total, 0);
     assert!(b.log.query(&EventQuery { project: Some(slug("nope")), ..Default::default() }).await.unwrap().is_empty());
 }
@@ -153,19 +161,33 @@ pub async fn project_round_trip(b: &Backend) {
         .fact("public", FactValue::Bool(false))
         .build();
     p.links = vec![Link { title: "Dashboards — prod".into(), url: "https://example.com/d?x=1&y=2".into() }];
-    p.external_ids = ExternalIds { github_repository: Some("acme/zurich".into()), pagerduty_service: Some("PABC123".into()) };
+    p.external_ids =
+        ExternalIds { github_repository: Some("acme/zurich".into()), pagerduty_service: Some("PABC123".into()) };
     b.graph.put_project(&p).await.unwrap();
     assert_eq!(b.graph.get_project(&p.slug).await.unwrap().unwrap(), p);
 }
 
 pub async fn project_upsert_replaces(b: &Backend) {
-    let p = project("orders").uses(Ecosystem::Npm, "a", "1").uses(Ecosystem::Npm, "b", "1").fact("x", FactValue::Integer(1)).build();
+    let p = project("orders")
+        .uses(Ecosystem::Npm, "a", "1")
+        .uses(Ecosystem::Npm, "b", "1")
+        .fact("x", FactValue::Integer(1))
+        .build();
     b.graph.put_project(&p).await.unwrap();
     let mut p2 = project("orders").uses(Ecosystem::Npm, "b", "2").build();
     p2.name = "Orders v2".into();
     b.graph.put_project(&p2).await.unwrap();
     assert_eq!(b.graph.get_project(&p2.slug).await.unwrap().unwrap(), p2);
-    let d = b.graph.dependents(&DependentsQuery { package: PackageName::new("a").unwrap(), version: None, ecosystem: None, limit: 10 }).await.unwrap();
+    let d = b
+        .graph
+        .dependents(&DependentsQuery {
+            package: PackageName::new("a").unwrap(),
+            version: None,
+            ecosystem: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
     assert_eq!(d.total, 0, "old dependency edges are gone");
     let q = ProjectQuery { fact: Some((FactKey::new("x").unwrap(), "1".into())), limit: 10, ..Default::default() };
     assert!(b.graph.find_projects(&q).await.unwrap().is_empty(), "old facts are gone");
@@ -182,12 +204,19 @@ fn slugs(v: &[ProjectSummary]) -> Vec<&str> {
 }
 
 pub async fn find_projects_filters(b: &Backend) {
-    put_all(b, vec![
-        project("b-api").team("pay").uses(Ecosystem::Npm, "left-pad", "1.2.3").fact("tier", FactValue::Text("1".into())).build(),
-        project("a-api").team("pay").uses(Ecosystem::Npm, "left-pad", "1.3.0").build(),
-        project("c-worker").team("ops").kind("consumer").uses(Ecosystem::Npm, "left-pad", "1.2.3").build(),
-        project("d-old").team("pay").archived().build(),
-    ])
+    put_all(
+        b,
+        vec![
+            project("b-api")
+                .team("pay")
+                .uses(Ecosystem::Npm, "left-pad", "1.2.3")
+                .fact("tier", FactValue::Text("1".into()))
+                .build(),
+            project("a-api").team("pay").uses(Ecosystem::Npm, "left-pad", "1.3.0").build(),
+            project("c-worker").team("ops").kind("consumer").uses(Ecosystem::Npm, "left-pad", "1.2.3").build(),
+            project("d-old").team("pay").archived().build(),
+        ],
+    )
     .await;
     let find = |q: ProjectQuery| async move { b.graph.find_projects(&q).await.unwrap() };
     let all = find(ProjectQuery { limit: 100, ..Default::default() }).await;
@@ -197,24 +226,62 @@ pub async fn find_projects_filters(b: &Backend) {
     assert!(with.iter().any(|p| p.archived));
     let pay = find(ProjectQuery { team: Some(TeamSlug::new("pay").unwrap()), limit: 100, ..Default::default() }).await;
     assert_eq!(slugs(&pay), ["a-api", "b-api"]);
-    let consumers = find(ProjectQuery { project_type: Some(ProjectType::new("consumer").unwrap()), limit: 100, ..Default::default() }).await;
+    let consumers = find(ProjectQuery {
+        project_type: Some(ProjectType::new("consumer").unwrap()),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
     assert_eq!(slugs(&consumers), ["c-worker"]);
-    let uses = find(ProjectQuery { uses: Some((PackageName::new("left-pad").unwrap(), Some(Version::new("1.2.3").unwrap()))), limit: 100, ..Default::default() }).await;
+    let uses = find(ProjectQuery {
+        uses: Some((PackageName::new("left-pad").unwrap(), Some(Version::new("1.2.3").unwrap()))),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
     assert_eq!(slugs(&uses), ["b-api", "c-worker"]);
-    let any = find(ProjectQuery { uses: Some((PackageName::new("left-pad").unwrap(), None)), limit: 2, ..Default::default() }).await;
+    let any = find(ProjectQuery {
+        uses: Some((PackageName::new("left-pad").unwrap(), None)),
+        limit: 2,
+        ..Default::default()
+    })
+    .await;
     assert_eq!(slugs(&any), ["a-api", "b-api"], "limit applies after ordering");
-    let fact = find(ProjectQuery { fact: Some((FactKey::new("tier").unwrap(), "1".into())), limit: 100, ..Default::default() }).await;
+    let fact = find(ProjectQuery {
+        fact: Some((FactKey::new("tier").unwrap(), "1".into())),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
     assert_eq!(slugs(&fact), ["b-api"]);
     let zero = find(ProjectQuery { limit: 0, ..Default::default() }).await;
     assert_eq!(zero.len(), 3, "limit 0 means the default");
+    let count = |q: ProjectQuery| async move { b.graph.count_projects(&q).await.unwrap() };
+    assert_eq!(count(ProjectQuery { limit: 1, ..Default::default() }).await, 3, "counts ignore the limit");
+    assert_eq!(
+        count(ProjectQuery { team: Some(TeamSlug::new("pay").unwrap()), include_archived: true, ..Default::default() })
+            .await,
+        3
+    );
+    assert_eq!(
+        count(ProjectQuery { uses: Some((PackageName::new("left-pad").unwrap(), None)), ..Default::default() }).await,
+        3
+    );
+    assert_eq!(count(ProjectQuery { text: Some("worker".into()), ..Default::default() }).await, 1);
 }
 
 pub async fn text_search(b: &Backend) {
-    put_all(b, vec![
-        project("ledger").describe("Double-entry bookkeeping for Payments").build(),
-        project("fraud-scorer").describe("Scores card payments in Zürich").build(),
-        project("cart").describe("Shopping cart").fact("oncall", FactValue::Text("payments-primary".into())).build(),
-    ])
+    put_all(
+        b,
+        vec![
+            project("ledger").describe("Double-entry bookkeeping for Payments").build(),
+            project("fraud-scorer").describe("Scores card payments in Zürich").build(),
+            project("cart")
+                .describe("Shopping cart")
+                .fact("oncall", FactValue::Text("payments-primary".into()))
+                .build(),
+        ],
+    )
     .await;
     let search = |t: &str| {
         let q = ProjectQuery { text: Some(t.into()), limit: 10, ..Default::default() };
@@ -227,26 +294,40 @@ pub async fn text_search(b: &Backend) {
     assert_eq!(slugs(&search("fraud").await), ["fraud-scorer"], "slug words");
     assert_eq!(slugs(&search("card payments").await), ["fraud-scorer"], "all words must match");
     assert_eq!(slugs(&search("zurich").await), ["fraud-scorer"], "diacritics ignored");
-    assert!(search("\"*) OR (").await.is_empty() || search("\"*) OR (").await.len() <= 3, "query syntax is not interpreted");
+    assert!(
+        search("\"*) OR (").await.is_empty() || search("\"*) OR (").await.len() <= 3,
+        "query syntax is not interpreted"
+    );
     assert!(search("nothing-like-this").await.is_empty());
 }
 
 pub async fn external_ids(b: &Backend) {
     let mut p = project("repo-one").build();
-    p.external_ids = ExternalIds { github_repository: Some("acme/repo-one".into()), pagerduty_service: Some("PX1".into()) };
+    p.external_ids =
+        ExternalIds { github_repository: Some("acme/repo-one".into()), pagerduty_service: Some("PX1".into()) };
     b.graph.put_project(&p).await.unwrap();
-    assert_eq!(b.graph.project_by_external_id("github_repository", "acme/repo-one").await.unwrap(), Some(p.slug.clone()));
+    assert_eq!(
+        b.graph.project_by_external_id("github_repository", "acme/repo-one").await.unwrap(),
+        Some(p.slug.clone())
+    );
     assert_eq!(b.graph.project_by_external_id("pagerduty_service", "PX1").await.unwrap(), Some(p.slug.clone()));
     assert!(b.graph.project_by_external_id("github_repository", "acme/other").await.unwrap().is_none());
 }
 
 pub async fn dependents_counts(b: &Backend) {
-    put_all(b, vec![
-        project("p3").team("t").uses(Ecosystem::Other, "redis", "7.2.4").build(),
-        project("p1").team("t").uses(Ecosystem::Other, "redis", "6.2.14").build(),
-        project("p2").team("u").uses(Ecosystem::Other, "redis", "7.2.4").uses(Ecosystem::Pypi, "redis", "5.0.4").build(),
-        project("p4").uses(Ecosystem::Other, "redis", "7.2.4").archived().build(),
-    ])
+    put_all(
+        b,
+        vec![
+            project("p3").team("t").uses(Ecosystem::Other, "redis", "7.2.4").build(),
+            project("p1").team("t").uses(Ecosystem::Other, "redis", "6.2.14").build(),
+            project("p2")
+                .team("u")
+                .uses(Ecosystem::Other, "redis", "7.2.4")
+                .uses(Ecosystem::Pypi, "redis", "5.0.4")
+                .build(),
+            project("p4").uses(Ecosystem::Other, "redis", "7.2.4").archived().build(),
+        ],
+    )
     .await;
     let q = |version: Option<&str>, eco: Option<Ecosystem>, limit: usize| DependentsQuery {
         package: PackageName::new("redis").unwrap(),
@@ -256,7 +337,10 @@ pub async fn dependents_counts(b: &Backend) {
     };
     let d = b.graph.dependents(&q(None, None, 10)).await.unwrap();
     assert_eq!(d.total, 4, "p4 is archived");
-    assert_eq!(d.versions[0], VersionCount { ecosystem: Ecosystem::Other, version: Version::new("7.2.4").unwrap(), projects: 2 });
+    assert_eq!(
+        d.versions[0],
+        VersionCount { ecosystem: Ecosystem::Other, version: Version::new("7.2.4").unwrap(), projects: 2 }
+    );
     assert_eq!(d.versions.len(), 3);
     let names: Vec<_> = d.projects.iter().map(|r| (r.project.as_str(), r.version.as_str())).collect();
     assert_eq!(names, [("p1", "6.2.14"), ("p2", "7.2.4"), ("p2", "5.0.4"), ("p3", "7.2.4")]);
@@ -268,7 +352,17 @@ pub async fn dependents_counts(b: &Backend) {
 }
 
 pub async fn packages_prefix(b: &Backend) {
-    put_all(b, vec![project("x").uses(Ecosystem::Npm, "react", "18").uses(Ecosystem::Npm, "redux", "5").uses(Ecosystem::Npm, "lodash", "4").build()]).await;
+    put_all(
+        b,
+        vec![
+            project("x")
+                .uses(Ecosystem::Npm, "react", "18")
+                .uses(Ecosystem::Npm, "redux", "5")
+                .uses(Ecosystem::Npm, "lodash", "4")
+                .build(),
+        ],
+    )
+    .await;
     let names: Vec<String> = b.graph.packages("re", 10).await.unwrap().into_iter().map(String::from).collect();
     assert_eq!(names, ["react", "redux"]);
     assert_eq!(b.graph.packages("", 1).await.unwrap().len(), 1);
@@ -325,14 +419,25 @@ pub async fn deployments(b: &Backend) {
     }
     let all = b.graph.list_deployments(&DeploymentQuery { limit: 100, ..Default::default() }).await.unwrap();
     assert_eq!(all.iter().map(|d| d.started_at - T0).collect::<Vec<_>>(), [40, 30, 20, 10, 0]);
-    let q = DeploymentQuery { project: Some(slug("api")), environment: Some(EnvName::new("production").unwrap()), since: Some(T0 + 15), limit: 10 };
+    let q = DeploymentQuery {
+        project: Some(slug("api")),
+        environment: Some(EnvName::new("production").unwrap()),
+        since: Some(T0 + 15),
+        limit: 10,
+    };
     assert_eq!(b.graph.list_deployments(&q).await.unwrap().len(), 1);
     let current = b.graph.current_deployments(&slug("api")).await.unwrap();
-    assert_eq!(current.iter().map(|d| (d.environment.as_str(), d.started_at - T0)).collect::<Vec<_>>(), [("production", 10), ("staging", 30)]);
+    assert_eq!(
+        current.iter().map(|d| (d.environment.as_str(), d.started_at - T0)).collect::<Vec<_>>(),
+        [("production", 10), ("staging", 30)]
+    );
     let mut d = deployment("api", "staging", T0 + 30, Failed);
     d.id = current[1].id;
     b.graph.put_deployment(&d).await.unwrap();
-    assert_eq!(b.graph.deployment_by_external_id(&slug("api"), &format!("gh-{}", T0 + 30)).await.unwrap().unwrap().status, Failed);
+    assert_eq!(
+        b.graph.deployment_by_external_id(&slug("api"), &format!("gh-{}", T0 + 30)).await.unwrap().unwrap().status,
+        Failed
+    );
     assert_eq!(b.graph.list_deployments(&DeploymentQuery { limit: 2, ..Default::default() }).await.unwrap().len(), 2);
 }
 
@@ -349,7 +454,11 @@ pub async fn incidents(b: &Backend) {
         opened_at: at,
         resolved_at: None,
     };
-    for i in [inc("api", T0, IncidentStatus::Resolved), inc("api", T0 + 5, IncidentStatus::Triggered), inc("web", T0 + 9, IncidentStatus::Acknowledged)] {
+    for i in [
+        inc("api", T0, IncidentStatus::Resolved),
+        inc("api", T0 + 5, IncidentStatus::Triggered),
+        inc("web", T0 + 9, IncidentStatus::Acknowledged),
+    ] {
         b.graph.put_incident(&i).await.unwrap();
     }
     let list = |q: IncidentQuery| async move { b.graph.list_incidents(&q).await.unwrap() };
@@ -375,7 +484,9 @@ pub async fn builds_and_score_inputs(b: &Backend) {
         started_at: at,
         finished_at: Some(at + 1000),
     };
-    for x in [build(T0, BuildStatus::Success), build(T0 + 100, BuildStatus::Success), build(T0 + 200, BuildStatus::Failure)] {
+    for x in
+        [build(T0, BuildStatus::Success), build(T0 + 100, BuildStatus::Success), build(T0 + 200, BuildStatus::Failure)]
+    {
         b.graph.put_build(&x).await.unwrap();
     }
     let builds = b.graph.list_builds(&slug("api"), 2).await.unwrap();
@@ -384,11 +495,28 @@ pub async fn builds_and_score_inputs(b: &Backend) {
     b.graph.put_deployment(&deployment("api", "production", T0 + 50, DeploymentStatus::Succeeded)).await.unwrap();
     b.graph.put_deployment(&deployment("api", "production", T0 + 60, DeploymentStatus::Failed)).await.unwrap();
     for (at, n) in [(T0 - 10, "old"), (T0 + 10, "new")] {
-        let i = Incident { id: new_event_id(at), project: slug("api"), title: n.into(), status: IncidentStatus::Resolved, severity: None, url: None, external_id: None, opened_at: at, resolved_at: Some(at + 1) };
+        let i = Incident {
+            id: new_event_id(at),
+            project: slug("api"),
+            title: n.into(),
+            status: IncidentStatus::Resolved,
+            severity: None,
+            url: None,
+            external_id: None,
+            opened_at: at,
+            resolved_at: Some(at + 1),
+        };
         b.graph.put_incident(&i).await.unwrap();
     }
     let inputs = b.graph.score_inputs(&slug("api"), T0).await.unwrap();
-    assert_eq!(inputs, ScoreInputs { incidents_in_window: 1, last_green_build_at: Some(T0 + 100), last_successful_deploy_at: Some(T0 + 50) });
+    assert_eq!(
+        inputs,
+        ScoreInputs {
+            incidents_in_window: 1,
+            last_green_build_at: Some(T0 + 100),
+            last_successful_deploy_at: Some(T0 + 50)
+        }
+    );
     assert_eq!(b.graph.score_inputs(&slug("none"), T0).await.unwrap(), ScoreInputs::default());
 }
 
@@ -413,12 +541,21 @@ pub async fn runs(b: &Backend) {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     let all = b.graph.list_runs(None, 10).await.unwrap();
-    assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), ids.iter().rev().copied().collect::<Vec<_>>(), "newest first");
+    assert_eq!(
+        all.iter().map(|r| r.id).collect::<Vec<_>>(),
+        ids.iter().rev().copied().collect::<Vec<_>>(),
+        "newest first"
+    );
     let pending = b.graph.list_runs(Some(RunStatus::Pending), 10).await.unwrap();
     assert_eq!(pending.len(), 2);
     let mut r = b.graph.get_run(&ids[0]).await.unwrap().unwrap();
     r.status = RunStatus::Denied;
-    r.approvals.push(Approval { by: UserName::new("bob").unwrap(), decision: Decision::Deny, reason: Some("freeze".into()), at: T0 + 5 });
+    r.approvals.push(Approval {
+        by: UserName::new("bob").unwrap(),
+        decision: Decision::Deny,
+        reason: Some("freeze".into()),
+        at: T0 + 5,
+    });
     b.graph.put_run(&r).await.unwrap();
     assert_eq!(b.graph.get_run(&ids[0]).await.unwrap().unwrap(), r);
     assert_eq!(b.graph.list_runs(Some(RunStatus::Pending), 10).await.unwrap().len(), 1);
@@ -435,7 +572,10 @@ pub async fn counts_and_import(b: &Backend) {
     };
     b.graph.import(&batch).await.unwrap();
     let c = b.graph.counts().await.unwrap();
-    assert_eq!(c, Counts { projects: 1, teams: 1, dependencies: 1, deployments: 1, open_incidents: 0, pending_runs: 0 });
+    assert_eq!(
+        c,
+        Counts { projects: 1, teams: 1, dependencies: 1, deployments: 1, open_incidents: 0, pending_runs: 0 }
+    );
     b.graph.import(&batch).await.unwrap();
     assert_eq!(b.graph.counts().await.unwrap(), c, "import is an upsert");
 }
@@ -459,8 +599,15 @@ pub async fn events_order_and_filters(b: &Backend) {
     tie.sort();
     assert_eq!([all[2].id, all[3].id], [tie[1], tie[0]]);
     assert_eq!(q(EventQuery { project: Some(slug("api")), ..Default::default() }).await.len(), 3);
-    assert_eq!(q(EventQuery { kinds: vec![EventKind::FactSet, EventKind::TeamCreated], ..Default::default() }).await.len(), 3);
-    assert_eq!(q(EventQuery { since: Some(T0 + 1), until: Some(T0 + 3), ..Default::default() }).await.len(), 3, "since inclusive, until exclusive");
+    assert_eq!(
+        q(EventQuery { kinds: vec![EventKind::FactSet, EventKind::TeamCreated], ..Default::default() }).await.len(),
+        3
+    );
+    assert_eq!(
+        q(EventQuery { since: Some(T0 + 1), until: Some(T0 + 3), ..Default::default() }).await.len(),
+        3,
+        "since inclusive, until exclusive"
+    );
     assert_eq!(q(EventQuery { limit: 2, ..Default::default() }).await.len(), 2);
     assert_eq!(b.log.count().await.unwrap(), 5);
 }
@@ -470,12 +617,20 @@ pub async fn events_subjects(b: &Backend) {
     let e2 = event(EventKind::DependenciesChanged, T0 + 5, Some("checkout")).subject("redis");
     let e3 = event(EventKind::DependenciesChanged, T0 + 6, Some("cart")).subject("redis");
     b.log.append(&[e1.clone(), e2.clone(), e3]).await.unwrap();
-    let got = b.log.query(&EventQuery { project: Some(slug("checkout")), subject: Some("redis".into()), ..Default::default() }).await.unwrap();
+    let got = b
+        .log
+        .query(&EventQuery { project: Some(slug("checkout")), subject: Some("redis".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(got.iter().map(|e| e.id).collect::<Vec<_>>(), [e2.id, e1.id]);
     let got = b.log.query(&EventQuery { subject: Some("serde".into()), ..Default::default() }).await.unwrap();
     assert_eq!(got.len(), 1, "subjects are lowercase");
     assert_eq!(got[0].subjects, ["redis", "serde"]);
-    let got = b.log.query(&EventQuery { subject: Some("redis".into()), since: Some(T0 + 1), ..Default::default() }).await.unwrap();
+    let got = b
+        .log
+        .query(&EventQuery { subject: Some("redis".into()), since: Some(T0 + 1), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(got.len(), 2);
 }
 
@@ -504,7 +659,16 @@ pub async fn concurrent_writers(b: &Backend) {
     for t in tasks {
         t.await.unwrap();
     }
-    let d = b.graph.dependents(&DependentsQuery { package: PackageName::new("tokio").unwrap(), version: None, ecosystem: None, limit: 1 }).await.unwrap();
+    let d = b
+        .graph
+        .dependents(&DependentsQuery {
+            package: PackageName::new("tokio").unwrap(),
+            version: None,
+            ecosystem: None,
+            limit: 1,
+        })
+        .await
+        .unwrap();
     assert_eq!(d.total, 200);
     assert_eq!(b.log.count().await.unwrap(), 200);
 }

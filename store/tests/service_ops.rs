@@ -19,12 +19,17 @@ async fn create_and_get_project() {
     assert_eq!(p["project"]["facts"]["tier"]["value"], "1");
     assert_eq!(p["environments"].as_array().unwrap().len(), 3, "every configured environment by default");
     assert_eq!(p["score"]["components"].as_array().unwrap().len(), 4);
-    let created = h.store.query(&EventQuery { project: Some("payments-api".parse().unwrap()), ..Default::default() }).await.unwrap();
+    let created = h
+        .store
+        .query(&EventQuery { project: Some("payments-api".parse().unwrap()), ..Default::default() })
+        .await
+        .unwrap();
     let kinds: Vec<_> = created.iter().map(|e| e.kind.as_str()).collect();
     for k in ["project_created", "dependencies_changed", "fact_set", "score_changed"] {
         assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
     }
-    let err = h.err(&admin(), "create_project", json!({"slug": "ledger", "team": "payments", "project_type": "api"})).await;
+    let err =
+        h.err(&admin(), "create_project", json!({"slug": "ledger", "team": "payments", "project_type": "api"})).await;
     assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
 }
 
@@ -37,7 +42,10 @@ async fn find_projects_by_text_team_type_uses_and_fact() {
     assert_eq!(names(h.ok("find_projects", json!({"query": "card"})).await), ["payments-api"]);
     assert_eq!(names(h.ok("find_projects", json!({"team": "payments"})).await), ["ledger", "payments-api"]);
     assert_eq!(names(h.ok("find_projects", json!({"project_type": "consumer"})).await), ["ledger"]);
-    assert_eq!(names(h.ok("find_projects", json!({"uses": {"package": "left-pad", "version": "1.3.0"}})).await), ["ledger"]);
+    assert_eq!(
+        names(h.ok("find_projects", json!({"uses": {"package": "left-pad", "version": "1.3.0"}})).await),
+        ["ledger"]
+    );
     assert_eq!(names(h.ok("find_projects", json!({"fact": {"key": "tier", "value": 1}})).await), ["payments-api"]);
     assert_eq!(names(h.ok("find_projects", json!({"limit": 1})).await).len(), 1);
 }
@@ -58,12 +66,20 @@ async fn dependents_lists_versions() {
 async fn history_answers_when_a_project_got_a_version() {
     let h = Harness::with_org().await;
     h.clock.advance(3 * DAY_MS);
-    h.ok("set_dependencies", json!({"project": "payments-api", "ecosystem": "other",
-        "dependencies": [{"ecosystem": "other", "package": "redis", "version": "7.0.15"}]})).await;
+    h.ok(
+        "set_dependencies",
+        json!({"project": "payments-api", "ecosystem": "other",
+        "dependencies": [{"ecosystem": "other", "package": "redis", "version": "7.0.15"}]}),
+    )
+    .await;
     h.clock.advance(DAY_MS);
     let upgraded_at = h.clock_now();
-    h.ok("set_dependencies", json!({"project": "payments-api", "ecosystem": "other",
-        "dependencies": [{"ecosystem": "other", "package": "redis", "version": "7.2.4"}]})).await;
+    h.ok(
+        "set_dependencies",
+        json!({"project": "payments-api", "ecosystem": "other",
+        "dependencies": [{"ecosystem": "other", "package": "redis", "version": "7.2.4"}]}),
+    )
+    .await;
     let hist = h.ok("project_history", json!({"project": "payments-api", "subject": "redis 7"})).await;
     assert_eq!(hist["events"].as_array().unwrap().len(), 2, "both changes reached 7.x");
     assert_eq!(hist["first"]["occurred_at"], T0 + 3 * DAY_MS, "first reached redis 7 three days in");
@@ -97,7 +113,15 @@ async fn facts_are_typed_and_move_the_score() {
     let before = h.ok("project_score", json!({"project": "ledger"})).await["score"].as_u64().unwrap();
     let out = h.ok("set_fact", json!({"project": "ledger", "key": "queue", "value": "payments.events"})).await;
     assert!(out["score"].as_u64().unwrap() > before, "a weighted fact raises the score");
-    let changes = h.store.query(&EventQuery { project: Some("ledger".parse().unwrap()), kinds: vec![switchboard_core::event::EventKind::ScoreChanged], ..Default::default() }).await.unwrap();
+    let changes = h
+        .store
+        .query(&EventQuery {
+            project: Some("ledger".parse().unwrap()),
+            kinds: vec![switchboard_core::event::EventKind::ScoreChanged],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(changes[0].payload["to"], out["score"]);
     h.ok("set_fact", json!({"project": "ledger", "key": "max_lag_seconds", "value": "30"})).await;
     let p = h.ok("get_project", json!({"project": "ledger"})).await;
@@ -125,22 +149,36 @@ async fn deployments_incidents_and_builds() {
     let h = Harness::with_org().await;
     h.ok("record_deployment", json!({"project": "payments-api", "environment": "staging", "version": "1.4.0"})).await;
     h.clock.advance(60_000);
-    h.ok("record_deployment", json!({"project": "payments-api", "environment": "staging", "version": "1.5.0", "status": "failed"})).await;
+    h.ok(
+        "record_deployment",
+        json!({"project": "payments-api", "environment": "staging", "version": "1.5.0", "status": "failed"}),
+    )
+    .await;
     let p = h.ok("get_project", json!({"project": "payments-api"})).await;
     let staging = p["environments"].as_array().unwrap().iter().find(|e| e["name"] == "staging").unwrap().clone();
     assert_eq!(staging["current"]["version"], "1.4.0", "a failed deployment does not replace what runs");
     let list = h.ok("list_deployments", json!({"project": "payments-api"})).await;
     assert_eq!(list["deployments"][0]["version"], "1.5.0");
 
-    let inc = h.ok("record_incident", json!({"project": "payments-api", "title": "Card declines", "external_id": "PD1", "severity": "P1"})).await;
-    let again = h.ok("record_incident", json!({"project": "payments-api", "external_id": "PD1", "status": "resolved"})).await;
+    let inc = h
+        .ok(
+            "record_incident",
+            json!({"project": "payments-api", "title": "Card declines", "external_id": "PD1", "severity": "P1"}),
+        )
+        .await;
+    let again =
+        h.ok("record_incident", json!({"project": "payments-api", "external_id": "PD1", "status": "resolved"})).await;
     assert_eq!(inc["id"], again["id"], "same external id updates the same incident");
     assert_eq!(again["title"], "Card declines");
     assert!(again["resolved_at"].is_i64());
     let open = h.ok("list_incidents", json!({"team": "payments", "status": "triggered"})).await;
     assert!(open["incidents"].as_array().unwrap().is_empty());
 
-    h.ok("record_build", json!({"project": "payments-api", "status": "success", "branch": "main", "duration_ms": 1000})).await;
+    h.ok(
+        "record_build",
+        json!({"project": "payments-api", "status": "success", "branch": "main", "duration_ms": 1000}),
+    )
+    .await;
     let s = h.ok("project_score", json!({"project": "payments-api"})).await;
     let ci = s["components"].as_array().unwrap().iter().find(|c| c["name"] == "ci").unwrap().clone();
     assert_eq!(ci["value"], 1.0);
@@ -163,7 +201,11 @@ async fn deployments_incidents_and_builds() {
 async fn automations_create_pending_runs_that_approvers_decide() {
     let h = Harness::with_org().await;
     let carol = caller("carol", Role::Editor);
-    let run = h.run(&carol, "upgrade_dependency", json!({"package": "left-pad", "from": "1.2.3", "to": "1.3.0"})).await.unwrap().to_json();
+    let run = h
+        .run(&carol, "upgrade_dependency", json!({"package": "left-pad", "from": "1.2.3", "to": "1.3.0"}))
+        .await
+        .unwrap()
+        .to_json();
     assert_eq!(run["status"], "pending");
     assert_eq!(run["summary"], "Upgrade left-pad from 1.2.3 to 1.3.0 in 1 project(s) through pull requests");
     let id = run["id"].as_str().unwrap().to_owned();
@@ -178,12 +220,20 @@ async fn automations_create_pending_runs_that_approvers_decide() {
     assert_eq!(approved["approvals"][0]["by"], "bob");
     let err = h.err(&caller("erin", Role::Approver), "deny_run", json!({"run": id})).await;
     assert!(err.to_string().contains("is approved"), "{err}");
-    let events = h.store.query(&EventQuery { kinds: vec![switchboard_core::event::EventKind::RunApproved], ..Default::default() }).await.unwrap();
+    let events = h
+        .store
+        .query(&EventQuery { kinds: vec![switchboard_core::event::EventKind::RunApproved], ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor, "bob");
 
     // Scaffold defaults the team to the requester's team; deploy checks the environment.
-    let run = h.run(&carol, "scaffold_project", json!({"name": "invoice-consumer", "template": "consumer"})).await.unwrap().to_json();
+    let run = h
+        .run(&carol, "scaffold_project", json!({"name": "invoice-consumer", "template": "consumer"}))
+        .await
+        .unwrap()
+        .to_json();
     assert_eq!(run["arguments"]["team"], "checkout");
     for (op, args, field) in [
         ("deploy", json!({"project": "ledger", "environment": "qa"}), "environment"),
@@ -202,7 +252,15 @@ async fn automations_create_pending_runs_that_approvers_decide() {
 #[tokio::test]
 async fn pending_runs_expire() {
     let h = Harness::with_org().await;
-    let run = h.run(&caller("carol", Role::Editor), "deploy", json!({"project": "ledger", "environment": "production", "version": "2.0.0"})).await.unwrap().to_json();
+    let run = h
+        .run(
+            &caller("carol", Role::Editor),
+            "deploy",
+            json!({"project": "ledger", "environment": "production", "version": "2.0.0"}),
+        )
+        .await
+        .unwrap()
+        .to_json();
     let id = run["id"].as_str().unwrap().to_owned();
     h.clock.advance(73 * 3_600_000);
     let got = h.ok("get_run", json!({"run": id})).await;
@@ -221,7 +279,11 @@ async fn teams_and_archiving() {
     let t = h.ok("get_team", json!({"team": "payments"})).await;
     assert_eq!(t["members"].as_array().unwrap().len(), 2);
     assert_eq!(t["projects"].as_array().unwrap().len(), 2);
-    h.ok("update_team", json!({"team": "payments", "members": ["alice"], "channels": [{"platform": "slack", "id": "C024BE91L"}]})).await;
+    h.ok(
+        "update_team",
+        json!({"team": "payments", "members": ["alice"], "channels": [{"platform": "slack", "id": "C024BE91L"}]}),
+    )
+    .await;
     let err = h.err(&admin(), "update_team", json!({"team": "payments", "members": ["ghost"]})).await;
     assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == "members[0]"), "{err:?}");
     let teams = h.ok("list_teams", json!({})).await;
@@ -235,7 +297,13 @@ async fn teams_and_archiving() {
     assert_eq!(p["project"]["archived"], true, "but stay readable");
     let upd = h.ok("update_project", json!({"project": "payments-api", "team": "checkout", "links": [{"title": "Runbook", "url": "https://runbooks.example.com/pay"}]})).await;
     assert_eq!(upd["team"], "checkout");
-    let err = h.err(&admin(), "update_project", json!({"project": "payments-api", "links": [{"title": "x", "url": "ftp://x"}]})).await;
+    let err = h
+        .err(
+            &admin(),
+            "update_project",
+            json!({"project": "payments-api", "links": [{"title": "x", "url": "ftp://x"}]}),
+        )
+        .await;
     assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == "links[0].url"), "{err:?}");
 }
 
@@ -248,10 +316,26 @@ async fn bad_input_is_named_and_changes_nothing() {
         ("create_project", json!({"slug": "x", "team": "payments", "project_type": "api", "colour": "red"}), None),
         ("create_project", json!({"slug": "x", "team": "nobody", "project_type": "api"}), Some("team")),
         ("create_project", json!({"slug": "x", "team": "payments", "project_type": "mainframe"}), Some("project_type")),
-        ("create_project", json!({"slug": "x", "team": "payments", "project_type": "api", "environments": [{"name": "moon"}]}), Some("environments[0].name")),
-        ("create_project", json!({"slug": "x", "team": "payments", "project_type": "api", "name": "n".repeat(300)}), Some("name")),
-        ("set_dependencies", json!({"project": "ledger", "dependencies": [{"ecosystem": "npm", "package": "a", "version": "1"}, {"ecosystem": "npm", "package": "a", "version": "2"}]}), Some("dependencies[1]")),
-        ("set_dependencies", json!({"project": "ledger", "dependencies": [{"ecosystem": "rubygems", "package": "a", "version": "1"}]}), Some("dependencies[0].ecosystem")),
+        (
+            "create_project",
+            json!({"slug": "x", "team": "payments", "project_type": "api", "environments": [{"name": "moon"}]}),
+            Some("environments[0].name"),
+        ),
+        (
+            "create_project",
+            json!({"slug": "x", "team": "payments", "project_type": "api", "name": "n".repeat(300)}),
+            Some("name"),
+        ),
+        (
+            "set_dependencies",
+            json!({"project": "ledger", "dependencies": [{"ecosystem": "npm", "package": "a", "version": "1"}, {"ecosystem": "npm", "package": "a", "version": "2"}]}),
+            Some("dependencies[1]"),
+        ),
+        (
+            "set_dependencies",
+            json!({"project": "ledger", "dependencies": [{"ecosystem": "rubygems", "package": "a", "version": "1"}]}),
+            Some("dependencies[0].ecosystem"),
+        ),
         ("find_projects", json!({"limit": 0}), Some("limit")),
         ("find_projects", json!({"limit": "ten"}), Some("limit")),
         ("project_history", json!({"project": "ledger", "since": "yesterday"}), Some("since")),
@@ -262,7 +346,9 @@ async fn bad_input_is_named_and_changes_nothing() {
     for (op, args, field) in cases {
         let err = h.err(&admin(), op, args.clone()).await;
         match (&err, field) {
-            (Error::BadInput { field: got, .. }, Some(f)) => assert_eq!(got.as_deref(), Some(f), "{op} {args}: {err}"),
+            (Error::BadInput { field: got, .. }, Some(f)) => {
+                assert_eq!(got.as_deref(), Some(f), "{op} {args}: {err}")
+            }
             (Error::BadInput { .. }, None) => {}
             _ => panic!("{op} {args}: expected bad input, got {err:?}"),
         }

@@ -15,25 +15,35 @@ use switchboard_core::policy::required_role;
 /// Valid arguments for each operation against the `with_org` fixture.
 fn args(kind: OpKind, run: &str) -> Value {
     match kind {
-        OpKind::GetProject | OpKind::ProjectScore | OpKind::ArchiveProject => json!({"project": "payments-api"}),
+        OpKind::GetProject | OpKind::ProjectScore | OpKind::ArchiveProject => {
+            json!({"project": "payments-api"})
+        }
         OpKind::FindProjects => json!({"query": "payments"}),
         OpKind::Dependents => json!({"package": "left-pad"}),
         OpKind::ProjectHistory => json!({"project": "payments-api", "subject": "redis"}),
-        OpKind::ListDeployments | OpKind::ListIncidents | OpKind::ListTeams | OpKind::ListRuns => json!({}),
+        OpKind::ListDeployments | OpKind::ListIncidents | OpKind::ListTeams | OpKind::ListRuns => {
+            json!({})
+        }
         OpKind::GetTeam => json!({"team": "payments"}),
         OpKind::GetRun | OpKind::ApproveRun | OpKind::DenyRun => json!({"run": run}),
-        OpKind::CreateProject => json!({"slug": "new-one", "team": "payments", "project_type": "api"}),
+        OpKind::CreateProject => {
+            json!({"slug": "new-one", "team": "payments", "project_type": "api"})
+        }
         OpKind::UpdateProject => json!({"project": "payments-api", "description": "changed"}),
         OpKind::SetFact => json!({"project": "payments-api", "key": "tier", "value": "2"}),
         OpKind::SetDependencies => json!({"project": "ledger", "dependencies": []}),
         OpKind::CreateTeam => json!({"slug": "risk"}),
         OpKind::UpdateTeam => json!({"team": "payments", "name": "Pay"}),
-        OpKind::RecordDeployment => json!({"project": "payments-api", "environment": "staging", "version": "1.0.0"}),
+        OpKind::RecordDeployment => {
+            json!({"project": "payments-api", "environment": "staging", "version": "1.0.0"})
+        }
         OpKind::RecordIncident => json!({"project": "payments-api", "title": "Down"}),
         OpKind::RecordBuild => json!({"project": "payments-api", "status": "success"}),
         OpKind::UpgradeDependency => json!({"package": "left-pad", "to": "1.3.0"}),
         OpKind::Deploy => json!({"project": "payments-api", "environment": "staging"}),
-        OpKind::ScaffoldProject => json!({"name": "invoice-consumer", "template": "consumer", "team": "payments"}),
+        OpKind::ScaffoldProject => {
+            json!({"name": "invoice-consumer", "template": "consumer", "team": "payments"})
+        }
     }
 }
 
@@ -45,7 +55,10 @@ fn below(role: Role) -> Option<Role> {
 async fn every_operation_denies_the_role_below_and_changes_nothing() {
     let h = Harness::with_org().await;
     // A pending run for the decision operations, requested by carol.
-    let run = h.run(&caller("carol", Role::Editor), "deploy", json!({"project": "ledger", "environment": "staging"})).await.unwrap();
+    let run = h
+        .run(&caller("carol", Role::Editor), "deploy", json!({"project": "ledger", "environment": "staging"}))
+        .await
+        .unwrap();
     let run_id = run.to_json()["id"].as_str().unwrap().to_owned();
     let policy = &h.service.config().policy;
     let mut denied = 0;
@@ -67,7 +80,10 @@ async fn every_operation_denies_the_role_below_and_changes_nothing() {
         }
         assert_eq!(
             err.to_string(),
-            format!("Not allowed: {} needs the {needed} role, and you have {role}. Ask an admin for the role.", kind.name())
+            format!(
+                "Not allowed: {} needs the {needed} role, and you have {role}. Ask an admin for the role.",
+                kind.name()
+            )
         );
         assert_eq!(h.snapshot().await, before, "{} changed something while denied", kind.name());
         denied += 1;
@@ -85,7 +101,10 @@ async fn denial_comes_before_validation() {
 #[tokio::test]
 async fn self_approval_is_refused_unless_configured() {
     let h = Harness::with_org().await;
-    let run = h.run(&caller("bob", Role::Approver), "deploy", json!({"project": "ledger", "environment": "staging"})).await.unwrap();
+    let run = h
+        .run(&caller("bob", Role::Approver), "deploy", json!({"project": "ledger", "environment": "staging"}))
+        .await
+        .unwrap();
     let id = run.to_json()["id"].as_str().unwrap().to_owned();
     let before = h.snapshot().await;
     let err = h.err(&caller("bob", Role::Approver), "approve_run", json!({"run": id})).await;
@@ -101,7 +120,10 @@ async fn self_approval_is_refused_unless_configured() {
     let h = Harness::with_config(config).await;
     h.ok("create_team", json!({"slug": "t"})).await;
     h.ok("create_project", json!({"slug": "p", "team": "t", "project_type": "api"})).await;
-    let run = h.run(&caller("bob", Role::Approver), "deploy", json!({"project": "p", "environment": "staging"})).await.unwrap();
+    let run = h
+        .run(&caller("bob", Role::Approver), "deploy", json!({"project": "p", "environment": "staging"}))
+        .await
+        .unwrap();
     let id = run.to_json()["id"].as_str().unwrap().to_owned();
     let out = h.run(&caller("bob", Role::Approver), "approve_run", json!({"run": id})).await.unwrap().to_json();
     assert_eq!(out["status"], "approved");

@@ -36,8 +36,33 @@ async fn from_each_earlier_version_keeps_data() {
                 .to_string()],
             )
             .unwrap();
+            if start >= 2 {
+                // What version 2 wrote beside every project.
+                c.execute(
+                    "INSERT INTO project_search (rowid, slug, name, description, facts)
+                     SELECT rowid, 'legacy', name, description, '' FROM projects WHERE slug = 'legacy'",
+                    [],
+                )
+                .unwrap();
+            }
+            c.execute(
+                "INSERT INTO dependencies (package, project, ecosystem, version, team, archived)
+                 VALUES ('redis', 'legacy', 'other', '7.2.4', 'pay', 0)",
+                [],
+            )
+            .unwrap();
         }
         let store = SqliteStore::open(dir.path(), 1).unwrap();
+        let d = store
+            .dependents(&switchboard_core::store::DependentsQuery {
+                package: "redis".parse().unwrap(),
+                version: None,
+                ecosystem: None,
+                limit: 10,
+            })
+            .await
+            .unwrap();
+        assert_eq!((d.total, d.projects.len()), (1, 1), "edges from version {start} are counted after migrating");
         let p = store.get_project(&ProjectSlug::new("legacy").unwrap()).await.unwrap().unwrap();
         assert_eq!(p.name, "Legacy Ledger");
         let q = ProjectQuery { text: Some("ledger".into()), limit: 5, ..Default::default() };

@@ -356,9 +356,8 @@ fn input<T: serde::de::DeserializeOwned>(args: serde_json::Value) -> Result<T, E
         let field = if path == "." || path.is_empty() { None } else { Some(path) };
         let inner = e.into_inner().to_string();
         // serde names a missing field in its message; lift it into `field`.
-        let field = field.or_else(|| {
-            inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()).map(str::to_owned)
-        });
+        let field = field
+            .or_else(|| inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()).map(str::to_owned));
         Error::bad_input(field, inner)
     })
 }

@@ -76,7 +76,7 @@ pub struct TeamDetail {
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct TeamSummary {
     pub team: Team,
-    pub project_count: usize,
+    pub project_count: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]

@@ -87,12 +87,7 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn new(
-        graph: Arc<dyn GraphStore>,
-        log: Arc<dyn EventLog>,
-        config: Arc<Config>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(graph: Arc<dyn GraphStore>, log: Arc<dyn EventLog>, config: Arc<Config>, clock: Arc<dyn Clock>) -> Self {
         Self { ctx: Arc::new(Context { graph, log, config, clock, bus: EventBus::default() }) }
     }
 

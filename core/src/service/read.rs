@@ -34,14 +34,20 @@ pub(crate) async fn get_project(call: &Call<'_>, i: GetProject) -> Result<Done> 
             current: current.iter().find(|d| d.environment == e.name).cloned(),
         })
         .collect();
-    let recent_deployments =
-        g.list_deployments(&DeploymentQuery { project: Some(project.slug.clone()), limit: 10, ..Default::default() }).await?;
+    let recent_deployments = g
+        .list_deployments(&DeploymentQuery { project: Some(project.slug.clone()), limit: 10, ..Default::default() })
+        .await?;
     let mut open_incidents = Vec::new();
     for status in [IncidentStatus::Triggered, IncidentStatus::Acknowledged] {
-        let q = IncidentQuery { project: Some(project.slug.clone()), status: Some(status), limit: 20, ..Default::default() };
+        let q = IncidentQuery {
+            project: Some(project.slug.clone()),
+            status: Some(status),
+            limit: 20,
+            ..Default::default()
+        };
         open_incidents.extend(g.list_incidents(&q).await?);
     }
-    open_incidents.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+    open_incidents.sort_by_key(|i| std::cmp::Reverse(i.opened_at));
     let recent_builds = g.list_builds(&project.slug, 10).await?;
     let inputs = g.score_inputs(&project.slug, score::window_start(&call.ctx.config, call.now)).await?;
     let score = score::compute(&call.ctx.config, &project, &inputs, call.now);
@@ -58,7 +64,9 @@ pub(crate) async fn get_project(call: &Call<'_>, i: GetProject) -> Result<Done> 
 
 pub(crate) async fn find_projects(call: &Call<'_>, i: FindProjects) -> Result<Done> {
     let text = match i.query.as_deref().map(str::trim) {
-        Some(q) if q.chars().count() > 200 => return Err(Error::field("query", "must be at most 200 characters")),
+        Some(q) if q.chars().count() > 200 => {
+            return Err(Error::field("query", "must be at most 200 characters"));
+        }
         Some("") | None => None,
         Some(q) => Some(q.to_owned()),
     };
@@ -69,7 +77,9 @@ pub(crate) async fn find_projects(call: &Call<'_>, i: FindProjects) -> Result<Do
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Number(n) => n.to_string(),
                 serde_json::Value::Bool(b) => b.to_string(),
-                _ => return Err(Error::field("fact.value", "expected a string, number or boolean")),
+                _ => {
+                    return Err(Error::field("fact.value", "expected a string, number or boolean"));
+                }
             };
             Some((f.key, v))
         }
@@ -239,8 +249,8 @@ pub(crate) async fn get_team(call: &Call<'_>, i: GetTeam) -> Result<Done> {
 pub(crate) async fn list_teams(call: &Call<'_>) -> Result<Done> {
     let mut teams = Vec::new();
     for team in call.ctx.graph.list_teams().await? {
-        let q = ProjectQuery { team: Some(team.slug.clone()), limit: 100_000, ..Default::default() };
-        let project_count = call.ctx.graph.find_projects(&q).await?.len();
+        let q = ProjectQuery { team: Some(team.slug.clone()), ..Default::default() };
+        let project_count = call.ctx.graph.count_projects(&q).await?;
         teams.push(TeamSummary { team, project_count });
     }
     Ok(Done::read(Output::Teams(TeamList { teams })))

@@ -23,7 +23,8 @@ pub(crate) async fn list_runs(call: &Call<'_>, i: ListRuns) -> Result<Done> {
         Some(RunStatus::Expired) | Some(RunStatus::Pending) => Some(RunStatus::Pending),
         s => s,
     };
-    let mut runs = call.ctx.graph.list_runs(stored, if i.status == Some(RunStatus::Expired) { 10_000 } else { limit }).await?;
+    let mut runs =
+        call.ctx.graph.list_runs(stored, if i.status == Some(RunStatus::Expired) { 10_000 } else { limit }).await?;
     let mut expired = call.ctx.graph.list_runs(Some(RunStatus::Expired), limit).await?;
     for r in &mut runs {
         r.status = r.status_at(call.now);
@@ -32,7 +33,7 @@ pub(crate) async fn list_runs(call: &Call<'_>, i: ListRuns) -> Result<Done> {
         runs.retain(|r| r.status == want);
         if want == RunStatus::Expired {
             runs.append(&mut expired);
-            runs.sort_by(|a, b| b.id.cmp(&a.id));
+            runs.sort_by_key(|r| std::cmp::Reverse(r.id));
         }
     }
     runs.truncate(limit);
@@ -82,13 +83,19 @@ pub(crate) async fn upgrade_dependency(call: &Call<'_>, i: UpgradeDependency) ->
     let projects = match &i.project {
         Some(slug) => {
             let p = call.project(slug).await?;
-            let uses = p.dependencies.iter().any(|d| {
-                d.package == i.package && i.from.as_ref().is_none_or(|f| &d.version == f)
-            });
+            let uses = p
+                .dependencies
+                .iter()
+                .any(|d| d.package == i.package && i.from.as_ref().is_none_or(|f| &d.version == f));
             if !uses {
                 return Err(Error::field(
                     "package",
-                    format!("{} does not use {}{}", p.slug, i.package, i.from.as_ref().map(|f| format!(" {f}")).unwrap_or_default()),
+                    format!(
+                        "{} does not use {}{}",
+                        p.slug,
+                        i.package,
+                        i.from.as_ref().map(|f| format!(" {f}")).unwrap_or_default()
+                    ),
                 ));
             }
             1
@@ -99,18 +106,18 @@ pub(crate) async fn upgrade_dependency(call: &Call<'_>, i: UpgradeDependency) ->
             if d.total == 0 {
                 return Err(Error::field(
                     "package",
-                    format!("no project uses {}{}", i.package, i.from.as_ref().map(|f| format!(" {f}")).unwrap_or_default()),
+                    format!(
+                        "no project uses {}{}",
+                        i.package,
+                        i.from.as_ref().map(|f| format!(" {f}")).unwrap_or_default()
+                    ),
                 ));
             }
             d.total as usize
         }
     };
-    let summary = messages::run_summary_upgrade(
-        i.package.as_str(),
-        i.from.as_ref().map(|v| v.as_str()),
-        i.to.as_str(),
-        projects,
-    );
+    let summary =
+        messages::run_summary_upgrade(i.package.as_str(), i.from.as_ref().map(|v| v.as_str()), i.to.as_str(), projects);
     let args = json!({"package": i.package, "from": i.from, "to": i.to, "project": i.project});
     request(call, OpKind::UpgradeDependency, args, summary, i.project).await
 }
@@ -155,7 +162,11 @@ pub(crate) async fn scaffold_project(call: &Call<'_>, i: ScaffoldProject) -> Res
     }
     let team = match i.team {
         Some(t) => {
-            call.ctx.graph.get_team(&t).await?.ok_or_else(|| Error::field("team", messages::not_found("team", t.as_str())))?;
+            call.ctx
+                .graph
+                .get_team(&t)
+                .await?
+                .ok_or_else(|| Error::field("team", messages::not_found("team", t.as_str())))?;
             t
         }
         None => {
@@ -194,10 +205,14 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
             }
             return Err(Error::conflict(messages::run_expired(&id.to_string())));
         }
-        other => return Err(Error::conflict(messages::run_not_pending(&id.to_string(), other.as_str()))),
+        other => {
+            return Err(Error::conflict(messages::run_not_pending(&id.to_string(), other.as_str())));
+        }
     }
     let reason = match reason.flatten() {
-        Some(r) if r.chars().count() > 500 => return Err(Error::field("reason", "must be at most 500 characters")),
+        Some(r) if r.chars().count() > 500 => {
+            return Err(Error::field("reason", "must be at most 500 characters"));
+        }
         Some(r) if !r.trim().is_empty() => Some(r.trim().to_owned()),
         _ => None,
     };

@@ -51,7 +51,10 @@ fn links(links: Vec<Link>) -> Result<Vec<Link>> {
         .into_iter()
         .enumerate()
         .map(|(i, l)| {
-            Ok(Link { title: name(&format!("links[{i}].title"), &l.title)?, url: url(&format!("links[{i}].url"), &l.url)? })
+            Ok(Link {
+                title: name(&format!("links[{i}].title"), &l.title)?,
+                url: url(&format!("links[{i}].url"), &l.url)?,
+            })
         })
         .collect()
 }
@@ -202,10 +205,7 @@ fn fact_decl<'c>(
             .unwrap_or_default();
         Error::field(
             field,
-            format!(
-                "{key} is not a fact declared for {project_type} projects; declared: {}",
-                declared.join(", ")
-            ),
+            format!("{key} is not a fact declared for {project_type} projects; declared: {}", declared.join(", ")),
         )
     })
 }
@@ -371,7 +371,10 @@ async fn members(call: &Call<'_>, members: Vec<UserName>) -> Result<Vec<UserName
 fn channels(channels: Vec<ChatChannel>) -> Result<Vec<ChatChannel>> {
     for (i, c) in channels.iter().enumerate() {
         if c.id.trim().is_empty() || c.id.len() > 64 || c.id.contains(char::is_whitespace) {
-            return Err(Error::field(&format!("channels[{i}].id"), "expected the platform's channel id, e.g. C024BE91L"));
+            return Err(Error::field(
+                &format!("channels[{i}].id"),
+                "expected the platform's channel id, e.g. C024BE91L",
+            ));
         }
     }
     Ok(channels)
@@ -393,7 +396,8 @@ pub(crate) async fn create_team(call: &Call<'_>, i: CreateTeam) -> Result<Done> 
         updated_at: call.now,
     };
     call.ctx.graph.put_team(&team).await?;
-    let event = call.event(EventKind::TeamCreated, json!({"team": team.slug, "name": team.name})).subject(team.slug.as_str());
+    let event =
+        call.event(EventKind::TeamCreated, json!({"team": team.slug, "name": team.name})).subject(team.slug.as_str());
     Ok(Done { output: Output::Team(team), events: vec![event] })
 }
 
@@ -426,7 +430,8 @@ pub(crate) async fn update_team(call: &Call<'_>, i: UpdateTeam) -> Result<Done> 
         team.updated_at = call.now;
         call.ctx.graph.put_team(&team).await?;
         events.push(
-            call.event(EventKind::TeamUpdated, json!({"team": team.slug, "changes": changes})).subject(team.slug.as_str()),
+            call.event(EventKind::TeamUpdated, json!({"team": team.slug, "changes": changes}))
+                .subject(team.slug.as_str()),
         );
     }
     Ok(Done { output: Output::Team(team), events })
@@ -435,16 +440,17 @@ pub(crate) async fn update_team(call: &Call<'_>, i: UpdateTeam) -> Result<Done> 
 fn external_id(field: &str, v: Option<String>) -> Result<Option<String>> {
     v.map(|v| {
         let v = v.trim().to_owned();
-        if v.is_empty() || v.len() > 200 {
-            Err(Error::field(field, "must be 1-200 characters"))
-        } else {
-            Ok(v)
-        }
+        if v.is_empty() || v.len() > 200 { Err(Error::field(field, "must be 1-200 characters")) } else { Ok(v) }
     })
     .transpose()
 }
 
-fn times(call: &Call<'_>, start: Option<crate::time::TimeArg>, end: Option<crate::time::TimeArg>, end_field: &str) -> Result<(Millis, Option<Millis>)> {
+fn times(
+    call: &Call<'_>,
+    start: Option<crate::time::TimeArg>,
+    end: Option<crate::time::TimeArg>,
+    end_field: &str,
+) -> Result<(Millis, Option<Millis>)> {
     let s = start.map(|t| t.resolve(call.now)).unwrap_or(call.now);
     let e = end.map(|t| t.resolve(call.now));
     if let Some(e) = e
@@ -473,7 +479,9 @@ pub(crate) async fn record_deployment(call: &Call<'_>, i: RecordDeployment) -> R
     };
     let status = i.status.unwrap_or(DeploymentStatus::Succeeded);
     let finished_at = finished_at.or(match status {
-        DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::RolledBack => Some(call.now.max(started_at)),
+        DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::RolledBack => {
+            Some(call.now.max(started_at))
+        }
         _ => None,
     });
     let d = Deployment {
@@ -491,9 +499,12 @@ pub(crate) async fn record_deployment(call: &Call<'_>, i: RecordDeployment) -> R
     };
     call.ctx.graph.put_deployment(&d).await?;
     let mut events = vec![
-        call.event(EventKind::DeploymentRecorded, json!({"deployment": d, "previous_status": existing.map(|e| e.status)}))
-            .project(&p.slug)
-            .subject(d.environment.as_str()),
+        call.event(
+            EventKind::DeploymentRecorded,
+            json!({"deployment": d, "previous_status": existing.map(|e| e.status)}),
+        )
+        .project(&p.slug)
+        .subject(d.environment.as_str()),
     ];
     if call.rescore(&mut p, &mut events).await? {
         call.ctx.graph.put_project(&p).await?;
@@ -521,7 +532,9 @@ pub(crate) async fn record_incident(call: &Call<'_>, i: RecordIncident) -> Resul
     };
     let resolved_at = match (i.resolved_at, status) {
         (Some(t), _) => Some(t.resolve(call.now)),
-        (None, IncidentStatus::Resolved) => existing.as_ref().and_then(|e| e.resolved_at).or(Some(call.now.max(opened_at))),
+        (None, IncidentStatus::Resolved) => {
+            existing.as_ref().and_then(|e| e.resolved_at).or(Some(call.now.max(opened_at)))
+        }
         (None, _) => None,
     };
     if let Some(r) = resolved_at
@@ -534,7 +547,11 @@ pub(crate) async fn record_incident(call: &Call<'_>, i: RecordIncident) -> Resul
         project: p.slug.clone(),
         title,
         status,
-        severity: i.severity.map(|s| name("severity", &s)).transpose()?.or(existing.as_ref().and_then(|e| e.severity.clone())),
+        severity: i
+            .severity
+            .map(|s| name("severity", &s))
+            .transpose()?
+            .or(existing.as_ref().and_then(|e| e.severity.clone())),
         url: i.url.map(|u| url("url", &u)).transpose()?.or(existing.as_ref().and_then(|e| e.url.clone())),
         external_id,
         opened_at,
@@ -586,9 +603,7 @@ pub(crate) async fn record_build(call: &Call<'_>, i: RecordBuild) -> Result<Done
     };
     call.ctx.graph.put_build(&build).await?;
     let mut events = vec![
-        call.event(EventKind::BuildRecorded, json!({"build": build}))
-            .project(&p.slug)
-            .subject(build.status.as_str()),
+        call.event(EventKind::BuildRecorded, json!({"build": build})).project(&p.slug).subject(build.status.as_str()),
     ];
     if call.rescore(&mut p, &mut events).await? {
         call.ctx.graph.put_project(&p).await?;

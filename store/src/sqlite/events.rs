@@ -42,9 +42,7 @@ pub(crate) fn append(conn: &Connection, events: &[Event]) -> rusqlite::Result<()
 }
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
-    let bad = |i: usize, e: String| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
-    };
+    let bad = |i: usize, e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into());
     let id: String = r.get(0)?;
     let kind: String = r.get(2)?;
     let project: Option<String> = r.get(3)?;

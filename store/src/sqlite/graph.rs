@@ -8,7 +8,7 @@ use switchboard_core::model::*;
 use switchboard_core::store::*;
 
 use super::SqliteStore;
-use super::rows::{enum_str, fts_query, from_json, to_json};
+use super::rows::{enum_str, from_json, fts_query, to_json};
 
 fn limit(n: usize) -> i64 {
     if n == 0 { 50 } else { n as i64 }
@@ -37,14 +37,46 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
         p.external_ids.pagerduty_service,
         to_json(&stored),
     ])?;
-    let rowid: i64 =
-        conn.prepare_cached("SELECT rowid FROM projects WHERE slug = ?1")?.query_row([p.slug.as_str()], |r| r.get(0))?;
+    let rowid: i64 = conn
+        .prepare_cached("SELECT rowid FROM projects WHERE slug = ?1")?
+        .query_row([p.slug.as_str()], |r| r.get(0))?;
+    // Keep the per-version counts of live (non-archived) dependents in step.
+    let old: Vec<(String, String, String)> = conn
+        .prepare_cached("SELECT package, ecosystem, version FROM dependencies WHERE project = ?1 AND archived = 0")?
+        .query_map([p.slug.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (package, ecosystem, version) in &old {
+        conn.prepare_cached(
+            "UPDATE package_versions SET projects = projects - 1 WHERE package = ?1 AND ecosystem = ?2 AND version = ?3",
+        )?
+        .execute(params![package, ecosystem, version])?;
+        conn.prepare_cached(
+            "DELETE FROM package_versions WHERE package = ?1 AND ecosystem = ?2 AND version = ?3 AND projects <= 0",
+        )?
+        .execute(params![package, ecosystem, version])?;
+    }
+    if !p.archived {
+        let mut count = conn.prepare_cached(
+            "INSERT INTO package_versions (package, ecosystem, version, projects) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (package, ecosystem, version) DO UPDATE SET projects = projects + 1",
+        )?;
+        for d in &p.dependencies {
+            count.execute(params![d.package.as_str(), d.ecosystem.as_str(), d.version.as_str()])?;
+        }
+    }
     conn.prepare_cached("DELETE FROM dependencies WHERE project = ?1")?.execute([p.slug.as_str()])?;
     let mut ins = conn.prepare_cached(
         "INSERT INTO dependencies (package, project, ecosystem, version, team, archived) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for d in &p.dependencies {
-        ins.execute(params![d.package.as_str(), p.slug.as_str(), d.ecosystem.as_str(), d.version.as_str(), p.team.as_str(), p.archived])?;
+        ins.execute(params![
+            d.package.as_str(),
+            p.slug.as_str(),
+            d.ecosystem.as_str(),
+            d.version.as_str(),
+            p.team.as_str(),
+            p.archived
+        ])?;
     }
     conn.prepare_cached("DELETE FROM facts WHERE project = ?1")?.execute([p.slug.as_str()])?;
     let mut ins = conn.prepare_cached("INSERT INTO facts (project, key, value) VALUES (?1, ?2, ?3)")?;
@@ -56,8 +88,10 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
         fact_text.push(' ');
     }
     conn.prepare_cached("DELETE FROM project_search WHERE rowid = ?1")?.execute([rowid])?;
-    conn.prepare_cached("INSERT INTO project_search (rowid, slug, name, description, facts) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![rowid, p.slug.as_str().replace('-', " "), p.name, p.description, fact_text])?;
+    conn.prepare_cached(
+        "INSERT INTO project_search (rowid, slug, name, description, facts) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![rowid, p.slug.as_str().replace('-', " "), p.name, p.description, fact_text])?;
     Ok(())
 }
 
@@ -113,17 +147,19 @@ fn put_build(conn: &Connection, b: &Build) -> rusqlite::Result<()> {
 }
 
 fn put_team(conn: &Connection, t: &Team) -> rusqlite::Result<()> {
-    upsert_doc(conn, "INSERT OR REPLACE INTO teams (slug, data) VALUES (?1, ?2)", &[
-        Value::Text(t.slug.to_string()),
-        Value::Text(to_json(t)),
-    ])
+    upsert_doc(
+        conn,
+        "INSERT OR REPLACE INTO teams (slug, data) VALUES (?1, ?2)",
+        &[Value::Text(t.slug.to_string()), Value::Text(to_json(t))],
+    )
 }
 
 fn put_user(conn: &Connection, u: &User) -> rusqlite::Result<()> {
-    upsert_doc(conn, "INSERT OR REPLACE INTO users (name, data) VALUES (?1, ?2)", &[
-        Value::Text(u.name.to_string()),
-        Value::Text(to_json(u)),
-    ])
+    upsert_doc(
+        conn,
+        "INSERT OR REPLACE INTO users (name, data) VALUES (?1, ?2)",
+        &[Value::Text(u.name.to_string()), Value::Text(to_json(u))],
+    )
 }
 
 fn get_project(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Project>> {
@@ -137,7 +173,9 @@ fn get_project(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Project
     let mut stmt = conn.prepare_cached("SELECT ecosystem, package, version FROM dependencies WHERE project = ?1")?;
     let rows = stmt.query_map([slug], |r| {
         let eco: String = r.get(0)?;
-        let conv = |i: usize, e: switchboard_core::ids::IdError| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+        let conv = |i: usize, e: switchboard_core::ids::IdError| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        };
         Ok(Dependency {
             ecosystem: Ecosystem::parse(&eco).unwrap_or(Ecosystem::Other),
             package: PackageName::new(r.get::<_, String>(1)?).map_err(|e| conv(1, e))?,
@@ -150,7 +188,9 @@ fn get_project(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Project
 }
 
 fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectSummary> {
-    let conv = |i: usize, e: switchboard_core::ids::IdError| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+    let conv = |i: usize, e: switchboard_core::ids::IdError| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
     Ok(ProjectSummary {
         slug: ProjectSlug::new(r.get::<_, String>(0)?).map_err(|e| conv(0, e))?,
         name: r.get(1)?,
@@ -162,13 +202,12 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectSummary> {
     })
 }
 
-fn find_projects(conn: &Connection, q: &ProjectQuery) -> rusqlite::Result<Vec<ProjectSummary>> {
-    let mut sql = String::from(
-        "SELECT p.slug, p.name, p.team, p.project_type, p.description, p.score, p.archived FROM projects p",
-    );
+/// `FROM … WHERE …` of a project query, its arguments, and whether it searches text.
+/// `text` is the FTS5 expression to match, if any.
+fn project_filter(q: &ProjectQuery, text: Option<String>) -> (String, Vec<Value>, bool) {
+    let mut sql = String::from(" FROM projects p");
     let mut args: Vec<Value> = Vec::new();
     let mut conds: Vec<&str> = Vec::new();
-    let text = q.text.as_deref().and_then(fts_query);
     if let Some(t) = &text {
         sql.push_str(" JOIN project_search s ON s.rowid = p.rowid");
         conds.push("project_search MATCH ?");
@@ -188,7 +227,9 @@ fn find_projects(conn: &Connection, q: &ProjectQuery) -> rusqlite::Result<Vec<Pr
     if let Some((package, version)) = &q.uses {
         args.push(Value::Text(package.to_string()));
         if let Some(v) = version {
-            conds.push("EXISTS (SELECT 1 FROM dependencies d WHERE d.package = ? AND d.project = p.slug AND d.version = ?)");
+            conds.push(
+                "EXISTS (SELECT 1 FROM dependencies d WHERE d.package = ? AND d.project = p.slug AND d.version = ?)",
+            );
             args.push(Value::Text(v.to_string()));
         } else {
             conds.push("EXISTS (SELECT 1 FROM dependencies d WHERE d.package = ? AND d.project = p.slug)");
@@ -203,12 +244,57 @@ fn find_projects(conn: &Connection, q: &ProjectQuery) -> rusqlite::Result<Vec<Pr
         sql.push_str(" WHERE ");
         sql.push_str(&conds.join(" AND "));
     }
-    sql.push_str(if text.is_some() { " ORDER BY s.rank, p.slug" } else { " ORDER BY p.slug" });
-    sql.push_str(" LIMIT ?");
+    (sql, args, text.is_some())
+}
+
+/// Above this many text matches, ranking every match costs more than it is
+/// worth: results are then name matches first, oldest project first.
+const RANKED_SEARCH_LIMIT: i64 = 2000;
+
+fn find_projects(conn: &Connection, q: &ProjectQuery) -> rusqlite::Result<Vec<ProjectSummary>> {
+    const COLUMNS: &str = "SELECT p.slug, p.name, p.team, p.project_type, p.description, p.score, p.archived";
+    let Some(text) = q.text.as_deref().and_then(fts_query) else {
+        let (filter, mut args, _) = project_filter(q, None);
+        args.push(Value::Integer(limit(q.limit)));
+        return select(conn, &format!("{COLUMNS}{filter} ORDER BY p.slug LIMIT ?"), &args);
+    };
+    let matches: i64 = conn
+        .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM project_search WHERE project_search MATCH ?1 LIMIT ?2)")?
+        .query_row(params![text, RANKED_SEARCH_LIMIT + 1], |r| r.get(0))?;
+    if matches <= RANKED_SEARCH_LIMIT {
+        let (filter, mut args, _) = project_filter(q, Some(text));
+        args.push(Value::Integer(limit(q.limit)));
+        return select(conn, &format!("{COLUMNS}{filter} ORDER BY s.rank, p.slug LIMIT ?"), &args);
+    }
+    // Broad search: name and slug matches first, then the rest, each in rowid
+    // (creation) order, which the full-text index returns without sorting.
+    let names = format!("{{slug name}} : ({text})");
+    let (filter, mut args, _) = project_filter(q, Some(names.clone()));
     args.push(Value::Integer(limit(q.limit)));
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut found = select(conn, &format!("{COLUMNS}{filter} ORDER BY s.rowid LIMIT ?"), &args)?;
+    let missing = limit(q.limit) - found.len() as i64;
+    if missing > 0 {
+        let (filter, mut args, _) = project_filter(q, Some(text));
+        args.push(Value::Text(names));
+        args.push(Value::Integer(missing));
+        let sql = format!(
+            "{COLUMNS}{filter} AND s.rowid NOT IN (SELECT rowid FROM project_search WHERE project_search MATCH ?) ORDER BY s.rowid LIMIT ?"
+        );
+        found.extend(select(conn, &sql, &args)?);
+    }
+    Ok(found)
+}
+
+fn select(conn: &Connection, sql: &str, args: &[Value]) -> rusqlite::Result<Vec<ProjectSummary>> {
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params_from_iter(args.iter()), summary)?;
     rows.collect()
+}
+
+fn count_projects(conn: &Connection, q: &ProjectQuery) -> rusqlite::Result<u64> {
+    let (filter, args, _) = project_filter(q, q.text.as_deref().and_then(fts_query));
+    let mut stmt = conn.prepare_cached(&format!("SELECT count(*){filter}"))?;
+    stmt.query_row(params_from_iter(args.iter()), |r| r.get::<_, i64>(0)).map(|n| n as u64)
 }
 
 fn dependents(conn: &Connection, q: &DependentsQuery) -> rusqlite::Result<Dependents> {
@@ -222,11 +308,13 @@ fn dependents(conn: &Connection, q: &DependentsQuery) -> rusqlite::Result<Depend
         args.push(Value::Text(e.as_str().into()));
         cond.push_str(&format!(" AND ecosystem = ?{}", args.len()));
     }
-    let conv = |i: usize, e: switchboard_core::ids::IdError| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+    let conv = |i: usize, e: switchboard_core::ids::IdError| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
     let eco = |s: String| Ecosystem::parse(&s).unwrap_or(Ecosystem::Other);
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT ecosystem, version, count(*) FROM dependencies WHERE {cond} GROUP BY ecosystem, version"
-    ))?;
+    let counted = cond.replace(" AND archived = 0", "");
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT ecosystem, version, projects FROM package_versions WHERE {counted}"))?;
     let mut versions: Vec<VersionCount> = stmt
         .query_map(params_from_iter(args.iter()), |r| {
             Ok(VersionCount {
@@ -236,7 +324,9 @@ fn dependents(conn: &Connection, q: &DependentsQuery) -> rusqlite::Result<Depend
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    versions.sort_by(|a, b| b.projects.cmp(&a.projects).then_with(|| (a.ecosystem, &a.version).cmp(&(b.ecosystem, &b.version))));
+    versions.sort_by(|a, b| {
+        b.projects.cmp(&a.projects).then_with(|| (a.ecosystem, &a.version).cmp(&(b.ecosystem, &b.version)))
+    });
     let total = versions.iter().map(|v| v.projects).sum();
     args.push(Value::Integer(if q.limit == 0 { 200 } else { q.limit as i64 }));
     let mut stmt = conn.prepare_cached(&format!(
@@ -287,6 +377,11 @@ impl GraphStore for SqliteStore {
         self.read(move |c| find_projects(c, &q)).await
     }
 
+    async fn count_projects(&self, query: &ProjectQuery) -> StoreResult<u64> {
+        let q = query.clone();
+        self.read(move |c| count_projects(c, &q)).await
+    }
+
     async fn project_by_external_id(&self, kind: &str, id: &str) -> StoreResult<Option<ProjectSlug>> {
         let column = match kind {
             "github_repository" => "github_repository",
@@ -310,7 +405,7 @@ impl GraphStore for SqliteStore {
             .read(move |c| {
                 // Range scan on the primary key instead of LIKE, which ignores the index.
                 let mut stmt = c.prepare_cached(
-                    "SELECT DISTINCT package FROM dependencies WHERE package >= ?1 AND package < ?1 || char(1114111) ORDER BY package LIMIT ?2",
+                    "SELECT DISTINCT package FROM package_versions WHERE package >= ?1 AND package < ?1 || char(1114111) ORDER BY package LIMIT ?2",
                 )?;
                 let rows = stmt.query_map(params![prefix, limit], |r| r.get(0))?;
                 rows.collect()
@@ -352,10 +447,16 @@ impl GraphStore for SqliteStore {
         self.write(move |c| put_deployment(c, &d)).await
     }
 
-    async fn deployment_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Deployment>> {
+    async fn deployment_by_external_id(
+        &self,
+        project: &ProjectSlug,
+        external_id: &str,
+    ) -> StoreResult<Option<Deployment>> {
         let args = [text(project), text(external_id)];
-        self.read(move |c| doc(c, "SELECT data FROM deployments WHERE project = ?1 AND external_id = ?2 ORDER BY id LIMIT 1", &args))
-            .await
+        self.read(move |c| {
+            doc(c, "SELECT data FROM deployments WHERE project = ?1 AND external_id = ?2 ORDER BY id LIMIT 1", &args)
+        })
+        .await
     }
 
     async fn list_deployments(&self, q: &DeploymentQuery) -> StoreResult<Vec<Deployment>> {
@@ -375,7 +476,8 @@ impl GraphStore for SqliteStore {
         }
         let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
         args.push(Value::Integer(limit(q.limit)));
-        let sql = format!("SELECT data FROM deployments {filter} ORDER BY started_at DESC, id DESC LIMIT ?{}", args.len());
+        let sql =
+            format!("SELECT data FROM deployments {filter} ORDER BY started_at DESC, id DESC LIMIT ?{}", args.len());
         self.read(move |c| docs(c, &sql, &args)).await
     }
 
@@ -399,8 +501,10 @@ impl GraphStore for SqliteStore {
 
     async fn incident_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Incident>> {
         let args = [text(project), text(external_id)];
-        self.read(move |c| doc(c, "SELECT data FROM incidents WHERE project = ?1 AND external_id = ?2 ORDER BY id LIMIT 1", &args))
-            .await
+        self.read(move |c| {
+            doc(c, "SELECT data FROM incidents WHERE project = ?1 AND external_id = ?2 ORDER BY id LIMIT 1", &args)
+        })
+        .await
     }
 
     async fn list_incidents(&self, q: &IncidentQuery) -> StoreResult<Vec<Incident>> {
@@ -424,7 +528,10 @@ impl GraphStore for SqliteStore {
         }
         let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
         args.push(Value::Integer(limit(q.limit)));
-        let sql = format!("SELECT i.data FROM incidents i {filter} ORDER BY i.opened_at DESC, i.id DESC LIMIT ?{}", args.len());
+        let sql = format!(
+            "SELECT i.data FROM incidents i {filter} ORDER BY i.opened_at DESC, i.id DESC LIMIT ?{}",
+            args.len()
+        );
         self.read(move |c| docs(c, &sql, &args)).await
     }
 
@@ -435,14 +542,18 @@ impl GraphStore for SqliteStore {
 
     async fn build_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Build>> {
         let args = [text(project), text(external_id)];
-        self.read(move |c| doc(c, "SELECT data FROM builds WHERE project = ?1 AND external_id = ?2 ORDER BY id LIMIT 1", &args))
-            .await
+        self.read(move |c| {
+            doc(c, "SELECT data FROM builds WHERE project = ?1 AND external_id = ?2 ORDER BY id LIMIT 1", &args)
+        })
+        .await
     }
 
     async fn list_builds(&self, project: &ProjectSlug, n: usize) -> StoreResult<Vec<Build>> {
         let args = [text(project), Value::Integer(limit(n))];
-        self.read(move |c| docs(c, "SELECT data FROM builds WHERE project = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2", &args))
-            .await
+        self.read(move |c| {
+            docs(c, "SELECT data FROM builds WHERE project = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2", &args)
+        })
+        .await
     }
 
     async fn score_inputs(&self, project: &ProjectSlug, window_start: Millis) -> StoreResult<ScoreInputs> {
@@ -468,7 +579,8 @@ impl GraphStore for SqliteStore {
 
     async fn put_run(&self, run: &Run) -> StoreResult<()> {
         let args = [text(run.id), text(enum_str(&run.status)), Value::Text(to_json(run))];
-        self.write(move |c| upsert_doc(c, "INSERT OR REPLACE INTO runs (id, status, data) VALUES (?1, ?2, ?3)", &args)).await
+        self.write(move |c| upsert_doc(c, "INSERT OR REPLACE INTO runs (id, status, data) VALUES (?1, ?2, ?3)", &args))
+            .await
     }
 
     async fn get_run(&self, id: &RunId) -> StoreResult<Option<Run>> {
@@ -478,7 +590,10 @@ impl GraphStore for SqliteStore {
 
     async fn list_runs(&self, status: Option<RunStatus>, n: usize) -> StoreResult<Vec<Run>> {
         let (sql, args) = match status {
-            Some(s) => ("SELECT data FROM runs WHERE status = ?1 ORDER BY id DESC LIMIT ?2", vec![text(s.as_str()), Value::Integer(limit(n))]),
+            Some(s) => (
+                "SELECT data FROM runs WHERE status = ?1 ORDER BY id DESC LIMIT ?2",
+                vec![text(s.as_str()), Value::Integer(limit(n))],
+            ),
             None => ("SELECT data FROM runs ORDER BY id DESC LIMIT ?1", vec![Value::Integer(limit(n))]),
         };
         self.read(move |c| docs(c, sql, &args)).await
@@ -490,7 +605,7 @@ impl GraphStore for SqliteStore {
             Ok(Counts {
                 projects: n("SELECT count(*) FROM projects WHERE archived = 0")?,
                 teams: n("SELECT count(*) FROM teams")?,
-                dependencies: n("SELECT count(*) FROM dependencies WHERE archived = 0")?,
+                dependencies: n("SELECT coalesce(sum(projects), 0) FROM package_versions")?,
                 deployments: n("SELECT count(*) FROM deployments")?,
                 open_incidents: n("SELECT count(*) FROM incidents WHERE status != 'resolved'")?,
                 pending_runs: n("SELECT count(*) FROM runs WHERE status = 'pending'")?,
@@ -525,4 +640,3 @@ impl GraphStore for SqliteStore {
         .await
     }
 }
-

@@ -110,6 +110,21 @@ pub const MIGRATIONS: &[&str] = &[
                coalesce((SELECT group_concat(f.value, ' ') FROM facts f WHERE f.project = p.slug), '')
         FROM projects p;
     "#,
+    // 3: per-version counts of dependents, so "who uses react" does not count
+    // tens of thousands of edges on every question; and edges by version.
+    r#"
+    CREATE TABLE package_versions (
+        package TEXT NOT NULL,
+        ecosystem TEXT NOT NULL,
+        version TEXT NOT NULL,
+        projects INTEGER NOT NULL,
+        PRIMARY KEY (package, ecosystem, version)
+    ) WITHOUT ROWID;
+    INSERT INTO package_versions (package, ecosystem, version, projects)
+        SELECT package, ecosystem, version, count(*) FROM dependencies WHERE archived = 0
+        GROUP BY package, ecosystem, version;
+    CREATE INDEX dependencies_version ON dependencies(package, version, project);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -37,7 +37,12 @@ impl Writer {
     ) -> StoreResult<R> {
         let (reply, answer) = oneshot::channel::<StoreResult<R>>();
         let job: Job = Box::new(move |conn| match conn.map(f) {
-            None => (false, Box::new(move |msg: Result<(), String>| drop(reply.send(msg.and(Err("write not run".into())).map_err(StoreError::Backend))))),
+            None => (
+                false,
+                Box::new(move |msg: Result<(), String>| {
+                    drop(reply.send(msg.and(Err("write not run".into())).map_err(StoreError::Backend)))
+                }),
+            ),
             Some(Ok(value)) => (
                 true,
                 Box::new(move |commit: Result<(), String>| {
@@ -72,24 +77,44 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
             continue;
         }
         let mut finishes = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let ok_sp = conn.execute_batch("SAVEPOINT job").is_ok();
+        let outcome = if jobs.len() == 1 {
+            // Alone in its group: no savepoint (it would copy every page it
+            // touches to the sub-journal); a failure rolls the transaction back.
+            let job = jobs.pop().expect("one job");
             let (ok, finish) = job(Some(&conn));
-            if ok_sp {
-                let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-                if let Err(e) = conn.execute_batch(end) {
-                    tracing::error!(error = %e, "savepoint end failed");
-                }
-            }
             finishes.push(finish);
-        }
-        let commit = conn.execute_batch("COMMIT").map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            format!("commit failed: {e}")
-        });
+            if ok { commit(&conn) } else { rollback(&conn) }
+        } else {
+            for job in jobs {
+                let ok_sp = conn.execute_batch("SAVEPOINT job").is_ok();
+                let (ok, finish) = job(Some(&conn));
+                if ok_sp {
+                    let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+                    if let Err(e) = conn.execute_batch(end) {
+                        tracing::error!(error = %e, "savepoint end failed");
+                    }
+                }
+                finishes.push(finish);
+            }
+            commit(&conn)
+        };
         for finish in finishes {
-            finish(commit.clone());
+            finish(outcome.clone());
         }
     }
 }
 
+fn commit(conn: &Connection) -> Result<(), String> {
+    conn.execute_batch("COMMIT").map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        format!("commit failed: {e}")
+    })
+}
+
+/// Ends the transaction of a lone failed job; its own error is what its caller sees.
+fn rollback(conn: &Connection) -> Result<(), String> {
+    if let Err(e) = conn.execute_batch("ROLLBACK") {
+        tracing::error!(error = %e, "rollback failed");
+    }
+    Ok(())
+}

@@ -39,16 +39,22 @@ impl Harness {
         let store = SqliteStore::open(dir.path(), 2).unwrap();
         let clock = Arc::new(ManualClock::new(T0));
         let service = Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config), clock.clone());
-        let users = [("alice", Role::Admin), ("bob", Role::Approver), ("erin", Role::Approver), ("carol", Role::Editor), ("dave", Role::Viewer)]
-            .into_iter()
-            .map(|(n, role)| User {
-                name: n.parse().unwrap(),
-                display_name: n.to_uppercase(),
-                email: Some(format!("{n}@example.com")),
-                role,
-                chat_identities: vec![],
-            })
-            .collect();
+        let users = [
+            ("alice", Role::Admin),
+            ("bob", Role::Approver),
+            ("erin", Role::Approver),
+            ("carol", Role::Editor),
+            ("dave", Role::Viewer),
+        ]
+        .into_iter()
+        .map(|(n, role)| User {
+            name: n.parse().unwrap(),
+            display_name: n.to_uppercase(),
+            email: Some(format!("{n}@example.com")),
+            role,
+            chat_identities: vec![],
+        })
+        .collect();
         service.import(&admin(), &GraphBatch { users, ..Default::default() }, &[]).await.unwrap();
         Self { service, clock, store, _dir: dir }
     }
@@ -98,7 +104,11 @@ impl Harness {
         use switchboard_core::store::{EventLog, GraphStore, ProjectQuery};
         let counts = self.store.counts().await.unwrap();
         let events = self.store.count().await.unwrap();
-        let projects = self.store.find_projects(&ProjectQuery { include_archived: true, limit: 1000, ..Default::default() }).await.unwrap();
+        let projects = self
+            .store
+            .find_projects(&ProjectQuery { include_archived: true, limit: 1000, ..Default::default() })
+            .await
+            .unwrap();
         let mut full = Vec::new();
         for p in &projects {
             full.push(self.store.get_project(&p.slug).await.unwrap());
