@@ -374,7 +374,7 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
     let mut dependencies: Vec<Dependency> = deps.iter().map(|d| dep(*d)).collect();
     if i >= 60 {
         // Large orgs: internal libraries, a few very popular and a long tail.
-        for _ in 0..4 {
+        for _ in 0..5 {
             let k = rng.below(5000) * rng.below(5000) / 5000;
             let package = match eco {
                 Ecosystem::Cargo => format!("acme-{k}"),

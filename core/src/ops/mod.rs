@@ -486,6 +486,14 @@ mod tests {
     }
 
     #[test]
+    fn the_operations_doc_covers_every_operation() {
+        let doc = include_str!("../../../docs/operations.md");
+        for k in OpKind::ALL {
+            assert!(doc.contains(&format!("`{}`", k.name())), "docs/operations.md does not mention {}", k.name());
+        }
+    }
+
+    #[test]
     fn help_lists_every_operation() {
         let help = help_text();
         for k in OpKind::ALL {

@@ -11,7 +11,37 @@ use switchboard_core::store::{EventLog, StoreResult};
 use super::SqliteStore;
 use super::rows::to_json;
 
-pub(crate) fn append(conn: &Connection, events: &[Event]) -> rusqlite::Result<()> {
+/// An event ready to bind: serialized by the caller, so the one writer thread
+/// spends its time inserting, not formatting JSON.
+pub(crate) struct EventRow {
+    id: String,
+    occurred_at: i64,
+    kind: &'static str,
+    project: Option<String>,
+    actor: String,
+    source: String,
+    subjects_json: String,
+    payload: String,
+    subjects: Vec<String>,
+}
+
+impl From<&Event> for EventRow {
+    fn from(e: &Event) -> Self {
+        Self {
+            id: e.id.to_string(),
+            occurred_at: e.occurred_at,
+            kind: e.kind.as_str(),
+            project: e.project.as_ref().map(|p| p.to_string()),
+            actor: e.actor.clone(),
+            source: e.source.clone(),
+            subjects_json: to_json(&e.subjects),
+            payload: to_json(&e.payload),
+            subjects: e.subjects.clone(),
+        }
+    }
+}
+
+pub(crate) fn append(conn: &Connection, rows: &[EventRow]) -> rusqlite::Result<()> {
     let mut ins = conn.prepare_cached(
         "INSERT OR IGNORE INTO events (id, occurred_at, kind, project, actor, source, subjects, payload)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -19,22 +49,20 @@ pub(crate) fn append(conn: &Connection, events: &[Event]) -> rusqlite::Result<()
     let mut sub = conn.prepare_cached(
         "INSERT OR IGNORE INTO event_subjects (subject, project, occurred_at, event) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for e in events {
-        let id = e.id.to_string();
-        let project = e.project.as_ref().map(|p| p.as_str());
+    for e in rows {
         let added = ins.execute(params![
-            id,
+            e.id,
             e.occurred_at,
-            e.kind.as_str(),
-            project,
+            e.kind,
+            e.project,
             e.actor,
             e.source,
-            to_json(&e.subjects),
-            to_json(&e.payload),
+            e.subjects_json,
+            e.payload
         ])?;
         if added == 1 {
             for s in &e.subjects {
-                sub.execute(params![s, project, e.occurred_at, id])?;
+                sub.execute(params![s, e.project, e.occurred_at, e.id])?;
             }
         }
     }
@@ -108,8 +136,11 @@ fn query(conn: &Connection, q: &EventQuery) -> rusqlite::Result<Vec<Event>> {
 #[async_trait]
 impl EventLog for SqliteStore {
     async fn append(&self, events: &[Event]) -> StoreResult<()> {
-        let events = events.to_vec();
-        self.write(move |c| append(c, &events)).await
+        if events.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<EventRow> = events.iter().map(EventRow::from).collect();
+        self.write(move |c| append(c, &rows)).await
     }
 
     async fn query(&self, q: &EventQuery) -> StoreResult<Vec<Event>> {
