@@ -46,6 +46,9 @@ enum Command {
         /// Optional config file (project types, score weights…).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Generate the data and exit without serving (for `op`, `chat`, `route`).
+        #[arg(long)]
+        seed_only: bool,
     },
     /// Check a config file and exit: errors name the line and column.
     CheckConfig { file: PathBuf },
@@ -60,6 +63,32 @@ enum Command {
         #[arg(long, default_value = DEMO_DATA_DIR)]
         data_dir: PathBuf,
         /// Optional config file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Chat with Switchboard in the terminal (works with no LLM).
+    Chat {
+        /// Data directory of the store (works while a server uses it).
+        #[arg(long, default_value = DEMO_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Act as this user, with their role (default: the local admin).
+        #[arg(long = "as")]
+        user: Option<String>,
+        /// Optional config file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Show which operation a chat message maps to, without running it.
+    Route {
+        /// The message, e.g. "deploy orders to staging".
+        text: String,
+        /// Print `{"operation": …, "arguments": …}` (or `{"operation": null, "reply": …}`).
+        #[arg(long)]
+        json: bool,
+        /// Data directory whose projects, teams and packages names resolve against.
+        #[arg(long, default_value = DEMO_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Optional config file (environments, project types, templates).
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -102,7 +131,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app::serve(config, service, switchboard_portal::Mode::Anonymous).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { port, bind, data_dir, projects, config } => {
+        Command::Demo { port, bind, data_dir, projects, config, seed_only } => {
             let mut config = load(config.as_ref())?;
             config.server.port = port;
             config.server.bind = bind;
@@ -113,6 +142,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let service = app::open(&config, &data_dir)?;
             crate::seed::seed_if_empty(&service, projects).await?;
+            if seed_only {
+                return Ok(ExitCode::SUCCESS);
+            }
             app::serve(config, service, switchboard_portal::Mode::Demo).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -153,6 +185,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(2))
                 }
             }
+        }
+        Command::Chat { data_dir, user, config } => {
+            let config = load(config.as_ref())?;
+            app::init_logging(&config.log, true);
+            let service = app::open(&config, &data_dir)?;
+            crate::chat::run(service, user).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Route { text, json, data_dir, config } => {
+            let config = load(config.as_ref())?;
+            app::init_logging(&config.log, true);
+            let service = app::open(&config, &data_dir)?;
+            let catalog = switchboard_agents::Catalog::load(service.graph(), service.config()).await?;
+            if catalog.projects.is_empty() {
+                eprintln!(
+                    "warning: the store in {} has no projects, so names cannot be resolved; run `switchboard demo` or pass --data-dir",
+                    data_dir.display()
+                );
+            }
+            let routed = switchboard_agents::route(&text, &catalog);
+            if json {
+                println!("{}", routed.to_json());
+            } else {
+                match routed {
+                    switchboard_agents::Routed::Call { operation, arguments } => {
+                        println!("{} {arguments}", operation.name())
+                    }
+                    switchboard_agents::Routed::Reply { text } => println!("{text}"),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bench { projects, samples, data_dir } => {
             app::init_logging(

@@ -3,6 +3,7 @@
 
 mod app;
 mod bench;
+mod chat;
 mod cli;
 mod seed;
 

@@ -190,3 +190,71 @@ fn bench_prints_its_json() {
     }
     assert!(v["event_append_per_second"]["single_events_64_writers"].as_f64().unwrap() > 0.0);
 }
+
+fn seeded() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["demo", "--seed-only", "--data-dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    dir
+}
+
+#[test]
+fn route_prints_the_operation_as_json() {
+    let dir = seeded();
+    let data = dir.path().to_str().unwrap();
+    let cases = [
+        (
+            "deploy orders to staging",
+            r#"{"arguments":{"environment":"staging","project":"orders"},"operation":"deploy"}"#,
+        ),
+        (
+            "When did checkout get redis 7?",
+            r#"{"arguments":{"project":"checkout","subject":"redis 7"},"operation":"project_history"}"#,
+        ),
+        (
+            "which projects use left-pad 1.2.3?",
+            r#"{"arguments":{"package":"left-pad","version":"1.2.3"},"operation":"dependents"}"#,
+        ),
+        ("who owns payments?", r#"{"arguments":{"team":"payments"},"operation":"get_team"}"#),
+    ];
+    for (message, expected) in cases {
+        let out = run(&["route", "--json", message, "--data-dir", data]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout).trim(), expected, "{message}");
+    }
+    let out = run(&["route", "--json", "Create a new consumer project for me", "--data-dir", data]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["operation"].is_null());
+    assert!(v["reply"].as_str().unwrap().contains("What should the new consumer project be called?"));
+}
+
+#[test]
+fn chat_answers_in_the_terminal() {
+    use std::io::Write;
+    let dir = seeded();
+    let mut child = Command::new(BIN)
+        .args(["chat", "--data-dir", dir.path().to_str().unwrap(), "--as", "carol"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            b"who owns payments-api?\ndeploy orders to staging\nwhat is waiting for approval?\nexit\nnever read\n",
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("payments-api is owned by Payments (team payments)."), "{said}");
+    assert!(said.contains("I've asked for approval: Deploy orders to staging."), "{said}");
+    assert!(said.contains("Requested by  carol"), "{said}");
+    assert!(said.contains("[Approve: say `approve "), "{said}");
+    assert!(!said.contains("never read"));
+    let out = run(&["chat", "--data-dir", dir.path().to_str().unwrap(), "--as", "nobody"]);
+    assert!(text(&out.stderr).contains("there is no user nobody"));
+}

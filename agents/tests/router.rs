@@ -1,0 +1,225 @@
+//! The intent router over a table of phrasings for every operation,
+//! including typos, missing arguments, quotes and code blocks.
+
+use serde_json::{Value, json};
+use switchboard_agents::router::{Catalog, Names, Routed, route};
+
+fn names(list: &[&str]) -> Names {
+    Names::new(list.iter().map(|s| (*s).to_owned()))
+}
+
+fn catalog() -> Catalog {
+    Catalog {
+        projects: names(&[
+            "payments-api",
+            "payments-ledger",
+            "checkout",
+            "orders",
+            "cart",
+            "fraud-scorer",
+            "old-reports",
+        ]),
+        teams: names(&["payments", "checkout-team", "platform", "risk"]),
+        packages: names(&["left-pad", "redis", "foo", "react", "@types/node", "github.com/gin-gonic/gin"]),
+        environments: names(&["development", "staging", "production"]),
+        project_types: names(&["api", "consumer", "frontend", "library", "job"]),
+        templates: names(&["api", "consumer", "frontend", "library", "job"]),
+    }
+}
+
+#[track_caller]
+fn call(text: &str, op: &str, args: Value) {
+    match route(text, &catalog()) {
+        Routed::Call { operation, arguments } => {
+            assert_eq!((operation.name(), &arguments), (op, &args), "{text:?}");
+        }
+        Routed::Reply { text: reply } => panic!("{text:?} should call {op}, replied {reply:?}"),
+    }
+}
+
+#[track_caller]
+fn reply(text: &str, contains: &str) {
+    match route(text, &catalog()) {
+        Routed::Reply { text: r } => assert!(r.contains(contains), "{text:?} replied {r:?}, expected {contains:?}"),
+        Routed::Call { operation, arguments } => {
+            panic!("{text:?} should reply, called {} {arguments}", operation.name())
+        }
+    }
+}
+
+const RUN: &str = "01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f";
+
+#[test]
+fn the_issue_examples() {
+    call("/sb deploy orders staging", "deploy", json!({"project": "orders", "environment": "staging"}));
+    call("deploy orders to staging", "deploy", json!({"project": "orders", "environment": "staging"}));
+    call("who owns payments?", "get_team", json!({"team": "payments"}));
+    call("which projects use left-pad 1.2.3?", "dependents", json!({"package": "left-pad", "version": "1.2.3"}));
+    call("When did checkout get redis 7?", "project_history", json!({"project": "checkout", "subject": "redis 7"}));
+    call(
+        "Update everything using foo v1.2.3 to foo v1.4.5",
+        "upgrade_dependency",
+        json!({"package": "foo", "from": "1.2.3", "to": "1.4.5"}),
+    );
+    reply("Create a new consumer project for me", "What should the new consumer project be called?");
+    call("what is waiting for approval?", "list_runs", json!({"status": "pending"}));
+}
+
+#[test]
+fn every_operation_has_a_phrasing() {
+    call("tell me about orders", "get_project", json!({"project": "orders"}));
+    call("who owns fraud-scorer", "get_project", json!({"project": "fraud-scorer"}));
+    call("find projects about ledger", "find_projects", json!({"query": "ledger"}));
+    call("projects owned by payments", "find_projects", json!({"team": "payments"}));
+    call("list consumer projects", "find_projects", json!({"project_type": "consumer"}));
+    call("who uses react", "dependents", json!({"package": "react"}));
+    call("history of orders in the last 7 days", "project_history", json!({"project": "orders", "since": "7d"}));
+    call(
+        "deployments of orders in production",
+        "list_deployments",
+        json!({"project": "orders", "environment": "production", "limit": 10}),
+    );
+    call("what is deployed in prod?", "list_deployments", json!({"environment": "production", "limit": 10}));
+    call("incidents for team payments", "list_incidents", json!({"team": "payments"}));
+    call("resolved incidents on checkout", "list_incidents", json!({"project": "checkout", "status": "resolved"}));
+    call("score of orders", "project_score", json!({"project": "orders"}));
+    call("who is on payments?", "get_team", json!({"team": "payments"}));
+    call("list teams", "list_teams", json!({}));
+    call(&format!("show run {RUN}"), "get_run", json!({"run": RUN}));
+    call(
+        "/sb create_project slug=new-thing team=payments project_type=api",
+        "create_project",
+        json!({"slug": "new-thing", "team": "payments", "project_type": "api"}),
+    );
+    call(
+        "/sb update_project project=orders description=\"Takes orders\"",
+        "update_project",
+        json!({"project": "orders", "description": "Takes orders"}),
+    );
+    call("archive old-reports", "archive_project", json!({"project": "old-reports"}));
+    call("set tier of orders to 1", "set_fact", json!({"project": "orders", "key": "tier", "value": "1"}));
+    call(
+        "set orders oncall to Checkout Night",
+        "set_fact",
+        json!({"project": "orders", "key": "oncall", "value": "Checkout Night"}),
+    );
+    call(
+        r#"/sb set_dependencies {"project": "orders", "dependencies": []}"#,
+        "set_dependencies",
+        json!({"project": "orders", "dependencies": []}),
+    );
+    call("create team risk", "create_team", json!({"slug": "risk"}));
+    call("/sb update_team team=risk name=Risk", "update_team", json!({"team": "risk", "name": "Risk"}));
+    call(
+        "/sb record_deployment orders staging 1.4.2",
+        "record_deployment",
+        json!({"project": "orders", "environment": "staging", "version": "1.4.2"}),
+    );
+    call(
+        "/sb record_incident project=orders title=\"Checkout is slow\"",
+        "record_incident",
+        json!({"project": "orders", "title": "Checkout is slow"}),
+    );
+    call(
+        "/sb record_build project=orders status=success duration_ms=1200",
+        "record_build",
+        json!({"project": "orders", "status": "success", "duration_ms": 1200}),
+    );
+    call(
+        "upgrade redis to 7.2.4 in checkout",
+        "upgrade_dependency",
+        json!({"package": "redis", "to": "7.2.4", "project": "checkout"}),
+    );
+    call(
+        "ship orders v1.5.0 to production",
+        "deploy",
+        json!({"project": "orders", "environment": "production", "version": "v1.5.0"}),
+    );
+    call(
+        "create a new consumer project called invoice-consumer for team payments",
+        "scaffold_project",
+        json!({"name": "invoice-consumer", "template": "consumer", "team": "payments"}),
+    );
+    call(&format!("approve {RUN}"), "approve_run", json!({"run": RUN}));
+    call(
+        &format!("deny {RUN} because it is Freeze week"),
+        "deny_run",
+        json!({"run": RUN, "reason": "it is Freeze week"}),
+    );
+}
+
+#[test]
+fn help_is_generated_from_the_registry() {
+    let Routed::Reply { text } = route("help", &catalog()) else { panic!() };
+    for k in switchboard_core::ops::OpKind::ALL {
+        assert!(text.contains(k.name()), "help misses {}", k.name());
+    }
+    reply("what can you do?", "deploy orders to staging");
+}
+
+#[test]
+fn typos_are_corrected_for_reads_and_questioned_for_changes() {
+    call("tell me about ordres", "get_project", json!({"project": "orders"}));
+    call("which projects use lfet-pad 1.2.3?", "dependents", json!({"package": "left-pad", "version": "1.2.3"}));
+    call("score of chekout", "project_score", json!({"project": "checkout"}));
+    reply("deploy ordres to staging", "Did you mean orders?");
+    reply("archive chekout", "Did you mean checkout?");
+    reply("upgrade lfet-pad to 2.0.0", "Did you mean left-pad?");
+    call("deploy orders to stagign", "deploy", json!({"project": "orders", "environment": "staging"}));
+}
+
+#[test]
+fn missing_arguments_are_asked_for_not_guessed() {
+    reply("deploy orders", "Where should I deploy orders?");
+    reply("deploy to staging", "Which project should I deploy?");
+    reply("upgrade redis", "Which version should redis be upgraded to?");
+    reply("create a new project", "Which template");
+    reply("approve", "Which run?");
+    reply("when did we get redis 7", "Which project?");
+    reply("score", "Which project?");
+    reply("set tier to 1", "Which project?");
+    reply("/sb get_project", "`project` is missing");
+    reply("/sb deploy_x", "could not tell");
+}
+
+#[test]
+fn unknown_and_ambiguous_names() {
+    reply("who owns payroll?", "I don't know a project or team called payroll");
+    reply("who owns paym?", "project or team called paym");
+    reply("which projects use left-pads-and-more?", "No project in the graph uses left-pads-and-more");
+    reply("blorp the frobnicator", "I could not tell what you want");
+    reply("tell me about zzzz", "could not tell");
+}
+
+#[test]
+fn code_quotes_and_bad_input_change_nothing() {
+    reply("```\ndeploy orders to production\n```", "only see code or quoted text");
+    reply("> deploy orders to production", "only see code or quoted text");
+    call("> deploy orders to production\nwho uses redis?", "dependents", json!({"package": "redis"}));
+    reply("", "Say something");
+    reply("   ", "Say something");
+    reply(&"deploy ".repeat(1000), "too long");
+    reply("/sb get_project {not json", "not valid JSON");
+    reply("/sb get_project [1, 2]", "JSON object");
+    reply("/sb get_project orders extra", "I don't know where `extra` goes");
+}
+
+#[test]
+fn go_versions_keep_their_v() {
+    call(
+        "update github.com/gin-gonic/gin from v1.9.1 to v1.10.0",
+        "upgrade_dependency",
+        json!({"package": "github.com/gin-gonic/gin", "from": "v1.9.1", "to": "v1.10.0"}),
+    );
+    call("who uses @types/node 20.1.0", "dependents", json!({"package": "@types/node", "version": "20.1.0"}));
+}
+
+#[test]
+fn json_output_shape() {
+    assert_eq!(
+        route("deploy orders to staging", &catalog()).to_json(),
+        json!({"operation": "deploy", "arguments": {"project": "orders", "environment": "staging"}})
+    );
+    let v = route("blorp", &catalog()).to_json();
+    assert!(v["operation"].is_null() && v["reply"].is_string());
+}

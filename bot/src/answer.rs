@@ -1,0 +1,238 @@
+//! Turning an operation's output into a [`Reply`] people read: the answer
+//! first, details after, a link to the portal page last.
+
+use switchboard_core::messages::describe_event;
+use switchboard_core::model::{Run, RunStatus};
+use switchboard_core::ops::output::Output;
+use switchboard_core::time::{format_date, format_ms};
+
+use crate::messages;
+use crate::reply::{Button, ButtonStyle, Reply};
+
+const ROWS: usize = 15;
+
+/// The card of a run: what, who, status; Approve/Deny while pending.
+pub fn run_card(run: &Run, base_url: &str) -> Reply {
+    let mut r = Reply::text(format!("{} — {}", run.summary, run.status.as_str())).fields(vec![
+        ("Requested by".into(), run.requested_by.to_string()),
+        ("Requested".into(), format_ms(run.requested_at)),
+        ("Expires".into(), format_ms(run.expires_at)),
+        ("Run".into(), run.id.to_string()),
+    ]);
+    for a in &run.approvals {
+        let verb = match a.decision {
+            switchboard_core::model::Decision::Approve => "approved",
+            switchboard_core::model::Decision::Deny => "denied",
+        };
+        let reason = a.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+        r = r.push_text(format!("{} {verb} at {}{reason}", a.by, format_ms(a.at)));
+    }
+    if run.status == RunStatus::Pending {
+        r = r.push_text(messages::pending_run(run.requested_by.as_str())).buttons(vec![
+            Button { label: "Approve".into(), action: format!("approve_run:{}", run.id), style: ButtonStyle::Primary },
+            Button { label: "Deny".into(), action: format!("deny_run:{}", run.id), style: ButtonStyle::Danger },
+        ]);
+    }
+    r.link("Open in portal", format!("{base_url}/runs/{}", run.id))
+}
+
+pub fn render(output: &Output, base_url: &str) -> Reply {
+    match output {
+        Output::ProjectDetail(d) => {
+            let p = &d.project;
+            let team_name = d.team.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| p.team.to_string());
+            let members =
+                d.team.as_ref().map(|t| t.members.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "));
+            let mut fields = vec![
+                ("Type".into(), p.project_type.to_string()),
+                ("Score".into(), format!("{}/100", d.score.score)),
+                ("Open incidents".into(), d.open_incidents.len().to_string()),
+            ];
+            if let Some(m) = members.filter(|m| !m.is_empty()) {
+                fields.insert(0, ("Team members".into(), m));
+            }
+            let envs = d
+                .environments
+                .iter()
+                .map(|e| {
+                    let (v, when) = e
+                        .current
+                        .as_ref()
+                        .map(|c| (c.version.clone(), format_ms(c.started_at)))
+                        .unwrap_or(("—".into(), String::new()));
+                    vec![e.name.to_string(), v, when]
+                })
+                .collect();
+            Reply::text(messages::owner(p.slug.as_str(), &team_name, p.team.as_str()))
+                .push_text(p.description.clone())
+                .fields(fields)
+                .table(&["environment", "version", "deployed"], envs)
+                .link("Open in portal", format!("{base_url}/projects/{}", p.slug))
+        }
+        Output::Project(p) => {
+            Reply::text(format!("Saved project {}{}.", p.slug, if p.archived { " (archived)" } else { "" }))
+                .link("Open in portal", format!("{base_url}/projects/{}", p.slug))
+        }
+        Output::Projects(list) => {
+            if list.projects.is_empty() {
+                return Reply::text(messages::no_matches("that search"));
+            }
+            let rows = list
+                .projects
+                .iter()
+                .take(ROWS)
+                .map(|p| vec![p.slug.to_string(), p.team.to_string(), p.project_type.to_string(), p.score.to_string()])
+                .collect();
+            Reply::text(format!("{} project(s):", list.projects.len()))
+                .table(&["project", "team", "type", "score"], rows)
+                .push_text(messages::shown(ROWS.min(list.projects.len()), list.projects.len() as u64))
+        }
+        Output::Dependents(d) => {
+            let deps = &d.dependents;
+            if deps.total == 0 {
+                return Reply::text(format!("No project uses {}.", d.package));
+            }
+            let versions =
+                deps.versions.iter().map(|v| format!("{} ({})", v.version, v.projects)).collect::<Vec<_>>().join(", ");
+            let rows = deps
+                .projects
+                .iter()
+                .take(ROWS)
+                .map(|r| vec![r.project.to_string(), r.team.to_string(), r.version.to_string()])
+                .collect();
+            Reply::text(format!("{} project(s) use {}: {versions}.", deps.total, d.package))
+                .table(&["project", "team", "version"], rows)
+                .push_text(messages::shown(ROWS.min(deps.projects.len()), deps.total))
+                .link("Open in portal", format!("{base_url}/packages/{}", d.package))
+        }
+        Output::History(h) => {
+            let mut r = match (&h.subject, &h.first) {
+                (Some(s), Some(first)) => Reply::text(messages::history_first(
+                    h.project.as_str(),
+                    s,
+                    &format_date(first.occurred_at),
+                    &describe_event(first),
+                )),
+                (Some(s), None) => Reply::text(messages::history_none(h.project.as_str(), s)),
+                (None, _) => Reply::text(format!("Recent history of {}:", h.project)),
+            };
+            let rows = h
+                .events
+                .iter()
+                .take(ROWS)
+                .map(|e| vec![format_ms(e.occurred_at), describe_event(e), e.actor.clone()])
+                .collect();
+            r = r.table(&["when", "what", "who"], rows);
+            r.link("Open in portal", format!("{base_url}/projects/{}", h.project))
+        }
+        Output::Deployments(list) => {
+            if list.deployments.is_empty() {
+                return Reply::text(messages::no_matches("those deployments"));
+            }
+            let rows = list
+                .deployments
+                .iter()
+                .take(ROWS)
+                .map(|d| {
+                    vec![
+                        d.project.to_string(),
+                        d.environment.to_string(),
+                        d.version.clone(),
+                        d.status.as_str().into(),
+                        format_ms(d.started_at),
+                    ]
+                })
+                .collect();
+            Reply::text("Deployments, newest first:")
+                .table(&["project", "environment", "version", "status", "when"], rows)
+        }
+        Output::Deployment(d) => {
+            Reply::text(format!("Recorded: {} {} to {} ({}).", d.project, d.version, d.environment, d.status.as_str()))
+        }
+        Output::Incidents(list) => {
+            if list.incidents.is_empty() {
+                return Reply::text(messages::no_matches("those incidents"));
+            }
+            let rows = list
+                .incidents
+                .iter()
+                .take(ROWS)
+                .map(|i| {
+                    vec![
+                        i.project.to_string(),
+                        i.severity.clone().unwrap_or_default(),
+                        i.status.as_str().into(),
+                        i.title.clone(),
+                        format_ms(i.opened_at),
+                    ]
+                })
+                .collect();
+            Reply::text("Incidents, newest first:").table(&["project", "severity", "status", "title", "opened"], rows)
+        }
+        Output::Incident(i) => {
+            Reply::text(format!("Recorded incident on {}: {} ({}).", i.project, i.title, i.status.as_str()))
+        }
+        Output::Build(b) => Reply::text(format!("Recorded a {} build of {}.", b.status.as_str(), b.project)),
+        Output::Score(s) => {
+            let fields = s
+                .components
+                .iter()
+                .map(|c| (c.name.to_owned(), format!("{:.0}% — {}", c.value * 100.0, c.detail)))
+                .collect();
+            Reply::text(format!("{} scores {}/100.", s.project, s.score))
+                .fields(fields)
+                .link("Open in portal", format!("{base_url}/projects/{}", s.project))
+        }
+        Output::TeamDetail(t) => {
+            let members =
+                t.members.iter().map(|u| (u.display_name.clone(), format!("{} ({})", u.name, u.role))).collect();
+            let rows = t
+                .projects
+                .iter()
+                .take(ROWS)
+                .map(|p| vec![p.slug.to_string(), p.project_type.to_string(), p.score.to_string()])
+                .collect();
+            Reply::text(format!("{} (team {}) owns {} project(s).", t.team.name, t.team.slug, t.projects.len()))
+                .fields(members)
+                .table(&["project", "type", "score"], rows)
+                .link("Open in portal", format!("{base_url}/teams/{}", t.team.slug))
+        }
+        Output::Team(t) => Reply::text(format!("Saved team {} ({}).", t.name, t.slug))
+            .link("Open in portal", format!("{base_url}/teams/{}", t.slug)),
+        Output::Teams(list) => {
+            let rows = list
+                .teams
+                .iter()
+                .map(|t| vec![t.team.slug.to_string(), t.team.name.clone(), t.project_count.to_string()])
+                .collect();
+            Reply::text(format!("{} team(s):", list.teams.len())).table(&["team", "name", "projects"], rows)
+        }
+        Output::Runs(list) => {
+            if list.runs.is_empty() {
+                return Reply::text("No runs match. Nothing is waiting for approval.");
+            }
+            let mut r = Reply::text(format!("{} run(s):", list.runs.len()));
+            for run in list.runs.iter().take(5) {
+                let card = run_card(run, base_url);
+                r.blocks.extend(card.blocks);
+            }
+            r.push_text(messages::shown(5.min(list.runs.len()), list.runs.len() as u64))
+        }
+        Output::Run(run) => run_card(run, base_url),
+        Output::Fact(f) => match &f.fact {
+            Some(fact) => Reply::text(format!("{} of {} is now {} (score {}).", f.key, f.project, fact.value, f.score)),
+            None => Reply::text(format!("Removed {} from {} (score {}).", f.key, f.project, f.score)),
+        },
+        Output::Dependencies(c) => {
+            let mut lines: Vec<String> =
+                c.changed.iter().map(|x| format!("{} {} → {}", x.package, x.from, x.to)).collect();
+            lines.extend(c.added.iter().map(|d| format!("added {} {}", d.package, d.version)));
+            lines.extend(c.removed.iter().map(|d| format!("removed {} {}", d.package, d.version)));
+            if lines.is_empty() {
+                Reply::text(format!("{}'s dependencies were already like that.", c.project))
+            } else {
+                Reply::text(format!("Updated {}: {}.", c.project, lines.join("; ")))
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! One conversation turn: text → router → `Service::execute` → [`Reply`].
+//! Every surface (terminal, web chat, Slack, Discord) calls this; none of
+//! them decides permissions (core does) or wording (the messages modules do).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, RwLock};
+
+use serde_json::json;
+use switchboard_agents::{Catalog, Routed, route};
+use switchboard_core::ops::OpKind;
+use switchboard_core::ops::output::Output;
+use switchboard_core::{Caller, Error, Service};
+
+use crate::answer::{render, run_card};
+use crate::messages;
+use crate::reply::Reply;
+
+/// Messages kept per thread.
+pub const HISTORY: usize = 50;
+
+/// What one turn did.
+#[derive(Debug)]
+pub struct Turn {
+    pub reply: Reply,
+    /// The operation that ran, if any (even when it was refused).
+    pub operation: Option<OpKind>,
+}
+
+pub struct Conversation {
+    service: Service,
+    catalog: RwLock<Catalog>,
+    base_url: String,
+    history: Mutex<HashMap<String, VecDeque<(String, String)>>>,
+}
+
+impl Conversation {
+    /// Loads the names the router resolves against.
+    pub async fn new(service: Service) -> Result<Self, Error> {
+        let catalog = Catalog::load(service.graph(), service.config()).await?;
+        let base_url = service.config().server.base_url();
+        Ok(Self { service, catalog: RwLock::new(catalog), base_url, history: Mutex::new(HashMap::new()) })
+    }
+
+    /// Handles one message in `thread` from `caller`.
+    pub async fn handle(&self, caller: &Caller, thread: &str, text: &str) -> Turn {
+        let routed = {
+            let catalog = self.catalog.read().unwrap_or_else(|e| e.into_inner());
+            route(text, &catalog)
+        };
+        let turn = match routed {
+            Routed::Reply { text } => Turn { reply: Reply::text(text), operation: None },
+            Routed::Call { operation, arguments } => self.run(caller, operation, arguments).await,
+        };
+        self.remember(thread, text, &turn.reply.to_text());
+        turn
+    }
+
+    /// A button click: `approve_run:<id>` or `deny_run:<id>`.
+    pub async fn click(&self, caller: &Caller, action: &str) -> Turn {
+        let Some((op, run)) = action.split_once(':') else {
+            return Turn { reply: Reply::text(messages::unknown_action(action)), operation: None };
+        };
+        match OpKind::from_name(op) {
+            Some(kind @ (OpKind::ApproveRun | OpKind::DenyRun)) => self.run(caller, kind, json!({"run": run})).await,
+            _ => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None },
+        }
+    }
+
+    async fn run(&self, caller: &Caller, operation: OpKind, arguments: serde_json::Value) -> Turn {
+        let reply = match self.service.execute_json(caller, operation.name(), arguments).await {
+            Ok(output) => {
+                self.learn(&output);
+                match (&output, operation) {
+                    (Output::Run(run), OpKind::UpgradeDependency | OpKind::Deploy | OpKind::ScaffoldProject) => {
+                        let card = run_card(run, &self.base_url);
+                        Reply {
+                            blocks: Reply::text(messages::run_created(&run.summary))
+                                .blocks
+                                .into_iter()
+                                .chain(card.blocks)
+                                .collect(),
+                        }
+                    }
+                    (Output::Run(run), OpKind::ApproveRun | OpKind::DenyRun) => {
+                        let by = run.approvals.last().map(|a| a.by.to_string()).unwrap_or_default();
+                        Reply::text(messages::run_decided(&run.summary, run.status.as_str(), &by))
+                            .link("Open in portal", format!("{}/runs/{}", self.base_url, run.id))
+                    }
+                    _ => render(&output, &self.base_url),
+                }
+            }
+            // User errors say what to do next; internal ones carry a reference.
+            Err(e) => Reply::text(e.to_string()),
+        };
+        Turn { reply, operation: Some(operation) }
+    }
+
+    /// New names become resolvable at once.
+    fn learn(&self, output: &Output) {
+        let mut catalog = self.catalog.write().unwrap_or_else(|e| e.into_inner());
+        match output {
+            Output::Project(p) => catalog.projects.insert(p.slug.to_string()),
+            Output::Team(t) => catalog.teams.insert(t.slug.to_string()),
+            Output::Dependencies(c) => {
+                for d in &c.added {
+                    catalog.packages.insert(d.package.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn remember(&self, thread: &str, asked: &str, answered: &str) {
+        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        let h = history.entry(thread.to_owned()).or_default();
+        h.push_back((asked.to_owned(), answered.to_owned()));
+        while h.len() > HISTORY {
+            h.pop_front();
+        }
+    }
+
+    /// The last turns of a thread, oldest first: (what was asked, what was answered).
+    pub fn history(&self, thread: &str) -> Vec<(String, String)> {
+        let history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        history.get(thread).map(|h| h.iter().cloned().collect()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,118 @@
+//! Conversations end to end on the embedded store: questions answered from the
+//! graph, automations as pending runs, approvals decided by core's policy.
+
+use std::sync::Arc;
+
+use switchboard_bot::{Block, Conversation, Reply};
+use switchboard_core::clock::ManualClock;
+use switchboard_core::config::Config;
+use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::model::{Role, RunStatus};
+use switchboard_core::store::GraphStore;
+use switchboard_core::{Caller, Service};
+use switchboard_store::SqliteStore;
+
+const NOW: i64 = 1_790_000_000_000;
+
+async fn setup() -> (Conversation, SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let config = Config::default();
+    let service = Service::new(
+        Arc::new(store.clone()),
+        Arc::new(store.clone()),
+        Arc::new(config.clone()),
+        Arc::new(ManualClock::new(NOW)),
+    );
+    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
+    for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
+        service.import(&admin, &c.batch, &c.events).await.unwrap();
+    }
+    (Conversation::new(service).await.unwrap(), store, dir)
+}
+
+fn who(name: &str, role: Role) -> Caller {
+    Caller::new(name, role, "test")
+}
+
+fn button_actions(reply: &Reply) -> Vec<String> {
+    reply
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Buttons { buttons } => Some(buttons.iter().map(|b| b.action.clone()).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[tokio::test]
+async fn questions_are_answered_from_the_graph() {
+    let (c, _, _dir) = setup().await;
+    let viewer = who("dave", Role::Viewer);
+    let t = c.handle(&viewer, "t1", "who owns payments-api?").await;
+    let text = t.reply.to_text();
+    assert!(text.starts_with("payments-api is owned by Payments (team payments)."), "{text}");
+    assert!(text.contains("http://127.0.0.1:8080/projects/payments-api"), "links to the portal");
+    let text = c.handle(&viewer, "t1", "When did checkout get redis 7?").await.reply.to_text();
+    assert!(text.starts_with("checkout got redis 7 on "), "{text}");
+    assert!(text.contains("redis 6.2.14 → 7.2.4"), "{text}");
+    let text = c.handle(&viewer, "t1", "which projects use redis 7.2.4?").await.reply.to_text();
+    assert!(text.contains("project(s) use redis") && text.contains("checkout"), "{text}");
+    assert_eq!(c.history("t1").len(), 3, "turns are remembered per thread");
+    assert!(c.history("other").is_empty());
+}
+
+#[tokio::test]
+async fn automations_wait_for_an_approver() {
+    let (c, store, _dir) = setup().await;
+    let carol = who("carol", Role::Editor);
+    let t = c.handle(&carol, "t", "deploy orders to staging").await;
+    let text = t.reply.to_text();
+    assert!(text.starts_with("I've asked for approval: Deploy orders to staging."), "{text}");
+    let actions = button_actions(&t.reply);
+    assert_eq!(actions.len(), 2);
+    assert!(actions[0].starts_with("approve_run:") && actions[1].starts_with("deny_run:"));
+    let run_id = actions[0].split_once(':').unwrap().1.parse().unwrap();
+
+    // A viewer's click is refused with the standard denial and changes nothing.
+    let t = c.click(&who("dave", Role::Viewer), &actions[0]).await;
+    assert_eq!(
+        t.reply.to_text(),
+        "Not allowed: approve_run needs the approver role, and you have viewer. Ask an admin for the role."
+    );
+    assert_eq!(store.get_run(&run_id).await.unwrap().unwrap().status, RunStatus::Pending);
+    // The requester cannot approve their own run, even as an approver.
+    let t = c.click(&who("carol", Role::Approver), &actions[0]).await;
+    assert!(t.reply.to_text().contains("on a run you requested"), "{}", t.reply.to_text());
+    // An approver can.
+    let t = c.click(&who("bob", Role::Approver), &actions[0]).await;
+    assert!(t.reply.to_text().starts_with("Deploy orders to staging: approved by bob."), "{}", t.reply.to_text());
+    assert_eq!(store.get_run(&run_id).await.unwrap().unwrap().status, RunStatus::Approved);
+    let t = c.click(&who("erin", Role::Approver), &actions[1]).await;
+    assert!(t.reply.to_text().contains("is approved, so there is nothing left to decide"), "{}", t.reply.to_text());
+    let t = c.click(&who("bob", Role::Approver), "launch:everything").await;
+    assert!(t.reply.to_text().contains("I don't know the button"));
+}
+
+#[tokio::test]
+async fn viewers_cannot_request_automations() {
+    let (c, store, _dir) = setup().await;
+    let t = c.handle(&who("dave", Role::Viewer), "t", "deploy orders to production").await;
+    assert_eq!(
+        t.reply.to_text(),
+        "Not allowed: deploy needs the editor role, and you have viewer. Ask an admin for the role."
+    );
+    assert!(store.list_runs(None, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn new_names_resolve_at_once() {
+    let (c, _, _dir) = setup().await;
+    let admin = who("alice", Role::Admin);
+    let t = c.handle(&admin, "t", "/sb create_project slug=fraud-radar team=payments project_type=api").await;
+    assert!(t.reply.to_text().starts_with("Saved project fraud-radar."), "{}", t.reply.to_text());
+    let t = c.handle(&admin, "t", "score of fraud-radar").await;
+    assert!(t.reply.to_text().starts_with("fraud-radar scores "), "{}", t.reply.to_text());
+}
