@@ -78,6 +78,11 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Create, list and revoke API tokens (`Authorization: Bearer` on /api).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Show which operation a chat message maps to, without running it.
     Route {
         /// The message, e.g. "deploy orders to staging".
@@ -111,6 +116,108 @@ enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Create a token; prints it once, as the last line. Creates the user with
+    /// --role if it does not exist.
+    Create {
+        #[arg(long)]
+        user: String,
+        /// viewer, editor, approver or admin. Default: the user's role (viewer for a new user).
+        #[arg(long)]
+        role: Option<String>,
+        /// How long the token lives: 90d, 12h, 2w… or `never`.
+        #[arg(long, default_value = "90d")]
+        expires: String,
+        #[arg(long, default_value = DEMO_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long, default_value = DEMO_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Revoke a token by its id (tok_…).
+    Revoke {
+        id: String,
+        #[arg(long, default_value = DEMO_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn parse_role(s: &str) -> anyhow::Result<Role> {
+    Role::ALL
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .ok_or_else(|| anyhow::anyhow!("--role {s:?} is not a role; use viewer, editor, approver or admin"))
+}
+
+async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
+    use switchboard_core::time::{TimeArg, format_ms};
+    let admin = Caller::new("cli", Role::Admin, "cli");
+    let (data_dir, config) = match &command {
+        TokenCommand::Create { data_dir, config, .. }
+        | TokenCommand::List { data_dir, config, .. }
+        | TokenCommand::Revoke { data_dir, config, .. } => (data_dir.clone(), config.clone()),
+    };
+    let config = load(config.as_ref())?;
+    app::init_logging(&config.log, true);
+    let service = app::open(&config, &data_dir)?;
+    let result = match command {
+        TokenCommand::Create { user, role, expires, .. } => {
+            let user = user.parse().map_err(|e| anyhow::anyhow!("--user: {e}"))?;
+            let role = role.as_deref().map(parse_role).transpose()?;
+            let expires_in = match expires.as_str() {
+                "never" => None,
+                e => match TimeArg::parse(e) {
+                    Ok(TimeArg::Ago(ms)) => Some(ms),
+                    _ => anyhow::bail!("--expires {e:?}: use a span such as 90d, 12h or 2w, or `never`"),
+                },
+            };
+            service.create_token(&admin, &user, role, expires_in).await.map(|t| {
+                if t.created_user {
+                    println!("Created user {} ({}).", t.token.user, t.token.role);
+                }
+                let until = t.token.expires_at.map(format_ms).unwrap_or_else(|| "never".into());
+                println!("Token {} for {} ({}), expires {until}.", t.token.id, t.token.user, t.token.role);
+                println!("Store it now: it is shown only once.");
+                println!("{}", t.secret);
+            })
+        }
+        TokenCommand::List { user, .. } => {
+            let user = user.map(|u| u.parse()).transpose().map_err(|e| anyhow::anyhow!("--user: {e}"))?;
+            service.list_tokens(&admin, user.as_ref()).await.map(|tokens| {
+                for t in tokens {
+                    let state = match (t.revoked_at, t.expires_at) {
+                        (Some(r), _) => format!("revoked {}", format_ms(r)),
+                        (None, Some(e)) => format!("expires {}", format_ms(e)),
+                        (None, None) => "never expires".into(),
+                    };
+                    println!("{}  {}  {}  created {}  {state}", t.id, t.user, t.role, format_ms(t.created_at));
+                }
+            })
+        }
+        TokenCommand::Revoke { id, .. } => {
+            service.revoke_token(&admin, &id).await.map(|t| println!("Revoked {} ({}).", t.id, t.user))
+        }
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
 fn env() -> Vec<(String, String)> {
     std::env::vars().collect()
 }
@@ -128,7 +235,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(&config, &env())?;
             app::init_logging(&config.log, false);
             let service = app::open(&config, &config.store.data_dir)?;
-            app::serve(config, service, switchboard_portal::Mode::Anonymous).await?;
+            app::serve(config, service, switchboard_portal::Mode::Serve).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { port, bind, data_dir, projects, config, seed_only } => {
@@ -193,6 +300,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::chat::run(service, user).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Token { command } => token(command).await,
         Command::Route { text, json, data_dir, config } => {
             let config = load(config.as_ref())?;
             app::init_logging(&config.log, true);

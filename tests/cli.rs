@@ -37,8 +37,13 @@ impl Drop for Server {
 
 fn start_demo(dir: &Path, projects: &str) -> (Server, String) {
     let port = free_port();
+    start(&["demo", "--port", &port.to_string(), "--data-dir", dir.to_str().unwrap(), "--projects", projects], port)
+}
+
+/// Starts the binary with `args` and waits until it says it is up on `port`.
+fn start(args: &[&str], port: u16) -> (Server, String) {
     let mut child = Command::new(BIN)
-        .args(["demo", "--port", &port.to_string(), "--data-dir", dir.to_str().unwrap(), "--projects", projects])
+        .args(args)
         .env_remove("RUST_LOG")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -257,4 +262,44 @@ fn chat_answers_in_the_terminal() {
     assert!(!said.contains("never read"));
     let out = run(&["chat", "--data-dir", dir.path().to_str().unwrap(), "--as", "nobody"]);
     assert!(text(&out.stderr).contains("there is no user nobody"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_takes_bearer_tokens_from_the_cli() {
+    let dir = seeded();
+    let data = dir.path().to_str().unwrap();
+    let port = free_port();
+    let config = dir.path().join("switchboard.toml");
+    std::fs::write(&config, format!("[server]\nport = {port}\n\n[store]\ndata_dir = {data:?}\n")).unwrap();
+    let out = run(&["token", "create", "--user", "robot", "--role", "editor", "--expires", "30d", "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(printed.contains("Created user robot (editor)."), "{printed}");
+    let secret = printed.lines().last().unwrap().to_owned();
+    assert!(secret.starts_with("sb_"), "the token is the last line: {printed}");
+
+    let (server, _) = start(&["serve", "--config", config.to_str().unwrap()], port);
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/ops/set_fact", server.base);
+    let body = r#"{"project": "orders", "key": "tier", "value": "2"}"#;
+    let anonymous = http.post(&url).body(body).send().await.unwrap();
+    assert_eq!(anonymous.status(), 403, "serve refuses anonymous writes");
+    let html = http.get(&server.base).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("Demo mode") && html.contains("browsing anonymously"));
+    let ok = http.post(&url).bearer_auth(&secret).body(body).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+
+    let out = run(&["token", "list", "--data-dir", data]);
+    let listed = text(&out.stdout);
+    assert!(listed.contains("robot  editor"), "{listed}");
+    assert!(!listed.contains(&secret));
+    let id = listed.split_whitespace().next().unwrap().to_owned();
+    let out = run(&["token", "revoke", &id, "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let refused = http.post(&url).bearer_auth(&secret).body(body).send().await.unwrap();
+    assert_eq!(refused.status(), 401, "a token revoked by the CLI is refused by the running server");
+    let out = run(&["token", "create", "--user", "robot", "--role", "admin", "--data-dir", data]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot have more rights than its user"));
+    drop(server);
 }

@@ -27,6 +27,9 @@ pub enum Error {
     Denied { operation: String, reason: DenyReason },
     #[error("{message}")]
     Conflict { message: String },
+    /// The credentials presented (an API token) are not valid.
+    #[error("{message}")]
+    Unauthenticated { message: String },
     /// Something broke inside. `reference` ties the log line to what the person sees.
     #[error("{}", messages::internal(reference))]
     Internal { reference: String, detail: String },
@@ -57,6 +60,7 @@ impl Error {
             Self::NotFound { .. } => "not_found",
             Self::Denied { .. } => "denied",
             Self::Conflict { .. } => "conflict",
+            Self::Unauthenticated { .. } => "unauthenticated",
             Self::Internal { .. } => "internal",
         }
     }

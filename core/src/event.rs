@@ -30,10 +30,13 @@ pub enum EventKind {
     RunDenied,
     RunExpired,
     ScoreChanged,
+    UserCreated,
+    TokenCreated,
+    TokenRevoked,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 19] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -50,6 +53,9 @@ impl EventKind {
         Self::RunDenied,
         Self::RunExpired,
         Self::ScoreChanged,
+        Self::UserCreated,
+        Self::TokenCreated,
+        Self::TokenRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +76,9 @@ impl EventKind {
             Self::RunDenied => "run_denied",
             Self::RunExpired => "run_expired",
             Self::ScoreChanged => "score_changed",
+            Self::UserCreated => "user_created",
+            Self::TokenCreated => "token_created",
+            Self::TokenRevoked => "token_revoked",
         }
     }
 

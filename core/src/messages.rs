@@ -130,5 +130,15 @@ pub fn describe_event(e: &Event) -> String {
         EventKind::RunDenied => format!("denied run {}", s(&p["run"])),
         EventKind::RunExpired => format!("run {} expired", s(&p["run"])),
         EventKind::ScoreChanged => format!("score {} → {}", s(&p["from"]), s(&p["to"])),
+        EventKind::UserCreated => format!("user {} created ({})", s(&p["user"]), s(&p["role"])),
+        EventKind::TokenCreated => {
+            format!("API token {} created for {} ({})", s(&p["token"]), s(&p["user"]), s(&p["role"]))
+        }
+        EventKind::TokenRevoked => format!("API token {} revoked", s(&p["token"])),
     }
+}
+
+pub fn unauthenticated_token() -> String {
+    "That API token is not valid: it is unknown, revoked or expired. Create a new one with `switchboard token create`."
+        .into()
 }

@@ -508,3 +508,21 @@ impl Run {
         if self.status == RunStatus::Pending && now >= self.expires_at { RunStatus::Expired } else { self.status }
     }
 }
+
+/// An API token. Only its SHA-256 is stored; the secret is shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ApiToken {
+    /// Public id, safe to show and log: `tok_3f2a9c1e`.
+    pub id: String,
+    pub user: UserName,
+    /// What the token may do; never more than its user's role at the time of use.
+    pub role: Role,
+    /// Hex SHA-256 of the secret.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub hash: String,
+    pub created_at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Millis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Millis>,
+}

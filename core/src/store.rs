@@ -196,6 +196,13 @@ pub trait GraphStore: Send + Sync {
     /// Newest first; `status` filters on the stored status.
     async fn list_runs(&self, status: Option<RunStatus>, limit: usize) -> StoreResult<Vec<Run>>;
 
+    /// Upserts by id.
+    async fn put_token(&self, token: &ApiToken) -> StoreResult<()>;
+    async fn get_token(&self, id: &str) -> StoreResult<Option<ApiToken>>;
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>>;
+    /// Ordered by creation, newest first; `user` filters.
+    async fn list_tokens(&self, user: Option<&UserName>) -> StoreResult<Vec<ApiToken>>;
+
     async fn counts(&self) -> StoreResult<Counts>;
     /// Upserts everything in the batch in one go.
     async fn import(&self, batch: &GraphBatch) -> StoreResult<()>;

@@ -14,6 +14,7 @@ fn status(e: &Error) -> StatusCode {
         Error::UnknownOperation { .. } | Error::NotFound { .. } => StatusCode::NOT_FOUND,
         Error::Denied { .. } => StatusCode::FORBIDDEN,
         Error::Conflict { .. } => StatusCode::CONFLICT,
+        Error::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
         Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -30,8 +30,10 @@ pub use error::{ApiError, PageError};
 pub enum Mode {
     /// Every request acts as the demo admin; pages say so.
     Demo,
-    /// No sign-in yet: requests are anonymous viewers (read-only).
-    Anonymous,
+    /// Production: API requests authenticate with `Authorization: Bearer`
+    /// tokens; without one (and on pages, until sign-in) they are anonymous
+    /// viewers who can only read.
+    Serve,
 }
 
 #[derive(Clone)]
@@ -44,7 +46,7 @@ impl PortalState {
     fn caller(&self, source: &str) -> Caller {
         match self.mode {
             Mode::Demo => Caller::new(switchboard_core::demo::DEMO_ADMIN, Role::Admin, source),
-            Mode::Anonymous => Caller::new("anonymous", Role::Viewer, source),
+            Mode::Serve => Caller::new("anonymous", Role::Viewer, source),
         }
     }
 }
@@ -59,13 +61,27 @@ impl FromRequestParts<PortalState> for PageCaller {
     }
 }
 
-/// The caller of an API request.
+/// The caller of an API request: the token's user when a Bearer token is
+/// presented (a bad token is refused, never downgraded), else the mode's default.
 pub struct ApiCaller(pub Caller);
 
 impl FromRequestParts<PortalState> for ApiCaller {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(_: &mut Parts, state: &PortalState) -> Result<Self, Self::Rejection> {
-        Ok(Self(state.caller("api")))
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &PortalState) -> Result<Self, Self::Rejection> {
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return Ok(Self(state.caller("api")));
+        };
+        let secret = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError(switchboard_core::Error::Unauthenticated {
+                    message: "Expected `Authorization: Bearer <token>`.".into(),
+                })
+            })?;
+        Ok(Self(state.service.authenticate(secret, "api").await?))
     }
 }
 

@@ -129,6 +129,6 @@ impl From<&Run> for RunRow {
 pub(crate) fn banner(mode: &crate::Mode) -> Option<String> {
     Some(match mode {
         crate::Mode::Demo => messages::DEMO_BANNER.to_owned(),
-        crate::Mode::Anonymous => messages::ANONYMOUS_BANNER.to_owned(),
+        crate::Mode::Serve => messages::ANONYMOUS_BANNER.to_owned(),
     })
 }

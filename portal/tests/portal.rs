@@ -274,7 +274,7 @@ async fn api_bad_input_is_4xx_and_changes_nothing() {
 async fn anonymous_callers_read_but_cannot_write() {
     let p = portal().await;
     let (status, body) = p
-        .api(Mode::Anonymous, "POST", "/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "1"}"#)
+        .api(Mode::Serve, "POST", "/api/v1/ops/set_fact", r#"{"project": "orders", "key": "tier", "value": "1"}"#)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["code"], "denied");
@@ -282,9 +282,9 @@ async fn anonymous_callers_read_but_cannot_write() {
         body["error"]["message"],
         "Not allowed: set_fact needs the editor role, and you have viewer. Ask an admin for the role."
     );
-    let (status, _) = p.api(Mode::Anonymous, "GET", "/api/v1/projects/orders", "").await;
+    let (status, _) = p.api(Mode::Serve, "GET", "/api/v1/projects/orders", "").await;
     assert_eq!(status, StatusCode::OK);
-    let (_, html, _) = p.send(Mode::Anonymous, Request::get("/").body(Body::empty()).unwrap()).await;
+    let (_, html, _) = p.send(Mode::Serve, Request::get("/").body(Body::empty()).unwrap()).await;
     assert!(html.contains("browsing anonymously"));
 }
 
@@ -304,4 +304,36 @@ async fn openapi_documents_every_operation() {
     assert!(required.contains(&"project") && required.contains(&"key"), "{schema}");
     let (_, ops) = p.api(Mode::Demo, "GET", "/api/v1/operations", "").await;
     assert_eq!(ops["operations"].as_array().unwrap().len(), switchboard_core::ops::OpKind::ALL.len());
+}
+
+#[tokio::test]
+async fn bearer_tokens_authenticate_api_calls() {
+    let p = portal().await;
+    let admin = Caller::new("cli", Role::Admin, "cli");
+    let editor = p.service.create_token(&admin, &"carol".parse().unwrap(), None, None).await.unwrap();
+    let viewer = p.service.create_token(&admin, &"dave".parse().unwrap(), None, None).await.unwrap();
+    let send = |token: Option<String>| {
+        let mut req = Request::post("/api/v1/ops/set_fact").header("content-type", "application/json");
+        if let Some(t) = token {
+            req = req.header("authorization", t);
+        }
+        req.body(Body::from(r#"{"project": "orders", "key": "tier", "value": "3"}"#)).unwrap()
+    };
+    let (status, body, _) = p.send(Mode::Serve, send(None)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "anonymous callers cannot write: {body}");
+    let (status, body, _) = p.send(Mode::Serve, send(Some(format!("Bearer {}", viewer.secret)))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("you have viewer"));
+    let (status, body, _) = p.send(Mode::Serve, send(Some(format!("Bearer {}", editor.secret)))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let history =
+        p.service.log().query(&switchboard_core::event::EventQuery { limit: 5, ..Default::default() }).await.unwrap();
+    assert!(history.iter().any(|e| e.actor == "carol" && e.source == "api"), "the token's user is the actor");
+
+    p.service.revoke_token(&admin, &editor.token.id).await.unwrap();
+    for header in [format!("Bearer {}", editor.secret), "Bearer sb_forged".into(), "Basic abc".into()] {
+        let (status, body, _) = p.send(Mode::Serve, send(Some(header.clone()))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{header}: {body}");
+        assert!(body.contains("\"code\":\"unauthenticated\""), "{body}");
+    }
 }

@@ -27,7 +27,7 @@ macro_rules! conformance_suite {
             missing_entities, project_round_trip, project_upsert_replaces, find_projects_filters,
             text_search, external_ids, dependents_counts, packages_prefix, teams_and_users,
             deployments, incidents, builds_and_score_inputs, runs, counts_and_import,
-            events_order_and_filters, events_subjects, events_idempotent, concurrent_writers);
+            events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -671,4 +671,30 @@ pub async fn concurrent_writers(b: &Backend) {
         .unwrap();
     assert_eq!(d.total, 200);
     assert_eq!(b.log.count().await.unwrap(), 200);
+}
+
+pub async fn tokens(b: &Backend) {
+    let token = |id: &str, user: &str, at: Millis| ApiToken {
+        id: id.to_owned(),
+        user: UserName::new(user).unwrap(),
+        role: Role::Editor,
+        hash: format!("{id}-hash"),
+        created_at: at,
+        expires_at: Some(at + 1000),
+        revoked_at: None,
+    };
+    assert!(b.graph.get_token("tok_none").await.unwrap().is_none());
+    assert!(b.graph.token_by_hash("nothing").await.unwrap().is_none());
+    b.graph.put_token(&token("tok_a", "carol", T0)).await.unwrap();
+    b.graph.put_token(&token("tok_b", "carol", T0 + 1)).await.unwrap();
+    b.graph.put_token(&token("tok_c", "dave", T0 + 2)).await.unwrap();
+    assert_eq!(b.graph.token_by_hash("tok_b-hash").await.unwrap().unwrap().id, "tok_b");
+    let carol = UserName::new("carol").unwrap();
+    let ids: Vec<String> = b.graph.list_tokens(Some(&carol)).await.unwrap().into_iter().map(|t| t.id).collect();
+    assert_eq!(ids, ["tok_b", "tok_a"], "newest first");
+    assert_eq!(b.graph.list_tokens(None).await.unwrap().len(), 3);
+    let mut revoked = token("tok_a", "carol", T0);
+    revoked.revoked_at = Some(T0 + 5);
+    b.graph.put_token(&revoked).await.unwrap();
+    assert_eq!(b.graph.get_token("tok_a").await.unwrap().unwrap(), revoked);
 }

@@ -1,6 +1,7 @@
 //! `Service::execute` is the one way in: policy check → operation → stores →
 //! events appended → events published on the bus.
 
+mod accounts;
 mod facts;
 mod read;
 mod runs;
@@ -20,6 +21,7 @@ use crate::policy::{self, Caller};
 use crate::score;
 use crate::store::{EventLog, GraphBatch, GraphStore};
 
+pub use accounts::{NewToken, TOKEN_PREFIX, hash_token};
 pub use facts::check_fact_value;
 
 /// The stores, config, clock and bus every operation works with.

@@ -599,6 +599,42 @@ impl GraphStore for SqliteStore {
         self.read(move |c| docs(c, sql, &args)).await
     }
 
+    async fn put_token(&self, token: &ApiToken) -> StoreResult<()> {
+        let args = [
+            text(&token.id),
+            text(&token.hash),
+            text(&token.user),
+            Value::Integer(token.created_at),
+            Value::Text(to_json(token)),
+        ];
+        self.write(move |c| {
+            upsert_doc(
+                c,
+                "INSERT OR REPLACE INTO tokens (id, hash, user, created_at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+                &args,
+            )
+        })
+        .await
+    }
+
+    async fn get_token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
+        let args = [text(id)];
+        self.read(move |c| doc(c, "SELECT data FROM tokens WHERE id = ?1", &args)).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
+        let args = [text(hash)];
+        self.read(move |c| doc(c, "SELECT data FROM tokens WHERE hash = ?1", &args)).await
+    }
+
+    async fn list_tokens(&self, user: Option<&UserName>) -> StoreResult<Vec<ApiToken>> {
+        let (sql, args) = match user {
+            Some(u) => ("SELECT data FROM tokens WHERE user = ?1 ORDER BY created_at DESC, id DESC", vec![text(u)]),
+            None => ("SELECT data FROM tokens ORDER BY created_at DESC, id DESC", vec![]),
+        };
+        self.read(move |c| docs(c, sql, &args)).await
+    }
+
     async fn counts(&self) -> StoreResult<Counts> {
         self.read(|c| {
             let n = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|v| v as u64);

@@ -125,6 +125,17 @@ pub const MIGRATIONS: &[&str] = &[
         GROUP BY package, ecosystem, version;
     CREATE INDEX dependencies_version ON dependencies(package, version, project);
     "#,
+    // 4: API tokens, stored by the SHA-256 of their secret.
+    r#"
+    CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        user TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX tokens_user ON tokens(user, created_at);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,173 @@
+//! Users and API tokens. Not operations (no chat, LLM or MCP client should
+//! mint credentials): admin-only service methods the CLI and portal call, each
+//! recorded in the event log. Token secrets are shown once and stored hashed.
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::Service;
+use crate::error::{DenyReason, Error, Result};
+use crate::event::{Event, EventKind};
+use crate::ids::UserName;
+use crate::messages;
+use crate::model::{ApiToken, Millis, Role, User};
+use crate::ops::OpKind;
+use crate::policy::{self, Caller};
+
+/// Prefix of every token secret, so leaked tokens are easy to scan for.
+pub const TOKEN_PREFIX: &str = "sb_";
+
+/// Hex SHA-256 of a token secret.
+pub fn hash_token(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_secret() -> String {
+    // Two v4 UUIDs: 244 random bits from the operating system.
+    format!("{TOKEN_PREFIX}{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+fn admin_only(caller: &Caller) -> Result<()> {
+    if caller.role < Role::Admin {
+        // Reported against the closest operation name for the one denial shape.
+        return Err(policy::deny(OpKind::UpdateTeam, DenyReason::Role { needed: Role::Admin, actual: caller.role }));
+    }
+    Ok(())
+}
+
+/// A token just created: the record and its secret, which is never stored.
+#[derive(Debug)]
+pub struct NewToken {
+    pub token: ApiToken,
+    pub secret: String,
+    /// Whether the user was created for it.
+    pub created_user: bool,
+}
+
+impl Service {
+    async fn record_events(&self, events: Vec<Event>) -> Result<()> {
+        self.ctx.log.append(&events).await?;
+        self.ctx.bus.publish(&events);
+        Ok(())
+    }
+
+    /// Creates an API token for `user`, creating the user with `role` if it
+    /// does not exist. The token's role is `role` (default: the user's), and
+    /// never more than the user's.
+    pub async fn create_token(
+        &self,
+        caller: &Caller,
+        user: &UserName,
+        role: Option<Role>,
+        expires_in: Option<Millis>,
+    ) -> Result<NewToken> {
+        admin_only(caller)?;
+        let now = self.now();
+        if let Some(e) = expires_in
+            && e <= 0
+        {
+            return Err(Error::field("expires", "must be in the future"));
+        }
+        let mut events = Vec::new();
+        let (account, created_user) = match self.ctx.graph.get_user(user).await? {
+            Some(u) => (u, false),
+            None => {
+                let u = User {
+                    name: user.clone(),
+                    display_name: user.to_string(),
+                    email: None,
+                    role: role.unwrap_or(Role::Viewer),
+                    chat_identities: Vec::new(),
+                };
+                self.ctx.graph.put_user(&u).await?;
+                events.push(
+                    Event::new(
+                        EventKind::UserCreated,
+                        now,
+                        caller.user.as_str(),
+                        &caller.source,
+                        json!({"user": u.name, "role": u.role}),
+                    )
+                    .subject(u.name.as_str()),
+                );
+                (u, true)
+            }
+        };
+        let role = role.unwrap_or(account.role);
+        if role > account.role {
+            return Err(Error::field(
+                "role",
+                format!("{} is {}; a token cannot have more rights than its user", account.name, account.role),
+            ));
+        }
+        let secret = new_secret();
+        let hash = hash_token(&secret);
+        let token = ApiToken {
+            id: format!("tok_{}", &hash[..10]),
+            user: account.name.clone(),
+            role,
+            hash,
+            created_at: now,
+            expires_at: expires_in.map(|e| now + e),
+            revoked_at: None,
+        };
+        self.ctx.graph.put_token(&token).await?;
+        events.push(
+            Event::new(
+                EventKind::TokenCreated,
+                now,
+                caller.user.as_str(),
+                &caller.source,
+                json!({"token": token.id, "user": token.user, "role": token.role, "expires_at": token.expires_at}),
+            )
+            .subject(token.user.as_str()),
+        );
+        self.record_events(events).await?;
+        Ok(NewToken { token, secret, created_user })
+    }
+
+    /// Revokes a token by its public id.
+    pub async fn revoke_token(&self, caller: &Caller, id: &str) -> Result<ApiToken> {
+        admin_only(caller)?;
+        let mut token = self.ctx.graph.get_token(id).await?.ok_or_else(|| Error::not_found("token", id))?;
+        if token.revoked_at.is_none() {
+            token.revoked_at = Some(self.now());
+            self.ctx.graph.put_token(&token).await?;
+            let e = Event::new(
+                EventKind::TokenRevoked,
+                self.now(),
+                caller.user.as_str(),
+                &caller.source,
+                json!({"token": token.id, "user": token.user}),
+            )
+            .subject(token.user.as_str());
+            self.record_events(vec![e]).await?;
+        }
+        Ok(token)
+    }
+
+    pub async fn list_tokens(&self, caller: &Caller, user: Option<&UserName>) -> Result<Vec<ApiToken>> {
+        admin_only(caller)?;
+        let mut tokens = self.ctx.graph.list_tokens(user).await?;
+        for t in &mut tokens {
+            t.hash.clear();
+        }
+        Ok(tokens)
+    }
+
+    /// The caller a token secret stands for: its user, with the lower of the
+    /// token's role and the user's current role.
+    pub async fn authenticate(&self, secret: &str, source: &str) -> Result<Caller> {
+        let invalid = || Error::Unauthenticated { message: messages::unauthenticated_token() };
+        if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
+            return Err(invalid());
+        }
+        let token = self.ctx.graph.token_by_hash(&hash_token(secret)).await?.ok_or_else(invalid)?;
+        let now = self.now();
+        if token.revoked_at.is_some() || token.expires_at.is_some_and(|e| now >= e) {
+            return Err(invalid());
+        }
+        let user = self.ctx.graph.get_user(&token.user).await?.ok_or_else(invalid)?;
+        Ok(Caller { user: user.name, role: token.role.min(user.role), source: source.to_owned() })
+    }
+}
