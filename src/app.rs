@@ -37,7 +37,8 @@ pub async fn serve(config: Config, service: Service, mode: Mode) -> anyhow::Resu
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}; is another server using it? Pick another with --port"))?;
-    let app = switchboard_portal::router(PortalState { service, mode });
+    let state = PortalState::new(service, mode).await.context("cannot load the chat's names")?;
+    let app = switchboard_portal::router(state);
     let url = config.server.base_url();
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");

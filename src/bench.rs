@@ -119,10 +119,8 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
     for i in 0..samples {
         get.push(time_op(&service, &caller, "get_project", json!({"project": slugs[pick(i, slugs.len())]})).await?);
     }
-    let router = switchboard_portal::router(switchboard_portal::PortalState {
-        service: service.clone(),
-        mode: switchboard_portal::Mode::Demo,
-    });
+    let state = switchboard_portal::PortalState::new(service.clone(), switchboard_portal::Mode::Demo).await?;
+    let router = switchboard_portal::router(state);
     let mut page = Vec::with_capacity(samples);
     for i in 0..samples {
         let uri = format!("/projects/{}", slugs[pick(i, slugs.len())]);

@@ -12,6 +12,8 @@ pub enum DenyReason {
     Role { needed: Role, actual: Role },
     /// The caller requested the run and may not approve it.
     SelfApproval,
+    /// A browser form or htmx request without this portal's CSRF token.
+    Csrf,
 }
 
 #[derive(Debug, thiserror::Error)]

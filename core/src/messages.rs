@@ -31,6 +31,9 @@ pub fn denied(operation: &str, reason: &DenyReason) -> String {
         DenyReason::SelfApproval => format!(
             "Not allowed: {operation} on a run you requested. Someone else with the approver role must decide it."
         ),
+        DenyReason::Csrf => {
+            format!("Not allowed: {operation} did not come from a page of this portal. Reload the page and try again.")
+        }
     }
 }
 

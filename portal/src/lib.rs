@@ -4,6 +4,8 @@
 
 mod api;
 mod assets;
+mod chat;
+mod csrf;
 mod error;
 mod messages;
 mod openapi;
@@ -40,9 +42,36 @@ pub enum Mode {
 pub struct PortalState {
     pub service: Service,
     pub mode: Mode,
+    pub conversation: std::sync::Arc<switchboard_bot::Conversation>,
 }
 
+/// Cookie naming the demo user the browser speaks as.
+pub(crate) const SPEAK_AS: &str = "sb_as";
+
 impl PortalState {
+    /// Builds the state, loading the names the chat resolves against.
+    pub async fn new(service: Service, mode: Mode) -> Result<Self, switchboard_core::Error> {
+        let conversation = std::sync::Arc::new(switchboard_bot::Conversation::new(service.clone()).await?);
+        Ok(Self { service, mode, conversation })
+    }
+
+    /// Cookies get `Secure` when the portal is served over TLS.
+    pub(crate) fn secure_cookies(&self) -> bool {
+        self.service.config().server.base_url().starts_with("https://")
+    }
+
+    /// The caller of a browser request: in demo mode, the demo user chosen
+    /// with "speak as" (default: the demo admin).
+    async fn page_caller(&self, headers: &axum::http::HeaderMap, source: &str) -> Caller {
+        if let Mode::Demo = self.mode
+            && let Some(name) = csrf::cookie(headers, SPEAK_AS).and_then(|n| n.parse().ok())
+            && let Ok(Some(user)) = self.service.graph().get_user(&name).await
+        {
+            return Caller { user: user.name, role: user.role, source: source.to_owned() };
+        }
+        self.caller(source)
+    }
+
     fn caller(&self, source: &str) -> Caller {
         match self.mode {
             Mode::Demo => Caller::new(switchboard_core::demo::DEMO_ADMIN, Role::Admin, source),
@@ -56,9 +85,19 @@ pub struct PageCaller(pub Caller);
 
 impl FromRequestParts<PortalState> for PageCaller {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(_: &mut Parts, state: &PortalState) -> Result<Self, Self::Rejection> {
-        Ok(Self(state.caller("portal")))
+    async fn from_request_parts(parts: &mut Parts, state: &PortalState) -> Result<Self, Self::Rejection> {
+        Ok(Self(state.page_caller(&parts.headers, "portal").await))
     }
+}
+
+/// Adds a `Set-Cookie` header when there is one.
+pub(crate) fn with_cookie(mut response: axum::response::Response, cookie: Option<String>) -> axum::response::Response {
+    if let Some(c) = cookie
+        && let Ok(v) = axum::http::HeaderValue::from_str(&c)
+    {
+        response.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    response
 }
 
 /// The caller of an API request: the token's user when a Bearer token is
@@ -93,6 +132,7 @@ pub fn router(state: PortalState) -> Router {
     let config = state.service.config().server.clone();
     Router::new()
         .merge(pages::routes())
+        .merge(chat::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())
         .fallback(pages::not_found)

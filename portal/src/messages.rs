@@ -1,7 +1,8 @@
 //! Every sentence the portal writes, in one place.
 
-pub(crate) const DEMO_BANNER: &str =
-    "Demo mode: you are acting as demo-admin (admin). Data is generated; nothing here is real.";
+pub(crate) fn demo_banner(user: &str, role: &str) -> String {
+    format!("Demo mode: you are acting as {user} ({role}). Data is generated; nothing here is real.")
+}
 pub(crate) const ANONYMOUS_BANNER: &str = "You are browsing anonymously and can only read.";
 
 /// One line saying what an event was.

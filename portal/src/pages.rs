@@ -33,6 +33,7 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/packages/{*name}", get(package))
         .route("/runs", get(runs))
         .route("/runs/{id}", get(run))
+        .route("/runs/{id}/decide", axum::routing::post(decide))
 }
 
 async fn op(state: &PortalState, caller: &Caller, name: &str, args: serde_json::Value) -> Result<Output, PageError> {
@@ -53,11 +54,11 @@ async fn healthz(State(state): State<PortalState>) -> Response {
     }
 }
 
-pub(crate) async fn not_found(State(state): State<PortalState>) -> Response {
+pub(crate) async fn not_found(State(state): State<PortalState>, PageCaller(caller): PageCaller) -> Response {
     let page = ErrorPage {
         title: "Not found".into(),
         message: "There is no page here. Try the projects list or search.".into(),
-        banner: banner(&state.mode),
+        banner: banner(&state.mode, &caller),
     };
     (axum::http::StatusCode::NOT_FOUND, page).into_response()
 }
@@ -70,10 +71,10 @@ struct HomePage {
     events: Vec<EventRow>,
 }
 
-async fn home(State(state): State<PortalState>) -> Result<HomePage, PageError> {
+async fn home(State(state): State<PortalState>, PageCaller(caller): PageCaller) -> Result<HomePage, PageError> {
     let counts = state.service.graph().counts().await?;
     let events = state.service.log().query(&EventQuery { limit: 25, ..Default::default() }).await?;
-    Ok(HomePage { banner: banner(&state.mode), counts, events: events.iter().map(EventRow::from).collect() })
+    Ok(HomePage { banner: banner(&state.mode, &caller), counts, events: events.iter().map(EventRow::from).collect() })
 }
 
 #[derive(Deserialize)]
@@ -128,7 +129,7 @@ async fn projects(
     let teams = state.service.graph().list_teams().await?.into_iter().map(|t| t.slug.to_string()).collect();
     let types = state.service.config().project_types.keys().map(|t| t.to_string()).collect();
     Ok(ProjectsPage {
-        banner: banner(&state.mode),
+        banner: banner(&state.mode, &caller),
         q: f.q.unwrap_or_default(),
         team: f.team.unwrap_or_default(),
         project_type: f.project_type.unwrap_or_default(),
@@ -238,7 +239,7 @@ async fn project(
     }
     let total: f64 = d.score.components.iter().map(|c| f64::from(c.weight)).sum::<f64>().max(1.0);
     Ok(ProjectPage {
-        banner: banner(&state.mode),
+        banner: banner(&state.mode, &caller),
         slug: p.slug.to_string(),
         name: p.name.clone(),
         description: p.description.clone(),
@@ -301,7 +302,7 @@ async fn teams(State(state): State<PortalState>, PageCaller(caller): PageCaller)
         .iter()
         .map(|t| (t.team.slug.to_string(), t.team.name.clone(), t.team.members.len(), t.project_count))
         .collect();
-    Ok(TeamsPage { banner: banner(&state.mode), teams })
+    Ok(TeamsPage { banner: banner(&state.mode, &caller), teams })
 }
 
 #[derive(Template, WebTemplate)]
@@ -329,7 +330,7 @@ async fn team(
         return Err(unexpected("list_incidents"));
     };
     Ok(TeamPage {
-        banner: banner(&state.mode),
+        banner: banner(&state.mode, &caller),
         slug: d.team.slug.to_string(),
         name: d.team.name.clone(),
         members: d.members.iter().map(|u| (u.name.to_string(), u.display_name.clone(), u.role.to_string())).collect(),
@@ -387,7 +388,7 @@ async fn package(
         return Err(unexpected("dependents"));
     };
     Ok(PackagePage {
-        banner: banner(&state.mode),
+        banner: banner(&state.mode, &caller),
         name: d.package.to_string(),
         total: d.dependents.total,
         versions: d
@@ -414,6 +415,7 @@ struct RunFilter {
 #[template(path = "runs.html")]
 struct RunsPage {
     banner: Option<String>,
+    csrf: String,
     status: String,
     statuses: Vec<&'static str>,
     runs: Vec<RunRow>,
@@ -422,8 +424,10 @@ struct RunsPage {
 async fn runs(
     State(state): State<PortalState>,
     PageCaller(caller): PageCaller,
+    headers: HeaderMap,
     Query(f): Query<RunFilter>,
-) -> Result<RunsPage, PageError> {
+) -> Result<Response, PageError> {
+    let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
     let status = f.status.filter(|s| !s.is_empty());
     let args = match &status {
         Some(s) => json!({"status": s, "limit": 200}),
@@ -432,18 +436,21 @@ async fn runs(
     let Output::Runs(list) = op(&state, &caller, "list_runs", args).await? else {
         return Err(unexpected("list_runs"));
     };
-    Ok(RunsPage {
-        banner: banner(&state.mode),
+    let page = RunsPage {
+        banner: banner(&state.mode, &caller),
+        csrf,
         status: status.unwrap_or_default(),
         statuses: switchboard_core::model::RunStatus::ALL.iter().map(|s| s.as_str()).collect(),
         runs: list.runs.iter().map(RunRow::from).collect(),
-    })
+    };
+    Ok(crate::with_cookie(page.into_response(), set_cookie))
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "run.html")]
 struct RunPage {
     banner: Option<String>,
+    csrf: String,
     run: RunRow,
     arguments: String,
     steps: Vec<(String, String, String)>,
@@ -452,13 +459,16 @@ struct RunPage {
 async fn run(
     State(state): State<PortalState>,
     PageCaller(caller): PageCaller,
+    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<RunPage, PageError> {
+) -> Result<Response, PageError> {
+    let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
     let Output::Run(r) = op(&state, &caller, "get_run", json!({"run": id})).await? else {
         return Err(unexpected("get_run"));
     };
-    Ok(RunPage {
-        banner: banner(&state.mode),
+    let page = RunPage {
+        banner: banner(&state.mode, &caller),
+        csrf,
         run: RunRow::from(r.as_ref()),
         arguments: serde_json::to_string_pretty(&r.arguments).unwrap_or_default(),
         steps: r
@@ -466,5 +476,36 @@ async fn run(
             .iter()
             .map(|s| (s.name.clone(), s.status.clone(), s.detail.clone().unwrap_or_default()))
             .collect(),
-    })
+    };
+    Ok(crate::with_cookie(page.into_response(), set_cookie))
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    csrf: Option<String>,
+    decision: String,
+    reason: Option<String>,
+}
+
+/// Approve or deny from the runs pages; core's policy decides.
+async fn decide(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    if !crate::csrf::verify(&headers, form.csrf.as_deref()) {
+        return Err(PageError(Error::Denied {
+            operation: "this form".into(),
+            reason: switchboard_core::error::DenyReason::Csrf,
+        }));
+    }
+    let (name, args) = match form.decision.as_str() {
+        "approve" => ("approve_run", json!({"run": id})),
+        "deny" => ("deny_run", json!({"run": id, "reason": form.reason.filter(|r| !r.trim().is_empty())})),
+        other => return Err(PageError(Error::field("decision", format!("{other:?} is neither approve nor deny")))),
+    };
+    op(&state, &caller, name, args).await?;
+    Ok(axum::response::Redirect::to(&format!("/runs/{id}")).into_response())
 }

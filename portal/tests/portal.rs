@@ -21,6 +21,8 @@ const NOW: i64 = 1_790_000_000_000;
 
 struct Portal {
     service: Service,
+    demo: PortalState,
+    serve: PortalState,
     _dir: tempfile::TempDir,
 }
 
@@ -38,12 +40,17 @@ async fn portal() -> Portal {
     for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
         service.import(&admin, &c.batch, &c.events).await.unwrap();
     }
-    Portal { service, _dir: dir }
+    let demo = PortalState::new(service.clone(), Mode::Demo).await.unwrap();
+    let serve = PortalState::new(service.clone(), Mode::Serve).await.unwrap();
+    Portal { service, demo, serve, _dir: dir }
 }
 
 impl Portal {
     fn router(&self, mode: Mode) -> Router {
-        switchboard_portal::router(PortalState { service: self.service.clone(), mode })
+        switchboard_portal::router(match mode {
+            Mode::Demo => self.demo.clone(),
+            Mode::Serve => self.serve.clone(),
+        })
     }
 
     async fn send(&self, mode: Mode, req: Request<Body>) -> (StatusCode, String, axum::http::HeaderMap) {
@@ -336,4 +343,149 @@ async fn bearer_tokens_authenticate_api_calls() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{header}: {body}");
         assert!(body.contains("\"code\":\"unauthenticated\""), "{body}");
     }
+}
+
+fn form(uri: &str, cookies: &str, body: &str, htmx: bool) -> Request<Body> {
+    let mut req =
+        Request::post(uri).header("content-type", "application/x-www-form-urlencoded").header("cookie", cookies);
+    if htmx {
+        req = req.header("hx-request", "true");
+    }
+    req.body(Body::from(body.to_owned())).unwrap()
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn web_chat_answers_and_approves_with_csrf() {
+    let p = portal().await;
+    // The page hands out a CSRF token in an HttpOnly, SameSite=Strict cookie and in the form.
+    let (status, html, headers) = p.send(Mode::Demo, Request::get("/chat").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let cookies: Vec<&str> = headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
+    let csrf_cookie = cookies.iter().find(|c| c.starts_with("sb_csrf=")).expect("csrf cookie");
+    assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Strict"));
+    let token = csrf_cookie["sb_csrf=".len()..csrf_cookie.find(';').unwrap()].to_owned();
+    assert!(html.contains(&format!(r#"name="csrf" value="{token}""#)));
+    assert!(html.contains(r#"hx-post="/chat/messages""#));
+    let jar = |who: &str| format!("sb_csrf={token}; sb_chat=0123456789abcdef0123456789abcdef; sb_as={who}");
+
+    // Without the token: refused, nothing recorded.
+    let before = p.service.log().count().await.unwrap();
+    let (status, html, _) =
+        p.send(Mode::Demo, form("/chat/messages", &jar("carol"), "text=deploy+orders+to+staging", true)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("did not come from a page of this portal"));
+    let (status, _, _) = p
+        .send(Mode::Demo, form("/chat/messages", &jar("carol"), "text=deploy+orders+to+staging&csrf=0000", true))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(p.service.log().count().await.unwrap(), before);
+
+    // A question, answered as an htmx fragment.
+    let body = format!("csrf={token}&text={}", enc("who owns payments-api?"));
+    let (status, html, _) = p.send(Mode::Demo, form("/chat/messages", &jar("dave"), &body, true)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("<html") && html.contains("payments-api is owned by Payments (team payments)."), "{html}");
+    assert!(html.contains(r#"<a href="http://127.0.0.1:8080/projects/payments-api">"#));
+
+    // carol asks for a deployment: a pending run with Approve / Deny buttons.
+    let body = format!("csrf={token}&text={}", enc("deploy orders to staging"));
+    let (_, html, _) = p.send(Mode::Demo, form("/chat/messages", &jar("carol"), &body, true)).await;
+    assert!(
+        html.contains("I&#39;ve asked for approval: Deploy orders to staging.")
+            || html.contains("I've asked for approval"),
+        "{html}"
+    );
+    let start = html.find(r#"name="action" value="approve_run:"#).expect("approve button");
+    let action = &html[start + r#"name="action" value=""#.len()..];
+    let action = &action[..action.find('"').unwrap()];
+    let run_id: switchboard_core::ids::RunId = action.split_once(':').unwrap().1.parse().unwrap();
+    let click = |who: &str| form("/chat/actions", &jar(who), &format!("csrf={token}&action={}", enc(action)), true);
+
+    let (_, html, _) = p.send(Mode::Demo, click("dave")).await;
+    assert!(html.contains("Not allowed: approve_run needs the approver role, and you have viewer."), "{html}");
+    let (_, html, _) = p.send(Mode::Demo, click("carol")).await;
+    assert!(html.contains("and you have editor"), "the requester is an editor in the demo: {html}");
+    let run = p.service.graph().get_run(&run_id).await.unwrap().unwrap();
+    assert_eq!(run.status, switchboard_core::model::RunStatus::Pending, "refused clicks changed nothing");
+    let (_, html, _) = p.send(Mode::Demo, click("bob")).await;
+    assert!(
+        html.starts_with("<div class=\"reply\">") && html.contains("Deploy orders to staging: approved by bob."),
+        "{html}"
+    );
+    let run = p.service.graph().get_run(&run_id).await.unwrap().unwrap();
+    assert_eq!(run.status, switchboard_core::model::RunStatus::Approved);
+    let events = p
+        .service
+        .log()
+        .query(&switchboard_core::event::EventQuery {
+            kinds: vec![switchboard_core::event::EventKind::RunApproved],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events[0].actor, "bob");
+    assert_eq!(events[0].source, "portal");
+}
+
+#[tokio::test]
+async fn runs_page_buttons_and_speak_as() {
+    let p = portal().await;
+    let (_, _, headers) = p.send(Mode::Demo, Request::get("/runs").body(Body::empty()).unwrap()).await;
+    let c = headers.get("set-cookie").unwrap().to_str().unwrap();
+    let token = c["sb_csrf=".len()..c.find(';').unwrap()].to_owned();
+    let run = p
+        .service
+        .execute_json(
+            &Caller::new("carol", Role::Editor, "test"),
+            "deploy",
+            json!({"project": "orders", "environment": "production"}),
+        )
+        .await
+        .unwrap()
+        .to_json();
+    let id = run["id"].as_str().unwrap();
+    let jar = format!("sb_csrf={token}; sb_as=erin");
+    let (_, html, _) = p
+        .send(Mode::Demo, Request::get("/runs?status=pending").header("cookie", &jar).body(Body::empty()).unwrap())
+        .await;
+    assert!(html.contains(&format!(r#"action="/runs/{id}/decide""#)), "pending runs have buttons");
+    assert!(html.contains("acting as erin (approver)"), "the banner shows who you speak as");
+    let (status, _, _) = p.send(Mode::Demo, form(&format!("/runs/{id}/decide"), &jar, "decision=deny", false)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    let (status, _, headers) = p
+        .send(
+            Mode::Demo,
+            form(&format!("/runs/{id}/decide"), &jar, &format!("csrf={token}&decision=deny&reason=freeze"), false),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers.get("location").unwrap(), &format!("/runs/{id}"));
+    let (_, html, _) = p.send(Mode::Demo, Request::get(format!("/runs/{id}")).body(Body::empty()).unwrap()).await;
+    assert!(
+        html.contains(r#"id="run-status">denied<"#) && html.contains("erin denied at") && html.contains(": freeze"),
+        "{html}"
+    );
+
+    // Switching who you speak as is a CSRF-checked form; unknown users are refused.
+    let (status, _, headers) = p
+        .send(Mode::Demo, form("/demo/as", &format!("sb_csrf={token}"), &format!("csrf={token}&user=bob"), false))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(headers.get("set-cookie").unwrap().to_str().unwrap().starts_with("sb_as=bob;"));
+    let (status, _, _) = p
+        .send(Mode::Demo, form("/demo/as", &format!("sb_csrf={token}"), &format!("csrf={token}&user=ghost"), false))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = p
+        .send(Mode::Serve, form("/demo/as", &format!("sb_csrf={token}"), &format!("csrf={token}&user=bob"), false))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "only the demo lets you choose who you are");
 }

@@ -1,0 +1,250 @@
+//! The portal's web chat panel. Conversation handling lives in `bot` like any
+//! chat platform; this module only renders replies as HTML and carries clicks
+//! back. Every state-changing request is CSRF-checked.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use switchboard_bot::{Block, ButtonStyle, Reply};
+use switchboard_core::Error;
+use switchboard_core::error::DenyReason;
+
+use crate::error::PageError;
+use crate::views::banner;
+use crate::{PageCaller, PortalState, SPEAK_AS, csrf, with_cookie};
+
+/// Cookie holding the browser's chat thread.
+const THREAD: &str = "sb_chat";
+
+pub(crate) fn routes() -> Router<PortalState> {
+    Router::new()
+        .route("/chat", get(page))
+        .route("/chat/messages", post(message))
+        .route("/chat/actions", post(action))
+        .route("/demo/as", post(speak_as))
+}
+
+pub(crate) struct ButtonView {
+    pub label: String,
+    pub action: String,
+    pub style: &'static str,
+}
+
+/// One reply block, flattened for the template.
+pub(crate) struct BlockView {
+    pub kind: &'static str,
+    pub text: String,
+    pub fields: Vec<(String, String)>,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub url: String,
+    pub buttons: Vec<ButtonView>,
+}
+
+impl BlockView {
+    fn empty(kind: &'static str) -> Self {
+        Self {
+            kind,
+            text: String::new(),
+            fields: vec![],
+            headers: vec![],
+            rows: vec![],
+            url: String::new(),
+            buttons: vec![],
+        }
+    }
+}
+
+fn blocks(reply: &Reply) -> Vec<BlockView> {
+    reply
+        .blocks
+        .iter()
+        .map(|b| match b {
+            Block::Text { text } => BlockView { text: text.clone(), ..BlockView::empty("text") },
+            Block::Fields { fields } => BlockView { fields: fields.clone(), ..BlockView::empty("fields") },
+            Block::Table { headers, rows } => {
+                BlockView { headers: headers.clone(), rows: rows.clone(), ..BlockView::empty("table") }
+            }
+            Block::Link { title, url } => {
+                BlockView { text: title.clone(), url: url.clone(), ..BlockView::empty("link") }
+            }
+            Block::Buttons { buttons } => BlockView {
+                buttons: buttons
+                    .iter()
+                    .map(|b| ButtonView {
+                        label: b.label.clone(),
+                        action: b.action.clone(),
+                        style: match b.style {
+                            ButtonStyle::Primary => "primary",
+                            ButtonStyle::Danger => "danger",
+                            ButtonStyle::Default => "default",
+                        },
+                    })
+                    .collect(),
+                ..BlockView::empty("buttons")
+            },
+        })
+        .collect()
+}
+
+pub(crate) struct TurnView {
+    pub asked: String,
+    pub speaker: String,
+    pub blocks: Vec<BlockView>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "chat.html")]
+struct ChatPage {
+    banner: Option<String>,
+    csrf: String,
+    demo: bool,
+    speaker: String,
+    users: Vec<(String, String)>,
+    turns: Vec<TurnView>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "chat_turn.html")]
+struct TurnFragment {
+    csrf: String,
+    t: TurnView,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "chat_reply.html")]
+struct ReplyFragment {
+    csrf: String,
+    blocks: Vec<BlockView>,
+}
+
+fn thread(headers: &HeaderMap) -> (String, Option<String>) {
+    match csrf::cookie(headers, THREAD).filter(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit())) {
+        Some(t) => (t.to_owned(), None),
+        None => {
+            let t = uuid::Uuid::new_v4().simple().to_string();
+            (t.clone(), Some(format!("{THREAD}={t}; Path=/; SameSite=Strict; HttpOnly")))
+        }
+    }
+}
+
+fn forged() -> PageError {
+    PageError(Error::Denied { operation: "this request".into(), reason: DenyReason::Csrf })
+}
+
+async fn page(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (csrf, set_csrf) = csrf::token(&headers, state.secure_cookies());
+    let (thread, set_thread) = thread(&headers);
+    let turns = state
+        .conversation
+        .history(&thread)
+        .into_iter()
+        .map(|(asked, answered)| TurnView {
+            asked,
+            speaker: caller.user.to_string(),
+            blocks: blocks(&Reply::text(answered)),
+        })
+        .collect();
+    let demo = matches!(state.mode, crate::Mode::Demo);
+    let users = if demo {
+        state
+            .service
+            .graph()
+            .list_users()
+            .await?
+            .into_iter()
+            .map(|u| (u.name.to_string(), format!("{} ({})", u.display_name, u.role)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let page =
+        ChatPage { banner: banner(&state.mode, &caller), csrf, demo, speaker: caller.user.to_string(), users, turns };
+    Ok(with_cookie(with_cookie(page.into_response(), set_csrf), set_thread))
+}
+
+#[derive(Deserialize)]
+struct MessageForm {
+    csrf: Option<String>,
+    text: String,
+}
+
+async fn message(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<MessageForm>,
+) -> Result<Response, PageError> {
+    if !csrf::verify(&headers, form.csrf.as_deref()) {
+        return Err(forged());
+    }
+    let (thread, set_thread) = thread(&headers);
+    let turn = state.conversation.handle(&caller, &thread, &form.text).await;
+    if !headers.contains_key("hx-request") {
+        return Ok(with_cookie(Redirect::to("/chat").into_response(), set_thread));
+    }
+    let (csrf, _) = csrf::token(&headers, state.secure_cookies());
+    let fragment = TurnFragment {
+        csrf,
+        t: TurnView { asked: form.text, speaker: caller.user.to_string(), blocks: blocks(&turn.reply) },
+    };
+    Ok(with_cookie(fragment.into_response(), set_thread))
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    csrf: Option<String>,
+    action: String,
+}
+
+/// A button click; the answer replaces the message the button was on.
+async fn action(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Result<Response, PageError> {
+    if !csrf::verify(&headers, form.csrf.as_deref()) {
+        return Err(forged());
+    }
+    let turn = state.conversation.click(&caller, &form.action).await;
+    let (csrf, _) = csrf::token(&headers, state.secure_cookies());
+    Ok(ReplyFragment { csrf, blocks: blocks(&turn.reply) }.into_response())
+}
+
+#[derive(Deserialize)]
+struct SpeakAsForm {
+    csrf: Option<String>,
+    user: String,
+}
+
+/// Demo only: choose which demo user the browser speaks as.
+async fn speak_as(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<SpeakAsForm>,
+) -> Result<Response, PageError> {
+    if !matches!(state.mode, crate::Mode::Demo) {
+        return Err(PageError(Error::not_found("page", "/demo/as")));
+    }
+    if !csrf::verify(&headers, form.csrf.as_deref()) {
+        return Err(forged());
+    }
+    let name = form
+        .user
+        .parse()
+        .map_err(|e: switchboard_core::ids::IdError| PageError(Error::field("user", e.to_string())))?;
+    let user =
+        state.service.graph().get_user(&name).await?.ok_or_else(|| PageError(Error::not_found("user", &form.user)))?;
+    let cookie = format!("{SPEAK_AS}={}; Path=/; SameSite=Strict; HttpOnly", user.name);
+    Ok(with_cookie(Redirect::to("/chat").into_response(), Some(cookie)))
+}
