@@ -37,8 +37,9 @@ pub async fn serve(config: Config, service: Service, mode: Mode) -> anyhow::Resu
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}; is another server using it? Pick another with --port"))?;
-    let state = PortalState::new(service, mode).await.context("cannot load the chat's names")?;
-    let app = switchboard_portal::router(state);
+    let state = PortalState::new(service.clone(), mode).await.context("cannot load the chat's names")?;
+    let hosts: Vec<String> = url::host_of(&config.server.base_url()).into_iter().collect();
+    let app = switchboard_portal::router(state).merge(switchboard_agents::mcp::router(service, hosts));
     let url = config.server.base_url();
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");
@@ -79,4 +80,14 @@ pub async fn healthcheck(url: &str) -> bool {
         Some(buf.starts_with(b"HTTP/1.1 200"))
     };
     tokio::time::timeout(std::time::Duration::from_secs(5), work).await.ok().flatten().unwrap_or(false)
+}
+
+mod url {
+    /// The host of an `http(s)://host[:port]/…` URL, for the MCP Host allow-list.
+    pub fn host_of(url: &str) -> Option<String> {
+        let rest = url.split_once("://")?.1;
+        let authority = rest.split('/').next()?;
+        let host = authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(authority);
+        (!host.is_empty()).then(|| host.trim_matches(['[', ']']).to_owned())
+    }
 }

@@ -78,6 +78,20 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Serve the MCP tools over stdin/stdout (for agents that start Switchboard as a subprocess).
+    Mcp {
+        /// Speak MCP on standard input and output.
+        #[arg(long)]
+        stdio: bool,
+        /// Data directory of the store (works while a server uses it).
+        #[arg(long, default_value = DEMO_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Act as this user, with their role (default: the local admin).
+        #[arg(long = "as")]
+        user: Option<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Create, list and revoke API tokens (`Authorization: Bearer` on /api).
     Token {
         #[command(subcommand)]
@@ -301,6 +315,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { command } => token(command).await,
+        Command::Mcp { stdio, data_dir, user, config } => {
+            if !stdio {
+                anyhow::bail!("pass --stdio (over HTTP, `serve` and `demo` answer MCP at /mcp with a Bearer token)");
+            }
+            let config = load(config.as_ref())?;
+            app::init_logging(&config.log, true);
+            let service = app::open(&config, &data_dir)?;
+            let caller = match user {
+                None => Caller::new("cli", Role::Admin, "mcp"),
+                Some(name) => {
+                    let id = name.parse().map_err(|e| anyhow::anyhow!("--as: {e}"))?;
+                    let u = service
+                        .graph()
+                        .get_user(&id)
+                        .await?
+                        .with_context(|| format!("--as: there is no user {name}"))?;
+                    Caller { user: u.name, role: u.role, source: "mcp".into() }
+                }
+            };
+            switchboard_agents::mcp::serve_stdio(service, caller)
+                .await
+                .map_err(|e| anyhow::anyhow!("MCP over stdio failed: {e}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Route { text, json, data_dir, config } => {
             let config = load(config.as_ref())?;
             app::init_logging(&config.log, true);

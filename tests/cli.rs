@@ -168,6 +168,8 @@ async fn demo_serves_the_portal_and_op_works_beside_it() {
     assert_eq!(api["project"]["facts"]["oncall"]["value"], "checkout-night");
     let health = run(&["healthcheck", "--url", &format!("{}/healthz", server.base)]);
     assert!(health.status.success());
+    let mcp = reqwest::Client::new().post(format!("{}/mcp", server.base)).body("{}").send().await.unwrap();
+    assert_eq!(mcp.status(), 401, "the MCP endpoint is mounted and wants a token");
     drop(server);
     let health = run(&["healthcheck", "--url", &format!("http://127.0.0.1:{}/healthz", free_port())]);
     assert!(!health.status.success());
@@ -302,4 +304,48 @@ async fn serve_takes_bearer_tokens_from_the_cli() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot have more rights than its user"));
     drop(server);
+}
+
+#[test]
+fn mcp_over_stdio_lists_the_users_tools() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = seeded();
+    let mut child = Command::new(BIN)
+        .args(["mcp", "--stdio", "--data-dir", dir.path().to_str().unwrap(), "--as", "dave"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut send = |v: Value| {
+        stdin.write_all(format!("{v}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    };
+    send(serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}}));
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let init: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(init["result"]["serverInfo"]["name"], "switchboard", "{line}");
+    send(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    send(serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}));
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    let tools: Value = serde_json::from_str(&line).unwrap();
+    let names: Vec<&str> =
+        tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"dependents") && names.contains(&"get_project"), "{names:?}");
+    assert!(!names.contains(&"set_fact"), "dave is a viewer: {names:?}");
+    send(
+        serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "get_team", "arguments": {"team": "payments"}}}),
+    );
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    let called: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(called["result"]["structuredContent"]["team"]["slug"], "payments", "{line}");
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "the server ends when the client hangs up");
 }

@@ -1,7 +1,8 @@
 //! Switchboard's conversational brains. The intent router turns chat text
-//! into an operation call with no LLM and no network; later work adds the LLM
-//! agent and the MCP server here.
+//! into an operation call with no LLM and no network; the MCP server offers
+//! the operations to outside agents as tools. The LLM agent comes later.
 
+pub mod mcp;
 pub mod messages;
 pub mod router;
 

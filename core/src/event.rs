@@ -33,10 +33,11 @@ pub enum EventKind {
     UserCreated,
     TokenCreated,
     TokenRevoked,
+    McpCall,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 20] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -56,6 +57,7 @@ impl EventKind {
         Self::UserCreated,
         Self::TokenCreated,
         Self::TokenRevoked,
+        Self::McpCall,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +81,7 @@ impl EventKind {
             Self::UserCreated => "user_created",
             Self::TokenCreated => "token_created",
             Self::TokenRevoked => "token_revoked",
+            Self::McpCall => "mcp_call",
         }
     }
 

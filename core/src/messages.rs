@@ -138,6 +138,7 @@ pub fn describe_event(e: &Event) -> String {
             format!("API token {} created for {} ({})", s(&p["token"]), s(&p["user"]), s(&p["role"]))
         }
         EventKind::TokenRevoked => format!("API token {} revoked", s(&p["token"])),
+        EventKind::McpCall => format!("MCP tool {} called: {}", s(&p["tool"]), s(&p["outcome"])),
     }
 }
 

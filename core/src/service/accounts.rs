@@ -155,6 +155,26 @@ impl Service {
         Ok(tokens)
     }
 
+    /// Records a call from an outside agent (an MCP tool call): who, which
+    /// tool, the arguments and the outcome (`ok` or an error code).
+    pub async fn record_agent_call(
+        &self,
+        caller: &Caller,
+        tool: &str,
+        arguments: &serde_json::Value,
+        outcome: &str,
+    ) -> Result<()> {
+        let e = Event::new(
+            EventKind::McpCall,
+            self.now(),
+            caller.user.as_str(),
+            &caller.source,
+            json!({"tool": tool, "arguments": arguments, "outcome": outcome}),
+        )
+        .subject(tool);
+        self.record_events(vec![e]).await
+    }
+
     /// The caller a token secret stands for: its user, with the lower of the
     /// token's role and the user's current role.
     pub async fn authenticate(&self, secret: &str, source: &str) -> Result<Caller> {

@@ -1,0 +1,140 @@
+//! The MCP server through rmcp's own client over streamable HTTP: tools
+//! filtered by the token's role, reads, automations as pending runs,
+//! refusals, and every call in the event log.
+
+use std::sync::Arc;
+
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::{Value, json};
+use switchboard_core::clock::SystemClock;
+use switchboard_core::config::Config;
+use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::event::{EventKind, EventQuery};
+use switchboard_core::model::Role;
+use switchboard_core::{Caller, Service};
+use switchboard_store::SqliteStore;
+
+struct Server {
+    url: String,
+    service: Service,
+    _dir: tempfile::TempDir,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let config = Config::default();
+    let service =
+        Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
+    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
+    for c in demo::generate(&DemoOptions { projects: 12, now: service.now(), seed: 1 }, &config, 100) {
+        service.import(&admin, &c.batch, &c.events).await.unwrap();
+    }
+    let app = switchboard_agents::mcp::router(service.clone(), vec![]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://127.0.0.1:{}/mcp", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server { url, service, _dir: dir }
+}
+
+async fn token(s: &Server, user: &str) -> String {
+    let admin = Caller::new("cli", Role::Admin, "cli");
+    s.service.create_token(&admin, &user.parse().unwrap(), None, None).await.unwrap().secret
+}
+
+async fn client(s: &Server, secret: &str) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
+    let config = StreamableHttpClientTransportConfig::with_uri(s.url.clone()).auth_header(secret.to_owned());
+    ().serve(StreamableHttpClientTransport::from_config(config)).await.expect("client connects")
+}
+
+fn call(name: &str, args: Value) -> CallToolRequestParams {
+    let mut p = CallToolRequestParams::new(name.to_owned());
+    p.arguments = args.as_object().cloned();
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tools_follow_the_tokens_role() {
+    let s = server().await;
+    let viewer = client(&s, &token(&s, "dave").await).await;
+    let admin = client(&s, &token(&s, "alice").await).await;
+    let names = |tools: Vec<rmcp::model::Tool>| tools.into_iter().map(|t| t.name.to_string()).collect::<Vec<_>>();
+    let seen_by_viewer = names(viewer.list_all_tools().await.unwrap());
+    let seen_by_admin = names(admin.list_all_tools().await.unwrap());
+    assert_eq!(seen_by_admin.len(), switchboard_core::ops::OpKind::ALL.len());
+    assert!(seen_by_viewer.contains(&"get_project".to_owned()) && seen_by_viewer.contains(&"dependents".to_owned()));
+    assert!(!seen_by_viewer.contains(&"set_fact".to_owned()) && !seen_by_viewer.contains(&"deploy".to_owned()));
+    let tools = admin.list_all_tools().await.unwrap();
+    let deploy = tools.iter().find(|t| t.name == "deploy").unwrap();
+    assert!(deploy.description.as_deref().unwrap().contains("pending run"));
+    assert_eq!(deploy.input_schema["type"], "object");
+    assert!(deploy.input_schema["properties"]["environment"].is_object());
+    viewer.cancel().await.unwrap();
+    admin.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_automations_and_refusals() {
+    let s = server().await;
+    let carol = client(&s, &token(&s, "carol").await).await;
+    let r = carol.call_tool(call("dependents", json!({"package": "redis"}))).await.unwrap();
+    assert_ne!(r.is_error, Some(true));
+    let out = r.structured_content.unwrap();
+    assert!(out["total"].as_u64().unwrap() > 0);
+
+    // An automation is only ever a pending run, with where to approve it.
+    let r = carol.call_tool(call("deploy", json!({"project": "orders", "environment": "staging"}))).await.unwrap();
+    let run = r.structured_content.unwrap();
+    assert_eq!(run["status"], "pending");
+    assert!(run["approval_url"].as_str().unwrap().ends_with(&format!("/runs/{}", run["id"].as_str().unwrap())));
+    // carol (editor) cannot approve it through MCP either.
+    let r = carol.call_tool(call("approve_run", json!({"run": run["id"]}))).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(format!("{:?}", r.content).contains("needs the approver role"));
+    // Bad arguments come back as a readable tool error.
+    let r = carol.call_tool(call("get_project", json!({"project": 7}))).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(format!("{:?}", r.content).contains("Invalid input in `project`"));
+    carol.cancel().await.unwrap();
+
+    let calls =
+        s.service.log().query(&EventQuery { kinds: vec![EventKind::McpCall], ..Default::default() }).await.unwrap();
+    assert_eq!(calls.len(), 4, "every call is recorded");
+    let outcomes: Vec<&str> = calls.iter().rev().map(|e| e.payload["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["ok", "ok", "denied", "bad_input"]);
+    assert!(calls.iter().all(|e| e.actor == "carol" && e.source == "mcp"));
+    assert_eq!(calls.last().unwrap().payload["arguments"], json!({"package": "redis"}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthenticated_calls_are_refused() {
+    let s = server().await;
+    let http = reqwest::Client::new();
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    for auth in [None, Some("Bearer sb_forged"), Some("Basic dXNlcg==")] {
+        let mut req = http.post(&s.url).header("accept", "application/json, text/event-stream").json(&body);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 401, "{auth:?}");
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "unauthenticated");
+    }
+    let secret = token(&s, "dave").await;
+    s.service
+        .revoke_token(
+            &Caller::new("cli", Role::Admin, "cli"),
+            &s.service.list_tokens(&Caller::new("cli", Role::Admin, "cli"), None).await.unwrap()[0].id,
+        )
+        .await
+        .unwrap();
+    let config = StreamableHttpClientTransportConfig::with_uri(s.url.clone()).auth_header(secret);
+    assert!(
+        ().serve(StreamableHttpClientTransport::from_config(config)).await.is_err(),
+        "a revoked token cannot connect"
+    );
+}
