@@ -92,6 +92,11 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Manage portal accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Create, list and revoke API tokens (`Authorization: Bearer` on /api).
     Token {
         #[command(subcommand)]
@@ -165,6 +170,52 @@ enum TokenCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Set a user's portal password, read from standard input (first line).
+    /// Creates the user with --role if it does not exist.
+    SetPassword {
+        #[arg(long)]
+        user: String,
+        /// Role of a new user: viewer, editor, approver or admin. Default: viewer.
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long, default_value = DEMO_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
+    use std::io::{BufRead, IsTerminal};
+    let UserCommand::SetPassword { user, role, data_dir, config } = command;
+    let config = load(config.as_ref())?;
+    app::init_logging(&config.log, true);
+    let name = user.parse().map_err(|e| anyhow::anyhow!("--user: {e}"))?;
+    let role = role.as_deref().map(parse_role).transpose()?;
+    if std::io::stdin().is_terminal() {
+        eprint!("Password for {user} (typing is visible; pipe it in to hide it): ");
+    }
+    let mut password = String::new();
+    std::io::stdin().lock().read_line(&mut password).context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let service = app::open(&config, &data_dir)?;
+    match service.set_password(&Caller::new("cli", Role::Admin, "cli"), &name, password, role).await {
+        Ok(created) => {
+            if created {
+                println!("Created user {user}.");
+            }
+            println!("Password set for {user}; they can sign in at /login.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
 }
 
 fn parse_role(s: &str) -> anyhow::Result<Role> {
@@ -315,6 +366,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { command } => token(command).await,
+        Command::User { command } => user(command).await,
         Command::Mcp { stdio, data_dir, user, config } => {
             if !stdio {
                 anyhow::bail!("pass --stdio (over HTTP, `serve` and `demo` answer MCP at /mcp with a Bearer token)");

@@ -303,6 +303,34 @@ async fn serve_takes_bearer_tokens_from_the_cli() {
     let out = run(&["token", "create", "--user", "robot", "--role", "admin", "--data-dir", data]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot have more rights than its user"));
+
+    // A person signs in to the portal with a password an admin set from the shell.
+    let mut child = Command::new(BIN)
+        .args(["user", "set-password", "--user", "bob", "--data-dir", data])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"bobs long passphrase\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(text(&out.stdout).contains("Password set for bob"), "{}", text(&out.stdout));
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = browser.get(format!("{}/login", server.base)).send().await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let token = cookie["sb_csrf=".len()..cookie.find(';').unwrap()].to_owned();
+    let signed = browser
+        .post(format!("{}/login", server.base))
+        .header("cookie", format!("sb_csrf={token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={token}&user=bob&password=bobs+long+passphrase"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 303);
+    let session = signed.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let session = &session[..session.find(';').unwrap()];
+    let home = browser.get(&server.base).header("cookie", session).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("Signed in as bob (approver)."), "{home}");
     drop(server);
 }
 

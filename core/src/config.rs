@@ -60,6 +60,8 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// Time limit for one request, in seconds. Default: `30`.
     pub request_timeout_secs: u64,
+    /// How long a portal sign-in lasts, in hours. Default: `12`.
+    pub session_hours: u32,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +72,7 @@ impl Default for ServerConfig {
             base_url: None,
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            session_hours: 12,
         }
     }
 }
@@ -427,6 +430,9 @@ impl Config {
     fn validate(&self) -> Result<(), (String, String)> {
         if self.server.body_limit_bytes < 1024 {
             return Err(("server.body_limit_bytes".into(), "must be at least 1024".into()));
+        }
+        if self.server.session_hours == 0 {
+            return Err(("server.session_hours".into(), "must be at least 1".into()));
         }
         if self.server.request_timeout_secs == 0 {
             return Err(("server.request_timeout_secs".into(), "must be at least 1".into()));

@@ -448,7 +448,8 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
                 version: format!("{}.{}.{}", version.0, version.1, version.2),
                 status: if failed { DeploymentStatus::Failed } else { DeploymentStatus::Succeeded },
                 sha: Some(
-                    CommitSha::new(format!("{:040x}", (rng.next() as u128) << 64 | rng.next() as u128)).expect("hex"),
+                    CommitSha::new(format!("{:016x}{:016x}{:08x}", rng.next(), rng.next(), rng.next() as u32))
+                        .expect("hex"),
                 ),
                 actor: Some(actor.into()),
                 url: None,
@@ -492,7 +493,8 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
             project: slug.clone(),
             status: if ok { BuildStatus::Success } else { BuildStatus::Failure },
             sha: Some(
-                CommitSha::new(format!("{:040x}", (rng.next() as u128) << 64 | rng.next() as u128)).expect("hex"),
+                CommitSha::new(format!("{:016x}{:016x}{:08x}", rng.next(), rng.next(), rng.next() as u32))
+                    .expect("hex"),
             ),
             branch: Some("main".into()),
             duration_ms: Some(duration),

@@ -526,3 +526,12 @@ pub struct ApiToken {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<Millis>,
 }
+
+/// A portal sign-in. Only the SHA-256 of the cookie's secret is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Session {
+    pub hash: String,
+    pub user: UserName,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}

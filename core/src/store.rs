@@ -203,6 +203,14 @@ pub trait GraphStore: Send + Sync {
     /// Ordered by creation, newest first; `user` filters.
     async fn list_tokens(&self, user: Option<&UserName>) -> StoreResult<Vec<ApiToken>>;
 
+    /// A user's password hash (PHC string), kept apart from the user record.
+    async fn set_password_hash(&self, user: &UserName, hash: &str) -> StoreResult<()>;
+    async fn password_hash(&self, user: &UserName) -> StoreResult<Option<String>>;
+    async fn put_session(&self, session: &Session) -> StoreResult<()>;
+    async fn session_by_hash(&self, hash: &str) -> StoreResult<Option<Session>>;
+    /// Deleting a missing session is not an error.
+    async fn delete_session(&self, hash: &str) -> StoreResult<()>;
+
     async fn counts(&self) -> StoreResult<Counts>;
     /// Upserts everything in the batch in one go.
     async fn import(&self, batch: &GraphBatch) -> StoreResult<()>;

@@ -4,6 +4,7 @@
 
 mod api;
 mod assets;
+mod auth;
 mod chat;
 mod csrf;
 mod error;
@@ -63,6 +64,11 @@ impl PortalState {
     /// The caller of a browser request: in demo mode, the demo user chosen
     /// with "speak as" (default: the demo admin).
     async fn page_caller(&self, headers: &axum::http::HeaderMap, source: &str) -> Caller {
+        if let Some(secret) = csrf::cookie(headers, auth::SESSION)
+            && let Ok(Some(caller)) = self.service.session(secret, source).await
+        {
+            return caller;
+        }
         if let Mode::Demo = self.mode
             && let Some(name) = csrf::cookie(headers, SPEAK_AS).and_then(|n| n.parse().ok())
             && let Ok(Some(user)) = self.service.graph().get_user(&name).await
@@ -133,6 +139,7 @@ pub fn router(state: PortalState) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(chat::routes())
+        .merge(auth::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())
         .fallback(pages::not_found)

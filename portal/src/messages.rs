@@ -3,7 +3,12 @@
 pub(crate) fn demo_banner(user: &str, role: &str) -> String {
     format!("Demo mode: you are acting as {user} ({role}). Data is generated; nothing here is real.")
 }
-pub(crate) const ANONYMOUS_BANNER: &str = "You are browsing anonymously and can only read.";
+pub(crate) const ANONYMOUS_BANNER: &str =
+    "You are browsing anonymously and can only read. Sign in at /login to do more.";
+
+pub(crate) fn signed_in(user: &str, role: &str) -> String {
+    format!("Signed in as {user} ({role}).")
+}
 
 /// One line saying what an event was.
 pub(crate) fn describe(e: &switchboard_core::event::Event) -> String {

@@ -129,6 +129,7 @@ impl From<&Run> for RunRow {
 pub(crate) fn banner(mode: &crate::Mode, caller: &switchboard_core::Caller) -> Option<String> {
     Some(match mode {
         crate::Mode::Demo => messages::demo_banner(caller.user.as_str(), caller.role.as_str()),
-        crate::Mode::Serve => messages::ANONYMOUS_BANNER.to_owned(),
+        crate::Mode::Serve if caller.user.as_str() == "anonymous" => messages::ANONYMOUS_BANNER.to_owned(),
+        crate::Mode::Serve => messages::signed_in(caller.user.as_str(), caller.role.as_str()),
     })
 }

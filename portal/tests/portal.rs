@@ -489,3 +489,72 @@ async fn runs_page_buttons_and_speak_as() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "only the demo lets you choose who you are");
 }
+
+#[tokio::test]
+async fn sign_in_and_out_of_the_portal() {
+    let p = portal().await;
+    let admin = Caller::new("cli", Role::Admin, "cli");
+    p.service.set_password(&admin, &"erin".parse().unwrap(), "an approver's passphrase", None).await.unwrap();
+    let (status, html, headers) = p.send(Mode::Serve, Request::get("/login").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("browsing anonymously"));
+    let c = headers.get("set-cookie").unwrap().to_str().unwrap();
+    let token = c["sb_csrf=".len()..c.find(';').unwrap()].to_owned();
+    let jar = format!("sb_csrf={token}");
+
+    let (status, _, _) =
+        p.send(Mode::Serve, form("/login", &jar, "user=erin&password=an+approver%27s+passphrase", false)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "sign-in forms need the CSRF token too");
+    let (status, html, headers) =
+        p.send(Mode::Serve, form("/login", &jar, &format!("csrf={token}&user=erin&password=nope"), false)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(html.contains("Wrong user name or password.") && headers.get("set-cookie").is_none());
+
+    let (status, _, headers) = p
+        .send(
+            Mode::Serve,
+            form("/login", &jar, &format!("csrf={token}&user=erin&password=an+approver%27s+passphrase"), false),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let session = headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(
+        session.starts_with("sb_session=") && session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    assert!(!session.contains("Secure"), "plain http in tests");
+    let secret = &session["sb_session=".len()..session.find(';').unwrap()];
+    let signed_in = format!("sb_csrf={token}; sb_session={secret}");
+    let (_, html, _) =
+        p.send(Mode::Serve, Request::get("/").header("cookie", &signed_in).body(Body::empty()).unwrap()).await;
+    assert!(html.contains("Signed in as erin (approver)."), "{html}");
+
+    // Signed in, erin decides runs on the runs page.
+    let run = p
+        .service
+        .execute_json(
+            &Caller::new("carol", Role::Editor, "test"),
+            "deploy",
+            json!({"project": "orders", "environment": "staging"}),
+        )
+        .await
+        .unwrap()
+        .to_json();
+    let id = run["id"].as_str().unwrap();
+    let (status, _, _) = p
+        .send(
+            Mode::Serve,
+            form(&format!("/runs/{id}/decide"), &signed_in, &format!("csrf={token}&decision=approve"), false),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let stored = p.service.graph().get_run(&id.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(stored.approvals[0].by.as_str(), "erin");
+
+    let (status, _, headers) = p.send(Mode::Serve, form("/logout", &signed_in, &format!("csrf={token}"), false)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(headers.get("set-cookie").unwrap().to_str().unwrap().contains("Max-Age=0"));
+    let (_, html, _) =
+        p.send(Mode::Serve, Request::get("/").header("cookie", &signed_in).body(Body::empty()).unwrap()).await;
+    assert!(html.contains("browsing anonymously"), "the old cookie no longer signs in");
+}

@@ -27,7 +27,7 @@ macro_rules! conformance_suite {
             missing_entities, project_round_trip, project_upsert_replaces, find_projects_filters,
             text_search, external_ids, dependents_counts, packages_prefix, teams_and_users,
             deployments, incidents, builds_and_score_inputs, runs, counts_and_import,
-            events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens);
+            events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens, credentials_and_sessions);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -697,4 +697,19 @@ pub async fn tokens(b: &Backend) {
     revoked.revoked_at = Some(T0 + 5);
     b.graph.put_token(&revoked).await.unwrap();
     assert_eq!(b.graph.get_token("tok_a").await.unwrap().unwrap(), revoked);
+}
+
+pub async fn credentials_and_sessions(b: &Backend) {
+    let carol = UserName::new("carol").unwrap();
+    assert!(b.graph.password_hash(&carol).await.unwrap().is_none());
+    b.graph.set_password_hash(&carol, "$argon2id$one").await.unwrap();
+    b.graph.set_password_hash(&carol, "$argon2id$two").await.unwrap();
+    assert_eq!(b.graph.password_hash(&carol).await.unwrap().as_deref(), Some("$argon2id$two"));
+    let s = Session { hash: "h1".into(), user: carol.clone(), created_at: T0, expires_at: T0 + 10 };
+    assert!(b.graph.session_by_hash("h1").await.unwrap().is_none());
+    b.graph.put_session(&s).await.unwrap();
+    assert_eq!(b.graph.session_by_hash("h1").await.unwrap(), Some(s));
+    b.graph.delete_session("h1").await.unwrap();
+    b.graph.delete_session("h1").await.unwrap();
+    assert!(b.graph.session_by_hash("h1").await.unwrap().is_none());
 }

@@ -85,3 +85,43 @@ async fn a_token_never_exceeds_its_user() {
     assert_eq!(h.snapshot().await, before);
     let _ = json!({});
 }
+
+#[tokio::test]
+async fn passwords_and_sessions() {
+    let h = Harness::new().await;
+    let carol = "carol".parse().unwrap();
+    let err = h.service.set_password(&admin(), &carol, "short", None).await.unwrap_err();
+    assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == "password"), "{err:?}");
+    let err =
+        h.service.set_password(&caller("bob", Role::Approver), &carol, "long enough password", None).await.unwrap_err();
+    assert!(matches!(err, Error::Denied { .. }));
+    assert!(!h.service.set_password(&admin(), &carol, "correct horse battery", None).await.unwrap());
+    let stored = h.store.password_hash(&carol).await.unwrap().unwrap();
+    assert!(stored.starts_with("$argon2id$"), "{stored}");
+
+    for (user, password) in [("carol", "wrong password!"), ("nobody", "correct horse battery"), ("Not A Name", "x")] {
+        let err = h.service.login(user, password).await.unwrap_err();
+        assert_eq!(err.to_string(), "Wrong user name or password.", "{user}");
+    }
+    let (who, secret) = h.service.login("carol", "correct horse battery").await.unwrap();
+    assert_eq!((who.user.as_str(), who.role), ("carol", Role::Editor));
+    let again = h.service.session(&secret, "portal").await.unwrap().unwrap();
+    assert_eq!(again.user.as_str(), "carol");
+    assert!(h.service.session("0".repeat(64).as_str(), "portal").await.unwrap().is_none());
+    h.service.logout(&secret).await.unwrap();
+    assert!(h.service.session(&secret, "portal").await.unwrap().is_none(), "signed out");
+    let (_, secret) = h.service.login("carol", "correct horse battery").await.unwrap();
+    h.clock.advance(13 * 3_600_000);
+    assert!(
+        h.service.session(&secret, "portal").await.unwrap().is_none(),
+        "sessions expire after server.session_hours"
+    );
+    // A new user can be created with a password.
+    assert!(
+        h.service
+            .set_password(&admin(), &"newbie".parse().unwrap(), "a long new password", Some(Role::Approver))
+            .await
+            .unwrap()
+    );
+    assert_eq!(h.service.login("newbie", "a long new password").await.unwrap().0.role, Role::Approver);
+}

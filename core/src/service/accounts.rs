@@ -10,7 +10,7 @@ use crate::error::{DenyReason, Error, Result};
 use crate::event::{Event, EventKind};
 use crate::ids::UserName;
 use crate::messages;
-use crate::model::{ApiToken, Millis, Role, User};
+use crate::model::{ApiToken, Millis, Role, Session, User};
 use crate::ops::OpKind;
 use crate::policy::{self, Caller};
 
@@ -189,5 +189,104 @@ impl Service {
         }
         let user = self.ctx.graph.get_user(&token.user).await?.ok_or_else(invalid)?;
         Ok(Caller { user: user.name, role: token.role.min(user.role), source: source.to_owned() })
+    }
+}
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD: usize = 12;
+
+fn wrong_credentials() -> Error {
+    // One message for an unknown user and a wrong password: no user probing.
+    Error::Unauthenticated { message: "Wrong user name or password.".into() }
+}
+
+impl Service {
+    /// Sets a user's portal password (creating the user with `role` if it does
+    /// not exist). Returns whether the user was created.
+    pub async fn set_password(
+        &self,
+        caller: &Caller,
+        user: &UserName,
+        password: &str,
+        role: Option<Role>,
+    ) -> Result<bool> {
+        use argon2::password_hash::PasswordHasher;
+        admin_only(caller)?;
+        if password.chars().count() < MIN_PASSWORD {
+            return Err(Error::field("password", format!("must be at least {MIN_PASSWORD} characters")));
+        }
+        if password.len() > 1024 {
+            return Err(Error::field("password", "must be at most 1024 bytes"));
+        }
+        let created = match self.ctx.graph.get_user(user).await? {
+            Some(_) => false,
+            None => {
+                let u = User {
+                    name: user.clone(),
+                    display_name: user.to_string(),
+                    email: None,
+                    role: role.unwrap_or(Role::Viewer),
+                    chat_identities: Vec::new(),
+                };
+                self.ctx.graph.put_user(&u).await?;
+                let e = Event::new(
+                    EventKind::UserCreated,
+                    self.now(),
+                    caller.user.as_str(),
+                    &caller.source,
+                    json!({"user": u.name, "role": u.role}),
+                )
+                .subject(u.name.as_str());
+                self.record_events(vec![e]).await?;
+                true
+            }
+        };
+        let hash = argon2::Argon2::default()
+            .hash_password(password.as_bytes())
+            .map_err(|e| Error::Internal { reference: "password".into(), detail: e.to_string() })?
+            .to_string();
+        self.ctx.graph.set_password_hash(user, &hash).await?;
+        Ok(created)
+    }
+
+    /// Checks a user name and password; on success starts a session and
+    /// returns its secret (for the cookie) and the caller.
+    pub async fn login(&self, user: &str, password: &str) -> Result<(Caller, String)> {
+        use argon2::password_hash::PasswordVerifier;
+        use argon2::password_hash::phc::PasswordHash;
+        let name: UserName = user.trim().parse().map_err(|_| wrong_credentials())?;
+        let stored = self.ctx.graph.password_hash(&name).await?.ok_or_else(wrong_credentials)?;
+        let parsed = PasswordHash::new(&stored).map_err(|_| wrong_credentials())?;
+        argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).map_err(|_| wrong_credentials())?;
+        let account = self.ctx.graph.get_user(&name).await?.ok_or_else(wrong_credentials)?;
+        let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let now = self.now();
+        let session = Session {
+            hash: hash_token(&secret),
+            user: account.name.clone(),
+            created_at: now,
+            expires_at: now + i64::from(self.ctx.config.server.session_hours) * 3_600_000,
+        };
+        self.ctx.graph.put_session(&session).await?;
+        Ok((Caller { user: account.name, role: account.role, source: "portal".into() }, secret))
+    }
+
+    /// The signed-in caller of a session cookie, if it is valid.
+    pub async fn session(&self, secret: &str, source: &str) -> Result<Option<Caller>> {
+        if secret.len() != 64 {
+            return Ok(None);
+        }
+        let Some(session) = self.ctx.graph.session_by_hash(&hash_token(secret)).await? else { return Ok(None) };
+        if self.now() >= session.expires_at {
+            self.ctx.graph.delete_session(&session.hash).await?;
+            return Ok(None);
+        }
+        let Some(user) = self.ctx.graph.get_user(&session.user).await? else { return Ok(None) };
+        Ok(Some(Caller { user: user.name, role: user.role, source: source.to_owned() }))
+    }
+
+    pub async fn logout(&self, secret: &str) -> Result<()> {
+        self.ctx.graph.delete_session(&hash_token(secret)).await?;
+        Ok(())
     }
 }

@@ -635,6 +635,51 @@ impl GraphStore for SqliteStore {
         self.read(move |c| docs(c, sql, &args)).await
     }
 
+    async fn set_password_hash(&self, user: &UserName, hash: &str) -> StoreResult<()> {
+        let args = [text(user), text(hash)];
+        self.write(move |c| {
+            upsert_doc(c, "INSERT OR REPLACE INTO credentials (user, password_hash) VALUES (?1, ?2)", &args)
+        })
+        .await
+    }
+
+    async fn password_hash(&self, user: &UserName) -> StoreResult<Option<String>> {
+        let user = user.to_string();
+        self.read(move |c| {
+            c.prepare_cached("SELECT password_hash FROM credentials WHERE user = ?1")?
+                .query_row([user], |r| r.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    async fn put_session(&self, session: &Session) -> StoreResult<()> {
+        let args = [
+            text(&session.hash),
+            text(&session.user),
+            Value::Integer(session.expires_at),
+            Value::Text(to_json(session)),
+        ];
+        self.write(move |c| {
+            upsert_doc(
+                c,
+                "INSERT OR REPLACE INTO sessions (hash, user, expires_at, data) VALUES (?1, ?2, ?3, ?4)",
+                &args,
+            )
+        })
+        .await
+    }
+
+    async fn session_by_hash(&self, hash: &str) -> StoreResult<Option<Session>> {
+        let args = [text(hash)];
+        self.read(move |c| doc(c, "SELECT data FROM sessions WHERE hash = ?1", &args)).await
+    }
+
+    async fn delete_session(&self, hash: &str) -> StoreResult<()> {
+        let args = [text(hash)];
+        self.write(move |c| upsert_doc(c, "DELETE FROM sessions WHERE hash = ?1", &args)).await
+    }
+
     async fn counts(&self) -> StoreResult<Counts> {
         self.read(|c| {
             let n = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|v| v as u64);

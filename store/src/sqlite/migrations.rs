@@ -136,6 +136,12 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX tokens_user ON tokens(user, created_at);
     "#,
+    // 5: portal passwords (apart from users, which the API shows) and sessions.
+    r#"
+    CREATE TABLE credentials (user TEXT PRIMARY KEY, password_hash TEXT NOT NULL);
+    CREATE TABLE sessions (hash TEXT PRIMARY KEY, user TEXT NOT NULL, expires_at INTEGER NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX sessions_expiry ON sessions(expires_at);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,91 @@
+//! Portal sign-in with local accounts: argon2 password hashes (in core),
+//! a session cookie (HttpOnly, SameSite=Lax, Secure over TLS), sign-out.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use switchboard_core::Error;
+use switchboard_core::error::DenyReason;
+
+use crate::error::PageError;
+use crate::views::banner;
+use crate::{PageCaller, PortalState, csrf, with_cookie};
+
+/// Cookie holding the session secret.
+pub(crate) const SESSION: &str = "sb_session";
+
+pub(crate) fn routes() -> Router<PortalState> {
+    Router::new().route("/login", get(form).post(login)).route("/logout", post(logout))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    banner: Option<String>,
+    csrf: String,
+    user: String,
+    error: String,
+}
+
+async fn form(State(state): State<PortalState>, PageCaller(caller): PageCaller, headers: HeaderMap) -> Response {
+    let (csrf, set) = csrf::token(&headers, state.secure_cookies());
+    let page = LoginPage { banner: banner(&state.mode, &caller), csrf, user: String::new(), error: String::new() };
+    with_cookie(page.into_response(), set)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    csrf: Option<String>,
+    user: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<LoginForm>,
+) -> Result<Response, PageError> {
+    if !csrf::verify(&headers, form.csrf.as_deref()) {
+        return Err(PageError(Error::Denied { operation: "this sign-in".into(), reason: DenyReason::Csrf }));
+    }
+    match state.service.login(&form.user, &form.password).await {
+        Ok((_, secret)) => {
+            let secure = if state.secure_cookies() { "; Secure" } else { "" };
+            let max_age = i64::from(state.service.config().server.session_hours) * 3600;
+            let cookie = format!("{SESSION}={secret}; Path=/; Max-Age={max_age}; SameSite=Lax; HttpOnly{secure}");
+            Ok(with_cookie(Redirect::to("/").into_response(), Some(cookie)))
+        }
+        Err(e @ Error::Unauthenticated { .. }) => {
+            let (csrf, _) = csrf::token(&headers, state.secure_cookies());
+            let page = LoginPage { banner: banner(&state.mode, &caller), csrf, user: form.user, error: e.to_string() };
+            Ok((StatusCode::UNAUTHORIZED, page).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf: Option<String>,
+}
+
+async fn logout(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<LogoutForm>,
+) -> Result<Response, PageError> {
+    if !csrf::verify(&headers, form.csrf.as_deref()) {
+        return Err(PageError(Error::Denied { operation: "this sign-out".into(), reason: DenyReason::Csrf }));
+    }
+    if let Some(secret) = csrf::cookie(&headers, SESSION) {
+        state.service.logout(secret).await?;
+    }
+    let clear = format!("{SESSION}=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly");
+    Ok(with_cookie(Redirect::to("/").into_response(), Some(clear)))
+}
