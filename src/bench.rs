@@ -155,6 +155,11 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
         routing.push(t.elapsed());
     }
 
+    // The tool catalog an agent sees (every operation, as MCP / function tools).
+    let admin = Caller::new("bench", Role::Admin, "bench");
+    let tools = switchboard_agents::mcp::McpServer::new(service.clone(), None).tools_for(&admin);
+    let catalog_json = serde_json::to_string(&tools)?;
+
     // Event appends as they happen in service: times move forward (events are
     // appended "now"), many requests append a few events each, concurrently.
     let total = 100_000usize;
@@ -206,6 +211,7 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
         "get_project": Samples(get).json(),
         "project_page": Samples(page).json(),
         "router": {"catalog_load_ms": catalog_ms.round(), "route": Samples(routing).json()},
+        "tool_catalog": {"tools": tools.len(), "json_bytes": catalog_json.len(), "approx_tokens": catalog_json.len() / 4},
         "event_append_per_second": {"single_events_64_writers": single.round(), "batches_of_1000": batched.round()},
         "targets": {"router_p99_ms": 1, "find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}
     }))

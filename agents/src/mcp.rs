@@ -51,7 +51,7 @@ impl McpServer {
             .filter(|k| required_role(*k, policy) <= caller.role)
             .map(|k| {
                 let spec = k.spec();
-                let mut schema = k.input_schema();
+                let mut schema = k.compact_input_schema();
                 let object = schema.as_object_mut().map(std::mem::take).unwrap_or_default();
                 let description = match spec.effect {
                     Effect::Automation => {

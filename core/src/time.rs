@@ -76,7 +76,7 @@ impl JsonSchema for TimeArg {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A date (2026-01-31), an RFC 3339 time, a span back from now (30d, 12h, 90m) or epoch milliseconds",
+            "description": "2026-01-31, RFC 3339, a span back like 30d, or epoch ms",
             "type": ["string", "integer"]
         })
     }

@@ -273,6 +273,16 @@ impl OpKind {
         self.spec().effect
     }
 
+    /// The input schema trimmed for agents (LLM function tools, MCP): no
+    /// patterns, titles or `$schema`, nullable types collapsed, descriptions cut
+    /// to their first sentence. Validation still uses the full schema's types
+    /// when the input is parsed, so nothing is lost but tokens.
+    pub fn compact_input_schema(self) -> serde_json::Value {
+        let mut v = self.input_schema();
+        compact(&mut v);
+        v
+    }
+
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
@@ -312,6 +322,82 @@ impl OpKind {
             Self::ApproveRun => s::<ApproveRun>(),
             Self::DenyRun => s::<DenyRun>(),
         }
+    }
+}
+
+fn compact(v: &mut serde_json::Value) {
+    compact_in(v, false);
+}
+
+/// `names` is true for a `properties` or `$defs` map, whose keys are names,
+/// not schema keywords.
+fn compact_in(v: &mut serde_json::Value, names: bool) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) if names => {
+            for child in map.values_mut() {
+                compact_in(child, false);
+            }
+        }
+        Value::Object(map) => {
+            for key in ["$schema", "title", "pattern", "additionalProperties", "patternProperties", "format", "minimum"] {
+                map.remove(key);
+            }
+            // `["string", "null"]` → `"string"`: optional fields are simply not required.
+            if let Some(Value::Array(types)) = map.get("type") {
+                let non_null: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                if non_null.len() == 1 {
+                    map.insert("type".into(), non_null[0].clone());
+                } else {
+                    map.insert("type".into(), Value::Array(non_null));
+                }
+            }
+            // `anyOf: [X, {type: null}]` → X.
+            if let Some(Value::Array(any)) = map.get("anyOf") {
+                let non_null: Vec<Value> =
+                    any.iter().filter(|a| a.get("type") != Some(&Value::from("null"))).cloned().collect();
+                if non_null.len() == 1
+                    && let Value::Object(inner) = &non_null[0]
+                {
+                    let inner = inner.clone();
+                    map.remove("anyOf");
+                    map.extend(inner);
+                }
+            }
+            // Identifier rules and long notes cost tokens and tell an agent little.
+            let drop = match map.get("description") {
+                Some(Value::String(d)) => d.len() > 90 || d.contains(" characters"),
+                _ => false,
+            };
+            if drop {
+                map.remove("description");
+            }
+            for (key, child) in map.iter_mut() {
+                compact_in(child, key == "properties" || key == "$defs");
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| compact_in(i, false)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod compact_tests {
+    use super::OpKind;
+
+    #[test]
+    fn compact_schemas_keep_every_property_and_requirement() {
+        for k in OpKind::ALL {
+            let full = k.input_schema();
+            let small = k.compact_input_schema();
+            assert_eq!(full["required"], small["required"], "{}", k.name());
+            let names = |v: &serde_json::Value| {
+                v["properties"].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()
+            };
+            assert_eq!(names(&full), names(&small), "{}", k.name());
+        }
+        let link = &OpKind::CreateProject.compact_input_schema()["$defs"]["Link"];
+        assert!(link["properties"]["title"].is_object(), "a property called title survives: {link}");
     }
 }
 
