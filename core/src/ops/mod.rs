@@ -340,7 +340,8 @@ fn compact_in(v: &mut serde_json::Value, names: bool) {
             }
         }
         Value::Object(map) => {
-            for key in ["$schema", "title", "pattern", "additionalProperties", "patternProperties", "format", "minimum"] {
+            for key in ["$schema", "title", "pattern", "additionalProperties", "patternProperties", "format", "minimum"]
+            {
                 map.remove(key);
             }
             // `["string", "null"]` → `"string"`: optional fields are simply not required.

@@ -68,31 +68,7 @@ impl Service {
         {
             return Err(Error::field("expires", "must be in the future"));
         }
-        let mut events = Vec::new();
-        let (account, created_user) = match self.ctx.graph.get_user(user).await? {
-            Some(u) => (u, false),
-            None => {
-                let u = User {
-                    name: user.clone(),
-                    display_name: user.to_string(),
-                    email: None,
-                    role: role.unwrap_or(Role::Viewer),
-                    chat_identities: Vec::new(),
-                };
-                self.ctx.graph.put_user(&u).await?;
-                events.push(
-                    Event::new(
-                        EventKind::UserCreated,
-                        now,
-                        caller.user.as_str(),
-                        &caller.source,
-                        json!({"user": u.name, "role": u.role}),
-                    )
-                    .subject(u.name.as_str()),
-                );
-                (u, true)
-            }
-        };
+        let (account, created_user) = self.ensure_user(caller, user, role).await?;
         let role = role.unwrap_or(account.role);
         if role > account.role {
             return Err(Error::field(
@@ -112,7 +88,7 @@ impl Service {
             revoked_at: None,
         };
         self.ctx.graph.put_token(&token).await?;
-        events.push(
+        let events = vec![
             Event::new(
                 EventKind::TokenCreated,
                 now,
@@ -121,9 +97,35 @@ impl Service {
                 json!({"token": token.id, "user": token.user, "role": token.role, "expires_at": token.expires_at}),
             )
             .subject(token.user.as_str()),
-        );
+        ];
         self.record_events(events).await?;
         Ok(NewToken { token, secret, created_user })
+    }
+
+    /// The user named `user`, created with `role` (viewer by default) and
+    /// recorded when missing. Returns whether it was created.
+    async fn ensure_user(&self, caller: &Caller, user: &UserName, role: Option<Role>) -> Result<(User, bool)> {
+        if let Some(u) = self.ctx.graph.get_user(user).await? {
+            return Ok((u, false));
+        }
+        let u = User {
+            name: user.clone(),
+            display_name: user.to_string(),
+            email: None,
+            role: role.unwrap_or(Role::Viewer),
+            chat_identities: Vec::new(),
+        };
+        self.ctx.graph.put_user(&u).await?;
+        let e = Event::new(
+            EventKind::UserCreated,
+            self.now(),
+            caller.user.as_str(),
+            &caller.source,
+            json!({"user": u.name, "role": u.role}),
+        )
+        .subject(u.name.as_str());
+        self.record_events(vec![e]).await?;
+        Ok((u, true))
     }
 
     /// Revokes a token by its public id.
@@ -218,29 +220,7 @@ impl Service {
         if password.len() > 1024 {
             return Err(Error::field("password", "must be at most 1024 bytes"));
         }
-        let created = match self.ctx.graph.get_user(user).await? {
-            Some(_) => false,
-            None => {
-                let u = User {
-                    name: user.clone(),
-                    display_name: user.to_string(),
-                    email: None,
-                    role: role.unwrap_or(Role::Viewer),
-                    chat_identities: Vec::new(),
-                };
-                self.ctx.graph.put_user(&u).await?;
-                let e = Event::new(
-                    EventKind::UserCreated,
-                    self.now(),
-                    caller.user.as_str(),
-                    &caller.source,
-                    json!({"user": u.name, "role": u.role}),
-                )
-                .subject(u.name.as_str());
-                self.record_events(vec![e]).await?;
-                true
-            }
-        };
+        let (_, created) = self.ensure_user(caller, user, role).await?;
         let hash = argon2::Argon2::default()
             .hash_password(password.as_bytes())
             .map_err(|e| Error::Internal { reference: "password".into(), detail: e.to_string() })?
