@@ -2,11 +2,11 @@
 //! Every surface (terminal, web chat, Slack, Discord) calls this; none of
 //! them decides permissions (core does) or wording (the messages modules do).
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, RwLock};
+use std::sync::RwLock;
 
 use serde_json::json;
 use switchboard_agents::{Catalog, Routed, route};
+use switchboard_core::model::ChatMessage;
 use switchboard_core::ops::OpKind;
 use switchboard_core::ops::output::Output;
 use switchboard_core::{Caller, Error, Service};
@@ -15,7 +15,7 @@ use crate::answer::{render, run_card};
 use crate::messages;
 use crate::reply::Reply;
 
-/// Messages kept per thread.
+/// Messages (questions and answers) kept per thread.
 pub const HISTORY: usize = 50;
 
 /// What one turn did.
@@ -30,7 +30,6 @@ pub struct Conversation {
     service: Service,
     catalog: RwLock<Catalog>,
     base_url: String,
-    history: Mutex<HashMap<String, VecDeque<(String, String)>>>,
 }
 
 impl Conversation {
@@ -38,7 +37,7 @@ impl Conversation {
     pub async fn new(service: Service) -> Result<Self, Error> {
         let catalog = Catalog::load(service.graph(), service.config()).await?;
         let base_url = service.config().server.base_url();
-        Ok(Self { service, catalog: RwLock::new(catalog), base_url, history: Mutex::new(HashMap::new()) })
+        Ok(Self { service, catalog: RwLock::new(catalog), base_url })
     }
 
     /// Handles one message in `thread` from `caller`.
@@ -51,7 +50,7 @@ impl Conversation {
             Routed::Reply { text } => Turn { reply: Reply::text(text), operation: None },
             Routed::Call { operation, arguments } => self.run(caller, operation, arguments).await,
         };
-        self.remember(thread, text, &turn.reply.to_text());
+        self.remember(thread, caller, text, &turn.reply.to_text()).await;
         turn
     }
 
@@ -110,18 +109,37 @@ impl Conversation {
         }
     }
 
-    fn remember(&self, thread: &str, asked: &str, answered: &str) {
-        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        let h = history.entry(thread.to_owned()).or_default();
-        h.push_back((asked.to_owned(), answered.to_owned()));
-        while h.len() > HISTORY {
-            h.pop_front();
+    /// Stores the turn; a storage failure is logged, never shown instead of the answer.
+    async fn remember(&self, thread: &str, caller: &Caller, asked: &str, answered: &str) {
+        let now = self.service.now();
+        let thread: String = thread.chars().take(200).collect();
+        for (author, text) in [(caller.user.as_str(), asked), ("switchboard", answered)] {
+            let m = ChatMessage {
+                thread: thread.clone(),
+                at: now,
+                author: author.to_owned(),
+                text: text.chars().take(8000).collect(),
+            };
+            if let Err(e) = self.service.graph().append_message(&m, HISTORY).await {
+                tracing::error!(error = %e, "cannot store a chat message");
+            }
         }
     }
 
     /// The last turns of a thread, oldest first: (what was asked, what was answered).
-    pub fn history(&self, thread: &str) -> Vec<(String, String)> {
-        let history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        history.get(thread).map(|h| h.iter().cloned().collect()).unwrap_or_default()
+    pub async fn history(&self, thread: &str) -> Vec<(String, String)> {
+        let messages = self.service.graph().thread_messages(thread, HISTORY).await.unwrap_or_default();
+        let mut turns = Vec::new();
+        let mut asked: Option<String> = None;
+        for m in messages {
+            if m.author == "switchboard" {
+                if let Some(a) = asked.take() {
+                    turns.push((a, m.text));
+                }
+            } else {
+                asked = Some(m.text);
+            }
+        }
+        turns
     }
 }

@@ -15,6 +15,11 @@ use switchboard_store::SqliteStore;
 const NOW: i64 = 1_790_000_000_000;
 
 async fn setup() -> (Conversation, SqliteStore, tempfile::TempDir) {
+    let (c, store, dir, _) = setup_with_service().await;
+    (c, store, dir)
+}
+
+async fn setup_with_service() -> (Conversation, SqliteStore, tempfile::TempDir, Service) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), 2).unwrap();
     let config = Config::default();
@@ -28,7 +33,7 @@ async fn setup() -> (Conversation, SqliteStore, tempfile::TempDir) {
     for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
         service.import(&admin, &c.batch, &c.events).await.unwrap();
     }
-    (Conversation::new(service).await.unwrap(), store, dir)
+    (Conversation::new(service.clone()).await.unwrap(), store, dir, service)
 }
 
 fn who(name: &str, role: Role) -> Caller {
@@ -60,8 +65,8 @@ async fn questions_are_answered_from_the_graph() {
     assert!(text.contains("redis 6.2.14 → 7.2.4"), "{text}");
     let text = c.handle(&viewer, "t1", "which projects use redis 7.2.4?").await.reply.to_text();
     assert!(text.contains("project(s) use redis") && text.contains("checkout"), "{text}");
-    assert_eq!(c.history("t1").len(), 3, "turns are remembered per thread");
-    assert!(c.history("other").is_empty());
+    assert_eq!(c.history("t1").await.len(), 3, "turns are remembered per thread");
+    assert!(c.history("other").await.is_empty());
 }
 
 #[tokio::test]
@@ -115,4 +120,19 @@ async fn new_names_resolve_at_once() {
     assert!(t.reply.to_text().starts_with("Saved project fraud-radar."), "{}", t.reply.to_text());
     let t = c.handle(&admin, "t", "score of fraud-radar").await;
     assert!(t.reply.to_text().starts_with("fraud-radar scores "), "{}", t.reply.to_text());
+}
+
+#[tokio::test]
+async fn history_is_stored_and_bounded() {
+    let (c, _, _dir, service) = setup_with_service().await;
+    let dave = who("dave", Role::Viewer);
+    for i in 0..30 {
+        c.handle(&dave, "web:abc", &format!("score of orders {i}")).await;
+    }
+    // A new conversation core (a restarted server) still has the thread.
+    let again = Conversation::new(service).await.unwrap();
+    let turns = again.history("web:abc").await;
+    assert_eq!(turns.len(), switchboard_bot::conversation::HISTORY / 2, "bounded");
+    assert_eq!(turns.last().unwrap().0, "score of orders 29");
+    assert!(turns.last().unwrap().1.starts_with("orders scores "), "{:?}", turns.last());
 }

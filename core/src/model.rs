@@ -535,3 +535,14 @@ pub struct Session {
     pub created_at: Millis,
     pub expires_at: Millis,
 }
+
+/// One message of a conversation thread (web chat, terminal, Slack thread…).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ChatMessage {
+    /// The thread: `terminal`, a web chat id, `slack:C024BE91L:1700000000.000100`…
+    pub thread: String,
+    pub at: Millis,
+    /// A user name, or `switchboard` for replies.
+    pub author: String,
+    pub text: String,
+}

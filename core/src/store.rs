@@ -211,6 +211,11 @@ pub trait GraphStore: Send + Sync {
     /// Deleting a missing session is not an error.
     async fn delete_session(&self, hash: &str) -> StoreResult<()>;
 
+    /// Appends a message and keeps only the newest `keep` of its thread.
+    async fn append_message(&self, message: &ChatMessage, keep: usize) -> StoreResult<()>;
+    /// The newest `limit` messages of a thread, oldest first.
+    async fn thread_messages(&self, thread: &str, limit: usize) -> StoreResult<Vec<ChatMessage>>;
+
     async fn counts(&self) -> StoreResult<Counts>;
     /// Upserts everything in the batch in one go.
     async fn import(&self, batch: &GraphBatch) -> StoreResult<()>;

@@ -147,6 +147,7 @@ async fn page(
     let turns = state
         .conversation
         .history(&thread)
+        .await
         .into_iter()
         .map(|(asked, answered)| TurnView {
             asked,

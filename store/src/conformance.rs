@@ -27,7 +27,7 @@ macro_rules! conformance_suite {
             missing_entities, project_round_trip, project_upsert_replaces, find_projects_filters,
             text_search, external_ids, dependents_counts, packages_prefix, teams_and_users,
             deployments, incidents, builds_and_score_inputs, runs, counts_and_import,
-            events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens, credentials_and_sessions);
+            events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens, credentials_and_sessions, conversation_history);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -712,4 +712,23 @@ pub async fn credentials_and_sessions(b: &Backend) {
     b.graph.delete_session("h1").await.unwrap();
     b.graph.delete_session("h1").await.unwrap();
     assert!(b.graph.session_by_hash("h1").await.unwrap().is_none());
+}
+
+pub async fn conversation_history(b: &Backend) {
+    let msg = |thread: &str, n: i64| ChatMessage {
+        thread: thread.into(),
+        at: T0 + n,
+        author: "carol".into(),
+        text: format!("message {n} ✓"),
+    };
+    assert!(b.graph.thread_messages("t", 10).await.unwrap().is_empty());
+    for n in 0..5 {
+        b.graph.append_message(&msg("t", n), 3).await.unwrap();
+    }
+    b.graph.append_message(&msg("other", 9), 3).await.unwrap();
+    let t = b.graph.thread_messages("t", 10).await.unwrap();
+    assert_eq!(t.iter().map(|m| m.at - T0).collect::<Vec<_>>(), [2, 3, 4], "bounded to the newest 3, oldest first");
+    assert_eq!(t[2], msg("t", 4));
+    assert_eq!(b.graph.thread_messages("t", 2).await.unwrap().len(), 2);
+    assert_eq!(b.graph.thread_messages("other", 10).await.unwrap().len(), 1);
 }

@@ -680,6 +680,35 @@ impl GraphStore for SqliteStore {
         self.write(move |c| upsert_doc(c, "DELETE FROM sessions WHERE hash = ?1", &args)).await
     }
 
+    async fn append_message(&self, m: &ChatMessage, keep: usize) -> StoreResult<()> {
+        let m = m.clone();
+        let keep = keep.max(1) as i64;
+        self.write(move |c| {
+            c.prepare_cached("INSERT INTO messages (thread, at, author, text) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![m.thread, m.at, m.author, m.text])?;
+            c.prepare_cached(
+                "DELETE FROM messages WHERE thread = ?1 AND id <= (SELECT id FROM messages WHERE thread = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+            )?
+            .execute(params![m.thread, keep])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn thread_messages(&self, thread: &str, limit: usize) -> StoreResult<Vec<ChatMessage>> {
+        let (thread, limit) = (thread.to_owned(), self::limit(limit));
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT thread, at, author, text FROM (SELECT * FROM messages WHERE thread = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![thread, limit], |r| {
+                Ok(ChatMessage { thread: r.get(0)?, at: r.get(1)?, author: r.get(2)?, text: r.get(3)? })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
     async fn counts(&self) -> StoreResult<Counts> {
         self.read(|c| {
             let n = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|v| v as u64);

@@ -142,6 +142,17 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TABLE sessions (hash TEXT PRIMARY KEY, user TEXT NOT NULL, expires_at INTEGER NOT NULL, data TEXT NOT NULL);
     CREATE INDEX sessions_expiry ON sessions(expires_at);
     "#,
+    // 6: conversation history, a bounded number of messages per thread.
+    r#"
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        thread TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        author TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX messages_thread ON messages(thread, id);
+    "#,
 ];
 
 /// The schema version this build writes.
