@@ -11,8 +11,7 @@ use crate::event::{Event, EventKind};
 use crate::ids::UserName;
 use crate::messages;
 use crate::model::{ApiToken, Millis, Role, Session, User};
-use crate::ops::OpKind;
-use crate::policy::{self, Caller};
+use crate::policy::Caller;
 
 /// Prefix of every token secret, so leaked tokens are easy to scan for.
 pub const TOKEN_PREFIX: &str = "sb_";
@@ -29,8 +28,10 @@ fn new_secret() -> String {
 
 fn admin_only(caller: &Caller) -> Result<()> {
     if caller.role < Role::Admin {
-        // Reported against the closest operation name for the one denial shape.
-        return Err(policy::deny(OpKind::UpdateTeam, DenyReason::Role { needed: Role::Admin, actual: caller.role }));
+        return Err(Error::Denied {
+            operation: "account management".into(),
+            reason: DenyReason::Role { needed: Role::Admin, actual: caller.role },
+        });
     }
     Ok(())
 }

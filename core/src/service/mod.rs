@@ -173,10 +173,10 @@ impl Service {
     /// the data is trusted to be valid (it comes from a generator or an export).
     pub async fn import(&self, caller: &Caller, batch: &GraphBatch, events: &[Event]) -> Result<()> {
         if caller.role < Role::Admin {
-            return Err(policy::deny(
-                OpKind::CreateProject,
-                crate::error::DenyReason::Role { needed: Role::Admin, actual: caller.role },
-            ));
+            return Err(Error::Denied {
+                operation: "import".into(),
+                reason: crate::error::DenyReason::Role { needed: Role::Admin, actual: caller.role },
+            });
         }
         if !batch.is_empty() {
             self.ctx.graph.import(batch).await?;
