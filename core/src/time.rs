@@ -76,7 +76,7 @@ impl JsonSchema for TimeArg {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "2026-01-31, RFC 3339, a span back like 30d, or epoch ms",
+            "description": "date, RFC 3339, span like 30d, or epoch ms",
             "type": ["string", "integer"]
         })
     }

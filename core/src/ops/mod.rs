@@ -113,7 +113,7 @@ impl OpKind {
             Self::GetProject => (
                 "get_project",
                 Read,
-                "Show a project: owner team, facts, dependencies, environments with their current versions, recent deployments, open incidents and score.",
+                "Show a project: owner team, facts, dependencies, current version per environment, recent deployments, open incidents, score.",
                 r#"{"project": "payments-api"}"#,
             ),
             Self::FindProjects => (
@@ -131,7 +131,7 @@ impl OpKind {
             Self::ProjectHistory => (
                 "project_history",
                 Read,
-                "What happened to a project, newest first: dependency and fact changes, deployments, incidents, builds. With a subject such as `redis 7` it answers when the project got that package or fact value.",
+                "A project's history, newest first. With a subject such as `redis 7`, when the project got that package or fact value.",
                 r#"{"project": "checkout", "subject": "redis 7"}"#,
             ),
             Self::ListDeployments => (
@@ -149,7 +149,7 @@ impl OpKind {
             Self::ProjectScore => (
                 "project_score",
                 Read,
-                "A project's 0-100 score with its breakdown: facts filled in, incidents in the window, CI freshness, deployment freshness.",
+                "A project's 0-100 score with its breakdown (facts, incidents, CI and deployment freshness).",
                 r#"{"project": "payments-api"}"#,
             ),
             Self::GetTeam => (
@@ -234,7 +234,7 @@ impl OpKind {
             Self::UpgradeDependency => (
                 "upgrade_dependency",
                 Automation,
-                "Request an upgrade of a package everywhere it is used (or from one version, or in one project) through pull requests; needs an approval.",
+                "Request upgrading a package everywhere it is used (or from one version, or in one project) through pull requests; needs an approval.",
                 r#"{"package": "left-pad", "from": "1.2.3", "to": "1.3.0"}"#,
             ),
             Self::Deploy => (
@@ -252,7 +252,7 @@ impl OpKind {
             Self::ApproveRun => (
                 "approve_run",
                 Write,
-                "Approve a pending automation run so it executes; needs the approver role and, by default, someone other than the requester.",
+                "Approve a pending automation run so it executes; needs the approver role, and not the requester.",
                 r#"{"run": "01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f"}"#,
             ),
             Self::DenyRun => (
@@ -280,6 +280,7 @@ impl OpKind {
     pub fn compact_input_schema(self) -> serde_json::Value {
         let mut v = self.input_schema();
         compact(&mut v);
+        inline_defs(&mut v);
         v
     }
 
@@ -329,6 +330,37 @@ fn compact(v: &mut serde_json::Value) {
     compact_in(v, false);
 }
 
+/// Replaces each `{"$ref": "#/$defs/X"}` with X itself and drops `$defs`:
+/// the types are small, and references cost an agent more than they save.
+fn inline_defs(v: &mut serde_json::Value) {
+    fn replace(v: &mut serde_json::Value, defs: &serde_json::Map<String, serde_json::Value>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(r)) = map.get("$ref")
+                    && let Some(def) = r.strip_prefix("#/$defs/").and_then(|n| defs.get(n))
+                    && let serde_json::Value::Object(def) = def.clone()
+                {
+                    map.remove("$ref");
+                    for (k, val) in def {
+                        map.entry(k).or_insert(val);
+                    }
+                }
+                map.values_mut().for_each(|c| replace(c, defs));
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|c| replace(c, defs)),
+            _ => {}
+        }
+    }
+    let Some(serde_json::Value::Object(defs)) = v.as_object_mut().and_then(|m| m.remove("$defs")) else { return };
+    // Definitions may refer to each other: resolve them first.
+    let mut resolved = defs.clone();
+    for _ in 0..3 {
+        let snapshot = resolved.clone();
+        resolved.values_mut().for_each(|d| replace(d, &snapshot));
+    }
+    replace(v, &resolved);
+}
+
 /// `names` is true for a `properties` or `$defs` map, whose keys are names,
 /// not schema keywords.
 fn compact_in(v: &mut serde_json::Value, names: bool) {
@@ -337,6 +369,22 @@ fn compact_in(v: &mut serde_json::Value, names: bool) {
         Value::Object(map) if names => {
             for child in map.values_mut() {
                 compact_in(child, false);
+            }
+        }
+        // Shared types under `$defs` are named; their prose repeats the name.
+        Value::Object(map) if map.contains_key("$defs") => {
+            if let Some(Value::Object(defs)) = map.get_mut("$defs") {
+                for def in defs.values_mut() {
+                    if let Value::Object(d) = def {
+                        d.remove("description");
+                    }
+                }
+            }
+            let defs = map.remove("$defs");
+            compact_in(v, false);
+            if let (Value::Object(map), Some(mut defs)) = (v, defs) {
+                compact_in(&mut defs, true);
+                map.insert("$defs".into(), defs);
             }
         }
         Value::Object(map) => {
@@ -366,8 +414,13 @@ fn compact_in(v: &mut serde_json::Value, names: bool) {
                 }
             }
             // Identifier rules and long notes cost tokens and tell an agent little.
-            let drop = match map.get("description") {
-                Some(Value::String(d)) => d.len() > 90 || d.contains(" characters"),
+            let drop = match map.get_mut("description") {
+                Some(Value::String(d)) => {
+                    if d.ends_with('.') {
+                        d.pop();
+                    }
+                    d.len() > 90 || d.contains(" characters")
+                }
                 _ => false,
             };
             if drop {
@@ -397,8 +450,14 @@ mod compact_tests {
             };
             assert_eq!(names(&full), names(&small), "{}", k.name());
         }
-        let link = &OpKind::CreateProject.compact_input_schema()["$defs"]["Link"];
+        let schema = OpKind::CreateProject.compact_input_schema();
+        let link = &schema["properties"]["links"]["items"];
         assert!(link["properties"]["title"].is_object(), "a property called title survives: {link}");
+        assert_eq!(
+            schema["properties"]["dependencies"]["items"]["properties"]["ecosystem"]["enum"][0], "cargo",
+            "{schema}"
+        );
+        assert!(!schema.to_string().contains("$ref"), "{schema}");
     }
 }
 
