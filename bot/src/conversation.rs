@@ -2,7 +2,7 @@
 //! Every surface (terminal, web chat, Slack, Discord) calls this; none of
 //! them decides permissions (core does) or wording (the messages modules do).
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock, Weak};
 
 use serde_json::json;
 use switchboard_agents::{Catalog, Routed, route};
@@ -28,7 +28,7 @@ pub struct Turn {
 
 pub struct Conversation {
     service: Service,
-    catalog: RwLock<Catalog>,
+    catalog: Arc<RwLock<Catalog>>,
     base_url: String,
 }
 
@@ -37,7 +37,9 @@ impl Conversation {
     pub async fn new(service: Service) -> Result<Self, Error> {
         let catalog = Catalog::load(service.graph(), service.config()).await?;
         let base_url = service.config().server.base_url();
-        Ok(Self { service, catalog: RwLock::new(catalog), base_url })
+        let catalog = Arc::new(RwLock::new(catalog));
+        follow_names(&service, Arc::downgrade(&catalog));
+        Ok(Self { service, catalog, base_url })
     }
 
     /// Handles one message in `thread` from `caller`.
@@ -94,7 +96,7 @@ impl Conversation {
         Turn { reply, operation: Some(operation) }
     }
 
-    /// New names become resolvable at once.
+    /// New names become resolvable at once (before the bus delivers them).
     fn learn(&self, output: &Output) {
         let mut catalog = self.catalog.write().unwrap_or_else(|e| e.into_inner());
         match output {
@@ -142,4 +144,40 @@ impl Conversation {
         }
         turns
     }
+}
+
+/// Keeps the catalog in step with names created anywhere in this process
+/// (API, portal, webhooks): a bus subscriber that ends with the conversation.
+fn follow_names(service: &Service, catalog: Weak<RwLock<Catalog>>) {
+    use switchboard_core::event::EventKind;
+    use tokio::sync::broadcast::error::RecvError;
+    let mut events = service.bus().subscribe();
+    tokio::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(e) => e,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "chat names missed bus events; new names resolve after a restart");
+                    continue;
+                }
+                Err(RecvError::Closed) => return,
+            };
+            let Some(catalog) = catalog.upgrade() else { return };
+            let mut catalog = catalog.write().unwrap_or_else(|e| e.into_inner());
+            match event.kind {
+                EventKind::ProjectCreated => {
+                    if let Some(p) = &event.project {
+                        catalog.projects.insert(p.to_string());
+                    }
+                }
+                EventKind::TeamCreated => catalog.teams.insert(event.subjects.first().cloned().unwrap_or_default()),
+                EventKind::DependenciesChanged => {
+                    for s in &event.subjects {
+                        catalog.packages.insert(s.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
 }

@@ -136,3 +136,26 @@ async fn history_is_stored_and_bounded() {
     assert_eq!(turns.last().unwrap().0, "score of orders 29");
     assert!(turns.last().unwrap().1.starts_with("orders scores "), "{:?}", turns.last());
 }
+
+#[tokio::test]
+async fn names_created_elsewhere_resolve_without_a_restart() {
+    let (c, _, _dir, service) = setup_with_service().await;
+    let admin = who("alice", Role::Admin);
+    service
+        .execute_json(
+            &admin,
+            "create_project",
+            serde_json::json!({"slug": "ledger-v2", "team": "payments", "project_type": "api"}),
+        )
+        .await
+        .unwrap();
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = c.handle(&admin, "t", "score of ledger-v2").await.reply.to_text();
+        if text.starts_with("ledger-v2 scores ") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(text.starts_with("ledger-v2 scores "), "{text}");
+}
