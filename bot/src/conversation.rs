@@ -6,7 +6,6 @@ use std::sync::{Arc, RwLock, Weak};
 
 use serde_json::json;
 use switchboard_agents::{Catalog, Routed, route};
-use switchboard_core::model::ChatMessage;
 use switchboard_core::ops::OpKind;
 use switchboard_core::ops::output::Output;
 use switchboard_core::{Caller, Error, Service};
@@ -15,8 +14,8 @@ use crate::answer::{render, run_card};
 use crate::messages;
 use crate::reply::Reply;
 
-/// Messages (questions and answers) kept per thread.
-pub const HISTORY: usize = 50;
+/// Messages (questions and answers) kept per thread; core keeps the count.
+pub use switchboard_core::service::CHAT_HISTORY as HISTORY;
 
 /// What one turn did.
 #[derive(Debug)]
@@ -113,24 +112,14 @@ impl Conversation {
 
     /// Stores the turn; a storage failure is logged, never shown instead of the answer.
     async fn remember(&self, thread: &str, caller: &Caller, asked: &str, answered: &str) {
-        let now = self.service.now();
-        let thread: String = thread.chars().take(200).collect();
-        for (author, text) in [(caller.user.as_str(), asked), ("switchboard", answered)] {
-            let m = ChatMessage {
-                thread: thread.clone(),
-                at: now,
-                author: author.to_owned(),
-                text: text.chars().take(8000).collect(),
-            };
-            if let Err(e) = self.service.graph().append_message(&m, HISTORY).await {
-                tracing::error!(error = %e, "cannot store a chat message");
-            }
+        if let Err(e) = self.service.record_turn(caller, thread, asked, answered).await {
+            tracing::error!(error = %e, "cannot store a chat turn");
         }
     }
 
     /// The last turns of a thread, oldest first: (what was asked, what was answered).
     pub async fn history(&self, thread: &str) -> Vec<(String, String)> {
-        let messages = self.service.graph().thread_messages(thread, HISTORY).await.unwrap_or_default();
+        let messages = self.service.chat_history(thread).await.unwrap_or_default();
         let mut turns = Vec::new();
         let mut asked: Option<String> = None;
         for m in messages {

@@ -46,12 +46,6 @@ pub struct NewToken {
 }
 
 impl Service {
-    async fn record_events(&self, events: Vec<Event>) -> Result<()> {
-        self.ctx.log.append(&events).await?;
-        self.ctx.bus.publish(&events);
-        Ok(())
-    }
-
     /// Creates an API token for `user`, creating the user with `role` if it
     /// does not exist. The token's role is `role` (default: the user's), and
     /// never more than the user's.
@@ -99,7 +93,7 @@ impl Service {
             )
             .subject(token.user.as_str()),
         ];
-        self.record_events(events).await?;
+        self.record(&events).await?;
         Ok(NewToken { token, secret, created_user })
     }
 
@@ -125,7 +119,7 @@ impl Service {
             json!({"user": u.name, "role": u.role}),
         )
         .subject(u.name.as_str());
-        self.record_events(vec![e]).await?;
+        self.record(&[e]).await?;
         Ok((u, true))
     }
 
@@ -144,7 +138,7 @@ impl Service {
                 json!({"token": token.id, "user": token.user}),
             )
             .subject(token.user.as_str());
-            self.record_events(vec![e]).await?;
+            self.record(&[e]).await?;
         }
         Ok(token)
     }
@@ -156,26 +150,6 @@ impl Service {
             t.hash.clear();
         }
         Ok(tokens)
-    }
-
-    /// Records a call from an outside agent (an MCP tool call): who, which
-    /// tool, the arguments and the outcome (`ok` or an error code).
-    pub async fn record_agent_call(
-        &self,
-        caller: &Caller,
-        tool: &str,
-        arguments: &serde_json::Value,
-        outcome: &str,
-    ) -> Result<()> {
-        let e = Event::new(
-            EventKind::McpCall,
-            self.now(),
-            caller.user.as_str(),
-            &caller.source,
-            json!({"tool": tool, "arguments": arguments, "outcome": outcome}),
-        )
-        .subject(tool);
-        self.record_events(vec![e]).await
     }
 
     /// The caller a token secret stands for: its user, with the lower of the

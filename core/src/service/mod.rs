@@ -2,6 +2,7 @@
 //! events appended → events published on the bus.
 
 mod accounts;
+mod conversations;
 mod facts;
 mod read;
 mod runs;
@@ -22,6 +23,7 @@ use crate::score;
 use crate::store::{EventLog, GraphBatch, GraphStore};
 
 pub use accounts::{NewToken, TOKEN_PREFIX, hash_token};
+pub use conversations::CHAT_HISTORY;
 pub use facts::check_fact_value;
 
 /// The stores, config, clock and bus every operation works with.
@@ -160,7 +162,8 @@ impl Service {
         Ok(done.output)
     }
 
-    async fn record(&self, events: &[Event]) -> Result<()> {
+    /// Appends events to the log, then publishes them: the last step of every change.
+    pub(crate) async fn record(&self, events: &[Event]) -> Result<()> {
         if events.is_empty() {
             return Ok(());
         }

@@ -1,0 +1,61 @@
+//! What conversations leave behind: each thread's bounded history, and the
+//! audit trail of calls from outside agents. Surfaces record these through
+//! the service, never by writing to a store themselves.
+
+use serde_json::json;
+
+use super::Service;
+use crate::error::Result;
+use crate::event::{Event, EventKind};
+use crate::model::ChatMessage;
+use crate::policy::Caller;
+
+/// Messages (questions and answers) kept per thread.
+pub const CHAT_HISTORY: usize = 50;
+
+/// Longest thread id and message stored; longer ones are cut.
+const MAX_THREAD: usize = 200;
+const MAX_MESSAGE: usize = 8000;
+
+impl Service {
+    /// Records one turn of `thread`: what `caller` asked and what was answered.
+    pub async fn record_turn(&self, caller: &Caller, thread: &str, asked: &str, answered: &str) -> Result<()> {
+        let now = self.now();
+        let thread: String = thread.chars().take(MAX_THREAD).collect();
+        for (author, text) in [(caller.user.as_str(), asked), ("switchboard", answered)] {
+            let m = ChatMessage {
+                thread: thread.clone(),
+                at: now,
+                author: author.to_owned(),
+                text: text.chars().take(MAX_MESSAGE).collect(),
+            };
+            self.ctx.graph.append_message(&m, CHAT_HISTORY).await?;
+        }
+        Ok(())
+    }
+
+    /// The stored messages of a thread, oldest first.
+    pub async fn chat_history(&self, thread: &str) -> Result<Vec<ChatMessage>> {
+        Ok(self.ctx.graph.thread_messages(thread, CHAT_HISTORY).await?)
+    }
+
+    /// Records a call from an outside agent (an MCP tool call): who, which
+    /// tool, the arguments and the outcome (`ok` or an error code).
+    pub async fn record_agent_call(
+        &self,
+        caller: &Caller,
+        tool: &str,
+        arguments: &serde_json::Value,
+        outcome: &str,
+    ) -> Result<()> {
+        let e = Event::new(
+            EventKind::McpCall,
+            self.now(),
+            caller.user.as_str(),
+            &caller.source,
+            json!({"tool": tool, "arguments": arguments, "outcome": outcome}),
+        )
+        .subject(tool);
+        self.record(&[e]).await
+    }
+}
