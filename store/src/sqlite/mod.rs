@@ -7,6 +7,7 @@
 mod events;
 mod graph;
 pub mod migrations;
+mod projects;
 mod rows;
 mod writer;
 

@@ -34,3 +34,13 @@ pub(crate) fn fts_query(text: &str) -> Option<String> {
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
 }
+
+/// A `LIMIT` value: 0 means the default of 50.
+pub(crate) fn limit(n: usize) -> i64 {
+    if n == 0 { 50 } else { n.min(i64::MAX as usize) as i64 }
+}
+
+/// A stored identifier that no longer validates, as a conversion error.
+pub(crate) fn id_error(i: usize, e: switchboard_core::ids::IdError) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+}

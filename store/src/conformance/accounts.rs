@@ -1,0 +1,66 @@
+//! Conformance: API tokens, passwords, sessions and conversation history.
+
+use switchboard_core::ids::*;
+use switchboard_core::model::*;
+
+use super::*;
+
+pub async fn tokens(b: &Backend) {
+    let token = |id: &str, user: &str, at: Millis| ApiToken {
+        id: id.to_owned(),
+        user: UserName::new(user).unwrap(),
+        role: Role::Editor,
+        hash: format!("{id}-hash"),
+        created_at: at,
+        expires_at: Some(at + 1000),
+        revoked_at: None,
+    };
+    assert!(b.graph.get_token("tok_none").await.unwrap().is_none());
+    assert!(b.graph.token_by_hash("nothing").await.unwrap().is_none());
+    b.graph.put_token(&token("tok_a", "carol", T0)).await.unwrap();
+    b.graph.put_token(&token("tok_b", "carol", T0 + 1)).await.unwrap();
+    b.graph.put_token(&token("tok_c", "dave", T0 + 2)).await.unwrap();
+    assert_eq!(b.graph.token_by_hash("tok_b-hash").await.unwrap().unwrap().id, "tok_b");
+    let carol = UserName::new("carol").unwrap();
+    let ids: Vec<String> = b.graph.list_tokens(Some(&carol)).await.unwrap().into_iter().map(|t| t.id).collect();
+    assert_eq!(ids, ["tok_b", "tok_a"], "newest first");
+    assert_eq!(b.graph.list_tokens(None).await.unwrap().len(), 3);
+    let mut revoked = token("tok_a", "carol", T0);
+    revoked.revoked_at = Some(T0 + 5);
+    b.graph.put_token(&revoked).await.unwrap();
+    assert_eq!(b.graph.get_token("tok_a").await.unwrap().unwrap(), revoked);
+}
+
+pub async fn credentials_and_sessions(b: &Backend) {
+    let carol = UserName::new("carol").unwrap();
+    assert!(b.graph.password_hash(&carol).await.unwrap().is_none());
+    b.graph.set_password_hash(&carol, "$argon2id$one").await.unwrap();
+    b.graph.set_password_hash(&carol, "$argon2id$two").await.unwrap();
+    assert_eq!(b.graph.password_hash(&carol).await.unwrap().as_deref(), Some("$argon2id$two"));
+    let s = Session { hash: "h1".into(), user: carol.clone(), created_at: T0, expires_at: T0 + 10 };
+    assert!(b.graph.session_by_hash("h1").await.unwrap().is_none());
+    b.graph.put_session(&s).await.unwrap();
+    assert_eq!(b.graph.session_by_hash("h1").await.unwrap(), Some(s));
+    b.graph.delete_session("h1").await.unwrap();
+    b.graph.delete_session("h1").await.unwrap();
+    assert!(b.graph.session_by_hash("h1").await.unwrap().is_none());
+}
+
+pub async fn conversation_history(b: &Backend) {
+    let msg = |thread: &str, n: i64| ChatMessage {
+        thread: thread.into(),
+        at: T0 + n,
+        author: "carol".into(),
+        text: format!("message {n} ✓"),
+    };
+    assert!(b.graph.thread_messages("t", 10).await.unwrap().is_empty());
+    for n in 0..5 {
+        b.graph.append_message(&msg("t", n), 3).await.unwrap();
+    }
+    b.graph.append_message(&msg("other", 9), 3).await.unwrap();
+    let t = b.graph.thread_messages("t", 10).await.unwrap();
+    assert_eq!(t.iter().map(|m| m.at - T0).collect::<Vec<_>>(), [2, 3, 4], "bounded to the newest 3, oldest first");
+    assert_eq!(t[2], msg("t", 4));
+    assert_eq!(b.graph.thread_messages("t", 2).await.unwrap().len(), 2);
+    assert_eq!(b.graph.thread_messages("other", 10).await.unwrap().len(), 1);
+}

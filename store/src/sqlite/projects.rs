@@ -1,0 +1,266 @@
+//! Projects on SQLite: the upsert that keeps edges, facts, per-version counts
+//! and the search index in step, and the queries over them (lookup, search,
+//! dependents).
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use switchboard_core::ids::*;
+use switchboard_core::model::*;
+use switchboard_core::store::*;
+
+use super::rows::{from_json, fts_query, id_error, limit, to_json};
+
+pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result<()> {
+    let mut stored = p.clone();
+    stored.dependencies.clear();
+    conn.prepare_cached(
+        "INSERT INTO projects (slug, name, description, team, project_type, archived, score, github_repository, pagerduty_service, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT(slug) DO UPDATE SET name = excluded.name, description = excluded.description, team = excluded.team,
+           project_type = excluded.project_type, archived = excluded.archived, score = excluded.score,
+           github_repository = excluded.github_repository, pagerduty_service = excluded.pagerduty_service, data = excluded.data",
+    )?
+    .execute(params![
+        p.slug.as_str(),
+        p.name,
+        p.description,
+        p.team.as_str(),
+        p.project_type.as_str(),
+        p.archived,
+        p.score,
+        p.external_ids.github_repository,
+        p.external_ids.pagerduty_service,
+        to_json(&stored),
+    ])?;
+    let rowid: i64 = conn
+        .prepare_cached("SELECT rowid FROM projects WHERE slug = ?1")?
+        .query_row([p.slug.as_str()], |r| r.get(0))?;
+    // Keep the per-version counts of live (non-archived) dependents in step.
+    let old: Vec<(String, String, String)> = conn
+        .prepare_cached("SELECT package, ecosystem, version FROM dependencies WHERE project = ?1 AND archived = 0")?
+        .query_map([p.slug.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (package, ecosystem, version) in &old {
+        conn.prepare_cached(
+            "UPDATE package_versions SET projects = projects - 1 WHERE package = ?1 AND ecosystem = ?2 AND version = ?3",
+        )?
+        .execute(params![package, ecosystem, version])?;
+        conn.prepare_cached(
+            "DELETE FROM package_versions WHERE package = ?1 AND ecosystem = ?2 AND version = ?3 AND projects <= 0",
+        )?
+        .execute(params![package, ecosystem, version])?;
+    }
+    if !p.archived {
+        let mut count = conn.prepare_cached(
+            "INSERT INTO package_versions (package, ecosystem, version, projects) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (package, ecosystem, version) DO UPDATE SET projects = projects + 1",
+        )?;
+        for d in &p.dependencies {
+            count.execute(params![d.package.as_str(), d.ecosystem.as_str(), d.version.as_str()])?;
+        }
+    }
+    conn.prepare_cached("DELETE FROM dependencies WHERE project = ?1")?.execute([p.slug.as_str()])?;
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO dependencies (package, project, ecosystem, version, team, archived) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for d in &p.dependencies {
+        ins.execute(params![
+            d.package.as_str(),
+            p.slug.as_str(),
+            d.ecosystem.as_str(),
+            d.version.as_str(),
+            p.team.as_str(),
+            p.archived
+        ])?;
+    }
+    conn.prepare_cached("DELETE FROM facts WHERE project = ?1")?.execute([p.slug.as_str()])?;
+    let mut ins = conn.prepare_cached("INSERT INTO facts (project, key, value) VALUES (?1, ?2, ?3)")?;
+    let mut fact_text = String::new();
+    for f in p.facts.values() {
+        let v = f.value.to_string();
+        ins.execute(params![p.slug.as_str(), f.key.as_str(), v])?;
+        fact_text.push_str(&v);
+        fact_text.push(' ');
+    }
+    conn.prepare_cached("DELETE FROM project_search WHERE rowid = ?1")?.execute([rowid])?;
+    conn.prepare_cached(
+        "INSERT INTO project_search (rowid, slug, name, description, facts) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![rowid, p.slug.as_str().replace('-', " "), p.name, p.description, fact_text])?;
+    Ok(())
+}
+
+pub(crate) fn get_project(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Project>> {
+    let Some(mut p) = conn
+        .prepare_cached("SELECT data FROM projects WHERE slug = ?1")?
+        .query_row([slug], |r| from_json::<Project>(r, 0))
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached("SELECT ecosystem, package, version FROM dependencies WHERE project = ?1")?;
+    let rows = stmt.query_map([slug], |r| {
+        let eco: String = r.get(0)?;
+        Ok(Dependency {
+            ecosystem: Ecosystem::parse(&eco).unwrap_or(Ecosystem::Other),
+            package: PackageName::new(r.get::<_, String>(1)?).map_err(|e| id_error(1, e))?,
+            version: Version::new(r.get::<_, String>(2)?).map_err(|e| id_error(2, e))?,
+        })
+    })?;
+    p.dependencies = rows.collect::<rusqlite::Result<_>>()?;
+    p.dependencies.sort();
+    Ok(Some(p))
+}
+
+fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectSummary> {
+    Ok(ProjectSummary {
+        slug: ProjectSlug::new(r.get::<_, String>(0)?).map_err(|e| id_error(0, e))?,
+        name: r.get(1)?,
+        team: TeamSlug::new(r.get::<_, String>(2)?).map_err(|e| id_error(2, e))?,
+        project_type: ProjectType::new(r.get::<_, String>(3)?).map_err(|e| id_error(3, e))?,
+        description: r.get(4)?,
+        score: r.get(5)?,
+        archived: r.get(6)?,
+    })
+}
+
+/// `FROM … WHERE …` of a project query, its arguments, and whether it searches text.
+/// `text` is the FTS5 expression to match, if any.
+fn project_filter(q: &ProjectQuery, text: Option<String>) -> (String, Vec<Value>, bool) {
+    let mut sql = String::from(" FROM projects p");
+    let mut args: Vec<Value> = Vec::new();
+    let mut conds: Vec<&str> = Vec::new();
+    if let Some(t) = &text {
+        sql.push_str(" JOIN project_search s ON s.rowid = p.rowid");
+        conds.push("project_search MATCH ?");
+        args.push(Value::Text(t.clone()));
+    }
+    if !q.include_archived {
+        conds.push("p.archived = 0");
+    }
+    if let Some(t) = &q.team {
+        conds.push("p.team = ?");
+        args.push(Value::Text(t.to_string()));
+    }
+    if let Some(t) = &q.project_type {
+        conds.push("p.project_type = ?");
+        args.push(Value::Text(t.to_string()));
+    }
+    if let Some((package, version)) = &q.uses {
+        args.push(Value::Text(package.to_string()));
+        if let Some(v) = version {
+            conds.push(
+                "EXISTS (SELECT 1 FROM dependencies d WHERE d.package = ? AND d.project = p.slug AND d.version = ?)",
+            );
+            args.push(Value::Text(v.to_string()));
+        } else {
+            conds.push("EXISTS (SELECT 1 FROM dependencies d WHERE d.package = ? AND d.project = p.slug)");
+        }
+    }
+    if let Some((key, value)) = &q.fact {
+        conds.push("EXISTS (SELECT 1 FROM facts f WHERE f.project = p.slug AND f.key = ? AND f.value = ?)");
+        args.push(Value::Text(key.to_string()));
+        args.push(Value::Text(value.clone()));
+    }
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
+    (sql, args, text.is_some())
+}
+
+/// Above this many text matches, ranking every match costs more than it is
+/// worth: results are then name matches first, oldest project first.
+const RANKED_SEARCH_LIMIT: i64 = 2000;
+
+pub(crate) fn find_projects(conn: &Connection, q: &ProjectQuery) -> rusqlite::Result<Vec<ProjectSummary>> {
+    const COLUMNS: &str = "SELECT p.slug, p.name, p.team, p.project_type, p.description, p.score, p.archived";
+    let Some(text) = q.text.as_deref().and_then(fts_query) else {
+        let (filter, mut args, _) = project_filter(q, None);
+        args.push(Value::Integer(limit(q.limit)));
+        return select(conn, &format!("{COLUMNS}{filter} ORDER BY p.slug LIMIT ?"), &args);
+    };
+    let matches: i64 = conn
+        .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM project_search WHERE project_search MATCH ?1 LIMIT ?2)")?
+        .query_row(params![text, RANKED_SEARCH_LIMIT + 1], |r| r.get(0))?;
+    if matches <= RANKED_SEARCH_LIMIT {
+        let (filter, mut args, _) = project_filter(q, Some(text));
+        args.push(Value::Integer(limit(q.limit)));
+        return select(conn, &format!("{COLUMNS}{filter} ORDER BY s.rank, p.slug LIMIT ?"), &args);
+    }
+    // Broad search: name and slug matches first, then the rest, each in rowid
+    // (creation) order, which the full-text index returns without sorting.
+    let names = format!("{{slug name}} : ({text})");
+    let (filter, mut args, _) = project_filter(q, Some(names.clone()));
+    args.push(Value::Integer(limit(q.limit)));
+    let mut found = select(conn, &format!("{COLUMNS}{filter} ORDER BY s.rowid LIMIT ?"), &args)?;
+    let missing = limit(q.limit) - found.len() as i64;
+    if missing > 0 {
+        let (filter, mut args, _) = project_filter(q, Some(text));
+        args.push(Value::Text(names));
+        args.push(Value::Integer(missing));
+        let sql = format!(
+            "{COLUMNS}{filter} AND s.rowid NOT IN (SELECT rowid FROM project_search WHERE project_search MATCH ?) ORDER BY s.rowid LIMIT ?"
+        );
+        found.extend(select(conn, &sql, &args)?);
+    }
+    Ok(found)
+}
+
+fn select(conn: &Connection, sql: &str, args: &[Value]) -> rusqlite::Result<Vec<ProjectSummary>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(args.iter()), summary)?;
+    rows.collect()
+}
+
+pub(crate) fn count_projects(conn: &Connection, q: &ProjectQuery) -> rusqlite::Result<u64> {
+    let (filter, args, _) = project_filter(q, q.text.as_deref().and_then(fts_query));
+    let mut stmt = conn.prepare_cached(&format!("SELECT count(*){filter}"))?;
+    stmt.query_row(params_from_iter(args.iter()), |r| r.get::<_, i64>(0)).map(|n| n as u64)
+}
+
+pub(crate) fn dependents(conn: &Connection, q: &DependentsQuery) -> rusqlite::Result<Dependents> {
+    let mut cond = String::from("package = ?1 AND archived = 0");
+    let mut args = vec![Value::Text(q.package.to_string())];
+    if let Some(v) = &q.version {
+        args.push(Value::Text(v.to_string()));
+        cond.push_str(&format!(" AND version = ?{}", args.len()));
+    }
+    if let Some(e) = &q.ecosystem {
+        args.push(Value::Text(e.as_str().into()));
+        cond.push_str(&format!(" AND ecosystem = ?{}", args.len()));
+    }
+    let eco = |s: String| Ecosystem::parse(&s).unwrap_or(Ecosystem::Other);
+    let counted = cond.replace(" AND archived = 0", "");
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT ecosystem, version, projects FROM package_versions WHERE {counted}"))?;
+    let mut versions: Vec<VersionCount> = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok(VersionCount {
+                ecosystem: eco(r.get(0)?),
+                version: Version::new(r.get::<_, String>(1)?).map_err(|e| id_error(1, e))?,
+                projects: r.get::<_, i64>(2)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    versions.sort_by(|a, b| {
+        b.projects.cmp(&a.projects).then_with(|| (a.ecosystem, &a.version).cmp(&(b.ecosystem, &b.version)))
+    });
+    let total = versions.iter().map(|v| v.projects).sum();
+    args.push(Value::Integer(if q.limit == 0 { 200 } else { q.limit as i64 }));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT project, team, ecosystem, version FROM dependencies WHERE {cond} ORDER BY project, ecosystem LIMIT ?{}",
+        args.len()
+    ))?;
+    let projects = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok(DependentRow {
+                project: ProjectSlug::new(r.get::<_, String>(0)?).map_err(|e| id_error(0, e))?,
+                team: TeamSlug::new(r.get::<_, String>(1)?).map_err(|e| id_error(1, e))?,
+                ecosystem: eco(r.get(2)?),
+                version: Version::new(r.get::<_, String>(3)?).map_err(|e| id_error(3, e))?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Dependents { total, versions, projects })
+}
