@@ -5,23 +5,10 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Context;
 use switchboard_bot::Conversation;
-use switchboard_core::model::Role;
 use switchboard_core::{Caller, Service};
 
-/// Runs the REPL until `exit`, `quit` or end of input.
-pub async fn run(service: Service, user: Option<String>) -> anyhow::Result<()> {
-    let caller = match user {
-        None => Caller::new("cli", Role::Admin, "terminal"),
-        Some(name) => {
-            let id = name.parse().map_err(|e| anyhow::anyhow!("--as: {e}"))?;
-            let user = service
-                .graph()
-                .get_user(&id)
-                .await?
-                .with_context(|| format!("--as: there is no user {name}; the demo has alice, bob, carol, dave…"))?;
-            Caller { user: user.name, role: user.role, source: "terminal".into() }
-        }
-    };
+/// Runs the REPL as `caller` until `exit`, `quit` or end of input.
+pub async fn run(service: Service, caller: Caller) -> anyhow::Result<()> {
     let conversation = Conversation::new(service).await?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use switchboard_core::Caller;
 use switchboard_core::config::Config;
 use switchboard_core::model::Role;
+use switchboard_core::{Caller, Service};
 
 use crate::app;
 
@@ -59,38 +59,27 @@ enum Command {
         /// The operation's arguments as a JSON object.
         #[arg(long, default_value = "{}")]
         json: String,
-        /// Data directory of the store (works while a server uses it).
-        #[arg(long, default_value = DEMO_DATA_DIR)]
-        data_dir: PathBuf,
-        /// Optional config file.
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Chat with Switchboard in the terminal (works with no LLM).
     Chat {
-        /// Data directory of the store (works while a server uses it).
-        #[arg(long, default_value = DEMO_DATA_DIR)]
-        data_dir: PathBuf,
         /// Act as this user, with their role (default: the local admin).
         #[arg(long = "as")]
         user: Option<String>,
-        /// Optional config file.
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Serve the MCP tools over stdin/stdout (for agents that start Switchboard as a subprocess).
     Mcp {
         /// Speak MCP on standard input and output.
         #[arg(long)]
         stdio: bool,
-        /// Data directory of the store (works while a server uses it).
-        #[arg(long, default_value = DEMO_DATA_DIR)]
-        data_dir: PathBuf,
         /// Act as this user, with their role (default: the local admin).
         #[arg(long = "as")]
         user: Option<String>,
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Manage portal accounts.
     User {
@@ -109,12 +98,8 @@ enum Command {
         /// Print `{"operation": …, "arguments": …}` (or `{"operation": null, "reply": …}`).
         #[arg(long)]
         json: bool,
-        /// Data directory whose projects, teams and packages names resolve against.
-        #[arg(long, default_value = DEMO_DATA_DIR)]
-        data_dir: PathBuf,
-        /// Optional config file (environments, project types, templates).
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Generate an organisation and print latency percentiles as JSON.
     Bench {
@@ -135,6 +120,38 @@ enum Command {
     },
 }
 
+/// Where the store is, for commands that work on one (beside a running server too).
+#[derive(clap::Args, Debug, Clone)]
+struct StoreArgs {
+    /// Data directory of the store.
+    #[arg(long, default_value = DEMO_DATA_DIR)]
+    data_dir: PathBuf,
+    /// Optional config file (project types, environments, templates…).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// Loads the config and opens the store, logging warnings only.
+    fn open(&self) -> anyhow::Result<Service> {
+        let config = load(self.config.as_ref())?;
+        app::init_logging(&config.log, true);
+        app::open(&config, &self.data_dir)
+    }
+}
+
+/// The local admin, or with `--as USER` that stored user with their role.
+async fn acting_as(service: &Service, user: Option<String>, source: &str) -> anyhow::Result<Caller> {
+    let Some(name) = user else { return Ok(Caller::new("cli", Role::Admin, source)) };
+    let id = name.parse().map_err(|e| anyhow::anyhow!("--as: {e}"))?;
+    let u = service
+        .graph()
+        .get_user(&id)
+        .await?
+        .with_context(|| format!("--as: there is no user {name}; the demo has alice, bob, carol, dave…"))?;
+    Ok(Caller { user: u.name, role: u.role, source: source.to_owned() })
+}
+
 #[derive(Subcommand, Debug)]
 enum TokenCommand {
     /// Create a token; prints it once, as the last line. Creates the user with
@@ -148,27 +165,21 @@ enum TokenCommand {
         /// How long the token lives: 90d, 12h, 2w… or `never`.
         #[arg(long, default_value = "90d")]
         expires: String,
-        #[arg(long, default_value = DEMO_DATA_DIR)]
-        data_dir: PathBuf,
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// List tokens (never their secrets).
     List {
         #[arg(long)]
         user: Option<String>,
-        #[arg(long, default_value = DEMO_DATA_DIR)]
-        data_dir: PathBuf,
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Revoke a token by its id (tok_…).
     Revoke {
         id: String,
-        #[arg(long, default_value = DEMO_DATA_DIR)]
-        data_dir: PathBuf,
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -182,18 +193,14 @@ enum UserCommand {
         /// Role of a new user: viewer, editor, approver or admin. Default: viewer.
         #[arg(long)]
         role: Option<String>,
-        #[arg(long, default_value = DEMO_DATA_DIR)]
-        data_dir: PathBuf,
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
 async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
     use std::io::{BufRead, IsTerminal};
-    let UserCommand::SetPassword { user, role, data_dir, config } = command;
-    let config = load(config.as_ref())?;
-    app::init_logging(&config.log, true);
+    let UserCommand::SetPassword { user, role, store } = command;
     let name = user.parse().map_err(|e| anyhow::anyhow!("--user: {e}"))?;
     let role = role.as_deref().map(parse_role).transpose()?;
     if std::io::stdin().is_terminal() {
@@ -202,7 +209,7 @@ async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
     let mut password = String::new();
     std::io::stdin().lock().read_line(&mut password).context("cannot read the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let service = app::open(&config, &data_dir)?;
+    let service = store.open()?;
     match service.set_password(&Caller::new("cli", Role::Admin, "cli"), &name, password, role).await {
         Ok(created) => {
             if created {
@@ -228,14 +235,11 @@ fn parse_role(s: &str) -> anyhow::Result<Role> {
 async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
     use switchboard_core::time::{TimeArg, format_ms};
     let admin = Caller::new("cli", Role::Admin, "cli");
-    let (data_dir, config) = match &command {
-        TokenCommand::Create { data_dir, config, .. }
-        | TokenCommand::List { data_dir, config, .. }
-        | TokenCommand::Revoke { data_dir, config, .. } => (data_dir.clone(), config.clone()),
+    let service = match &command {
+        TokenCommand::Create { store, .. } | TokenCommand::List { store, .. } | TokenCommand::Revoke { store, .. } => {
+            store.open()?
+        }
     };
-    let config = load(config.as_ref())?;
-    app::init_logging(&config.log, true);
-    let service = app::open(&config, &data_dir)?;
     let result = match command {
         TokenCommand::Create { user, role, expires, .. } => {
             let user = user.parse().map_err(|e| anyhow::anyhow!("--user: {e}"))?;
@@ -336,16 +340,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
-        Command::Op { name, json, data_dir, config } => {
+        Command::Op { name, json, store } => {
             if name == "help" {
                 print!("{}", switchboard_core::ops::help_text());
                 return Ok(ExitCode::SUCCESS);
             }
-            let config = load(config.as_ref())?;
-            app::init_logging(&config.log, true);
             let args: serde_json::Value = serde_json::from_str(&json)
                 .context("--json is not valid JSON; pass an object such as '{\"project\": \"orders\"}'")?;
-            let service = app::open(&config, &data_dir)?;
+            let service = store.open()?;
             let caller = Caller::new("cli", Role::Admin, "cli");
             match service.execute_json(&caller, &name, args).await {
                 Ok(output) => {
@@ -358,48 +360,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Chat { data_dir, user, config } => {
-            let config = load(config.as_ref())?;
-            app::init_logging(&config.log, true);
-            let service = app::open(&config, &data_dir)?;
-            crate::chat::run(service, user).await?;
+        Command::Chat { user, store } => {
+            let service = store.open()?;
+            let caller = acting_as(&service, user, "terminal").await?;
+            crate::chat::run(service, caller).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { command } => token(command).await,
         Command::User { command } => user(command).await,
-        Command::Mcp { stdio, data_dir, user, config } => {
+        Command::Mcp { stdio, user, store } => {
             if !stdio {
                 anyhow::bail!("pass --stdio (over HTTP, `serve` and `demo` answer MCP at /mcp with a Bearer token)");
             }
-            let config = load(config.as_ref())?;
-            app::init_logging(&config.log, true);
-            let service = app::open(&config, &data_dir)?;
-            let caller = match user {
-                None => Caller::new("cli", Role::Admin, "mcp"),
-                Some(name) => {
-                    let id = name.parse().map_err(|e| anyhow::anyhow!("--as: {e}"))?;
-                    let u = service
-                        .graph()
-                        .get_user(&id)
-                        .await?
-                        .with_context(|| format!("--as: there is no user {name}"))?;
-                    Caller { user: u.name, role: u.role, source: "mcp".into() }
-                }
-            };
+            let service = store.open()?;
+            let caller = acting_as(&service, user, "mcp").await?;
             switchboard_agents::mcp::serve_stdio(service, caller)
                 .await
                 .map_err(|e| anyhow::anyhow!("MCP over stdio failed: {e}"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Route { text, json, data_dir, config } => {
-            let config = load(config.as_ref())?;
-            app::init_logging(&config.log, true);
-            let service = app::open(&config, &data_dir)?;
+        Command::Route { text, json, store } => {
+            let service = store.open()?;
             let catalog = switchboard_agents::Catalog::load(service.graph(), service.config()).await?;
             if catalog.projects.is_empty() {
                 eprintln!(
                     "warning: the store in {} has no projects, so names cannot be resolved; run `switchboard demo` or pass --data-dir",
-                    data_dir.display()
+                    store.data_dir.display()
                 );
             }
             let routed = switchboard_agents::route(&text, &catalog);
