@@ -35,6 +35,18 @@ pub struct Context {
     pub bus: EventBus,
 }
 
+impl Context {
+    /// Appends events to the log, then publishes them on the bus.
+    pub(crate) async fn record(&self, events: &[Event]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.log.append(events).await?;
+        self.bus.publish(events);
+        Ok(())
+    }
+}
+
 /// What a handler hands back: its output and the events it caused.
 pub(crate) struct Done {
     pub output: Output,
@@ -164,12 +176,7 @@ impl Service {
 
     /// Appends events to the log, then publishes them: the last step of every change.
     pub(crate) async fn record(&self, events: &[Event]) -> Result<()> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        self.ctx.log.append(events).await?;
-        self.ctx.bus.publish(events);
-        Ok(())
+        self.ctx.record(events).await
     }
 
     /// Bulk-loads graph data and its history (demo org, migrations). Admin only;

@@ -199,10 +199,7 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
                 events.push(e);
             }
             // Record the expiry even though the decision fails, then refuse.
-            if !events.is_empty() {
-                call.ctx.log.append(&events).await?;
-                call.ctx.bus.publish(&events);
-            }
+            call.ctx.record(&events).await?;
             return Err(Error::conflict(messages::run_expired(&id.to_string())));
         }
         other => {
