@@ -1,9 +1,12 @@
 //! Switchboard's conversational brains. The intent router turns chat text
 //! into an operation call with no LLM and no network; the MCP server offers
-//! the operations to outside agents as tools. The LLM agent comes later.
+//! the operations to outside agents as tools; the LLM agent answers with a
+//! model when one is configured.
 
+pub mod llm;
 pub mod mcp;
 pub mod messages;
 pub mod router;
+pub mod tools;
 
 pub use router::{Catalog, Routed, route};

@@ -19,7 +19,6 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use switchboard_core::ops::{Effect, OpKind};
-use switchboard_core::policy::required_role;
 use switchboard_core::{Caller, Error, Service};
 
 /// The MCP server for one caller source: HTTP requests carry their caller
@@ -45,21 +44,11 @@ impl McpServer {
 
     /// The tools a caller may use: every operation their role allows.
     pub fn tools_for(&self, caller: &Caller) -> Vec<Tool> {
-        let policy = &self.service.config().policy;
-        OpKind::ALL
-            .into_iter()
-            .filter(|k| required_role(*k, policy) <= caller.role)
+        crate::tools::allowed(caller, &self.service.config().policy)
             .map(|k| {
-                let spec = k.spec();
                 let mut schema = k.compact_input_schema();
                 let object = schema.as_object_mut().map(std::mem::take).unwrap_or_default();
-                let description = match spec.effect {
-                    Effect::Automation => {
-                        format!("{} It creates a pending run that a person must approve.", spec.description)
-                    }
-                    _ => spec.description.to_owned(),
-                };
-                Tool::new(spec.name, description, Arc::new(object))
+                Tool::new(k.name(), crate::tools::description(k), Arc::new(object))
             })
             .collect()
     }
