@@ -29,14 +29,16 @@ async fn world(steps: Vec<Step>, tune: impl FnOnce(&mut LlmConfig)) -> World {
     let fake = FakeLlm::start(steps).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), 2).unwrap();
-    let mut config = Config::default();
-    config.llm = LlmConfig {
-        base_url: Some(fake.url.clone()),
-        model: "scripted".into(),
-        stream: false,
-        timeout_secs: 5,
-        max_retries: 2,
-        ..LlmConfig::default()
+    let mut config = Config {
+        llm: LlmConfig {
+            base_url: Some(fake.url.clone()),
+            model: "scripted".into(),
+            stream: false,
+            timeout_secs: 5,
+            max_retries: 2,
+            ..LlmConfig::default()
+        },
+        ..Config::default()
     };
     tune(&mut config.llm);
     let service =
