@@ -3,6 +3,7 @@
 
 use switchboard_core::messages::describe_event;
 use switchboard_core::model::{Run, RunStatus};
+use switchboard_core::ops::Effect;
 use switchboard_core::ops::output::Output;
 use switchboard_core::time::{format_date, format_ms};
 
@@ -235,4 +236,32 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
             }
         }
     }
+}
+
+/// An agent's answer: the model's words, then what its tools did that the
+/// person must see — run cards with their buttons, proposals to confirm, refusals.
+pub fn render_agent(answer: &switchboard_agents::llm::Answer, proposals: &[String], base_url: &str) -> Reply {
+    use switchboard_agents::llm::Action;
+    let mut reply = Reply::default().push_text(answer.text.trim());
+    let mut proposal_ids = proposals.iter();
+    for action in &answer.actions {
+        match action {
+            Action::Done { output: Output::Run(run), operation } if operation.effect() == Effect::Automation => {
+                reply.blocks.extend(run_card(run, base_url).blocks);
+            }
+            Action::Done { .. } => {}
+            Action::Proposed { operation, arguments } => {
+                let Some(id) = proposal_ids.next() else { continue };
+                reply = reply.push_text(messages::proposal(operation.name(), &arguments.to_string())).buttons(vec![
+                    Button { label: "Confirm".into(), action: format!("confirm:{id}"), style: ButtonStyle::Primary },
+                    Button { label: "Cancel".into(), action: format!("cancel:{id}"), style: ButtonStyle::Default },
+                ]);
+            }
+            Action::Failed { tool, error } => reply = reply.push_text(messages::tool_failed(tool, error)),
+        }
+    }
+    if answer.out_of_steps {
+        reply = reply.push_text(messages::out_of_steps(answer.steps));
+    }
+    reply
 }

@@ -1,16 +1,21 @@
-//! One conversation turn: text → router → `Service::execute` → [`Reply`].
-//! Every surface (terminal, web chat, Slack, Discord) calls this; none of
-//! them decides permissions (core does) or wording (the messages modules do).
+//! One conversation turn: text → the LLM agent (when configured and well)
+//! or the intent router → `Service::execute` → [`Reply`]. Every surface
+//! (terminal, web chat, Slack, Discord) calls this; none of them decides
+//! permissions (core does) or wording (the messages modules do).
 
-use std::sync::{Arc, RwLock, Weak};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{Value, json};
+use switchboard_agents::llm::{Action, Agent, OnProgress, Unavailable};
+use switchboard_agents::router::is_direct;
 use switchboard_agents::{Catalog, Routed, route};
 use switchboard_core::ops::OpKind;
 use switchboard_core::ops::output::Output;
 use switchboard_core::{Caller, Error, Service};
 
-use crate::answer::{render, run_card};
+use crate::answer::{render, render_agent, run_card};
 use crate::messages;
 use crate::reply::Reply;
 
@@ -25,10 +30,25 @@ pub struct Turn {
     pub operation: Option<OpKind>,
 }
 
+/// How long a change the agent proposed waits for its confirmation.
+const PROPOSAL_TTL: Duration = Duration::from_secs(30 * 60);
+/// Proposals kept at most (the oldest go first).
+const MAX_PROPOSALS: usize = 1000;
+
+/// A write the agent proposed, waiting for the person who asked.
+struct Proposal {
+    user: String,
+    operation: OpKind,
+    arguments: Value,
+    at: Instant,
+}
+
 pub struct Conversation {
     service: Service,
     catalog: Arc<RwLock<Catalog>>,
     base_url: String,
+    agent: Option<Agent>,
+    proposals: Mutex<HashMap<String, Proposal>>,
 }
 
 impl Conversation {
@@ -38,31 +58,154 @@ impl Conversation {
         let base_url = service.config().server.base_url();
         let catalog = Arc::new(RwLock::new(catalog));
         follow_names(&service, Arc::downgrade(&catalog));
-        Ok(Self { service, catalog, base_url })
+        let agent = Agent::new(service.clone());
+        Ok(Self { service, catalog, base_url, agent, proposals: Mutex::default() })
+    }
+
+    /// Whether a language model answers (when it is well).
+    pub fn has_llm(&self) -> bool {
+        self.agent.is_some()
     }
 
     /// Handles one message in `thread` from `caller`.
     pub async fn handle(&self, caller: &Caller, thread: &str, text: &str) -> Turn {
-        let routed = {
-            let catalog = self.catalog.read().unwrap_or_else(|e| e.into_inner());
-            route(text, &catalog)
-        };
-        let turn = match routed {
-            Routed::Reply { text } => Turn { reply: Reply::text(text), operation: None },
-            Routed::Call { operation, arguments } => self.run(caller, operation, arguments).await,
+        self.handle_streaming(caller, thread, text, &|_| {}).await
+    }
+
+    /// Handles one message, reporting the model's words and tool calls as
+    /// they happen (surfaces that stream show them; the final reply is the
+    /// returned turn either way).
+    pub async fn handle_streaming(&self, caller: &Caller, thread: &str, text: &str, progress: OnProgress<'_>) -> Turn {
+        let turn = if let Some(action) = typed_click(text) {
+            self.click(caller, &action).await
+        } else {
+            match &self.agent {
+                Some(agent) if !is_direct(text) => self.ask_agent(agent, caller, thread, text, progress).await,
+                _ => self.route(caller, text).await,
+            }
         };
         self.remember(thread, caller, text, &turn.reply.to_text()).await;
         turn
     }
 
-    /// A button click: `approve_run:<id>` or `deny_run:<id>`.
+    async fn route(&self, caller: &Caller, text: &str) -> Turn {
+        let routed = {
+            let catalog = self.catalog.read().unwrap_or_else(|e| e.into_inner());
+            route(text, &catalog)
+        };
+        match routed {
+            Routed::Reply { text } => Turn { reply: Reply::text(text), operation: None },
+            Routed::Call { operation, arguments } => self.run(caller, operation, arguments).await,
+        }
+    }
+
+    async fn ask_agent(
+        &self,
+        agent: &Agent,
+        caller: &Caller,
+        thread: &str,
+        text: &str,
+        progress: OnProgress<'_>,
+    ) -> Turn {
+        let history = match self.service.chat_history(thread).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read chat history; the model answers without it");
+                Vec::new()
+            }
+        };
+        match agent.turn(caller, &history, text, progress).await {
+            Ok(answer) => self.agent_turn(caller, answer.actions.first().map(action_op), &answer, None),
+            Err(Unavailable::Failed { reason, actions }) if !actions.is_empty() => {
+                let answer = switchboard_agents::llm::Answer { actions, ..Default::default() };
+                self.agent_turn(caller, answer.actions.first().map(action_op), &answer, Some(reason))
+            }
+            Err(unavailable) => {
+                let mut turn = self.route(caller, text).await;
+                turn.reply = turn.reply.push_text(messages::llm_fallback(&unavailable.reason()));
+                turn
+            }
+        }
+    }
+
+    fn agent_turn(
+        &self,
+        caller: &Caller,
+        operation: Option<Option<OpKind>>,
+        answer: &switchboard_agents::llm::Answer,
+        failed: Option<String>,
+    ) -> Turn {
+        let mut ids = Vec::new();
+        for action in &answer.actions {
+            if let Action::Proposed { operation, arguments } = action {
+                ids.push(self.propose(caller, *operation, arguments.clone()));
+            }
+            if let Action::Done { output, .. } = action {
+                self.learn(output);
+            }
+        }
+        let mut reply = match &failed {
+            Some(reason) => Reply::text(messages::llm_failed_midway(reason)),
+            None => Reply::default(),
+        };
+        reply.blocks.extend(render_agent(answer, &ids, &self.base_url).blocks);
+        if reply.blocks.is_empty() {
+            reply = Reply::text(switchboard_agents::messages::cannot_tell(None));
+        }
+        Turn { reply, operation: operation.flatten() }
+    }
+
+    fn propose(&self, caller: &Caller, operation: OpKind, arguments: Value) -> String {
+        let id = uuid_short();
+        let mut proposals = self.proposals.lock().unwrap_or_else(|e| e.into_inner());
+        proposals.retain(|_, p| p.at.elapsed() < PROPOSAL_TTL);
+        if proposals.len() >= MAX_PROPOSALS
+            && let Some(oldest) = proposals.iter().min_by_key(|(_, p)| p.at).map(|(k, _)| k.clone())
+        {
+            proposals.remove(&oldest);
+        }
+        proposals
+            .insert(id.clone(), Proposal { user: caller.user.to_string(), operation, arguments, at: Instant::now() });
+        id
+    }
+
+    /// A button click: `approve_run:<id>`, `deny_run:<id>`, or `confirm:<id>` /
+    /// `cancel:<id>` on a change the agent proposed.
     pub async fn click(&self, caller: &Caller, action: &str) -> Turn {
-        let Some((op, run)) = action.split_once(':') else {
+        let Some((op, id)) = action.split_once(':') else {
             return Turn { reply: Reply::text(messages::unknown_action(action)), operation: None };
         };
-        match OpKind::from_name(op) {
-            Some(kind @ (OpKind::ApproveRun | OpKind::DenyRun)) => self.run(caller, kind, json!({"run": run})).await,
+        match (op, OpKind::from_name(op)) {
+            (_, Some(kind @ (OpKind::ApproveRun | OpKind::DenyRun))) => {
+                self.run(caller, kind, json!({"run": id})).await
+            }
+            ("confirm" | "cancel", _) => self.answer_proposal(caller, id, op == "confirm").await,
             _ => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None },
+        }
+    }
+
+    async fn answer_proposal(&self, caller: &Caller, id: &str, confirm: bool) -> Turn {
+        let proposal = {
+            let mut proposals = self.proposals.lock().unwrap_or_else(|e| e.into_inner());
+            match proposals.get(id) {
+                None => None,
+                Some(p) if p.at.elapsed() >= PROPOSAL_TTL => {
+                    proposals.remove(id);
+                    None
+                }
+                Some(p) if p.user != caller.user.as_str() => {
+                    return Turn { reply: Reply::text(messages::proposal_not_yours(&p.user)), operation: None };
+                }
+                Some(_) => proposals.remove(id),
+            }
+        };
+        let Some(p) = proposal else {
+            return Turn { reply: Reply::text(messages::proposal_gone()), operation: None };
+        };
+        if confirm {
+            self.run(caller, p.operation, p.arguments).await
+        } else {
+            Turn { reply: Reply::text(messages::proposal_cancelled(p.operation.name())), operation: None }
         }
     }
 
@@ -133,6 +276,26 @@ impl Conversation {
         }
         turns
     }
+}
+
+fn action_op(action: &Action) -> Option<OpKind> {
+    match action {
+        Action::Done { operation, .. } | Action::Proposed { operation, .. } => Some(*operation),
+        Action::Failed { tool, .. } => OpKind::from_name(tool),
+    }
+}
+
+/// `confirm <id>` / `cancel <id>` typed (terminal) instead of clicked.
+fn typed_click(text: &str) -> Option<String> {
+    let mut words = text.split_whitespace();
+    let (verb, id) = (words.next()?.to_lowercase(), words.next()?);
+    let is_id = id.len() == 12 && id.chars().all(|c| c.is_ascii_hexdigit());
+    ((verb == "confirm" || verb == "cancel") && is_id && words.next().is_none()).then(|| format!("{verb}:{id}"))
+}
+
+/// A short random id for a proposal (48 random bits).
+fn uuid_short() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
 /// Keeps the catalog in step with names created anywhere in this process

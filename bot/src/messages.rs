@@ -35,3 +35,39 @@ pub fn unknown_action(action: &str) -> String {
 pub fn shown(shown: usize, total: u64) -> String {
     if shown as u64 >= total { String::new() } else { format!("Showing {shown} of {total}.") }
 }
+
+/// Shown under a router answer when the model could not be used.
+pub fn llm_fallback(reason: &str) -> String {
+    format!(
+        "(The language model is not available: {reason}. The built-in commands answered instead; say `help` to see them.)"
+    )
+}
+
+/// Shown when the model failed after it had already done something this turn.
+pub fn llm_failed_midway(reason: &str) -> String {
+    format!("(The language model stopped answering: {reason}. Here is what was done before it stopped.)")
+}
+
+pub fn out_of_steps(steps: u32) -> String {
+    format!("I stopped after {steps} steps without a final answer. Ask a narrower question, or use a command (`help`).")
+}
+
+pub fn proposal(operation: &str, arguments: &str) -> String {
+    format!("I can make this change: {operation} {arguments}. Confirm or cancel it with the buttons.")
+}
+
+pub fn tool_failed(tool: &str, error: &str) -> String {
+    format!("{tool} was not done: {error}")
+}
+
+pub fn proposal_gone() -> String {
+    "That proposal has expired or was already answered; nothing changed. Ask again to get a new one.".into()
+}
+
+pub fn proposal_not_yours(asked: &str) -> String {
+    format!("Only {asked}, who asked for this change, can confirm or cancel it. Nothing changed.")
+}
+
+pub fn proposal_cancelled(operation: &str) -> String {
+    format!("Cancelled {operation}; nothing changed.")
+}

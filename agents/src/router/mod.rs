@@ -56,12 +56,26 @@ pub fn route(message: &str, catalog: &Catalog) -> Routed {
     if cleaned.words.is_empty() {
         return Routed::reply(messages::only_code());
     }
-    // `get_project …` is command syntax; a plain word such as `deploy` is
-    // command syntax only with `key=value` or JSON arguments.
-    if let Some(kind) = OpKind::from_name(&cleaned.words[0])
-        && (kind.name().contains('_') || cleaned.text.contains(['=', '{', '[']))
-    {
+    if let Some(kind) = command_op(&cleaned) {
         return command::operation(kind, &cleaned);
     }
     intents::route(&cleaned, catalog)
+}
+
+/// `get_project …` is command syntax; a plain word such as `deploy` is
+/// command syntax only with `key=value` or JSON arguments.
+fn command_op(cleaned: &text::Cleaned) -> Option<OpKind> {
+    let kind = OpKind::from_name(cleaned.words.first()?)?;
+    (kind.name().contains('_') || cleaned.text.contains(['=', '{', '['])).then_some(kind)
+}
+
+/// Whether the router answers this message itself even when a language
+/// model is configured: command syntax (`/sb …`, `get_project …`), `help`,
+/// and messages it declines to read (empty, too long, only code).
+pub fn is_direct(message: &str) -> bool {
+    if message.trim().is_empty() || message.chars().count() > text::MAX_CHARS {
+        return true;
+    }
+    let cleaned = text::clean(message);
+    cleaned.words.is_empty() || cleaned.command || cleaned.words == ["help"] || command_op(&cleaned).is_some()
 }

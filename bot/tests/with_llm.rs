@@ -1,0 +1,165 @@
+//! Conversations with a language model configured (the scripted fake on
+//! loopback): proposals confirmed by the person who asked, automations as
+//! run cards with approval buttons, history sent as memory, commands that
+//! bypass the model, and the fall back to the router when the model fails.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use switchboard_agents::llm::fake::{FakeLlm, Step};
+use switchboard_bot::{Block, Conversation, Reply};
+use switchboard_core::clock::SystemClock;
+use switchboard_core::config::{Config, LlmConfig};
+use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::model::Role;
+use switchboard_core::{Caller, Service};
+use switchboard_store::SqliteStore;
+
+struct World {
+    chat: Conversation,
+    service: Service,
+    fake: FakeLlm,
+    _dir: tempfile::TempDir,
+}
+
+async fn world(steps: Vec<Step>, tune: impl FnOnce(&mut LlmConfig)) -> World {
+    let fake = FakeLlm::start(steps).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let mut config = Config {
+        llm: LlmConfig {
+            base_url: Some(fake.url.clone()),
+            model: "scripted".into(),
+            max_retries: 0,
+            ..LlmConfig::default()
+        },
+        ..Config::default()
+    };
+    tune(&mut config.llm);
+    let service =
+        Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
+    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
+    for c in demo::generate(&DemoOptions { projects: 12, now: service.now(), seed: 1 }, &config, 100) {
+        service.import(&admin, &c.batch, &c.events).await.unwrap();
+    }
+    let chat = Conversation::new(service.clone()).await.unwrap();
+    assert!(chat.has_llm());
+    World { chat, service, fake, _dir: dir }
+}
+
+fn who(name: &str, role: Role) -> Caller {
+    Caller::new(name, role, "test")
+}
+
+fn buttons(reply: &Reply) -> Vec<String> {
+    reply
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Buttons { buttons } => Some(buttons.iter().map(|b| b.action.clone()).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+async fn tier(s: &Service, project: &str) -> serde_json::Value {
+    let p = s.execute_json(&who("x", Role::Viewer), "get_project", json!({"project": project})).await.unwrap();
+    p.to_json()["project"]["facts"]["tier"]["value"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposed_change_runs_only_when_its_asker_confirms() {
+    let set = |v: &str| Step::call("set_fact", json!({"project": "orders", "key": "tier", "value": v}));
+    let script = vec![set("3"), Step::text("Please confirm."), set("2"), Step::text("Please confirm.")];
+    let w = world(script, |_| {}).await;
+    let erin = who("erin", Role::Editor);
+    let before = tier(&w.service, "orders").await;
+
+    let turn = w.chat.handle(&erin, "t", "make orders tier 3").await;
+    let text = turn.reply.to_text();
+    assert!(text.starts_with("Please confirm."), "{text}");
+    assert!(text.contains("I can make this change: set_fact"), "{text}");
+    let actions = buttons(&turn.reply);
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    let (confirm, cancel) = (&actions[0], &actions[1]);
+    assert!(confirm.starts_with("confirm:") && cancel.starts_with("cancel:"));
+    assert_eq!(tier(&w.service, "orders").await, before, "nothing changes before the click");
+
+    // Someone else cannot confirm it; a forged id confirms nothing.
+    let other = w.chat.click(&who("olga", Role::Admin), confirm).await;
+    assert!(other.reply.to_text().contains("Only erin"), "{}", other.reply.to_text());
+    let forged = w.chat.click(&erin, "confirm:0123456789ab").await;
+    assert!(forged.reply.to_text().contains("expired or was already answered"));
+    assert_eq!(tier(&w.service, "orders").await, before);
+
+    // The asker confirms: it runs once.
+    let done = w.chat.click(&erin, confirm).await;
+    assert!(done.reply.to_text().contains("tier"), "{}", done.reply.to_text());
+    assert_eq!(tier(&w.service, "orders").await, "3");
+    let again = w.chat.click(&erin, confirm).await;
+    assert!(again.reply.to_text().contains("expired or was already answered"));
+
+    // Typed in a terminal instead of clicked: cancel.
+    let turn = w.chat.handle(&erin, "t", "now tier 2").await;
+    let id = buttons(&turn.reply)[1].trim_start_matches("cancel:").to_owned();
+    let cancelled = w.chat.handle(&erin, "t", &format!("cancel {id}")).await;
+    assert!(cancelled.reply.to_text().starts_with("Cancelled set_fact"), "{}", cancelled.reply.to_text());
+    assert_eq!(tier(&w.service, "orders").await, "3");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_automation_becomes_a_run_card_an_approver_decides() {
+    let script = vec![
+        Step::call("deploy", json!({"project": "orders", "environment": "staging"})),
+        Step::text("I asked for approval."),
+    ];
+    let w = world(script, |_| {}).await;
+    let turn = w.chat.handle(&who("erin", Role::Editor), "t", "ship orders to staging please").await;
+    let text = turn.reply.to_text();
+    assert!(text.contains("I asked for approval.") && text.contains("pending"), "{text}");
+    let actions = buttons(&turn.reply);
+    assert!(actions[0].starts_with("approve_run:"), "{actions:?}");
+    let refused = w.chat.click(&who("val", Role::Viewer), &actions[0]).await;
+    assert!(refused.reply.to_text().starts_with("Not allowed"), "{}", refused.reply.to_text());
+    let approved = w.chat.click(&who("avery", Role::Approver), &actions[0]).await;
+    assert!(approved.reply.to_text().contains("approved by avery"), "{}", approved.reply.to_text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_thread_is_the_models_memory_and_commands_skip_the_model() {
+    let w = world(vec![Step::text("Hello erin."), Step::text("You asked me to say hello.")], |_| {}).await;
+    let erin = who("erin", Role::Editor);
+    assert_eq!(w.chat.handle(&erin, "t", "say hello").await.reply.to_text(), "Hello erin.");
+    let second = w.chat.handle(&erin, "t", "what did I ask?").await;
+    assert_eq!(second.reply.to_text(), "You asked me to say hello.");
+    let messages = w.fake.requests()[1]["messages"].as_array().unwrap().clone();
+    let said: Vec<(&str, &str)> =
+        messages[1..].iter().map(|m| (m["role"].as_str().unwrap(), m["content"].as_str().unwrap())).collect();
+    assert_eq!(
+        said,
+        [("user", "say hello"), ("assistant", "Hello erin."), ("user", "what did I ask?")],
+        "{messages:?}"
+    );
+    // Commands, help and unreadable messages go straight to the router.
+    for text in ["/sb get_project project=orders", "help", "", "```rm -rf /```"] {
+        w.chat.handle(&erin, "t", text).await;
+    }
+    assert_eq!(w.fake.requests().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_model_falls_back_to_the_router_and_says_so() {
+    let fail = || Step::Status { status: 500, retry_after: None };
+    let w = world(vec![fail(), fail()], |c| c.breaker_failures = 2).await;
+    let erin = who("erin", Role::Editor);
+    for _ in 0..3 {
+        let turn = w.chat.handle(&erin, "t", "who owns payments-api?").await;
+        let text = turn.reply.to_text();
+        assert!(text.contains("is owned by"), "the router answered: {text}");
+        assert!(text.contains("The language model is not available"), "{text}");
+    }
+    assert_eq!(w.fake.requests().len(), 2, "the third message did not wait on the model");
+    let text = w.chat.handle(&erin, "t", "who owns payments-api?").await.reply.to_text();
+    assert!(text.contains("tried again in"), "{text}");
+}
