@@ -25,6 +25,7 @@ pub(crate) fn routes() -> Router<PortalState> {
     Router::new()
         .route("/chat", get(page))
         .route("/chat/messages", post(message))
+        .route("/chat/stream/{id}", get(crate::chat_stream::open))
         .route("/chat/actions", post(action))
         .route("/demo/as", post(speak_as))
 }
@@ -96,6 +97,8 @@ pub(crate) struct TurnView {
     pub asked: String,
     pub speaker: String,
     pub blocks: Vec<BlockView>,
+    /// Where the answer streams from, while it is being written.
+    pub stream: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -153,6 +156,7 @@ async fn page(
             asked,
             speaker: caller.user.to_string(),
             blocks: blocks(&Reply::text(answered)),
+            stream: String::new(),
         })
         .collect();
     let demo = matches!(state.mode, crate::Mode::Demo);
@@ -177,6 +181,8 @@ async fn page(
 struct MessageForm {
     csrf: Option<String>,
     text: String,
+    /// `1`: answer with a placeholder and stream the reply (the page's script does this).
+    stream: Option<String>,
 }
 
 async fn message(
@@ -189,14 +195,24 @@ async fn message(
         return Err(forged());
     }
     let (thread, set_thread) = thread(&headers);
+    let (csrf, _) = csrf::token(&headers, state.secure_cookies());
+    let speaker = caller.user.to_string();
+    if headers.contains_key("hx-request") && form.stream.as_deref() == Some("1") {
+        let reply_csrf = csrf.clone();
+        let render = move |reply: &Reply| {
+            crate::chat_stream::render_html(&ReplyFragment { csrf: reply_csrf, blocks: blocks(reply) })
+        };
+        let stream = crate::chat_stream::start(&state, caller, thread, form.text.clone(), render);
+        let fragment = TurnFragment { csrf, t: TurnView { asked: form.text, speaker, blocks: vec![], stream } };
+        return Ok(with_cookie(fragment.into_response(), set_thread));
+    }
     let turn = state.conversation.handle(&caller, &thread, &form.text).await;
     if !headers.contains_key("hx-request") {
         return Ok(with_cookie(Redirect::to("/chat").into_response(), set_thread));
     }
-    let (csrf, _) = csrf::token(&headers, state.secure_cookies());
     let fragment = TurnFragment {
         csrf,
-        t: TurnView { asked: form.text, speaker: caller.user.to_string(), blocks: blocks(&turn.reply) },
+        t: TurnView { asked: form.text, speaker, blocks: blocks(&turn.reply), stream: String::new() },
     };
     Ok(with_cookie(fragment.into_response(), set_thread))
 }

@@ -6,6 +6,7 @@ mod api;
 mod assets;
 mod auth;
 mod chat;
+mod chat_stream;
 mod csrf;
 mod error;
 mod messages;
@@ -44,6 +45,7 @@ pub struct PortalState {
     pub service: Service,
     pub mode: Mode,
     pub conversation: std::sync::Arc<switchboard_bot::Conversation>,
+    pub(crate) streams: chat_stream::Streams,
 }
 
 /// Cookie naming the demo user the browser speaks as.
@@ -53,7 +55,7 @@ impl PortalState {
     /// Builds the state, loading the names the chat resolves against.
     pub async fn new(service: Service, mode: Mode) -> Result<Self, switchboard_core::Error> {
         let conversation = std::sync::Arc::new(switchboard_bot::Conversation::new(service.clone()).await?);
-        Ok(Self { service, mode, conversation })
+        Ok(Self { service, mode, conversation, streams: chat_stream::Streams::default() })
     }
 
     /// Cookies get `Secure` when the portal is served over TLS.

@@ -1,0 +1,109 @@
+//! Streaming web chat answers. Posting a message with `stream=1` starts the
+//! turn in the background and returns at once with a placeholder that names
+//! a stream; the page's script opens it as server-sent events: `tool`
+//! (an operation is being called), `delta` (words of the answer), and one
+//! `reply` event carrying the finished reply as HTML, which replaces the
+//! placeholder. The turn completes and is stored even if nobody listens.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use switchboard_agents::llm::Progress;
+use switchboard_bot::Reply;
+use switchboard_core::{Caller, Error};
+use tokio::sync::mpsc;
+
+use crate::error::PageError;
+use crate::{PageCaller, PortalState};
+
+/// A stream nobody opened within this time is dropped (its turn is stored anyway).
+const UNCLAIMED: Duration = Duration::from_secs(300);
+
+pub(crate) enum Update {
+    Progress(Progress),
+    /// The finished reply as HTML.
+    Reply(String),
+}
+
+struct Pending {
+    user: String,
+    updates: mpsc::UnboundedReceiver<Update>,
+    created: Instant,
+}
+
+/// Streams started and not yet opened, by id.
+#[derive(Clone, Default)]
+pub(crate) struct Streams(Arc<Mutex<HashMap<String, Pending>>>);
+
+impl Streams {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Starts `text` as a turn in the background; returns the stream's URL.
+pub(crate) fn start(
+    state: &PortalState,
+    caller: Caller,
+    thread: String,
+    text: String,
+    render: impl FnOnce(&Reply) -> String + Send + 'static,
+) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (tx, rx) = mpsc::unbounded_channel();
+    {
+        let mut streams = state.streams.lock();
+        streams.retain(|_, p| p.created.elapsed() < UNCLAIMED);
+        streams.insert(id.clone(), Pending { user: caller.user.to_string(), updates: rx, created: Instant::now() });
+    }
+    let conversation = state.conversation.clone();
+    tokio::spawn(async move {
+        let progress = |p: Progress| {
+            let _ = tx.send(Update::Progress(p));
+        };
+        let turn = conversation.handle_streaming(&caller, &thread, &text, &progress).await;
+        let _ = tx.send(Update::Reply(render(&turn.reply)));
+    });
+    format!("/chat/stream/{id}")
+}
+
+/// `GET /chat/stream/{id}`: only the person who asked can open it, once.
+pub(crate) async fn open(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let pending = {
+        let mut streams = state.streams.lock();
+        match streams.get(&id) {
+            Some(p) if p.user == caller.user.as_str() => streams.remove(&id),
+            _ => None,
+        }
+    };
+    let Some(pending) = pending else {
+        return Err(PageError(Error::not_found("chat stream", &id)));
+    };
+    let events = futures_util::stream::unfold(pending.updates, |mut rx| async move {
+        let event = match rx.recv().await? {
+            Update::Progress(Progress::Text(t)) => Event::default().event("delta").data(t),
+            Update::Progress(Progress::Tool(op)) => Event::default().event("tool").data(op.name()),
+            Update::Reply(html) => Event::default().event("reply").data(html),
+        };
+        Some((Ok::<_, Infallible>(event), rx))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// Renders a template to a string for an SSE event, or says what went wrong.
+pub(crate) fn render_html(t: &impl Template) -> String {
+    t.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot render a chat reply");
+        "<div class=\"reply\"><p class=\"reply-text\">The answer could not be shown; reload the page.</p></div>".into()
+    })
+}
