@@ -266,6 +266,58 @@ fn chat_answers_in_the_terminal() {
     assert!(text(&out.stderr).contains("there is no user nobody"));
 }
 
+/// `chat` with `input` on stdin and `env`; returns (stdout, stderr).
+fn chat_with(dir: &Path, env: &[(&str, &str)], input: &[u8]) -> (String, String) {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(["chat", "--data-dir", dir.to_str().unwrap(), "--as", "carol"])
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (text(&out.stdout), text(&out.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_uses_a_configured_model_and_falls_back_when_it_is_down() {
+    use switchboard_agents::llm::fake::{FakeLlm, Step};
+    let dir = seeded();
+    let fake = FakeLlm::start(vec![
+        Step::call("get_project", serde_json::json!({"project": "orders"})),
+        Step::text("orders is a service of the fulfilment team."),
+    ])
+    .await
+    .unwrap();
+    let url = fake.url.clone();
+    let path = dir.path().to_owned();
+    let (said, _) = tokio::task::spawn_blocking(move || {
+        let env = [("SWITCHBOARD_LLM__BASE_URL", url.as_str()), ("SWITCHBOARD_LLM__MODEL", "scripted")];
+        chat_with(&path, &env, b"tell me about orders\n/sb get_project project=orders\nexit\n")
+    })
+    .await
+    .unwrap();
+    assert!(said.contains("orders is a service of the fulfilment team."), "{said}");
+    assert!(said.contains("Open in portal: http://127.0.0.1:8080/projects/orders"), "the command answered: {said}");
+    assert_eq!(fake.requests().len(), 2, "the command did not go to the model");
+    assert_eq!(fake.requests()[0]["messages"][0]["role"], "system");
+
+    // Nothing listens there: the router answers and says why.
+    let dead = format!("http://127.0.0.1:{}/v1", free_port());
+    let env = [
+        ("SWITCHBOARD_LLM__BASE_URL", dead.as_str()),
+        ("SWITCHBOARD_LLM__MODEL", "m"),
+        ("SWITCHBOARD_LLM__MAX_RETRIES", "0"),
+    ];
+    let (said, _) = chat_with(dir.path(), &env, b"who owns payments-api?\n");
+    assert!(said.contains("payments-api is owned by Payments (team payments)."), "{said}");
+    assert!(said.contains("The language model is not available: it cannot be reached at"), "{said}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_takes_bearer_tokens_from_the_cli() {
     let dir = seeded();

@@ -619,8 +619,8 @@ impl Config {
 /// `SWITCHBOARD_SERVER__PORT=9000` → (`["server", "port"]`, 9000). Values are read
 /// as TOML (numbers, booleans, arrays) and fall back to plain strings.
 fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value, String)>, ConfigError> {
-    const SECTIONS: [&str; 8] =
-        ["server", "store", "log", "policy", "score", "environments", "project_types", "templates"];
+    const SECTIONS: [&str; 9] =
+        ["server", "store", "log", "policy", "score", "llm", "environments", "project_types", "templates"];
     let mut out = Vec::new();
     for (key, raw) in env {
         let Some(rest) = key.strip_prefix("SWITCHBOARD_") else {
@@ -736,6 +736,29 @@ mod tests {
         assert!(err.contains("SWITCHBOARD_SERVER__PORT"), "{err}");
         let env = vec![("SWITCHBOARD_LOG__FORMAT".to_owned(), "json".to_owned())];
         assert_eq!(Config::parse("", "x", &env).unwrap().log.format, LogFormat::Json);
+        let env = vec![
+            ("SWITCHBOARD_LLM__BASE_URL".to_owned(), "http://127.0.0.1:11434/v1".to_owned()),
+            ("SWITCHBOARD_LLM__MODEL".to_owned(), "llama3.1".to_owned()),
+            ("SWITCHBOARD_LLM__API_KEY".to_owned(), "sk-secret".to_owned()),
+        ];
+        let c = Config::parse("", "x", &env).unwrap();
+        assert_eq!(c.llm.base_url.as_deref(), Some("http://127.0.0.1:11434/v1"));
+        assert!(c.llm.enabled() && c.llm.api_key.as_deref() == Some("sk-secret"));
+        assert!(!format!("{c:?}").contains("sk-secret"), "the key is never printed");
+    }
+
+    #[test]
+    fn llm_settings_are_checked() {
+        let err = |src: &str| Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
+        assert!(
+            err("[llm]\nbase_url = \"localhost:11434\"\nmodel = \"m\"\n")
+                .contains("`llm.base_url`: must start with http")
+        );
+        assert!(err("[llm]\nbase_url = \"http://h/v1\"\n").contains("`llm.model`: name the model"));
+        assert!(err("[llm]\nmax_steps = 0\n").contains("at line 2"));
+        assert!(err("[llm]\ntemperature = 3.0\n").contains("between 0 and 2"));
+        assert!(err("[llm]\nmodle = \"m\"\n").contains("unknown field `modle`"));
+        assert!(!Config::parse("", "x", &[]).unwrap().llm.enabled(), "no LLM unless configured");
     }
 }
 
