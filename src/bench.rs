@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
-use serde_json::json;
-use switchboard_core::Caller;
+use serde_json::{Value, json};
 use switchboard_core::config::Config;
 use switchboard_core::event::{Event, EventKind};
 use switchboard_core::model::Role;
 use switchboard_core::store::ProjectQuery;
+use switchboard_core::{Caller, Service};
 use tower::ServiceExt;
 
 struct Samples(Vec<Duration>);
@@ -155,10 +155,17 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
         routing.push(t.elapsed());
     }
 
-    // The tool catalog an agent sees (every operation, as MCP / function tools).
+    // The tool catalogs: the LLM agent's (function tools) and MCP's, for an admin (the largest).
     let admin = Caller::new("bench", Role::Admin, "bench");
     let tools = switchboard_agents::mcp::McpServer::new(service.clone(), None).tools_for(&admin);
     let catalog_json = serde_json::to_string(&tools)?;
+    let agent_tools = switchboard_agents::tools::function_tools(&admin, &service.config().policy);
+    let agent_json = serde_json::to_string(&agent_tools)?;
+
+    // The agent's own time per turn against the scripted fake model: a turn
+    // with one tool call (get_project) and a streamed answer; the time spent
+    // waiting on the fake is subtracted.
+    let agent = agent_overhead(&service, &slugs, samples).await?;
 
     // Event appends as they happen in service: times move forward (events are
     // appended "now"), many requests append a few events each, concurrently.
@@ -211,8 +218,47 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
         "get_project": Samples(get).json(),
         "project_page": Samples(page).json(),
         "router": {"catalog_load_ms": catalog_ms.round(), "route": Samples(routing).json()},
-        "tool_catalog": {"tools": tools.len(), "json_bytes": catalog_json.len(), "approx_tokens": catalog_json.len() / 4},
+        "tool_catalog": {
+            "agent": {"tools": agent_tools.len(), "json_bytes": agent_json.len(), "approx_tokens": agent_json.len() / 4},
+            "mcp": {"tools": tools.len(), "json_bytes": catalog_json.len(), "approx_tokens": catalog_json.len() / 4}
+        },
+        "agent_turn": agent,
         "event_append_per_second": {"single_events_64_writers": single.round(), "batches_of_1000": batched.round()},
-        "targets": {"router_p99_ms": 1, "find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}
+        "targets": {"router_p99_ms": 1, "agent_overhead_p99_ms": 5, "agent_tool_catalog_tokens": 3000, "find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}
     }))
+}
+
+/// Agent turns against the fake model: overhead (turn minus model wait) and whole turns.
+async fn agent_overhead(service: &Service, slugs: &[String], samples: usize) -> anyhow::Result<Value> {
+    use switchboard_agents::llm::fake::{FakeLlm, Step};
+    let answer = "It is owned by its team and deployed to every environment; its score is in the portal.";
+    let mut script = Vec::new();
+    for slug in slugs.iter().take(samples) {
+        script.push(Step::call("get_project", json!({"project": slug})));
+        script.push(Step::text(answer));
+    }
+    let fake = FakeLlm::cycle(script).await?;
+    let config = switchboard_core::config::LlmConfig {
+        base_url: Some(fake.url.clone()),
+        model: "bench".into(),
+        ..Default::default()
+    };
+    let agent = switchboard_agents::llm::Agent::with_config(service.clone(), config)
+        .ok_or_else(|| anyhow::anyhow!("the agent needs a base URL"))?;
+    let caller = Caller::new("bench", Role::Editor, "bench");
+    let (mut overhead, mut whole) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    for _ in 0..samples {
+        let t = Instant::now();
+        let turn = agent
+            .turn(&caller, &[], "tell me about this project", &|_| {})
+            .await
+            .map_err(|e| anyhow::anyhow!("agent turn failed: {}", e.reason()))?;
+        let elapsed = t.elapsed();
+        anyhow::ensure!(turn.text == answer && turn.steps == 2, "unexpected turn: {turn:?}");
+        whole.push(elapsed);
+        overhead.push(elapsed.saturating_sub(turn.model_time));
+    }
+    Ok(
+        json!({"steps_per_turn": 2, "overhead": Samples(overhead).json(), "whole_turn_with_fake": Samples(whole).json()}),
+    )
 }

@@ -37,8 +37,92 @@ pub fn function_tools(caller: &Caller, policy: &PolicyConfig) -> Vec<Value> {
             json!({"type": "function", "function": {
                 "name": k.name(),
                 "description": description(k),
-                "parameters": k.compact_input_schema(),
+                "parameters": agent_schema(k),
             }})
         })
         .collect()
+}
+
+/// Fields only integrations set (webhooks, CI): ids in other systems,
+/// timestamps, commit shas, links. A person in chat does not say them, so
+/// the agent's schemas leave them out (the operations still accept them).
+const INTEGRATION_FIELDS: [&str; 10] = [
+    "external_id",
+    "external_ids",
+    "url",
+    "sha",
+    "started_at",
+    "finished_at",
+    "opened_at",
+    "resolved_at",
+    "actor",
+    "duration_ms",
+];
+
+/// Longest enum listed in full; longer ones become a string with examples.
+const MAX_ENUM: usize = 8;
+
+/// The compact schema of `kind` trimmed further for a model in chat: no
+/// integration-only fields, no prose on `limit`, long enums shortened. Keeps
+/// the whole catalog within the agent's token budget (see the benchmark).
+pub fn agent_schema(kind: OpKind) -> Value {
+    let mut schema = kind.compact_input_schema();
+    let required: Vec<String> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        props.retain(|name, _| required.contains(name) || !INTEGRATION_FIELDS.contains(&name.as_str()));
+        if let Some(limit) = props.get_mut("limit").and_then(Value::as_object_mut) {
+            limit.remove("description");
+        }
+    }
+    shorten_enums(&mut schema);
+    schema
+}
+
+fn shorten_enums(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            let long = map.get("enum").and_then(Value::as_array).filter(|e| e.len() > MAX_ENUM).cloned();
+            if let Some(values) = long {
+                map.remove("enum");
+                let examples: Vec<&str> = values.iter().take(3).filter_map(Value::as_str).collect();
+                map.insert("description".into(), json!(format!("e.g. {}", examples.join(", "))));
+            }
+            map.values_mut().for_each(shorten_enums);
+        }
+        Value::Array(items) => items.iter_mut().for_each(shorten_enums),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_core::model::Role;
+
+    #[test]
+    fn agent_schemas_drop_integration_fields_but_never_required_ones() {
+        let s = agent_schema(OpKind::RecordDeployment);
+        let props = s["properties"].as_object().unwrap();
+        assert!(props.contains_key("version") && props.contains_key("environment"));
+        assert!(!props.contains_key("external_id") && !props.contains_key("sha"), "{s}");
+        let s = agent_schema(OpKind::ProjectHistory);
+        assert!(s["properties"]["kinds"]["items"].get("enum").is_none(), "{s}");
+        assert!(s["properties"]["kinds"]["items"]["description"].as_str().unwrap().starts_with("e.g. "));
+        // Short enums stay whole.
+        assert!(agent_schema(OpKind::ListIncidents)["properties"]["status"]["enum"].is_array());
+    }
+
+    #[test]
+    fn the_agent_never_gets_decisions_on_runs() {
+        let admin = Caller::new("ada", Role::Admin, "test");
+        let names: Vec<String> = function_tools(&admin, &PolicyConfig::default())
+            .iter()
+            .map(|t| t["function"]["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(names.len(), OpKind::ALL.len() - 2);
+        assert!(!names.iter().any(|n| n.ends_with("_run") && n != "get_run"), "{names:?}");
+    }
 }

@@ -130,6 +130,11 @@ impl Agent {
     /// The agent for `service`'s `[llm]` settings; `None` when no model is configured.
     pub fn new(service: Service) -> Option<Self> {
         let config = service.config().llm.clone();
+        Self::with_config(service, config)
+    }
+
+    /// The agent with `config` instead of the service's own `[llm]` settings.
+    pub fn with_config(service: Service, config: LlmConfig) -> Option<Self> {
         let base_url = config.base_url.clone()?.trim_end_matches('/').to_owned();
         // reqwest's TLS needs a process-wide crypto provider; ring is the one
         // this project builds. A second install (already there) is fine.
