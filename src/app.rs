@@ -43,6 +43,10 @@ pub async fn serve(config: Config, service: Service, mode: Mode) -> anyhow::Resu
         .await
         .with_context(|| format!("cannot listen on {addr}; is another server using it? Pick another with --port"))?;
     let state = PortalState::new(service.clone(), mode).await.context("cannot load the chat's names")?;
+    match &config.llm.base_url {
+        Some(url) => tracing::info!(model = %config.llm.model, %url, "chat answers with a language model"),
+        None => tracing::info!("no language model configured ([llm]); the intent router answers chat"),
+    }
     let hosts: Vec<String> = url::host_of(&config.server.base_url()).into_iter().collect();
     let app = switchboard_portal::router(state).merge(switchboard_agents::mcp::router(service, hosts));
     let url = config.server.base_url();

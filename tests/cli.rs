@@ -108,6 +108,7 @@ async fn demo_serves_the_portal_and_op_works_beside_it() {
     let dir = tempfile::tempdir().unwrap();
     let (server, said) = start_demo(dir.path(), "60");
     assert!(said.contains("Generated the demo organisation: 60 projects"), "{said}");
+    switchboard_agents::install_tls_provider();
     let http = reqwest::Client::new();
     let home = http.get(&server.base).send().await.unwrap();
     assert_eq!(home.status(), 200);
@@ -337,6 +338,7 @@ async fn serve_takes_bearer_tokens_from_the_cli() {
     assert!(secret.starts_with("sb_"), "the token is the last line: {printed}");
 
     let (server, _) = start(&["serve", "--config", config.to_str().unwrap()], port);
+    switchboard_agents::install_tls_provider();
     let http = reqwest::Client::new();
     let url = format!("{}/api/v1/ops/set_fact", server.base);
     let body = r#"{"project": "orders", "key": "tier", "value": "2"}"#;
@@ -370,6 +372,7 @@ async fn serve_takes_bearer_tokens_from_the_cli() {
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"bobs long passphrase\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(text(&out.stdout).contains("Password set for bob"), "{}", text(&out.stdout));
+    switchboard_agents::install_tls_provider();
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let page = browser.get(format!("{}/login", server.base)).send().await.unwrap();
     let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
@@ -432,4 +435,23 @@ fn mcp_over_stdio_lists_the_users_tools() {
     drop(stdin);
     let status = child.wait().unwrap();
     assert!(status.success(), "the server ends when the client hangs up");
+}
+
+/// The web chat in a real browser (headless Chromium driven by
+/// playwright-core; `scripts/setup-browser` installs both): streamed replies
+/// appear, and buttons inside them work.
+#[test]
+fn web_chat_works_in_a_real_browser() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("tests/browser/chat.mjs");
+    assert!(
+        root.join("tests/browser/node_modules/playwright-core/package.json").exists(),
+        "playwright-core is missing: run scripts/setup-browser (it also installs Chromium)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = start_demo(dir.path(), "60");
+    let out = Command::new("node").arg(&script).arg(&server.base).output().expect("node runs (scripts/setup-browser)");
+    drop(server);
+    assert!(out.status.success(), "browser test failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).contains("web chat ok"));
 }

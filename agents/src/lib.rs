@@ -10,3 +10,9 @@ pub mod router;
 pub mod tools;
 
 pub use router::{Catalog, Routed, route};
+
+/// Installs ring as the process's TLS crypto provider (the one this project
+/// builds; reqwest's TLS needs one before its first client). Idempotent.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

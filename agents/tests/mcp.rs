@@ -24,6 +24,8 @@ struct Server {
 }
 
 async fn server() -> Server {
+    // The test's HTTP clients (reqwest, rmcp's) need the TLS provider the binary installs.
+    switchboard_agents::install_tls_provider();
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), 2).unwrap();
     let config = Config::default();
@@ -112,6 +114,7 @@ async fn reads_automations_and_refusals() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthenticated_calls_are_refused() {
     let s = server().await;
+    switchboard_agents::install_tls_provider();
     let http = reqwest::Client::new();
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
     for auth in [None, Some("Bearer sb_forged"), Some("Basic dXNlcg==")] {

@@ -47,6 +47,9 @@ impl Step {
     }
 }
 
+/// Request bodies kept (the newest): enough for any test, bounded for benchmarks.
+const KEPT: usize = 64;
+
 #[derive(Default)]
 struct Script {
     steps: VecDeque<Step>,
@@ -87,6 +90,12 @@ impl FakeLlm {
         let app = axum::Router::new().route("/v1/chat/completions", post(complete)).with_state(script.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}/v1", listener.local_addr()?);
+        // Small SSE chunks must not wait for Nagle's algorithm.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "fake LLM: cannot set TCP_NODELAY");
+            }
+        });
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "fake LLM server stopped");
@@ -95,7 +104,7 @@ impl FakeLlm {
         Ok(Self { url, script, task })
     }
 
-    /// Request bodies received so far.
+    /// Request bodies received so far (the newest 64).
     pub fn requests(&self) -> Vec<Value> {
         self.script.lock().unwrap_or_else(|e| e.into_inner()).requests.clone()
     }
@@ -115,6 +124,9 @@ impl Drop for FakeLlm {
 async fn complete(State(script): State<Shared>, Json(body): Json<Value>) -> Response {
     let step = {
         let mut s = script.lock().unwrap_or_else(|e| e.into_inner());
+        if s.requests.len() == KEPT {
+            s.requests.remove(0);
+        }
         s.requests.push(body.clone());
         let step = s.steps.pop_front();
         if let (Some(step), true) = (&step, s.cycle) {

@@ -23,7 +23,8 @@ pub mod fake;
 mod http;
 mod memory;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_openai::Client;
@@ -32,7 +33,7 @@ use async_openai::error::OpenAIError;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use switchboard_core::config::LlmConfig;
-use switchboard_core::model::ChatMessage;
+use switchboard_core::model::{ChatMessage, Role};
 use switchboard_core::ops::output::Output;
 use switchboard_core::ops::{Effect, OpKind, Operation};
 use switchboard_core::{Caller, Service, policy};
@@ -101,6 +102,18 @@ impl Unavailable {
     }
 }
 
+/// A chat completions request, serialized from borrowed parts (the
+/// conversation and tools are not copied for each step).
+#[derive(serde::Serialize)]
+struct Request<'a> {
+    model: &'a str,
+    messages: &'a [Value],
+    #[serde(skip_serializing_if = "<[Value]>::is_empty")]
+    tools: &'a [Value],
+    temperature: f32,
+    stream: bool,
+}
+
 struct ToolCall {
     id: String,
     name: String,
@@ -118,6 +131,8 @@ pub struct Agent {
     base_url: String,
     service: Service,
     breaker: Breaker,
+    /// Each role's tools, built once (the schemas are generated, then trimmed).
+    tools: std::sync::Mutex<HashMap<Role, Arc<Vec<Value>>>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -136,9 +151,7 @@ impl Agent {
     /// The agent with `config` instead of the service's own `[llm]` settings.
     pub fn with_config(service: Service, config: LlmConfig) -> Option<Self> {
         let base_url = config.base_url.clone()?.trim_end_matches('/').to_owned();
-        // reqwest's TLS needs a process-wide crypto provider; ring is the one
-        // this project builds. A second install (already there) is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::install_tls_provider();
         let timeout = Duration::from_secs(config.timeout_secs);
         let http = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -159,7 +172,19 @@ impl Agent {
             OpenAIConfig::new().with_api_base(&base_url).with_api_key(config.api_key.clone().unwrap_or_default());
         let client = Client::with_config(openai).with_http_service(retrying);
         let breaker = Breaker::new(config.breaker_failures, Duration::from_secs(config.breaker_cooldown_secs));
-        Some(Self { client, config, base_url, service, breaker })
+        Some(Self { client, config, base_url, service, breaker, tools: Default::default() })
+    }
+
+    /// The tools a caller with `role` gets (cached per role).
+    fn tools_for(&self, role: Role) -> Arc<Vec<Value>> {
+        let mut cache = self.tools.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(role)
+            .or_insert_with(|| {
+                let caller = Caller::new("agent", role, "agent");
+                Arc::new(tools::function_tools(&caller, &self.service.config().policy))
+            })
+            .clone()
     }
 
     pub fn breaker(&self) -> &Breaker {
@@ -188,7 +213,7 @@ impl Agent {
         progress: OnProgress<'_>,
     ) -> Result<Answer, Unavailable> {
         self.breaker.allow().map_err(|o| Unavailable::Resting { retry_in_secs: o.retry_in_secs })?;
-        let tools = tools::function_tools(caller, &self.service.config().policy);
+        let tools = self.tools_for(caller.role);
         let mut conversation = vec![json!({"role": "system", "content": self.system_prompt(caller)})];
         conversation.extend(recall(history, self.config.memory_tokens as usize));
         conversation.push(json!({"role": "user", "content": text}));
@@ -303,26 +328,24 @@ impl Agent {
         tools: &[Value],
         progress: OnProgress<'_>,
     ) -> Result<Completion, String> {
-        let mut request = json!({
-            "model": self.config.model,
-            "messages": conversation,
-            "temperature": self.config.temperature,
-            "stream": self.config.stream,
-        });
-        if !tools.is_empty() {
-            request["tools"] = json!(tools);
-        }
+        let request = Request {
+            model: &self.config.model,
+            messages: conversation,
+            tools,
+            temperature: self.config.temperature,
+            stream: self.config.stream,
+        };
         // The HTTP layer limits each attempt; this bounds all of them and the waits between.
         let deadline = self.deadline();
         if !self.config.stream {
-            let value = tokio::time::timeout(deadline, self.client.chat().create_byot::<_, Value>(request))
+            let value = tokio::time::timeout(deadline, self.client.chat().create_byot::<_, Value>(&request))
                 .await
                 .map_err(|_| messages::llm_timed_out(deadline.as_secs()))?
                 .map_err(|e| self.describe(e))?;
             return completion(&value["choices"][0]["message"])
                 .ok_or_else(|| messages::llm_unreadable("no choices[0].message"));
         }
-        let mut stream = tokio::time::timeout(deadline, self.client.chat().create_stream_byot::<_, Value>(request))
+        let mut stream = tokio::time::timeout(deadline, self.client.chat().create_stream_byot::<_, Value>(&request))
             .await
             .map_err(|_| messages::llm_timed_out(deadline.as_secs()))?
             .map_err(|e| self.describe(e))?;
