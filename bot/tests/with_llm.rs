@@ -120,6 +120,15 @@ async fn an_automation_becomes_a_run_card_an_approver_decides() {
     assert!(text.contains("I asked for approval.") && text.contains("pending"), "{text}");
     let actions = buttons(&turn.reply);
     assert!(actions[0].starts_with("approve_run:"), "{actions:?}");
+    // Typed as words (the terminal's buttons), a decision goes to the router, never the model.
+    let typed = format!("approve {}", actions[0].trim_start_matches("approve_run:"));
+    let refused = w.chat.handle(&who("erin", Role::Editor), "t", &typed).await;
+    assert!(
+        refused.reply.to_text().contains("Not allowed: approve_run needs the approver role"),
+        "{}",
+        refused.reply.to_text()
+    );
+    assert_eq!(w.fake.requests().len(), 2, "the model was not asked");
     let refused = w.chat.click(&who("val", Role::Viewer), &actions[0]).await;
     assert!(refused.reply.to_text().starts_with("Not allowed"), "{}", refused.reply.to_text());
     let approved = w.chat.click(&who("avery", Role::Approver), &actions[0]).await;

@@ -71,11 +71,19 @@ fn command_op(cleaned: &text::Cleaned) -> Option<OpKind> {
 
 /// Whether the router answers this message itself even when a language
 /// model is configured: command syntax (`/sb …`, `get_project …`), `help`,
-/// and messages it declines to read (empty, too long, only code).
+/// decisions typed as words (`approve RUN`, `deny RUN because …`: the terminal's
+/// buttons; a model may not decide on runs), and messages it declines to
+/// read (empty, too long, only code).
 pub fn is_direct(message: &str) -> bool {
     if message.trim().is_empty() || message.chars().count() > text::MAX_CHARS {
         return true;
     }
     let cleaned = text::clean(message);
-    cleaned.words.is_empty() || cleaned.command || cleaned.words == ["help"] || command_op(&cleaned).is_some()
+    let decision = matches!(cleaned.words.first().map(String::as_str), Some("approve" | "deny"))
+        && cleaned.words.get(1).is_some_and(|w| w.parse::<switchboard_core::ids::RunId>().is_ok());
+    cleaned.words.is_empty()
+        || cleaned.command
+        || cleaned.words == ["help"]
+        || decision
+        || command_op(&cleaned).is_some()
 }
