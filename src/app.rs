@@ -5,9 +5,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use switchboard_automations::{Hooks, Processor, RuleSet, RulesMapper};
 use switchboard_core::Service;
 use switchboard_core::clock::SystemClock;
 use switchboard_core::config::{Config, LogConfig, LogFormat};
+use switchboard_core::inbox::Inbox;
 use switchboard_portal::{Mode, PortalState};
 use switchboard_store::SqliteStore;
 use tracing_subscriber::EnvFilter;
@@ -29,13 +31,23 @@ pub fn init_logging(log: &LogConfig, quiet: bool) {
     };
 }
 
-pub fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Service> {
-    let store = SqliteStore::open(data_dir, config.store.readers)
-        .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
-    Ok(Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock)))
+/// The service and the webhook inbox over one opened store.
+pub struct Opened {
+    pub service: Service,
+    pub inbox: Arc<dyn Inbox>,
 }
 
-pub async fn serve(config: Config, service: Service, mode: Mode) -> anyhow::Result<()> {
+pub fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
+    let store = SqliteStore::open(data_dir, config.store.readers)
+        .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+    let service =
+        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), Arc::new(SystemClock));
+    Ok(Opened { service, inbox: Arc::new(store) })
+}
+
+pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result<()> {
+    let Opened { service, inbox } = opened;
+    let rules = Arc::new(RuleSet::load(&config).context("the webhook rules are not valid")?);
     let addr: SocketAddr = format!("{}:{}", config.server.bind, config.server.port)
         .parse()
         .with_context(|| format!("{}:{} is not an address to listen on", config.server.bind, config.server.port))?;
@@ -48,11 +60,26 @@ pub async fn serve(config: Config, service: Service, mode: Mode) -> anyhow::Resu
         None => tracing::info!("no language model configured ([llm]); the intent router answers chat"),
     }
     let hosts: Vec<String> = url::host_of(&config.server.base_url()).into_iter().collect();
-    let app = switchboard_portal::router(state).merge(switchboard_agents::mcp::router(service, hosts));
+    let hooks = Hooks::new(service.clone(), inbox);
+    // Deliveries left from before a restart (or a crash) are processed first thing.
+    let processor = config
+        .webhooks
+        .processing
+        .then(|| Processor::new(hooks.clone(), Arc::new(RulesMapper::new(rules.clone(), service.clone()))).spawn());
+    tracing::info!(
+        rules = rules.len(),
+        "webhook receivers at /hooks/github, /hooks/pagerduty, /hooks/generic/{{source}}"
+    );
+    let app = switchboard_portal::router(state)
+        .merge(switchboard_agents::mcp::router(service, hosts))
+        .merge(switchboard_automations::router(hooks));
     let url = config.server.base_url();
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")?;
+    if let Some(p) = processor {
+        p.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -48,7 +48,7 @@ pub async fn run(projects: usize, samples: usize, data_dir: Option<PathBuf>) -> 
 
 async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyhow::Result<serde_json::Value> {
     let config = Config::default();
-    let service = crate::app::open(&config, dir)?;
+    let service = crate::app::open(&config, dir)?.service;
     let started = Instant::now();
     if service.graph().counts().await?.projects == 0 {
         crate::seed::seed(&service, projects, true).await?;

@@ -136,7 +136,7 @@ impl StoreArgs {
     fn open(&self) -> anyhow::Result<Service> {
         let config = load(self.config.as_ref())?;
         app::init_logging(&config.log, true);
-        app::open(&config, &self.data_dir)
+        Ok(app::open(&config, &self.data_dir)?.service)
     }
 }
 
@@ -303,8 +303,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { config } => {
             let config = Config::load(&config, &env())?;
             app::init_logging(&config.log, false);
-            let service = app::open(&config, &config.store.data_dir)?;
-            app::serve(config, service, switchboard_portal::Mode::Serve).await?;
+            let opened = app::open(&config, &config.store.data_dir)?;
+            app::serve(config, opened, switchboard_portal::Mode::Serve).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { port, bind, data_dir, projects, config, seed_only } => {
@@ -316,25 +316,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if projects == 0 {
                 anyhow::bail!("--projects must be at least 1");
             }
-            let service = app::open(&config, &data_dir)?;
-            crate::seed::seed_if_empty(&service, projects).await?;
+            let opened = app::open(&config, &data_dir)?;
+            crate::seed::seed_if_empty(&opened.service, projects).await?;
             if seed_only {
                 return Ok(ExitCode::SUCCESS);
             }
-            app::serve(config, service, switchboard_portal::Mode::Demo).await?;
+            app::serve(config, opened, switchboard_portal::Mode::Demo).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig { file } => match Config::load(&file, &env()) {
-            Ok(c) => {
-                println!(
-                    "{}: ok ({} project types, {} environments, {} templates)",
-                    file.display(),
-                    c.project_types.len(),
-                    c.environments.len(),
-                    c.templates.len()
-                );
-                Ok(ExitCode::SUCCESS)
-            }
+            Ok(c) => match switchboard_automations::RuleSet::load(&c) {
+                Ok(rules) => {
+                    println!(
+                        "{}: ok ({} project types, {} environments, {} templates, {} webhook rules)",
+                        file.display(),
+                        c.project_types.len(),
+                        c.environments.len(),
+                        c.templates.len(),
+                        rules.len()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {}: {e}", file.display());
+                    Ok(ExitCode::FAILURE)
+                }
+            },
             Err(e) => {
                 eprintln!("error: {e}");
                 Ok(ExitCode::FAILURE)

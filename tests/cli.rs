@@ -85,7 +85,8 @@ fn check_config_accepts_the_example_and_places_errors() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config/switchboard.example.toml");
     let out = run(&["check-config", example]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains(": ok (3 project types, 3 environments, 2 templates)"));
+    let said = text(&out.stdout);
+    assert!(said.contains(": ok (3 project types, 3 environments, 2 templates, 6 webhook rules)"), "{said}");
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("switchboard.toml");
@@ -101,6 +102,21 @@ fn check_config_accepts_the_example_and_places_errors() {
 
     let out = run(&["check-config", "/definitely/not/here.toml"]);
     assert!(text(&out.stderr).contains("cannot read config file"));
+
+    // Rules are checked too, and the message names the rule and what is wrong.
+    let rule = |body: &str| format!("[[rules]]\nname = \"mine\"\nsource = \"github\"\nevent = \"push\"\n{body}");
+    for (body, expected) in [
+        ("op = \"drop_tables\"\n", "rule \"mine\": unknown operation \"drop_tables\""),
+        ("op = \"deploy\"\n", "deploy is an automation"),
+        ("op = \"set_fact\"\nwhen = \"payload.ref ==\"\n", "`when` does not parse"),
+        ("op = \"set_fact\"\nargs = { value = \"{{ payload.after \" }\n", "args.value does not parse"),
+        ("op = \"set_fact\"\nproject = { by = \"jira\", id = \"x\" }\n", "project.by must be one of"),
+    ] {
+        std::fs::write(&bad, rule(body)).unwrap();
+        let out = run(&["check-config", bad.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{body}");
+        assert!(text(&out.stderr).contains(expected), "{body}: {}", text(&out.stderr));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod inbox;
 pub mod messages;
 pub mod model;
 pub mod ops;

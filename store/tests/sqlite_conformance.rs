@@ -8,7 +8,12 @@ use switchboard_store::conformance::Backend;
 fn sqlite() -> Backend {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), 2).unwrap();
-    Backend { graph: Arc::new(store.clone()), log: Arc::new(store), guard: Box::new(dir) }
+    Backend {
+        graph: Arc::new(store.clone()),
+        log: Arc::new(store.clone()),
+        inbox: Arc::new(store),
+        guard: Box::new(dir),
+    }
 }
 
 switchboard_store::conformance_suite!(sqlite());

@@ -228,7 +228,7 @@ pub struct RecordIncident {
     pub url: Option<String>,
     /// The reporting system's id; recording it again updates the same incident.
     pub external_id: Option<String>,
-    /// Default: now.
+    /// Default: now (for a new incident given only `resolved_at`: that time).
     pub opened_at: Option<TimeArg>,
     pub resolved_at: Option<TimeArg>,
 }

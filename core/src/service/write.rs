@@ -528,7 +528,9 @@ pub(crate) async fn record_incident(call: &Call<'_>, i: RecordIncident) -> Resul
     let opened_at = match (&existing, i.opened_at) {
         (_, Some(t)) => t.resolve(call.now),
         (Some(e), None) => e.opened_at,
-        (None, None) => call.now,
+        // First heard of when it is already resolved (a webhook that arrives
+        // late or alone): it was open by then at the latest.
+        (None, None) => i.resolved_at.map(|t| t.resolve(call.now).min(call.now)).unwrap_or(call.now),
     };
     let resolved_at = match (i.resolved_at, status) {
         (Some(t), _) => Some(t.resolve(call.now)),

@@ -1,4 +1,5 @@
-//! The backend conformance suite: what every `GraphStore` + `EventLog` must do.
+//! The backend conformance suite: what every `GraphStore` + `EventLog` (+
+//! the webhook `Inbox`) must do.
 //! A backend runs it with [`conformance_suite!`], giving an async expression
 //! that builds a fresh, empty [`Backend`]. The sqlite backend runs it in its
 //! tests; the Neo4j and ClickHouse backends must pass it unchanged.
@@ -14,11 +15,13 @@ use switchboard_core::store::*;
 
 mod accounts;
 mod activity;
+mod inbox;
 mod log;
 mod projects;
 
 pub use accounts::*;
 pub use activity::*;
+pub use inbox::*;
 pub use log::*;
 pub use projects::*;
 
@@ -26,6 +29,7 @@ pub use projects::*;
 pub struct Backend {
     pub graph: Arc<dyn GraphStore>,
     pub log: Arc<dyn EventLog>,
+    pub inbox: Arc<dyn switchboard_core::inbox::Inbox>,
     pub guard: Box<dyn std::any::Any + Send + Sync>,
 }
 
@@ -37,7 +41,8 @@ macro_rules! conformance_suite {
             missing_entities, project_round_trip, project_upsert_replaces, find_projects_filters,
             text_search, external_ids, dependents_counts, packages_prefix, teams_and_users,
             deployments, incidents, builds_and_score_inputs, runs, counts_and_import,
-            events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens, credentials_and_sessions, conversation_history);
+            events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens, credentials_and_sessions, conversation_history,
+            inbox_lifecycle);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(

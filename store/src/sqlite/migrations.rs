@@ -153,6 +153,25 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX messages_thread ON messages(thread, id);
     "#,
+    // 7: the webhook inbox: deliveries stored before they are acknowledged.
+    r#"
+    CREATE TABLE inbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        delivery_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        summary TEXT,
+        UNIQUE (source, delivery_id)
+    );
+    CREATE INDEX inbox_due ON inbox(status, next_attempt_at);
+    "#,
 ];
 
 /// The schema version this build writes.

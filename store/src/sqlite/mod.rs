@@ -6,6 +6,7 @@
 
 mod events;
 mod graph;
+mod inbox;
 pub mod migrations;
 mod projects;
 mod rows;

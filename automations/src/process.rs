@@ -1,0 +1,160 @@
+//! Processing the inbox: due deliveries go through the [`Mapper`] (the
+//! rules) one at a time, oldest first. Success marks a delivery done, "no
+//! rule" marks it unmapped (kept), a failure schedules a retry with
+//! exponential backoff, and the last allowed failure makes it a dead letter.
+//! Work is idempotent per delivery (rules key what they record by external
+//! ids), so a crash mid-way just means the delivery is processed again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use switchboard_core::inbox::{Delivery, DeliveryStatus, Outcome};
+use switchboard_core::model::Millis;
+
+use crate::messages;
+use crate::receive::Hooks;
+
+/// Longest wait between attempts.
+const MAX_BACKOFF_SECS: u64 = 3600;
+/// Deliveries taken per pass.
+const BATCH: usize = 64;
+/// The processor also looks for due retries this often.
+const TICK: Duration = Duration::from_secs(1);
+
+/// What a delivery maps to, and running it.
+#[async_trait]
+pub trait Mapper: Send + Sync {
+    /// Runs what `delivery` maps to.
+    async fn apply(&self, delivery: &Delivery, payload: &Value) -> Result<Mapped, Failure>;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mapped {
+    /// Operations ran; what they were, in a line.
+    Ran(String),
+    /// Nothing applies (no rule, or no such project); why.
+    Unmapped(String),
+}
+
+/// A failed attempt: retried later unless `permanent` (then a dead letter at once).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl Failure {
+    pub fn retry(message: impl Into<String>) -> Self {
+        Self { message: message.into(), permanent: false }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self { message: message.into(), permanent: true }
+    }
+}
+
+#[derive(Clone)]
+pub struct Processor {
+    hooks: Hooks,
+    mapper: Arc<dyn Mapper>,
+}
+
+impl Processor {
+    pub fn new(hooks: Hooks, mapper: Arc<dyn Mapper>) -> Self {
+        Self { hooks, mapper }
+    }
+
+    /// Processes every delivery due now; returns how many were attempted.
+    pub async fn run_once(&self) -> usize {
+        let mut attempted = 0;
+        loop {
+            let now = self.hooks.service.now();
+            let due = match self.hooks.inbox.due(now, BATCH).await {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the webhook inbox");
+                    return attempted;
+                }
+            };
+            if due.is_empty() {
+                return attempted;
+            }
+            for delivery in due {
+                self.attempt(delivery).await;
+                attempted += 1;
+            }
+        }
+    }
+
+    /// Runs until the task is aborted: a pass on every new delivery and every tick.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                self.run_once().await;
+                tokio::select! {
+                    _ = self.hooks.wake.notified() => {}
+                    _ = tokio::time::sleep(TICK) => {}
+                }
+            }
+        })
+    }
+
+    async fn attempt(&self, d: Delivery) {
+        let result = match serde_json::from_slice::<Value>(&d.body) {
+            Ok(payload) => self.mapper.apply(&d, &payload).await,
+            Err(e) => Err(Failure::permanent(messages::unreadable_body(&e.to_string()))),
+        };
+        let now = self.hooks.service.now();
+        let attempts = d.attempts + 1;
+        let outcome = match result {
+            Ok(Mapped::Ran(summary)) => done(DeliveryStatus::Done, attempts, now, Some(summary), None),
+            Ok(Mapped::Unmapped(why)) => done(DeliveryStatus::Unmapped, attempts, now, None, Some(why)),
+            Err(Failure { message: error, permanent }) => {
+                let max = self.hooks.service.config().webhooks.max_attempts;
+                tracing::warn!(delivery = d.id, source = %d.source, event = %d.event, attempts, %error, "webhook delivery failed");
+                if permanent || attempts >= max {
+                    done(DeliveryStatus::Dead, attempts, now, None, Some(error))
+                } else {
+                    let base = self.hooks.service.config().webhooks.retry_base_secs;
+                    Outcome {
+                        status: DeliveryStatus::Pending,
+                        attempts,
+                        error: Some(error),
+                        next_attempt_at: now + backoff_ms(base, attempts),
+                        finished_at: None,
+                        summary: None,
+                    }
+                }
+            }
+        };
+        if let Err(e) = self.hooks.inbox.finish(d.id, &outcome).await {
+            // Still pending in the store: it is simply processed again.
+            tracing::error!(error = %e, delivery = d.id, "cannot record a webhook delivery's outcome");
+        }
+    }
+}
+
+fn done(status: DeliveryStatus, attempts: u32, now: Millis, summary: Option<String>, error: Option<String>) -> Outcome {
+    Outcome { status, attempts, error, next_attempt_at: now, finished_at: Some(now), summary }
+}
+
+/// Wait before attempt `attempts + 1`: `base`, doubling, at most an hour.
+pub fn backoff_ms(base_secs: u64, attempts: u32) -> Millis {
+    let secs = base_secs.saturating_mul(1u64 << attempts.saturating_sub(1).min(20)).min(MAX_BACKOFF_SECS);
+    (secs * 1000) as Millis
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff_ms(10, 1), 10_000);
+        assert_eq!(backoff_ms(10, 2), 20_000);
+        assert_eq!(backoff_ms(10, 4), 80_000);
+        assert_eq!(backoff_ms(10, 30), 3_600_000);
+    }
+}

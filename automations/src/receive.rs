@@ -1,0 +1,186 @@
+//! The receivers: `POST /hooks/github`, `/hooks/pagerduty` and
+//! `/hooks/generic/{source}`. Each checks the signature over the raw body
+//! first, then the headers and JSON, stores the delivery in the inbox and
+//! only then answers 202. Bad deliveries get a 4xx and store nothing.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use sha2::Digest;
+use switchboard_core::Service;
+use switchboard_core::inbox::{Accepted, Inbox, NewDelivery};
+
+use crate::signature::{self, SignatureError};
+use crate::{events, messages};
+
+/// What the receivers and the processor share.
+#[derive(Clone)]
+pub struct Hooks {
+    pub service: Service,
+    pub inbox: Arc<dyn Inbox>,
+    /// Wakes the processor when a delivery arrives.
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+impl Hooks {
+    pub fn new(service: Service, inbox: Arc<dyn Inbox>) -> Self {
+        Self { service, inbox, wake: Arc::new(tokio::sync::Notify::new()) }
+    }
+}
+
+pub fn router(hooks: Hooks) -> Router {
+    let limit = hooks.service.config().webhooks.body_limit_bytes;
+    Router::new()
+        .route("/hooks/github", post(github))
+        .route("/hooks/pagerduty", post(pagerduty))
+        .route("/hooks/generic/{source}", post(generic))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(hooks)
+}
+
+/// A refusal: status, a stable code and a sentence saying what to fix.
+#[derive(Debug)]
+pub struct Refused {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Refused {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+}
+
+impl From<SignatureError> for Refused {
+    fn from(e: SignatureError) -> Self {
+        let code = match e {
+            SignatureError::Missing(_) => "missing_signature",
+            SignatureError::Malformed(..) => "malformed_signature",
+            SignatureError::Mismatch => "bad_signature",
+        };
+        Self::new(StatusCode::UNAUTHORIZED, code, e.to_string())
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        tracing::info!(status = %self.status, code = self.code, "webhook delivery refused");
+        (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response()
+    }
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn required<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, Refused> {
+    header(headers, name)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| Refused::new(StatusCode::BAD_REQUEST, "missing_header", messages::missing_header(name)))
+}
+
+fn json_body(body: &[u8]) -> Result<Value, Refused> {
+    serde_json::from_slice(body)
+        .map_err(|e| Refused::new(StatusCode::BAD_REQUEST, "malformed_json", messages::malformed_json(&e.to_string())))
+}
+
+async fn store(hooks: &Hooks, source: &str, delivery_id: &str, event: &str, body: Bytes) -> Result<Response, Refused> {
+    let delivery = NewDelivery {
+        source: source.to_owned(),
+        delivery_id: delivery_id.to_owned(),
+        event: event.to_owned(),
+        received_at: hooks.service.now(),
+        body: body.to_vec(),
+    };
+    let accepted = hooks.inbox.accept(&delivery).await.map_err(|e| {
+        tracing::error!(error = %e, source, "cannot store a webhook delivery");
+        Refused::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", messages::store_unavailable())
+    })?;
+    let (id, duplicate) = match accepted {
+        Accepted::New(id) => {
+            hooks.wake.notify_one();
+            (id, false)
+        }
+        Accepted::Duplicate(id) => (id, true),
+    };
+    tracing::debug!(source, event, delivery_id, duplicate, "webhook delivery stored");
+    Ok((StatusCode::ACCEPTED, Json(json!({"accepted": true, "delivery": id, "duplicate": duplicate}))).into_response())
+}
+
+async fn github(State(hooks): State<Hooks>, headers: HeaderMap, body: Bytes) -> Result<Response, Refused> {
+    let Some(secret) = hooks.service.config().webhooks.github_secret.clone() else {
+        return Err(Refused::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_configured",
+            messages::not_configured("github"),
+        ));
+    };
+    signature::verify_github(&secret, header(&headers, "x-hub-signature-256"), &body)?;
+    let event = required(&headers, "X-GitHub-Event")?;
+    let delivery = required(&headers, "X-GitHub-Delivery")?;
+    if !events::GITHUB.contains(&event) {
+        return Err(Refused::new(StatusCode::BAD_REQUEST, "unknown_event", messages::unknown_event("GitHub", event)));
+    }
+    json_body(&body)?;
+    store(&hooks, "github", delivery, event, body).await
+}
+
+async fn pagerduty(State(hooks): State<Hooks>, headers: HeaderMap, body: Bytes) -> Result<Response, Refused> {
+    let secrets = hooks.service.config().webhooks.pagerduty_secrets.clone();
+    if secrets.is_empty() {
+        return Err(Refused::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_configured",
+            messages::not_configured("pagerduty"),
+        ));
+    }
+    signature::verify_pagerduty(&secrets, header(&headers, "x-pagerduty-signature"), &body)?;
+    let payload = json_body(&body)?;
+    let field = |name: &str| payload["event"][name].as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+    let (Some(id), Some(event)) = (field("id"), field("event_type")) else {
+        return Err(Refused::new(StatusCode::BAD_REQUEST, "malformed_json", messages::pagerduty_envelope()));
+    };
+    if !events::PAGERDUTY.contains(&event.as_str()) {
+        return Err(Refused::new(
+            StatusCode::BAD_REQUEST,
+            "unknown_event",
+            messages::unknown_event("PagerDuty", &event),
+        ));
+    }
+    store(&hooks, "pagerduty", &id, &event, body).await
+}
+
+async fn generic(
+    State(hooks): State<Hooks>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refused> {
+    let config = hooks.service.config().webhooks.generic.get(&source).cloned();
+    let Some(config) = config else {
+        return Err(Refused::new(StatusCode::NOT_FOUND, "unknown_source", messages::unknown_source(&source)));
+    };
+    let Some(secret) = config.secret.as_deref() else {
+        return Err(Refused::new(StatusCode::SERVICE_UNAVAILABLE, "not_configured", messages::not_configured(&source)));
+    };
+    let name = config.signature_header.as_str();
+    signature::verify_generic(secret, name, &config.signature_prefix, header(&headers, name), &body)?;
+    json_body(&body)?;
+    let event = match &config.event_header {
+        Some(h) => header(&headers, h).filter(|v| !v.trim().is_empty()).unwrap_or(&source).to_owned(),
+        None => source.clone(),
+    };
+    let delivery = match config.delivery_header.as_deref().and_then(|h| header(&headers, h)) {
+        Some(id) if !id.trim().is_empty() => id.to_owned(),
+        _ => signature::hex(&sha2::Sha256::digest(&body)),
+    };
+    store(&hooks, &source, &delivery, &event, body).await
+}

@@ -1,0 +1,303 @@
+//! Rules: deliveries → operations. A rule matches a source and event, and
+//! optionally a minijinja expression over the payload; it finds the project
+//! by an external id, builds the operation's arguments from JSON pointers and
+//! templates, and the operation runs through `core::Service` like any other
+//! (policy, validation, events). Built-in rules cover GitHub and PagerDuty;
+//! more come from `[[rules]]` in the config file and `webhooks.rules_dir`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use minijinja::{Environment, UndefinedBehavior, Value as Jinja, context};
+use serde_json::{Map, Value, json};
+use switchboard_core::config::{Config, ProjectMatch, RuleConfig};
+use switchboard_core::inbox::Delivery;
+use switchboard_core::model::Role;
+use switchboard_core::ops::OpKind;
+use switchboard_core::time::TimeArg;
+use switchboard_core::{Caller, Error, Service};
+
+use crate::messages;
+use crate::process::{Failure, Mapped, Mapper};
+
+/// The built-in rules, in the same format as the config file's.
+pub const DEFAULT_RULES: &str = include_str!("default_rules.toml");
+
+/// External id kinds a rule can find projects by.
+const MATCH_KINDS: [&str; 3] = ["github_repository", "pagerduty_service", "slug"];
+
+/// What one rule made of a delivery: the operation and its arguments, or why
+/// it did not apply.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Planned {
+    Run {
+        rule: String,
+        operation: OpKind,
+        arguments: Value,
+    },
+    /// The rule matched but its project is not in the graph.
+    NoProject {
+        rule: String,
+        by: String,
+        id: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("rule {rule:?}: {message}")]
+pub struct RuleError {
+    pub rule: String,
+    pub message: String,
+}
+
+pub struct RuleSet {
+    rules: Vec<RuleConfig>,
+    env: Arc<Environment<'static>>,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet").field("rules", &self.rules.len()).finish()
+    }
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    // A typo in a field name is an empty value, not an error in production;
+    // `check-config` and `rules test` show what a rule renders.
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.add_filter("epoch_ms", |s: String| -> Result<i64, minijinja::Error> {
+        match TimeArg::parse(&s) {
+            Ok(TimeArg::At(ms)) => Ok(ms),
+            _ => Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("{s:?} is not a time"))),
+        }
+    });
+    env
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default)]
+    rules: Vec<RuleConfig>,
+}
+
+impl RuleSet {
+    /// The built-in rules (unless `webhooks.default_rules = false`), then the
+    /// config file's, then each `*.toml` in `webhooks.rules_dir` by name;
+    /// every rule is checked.
+    pub fn load(config: &Config) -> Result<Self, RuleError> {
+        let mut rules = Vec::new();
+        if config.webhooks.default_rules {
+            rules.extend(parse_rules(DEFAULT_RULES, "built-in rules")?);
+        }
+        rules.extend(config.rules.iter().cloned());
+        if let Some(dir) = &config.webhooks.rules_dir {
+            let err = |m: String| RuleError { rule: dir.display().to_string(), message: m };
+            let mut files: Vec<_> = std::fs::read_dir(dir)
+                .map_err(|e| err(format!("cannot read the rules directory: {e}")))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            for file in files {
+                let text =
+                    std::fs::read_to_string(&file).map_err(|e| err(format!("cannot read {}: {e}", file.display())))?;
+                rules.extend(parse_rules(&text, &file.display().to_string())?);
+            }
+        }
+        let set = Self { rules, env: Arc::new(environment()) };
+        for rule in &set.rules {
+            set.check(rule)?;
+        }
+        Ok(set)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    fn check(&self, rule: &RuleConfig) -> Result<(), RuleError> {
+        let err = |m: String| RuleError { rule: rule.name.clone(), message: m };
+        let kind = OpKind::from_name(&rule.op).ok_or_else(|| err(format!("unknown operation {:?}", rule.op)))?;
+        if kind.effect() == switchboard_core::ops::Effect::Automation {
+            return Err(err(format!("{} is an automation; rules only record facts and events", rule.op)));
+        }
+        if let Some(expr) = &rule.when {
+            self.env.compile_expression(expr).map_err(|e| err(format!("`when` does not parse: {e}")))?;
+        }
+        if let Some(p) = &rule.project {
+            if !MATCH_KINDS.contains(&p.by.as_str()) {
+                return Err(err(format!("project.by must be one of {}", MATCH_KINDS.join(", "))));
+            }
+            self.env.template_from_str(&p.id).map_err(|e| err(format!("project.id does not parse: {e}")))?;
+        }
+        for (name, value) in &rule.args {
+            match value {
+                Value::String(t) => {
+                    self.env.template_from_str(t).map_err(|e| err(format!("args.{name} does not parse: {e}")))?;
+                }
+                Value::Object(o) if o.contains_key("pointer") => {
+                    let ok = o.len() == 1 && o["pointer"].as_str().is_some_and(|p| p.is_empty() || p.starts_with('/'));
+                    if !ok {
+                        return Err(err(format!("args.{name}: a pointer is {{ pointer = \"/a/b\" }}")));
+                    }
+                }
+                Value::Object(o) if o.contains_key("template") => {
+                    let t = o["template"].as_str().ok_or_else(|| err(format!("args.{name}.template must be text")))?;
+                    self.env.template_from_str(t).map_err(|e| err(format!("args.{name} does not parse: {e}")))?;
+                    let as_ = o.get("as").and_then(Value::as_str).unwrap_or("text");
+                    if !["text", "integer", "number", "bool", "json"].contains(&as_)
+                        || o.keys().any(|k| k != "template" && k != "as")
+                    {
+                        return Err(err(format!("args.{name}: `as` is text, integer, number, bool or json")));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// What the rules make of a delivery, without running anything.
+    pub async fn plan(
+        &self,
+        service: &Service,
+        source: &str,
+        event: &str,
+        payload: &Value,
+    ) -> Result<Vec<Planned>, RuleError> {
+        let ctx = context! { payload => Jinja::from_serialize(payload), event => event, source => source };
+        let mut planned = Vec::new();
+        for rule in self.rules.iter().filter(|r| r.source == source && r.event.contains(event)) {
+            let err = |m: String| RuleError { rule: rule.name.clone(), message: m };
+            if let Some(expr) = &rule.when {
+                let holds = self
+                    .env
+                    .compile_expression(expr)
+                    .and_then(|e| e.eval(&ctx))
+                    .map_err(|e| err(format!("`when` failed: {e}")))?;
+                if !holds.is_true() {
+                    continue;
+                }
+            }
+            let mut arguments = Map::new();
+            for (name, spec) in &rule.args {
+                if let Some(v) = self.argument(spec, payload, &ctx).map_err(|m| err(format!("args.{name}: {m}")))? {
+                    arguments.insert(name.clone(), v);
+                }
+            }
+            if let Some(ProjectMatch { by, id }) = &rule.project {
+                let id = self.env.render_str(id, &ctx).map_err(|e| err(format!("project.id: {e}")))?;
+                let slug = match by.as_str() {
+                    "slug" => Some(id.clone()),
+                    kind => service
+                        .graph()
+                        .project_by_external_id(kind, &id)
+                        .await
+                        .map_err(|e| err(format!("cannot look up the project: {e}")))?
+                        .map(|s| s.to_string()),
+                };
+                match slug {
+                    Some(slug) => {
+                        arguments.insert("project".into(), json!(slug));
+                    }
+                    None => {
+                        planned.push(Planned::NoProject { rule: rule.name.clone(), by: by.clone(), id });
+                        continue;
+                    }
+                }
+            }
+            let operation = OpKind::from_name(&rule.op).expect("checked at load");
+            planned.push(Planned::Run { rule: rule.name.clone(), operation, arguments: Value::Object(arguments) });
+        }
+        Ok(planned)
+    }
+
+    fn argument(&self, spec: &Value, payload: &Value, ctx: &Jinja) -> Result<Option<Value>, String> {
+        let render = |t: &str| self.env.render_str(t, ctx).map_err(|e| e.to_string());
+        Ok(match spec {
+            Value::String(t) if t.contains("{{") || t.contains("{%") => {
+                Some(render(t)?).filter(|s| !s.is_empty()).map(Value::String)
+            }
+            Value::Object(o) if o.contains_key("pointer") => {
+                payload.pointer(o["pointer"].as_str().unwrap_or_default()).filter(|v| !v.is_null()).cloned()
+            }
+            Value::Object(o) if o.contains_key("template") => {
+                let text = render(o["template"].as_str().unwrap_or_default())?;
+                let text = text.trim();
+                if text.is_empty() {
+                    return Ok(None);
+                }
+                Some(match o.get("as").and_then(Value::as_str).unwrap_or("text") {
+                    "integer" => json!(text.parse::<i64>().map_err(|_| format!("{text:?} is not an integer"))?),
+                    "number" => json!(text.parse::<f64>().map_err(|_| format!("{text:?} is not a number"))?),
+                    "bool" => json!(text.parse::<bool>().map_err(|_| format!("{text:?} is not true or false"))?),
+                    "json" => serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?,
+                    _ => json!(text),
+                })
+            }
+            other => Some(other.clone()),
+        })
+    }
+}
+
+fn parse_rules(text: &str, origin: &str) -> Result<Vec<RuleConfig>, RuleError> {
+    toml::from_str::<RulesFile>(text)
+        .map(|f| f.rules)
+        .map_err(|e| RuleError { rule: origin.to_owned(), message: e.to_string() })
+}
+
+/// Runs the rules' operations through the service, as the sender.
+pub struct RulesMapper {
+    rules: Arc<RuleSet>,
+    service: Service,
+}
+
+impl RulesMapper {
+    pub fn new(rules: Arc<RuleSet>, service: Service) -> Self {
+        Self { rules, service }
+    }
+}
+
+#[async_trait]
+impl Mapper for RulesMapper {
+    async fn apply(&self, d: &Delivery, payload: &Value) -> Result<Mapped, Failure> {
+        let planned = self
+            .rules
+            .plan(&self.service, &d.source, &d.event, payload)
+            .await
+            .map_err(|e| Failure::permanent(e.to_string()))?;
+        let caller = Caller::new(&d.source, Role::Editor, "webhook");
+        let mut ran = Vec::new();
+        let mut missing = Vec::new();
+        for p in planned {
+            match p {
+                Planned::Run { rule, operation, arguments } => {
+                    match self.service.execute_json(&caller, operation.name(), arguments).await {
+                        Ok(_) => ran.push(format!("{} ({rule})", operation.name())),
+                        // Bad input, an unknown name…: retrying cannot help; fix the rule and replay.
+                        Err(e @ (Error::Internal { .. } | Error::Conflict { .. })) => {
+                            return Err(Failure::retry(format!("rule {rule:?}: {e}")));
+                        }
+                        Err(e) => return Err(Failure::permanent(format!("rule {rule:?}: {e}"))),
+                    }
+                }
+                Planned::NoProject { rule, by, id } => missing.push(format!("{rule}: no project with {by} {id}")),
+            }
+        }
+        if ran.is_empty() {
+            let reason = if missing.is_empty() { messages::no_rule(&d.source, &d.event) } else { missing.join("; ") };
+            return Ok(Mapped::Unmapped(reason));
+        }
+        let mut summary = ran.join("; ");
+        if !missing.is_empty() {
+            summary.push_str(&format!("; skipped {}", missing.join("; ")));
+        }
+        Ok(Mapped::Ran(summary))
+    }
+}

@@ -1,0 +1,111 @@
+//! The webhook inbox: every accepted delivery is stored durably before it is
+//! acknowledged, then processed from here (with retries) into operations.
+//! A redelivery (same source and delivery id) is recognised and ignored; a
+//! delivery that keeps failing becomes a dead letter until someone replays it.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::model::Millis;
+use crate::store::StoreResult;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting to be processed (first time, or again after a failure).
+    Pending,
+    /// Processed: its operations ran.
+    Done,
+    /// Correctly signed but no rule maps it (kept, not lost).
+    Unmapped,
+    /// Failed every attempt; waits for a replay.
+    Dead,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Done, Self::Unmapped, Self::Dead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Unmapped => "unmapped",
+            Self::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A delivery as received, before it is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// `github`, `pagerduty` or a configured generic source.
+    pub source: String,
+    /// The sender's id for the delivery (`X-GitHub-Delivery`, PagerDuty's event id…).
+    pub delivery_id: String,
+    /// The event name (`push`, `incident.triggered`…).
+    pub event: String,
+    pub received_at: Millis,
+    /// The raw body, exactly as signed.
+    pub body: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub source: String,
+    pub delivery_id: String,
+    pub event: String,
+    pub received_at: Millis,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Millis,
+    pub finished_at: Option<Millis>,
+    /// What processing did, in a line (`set_fact orders.last_commit; …`).
+    pub summary: Option<String>,
+}
+
+/// Whether [`Inbox::accept`] stored something new.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    New(i64),
+    /// Already stored under this id: a redelivery, nothing changed.
+    Duplicate(i64),
+}
+
+/// The result of one processing attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub error: Option<String>,
+    /// When a pending delivery is tried again.
+    pub next_attempt_at: Millis,
+    pub finished_at: Option<Millis>,
+    pub summary: Option<String>,
+}
+
+#[async_trait]
+pub trait Inbox: Send + Sync {
+    /// Stores the delivery durably (committed when this returns) unless its
+    /// `(source, delivery_id)` is already there.
+    async fn accept(&self, delivery: &NewDelivery) -> StoreResult<Accepted>;
+    /// Pending deliveries due at `now`, oldest first.
+    async fn due(&self, now: Millis, limit: usize) -> StoreResult<Vec<Delivery>>;
+    /// Records an attempt's outcome.
+    async fn finish(&self, id: i64, outcome: &Outcome) -> StoreResult<()>;
+    /// Newest first, optionally of one status (bodies included).
+    async fn list_deliveries(&self, status: Option<DeliveryStatus>, limit: usize) -> StoreResult<Vec<Delivery>>;
+    async fn get_delivery(&self, id: i64) -> StoreResult<Option<Delivery>>;
+    /// Makes a dead or unmapped delivery pending again, due at `now`, with
+    /// its attempts reset; false when there is no such delivery.
+    async fn replay(&self, id: i64, now: Millis) -> StoreResult<bool>;
+    /// Deliveries per status.
+    async fn inbox_counts(&self) -> StoreResult<Vec<(DeliveryStatus, u64)>>;
+}

@@ -1,0 +1,121 @@
+//! `Inbox` on SQLite: one table, unique on (source, delivery id), written
+//! through the one writer thread (so an acknowledged delivery is committed).
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+use switchboard_core::inbox::{Accepted, Delivery, DeliveryStatus, Inbox, NewDelivery, Outcome};
+use switchboard_core::model::Millis;
+use switchboard_core::store::StoreResult;
+
+use super::SqliteStore;
+
+const COLUMNS: &str = "id, source, delivery_id, event, received_at, body, status, attempts, last_error, next_attempt_at, finished_at, summary";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
+    let status: String = r.get(6)?;
+    Ok(Delivery {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        delivery_id: r.get(2)?,
+        event: r.get(3)?,
+        received_at: r.get(4)?,
+        body: r.get(5)?,
+        status: DeliveryStatus::parse(&status).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, status.clone().into())
+        })?,
+        attempts: r.get(7)?,
+        last_error: r.get(8)?,
+        next_attempt_at: r.get(9)?,
+        finished_at: r.get(10)?,
+        summary: r.get(11)?,
+    })
+}
+
+#[async_trait]
+impl Inbox for SqliteStore {
+    async fn accept(&self, d: &NewDelivery) -> StoreResult<Accepted> {
+        let d = d.clone();
+        self.write(move |conn| {
+            let added = conn.prepare_cached(
+                "INSERT OR IGNORE INTO inbox (source, delivery_id, event, received_at, body, status, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?4)",
+            )?
+            .execute(params![d.source, d.delivery_id, d.event, d.received_at, d.body])?;
+            let id: i64 = conn
+                .prepare_cached("SELECT id FROM inbox WHERE source = ?1 AND delivery_id = ?2")?
+                .query_row(params![d.source, d.delivery_id], |r| r.get(0))?;
+            Ok(if added == 1 { Accepted::New(id) } else { Accepted::Duplicate(id) })
+        })
+        .await
+    }
+
+    async fn due(&self, now: Millis, limit: usize) -> StoreResult<Vec<Delivery>> {
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM inbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
+            ))?;
+            st.query_map(params![now, limit as i64], row)?.collect()
+        })
+        .await
+    }
+
+    async fn finish(&self, id: i64, o: &Outcome) -> StoreResult<()> {
+        let o = o.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "UPDATE inbox SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5, finished_at = ?6, summary = ?7
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, o.status.as_str(), o.attempts, o.error, o.next_attempt_at, o.finished_at, o.summary])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_deliveries(&self, status: Option<DeliveryStatus>, limit: usize) -> StoreResult<Vec<Delivery>> {
+        self.read(move |conn| match status {
+            Some(s) => conn
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM inbox WHERE status = ?1 ORDER BY id DESC LIMIT ?2"))?
+                .query_map(params![s.as_str(), limit as i64], row)?
+                .collect(),
+            None => conn
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM inbox ORDER BY id DESC LIMIT ?1"))?
+                .query_map(params![limit as i64], row)?
+                .collect(),
+        })
+        .await
+    }
+
+    async fn get_delivery(&self, id: i64) -> StoreResult<Option<Delivery>> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM inbox WHERE id = ?1"))?.query_row([id], row).optional()
+        })
+        .await
+    }
+
+    async fn replay(&self, id: i64, now: Millis) -> StoreResult<bool> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = ?2, finished_at = NULL
+                     WHERE id = ?1 AND status IN ('dead', 'unmapped')",
+                )?
+                .execute(params![id, now])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn inbox_counts(&self) -> StoreResult<Vec<(DeliveryStatus, u64)>> {
+        self.read(|conn| {
+            let mut st = conn.prepare_cached("SELECT status, COUNT(*) FROM inbox GROUP BY status")?;
+            let rows: Vec<(String, i64)> =
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            Ok(DeliveryStatus::ALL
+                .into_iter()
+                .map(|s| (s, rows.iter().find(|(k, _)| k == s.as_str()).map(|(_, n)| *n as u64).unwrap_or(0)))
+                .collect())
+        })
+        .await
+    }
+}
