@@ -91,6 +91,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Webhook rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Show which operation a chat message maps to, without running it.
     Route {
         /// The message, e.g. "deploy orders to staging".
@@ -150,6 +155,25 @@ async fn acting_as(service: &Service, user: Option<String>, source: &str) -> any
         .await?
         .with_context(|| format!("--as: there is no user {name}; the demo has alice, bob, carol, dave…"))?;
     Ok(Caller { user: u.name, role: u.role, source: source.to_owned() })
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCommand {
+    /// Dry-run the rules on a payload: print the operations they would run
+    /// (one JSON object a line), running nothing.
+    Test {
+        /// The delivery's body (JSON), e.g. a saved GitHub payload.
+        #[arg(long)]
+        payload: PathBuf,
+        /// The event name: `push`, `deployment_status`, `incident.triggered`…
+        #[arg(long)]
+        event: String,
+        /// The sender: `github` (default), `pagerduty` or a generic source.
+        #[arg(long, default_value = "github")]
+        source: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -384,6 +408,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             switchboard_agents::mcp::serve_stdio(service, caller)
                 .await
                 .map_err(|e| anyhow::anyhow!("MCP over stdio failed: {e}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { command: RulesCommand::Test { payload, event, source, store } } => {
+            let service = store.open()?;
+            let rules = switchboard_automations::RuleSet::load(service.config())?;
+            let text = std::fs::read(&payload).with_context(|| format!("cannot read {}", payload.display()))?;
+            let body: serde_json::Value =
+                serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", payload.display()))?;
+            let planned = rules.plan(&service, &source, &event, &body).await?;
+            if planned.is_empty() {
+                eprintln!("no rule maps {source} {event}; a delivery like this is stored and marked unmapped");
+            }
+            for p in planned {
+                let line = match p {
+                    switchboard_automations::rules::Planned::Run { rule, operation, arguments } => {
+                        serde_json::json!({"rule": rule, "operation": operation.name(), "arguments": arguments})
+                    }
+                    switchboard_automations::rules::Planned::NoProject { rule, by, id } => {
+                        serde_json::json!({"rule": rule, "operation": null, "skipped": format!("no project with {by} {id}")})
+                    }
+                };
+                println!("{line}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Route { text, json, store } => {

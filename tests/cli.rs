@@ -42,8 +42,13 @@ fn start_demo(dir: &Path, projects: &str) -> (Server, String) {
 
 /// Starts the binary with `args` and waits until it says it is up on `port`.
 fn start(args: &[&str], port: u16) -> (Server, String) {
+    start_with(args, port, &[])
+}
+
+fn start_with(args: &[&str], port: u16, env: &[(&str, &str)]) -> (Server, String) {
     let mut child = Command::new(BIN)
         .args(args)
+        .envs(env.iter().copied())
         .env_remove("RUST_LOG")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -470,4 +475,86 @@ fn web_chat_works_in_a_real_browser() {
     drop(server);
     assert!(out.status.success(), "browser test failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
     assert!(text(&out.stdout).contains("web chat ok"));
+}
+
+fn fixture(path: &str) -> String {
+    format!("{}/automations/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn rules_test_prints_what_a_payload_would_do() {
+    let dir = seeded();
+    let data = dir.path().to_str().unwrap();
+    let dry = |file: &str, event: &str| {
+        let out = run(&["rules", "test", "--payload", &fixture(file), "--event", event, "--data-dir", data]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    let (said, _) = dry("github/deployment_status.json", "deployment_status");
+    let v: Value = serde_json::from_str(said.trim()).unwrap();
+    assert_eq!(v["operation"], Value::Null, "no project has that repository yet: {said}");
+    assert!(v["skipped"].as_str().unwrap().contains("github_repository Codertocat/Hello-World"));
+
+    let ids = r#"{"project": "orders", "external_ids": {"github_repository": "Codertocat/Hello-World"}}"#;
+    assert!(run(&["op", "update_project", "--json", ids, "--data-dir", data]).status.success());
+    let before =
+        run(&["op", "list_deployments", "--json", r#"{"project": "orders", "limit": 1000}"#, "--data-dir", data]);
+    let (said, _) = dry("github/deployment_status.json", "deployment_status");
+    let v: Value = serde_json::from_str(said.trim()).unwrap();
+    assert_eq!(v["operation"], "record_deployment");
+    assert_eq!(v["rule"], "github deployment status: deployment");
+    assert_eq!(v["arguments"]["project"], "orders");
+    assert_eq!(v["arguments"]["environment"], "production");
+    assert_eq!(v["arguments"]["status"], "succeeded");
+    let after =
+        run(&["op", "list_deployments", "--json", r#"{"project": "orders", "limit": 1000}"#, "--data-dir", data]);
+    assert_eq!(before.stdout, after.stdout, "a dry run changes nothing");
+
+    let (said, err) = dry("github/installation.created.json", "installation");
+    assert!(said.is_empty() && err.contains("no rule maps github installation"), "{err}");
+    let out = run(&["rules", "test", "--payload", "/nope.json", "--event", "push", "--data-dir", data]);
+    assert!(text(&out.stderr).contains("cannot read /nope.json"));
+}
+
+/// A delivery accepted by a server that dies before processing it is
+/// processed by the next server on the same store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_delivery_survives_a_crash() {
+    switchboard_agents::install_tls_provider();
+    let dir = seeded();
+    let data = dir.path().to_str().unwrap();
+    let ids = r#"{"project": "orders", "external_ids": {"github_repository": "Codertocat/Hello-World"}}"#;
+    assert!(run(&["op", "update_project", "--json", ids, "--data-dir", data]).status.success());
+    let secret = "crash-test-secret";
+    let port = free_port();
+    let args = ["demo", "--port", &port.to_string(), "--data-dir", data];
+    let receive_only = [("SWITCHBOARD_GITHUB_WEBHOOK_SECRET", secret), ("SWITCHBOARD_WEBHOOKS__PROCESSING", "false")];
+    let (server, _) = start_with(&args, port, &receive_only);
+    let body = std::fs::read(fixture("github/deployment_status.json")).unwrap();
+    let sig = format!("sha256={}", switchboard_automations::signature::hmac_hex(secret.as_bytes(), &body));
+    let http = reqwest::Client::new();
+    let resp = http
+        .post(format!("{}/hooks/github", server.base))
+        .header("X-GitHub-Event", "deployment_status")
+        .header("X-GitHub-Delivery", "crash-1")
+        .header("X-Hub-Signature-256", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    drop(server); // SIGKILL: no graceful shutdown.
+
+    let deployed = |out: Output| text(&out.stdout).contains("github-deployment-145988746");
+    let list = ["op", "list_deployments", "--json", r#"{"project": "orders", "limit": 1000}"#, "--data-dir", data];
+    assert!(!deployed(run(&list)), "not processed before the crash");
+    let port = free_port();
+    let args = ["demo", "--port", &port.to_string(), "--data-dir", data];
+    let (server, _) = start_with(&args, port, &[("SWITCHBOARD_GITHUB_WEBHOOK_SECRET", secret)]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !deployed(run(&list)) {
+        assert!(Instant::now() < deadline, "the delivery was not processed after the restart");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(server);
 }
