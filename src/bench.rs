@@ -47,8 +47,10 @@ pub async fn run(projects: usize, samples: usize, data_dir: Option<PathBuf>) -> 
 }
 
 async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyhow::Result<serde_json::Value> {
-    let config = Config::default();
-    let service = crate::app::open(&config, dir)?.service;
+    let mut config = Config::default();
+    config.webhooks.github_secret = Some(WEBHOOK_SECRET.into());
+    let opened = crate::app::open(&config, dir)?;
+    let service = opened.service.clone();
     let started = Instant::now();
     if service.graph().counts().await?.projects == 0 {
         crate::seed::seed(&service, projects, true).await?;
@@ -166,6 +168,7 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
     // with one tool call (get_project) and a streamed answer; the time spent
     // waiting on the fake is subtracted.
     let agent = agent_overhead(&service, &slugs, samples).await?;
+    let webhooks = webhook_throughput(&opened, &slugs[0], (samples * 10).max(1000)).await?;
 
     // Event appends as they happen in service: times move forward (events are
     // appended "now"), many requests append a few events each, concurrently.
@@ -223,8 +226,9 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
             "mcp": {"tools": tools.len(), "json_bytes": catalog_json.len(), "approx_tokens": catalog_json.len() / 4}
         },
         "agent_turn": agent,
+        "webhooks": webhooks,
         "event_append_per_second": {"single_events_64_writers": single.round(), "batches_of_1000": batched.round()},
-        "targets": {"router_p99_ms": 1, "agent_overhead_p99_ms": 5, "agent_tool_catalog_tokens": 3000, "find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}
+        "targets": {"webhook_deliveries_per_second": 20000, "webhook_accept_p99_ms": 10, "router_p99_ms": 1, "agent_overhead_p99_ms": 5, "agent_tool_catalog_tokens": 3000, "find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}
     }))
 }
 
@@ -261,4 +265,91 @@ async fn agent_overhead(service: &Service, slugs: &[String], samples: usize) -> 
     Ok(
         json!({"steps_per_turn": 2, "overhead": Samples(overhead).json(), "whole_turn_with_fake": Samples(whole).json()}),
     )
+}
+
+const WEBHOOK_SECRET: &str = "bench-webhook-secret";
+
+/// Signed GitHub `push` deliveries over HTTP into the durable inbox from 64
+/// concurrent senders, then processing them (rules → `set_fact`) from the inbox.
+async fn webhook_throughput(opened: &crate::app::Opened, slug: &str, total: usize) -> anyhow::Result<Value> {
+    use switchboard_automations::{Hooks, Processor, RuleSet, RulesMapper};
+    const SENDERS: usize = 64;
+    let service = &opened.service;
+    let admin = Caller::new("bench", Role::Admin, "bench");
+    let repo = "bench-org/bench-repo";
+    service
+        .execute_json(&admin, "update_project", json!({"project": slug, "external_ids": {"github_repository": repo}}))
+        .await?;
+    let hooks = Hooks::new(service.clone(), opened.inbox.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hooks/github", listener.local_addr()?);
+    let app = switchboard_automations::router(hooks.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    // Bodies and signatures are made before the clock starts: the senders
+    // only send, so the machine's two cores go to receiving as far as possible.
+    let deliveries: Vec<(Vec<u8>, String)> = (0..total)
+        .map(|i| {
+            let body = serde_json::to_vec(&json!({
+                "ref": "refs/heads/main",
+                "before": format!("{:040x}", i),
+                "after": format!("{:040x}", i + 1),
+                "deleted": false,
+                "repository": {"full_name": repo, "default_branch": "main", "name": "bench-repo"},
+                "pusher": {"name": "bench"},
+                "commits": [{"id": format!("{:040x}", i + 1), "message": "bench commit"}],
+            }))
+            .expect("serializes");
+            let signature =
+                format!("sha256={}", switchboard_automations::signature::hmac_hex(WEBHOOK_SECRET.as_bytes(), &body));
+            (body, signature)
+        })
+        .collect();
+    let deliveries = std::sync::Arc::new(deliveries);
+    let client = reqwest::Client::new();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..SENDERS {
+        let (client, url, next, deliveries) = (client.clone(), url.clone(), next.clone(), deliveries.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((body, signature)) = deliveries.get(i) else {
+                    return anyhow::Ok(latencies);
+                };
+                let sent = Instant::now();
+                let resp = client
+                    .post(&url)
+                    .header("X-GitHub-Event", "push")
+                    .header("X-GitHub-Delivery", format!("bench-{i}"))
+                    .header("X-Hub-Signature-256", signature.as_str())
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                anyhow::ensure!(resp.status() == 202, "delivery {i} answered {}", resp.status());
+                latencies.push(sent.elapsed());
+            }
+        }));
+    }
+    let mut accept = Vec::with_capacity(total);
+    for task in tasks {
+        accept.extend(task.await??);
+    }
+    let receive_seconds = t.elapsed().as_secs_f64();
+    server.abort();
+
+    let rules = std::sync::Arc::new(RuleSet::load(service.config())?);
+    let processor = Processor::new(hooks, std::sync::Arc::new(RulesMapper::new(rules, service.clone())));
+    let t = Instant::now();
+    let processed = processor.run_once().await;
+    let process_seconds = t.elapsed().as_secs_f64();
+    anyhow::ensure!(processed == total, "processed {processed} of {total}");
+    Ok(json!({
+        "deliveries": total,
+        "senders": SENDERS,
+        "accepted_per_second": (total as f64 / receive_seconds).round(),
+        "accept_latency": Samples(accept).json(),
+        "processed_per_second": (total as f64 / process_seconds).round(),
+    }))
 }

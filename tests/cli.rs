@@ -220,6 +220,9 @@ fn bench_prints_its_json() {
     assert!(v["event_append_per_second"]["single_events_64_writers"].as_f64().unwrap() > 0.0);
     assert_eq!(v["agent_turn"]["overhead"]["samples"], 20);
     assert_eq!(v["agent_turn"]["steps_per_turn"], 2);
+    assert_eq!(v["webhooks"]["deliveries"], 1000);
+    assert!(v["webhooks"]["accepted_per_second"].as_f64().unwrap() > 0.0);
+    assert!(v["webhooks"]["processed_per_second"].as_f64().unwrap() > 0.0);
     let agent = v["tool_catalog"]["agent"]["tools"].as_u64().unwrap();
     assert_eq!(agent + 2, v["tool_catalog"]["mcp"]["tools"].as_u64().unwrap(), "the agent has no decisions on runs");
 }

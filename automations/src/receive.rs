@@ -87,9 +87,18 @@ fn required<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, R
         .ok_or_else(|| Refused::new(StatusCode::BAD_REQUEST, "missing_header", messages::missing_header(name)))
 }
 
+fn malformed(e: serde_json::Error) -> Refused {
+    Refused::new(StatusCode::BAD_REQUEST, "malformed_json", messages::malformed_json(&e.to_string()))
+}
+
+/// Parses the body (PagerDuty's envelope is read at once).
 fn json_body(body: &[u8]) -> Result<Value, Refused> {
-    serde_json::from_slice(body)
-        .map_err(|e| Refused::new(StatusCode::BAD_REQUEST, "malformed_json", messages::malformed_json(&e.to_string())))
+    serde_json::from_slice(body).map_err(malformed)
+}
+
+/// Checks that the body is JSON without building it (the processor parses it later).
+fn check_json(body: &[u8]) -> Result<(), Refused> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).map(|_| ()).map_err(malformed)
 }
 
 async fn store(hooks: &Hooks, source: &str, delivery_id: &str, event: &str, body: Bytes) -> Result<Response, Refused> {
@@ -129,7 +138,7 @@ async fn github(State(hooks): State<Hooks>, headers: HeaderMap, body: Bytes) -> 
     if !events::GITHUB.contains(&event) {
         return Err(Refused::new(StatusCode::BAD_REQUEST, "unknown_event", messages::unknown_event("GitHub", event)));
     }
-    json_body(&body)?;
+    check_json(&body)?;
     store(&hooks, "github", delivery, event, body).await
 }
 
@@ -173,7 +182,7 @@ async fn generic(
     };
     let name = config.signature_header.as_str();
     signature::verify_generic(secret, name, &config.signature_prefix, header(&headers, name), &body)?;
-    json_body(&body)?;
+    check_json(&body)?;
     let event = match &config.event_header {
         Some(h) => header(&headers, h).filter(|v| !v.trim().is_empty()).unwrap_or(&source).to_owned(),
         None => source.clone(),

@@ -41,10 +41,13 @@ impl Inbox for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?4)",
             )?
             .execute(params![d.source, d.delivery_id, d.event, d.received_at, d.body])?;
+            if added == 1 {
+                return Ok(Accepted::New(conn.last_insert_rowid()));
+            }
             let id: i64 = conn
                 .prepare_cached("SELECT id FROM inbox WHERE source = ?1 AND delivery_id = ?2")?
                 .query_row(params![d.source, d.delivery_id], |r| r.get(0))?;
-            Ok(if added == 1 { Accepted::New(id) } else { Accepted::Duplicate(id) })
+            Ok(Accepted::Duplicate(id))
         })
         .await
     }
