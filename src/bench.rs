@@ -307,6 +307,8 @@ async fn webhook_throughput(opened: &crate::app::Opened, slug: &str, total: usiz
     let deliveries = std::sync::Arc::new(deliveries);
     let client = reqwest::Client::new();
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // Delivery ids unique to this run, so a reused --data-dir does not see redeliveries.
+    let run = service.now();
     let t = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..SENDERS {
@@ -322,7 +324,7 @@ async fn webhook_throughput(opened: &crate::app::Opened, slug: &str, total: usiz
                 let resp = client
                     .post(&url)
                     .header("X-GitHub-Event", "push")
-                    .header("X-GitHub-Delivery", format!("bench-{i}"))
+                    .header("X-GitHub-Delivery", format!("bench-{run}-{i}"))
                     .header("X-Hub-Signature-256", signature.as_str())
                     .body(body.clone())
                     .send()
