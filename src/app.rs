@@ -54,7 +54,10 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}; is another server using it? Pick another with --port"))?;
-    let state = PortalState::new(service.clone(), mode).await.context("cannot load the chat's names")?;
+    let state = PortalState::new(service.clone(), mode)
+        .await
+        .context("cannot load the chat's names")?
+        .with_inbox(inbox.clone());
     match &config.llm.base_url {
         Some(url) => tracing::info!(model = %config.llm.model, %url, "chat answers with a language model"),
         None => tracing::info!("no language model configured ([llm]); the intent router answers chat"),

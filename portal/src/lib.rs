@@ -9,6 +9,7 @@ mod chat;
 mod chat_stream;
 mod csrf;
 mod error;
+mod inbox;
 mod messages;
 mod openapi;
 mod pages;
@@ -46,6 +47,8 @@ pub struct PortalState {
     pub mode: Mode,
     pub conversation: std::sync::Arc<switchboard_bot::Conversation>,
     pub(crate) streams: chat_stream::Streams,
+    /// The webhook inbox, when this server receives webhooks.
+    pub inbox: Option<std::sync::Arc<dyn switchboard_core::inbox::Inbox>>,
 }
 
 /// Cookie naming the demo user the browser speaks as.
@@ -55,7 +58,13 @@ impl PortalState {
     /// Builds the state, loading the names the chat resolves against.
     pub async fn new(service: Service, mode: Mode) -> Result<Self, switchboard_core::Error> {
         let conversation = std::sync::Arc::new(switchboard_bot::Conversation::new(service.clone()).await?);
-        Ok(Self { service, mode, conversation, streams: chat_stream::Streams::default() })
+        Ok(Self { service, mode, conversation, streams: chat_stream::Streams::default(), inbox: None })
+    }
+
+    /// Shows this webhook inbox at `/inbox`.
+    pub fn with_inbox(mut self, inbox: std::sync::Arc<dyn switchboard_core::inbox::Inbox>) -> Self {
+        self.inbox = Some(inbox);
+        self
     }
 
     /// Cookies get `Secure` when the portal is served over TLS.
@@ -141,6 +150,7 @@ pub fn router(state: PortalState) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(chat::routes())
+        .merge(inbox::routes())
         .merge(auth::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())

@@ -35,7 +35,7 @@ async fn portal_with(config: Config) -> Portal {
     let store = SqliteStore::open(dir.path(), 2).unwrap();
     let service = Service::new(
         Arc::new(store.clone()),
-        Arc::new(store),
+        Arc::new(store.clone()),
         Arc::new(config.clone()),
         Arc::new(ManualClock::new(NOW)),
     );
@@ -43,8 +43,9 @@ async fn portal_with(config: Config) -> Portal {
     for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
         service.import(&admin, &c.batch, &c.events).await.unwrap();
     }
-    let demo = PortalState::new(service.clone(), Mode::Demo).await.unwrap();
-    let serve = PortalState::new(service.clone(), Mode::Serve).await.unwrap();
+    let inbox: Arc<dyn switchboard_core::inbox::Inbox> = Arc::new(store);
+    let demo = PortalState::new(service.clone(), Mode::Demo).await.unwrap().with_inbox(inbox.clone());
+    let serve = PortalState::new(service.clone(), Mode::Serve).await.unwrap().with_inbox(inbox);
     Portal { service, demo, serve, _dir: dir }
 }
 
@@ -624,4 +625,52 @@ async fn web_chat_streams_answers_as_server_sent_events() {
 
 fn get_as(url: &str, cookies: &str) -> Request<Body> {
     Request::get(url).header("cookie", cookies).body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn inbox_page_shows_dead_letters_and_replays_them() {
+    use switchboard_core::inbox::{Accepted, DeliveryStatus, NewDelivery, Outcome};
+    let p = portal().await;
+    let inbox = p.demo.inbox.clone().unwrap();
+    let delivery = NewDelivery {
+        source: "github".into(),
+        delivery_id: "72d3162e-cc78-11e3-81ab-4c9367dc0958".into(),
+        event: "deployment_status".into(),
+        received_at: NOW,
+        body: b"{}".to_vec(),
+    };
+    let Accepted::New(id) = inbox.accept(&delivery).await.unwrap() else { panic!() };
+    let dead = Outcome {
+        status: DeliveryStatus::Dead,
+        attempts: 1,
+        error: Some("rule \"github deployment status: deployment\": unknown environment moon".into()),
+        next_attempt_at: NOW,
+        finished_at: Some(NOW),
+        summary: None,
+    };
+    inbox.finish(id, &dead).await.unwrap();
+
+    let (status, html) = p.page("/inbox?status=dead").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("dead: 1") && html.contains("unknown environment moon"), "{html}");
+    assert!(html.contains(&format!(r#"action="/inbox/{id}/replay""#)));
+    let (status, _) = p.page("/inbox?status=sideways").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let token = "0123456789abcdef0123456789abcdef";
+    let jar = |who: &str| format!("sb_csrf={token}; sb_as={who}");
+    let replay = |who: &str, csrf: &str, id: i64| {
+        form(&format!("/inbox/{id}/replay"), &jar(who), &format!("csrf={csrf}"), false)
+    };
+    let (status, _, _) = p.send(Mode::Demo, replay("carol", "forged", id)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, html, _) = p.send(Mode::Demo, replay("dave", token, id)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot replay: {html}");
+    assert_eq!(inbox.get_delivery(id).await.unwrap().unwrap().status, DeliveryStatus::Dead, "refusals changed nothing");
+    let (status, _, headers) = p.send(Mode::Demo, replay("carol", token, id)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers.get("location").unwrap(), "/inbox?status=pending");
+    assert_eq!(inbox.get_delivery(id).await.unwrap().unwrap().status, DeliveryStatus::Pending);
+    let (status, _, _) = p.send(Mode::Demo, replay("carol", token, id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a pending delivery is not replayed again");
 }

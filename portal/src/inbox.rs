@@ -1,0 +1,134 @@
+//! The webhook inbox in the portal: deliveries by status, why each failed
+//! or was not mapped, and a Replay button for dead letters and unmapped
+//! deliveries (editors and up; CSRF-checked).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use switchboard_core::Error;
+use switchboard_core::error::DenyReason;
+use switchboard_core::inbox::DeliveryStatus;
+use switchboard_core::model::Role;
+use switchboard_core::time::format_ms;
+
+use crate::error::PageError;
+use crate::views::banner;
+use crate::{PageCaller, PortalState};
+
+pub(crate) fn routes() -> Router<PortalState> {
+    Router::new().route("/inbox", get(page)).route("/inbox/{id}/replay", post(replay))
+}
+
+pub(crate) struct DeliveryRow {
+    pub id: i64,
+    pub source: String,
+    pub event: String,
+    pub delivery_id: String,
+    pub received: String,
+    pub status: &'static str,
+    pub attempts: u32,
+    pub note: String,
+    pub replayable: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    banner: Option<String>,
+    csrf: String,
+    available: bool,
+    status: String,
+    counts: Vec<(&'static str, u64)>,
+    deliveries: Vec<DeliveryRow>,
+}
+
+#[derive(Deserialize)]
+struct Filter {
+    status: Option<String>,
+}
+
+fn unavailable() -> PageError {
+    PageError(Error::not_found("page", "/inbox"))
+}
+
+async fn page(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    Query(f): Query<Filter>,
+) -> Result<Response, PageError> {
+    let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
+    let status = f.status.filter(|s| !s.is_empty());
+    let wanted = match &status {
+        Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
+            PageError(Error::field("status", format!("{s:?} is not one of pending, done, unmapped, dead")))
+        })?),
+        None => None,
+    };
+    let (available, counts, deliveries) = match &state.inbox {
+        Some(inbox) => {
+            let counts = inbox.inbox_counts().await.map_err(|e| PageError(Error::from(e)))?;
+            let list = inbox.list_deliveries(wanted, 200).await.map_err(|e| PageError(Error::from(e)))?;
+            let rows = list
+                .into_iter()
+                .map(|d| DeliveryRow {
+                    id: d.id,
+                    source: d.source,
+                    event: d.event,
+                    delivery_id: d.delivery_id,
+                    received: format_ms(d.received_at),
+                    status: d.status.as_str(),
+                    attempts: d.attempts,
+                    note: d.summary.or(d.last_error).unwrap_or_default(),
+                    replayable: matches!(d.status, DeliveryStatus::Dead | DeliveryStatus::Unmapped),
+                })
+                .collect();
+            (true, counts.into_iter().map(|(s, n)| (s.as_str(), n)).collect(), rows)
+        }
+        None => (false, Vec::new(), Vec::new()),
+    };
+    let page = InboxPage {
+        banner: banner(&state.mode, &caller),
+        csrf,
+        available,
+        status: status.unwrap_or_default(),
+        counts,
+        deliveries,
+    };
+    Ok(crate::with_cookie(page.into_response(), set_cookie))
+}
+
+#[derive(Deserialize)]
+struct ReplayForm {
+    csrf: Option<String>,
+}
+
+async fn replay(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<ReplayForm>,
+) -> Result<Response, PageError> {
+    if !crate::csrf::verify(&headers, form.csrf.as_deref()) {
+        return Err(PageError(Error::Denied { operation: "this form".into(), reason: DenyReason::Csrf }));
+    }
+    if caller.role < Role::Editor {
+        return Err(PageError(Error::Denied {
+            operation: "replaying a delivery".into(),
+            reason: DenyReason::Role { needed: Role::Editor, actual: caller.role },
+        }));
+    }
+    let inbox = state.inbox.as_ref().ok_or_else(unavailable)?;
+    let replayed = inbox.replay(id, state.service.now()).await.map_err(|e| PageError(Error::from(e)))?;
+    if !replayed {
+        return Err(PageError(Error::not_found("dead or unmapped delivery", id)));
+    }
+    tracing::info!(delivery = id, by = %caller.user, "webhook delivery replayed");
+    Ok(Redirect::to("/inbox?status=pending").into_response())
+}
