@@ -222,6 +222,9 @@ async fn pagerduty_fixtures_become_incidents() {
     assert_eq!(unmapped, ["service.updated"]);
 }
 
+/// Headers, body, the status expected and the error code expected.
+type Case<'a> = (Vec<(&'a str, String)>, Vec<u8>, StatusCode, &'a str);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_deliveries_store_nothing() {
     let w = world().await;
@@ -243,7 +246,7 @@ async fn refused_deliveries_store_nothing() {
         }
         v
     };
-    let cases: Vec<(Vec<(&str, String)>, Vec<u8>, StatusCode, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (h(None, Some("deployment_status"), Some("d1")), body.clone(), StatusCode::UNAUTHORIZED, "missing_signature"),
         (
             h(Some(&wrong_secret), Some("deployment_status"), Some("d1")),

@@ -1,9 +1,11 @@
 //! Conversations end to end on the embedded store: questions answered from the
 //! graph, automations as pending runs, approvals decided by core's policy.
 
+mod common;
+
 use std::sync::Arc;
 
-use switchboard_bot::{Block, Conversation, Reply};
+use switchboard_bot::Conversation;
 use switchboard_core::clock::ManualClock;
 use switchboard_core::config::Config;
 use switchboard_core::demo::{self, DemoOptions};
@@ -40,18 +42,6 @@ fn who(name: &str, role: Role) -> Caller {
     Caller::new(name, role, "test")
 }
 
-fn button_actions(reply: &Reply) -> Vec<String> {
-    reply
-        .blocks
-        .iter()
-        .filter_map(|b| match b {
-            Block::Buttons { buttons } => Some(buttons.iter().map(|b| b.action.clone()).collect::<Vec<_>>()),
-            _ => None,
-        })
-        .flatten()
-        .collect()
-}
-
 #[tokio::test]
 async fn questions_are_answered_from_the_graph() {
     let (c, _, _dir) = setup().await;
@@ -76,7 +66,7 @@ async fn automations_wait_for_an_approver() {
     let t = c.handle(&carol, "t", "deploy orders to staging").await;
     let text = t.reply.to_text();
     assert!(text.starts_with("I've asked for approval: Deploy orders to staging."), "{text}");
-    let actions = button_actions(&t.reply);
+    let actions = common::buttons(&t.reply);
     assert_eq!(actions.len(), 2);
     assert!(actions[0].starts_with("approve_run:") && actions[1].starts_with("deny_run:"));
     let run_id = actions[0].split_once(':').unwrap().1.parse().unwrap();

@@ -3,11 +3,13 @@
 //! run cards with approval buttons, history sent as memory, commands that
 //! bypass the model, and the fall back to the router when the model fails.
 
+mod common;
+
 use std::sync::Arc;
 
 use serde_json::json;
 use switchboard_agents::llm::fake::{FakeLlm, Step};
-use switchboard_bot::{Block, Conversation, Reply};
+use switchboard_bot::Conversation;
 use switchboard_core::clock::SystemClock;
 use switchboard_core::config::{Config, LlmConfig};
 use switchboard_core::demo::{self, DemoOptions};
@@ -51,18 +53,6 @@ fn who(name: &str, role: Role) -> Caller {
     Caller::new(name, role, "test")
 }
 
-fn buttons(reply: &Reply) -> Vec<String> {
-    reply
-        .blocks
-        .iter()
-        .filter_map(|b| match b {
-            Block::Buttons { buttons } => Some(buttons.iter().map(|b| b.action.clone()).collect::<Vec<_>>()),
-            _ => None,
-        })
-        .flatten()
-        .collect()
-}
-
 async fn tier(s: &Service, project: &str) -> serde_json::Value {
     let p = s.execute_json(&who("x", Role::Viewer), "get_project", json!({"project": project})).await.unwrap();
     p.to_json()["project"]["facts"]["tier"]["value"].clone()
@@ -80,7 +70,7 @@ async fn a_proposed_change_runs_only_when_its_asker_confirms() {
     let text = turn.reply.to_text();
     assert!(text.starts_with("Please confirm."), "{text}");
     assert!(text.contains("I can make this change: set_fact"), "{text}");
-    let actions = buttons(&turn.reply);
+    let actions = common::buttons(&turn.reply);
     assert_eq!(actions.len(), 2, "{actions:?}");
     let (confirm, cancel) = (&actions[0], &actions[1]);
     assert!(confirm.starts_with("confirm:") && cancel.starts_with("cancel:"));
@@ -102,7 +92,7 @@ async fn a_proposed_change_runs_only_when_its_asker_confirms() {
 
     // Typed in a terminal instead of clicked: cancel.
     let turn = w.chat.handle(&erin, "t", "now tier 2").await;
-    let id = buttons(&turn.reply)[1].trim_start_matches("cancel:").to_owned();
+    let id = common::buttons(&turn.reply)[1].trim_start_matches("cancel:").to_owned();
     let cancelled = w.chat.handle(&erin, "t", &format!("cancel {id}")).await;
     assert!(cancelled.reply.to_text().starts_with("Cancelled set_fact"), "{}", cancelled.reply.to_text());
     assert_eq!(tier(&w.service, "orders").await, "3");
@@ -118,7 +108,7 @@ async fn an_automation_becomes_a_run_card_an_approver_decides() {
     let turn = w.chat.handle(&who("erin", Role::Editor), "t", "ship orders to staging please").await;
     let text = turn.reply.to_text();
     assert!(text.contains("I asked for approval.") && text.contains("pending"), "{text}");
-    let actions = buttons(&turn.reply);
+    let actions = common::buttons(&turn.reply);
     assert!(actions[0].starts_with("approve_run:"), "{actions:?}");
     // Typed as words (the terminal's buttons), a decision goes to the router, never the model.
     let typed = format!("approve {}", actions[0].trim_start_matches("approve_run:"));

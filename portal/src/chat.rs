@@ -12,7 +12,6 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use switchboard_bot::{Block, ButtonStyle, Reply};
 use switchboard_core::Error;
-use switchboard_core::error::DenyReason;
 
 use crate::error::PageError;
 use crate::views::banner;
@@ -136,10 +135,6 @@ fn thread(headers: &HeaderMap) -> (String, Option<String>) {
     }
 }
 
-fn forged() -> PageError {
-    PageError(Error::Denied { operation: "this request".into(), reason: DenyReason::Csrf })
-}
-
 async fn page(
     State(state): State<PortalState>,
     PageCaller(caller): PageCaller,
@@ -191,9 +186,7 @@ async fn message(
     headers: HeaderMap,
     axum::Form(form): axum::Form<MessageForm>,
 ) -> Result<Response, PageError> {
-    if !csrf::verify(&headers, form.csrf.as_deref()) {
-        return Err(forged());
-    }
+    csrf::require(&headers, form.csrf.as_deref())?;
     let (thread, set_thread) = thread(&headers);
     let (csrf, _) = csrf::token(&headers, state.secure_cookies());
     let speaker = caller.user.to_string();
@@ -230,9 +223,7 @@ async fn action(
     headers: HeaderMap,
     axum::Form(form): axum::Form<ActionForm>,
 ) -> Result<Response, PageError> {
-    if !csrf::verify(&headers, form.csrf.as_deref()) {
-        return Err(forged());
-    }
+    csrf::require(&headers, form.csrf.as_deref())?;
     let turn = state.conversation.click(&caller, &form.action).await;
     let (csrf, _) = csrf::token(&headers, state.secure_cookies());
     Ok(ReplyFragment { csrf, blocks: blocks(&turn.reply) }.into_response())
@@ -253,9 +244,7 @@ async fn speak_as(
     if !matches!(state.mode, crate::Mode::Demo) {
         return Err(PageError(Error::not_found("page", "/demo/as")));
     }
-    if !csrf::verify(&headers, form.csrf.as_deref()) {
-        return Err(forged());
-    }
+    csrf::require(&headers, form.csrf.as_deref())?;
     let name = form
         .user
         .parse()

@@ -43,3 +43,15 @@ pub(crate) fn verify(headers: &HeaderMap, submitted: Option<&str>) -> bool {
         _ => false,
     }
 }
+
+/// [`verify`], or the standard denial for a request that did not come from
+/// a page of this portal.
+pub(crate) fn require(headers: &HeaderMap, submitted: Option<&str>) -> Result<(), crate::error::PageError> {
+    if verify(headers, submitted) {
+        return Ok(());
+    }
+    Err(crate::error::PageError(switchboard_core::Error::Denied {
+        operation: "this request".into(),
+        reason: switchboard_core::error::DenyReason::Csrf,
+    }))
+}

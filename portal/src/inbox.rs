@@ -115,9 +115,7 @@ async fn replay(
     Path(id): Path<i64>,
     axum::Form(form): axum::Form<ReplayForm>,
 ) -> Result<Response, PageError> {
-    if !crate::csrf::verify(&headers, form.csrf.as_deref()) {
-        return Err(PageError(Error::Denied { operation: "this form".into(), reason: DenyReason::Csrf }));
-    }
+    crate::csrf::require(&headers, form.csrf.as_deref())?;
     if caller.role < Role::Editor {
         return Err(PageError(Error::Denied {
             operation: "replaying a delivery".into(),

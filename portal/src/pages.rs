@@ -495,12 +495,7 @@ async fn decide(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<DecisionForm>,
 ) -> Result<Response, PageError> {
-    if !crate::csrf::verify(&headers, form.csrf.as_deref()) {
-        return Err(PageError(Error::Denied {
-            operation: "this form".into(),
-            reason: switchboard_core::error::DenyReason::Csrf,
-        }));
-    }
+    crate::csrf::require(&headers, form.csrf.as_deref())?;
     let (name, args) = match form.decision.as_str() {
         "approve" => ("approve_run", json!({"run": id})),
         "deny" => ("deny_run", json!({"run": id, "reason": form.reason.filter(|r| !r.trim().is_empty())})),
