@@ -13,6 +13,7 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::ListDeployments => "deployments of orders in production",
         OpKind::ListIncidents => "incidents for team payments",
         OpKind::ProjectScore => "score of orders",
+        OpKind::CiHealth => "how is CI for orders? · flaky builds in checkout",
         OpKind::GetTeam => "who is on payments?",
         OpKind::ListTeams => "list teams",
         OpKind::ListRuns => "what is waiting for approval?",

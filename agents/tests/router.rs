@@ -83,6 +83,9 @@ fn every_operation_has_a_phrasing() {
     call("incidents for team payments", "list_incidents", json!({"team": "payments"}));
     call("resolved incidents on checkout", "list_incidents", json!({"project": "checkout", "status": "resolved"}));
     call("score of orders", "project_score", json!({"project": "orders"}));
+    call("how is CI for orders?", "ci_health", json!({"project": "orders"}));
+    call("any flaky builds in checkout?", "ci_health", json!({"project": "checkout"}));
+    call("is the pipeline of ordres healthy", "ci_health", json!({"project": "orders"}));
     call("who is on payments?", "get_team", json!({"team": "payments"}));
     call("list teams", "list_teams", json!({}));
     call(&format!("show run {RUN}"), "get_run", json!({"run": RUN}));

@@ -163,6 +163,8 @@ async fn github_fixtures_become_deployments_builds_and_facts() {
     assert_eq!(b.sha.as_ref().map(|s| s.to_string()).as_deref(), Some("3484a3fb816e0859fd6e1cea078d76385ff50625"));
     assert_eq!(b.branch.as_deref(), Some("master"));
     assert_eq!(b.duration_ms, Some(0));
+    let health = w.op("ci_health", json!({"project": "checkout", "since": "2020-01-01"})).await;
+    assert!(health["builds"].as_u64().unwrap() >= 1 && health["last_green_at"].is_number(), "{health}");
     // release published → orders' version fact.
     let orders = w.op("get_project", json!({"project": "orders"})).await;
     assert_eq!(orders["project"]["facts"]["version"]["value"], "0.0.1", "{}", orders["project"]["facts"]);

@@ -37,6 +37,17 @@ pub fn run_card(run: &Run, base_url: &str) -> Reply {
     r.link("Open in portal", format!("{base_url}/runs/{}", run.id))
 }
 
+/// `95 s`, `12 min`, `1.5 h`.
+fn format_duration(ms: i64) -> String {
+    if ms < 120_000 {
+        format!("{} s", ms / 1000)
+    } else if ms < 7_200_000 {
+        format!("{} min", ms / 60_000)
+    } else {
+        format!("{:.1} h", ms as f64 / 3_600_000.0)
+    }
+}
+
 pub fn render(output: &Output, base_url: &str) -> Reply {
     match output {
         Output::ProjectDetail(d) => {
@@ -183,6 +194,34 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
             Reply::text(format!("{} scores {}/100.", s.project, s.score))
                 .fields(fields)
                 .link("Open in portal", format!("{base_url}/projects/{}", s.project))
+        }
+        Output::CiHealth(h) => {
+            let ms = |v: Option<i64>| v.map(format_duration).unwrap_or_else(|| "—".into());
+            let mut fields = vec![
+                ("Builds".into(), format!("{} since {}", h.builds, format_date(h.since))),
+                ("Failure rate".into(), format!("{:.0}% ({} failed)", h.failure_rate * 100.0, h.failures)),
+                ("Duration p50 / p95".into(), format!("{} / {}", ms(h.duration_p50_ms), ms(h.duration_p95_ms))),
+                ("Last green".into(), h.last_green_at.map(format_ms).unwrap_or_else(|| "never in this window".into())),
+            ];
+            if !h.flaky.is_empty() {
+                let shas: Vec<String> = h.flaky.iter().take(5).map(|f| f.sha.to_string()).collect();
+                fields.push(("Flaky commits".into(), format!("{} ({})", h.flaky.len(), shas.join(", "))));
+            }
+            if !h.anomalies.is_empty() {
+                let worst = h.anomalies.iter().max_by_key(|a| a.duration_ms).expect("not empty");
+                fields.push((
+                    "Slow builds".into(),
+                    format!(
+                        "{} (worst {} against a usual {})",
+                        h.anomalies.len(),
+                        format_duration(worst.duration_ms),
+                        format_duration(worst.usual_ms)
+                    ),
+                ));
+            }
+            Reply::text(messages::ci_health(h.project.as_str(), h.builds, h.failure_rate))
+                .fields(fields)
+                .link("Open in portal", format!("{base_url}/projects/{}", h.project))
         }
         Output::TeamDetail(t) => {
             let members =

@@ -71,3 +71,15 @@ pub fn proposal_not_yours(asked: &str) -> String {
 pub fn proposal_cancelled(operation: &str) -> String {
     format!("Cancelled {operation}; nothing changed.")
 }
+
+pub fn ci_health(project: &str, builds: u32, failure_rate: f64) -> String {
+    if builds == 0 {
+        return format!("{project} has no finished CI builds in this window.");
+    }
+    let verdict = match failure_rate {
+        r if r < 0.05 => "healthy",
+        r if r < 0.2 => "mostly green",
+        _ => "failing often",
+    };
+    format!("CI for {project} is {verdict}: {builds} builds, {:.0}% failed.", failure_rate * 100.0)
+}

@@ -149,3 +149,18 @@ async fn names_created_elsewhere_resolve_without_a_restart() {
     }
     assert!(text.starts_with("ledger-v2 scores "), "{text}");
 }
+
+#[tokio::test]
+async fn ci_health_is_answered_from_recorded_builds() {
+    let (c, _, _dir) = setup().await;
+    let t = c.handle(&who("dave", Role::Viewer), "ci", "how is CI for orders?").await;
+    let text = t.reply.to_text();
+    assert_eq!(t.operation, Some(switchboard_core::ops::OpKind::CiHealth));
+    assert!(text.starts_with("CI for orders is "), "{text}");
+    assert!(
+        text.contains("Failure rate") && text.contains("Duration p50 / p95") && text.contains("Last green"),
+        "{text}"
+    );
+    let t = c.handle(&who("dave", Role::Viewer), "ci", "how is CI?").await;
+    assert!(t.reply.to_text().starts_with("Which project's CI?"), "{}", t.reply.to_text());
+}

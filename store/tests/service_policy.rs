@@ -15,7 +15,7 @@ use switchboard_core::policy::required_role;
 /// Valid arguments for each operation against the `with_org` fixture.
 fn args(kind: OpKind, run: &str) -> Value {
     match kind {
-        OpKind::GetProject | OpKind::ProjectScore | OpKind::ArchiveProject => {
+        OpKind::GetProject | OpKind::ProjectScore | OpKind::CiHealth | OpKind::ArchiveProject => {
             json!({"project": "payments-api"})
         }
         OpKind::FindProjects => json!({"query": "payments"}),

@@ -230,6 +230,7 @@ const INTENTS: &[Intent] = &[
     show_run,
     incidents,
     deployments,
+    ci_health,
     score,
     history,
     team,
@@ -563,6 +564,20 @@ fn deployments(m: &Msg<'_>) -> Option<Routed> {
         args["environment"] = json!(e);
     }
     Some(Routed::call(OpKind::ListDeployments, args))
+}
+
+fn ci_health(m: &Msg<'_>) -> Option<Routed> {
+    let ci = m.has(&["ci", "build", "builds", "pipeline", "pipelines"]);
+    if !(ci
+        && (m.has(&["health", "healthy", "how", "flaky", "failing", "slow", "status", "green", "red"])
+            || m.has(&["ci"])))
+    {
+        return None;
+    }
+    match attempt!(m.project(0, Strictness::Forgiving)) {
+        Some((_, p)) => Some(Routed::call(OpKind::CiHealth, json!({"project": p}))),
+        None => Some(Routed::reply(messages::ask("Which project's CI?", "how is CI for orders?"))),
+    }
 }
 
 fn score(m: &Msg<'_>) -> Option<Routed> {

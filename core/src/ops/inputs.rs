@@ -101,6 +101,14 @@ pub struct ProjectScore {
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct CiHealth {
+    pub project: ProjectSlug,
+    /// Builds started since then. Default: 90 days back.
+    pub since: Option<TimeArg>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct GetTeam {
     pub team: TeamSlug,
 }

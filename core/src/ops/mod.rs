@@ -44,6 +44,7 @@ pub enum OpKind {
     ListDeployments,
     ListIncidents,
     ProjectScore,
+    CiHealth,
     GetTeam,
     ListTeams,
     ListRuns,
@@ -78,7 +79,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 26] = [
+    pub const ALL: [OpKind; 27] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -86,6 +87,7 @@ impl OpKind {
         Self::ListDeployments,
         Self::ListIncidents,
         Self::ProjectScore,
+        Self::CiHealth,
         Self::GetTeam,
         Self::ListTeams,
         Self::ListRuns,
@@ -151,6 +153,12 @@ impl OpKind {
                 Read,
                 "A project's 0-100 score with its breakdown (facts, incidents, CI and deployment freshness).",
                 r#"{"project": "payments-api"}"#,
+            ),
+            Self::CiHealth => (
+                "ci_health",
+                Read,
+                "A project's CI health: build durations p50/p95, failure rate, flaky builds, slow outliers, age of the last green build.",
+                r#"{"project": "orders", "since": "30d"}"#,
             ),
             Self::GetTeam => (
                 "get_team",
@@ -303,6 +311,7 @@ impl OpKind {
             Self::ListDeployments => s::<ListDeployments>(),
             Self::ListIncidents => s::<ListIncidents>(),
             Self::ProjectScore => s::<ProjectScore>(),
+            Self::CiHealth => s::<CiHealth>(),
             Self::GetTeam => s::<GetTeam>(),
             Self::ListTeams => s::<ListTeams>(),
             Self::ListRuns => s::<ListRuns>(),
@@ -471,6 +480,7 @@ pub enum Operation {
     ListDeployments(ListDeployments),
     ListIncidents(ListIncidents),
     ProjectScore(ProjectScore),
+    CiHealth(CiHealth),
     GetTeam(GetTeam),
     ListTeams(ListTeams),
     ListRuns(ListRuns),
@@ -520,6 +530,7 @@ impl Operation {
             OpKind::ListDeployments => Self::ListDeployments(input(args)?),
             OpKind::ListIncidents => Self::ListIncidents(input(args)?),
             OpKind::ProjectScore => Self::ProjectScore(input(args)?),
+            OpKind::CiHealth => Self::CiHealth(input(args)?),
             OpKind::GetTeam => Self::GetTeam(input(args)?),
             OpKind::ListTeams => Self::ListTeams(input(args)?),
             OpKind::ListRuns => Self::ListRuns(input(args)?),
@@ -551,6 +562,7 @@ impl Operation {
             Self::ListDeployments(_) => OpKind::ListDeployments,
             Self::ListIncidents(_) => OpKind::ListIncidents,
             Self::ProjectScore(_) => OpKind::ProjectScore,
+            Self::CiHealth(_) => OpKind::CiHealth,
             Self::GetTeam(_) => OpKind::GetTeam,
             Self::ListTeams(_) => OpKind::ListTeams,
             Self::ListRuns(_) => OpKind::ListRuns,

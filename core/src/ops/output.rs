@@ -114,6 +114,43 @@ pub struct VersionChange {
     pub to: Version,
 }
 
+/// A project's CI health over a window of builds.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct CiHealthReport {
+    pub project: ProjectSlug,
+    pub since: Millis,
+    /// Finished builds in the window (success or failure).
+    pub builds: u32,
+    pub failures: u32,
+    /// failures / builds, 0 without builds.
+    pub failure_rate: f64,
+    pub duration_p50_ms: Option<i64>,
+    pub duration_p95_ms: Option<i64>,
+    /// Commits that failed and then passed with no change: flaky tests or infrastructure.
+    pub flaky: Vec<FlakyBuild>,
+    /// Builds that took much longer than the project's usual.
+    pub anomalies: Vec<DurationAnomaly>,
+    pub last_green_at: Option<Millis>,
+    /// How long ago the last green build finished, in milliseconds.
+    pub last_green_age_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct FlakyBuild {
+    pub sha: CommitSha,
+    pub failed_at: Millis,
+    pub passed_at: Millis,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct DurationAnomaly {
+    pub started_at: Millis,
+    pub duration_ms: i64,
+    /// The median of the builds before it.
+    pub usual_ms: i64,
+    pub url: Option<String>,
+}
+
 /// The result of any operation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -129,6 +166,7 @@ pub enum Output {
     Incident(Incident),
     Build(Build),
     Score(ScoreBreakdown),
+    CiHealth(CiHealthReport),
     TeamDetail(Box<TeamDetail>),
     Team(Team),
     Teams(TeamList),

@@ -2,6 +2,7 @@
 //! events appended → events published on the bus.
 
 mod accounts;
+mod ci;
 mod conversations;
 mod facts;
 mod read;
@@ -150,6 +151,7 @@ impl Service {
             Operation::ListDeployments(i) => read::list_deployments(&call, i).await?,
             Operation::ListIncidents(i) => read::list_incidents(&call, i).await?,
             Operation::ProjectScore(i) => read::project_score(&call, i).await?,
+            Operation::CiHealth(i) => crate::service::ci::ci_health(&call, i).await?,
             Operation::GetTeam(i) => read::get_team(&call, i).await?,
             Operation::ListTeams(_) => read::list_teams(&call).await?,
             Operation::ListRuns(i) => runs::list_runs(&call, i).await?,
