@@ -14,6 +14,7 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::ListIncidents => "incidents for team payments",
         OpKind::ProjectScore => "score of orders",
         OpKind::CiHealth => "how is CI for orders? · flaky builds in checkout",
+        OpKind::Dora => "dora for team payments · deployment frequency of orders",
         OpKind::GetTeam => "who is on payments?",
         OpKind::ListTeams => "list teams",
         OpKind::ListRuns => "what is waiting for approval?",

@@ -11,7 +11,9 @@ use switchboard_core::policy::required_role;
 pub fn description(kind: OpKind) -> String {
     let spec = kind.spec();
     match spec.effect {
-        Effect::Automation => format!("{} It creates a pending run that a person must approve.", spec.description),
+        Effect::Automation => {
+            spec.description.replace("needs an approval.", "creates a pending run a person must approve.")
+        }
         _ => spec.description.to_owned(),
     }
 }
@@ -59,6 +61,9 @@ const INTEGRATION_FIELDS: [&str; 10] = [
     "duration_ms",
 ];
 
+/// How times are described in the full schemas.
+const TIME_HELP: &str = "date, RFC 3339, span like 30d, or epoch ms";
+
 /// Longest enum listed in full; longer ones become a string with examples.
 const MAX_ENUM: usize = 8;
 
@@ -75,6 +80,11 @@ pub fn agent_schema(kind: OpKind) -> Value {
         props.retain(|name, _| required.contains(name) || !INTEGRATION_FIELDS.contains(&name.as_str()));
         if let Some(limit) = props.get_mut("limit").and_then(Value::as_object_mut) {
             limit.remove("description");
+        }
+        for prop in props.values_mut() {
+            if prop["description"] == TIME_HELP {
+                prop["description"] = json!("time or span like 30d");
+            }
         }
     }
     shorten_enums(&mut schema);

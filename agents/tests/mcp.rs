@@ -71,7 +71,7 @@ async fn tools_follow_the_tokens_role() {
     assert!(!seen_by_viewer.contains(&"set_fact".to_owned()) && !seen_by_viewer.contains(&"deploy".to_owned()));
     let tools = admin.list_all_tools().await.unwrap();
     let deploy = tools.iter().find(|t| t.name == "deploy").unwrap();
-    assert!(deploy.description.as_deref().unwrap().contains("needs an approval"));
+    assert!(deploy.description.as_deref().unwrap().ends_with("creates a pending run a person must approve."));
     assert_eq!(deploy.input_schema["type"], "object");
     assert!(deploy.input_schema["properties"]["environment"].is_object());
     viewer.cancel().await.unwrap();

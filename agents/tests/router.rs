@@ -84,6 +84,9 @@ fn every_operation_has_a_phrasing() {
     call("resolved incidents on checkout", "list_incidents", json!({"project": "checkout", "status": "resolved"}));
     call("score of orders", "project_score", json!({"project": "orders"}));
     call("how is CI for orders?", "ci_health", json!({"project": "orders"}));
+    call("dora for team payments", "dora", json!({"team": "payments"}));
+    call("deployment frequency of orders", "dora", json!({"project": "orders"}));
+    call("what is our lead time?", "dora", json!({}));
     call("any flaky builds in checkout?", "ci_health", json!({"project": "checkout"}));
     call("is the pipeline of ordres healthy", "ci_health", json!({"project": "orders"}));
     call("who is on payments?", "get_team", json!({"team": "payments"}));

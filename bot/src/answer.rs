@@ -223,6 +223,19 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
                 .fields(fields)
                 .link("Open in portal", format!("{base_url}/projects/{}", h.project))
         }
+        Output::Dora(d) => {
+            let ms = |v: Option<i64>| v.map(format_duration).unwrap_or_else(|| "—".into());
+            let fields = vec![
+                (
+                    "Deployment frequency".into(),
+                    format!("{:.2} a day ({} deployments)", d.deployments_per_day, d.deployments),
+                ),
+                ("Lead time (p50)".into(), ms(d.lead_time_p50_ms)),
+                ("Change failure rate".into(), format!("{:.0}%", d.change_failure_rate * 100.0)),
+                ("Time to restore (p50)".into(), ms(d.time_to_restore_p50_ms)),
+            ];
+            Reply::text(messages::dora(&d.scope, d.environment.as_str(), &format_date(d.since))).fields(fields)
+        }
         Output::TeamDetail(t) => {
             let members =
                 t.members.iter().map(|u| (u.display_name.clone(), format!("{} ({})", u.name, u.role))).collect();

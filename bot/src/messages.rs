@@ -83,3 +83,7 @@ pub fn ci_health(project: &str, builds: u32, failure_rate: f64) -> String {
     };
     format!("CI for {project} is {verdict}: {builds} builds, {:.0}% failed.", failure_rate * 100.0)
 }
+
+pub fn dora(scope: &str, environment: &str, since: &str) -> String {
+    format!("DORA metrics for {scope}, deployments to {environment} since {since}:")
+}

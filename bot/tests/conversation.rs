@@ -164,3 +164,17 @@ async fn ci_health_is_answered_from_recorded_builds() {
     let t = c.handle(&who("dave", Role::Viewer), "ci", "how is CI?").await;
     assert!(t.reply.to_text().starts_with("Which project's CI?"), "{}", t.reply.to_text());
 }
+
+#[tokio::test]
+async fn dora_metrics_for_a_team() {
+    let (c, _, _dir) = setup().await;
+    let t = c.handle(&who("dave", Role::Viewer), "dora", "dora for team payments").await;
+    let text = t.reply.to_text();
+    assert_eq!(t.operation, Some(switchboard_core::ops::OpKind::Dora));
+    assert!(text.starts_with("DORA metrics for team payments, deployments to production since "), "{text}");
+    for field in ["Deployment frequency", "Lead time (p50)", "Change failure rate", "Time to restore (p50)"] {
+        assert!(text.contains(field), "{field}: {text}");
+    }
+    let refused = c.handle(&who("dave", Role::Viewer), "dora", "/sb dora project=orders team=payments").await;
+    assert!(refused.reply.to_text().contains("not both"), "{}", refused.reply.to_text());
+}

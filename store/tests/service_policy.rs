@@ -19,6 +19,7 @@ fn args(kind: OpKind, run: &str) -> Value {
             json!({"project": "payments-api"})
         }
         OpKind::FindProjects => json!({"query": "payments"}),
+        OpKind::Dora => json!({"team": "payments"}),
         OpKind::Dependents => json!({"package": "left-pad"}),
         OpKind::ProjectHistory => json!({"project": "payments-api", "subject": "redis"}),
         OpKind::ListDeployments | OpKind::ListIncidents | OpKind::ListTeams | OpKind::ListRuns => {

@@ -229,6 +229,7 @@ const INTENTS: &[Intent] = &[
     owner,
     show_run,
     incidents,
+    dora,
     deployments,
     ci_health,
     score,
@@ -564,6 +565,21 @@ fn deployments(m: &Msg<'_>) -> Option<Routed> {
         args["environment"] = json!(e);
     }
     Some(Routed::call(OpKind::ListDeployments, args))
+}
+
+fn dora(m: &Msg<'_>) -> Option<Routed> {
+    let asks = m.has(&["dora", "frequency", "lead", "mttr", "restore"])
+        || (m.has(&["failure"]) && m.has(&["change", "rate"]) && !m.has(&["ci", "build", "builds"]));
+    if !asks {
+        return None;
+    }
+    let mut args = json!({});
+    if let Some((_, t)) = attempt!(m.team(0, Strictness::Forgiving)) {
+        args["team"] = json!(t);
+    } else if let Some((_, p)) = attempt!(m.project(0, Strictness::Forgiving)) {
+        args["project"] = json!(p);
+    }
+    Some(Routed::call(OpKind::Dora, args))
 }
 
 fn ci_health(m: &Msg<'_>) -> Option<Routed> {

@@ -109,6 +109,18 @@ pub struct CiHealth {
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct Dora {
+    /// Or `team`; neither: every project.
+    pub project: Option<ProjectSlug>,
+    pub team: Option<TeamSlug>,
+    /// Default: 30 days back.
+    pub since: Option<TimeArg>,
+    /// Default: the last one (production).
+    pub environment: Option<EnvName>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct GetTeam {
     pub team: TeamSlug,
 }

@@ -45,6 +45,7 @@ pub enum OpKind {
     ListIncidents,
     ProjectScore,
     CiHealth,
+    Dora,
     GetTeam,
     ListTeams,
     ListRuns,
@@ -79,7 +80,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 27] = [
+    pub const ALL: [OpKind; 28] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -88,6 +89,7 @@ impl OpKind {
         Self::ListIncidents,
         Self::ProjectScore,
         Self::CiHealth,
+        Self::Dora,
         Self::GetTeam,
         Self::ListTeams,
         Self::ListRuns,
@@ -121,7 +123,7 @@ impl OpKind {
             Self::FindProjects => (
                 "find_projects",
                 Read,
-                "Search projects by words, team, project type, a package they use (optionally at a version) or a fact value.",
+                "Search projects by words, team, type, a package used (optionally a version) or a fact value.",
                 r#"{"query": "ledger", "team": "payments"}"#,
             ),
             Self::Dependents => (
@@ -133,7 +135,7 @@ impl OpKind {
             Self::ProjectHistory => (
                 "project_history",
                 Read,
-                "A project's history, newest first. With a subject such as `redis 7`, when the project got that package or fact value.",
+                "A project's history, newest first; with a subject like `redis 7`, when it got that package or fact value.",
                 r#"{"project": "checkout", "subject": "redis 7"}"#,
             ),
             Self::ListDeployments => (
@@ -157,8 +159,14 @@ impl OpKind {
             Self::CiHealth => (
                 "ci_health",
                 Read,
-                "A project's CI health: build durations p50/p95, failure rate, flaky builds, slow outliers, age of the last green build.",
+                "A project's CI health: build durations, failure rate, flaky and slow builds, last green build.",
                 r#"{"project": "orders", "since": "30d"}"#,
+            ),
+            Self::Dora => (
+                "dora",
+                Read,
+                "DORA metrics of a project, a team or everything.",
+                r#"{"team": "payments", "since": "30d"}"#,
             ),
             Self::GetTeam => (
                 "get_team",
@@ -182,7 +190,7 @@ impl OpKind {
             Self::CreateProject => (
                 "create_project",
                 Write,
-                "Create a project owned by a team, with its type and optionally facts, environments, dependencies and external ids.",
+                "Create a project with its team and type, optionally facts, environments and dependencies.",
                 r#"{"slug": "fraud-scorer", "team": "payments", "project_type": "consumer"}"#,
             ),
             Self::UpdateProject => (
@@ -200,13 +208,13 @@ impl OpKind {
             Self::SetFact => (
                 "set_fact",
                 Write,
-                "Set a fact on a project, checked against the fact type its project type declares; a null value removes it.",
+                "Set a project's fact, checked against its type's declaration; null removes it.",
                 r#"{"project": "payments-api", "key": "tier", "value": "1"}"#,
             ),
             Self::SetDependencies => (
                 "set_dependencies",
                 Write,
-                "Replace a project's dependencies (or one ecosystem's); the changes are recorded in its history.",
+                "Replace a project's dependencies (or one ecosystem's).",
                 r#"{"project": "checkout", "dependencies": [{"ecosystem": "npm", "package": "redis", "version": "7.2.4"}]}"#,
             ),
             Self::CreateTeam => (
@@ -230,7 +238,7 @@ impl OpKind {
             Self::RecordIncident => (
                 "record_incident",
                 Write,
-                "Record an incident on a project or update one by its external id (status, severity, resolution).",
+                "Record a project's incident, or update one by its external id.",
                 r#"{"project": "orders", "title": "Checkout latency above SLO", "severity": "P2"}"#,
             ),
             Self::RecordBuild => (
@@ -312,6 +320,7 @@ impl OpKind {
             Self::ListIncidents => s::<ListIncidents>(),
             Self::ProjectScore => s::<ProjectScore>(),
             Self::CiHealth => s::<CiHealth>(),
+            Self::Dora => s::<Dora>(),
             Self::GetTeam => s::<GetTeam>(),
             Self::ListTeams => s::<ListTeams>(),
             Self::ListRuns => s::<ListRuns>(),
@@ -481,6 +490,7 @@ pub enum Operation {
     ListIncidents(ListIncidents),
     ProjectScore(ProjectScore),
     CiHealth(CiHealth),
+    Dora(Dora),
     GetTeam(GetTeam),
     ListTeams(ListTeams),
     ListRuns(ListRuns),
@@ -531,6 +541,7 @@ impl Operation {
             OpKind::ListIncidents => Self::ListIncidents(input(args)?),
             OpKind::ProjectScore => Self::ProjectScore(input(args)?),
             OpKind::CiHealth => Self::CiHealth(input(args)?),
+            OpKind::Dora => Self::Dora(input(args)?),
             OpKind::GetTeam => Self::GetTeam(input(args)?),
             OpKind::ListTeams => Self::ListTeams(input(args)?),
             OpKind::ListRuns => Self::ListRuns(input(args)?),
@@ -563,6 +574,7 @@ impl Operation {
             Self::ListIncidents(_) => OpKind::ListIncidents,
             Self::ProjectScore(_) => OpKind::ProjectScore,
             Self::CiHealth(_) => OpKind::CiHealth,
+            Self::Dora(_) => OpKind::Dora,
             Self::GetTeam(_) => OpKind::GetTeam,
             Self::ListTeams(_) => OpKind::ListTeams,
             Self::ListRuns(_) => OpKind::ListRuns,

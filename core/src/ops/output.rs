@@ -151,6 +151,23 @@ pub struct DurationAnomaly {
     pub url: Option<String>,
 }
 
+/// The four DORA metrics over a window, for deployments to one environment.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct DoraReport {
+    /// `project orders`, `team payments` or `every project`.
+    pub scope: String,
+    pub environment: EnvName,
+    pub since: Millis,
+    pub deployments: u32,
+    pub deployments_per_day: f64,
+    /// Median time from the first CI build of a deployed commit to its deployment.
+    pub lead_time_p50_ms: Option<i64>,
+    /// Failed or rolled-back deployments / finished deployments.
+    pub change_failure_rate: f64,
+    /// Median time from an incident opening to its resolution (incidents resolved in the window).
+    pub time_to_restore_p50_ms: Option<i64>,
+}
+
 /// The result of any operation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -167,6 +184,7 @@ pub enum Output {
     Build(Build),
     Score(ScoreBreakdown),
     CiHealth(CiHealthReport),
+    Dora(DoraReport),
     TeamDetail(Box<TeamDetail>),
     Team(Team),
     Teams(TeamList),

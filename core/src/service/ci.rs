@@ -97,7 +97,7 @@ pub fn compute(builds: &[Build], since: Millis, now: Millis) -> CiHealthReport {
 }
 
 /// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
+pub(crate) fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
     if sorted.is_empty() {
         return None;
     }

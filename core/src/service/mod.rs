@@ -4,6 +4,7 @@
 mod accounts;
 mod ci;
 mod conversations;
+mod dora;
 mod facts;
 mod read;
 mod runs;
@@ -152,6 +153,7 @@ impl Service {
             Operation::ListIncidents(i) => read::list_incidents(&call, i).await?,
             Operation::ProjectScore(i) => read::project_score(&call, i).await?,
             Operation::CiHealth(i) => crate::service::ci::ci_health(&call, i).await?,
+            Operation::Dora(i) => crate::service::dora::dora(&call, i).await?,
             Operation::GetTeam(i) => read::get_team(&call, i).await?,
             Operation::ListTeams(_) => read::list_teams(&call).await?,
             Operation::ListRuns(i) => runs::list_runs(&call, i).await?,

@@ -1,0 +1,212 @@
+//! `dora`: deployment frequency, lead time for changes, change failure rate
+//! and time to restore, from recorded deployments, builds and incidents.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::ids::ProjectSlug;
+use crate::model::{Build, DAY_MS, Deployment, DeploymentStatus, Incident, Millis};
+use crate::ops::inputs::Dora;
+use crate::ops::output::{DoraReport, Output};
+use crate::service::ci::percentile;
+use crate::service::{Call, Done};
+use crate::store::{DeploymentQuery, IncidentQuery, ProjectQuery};
+
+const WINDOW_DAYS: i64 = 30;
+/// Deployments and incidents read at most.
+const MAX_ROWS: usize = 10_000;
+/// Lead time needs each project's builds; past this many projects it is left out.
+const LEAD_TIME_PROJECTS: usize = 200;
+
+pub(crate) async fn dora(call: &Call<'_>, i: Dora) -> Result<Done> {
+    if i.project.is_some() && i.team.is_some() {
+        return Err(Error::field("team", "give a project or a team, not both"));
+    }
+    let cfg = &call.ctx.config;
+    let environment = match i.environment {
+        Some(e) if !cfg.environments.contains(&e) => {
+            return Err(Error::field("environment", format!("{e} is not a configured environment")));
+        }
+        Some(e) => e,
+        None => cfg.environments.last().cloned().ok_or_else(|| Error::field("environment", "no environments"))?,
+    };
+    let since = i.since.map(|t| t.resolve(call.now)).unwrap_or(call.now - WINDOW_DAYS * DAY_MS);
+    let (scope, projects): (String, Option<Vec<ProjectSlug>>) = match (&i.project, &i.team) {
+        (Some(p), _) => (format!("project {p}"), Some(vec![call.project(p).await?.slug])),
+        (None, Some(t)) => {
+            call.ctx.graph.get_team(t).await?.ok_or_else(|| Error::not_found("team", t))?;
+            let q = ProjectQuery { team: Some(t.clone()), limit: 10_000, ..Default::default() };
+            let slugs = call.ctx.graph.find_projects(&q).await?.into_iter().map(|p| p.slug).collect();
+            (format!("team {t}"), Some(slugs))
+        }
+        (None, None) => ("every project".into(), None),
+    };
+
+    let mut deployments = Vec::new();
+    let incidents;
+    let dq = |project: Option<ProjectSlug>| DeploymentQuery {
+        project,
+        environment: Some(environment.clone()),
+        since: Some(since),
+        limit: MAX_ROWS,
+    };
+    match &projects {
+        Some(slugs) => {
+            for p in slugs {
+                deployments.extend(call.ctx.graph.list_deployments(&dq(Some(p.clone()))).await?);
+            }
+            let iq = IncidentQuery {
+                project: i.project.clone(),
+                team: i.team.clone(),
+                limit: MAX_ROWS,
+                ..Default::default()
+            };
+            incidents = call.ctx.graph.list_incidents(&iq).await?;
+        }
+        None => {
+            deployments = call.ctx.graph.list_deployments(&dq(None)).await?;
+            incidents = call.ctx.graph.list_incidents(&IncidentQuery { limit: MAX_ROWS, ..Default::default() }).await?;
+        }
+    }
+    let mut builds: BTreeMap<ProjectSlug, Vec<Build>> = BTreeMap::new();
+    let deployed: std::collections::BTreeSet<&ProjectSlug> = deployments.iter().map(|d| &d.project).collect();
+    if deployed.len() <= LEAD_TIME_PROJECTS {
+        for p in deployed {
+            builds.insert(p.clone(), call.ctx.graph.list_builds(p, 5000).await?);
+        }
+    }
+    let mut report = compute(&deployments, &builds, &incidents, since, call.now);
+    report.scope = scope;
+    report.environment = environment;
+    Ok(Done::read(Output::Dora(report)))
+}
+
+/// The report over deployments to one environment since `since`, the
+/// projects' builds (for lead time) and their incidents.
+pub fn compute(
+    deployments: &[Deployment],
+    builds: &BTreeMap<ProjectSlug, Vec<Build>>,
+    incidents: &[Incident],
+    since: Millis,
+    now: Millis,
+) -> DoraReport {
+    let window: Vec<&Deployment> = deployments.iter().filter(|d| d.started_at >= since).collect();
+    let finished: Vec<&&Deployment> = window
+        .iter()
+        .filter(|d| {
+            matches!(d.status, DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::RolledBack)
+        })
+        .collect();
+    let failed = finished.iter().filter(|d| d.status != DeploymentStatus::Succeeded).count();
+    let succeeded: Vec<&&Deployment> =
+        finished.iter().copied().filter(|d| d.status == DeploymentStatus::Succeeded).collect();
+    let days = ((now - since) as f64 / DAY_MS as f64).max(1.0 / 24.0);
+
+    let mut lead: Vec<i64> = succeeded
+        .iter()
+        .filter_map(|d| {
+            let sha = d.sha.as_ref()?;
+            let first_build =
+                builds.get(&d.project)?.iter().filter(|b| b.sha.as_ref() == Some(sha)).map(|b| b.started_at).min()?;
+            let deployed_at = d.finished_at.unwrap_or(d.started_at);
+            (deployed_at >= first_build).then_some(deployed_at - first_build)
+        })
+        .collect();
+    lead.sort_unstable();
+    let mut restore: Vec<i64> = incidents
+        .iter()
+        .filter_map(|i| i.resolved_at.filter(|r| *r >= since).map(|r| r - i.opened_at))
+        .filter(|d| *d >= 0)
+        .collect();
+    restore.sort_unstable();
+    DoraReport {
+        scope: String::new(),
+        environment: deployments
+            .first()
+            .map(|d| d.environment.clone())
+            .unwrap_or_else(|| "production".parse().expect("valid")),
+        since,
+        deployments: succeeded.len() as u32,
+        deployments_per_day: (succeeded.len() as f64 / days * 100.0).round() / 100.0,
+        lead_time_p50_ms: percentile(&lead, 50),
+        change_failure_rate: if finished.is_empty() { 0.0 } else { failed as f64 / finished.len() as f64 },
+        time_to_restore_p50_ms: percentile(&restore, 50),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{CommitSha, EnvName};
+    use crate::model::{BuildStatus, IncidentStatus};
+
+    fn deployment(at: Millis, status: DeploymentStatus, sha: &str) -> Deployment {
+        Deployment {
+            id: uuid::Uuid::from_u128(at as u128),
+            project: ProjectSlug::new("orders").unwrap(),
+            environment: EnvName::new("production").unwrap(),
+            version: "1.0".into(),
+            status,
+            sha: Some(CommitSha::new(sha).unwrap()),
+            actor: None,
+            url: None,
+            external_id: None,
+            started_at: at,
+            finished_at: Some(at + 10),
+        }
+    }
+
+    #[test]
+    fn the_four_metrics() {
+        use DeploymentStatus::*;
+        let day = DAY_MS;
+        let deployments = vec![
+            deployment(day, Succeeded, "aaaaaaa"),
+            deployment(2 * day, Failed, "bbbbbbb"),
+            deployment(3 * day, Succeeded, "bbbbbbb"),
+            deployment(4 * day, Succeeded, "ccccccc"),
+            deployment(4 * day + 5, InProgress, "ddddddd"),
+        ];
+        let build = |at: Millis, sha: &str| Build {
+            id: uuid::Uuid::from_u128(at as u128),
+            project: ProjectSlug::new("orders").unwrap(),
+            status: BuildStatus::Success,
+            sha: Some(CommitSha::new(sha).unwrap()),
+            branch: None,
+            duration_ms: None,
+            url: None,
+            external_id: None,
+            started_at: at,
+            finished_at: None,
+        };
+        let builds = BTreeMap::from([(
+            ProjectSlug::new("orders").unwrap(),
+            vec![build(day - 1000, "aaaaaaa"), build(2 * day - 5000, "bbbbbbb"), build(2 * day - 9000, "bbbbbbb")],
+        )]);
+        let incident = |opened: Millis, resolved: Option<Millis>| Incident {
+            id: uuid::Uuid::from_u128(opened as u128),
+            project: ProjectSlug::new("orders").unwrap(),
+            external_id: None,
+            title: "t".into(),
+            status: if resolved.is_some() { IncidentStatus::Resolved } else { IncidentStatus::Triggered },
+            severity: None,
+            url: None,
+            opened_at: opened,
+            resolved_at: resolved,
+        };
+        let incidents = vec![
+            incident(day, Some(day + 3_600_000)),
+            incident(2 * day, Some(2 * day + 600_000)),
+            incident(3 * day, None),
+        ];
+        let r = compute(&deployments, &builds, &incidents, 0, 10 * day);
+        assert_eq!(r.deployments, 3);
+        assert_eq!(r.deployments_per_day, 0.3);
+        assert_eq!(r.change_failure_rate, 0.25);
+        // aaaaaaa: 1,010 ms after its build; bbbbbbb: a day and 9,010 ms after its first build; ccccccc: no build.
+        assert_eq!(r.lead_time_p50_ms, Some(1_010));
+        assert_eq!(r.time_to_restore_p50_ms, Some(600_000));
+        let empty = compute(&[], &BTreeMap::new(), &[], 0, day);
+        assert_eq!((empty.deployments, empty.change_failure_rate, empty.lead_time_p50_ms), (0, 0.0, None));
+    }
+}
