@@ -8,6 +8,7 @@ mod auth;
 mod chat;
 mod chat_stream;
 mod csrf;
+mod dashboards;
 mod error;
 mod inbox;
 mod messages;
@@ -151,6 +152,7 @@ pub fn router(state: PortalState) -> Router {
         .merge(pages::routes())
         .merge(chat::routes())
         .merge(inbox::routes())
+        .merge(dashboards::routes())
         .merge(auth::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())

@@ -36,11 +36,16 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/runs/{id}/decide", axum::routing::post(decide))
 }
 
-async fn op(state: &PortalState, caller: &Caller, name: &str, args: serde_json::Value) -> Result<Output, PageError> {
+pub(crate) async fn op(
+    state: &PortalState,
+    caller: &Caller,
+    name: &str,
+    args: serde_json::Value,
+) -> Result<Output, PageError> {
     Ok(state.service.execute_json(caller, name, args).await?)
 }
 
-fn unexpected(name: &str) -> PageError {
+pub(crate) fn unexpected(name: &str) -> PageError {
     PageError(Error::Internal { reference: "portal".into(), detail: format!("{name} returned an unexpected output") })
 }
 

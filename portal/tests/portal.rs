@@ -674,3 +674,26 @@ async fn inbox_page_shows_dead_letters_and_replays_them() {
     let (status, _, _) = p.send(Mode::Demo, replay("carol", token, id)).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a pending delivery is not replayed again");
 }
+
+#[tokio::test]
+async fn deployments_and_incidents_dashboards() {
+    let p = portal().await;
+    let (status, html) = p.page("/deployments").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<th>development</th><th>staging</th><th>production</th>"), "{html}");
+    assert!(html.contains(r#"<a href="/projects/orders">orders</a>"#));
+    assert!(html.contains("Latest deployments") && html.contains("badge s-succeeded"));
+    let (_, team) = p.page("/deployments?team=payments").await;
+    assert!(team.contains("Deployments of team payments") && team.contains(r#"<a href="/projects/payments-api">"#));
+    assert!(!team.contains(r#"<a href="/projects/orders">"#), "only the team's projects");
+    let (status, _) = p.page("/deployments?team=Not%20A%20Team").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, html) = p.page("/incidents?status=resolved").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("badge s-resolved") && !html.contains("badge s-triggered"), "{html}");
+    let (status, _) = p.page("/incidents?status=sideways").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, nav) = p.page("/").await;
+    assert!(nav.contains(r#"<a href="/deployments">"#) && nav.contains(r#"<a href="/incidents">"#));
+}
