@@ -23,7 +23,11 @@ use crate::{PageCaller, PortalState};
 const MATRIX_ROWS: usize = 100;
 
 pub(crate) fn routes() -> Router<PortalState> {
-    Router::new().route("/deployments", get(deployments)).route("/incidents", get(incidents))
+    Router::new()
+        .route("/deployments", get(deployments))
+        .route("/incidents", get(incidents))
+        .route("/dora", get(dora))
+        .route("/ci", get(ci))
 }
 
 pub(crate) struct Cell {
@@ -138,5 +142,112 @@ async fn incidents(
         team: team.unwrap_or_default(),
         status: status.unwrap_or_default(),
         incidents: list.incidents.iter().map(IncidentRow::from).collect(),
+    })
+}
+
+fn duration(ms: Option<i64>) -> String {
+    match ms {
+        None => "—".into(),
+        Some(ms) if ms < 120_000 => format!("{} s", ms / 1000),
+        Some(ms) if ms < 7_200_000 => format!("{} min", ms / 60_000),
+        Some(ms) if ms < 172_800_000 => format!("{:.1} h", ms as f64 / 3_600_000.0),
+        Some(ms) => format!("{:.1} days", ms as f64 / 86_400_000.0),
+    }
+}
+
+#[derive(Deserialize)]
+struct Scope {
+    project: Option<String>,
+    team: Option<String>,
+    since: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dora.html")]
+struct DoraPage {
+    banner: Option<String>,
+    project: String,
+    team: String,
+    since: String,
+    scope: String,
+    environment: String,
+    metrics: Vec<(&'static str, String)>,
+}
+
+/// DORA metrics for a project, a team or everything (`?project=`, `?team=`, `?since=30d`).
+async fn dora(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    Query(f): Query<Scope>,
+) -> Result<DoraPage, PageError> {
+    let (project, team, since) =
+        (f.project.filter(|s| !s.is_empty()), f.team.filter(|s| !s.is_empty()), f.since.filter(|s| !s.is_empty()));
+    let mut args = json!({});
+    for (k, v) in [("project", &project), ("team", &team), ("since", &since)] {
+        if let Some(v) = v {
+            args[k] = json!(v);
+        }
+    }
+    let Output::Dora(d) = op(&state, &caller, "dora", args).await? else {
+        return Err(unexpected("dora"));
+    };
+    Ok(DoraPage {
+        banner: banner(&state.mode, &caller),
+        project: project.unwrap_or_default(),
+        team: team.unwrap_or_default(),
+        since: since.unwrap_or_default(),
+        scope: d.scope.clone(),
+        environment: d.environment.to_string(),
+        metrics: vec![
+            ("Deployment frequency", format!("{:.2} a day ({} deployments)", d.deployments_per_day, d.deployments)),
+            ("Lead time for changes (p50)", duration(d.lead_time_p50_ms)),
+            ("Change failure rate", format!("{:.0}%", d.change_failure_rate * 100.0)),
+            ("Time to restore (p50)", duration(d.time_to_restore_p50_ms)),
+        ],
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ci.html")]
+struct CiPage {
+    banner: Option<String>,
+    project: String,
+    metrics: Vec<(&'static str, String)>,
+    flaky: Vec<(String, String, String)>,
+    slow: Vec<(String, String, String)>,
+}
+
+/// CI health of one project (`?project=`).
+async fn ci(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    Query(f): Query<Scope>,
+) -> Result<CiPage, PageError> {
+    let project = f
+        .project
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| PageError(Error::field("project", "name a project: /ci?project=orders")))?;
+    let mut args = json!({"project": project});
+    if let Some(s) = f.since.filter(|s| !s.is_empty()) {
+        args["since"] = json!(s);
+    }
+    let Output::CiHealth(h) = op(&state, &caller, "ci_health", args).await? else {
+        return Err(unexpected("ci_health"));
+    };
+    Ok(CiPage {
+        banner: banner(&state.mode, &caller),
+        project,
+        metrics: vec![
+            ("Builds", format!("{} since {}", h.builds, format_ms(h.since))),
+            ("Failure rate", format!("{:.0}% ({} failed)", h.failure_rate * 100.0, h.failures)),
+            ("Duration p50 / p95", format!("{} / {}", duration(h.duration_p50_ms), duration(h.duration_p95_ms))),
+            ("Last green build", h.last_green_at.map(format_ms).unwrap_or_else(|| "none in this window".into())),
+        ],
+        flaky: h.flaky.iter().map(|f| (f.sha.to_string(), format_ms(f.failed_at), format_ms(f.passed_at))).collect(),
+        slow: h
+            .anomalies
+            .iter()
+            .map(|a| (format_ms(a.started_at), duration(Some(a.duration_ms)), duration(Some(a.usual_ms))))
+            .collect(),
     })
 }

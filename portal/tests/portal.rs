@@ -697,3 +697,35 @@ async fn deployments_and_incidents_dashboards() {
     let (_, nav) = p.page("/").await;
     assert!(nav.contains(r#"<a href="/deployments">"#) && nav.contains(r#"<a href="/incidents">"#));
 }
+
+#[tokio::test]
+async fn ci_health_and_dora_pages() {
+    let p = portal().await;
+    let (status, html) = p.page("/ci?project=orders").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("CI health of") && html.contains("Failure rate") && html.contains("Duration p50 / p95"),
+        "{html}"
+    );
+    assert!(html.contains("Flaky commits") && html.contains("Unusually slow builds"));
+    let (status, html) = p.page("/ci").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("/ci?project=orders"), "says what to do: {html}");
+    let (status, _) = p.page("/ci?project=nowhere").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, html) = p.page("/dora?team=payments&since=30d").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("DORA metrics: team payments") && html.contains("Deployments to production"), "{html}");
+    for metric in
+        ["Deployment frequency", "Lead time for changes (p50)", "Change failure rate", "Time to restore (p50)"]
+    {
+        assert!(html.contains(metric), "{metric}");
+    }
+    let (_, everything) = p.page("/dora").await;
+    assert!(everything.contains("DORA metrics: every project"));
+    let (status, _) = p.page("/dora?team=payments&project=orders").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, project) = p.page("/projects/orders").await;
+    assert!(project.contains(r#"href="/ci?project=orders""#) && project.contains(r#"href="/dora?project=orders""#));
+}
