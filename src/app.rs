@@ -64,6 +64,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     }
     let hosts: Vec<String> = url::host_of(&config.server.base_url()).into_iter().collect();
     let hooks = Hooks::new(service.clone(), inbox);
+    let notifier = switchboard_automations::notify::spawn(service.clone());
     // Deliveries left from before a restart (or a crash) are processed first thing.
     let processor = config
         .webhooks
@@ -80,8 +81,8 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")?;
-    if let Some(p) = processor {
-        p.abort();
+    for task in [processor, notifier].into_iter().flatten() {
+        task.abort();
     }
     tracing::info!("stopped");
     Ok(())

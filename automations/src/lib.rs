@@ -5,6 +5,7 @@
 
 pub mod events;
 pub mod messages;
+pub mod notify;
 pub mod process;
 pub mod receive;
 pub mod rules;

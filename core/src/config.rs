@@ -34,6 +34,7 @@ pub struct Config {
     pub score: ScoreConfig,
     pub llm: LlmConfig,
     pub webhooks: WebhooksConfig,
+    pub notifications: NotificationsConfig,
     /// Rules mapping webhook deliveries to operations (`[[rules]]`), on top
     /// of the built-in ones and any in `webhooks.rules_dir`. Default: none.
     #[serde(default)]
@@ -195,6 +196,53 @@ impl LlmConfig {
         }
         if !(0.0..=2.0).contains(&self.temperature) {
             return err("temperature", "must be between 0 and 2");
+        }
+        Ok(())
+    }
+}
+
+/// Notifications for owning teams (incident triggered/resolved, deployment
+/// failed, score dropped), sent to an outgoing webhook signed with HMAC.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationsConfig {
+    /// Where each notification is POSTed as JSON. Default: unset (none sent).
+    pub webhook_url: Option<String>,
+    /// Signs each body: `X-Switchboard-Signature-256: sha256=<hex HMAC-SHA256>`.
+    /// Prefer `SWITCHBOARD_NOTIFICATIONS__WEBHOOK_SECRET`. Default: unset (unsigned).
+    pub webhook_secret: Option<String>,
+    /// A score falling by more than this many points is a notification. Default: `10`.
+    pub score_drop: u32,
+    /// Seconds one delivery attempt may take; three attempts. Default: `10`.
+    pub timeout_secs: u64,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        Self { webhook_url: None, webhook_secret: None, score_drop: 10, timeout_secs: 10 }
+    }
+}
+
+impl std::fmt::Debug for NotificationsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotificationsConfig")
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "<set>"))
+            .field("score_drop", &self.score_drop)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+impl NotificationsConfig {
+    fn validate(&self) -> Result<(), (String, String)> {
+        if let Some(url) = &self.webhook_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(("notifications.webhook_url".into(), "must start with http:// or https://".into()));
+        }
+        if self.timeout_secs == 0 {
+            return Err(("notifications.timeout_secs".into(), "must be at least 1".into()));
         }
         Ok(())
     }
@@ -629,6 +677,7 @@ impl Default for Config {
             score: ScoreConfig::default(),
             llm: LlmConfig::default(),
             webhooks: WebhooksConfig::default(),
+            notifications: NotificationsConfig::default(),
             rules: Vec::new(),
             environments: default_environments(),
             project_types: default_project_types(),
@@ -802,6 +851,7 @@ impl Config {
         }
         self.llm.validate()?;
         self.webhooks.validate()?;
+        self.notifications.validate()?;
         if self.environments.is_empty() {
             return Err(("environments".into(), "declare at least one environment".into()));
         }
@@ -841,7 +891,7 @@ impl Config {
 /// `SWITCHBOARD_SERVER__PORT=9000` → (`["server", "port"]`, 9000). Values are read
 /// as TOML (numbers, booleans, arrays) and fall back to plain strings.
 fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value, String)>, ConfigError> {
-    const SECTIONS: [&str; 11] = [
+    const SECTIONS: [&str; 12] = [
         "server",
         "store",
         "log",
@@ -849,6 +899,7 @@ fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Val
         "score",
         "llm",
         "webhooks",
+        "notifications",
         "rules",
         "environments",
         "project_types",

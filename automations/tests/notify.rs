@@ -1,0 +1,102 @@
+//! Notifications to the outgoing webhook: a local receiver sees signed
+//! notifications addressed to the owning team, once per change of status.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+use switchboard_automations::signature::hmac_hex;
+use switchboard_core::clock::SystemClock;
+use switchboard_core::config::Config;
+use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::model::Role;
+use switchboard_core::{Caller, Service};
+use switchboard_store::SqliteStore;
+
+type Seen = Arc<Mutex<Vec<(Value, Option<String>)>>>;
+
+async fn receiver() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/notify",
+            axum::routing::post(|State(seen): State<Seen>, headers: HeaderMap, body: Bytes| async move {
+                let sig = headers.get("x-switchboard-signature-256").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let expected = format!("sha256={}", hmac_hex(b"notify-secret", &body));
+                seen.lock().unwrap().push((serde_json::from_slice(&body).unwrap(), sig.filter(|s| *s == expected)));
+                "ok"
+            }),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+async fn wait_for(seen: &Seen, n: usize) -> Vec<(Value, Option<String>)> {
+    for _ in 0..100 {
+        if seen.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    seen.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owning_teams_hear_of_incidents_and_failed_deployments() {
+    switchboard_agents_free_tls();
+    let (url, seen) = receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let mut config = Config::default();
+    config.notifications.webhook_url = Some(url);
+    config.notifications.webhook_secret = Some("notify-secret".into());
+    let service =
+        Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
+    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
+    for c in demo::generate(&DemoOptions { projects: 12, now: service.now(), seed: 1 }, &config, 100) {
+        service.import(&admin, &c.batch, &c.events).await.unwrap();
+    }
+    let task = switchboard_automations::notify::spawn(service.clone()).expect("a webhook URL is set");
+    let run = |name: &'static str, args: Value| {
+        let service = service.clone();
+        async move { service.execute_json(&Caller::new("pagerduty", Role::Editor, "webhook"), name, args).await.unwrap() }
+    };
+    let incident =
+        json!({"project": "orders", "external_id": "pd-1", "title": "Checkout is slow", "status": "triggered"});
+    run("record_incident", incident.clone()).await;
+    run("record_incident", incident).await; // the same status again: not news
+    run("record_incident", json!({"project": "orders", "external_id": "pd-1", "status": "resolved"})).await;
+    run(
+        "record_deployment",
+        json!({"project": "orders", "environment": "staging", "version": "9.9.9", "status": "failed"}),
+    )
+    .await;
+    run("record_deployment", json!({"project": "orders", "environment": "staging", "version": "9.9.8"})).await;
+
+    let got = wait_for(&seen, 3).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let got_all = seen.lock().unwrap().clone();
+    let kinds: Vec<&str> =
+        got_all.iter().map(|(n, _)| n["kind"].as_str().unwrap()).filter(|k| *k != "score_dropped").collect();
+    assert_eq!(kinds, ["incident_triggered", "incident_resolved", "deployment_failed"], "{got_all:?}");
+    let (first, signature) = &got[0];
+    assert!(signature.is_some(), "signed with the configured secret");
+    assert_eq!(first["project"], "orders");
+    assert_eq!(first["team"], "checkout", "addressed to the owning team: {first}");
+    assert_eq!(first["title"], "Incident: Checkout is slow");
+    assert!(first["url"].as_str().unwrap().ends_with("/projects/orders"));
+    let failed = got_all.iter().find(|(n, _)| n["kind"] == "deployment_failed").unwrap();
+    assert_eq!(failed.0["title"], "Deployment of 9.9.9 to staging failed");
+    task.abort();
+}
+
+/// reqwest in this test process needs the TLS provider the binary installs.
+fn switchboard_agents_free_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
