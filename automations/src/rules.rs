@@ -12,10 +12,9 @@ use minijinja::{Environment, UndefinedBehavior, Value as Jinja, context};
 use serde_json::{Map, Value, json};
 use switchboard_core::config::{Config, ProjectMatch, RuleConfig};
 use switchboard_core::inbox::Delivery;
-use switchboard_core::model::Role;
 use switchboard_core::ops::OpKind;
 use switchboard_core::time::TimeArg;
-use switchboard_core::{Caller, Error, Service};
+use switchboard_core::{Error, Service};
 
 use crate::messages;
 use crate::process::{Failure, Mapped, Mapper};
@@ -272,7 +271,7 @@ impl Mapper for RulesMapper {
             .plan(&self.service, &d.source, &d.event, payload)
             .await
             .map_err(|e| Failure::permanent(e.to_string()))?;
-        let caller = Caller::new(&d.source, Role::Editor, "webhook");
+        let caller = switchboard_core::policy::webhook_caller(&d.source);
         let mut ran = Vec::new();
         let mut missing = Vec::new();
         for p in planned {

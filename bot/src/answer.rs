@@ -5,7 +5,7 @@ use switchboard_core::messages::describe_event;
 use switchboard_core::model::{Run, RunStatus};
 use switchboard_core::ops::Effect;
 use switchboard_core::ops::output::Output;
-use switchboard_core::time::{format_date, format_ms};
+use switchboard_core::time::{format_date, format_duration, format_ms};
 
 use crate::messages;
 use crate::reply::{Button, ButtonStyle, Reply};
@@ -35,17 +35,6 @@ pub fn run_card(run: &Run, base_url: &str) -> Reply {
         ]);
     }
     r.link("Open in portal", format!("{base_url}/runs/{}", run.id))
-}
-
-/// `95 s`, `12 min`, `1.5 h`.
-fn format_duration(ms: i64) -> String {
-    if ms < 120_000 {
-        format!("{} s", ms / 1000)
-    } else if ms < 7_200_000 {
-        format!("{} min", ms / 60_000)
-    } else {
-        format!("{:.1} h", ms as f64 / 3_600_000.0)
-    }
 }
 
 pub fn render(output: &Output, base_url: &str) -> Reply {

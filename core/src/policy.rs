@@ -48,6 +48,26 @@ pub fn authorize_decision(caller: &Caller, kind: OpKind, run: &Run, policy: &Pol
     Ok(())
 }
 
+/// Who a webhook's rules act as: the sender, with the editor role (rules
+/// only record: automations are refused when rules load).
+pub fn webhook_caller(source: &str) -> Caller {
+    Caller::new(source, Role::Editor, "webhook")
+}
+
+/// Allows or denies `caller` replaying a webhook delivery: it runs the
+/// rules' writes again, so it needs the role that writes.
+pub fn authorize_replay(caller: &Caller) -> Result<(), Error> {
+    let needed = Role::Editor;
+    if caller.role >= needed {
+        Ok(())
+    } else {
+        Err(Error::Denied {
+            operation: "replay_delivery".into(),
+            reason: DenyReason::Role { needed, actual: caller.role },
+        })
+    }
+}
+
 /// The one denial path.
 pub fn deny(kind: OpKind, reason: DenyReason) -> Error {
     Error::Denied { operation: kind.name().to_owned(), reason }

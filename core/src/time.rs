@@ -92,6 +92,19 @@ pub fn format_ms(ms: Millis) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
+/// Formats a duration for people: `95 s`, `12 min`, `1.5 h`, `3.2 days`.
+pub fn format_duration(ms: i64) -> String {
+    if ms < 120_000 {
+        format!("{} s", ms / 1000)
+    } else if ms < 7_200_000 {
+        format!("{} min", ms / 60_000)
+    } else if ms < 172_800_000 {
+        format!("{:.1} h", ms as f64 / 3_600_000.0)
+    } else {
+        format!("{:.1} days", ms as f64 / 86_400_000.0)
+    }
+}
+
 /// Formats epoch milliseconds as a date, `2026-01-31`.
 pub fn format_date(ms: Millis) -> String {
     chrono::DateTime::from_timestamp_millis(ms)

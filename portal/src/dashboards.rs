@@ -12,7 +12,7 @@ use serde_json::json;
 use switchboard_core::Error;
 use switchboard_core::ops::output::Output;
 use switchboard_core::store::ProjectQuery;
-use switchboard_core::time::format_ms;
+use switchboard_core::time::{format_duration, format_ms};
 
 use crate::error::PageError;
 use crate::pages::{op, unexpected};
@@ -146,13 +146,7 @@ async fn incidents(
 }
 
 fn duration(ms: Option<i64>) -> String {
-    match ms {
-        None => "—".into(),
-        Some(ms) if ms < 120_000 => format!("{} s", ms / 1000),
-        Some(ms) if ms < 7_200_000 => format!("{} min", ms / 60_000),
-        Some(ms) if ms < 172_800_000 => format!("{:.1} h", ms as f64 / 3_600_000.0),
-        Some(ms) => format!("{:.1} days", ms as f64 / 86_400_000.0),
-    }
+    ms.map(format_duration).unwrap_or_else(|| "—".into())
 }
 
 #[derive(Deserialize)]

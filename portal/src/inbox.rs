@@ -11,9 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use switchboard_core::Error;
-use switchboard_core::error::DenyReason;
 use switchboard_core::inbox::DeliveryStatus;
-use switchboard_core::model::Role;
 use switchboard_core::time::format_ms;
 
 use crate::error::PageError;
@@ -116,12 +114,7 @@ async fn replay(
     axum::Form(form): axum::Form<ReplayForm>,
 ) -> Result<Response, PageError> {
     crate::csrf::require(&headers, form.csrf.as_deref())?;
-    if caller.role < Role::Editor {
-        return Err(PageError(Error::Denied {
-            operation: "replaying a delivery".into(),
-            reason: DenyReason::Role { needed: Role::Editor, actual: caller.role },
-        }));
-    }
+    switchboard_core::policy::authorize_replay(&caller)?;
     let inbox = state.inbox.as_ref().ok_or_else(unavailable)?;
     let replayed = inbox.replay(id, state.service.now()).await.map_err(|e| PageError(Error::from(e)))?;
     if !replayed {
