@@ -65,6 +65,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let hosts: Vec<String> = url::host_of(&config.server.base_url()).into_iter().collect();
     let hooks = Hooks::new(service.clone(), inbox);
     let notifier = switchboard_automations::notify::spawn(service.clone());
+    let rescoring = spawn_rescoring(service.clone());
     // Deliveries left from before a restart (or a crash) are processed first thing.
     let processor = config
         .webhooks
@@ -81,11 +82,32 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")?;
-    for task in [processor, notifier].into_iter().flatten() {
+    for task in [processor, notifier, rescoring].into_iter().flatten() {
         task.abort();
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Recomputes every score now and then every `score.recompute_interval_mins`.
+fn spawn_rescoring(service: Service) -> Option<tokio::task::JoinHandle<()>> {
+    let mins = service.config().score.recompute_interval_mins;
+    (mins > 0).then(|| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(u64::from(mins) * 60));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let started = std::time::Instant::now();
+                match service.rescore_all().await {
+                    Ok((checked, changed)) => {
+                        tracing::info!(checked, changed, ms = started.elapsed().as_millis() as u64, "scores recomputed")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot recompute scores; trying again next interval"),
+                }
+            }
+        })
+    })
 }
 
 async fn shutdown() {

@@ -29,6 +29,7 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::RecordDeployment => "/sb record_deployment project=orders environment=staging version=1.4.2",
         OpKind::RecordIncident => "/sb record_incident project=orders title=\"Checkout is slow\"",
         OpKind::RecordBuild => "/sb record_build project=orders status=success",
+        OpKind::RecordChange => "/sb record_change project=orders title=\"Retry capture\" opened_at=2d",
         OpKind::UpgradeDependency => "update everything using left-pad 1.2.3 to 1.3.0",
         OpKind::Deploy => "deploy orders to staging",
         OpKind::ScaffoldProject => "create a new consumer project called invoice-consumer",

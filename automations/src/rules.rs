@@ -71,6 +71,18 @@ fn environment() -> Environment<'static> {
             _ => Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("{s:?} is not a time"))),
         }
     });
+    // A name as a project slug: lowercase, runs of anything else become one `-`.
+    env.add_filter("slug", |s: String| -> String {
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        out.trim_end_matches('-').chars().take(64).collect::<String>().trim_end_matches('-').to_owned()
+    });
     env
 }
 
@@ -170,7 +182,12 @@ impl RuleSet {
         event: &str,
         payload: &Value,
     ) -> Result<Vec<Planned>, RuleError> {
-        let ctx = context! { payload => Jinja::from_serialize(payload), event => event, source => source };
+        let ctx = context! {
+            payload => Jinja::from_serialize(payload),
+            event => event,
+            source => source,
+            new_repositories => Jinja::from_serialize(&service.config().webhooks.new_repositories),
+        };
         let mut planned = Vec::new();
         for rule in self.rules.iter().filter(|r| r.source == source && r.event.contains(event)) {
             let err = |m: String| RuleError { rule: rule.name.clone(), message: m };
@@ -279,10 +296,14 @@ impl Mapper for RulesMapper {
                 Planned::Run { rule, operation, arguments } => {
                     match self.service.execute_json(&caller, operation.name(), arguments).await {
                         Ok(_) => ran.push(format!("{} ({rule})", operation.name())),
-                        // Bad input, an unknown name…: retrying cannot help; fix the rule and replay.
-                        Err(e @ (Error::Internal { .. } | Error::Conflict { .. })) => {
+                        // Already done (the project exists…): nothing left to do.
+                        Err(e @ Error::Conflict { .. }) => {
+                            ran.push(format!("{} ({rule}): nothing to do, {e}", operation.name()));
+                        }
+                        Err(e @ Error::Internal { .. }) => {
                             return Err(Failure::retry(format!("rule {rule:?}: {e}")));
                         }
+                        // Bad input, an unknown name…: retrying cannot help; fix the rule and replay.
                         Err(e) => return Err(Failure::permanent(format!("rule {rule:?}: {e}"))),
                     }
                 }

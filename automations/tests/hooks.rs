@@ -387,3 +387,79 @@ async fn failures_are_retried_with_backoff_then_dead() {
     let d = w.deliveries().await.into_iter().find(|d| d.delivery_id == "p2").unwrap();
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Dead, 3));
 }
+
+/// A published fixture with some fields changed (GitHub publishes one
+/// example per event, not one per action).
+fn edited(path: &str, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(&fixture(path)).unwrap();
+    edit(&mut v);
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repositories_become_projects_and_merged_pull_requests_give_lead_time() {
+    let mut c = config();
+    c.webhooks.new_repositories =
+        Some(switchboard_core::config::NewRepositories { team: "payments".into(), project_type: "api".into() });
+    let w = world_with(c).await;
+
+    // repository created → a project for it; the second fixture names the same repository.
+    for (i, file) in ["repository.created.json", "repository.created.with-installation.json"].iter().enumerate() {
+        let (status, body) = w.github("repository", &format!("repo-{i}"), fixture(&format!("github/{file}"))).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    assert_eq!(w.processor.run_once().await, 2);
+    let p = w.op("get_project", json!({"project": "hello-world"})).await;
+    assert_eq!(p["project"]["team"], "payments", "{p}");
+    assert_eq!(p["project"]["project_type"], "api");
+    assert_eq!(p["project"]["external_ids"]["github_repository"], "Octocoders/Hello-World");
+    assert_eq!(p["project"]["links"][0]["url"], "https://github.com/Octocoders/Hello-World");
+    let all = w.deliveries().await;
+    assert!(all.iter().all(|d| d.status == DeliveryStatus::Done), "{all:?}");
+    assert!(all[0].summary.as_deref().unwrap_or_default().contains("nothing to do"), "{:?}", all[0]);
+
+    // repository renamed → the project follows its new name; its other ids stay.
+    w.op("update_project", json!({"project": "hello-world", "external_ids": {"pagerduty_service": "PNEW123"}})).await;
+    let renamed = edited("github/repository.created.json", |v| {
+        v["action"] = json!("renamed");
+        v["changes"] = json!({"repository": {"name": {"from": "Hello-World"}}});
+        v["repository"]["name"] = json!("hello-world-v2");
+        v["repository"]["full_name"] = json!("Octocoders/hello-world-v2");
+    });
+    assert_eq!(w.github("repository", "repo-renamed", renamed).await.0, StatusCode::ACCEPTED);
+    w.processor.run_once().await;
+    let p = w.op("get_project", json!({"project": "hello-world"})).await;
+    assert_eq!(
+        p["project"]["external_ids"],
+        json!({"github_repository": "Octocoders/hello-world-v2", "pagerduty_service": "PNEW123"})
+    );
+
+    // pull_request closed + merged → a change of orders; delivered twice, recorded once.
+    let merged = edited("github/pull_request.opened.json", |v| {
+        v["action"] = json!("closed");
+        v["pull_request"]["merged"] = json!(true);
+        v["pull_request"]["merged_at"] = json!("2019-05-15T16:20:33Z");
+        v["pull_request"]["merge_commit_sha"] = json!("c4295bd74fb0f4d8a31d5ba06a1d3e1bd1a5d9a3");
+    });
+    for id in ["pr-1", "pr-1-redelivered-by-hand"] {
+        assert_eq!(w.github("pull_request", id, merged.clone()).await.0, StatusCode::ACCEPTED);
+    }
+    assert_eq!(w.processor.run_once().await, 2);
+    let history = w.op("project_history", json!({"project": "orders", "kinds": ["change_merged"]})).await;
+    let changes = history["events"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{history}");
+    let change = &changes[0]["payload"]["change"];
+    assert_eq!(change["number"], 2);
+    assert_eq!(change["author"], "Codertocat");
+    assert_eq!(change["sha"], "c4295bd74fb0f4d8a31d5ba06a1d3e1bd1a5d9a3");
+
+    // Deployed to production two hours after the merge: three hours after it was opened.
+    w.op(
+        "record_deployment",
+        json!({"project": "orders", "environment": "production", "version": "2.0.0",
+               "started_at": "2019-05-15T18:10:33Z", "finished_at": "2019-05-15T18:20:33Z"}),
+    )
+    .await;
+    let dora = w.op("dora", json!({"project": "orders", "since": "2019-05-01"})).await;
+    assert_eq!(dora["lead_time_p50_ms"], 3 * 3_600_000, "{dora}");
+}

@@ -48,7 +48,7 @@ async fn wait_for(seen: &Seen, n: usize) -> Vec<(Value, Option<String>)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn owning_teams_hear_of_incidents_and_failed_deployments() {
+async fn owning_teams_hear_of_incidents_failed_deployments_and_slow_builds() {
     switchboard_agents_free_tls();
     let (url, seen) = receiver().await;
     let dir = tempfile::tempdir().unwrap();
@@ -78,13 +78,22 @@ async fn owning_teams_hear_of_incidents_and_failed_deployments() {
     )
     .await;
     run("record_deployment", json!({"project": "orders", "environment": "staging", "version": "9.9.8"})).await;
+    // A CI build far slower than the project's usual one.
+    let admin = Caller::new("ada", Role::Admin, "test");
+    service
+        .execute_json(&admin, "create_project", json!({"slug": "fresh-api", "team": "checkout", "project_type": "api"}))
+        .await
+        .unwrap();
+    for ms in [60_000, 61_000, 59_000, 60_000, 62_000, 200_000] {
+        run("record_build", json!({"project": "fresh-api", "status": "success", "duration_ms": ms})).await;
+    }
 
-    let got = wait_for(&seen, 3).await;
+    let got = wait_for(&seen, 4).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let got_all = seen.lock().unwrap().clone();
     let kinds: Vec<&str> =
         got_all.iter().map(|(n, _)| n["kind"].as_str().unwrap()).filter(|k| *k != "score_dropped").collect();
-    assert_eq!(kinds, ["incident_triggered", "incident_resolved", "deployment_failed"], "{got_all:?}");
+    assert_eq!(kinds, ["incident_triggered", "incident_resolved", "deployment_failed", "build_anomaly"], "{got_all:?}");
     let (first, signature) = &got[0];
     assert!(signature.is_some(), "signed with the configured secret");
     assert_eq!(first["project"], "orders");
@@ -93,6 +102,9 @@ async fn owning_teams_hear_of_incidents_and_failed_deployments() {
     assert!(first["url"].as_str().unwrap().ends_with("/projects/orders"));
     let failed = got_all.iter().find(|(n, _)| n["kind"] == "deployment_failed").unwrap();
     assert_eq!(failed.0["title"], "Deployment of 9.9.9 to staging failed");
+    let slow = got_all.iter().find(|(n, _)| n["kind"] == "build_anomaly").unwrap();
+    assert_eq!(slow.0["title"], "CI build took 3 min, usually 60 s", "{}", slow.0);
+    assert_eq!(slow.0["team"], "checkout");
     task.abort();
 }
 

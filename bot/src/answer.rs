@@ -174,6 +174,7 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
             Reply::text(format!("Recorded incident on {}: {} ({}).", i.project, i.title, i.status.as_str()))
         }
         Output::Build(b) => Reply::text(format!("Recorded a {} build of {}.", b.status.as_str(), b.project)),
+        Output::Change(c) => Reply::text(format!("Recorded a merged change of {}: {}.", c.project, c.title)),
         Output::Score(s) => {
             let fields = s
                 .components

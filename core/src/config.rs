@@ -15,7 +15,9 @@ mod llm;
 mod webhooks;
 
 pub use llm::LlmConfig;
-pub use webhooks::{GenericSource, NotificationsConfig, OneOrMany, ProjectMatch, RuleConfig, WebhooksConfig};
+pub use webhooks::{
+    GenericSource, NewRepositories, NotificationsConfig, OneOrMany, ProjectMatch, RuleConfig, WebhooksConfig,
+};
 
 /// A configuration error, with where it was found when known.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +190,11 @@ pub struct ScoreConfig {
     pub deploy_fresh_days: u32,
     /// A successful deployment older than this many days (or none) scores zero. Default: `90`.
     pub deploy_stale_days: u32,
+    /// Every this many minutes `serve` recomputes every project's score, so
+    /// incidents leaving the window and builds and deployments growing old
+    /// move it (and record `score_changed`) without a new event. `0`: never.
+    /// Default: `60`.
+    pub recompute_interval_mins: u32,
 }
 
 impl Default for ScoreConfig {
@@ -200,6 +207,7 @@ impl Default for ScoreConfig {
             build_stale_days: 30,
             deploy_fresh_days: 14,
             deploy_stale_days: 90,
+            recompute_interval_mins: 60,
         }
     }
 }
@@ -486,6 +494,19 @@ impl Config {
         }
         self.llm.validate()?;
         self.webhooks.validate()?;
+        if let Some(n) = &self.webhooks.new_repositories {
+            let known = self.project_types.keys().any(|k| k.as_str() == n.project_type);
+            if !known {
+                let types: Vec<&str> = self.project_types.keys().map(|k| k.as_str()).collect();
+                return Err((
+                    "webhooks.new_repositories.project_type".into(),
+                    format!("{:?} is not a project type; declared: {}", n.project_type, types.join(", ")),
+                ));
+            }
+            if crate::ids::TeamSlug::new(n.team.clone()).is_err() {
+                return Err(("webhooks.new_repositories.team".into(), crate::ids::TeamSlug::EXPECTED.into()));
+            }
+        }
         self.notifications.validate()?;
         if self.environments.is_empty() {
             return Err(("environments".into(), "declare at least one environment".into()));

@@ -25,6 +25,7 @@ pub enum EventKind {
     DeploymentRecorded,
     IncidentRecorded,
     BuildRecorded,
+    ChangeMerged,
     RunRequested,
     RunApproved,
     RunDenied,
@@ -37,7 +38,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 21] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -49,6 +50,7 @@ impl EventKind {
         Self::DeploymentRecorded,
         Self::IncidentRecorded,
         Self::BuildRecorded,
+        Self::ChangeMerged,
         Self::RunRequested,
         Self::RunApproved,
         Self::RunDenied,
@@ -73,6 +75,7 @@ impl EventKind {
             Self::DeploymentRecorded => "deployment_recorded",
             Self::IncidentRecorded => "incident_recorded",
             Self::BuildRecorded => "build_recorded",
+            Self::ChangeMerged => "change_merged",
             Self::RunRequested => "run_requested",
             Self::RunApproved => "run_approved",
             Self::RunDenied => "run_denied",

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod inbox;
 pub mod messages;
 pub mod model;
+pub mod notification;
 pub mod ops;
 pub mod policy;
 pub mod score;

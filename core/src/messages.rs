@@ -126,7 +126,16 @@ pub fn describe_event(e: &Event) -> String {
         EventKind::BuildRecorded => {
             let b = &p["build"];
             let branch = b["branch"].as_str().map(|v| format!(" on {v}")).unwrap_or_default();
-            format!("CI build {}{branch}", s(&b["status"]))
+            let slow = p["anomaly"]["usual_ms"]
+                .as_i64()
+                .map(|u| format!(", unusually slow (usually {})", crate::time::format_duration(u)))
+                .unwrap_or_default();
+            format!("CI build {}{branch}{slow}", s(&b["status"]))
+        }
+        EventKind::ChangeMerged => {
+            let c = &p["change"];
+            let number = c["number"].as_u64().map(|n| format!(" #{n}")).unwrap_or_default();
+            format!("change{number} merged: {}", s(&c["title"]))
         }
         EventKind::RunRequested => format!("requested: {}", s(&p["summary"])),
         EventKind::RunApproved => format!("approved run {}", s(&p["run"])),

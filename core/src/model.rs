@@ -399,6 +399,28 @@ impl BuildStatus {
     }
 }
 
+/// A merged change (pull request) of a project: the start of its lead time.
+/// Kept in the operations log (`change_merged`), not in the graph.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Change {
+    pub project: ProjectSlug,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u64>,
+    /// The merge commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha: Option<CommitSha>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// When work on it was opened for review.
+    pub opened_at: Millis,
+    pub merged_at: Millis,
+}
+
 /// A CI run of a project.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Build {

@@ -11,6 +11,7 @@ use crate::PortalState;
 const HTMX: &str = include_str!("../static/htmx.min.js");
 const HTMX_LICENSE: &str = include_str!("../static/htmx-LICENSE");
 const CHAT: &str = include_str!("../static/chat.js");
+const LIVE: &str = include_str!("../static/live.js");
 const STYLE: &str = include_str!("../static/style.css");
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
@@ -22,5 +23,6 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/static/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
         .route("/static/htmx-LICENSE.txt", get(|| async { asset("text/plain; charset=utf-8", HTMX_LICENSE) }))
         .route("/static/chat.js", get(|| async { asset("text/javascript; charset=utf-8", CHAT) }))
+        .route("/static/live.js", get(|| async { asset("text/javascript; charset=utf-8", LIVE) }))
         .route("/static/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
 }

@@ -12,6 +12,7 @@ mod dashboards;
 mod error;
 mod inbox;
 mod messages;
+mod notifications;
 mod openapi;
 mod pages;
 mod views;
@@ -153,6 +154,7 @@ pub fn router(state: PortalState) -> Router {
         .merge(chat::routes())
         .merge(inbox::routes())
         .merge(dashboards::routes())
+        .merge(notifications::routes())
         .merge(auth::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())

@@ -729,3 +729,61 @@ async fn ci_health_and_dora_pages() {
     let (_, project) = p.page("/projects/orders").await;
     assert!(project.contains(r#"href="/ci?project=orders""#) && project.contains(r#"href="/dora?project=orders""#));
 }
+
+/// Reads a server-sent events body until an event of `kind` arrives.
+async fn next_event(body: &mut Body, kind: &str) -> String {
+    let mut text = String::new();
+    let wanted = format!("event: {kind}\n");
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.unwrap().into_data() {
+                text.push_str(std::str::from_utf8(&data).unwrap());
+            }
+            if let Some(at) = text.find(&wanted)
+                && let Some(end) = text[at..].find("\n\n")
+            {
+                return text[at..at + end].to_owned();
+            }
+        }
+        panic!("the stream ended: {text}");
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), read).await.expect("an event within 10 s")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_page_and_live_stream() {
+    let p = portal().await;
+    let (status, html) = p.page("/notifications").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"data-live="/notifications/stream""#), "{html}");
+    assert!(html.contains("badge k-incident_resolved") && html.contains("badge k-deployment_failed"), "{html}");
+    let (_, team) = p.page("/notifications?team=payments").await;
+    assert!(team.contains("Notifications for team payments") && team.contains("(payments)"), "{team}");
+    assert!(!team.contains("(checkout)"), "only the team's");
+    let (status, _) = p.page("/notifications?team=Not%20A%20Team").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, nav) = p.page("/").await;
+    assert!(nav.contains(r#"<a href="/notifications">"#));
+    let (status, js) = p.page("/static/live.js").await;
+    assert!(status == StatusCode::OK && js.contains("EventSource"));
+
+    // Live: the checkout team's stream gets orders' incident, not payments-api's.
+    let resp = p
+        .router(Mode::Demo)
+        .oneshot(Request::get("/notifications/stream?team=checkout").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.headers().get("content-type").unwrap(), "text/event-stream");
+    let mut body = resp.into_body();
+    let editor = Caller::new("pagerduty", Role::Editor, "webhook");
+    for (project, title) in [("payments-api", "Card declines"), ("orders", "Checkout <b>slow</b>")] {
+        p.service
+            .execute_json(&editor, "record_incident", serde_json::json!({"project": project, "title": title}))
+            .await
+            .unwrap();
+    }
+    let event = next_event(&mut body, "notification").await;
+    assert!(event.contains(r#"<a href="/projects/orders">orders</a>"#), "{event}");
+    assert!(event.contains("Incident: Checkout &#60;b&#62;slow&#60;/b&#62;"), "escaped: {event}");
+    assert!(!event.contains("payments-api"));
+}

@@ -371,3 +371,73 @@ async fn events_reach_the_bus() {
     assert_eq!(e.kind.as_str(), "fact_set");
     assert_eq!(e.actor, "alice");
 }
+
+#[tokio::test]
+async fn scores_follow_time_when_recomputed() {
+    let h = Harness::with_org().await;
+    let score = |h: &Harness| {
+        let h = h.service.clone();
+        async move { h.graph().get_project(&"payments-api".parse().unwrap()).await.unwrap().unwrap().score }
+    };
+    h.ok("record_build", json!({"project": "payments-api", "status": "success", "duration_ms": 1000})).await;
+    h.ok("record_incident", json!({"project": "payments-api", "title": "Card declines"})).await;
+    let with_incident = score(&h).await;
+
+    // Nothing happens for 91 days: the incident leaves the window, the build grows stale.
+    h.clock.advance(91 * DAY_MS);
+    assert_eq!(score(&h).await, with_incident, "stored scores move only when recomputed");
+    let mut rx = h.service.bus().subscribe();
+    let (checked, changed) = h.service.rescore_all().await.unwrap();
+    assert!(checked >= 2 && changed >= 1, "{checked} {changed}");
+    let moved = score(&h).await;
+    assert_ne!(moved, with_incident);
+    let expected = h.ok("project_score", json!({"project": "payments-api"})).await;
+    assert_eq!(i64::from(moved), expected["score"].as_i64().unwrap(), "stored = computed now");
+    let e = rx.recv().await.unwrap();
+    assert_eq!((e.kind.as_str(), e.actor.as_str()), ("score_changed", "system"));
+    // Recomputing again at the same time changes nothing.
+    assert_eq!(h.service.rescore_all().await.unwrap().1, 0);
+}
+
+#[tokio::test]
+async fn an_unusually_slow_build_is_marked_in_its_event() {
+    let h = Harness::with_org().await;
+    let mut rx = h.service.bus().subscribe();
+    let build = |ms: i64| json!({"project": "payments-api", "status": "success", "duration_ms": ms});
+    for ms in [60_000, 62_000, 58_000, 61_000, 250_000, 59_000] {
+        h.ok("record_build", build(ms)).await;
+        h.clock.advance(1000);
+    }
+    let mut anomalies = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        if e.kind.as_str() == "build_recorded" {
+            anomalies.push(e.payload["anomaly"].clone());
+        }
+    }
+    // The first five have too little history (the slow fifth included); the sixth is usual.
+    assert_eq!(anomalies.iter().filter(|a| !a.is_null()).count(), 0, "{anomalies:?}");
+    h.ok("record_build", build(200_000)).await;
+    let e = rx.recv().await.unwrap();
+    assert_eq!(e.payload["anomaly"], json!({"usual_ms": 60_000, "duration_ms": 200_000}), "{}", e.payload);
+}
+
+#[tokio::test]
+async fn merged_changes_are_recorded_once_and_checked() {
+    let h = Harness::with_org().await;
+    let change = json!({"project": "payments-api", "title": "Retry capture", "number": 7,
+                        "external_id": "github-pr-7", "opened_at": "3h", "merged_at": "1h"});
+    let first = h.ok("record_change", change.clone()).await;
+    assert_eq!(first["merged_at"], json!(T0 - 3_600_000));
+    let before = h.snapshot().await;
+    h.ok("record_change", change).await;
+    assert_eq!(h.snapshot().await, before, "the same change again is not recorded again");
+    for (args, field) in [
+        (json!({"project": "payments-api", "title": "x", "opened_at": "1h", "merged_at": "2h"}), "merged_at"),
+        (json!({"project": "payments-api", "title": " ", "opened_at": "1h"}), "title"),
+        (json!({"project": "payments-api", "title": "x", "opened_at": "1h", "url": "ftp://x"}), "url"),
+    ] {
+        let err = h.err(&admin(), "record_change", args).await;
+        assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == field), "{err:?}");
+        assert_eq!(h.snapshot().await, before);
+    }
+}

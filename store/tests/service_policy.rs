@@ -40,6 +40,7 @@ fn args(kind: OpKind, run: &str) -> Value {
         }
         OpKind::RecordIncident => json!({"project": "payments-api", "title": "Down"}),
         OpKind::RecordBuild => json!({"project": "payments-api", "status": "success"}),
+        OpKind::RecordChange => json!({"project": "payments-api", "title": "Retry capture", "opened_at": "1h"}),
         OpKind::UpgradeDependency => json!({"package": "left-pad", "to": "1.3.0"}),
         OpKind::Deploy => json!({"project": "payments-api", "environment": "staging"}),
         OpKind::ScaffoldProject => {

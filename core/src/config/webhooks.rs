@@ -80,6 +80,20 @@ pub struct WebhooksConfig {
     /// Process the inbox in this process. Turn off on an instance that only
     /// receives (deliveries wait, durably, for one that processes). Default: `true`.
     pub processing: bool,
+    /// Projects for repositories created on GitHub (the built-in
+    /// `repository created` rule). Unset: such deliveries are stored and
+    /// marked unmapped. Default: unset.
+    pub new_repositories: Option<NewRepositories>,
+}
+
+/// Who owns a project made for a new GitHub repository, and its type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRepositories {
+    /// The owning team (it must exist when the repository is created).
+    pub team: String,
+    /// One of `project_types`.
+    pub project_type: String,
 }
 
 /// One rule: deliveries of `source`/`event` for which `when` holds become
@@ -175,6 +189,7 @@ impl Default for WebhooksConfig {
             default_rules: true,
             rules_dir: None,
             processing: true,
+            new_repositories: None,
         }
     }
 }
@@ -192,6 +207,7 @@ impl std::fmt::Debug for WebhooksConfig {
             .field("default_rules", &self.default_rules)
             .field("rules_dir", &self.rules_dir)
             .field("processing", &self.processing)
+            .field("new_repositories", &self.new_repositories)
             .finish()
     }
 }

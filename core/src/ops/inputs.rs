@@ -271,6 +271,25 @@ pub struct RecordBuild {
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct RecordChange {
+    pub project: ProjectSlug,
+    pub title: String,
+    /// The pull request's number.
+    pub number: Option<u64>,
+    /// The merge commit.
+    pub sha: Option<CommitSha>,
+    pub author: Option<String>,
+    pub url: Option<String>,
+    /// The reporting system's id; recording it again changes nothing.
+    pub external_id: Option<String>,
+    /// When the change was opened for review.
+    pub opened_at: TimeArg,
+    /// Default: now.
+    pub merged_at: Option<TimeArg>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpgradeDependency {
     pub package: PackageName,
     /// Only projects on this version.

@@ -60,6 +60,7 @@ pub enum OpKind {
     RecordDeployment,
     RecordIncident,
     RecordBuild,
+    RecordChange,
     UpgradeDependency,
     Deploy,
     ScaffoldProject,
@@ -80,7 +81,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 28] = [
+    pub const ALL: [OpKind; 29] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -104,6 +105,7 @@ impl OpKind {
         Self::RecordDeployment,
         Self::RecordIncident,
         Self::RecordBuild,
+        Self::RecordChange,
         Self::UpgradeDependency,
         Self::Deploy,
         Self::ScaffoldProject,
@@ -247,6 +249,12 @@ impl OpKind {
                 "Record a CI run of a project: status, commit, branch, duration.",
                 r#"{"project": "orders", "status": "success", "branch": "main", "duration_ms": 412000}"#,
             ),
+            Self::RecordChange => (
+                "record_change",
+                Write,
+                "Record a merged change (pull request) of a project: when it was opened and merged, its merge commit. DORA's lead time starts here.",
+                r#"{"project": "orders", "title": "Retry payment capture", "number": 42, "opened_at": "2026-11-20T09:00:00Z"}"#,
+            ),
             Self::UpgradeDependency => (
                 "upgrade_dependency",
                 Automation,
@@ -335,6 +343,7 @@ impl OpKind {
             Self::RecordDeployment => s::<RecordDeployment>(),
             Self::RecordIncident => s::<RecordIncident>(),
             Self::RecordBuild => s::<RecordBuild>(),
+            Self::RecordChange => s::<RecordChange>(),
             Self::UpgradeDependency => s::<UpgradeDependency>(),
             Self::Deploy => s::<Deploy>(),
             Self::ScaffoldProject => s::<ScaffoldProject>(),
@@ -505,6 +514,7 @@ pub enum Operation {
     RecordDeployment(RecordDeployment),
     RecordIncident(RecordIncident),
     RecordBuild(RecordBuild),
+    RecordChange(RecordChange),
     UpgradeDependency(UpgradeDependency),
     Deploy(Deploy),
     ScaffoldProject(ScaffoldProject),
@@ -556,6 +566,7 @@ impl Operation {
             OpKind::RecordDeployment => Self::RecordDeployment(input(args)?),
             OpKind::RecordIncident => Self::RecordIncident(input(args)?),
             OpKind::RecordBuild => Self::RecordBuild(input(args)?),
+            OpKind::RecordChange => Self::RecordChange(input(args)?),
             OpKind::UpgradeDependency => Self::UpgradeDependency(input(args)?),
             OpKind::Deploy => Self::Deploy(input(args)?),
             OpKind::ScaffoldProject => Self::ScaffoldProject(input(args)?),
@@ -589,6 +600,7 @@ impl Operation {
             Self::RecordDeployment(_) => OpKind::RecordDeployment,
             Self::RecordIncident(_) => OpKind::RecordIncident,
             Self::RecordBuild(_) => OpKind::RecordBuild,
+            Self::RecordChange(_) => OpKind::RecordChange,
             Self::UpgradeDependency(_) => OpKind::UpgradeDependency,
             Self::Deploy(_) => OpKind::Deploy,
             Self::ScaffoldProject(_) => OpKind::ScaffoldProject,

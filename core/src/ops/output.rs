@@ -182,6 +182,7 @@ pub enum Output {
     Incidents(IncidentList),
     Incident(Incident),
     Build(Build),
+    Change(Change),
     Score(ScoreBreakdown),
     CiHealth(CiHealthReport),
     Dora(DoraReport),

@@ -16,6 +16,25 @@ const MAX_BUILDS: usize = 5000;
 const ANOMALY_HISTORY: usize = 5;
 /// How many times the usual duration makes a build an outlier.
 const ANOMALY_FACTOR: f64 = 2.0;
+/// Recent builds a newly recorded one is compared with.
+pub(crate) const ANOMALY_WINDOW: usize = 50;
+
+/// Whether a new build's duration `d` is an outlier against the finished
+/// builds in `history` (the build `id` itself left out): the usual duration
+/// (median) when it is more than twice that.
+pub(crate) fn duration_anomaly(history: &[Build], id: uuid::Uuid, d: i64) -> Option<i64> {
+    let mut before: Vec<i64> = history
+        .iter()
+        .filter(|b| b.id != id && matches!(b.status, BuildStatus::Success | BuildStatus::Failure))
+        .filter_map(|b| b.duration_ms)
+        .collect();
+    if before.len() < ANOMALY_HISTORY {
+        return None;
+    }
+    before.sort_unstable();
+    let usual = percentile(&before, 50)?;
+    (usual > 0 && d as f64 > usual as f64 * ANOMALY_FACTOR).then_some(usual)
+}
 
 pub(crate) async fn ci_health(call: &Call<'_>, i: CiHealth) -> Result<Done> {
     let project = call.project(&i.project).await?;

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
+use crate::event::{EventKind, EventQuery};
 use crate::ids::ProjectSlug;
-use crate::model::{Build, DAY_MS, Deployment, DeploymentStatus, Incident, Millis};
+use crate::model::{Build, Change, DAY_MS, Deployment, DeploymentStatus, Incident, Millis};
 use crate::ops::inputs::Dora;
 use crate::ops::output::{DoraReport, Output};
 use crate::service::ci::percentile;
@@ -75,17 +76,42 @@ pub(crate) async fn dora(call: &Call<'_>, i: Dora) -> Result<Done> {
             builds.insert(p.clone(), call.ctx.graph.list_builds(p, 5000).await?);
         }
     }
-    let mut report = compute(&deployments, &builds, &incidents, since, call.now);
+    // Changes merged up to a window before `since` may still be deployed in it.
+    let cq = |project: Option<ProjectSlug>| EventQuery {
+        project,
+        kinds: vec![EventKind::ChangeMerged],
+        since: Some(since - WINDOW_DAYS * DAY_MS),
+        limit: MAX_ROWS,
+        ..Default::default()
+    };
+    let mut merged = Vec::new();
+    match &projects {
+        Some(slugs) => {
+            for p in slugs {
+                merged.extend(call.ctx.log.query(&cq(Some(p.clone()))).await?);
+            }
+        }
+        None => merged = call.ctx.log.query(&cq(None)).await?,
+    }
+    let changes: Vec<Change> =
+        merged.into_iter().filter_map(|e| serde_json::from_value(e.payload["change"].clone()).ok()).collect();
+    let mut report = compute(&deployments, &builds, &changes, &incidents, since, call.now);
     report.scope = scope;
     report.environment = environment;
     Ok(Done::read(Output::Dora(report)))
 }
 
 /// The report over deployments to one environment since `since`, the
-/// projects' builds (for lead time) and their incidents.
+/// projects' merged changes and builds (for lead time) and their incidents.
+///
+/// Lead time for changes: for a merged change, from its opening to the first
+/// successful deployment of its project started at or after the merge. A
+/// project without recorded changes falls back to its builds: from the first
+/// build of a deployed commit to that deployment.
 pub fn compute(
     deployments: &[Deployment],
     builds: &BTreeMap<ProjectSlug, Vec<Build>>,
+    changes: &[Change],
     incidents: &[Incident],
     since: Millis,
     now: Millis,
@@ -102,16 +128,26 @@ pub fn compute(
         finished.iter().copied().filter(|d| d.status == DeploymentStatus::Succeeded).collect();
     let days = ((now - since) as f64 / DAY_MS as f64).max(1.0 / 24.0);
 
-    let mut lead: Vec<i64> = succeeded
+    let deployed_at = |d: &Deployment| d.finished_at.unwrap_or(d.started_at);
+    let with_changes: std::collections::BTreeSet<&ProjectSlug> = changes.iter().map(|c| &c.project).collect();
+    let mut lead: Vec<i64> = changes
         .iter()
-        .filter_map(|d| {
-            let sha = d.sha.as_ref()?;
-            let first_build =
-                builds.get(&d.project)?.iter().filter(|b| b.sha.as_ref() == Some(sha)).map(|b| b.started_at).min()?;
-            let deployed_at = d.finished_at.unwrap_or(d.started_at);
-            (deployed_at >= first_build).then_some(deployed_at - first_build)
+        .filter_map(|c| {
+            let first = succeeded
+                .iter()
+                .filter(|d| d.project == c.project && d.started_at >= c.merged_at)
+                .map(|d| deployed_at(d))
+                .min()?;
+            Some(first - c.opened_at)
         })
         .collect();
+    lead.extend(succeeded.iter().filter(|d| !with_changes.contains(&d.project)).filter_map(|d| {
+        let sha = d.sha.as_ref()?;
+        let first_build =
+            builds.get(&d.project)?.iter().filter(|b| b.sha.as_ref() == Some(sha)).map(|b| b.started_at).min()?;
+        let at = deployed_at(d);
+        (at >= first_build).then_some(at - first_build)
+    }));
     lead.sort_unstable();
     let mut restore: Vec<i64> = incidents
         .iter()
@@ -199,14 +235,37 @@ mod tests {
             incident(2 * day, Some(2 * day + 600_000)),
             incident(3 * day, None),
         ];
-        let r = compute(&deployments, &builds, &incidents, 0, 10 * day);
+        let r = compute(&deployments, &builds, &[], &incidents, 0, 10 * day);
         assert_eq!(r.deployments, 3);
         assert_eq!(r.deployments_per_day, 0.3);
         assert_eq!(r.change_failure_rate, 0.25);
         // aaaaaaa: 1,010 ms after its build; bbbbbbb: a day and 9,010 ms after its first build; ccccccc: no build.
         assert_eq!(r.lead_time_p50_ms, Some(1_010));
         assert_eq!(r.time_to_restore_p50_ms, Some(600_000));
-        let empty = compute(&[], &BTreeMap::new(), &[], 0, day);
+        let empty = compute(&[], &BTreeMap::new(), &[], &[], 0, day);
         assert_eq!((empty.deployments, empty.change_failure_rate, empty.lead_time_p50_ms), (0, 0.0, None));
+
+        // With merged changes the project's lead time comes from them, not builds.
+        let change = |opened: Millis, merged: Millis| Change {
+            project: ProjectSlug::new("orders").unwrap(),
+            title: "t".into(),
+            number: None,
+            sha: None,
+            author: None,
+            url: None,
+            external_id: None,
+            opened_at: opened,
+            merged_at: merged,
+        };
+        // Merged before the first deployment: deployed at day + 10, opened 1 h earlier.
+        // Merged after day 3: the day-4 deployment, 4 h after opening.
+        // Merged after the last deployment: not deployed, not counted.
+        let changes = [
+            change(day + 10 - 3_600_000, day - 1),
+            change(4 * day + 10 - 4 * 3_600_000, 3 * day + 1),
+            change(5 * day, 5 * day + 1),
+        ];
+        let r = compute(&deployments, &builds, &changes, &incidents, 0, 10 * day);
+        assert_eq!(r.lead_time_p50_ms, Some(3_600_000));
     }
 }

@@ -168,6 +168,7 @@ impl Service {
             Operation::RecordDeployment(i) => write::record_deployment(&call, i).await?,
             Operation::RecordIncident(i) => write::record_incident(&call, i).await?,
             Operation::RecordBuild(i) => write::record_build(&call, i).await?,
+            Operation::RecordChange(i) => write::record_change(&call, i).await?,
             Operation::UpgradeDependency(i) => runs::upgrade_dependency(&call, i).await?,
             Operation::Deploy(i) => runs::deploy(&call, i).await?,
             Operation::ScaffoldProject(i) => runs::scaffold_project(&call, i).await?,
@@ -181,6 +182,28 @@ impl Service {
     /// Appends events to the log, then publishes them: the last step of every change.
     pub(crate) async fn record(&self, events: &[Event]) -> Result<()> {
         self.ctx.record(events).await
+    }
+
+    /// Recomputes every active project's score as of now (time moves scores:
+    /// incidents leave the window, green builds and deployments age). A moved
+    /// score is stored and recorded as `score_changed` by `system`, like any
+    /// change. Returns (projects checked, scores changed).
+    pub async fn rescore_all(&self) -> Result<(u64, u64)> {
+        let caller = Caller::new("system", Role::Admin, "scheduler");
+        let q = crate::store::ProjectQuery { limit: 10_000_000, ..Default::default() };
+        let (mut checked, mut changed) = (0, 0);
+        for summary in self.ctx.graph.find_projects(&q).await? {
+            let call = Call { ctx: &self.ctx, caller: &caller, now: self.now() };
+            let Some(mut project) = self.ctx.graph.get_project(&summary.slug).await? else { continue };
+            checked += 1;
+            let mut events = Vec::new();
+            if call.rescore(&mut project, &mut events).await? {
+                self.ctx.graph.put_project(&project).await?;
+                self.record(&events).await?;
+                changed += 1;
+            }
+        }
+        Ok((checked, changed))
     }
 
     /// Bulk-loads graph data and its history (demo org, migrations). Admin only;

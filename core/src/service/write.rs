@@ -249,7 +249,16 @@ pub(crate) async fn update_project(call: &Call<'_>, i: UpdateProject) -> Result<
         p.environments = e;
     }
     if let Some(x) = i.external_ids {
-        let x = external_ids(x)?;
+        // Given ids replace, absent ones stay, empty ones are removed.
+        let merge = |given: Option<String>, old: &Option<String>| match given {
+            None => old.clone(),
+            Some(v) if v.trim().is_empty() => None,
+            Some(v) => Some(v),
+        };
+        let x = external_ids(ExternalIds {
+            github_repository: merge(x.github_repository, &p.external_ids.github_repository),
+            pagerduty_service: merge(x.pagerduty_service, &p.external_ids.pagerduty_service),
+        })?;
         change("external_ids", json!(p.external_ids), json!(x));
         p.external_ids = x;
     }
@@ -603,12 +612,62 @@ pub(crate) async fn record_build(call: &Call<'_>, i: RecordBuild) -> Result<Done
         started_at,
         finished_at,
     };
+    // A new finished duration is compared with the project's history before it.
+    let anomaly = match build.duration_ms {
+        Some(d) if existing.as_ref().is_none_or(|e| e.duration_ms.is_none()) => {
+            let history = call.ctx.graph.list_builds(&p.slug, super::ci::ANOMALY_WINDOW).await?;
+            super::ci::duration_anomaly(&history, build.id, d)
+        }
+        _ => None,
+    };
     call.ctx.graph.put_build(&build).await?;
-    let mut events = vec![
-        call.event(EventKind::BuildRecorded, json!({"build": build})).project(&p.slug).subject(build.status.as_str()),
-    ];
+    let mut payload = json!({"build": build});
+    if let Some(usual) = anomaly {
+        payload["anomaly"] = json!({"usual_ms": usual, "duration_ms": build.duration_ms});
+    }
+    let mut events =
+        vec![call.event(EventKind::BuildRecorded, payload).project(&p.slug).subject(build.status.as_str())];
     if call.rescore(&mut p, &mut events).await? {
         call.ctx.graph.put_project(&p).await?;
     }
     Ok(Done { output: Output::Build(build), events })
+}
+
+pub(crate) async fn record_change(call: &Call<'_>, i: RecordChange) -> Result<Done> {
+    let p = call.project(&i.project).await?;
+    let external_id = external_id("external_id", i.external_id)?;
+    let opened_at = i.opened_at.resolve(call.now);
+    let merged_at = i.merged_at.map(|t| t.resolve(call.now)).unwrap_or(call.now);
+    if merged_at < opened_at {
+        return Err(Error::field("merged_at", "must not be before opened_at"));
+    }
+    let change = Change {
+        project: p.slug.clone(),
+        title: name("title", &i.title)?,
+        number: i.number,
+        sha: i.sha,
+        author: i.author.map(|a| name("author", &a)).transpose()?,
+        url: i.url.map(|u| url("url", &u)).transpose()?,
+        external_id,
+        opened_at,
+        merged_at,
+    };
+    // Recorded once: a second delivery of the same merge changes nothing.
+    if let Some(x) = &change.external_id {
+        let q = crate::event::EventQuery {
+            project: Some(p.slug.clone()),
+            kinds: vec![EventKind::ChangeMerged],
+            subject: Some(x.to_lowercase()),
+            limit: 1,
+            ..Default::default()
+        };
+        if !call.ctx.log.query(&q).await?.is_empty() {
+            return Ok(Done::read(Output::Change(change)));
+        }
+    }
+    let mut event = call.event(EventKind::ChangeMerged, json!({"change": change})).project(&p.slug);
+    if let Some(x) = &change.external_id {
+        event = event.subject(x);
+    }
+    Ok(Done { output: Output::Change(change), events: vec![event] })
 }
