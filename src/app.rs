@@ -62,6 +62,9 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
         Some(url) => tracing::info!(model = %config.llm.model, %url, "chat answers with a language model"),
         None => tracing::info!("no language model configured ([llm]); the intent router answers chat"),
     }
+    let chat = switchboard_bot::chat::ChatState::new(service.clone(), state.conversation.clone())
+        .map_err(|e| anyhow::anyhow!("chat platforms: {e}"))?;
+    log_chat_platforms(&config);
     let hosts: Vec<String> = url::host_of(&config.server.base_url()).into_iter().collect();
     let hooks = Hooks::new(service.clone(), inbox);
     let notifier = switchboard_automations::notify::spawn(service.clone());
@@ -77,7 +80,9 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     );
     let app = switchboard_portal::router(state)
         .merge(switchboard_agents::mcp::router(service, hosts))
-        .merge(switchboard_automations::router(hooks));
+        .merge(switchboard_automations::router(hooks))
+        .merge(switchboard_bot::slack::router(chat.clone()))
+        .merge(switchboard_bot::discord::router(chat));
     let url = config.server.base_url();
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");
@@ -87,6 +92,20 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+fn log_chat_platforms(config: &Config) {
+    match (&config.slack.signing_secret, &config.slack.bot_token) {
+        (Some(_), Some(_)) => tracing::info!("Slack at /slack/events, /slack/commands, /slack/interactions"),
+        (Some(_), None) => tracing::warn!(
+            "Slack requests are verified but slack.bot_token is not set: only slash commands can be answered"
+        ),
+        _ => tracing::info!("Slack is off (no slack.signing_secret)"),
+    }
+    match (&config.discord.public_key, &config.discord.bot_token) {
+        (Some(_), _) => tracing::info!("Discord interactions at /discord/interactions"),
+        _ => tracing::info!("Discord is off (no discord.public_key)"),
+    }
 }
 
 /// Recomputes every score now and then every `score.recompute_interval_mins`.

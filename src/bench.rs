@@ -305,15 +305,18 @@ async fn webhook_throughput(opened: &crate::app::Opened, slug: &str, total: usiz
         })
         .collect();
     let deliveries = std::sync::Arc::new(deliveries);
-    let client = reqwest::Client::new();
+    let addr = url.trim_start_matches("http://").split('/').next().unwrap_or_default().to_owned();
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     // Delivery ids unique to this run, so a reused --data-dir does not see redeliveries.
     let run = service.now();
     let t = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..SENDERS {
-        let (client, url, next, deliveries) = (client.clone(), url.clone(), next.clone(), deliveries.clone());
+        let (addr, next, deliveries) = (addr.clone(), next.clone(), deliveries.clone());
         tasks.push(tokio::spawn(async move {
+            // A lean HTTP/1.1 sender on one kept-alive connection (like wrk):
+            // a full client would take the cores the receiver is measured on.
+            let mut conn = RawHttp::connect(&addr).await?;
             let mut latencies = Vec::new();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -321,15 +324,14 @@ async fn webhook_throughput(opened: &crate::app::Opened, slug: &str, total: usiz
                     return anyhow::Ok(latencies);
                 };
                 let sent = Instant::now();
-                let resp = client
-                    .post(&url)
-                    .header("X-GitHub-Event", "push")
-                    .header("X-GitHub-Delivery", format!("bench-{run}-{i}"))
-                    .header("X-Hub-Signature-256", signature.as_str())
-                    .body(body.clone())
-                    .send()
-                    .await?;
-                anyhow::ensure!(resp.status() == 202, "delivery {i} answered {}", resp.status());
+                let head = format!(
+                    "POST /hooks/github HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+                     X-GitHub-Event: push\r\nX-GitHub-Delivery: bench-{run}-{i}\r\n\
+                     X-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                let status = conn.round_trip(head.as_bytes(), body).await?;
+                anyhow::ensure!(status == 202, "delivery {i} answered {status}");
                 latencies.push(sent.elapsed());
             }
         }));
@@ -354,4 +356,52 @@ async fn webhook_throughput(opened: &crate::app::Opened, slug: &str, total: usiz
         "accept_latency": Samples(accept).json(),
         "processed_per_second": (total as f64 / process_seconds).round(),
     }))
+}
+
+/// One kept-alive HTTP/1.1 connection that sends a request and reads the
+/// status and `Content-Length` body of the answer; nothing else.
+struct RawHttp {
+    stream: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RawHttp {
+    async fn connect(addr: &str) -> anyhow::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self { stream, buf: Vec::with_capacity(4096) })
+    }
+
+    /// Sends head + body; returns the answer's status code.
+    async fn round_trip(&mut self, head: &[u8], body: &[u8]) -> anyhow::Result<u16> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut request = Vec::with_capacity(head.len() + body.len());
+        request.extend_from_slice(head);
+        request.extend_from_slice(body);
+        self.stream.write_all(&request).await?;
+        self.buf.clear();
+        loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buf[..end])?;
+                let status: u16 =
+                    head.get(9..12).and_then(|s| s.parse().ok()).ok_or_else(|| anyhow::anyhow!("not HTTP: {head}"))?;
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")))
+                    .and_then(|(_, v)| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while self.buf.len() < end + 4 + length {
+                    let mut chunk = [0u8; 4096];
+                    let n = self.stream.read(&mut chunk).await?;
+                    anyhow::ensure!(n > 0, "the connection closed mid-answer");
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
+                return Ok(status);
+            }
+            let mut chunk = [0u8; 4096];
+            let n = self.stream.read(&mut chunk).await?;
+            anyhow::ensure!(n > 0, "the connection closed before answering");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
 }

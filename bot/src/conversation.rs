@@ -28,6 +28,9 @@ pub struct Turn {
     pub reply: Reply,
     /// The operation that ran, if any (even when it was refused).
     pub operation: Option<OpKind>,
+    /// For a click: it did what it asked (chat surfaces then update the
+    /// message that carried the button); false when it was refused or stale.
+    pub done: bool,
 }
 
 /// How long a change the agent proposed waits for its confirmation.
@@ -94,7 +97,7 @@ impl Conversation {
             route(text, &catalog)
         };
         match routed {
-            Routed::Reply { text } => Turn { reply: Reply::text(text), operation: None },
+            Routed::Reply { text } => Turn { reply: Reply::text(text), operation: None, done: true },
             Routed::Call { operation, arguments } => self.run(caller, operation, arguments).await,
         }
     }
@@ -152,7 +155,7 @@ impl Conversation {
         if reply.blocks.is_empty() {
             reply = Reply::text(switchboard_agents::messages::cannot_tell(None));
         }
-        Turn { reply, operation: operation.flatten() }
+        Turn { reply, operation: operation.flatten(), done: true }
     }
 
     fn propose(&self, caller: &Caller, operation: OpKind, arguments: Value) -> String {
@@ -173,14 +176,14 @@ impl Conversation {
     /// `cancel:<id>` on a change the agent proposed.
     pub async fn click(&self, caller: &Caller, action: &str) -> Turn {
         let Some((op, id)) = action.split_once(':') else {
-            return Turn { reply: Reply::text(messages::unknown_action(action)), operation: None };
+            return Turn { reply: Reply::text(messages::unknown_action(action)), operation: None, done: false };
         };
         match (op, OpKind::from_name(op)) {
             (_, Some(kind @ (OpKind::ApproveRun | OpKind::DenyRun))) => {
                 self.run(caller, kind, json!({"run": id})).await
             }
             ("confirm" | "cancel", _) => self.answer_proposal(caller, id, op == "confirm").await,
-            _ => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None },
+            _ => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None, done: false },
         }
     }
 
@@ -194,22 +197,27 @@ impl Conversation {
                     None
                 }
                 Some(p) if p.user != caller.user.as_str() => {
-                    return Turn { reply: Reply::text(messages::proposal_not_yours(&p.user)), operation: None };
+                    return Turn {
+                        reply: Reply::text(messages::proposal_not_yours(&p.user)),
+                        operation: None,
+                        done: false,
+                    };
                 }
                 Some(_) => proposals.remove(id),
             }
         };
         let Some(p) = proposal else {
-            return Turn { reply: Reply::text(messages::proposal_gone()), operation: None };
+            return Turn { reply: Reply::text(messages::proposal_gone()), operation: None, done: false };
         };
         if confirm {
             self.run(caller, p.operation, p.arguments).await
         } else {
-            Turn { reply: Reply::text(messages::proposal_cancelled(p.operation.name())), operation: None }
+            Turn { reply: Reply::text(messages::proposal_cancelled(p.operation.name())), operation: None, done: true }
         }
     }
 
     async fn run(&self, caller: &Caller, operation: OpKind, arguments: serde_json::Value) -> Turn {
+        let mut done = true;
         let reply = match self.service.execute_json(caller, operation.name(), arguments).await {
             Ok(output) => {
                 self.learn(&output);
@@ -233,9 +241,12 @@ impl Conversation {
                 }
             }
             // User errors say what to do next; internal ones carry a reference.
-            Err(e) => Reply::text(e.to_string()),
+            Err(e) => {
+                done = false;
+                Reply::text(e.to_string())
+            }
         };
-        Turn { reply, operation: Some(operation) }
+        Turn { reply, operation: Some(operation), done }
     }
 
     /// New names become resolvable at once (before the bus delivers them).

@@ -1,12 +1,16 @@
 //! Switchboard's conversation core, independent of any chat platform: a turn
 //! of text becomes an operation (through the intent router) executed through
 //! `core::Service`, and the result a platform-neutral [`Reply`] that each
-//! surface renders (terminal text now; web chat, Slack and Discord later).
+//! surface renders: terminal text, the web chat, Slack Block Kit, Discord embeds.
 
 pub mod answer;
+pub mod chat;
 pub mod conversation;
+pub mod discord;
+pub mod fakes;
 pub mod messages;
 pub mod reply;
+pub mod slack;
 
 pub use conversation::{Conversation, Turn};
 pub use reply::{Block, Button, ButtonStyle, Reply};

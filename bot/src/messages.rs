@@ -87,3 +87,29 @@ pub fn ci_health(project: &str, builds: u32, failure_rate: f64) -> String {
 pub fn dora(scope: &str, environment: &str, since: &str) -> String {
     format!("DORA metrics for {scope}, deployments to {environment} since {since}:")
 }
+
+pub fn slack_not_configured() -> &'static str {
+    "Slack is not set up here: set slack.signing_secret or SWITCHBOARD_SLACK_SIGNING_SECRET (see docs/slack.md)"
+}
+
+pub fn discord_not_configured() -> &'static str {
+    "Discord is not set up here: set discord.public_key or SWITCHBOARD_DISCORD_PUBLIC_KEY (see docs/discord.md)"
+}
+
+pub fn link_code(code: &str) -> String {
+    format!(
+        "Your link code is {code}. Sign in to the portal, open Link account and type it within 10 minutes: this chat account then acts as you, with your role."
+    )
+}
+
+pub fn internal_error() -> &'static str {
+    "Something went wrong on Switchboard's side; the server log has the details. Try again in a moment."
+}
+
+pub fn working() -> &'static str {
+    "Working on it… the answer will be posted here."
+}
+
+pub fn forms_not_supported() -> &'static str {
+    "Forms are not supported yet; ask in a message instead, e.g. \"create a new consumer project called order-events\"."
+}

@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{EnvName, FactKey, ProjectType, TemplateName};
 use crate::model::{FactType, Role};
 
+mod chat;
 mod llm;
 mod webhooks;
 
+pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
 pub use llm::LlmConfig;
 pub use webhooks::{
     GenericSource, NewRepositories, NotificationsConfig, OneOrMany, ProjectMatch, RuleConfig, WebhooksConfig,
@@ -43,6 +45,9 @@ pub struct Config {
     pub llm: LlmConfig,
     pub webhooks: WebhooksConfig,
     pub notifications: NotificationsConfig,
+    pub chat: ChatConfig,
+    pub slack: SlackConfig,
+    pub discord: DiscordConfig,
     /// Rules mapping webhook deliveries to operations (`[[rules]]`), on top
     /// of the built-in ones and any in `webhooks.rules_dir`. Default: none.
     #[serde(default)]
@@ -321,6 +326,9 @@ impl Default for Config {
             llm: LlmConfig::default(),
             webhooks: WebhooksConfig::default(),
             notifications: NotificationsConfig::default(),
+            chat: ChatConfig::default(),
+            slack: SlackConfig::default(),
+            discord: DiscordConfig::default(),
             rules: Vec::new(),
             environments: default_environments(),
             project_types: default_project_types(),
@@ -438,6 +446,8 @@ impl Config {
             })?;
         }
         config.webhooks.apply_env(env);
+        config.slack.apply_env(env);
+        config.discord.apply_env(env).map_err(|(key, msg)| ConfigError::new(format!("{key}: {msg}")))?;
         config.validate().map_err(|(path, msg)| {
             let at = locate(source, &path).map(|(l, c)| format!(" at line {l}, column {c}")).unwrap_or_default();
             ConfigError::new(format!("{origin}{at}: `{path}`: {msg}"))
@@ -508,6 +518,8 @@ impl Config {
             }
         }
         self.notifications.validate()?;
+        self.slack.validate()?;
+        self.discord.validate()?;
         if self.environments.is_empty() {
             return Err(("environments".into(), "declare at least one environment".into()));
         }
@@ -547,7 +559,7 @@ impl Config {
 /// `SWITCHBOARD_SERVER__PORT=9000` → (`["server", "port"]`, 9000). Values are read
 /// as TOML (numbers, booleans, arrays) and fall back to plain strings.
 fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value, String)>, ConfigError> {
-    const SECTIONS: [&str; 12] = [
+    const SECTIONS: [&str; 15] = [
         "server",
         "store",
         "log",
@@ -556,6 +568,9 @@ fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Val
         "llm",
         "webhooks",
         "notifications",
+        "chat",
+        "slack",
+        "discord",
         "rules",
         "environments",
         "project_types",

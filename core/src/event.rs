@@ -34,11 +34,12 @@ pub enum EventKind {
     UserCreated,
     TokenCreated,
     TokenRevoked,
+    ChatIdentityLinked,
     McpCall,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 22] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -59,6 +60,7 @@ impl EventKind {
         Self::UserCreated,
         Self::TokenCreated,
         Self::TokenRevoked,
+        Self::ChatIdentityLinked,
         Self::McpCall,
     ];
 
@@ -84,6 +86,7 @@ impl EventKind {
             Self::UserCreated => "user_created",
             Self::TokenCreated => "token_created",
             Self::TokenRevoked => "token_revoked",
+            Self::ChatIdentityLinked => "chat_identity_linked",
             Self::McpCall => "mcp_call",
         }
     }

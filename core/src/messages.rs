@@ -147,6 +147,9 @@ pub fn describe_event(e: &Event) -> String {
             format!("API token {} created for {} ({})", s(&p["token"]), s(&p["user"]), s(&p["role"]))
         }
         EventKind::TokenRevoked => format!("API token {} revoked", s(&p["token"])),
+        EventKind::ChatIdentityLinked => {
+            format!("{} account {} linked to {} (by {})", s(&p["platform"]), s(&p["id"]), s(&p["user"]), s(&p["by"]))
+        }
         EventKind::McpCall => format!("MCP tool {} called: {}", s(&p["tool"]), s(&p["outcome"])),
     }
 }

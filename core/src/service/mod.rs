@@ -6,6 +6,7 @@ mod ci;
 mod conversations;
 mod dora;
 mod facts;
+pub mod identities;
 mod read;
 mod runs;
 mod write;
@@ -35,6 +36,7 @@ pub struct Context {
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
     pub bus: EventBus,
+    pub(crate) links: identities::LinkCodes,
 }
 
 impl Context {
@@ -106,7 +108,16 @@ pub struct Service {
 
 impl Service {
     pub fn new(graph: Arc<dyn GraphStore>, log: Arc<dyn EventLog>, config: Arc<Config>, clock: Arc<dyn Clock>) -> Self {
-        Self { ctx: Arc::new(Context { graph, log, config, clock, bus: EventBus::default() }) }
+        Self {
+            ctx: Arc::new(Context {
+                graph,
+                log,
+                config,
+                clock,
+                bus: EventBus::default(),
+                links: identities::LinkCodes::default(),
+            }),
+        }
     }
 
     pub fn config(&self) -> &Config {

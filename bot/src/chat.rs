@@ -1,0 +1,67 @@
+//! What the chat platform surfaces share: the conversation, the service and
+//! a small memory of deliveries already handled (platforms retry).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use switchboard_core::Service;
+
+use crate::Conversation;
+use crate::discord::api::DiscordApi;
+use crate::slack::SlackApi;
+
+/// Deliveries remembered for de-duplication.
+const SEEN: usize = 4096;
+
+#[derive(Clone)]
+pub struct ChatState {
+    pub service: Service,
+    pub conversation: Arc<Conversation>,
+    pub slack: Option<SlackApi>,
+    pub discord: Option<DiscordApi>,
+    seen: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl ChatState {
+    /// Fails with a sentence when a platform's settings cannot work.
+    pub fn new(service: Service, conversation: Arc<Conversation>) -> Result<Self, String> {
+        let slack = SlackApi::from_config(&service.config().slack)?;
+        let discord = DiscordApi::from_config(&service.config().discord);
+        Ok(Self { service, conversation, slack, discord, seen: Arc::default() })
+    }
+
+    /// True the first time `id` is seen (recently).
+    pub(crate) fn first_time(&self, id: &str) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.iter().any(|s| s == id) {
+            return false;
+        }
+        if seen.len() >= SEEN {
+            seen.pop_front();
+        }
+        seen.push_back(id.to_owned());
+        true
+    }
+}
+
+/// A request a platform surface refuses: status, a stable code, and what to do.
+#[derive(Debug)]
+pub struct Refused {
+    pub status: axum::http::StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refused {
+    pub fn new(status: axum::http::StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+}
+
+impl axum::response::IntoResponse for Refused {
+    fn into_response(self) -> axum::response::Response {
+        tracing::info!(status = %self.status, code = self.code, "chat platform request refused");
+        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,63 @@
+//! Calls to Discord's REST API through serenity's `Http`: editing a
+//! deferred interaction response, posting to a channel (notifications),
+//! registering the `/sb` command. `discord.api_proxy` points it elsewhere
+//! (serenity ignores a proxy while its rate limiter is on, so it is off
+//! then; Discord's 429s are retried after `retry_after` here).
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use serenity::http::{Http, HttpBuilder};
+use serenity::model::id::{ApplicationId, ChannelId};
+use switchboard_core::config::DiscordConfig;
+
+#[derive(Clone)]
+pub struct DiscordApi {
+    http: Arc<Http>,
+}
+
+impl std::fmt::Debug for DiscordApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscordApi").finish_non_exhaustive()
+    }
+}
+
+impl DiscordApi {
+    /// `None` without a bot token and application id.
+    pub fn from_config(config: &DiscordConfig) -> Option<Self> {
+        let token = config.bot_token.as_deref()?;
+        let app = config.application_id?;
+        let mut builder = HttpBuilder::new(token).application_id(ApplicationId::new(app));
+        if let Some(proxy) = &config.api_proxy {
+            builder = builder.proxy(proxy.trim_end_matches('/')).ratelimiter_disabled(true);
+        }
+        Some(Self { http: Arc::new(builder.build()) })
+    }
+
+    /// Replaces the deferred "thinking" response of interaction `token`.
+    pub async fn edit_original(&self, token: &str, message: &Value) -> Result<(), String> {
+        self.http
+            .edit_original_interaction_response(token, message, Vec::new())
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("edit original interaction response: {e}"))
+    }
+
+    /// Posts `message` to `channel`.
+    pub async fn post(&self, channel: u64, message: &Value) -> Result<(), String> {
+        self.http
+            .send_message(ChannelId::new(channel), Vec::new(), message)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("create message: {e}"))
+    }
+
+    /// Replaces the application's global commands with `commands`.
+    pub async fn register(&self, commands: &Value) -> Result<usize, String> {
+        self.http
+            .create_global_commands(commands)
+            .await
+            .map(|c| c.len())
+            .map_err(|e| format!("bulk overwrite global application commands: {e}"))
+    }
+}

@@ -1,0 +1,168 @@
+//! Discord over HTTP interactions at `/discord/interactions`: every request
+//! is verified (Ed25519 over `X-Signature-Timestamp` + raw body with the
+//! application's public key); `PING` → `PONG`; the `/sb` command; buttons.
+//! Answers that take longer than Discord's 3 seconds are deferred and the
+//! original response edited when ready.
+
+pub mod api;
+pub mod commands;
+pub mod embeds;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use serenity::interactions_endpoint::Verifier;
+use switchboard_core::Caller;
+use switchboard_core::model::ChatPlatform;
+
+use crate::chat::{ChatState, Refused};
+use crate::{Reply, messages};
+
+/// Interaction response types.
+const PONG: u8 = 1;
+const CHANNEL_MESSAGE: u8 = 4;
+const DEFERRED_CHANNEL_MESSAGE: u8 = 5;
+const UPDATE_MESSAGE: u8 = 7;
+/// Message flag: only the person who clicked sees it.
+const EPHEMERAL: u64 = 1 << 6;
+
+/// How long the answer may take before it is deferred.
+const BUDGET: std::time::Duration = std::time::Duration::from_millis(2500);
+
+pub fn router(state: ChatState) -> Router {
+    Router::new()
+        .route("/discord/interactions", post(interactions))
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .with_state(state)
+}
+
+fn refuse(status: StatusCode, code: &'static str, message: &str) -> Refused {
+    Refused::new(status, code, message)
+}
+
+fn parse_key(hex: &str) -> Option<[u8; 32]> {
+    let mut key = [0u8; 32];
+    for (i, b) in key.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    (hex.len() == 64).then_some(key)
+}
+
+fn check(state: &ChatState, headers: &HeaderMap, body: &[u8]) -> Result<(), Refused> {
+    let Some(key) = state.service.config().discord.public_key.as_deref() else {
+        return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "not_configured", messages::discord_not_configured()));
+    };
+    let verifier = parse_key(key).and_then(|k| Verifier::try_new(k).ok()).ok_or_else(|| {
+        refuse(StatusCode::SERVICE_UNAVAILABLE, "not_configured", "discord.public_key is not a valid Ed25519 key")
+    })?;
+    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let (Some(sig), Some(ts)) = (header("x-signature-ed25519"), header("x-signature-timestamp")) else {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "missing_signature",
+            "X-Signature-Ed25519 and X-Signature-Timestamp are required",
+        ));
+    };
+    verifier.verify(sig, ts, body).map_err(|()| {
+        refuse(StatusCode::UNAUTHORIZED, "bad_signature", "the signature does not match; check discord.public_key")
+    })
+}
+
+async fn caller(state: &ChatState, interaction: &Value) -> Caller {
+    let user = interaction["member"]["user"]["id"].as_str().or(interaction["user"]["id"].as_str()).unwrap_or_default();
+    match state.service.chat_caller(ChatPlatform::Discord, user, None).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot resolve a Discord user; treating them as unknown");
+            Caller::new("discord-someone", state.service.config().chat.unknown_role, "discord")
+        }
+    }
+}
+
+fn answer(kind: u8, data: Value) -> Response {
+    Json(json!({"type": kind, "data": data})).into_response()
+}
+
+fn ephemeral(reply: &Reply) -> Response {
+    let mut data = embeds::message(reply, false);
+    data["flags"] = json!(EPHEMERAL);
+    answer(CHANNEL_MESSAGE, data)
+}
+
+async fn interactions(State(state): State<ChatState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = check(&state, &headers, &body) {
+        return r.into_response();
+    }
+    let Ok(i) = serde_json::from_slice::<Value>(&body) else {
+        return refuse(StatusCode::BAD_REQUEST, "malformed_json", "the body is not JSON").into_response();
+    };
+    match i["type"].as_u64() {
+        Some(1) => Json(json!({"type": PONG})).into_response(),
+        Some(2) => command(state, i).await,
+        Some(3) => component(state, i).await,
+        _ => refuse(StatusCode::BAD_REQUEST, "unknown_interaction", "only PING, commands and buttons are handled")
+            .into_response(),
+    }
+}
+
+/// `/sb …`: the text it stands for, answered at once or deferred.
+async fn command(state: ChatState, i: Value) -> Response {
+    let caller = caller(&state, &i).await;
+    let user = caller.user.to_string();
+    let text = match commands::text_of(&i["data"]) {
+        Ok(commands::Said::Link) => {
+            let discord_user =
+                i["member"]["user"]["id"].as_str().or(i["user"]["id"].as_str()).unwrap_or_default().to_owned();
+            let code = state.service.link_code(ChatPlatform::Discord, &discord_user);
+            let reply = Reply::text(messages::link_code(&code))
+                .link("Link in the portal", format!("{}/link", state.service.config().server.base_url()));
+            return ephemeral(&reply);
+        }
+        Ok(commands::Said::Text(t)) => t,
+        Err(e) => return ephemeral(&Reply::text(e)),
+    };
+    let channel = i["channel_id"].as_str().unwrap_or("dm");
+    let thread = format!("discord:{channel}:{user}");
+    let mut work = {
+        let state = state.clone();
+        tokio::spawn(async move { state.conversation.handle(&caller, &thread, &text).await })
+    };
+    match tokio::time::timeout(BUDGET, &mut work).await {
+        Ok(Ok(turn)) => answer(CHANNEL_MESSAGE, embeds::message(&turn.reply, true)),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "a Discord command failed");
+            ephemeral(&Reply::text(messages::internal_error()))
+        }
+        Err(_) => {
+            let token = i["token"].as_str().unwrap_or_default().to_owned();
+            tokio::spawn(async move {
+                let Ok(turn) = work.await else { return };
+                let Some(api) = &state.discord else {
+                    tracing::warn!("a deferred Discord answer is ready but discord.bot_token is not set");
+                    return;
+                };
+                if let Err(e) = api.edit_original(&token, &embeds::message(&turn.reply, true)).await {
+                    tracing::error!(error = %e, "cannot send a deferred Discord answer");
+                }
+            });
+            answer(DEFERRED_CHANNEL_MESSAGE, json!({}))
+        }
+    }
+}
+
+/// A button: decided through core's policy as the clicking person; the
+/// message updated (buttons gone) when it worked, a message only they see when not.
+async fn component(state: ChatState, i: Value) -> Response {
+    let Some(action) = i["data"]["custom_id"].as_str() else {
+        return refuse(StatusCode::BAD_REQUEST, "malformed_json", "a component interaction without data.custom_id")
+            .into_response();
+    };
+    let caller = caller(&state, &i).await;
+    let turn = state.conversation.click(&caller, action).await;
+    if turn.done { answer(UPDATE_MESSAGE, embeds::message(&turn.reply, false)) } else { ephemeral(&turn.reply) }
+}

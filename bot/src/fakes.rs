@@ -1,0 +1,165 @@
+//! Stateful fakes of the Slack Web API and Discord's REST API on loopback,
+//! for tests and benchmarks: they record every call and answer the way the
+//! platforms do, so slack-morphism and serenity run unchanged against them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, Uri};
+use axum::response::IntoResponse;
+use axum::routing::{any, get, post};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+/// One call a fake received.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Log {
+    calls: Mutex<Vec<Call>>,
+    arrived: Notify,
+    /// Slack user id → email (`users.info`).
+    emails: Mutex<HashMap<String, String>>,
+    counter: Mutex<u64>,
+}
+
+impl Log {
+    fn push(&self, call: Call) {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(call);
+        self.arrived.notify_waiters();
+    }
+
+    fn next(&self) -> u64 {
+        let mut c = self.counter.lock().unwrap_or_else(|e| e.into_inner());
+        *c += 1;
+        *c
+    }
+}
+
+/// A running fake; its calls so far, and a wait for more.
+#[derive(Clone)]
+pub struct Fake {
+    pub url: String,
+    log: Arc<Log>,
+}
+
+impl Fake {
+    pub fn calls(&self) -> Vec<Call> {
+        self.log.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Waits (up to `secs`) until `n` calls whose path contains `path` have arrived.
+    pub async fn wait_for(&self, path: &str, n: usize, secs: u64) -> Vec<Call> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let arrived = self.log.arrived.notified();
+            let found: Vec<Call> = self.calls().into_iter().filter(|c| c.path.contains(path)).collect();
+            if found.len() >= n || tokio::time::Instant::now() >= deadline {
+                return found;
+            }
+            let _ = tokio::time::timeout_at(deadline, arrived).await;
+        }
+    }
+
+    /// Slack: the email `users.info` gives for `user`.
+    pub fn set_email(&self, user: &str, email: &str) {
+        self.log.emails.lock().unwrap_or_else(|e| e.into_inner()).insert(user.into(), email.into());
+    }
+
+    async fn serve(app: Router) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { url, log: Arc::default() })
+    }
+}
+
+/// The Slack Web API at `{url}/api/`.
+pub async fn slack() -> std::io::Result<Fake> {
+    let log: Arc<Log> = Arc::default();
+    let app = Router::new()
+        .route("/api/users.info", get(slack_users_info))
+        .route("/api/{method}", post(slack_method))
+        .fallback(|State(log): State<Arc<Log>>, method: Method, uri: Uri| async move {
+            log.push(Call { method: method.to_string(), path: uri.to_string(), body: Value::Null });
+            (axum::http::StatusCode::NOT_FOUND, "no such Slack method")
+        })
+        .with_state(log.clone());
+    let mut fake = Fake::serve(app).await?;
+    fake.log = log;
+    Ok(fake)
+}
+
+async fn slack_method(State(log): State<Arc<Log>>, Path(method): Path<String>, body: Bytes) -> impl IntoResponse {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let channel = body["channel"].clone();
+    let ts = body["ts"].as_str().map(str::to_owned).unwrap_or_else(|| format!("1700000000.{:06}", log.next()));
+    log.push(Call { method: "POST".into(), path: format!("/api/{method}"), body: body.clone() });
+    let message = json!({"ts": ts, "text": body["text"], "type": "message"});
+    axum::Json(match method.as_str() {
+        "chat.postMessage" => json!({"ok": true, "channel": channel, "ts": ts, "message": message}),
+        "chat.update" => json!({"ok": true, "channel": channel, "ts": ts, "message": {"text": body["text"]}}),
+        "chat.postEphemeral" => json!({"ok": true, "message_ts": ts}),
+        _ => json!({"ok": false, "error": "unknown_method"}),
+    })
+}
+
+async fn slack_users_info(State(log): State<Arc<Log>>, Query(q): Query<HashMap<String, String>>) -> impl IntoResponse {
+    let user = q.get("user").cloned().unwrap_or_default();
+    log.push(Call { method: "GET".into(), path: "/api/users.info".into(), body: json!({"user": user}) });
+    let email = log.emails.lock().unwrap_or_else(|e| e.into_inner()).get(&user).cloned();
+    axum::Json(match email {
+        Some(e) => json!({"ok": true, "user": {"id": user, "profile": {"email": e}}}),
+        None => json!({"ok": true, "user": {"id": user, "profile": {}}}),
+    })
+}
+
+/// Discord's REST API (serenity's `proxy` points at `url`).
+pub async fn discord() -> std::io::Result<Fake> {
+    let log: Arc<Log> = Arc::default();
+    let app = Router::new().route("/{*path}", any(discord_call)).with_state(log.clone());
+    let mut fake = Fake::serve(app).await?;
+    fake.log = log;
+    Ok(fake)
+}
+
+async fn discord_call(State(log): State<Arc<Log>>, method: Method, uri: Uri, body: Bytes) -> impl IntoResponse {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let path = uri.path().to_owned();
+    log.push(Call { method: method.to_string(), path: path.clone(), body: body.clone() });
+    let id = (1_100_000_000_000_000_000u64 + log.next()).to_string();
+    if path.ends_with("/commands") {
+        let commands: Vec<Value> = body
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let mut c = c.clone();
+                c["id"] = json!(id);
+                c["application_id"] = json!("1");
+                c["version"] = json!(id);
+                c["default_member_permissions"] = Value::Null;
+                c
+            })
+            .collect();
+        return axum::Json(Value::Array(commands));
+    }
+    let channel = path.split('/').skip_while(|p| *p != "channels").nth(1).unwrap_or("1").to_owned();
+    axum::Json(json!({
+        "id": id, "channel_id": channel, "type": 0, "content": body["content"].as_str().unwrap_or_default(),
+        "author": {"id": "1", "username": "switchboard", "discriminator": "0", "avatar": null, "bot": true},
+        "timestamp": "2026-11-22T00:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
+        "embeds": body["embeds"].clone(), "components": body["components"].clone(), "pinned": false, "flags": 0,
+    }))
+}

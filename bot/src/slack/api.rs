@@ -1,0 +1,91 @@
+//! Calls to Slack's Web API through slack-morphism: replies in threads,
+//! message updates after a decision, ephemeral messages for one person,
+//! and the verified email behind a user id. 429s are retried after Slack's
+//! `Retry-After` by slack-morphism's rate controller.
+
+use std::sync::Arc;
+
+use hyper_rustls::HttpsConnectorBuilder;
+use slack_morphism::prelude::*;
+use switchboard_core::config::SlackConfig;
+
+use super::blocks;
+use crate::Reply;
+
+type Connector =
+    SlackClientHyperConnector<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>;
+
+#[derive(Clone)]
+pub struct SlackApi {
+    client: Arc<SlackClient<Connector>>,
+    token: SlackApiToken,
+}
+
+impl std::fmt::Debug for SlackApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackApi").finish_non_exhaustive()
+    }
+}
+
+/// A failed call, said for logs.
+pub type ApiResult<T> = Result<T, String>;
+
+impl SlackApi {
+    /// `None` without a bot token (Slack then gets answers only where the
+    /// HTTP response can carry them: slash commands).
+    pub fn from_config(config: &SlackConfig) -> Result<Option<Self>, String> {
+        let Some(token) = config.bot_token.clone() else { return Ok(None) };
+        let https = HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| format!("cannot load the system's TLS roots for Slack: {e}"))?
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .build();
+        // slack-morphism joins `{base}/{method}`.
+        let api_url = config.api_url.trim_end_matches('/').to_owned();
+        let connector = SlackClientHyperConnector::from(https)
+            .with_slack_api_url(&api_url)
+            .with_rate_control(SlackApiRateControlConfig::new().with_max_retries(5));
+        Ok(Some(Self { client: Arc::new(SlackClient::new(connector)), token: SlackApiToken::new(token.into()) }))
+    }
+
+    fn content(reply: &Reply) -> SlackMessageContent {
+        SlackMessageContent::new().with_text(blocks::fallback_text(reply)).with_blocks(blocks::blocks(reply))
+    }
+
+    /// Posts `reply` in `channel`, in the thread of `thread_ts` when given; returns its ts.
+    pub async fn post(&self, channel: &str, thread_ts: Option<&str>, reply: &Reply) -> ApiResult<String> {
+        let mut req = SlackApiChatPostMessageRequest::new(channel.into(), Self::content(reply));
+        if let Some(ts) = thread_ts {
+            req = req.with_thread_ts(ts.into());
+        }
+        let session = self.client.open_session(&self.token);
+        let resp = session.chat_post_message(&req).await.map_err(|e| format!("chat.postMessage: {e}"))?;
+        Ok(resp.ts.to_string())
+    }
+
+    /// Replaces the message `ts` in `channel` with `reply`.
+    pub async fn update(&self, channel: &str, ts: &str, reply: &Reply) -> ApiResult<()> {
+        let req = SlackApiChatUpdateRequest::new(channel.into(), Self::content(reply), ts.into());
+        let session = self.client.open_session(&self.token);
+        session.chat_update(&req).await.map(|_| ()).map_err(|e| format!("chat.update: {e}"))
+    }
+
+    /// A message only `user` sees.
+    pub async fn ephemeral(&self, channel: &str, user: &str, reply: &Reply) -> ApiResult<()> {
+        let req = SlackApiChatPostEphemeralRequest::new(channel.into(), user.into(), Self::content(reply));
+        let session = self.client.open_session(&self.token);
+        session.chat_post_ephemeral(&req).await.map(|_| ()).map_err(|e| format!("chat.postEphemeral: {e}"))
+    }
+
+    /// The email Slack has for `user` (needs the `users:read.email` scope).
+    pub async fn email(&self, user: &str) -> ApiResult<Option<String>> {
+        let session = self.client.open_session(&self.token);
+        let resp = session
+            .users_info(&SlackApiUsersInfoRequest::new(user.into()))
+            .await
+            .map_err(|e| format!("users.info: {e}"))?;
+        Ok(resp.user.profile.and_then(|p| p.email).map(|e| e.to_string()))
+    }
+}

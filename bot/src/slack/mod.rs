@@ -1,0 +1,273 @@
+//! Slack over HTTP: the Events API (`/slack/events`), the `/sb` slash
+//! command (`/slack/commands`) and interactivity (`/slack/interactions`).
+//! Every request is verified first (signature v0 over the raw body, with a
+//! 5-minute window on `X-Slack-Request-Timestamp`); work that can take
+//! longer than Slack's 3 seconds happens after the acknowledgement.
+
+mod api;
+pub mod blocks;
+pub mod verify;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use switchboard_core::Caller;
+use switchboard_core::model::ChatPlatform;
+
+pub use api::SlackApi;
+
+use crate::chat::{ChatState, Refused};
+use crate::{Reply, messages};
+
+/// How long a slash command may work before it answers "working on it" and
+/// posts the answer when done (Slack waits 3 s).
+const COMMAND_BUDGET: std::time::Duration = std::time::Duration::from_millis(2500);
+
+pub fn router(state: ChatState) -> Router {
+    Router::new()
+        .route("/slack/events", post(events))
+        .route("/slack/commands", post(commands))
+        .route("/slack/interactions", post(interactions))
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .with_state(state)
+}
+
+fn refuse(status: StatusCode, code: &'static str, message: &str) -> Refused {
+    Refused::new(status, code, message)
+}
+
+/// Checks the request came from Slack; the refusal to send otherwise.
+fn check(state: &ChatState, headers: &HeaderMap, body: &[u8]) -> Result<(), Refused> {
+    let Some(secret) = state.service.config().slack.signing_secret.as_deref() else {
+        return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "not_configured", messages::slack_not_configured()));
+    };
+    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let now = state.service.now() / 1000;
+    verify::verify(secret, header("x-slack-request-timestamp"), header("x-slack-signature"), body, now)
+        .map_err(|e| refuse(StatusCode::UNAUTHORIZED, "bad_signature", &e.to_string()))
+}
+
+/// Who a Slack user is: linked, or by the email Slack verified, or unknown.
+pub(crate) async fn caller(state: &ChatState, user: &str) -> Caller {
+    let email = match &state.slack {
+        Some(api) => match api.email(user).await {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look up a Slack user's email");
+                None
+            }
+        },
+        None => None,
+    };
+    match state.service.chat_caller(ChatPlatform::Slack, user, email.as_deref()).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot resolve a Slack user; treating them as unknown");
+            Caller::new("slack-someone", state.service.config().chat.unknown_role, "slack")
+        }
+    }
+}
+
+/// Mentions of the bot (`<@U123>`) are not part of the question.
+fn strip_mentions(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<@") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('>') {
+            Some(end) => rest = &rest[start + end + 1..],
+            None => {
+                rest = &rest[start..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn events(State(state): State<ChatState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = check(&state, &headers, &body) {
+        return r.into_response();
+    }
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return refuse(StatusCode::BAD_REQUEST, "malformed_json", "the body is not JSON").into_response();
+    };
+    match v["type"].as_str() {
+        Some("url_verification") => Json(json!({"challenge": v["challenge"]})).into_response(),
+        Some("event_callback") => {
+            let id = v["event_id"].as_str().unwrap_or_default().to_owned();
+            if id.is_empty() || state.first_time(&format!("slack-event:{id}")) {
+                let e = v["event"].clone();
+                tokio::spawn(async move { on_event(state, e).await });
+            }
+            StatusCode::OK.into_response()
+        }
+        _ => StatusCode::OK.into_response(),
+    }
+}
+
+/// A mention or a direct message: one conversation turn, answered in its thread.
+async fn on_event(state: ChatState, e: Value) {
+    let kind = e["type"].as_str().unwrap_or_default();
+    let direct = kind == "message" && e["channel_type"] == "im" && e["subtype"].is_null() && e["bot_id"].is_null();
+    if kind != "app_mention" && !direct {
+        return;
+    }
+    let (Some(user), Some(channel), Some(ts)) = (e["user"].as_str(), e["channel"].as_str(), e["ts"].as_str()) else {
+        return;
+    };
+    let thread_ts = e["thread_ts"].as_str().unwrap_or(ts);
+    let text = strip_mentions(e["text"].as_str().unwrap_or_default());
+    let caller = caller(&state, user).await;
+    let reply = if text.eq_ignore_ascii_case("link") {
+        link_reply(&state, user)
+    } else {
+        let thread = format!("slack:{channel}:{thread_ts}");
+        state.conversation.handle(&caller, &thread, &text).await.reply
+    };
+    match &state.slack {
+        Some(api) => {
+            if let Err(e) = api.post(channel, Some(thread_ts), &reply).await {
+                tracing::error!(error = %e, "cannot post a Slack reply");
+            }
+        }
+        None => tracing::warn!("a Slack message arrived but slack.bot_token is not set; cannot reply"),
+    }
+}
+
+fn link_reply(state: &ChatState, user: &str) -> Reply {
+    let code = state.service.link_code(ChatPlatform::Slack, user);
+    Reply::text(messages::link_code(&code))
+        .link("Link in the portal", format!("{}/link", state.service.config().server.base_url()))
+}
+
+#[derive(serde::Deserialize)]
+struct Command {
+    user_id: String,
+    channel_id: String,
+    #[serde(default)]
+    text: String,
+}
+
+async fn commands(State(state): State<ChatState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = check(&state, &headers, &body) {
+        return r.into_response();
+    }
+    let Ok(cmd) = serde_urlencoded::from_bytes::<Command>(&body) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "malformed_form",
+            "expected Slack's slash command form (user_id, channel_id, text)",
+        )
+        .into_response();
+    };
+    let text = cmd.text.trim().to_owned();
+    if text.eq_ignore_ascii_case("link") {
+        return slash_answer(&link_reply(&state, &cmd.user_id), true);
+    }
+    let text = if text.is_empty() { "help".to_owned() } else { text };
+    let caller = caller(&state, &cmd.user_id).await;
+    let thread = format!("slack:{}:command:{}", cmd.channel_id, cmd.user_id);
+    let work = {
+        let (state, caller) = (state.clone(), caller.clone());
+        tokio::spawn(async move { state.conversation.handle(&caller, &thread, &text).await })
+    };
+    let mut work = work;
+    match tokio::time::timeout(COMMAND_BUDGET, &mut work).await {
+        Ok(Ok(turn)) => slash_answer(&turn.reply, false),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "a slash command failed");
+            slash_answer(&Reply::text(messages::internal_error()), true)
+        }
+        Err(_) => {
+            // Slow (a language model): acknowledge now, post the answer when done.
+            let channel = cmd.channel_id.clone();
+            tokio::spawn(async move {
+                let Ok(turn) = work.await else { return };
+                if let Some(api) = &state.slack
+                    && let Err(e) = api.post(&channel, None, &turn.reply).await
+                {
+                    tracing::error!(error = %e, "cannot post a slash command's answer");
+                }
+            });
+            slash_answer(&Reply::text(messages::working()), true)
+        }
+    }
+}
+
+fn slash_answer(reply: &Reply, ephemeral: bool) -> Response {
+    Json(json!({
+        "response_type": if ephemeral { "ephemeral" } else { "in_channel" },
+        "text": blocks::fallback_text(reply),
+        "blocks": blocks::blocks_json(reply),
+    }))
+    .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct Interaction {
+    payload: String,
+}
+
+async fn interactions(State(state): State<ChatState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = check(&state, &headers, &body) {
+        return r.into_response();
+    }
+    let payload = serde_urlencoded::from_bytes::<Interaction>(&body)
+        .ok()
+        .and_then(|i| serde_json::from_str::<Value>(&i.payload).ok());
+    let Some(p) = payload else {
+        return refuse(StatusCode::BAD_REQUEST, "malformed_form", "expected payload=<JSON> as Slack sends it")
+            .into_response();
+    };
+    match p["type"].as_str() {
+        Some("block_actions") => {
+            let id = format!(
+                "slack-action:{}:{}",
+                p["trigger_id"].as_str().unwrap_or_default(),
+                p["actions"][0]["action_ts"].as_str().unwrap_or_default()
+            );
+            if state.first_time(&id) {
+                tokio::spawn(async move { on_action(state, p).await });
+            }
+            StatusCode::OK.into_response()
+        }
+        Some("view_submission") => Json(json!({
+            "response_action": "errors",
+            "errors": {"form": messages::forms_not_supported()},
+        }))
+        .into_response(),
+        _ => StatusCode::OK.into_response(),
+    }
+}
+
+/// A button: the decision through core's policy as the clicking person; the
+/// message updated when it worked, a message only they see when not.
+async fn on_action(state: ChatState, p: Value) {
+    let Some(action) = p["actions"][0]["action_id"].as_str().map(str::to_owned) else { return };
+    if action.starts_with("link:") {
+        return; // a link button: Slack opened the URL
+    }
+    let Some(user) = p["user"]["id"].as_str() else { return };
+    let channel = p["channel"]["id"].as_str().or(p["container"]["channel_id"].as_str()).map(str::to_owned);
+    let ts = p["message"]["ts"].as_str().or(p["container"]["message_ts"].as_str()).map(str::to_owned);
+    let caller = caller(&state, user).await;
+    let turn = state.conversation.click(&caller, &action).await;
+    let (Some(api), Some(channel)) = (&state.slack, channel) else {
+        tracing::warn!("a Slack button was clicked but there is no bot token or channel to answer in");
+        return;
+    };
+    let result = match (turn.done, ts) {
+        (true, Some(ts)) => api.update(&channel, &ts, &turn.reply).await,
+        _ => api.ephemeral(&channel, user, &turn.reply).await,
+    };
+    if let Err(e) = result {
+        tracing::error!(error = %e, "cannot answer a Slack button");
+    }
+}

@@ -1,0 +1,243 @@
+//! Slack over HTTP against a stateful fake of the Web API: the published
+//! fixtures, signed with a test secret, through the real router; replies,
+//! updates and ephemeral messages as slack-morphism sends them.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use switchboard_bot::chat::ChatState;
+use switchboard_bot::slack::verify::sign;
+use switchboard_bot::{Conversation, fakes};
+use switchboard_core::clock::SystemClock;
+use switchboard_core::config::Config;
+use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::model::{ChatPlatform, Role};
+use switchboard_core::{Caller, Service};
+use switchboard_store::SqliteStore;
+use tower::ServiceExt;
+
+const SECRET: &str = "slack-test-signing-secret";
+
+struct World {
+    service: Service,
+    state: ChatState,
+    slack: fakes::Fake,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/fixtures/slack/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn edited(name: &str, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(&fixture(name)).unwrap();
+    edit(&mut v);
+    serde_json::to_vec(&v).unwrap()
+}
+
+async fn world() -> World {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let slack = fakes::slack().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let mut config = Config::default();
+    config.slack.signing_secret = Some(SECRET.into());
+    config.slack.bot_token = Some("xoxb-test-token".into());
+    config.slack.api_url = format!("{}/api/", slack.url);
+    let service =
+        Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
+    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
+    for c in demo::generate(&DemoOptions { projects: 40, now: service.now(), seed: 3 }, &config, 100) {
+        service.import(&admin, &c.batch, &c.events).await.unwrap();
+    }
+    let conversation = Arc::new(Conversation::new(service.clone()).await.unwrap());
+    let state = ChatState::new(service.clone(), conversation).unwrap();
+    World { service, state, slack, _dir: dir }
+}
+
+impl World {
+    async fn post_at(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        at: i64,
+        secret: &str,
+    ) -> (StatusCode, String) {
+        let ts = at.to_string();
+        let req = Request::post(path)
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", &ts)
+            .header("x-slack-signature", sign(secret, &ts, &body))
+            .body(Body::from(body))
+            .unwrap();
+        let resp = switchboard_bot::slack::router(self.state.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        (status, String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
+    }
+
+    async fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, String) {
+        self.post_at(path, content_type, body, self.service.now() / 1000, SECRET).await
+    }
+
+    async fn event(&self, body: Vec<u8>) -> (StatusCode, String) {
+        self.post("/slack/events", "application/json", body).await
+    }
+
+    async fn command(&self, user: &str, text: &str) -> Value {
+        let body = format!(
+            "token=x&team_id=T1&channel_id=C0DEPLOY&channel_name=ops&user_id={user}&user_name=someone&command=%2Fsb&text={}&response_url=https%3A%2F%2Fexample.invalid%2Fr&trigger_id=1.2.3",
+            text.replace(' ', "+")
+        );
+        let (status, answer) =
+            self.post("/slack/commands", "application/x-www-form-urlencoded", body.into_bytes()).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        serde_json::from_str(&answer).unwrap()
+    }
+
+    async fn click(&self, user: &str, action: &str) -> StatusCode {
+        let payload = edited("block_actions.json", |v| {
+            v["user"]["id"] = json!(user);
+            v["actions"][0]["action_id"] = json!(action);
+            v["actions"][0]["action_ts"] = json!(format!("{}.{}", user, action.len()));
+        });
+        let body = format!("payload={}", urlencode(&String::from_utf8(payload).unwrap()));
+        self.post("/slack/interactions", "application/x-www-form-urlencoded", body.into_bytes()).await.0
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Every action id on buttons in a Block Kit message.
+fn actions(blocks: &Value) -> Vec<String> {
+    blocks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["action_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_verification_and_mentions_answered_in_their_thread() {
+    let w = world().await;
+    let (status, body) = w.event(fixture("url_verification.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let challenge: Value = serde_json::from_slice(&fixture("url_verification.json")).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["challenge"], challenge["challenge"]);
+
+    // A mention from someone Slack knows as erin@example.com: linked by email, answered in the thread.
+    w.slack.set_email("U061F7AUR", "erin@example.com");
+    let mention = edited("app_mention.json", |v| v["event"]["text"] = json!("<@U0LAN0Z89> who owns payments-api?"));
+    assert_eq!(w.event(mention.clone()).await.0, StatusCode::OK);
+    let posted = w.slack.wait_for("chat.postMessage", 1, 10).await;
+    assert_eq!(posted.len(), 1, "{:?}", w.slack.calls());
+    let m = &posted[0].body;
+    assert_eq!((m["channel"].as_str(), m["thread_ts"].as_str()), (Some("C123ABC456"), Some("1515449522.000016")));
+    assert!(m["text"].as_str().unwrap().contains("payments-api is owned by Payments"), "{m}");
+    assert!(m["blocks"].as_array().is_some_and(|b| !b.is_empty()), "Block Kit: {m}");
+    let erin = w.service.graph().get_user(&"erin".parse().unwrap()).await.unwrap().unwrap();
+    assert!(erin.chat_identities.iter().any(|i| i.platform == ChatPlatform::Slack && i.id == "U061F7AUR"));
+
+    // Slack retries the same event: answered once.
+    assert_eq!(w.event(mention).await.0, StatusCode::OK);
+    // A direct message is a turn too.
+    assert_eq!(w.event(edited("message.im.json", |v| v["event"]["text"] = json!("help"))).await.0, StatusCode::OK);
+    let posted = w.slack.wait_for("chat.postMessage", 2, 10).await;
+    assert_eq!(posted.len(), 2);
+    assert_eq!(posted[1].body["channel"], "D024BE91L");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(w.slack.wait_for("chat.postMessage", 3, 0).await.len(), 2, "the retried event was not answered again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_command_then_approval_buttons_by_role() {
+    let w = world().await;
+    let help = w.command("UCAROL", "").await;
+    assert_eq!(help["response_type"], "in_channel");
+    assert!(
+        help["text"].as_str().unwrap().to_lowercase().contains("help")
+            || !help["blocks"].as_array().unwrap().is_empty()
+    );
+
+    // carol (editor) requests a deployment: a pending run with Approve / Deny.
+    let answer = w.command("UCAROL", "deploy payments-api to staging").await;
+    let ids = actions(&answer["blocks"]);
+    let approve = ids.iter().find(|a| a.starts_with("approve_run:")).unwrap_or_else(|| panic!("{answer}")).clone();
+    let run = approve.trim_start_matches("approve_run:").to_owned();
+    let status = |w: &World| {
+        let (service, run) = (w.service.clone(), run.clone());
+        async move {
+            let out = service.execute_json(&Caller::new("ada", Role::Admin, "t"), "get_run", json!({"run": run})).await;
+            out.unwrap().to_json()["status"].as_str().unwrap().to_owned()
+        }
+    };
+
+    // dave is a viewer: a message only he sees, nothing decided.
+    assert_eq!(w.click("UDAVE", &approve).await, StatusCode::OK);
+    let ephemeral = w.slack.wait_for("chat.postEphemeral", 1, 10).await;
+    assert_eq!(ephemeral.len(), 1, "{:?}", w.slack.calls());
+    assert_eq!(ephemeral[0].body["user"], "UDAVE");
+    assert!(ephemeral[0].body["text"].as_str().unwrap().contains("approver"), "{}", ephemeral[0].body);
+    assert_eq!(status(&w).await, "pending");
+    assert!(w.slack.wait_for("chat.update", 1, 0).await.is_empty());
+
+    // bob approves: the original message is updated with the decision.
+    assert_eq!(w.click("UBOB", &approve).await, StatusCode::OK);
+    let updated = w.slack.wait_for("chat.update", 1, 10).await;
+    assert_eq!(updated.len(), 1, "{:?}", w.slack.calls());
+    let u = &updated[0].body;
+    assert_eq!((u["channel"].as_str(), u["ts"].as_str()), (Some("CBR2V3XEX"), Some("1548261231.000200")));
+    assert!(u["text"].as_str().unwrap().contains("approved"), "{u}");
+    assert!(actions(&u["blocks"]).iter().all(|a| !a.starts_with("approve_run")), "no buttons left: {u}");
+    assert_eq!(status(&w).await, "approved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_signatures_and_stale_requests_are_refused() {
+    let w = world().await;
+    let now = w.service.now() / 1000;
+    let body = fixture("app_mention.json");
+    for (at, secret, why) in
+        [(now - 301, SECRET, "stale"), (now + 301, SECRET, "from the future"), (now, "wrong", "bad signature")]
+    {
+        let (status, answer) = w.post_at("/slack/events", "application/json", body.clone(), at, secret).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}: {answer}");
+    }
+    let req = Request::post("/slack/commands").body(Body::from("text=help")).unwrap();
+    let resp = switchboard_bot::slack::router(w.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "no signature headers");
+    let (status, _) = w.post("/slack/events", "application/json", b"{not json".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(w.slack.calls().is_empty(), "nothing was sent: {:?}", w.slack.calls());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_codes_link_a_slack_account() {
+    let w = world().await;
+    let answer = w.command("UNEWPERSON", "link").await;
+    assert_eq!(answer["response_type"], "ephemeral");
+    let text = answer["text"].as_str().unwrap();
+    let code = text.split("code is ").nth(1).unwrap().split('.').next().unwrap().to_owned();
+    let before = w.service.chat_caller(ChatPlatform::Slack, "UNEWPERSON", None).await.unwrap();
+    assert_eq!((before.user.as_str(), before.role), ("slack-UNEWPERSON", Role::Viewer));
+    let mallory = Caller::new("mallory", Role::Viewer, "portal");
+    assert!(w.service.redeem_link_code(&mallory, "WRONG123").await.is_err());
+    w.service.redeem_link_code(&mallory, &code).await.unwrap();
+    let after = w.service.chat_caller(ChatPlatform::Slack, "UNEWPERSON", None).await.unwrap();
+    assert_eq!(after.user.as_str(), "mallory");
+    assert!(w.service.redeem_link_code(&mallory, &code).await.is_err(), "a code works once");
+}

@@ -1,0 +1,145 @@
+//! `[chat]`, `[slack]` and `[discord]`: the chat platforms and who people
+//! there are to Switchboard.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Role;
+
+/// What every chat platform shares.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChatConfig {
+    /// The role of a Slack or Discord user who is not linked to a Switchboard
+    /// user (by verified email or `/sb link`). Default: `viewer`.
+    pub unknown_role: Role,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self { unknown_role: Role::Viewer }
+    }
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlackConfig {
+    /// Verifies every request from Slack. `SWITCHBOARD_SLACK_SIGNING_SECRET`
+    /// wins. Unset: the Slack endpoints answer 503. Default: unset.
+    pub signing_secret: Option<String>,
+    /// `xoxb-…`, for replies and lookups. `SWITCHBOARD_SLACK_BOT_TOKEN` wins.
+    /// Default: unset.
+    pub bot_token: Option<String>,
+    /// The Web API's base URL (a proxy, or a fake in tests). Default: `https://slack.com/api/`.
+    pub api_url: String,
+}
+
+impl Default for SlackConfig {
+    fn default() -> Self {
+        Self { signing_secret: None, bot_token: None, api_url: "https://slack.com/api/".into() }
+    }
+}
+
+impl std::fmt::Debug for SlackConfig {
+    /// Never prints a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |s: &Option<String>| s.as_ref().map(|_| "<set>");
+        f.debug_struct("SlackConfig")
+            .field("signing_secret", &set(&self.signing_secret))
+            .field("bot_token", &set(&self.bot_token))
+            .field("api_url", &self.api_url)
+            .finish()
+    }
+}
+
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    /// The application's public key (64 hex digits) from the Developer
+    /// Portal; verifies every interaction. `SWITCHBOARD_DISCORD_PUBLIC_KEY`
+    /// wins. Unset: `/discord/interactions` answers 503. Default: unset.
+    pub public_key: Option<String>,
+    /// For follow-ups, notifications and registering commands.
+    /// `SWITCHBOARD_DISCORD_BOT_TOKEN` wins. Default: unset.
+    pub bot_token: Option<String>,
+    /// The application id (a snowflake), for follow-ups and
+    /// `discord register-commands`. `SWITCHBOARD_DISCORD_APPLICATION_ID` wins. Default: unset.
+    pub application_id: Option<u64>,
+    /// Send REST calls through this URL (a proxy, or a fake in tests).
+    /// Default: unset (Discord's API directly).
+    pub api_proxy: Option<String>,
+}
+
+impl std::fmt::Debug for DiscordConfig {
+    /// Never prints a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscordConfig")
+            .field("public_key", &self.public_key)
+            .field("bot_token", &self.bot_token.as_ref().map(|_| "<set>"))
+            .field("application_id", &self.application_id)
+            .field("api_proxy", &self.api_proxy)
+            .finish()
+    }
+}
+
+impl SlackConfig {
+    pub(super) fn apply_env(&mut self, env: &[(String, String)]) {
+        for (key, value) in env {
+            match key.as_str() {
+                "SWITCHBOARD_SLACK_SIGNING_SECRET" => self.signing_secret = Some(value.clone()),
+                "SWITCHBOARD_SLACK_BOT_TOKEN" => self.bot_token = Some(value.clone()),
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn validate(&self) -> Result<(), (String, String)> {
+        if self.signing_secret.as_ref().is_some_and(|s| s.trim().is_empty()) {
+            return Err(("slack.signing_secret".into(), "must not be empty; leave it out to turn Slack off".into()));
+        }
+        if let Some(t) = &self.bot_token
+            && !t.starts_with("xox")
+        {
+            return Err(("slack.bot_token".into(), "a bot token starts with xoxb-".into()));
+        }
+        if !(self.api_url.starts_with("https://") || self.api_url.starts_with("http://")) {
+            return Err(("slack.api_url".into(), "must start with https:// or http://".into()));
+        }
+        Ok(())
+    }
+}
+
+impl DiscordConfig {
+    pub(super) fn apply_env(&mut self, env: &[(String, String)]) -> Result<(), (String, String)> {
+        for (key, value) in env {
+            match key.as_str() {
+                "SWITCHBOARD_DISCORD_PUBLIC_KEY" => self.public_key = Some(value.clone()),
+                "SWITCHBOARD_DISCORD_BOT_TOKEN" => self.bot_token = Some(value.clone()),
+                "SWITCHBOARD_DISCORD_APPLICATION_ID" => {
+                    self.application_id =
+                        Some(value.trim().parse().map_err(|_| {
+                            (key.clone(), "must be the application's numeric id (a snowflake)".to_owned())
+                        })?);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn validate(&self) -> Result<(), (String, String)> {
+        if let Some(k) = &self.public_key
+            && (k.len() != 64 || !k.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err((
+                "discord.public_key".into(),
+                "must be the application's public key: 64 hex digits from the Developer Portal".into(),
+            ));
+        }
+        if let Some(p) = &self.api_proxy
+            && !(p.starts_with("https://") || p.starts_with("http://"))
+        {
+            return Err(("discord.api_proxy".into(), "must start with https:// or http://".into()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+//! Who a Slack or Discord user is to Switchboard: a linked chat identity, or
+//! a user with the same email the platform verified (linked on first use),
+//! or else an unknown person with `chat.unknown_role`. People link an account
+//! themselves with a one-time code (`/sb link` in chat, then the portal's
+//! `/link` page while signed in).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde_json::json;
+
+use super::Service;
+use crate::error::{Error, Result};
+use crate::event::{Event, EventKind};
+use crate::model::{ChatIdentity, ChatPlatform, Millis, User};
+use crate::policy::Caller;
+
+/// How long a link code stays valid.
+pub const LINK_CODE_TTL_MS: Millis = 10 * 60 * 1000;
+/// Codes waiting at most (the oldest go first).
+const MAX_CODES: usize = 10_000;
+
+/// One-time codes that link a chat account to the person who types them in
+/// the portal. They live in the process that issued them.
+#[derive(Default)]
+pub struct LinkCodes(Mutex<HashMap<String, (ChatIdentity, Millis)>>);
+
+pub fn platform_name(p: ChatPlatform) -> &'static str {
+    match p {
+        ChatPlatform::Slack => "slack",
+        ChatPlatform::Discord => "discord",
+        ChatPlatform::Web => "web",
+    }
+}
+
+impl Service {
+    /// The caller behind a chat account. `verified_email` is the address the
+    /// platform vouches for (Slack's `users.info`), if known.
+    pub async fn chat_caller(&self, platform: ChatPlatform, id: &str, verified_email: Option<&str>) -> Result<Caller> {
+        let source = platform_name(platform);
+        let identity = ChatIdentity { platform, id: id.to_owned() };
+        let users = self.ctx.graph.list_users().await?;
+        if let Some(u) = users.iter().find(|u| u.chat_identities.contains(&identity)) {
+            return Ok(Caller::new(u.name.as_str(), u.role, source));
+        }
+        let by_email = verified_email
+            .map(str::trim)
+            .filter(|e| e.contains('@'))
+            .and_then(|e| users.iter().find(|u| u.email.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(e))));
+        if let Some(u) = by_email {
+            let u = self.link(u.clone(), identity, "email").await?;
+            return Ok(Caller::new(u.name.as_str(), u.role, source));
+        }
+        Ok(Caller::new(&unknown_name(platform, id), self.ctx.config.chat.unknown_role, source))
+    }
+
+    /// A one-time code for `/sb link`: typed in the portal by a signed-in
+    /// person, it links this chat account to them.
+    pub fn link_code(&self, platform: ChatPlatform, id: &str) -> String {
+        let now = self.now();
+        let code: String = uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase();
+        let mut codes = self.ctx.links.0.lock().unwrap_or_else(|e| e.into_inner());
+        codes.retain(|_, (_, at)| now - *at < LINK_CODE_TTL_MS);
+        if codes.len() >= MAX_CODES
+            && let Some(oldest) = codes.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| k.clone())
+        {
+            codes.remove(&oldest);
+        }
+        codes.insert(code.clone(), (ChatIdentity { platform, id: id.to_owned() }, now));
+        code
+    }
+
+    /// Links the chat account that asked for `code` to `caller`'s user.
+    pub async fn redeem_link_code(&self, caller: &Caller, code: &str) -> Result<User> {
+        let now = self.now();
+        let found = {
+            let mut codes = self.ctx.links.0.lock().unwrap_or_else(|e| e.into_inner());
+            codes.remove(code.trim().to_uppercase().as_str()).filter(|(_, at)| now - *at < LINK_CODE_TTL_MS)
+        };
+        let Some((identity, _)) = found else {
+            return Err(Error::field(
+                "code",
+                "this code is unknown or older than 10 minutes; type /sb link in Slack or Discord for a new one",
+            ));
+        };
+        let user = self.ctx.graph.get_user(&caller.user).await?.ok_or_else(|| {
+            Error::field("user", format!("{} has no account to link; an admin can create one", caller.user))
+        })?;
+        // The account leaves whoever had it before.
+        for mut other in self.ctx.graph.list_users().await? {
+            if other.name != user.name && other.chat_identities.contains(&identity) {
+                other.chat_identities.retain(|i| *i != identity);
+                self.ctx.graph.put_user(&other).await?;
+            }
+        }
+        self.link(user, identity, "code").await
+    }
+
+    async fn link(&self, mut user: User, identity: ChatIdentity, how: &str) -> Result<User> {
+        if !user.chat_identities.contains(&identity) {
+            user.chat_identities.push(identity.clone());
+            self.ctx.graph.put_user(&user).await?;
+            let e = Event::new(
+                EventKind::ChatIdentityLinked,
+                self.now(),
+                user.name.as_str(),
+                platform_name(identity.platform),
+                json!({"user": user.name, "platform": identity.platform, "id": identity.id, "by": how}),
+            )
+            .subject(user.name.as_str());
+            self.record(&[e]).await?;
+        }
+        Ok(user)
+    }
+}
+
+/// The name an unlinked chat user acts under: `slack-U061F7AUR`.
+fn unknown_name(platform: ChatPlatform, id: &str) -> String {
+    let clean: String =
+        id.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')).take(50).collect();
+    format!("{}-{}", platform_name(platform), if clean.is_empty() { "someone" } else { &clean })
+}
