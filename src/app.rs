@@ -10,6 +10,7 @@ use switchboard_core::Service;
 use switchboard_core::clock::SystemClock;
 use switchboard_core::config::{Config, LogConfig, LogFormat};
 use switchboard_core::inbox::Inbox;
+use switchboard_core::outbox::Outbox;
 use switchboard_portal::{Mode, PortalState};
 use switchboard_store::SqliteStore;
 use tracing_subscriber::EnvFilter;
@@ -31,10 +32,11 @@ pub fn init_logging(log: &LogConfig, quiet: bool) {
     };
 }
 
-/// The service and the webhook inbox over one opened store.
+/// The service, the webhook inbox and the chat outbox over one opened store.
 pub struct Opened {
     pub service: Service,
     pub inbox: Arc<dyn Inbox>,
+    pub outbox: Arc<dyn Outbox>,
 }
 
 pub fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
@@ -42,11 +44,11 @@ pub fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
         .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
     let service =
         Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), Arc::new(SystemClock));
-    Ok(Opened { service, inbox: Arc::new(store) })
+    Ok(Opened { service, inbox: Arc::new(store.clone()), outbox: Arc::new(store) })
 }
 
 pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result<()> {
-    let Opened { service, inbox } = opened;
+    let Opened { service, inbox, outbox } = opened;
     let rules = Arc::new(RuleSet::load(&config).context("the webhook rules are not valid")?);
     let addr: SocketAddr = format!("{}:{}", config.server.bind, config.server.port)
         .parse()
@@ -65,6 +67,8 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let chat = switchboard_bot::chat::ChatState::new(service.clone(), state.conversation.clone())
         .map_err(|e| anyhow::anyhow!("chat platforms: {e}"))?;
     log_chat_platforms(&config);
+    let courier = switchboard_bot::courier::Courier::new(&chat, outbox);
+    let courier = if courier.active() { courier.spawn() } else { Vec::new() };
     let hosts: Vec<String> = url::host_of(&config.server.base_url()).into_iter().collect();
     let hooks = Hooks::new(service.clone(), inbox);
     let notifier = switchboard_automations::notify::spawn(service.clone());
@@ -87,7 +91,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")?;
-    for task in [processor, notifier, rescoring].into_iter().flatten() {
+    for task in [processor, notifier, rescoring].into_iter().flatten().chain(courier) {
         task.abort();
     }
     tracing::info!("stopped");

@@ -96,6 +96,11 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Discord application setup.
+    Discord {
+        #[command(subcommand)]
+        command: DiscordCommand,
+    },
     /// Show which operation a chat message maps to, without running it.
     Route {
         /// The message, e.g. "deploy orders to staging".
@@ -155,6 +160,18 @@ async fn acting_as(service: &Service, user: Option<String>, source: &str) -> any
         .await?
         .with_context(|| format!("--as: there is no user {name}; the demo has alice, bob, carol, dave…"))?;
     Ok(Caller { user: u.name, role: u.role, source: source.to_owned() })
+}
+
+#[derive(Subcommand, Debug)]
+enum DiscordCommand {
+    /// Register (replace) the application's global `/sb` slash command.
+    /// Needs discord.bot_token and discord.application_id (or their
+    /// SWITCHBOARD_DISCORD_* variables).
+    RegisterCommands {
+        /// Optional config file with a [discord] section.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -461,6 +478,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 true,
             );
             crate::bench::run(projects, samples, data_dir).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Discord { command: DiscordCommand::RegisterCommands { config } } => {
+            let config = load(config.as_ref())?;
+            app::init_logging(&config.log, true);
+            switchboard_agents::install_tls_provider();
+            let api = switchboard_bot::discord::api::DiscordApi::from_config(&config.discord).context(
+                "set discord.bot_token and discord.application_id (or SWITCHBOARD_DISCORD_BOT_TOKEN and SWITCHBOARD_DISCORD_APPLICATION_ID) first",
+            )?;
+            let commands = switchboard_bot::discord::commands::definitions();
+            let n = api.register(&commands).await.map_err(|e| anyhow::anyhow!("Discord refused the commands: {e}"))?;
+            println!("registered {n} command(s): /sb ask | project | deploy | link | help");
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck { url } => {

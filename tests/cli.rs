@@ -562,3 +562,98 @@ async fn an_accepted_delivery_survives_a_crash() {
     }
     drop(server);
 }
+
+/// A PagerDuty incident, signed as PagerDuty signs it, reaches the owning
+/// team's Slack and Discord channels (fakes of both APIs on loopback) with
+/// its context and buttons; a restart does not send it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_reaches_the_owning_teams_slack_and_discord() {
+    switchboard_agents::install_tls_provider();
+    let slack = switchboard_bot::fakes::slack().await.unwrap();
+    let discord = switchboard_bot::fakes::discord().await.unwrap();
+    let dir = seeded();
+    let data = dir.path().to_str().unwrap();
+    let orders = run(&["op", "get_project", "--json", r#"{"project": "orders"}"#, "--data-dir", data]);
+    let team = serde_json::from_slice::<Value>(&orders.stdout).unwrap()["project"]["team"].as_str().unwrap().to_owned();
+    let channels = serde_json::json!({"team": team, "channels": [
+        {"platform": "slack", "id": "C0ORDERS"}, {"platform": "discord", "id": "900000000000000001"}]});
+    assert!(run(&["op", "update_team", "--json", &channels.to_string(), "--data-dir", data]).status.success());
+    let ids = r#"{"project": "orders", "external_ids": {"pagerduty_service": "PA2P440"}}"#;
+    assert!(run(&["op", "update_project", "--json", ids, "--data-dir", data]).status.success());
+
+    let secret = "pd-e2e-secret";
+    let slack_api = format!("{}/api/", slack.url);
+    let env = [
+        ("SWITCHBOARD_PAGERDUTY_WEBHOOK_SECRET", secret),
+        ("SWITCHBOARD_SLACK_SIGNING_SECRET", "slack-e2e-secret"),
+        ("SWITCHBOARD_SLACK_BOT_TOKEN", "xoxb-e2e"),
+        ("SWITCHBOARD_SLACK__API_URL", slack_api.as_str()),
+        ("SWITCHBOARD_DISCORD_PUBLIC_KEY", "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"),
+        ("SWITCHBOARD_DISCORD_BOT_TOKEN", "discord-e2e"),
+        ("SWITCHBOARD_DISCORD_APPLICATION_ID", "1"),
+        ("SWITCHBOARD_DISCORD__API_PROXY", discord.url.as_str()),
+    ];
+    let port = free_port();
+    let args = ["demo", "--port", &port.to_string(), "--data-dir", data];
+    let (server, _) = start_with(&args, port, &env);
+    let body = std::fs::read(fixture("pagerduty/incident.triggered.json")).unwrap();
+    let sig = format!("v1={}", switchboard_automations::signature::hmac_hex(secret.as_bytes(), &body));
+    let resp = reqwest::Client::new()
+        .post(format!("{}/hooks/pagerduty", server.base))
+        .header("X-PagerDuty-Signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+
+    let posted = slack.wait_for("chat.postMessage", 1, 20).await;
+    assert_eq!(posted.len(), 1, "{:?}", slack.calls());
+    let m = &posted[0].body;
+    assert_eq!(m["channel"], "C0ORDERS");
+    assert!(m["text"].as_str().unwrap().contains("Incident: Test Incident 3"), "{m}");
+    let blocks = m["blocks"].to_string();
+    assert!(blocks.contains("investigate:orders") && blocks.contains("/projects/orders"), "buttons: {blocks}");
+    let sent = discord.wait_for("/channels/900000000000000001/messages", 1, 20).await;
+    assert_eq!(sent.len(), 1, "{:?}", discord.calls());
+    let d = &sent[0].body;
+    assert!(d["embeds"][0]["description"].as_str().unwrap().contains("Incident: Test Incident 3"), "{d}");
+    let components = d["components"].to_string();
+    assert!(components.contains("investigate:orders") && components.contains("/projects/orders"), "{components}");
+    // Delivery is at least once: a message is marked sent just after the platform took it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(server);
+
+    // Started again on the same store: the catch-up finds the message already sent.
+    let port = free_port();
+    let args = ["demo", "--port", &port.to_string(), "--data-dir", data];
+    let (server, _) = start_with(&args, port, &env);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(slack.wait_for("chat.postMessage", 2, 0).await.len(), 1, "not sent twice");
+    assert_eq!(discord.wait_for("/messages", 2, 0).await.len(), 1, "not sent twice");
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_register_commands_puts_the_sb_command() {
+    let discord = switchboard_bot::fakes::discord().await.unwrap();
+    let fake = discord.clone();
+    let out = run(&["discord", "register-commands"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("set discord.bot_token and discord.application_id"), "{}", text(&out.stderr));
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["discord", "register-commands"])
+            .env("SWITCHBOARD_DISCORD_BOT_TOKEN", "discord-cli")
+            .env("SWITCHBOARD_DISCORD_APPLICATION_ID", "42")
+            .env("SWITCHBOARD_DISCORD__API_PROXY", &discord.url)
+            .output()
+            .unwrap()
+    });
+    let out = out.await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("registered 1 command"), "{}", text(&out.stdout));
+    let put = fake.wait_for("/applications/42/commands", 1, 0).await;
+    assert_eq!((put.len(), put[0].method.as_str()), (1, "PUT"));
+    assert_eq!(put[0].body[0]["name"], "sb");
+}

@@ -29,12 +29,22 @@ struct Log {
     /// Slack user id → email (`users.info`).
     emails: Mutex<HashMap<String, String>>,
     counter: Mutex<u64>,
+    /// Calls still to fail with a 503, as an outage would.
+    failures: Mutex<u32>,
 }
 
 impl Log {
     fn push(&self, call: Call) {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(call);
         self.arrived.notify_waiters();
+    }
+
+    /// True when this call should fail (an outage is on).
+    fn failing(&self) -> bool {
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let fail = *f > 0;
+        *f = f.saturating_sub(1);
+        fail
     }
 
     fn next(&self) -> u64 {
@@ -69,6 +79,11 @@ impl Fake {
         }
     }
 
+    /// The next `n` calls fail with 503 Service Unavailable.
+    pub fn fail_next(&self, n: u32) {
+        *self.log.failures.lock().unwrap_or_else(|e| e.into_inner()) = n;
+    }
+
     /// Slack: the email `users.info` gives for `user`.
     pub fn set_email(&self, user: &str, email: &str) {
         self.log.emails.lock().unwrap_or_else(|e| e.into_inner()).insert(user.into(), email.into());
@@ -100,11 +115,18 @@ pub async fn slack() -> std::io::Result<Fake> {
     Ok(fake)
 }
 
-async fn slack_method(State(log): State<Arc<Log>>, Path(method): Path<String>, body: Bytes) -> impl IntoResponse {
+async fn slack_method(
+    State(log): State<Arc<Log>>,
+    Path(method): Path<String>,
+    body: Bytes,
+) -> axum::response::Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let channel = body["channel"].clone();
     let ts = body["ts"].as_str().map(str::to_owned).unwrap_or_else(|| format!("1700000000.{:06}", log.next()));
     log.push(Call { method: "POST".into(), path: format!("/api/{method}"), body: body.clone() });
+    if log.failing() {
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"ok": false}))).into_response();
+    }
     let message = json!({"ts": ts, "text": body["text"], "type": "message"});
     axum::Json(match method.as_str() {
         "chat.postMessage" => json!({"ok": true, "channel": channel, "ts": ts, "message": message}),
@@ -112,6 +134,7 @@ async fn slack_method(State(log): State<Arc<Log>>, Path(method): Path<String>, b
         "chat.postEphemeral" => json!({"ok": true, "message_ts": ts}),
         _ => json!({"ok": false, "error": "unknown_method"}),
     })
+    .into_response()
 }
 
 async fn slack_users_info(State(log): State<Arc<Log>>, Query(q): Query<HashMap<String, String>>) -> impl IntoResponse {
@@ -133,10 +156,14 @@ pub async fn discord() -> std::io::Result<Fake> {
     Ok(fake)
 }
 
-async fn discord_call(State(log): State<Arc<Log>>, method: Method, uri: Uri, body: Bytes) -> impl IntoResponse {
+async fn discord_call(State(log): State<Arc<Log>>, method: Method, uri: Uri, body: Bytes) -> axum::response::Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let path = uri.path().to_owned();
     log.push(Call { method: method.to_string(), path: path.clone(), body: body.clone() });
+    if log.failing() {
+        let outage = json!({"message": "Service Unavailable", "code": 0});
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(outage)).into_response();
+    }
     let id = (1_100_000_000_000_000_000u64 + log.next()).to_string();
     if path.ends_with("/commands") {
         let commands: Vec<Value> = body
@@ -152,7 +179,7 @@ async fn discord_call(State(log): State<Arc<Log>>, method: Method, uri: Uri, bod
                 c
             })
             .collect();
-        return axum::Json(Value::Array(commands));
+        return axum::Json(Value::Array(commands)).into_response();
     }
     let channel = path.split('/').skip_while(|p| *p != "channels").nth(1).unwrap_or("1").to_owned();
     axum::Json(json!({
@@ -160,6 +187,15 @@ async fn discord_call(State(log): State<Arc<Log>>, method: Method, uri: Uri, bod
         "author": {"id": "1", "username": "switchboard", "discriminator": "0", "avatar": null, "bot": true},
         "timestamp": "2026-11-22T00:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
         "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
-        "embeds": body["embeds"].clone(), "components": body["components"].clone(), "pinned": false, "flags": 0,
+        "embeds": or_empty(&body["embeds"]), "components": or_empty(&body["components"]), "pinned": false, "flags": 0,
+        "message_reference": match body["message_reference"]["message_id"].as_str() {
+            Some(m) => json!({"message_id": m, "channel_id": channel}),
+            None => Value::Null,
+        },
     }))
+    .into_response()
+}
+
+fn or_empty(v: &Value) -> Value {
+    if v.is_array() { v.clone() } else { json!([]) }
 }

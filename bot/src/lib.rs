@@ -6,6 +6,7 @@
 pub mod answer;
 pub mod chat;
 pub mod conversation;
+pub mod courier;
 pub mod discord;
 pub mod fakes;
 pub mod messages;

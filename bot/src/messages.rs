@@ -113,3 +113,12 @@ pub fn working() -> &'static str {
 pub fn forms_not_supported() -> &'static str {
     "Forms are not supported yet; ask in a message instead, e.g. \"create a new consumer project called order-events\"."
 }
+
+pub fn approval_request(requested_by: &str, summary: &str, role: &str) -> String {
+    format!("Approval needed: {summary}, asked by {requested_by}. Someone else with the {role} role decides.")
+}
+
+/// What the Investigate button on a notification asks.
+pub fn investigate(project: &str) -> String {
+    format!("What changed recently in {project}?")
+}

@@ -1,9 +1,9 @@
 //! A platform-neutral reply: text, key/value fields, tables, links to portal
 //! pages and buttons. Surfaces render it their way; `to_text` is the terminal's.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ButtonStyle {
     Primary,
@@ -12,14 +12,14 @@ pub enum ButtonStyle {
 }
 
 /// A button; `action` is what a click sends back (`approve_run:<id>`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Button {
     pub label: String,
     pub action: String,
     pub style: ButtonStyle,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Block {
     Text { text: String },
@@ -29,7 +29,7 @@ pub enum Block {
     Buttons { buttons: Vec<Button> },
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {
     pub blocks: Vec<Block>,
 }

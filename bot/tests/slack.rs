@@ -241,3 +241,15 @@ async fn link_codes_link_a_slack_account() {
     assert_eq!(after.user.as_str(), "mallory");
     assert!(w.service.redeem_link_code(&mallory, &code).await.is_err(), "a code works once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn investigate_on_a_notification_answers_in_its_thread() {
+    let w = world().await;
+    assert_eq!(w.click("UDAVE", "investigate:payments-api").await, StatusCode::OK);
+    let posted = w.slack.wait_for("chat.postMessage", 1, 10).await;
+    assert_eq!(posted.len(), 1, "{:?}", w.slack.calls());
+    let m = &posted[0].body;
+    assert_eq!((m["channel"].as_str(), m["thread_ts"].as_str()), (Some("CBR2V3XEX"), Some("1548261231.000200")));
+    assert!(m["text"].as_str().unwrap().contains("Recent history of payments-api"), "{m}");
+    assert!(w.slack.wait_for("chat.update", 1, 0).await.is_empty(), "the notification stays as it was");
+}

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod model;
 pub mod notification;
 pub mod ops;
+pub mod outbox;
 pub mod policy;
 pub mod score;
 pub mod service;

@@ -222,6 +222,20 @@ pub enum ChatPlatform {
     Web,
 }
 
+impl ChatPlatform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Slack => "slack",
+            Self::Discord => "discord",
+            Self::Web => "web",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Slack, Self::Discord, Self::Web].into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 /// A channel a team is reached in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

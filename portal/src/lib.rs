@@ -11,6 +11,7 @@ mod csrf;
 mod dashboards;
 mod error;
 mod inbox;
+mod link;
 mod messages;
 mod notifications;
 mod openapi;
@@ -155,6 +156,7 @@ pub fn router(state: PortalState) -> Router {
         .merge(inbox::routes())
         .merge(dashboards::routes())
         .merge(notifications::routes())
+        .merge(link::routes())
         .merge(auth::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use switchboard_core::clock::ManualClock;
 use switchboard_core::config::Config;
 use switchboard_core::demo::{self, DemoOptions};
-use switchboard_core::model::Role;
+use switchboard_core::model::{ChatPlatform, Role};
 use switchboard_core::{Caller, Service};
 use switchboard_portal::{Mode, PortalState};
 use switchboard_store::SqliteStore;
@@ -786,4 +786,34 @@ async fn notifications_page_and_live_stream() {
     assert!(event.contains(r#"<a href="/projects/orders">orders</a>"#), "{event}");
     assert!(event.contains("Incident: Checkout &#60;b&#62;slow&#60;/b&#62;"), "escaped: {event}");
     assert!(!event.contains("payments-api"));
+}
+
+#[tokio::test]
+async fn link_page_links_a_chat_account_to_the_person_signed_in() {
+    let p = portal().await;
+    let (status, html, headers) = p.send(Mode::Serve, Request::get("/link").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Sign in</a> first"), "anonymous people are asked to sign in: {html}");
+    let c = headers.get("set-cookie").unwrap().to_str().unwrap();
+    let token = c["sb_csrf=".len()..c.find(';').unwrap()].to_owned();
+
+    let code = p.service.link_code(ChatPlatform::Discord, "5001");
+    let jar = format!("sb_csrf={token}; sb_as=erin");
+    let (status, _, _) = p.send(Mode::Demo, form("/link", &jar, &format!("code={code}"), false)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    let (status, html, _) =
+        p.send(Mode::Demo, form("/link", &jar, &format!("csrf={token}&code=NOTACODE"), false)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains(r#"id="link-error""#) && html.contains("/sb link"), "{html}");
+    assert_eq!(p.service.chat_caller(ChatPlatform::Discord, "5001", None).await.unwrap().user.as_str(), "discord-5001");
+
+    // erin enters it (lower case, spaces around it): the Discord account is hers.
+    let entered = format!("csrf={token}&code=+{}+", code.to_lowercase());
+    let (status, html, _) = p.send(Mode::Demo, form("/link", &jar, &entered, false)).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(r#"id="link-done""#) && html.contains("discord 5001"), "{html}");
+    let caller = p.service.chat_caller(ChatPlatform::Discord, "5001", None).await.unwrap();
+    assert_eq!((caller.user.as_str(), caller.role), ("erin", Role::Approver));
+    let (status, _, _) = p.send(Mode::Demo, form("/link", &jar, &entered, false)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a code works once");
 }

@@ -11,7 +11,8 @@ fn sqlite() -> Backend {
     Backend {
         graph: Arc::new(store.clone()),
         log: Arc::new(store.clone()),
-        inbox: Arc::new(store),
+        inbox: Arc::new(store.clone()),
+        outbox: Arc::new(store),
         guard: Box::new(dir),
     }
 }

@@ -43,12 +43,15 @@ impl DiscordApi {
             .map_err(|e| format!("edit original interaction response: {e}"))
     }
 
-    /// Posts `message` to `channel`.
-    pub async fn post(&self, channel: u64, message: &Value) -> Result<(), String> {
+    /// Posts `message` to `channel`; the new message's id.
+    pub async fn post(&self, channel: u64, message: &Value) -> Result<String, String> {
+        if channel == 0 {
+            return Err("0 is not a Discord channel id".into());
+        }
         self.http
             .send_message(ChannelId::new(channel), Vec::new(), message)
             .await
-            .map(|_| ())
+            .map(|m| m.id.to_string())
             .map_err(|e| format!("create message: {e}"))
     }
 

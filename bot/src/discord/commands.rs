@@ -47,7 +47,7 @@ pub fn text_of(data: &Value) -> Result<Said, String> {
     };
     match (data["name"].as_str(), sub["name"].as_str()) {
         (Some("sb"), Some("ask")) => Ok(Said::Text(opt("text")?.to_owned())),
-        (Some("sb"), Some("project")) => Ok(Said::Text(format!("show {}", opt("name")?))),
+        (Some("sb"), Some("project")) => Ok(Said::Text(format!("project {}", opt("name")?))),
         (Some("sb"), Some("deploy")) => {
             Ok(Said::Text(format!("deploy {} to {}", opt("project")?, opt("environment")?)))
         }

@@ -128,6 +128,12 @@ async fn command(state: ChatState, i: Value) -> Response {
     };
     let channel = i["channel_id"].as_str().unwrap_or("dm");
     let thread = format!("discord:{channel}:{user}");
+    converse(state, caller, thread, text, &i).await
+}
+
+/// One conversation turn answered in the channel: at once when it is quick,
+/// else deferred and the original response edited when the answer is ready.
+async fn converse(state: ChatState, caller: Caller, thread: String, text: String, i: &Value) -> Response {
     let mut work = {
         let state = state.clone();
         tokio::spawn(async move { state.conversation.handle(&caller, &thread, &text).await })
@@ -163,6 +169,15 @@ async fn component(state: ChatState, i: Value) -> Response {
             .into_response();
     };
     let caller = caller(&state, &i).await;
+    if let Some(question) = crate::courier::investigate_question(action) {
+        // Investigate on a notification: answered in the channel, for everyone.
+        let thread = format!(
+            "discord:{}:{}",
+            i["channel_id"].as_str().unwrap_or("dm"),
+            i["message"]["id"].as_str().unwrap_or("")
+        );
+        return converse(state, caller, thread, question, &i).await;
+    }
     let turn = state.conversation.click(&caller, action).await;
     if turn.done { answer(UPDATE_MESSAGE, embeds::message(&turn.reply, false)) } else { ephemeral(&turn.reply) }
 }

@@ -258,6 +258,16 @@ async fn on_action(state: ChatState, p: Value) {
     let channel = p["channel"]["id"].as_str().or(p["container"]["channel_id"].as_str()).map(str::to_owned);
     let ts = p["message"]["ts"].as_str().or(p["container"]["message_ts"].as_str()).map(str::to_owned);
     let caller = caller(&state, user).await;
+    if let Some(question) = crate::courier::investigate_question(&action) {
+        // Investigate on a notification: the answer goes in the notification's thread, for everyone.
+        let (Some(api), Some(channel), Some(ts)) = (&state.slack, channel, ts) else { return };
+        let thread = format!("slack:{channel}:{ts}");
+        let turn = state.conversation.handle(&caller, &thread, &question).await;
+        if let Err(e) = api.post(&channel, Some(&ts), &turn.reply).await {
+            tracing::error!(error = %e, "cannot post an investigation");
+        }
+        return;
+    }
     let turn = state.conversation.click(&caller, &action).await;
     let (Some(api), Some(channel)) = (&state.slack, channel) else {
         tracing::warn!("a Slack button was clicked but there is no bot token or channel to answer in");

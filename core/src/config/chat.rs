@@ -31,11 +31,20 @@ pub struct SlackConfig {
     pub bot_token: Option<String>,
     /// The Web API's base URL (a proxy, or a fake in tests). Default: `https://slack.com/api/`.
     pub api_url: String,
+    /// A channel id (`C024BE91L`) that gets every approval request, besides
+    /// the owning team's channels; requests about no one project (upgrade
+    /// campaigns) go only here. Default: unset.
+    pub approvals_channel: Option<String>,
 }
 
 impl Default for SlackConfig {
     fn default() -> Self {
-        Self { signing_secret: None, bot_token: None, api_url: "https://slack.com/api/".into() }
+        Self {
+            signing_secret: None,
+            bot_token: None,
+            api_url: "https://slack.com/api/".into(),
+            approvals_channel: None,
+        }
     }
 }
 
@@ -47,6 +56,7 @@ impl std::fmt::Debug for SlackConfig {
             .field("signing_secret", &set(&self.signing_secret))
             .field("bot_token", &set(&self.bot_token))
             .field("api_url", &self.api_url)
+            .field("approvals_channel", &self.approvals_channel)
             .finish()
     }
 }
@@ -67,6 +77,10 @@ pub struct DiscordConfig {
     /// Send REST calls through this URL (a proxy, or a fake in tests).
     /// Default: unset (Discord's API directly).
     pub api_proxy: Option<String>,
+    /// A channel id (a snowflake) that gets every approval request, besides
+    /// the owning team's channels; requests about no one project go only
+    /// here. Default: unset.
+    pub approvals_channel: Option<String>,
 }
 
 impl std::fmt::Debug for DiscordConfig {
@@ -77,6 +91,7 @@ impl std::fmt::Debug for DiscordConfig {
             .field("bot_token", &self.bot_token.as_ref().map(|_| "<set>"))
             .field("application_id", &self.application_id)
             .field("api_proxy", &self.api_proxy)
+            .field("approvals_channel", &self.approvals_channel)
             .finish()
     }
 }
@@ -103,6 +118,14 @@ impl SlackConfig {
         }
         if !(self.api_url.starts_with("https://") || self.api_url.starts_with("http://")) {
             return Err(("slack.api_url".into(), "must start with https:// or http://".into()));
+        }
+        if let Some(c) = &self.approvals_channel
+            && (c.is_empty() || !c.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            return Err((
+                "slack.approvals_channel".into(),
+                "must be a channel id such as C024BE91L, not its name".into(),
+            ));
         }
         Ok(())
     }
@@ -139,6 +162,11 @@ impl DiscordConfig {
             && !(p.starts_with("https://") || p.starts_with("http://"))
         {
             return Err(("discord.api_proxy".into(), "must start with https:// or http://".into()));
+        }
+        if let Some(c) = &self.approvals_channel
+            && c.parse::<u64>().is_err()
+        {
+            return Err(("discord.approvals_channel".into(), "must be a channel id (a number), not its name".into()));
         }
         Ok(())
     }

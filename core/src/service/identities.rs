@@ -25,19 +25,11 @@ const MAX_CODES: usize = 10_000;
 #[derive(Default)]
 pub struct LinkCodes(Mutex<HashMap<String, (ChatIdentity, Millis)>>);
 
-pub fn platform_name(p: ChatPlatform) -> &'static str {
-    match p {
-        ChatPlatform::Slack => "slack",
-        ChatPlatform::Discord => "discord",
-        ChatPlatform::Web => "web",
-    }
-}
-
 impl Service {
     /// The caller behind a chat account. `verified_email` is the address the
     /// platform vouches for (Slack's `users.info`), if known.
     pub async fn chat_caller(&self, platform: ChatPlatform, id: &str, verified_email: Option<&str>) -> Result<Caller> {
-        let source = platform_name(platform);
+        let source = platform.as_str();
         let identity = ChatIdentity { platform, id: id.to_owned() };
         let users = self.ctx.graph.list_users().await?;
         if let Some(u) = users.iter().find(|u| u.chat_identities.contains(&identity)) {
@@ -104,7 +96,7 @@ impl Service {
                 EventKind::ChatIdentityLinked,
                 self.now(),
                 user.name.as_str(),
-                platform_name(identity.platform),
+                identity.platform.as_str(),
                 json!({"user": user.name, "platform": identity.platform, "id": identity.id, "by": how}),
             )
             .subject(user.name.as_str());
@@ -118,5 +110,5 @@ impl Service {
 fn unknown_name(platform: ChatPlatform, id: &str) -> String {
     let clean: String =
         id.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')).take(50).collect();
-    format!("{}-{}", platform_name(platform), if clean.is_empty() { "someone" } else { &clean })
+    format!("{}-{}", platform.as_str(), if clean.is_empty() { "someone" } else { &clean })
 }

@@ -1,5 +1,5 @@
 //! The backend conformance suite: what every `GraphStore` + `EventLog` (+
-//! the webhook `Inbox`) must do.
+//! the webhook `Inbox` and the chat `Outbox`) must do.
 //! A backend runs it with [`conformance_suite!`], giving an async expression
 //! that builds a fresh, empty [`Backend`]. The sqlite backend runs it in its
 //! tests; the Neo4j and ClickHouse backends must pass it unchanged.
@@ -17,12 +17,14 @@ mod accounts;
 mod activity;
 mod inbox;
 mod log;
+mod outbox;
 mod projects;
 
 pub use accounts::*;
 pub use activity::*;
 pub use inbox::*;
 pub use log::*;
+pub use outbox::*;
 pub use projects::*;
 
 /// A backend under test. `guard` keeps whatever it needs alive (a temp dir).
@@ -30,6 +32,7 @@ pub struct Backend {
     pub graph: Arc<dyn GraphStore>,
     pub log: Arc<dyn EventLog>,
     pub inbox: Arc<dyn switchboard_core::inbox::Inbox>,
+    pub outbox: Arc<dyn switchboard_core::outbox::Outbox>,
     pub guard: Box<dyn std::any::Any + Send + Sync>,
 }
 
@@ -42,7 +45,7 @@ macro_rules! conformance_suite {
             text_search, external_ids, dependents_counts, packages_prefix, teams_and_users,
             deployments, incidents, builds_and_score_inputs, runs, counts_and_import,
             events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens, credentials_and_sessions, conversation_history,
-            inbox_lifecycle);
+            inbox_lifecycle, outbox_lifecycle);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(

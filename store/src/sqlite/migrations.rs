@@ -172,6 +172,25 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX inbox_due ON inbox(status, next_attempt_at);
     "#,
+    // 8: the chat outbox: messages to Slack and Discord, stored before they are sent.
+    r#"
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        platform TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        reply_to TEXT,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        remote_id TEXT
+    );
+    CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+    "#,
 ];
 
 /// The schema version this build writes.

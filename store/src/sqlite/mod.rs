@@ -8,6 +8,7 @@ mod events;
 mod graph;
 mod inbox;
 pub mod migrations;
+mod outbox;
 mod projects;
 mod rows;
 mod writer;

@@ -1,0 +1,417 @@
+//! What Switchboard says in Slack and Discord on its own: notifications for
+//! owning teams (with the incident's context and Investigate / Open
+//! buttons), approval requests, and a run's progress as replies in the
+//! request's thread. Each is composed from a domain event, stored in the
+//! durable outbox under a key naming what it is about, then delivered with
+//! retries — a restart or an unreachable platform loses nothing, and the
+//! same event never sends twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_core::Service;
+use switchboard_core::event::{Event, EventKind, EventQuery};
+use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role};
+use switchboard_core::notification::{self, Notification};
+use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage, OutMessage, Outbox};
+use switchboard_core::store::DeploymentQuery;
+use switchboard_core::time::format_ms;
+use tokio::sync::Notify;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::chat::ChatState;
+use crate::discord::api::DiscordApi;
+use crate::discord::embeds;
+use crate::messages;
+use crate::reply::{Button, ButtonStyle, Reply};
+use crate::slack::SlackApi;
+
+/// Attempts before a message is given up (dead): about an hour of retries.
+pub const ATTEMPTS: u32 = 10;
+/// Messages taken per pass.
+const BATCH: usize = 50;
+/// How far back a start looks for events whose messages may not have been
+/// enqueued (a crash between the event and its message).
+const CATCH_UP_MS: Millis = 60 * 60 * 1000;
+/// How long a reply waits for the message whose thread it goes in.
+const PARENT_WAIT_MS: Millis = 2_000;
+
+/// The wait before attempt `n + 1` after `n` failed: 5 s doubling, at most 10 minutes.
+pub fn backoff_ms(failed: u32) -> Millis {
+    (5_000i64 << failed.saturating_sub(1).min(7)).min(600_000)
+}
+
+#[derive(Clone)]
+pub struct Courier {
+    service: Service,
+    outbox: Arc<dyn Outbox>,
+    slack: Option<SlackApi>,
+    discord: Option<DiscordApi>,
+    wake: Arc<Notify>,
+}
+
+impl Courier {
+    pub fn new(chat: &ChatState, outbox: Arc<dyn Outbox>) -> Self {
+        Self {
+            service: chat.service.clone(),
+            outbox,
+            slack: chat.slack.clone(),
+            discord: chat.discord.clone(),
+            wake: Arc::default(),
+        }
+    }
+
+    /// Whether this server can post to any platform (a bot token is set).
+    pub fn active(&self) -> bool {
+        self.slack.is_some() || self.discord.is_some()
+    }
+
+    /// Enqueues from the bus and delivers while the process runs; first
+    /// enqueues what the last hour's events should have said (idempotent).
+    pub fn spawn(self) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut events = self.service.bus().subscribe();
+        let listener = {
+            let c = self.clone();
+            tokio::spawn(async move {
+                let since = c.service.now() - CATCH_UP_MS;
+                match c.catch_up(since).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(messages = n, "chat messages enqueued for events from before the start"),
+                    Err(e) => tracing::warn!(error = %e, "cannot look for chat messages missed before the start"),
+                }
+                loop {
+                    match events.recv().await {
+                        Ok(e) => {
+                            if let Err(err) = c.enqueue_for(&e).await {
+                                tracing::error!(error = %err, event = %e.id, "cannot enqueue a chat message");
+                            }
+                        }
+                        Err(RecvError::Lagged(missed)) => {
+                            tracing::warn!(missed, "chat messages missed bus events; catching up from the log");
+                            let _ = c.catch_up(c.service.now() - CATCH_UP_MS).await;
+                        }
+                        Err(RecvError::Closed) => return,
+                    }
+                }
+            })
+        };
+        let sender = tokio::spawn(async move {
+            loop {
+                let sent = match self.deliver_due().await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the chat outbox; trying again");
+                        0
+                    }
+                };
+                if sent < BATCH {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), self.wake.notified()).await;
+                }
+            }
+        });
+        vec![listener, sender]
+    }
+
+    /// Enqueues the messages events since `since` call for; returns how many were new.
+    pub async fn catch_up(&self, since: Millis) -> Result<usize, String> {
+        let mut kinds = notification::SOURCE_KINDS.to_vec();
+        kinds.extend([EventKind::RunRequested, EventKind::RunApproved, EventKind::RunDenied, EventKind::RunExpired]);
+        let q = EventQuery { kinds, since: Some(since), limit: 5000, ..Default::default() };
+        let mut events = self.service.log().query(&q).await.map_err(|e| e.to_string())?;
+        events.reverse(); // oldest first: a request before its decision
+        let mut n = 0;
+        for e in &events {
+            n += self.enqueue_for(e).await?;
+        }
+        Ok(n)
+    }
+
+    /// Enqueues what `event` calls for; returns how many messages were new.
+    pub async fn enqueue_for(&self, event: &Event) -> Result<usize, String> {
+        if !self.active() {
+            return Ok(0);
+        }
+        let mut messages = Vec::new();
+        if let Some(n) = notification::notification(&self.service, event).await {
+            let reply = self.notification_reply(&n).await;
+            for c in self.team_channels(n.team.as_deref()).await {
+                messages.push(self.message(format!("{}:{}", n.kind, n.event), &c, None, &reply, event.occurred_at));
+            }
+        }
+        if let Some(run) = event.payload["run"].as_str() {
+            let channels = self.approval_channels(event).await;
+            let parent = |c: &ChatChannel| format!("approval:{run}:{}:{}", c.platform.as_str(), c.id);
+            match event.kind {
+                EventKind::RunRequested => {
+                    let reply = self.approval_reply(event, run);
+                    for c in &channels {
+                        messages.push(self.message(format!("approval:{run}"), c, None, &reply, event.occurred_at));
+                    }
+                }
+                EventKind::RunApproved | EventKind::RunDenied | EventKind::RunExpired => {
+                    let reply = progress_reply(event);
+                    for c in &channels {
+                        let m = self.message(
+                            format!("run:{run}:{}", event.id),
+                            c,
+                            Some(parent(c)),
+                            &reply,
+                            event.occurred_at,
+                        );
+                        messages.push(m);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut new = 0;
+        for m in &messages {
+            if self.outbox.enqueue(m).await.map_err(|e| e.to_string())? {
+                new += 1;
+            }
+        }
+        if new > 0 {
+            self.wake.notify_one();
+        }
+        Ok(new)
+    }
+
+    fn message(
+        &self,
+        about: String,
+        c: &ChatChannel,
+        reply_to: Option<String>,
+        reply: &Reply,
+        at: Millis,
+    ) -> NewMessage {
+        NewMessage {
+            key: format!("{about}:{}:{}", c.platform.as_str(), c.id),
+            platform: c.platform,
+            channel: c.id.clone(),
+            reply_to,
+            body: serde_json::to_string(reply).expect("replies serialize"),
+            created_at: at,
+        }
+    }
+
+    fn can_post(&self, platform: ChatPlatform) -> bool {
+        match platform {
+            ChatPlatform::Slack => self.slack.is_some(),
+            ChatPlatform::Discord => self.discord.is_some(),
+            ChatPlatform::Web => false,
+        }
+    }
+
+    /// The team's channels on the platforms this server can post to.
+    async fn team_channels(&self, team: Option<&str>) -> Vec<ChatChannel> {
+        let Some(slug) = team.and_then(|t| t.parse().ok()) else { return Vec::new() };
+        match self.service.graph().get_team(&slug).await {
+            Ok(Some(t)) => t.channels.into_iter().filter(|c| self.can_post(c.platform)).collect(),
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look up a team's chat channels");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The owning team's channels and the configured approvals channels.
+    async fn approval_channels(&self, event: &Event) -> Vec<ChatChannel> {
+        let team = match &event.project {
+            Some(p) => self.service.graph().get_project(p).await.ok().flatten().map(|p| p.team.to_string()),
+            None => None,
+        };
+        let mut channels = self.team_channels(team.as_deref()).await;
+        let config = self.service.config();
+        let extra = [
+            (ChatPlatform::Slack, config.slack.approvals_channel.clone()),
+            (ChatPlatform::Discord, config.discord.approvals_channel.clone()),
+        ];
+        for (platform, id) in extra {
+            if let Some(id) = id
+                && self.can_post(platform)
+                && !channels.iter().any(|c| c.platform == platform && c.id == id)
+            {
+                channels.push(ChatChannel { platform, id, name: None });
+            }
+        }
+        channels
+    }
+
+    /// A notification with what an on-call engineer looks at first: the
+    /// project's score, its latest deployments and merged changes.
+    async fn notification_reply(&self, n: &Notification) -> Reply {
+        let mut fields = vec![("Project".to_owned(), n.project.clone())];
+        if let Some(t) = &n.team {
+            fields.push(("Team".into(), t.clone()));
+        }
+        let slug = n.project.parse().ok();
+        if let Some(slug) = &slug
+            && let Ok(Some(p)) = self.service.graph().get_project(slug).await
+        {
+            fields.push(("Score".into(), p.score.to_string()));
+        }
+        fields.push(("When".into(), format_ms(n.at)));
+        let mut reply = Reply::text(n.title.clone()).fields(fields);
+        let context = matches!(n.kind, "incident_triggered" | "deployment_failed" | "build_anomaly");
+        if context && let Some(slug) = slug {
+            let q = DeploymentQuery { project: Some(slug.clone()), limit: 3, ..Default::default() };
+            let deployments = self.service.graph().list_deployments(&q).await.unwrap_or_default();
+            let rows = deployments
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.version.clone(),
+                        d.environment.to_string(),
+                        d.status.as_str().to_owned(),
+                        format_ms(d.started_at),
+                    ]
+                })
+                .collect();
+            reply = reply.table(&["deployed", "to", "status", "at"], rows);
+            let q = EventQuery {
+                project: Some(slug),
+                kinds: vec![EventKind::ChangeMerged],
+                limit: 3,
+                ..Default::default()
+            };
+            let changes = self.service.log().query(&q).await.unwrap_or_default();
+            let rows = changes
+                .iter()
+                .map(|e| {
+                    let c = &e.payload["change"];
+                    vec![
+                        c["title"].as_str().unwrap_or("?").to_owned(),
+                        c["author"].as_str().unwrap_or("").to_owned(),
+                        format_ms(e.occurred_at),
+                    ]
+                })
+                .collect();
+            reply = reply.table(&["merged", "by", "at"], rows);
+            reply = reply.buttons(vec![Button {
+                label: "Investigate".into(),
+                action: format!("investigate:{}", n.project),
+                style: ButtonStyle::Primary,
+            }]);
+        }
+        reply.link("Open in portal", n.url.clone())
+    }
+
+    fn approval_reply(&self, event: &Event, run: &str) -> Reply {
+        let summary = event.payload["summary"].as_str().unwrap_or("an automation");
+        Reply::text(messages::approval_request(&event.actor, summary, Role::Approver.as_str()))
+            .buttons(vec![
+                Button { label: "Approve".into(), action: format!("approve_run:{run}"), style: ButtonStyle::Primary },
+                Button { label: "Deny".into(), action: format!("deny_run:{run}"), style: ButtonStyle::Danger },
+            ])
+            .link("Open the run", format!("{}/runs/{run}", self.service.config().server.base_url()))
+    }
+
+    /// Sends every due message once; returns how many were attempted.
+    pub async fn deliver_due(&self) -> Result<usize, String> {
+        let due = self.outbox.due_messages(self.service.now(), BATCH).await.map_err(|e| e.to_string())?;
+        let n = due.len();
+        for m in due {
+            self.deliver(m).await?;
+        }
+        Ok(n)
+    }
+
+    async fn deliver(&self, m: OutMessage) -> Result<(), String> {
+        let now = self.service.now();
+        let parent = match &m.reply_to {
+            Some(key) => match self.outbox.get_message(key).await.map_err(|e| e.to_string())? {
+                Some(p) if p.status == MessageStatus::Pending => {
+                    // Not sent yet: wait for it (not an attempt).
+                    let later = Attempt {
+                        status: MessageStatus::Pending,
+                        attempts: m.attempts,
+                        error: m.last_error.clone(),
+                        next_attempt_at: now + PARENT_WAIT_MS,
+                        sent_at: None,
+                        remote_id: None,
+                    };
+                    return self.outbox.record_attempt(m.id, &later).await.map_err(|e| e.to_string());
+                }
+                Some(p) => p.remote_id,
+                None => None,
+            },
+            None => None,
+        };
+        let result = match serde_json::from_str::<Reply>(&m.body) {
+            Ok(reply) => self.send(&m, parent.as_deref(), &reply).await,
+            Err(e) => Err(format!("the stored message is not a reply ({e}); it cannot be sent")),
+        };
+        let attempts = m.attempts + 1;
+        let attempt = match result {
+            Ok(remote) => Attempt {
+                status: MessageStatus::Sent,
+                attempts,
+                error: None,
+                next_attempt_at: now,
+                sent_at: Some(now),
+                remote_id: Some(remote),
+            },
+            Err(error) => {
+                let dead = attempts >= ATTEMPTS;
+                if dead {
+                    tracing::error!(key = %m.key, %error, "chat message not delivered after {ATTEMPTS} attempts");
+                } else {
+                    tracing::warn!(key = %m.key, %error, attempts, "chat message not delivered; will retry");
+                }
+                Attempt {
+                    status: if dead { MessageStatus::Dead } else { MessageStatus::Pending },
+                    attempts,
+                    error: Some(error),
+                    next_attempt_at: now + backoff_ms(attempts),
+                    sent_at: None,
+                    remote_id: None,
+                }
+            }
+        };
+        self.outbox.record_attempt(m.id, &attempt).await.map_err(|e| e.to_string())
+    }
+
+    /// Posts one message; the platform's id for it.
+    async fn send(&self, m: &OutMessage, thread: Option<&str>, reply: &Reply) -> Result<String, String> {
+        match m.platform {
+            ChatPlatform::Slack => match &self.slack {
+                Some(api) => api.post(&m.channel, thread, reply).await,
+                None => Err("slack.bot_token is not set".into()),
+            },
+            ChatPlatform::Discord => {
+                let Some(api) = &self.discord else { return Err("discord.bot_token is not set".into()) };
+                let channel: u64 =
+                    m.channel.parse().map_err(|_| format!("{} is not a Discord channel id", m.channel))?;
+                let mut message = embeds::message(reply, true);
+                if let Some(parent) = thread {
+                    message["message_reference"] =
+                        serde_json::json!({"message_id": parent, "fail_if_not_exists": false});
+                }
+                api.post(channel, &message).await
+            }
+            ChatPlatform::Web => Err("the web chat has no channels to post to".into()),
+        }
+    }
+}
+
+/// A run's decision (or expiry), as a reply in its request's thread.
+fn progress_reply(event: &Event) -> Reply {
+    let reason = event.payload["reason"].as_str().filter(|r| !r.is_empty());
+    let text = match event.kind {
+        EventKind::RunApproved => format!("Approved by {}.", event.actor),
+        EventKind::RunDenied => format!("Denied by {}.", event.actor),
+        EventKind::RunExpired => "Expired: nobody decided in time.".to_owned(),
+        _ => format!("{}.", event.kind.as_str()),
+    };
+    Reply::text(match reason {
+        Some(r) => format!("{text} “{r}”"),
+        None => text,
+    })
+}
+
+/// The question an Investigate button asks, if `action` is one.
+pub fn investigate_question(action: &str) -> Option<String> {
+    let project = action.strip_prefix("investigate:")?;
+    (!project.is_empty()).then(|| messages::investigate(project))
+}

@@ -1,0 +1,180 @@
+//! Messages Switchboard sends on its own, through the durable outbox to
+//! fakes of Slack and Discord: incident notifications with context and
+//! buttons, approval requests, run progress in the request's thread, and
+//! retries through an outage with nothing lost or sent twice.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use switchboard_bot::chat::ChatState;
+use switchboard_bot::courier::{Courier, backoff_ms};
+use switchboard_bot::{Conversation, fakes};
+use switchboard_core::clock::ManualClock;
+use switchboard_core::config::Config;
+use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::model::Role;
+use switchboard_core::outbox::{MessageStatus, Outbox};
+use switchboard_core::{Caller, Service};
+use switchboard_store::SqliteStore;
+
+const DISCORD_CHANNEL: &str = "900000000000000001";
+
+struct World {
+    service: Service,
+    clock: Arc<ManualClock>,
+    outbox: Arc<dyn Outbox>,
+    courier: Courier,
+    slack: fakes::Fake,
+    discord: fakes::Fake,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (slack, discord) = (fakes::slack().await.unwrap(), fakes::discord().await.unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let mut config = Config::default();
+    config.slack.signing_secret = Some("s".into());
+    config.slack.bot_token = Some("xoxb-test".into());
+    config.slack.api_url = format!("{}/api/", slack.url);
+    config.discord.bot_token = Some("discord-test".into());
+    config.discord.application_id = Some(1);
+    config.discord.api_proxy = Some(discord.url.clone());
+    let clock = Arc::new(ManualClock::new(1_790_000_000_000));
+    let service =
+        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock.clone());
+    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
+    for c in demo::generate(&DemoOptions { projects: 40, now: service.now(), seed: 3 }, &config, 100) {
+        service.import(&admin, &c.batch, &c.events).await.unwrap();
+    }
+    let channels = json!({"team": "payments", "channels": [
+        {"platform": "slack", "id": "C0PAY"}, {"platform": "discord", "id": DISCORD_CHANNEL}, {"platform": "web", "id": "w"}]});
+    service.execute_json(&admin, "update_team", channels).await.unwrap();
+    // The demo's own history is old news: only what happens from here on is sent.
+    clock.advance(2 * 3600 * 1000);
+    let conversation = Arc::new(Conversation::new(service.clone()).await.unwrap());
+    let state = ChatState::new(service.clone(), conversation).unwrap();
+    let outbox: Arc<dyn Outbox> = Arc::new(store);
+    let courier = Courier::new(&state, outbox.clone());
+    World { service, clock, outbox, courier, slack, discord, _dir: dir }
+}
+
+impl World {
+    async fn op(&self, who: (&str, Role), op: &str, args: Value) -> Value {
+        let caller = Caller::new(who.0, who.1, "test");
+        self.service.execute_json(&caller, op, args).await.unwrap_or_else(|e| panic!("{op}: {e}")).to_json()
+    }
+}
+
+fn texts(v: &Value) -> String {
+    v.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_approvals_and_progress_reach_both_platforms() {
+    let w = world().await;
+    let _tasks = w.courier.clone().spawn();
+    let admin = ("ada", Role::Admin);
+    w.op(
+        admin,
+        "record_change",
+        json!({"project": "payments-api", "title": "Retry card captures twice", "author": "erin", "opened_at": "2h"}),
+    )
+    .await;
+    w.op(
+        admin,
+        "record_incident",
+        json!({"project": "payments-api", "title": "Card captures failing", "severity": "SEV2"}),
+    )
+    .await;
+
+    let posted = w.slack.wait_for("chat.postMessage", 1, 10).await;
+    assert_eq!(posted.len(), 1, "{:?}", w.slack.calls());
+    let m = &posted[0].body;
+    assert_eq!(m["channel"], "C0PAY");
+    assert!(m["text"].as_str().unwrap().contains("Incident: Card captures failing"), "{m}");
+    let blocks = texts(&m["blocks"]);
+    assert!(blocks.contains("Retry card captures twice"), "the recent change is in the context: {blocks}");
+    assert!(blocks.contains("investigate:payments-api") && blocks.contains("/projects/payments-api"), "{blocks}");
+    let sent = w.discord.wait_for(&format!("/channels/{DISCORD_CHANNEL}/messages"), 1, 10).await;
+    assert_eq!(sent.len(), 1, "{:?}", w.discord.calls());
+    assert!(texts(&sent[0].body).contains("investigate:payments-api"), "{}", sent[0].body);
+
+    // carol asks for a deployment: an approval request in both channels.
+    let run =
+        w.op(("carol", Role::Editor), "deploy", json!({"project": "payments-api", "environment": "staging"})).await;
+    let run = run["id"].as_str().unwrap().to_owned();
+    let posted = w.slack.wait_for("chat.postMessage", 2, 10).await;
+    assert_eq!(posted.len(), 2);
+    let request = &posted[1].body;
+    assert!(texts(&request["blocks"]).contains(&format!("approve_run:{run}")), "{request}");
+    assert!(request["text"].as_str().unwrap().contains("asked by carol"), "{request}");
+    let sent = w.discord.wait_for("/messages", 2, 10).await;
+    assert!(texts(&sent[1].body).contains(&format!("approve_run:{run}")));
+
+    // bob approves in the portal: progress lands in the request's thread.
+    w.op(("bob", Role::Approver), "approve_run", json!({"run": run})).await;
+    let posted = w.slack.wait_for("chat.postMessage", 3, 10).await;
+    assert_eq!(posted.len(), 3);
+    let request_ts = w.outbox.get_message(&format!("approval:{run}:slack:C0PAY")).await.unwrap().unwrap().remote_id;
+    assert!(request_ts.is_some());
+    assert_eq!(posted[2].body["thread_ts"].as_str(), request_ts.as_deref(), "{}", posted[2].body);
+    assert!(posted[2].body["text"].as_str().unwrap().contains("Approved by bob"));
+    let sent = w.discord.wait_for("/messages", 3, 10).await;
+    let request_id =
+        w.outbox.get_message(&format!("approval:{run}:discord:{DISCORD_CHANNEL}")).await.unwrap().unwrap().remote_id;
+    assert_eq!(sent[2].body["message_reference"]["message_id"].as_str(), request_id.as_deref());
+
+    // Catching up over the same events finds nothing new to say.
+    assert_eq!(w.courier.catch_up(w.service.now() - 3600 * 1000).await.unwrap(), 0);
+    // (The last one is marked sent just after the fake took it.)
+    let mut counts = Vec::new();
+    for _ in 0..50 {
+        counts = w.outbox.outbox_counts().await.unwrap();
+        if counts[0].1 == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let all = w.outbox.list_messages(None, 20).await.unwrap();
+    assert_eq!(counts, [(MessageStatus::Pending, 0), (MessageStatus::Sent, 6), (MessageStatus::Dead, 0)], "{all:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_is_retried_with_backoff_and_nothing_is_lost() {
+    let w = world().await;
+    w.slack.fail_next(2);
+    w.op(("ada", Role::Admin), "record_incident", json!({"project": "payments-api", "title": "Latency"})).await;
+    // Enqueued durably, then tried: Slack is down.
+    assert_eq!(w.courier.catch_up(w.service.now() - 3600 * 1000).await.unwrap(), 2);
+    assert_eq!(w.courier.deliver_due().await.unwrap(), 2);
+    let key = |platform: &str, channel: &str| {
+        let outbox = w.outbox.clone();
+        let key = format!("incident_triggered:{{}}:{platform}:{channel}");
+        async move {
+            outbox.list_messages(None, 10).await.unwrap().into_iter().find(|m| {
+                let (prefix, suffix) = key.split_once("{}").unwrap();
+                m.key.starts_with(prefix) && m.key.ends_with(suffix)
+            })
+        }
+    };
+    let m = key("slack", "C0PAY").await.unwrap();
+    assert_eq!((m.status, m.attempts), (MessageStatus::Pending, 1), "{m:?}");
+    assert!(m.last_error.as_deref().unwrap_or_default().contains("chat.postMessage"), "{m:?}");
+    assert_eq!(key("discord", DISCORD_CHANNEL).await.unwrap().status, MessageStatus::Sent, "Discord was up");
+
+    // Not again before its backoff; then again, and down again; then delivered.
+    assert_eq!(w.courier.deliver_due().await.unwrap(), 0);
+    w.clock.advance(backoff_ms(1));
+    assert_eq!(w.courier.deliver_due().await.unwrap(), 1);
+    assert_eq!(key("slack", "C0PAY").await.unwrap().attempts, 2);
+    w.clock.advance(backoff_ms(2));
+    w.courier.deliver_due().await.unwrap();
+    let m = key("slack", "C0PAY").await.unwrap();
+    assert_eq!((m.status, m.attempts, m.remote_id.is_some()), (MessageStatus::Sent, 3, true), "{m:?}");
+    let calls = w.slack.wait_for("chat.postMessage", 3, 0).await;
+    assert_eq!(calls.len(), 3, "two failures, one success: {calls:?}");
+    assert_eq!(w.discord.wait_for("/messages", 1, 0).await.len(), 1, "Discord's was sent once");
+    assert_eq!((backoff_ms(1), backoff_ms(2), backoff_ms(30)), (5_000, 10_000, 600_000));
+}

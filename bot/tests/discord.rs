@@ -1,0 +1,236 @@
+//! Discord over HTTP interactions against a stateful fake of the REST API:
+//! the published payloads, signed with a key generated for the test, through
+//! the real router; deferred answers and command registration as serenity
+//! sends them.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use ed25519_dalek::{Signer, SigningKey};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use switchboard_bot::chat::ChatState;
+use switchboard_bot::discord::api::DiscordApi;
+use switchboard_bot::{Conversation, fakes};
+use switchboard_core::clock::SystemClock;
+use switchboard_core::config::Config;
+use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::model::{ChatPlatform, Role};
+use switchboard_core::{Caller, Service};
+use switchboard_store::SqliteStore;
+use tower::ServiceExt;
+
+struct World {
+    service: Service,
+    state: ChatState,
+    key: SigningKey,
+    discord: fakes::Fake,
+    _dir: tempfile::TempDir,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn fixture(name: &str) -> Value {
+    serde_json::from_slice(
+        &std::fs::read(format!("{}/tests/fixtures/discord/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap(),
+    )
+    .unwrap()
+}
+
+async fn world() -> World {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let discord = fakes::discord().await.unwrap();
+    // A key made for this test: Discord publishes no fixed vector.
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let mut config = Config::default();
+    config.discord.public_key = Some(hex(key.verifying_key().as_bytes()));
+    config.discord.bot_token = Some("discord-test-token".into());
+    config.discord.application_id = Some(1);
+    config.discord.api_proxy = Some(discord.url.clone());
+    let service =
+        Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
+    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
+    for c in demo::generate(&DemoOptions { projects: 40, now: service.now(), seed: 3 }, &config, 100) {
+        service.import(&admin, &c.batch, &c.events).await.unwrap();
+    }
+    let conversation = Arc::new(Conversation::new(service.clone()).await.unwrap());
+    let state = ChatState::new(service.clone(), conversation).unwrap();
+    World { service, state, key, discord, _dir: dir }
+}
+
+impl World {
+    async fn send(&self, body: Vec<u8>, signature: Option<String>) -> (StatusCode, Value) {
+        let ts = (self.service.now() / 1000).to_string();
+        let mut req = Request::post("/discord/interactions").header("content-type", "application/json");
+        if let Some(sig) = signature {
+            req = req.header("x-signature-ed25519", sig).header("x-signature-timestamp", &ts);
+        }
+        let resp = switchboard_bot::discord::router(self.state.clone())
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    fn sign(&self, body: &[u8]) -> String {
+        let ts = (self.service.now() / 1000).to_string();
+        let mut message = ts.into_bytes();
+        message.extend_from_slice(body);
+        hex(&self.key.sign(&message).to_bytes())
+    }
+
+    async fn interact(&self, interaction: &Value) -> Value {
+        let body = serde_json::to_vec(interaction).unwrap();
+        let (status, answer) = self.send(body.clone(), Some(self.sign(&body))).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer
+    }
+
+    /// `/sb <sub> [options]` from Discord user `user`.
+    async fn command(&self, user: &str, sub: &str, options: &[(&str, &str)]) -> Value {
+        let mut i = fixture("application_command.json");
+        i["member"]["user"]["id"] = json!(user);
+        let options: Vec<Value> = options.iter().map(|(n, v)| json!({"type": 3, "name": n, "value": v})).collect();
+        i["data"] =
+            json!({"type": 1, "name": "sb", "id": "1", "options": [{"type": 1, "name": sub, "options": options}]});
+        self.interact(&i).await
+    }
+
+    async fn click(&self, user: &str, action: &str) -> Value {
+        let mut i = fixture("message_component.json");
+        i["member"]["user"]["id"] = json!(user);
+        i["data"]["custom_id"] = json!(action);
+        self.interact(&i).await
+    }
+}
+
+fn custom_ids(message: &Value) -> Vec<String> {
+    message["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c["custom_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_is_answered_and_unsigned_requests_refused() {
+    let w = world().await;
+    let ping = serde_json::to_vec(&fixture("ping.json")).unwrap();
+    let (status, answer) = w.send(ping.clone(), Some(w.sign(&ping))).await;
+    assert_eq!((status, answer), (StatusCode::OK, json!({"type": 1})));
+
+    // Discord's routine checks send invalid signatures: every one is a 401.
+    let mut flipped = w.sign(&ping);
+    flipped.replace_range(0..2, if flipped.starts_with("00") { "01" } else { "00" });
+    let other_key = hex(&SigningKey::from_bytes(&[9u8; 32]).sign(b"1700000000{}").to_bytes());
+    for (why, sig) in [
+        ("no headers", None),
+        ("flipped", Some(flipped)),
+        ("other key", Some(other_key)),
+        ("not hex", Some("zz".into())),
+    ] {
+        let (status, answer) = w.send(ping.clone(), sig).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}: {answer}");
+    }
+    // A signature over a different body does not carry over.
+    let sig = w.sign(&ping);
+    let command = serde_json::to_vec(&fixture("application_command.json")).unwrap();
+    assert_eq!(w.send(command, Some(sig)).await.0, StatusCode::UNAUTHORIZED);
+    assert!(w.discord.calls().is_empty(), "{:?}", w.discord.calls());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_answered_with_embeds() {
+    let w = world().await;
+    let answer = w.command("4001", "ask", &[("text", "who owns payments-api?")]).await;
+    assert_eq!(answer["type"], 4, "{answer}");
+    let embed = &answer["data"]["embeds"][0];
+    assert!(embed["description"].as_str().unwrap().contains("payments-api is owned by Payments"), "{answer}");
+    assert_eq!(answer["data"]["allowed_mentions"], json!({"parse": []}), "answers never ping anyone");
+
+    let shown = w.command("4001", "project", &[("name", "payments-api")]).await;
+    assert!(shown["data"]["embeds"][0]["fields"].as_array().is_some_and(|f| !f.is_empty()), "{shown}");
+    let portal = shown["data"]["components"].to_string();
+    assert!(portal.contains("/projects/payments-api"), "a link button to the portal: {shown}");
+
+    // The published fixture is another application's command: a clear answer only the sender sees.
+    let other = w.interact(&fixture("application_command.json")).await;
+    assert_eq!(other["data"]["flags"], 64, "{other}");
+    assert!(other["data"]["embeds"][0]["description"].as_str().unwrap().contains("register-commands"), "{other}");
+    // A missing option is named.
+    let missing = w.command("4001", "deploy", &[("project", "payments-api")]).await;
+    assert!(missing["data"]["embeds"][0]["description"].as_str().unwrap().contains("environment"), "{missing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approval_buttons_decided_by_the_linked_role() {
+    let w = world().await;
+    // Discord user 5001 links to bob (approver) through a code confirmed in the portal.
+    let link = w.command("5001", "link", &[]).await;
+    assert_eq!(link["data"]["flags"], 64, "the code is for its owner only: {link}");
+    let text = link["data"]["embeds"][0]["description"].as_str().unwrap();
+    let code = text.split("code is ").nth(1).unwrap().split('.').next().unwrap();
+    w.service.redeem_link_code(&Caller::new("bob", Role::Approver, "portal"), code).await.unwrap();
+    assert_eq!(w.service.chat_caller(ChatPlatform::Discord, "5001", None).await.unwrap().user.as_str(), "bob");
+
+    let link = w.command("5002", "link", &[]).await;
+    let text = link["data"]["embeds"][0]["description"].as_str().unwrap();
+    let code = text.split("code is ").nth(1).unwrap().split('.').next().unwrap();
+    w.service.redeem_link_code(&Caller::new("carol", Role::Editor, "portal"), code).await.unwrap();
+
+    // An unknown person (a viewer) asks for a deployment: refused, nothing pending.
+    let refused = w.command("6001", "deploy", &[("project", "payments-api"), ("environment", "staging")]).await;
+    assert!(custom_ids(&refused["data"]).is_empty(), "{refused}");
+
+    // carol (editor) requests it: a pending run with Approve / Deny.
+    let asked = w.command("5002", "deploy", &[("project", "payments-api"), ("environment", "staging")]).await;
+    assert_eq!(asked["type"], 4);
+    let ids = custom_ids(&asked["data"]);
+    let approve = ids.iter().find(|a| a.starts_with("approve_run:")).unwrap_or_else(|| panic!("{asked}")).clone();
+    let run = approve.trim_start_matches("approve_run:").to_owned();
+    let status = || async {
+        let admin = Caller::new("ada", Role::Admin, "t");
+        let out = w.service.execute_json(&admin, "get_run", json!({"run": run})).await.unwrap().to_json();
+        out["status"].as_str().unwrap().to_owned()
+    };
+
+    // The viewer clicks Approve: a message only they see, nothing decided.
+    let denied = w.click("6001", &approve).await;
+    assert_eq!((denied["type"].as_u64(), denied["data"]["flags"].as_u64()), (Some(4), Some(64)), "{denied}");
+    assert!(denied["data"]["embeds"][0]["description"].as_str().unwrap().contains("approver"), "{denied}");
+    assert_eq!(status().await, "pending");
+
+    // bob approves: the message is replaced, its buttons gone.
+    let decided = w.click("5001", &approve).await;
+    assert_eq!(decided["type"], 7, "{decided}");
+    assert!(decided["data"]["embeds"][0]["description"].as_str().unwrap().contains("approved"), "{decided}");
+    assert!(custom_ids(&decided["data"]).is_empty(), "{decided}");
+    assert_eq!(status().await, "approved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_register_and_messages_post_through_serenity() {
+    let w = world().await;
+    let api = DiscordApi::from_config(&w.service.config().discord).unwrap();
+    let n = api.register(&switchboard_bot::discord::commands::definitions()).await.unwrap();
+    assert_eq!(n, 1);
+    let put = w.discord.wait_for("/applications/1/commands", 1, 5).await;
+    assert_eq!(put.len(), 1);
+    assert_eq!(put[0].method, "PUT");
+    let subs: Vec<&str> =
+        put[0].body[0]["options"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert_eq!(subs, ["ask", "project", "deploy", "link", "help"]);
+
+    api.post(345626669114982402, &json!({"content": "hello"})).await.unwrap();
+    let posted = w.discord.wait_for("/channels/345626669114982402/messages", 1, 5).await;
+    assert_eq!((posted.len(), posted[0].method.as_str()), (1, "POST"));
+}

@@ -1,0 +1,98 @@
+//! The chat outbox: every message Switchboard sends to Slack or Discord on
+//! its own (notifications, approval requests, run progress) is stored here
+//! first, then delivered with retries. A message has a key that says what it
+//! is about (`incident:<event>:slack:C024BE91L`), so enqueueing the same news
+//! twice sends it once; a reply names the key of the message whose thread it
+//! goes in, and waits until that one is sent.
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::model::{ChatPlatform, Millis};
+use crate::store::StoreResult;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// Waiting to be sent (first time, or again after a failure).
+    Pending,
+    Sent,
+    /// Failed every attempt; kept for a person to look at.
+    Dead,
+}
+
+impl MessageStatus {
+    pub const ALL: [Self; 3] = [Self::Pending, Self::Sent, Self::Dead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A message to send, before it is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMessage {
+    /// What the message is about, unique: enqueueing a key again does nothing.
+    pub key: String,
+    pub platform: ChatPlatform,
+    /// The platform's channel id.
+    pub channel: String,
+    /// The key of the message this one answers in its thread.
+    pub reply_to: Option<String>,
+    /// What to say: the bot's platform-neutral reply, as JSON.
+    pub body: String,
+    pub created_at: Millis,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OutMessage {
+    pub id: i64,
+    pub key: String,
+    pub platform: ChatPlatform,
+    pub channel: String,
+    pub reply_to: Option<String>,
+    pub body: String,
+    pub created_at: Millis,
+    pub status: MessageStatus,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Millis,
+    pub sent_at: Option<Millis>,
+    /// The platform's id for the sent message (Slack `ts`, Discord message id).
+    pub remote_id: Option<String>,
+}
+
+/// The result of one delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    pub status: MessageStatus,
+    pub attempts: u32,
+    pub error: Option<String>,
+    pub next_attempt_at: Millis,
+    pub sent_at: Option<Millis>,
+    pub remote_id: Option<String>,
+}
+
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Stores the message durably unless its key is already there; true when
+    /// it was new.
+    async fn enqueue(&self, message: &NewMessage) -> StoreResult<bool>;
+    /// Pending messages due at `now`, oldest first.
+    async fn due_messages(&self, now: Millis, limit: usize) -> StoreResult<Vec<OutMessage>>;
+    /// Records an attempt's outcome.
+    async fn record_attempt(&self, id: i64, attempt: &Attempt) -> StoreResult<()>;
+    async fn get_message(&self, key: &str) -> StoreResult<Option<OutMessage>>;
+    /// Newest first, optionally of one status.
+    async fn list_messages(&self, status: Option<MessageStatus>, limit: usize) -> StoreResult<Vec<OutMessage>>;
+    /// Messages per status.
+    async fn outbox_counts(&self) -> StoreResult<Vec<(MessageStatus, u64)>>;
+}

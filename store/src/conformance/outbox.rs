@@ -1,0 +1,81 @@
+//! Conformance: the chat outbox.
+
+use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage};
+
+use super::*;
+
+fn message(key: &str, at: Millis) -> NewMessage {
+    NewMessage {
+        key: key.into(),
+        platform: ChatPlatform::Slack,
+        channel: "C024BE91L".into(),
+        reply_to: None,
+        body: format!("{{\"blocks\": [{{\"type\": \"text\", \"text\": \"{key}\"}}]}}"),
+        created_at: at,
+    }
+}
+
+pub async fn outbox_lifecycle(b: &Backend) {
+    let o = &b.outbox;
+    assert!(o.due_messages(T0 + 10, 10).await.unwrap().is_empty());
+    assert!(o.enqueue(&message("incident:1:slack:C024BE91L", T0)).await.unwrap());
+    let mut reply = message("run:r1:approved:slack:C024BE91L", T0 + 1);
+    reply.platform = ChatPlatform::Discord;
+    reply.reply_to = Some("incident:1:slack:C024BE91L".into());
+    assert!(o.enqueue(&reply).await.unwrap());
+    // The same key again: nothing changes, even with another body.
+    let mut again = message("incident:1:slack:C024BE91L", T0 + 2);
+    again.body = "{}".into();
+    assert!(!o.enqueue(&again).await.unwrap());
+    let first = o.get_message("incident:1:slack:C024BE91L").await.unwrap().unwrap();
+    assert!(first.body.contains("incident:1"), "{first:?}");
+    assert_eq!(
+        (first.status, first.attempts, first.next_attempt_at, first.remote_id),
+        (MessageStatus::Pending, 0, T0, None)
+    );
+    let second = o.get_message("run:r1:approved:slack:C024BE91L").await.unwrap().unwrap();
+    assert_eq!(
+        (second.platform, second.reply_to.as_deref()),
+        (ChatPlatform::Discord, Some("incident:1:slack:C024BE91L"))
+    );
+    assert!(o.get_message("nothing").await.unwrap().is_none());
+
+    // Due: pending and due, oldest first, limited.
+    let due: Vec<i64> = o.due_messages(T0 + 10, 1).await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(due, [first.id]);
+    let retry = Attempt {
+        status: MessageStatus::Pending,
+        attempts: 1,
+        error: Some("429 Too Many Requests".into()),
+        next_attempt_at: T0 + 100,
+        sent_at: None,
+        remote_id: None,
+    };
+    o.record_attempt(first.id, &retry).await.unwrap();
+    let due: Vec<i64> = o.due_messages(T0 + 10, 10).await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(due, [second.id], "not due before its next attempt");
+    assert_eq!(o.due_messages(T0 + 100, 10).await.unwrap()[1].attempts, 1);
+
+    let sent = Attempt {
+        status: MessageStatus::Sent,
+        attempts: 2,
+        error: None,
+        next_attempt_at: T0 + 100,
+        sent_at: Some(T0 + 101),
+        remote_id: Some("1515449522.000016".into()),
+    };
+    o.record_attempt(first.id, &sent).await.unwrap();
+    let stored = o.get_message("incident:1:slack:C024BE91L").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.sent_at, stored.remote_id.as_deref()),
+        (MessageStatus::Sent, Some(T0 + 101), Some("1515449522.000016"))
+    );
+    o.record_attempt(second.id, &Attempt { status: MessageStatus::Dead, attempts: 8, ..retry }).await.unwrap();
+    assert!(o.due_messages(T0 + 1_000_000, 10).await.unwrap().is_empty());
+
+    let all: Vec<i64> = o.list_messages(None, 10).await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(all, [second.id, first.id], "newest first");
+    assert_eq!(o.list_messages(Some(MessageStatus::Dead), 10).await.unwrap()[0].id, second.id);
+    let counts = o.outbox_counts().await.unwrap();
+    assert_eq!(counts, [(MessageStatus::Pending, 0), (MessageStatus::Sent, 1), (MessageStatus::Dead, 1)]);
+}
