@@ -49,6 +49,11 @@ pub async fn run(projects: usize, samples: usize, data_dir: Option<PathBuf>) -> 
 async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyhow::Result<serde_json::Value> {
     let mut config = Config::default();
     config.webhooks.github_secret = Some(WEBHOOK_SECRET.into());
+    // Slack's Web API is a fake on loopback that records the replies.
+    let slack_fake = switchboard_bot::fakes::slack().await?;
+    config.slack.signing_secret = Some(SLACK_SECRET.into());
+    config.slack.bot_token = Some("xoxb-bench".into());
+    config.slack.api_url = format!("{}/api/", slack_fake.url);
     let opened = crate::app::open(&config, dir)?;
     let service = opened.service.clone();
     let started = Instant::now();
@@ -169,6 +174,7 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
     // waiting on the fake is subtracted.
     let agent = agent_overhead(&service, &slugs, samples).await?;
     let webhooks = webhook_throughput(&opened, &slugs[0], (samples * 10).max(1000)).await?;
+    let slack = slack_mentions(&service, &slack_fake, &slugs, (samples * 2).max(200)).await?;
 
     // Event appends as they happen in service: times move forward (events are
     // appended "now"), many requests append a few events each, concurrently.
@@ -227,8 +233,9 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
         },
         "agent_turn": agent,
         "webhooks": webhooks,
+        "slack_mentions": slack,
         "event_append_per_second": {"single_events_64_writers": single.round(), "batches_of_1000": batched.round()},
-        "targets": {"webhook_deliveries_per_second": 20000, "webhook_accept_p99_ms": 10, "router_p99_ms": 1, "agent_overhead_p99_ms": 5, "agent_tool_catalog_tokens": 3000, "find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}
+        "targets": {"slack_mention_reply_p99_ms": 25, "webhook_deliveries_per_second": 20000, "webhook_accept_p99_ms": 10, "router_p99_ms": 1, "agent_overhead_p99_ms": 5, "agent_tool_catalog_tokens": 3000, "find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}
     }))
 }
 
@@ -268,6 +275,78 @@ async fn agent_overhead(service: &Service, slugs: &[String], samples: usize) -> 
 }
 
 const WEBHOOK_SECRET: &str = "bench-webhook-secret";
+const SLACK_SECRET: &str = "bench-slack-signing-secret";
+
+/// Slack `app_mention` events, signed, over HTTP to `/slack/events` from 200
+/// concurrent conversations (each its own channel and person, one question
+/// at a time, no language model), each timed until its answer reaches the
+/// fake Web API in the mention's thread.
+async fn slack_mentions(
+    service: &Service,
+    fake: &switchboard_bot::fakes::Fake,
+    slugs: &[String],
+    total: usize,
+) -> anyhow::Result<Value> {
+    const CONVERSATIONS: usize = 200;
+    let conversation = std::sync::Arc::new(switchboard_bot::Conversation::new(service.clone()).await?);
+    let chat = switchboard_bot::chat::ChatState::new(service.clone(), conversation)
+        .map_err(|e| anyhow::anyhow!("Slack settings: {e}"))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?.to_string();
+    let app = switchboard_bot::slack::router(chat);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let run = service.now();
+    let rounds = total.div_ceil(CONVERSATIONS);
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CONVERSATIONS {
+        let (addr, fake, slugs) = (addr.clone(), fake.clone(), slugs.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = RawHttp::connect(&addr).await?;
+            let mut latencies = Vec::with_capacity(rounds);
+            for r in 0..rounds {
+                let ts = format!("{}.{:06}", run / 1000 + r as i64, c);
+                let project = &slugs[pick(c * rounds + r, slugs.len())];
+                let body = serde_json::to_vec(&json!({
+                    "token": "bench", "team_id": "TBENCH", "api_app_id": "ABENCH", "type": "event_callback",
+                    "event_id": format!("Ev{run}{c:03}{r:04}"), "event_time": run / 1000,
+                    "event": {"type": "app_mention", "user": format!("UBENCH{c:03}"), "channel": format!("CBENCH{c:03}"),
+                              "text": format!("<@UBOT> who owns {project}?"), "ts": ts, "event_ts": ts},
+                }))?;
+                let stamp = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs()).to_string();
+                let signature = switchboard_bot::slack::verify::sign(SLACK_SECRET, &stamp, &body);
+                let head = format!(
+                    "POST /slack/events HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+                     X-Slack-Request-Timestamp: {stamp}\r\nX-Slack-Signature: {signature}\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                let reply = fake.reply_in(&ts);
+                let sent = Instant::now();
+                let status = conn.round_trip(head.as_bytes(), &body).await?;
+                anyhow::ensure!(status == 200, "mention {c}/{r} answered {status}");
+                let call = tokio::time::timeout(Duration::from_secs(30), reply)
+                    .await
+                    .map_err(|_| anyhow::anyhow!("no reply to mention {c}/{r} within 30 s"))??;
+                latencies.push(sent.elapsed());
+                let text = call.body["text"].as_str().unwrap_or_default();
+                anyhow::ensure!(text.contains(project.as_str()), "the reply is not about {project}: {text}");
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut replies = Vec::with_capacity(total);
+    for task in tasks {
+        replies.extend(task.await??);
+    }
+    let seconds = t.elapsed().as_secs_f64();
+    server.abort();
+    Ok(json!({
+        "conversations": CONVERSATIONS,
+        "mentions": replies.len(),
+        "replies_per_second": (replies.len() as f64 / seconds).round(),
+        "mention_to_reply": Samples(replies).json(),
+    }))
+}
 
 /// Signed GitHub `push` deliveries over HTTP into the durable inbox from 64
 /// concurrent senders, then processing them (rules → `set_fact`) from the inbox.

@@ -1,8 +1,9 @@
 //! What the chat platform surfaces share: the conversation, the service and
 //! a small memory of deliveries already handled (platforms retry).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use switchboard_core::Service;
 
@@ -12,6 +13,12 @@ use crate::slack::SlackApi;
 
 /// Deliveries remembered for de-duplication.
 const SEEN: usize = 4096;
+/// How long a Slack user's email (or its absence) is trusted before asking again.
+pub const EMAIL_TTL: Duration = Duration::from_secs(600);
+/// Emails remembered at most.
+const EMAILS: usize = 10_000;
+
+type Emails = HashMap<String, (Option<String>, Instant)>;
 
 #[derive(Clone)]
 pub struct ChatState {
@@ -20,6 +27,7 @@ pub struct ChatState {
     pub slack: Option<SlackApi>,
     pub discord: Option<DiscordApi>,
     seen: Arc<Mutex<VecDeque<String>>>,
+    emails: Arc<Mutex<Emails>>,
 }
 
 impl ChatState {
@@ -27,7 +35,24 @@ impl ChatState {
     pub fn new(service: Service, conversation: Arc<Conversation>) -> Result<Self, String> {
         let slack = SlackApi::from_config(&service.config().slack)?;
         let discord = DiscordApi::from_config(&service.config().discord);
-        Ok(Self { service, conversation, slack, discord, seen: Arc::default() })
+        Ok(Self { service, conversation, slack, discord, seen: Arc::default(), emails: Arc::default() })
+    }
+
+    /// The email looked up for a Slack user recently: `Some(None)` when they have none.
+    pub(crate) fn cached_email(&self, user: &str) -> Option<Option<String>> {
+        let emails = self.emails.lock().unwrap_or_else(|e| e.into_inner());
+        emails.get(user).filter(|(_, at)| at.elapsed() < EMAIL_TTL).map(|(e, _)| e.clone())
+    }
+
+    pub(crate) fn remember_email(&self, user: &str, email: Option<String>) {
+        let mut emails = self.emails.lock().unwrap_or_else(|e| e.into_inner());
+        if emails.len() >= EMAILS {
+            emails.retain(|_, (_, at)| at.elapsed() < EMAIL_TTL);
+            if emails.len() >= EMAILS {
+                emails.clear();
+            }
+        }
+        emails.insert(user.to_owned(), (email, Instant::now()));
     }
 
     /// True the first time `id` is seen (recently).

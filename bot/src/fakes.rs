@@ -31,6 +31,10 @@ struct Log {
     counter: Mutex<u64>,
     /// Calls still to fail with a 503, as an outage would.
     failures: Mutex<u32>,
+    /// Calls still to answer 429, and the `Retry-After` (seconds) they give.
+    limited: Mutex<(u32, u64)>,
+    /// Waiting for a Slack message in the thread of this `ts`.
+    threads: Mutex<HashMap<String, tokio::sync::oneshot::Sender<Call>>>,
 }
 
 impl Log {
@@ -45,6 +49,14 @@ impl Log {
         let fail = *f > 0;
         *f = f.saturating_sub(1);
         fail
+    }
+
+    /// `Retry-After` seconds when this call should be refused with 429.
+    fn limiting(&self) -> Option<u64> {
+        let mut l = self.limited.lock().unwrap_or_else(|e| e.into_inner());
+        let limited = (l.0 > 0).then_some(l.1);
+        l.0 = l.0.saturating_sub(1);
+        limited
     }
 
     fn next(&self) -> u64 {
@@ -82,6 +94,19 @@ impl Fake {
     /// The next `n` calls fail with 503 Service Unavailable.
     pub fn fail_next(&self, n: u32) {
         *self.log.failures.lock().unwrap_or_else(|e| e.into_inner()) = n;
+    }
+
+    /// The next `n` calls answer 429 Too Many Requests with `Retry-After: secs`.
+    pub fn rate_limit_next(&self, n: u32, secs: u64) {
+        *self.log.limited.lock().unwrap_or_else(|e| e.into_inner()) = (n, secs);
+    }
+
+    /// Slack: the next message posted in the thread of `thread_ts` (for
+    /// benchmarks: no scan of every call).
+    pub fn reply_in(&self, thread_ts: &str) -> tokio::sync::oneshot::Receiver<Call> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.log.threads.lock().unwrap_or_else(|e| e.into_inner()).insert(thread_ts.to_owned(), tx);
+        rx
     }
 
     /// Slack: the email `users.info` gives for `user`.
@@ -123,9 +148,20 @@ async fn slack_method(
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let channel = body["channel"].clone();
     let ts = body["ts"].as_str().map(str::to_owned).unwrap_or_else(|| format!("1700000000.{:06}", log.next()));
-    log.push(Call { method: "POST".into(), path: format!("/api/{method}"), body: body.clone() });
+    let call = Call { method: "POST".into(), path: format!("/api/{method}"), body: body.clone() };
+    if let Some(thread) = body["thread_ts"].as_str()
+        && let Some(waiter) = log.threads.lock().unwrap_or_else(|e| e.into_inner()).remove(thread)
+    {
+        let _ = waiter.send(call.clone());
+    }
+    log.push(call);
     if log.failing() {
         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"ok": false}))).into_response();
+    }
+    if let Some(secs) = log.limiting() {
+        let limited = axum::Json(json!({"ok": false, "error": "ratelimited"}));
+        return (axum::http::StatusCode::TOO_MANY_REQUESTS, [("retry-after", secs.to_string())], limited)
+            .into_response();
     }
     let message = json!({"ts": ts, "text": body["text"], "type": "message"});
     axum::Json(match method.as_str() {

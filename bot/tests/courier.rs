@@ -178,3 +178,18 @@ async fn an_outage_is_retried_with_backoff_and_nothing_is_lost() {
     assert_eq!(w.discord.wait_for("/messages", 1, 0).await.len(), 1, "Discord's was sent once");
     assert_eq!((backoff_ms(1), backoff_ms(2), backoff_ms(30)), (5_000, 10_000, 600_000));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_is_retried_after_its_retry_after() {
+    let w = world().await;
+    w.slack.rate_limit_next(1, 1);
+    w.op(("ada", Role::Admin), "record_incident", json!({"project": "payments-api", "title": "Slow"})).await;
+    w.courier.catch_up(w.service.now() - 3600 * 1000).await.unwrap();
+    let t = std::time::Instant::now();
+    w.courier.deliver_due().await.unwrap();
+    let calls = w.slack.wait_for("chat.postMessage", 2, 0).await;
+    assert_eq!(calls.len(), 2, "refused once, then sent: {calls:?}");
+    assert!(t.elapsed() >= std::time::Duration::from_secs(1), "waited the Retry-After: {:?}", t.elapsed());
+    let sent = w.outbox.list_messages(Some(MessageStatus::Sent), 10).await.unwrap();
+    assert!(sent.iter().any(|m| m.channel == "C0PAY" && m.attempts == 1), "one attempt of the outbox: {sent:?}");
+}

@@ -1,11 +1,18 @@
 //! Calls to Slack's Web API through slack-morphism: replies in threads,
 //! message updates after a decision, ephemeral messages for one person,
-//! and the verified email behind a user id. 429s are retried after Slack's
-//! `Retry-After` by slack-morphism's rate controller.
+//! and the verified email behind a user id. A 429 is retried after Slack's
+//! `Retry-After` (up to [`RETRIES`] times, waiting at most [`MAX_WAIT`] each).
+//! slack-morphism's own throttle is not used: it allows one
+//! `chat.postMessage` a second for the whole workspace, where Slack allows
+//! one a second per channel, which would queue every conversation behind
+//! every other.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper_rustls::HttpsConnectorBuilder;
+use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 use switchboard_core::config::SlackConfig;
 
@@ -30,6 +37,36 @@ impl std::fmt::Debug for SlackApi {
 /// A failed call, said for logs.
 pub type ApiResult<T> = Result<T, String>;
 
+/// Retries of one call that Slack answered 429.
+pub const RETRIES: usize = 3;
+/// The longest `Retry-After` waited for in line; a longer one fails the call
+/// (the outbox tries again later).
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+
+/// Runs `call`, again after `Retry-After` when Slack answers 429.
+async fn retrying<T, F, Fut>(what: &str, call: F) -> ApiResult<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ClientResult<T>>,
+{
+    let mut retried = 0;
+    loop {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(SlackClientError::RateLimitError(e)) if retried < RETRIES => {
+                let wait = e.retry_after.unwrap_or(Duration::from_secs(1));
+                if wait > MAX_WAIT {
+                    return Err(format!("{what}: rate limited for {}s", wait.as_secs()));
+                }
+                tracing::info!(call = what, wait_ms = wait.as_millis() as u64, "Slack asked to slow down; waiting");
+                tokio::time::sleep(wait).await;
+                retried += 1;
+            }
+            Err(e) => return Err(format!("{what}: {e}")),
+        }
+    }
+}
+
 impl SlackApi {
     /// `None` without a bot token (Slack then gets answers only where the
     /// HTTP response can carry them: slash commands).
@@ -44,9 +81,7 @@ impl SlackApi {
             .build();
         // slack-morphism joins `{base}/{method}`.
         let api_url = config.api_url.trim_end_matches('/').to_owned();
-        let connector = SlackClientHyperConnector::from(https)
-            .with_slack_api_url(&api_url)
-            .with_rate_control(SlackApiRateControlConfig::new().with_max_retries(5));
+        let connector = SlackClientHyperConnector::from(https).with_slack_api_url(&api_url);
         Ok(Some(Self { client: Arc::new(SlackClient::new(connector)), token: SlackApiToken::new(token.into()) }))
     }
 
@@ -61,7 +96,7 @@ impl SlackApi {
             req = req.with_thread_ts(ts.into());
         }
         let session = self.client.open_session(&self.token);
-        let resp = session.chat_post_message(&req).await.map_err(|e| format!("chat.postMessage: {e}"))?;
+        let resp = retrying("chat.postMessage", || session.chat_post_message(&req)).await?;
         Ok(resp.ts.to_string())
     }
 
@@ -69,23 +104,21 @@ impl SlackApi {
     pub async fn update(&self, channel: &str, ts: &str, reply: &Reply) -> ApiResult<()> {
         let req = SlackApiChatUpdateRequest::new(channel.into(), Self::content(reply), ts.into());
         let session = self.client.open_session(&self.token);
-        session.chat_update(&req).await.map(|_| ()).map_err(|e| format!("chat.update: {e}"))
+        retrying("chat.update", || session.chat_update(&req)).await.map(|_| ())
     }
 
     /// A message only `user` sees.
     pub async fn ephemeral(&self, channel: &str, user: &str, reply: &Reply) -> ApiResult<()> {
         let req = SlackApiChatPostEphemeralRequest::new(channel.into(), user.into(), Self::content(reply));
         let session = self.client.open_session(&self.token);
-        session.chat_post_ephemeral(&req).await.map(|_| ()).map_err(|e| format!("chat.postEphemeral: {e}"))
+        retrying("chat.postEphemeral", || session.chat_post_ephemeral(&req)).await.map(|_| ())
     }
 
     /// The email Slack has for `user` (needs the `users:read.email` scope).
     pub async fn email(&self, user: &str) -> ApiResult<Option<String>> {
         let session = self.client.open_session(&self.token);
-        let resp = session
-            .users_info(&SlackApiUsersInfoRequest::new(user.into()))
-            .await
-            .map_err(|e| format!("users.info: {e}"))?;
+        let req = SlackApiUsersInfoRequest::new(user.into());
+        let resp = retrying("users.info", || session.users_info(&req)).await?;
         Ok(resp.user.profile.and_then(|p| p.email).map(|e| e.to_string()))
     }
 }

@@ -53,22 +53,37 @@ fn check(state: &ChatState, headers: &HeaderMap, body: &[u8]) -> Result<(), Refu
 }
 
 /// Who a Slack user is: linked, or by the email Slack verified, or unknown.
+/// Slack is asked for the email only for people not linked yet, and at most
+/// once in [`crate::chat::EMAIL_TTL`] per person.
 pub(crate) async fn caller(state: &ChatState, user: &str) -> Caller {
-    let email = match &state.slack {
-        Some(api) => match api.email(user).await {
-            Ok(e) => e,
+    let unknown = || Caller::new("slack-someone", state.service.config().chat.unknown_role, "slack");
+    match state.service.linked_caller(ChatPlatform::Slack, user).await {
+        Ok(Some(c)) => return c,
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot resolve a Slack user; treating them as unknown");
+            return unknown();
+        }
+    }
+    let email = match (&state.slack, state.cached_email(user)) {
+        (_, Some(cached)) => cached,
+        (Some(api), None) => match api.email(user).await {
+            Ok(e) => {
+                state.remember_email(user, e.clone());
+                e
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot look up a Slack user's email");
                 None
             }
         },
-        None => None,
+        (None, None) => None,
     };
     match state.service.chat_caller(ChatPlatform::Slack, user, email.as_deref()).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "cannot resolve a Slack user; treating them as unknown");
-            Caller::new("slack-someone", state.service.config().chat.unknown_role, "slack")
+            unknown()
         }
     }
 }

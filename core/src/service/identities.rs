@@ -28,6 +28,16 @@ pub struct LinkCodes(Mutex<HashMap<String, (ChatIdentity, Millis)>>);
 impl Service {
     /// The caller behind a chat account. `verified_email` is the address the
     /// platform vouches for (Slack's `users.info`), if known.
+    /// The user a chat account is linked to, if it is.
+    pub async fn linked_caller(&self, platform: ChatPlatform, id: &str) -> Result<Option<Caller>> {
+        let identity = ChatIdentity { platform, id: id.to_owned() };
+        let users = self.ctx.graph.list_users().await?;
+        Ok(users
+            .iter()
+            .find(|u| u.chat_identities.contains(&identity))
+            .map(|u| Caller::new(u.name.as_str(), u.role, platform.as_str())))
+    }
+
     pub async fn chat_caller(&self, platform: ChatPlatform, id: &str, verified_email: Option<&str>) -> Result<Caller> {
         let source = platform.as_str();
         let identity = ChatIdentity { platform, id: id.to_owned() };
