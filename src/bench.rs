@@ -95,6 +95,7 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
         Ok(t.elapsed())
     }
 
+    eprintln!("bench: reads ({samples} samples each)");
     let mut search = Vec::with_capacity(samples);
     for i in 0..samples {
         search.push(
@@ -172,12 +173,17 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
     // The agent's own time per turn against the scripted fake model: a turn
     // with one tool call (get_project) and a streamed answer; the time spent
     // waiting on the fake is subtracted.
+    eprintln!("bench: agent turns against the fake model");
     let agent = agent_overhead(&service, &slugs, samples).await?;
+    eprintln!("bench: signed webhooks over HTTP");
     let webhooks = webhook_throughput(&opened, &slugs[0], (samples * 10).max(1000)).await?;
-    let slack = slack_mentions(&service, &slack_fake, &slugs, (samples * 2).max(200)).await?;
+    eprintln!("bench: Slack mentions over HTTP");
+    let slack_saturated = slack_mentions(&service, &slack_fake, &slugs, (samples * 2).max(200), None).await?;
+    let slack_paced = slack_mentions(&service, &slack_fake, &slugs, 1000, Some(Duration::from_secs(1))).await?;
 
     // Event appends as they happen in service: times move forward (events are
     // appended "now"), many requests append a few events each, concurrently.
+    eprintln!("bench: event appends");
     let total = 100_000usize;
     let writers = 64;
     let clock = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(service.now()));
@@ -233,7 +239,7 @@ async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyh
         },
         "agent_turn": agent,
         "webhooks": webhooks,
-        "slack_mentions": slack,
+        "slack_mentions": {"saturated": slack_saturated, "one_a_second_each": slack_paced},
         "event_append_per_second": {"single_events_64_writers": single.round(), "batches_of_1000": batched.round()},
         "targets": {"slack_mention_reply_p99_ms": 25, "webhook_deliveries_per_second": 20000, "webhook_accept_p99_ms": 10, "router_p99_ms": 1, "agent_overhead_p99_ms": 5, "agent_tool_catalog_tokens": 3000, "find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}
     }))
@@ -280,12 +286,15 @@ const SLACK_SECRET: &str = "bench-slack-signing-secret";
 /// Slack `app_mention` events, signed, over HTTP to `/slack/events` from 200
 /// concurrent conversations (each its own channel and person, one question
 /// at a time, no language model), each timed until its answer reaches the
-/// fake Web API in the mention's thread.
+/// fake Web API in the mention's thread. Without `pace` each conversation
+/// asks again as soon as it is answered (the server's capacity: latency is
+/// then queueing); with it, each asks once per `pace`, starts spread over it.
 async fn slack_mentions(
     service: &Service,
     fake: &switchboard_bot::fakes::Fake,
     slugs: &[String],
     total: usize,
+    pace: Option<Duration>,
 ) -> anyhow::Result<Value> {
     const CONVERSATIONS: usize = 200;
     let conversation = std::sync::Arc::new(switchboard_bot::Conversation::new(service.clone()).await?);
@@ -304,12 +313,16 @@ async fn slack_mentions(
         tasks.push(tokio::spawn(async move {
             let mut conn = RawHttp::connect(&addr).await?;
             let mut latencies = Vec::with_capacity(rounds);
+            let start = tokio::time::Instant::now() + pace.map(|p| p * c as u32 / CONVERSATIONS as u32).unwrap_or_default();
             for r in 0..rounds {
-                let ts = format!("{}.{:06}", run / 1000 + r as i64, c);
+                if let Some(p) = pace {
+                    tokio::time::sleep_until(start + p * r as u32).await;
+                }
+                let ts = format!("{}.{:06}", run / 1000 + r as i64, c + if pace.is_some() { 500_000 } else { 0 });
                 let project = &slugs[pick(c * rounds + r, slugs.len())];
                 let body = serde_json::to_vec(&json!({
                     "token": "bench", "team_id": "TBENCH", "api_app_id": "ABENCH", "type": "event_callback",
-                    "event_id": format!("Ev{run}{c:03}{r:04}"), "event_time": run / 1000,
+                    "event_id": format!("Ev{run}{c:03}{r:04}{}", pace.is_some()), "event_time": run / 1000,
                     "event": {"type": "app_mention", "user": format!("UBENCH{c:03}"), "channel": format!("CBENCH{c:03}"),
                               "text": format!("<@UBOT> who owns {project}?"), "ts": ts, "event_ts": ts},
                 }))?;
@@ -342,6 +355,7 @@ async fn slack_mentions(
     server.abort();
     Ok(json!({
         "conversations": CONVERSATIONS,
+        "pace_ms": pace.map(|p| p.as_millis() as u64),
         "mentions": replies.len(),
         "replies_per_second": (replies.len() as f64 / seconds).round(),
         "mention_to_reply": Samples(replies).json(),

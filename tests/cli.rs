@@ -223,11 +223,10 @@ fn bench_prints_its_json() {
     assert_eq!(v["webhooks"]["deliveries"], 1000);
     assert!(v["webhooks"]["accepted_per_second"].as_f64().unwrap() > 0.0);
     assert!(v["webhooks"]["processed_per_second"].as_f64().unwrap() > 0.0);
-    assert_eq!(
-        (v["slack_mentions"]["conversations"].as_u64(), v["slack_mentions"]["mentions"].as_u64()),
-        (Some(200), Some(200))
-    );
-    assert_eq!(v["slack_mentions"]["mention_to_reply"]["samples"], 200);
+    let slack = &v["slack_mentions"]["saturated"];
+    assert_eq!((slack["conversations"].as_u64(), slack["mentions"].as_u64()), (Some(200), Some(200)));
+    assert_eq!(slack["mention_to_reply"]["samples"], 200);
+    assert_eq!(v["slack_mentions"]["one_a_second_each"]["mention_to_reply"]["samples"], 1000);
     let agent = v["tool_catalog"]["agent"]["tools"].as_u64().unwrap();
     // No decisions on runs, and no record_change: those come from people and GitHub.
     assert_eq!(agent + 3, v["tool_catalog"]["mcp"]["tools"].as_u64().unwrap());

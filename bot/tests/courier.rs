@@ -6,16 +6,16 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use switchboard_bot::chat::ChatState;
 use switchboard_bot::courier::{Courier, backoff_ms};
-use switchboard_bot::{Conversation, fakes};
+use switchboard_bot::fakes;
 use switchboard_core::clock::ManualClock;
 use switchboard_core::config::Config;
-use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::demo;
 use switchboard_core::model::Role;
 use switchboard_core::outbox::{MessageStatus, Outbox};
 use switchboard_core::{Caller, Service};
-use switchboard_store::SqliteStore;
+
+mod common;
 
 const DISCORD_CHANNEL: &str = "900000000000000001";
 
@@ -30,10 +30,7 @@ struct World {
 }
 
 async fn world() -> World {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let (slack, discord) = (fakes::slack().await.unwrap(), fakes::discord().await.unwrap());
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
     let mut config = Config::default();
     config.slack.signing_secret = Some("s".into());
     config.slack.bot_token = Some("xoxb-test".into());
@@ -42,22 +39,16 @@ async fn world() -> World {
     config.discord.application_id = Some(1);
     config.discord.api_proxy = Some(discord.url.clone());
     let clock = Arc::new(ManualClock::new(1_790_000_000_000));
-    let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock.clone());
+    let s = common::seeded(config, clock.clone()).await;
     let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 40, now: service.now(), seed: 3 }, &config, 100) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
-    }
     let channels = json!({"team": "payments", "channels": [
         {"platform": "slack", "id": "C0PAY"}, {"platform": "discord", "id": DISCORD_CHANNEL}, {"platform": "web", "id": "w"}]});
-    service.execute_json(&admin, "update_team", channels).await.unwrap();
+    s.service.execute_json(&admin, "update_team", channels).await.unwrap();
     // The demo's own history is old news: only what happens from here on is sent.
     clock.advance(2 * 3600 * 1000);
-    let conversation = Arc::new(Conversation::new(service.clone()).await.unwrap());
-    let state = ChatState::new(service.clone(), conversation).unwrap();
-    let outbox: Arc<dyn Outbox> = Arc::new(store);
-    let courier = Courier::new(&state, outbox.clone());
-    World { service, clock, outbox, courier, slack, discord, _dir: dir }
+    let outbox: Arc<dyn Outbox> = Arc::new(s.store);
+    let courier = Courier::new(&s.state, outbox.clone());
+    World { service: s.service, clock, outbox, courier, slack, discord, _dir: s.dir }
 }
 
 impl World {

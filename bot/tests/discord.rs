@@ -12,14 +12,14 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use switchboard_bot::chat::ChatState;
 use switchboard_bot::discord::api::DiscordApi;
-use switchboard_bot::{Conversation, fakes};
+use switchboard_bot::fakes;
 use switchboard_core::clock::SystemClock;
 use switchboard_core::config::Config;
-use switchboard_core::demo::{self, DemoOptions};
 use switchboard_core::model::{ChatPlatform, Role};
 use switchboard_core::{Caller, Service};
-use switchboard_store::SqliteStore;
 use tower::ServiceExt;
+
+mod common;
 
 struct World {
     service: Service,
@@ -41,26 +41,16 @@ fn fixture(name: &str) -> Value {
 }
 
 async fn world() -> World {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let discord = fakes::discord().await.unwrap();
     // A key made for this test: Discord publishes no fixed vector.
     let key = SigningKey::from_bytes(&[7u8; 32]);
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
     let mut config = Config::default();
     config.discord.public_key = Some(hex(key.verifying_key().as_bytes()));
     config.discord.bot_token = Some("discord-test-token".into());
     config.discord.application_id = Some(1);
     config.discord.api_proxy = Some(discord.url.clone());
-    let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
-    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 40, now: service.now(), seed: 3 }, &config, 100) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
-    }
-    let conversation = Arc::new(Conversation::new(service.clone()).await.unwrap());
-    let state = ChatState::new(service.clone(), conversation).unwrap();
-    World { service, state, key, discord, _dir: dir }
+    let s = common::seeded(config, Arc::new(SystemClock)).await;
+    World { service: s.service, state: s.state, key, discord, _dir: s.dir }
 }
 
 impl World {

@@ -9,15 +9,15 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use switchboard_bot::chat::ChatState;
+use switchboard_bot::fakes;
 use switchboard_bot::slack::verify::sign;
-use switchboard_bot::{Conversation, fakes};
 use switchboard_core::clock::SystemClock;
 use switchboard_core::config::Config;
-use switchboard_core::demo::{self, DemoOptions};
 use switchboard_core::model::{ChatPlatform, Role};
 use switchboard_core::{Caller, Service};
-use switchboard_store::SqliteStore;
 use tower::ServiceExt;
+
+mod common;
 
 const SECRET: &str = "slack-test-signing-secret";
 
@@ -39,23 +39,13 @@ fn edited(name: &str, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
 }
 
 async fn world() -> World {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let slack = fakes::slack().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
     let mut config = Config::default();
     config.slack.signing_secret = Some(SECRET.into());
     config.slack.bot_token = Some("xoxb-test-token".into());
     config.slack.api_url = format!("{}/api/", slack.url);
-    let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
-    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 40, now: service.now(), seed: 3 }, &config, 100) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
-    }
-    let conversation = Arc::new(Conversation::new(service.clone()).await.unwrap());
-    let state = ChatState::new(service.clone(), conversation).unwrap();
-    World { service, state, slack, _dir: dir }
+    let s = common::seeded(config, Arc::new(SystemClock)).await;
+    World { service: s.service, state: s.state, slack, _dir: s.dir }
 }
 
 impl World {

@@ -41,6 +41,29 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// How often the write-ahead log is copied into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies the write-ahead log into the database every [`CHECKPOINT_EVERY`]
+/// with `PASSIVE` checkpoints, which wait for no reader or writer; stops when
+/// the store is dropped.
+fn spawn_checkpointer(conn: Connection, store: std::sync::Weak<Inner>) {
+    let spawned = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
+        loop {
+            std::thread::sleep(CHECKPOINT_EVERY);
+            if store.strong_count() == 0 {
+                return;
+            }
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "cannot checkpoint the write-ahead log; trying again");
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the checkpoint thread; the write-ahead log will grow");
+    }
+}
+
 /// The embedded SQLite store.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -76,14 +99,19 @@ impl SqliteStore {
             configure(&r).map_err(backend)?;
             pool.push(r);
         }
-        Ok(Self {
-            inner: Arc::new(Inner {
-                path,
-                writer: Writer::start(conn)?,
-                readers: Arc::new(Mutex::new(pool)),
-                permits: Arc::new(Semaphore::new(readers)),
-            }),
-        })
+        // Checkpoints run beside the writer, not inside one of its commits
+        // (SQLite's automatic checkpoint would stall every queued write).
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(backend)?;
+        let checkpointer = Connection::open(&path).map_err(backend)?;
+        configure(&checkpointer).map_err(backend)?;
+        let inner = Arc::new(Inner {
+            path,
+            writer: Writer::start(conn)?,
+            readers: Arc::new(Mutex::new(pool)),
+            permits: Arc::new(Semaphore::new(readers)),
+        });
+        spawn_checkpointer(checkpointer, Arc::downgrade(&inner));
+        Ok(Self { inner })
     }
 
     pub fn path(&self) -> &Path {

@@ -99,15 +99,6 @@ impl Outbox for SqliteStore {
     }
 
     async fn outbox_counts(&self) -> StoreResult<Vec<(MessageStatus, u64)>> {
-        self.read(|conn| {
-            let mut st = conn.prepare_cached("SELECT status, COUNT(*) FROM outbox GROUP BY status")?;
-            let rows: Vec<(String, i64)> =
-                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-            Ok(MessageStatus::ALL
-                .into_iter()
-                .map(|s| (s, rows.iter().find(|(k, _)| k == s.as_str()).map(|(_, n)| *n as u64).unwrap_or(0)))
-                .collect())
-        })
-        .await
+        self.read(|conn| super::rows::status_counts(conn, "outbox", &MessageStatus::ALL, MessageStatus::as_str)).await
     }
 }

@@ -44,3 +44,16 @@ pub(crate) fn limit(n: usize) -> i64 {
 pub(crate) fn id_error(i: usize, e: switchboard_core::ids::IdError) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
 }
+
+/// Rows per `status` of a queue table (`inbox`, `outbox`), every status
+/// listed (zero when none), in `all`'s order.
+pub(crate) fn status_counts<S: Copy>(
+    conn: &rusqlite::Connection,
+    table: &str,
+    all: &[S],
+    name: fn(S) -> &'static str,
+) -> rusqlite::Result<Vec<(S, u64)>> {
+    let mut st = conn.prepare_cached(&format!("SELECT status, COUNT(*) FROM {table} GROUP BY status"))?;
+    let rows: Vec<(String, i64)> = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    Ok(all.iter().map(|&s| (s, rows.iter().find(|(k, _)| k == name(s)).map(|(_, n)| *n as u64).unwrap_or(0))).collect())
+}
