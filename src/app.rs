@@ -68,7 +68,8 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
         .map_err(|e| anyhow::anyhow!("chat platforms: {e}"))?;
     log_chat_platforms(&config);
     let courier = switchboard_bot::courier::Courier::new(&chat, outbox);
-    let courier = if courier.active() { courier.spawn() } else { Vec::new() };
+    let mut background = if courier.active() { courier.spawn() } else { Vec::new() };
+    background.extend(switchboard_bot::slack::socket::spawn(chat.clone()));
     let hosts: Vec<String> = url::host_of(&config.server.base_url()).into_iter().collect();
     let hooks = Hooks::new(service.clone(), inbox);
     let notifier = switchboard_automations::notify::spawn(service.clone());
@@ -91,7 +92,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")?;
-    for task in [processor, notifier, rescoring].into_iter().flatten().chain(courier) {
+    for task in [processor, notifier, rescoring].into_iter().flatten().chain(background) {
         task.abort();
     }
     tracing::info!("stopped");
@@ -99,11 +100,15 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
 }
 
 fn log_chat_platforms(config: &Config) {
+    if config.slack.socket_mode {
+        tracing::info!("Slack over Socket Mode (a WebSocket to Slack; no public URL needed)");
+    }
     match (&config.slack.signing_secret, &config.slack.bot_token) {
         (Some(_), Some(_)) => tracing::info!("Slack at /slack/events, /slack/commands, /slack/interactions"),
         (Some(_), None) => tracing::warn!(
             "Slack requests are verified but slack.bot_token is not set: only slash commands can be answered"
         ),
+        _ if config.slack.socket_mode => {}
         _ => tracing::info!("Slack is off (no slack.signing_secret)"),
     }
     match (&config.discord.public_key, &config.discord.bot_token) {

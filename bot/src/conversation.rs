@@ -217,36 +217,41 @@ impl Conversation {
     }
 
     async fn run(&self, caller: &Caller, operation: OpKind, arguments: serde_json::Value) -> Turn {
-        let mut done = true;
-        let reply = match self.service.execute_json(caller, operation.name(), arguments).await {
-            Ok(output) => {
-                self.learn(&output);
-                match (&output, operation) {
-                    (Output::Run(run), OpKind::UpgradeDependency | OpKind::Deploy | OpKind::ScaffoldProject) => {
-                        let card = run_card(run, &self.base_url);
-                        Reply {
-                            blocks: Reply::text(messages::run_created(&run.summary))
-                                .blocks
-                                .into_iter()
-                                .chain(card.blocks)
-                                .collect(),
-                        }
-                    }
-                    (Output::Run(run), OpKind::ApproveRun | OpKind::DenyRun) => {
-                        let by = run.approvals.last().map(|a| a.by.to_string()).unwrap_or_default();
-                        Reply::text(messages::run_decided(&run.summary, run.status.as_str(), &by))
-                            .link("Open in portal", format!("{}/runs/{}", self.base_url, run.id))
-                    }
-                    _ => render(&output, &self.base_url),
+        match self.run_operation(caller, operation, arguments).await {
+            Ok(reply) => Turn { reply, operation: Some(operation), done: true },
+            // User errors say what to do next; internal ones carry a reference.
+            Err(e) => Turn { reply: Reply::text(e.to_string()), operation: Some(operation), done: false },
+        }
+    }
+
+    /// Runs `operation` as `caller` (for forms and buttons): its reply, or
+    /// the error that refused it (user errors name their field).
+    pub async fn run_operation(
+        &self,
+        caller: &Caller,
+        operation: OpKind,
+        arguments: serde_json::Value,
+    ) -> Result<Reply, switchboard_core::Error> {
+        let output = self.service.execute_json(caller, operation.name(), arguments).await?;
+        self.learn(&output);
+        Ok(match (&output, operation) {
+            (Output::Run(run), OpKind::UpgradeDependency | OpKind::Deploy | OpKind::ScaffoldProject) => {
+                let card = run_card(run, &self.base_url);
+                Reply {
+                    blocks: Reply::text(messages::run_created(&run.summary))
+                        .blocks
+                        .into_iter()
+                        .chain(card.blocks)
+                        .collect(),
                 }
             }
-            // User errors say what to do next; internal ones carry a reference.
-            Err(e) => {
-                done = false;
-                Reply::text(e.to_string())
+            (Output::Run(run), OpKind::ApproveRun | OpKind::DenyRun) => {
+                let by = run.approvals.last().map(|a| a.by.to_string()).unwrap_or_default();
+                Reply::text(messages::run_decided(&run.summary, run.status.as_str(), &by))
+                    .link("Open in portal", format!("{}/runs/{}", self.base_url, run.id))
             }
-        };
-        Turn { reply, operation: Some(operation), done }
+            _ => render(&output, &self.base_url),
+        })
     }
 
     /// New names become resolvable at once (before the bus delivers them).

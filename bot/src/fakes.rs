@@ -35,6 +35,12 @@ struct Log {
     limited: Mutex<(u32, u64)>,
     /// Waiting for a Slack message in the thread of this `ts`.
     threads: Mutex<HashMap<String, tokio::sync::oneshot::Sender<Call>>>,
+    /// Socket Mode: the URL `apps.connections.open` gives, the open
+    /// connection's outbox, connections so far, acknowledgements received.
+    socket_url: Mutex<String>,
+    socket: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Value>>>,
+    connections: Mutex<usize>,
+    acks: Mutex<Vec<Value>>,
 }
 
 impl Log {
@@ -109,6 +115,39 @@ impl Fake {
         rx
     }
 
+    /// Slack Socket Mode: sends `envelope` on the open connection, waiting
+    /// up to 10 s for Switchboard to connect; false when it never did.
+    pub async fn socket_send(&self, envelope: Value) -> bool {
+        for _ in 0..200 {
+            if let Some(tx) = self.log.socket.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                return tx.send(envelope).is_ok();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    /// Slack Socket Mode: the acknowledgement of `envelope_id`, waiting up to `secs`.
+    pub async fn socket_ack(&self, envelope_id: &str, secs: u64) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let arrived = self.log.arrived.notified();
+            let found = {
+                let acks = self.log.acks.lock().unwrap_or_else(|e| e.into_inner());
+                acks.iter().find(|a| a["envelope_id"] == envelope_id).cloned()
+            };
+            if found.is_some() || tokio::time::Instant::now() >= deadline {
+                return found;
+            }
+            let _ = tokio::time::timeout_at(deadline, arrived).await;
+        }
+    }
+
+    /// Slack Socket Mode: connections opened so far.
+    pub fn socket_connections(&self) -> usize {
+        *self.log.connections.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Slack: the email `users.info` gives for `user`.
     pub fn set_email(&self, user: &str, email: &str) {
         self.log.emails.lock().unwrap_or_else(|e| e.into_inner()).insert(user.into(), email.into());
@@ -127,8 +166,13 @@ impl Fake {
 /// The Slack Web API at `{url}/api/`.
 pub async fn slack() -> std::io::Result<Fake> {
     let log: Arc<Log> = Arc::default();
+    let sockets = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    *log.socket_url.lock().unwrap_or_else(|e| e.into_inner()) =
+        format!("ws://{}/link/?ticket=fake", sockets.local_addr()?);
+    tokio::spawn(slack_sockets(sockets, log.clone()));
     let app = Router::new()
         .route("/api/users.info", get(slack_users_info))
+        .route("/api/apps.connections.open", post(slack_connections_open))
         .route("/api/{method}", post(slack_method))
         .fallback(|State(log): State<Arc<Log>>, method: Method, uri: Uri| async move {
             log.push(Call { method: method.to_string(), path: uri.to_string(), body: Value::Null });
@@ -168,9 +212,63 @@ async fn slack_method(
         "chat.postMessage" => json!({"ok": true, "channel": channel, "ts": ts, "message": message}),
         "chat.update" => json!({"ok": true, "channel": channel, "ts": ts, "message": {"text": body["text"]}}),
         "chat.postEphemeral" => json!({"ok": true, "message_ts": ts}),
+        "views.open" => {
+            let mut view = body["view"].clone();
+            view["id"] = json!(format!("V{}", log.next()));
+            view["team_id"] = json!("T0FAKE");
+            view["hash"] = json!("1.fake");
+            view["state"] = json!({"values": {}});
+            json!({"ok": true, "view": view})
+        }
         _ => json!({"ok": false, "error": "unknown_method"}),
     })
     .into_response()
+}
+
+async fn slack_connections_open(State(log): State<Arc<Log>>) -> impl IntoResponse {
+    log.push(Call { method: "POST".into(), path: "/api/apps.connections.open".into(), body: Value::Null });
+    let url = log.socket_url.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    axum::Json(json!({"ok": true, "url": url}))
+}
+
+/// Socket Mode connections, one at a time: `hello`, then the envelopes the
+/// test sends; acknowledgements are recorded.
+async fn slack_sockets(listener: tokio::net::TcpListener, log: Arc<Log>) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    while let Ok((stream, _)) = listener.accept().await {
+        let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else { continue };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+        *log.connections.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        let hello = json!({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}});
+        if socket.send(Message::text(hello.to_string())).await.is_err() {
+            continue;
+        }
+        *log.socket.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        loop {
+            tokio::select! {
+                out = rx.recv() => {
+                    let Some(envelope) = out else { break };
+                    let disconnect = envelope["type"] == "disconnect";
+                    if socket.send(Message::text(envelope.to_string())).await.is_err() || disconnect {
+                        break;
+                    }
+                }
+                incoming = socket.next() => match incoming {
+                    Some(Ok(Message::Text(t))) => {
+                        if let Ok(ack) = serde_json::from_str::<Value>(t.as_str()) {
+                            log.acks.lock().unwrap_or_else(|e| e.into_inner()).push(ack);
+                            log.arrived.notify_waiters();
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    _ => break,
+                },
+            }
+        }
+        *log.socket.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let _ = socket.close(None).await;
+    }
 }
 
 async fn slack_users_info(State(log): State<Arc<Log>>, Query(q): Query<HashMap<String, String>>) -> impl IntoResponse {

@@ -110,8 +110,8 @@ pub fn working() -> &'static str {
     "Working on it… the answer will be posted here."
 }
 
-pub fn forms_not_supported() -> &'static str {
-    "Forms are not supported yet; ask in a message instead, e.g. \"create a new consumer project called order-events\"."
+pub fn unknown_form() -> &'static str {
+    "Switchboard does not know this form; open it again with /sb new."
 }
 
 pub fn approval_request(requested_by: &str, summary: &str, role: &str) -> String {
@@ -121,4 +121,16 @@ pub fn approval_request(requested_by: &str, summary: &str, role: &str) -> String
 /// What the Investigate button on a notification asks.
 pub fn investigate(project: &str) -> String {
     format!("What changed recently in {project}?")
+}
+
+pub fn no_templates() -> &'static str {
+    "This server has no project templates; an admin adds them under [templates] in the config."
+}
+
+pub fn form_opened() -> &'static str {
+    "Fill in the form that just opened to request a new project."
+}
+
+pub fn forms_need_token() -> &'static str {
+    "Forms need slack.bot_token (or SWITCHBOARD_SLACK_BOT_TOKEN); meanwhile ask in a message, e.g. \"create a new consumer project called order-events\"."
 }

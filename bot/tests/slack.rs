@@ -39,11 +39,16 @@ fn edited(name: &str, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
 }
 
 async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+async fn world_with(edit: impl FnOnce(&mut Config)) -> World {
     let slack = fakes::slack().await.unwrap();
     let mut config = Config::default();
     config.slack.signing_secret = Some(SECRET.into());
     config.slack.bot_token = Some("xoxb-test-token".into());
     config.slack.api_url = format!("{}/api/", slack.url);
+    edit(&mut config);
     let s = common::seeded(config, Arc::new(SystemClock)).await;
     World { service: s.service, state: s.state, slack, _dir: s.dir }
 }
@@ -242,4 +247,112 @@ async fn investigate_on_a_notification_answers_in_its_thread() {
     assert_eq!((m["channel"].as_str(), m["thread_ts"].as_str()), (Some("CBR2V3XEX"), Some("1548261231.000200")));
     assert!(m["text"].as_str().unwrap().contains("Recent history of payments-api"), "{m}");
     assert!(w.slack.wait_for("chat.update", 1, 0).await.is_empty(), "the notification stays as it was");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_mode_carries_events_commands_and_clicks() {
+    let w = world_with(|c| {
+        c.slack.socket_mode = true;
+        c.slack.app_token = Some("xapp-test-token".into());
+    })
+    .await;
+    let task = switchboard_bot::slack::socket::spawn(w.state.clone()).expect("socket mode is on");
+
+    // A mention, in its Events API envelope: acknowledged, answered in the thread.
+    let mention = serde_json::from_slice::<Value>(&edited("app_mention.json", |v| {
+        v["event"]["text"] = json!("<@U0LAN0Z89> who owns payments-api?")
+    }))
+    .unwrap();
+    assert!(w.slack.socket_send(json!({"envelope_id": "env-1", "type": "events_api", "payload": mention})).await);
+    assert_eq!(w.slack.socket_ack("env-1", 10).await, Some(json!({"envelope_id": "env-1"})));
+    let posted = w.slack.wait_for("chat.postMessage", 1, 10).await;
+    assert_eq!(posted.len(), 1, "{:?}", w.slack.calls());
+    assert_eq!(posted[0].body["thread_ts"], "1515449522.000016");
+    assert!(posted[0].body["text"].as_str().unwrap().contains("payments-api is owned by Payments"));
+
+    // A slash command: the answer rides on the acknowledgement.
+    let command = json!({"user_id": "UCAROL", "channel_id": "C0DEPLOY", "command": "/sb", "text": "deploy payments-api to staging", "trigger_id": "1.2.3"});
+    assert!(w.slack.socket_send(json!({"envelope_id": "env-2", "type": "slash_commands", "payload": command, "accepts_response_payload": true})).await);
+    let ack = w.slack.socket_ack("env-2", 10).await.expect("acknowledged");
+    let approve = actions(&ack["payload"]["blocks"]).into_iter().find(|a| a.starts_with("approve_run:"));
+    let approve = approve.unwrap_or_else(|| panic!("{ack}"));
+
+    // A viewer's click, in an interactive envelope: refused to them alone.
+    let click = serde_json::from_slice::<Value>(&edited("block_actions.json", |v| {
+        v["user"]["id"] = json!("UDAVE");
+        v["actions"][0]["action_id"] = json!(approve);
+    }))
+    .unwrap();
+    assert!(w.slack.socket_send(json!({"envelope_id": "env-3", "type": "interactive", "payload": click})).await);
+    assert_eq!(w.slack.socket_ack("env-3", 10).await, Some(json!({"envelope_id": "env-3"})));
+    let ephemeral = w.slack.wait_for("chat.postEphemeral", 1, 10).await;
+    assert_eq!((ephemeral.len(), ephemeral[0].body["user"].as_str()), (1, Some("UDAVE")));
+
+    // Slack asks to reconnect: a new connection through apps.connections.open.
+    assert!(w.slack.socket_send(json!({"type": "disconnect", "reason": "refresh_requested"})).await);
+    for _ in 0..100 {
+        if w.slack.socket_connections() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(w.slack.socket_connections(), 2);
+    assert_eq!(w.slack.wait_for("apps.connections.open", 2, 5).await.len(), 2);
+    task.abort();
+}
+
+async fn submit(w: &World, payload: Vec<u8>) -> Value {
+    let body = format!("payload={}", urlencode(&String::from_utf8(payload).unwrap()));
+    let (status, answer) = w.post("/slack/interactions", "application/x-www-form-urlencoded", body.into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    serde_json::from_str(&answer).unwrap()
+}
+
+fn form(user: &str, name: &str, template: &str) -> Vec<u8> {
+    edited("view_submission.json", |v| {
+        v["user"]["id"] = json!(user);
+        v["view"]["callback_id"] = json!("scaffold_project");
+        v["view"]["private_metadata"] = json!("C0DEPLOY");
+        v["view"]["state"]["values"] = json!({
+            "name": {"value": {"type": "plain_text_input", "value": name}},
+            "template": {"value": {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": template}, "value": template}}},
+        });
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_new_project_form_requests_scaffold_project() {
+    let w = world().await;
+    let answer = w.command("UCAROL", "new").await;
+    assert_eq!(answer["response_type"], "ephemeral");
+    assert!(answer["text"].as_str().unwrap().contains("form"), "{answer}");
+    let opened = w.slack.wait_for("views.open", 1, 5).await;
+    assert_eq!(opened.len(), 1, "{:?}", w.slack.calls());
+    let view = &opened[0].body["view"];
+    assert_eq!(
+        (opened[0].body["trigger_id"].as_str(), view["callback_id"].as_str()),
+        (Some("1.2.3"), Some("scaffold_project"))
+    );
+    assert_eq!(view["private_metadata"], "C0DEPLOY");
+    assert!(view.to_string().contains(r#""value":"consumer""#), "templates to pick from: {view}");
+
+    // The published payload is another app's form: refused on the form.
+    let other = submit(&w, fixture("view_submission.json")).await;
+    assert_eq!(other["response_action"], "errors", "{other}");
+    // A name that is not a slug: the error sits next to the name.
+    let bad = submit(&w, form("UCAROL", "Not A Slug", "consumer")).await;
+    assert_eq!(bad["response_action"], "errors");
+    assert!(bad["errors"]["name"].as_str().is_some_and(|e| !e.is_empty()), "{bad}");
+    // A viewer may not request it.
+    let viewer = submit(&w, form("UDAVE", "billing-events", "consumer")).await;
+    assert_eq!(viewer["response_action"], "errors", "{viewer}");
+    assert!(w.slack.wait_for("chat.postMessage", 1, 0).await.is_empty());
+
+    // carol (editor): the form closes and the request is posted where she typed /sb new.
+    let done = submit(&w, form("UCAROL", "billing-events", "consumer")).await;
+    assert_eq!(done, json!({"response_action": "clear"}));
+    let posted = w.slack.wait_for("chat.postMessage", 1, 10).await;
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].body["channel"], "C0DEPLOY");
+    assert!(actions(&posted[0].body["blocks"]).iter().any(|a| a.starts_with("approve_run:")), "{}", posted[0].body);
 }

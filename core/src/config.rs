@@ -763,4 +763,22 @@ mod example {
             assert!(src.contains(key), "the example does not show {key}");
         }
     }
+
+    #[test]
+    fn chat_platform_settings_are_checked() {
+        let env =
+            |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>();
+        let err = Config::parse("[slack]\nsocket_mode = true\n", "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("slack.socket_mode") && err.contains("app_token"), "{err}");
+        let vars = env(&[("SWITCHBOARD_SLACK_APP_TOKEN", "xapp-1"), ("SWITCHBOARD_SLACK_BOT_TOKEN", "xoxb-1")]);
+        let c = Config::parse("[slack]\nsocket_mode = true\n", "x.toml", &vars).unwrap();
+        assert_eq!((c.slack.app_token.as_deref(), c.slack.bot_token.as_deref()), (Some("xapp-1"), Some("xoxb-1")));
+        assert!(!format!("{:?}", c.slack).contains("xapp-1"), "secrets never print");
+        let err = Config::parse("[slack]\napp_token = \"xoxb-wrong\"\n", "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("slack.app_token"), "{err}");
+        let err = Config::parse("[slack]\napprovals_channel = \"#ops\"\n", "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("slack.approvals_channel"), "{err}");
+        let err = Config::parse("[discord]\napprovals_channel = \"ops\"\n", "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("discord.approvals_channel"), "{err}");
+    }
 }

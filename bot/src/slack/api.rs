@@ -114,6 +114,14 @@ impl SlackApi {
         retrying("chat.postEphemeral", || session.chat_post_ephemeral(&req)).await.map(|_| ())
     }
 
+    /// Opens the modal `view` (Block Kit JSON) for the person behind `trigger_id`.
+    pub async fn open_view(&self, trigger_id: &str, view: serde_json::Value) -> ApiResult<()> {
+        let view: SlackView = serde_json::from_value(view).map_err(|e| format!("a form Slack would not take: {e}"))?;
+        let req = SlackApiViewsOpenRequest::new(trigger_id.into(), view);
+        let session = self.client.open_session(&self.token);
+        retrying("views.open", || session.views_open(&req)).await.map(|_| ())
+    }
+
     /// The email Slack has for `user` (needs the `users:read.email` scope).
     pub async fn email(&self, user: &str) -> ApiResult<Option<String>> {
         let session = self.client.open_session(&self.token);

@@ -6,6 +6,8 @@
 
 mod api;
 pub mod blocks;
+pub mod forms;
+pub mod socket;
 pub mod verify;
 
 use axum::Json;
@@ -116,14 +118,20 @@ async fn events(State(state): State<ChatState>, headers: HeaderMap, body: Bytes)
     match v["type"].as_str() {
         Some("url_verification") => Json(json!({"challenge": v["challenge"]})).into_response(),
         Some("event_callback") => {
-            let id = v["event_id"].as_str().unwrap_or_default().to_owned();
-            if id.is_empty() || state.first_time(&format!("slack-event:{id}")) {
-                let e = v["event"].clone();
-                tokio::spawn(async move { on_event(state, e).await });
-            }
+            event_callback(&state, &v);
             StatusCode::OK.into_response()
         }
         _ => StatusCode::OK.into_response(),
+    }
+}
+
+/// An Events API callback (over HTTP or Socket Mode): handled once, after
+/// the acknowledgement.
+pub(crate) fn event_callback(state: &ChatState, v: &Value) {
+    let id = v["event_id"].as_str().unwrap_or_default().to_owned();
+    if id.is_empty() || state.first_time(&format!("slack-event:{id}")) {
+        let (state, e) = (state.clone(), v["event"].clone());
+        tokio::spawn(async move { on_event(state, e).await });
     }
 }
 
@@ -163,11 +171,13 @@ fn link_reply(state: &ChatState, user: &str) -> Reply {
 }
 
 #[derive(serde::Deserialize)]
-struct Command {
+pub(crate) struct Command {
     user_id: String,
     channel_id: String,
     #[serde(default)]
     text: String,
+    #[serde(default)]
+    trigger_id: Option<String>,
 }
 
 async fn commands(State(state): State<ChatState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -182,18 +192,40 @@ async fn commands(State(state): State<ChatState>, headers: HeaderMap, body: Byte
         )
         .into_response();
     };
+    Json(command_answer(&state, cmd).await).into_response()
+}
+
+/// The answer to `/sb …` (over HTTP or Socket Mode): at once when it is
+/// quick, else "working on it" now and the answer posted when ready.
+pub(crate) async fn command_answer(state: &ChatState, cmd: Command) -> Value {
     let text = cmd.text.trim().to_owned();
     if text.eq_ignore_ascii_case("link") {
-        return slash_answer(&link_reply(&state, &cmd.user_id), true);
+        return slash_answer(&link_reply(state, &cmd.user_id), true);
+    }
+    if forms::opens_form(&text) {
+        let opened = match (&state.slack, &cmd.trigger_id) {
+            (Some(api), Some(trigger)) => match forms::scaffold_view(state, &cmd.channel_id).await {
+                Ok(view) => api.open_view(trigger, view).await,
+                Err(e) => Err(e),
+            },
+            _ => Err(messages::forms_need_token().to_owned()),
+        };
+        let said = match opened {
+            Ok(()) => messages::form_opened().to_owned(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open a Slack form");
+                e
+            }
+        };
+        return slash_answer(&Reply::text(said), true);
     }
     let text = if text.is_empty() { "help".to_owned() } else { text };
-    let caller = caller(&state, &cmd.user_id).await;
+    let caller = caller(state, &cmd.user_id).await;
     let thread = format!("slack:{}:command:{}", cmd.channel_id, cmd.user_id);
-    let work = {
+    let mut work = {
         let (state, caller) = (state.clone(), caller.clone());
         tokio::spawn(async move { state.conversation.handle(&caller, &thread, &text).await })
     };
-    let mut work = work;
     match tokio::time::timeout(COMMAND_BUDGET, &mut work).await {
         Ok(Ok(turn)) => slash_answer(&turn.reply, false),
         Ok(Err(e)) => {
@@ -202,7 +234,7 @@ async fn commands(State(state): State<ChatState>, headers: HeaderMap, body: Byte
         }
         Err(_) => {
             // Slow (a language model): acknowledge now, post the answer when done.
-            let channel = cmd.channel_id.clone();
+            let (channel, state) = (cmd.channel_id.clone(), state.clone());
             tokio::spawn(async move {
                 let Ok(turn) = work.await else { return };
                 if let Some(api) = &state.slack
@@ -216,13 +248,12 @@ async fn commands(State(state): State<ChatState>, headers: HeaderMap, body: Byte
     }
 }
 
-fn slash_answer(reply: &Reply, ephemeral: bool) -> Response {
-    Json(json!({
+fn slash_answer(reply: &Reply, ephemeral: bool) -> Value {
+    json!({
         "response_type": if ephemeral { "ephemeral" } else { "in_channel" },
         "text": blocks::fallback_text(reply),
         "blocks": blocks::blocks_json(reply),
-    }))
-    .into_response()
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -241,6 +272,15 @@ async fn interactions(State(state): State<ChatState>, headers: HeaderMap, body: 
         return refuse(StatusCode::BAD_REQUEST, "malformed_form", "expected payload=<JSON> as Slack sends it")
             .into_response();
     };
+    match interaction(&state, p).await {
+        Some(answer) => Json(answer).into_response(),
+        None => StatusCode::OK.into_response(),
+    }
+}
+
+/// An interaction payload (over HTTP or Socket Mode); `Some` when the
+/// acknowledgement carries an answer.
+pub(crate) async fn interaction(state: &ChatState, p: Value) -> Option<Value> {
     match p["type"].as_str() {
         Some("block_actions") => {
             let id = format!(
@@ -249,16 +289,13 @@ async fn interactions(State(state): State<ChatState>, headers: HeaderMap, body: 
                 p["actions"][0]["action_ts"].as_str().unwrap_or_default()
             );
             if state.first_time(&id) {
+                let state = state.clone();
                 tokio::spawn(async move { on_action(state, p).await });
             }
-            StatusCode::OK.into_response()
+            None
         }
-        Some("view_submission") => Json(json!({
-            "response_action": "errors",
-            "errors": {"form": messages::forms_not_supported()},
-        }))
-        .into_response(),
-        _ => StatusCode::OK.into_response(),
+        Some("view_submission") => Some(forms::submit(state, &p).await),
+        _ => None,
     }
 }
 

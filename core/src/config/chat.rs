@@ -31,6 +31,13 @@ pub struct SlackConfig {
     pub bot_token: Option<String>,
     /// The Web API's base URL (a proxy, or a fake in tests). Default: `https://slack.com/api/`.
     pub api_url: String,
+    /// Receive events, commands and clicks over Socket Mode (a WebSocket
+    /// Switchboard opens to Slack) instead of HTTP requests from Slack: for
+    /// servers Slack cannot reach. Needs `app_token` and `bot_token`. Default: false.
+    pub socket_mode: bool,
+    /// `xapp-…`, an app-level token with `connections:write`, for Socket
+    /// Mode. `SWITCHBOARD_SLACK_APP_TOKEN` wins. Default: unset.
+    pub app_token: Option<String>,
     /// A channel id (`C024BE91L`) that gets every approval request, besides
     /// the owning team's channels; requests about no one project (upgrade
     /// campaigns) go only here. Default: unset.
@@ -43,6 +50,8 @@ impl Default for SlackConfig {
             signing_secret: None,
             bot_token: None,
             api_url: "https://slack.com/api/".into(),
+            socket_mode: false,
+            app_token: None,
             approvals_channel: None,
         }
     }
@@ -56,6 +65,8 @@ impl std::fmt::Debug for SlackConfig {
             .field("signing_secret", &set(&self.signing_secret))
             .field("bot_token", &set(&self.bot_token))
             .field("api_url", &self.api_url)
+            .field("socket_mode", &self.socket_mode)
+            .field("app_token", &set(&self.app_token))
             .field("approvals_channel", &self.approvals_channel)
             .finish()
     }
@@ -102,6 +113,7 @@ impl SlackConfig {
             match key.as_str() {
                 "SWITCHBOARD_SLACK_SIGNING_SECRET" => self.signing_secret = Some(value.clone()),
                 "SWITCHBOARD_SLACK_BOT_TOKEN" => self.bot_token = Some(value.clone()),
+                "SWITCHBOARD_SLACK_APP_TOKEN" => self.app_token = Some(value.clone()),
                 _ => {}
             }
         }
@@ -115,6 +127,17 @@ impl SlackConfig {
             && !t.starts_with("xox")
         {
             return Err(("slack.bot_token".into(), "a bot token starts with xoxb-".into()));
+        }
+        if let Some(t) = &self.app_token
+            && !t.starts_with("xapp-")
+        {
+            return Err(("slack.app_token".into(), "an app-level token starts with xapp-".into()));
+        }
+        if self.socket_mode && (self.app_token.is_none() || self.bot_token.is_none()) {
+            return Err((
+                "slack.socket_mode".into(),
+                "needs slack.app_token (xapp-…, with connections:write) and slack.bot_token".into(),
+            ));
         }
         if !(self.api_url.starts_with("https://") || self.api_url.starts_with("http://")) {
             return Err(("slack.api_url".into(), "must start with https:// or http://".into()));

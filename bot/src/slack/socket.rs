@@ -1,0 +1,141 @@
+//! Slack over Socket Mode: Switchboard opens a WebSocket to Slack
+//! (`apps.connections.open` with the app-level token) and receives the same
+//! events, slash commands and clicks it would get over HTTP, each in an
+//! envelope it acknowledges on the socket — for servers Slack cannot reach.
+//! Connections are reopened when Slack asks (`disconnect`) or drops them,
+//! waiting longer after each failure.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use slack_morphism::prelude::*;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{Command, command_answer, event_callback, interaction};
+use crate::chat::ChatState;
+
+/// The longest wait between failed connections.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Keeps a Socket Mode connection open while the process runs; `None` when
+/// `slack.socket_mode` is off.
+pub fn spawn(state: ChatState) -> Option<tokio::task::JoinHandle<()>> {
+    let config = state.service.config().slack.clone();
+    if !config.socket_mode {
+        return None;
+    }
+    let app_token = config.app_token.clone()?;
+    Some(tokio::spawn(async move {
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            match connect_once(&state, &app_token, &config.api_url).await {
+                Ok(()) => {
+                    tracing::info!("Slack closed the Socket Mode connection; reconnecting");
+                    backoff = Duration::from_secs(1);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, wait_secs = backoff.as_secs(), "Slack Socket Mode failed; trying again");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }))
+}
+
+/// The WebSocket URL Slack gives for a new connection.
+async fn open_url(app_token: &str, api_url: &str) -> Result<String, String> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .map_err(|e| format!("cannot load the system's TLS roots: {e}"))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let connector = SlackClientHyperConnector::from(https).with_slack_api_url(api_url.trim_end_matches('/'));
+    let client = SlackClient::new(connector);
+    let token = SlackApiToken::new(app_token.to_owned().into());
+    let session = client.open_session(&token);
+    let resp = session.apps_connections_open(&SlackApiAppsConnectionOpenRequest::new()).await.map_err(|e| {
+        format!("apps.connections.open: {e} (is slack.app_token an xapp- token with connections:write?)")
+    })?;
+    Ok(resp.url.0.to_string())
+}
+
+/// One connection: until Slack says to reconnect (`Ok`) or it fails. Each
+/// envelope is handled on its own task (a slash command may take seconds);
+/// acknowledgements go back through one writer.
+async fn connect_once(state: &ChatState, app_token: &str, api_url: &str) -> Result<(), String> {
+    let url = open_url(app_token, api_url).await?;
+    let (socket, _) =
+        tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| format!("cannot open the socket: {e}"))?;
+    let (mut sink, mut stream) = socket.split();
+    let (acks, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    let writer = tokio::spawn(async move {
+        while let Some(m) = outgoing.recv().await {
+            if let Err(e) = sink.send(m).await {
+                tracing::warn!(error = %e, "cannot write to the Slack socket");
+                return;
+            }
+        }
+    });
+    let result = loop {
+        let Some(message) = stream.next().await else { break Ok(()) };
+        let text = match message {
+            Ok(Message::Text(t)) => t,
+            Ok(Message::Ping(p)) => {
+                let _ = acks.send(Message::Pong(p));
+                continue;
+            }
+            Ok(Message::Close(_)) => break Ok(()),
+            Ok(_) => continue,
+            Err(e) => break Err(format!("the socket failed: {e}")),
+        };
+        let Ok(envelope) = serde_json::from_str::<Value>(text.as_str()) else {
+            tracing::warn!("Slack sent a Socket Mode message that is not JSON; ignored");
+            continue;
+        };
+        match envelope["type"].as_str() {
+            Some("hello") => tracing::info!("Slack Socket Mode connected"),
+            Some("disconnect") => break Ok(()),
+            _ => {
+                let (state, acks) = (state.clone(), acks.clone());
+                tokio::spawn(async move {
+                    if let Some(ack) = answer(&state, envelope).await {
+                        let _ = acks.send(Message::text(ack.to_string()));
+                    }
+                });
+            }
+        }
+    };
+    writer.abort();
+    result
+}
+
+/// The acknowledgement of one envelope, with the answer it carries if any.
+async fn answer(state: &ChatState, envelope: Value) -> Option<Value> {
+    let id = envelope["envelope_id"].as_str()?.to_owned();
+    let payload = envelope["payload"].clone();
+    let answer = match envelope["type"].as_str() {
+        Some("events_api") => {
+            event_callback(state, &payload);
+            None
+        }
+        Some("slash_commands") => match serde_json::from_value::<Command>(payload) {
+            Ok(cmd) => Some(command_answer(state, cmd).await),
+            Err(e) => {
+                tracing::warn!(error = %e, "a Socket Mode slash command without user_id or channel_id; ignored");
+                None
+            }
+        },
+        Some("interactive") => interaction(state, payload).await,
+        other => {
+            tracing::debug!(kind = ?other, "a Socket Mode envelope Switchboard does not handle");
+            None
+        }
+    };
+    Some(match answer {
+        Some(payload) => json!({"envelope_id": id, "payload": payload}),
+        None => json!({"envelope_id": id}),
+    })
+}
