@@ -70,6 +70,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let courier = switchboard_bot::courier::Courier::new(&chat, outbox);
     let mut background = if courier.active() { courier.spawn() } else { Vec::new() };
     background.extend(switchboard_bot::slack::socket::spawn(chat.clone()));
+    background.extend(switchboard_bot::discord::gateway::spawn(chat.clone()));
     let hosts: Vec<String> = url::host_of(&config.server.base_url()).into_iter().collect();
     let hooks = Hooks::new(service.clone(), inbox);
     let notifier = switchboard_automations::notify::spawn(service.clone());
@@ -112,7 +113,9 @@ fn log_chat_platforms(config: &Config) {
         _ => tracing::info!("Slack is off (no slack.signing_secret)"),
     }
     match (&config.discord.public_key, &config.discord.bot_token) {
-        (Some(_), _) => tracing::info!("Discord interactions at /discord/interactions"),
+        (Some(_), _) => {
+            tracing::info!(gateway = config.discord.gateway, "Discord interactions at /discord/interactions")
+        }
         _ => tracing::info!("Discord is off (no discord.public_key)"),
     }
 }

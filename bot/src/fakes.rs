@@ -41,6 +41,9 @@ struct Log {
     socket: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Value>>>,
     connections: Mutex<usize>,
     acks: Mutex<Vec<Value>>,
+    /// Discord's gateway: what clients receive after READY, and IDENTIFYs seen.
+    gateway: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Value>>>,
+    identified: Mutex<Vec<Value>>,
 }
 
 impl Log {
@@ -146,6 +149,23 @@ impl Fake {
     /// Slack Socket Mode: connections opened so far.
     pub fn socket_connections(&self) -> usize {
         *self.log.connections.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Discord's gateway: dispatches event `name` with `data` to the
+    /// connected (identified) client, waiting up to 10 s for one; false when none came.
+    pub async fn gateway_dispatch(&self, name: &str, data: Value) -> bool {
+        for _ in 0..200 {
+            if let Some(tx) = self.log.gateway.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                return tx.send(json!({"op": 0, "t": name, "d": data})).is_ok();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    /// Discord's gateway: the IDENTIFY payloads received so far.
+    pub fn identified(&self) -> Vec<Value> {
+        self.log.identified.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Slack: the email `users.info` gives for `user`.
@@ -284,6 +304,9 @@ async fn slack_users_info(State(log): State<Arc<Log>>, Query(q): Query<HashMap<S
 /// Discord's REST API (serenity's `proxy` points at `url`).
 pub async fn discord() -> std::io::Result<Fake> {
     let log: Arc<Log> = Arc::default();
+    let gateway = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    *log.socket_url.lock().unwrap_or_else(|e| e.into_inner()) = format!("ws://{}", gateway.local_addr()?);
+    tokio::spawn(discord_gateway(gateway, log.clone()));
     let app = Router::new().route("/{*path}", any(discord_call)).with_state(log.clone());
     let mut fake = Fake::serve(app).await?;
     fake.log = log;
@@ -299,6 +322,14 @@ async fn discord_call(State(log): State<Arc<Log>>, method: Method, uri: Uri, bod
         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(outage)).into_response();
     }
     let id = (1_100_000_000_000_000_000u64 + log.next()).to_string();
+    if path.ends_with("/gateway") || path.ends_with("/gateway/bot") {
+        let url = log.socket_url.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let limit = json!({"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1});
+        return axum::Json(json!({"url": url, "shards": 1, "session_start_limit": limit})).into_response();
+    }
+    if path.ends_with("/users/@me") {
+        return axum::Json(discord_bot_user()).into_response();
+    }
     if path.ends_with("/commands") {
         let commands: Vec<Value> = body
             .as_array()
@@ -328,6 +359,72 @@ async fn discord_call(State(log): State<Arc<Log>>, method: Method, uri: Uri, bod
         },
     }))
     .into_response()
+}
+
+/// The fake application's bot user.
+pub const DISCORD_BOT_ID: &str = "1000000000000000001";
+
+fn discord_bot_user() -> Value {
+    json!({"id": DISCORD_BOT_ID, "username": "switchboard", "discriminator": "0", "global_name": null,
+           "avatar": null, "bot": true, "verified": true, "mfa_enabled": false, "flags": 0})
+}
+
+/// Discord's gateway, one session at a time: HELLO; READY after IDENTIFY;
+/// heartbeats acknowledged; then the dispatches the test sends.
+async fn discord_gateway(listener: tokio::net::TcpListener, log: Arc<Log>) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    while let Ok((stream, _)) = listener.accept().await {
+        let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else { continue };
+        let hello = json!({"op": 10, "d": {"heartbeat_interval": 41250}, "s": null, "t": null});
+        if socket.send(Message::text(hello.to_string())).await.is_err() {
+            continue;
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+        let mut seq = 0u64;
+        loop {
+            tokio::select! {
+                out = rx.recv() => {
+                    let Some(mut event) = out else { break };
+                    seq += 1;
+                    event["s"] = json!(seq);
+                    if socket.send(Message::text(event.to_string())).await.is_err() {
+                        break;
+                    }
+                }
+                incoming = socket.next() => {
+                    let frame = match incoming {
+                        Some(Ok(Message::Text(t))) => serde_json::from_str::<Value>(t.as_str()).unwrap_or(Value::Null),
+                        Some(Ok(_)) => continue,
+                        _ => break,
+                    };
+                    match frame["op"].as_u64() {
+                        Some(1) => {
+                            let ack = json!({"op": 11, "d": null, "s": null, "t": null});
+                            if socket.send(Message::text(ack.to_string())).await.is_err() {
+                                break;
+                            }
+                        }
+                        Some(2) => {
+                            log.identified.lock().unwrap_or_else(|e| e.into_inner()).push(frame["d"].clone());
+                            seq += 1;
+                            let url = log.socket_url.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                            let ready = json!({"op": 0, "t": "READY", "s": seq, "d": {
+                                "v": 10, "user": discord_bot_user(), "guilds": [], "session_id": "fake-session",
+                                "resume_gateway_url": url, "shard": [0, 1], "application": {"id": "1", "flags": 0},
+                            }});
+                            if socket.send(Message::text(ready.to_string())).await.is_err() {
+                                break;
+                            }
+                            *log.gateway.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        *log.gateway.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }
 
 fn or_empty(v: &Value) -> Value {

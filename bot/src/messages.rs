@@ -134,3 +134,7 @@ pub fn form_opened() -> &'static str {
 pub fn forms_need_token() -> &'static str {
     "Forms need slack.bot_token (or SWITCHBOARD_SLACK_BOT_TOKEN); meanwhile ask in a message, e.g. \"create a new consumer project called order-events\"."
 }
+
+pub fn link_in_private() -> &'static str {
+    "Link codes are private: send me `link` in a direct message, or use /sb link."
+}

@@ -41,6 +41,10 @@ fn fixture(name: &str) -> Value {
 }
 
 async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+async fn world_with(edit: impl FnOnce(&mut Config)) -> World {
     let discord = fakes::discord().await.unwrap();
     // A key made for this test: Discord publishes no fixed vector.
     let key = SigningKey::from_bytes(&[7u8; 32]);
@@ -49,6 +53,7 @@ async fn world() -> World {
     config.discord.bot_token = Some("discord-test-token".into());
     config.discord.application_id = Some(1);
     config.discord.api_proxy = Some(discord.url.clone());
+    edit(&mut config);
     let s = common::seeded(config, Arc::new(SystemClock)).await;
     World { service: s.service, state: s.state, key, discord, _dir: s.dir }
 }
@@ -223,4 +228,70 @@ async fn commands_register_and_messages_post_through_serenity() {
     api.post(345626669114982402, &json!({"content": "hello"})).await.unwrap();
     let posted = w.discord.wait_for("/channels/345626669114982402/messages", 1, 5).await;
     assert_eq!((posted.len(), posted[0].method.as_str()), (1, "POST"));
+}
+
+fn message_create(
+    id: u64,
+    channel: &str,
+    guild: bool,
+    author: (&str, bool),
+    content: &str,
+    mentions_bot: bool,
+) -> Value {
+    let user = |id: &str, bot: bool| json!({"id": id, "username": format!("user{id}"), "discriminator": "0", "global_name": null, "avatar": null, "bot": bot});
+    let mut m = json!({
+        "id": id.to_string(), "channel_id": channel, "author": user(author.0, author.1), "content": content,
+        "timestamp": "2026-11-26T05:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": if mentions_bot { vec![user(fakes::DISCORD_BOT_ID, true)] } else { vec![] },
+        "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0, "flags": 0,
+    });
+    if guild {
+        m["guild_id"] = json!("290926798626357999");
+    }
+    m
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_answers_mentions_and_direct_messages() {
+    let w = world_with(|c| c.discord.gateway = true).await;
+    let task = switchboard_bot::discord::gateway::spawn(w.state.clone()).expect("gateway is on");
+    let mention = format!("<@{}> who owns payments-api?", fakes::DISCORD_BOT_ID);
+    assert!(
+        w.discord
+            .gateway_dispatch(
+                "MESSAGE_CREATE",
+                message_create(7001, "345626669114982402", true, ("4001", false), &mention, true)
+            )
+            .await
+    );
+    let sent = w.discord.wait_for("/channels/345626669114982402/messages", 1, 10).await;
+    assert_eq!(sent.len(), 1, "{:?}", w.discord.calls());
+    let m = &sent[0].body;
+    assert_eq!(m["message_reference"]["message_id"], "7001", "a reply to the mention: {m}");
+    assert!(m["embeds"][0]["description"].as_str().unwrap().contains("payments-api is owned by Payments"), "{m}");
+    // GUILD_MESSAGES and DIRECT_MESSAGES only: no privileged intent.
+    let identify = w.discord.identified();
+    assert_eq!(identify[0]["intents"], (1 << 9) | (1 << 12), "{identify:?}");
+
+    // Not mentioned, or written by a bot: no answer. A direct message: answered.
+    let quiet = message_create(7002, "345626669114982402", true, ("4001", false), "who owns payments-api?", false);
+    assert!(w.discord.gateway_dispatch("MESSAGE_CREATE", quiet).await);
+    let bot = message_create(7003, "345626669114982402", true, ("999", true), &mention, true);
+    assert!(w.discord.gateway_dispatch("MESSAGE_CREATE", bot).await);
+    let dm = message_create(7004, "555000000000000001", false, ("4001", false), "link", false);
+    assert!(w.discord.gateway_dispatch("MESSAGE_CREATE", dm).await);
+    let sent = w.discord.wait_for("/channels/555000000000000001/messages", 1, 10).await;
+    assert_eq!(sent.len(), 1, "{:?}", w.discord.calls());
+    assert!(
+        sent[0].body["embeds"][0]["description"].as_str().unwrap().contains("code is"),
+        "a link code, in private: {}",
+        sent[0].body
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        w.discord.wait_for("/channels/345626669114982402/messages", 2, 0).await.len(),
+        1,
+        "the others were not answered"
+    );
+    task.abort();
 }

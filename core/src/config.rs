@@ -780,5 +780,7 @@ mod example {
         assert!(err.contains("slack.approvals_channel"), "{err}");
         let err = Config::parse("[discord]\napprovals_channel = \"ops\"\n", "x.toml", &[]).unwrap_err().to_string();
         assert!(err.contains("discord.approvals_channel"), "{err}");
+        let err = Config::parse("[discord]\ngateway = true\n", "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("discord.gateway") && err.contains("bot_token"), "{err}");
     }
 }

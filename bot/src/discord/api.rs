@@ -11,6 +11,18 @@ use serenity::http::{Http, HttpBuilder};
 use serenity::model::id::{ApplicationId, ChannelId};
 use switchboard_core::config::DiscordConfig;
 
+/// serenity's client for the configured application; `None` without a bot
+/// token and application id.
+pub fn http(config: &DiscordConfig) -> Option<Http> {
+    let token = config.bot_token.as_deref()?;
+    let app = config.application_id?;
+    let mut builder = HttpBuilder::new(token).application_id(ApplicationId::new(app));
+    if let Some(proxy) = &config.api_proxy {
+        builder = builder.proxy(proxy.trim_end_matches('/')).ratelimiter_disabled(true);
+    }
+    Some(builder.build())
+}
+
 #[derive(Clone)]
 pub struct DiscordApi {
     http: Arc<Http>,
@@ -25,13 +37,7 @@ impl std::fmt::Debug for DiscordApi {
 impl DiscordApi {
     /// `None` without a bot token and application id.
     pub fn from_config(config: &DiscordConfig) -> Option<Self> {
-        let token = config.bot_token.as_deref()?;
-        let app = config.application_id?;
-        let mut builder = HttpBuilder::new(token).application_id(ApplicationId::new(app));
-        if let Some(proxy) = &config.api_proxy {
-            builder = builder.proxy(proxy.trim_end_matches('/')).ratelimiter_disabled(true);
-        }
-        Some(Self { http: Arc::new(builder.build()) })
+        Some(Self { http: Arc::new(http(config)?) })
     }
 
     /// Replaces the deferred "thinking" response of interaction `token`.

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod commands;
 pub mod embeds;
+pub mod gateway;
 
 use axum::Json;
 use axum::Router;
@@ -84,6 +85,13 @@ async fn caller(state: &ChatState, interaction: &Value) -> Caller {
     }
 }
 
+/// A one-time code linking Discord account `user`, and where to enter it.
+fn link_reply(state: &ChatState, user: &str) -> Reply {
+    let code = state.service.link_code(ChatPlatform::Discord, user);
+    Reply::text(messages::link_code(&code))
+        .link("Link in the portal", format!("{}/link", state.service.config().server.base_url()))
+}
+
 fn answer(kind: u8, data: Value) -> Response {
     Json(json!({"type": kind, "data": data})).into_response()
 }
@@ -116,12 +124,8 @@ async fn command(state: ChatState, i: Value) -> Response {
     let user = caller.user.to_string();
     let text = match commands::text_of(&i["data"]) {
         Ok(commands::Said::Link) => {
-            let discord_user =
-                i["member"]["user"]["id"].as_str().or(i["user"]["id"].as_str()).unwrap_or_default().to_owned();
-            let code = state.service.link_code(ChatPlatform::Discord, &discord_user);
-            let reply = Reply::text(messages::link_code(&code))
-                .link("Link in the portal", format!("{}/link", state.service.config().server.base_url()));
-            return ephemeral(&reply);
+            let discord_user = i["member"]["user"]["id"].as_str().or(i["user"]["id"].as_str()).unwrap_or_default();
+            return ephemeral(&link_reply(&state, discord_user));
         }
         Ok(commands::Said::Text(t)) => t,
         Err(e) => return ephemeral(&Reply::text(e)),

@@ -88,6 +88,9 @@ pub struct DiscordConfig {
     /// Send REST calls through this URL (a proxy, or a fake in tests).
     /// Default: unset (Discord's API directly).
     pub api_proxy: Option<String>,
+    /// Also connect to Discord's gateway, to answer @mentions and direct
+    /// messages (not only `/sb`). Needs `bot_token` and `application_id`. Default: false.
+    pub gateway: bool,
     /// A channel id (a snowflake) that gets every approval request, besides
     /// the owning team's channels; requests about no one project go only
     /// here. Default: unset.
@@ -102,6 +105,7 @@ impl std::fmt::Debug for DiscordConfig {
             .field("bot_token", &self.bot_token.as_ref().map(|_| "<set>"))
             .field("application_id", &self.application_id)
             .field("api_proxy", &self.api_proxy)
+            .field("gateway", &self.gateway)
             .field("approvals_channel", &self.approvals_channel)
             .finish()
     }
@@ -179,6 +183,12 @@ impl DiscordConfig {
             return Err((
                 "discord.public_key".into(),
                 "must be the application's public key: 64 hex digits from the Developer Portal".into(),
+            ));
+        }
+        if self.gateway && (self.bot_token.is_none() || self.application_id.is_none()) {
+            return Err((
+                "discord.gateway".into(),
+                "needs discord.bot_token and discord.application_id (or their SWITCHBOARD_DISCORD_* variables)".into(),
             ));
         }
         if let Some(p) = &self.api_proxy
