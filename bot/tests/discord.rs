@@ -295,3 +295,22 @@ async fn the_gateway_answers_mentions_and_direct_messages() {
     );
     task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_answer_is_deferred_then_edited_in() {
+    use switchboard_agents::llm::fake::{FakeLlm, Step};
+    let answer = "payments-api is owned by the Payments team.";
+    let llm = FakeLlm::start(vec![Step::Slow { ms: 3000, text: answer.into() }]).await.unwrap();
+    let w = world_with(|c| {
+        c.llm.base_url = Some(llm.url.clone());
+        c.llm.model = "fake".into();
+    })
+    .await;
+    let deferred = w.command("4001", "ask", &[("text", "tell me about the team behind payments-api")]).await;
+    assert_eq!(deferred["type"], 5, "Discord is told to wait: {deferred}");
+    let edits = w.discord.wait_for("/messages/@original", 1, 15).await;
+    assert_eq!(edits.len(), 1, "{:?}", w.discord.calls());
+    assert_eq!(edits[0].method, "PATCH");
+    assert!(edits[0].path.contains("/webhooks/1/A_UNIQUE_TOKEN/"), "the interaction's own token: {}", edits[0].path);
+    assert!(edits[0].body["embeds"][0]["description"].as_str().unwrap().contains(answer), "{}", edits[0].body);
+}

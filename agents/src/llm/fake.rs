@@ -31,6 +31,8 @@ pub enum Step {
     Hang,
     /// Starts a stream, sends `first` and then stalls forever.
     Stall { first: String },
+    /// A plain answer after `ms` milliseconds (a slow model).
+    Slow { ms: u64, text: String },
 }
 
 impl Step {
@@ -134,6 +136,13 @@ async fn complete(State(script): State<Shared>, Json(body): Json<Value>) -> Resp
         }
         step
     };
+    let step = match step {
+        Some(Step::Slow { ms, text }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            Some(Step::Text(text))
+        }
+        other => other,
+    };
     let stream = body["stream"].as_bool().unwrap_or(false);
     let model = body["model"].as_str().unwrap_or("fake").to_owned();
     match step {
@@ -157,7 +166,7 @@ async fn complete(State(script): State<Shared>, Json(body): Json<Value>) -> Resp
             chunks.push(chunk(&model, json!({}), Some("stop")));
             sse(chunks)
         }
-        Some(Step::Text(text)) => {
+        Some(Step::Text(text) | Step::Slow { text, .. }) => {
             Json(completion(&model, json!({"role": "assistant", "content": text}), "stop")).into_response()
         }
         Some(Step::Calls(calls)) if stream => {
