@@ -59,7 +59,8 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let state = PortalState::new(service.clone(), mode)
         .await
         .context("cannot load the chat's names")?
-        .with_inbox(inbox.clone());
+        .with_inbox(inbox.clone())
+        .with_outbox(outbox.clone());
     match &config.llm.base_url {
         Some(url) => tracing::info!(model = %config.llm.model, %url, "chat answers with a language model"),
         None => tracing::info!("no language model configured ([llm]); the intent router answers chat"),

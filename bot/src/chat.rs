@@ -90,3 +90,34 @@ impl axum::response::IntoResponse for Refused {
         (self.status, axum::Json(body)).into_response()
     }
 }
+
+/// A failed call to Slack's or Discord's API, said for logs; `permanent` when
+/// trying again cannot help (no such channel, the bot not in it, a revoked
+/// token, a message the platform refuses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl ApiError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), permanent: false }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self { message: message.into(), permanent: true }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for ApiError {
+    fn from(message: String) -> Self {
+        Self::new(message)
+    }
+}

@@ -19,7 +19,7 @@ use switchboard_core::time::format_ms;
 use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::chat::ChatState;
+use crate::chat::{ApiError, ChatState};
 use crate::discord::api::DiscordApi;
 use crate::discord::embeds;
 use crate::messages;
@@ -340,7 +340,7 @@ impl Courier {
         };
         let result = match serde_json::from_str::<Reply>(&m.body) {
             Ok(reply) => self.send(&m, parent.as_deref(), &reply).await,
-            Err(e) => Err(format!("the stored message is not a reply ({e}); it cannot be sent")),
+            Err(e) => Err(ApiError::permanent(format!("the stored message is not a reply ({e}); it cannot be sent"))),
         };
         let attempts = m.attempts + 1;
         let attempt = match result {
@@ -353,8 +353,10 @@ impl Courier {
                 remote_id: Some(remote),
             },
             Err(error) => {
-                let dead = attempts >= ATTEMPTS;
-                if dead {
+                let dead = attempts >= ATTEMPTS || error.permanent;
+                if error.permanent {
+                    tracing::error!(key = %m.key, %error, channel = %m.channel, "chat message refused for good; check the team's channel id and that the bot is in it");
+                } else if dead {
                     tracing::error!(key = %m.key, %error, "chat message not delivered after {ATTEMPTS} attempts");
                 } else {
                     tracing::warn!(key = %m.key, %error, attempts, "chat message not delivered; will retry");
@@ -362,7 +364,7 @@ impl Courier {
                 Attempt {
                     status: if dead { MessageStatus::Dead } else { MessageStatus::Pending },
                     attempts,
-                    error: Some(error),
+                    error: Some(error.message),
                     next_attempt_at: now + backoff_ms(attempts),
                     sent_at: None,
                     remote_id: None,
@@ -373,16 +375,18 @@ impl Courier {
     }
 
     /// Posts one message; the platform's id for it.
-    async fn send(&self, m: &OutMessage, thread: Option<&str>, reply: &Reply) -> Result<String, String> {
+    async fn send(&self, m: &OutMessage, thread: Option<&str>, reply: &Reply) -> Result<String, ApiError> {
         match m.platform {
             ChatPlatform::Slack => match &self.slack {
                 Some(api) => api.post(&m.channel, thread, reply).await,
-                None => Err("slack.bot_token is not set".into()),
+                None => Err(ApiError::new("slack.bot_token is not set")),
             },
             ChatPlatform::Discord => {
-                let Some(api) = &self.discord else { return Err("discord.bot_token is not set".into()) };
-                let channel: u64 =
-                    m.channel.parse().map_err(|_| format!("{} is not a Discord channel id", m.channel))?;
+                let Some(api) = &self.discord else { return Err(ApiError::new("discord.bot_token is not set")) };
+                let channel: u64 = m
+                    .channel
+                    .parse()
+                    .map_err(|_| ApiError::permanent(format!("{} is not a Discord channel id", m.channel)))?;
                 let mut message = embeds::message(reply, true);
                 if let Some(parent) = thread {
                     message["message_reference"] =
@@ -390,7 +394,7 @@ impl Courier {
                 }
                 api.post(channel, &message).await
             }
-            ChatPlatform::Web => Err("the web chat has no channels to post to".into()),
+            ChatPlatform::Web => Err(ApiError::permanent("the web chat has no channels to post to")),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Stateful fakes of the Slack Web API and Discord's REST API on loopback,
 //! for tests and benchmarks: they record every call and answer the way the
 //! platforms do, so slack-morphism and serenity run unchanged against them.
+//! Slack channels whose id starts with `CMISSING` do not exist.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -228,7 +229,9 @@ async fn slack_method(
             .into_response();
     }
     let message = json!({"ts": ts, "text": body["text"], "type": "message"});
+    let missing = channel.as_str().is_some_and(|c| c.starts_with("CMISSING"));
     axum::Json(match method.as_str() {
+        "chat.postMessage" if missing => json!({"ok": false, "error": "channel_not_found"}),
         "chat.postMessage" => json!({"ok": true, "channel": channel, "ts": ts, "message": message}),
         "chat.update" => json!({"ok": true, "channel": channel, "ts": ts, "message": {"text": body["text"]}}),
         "chat.postEphemeral" => json!({"ok": true, "message_ts": ts}),

@@ -184,3 +184,18 @@ async fn a_429_is_retried_after_its_retry_after() {
     let sent = w.outbox.list_messages(Some(MessageStatus::Sent), 10).await.unwrap();
     assert!(sent.iter().any(|m| m.channel == "C0PAY" && m.attempts == 1), "one attempt of the outbox: {sent:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_that_does_not_exist_is_not_retried() {
+    let w = world().await;
+    let channels = json!({"team": "payments", "channels": [{"platform": "slack", "id": "CMISSING1"}]});
+    w.op(("ada", Role::Admin), "update_team", channels).await;
+    w.op(("ada", Role::Admin), "record_incident", json!({"project": "payments-api", "title": "Down"})).await;
+    assert_eq!(w.courier.catch_up(w.service.now() - 3600 * 1000).await.unwrap(), 1);
+    w.courier.deliver_due().await.unwrap();
+    let dead = w.outbox.list_messages(Some(MessageStatus::Dead), 10).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!((dead[0].attempts, dead[0].last_error.as_deref()), (1, Some("chat.postMessage: channel_not_found")));
+    w.clock.advance(backoff_ms(9));
+    assert_eq!(w.courier.deliver_due().await.unwrap(), 0, "never tried again");
+}

@@ -95,4 +95,7 @@ pub trait Outbox: Send + Sync {
     async fn list_messages(&self, status: Option<MessageStatus>, limit: usize) -> StoreResult<Vec<OutMessage>>;
     /// Messages per status.
     async fn outbox_counts(&self) -> StoreResult<Vec<(MessageStatus, u64)>>;
+    /// Makes a dead message pending again, due at `now`, with its attempts
+    /// reset; false when there is no such dead message.
+    async fn retry_message(&self, id: i64, now: Millis) -> StoreResult<bool>;
 }

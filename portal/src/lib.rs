@@ -52,6 +52,8 @@ pub struct PortalState {
     pub(crate) streams: chat_stream::Streams,
     /// The webhook inbox, when this server receives webhooks.
     pub inbox: Option<std::sync::Arc<dyn switchboard_core::inbox::Inbox>>,
+    /// The chat outbox, shown beside the inbox.
+    pub outbox: Option<std::sync::Arc<dyn switchboard_core::outbox::Outbox>>,
 }
 
 /// Cookie naming the demo user the browser speaks as.
@@ -61,7 +63,13 @@ impl PortalState {
     /// Builds the state, loading the names the chat resolves against.
     pub async fn new(service: Service, mode: Mode) -> Result<Self, switchboard_core::Error> {
         let conversation = std::sync::Arc::new(switchboard_bot::Conversation::new(service.clone()).await?);
-        Ok(Self { service, mode, conversation, streams: chat_stream::Streams::default(), inbox: None })
+        Ok(Self { service, mode, conversation, streams: chat_stream::Streams::default(), inbox: None, outbox: None })
+    }
+
+    /// Shows this chat outbox at `/inbox`, below the webhook deliveries.
+    pub fn with_outbox(mut self, outbox: std::sync::Arc<dyn switchboard_core::outbox::Outbox>) -> Self {
+        self.outbox = Some(outbox);
+        self
     }
 
     /// Shows this webhook inbox at `/inbox`.

@@ -43,9 +43,14 @@ async fn portal_with(config: Config) -> Portal {
     for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
         service.import(&admin, &c.batch, &c.events).await.unwrap();
     }
-    let inbox: Arc<dyn switchboard_core::inbox::Inbox> = Arc::new(store);
-    let demo = PortalState::new(service.clone(), Mode::Demo).await.unwrap().with_inbox(inbox.clone());
-    let serve = PortalState::new(service.clone(), Mode::Serve).await.unwrap().with_inbox(inbox);
+    let inbox: Arc<dyn switchboard_core::inbox::Inbox> = Arc::new(store.clone());
+    let outbox: Arc<dyn switchboard_core::outbox::Outbox> = Arc::new(store);
+    let demo = PortalState::new(service.clone(), Mode::Demo)
+        .await
+        .unwrap()
+        .with_inbox(inbox.clone())
+        .with_outbox(outbox.clone());
+    let serve = PortalState::new(service.clone(), Mode::Serve).await.unwrap().with_inbox(inbox).with_outbox(outbox);
     Portal { service, demo, serve, _dir: dir }
 }
 
@@ -816,4 +821,51 @@ async fn link_page_links_a_chat_account_to_the_person_signed_in() {
     assert_eq!((caller.user.as_str(), caller.role), ("erin", Role::Approver));
     let (status, _, _) = p.send(Mode::Demo, form("/link", &jar, &entered, false)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a code works once");
+}
+
+#[tokio::test]
+async fn the_chat_outbox_shows_dead_messages_and_retries_them() {
+    use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage};
+    let p = portal().await;
+    let outbox = p.demo.outbox.clone().unwrap();
+    let message = NewMessage {
+        key: "incident_triggered:e1:slack:CMISSING1".into(),
+        platform: ChatPlatform::Slack,
+        channel: "CMISSING1".into(),
+        reply_to: None,
+        body: "{\"blocks\": []}".into(),
+        created_at: NOW,
+    };
+    assert!(outbox.enqueue(&message).await.unwrap());
+    let id = outbox.get_message(&message.key).await.unwrap().unwrap().id;
+    let dead = Attempt {
+        status: MessageStatus::Dead,
+        attempts: 1,
+        error: Some("chat.postMessage: channel_not_found".into()),
+        next_attempt_at: NOW,
+        sent_at: None,
+        remote_id: None,
+    };
+    outbox.record_attempt(id, &dead).await.unwrap();
+    let (status, html) = p.page("/inbox").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"id="outbox""#) && html.contains("channel_not_found") && html.contains("CMISSING1"),
+        "{html}"
+    );
+    assert!(html.contains(&format!(r#"action="/outbox/{id}/retry""#)));
+
+    let token = "0123456789abcdef0123456789abcdef";
+    let retry = |who: &str| {
+        form(&format!("/outbox/{id}/retry"), &format!("sb_csrf={token}; sb_as={who}"), &format!("csrf={token}"), false)
+    };
+    let (status, _, _) = p.send(Mode::Demo, retry("dave")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot retry");
+    let (status, _, headers) = p.send(Mode::Demo, retry("carol")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers.get("location").unwrap(), "/inbox#outbox");
+    let again = outbox.get_message(&message.key).await.unwrap().unwrap();
+    assert_eq!((again.status, again.attempts), (MessageStatus::Pending, 0));
+    let (status, _, _) = p.send(Mode::Demo, retry("carol")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "only dead messages are retried");
 }

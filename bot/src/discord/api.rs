@@ -11,6 +11,8 @@ use serenity::http::{Http, HttpBuilder};
 use serenity::model::id::{ApplicationId, ChannelId};
 use switchboard_core::config::DiscordConfig;
 
+use crate::chat::ApiError;
+
 /// serenity's client for the configured application; `None` without a bot
 /// token and application id.
 pub fn http(config: &DiscordConfig) -> Option<Http> {
@@ -41,32 +43,46 @@ impl DiscordApi {
     }
 
     /// Replaces the deferred "thinking" response of interaction `token`.
-    pub async fn edit_original(&self, token: &str, message: &Value) -> Result<(), String> {
+    pub async fn edit_original(&self, token: &str, message: &Value) -> Result<(), ApiError> {
         self.http
             .edit_original_interaction_response(token, message, Vec::new())
             .await
             .map(|_| ())
-            .map_err(|e| format!("edit original interaction response: {e}"))
+            .map_err(|e| failed("edit original interaction response", e))
     }
 
     /// Posts `message` to `channel`; the new message's id.
-    pub async fn post(&self, channel: u64, message: &Value) -> Result<String, String> {
+    pub async fn post(&self, channel: u64, message: &Value) -> Result<String, ApiError> {
         if channel == 0 {
-            return Err("0 is not a Discord channel id".into());
+            return Err(ApiError::permanent("0 is not a Discord channel id"));
         }
         self.http
             .send_message(ChannelId::new(channel), Vec::new(), message)
             .await
             .map(|m| m.id.to_string())
-            .map_err(|e| format!("create message: {e}"))
+            .map_err(|e| failed("create message", e))
     }
 
     /// Replaces the application's global commands with `commands`.
-    pub async fn register(&self, commands: &Value) -> Result<usize, String> {
+    pub async fn register(&self, commands: &Value) -> Result<usize, ApiError> {
         self.http
             .create_global_commands(commands)
             .await
             .map(|c| c.len())
-            .map_err(|e| format!("bulk overwrite global application commands: {e}"))
+            .map_err(|e| failed("bulk overwrite global application commands", e))
+    }
+}
+
+/// What a failed call says; permanent when Discord refused it for good
+/// (400 a malformed message, 401 a bad token, 403 no access, 404 no such channel).
+fn failed(what: &str, e: serenity::Error) -> ApiError {
+    let status = match &e {
+        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)) => Some(r.status_code.as_u16()),
+        _ => None,
+    };
+    let message = format!("{what}: {e}");
+    match status {
+        Some(400 | 401 | 403 | 404) => ApiError::permanent(message),
+        _ => ApiError::new(message),
     }
 }

@@ -18,6 +18,7 @@ use switchboard_core::config::SlackConfig;
 
 use super::blocks;
 use crate::Reply;
+use crate::chat::ApiError;
 
 type Connector =
     SlackClientHyperConnector<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>;
@@ -34,8 +35,24 @@ impl std::fmt::Debug for SlackApi {
     }
 }
 
-/// A failed call, said for logs.
-pub type ApiResult<T> = Result<T, String>;
+/// A call's result; see [`ApiError`].
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Slack's error codes that no retry can fix.
+const PERMANENT: [&str; 12] = [
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+    "msg_too_long",
+    "invalid_blocks",
+    "no_text",
+    "user_not_found",
+];
 
 /// Retries of one call that Slack answered 429.
 pub const RETRIES: usize = 3;
@@ -56,13 +73,21 @@ where
             Err(SlackClientError::RateLimitError(e)) if retried < RETRIES => {
                 let wait = e.retry_after.unwrap_or(Duration::from_secs(1));
                 if wait > MAX_WAIT {
-                    return Err(format!("{what}: rate limited for {}s", wait.as_secs()));
+                    return Err(ApiError::new(format!("{what}: rate limited for {}s", wait.as_secs())));
                 }
                 tracing::info!(call = what, wait_ms = wait.as_millis() as u64, "Slack asked to slow down; waiting");
                 tokio::time::sleep(wait).await;
                 retried += 1;
             }
-            Err(e) => return Err(format!("{what}: {e}")),
+            Err(SlackClientError::ApiError(e)) => {
+                let message = format!("{what}: {}", e.code);
+                return Err(if PERMANENT.contains(&e.code.as_str()) {
+                    ApiError::permanent(message)
+                } else {
+                    ApiError::new(message)
+                });
+            }
+            Err(e) => return Err(ApiError::new(format!("{what}: {e}"))),
         }
     }
 }
@@ -116,7 +141,8 @@ impl SlackApi {
 
     /// Opens the modal `view` (Block Kit JSON) for the person behind `trigger_id`.
     pub async fn open_view(&self, trigger_id: &str, view: serde_json::Value) -> ApiResult<()> {
-        let view: SlackView = serde_json::from_value(view).map_err(|e| format!("a form Slack would not take: {e}"))?;
+        let view: SlackView = serde_json::from_value(view)
+            .map_err(|e| ApiError::permanent(format!("a form Slack would not take: {e}")))?;
         let req = SlackApiViewsOpenRequest::new(trigger_id.into(), view);
         let session = self.client.open_session(&self.token);
         retrying("views.open", || session.views_open(&req)).await.map(|_| ())

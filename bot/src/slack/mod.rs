@@ -205,7 +205,7 @@ pub(crate) async fn command_answer(state: &ChatState, cmd: Command) -> Value {
     if forms::opens_form(&text) {
         let opened = match (&state.slack, &cmd.trigger_id) {
             (Some(api), Some(trigger)) => match forms::scaffold_view(state, &cmd.channel_id).await {
-                Ok(view) => api.open_view(trigger, view).await,
+                Ok(view) => api.open_view(trigger, view).await.map_err(|e| e.message),
                 Err(e) => Err(e),
             },
             _ => Err(messages::forms_need_token().to_owned()),

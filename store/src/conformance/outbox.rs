@@ -78,4 +78,12 @@ pub async fn outbox_lifecycle(b: &Backend) {
     assert_eq!(o.list_messages(Some(MessageStatus::Dead), 10).await.unwrap()[0].id, second.id);
     let counts = o.outbox_counts().await.unwrap();
     assert_eq!(counts, [(MessageStatus::Pending, 0), (MessageStatus::Sent, 1), (MessageStatus::Dead, 1)]);
+
+    // A dead message can be tried again, once; a sent one cannot.
+    assert!(o.retry_message(second.id, T0 + 500).await.unwrap());
+    let again = o.get_message("run:r1:approved:slack:C024BE91L").await.unwrap().unwrap();
+    assert_eq!((again.status, again.attempts, again.next_attempt_at), (MessageStatus::Pending, 0, T0 + 500));
+    assert!(!o.retry_message(second.id, T0 + 500).await.unwrap());
+    assert!(!o.retry_message(first.id, T0 + 500).await.unwrap());
+    assert!(!o.retry_message(9_999_999, T0).await.unwrap());
 }

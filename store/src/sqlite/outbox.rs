@@ -101,4 +101,16 @@ impl Outbox for SqliteStore {
     async fn outbox_counts(&self) -> StoreResult<Vec<(MessageStatus, u64)>> {
         self.read(|conn| super::rows::status_counts(conn, "outbox", &MessageStatus::ALL, MessageStatus::as_str)).await
     }
+
+    async fn retry_message(&self, id: i64, now: Millis) -> StoreResult<bool> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1 AND status = 'dead'",
+                )?
+                .execute(params![id, now])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
 }
