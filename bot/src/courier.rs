@@ -149,16 +149,16 @@ impl Courier {
                     }
                 }
                 EventKind::RunApproved | EventKind::RunDenied | EventKind::RunExpired => {
+                    // In the request's thread, and the request itself decided (its buttons gone).
                     let reply = progress_reply(event);
+                    let decided = self.decided_reply(event, run).await;
                     for c in &channels {
-                        let m = self.message(
-                            format!("run:{run}:{}", event.id),
-                            c,
-                            Some(parent(c)),
-                            &reply,
-                            event.occurred_at,
-                        );
-                        messages.push(m);
+                        let about = format!("run:{run}:{}", event.id);
+                        messages.push(self.message(about.clone(), c, Some(parent(c)), &reply, event.occurred_at));
+                        let mut edit =
+                            self.message(format!("{about}:edit"), c, Some(parent(c)), &decided, event.occurred_at);
+                        edit.edit = true;
+                        messages.push(edit);
                     }
                 }
                 _ => {}
@@ -189,6 +189,7 @@ impl Courier {
             platform: c.platform,
             channel: c.id.clone(),
             reply_to,
+            edit: false,
             body: serde_json::to_string(reply).expect("replies serialize"),
             created_at: at,
         }
@@ -307,6 +308,23 @@ impl Courier {
             .link("Open the run", format!("{}/runs/{run}", self.service.config().server.base_url()))
     }
 
+    /// The approval request as it reads once decided: what, how it ended, by whom.
+    async fn decided_reply(&self, event: &Event, run: &str) -> Reply {
+        let summary = match run.parse() {
+            Ok(id) => self.service.graph().get_run(&id).await.ok().flatten().map(|r| r.summary),
+            Err(_) => None,
+        };
+        let summary = summary.unwrap_or_else(|| event.payload["operation"].as_str().unwrap_or("the run").to_owned());
+        let status = match event.kind {
+            EventKind::RunApproved => "approved",
+            EventKind::RunDenied => "denied",
+            _ => "expired",
+        };
+        let by = if event.kind == EventKind::RunExpired { "nobody in time" } else { event.actor.as_str() };
+        Reply::text(messages::run_decided(&summary, status, by))
+            .link("Open the run", format!("{}/runs/{run}", self.service.config().server.base_url()))
+    }
+
     /// Sends every due message once; returns how many were attempted.
     pub async fn deliver_due(&self) -> Result<usize, String> {
         let due = self.outbox.due_messages(self.service.now(), BATCH).await.map_err(|e| e.to_string())?;
@@ -339,6 +357,10 @@ impl Courier {
             None => None,
         };
         let result = match serde_json::from_str::<Reply>(&m.body) {
+            Ok(_) if m.edit && parent.is_none() => {
+                Err(ApiError::permanent("the message to edit was never sent; nothing to edit"))
+            }
+            Ok(reply) if m.edit => self.edit(&m, parent.as_deref().unwrap_or_default(), &reply).await,
             Ok(reply) => self.send(&m, parent.as_deref(), &reply).await,
             Err(e) => Err(ApiError::permanent(format!("the stored message is not a reply ({e}); it cannot be sent"))),
         };
@@ -393,6 +415,27 @@ impl Courier {
                         serde_json::json!({"message_id": parent, "fail_if_not_exists": false});
                 }
                 api.post(channel, &message).await
+            }
+            ChatPlatform::Web => Err(ApiError::permanent("the web chat has no channels to post to")),
+        }
+    }
+}
+
+impl Courier {
+    /// Replaces message `remote` (Slack `ts`, Discord message id) with `reply`,
+    /// without buttons; the id it keeps.
+    async fn edit(&self, m: &OutMessage, remote: &str, reply: &Reply) -> Result<String, ApiError> {
+        match m.platform {
+            ChatPlatform::Slack => match &self.slack {
+                Some(api) => api.update(&m.channel, remote, reply).await.map(|()| remote.to_owned()),
+                None => Err(ApiError::new("slack.bot_token is not set")),
+            },
+            ChatPlatform::Discord => {
+                let Some(api) = &self.discord else { return Err(ApiError::new("discord.bot_token is not set")) };
+                let (Ok(channel), Ok(message)) = (m.channel.parse::<u64>(), remote.parse::<u64>()) else {
+                    return Err(ApiError::permanent(format!("{} / {remote} are not Discord ids", m.channel)));
+                };
+                api.edit(channel, message, &embeds::message(reply, false)).await.map(|()| remote.to_owned())
             }
             ChatPlatform::Web => Err(ApiError::permanent("the web chat has no channels to post to")),
         }

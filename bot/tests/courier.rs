@@ -116,6 +116,19 @@ async fn incidents_approvals_and_progress_reach_both_platforms() {
     let request_id =
         w.outbox.get_message(&format!("approval:{run}:discord:{DISCORD_CHANNEL}")).await.unwrap().unwrap().remote_id;
     assert_eq!(sent[2].body["message_reference"]["message_id"].as_str(), request_id.as_deref());
+    // The requests themselves now read as decided, their buttons gone.
+    let updated = w.slack.wait_for("chat.update", 1, 10).await;
+    assert_eq!(updated.len(), 1, "{:?}", w.slack.calls());
+    assert_eq!(
+        (updated[0].body["channel"].as_str(), updated[0].body["ts"].as_str()),
+        (Some("C0PAY"), request_ts.as_deref())
+    );
+    assert!(updated[0].body["text"].as_str().unwrap().contains("approved by bob"), "{}", updated[0].body);
+    assert!(!texts(&updated[0].body["blocks"]).contains("approve_run"), "{}", updated[0].body);
+    let edited = w.discord.wait_for(&format!("/messages/{}", request_id.as_deref().unwrap()), 1, 10).await;
+    assert_eq!((edited.len(), edited[0].method.as_str()), (1, "PATCH"), "{:?}", w.discord.calls());
+    assert!(!texts(&edited[0].body["components"]).contains("approve_run"), "{}", edited[0].body);
+    assert!(texts(&edited[0].body["embeds"]).contains("approved by bob"), "{}", edited[0].body);
 
     // Catching up over the same events finds nothing new to say.
     assert_eq!(w.courier.catch_up(w.service.now() - 3600 * 1000).await.unwrap(), 0);
@@ -129,7 +142,7 @@ async fn incidents_approvals_and_progress_reach_both_platforms() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let all = w.outbox.list_messages(None, 20).await.unwrap();
-    assert_eq!(counts, [(MessageStatus::Pending, 0), (MessageStatus::Sent, 6), (MessageStatus::Dead, 0)], "{all:#?}");
+    assert_eq!(counts, [(MessageStatus::Pending, 0), (MessageStatus::Sent, 8), (MessageStatus::Dead, 0)], "{all:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 //! first, then delivered with retries. A message has a key that says what it
 //! is about (`incident:<event>:slack:C024BE91L`), so enqueueing the same news
 //! twice sends it once; a reply names the key of the message whose thread it
-//! goes in, and waits until that one is sent.
+//! goes in (or which it edits), and waits until that one is sent.
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -47,6 +47,9 @@ pub struct NewMessage {
     pub channel: String,
     /// The key of the message this one answers in its thread.
     pub reply_to: Option<String>,
+    /// Replace the message `reply_to` names (an edit in place) instead of
+    /// answering it.
+    pub edit: bool,
     /// What to say: the bot's platform-neutral reply, as JSON.
     pub body: String,
     pub created_at: Millis,
@@ -59,6 +62,7 @@ pub struct OutMessage {
     pub platform: ChatPlatform,
     pub channel: String,
     pub reply_to: Option<String>,
+    pub edit: bool,
     pub body: String,
     pub created_at: Millis,
     pub status: MessageStatus,

@@ -833,6 +833,7 @@ async fn the_chat_outbox_shows_dead_messages_and_retries_them() {
         platform: ChatPlatform::Slack,
         channel: "CMISSING1".into(),
         reply_to: None,
+        edit: false,
         body: "{\"blocks\": []}".into(),
         created_at: NOW,
     };

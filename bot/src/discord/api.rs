@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use serenity::http::{Http, HttpBuilder};
-use serenity::model::id::{ApplicationId, ChannelId};
+use serenity::model::id::{ApplicationId, ChannelId, MessageId};
 use switchboard_core::config::DiscordConfig;
 
 use crate::chat::ApiError;
@@ -61,6 +61,18 @@ impl DiscordApi {
             .await
             .map(|m| m.id.to_string())
             .map_err(|e| failed("create message", e))
+    }
+
+    /// Replaces message `message` in `channel` with `content`.
+    pub async fn edit(&self, channel: u64, message: u64, content: &Value) -> Result<(), ApiError> {
+        if channel == 0 || message == 0 {
+            return Err(ApiError::permanent("0 is not a Discord id"));
+        }
+        self.http
+            .edit_message(ChannelId::new(channel), MessageId::new(message), content, Vec::new())
+            .await
+            .map(|_| ())
+            .map_err(|e| failed("edit message", e))
     }
 
     /// Replaces the application's global commands with `commands`.

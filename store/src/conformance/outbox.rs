@@ -10,6 +10,7 @@ fn message(key: &str, at: Millis) -> NewMessage {
         platform: ChatPlatform::Slack,
         channel: "C024BE91L".into(),
         reply_to: None,
+        edit: false,
         body: format!("{{\"blocks\": [{{\"type\": \"text\", \"text\": \"{key}\"}}]}}"),
         created_at: at,
     }
@@ -22,6 +23,7 @@ pub async fn outbox_lifecycle(b: &Backend) {
     let mut reply = message("run:r1:approved:slack:C024BE91L", T0 + 1);
     reply.platform = ChatPlatform::Discord;
     reply.reply_to = Some("incident:1:slack:C024BE91L".into());
+    reply.edit = true;
     assert!(o.enqueue(&reply).await.unwrap());
     // The same key again: nothing changes, even with another body.
     let mut again = message("incident:1:slack:C024BE91L", T0 + 2);
@@ -35,9 +37,10 @@ pub async fn outbox_lifecycle(b: &Backend) {
     );
     let second = o.get_message("run:r1:approved:slack:C024BE91L").await.unwrap().unwrap();
     assert_eq!(
-        (second.platform, second.reply_to.as_deref()),
-        (ChatPlatform::Discord, Some("incident:1:slack:C024BE91L"))
+        (second.platform, second.reply_to.as_deref(), second.edit),
+        (ChatPlatform::Discord, Some("incident:1:slack:C024BE91L"), true)
     );
+    assert!(!first.edit);
     assert!(o.get_message("nothing").await.unwrap().is_none());
 
     // Due: pending and due, oldest first, limited.

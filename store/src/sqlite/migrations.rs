@@ -191,6 +191,10 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
     "#,
+    // 9: outbox messages that edit an earlier one (a decided approval request).
+    r#"
+    ALTER TABLE outbox ADD COLUMN edit INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -9,7 +9,7 @@ use switchboard_core::store::StoreResult;
 
 use super::SqliteStore;
 
-const COLUMNS: &str = "id, key, platform, channel, reply_to, body, created_at, status, attempts, last_error, next_attempt_at, sent_at, remote_id";
+const COLUMNS: &str = "id, key, platform, channel, reply_to, body, created_at, status, attempts, last_error, next_attempt_at, sent_at, remote_id, edit";
 
 fn corrupt(column: usize, value: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, value.into())
@@ -32,6 +32,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutMessage> {
         next_attempt_at: r.get(10)?,
         sent_at: r.get(11)?,
         remote_id: r.get(12)?,
+        edit: r.get(13)?,
     })
 }
 
@@ -42,10 +43,10 @@ impl Outbox for SqliteStore {
         self.write(move |conn| {
             let added = conn
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO outbox (key, platform, channel, reply_to, body, created_at, status, next_attempt_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6)",
+                    "INSERT OR IGNORE INTO outbox (key, platform, channel, reply_to, body, created_at, status, next_attempt_at, edit)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6, ?7)",
                 )?
-                .execute(params![m.key, m.platform.as_str(), m.channel, m.reply_to, m.body, m.created_at])?;
+                .execute(params![m.key, m.platform.as_str(), m.channel, m.reply_to, m.body, m.created_at, m.edit])?;
             Ok(added == 1)
         })
         .await
