@@ -16,6 +16,7 @@ pub mod notification;
 pub mod ops;
 pub mod outbox;
 pub mod policy;
+pub mod queue;
 pub mod score;
 pub mod service;
 pub mod store;

@@ -12,7 +12,8 @@ fn sqlite() -> Backend {
         graph: Arc::new(store.clone()),
         log: Arc::new(store.clone()),
         inbox: Arc::new(store.clone()),
-        outbox: Arc::new(store),
+        outbox: Arc::new(store.clone()),
+        queue: Arc::new(store),
         guard: Box::new(dir),
     }
 }

@@ -1,5 +1,5 @@
 //! The backend conformance suite: what every `GraphStore` + `EventLog` (+
-//! the webhook `Inbox` and the chat `Outbox`) must do.
+//! the webhook `Inbox`, the chat `Outbox` and the `RunQueue`) must do.
 //! A backend runs it with [`conformance_suite!`], giving an async expression
 //! that builds a fresh, empty [`Backend`]. The sqlite backend runs it in its
 //! tests; the Neo4j and ClickHouse backends must pass it unchanged.
@@ -19,6 +19,7 @@ mod inbox;
 mod log;
 mod outbox;
 mod projects;
+mod queue;
 
 pub use accounts::*;
 pub use activity::*;
@@ -26,6 +27,7 @@ pub use inbox::*;
 pub use log::*;
 pub use outbox::*;
 pub use projects::*;
+pub use queue::*;
 
 /// A backend under test. `guard` keeps whatever it needs alive (a temp dir).
 pub struct Backend {
@@ -33,6 +35,7 @@ pub struct Backend {
     pub log: Arc<dyn EventLog>,
     pub inbox: Arc<dyn switchboard_core::inbox::Inbox>,
     pub outbox: Arc<dyn switchboard_core::outbox::Outbox>,
+    pub queue: Arc<dyn switchboard_core::queue::RunQueue>,
     pub guard: Box<dyn std::any::Any + Send + Sync>,
 }
 
@@ -45,7 +48,7 @@ macro_rules! conformance_suite {
             text_search, external_ids, dependents_counts, packages_prefix, teams_and_users,
             deployments, incidents, builds_and_score_inputs, runs, counts_and_import,
             events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens, credentials_and_sessions, conversation_history,
-            inbox_lifecycle, outbox_lifecycle);
+            inbox_lifecycle, outbox_lifecycle, run_queue);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(

@@ -311,8 +311,10 @@ impl GraphStore for SqliteStore {
 
     async fn put_run(&self, run: &Run) -> StoreResult<()> {
         let args = [text(run.id), text(enum_str(&run.status)), Value::Text(to_json(run))];
-        self.write(move |c| upsert_doc(c, "INSERT OR REPLACE INTO runs (id, status, data) VALUES (?1, ?2, ?3)", &args))
-            .await
+        // An upsert that leaves the queue's columns (lease, next attempt) alone.
+        let sql = "INSERT INTO runs (id, status, data) VALUES (?1, ?2, ?3)
+                   ON CONFLICT(id) DO UPDATE SET status = excluded.status, data = excluded.data";
+        self.write(move |c| upsert_doc(c, sql, &args)).await
     }
 
     async fn get_run(&self, id: &RunId) -> StoreResult<Option<Run>> {

@@ -195,6 +195,13 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE outbox ADD COLUMN edit INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 10: the run queue: leases, and when a run is due again after a failed step.
+    r#"
+    ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+    ALTER TABLE runs ADD COLUMN lease_until INTEGER;
+    ALTER TABLE runs ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX runs_queue ON runs(status, next_attempt_at);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,7 @@ mod inbox;
 pub mod migrations;
 mod outbox;
 mod projects;
+mod queue;
 mod rows;
 mod writer;
 
