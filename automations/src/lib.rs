@@ -3,6 +3,7 @@
 //! 202; the processor maps stored deliveries through the rules into
 //! operations, with retries and a dead-letter list.
 
+pub mod engine;
 pub mod events;
 pub mod messages;
 pub mod notify;

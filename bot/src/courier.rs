@@ -26,6 +26,18 @@ use crate::messages;
 use crate::reply::{Button, ButtonStyle, Reply};
 use crate::slack::SlackApi;
 
+/// Run events said in chat: the request, its decision, its progress.
+const RUN_KINDS: [EventKind; 8] = [
+    EventKind::RunRequested,
+    EventKind::RunApproved,
+    EventKind::RunDenied,
+    EventKind::RunExpired,
+    EventKind::RunStarted,
+    EventKind::RunStepFinished,
+    EventKind::RunSucceeded,
+    EventKind::RunFailed,
+];
+
 /// Attempts before a message is given up (dead): about an hour of retries.
 pub const ATTEMPTS: u32 = 10;
 /// Messages taken per pass.
@@ -115,7 +127,7 @@ impl Courier {
     /// Enqueues the messages events since `since` call for; returns how many were new.
     pub async fn catch_up(&self, since: Millis) -> Result<usize, String> {
         let mut kinds = notification::SOURCE_KINDS.to_vec();
-        kinds.extend([EventKind::RunRequested, EventKind::RunApproved, EventKind::RunDenied, EventKind::RunExpired]);
+        kinds.extend(RUN_KINDS);
         let q = EventQuery { kinds, since: Some(since), limit: 5000, ..Default::default() };
         let mut events = self.service.log().query(&q).await.map_err(|e| e.to_string())?;
         events.reverse(); // oldest first: a request before its decision
@@ -148,17 +160,21 @@ impl Courier {
                         messages.push(self.message(format!("approval:{run}"), c, None, &reply, event.occurred_at));
                     }
                 }
-                EventKind::RunApproved | EventKind::RunDenied | EventKind::RunExpired => {
-                    // In the request's thread, and the request itself decided (its buttons gone).
+                kind if RUN_KINDS.contains(&kind) => {
+                    // In the request's thread; a decision or an outcome also edits the
+                    // request itself (its buttons gone).
                     let reply = progress_reply(event);
-                    let decided = self.decided_reply(event, run).await;
+                    let edits = !matches!(kind, EventKind::RunStarted | EventKind::RunStepFinished);
+                    let decided = if edits { Some(self.decided_reply(event, run).await) } else { None };
                     for c in &channels {
                         let about = format!("run:{run}:{}", event.id);
                         messages.push(self.message(about.clone(), c, Some(parent(c)), &reply, event.occurred_at));
-                        let mut edit =
-                            self.message(format!("{about}:edit"), c, Some(parent(c)), &decided, event.occurred_at);
-                        edit.edit = true;
-                        messages.push(edit);
+                        if let Some(decided) = &decided {
+                            let mut edit =
+                                self.message(format!("{about}:edit"), c, Some(parent(c)), decided, event.occurred_at);
+                            edit.edit = true;
+                            messages.push(edit);
+                        }
                     }
                 }
                 _ => {}
@@ -318,11 +334,16 @@ impl Courier {
         let status = match event.kind {
             EventKind::RunApproved => "approved",
             EventKind::RunDenied => "denied",
+            EventKind::RunSucceeded => "succeeded",
+            EventKind::RunFailed => "failed",
             _ => "expired",
         };
-        let by = if event.kind == EventKind::RunExpired { "nobody in time" } else { event.actor.as_str() };
-        Reply::text(messages::run_decided(&summary, status, by))
-            .link("Open the run", format!("{}/runs/{run}", self.service.config().server.base_url()))
+        let text = match event.kind {
+            EventKind::RunExpired => messages::run_decided(&summary, status, "nobody in time"),
+            EventKind::RunSucceeded | EventKind::RunFailed => messages::run_finished(&summary, status),
+            _ => messages::run_decided(&summary, status, &event.actor),
+        };
+        Reply::text(text).link("Open the run", format!("{}/runs/{run}", self.service.config().server.base_url()))
     }
 
     /// Sends every due message once; returns how many were attempted.
@@ -444,11 +465,25 @@ impl Courier {
 
 /// A run's decision (or expiry), as a reply in its request's thread.
 fn progress_reply(event: &Event) -> Reply {
-    let reason = event.payload["reason"].as_str().filter(|r| !r.is_empty());
+    // A decision's reason, in the decider's words.
+    let decided = matches!(event.kind, EventKind::RunApproved | EventKind::RunDenied);
+    let reason = event.payload["reason"].as_str().filter(|r| decided && !r.is_empty());
     let text = match event.kind {
         EventKind::RunApproved => format!("Approved by {}.", event.actor),
         EventKind::RunDenied => format!("Denied by {}.", event.actor),
         EventKind::RunExpired => "Expired: nobody decided in time.".to_owned(),
+        EventKind::RunStarted => "Started.".to_owned(),
+        EventKind::RunStepFinished => {
+            let p = &event.payload;
+            let step = p["step"].as_str().unwrap_or("a step");
+            match (p["status"].as_str(), p["detail"].as_str()) {
+                (Some("failed"), detail) => format!("{step} failed: {}; trying again.", detail.unwrap_or("no reason")),
+                (_, Some(detail)) => format!("Done: {step} ({detail})."),
+                _ => format!("Done: {step}."),
+            }
+        }
+        EventKind::RunSucceeded => "Succeeded.".to_owned(),
+        EventKind::RunFailed => format!("Failed: {}", event.payload["reason"].as_str().unwrap_or("no reason given")),
         _ => format!("{}.", event.kind.as_str()),
     };
     Reply::text(match reason {

@@ -12,6 +12,10 @@ pub fn run_decided(summary: &str, status: &str, by: &str) -> String {
     format!("{summary}: {status} by {by}.")
 }
 
+pub fn run_finished(summary: &str, status: &str) -> String {
+    format!("{summary}: {status}.")
+}
+
 pub fn no_matches(what: &str) -> String {
     format!("Nothing found for {what}.")
 }

@@ -212,3 +212,36 @@ async fn a_channel_that_does_not_exist_is_not_retried() {
     w.clock.advance(backoff_ms(9));
     assert_eq!(w.courier.deliver_due().await.unwrap(), 0, "never tried again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runs_progress_is_replied_in_its_requests_thread() {
+    use switchboard_core::event::EventKind;
+    let w = world().await;
+    let _tasks = w.courier.clone().spawn();
+    let run =
+        w.op(("carol", Role::Editor), "deploy", json!({"project": "payments-api", "environment": "staging"})).await;
+    let id = run["id"].as_str().unwrap().to_owned();
+    w.op(("bob", Role::Approver), "approve_run", json!({"run": id})).await;
+    let run = w.service.graph().get_run(&id.parse().unwrap()).await.unwrap().unwrap();
+    // What the run engine records as it works.
+    w.service.record_run_progress(&run, EventKind::RunStarted, json!({})).await.unwrap();
+    let step = json!({"step": "dispatch workflow", "status": "done", "detail": "deploy.yml on main"});
+    w.service.record_run_progress(&run, EventKind::RunStepFinished, step).await.unwrap();
+    w.service.record_run_progress(&run, EventKind::RunSucceeded, json!({})).await.unwrap();
+
+    let posted = w.slack.wait_for("chat.postMessage", 5, 10).await;
+    let request_ts = w.outbox.get_message(&format!("approval:{id}:slack:C0PAY")).await.unwrap().unwrap().remote_id;
+    let replies: Vec<&str> = posted
+        .iter()
+        .filter(|c| c.body["thread_ts"].as_str() == request_ts.as_deref())
+        .map(|c| c.body["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        replies,
+        ["Approved by bob.", "Started.", "Done: dispatch workflow (deploy.yml on main).", "Succeeded."],
+        "{posted:?}"
+    );
+    let updates = w.slack.wait_for("chat.update", 2, 10).await;
+    assert_eq!(updates.len(), 2, "decided, then succeeded");
+    assert!(updates[1].body["text"].as_str().unwrap().contains("staging: succeeded."), "{}", updates[1].body);
+}

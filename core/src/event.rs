@@ -30,6 +30,12 @@ pub enum EventKind {
     RunApproved,
     RunDenied,
     RunExpired,
+    // A worker began an approved run; one of its steps is done (or failed and
+    // is tried again). (Plain comments: doc comments would make the schema a oneOf.)
+    RunStarted,
+    RunStepFinished,
+    RunSucceeded,
+    RunFailed,
     ScoreChanged,
     UserCreated,
     TokenCreated,
@@ -39,7 +45,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 22] = [
+    pub const ALL: [EventKind; 26] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -56,6 +62,10 @@ impl EventKind {
         Self::RunApproved,
         Self::RunDenied,
         Self::RunExpired,
+        Self::RunStarted,
+        Self::RunStepFinished,
+        Self::RunSucceeded,
+        Self::RunFailed,
         Self::ScoreChanged,
         Self::UserCreated,
         Self::TokenCreated,
@@ -82,6 +92,10 @@ impl EventKind {
             Self::RunApproved => "run_approved",
             Self::RunDenied => "run_denied",
             Self::RunExpired => "run_expired",
+            Self::RunStarted => "run_started",
+            Self::RunStepFinished => "run_step_finished",
+            Self::RunSucceeded => "run_succeeded",
+            Self::RunFailed => "run_failed",
             Self::ScoreChanged => "score_changed",
             Self::UserCreated => "user_created",
             Self::TokenCreated => "token_created",

@@ -141,6 +141,10 @@ pub fn describe_event(e: &Event) -> String {
         EventKind::RunApproved => format!("approved run {}", s(&p["run"])),
         EventKind::RunDenied => format!("denied run {}", s(&p["run"])),
         EventKind::RunExpired => format!("run {} expired", s(&p["run"])),
+        EventKind::RunStarted => format!("run {} started", s(&p["run"])),
+        EventKind::RunStepFinished => format!("run {}: {} {}", s(&p["run"]), s(&p["step"]), s(&p["status"])),
+        EventKind::RunSucceeded => format!("run {} succeeded", s(&p["run"])),
+        EventKind::RunFailed => format!("run {} failed: {}", s(&p["run"]), s(&p["reason"])),
         EventKind::ScoreChanged => format!("score {} → {}", s(&p["from"]), s(&p["to"])),
         EventKind::UserCreated => format!("user {} created ({})", s(&p["user"]), s(&p["role"])),
         EventKind::TokenCreated => {

@@ -225,3 +225,21 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
     e.project = run.project.clone();
     Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
 }
+
+impl crate::service::Service {
+    /// Records what the run engine did with `run` (started, a step, the
+    /// outcome): one event by `switchboard` from the `engine`, about the
+    /// run's project, appended and published.
+    pub async fn record_run_progress(
+        &self,
+        run: &crate::model::Run,
+        kind: EventKind,
+        mut payload: serde_json::Value,
+    ) -> Result<()> {
+        payload["run"] = json!(run.id);
+        payload["operation"] = json!(run.operation);
+        let mut e = crate::event::Event::new(kind, self.now(), "switchboard", "engine", payload);
+        e.project = run.project.clone();
+        self.ctx.record(&[e]).await
+    }
+}

@@ -1,0 +1,241 @@
+//! The run engine: workers take approved runs from the run queue (with a
+//! lease they keep renewing), plan each run's steps through its [`Action`],
+//! perform the steps not done yet in order, and save each completed step
+//! while they still hold the lease — so a run resumes after a crash from its
+//! last completed step, and a worker presumed dead cannot overwrite its
+//! successor. A failed step is tried again after an exponential backoff
+//! with jitter, up to [`MAX_ATTEMPTS`]; a step that cannot succeed fails the
+//! run at once. Progress is events (`run_started`, `run_step_finished`,
+//! `run_succeeded`, `run_failed`), which the portal's run page and the chat
+//! thread the run came from show.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::json;
+use switchboard_core::Service;
+use switchboard_core::event::EventKind;
+use switchboard_core::model::{Millis, Run, RunStatus, RunStep};
+use switchboard_core::queue::RunQueue;
+
+/// How long a claim lasts without renewal.
+pub const LEASE_MS: i64 = 60_000;
+/// Attempts of one step before the run fails.
+pub const MAX_ATTEMPTS: usize = 5;
+/// The longest one step may take before it counts as failed.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Why a step did not succeed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepError {
+    pub message: String,
+    /// Trying again later may work (a timeout, a 5xx, a rate limit).
+    pub retryable: bool,
+}
+
+impl StepError {
+    pub fn retry(message: impl Into<String>) -> Self {
+        Self { message: message.into(), retryable: true }
+    }
+
+    pub fn fatal(message: impl Into<String>) -> Self {
+        Self { message: message.into(), retryable: false }
+    }
+}
+
+/// What one kind of run does. Steps must be idempotent: a step may run
+/// again after a crash, so it checks what already exists before it creates.
+#[async_trait]
+pub trait Action: Send + Sync {
+    /// The run's steps, in order (the same for the same run every time).
+    fn steps(&self, run: &Run) -> Vec<String>;
+    /// Performs `step`; a line saying what it did.
+    async fn perform(&self, step: &str, run: &Run) -> Result<Option<String>, StepError>;
+}
+
+/// The wait before attempt `failed + 1`: 10 s doubling to 10 minutes, ±20 %.
+pub fn backoff_ms(failed: usize, jitter: f64) -> Millis {
+    let base = (10_000i64 << failed.saturating_sub(1).min(6)).min(600_000) as f64;
+    (base * (0.8 + 0.4 * jitter.clamp(0.0, 1.0))) as Millis
+}
+
+/// A cheap jitter in [0, 1) from the clock and the run: workers that failed
+/// together do not all come back together.
+fn jitter(run: &Run, now: Millis) -> f64 {
+    let mut x = (now as u64) ^ run.id.0.as_u128() as u64;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    (x % 10_000) as f64 / 10_000.0
+}
+
+/// How a claimed run was left.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Worked {
+    Succeeded,
+    Failed(String),
+    /// A step failed and is tried again at this time.
+    Retrying(Millis),
+    /// Another worker took the run over (this one's lease lapsed).
+    LostLease,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    service: Service,
+    queue: Arc<dyn RunQueue>,
+    actions: Arc<HashMap<String, Arc<dyn Action>>>,
+    worker: String,
+}
+
+impl Engine {
+    /// An engine for `worker` (a name unique among the replicas).
+    pub fn new(service: Service, queue: Arc<dyn RunQueue>, worker: impl Into<String>) -> Self {
+        Self { service, queue, actions: Arc::default(), worker: worker.into() }
+    }
+
+    /// Runs of `operation` are done by `action`.
+    pub fn with_action(mut self, operation: &str, action: Arc<dyn Action>) -> Self {
+        Arc::make_mut(&mut self.actions).insert(operation.to_owned(), action);
+        self
+    }
+
+    /// Works the queue while the process runs: one run at a time per worker,
+    /// polling every second when it is empty.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                match self.run_once().await {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "the run engine cannot read its queue; trying again"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
+    }
+
+    /// Claims one due run and works it as far as it goes now; `None` when
+    /// nothing is due.
+    pub async fn run_once(&self) -> Result<Option<(Run, Worked)>, String> {
+        let now = self.service.now();
+        let Some(run) = self.queue.claim_run(&self.worker, now, LEASE_MS).await.map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        let worked = self.work(run.clone()).await?;
+        let run = self.service.graph().get_run(&run.id).await.map_err(|e| e.to_string())?.unwrap_or(run);
+        Ok(Some((run, worked)))
+    }
+
+    async fn save(&self, run: &Run, retry_at: Option<Millis>) -> Result<bool, String> {
+        self.queue.save_leased(run, &self.worker, retry_at).await.map_err(|e| e.to_string())
+    }
+
+    async fn progress(&self, run: &Run, kind: EventKind, payload: serde_json::Value) {
+        if let Err(e) = self.service.record_run_progress(run, kind, payload).await {
+            tracing::error!(error = %e, run = %run.id, "cannot record a run's progress");
+        }
+    }
+
+    async fn work(&self, mut run: Run) -> Result<Worked, String> {
+        let Some(action) = self.actions.get(&run.operation).cloned() else {
+            let reason = format!("Switchboard cannot run {} here yet: no action is set up for it", run.operation);
+            return self.fail(run, reason).await;
+        };
+        if run.status == RunStatus::Approved {
+            run.status = RunStatus::Running;
+            if !self.save(&run, None).await? {
+                return Ok(Worked::LostLease);
+            }
+            self.progress(&run, EventKind::RunStarted, json!({})).await;
+        }
+        for step in action.steps(&run) {
+            let done = run.steps.iter().any(|s| s.name == step && s.status == "done");
+            if done {
+                continue;
+            }
+            let result = self.perform(action.as_ref(), &step, &run).await;
+            let now = self.service.now();
+            match result {
+                Ok(detail) => {
+                    run.steps.push(RunStep {
+                        name: step.clone(),
+                        status: "done".into(),
+                        detail: detail.clone(),
+                        at: now,
+                    });
+                    if !self.save(&run, None).await? {
+                        return Ok(Worked::LostLease);
+                    }
+                    let payload = json!({"step": step, "status": "done", "detail": detail});
+                    self.progress(&run, EventKind::RunStepFinished, payload).await;
+                }
+                Err(e) => {
+                    let failed = run.steps.iter().filter(|s| s.name == step && s.status == "failed").count() + 1;
+                    run.steps.push(RunStep {
+                        name: step.clone(),
+                        status: "failed".into(),
+                        detail: Some(e.message.clone()),
+                        at: now,
+                    });
+                    if !e.retryable || failed >= MAX_ATTEMPTS {
+                        let reason = if e.retryable {
+                            format!("{step}: {} (after {failed} attempts)", e.message)
+                        } else {
+                            format!("{step}: {}", e.message)
+                        };
+                        return self.fail(run, reason).await;
+                    }
+                    let at = now + backoff_ms(failed, jitter(&run, now));
+                    if !self.save(&run, Some(at)).await? {
+                        return Ok(Worked::LostLease);
+                    }
+                    let payload = json!({"step": step, "status": "failed", "detail": e.message, "retry_at": at});
+                    self.progress(&run, EventKind::RunStepFinished, payload).await;
+                    return Ok(Worked::Retrying(at));
+                }
+            }
+        }
+        run.status = RunStatus::Succeeded;
+        if !self.save(&run, None).await? {
+            return Ok(Worked::LostLease);
+        }
+        self.progress(&run, EventKind::RunSucceeded, json!({})).await;
+        Ok(Worked::Succeeded)
+    }
+
+    async fn fail(&self, mut run: Run, reason: String) -> Result<Worked, String> {
+        run.status = RunStatus::Failed;
+        if !self.save(&run, None).await? {
+            return Ok(Worked::LostLease);
+        }
+        tracing::warn!(run = %run.id, %reason, "run failed");
+        self.progress(&run, EventKind::RunFailed, json!({"reason": reason})).await;
+        Ok(Worked::Failed(reason))
+    }
+
+    /// One step under a timeout, renewing the lease while it works.
+    async fn perform(&self, action: &dyn Action, step: &str, run: &Run) -> Result<Option<String>, StepError> {
+        let renew = {
+            let (queue, worker, service, id) = (self.queue.clone(), self.worker.clone(), self.service.clone(), run.id);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(LEASE_MS as u64 / 3)).await;
+                    match queue.renew_lease(&id, &worker, service.now() + LEASE_MS).await {
+                        Ok(true) => {}
+                        Ok(false) => return,
+                        Err(e) => tracing::warn!(error = %e, "cannot renew a run's lease"),
+                    }
+                }
+            })
+        };
+        let result = match tokio::time::timeout(STEP_TIMEOUT, action.perform(step, run)).await {
+            Ok(r) => r,
+            Err(_) => Err(StepError::retry(format!("took longer than {} s", STEP_TIMEOUT.as_secs()))),
+        };
+        renew.abort();
+        result
+    }
+}
