@@ -76,6 +76,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let hooks = Hooks::new(service.clone(), inbox);
     let notifier = switchboard_automations::notify::spawn(service.clone());
     let rescoring = spawn_rescoring(service.clone());
+    background.push(spawn_expiry(service.clone()));
     // Deliveries left from before a restart (or a crash) are processed first thing.
     let processor = config
         .webhooks
@@ -119,6 +120,23 @@ fn log_chat_platforms(config: &Config) {
         }
         _ => tracing::info!("Discord is off (no discord.public_key)"),
     }
+}
+
+/// Pending runs past their expiry become expired within a minute, so their
+/// requests in chat read as expired without anyone trying to decide them.
+fn spawn_expiry(service: Service) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match service.expire_runs().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(runs = n, "pending runs expired"),
+                Err(e) => tracing::warn!(error = %e, "cannot expire pending runs; trying again in a minute"),
+            }
+        }
+    })
 }
 
 /// Recomputes every score now and then every `score.recompute_interval_mins`.

@@ -274,6 +274,31 @@ async fn pending_runs_expire() {
 }
 
 #[tokio::test]
+async fn the_expiry_sweep_records_each_expired_run_once() {
+    let h = Harness::with_org().await;
+    let carol = caller("carol", Role::Editor);
+    let args = json!({"project": "ledger", "environment": "production", "version": "2.0.0"});
+    let old = h.run(&carol, "deploy", args.clone()).await.unwrap().to_json();
+    h.clock.advance(70 * 3_600_000);
+    let fresh = h.run(&carol, "deploy", args).await.unwrap().to_json();
+    assert_eq!(h.service.expire_runs().await.unwrap(), 0, "nothing is past its expiry yet");
+    h.clock.advance(3 * 3_600_000);
+    assert_eq!(h.service.expire_runs().await.unwrap(), 1);
+    assert_eq!(h.service.expire_runs().await.unwrap(), 0, "once");
+    let stored = h.ok("list_runs", json!({"status": "expired"})).await;
+    assert_eq!(stored["runs"][0]["id"], old["id"]);
+    assert_eq!(h.ok("get_run", json!({"run": fresh["id"]})).await["status"], "pending");
+    let q = switchboard_core::event::EventQuery {
+        kinds: vec![switchboard_core::event::EventKind::RunExpired],
+        limit: 10,
+        ..Default::default()
+    };
+    let events = h.service.log().query(&q).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].actor.as_str(), events[0].payload["run"].clone()), ("system", old["id"].clone()));
+}
+
+#[tokio::test]
 async fn teams_and_archiving() {
     let h = Harness::with_org().await;
     let t = h.ok("get_team", json!({"team": "payments"})).await;

@@ -227,6 +227,27 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
 }
 
 impl crate::service::Service {
+    /// Marks pending runs past their expiry as expired, each with a
+    /// `run_expired` event (by `system`, so chat requests read as expired);
+    /// returns how many.
+    pub async fn expire_runs(&self) -> Result<usize> {
+        let now = self.now();
+        let mut n = 0;
+        for mut run in self.ctx.graph.list_runs(Some(RunStatus::Pending), 10_000).await? {
+            if run.status_at(now) != RunStatus::Expired {
+                continue;
+            }
+            run.status = RunStatus::Expired;
+            self.ctx.graph.put_run(&run).await?;
+            let mut e =
+                crate::event::Event::new(EventKind::RunExpired, now, "system", "scheduler", json!({"run": run.id}));
+            e.project = run.project.clone();
+            self.ctx.record(&[e]).await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Records what the run engine did with `run` (started, a step, the
     /// outcome): one event by `switchboard` from the `engine`, about the
     /// run's project, appended and published.
