@@ -229,7 +229,7 @@ fn bench_prints_its_json() {
     assert_eq!(v["slack_mentions"]["one_a_second_each"]["mention_to_reply"]["samples"], 1000);
     let agent = v["tool_catalog"]["agent"]["tools"].as_u64().unwrap();
     // No decisions on runs, and no record_change: those come from people and GitHub.
-    assert_eq!(agent + 3, v["tool_catalog"]["mcp"]["tools"].as_u64().unwrap());
+    assert_eq!(agent + 4, v["tool_catalog"]["mcp"]["tools"].as_u64().unwrap());
 }
 
 fn seeded() -> tempfile::TempDir {

@@ -35,6 +35,7 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::ScaffoldProject => "create a new consumer project called invoice-consumer",
         OpKind::ApproveRun => "approve <run id>",
         OpKind::DenyRun => "deny <run id> because it is freeze week",
+        OpKind::CancelRun => "/sb cancel_run run=<run id> reason=\"wrong environment\"",
     }
 }
 

@@ -26,10 +26,10 @@ pub fn allowed(caller: &Caller, policy: &PolicyConfig) -> impl Iterator<Item = O
 }
 
 /// Whether the LLM agent may call `kind`. Decisions on runs are people's:
-/// the agent never approves or denies, whatever the caller's role. Merged
+/// the agent never approves, denies or cancels, whatever the caller's role. Merged
 /// changes come from GitHub, never from a conversation.
 pub fn agent_may_call(kind: OpKind) -> bool {
-    !matches!(kind, OpKind::ApproveRun | OpKind::DenyRun | OpKind::RecordChange)
+    !matches!(kind, OpKind::ApproveRun | OpKind::DenyRun | OpKind::CancelRun | OpKind::RecordChange)
 }
 
 /// The agent's tools in the chat completions format.
@@ -133,7 +133,7 @@ mod tests {
             .iter()
             .map(|t| t["function"]["name"].as_str().unwrap().to_owned())
             .collect();
-        assert_eq!(names.len(), OpKind::ALL.len() - 3);
+        assert_eq!(names.len(), OpKind::ALL.len() - 4);
         assert!(!names.iter().any(|n| n.ends_with("_run") && n != "get_run"), "{names:?}");
         assert!(!names.iter().any(|n| n == "record_change"), "merged changes come from GitHub");
     }

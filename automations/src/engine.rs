@@ -7,7 +7,8 @@
 //! with jitter, up to [`MAX_ATTEMPTS`]; a step that cannot succeed fails the
 //! run at once. Progress is events (`run_started`, `run_step_finished`,
 //! `run_succeeded`, `run_failed`), which the portal's run page and the chat
-//! thread the run came from show.
+//! thread the run came from show. A cancelled run stops before its next
+//! step (and nothing the worker was doing is saved over the cancellation).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -80,6 +81,8 @@ pub enum Worked {
     Retrying(Millis),
     /// Another worker took the run over (this one's lease lapsed).
     LostLease,
+    /// Someone cancelled the run; no step runs after that.
+    Cancelled,
 }
 
 #[derive(Clone)]
@@ -133,6 +136,16 @@ impl Engine {
         self.queue.save_leased(run, &self.worker, retry_at).await.map_err(|e| e.to_string())
     }
 
+    /// Why a save did not land: the run was cancelled, or the lease lost.
+    async fn not_saved(&self, run: &Run) -> Result<Worked, String> {
+        Ok(if self.cancelled(run).await? { Worked::Cancelled } else { Worked::LostLease })
+    }
+
+    async fn cancelled(&self, run: &Run) -> Result<bool, String> {
+        let stored = self.service.graph().get_run(&run.id).await.map_err(|e| e.to_string())?;
+        Ok(stored.is_some_and(|r| r.status == RunStatus::Cancelled))
+    }
+
     async fn progress(&self, run: &Run, kind: EventKind, payload: serde_json::Value) {
         if let Err(e) = self.service.record_run_progress(run, kind, payload).await {
             tracing::error!(error = %e, run = %run.id, "cannot record a run's progress");
@@ -147,7 +160,7 @@ impl Engine {
         if run.status == RunStatus::Approved {
             run.status = RunStatus::Running;
             if !self.save(&run, None).await? {
-                return Ok(Worked::LostLease);
+                return self.not_saved(&run).await;
             }
             self.progress(&run, EventKind::RunStarted, json!({})).await;
         }
@@ -155,6 +168,9 @@ impl Engine {
             let done = run.steps.iter().any(|s| s.name == step && s.status == "done");
             if done {
                 continue;
+            }
+            if self.cancelled(&run).await? {
+                return Ok(Worked::Cancelled);
             }
             let result = self.perform(action.as_ref(), &step, &run).await;
             let now = self.service.now();
@@ -167,7 +183,7 @@ impl Engine {
                         at: now,
                     });
                     if !self.save(&run, None).await? {
-                        return Ok(Worked::LostLease);
+                        return self.not_saved(&run).await;
                     }
                     let payload = json!({"step": step, "status": "done", "detail": detail});
                     self.progress(&run, EventKind::RunStepFinished, payload).await;
@@ -190,7 +206,7 @@ impl Engine {
                     }
                     let at = now + backoff_ms(failed, jitter(&run, now));
                     if !self.save(&run, Some(at)).await? {
-                        return Ok(Worked::LostLease);
+                        return self.not_saved(&run).await;
                     }
                     let payload = json!({"step": step, "status": "failed", "detail": e.message, "retry_at": at});
                     self.progress(&run, EventKind::RunStepFinished, payload).await;
@@ -200,7 +216,7 @@ impl Engine {
         }
         run.status = RunStatus::Succeeded;
         if !self.save(&run, None).await? {
-            return Ok(Worked::LostLease);
+            return self.not_saved(&run).await;
         }
         self.progress(&run, EventKind::RunSucceeded, json!({})).await;
         Ok(Worked::Succeeded)
@@ -209,7 +225,7 @@ impl Engine {
     async fn fail(&self, mut run: Run, reason: String) -> Result<Worked, String> {
         run.status = RunStatus::Failed;
         if !self.save(&run, None).await? {
-            return Ok(Worked::LostLease);
+            return self.not_saved(&run).await;
         }
         tracing::warn!(run = %run.id, %reason, "run failed");
         self.progress(&run, EventKind::RunFailed, json!({"reason": reason})).await;

@@ -233,3 +233,26 @@ async fn a_stalled_worker_loses_the_run_to_another_and_cannot_overwrite_it() {
     assert_eq!(run.steps.iter().filter(|s| s.name == "open pull request").count(), 1);
     assert_eq!(w.events(EventKind::RunSucceeded).await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_stops_before_its_next_step() {
+    let w = world().await;
+    let id = w.run(true).await;
+    let (reached, release) = (Arc::new(tokio::sync::Notify::new()), Arc::new(tokio::sync::Notify::new()));
+    let held = Arc::new(Steps {
+        hold: Some(("open pull request".into(), reached.clone(), release.clone())),
+        ..Default::default()
+    });
+    let engine = w.engine("w1", held.clone());
+    let working = tokio::spawn(async move { engine.run_once().await });
+    reached.notified().await;
+    let carol = Caller::new("carol", Role::Editor, "test");
+    w.service.execute_json(&carol, "cancel_run", json!({"run": id})).await.unwrap();
+    release.notify_one();
+    let (run, worked) = working.await.unwrap().unwrap().unwrap();
+    assert_eq!(worked, Worked::Cancelled);
+    assert_eq!(run.status, RunStatus::Cancelled, "the cancellation was not saved over");
+    assert_eq!(held.performed(), ["prepare", "open pull request"], "announce never ran");
+    assert!(w.events(EventKind::RunSucceeded).await.is_empty());
+    assert!(w.engine("w2", Arc::new(Steps::default())).run_once().await.unwrap().is_none(), "never claimed again");
+}

@@ -27,7 +27,7 @@ use crate::reply::{Button, ButtonStyle, Reply};
 use crate::slack::SlackApi;
 
 /// Run events said in chat: the request, its decision, its progress.
-const RUN_KINDS: [EventKind; 8] = [
+const RUN_KINDS: [EventKind; 9] = [
     EventKind::RunRequested,
     EventKind::RunApproved,
     EventKind::RunDenied,
@@ -36,6 +36,7 @@ const RUN_KINDS: [EventKind; 8] = [
     EventKind::RunStepFinished,
     EventKind::RunSucceeded,
     EventKind::RunFailed,
+    EventKind::RunCancelled,
 ];
 
 /// Attempts before a message is given up (dead): about an hour of retries.
@@ -336,6 +337,7 @@ impl Courier {
             EventKind::RunDenied => "denied",
             EventKind::RunSucceeded => "succeeded",
             EventKind::RunFailed => "failed",
+            EventKind::RunCancelled => "cancelled",
             _ => "expired",
         };
         let text = match event.kind {
@@ -466,7 +468,7 @@ impl Courier {
 /// A run's decision (or expiry), as a reply in its request's thread.
 fn progress_reply(event: &Event) -> Reply {
     // A decision's reason, in the decider's words.
-    let decided = matches!(event.kind, EventKind::RunApproved | EventKind::RunDenied);
+    let decided = matches!(event.kind, EventKind::RunApproved | EventKind::RunDenied | EventKind::RunCancelled);
     let reason = event.payload["reason"].as_str().filter(|r| decided && !r.is_empty());
     let text = match event.kind {
         EventKind::RunApproved => format!("Approved by {}.", event.actor),
@@ -483,6 +485,7 @@ fn progress_reply(event: &Event) -> Reply {
             }
         }
         EventKind::RunSucceeded => "Succeeded.".to_owned(),
+        EventKind::RunCancelled => format!("Cancelled by {}.", event.actor),
         EventKind::RunFailed => format!("Failed: {}", event.payload["reason"].as_str().unwrap_or("no reason given")),
         _ => format!("{}.", event.kind.as_str()),
     };

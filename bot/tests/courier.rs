@@ -245,3 +245,19 @@ async fn a_runs_progress_is_replied_in_its_requests_thread() {
     assert_eq!(updates.len(), 2, "decided, then succeeded");
     assert!(updates[1].body["text"].as_str().unwrap().contains("staging: succeeded."), "{}", updates[1].body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_request_says_so_in_chat() {
+    let w = world().await;
+    let _tasks = w.courier.clone().spawn();
+    let run =
+        w.op(("carol", Role::Editor), "deploy", json!({"project": "payments-api", "environment": "staging"})).await;
+    let id = run["id"].as_str().unwrap().to_owned();
+    w.op(("carol", Role::Editor), "cancel_run", json!({"run": id, "reason": "wrong environment"})).await;
+    let posted = w.slack.wait_for("chat.postMessage", 2, 10).await;
+    assert_eq!(posted.len(), 2, "{:?}", w.slack.calls());
+    assert_eq!(posted[1].body["text"], "Cancelled by carol. “wrong environment”");
+    let updated = w.slack.wait_for("chat.update", 1, 10).await;
+    assert!(updated[0].body["text"].as_str().unwrap().contains("cancelled by carol"), "{}", updated[0].body);
+    assert!(!texts(&updated[0].body["blocks"]).contains("approve_run"));
+}

@@ -36,6 +36,7 @@ pub enum EventKind {
     RunStepFinished,
     RunSucceeded,
     RunFailed,
+    RunCancelled,
     ScoreChanged,
     UserCreated,
     TokenCreated,
@@ -45,7 +46,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 26] = [
+    pub const ALL: [EventKind; 27] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -66,6 +67,7 @@ impl EventKind {
         Self::RunStepFinished,
         Self::RunSucceeded,
         Self::RunFailed,
+        Self::RunCancelled,
         Self::ScoreChanged,
         Self::UserCreated,
         Self::TokenCreated,
@@ -96,6 +98,7 @@ impl EventKind {
             Self::RunStepFinished => "run_step_finished",
             Self::RunSucceeded => "run_succeeded",
             Self::RunFailed => "run_failed",
+            Self::RunCancelled => "run_cancelled",
             Self::ScoreChanged => "score_changed",
             Self::UserCreated => "user_created",
             Self::TokenCreated => "token_created",

@@ -53,6 +53,10 @@ pub fn run_not_pending(run: &str, status: &str) -> String {
     format!("Run {run} is {status}, so there is nothing left to decide.")
 }
 
+pub fn run_not_cancellable(id: &str, status: &str) -> String {
+    format!("run {id} is {status}: only a pending, approved or running run can be cancelled")
+}
+
 pub fn run_expired(run: &str) -> String {
     format!("Run {run} expired before anyone decided. Request it again if it is still needed.")
 }
@@ -145,6 +149,7 @@ pub fn describe_event(e: &Event) -> String {
         EventKind::RunStepFinished => format!("run {}: {} {}", s(&p["run"]), s(&p["step"]), s(&p["status"])),
         EventKind::RunSucceeded => format!("run {} succeeded", s(&p["run"])),
         EventKind::RunFailed => format!("run {} failed: {}", s(&p["run"]), s(&p["reason"])),
+        EventKind::RunCancelled => format!("cancelled run {}", s(&p["run"])),
         EventKind::ScoreChanged => format!("score {} → {}", s(&p["from"]), s(&p["to"])),
         EventKind::UserCreated => format!("user {} created ({})", s(&p["user"]), s(&p["role"])),
         EventKind::TokenCreated => {

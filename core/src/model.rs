@@ -467,11 +467,20 @@ pub enum RunStatus {
     Running,
     Succeeded,
     Failed,
+    Cancelled,
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 7] =
-        [Self::Pending, Self::Approved, Self::Denied, Self::Expired, Self::Running, Self::Succeeded, Self::Failed];
+    pub const ALL: [RunStatus; 8] = [
+        Self::Pending,
+        Self::Approved,
+        Self::Denied,
+        Self::Expired,
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Cancelled,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -482,6 +491,7 @@ impl RunStatus {
             Self::Running => "running",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
         }
     }
 }

@@ -48,6 +48,16 @@ pub fn authorize_decision(caller: &Caller, kind: OpKind, run: &Run, policy: &Pol
     Ok(())
 }
 
+/// Whether `caller` may cancel `run` (on top of [`authorize`]): the person
+/// who asked for it, or someone who could have decided it.
+pub fn authorize_cancel(caller: &Caller, run: &Run) -> Result<(), Error> {
+    if run.requested_by == caller.user || caller.role >= Role::Approver {
+        Ok(())
+    } else {
+        Err(deny(OpKind::CancelRun, DenyReason::Role { needed: Role::Approver, actual: caller.role }))
+    }
+}
+
 /// Who a webhook's rules act as: the sender, with the editor role (rules
 /// only record: automations are refused when rules load).
 pub fn webhook_caller(source: &str) -> Caller {

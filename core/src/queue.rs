@@ -18,7 +18,7 @@ pub trait RunQueue: Send + Sync {
     /// Extends `worker`'s lease on `run` to `until`; false when it no longer holds it.
     async fn renew_lease(&self, run: &RunId, worker: &str, until: Millis) -> StoreResult<bool>;
     /// Stores `run` (its steps, its status) if `worker` still holds its
-    /// lease; `retry_at` makes it due again then (a failed step's backoff)
+    /// lease and nobody cancelled the run; `retry_at` makes it due again then (a failed step's backoff)
     /// and gives the lease up, as does a finished run. False when the lease
     /// was lost (nothing is written).
     async fn save_leased(&self, run: &Run, worker: &str, retry_at: Option<Millis>) -> StoreResult<bool>;

@@ -492,7 +492,7 @@ struct DecisionForm {
     reason: Option<String>,
 }
 
-/// Approve or deny from the runs pages; core's policy decides.
+/// Approve, deny or cancel from the runs pages; core's policy decides.
 async fn decide(
     State(state): State<PortalState>,
     PageCaller(caller): PageCaller,
@@ -504,7 +504,10 @@ async fn decide(
     let (name, args) = match form.decision.as_str() {
         "approve" => ("approve_run", json!({"run": id})),
         "deny" => ("deny_run", json!({"run": id, "reason": form.reason.filter(|r| !r.trim().is_empty())})),
-        other => return Err(PageError(Error::field("decision", format!("{other:?} is neither approve nor deny")))),
+        "cancel" => ("cancel_run", json!({"run": id, "reason": form.reason.filter(|r| !r.trim().is_empty())})),
+        other => {
+            return Err(PageError(Error::field("decision", format!("{other:?} is not approve, deny or cancel"))));
+        }
     };
     op(&state, &caller, name, args).await?;
     Ok(axum::response::Redirect::to(&format!("/runs/{id}")).into_response())

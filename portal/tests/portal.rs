@@ -870,3 +870,24 @@ async fn the_chat_outbox_shows_dead_messages_and_retries_them() {
     let (status, _, _) = p.send(Mode::Demo, retry("carol")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "only dead messages are retried");
 }
+
+#[tokio::test]
+async fn a_run_is_cancelled_from_its_page() {
+    let p = portal().await;
+    let carol = Caller::new("carol", Role::Editor, "test");
+    let run = p.service.execute_json(&carol, "deploy", json!({"project": "orders", "environment": "staging"})).await;
+    let id = run.unwrap().to_json()["id"].as_str().unwrap().to_owned();
+    let (_, html) = p.page(&format!("/runs/{id}")).await;
+    assert!(html.contains(r#"id="cancel-run""#), "{html}");
+    let token = "0123456789abcdef0123456789abcdef";
+    let cancel = |who: &str| {
+        let body = format!("csrf={token}&decision=cancel&reason=wrong+environment");
+        form(&format!("/runs/{id}/decide"), &format!("sb_csrf={token}; sb_as={who}"), &body, false)
+    };
+    let (status, _, _) = p.send(Mode::Demo, cancel("erin")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "erin is an approver");
+    let (_, html) = p.page(&format!("/runs/{id}")).await;
+    assert!(html.contains(r#"id="run-status">cancelled<"#) && !html.contains(r#"id="cancel-run""#), "{html}");
+    let (status, _, _) = p.send(Mode::Demo, cancel("carol")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a cancelled run stays cancelled");
+}

@@ -466,3 +466,47 @@ async fn merged_changes_are_recorded_once_and_checked() {
         assert_eq!(h.snapshot().await, before);
     }
 }
+
+#[tokio::test]
+async fn runs_are_cancelled_by_their_requester_or_an_approver() {
+    let h = Harness::with_org().await;
+    let (carol, erin, bob) =
+        (caller("carol", Role::Editor), caller("erin", Role::Editor), caller("bob", Role::Approver));
+    let ask = |h: &Harness| {
+        let carol = carol.clone();
+        let h = h.service.clone();
+        async move {
+            let args = json!({"project": "ledger", "environment": "staging"});
+            h.execute_json(&carol, "deploy", args).await.unwrap().to_json()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let first = ask(&h).await;
+    // Another editor may not; the requester may, with a reason.
+    let before = h.snapshot().await;
+    let err = h.err(&erin, "cancel_run", json!({"run": first})).await;
+    assert!(matches!(err, Error::Denied { .. }), "{err:?}");
+    assert_eq!(h.snapshot().await, before, "a refusal changes nothing");
+    let cancelled = h.run(&carol, "cancel_run", json!({"run": first, "reason": "wrong environment"})).await.unwrap();
+    assert_eq!(cancelled.to_json()["status"], "cancelled");
+    let err = h.err(&bob, "approve_run", json!({"run": first})).await;
+    assert!(err.to_string().contains("cancelled"), "a cancelled run cannot be approved: {err}");
+    let err = h.err(&carol, "cancel_run", json!({"run": first})).await;
+    assert!(err.to_string().contains("only a pending, approved or running run"), "{err}");
+
+    // An approver may cancel an approved run someone else asked for.
+    let second = ask(&h).await;
+    h.run(&bob, "approve_run", json!({"run": second})).await.unwrap();
+    h.run(&bob, "cancel_run", json!({"run": second})).await.unwrap();
+    let q = switchboard_core::event::EventQuery {
+        kinds: vec![switchboard_core::event::EventKind::RunCancelled],
+        limit: 10,
+        ..Default::default()
+    };
+    let events = h.service.log().query(&q).await.unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!((events[1].actor.as_str(), events[1].payload["reason"].as_str()), ("carol", Some("wrong environment")));
+    let long = "x".repeat(501);
+    let third = ask(&h).await;
+    let err = h.err(&carol, "cancel_run", json!({"run": third, "reason": long})).await;
+    assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == "reason"), "{err:?}");
+}

@@ -26,7 +26,7 @@ fn args(kind: OpKind, run: &str) -> Value {
             json!({})
         }
         OpKind::GetTeam => json!({"team": "payments"}),
-        OpKind::GetRun | OpKind::ApproveRun | OpKind::DenyRun => json!({"run": run}),
+        OpKind::GetRun | OpKind::ApproveRun | OpKind::DenyRun | OpKind::CancelRun => json!({"run": run}),
         OpKind::CreateProject => {
             json!({"slug": "new-one", "team": "payments", "project_type": "api"})
         }

@@ -330,3 +330,10 @@ pub struct DenyRun {
     pub run: RunId,
     pub reason: Option<String>,
 }
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRun {
+    pub run: RunId,
+    pub reason: Option<String>,
+}

@@ -66,6 +66,7 @@ pub enum OpKind {
     ScaffoldProject,
     ApproveRun,
     DenyRun,
+    CancelRun,
 }
 
 /// What the registry says about an operation.
@@ -81,7 +82,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 29] = [
+    pub const ALL: [OpKind; 30] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -111,6 +112,7 @@ impl OpKind {
         Self::ScaffoldProject,
         Self::ApproveRun,
         Self::DenyRun,
+        Self::CancelRun,
     ];
 
     pub fn spec(self) -> OpSpec {
@@ -285,6 +287,12 @@ impl OpKind {
                 "Deny a pending automation run, with an optional reason; it will never execute.",
                 r#"{"run": "01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f", "reason": "freeze week"}"#,
             ),
+            Self::CancelRun => (
+                "cancel_run",
+                Write,
+                "Cancel an automation run that has not finished (pending, approved or running); the engine stops before its next step. Its requester or an approver.",
+                r#"{"run": "01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f", "reason": "wrong environment"}"#,
+            ),
         };
         OpSpec { name, effect, description, example }
     }
@@ -349,6 +357,7 @@ impl OpKind {
             Self::ScaffoldProject => s::<ScaffoldProject>(),
             Self::ApproveRun => s::<ApproveRun>(),
             Self::DenyRun => s::<DenyRun>(),
+            Self::CancelRun => s::<CancelRun>(),
         }
     }
 }
@@ -520,6 +529,7 @@ pub enum Operation {
     ScaffoldProject(ScaffoldProject),
     ApproveRun(ApproveRun),
     DenyRun(DenyRun),
+    CancelRun(CancelRun),
 }
 
 fn input<T: serde::de::DeserializeOwned>(args: serde_json::Value) -> Result<T, Error> {
@@ -572,6 +582,7 @@ impl Operation {
             OpKind::ScaffoldProject => Self::ScaffoldProject(input(args)?),
             OpKind::ApproveRun => Self::ApproveRun(input(args)?),
             OpKind::DenyRun => Self::DenyRun(input(args)?),
+            OpKind::CancelRun => Self::CancelRun(input(args)?),
         })
     }
 
@@ -606,6 +617,7 @@ impl Operation {
             Self::ScaffoldProject(_) => OpKind::ScaffoldProject,
             Self::ApproveRun(_) => OpKind::ApproveRun,
             Self::DenyRun(_) => OpKind::DenyRun,
+            Self::CancelRun(_) => OpKind::CancelRun,
         }
     }
 }

@@ -185,6 +185,7 @@ impl Service {
             Operation::ScaffoldProject(i) => runs::scaffold_project(&call, i).await?,
             Operation::ApproveRun(i) => runs::decide(&call, kind, i.run, None).await?,
             Operation::DenyRun(i) => runs::decide(&call, kind, i.run, Some(i.reason)).await?,
+            Operation::CancelRun(i) => runs::cancel(&call, i).await?,
         };
         self.record(&done.events).await?;
         Ok(done.output)

@@ -226,6 +226,26 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
     Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
 }
 
+/// Cancels a run that has not finished; the engine stops before its next step.
+pub(crate) async fn cancel(call: &Call<'_>, i: CancelRun) -> Result<Done> {
+    let mut run = call.ctx.graph.get_run(&i.run).await?.ok_or_else(|| Error::not_found("run", i.run))?;
+    policy::authorize_cancel(call.caller, &run)?;
+    let reason = match i.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) {
+        Some(r) if r.chars().count() > 500 => return Err(Error::field("reason", "must be at most 500 characters")),
+        other => other,
+    };
+    match run.status_at(call.now) {
+        RunStatus::Pending | RunStatus::Approved | RunStatus::Running => {}
+        other => return Err(Error::conflict(messages::run_not_cancellable(&i.run.to_string(), other.as_str()))),
+    }
+    run.status = RunStatus::Cancelled;
+    call.ctx.graph.put_run(&run).await?;
+    let mut e =
+        call.event(EventKind::RunCancelled, json!({"run": run.id, "operation": run.operation, "reason": reason}));
+    e.project = run.project.clone();
+    Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
+}
+
 impl crate::service::Service {
     /// Marks pending runs past their expiry as expired, each with a
     /// `run_expired` event (by `system`, so chat requests read as expired);

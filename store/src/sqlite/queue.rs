@@ -13,7 +13,10 @@ use super::rows::{enum_str, from_json, to_json};
 
 /// Statuses a worker is done with: the lease is given up when one is saved.
 fn finished(status: RunStatus) -> bool {
-    matches!(status, RunStatus::Succeeded | RunStatus::Failed | RunStatus::Denied | RunStatus::Expired)
+    matches!(
+        status,
+        RunStatus::Succeeded | RunStatus::Failed | RunStatus::Denied | RunStatus::Expired | RunStatus::Cancelled
+    )
 }
 
 #[async_trait]
@@ -54,11 +57,14 @@ impl RunQueue for SqliteStore {
             let changed = if release {
                 conn.prepare_cached(
                     "UPDATE runs SET status = ?3, data = ?4, lease_owner = NULL, lease_until = NULL,
-                     next_attempt_at = COALESCE(?5, next_attempt_at) WHERE id = ?1 AND lease_owner = ?2",
+                     next_attempt_at = COALESCE(?5, next_attempt_at)
+                     WHERE id = ?1 AND lease_owner = ?2 AND status != 'cancelled'",
                 )?
                 .execute(params![id, worker, status, data, retry_at])?
             } else {
-                conn.prepare_cached("UPDATE runs SET status = ?3, data = ?4 WHERE id = ?1 AND lease_owner = ?2")?
+                conn.prepare_cached(
+                    "UPDATE runs SET status = ?3, data = ?4 WHERE id = ?1 AND lease_owner = ?2 AND status != 'cancelled'",
+                )?
                     .execute(params![id, worker, status, data])?
             };
             Ok(changed == 1)
