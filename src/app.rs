@@ -37,6 +37,7 @@ pub struct Opened {
     pub service: Service,
     pub inbox: Arc<dyn Inbox>,
     pub outbox: Arc<dyn Outbox>,
+    pub queue: Arc<dyn switchboard_core::queue::RunQueue>,
 }
 
 pub fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
@@ -44,11 +45,11 @@ pub fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
         .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
     let service =
         Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), Arc::new(SystemClock));
-    Ok(Opened { service, inbox: Arc::new(store.clone()), outbox: Arc::new(store) })
+    Ok(Opened { service, inbox: Arc::new(store.clone()), outbox: Arc::new(store.clone()), queue: Arc::new(store) })
 }
 
 pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result<()> {
-    let Opened { service, inbox, outbox } = opened;
+    let Opened { service, inbox, outbox, queue: opened_queue } = opened;
     let rules = Arc::new(RuleSet::load(&config).context("the webhook rules are not valid")?);
     let addr: SocketAddr = format!("{}:{}", config.server.bind, config.server.port)
         .parse()
@@ -77,6 +78,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let notifier = switchboard_automations::notify::spawn(service.clone());
     let rescoring = spawn_rescoring(service.clone());
     background.push(spawn_expiry(service.clone()));
+    background.extend(spawn_engine(&service, opened_queue)?);
     // Deliveries left from before a restart (or a crash) are processed first thing.
     let processor = config
         .webhooks
@@ -120,6 +122,26 @@ fn log_chat_platforms(config: &Config) {
         }
         _ => tracing::info!("Discord is off (no discord.public_key)"),
     }
+}
+
+/// The run engine, when a GitHub App is configured (the actions act through
+/// it); without one, approved runs wait in the queue.
+fn spawn_engine(
+    service: &Service,
+    queue: Arc<dyn switchboard_core::queue::RunQueue>,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let Some(github) = switchboard_automations::github::GitHubApp::from_config(&service.config().github)
+        .map_err(|e| anyhow::anyhow!(e))?
+    else {
+        tracing::info!("no GitHub App configured ([github]): approved runs wait until one is");
+        return Ok(None);
+    };
+    let worker = format!("switchboard-{}", std::process::id());
+    let deploy = Arc::new(switchboard_automations::github::deploy::Deploy { service: service.clone(), github });
+    let engine = switchboard_automations::engine::Engine::new(service.clone(), queue, worker.clone())
+        .with_action("deploy", deploy);
+    tracing::info!(%worker, "run engine working approved runs (deploy)");
+    Ok(Some(engine.spawn()))
 }
 
 /// Pending runs past their expiry become expired within a minute, so their

@@ -124,7 +124,9 @@ impl Engine {
     /// nothing is due.
     pub async fn run_once(&self) -> Result<Option<(Run, Worked)>, String> {
         let now = self.service.now();
-        let Some(run) = self.queue.claim_run(&self.worker, now, LEASE_MS).await.map_err(|e| e.to_string())? else {
+        let operations: Vec<String> = self.actions.keys().cloned().collect();
+        let claimed = self.queue.claim_run(&self.worker, &operations, now, LEASE_MS).await;
+        let Some(run) = claimed.map_err(|e| e.to_string())? else {
             return Ok(None);
         };
         let worked = self.work(run.clone()).await?;

@@ -5,6 +5,7 @@
 
 pub mod engine;
 pub mod events;
+pub mod github;
 pub mod messages;
 pub mod notify;
 pub mod process;

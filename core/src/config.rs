@@ -12,10 +12,12 @@ use crate::ids::{EnvName, FactKey, ProjectType, TemplateName};
 use crate::model::{FactType, Role};
 
 mod chat;
+mod github;
 mod llm;
 mod webhooks;
 
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
+pub use github::GitHubConfig;
 pub use llm::LlmConfig;
 pub use webhooks::{
     GenericSource, NewRepositories, NotificationsConfig, OneOrMany, ProjectMatch, RuleConfig, WebhooksConfig,
@@ -48,6 +50,7 @@ pub struct Config {
     pub chat: ChatConfig,
     pub slack: SlackConfig,
     pub discord: DiscordConfig,
+    pub github: GitHubConfig,
     /// Rules mapping webhook deliveries to operations (`[[rules]]`), on top
     /// of the built-in ones and any in `webhooks.rules_dir`. Default: none.
     #[serde(default)]
@@ -329,6 +332,7 @@ impl Default for Config {
             chat: ChatConfig::default(),
             slack: SlackConfig::default(),
             discord: DiscordConfig::default(),
+            github: GitHubConfig::default(),
             rules: Vec::new(),
             environments: default_environments(),
             project_types: default_project_types(),
@@ -447,6 +451,7 @@ impl Config {
         }
         config.webhooks.apply_env(env);
         config.slack.apply_env(env);
+        config.github.apply_env(env);
         config.discord.apply_env(env).map_err(|(key, msg)| ConfigError::new(format!("{key}: {msg}")))?;
         config.validate().map_err(|(path, msg)| {
             let at = locate(source, &path).map(|(l, c)| format!(" at line {l}, column {c}")).unwrap_or_default();
@@ -520,6 +525,7 @@ impl Config {
         self.notifications.validate()?;
         self.slack.validate()?;
         self.discord.validate()?;
+        self.github.validate()?;
         if self.environments.is_empty() {
             return Err(("environments".into(), "declare at least one environment".into()));
         }
@@ -559,7 +565,7 @@ impl Config {
 /// `SWITCHBOARD_SERVER__PORT=9000` → (`["server", "port"]`, 9000). Values are read
 /// as TOML (numbers, booleans, arrays) and fall back to plain strings.
 fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value, String)>, ConfigError> {
-    const SECTIONS: [&str; 15] = [
+    const SECTIONS: [&str; 16] = [
         "server",
         "store",
         "log",
@@ -571,6 +577,7 @@ fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Val
         "chat",
         "slack",
         "discord",
+        "github",
         "rules",
         "environments",
         "project_types",

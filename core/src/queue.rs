@@ -12,9 +12,16 @@ use crate::store::StoreResult;
 
 #[async_trait]
 pub trait RunQueue: Send + Sync {
-    /// The oldest run that is approved (or running with a lapsed lease) and
-    /// due at `now`, now leased to `worker` until `now + lease_ms`.
-    async fn claim_run(&self, worker: &str, now: Millis, lease_ms: i64) -> StoreResult<Option<Run>>;
+    /// The oldest run of one of `operations` that is approved (or running
+    /// with a lapsed lease) and due at `now`, now leased to `worker` until
+    /// `now + lease_ms`. Runs of other operations wait for a worker that can do them.
+    async fn claim_run(
+        &self,
+        worker: &str,
+        operations: &[String],
+        now: Millis,
+        lease_ms: i64,
+    ) -> StoreResult<Option<Run>>;
     /// Extends `worker`'s lease on `run` to `until`; false when it no longer holds it.
     async fn renew_lease(&self, run: &RunId, worker: &str, until: Millis) -> StoreResult<bool>;
     /// Stores `run` (its steps, its status) if `worker` still holds its

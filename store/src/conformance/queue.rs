@@ -25,17 +25,26 @@ fn run(status: RunStatus) -> Run {
 pub async fn run_queue(b: &Backend) {
     let q = &b.queue;
     const LEASE: i64 = 30_000;
+    let deploy = ["deploy".to_owned()];
+    let deploy = &deploy[..];
     b.graph.put_run(&run(RunStatus::Pending)).await.unwrap();
-    assert!(q.claim_run("w1", T0, LEASE).await.unwrap().is_none(), "a pending run waits for approval");
+    assert!(q.claim_run("w1", deploy, T0, LEASE).await.unwrap().is_none(), "a pending run waits for approval");
     let first = run(RunStatus::Approved);
     let second = run(RunStatus::Approved);
     b.graph.put_run(&first).await.unwrap();
     b.graph.put_run(&second).await.unwrap();
 
     // Oldest first, one worker each.
-    assert_eq!(q.claim_run("w1", T0, LEASE).await.unwrap().map(|r| r.id), Some(first.id));
-    assert_eq!(q.claim_run("w2", T0, LEASE).await.unwrap().map(|r| r.id), Some(second.id));
-    assert!(q.claim_run("w3", T0, LEASE).await.unwrap().is_none());
+    assert_eq!(q.claim_run("w1", deploy, T0, LEASE).await.unwrap().map(|r| r.id), Some(first.id));
+    assert_eq!(q.claim_run("w2", deploy, T0, LEASE).await.unwrap().map(|r| r.id), Some(second.id));
+    assert!(q.claim_run("w3", deploy, T0, LEASE).await.unwrap().is_none());
+    // A run no worker here can do waits for one that can.
+    let mut upgrade = run(RunStatus::Approved);
+    upgrade.operation = "upgrade_dependency".into();
+    b.graph.put_run(&upgrade).await.unwrap();
+    assert!(q.claim_run("w3", deploy, T0, LEASE).await.unwrap().is_none());
+    let other = ["upgrade_dependency".to_owned()];
+    assert_eq!(q.claim_run("w9", &other, T0, LEASE).await.unwrap().map(|r| r.id), Some(upgrade.id));
     assert_eq!(q.lease_of(&first.id).await.unwrap(), Some(("w1".into(), T0 + LEASE)));
     assert!(!q.renew_lease(&first.id, "w2", T0 + 2 * LEASE).await.unwrap(), "not w2's lease");
     assert!(q.renew_lease(&first.id, "w1", T0 + LEASE + 10).await.unwrap());
@@ -56,7 +65,7 @@ pub async fn run_queue(b: &Backend) {
     assert_eq!(q.lease_of(&first.id).await.unwrap().map(|l| l.0), Some("w1".into()));
 
     // w1 goes quiet; its lease lapses and w3 resumes the run from its steps.
-    let resumed = q.claim_run("w3", T0 + LEASE + 11, LEASE).await.unwrap().unwrap();
+    let resumed = q.claim_run("w3", deploy, T0 + LEASE + 11, LEASE).await.unwrap().unwrap();
     assert_eq!((resumed.id, resumed.status, resumed.steps.len()), (first.id, RunStatus::Running, 1));
     let mut stale = progressed.clone();
     stale.steps.push(RunStep { name: "late".into(), status: "done".into(), detail: None, at: T0 + 6 });
@@ -68,8 +77,8 @@ pub async fn run_queue(b: &Backend) {
     let now = T0 + LEASE + 20;
     assert!(q.save_leased(&resumed, "w3", Some(now + 1_000)).await.unwrap());
     assert_eq!(q.lease_of(&first.id).await.unwrap(), None);
-    assert!(q.claim_run("w4", now + 999, LEASE).await.unwrap().is_none(), "not before its backoff");
-    let again = q.claim_run("w4", now + 1_000, LEASE).await.unwrap().unwrap();
+    assert!(q.claim_run("w4", deploy, now + 999, LEASE).await.unwrap().is_none(), "not before its backoff");
+    let again = q.claim_run("w4", deploy, now + 1_000, LEASE).await.unwrap().unwrap();
     assert_eq!(again.id, first.id);
 
     // Finished runs leave the queue.
@@ -80,6 +89,6 @@ pub async fn run_queue(b: &Backend) {
     let mut failed = second.clone();
     failed.status = RunStatus::Failed;
     assert!(q.save_leased(&failed, "w2", None).await.unwrap());
-    assert!(q.claim_run("w5", T0 + 10 * LEASE, LEASE).await.unwrap().is_none());
+    assert!(q.claim_run("w5", deploy, T0 + 10 * LEASE, LEASE).await.unwrap().is_none());
     assert_eq!(b.graph.get_run(&second.id).await.unwrap().unwrap().status, RunStatus::Failed);
 }

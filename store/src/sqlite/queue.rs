@@ -21,15 +21,25 @@ fn finished(status: RunStatus) -> bool {
 
 #[async_trait]
 impl RunQueue for SqliteStore {
-    async fn claim_run(&self, worker: &str, now: Millis, lease_ms: i64) -> StoreResult<Option<Run>> {
+    async fn claim_run(
+        &self,
+        worker: &str,
+        operations: &[String],
+        now: Millis,
+        lease_ms: i64,
+    ) -> StoreResult<Option<Run>> {
         let worker = worker.to_owned();
+        // The operations as a JSON array, matched with json_each: one statement shape.
+        let operations = serde_json::to_string(operations).expect("strings serialize");
         self.write(move |conn| {
             let id: Option<String> = conn
                 .prepare_cached(
                     "SELECT id FROM runs WHERE status IN ('approved', 'running') AND next_attempt_at <= ?1
-                     AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_attempt_at, id LIMIT 1",
+                     AND (lease_until IS NULL OR lease_until < ?1)
+                     AND json_extract(data, '$.operation') IN (SELECT value FROM json_each(?2))
+                     ORDER BY next_attempt_at, id LIMIT 1",
                 )?
-                .query_row([now], |r| r.get(0))
+                .query_row(params![now, operations], |r| r.get(0))
                 .optional()?;
             let Some(id) = id else { return Ok(None) };
             conn.prepare_cached("UPDATE runs SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1")?

@@ -1,0 +1,51 @@
+//! `deploy` runs: one step, dispatching the configured workflow
+//! (`github.deploy_workflow` on `github.deploy_ref`) in the project's
+//! repository with inputs `environment` and `version`. The deployment it
+//! starts reports back through the `deployment_status` / `workflow_run`
+//! webhooks like any other.
+
+use async_trait::async_trait;
+use serde_json::json;
+use switchboard_core::Service;
+use switchboard_core::model::Run;
+
+use super::GitHubApp;
+use crate::engine::{Action, StepError};
+
+pub struct Deploy {
+    pub service: Service,
+    pub github: GitHubApp,
+}
+
+pub const DISPATCH: &str = "dispatch deploy workflow";
+
+#[async_trait]
+impl Action for Deploy {
+    fn steps(&self, _run: &Run) -> Vec<String> {
+        vec![DISPATCH.to_owned()]
+    }
+
+    async fn perform(&self, step: &str, run: &Run) -> Result<Option<String>, StepError> {
+        if step != DISPATCH {
+            return Err(StepError::fatal(format!("a deploy run has no step {step:?}")));
+        }
+        let project = run.arguments["project"].as_str().unwrap_or_default();
+        let slug = project.parse().map_err(|_| StepError::fatal(format!("{project:?} is not a project")))?;
+        let found = self.service.graph().get_project(&slug).await.map_err(|e| StepError::retry(e.to_string()))?;
+        let project = found.ok_or_else(|| StepError::fatal(format!("project {project} no longer exists")))?;
+        let repo = project.external_ids.github_repository.clone().ok_or_else(|| {
+            StepError::fatal(format!(
+                "{} has no github_repository external id; set it with update_project, then ask again",
+                project.slug
+            ))
+        })?;
+        let config = &self.service.config().github;
+        let environment = run.arguments["environment"].as_str().unwrap_or_default();
+        let mut inputs = json!({"environment": environment});
+        if let Some(v) = run.arguments["version"].as_str() {
+            inputs["version"] = json!(v);
+        }
+        self.github.dispatch_workflow(&repo, &config.deploy_workflow, &config.deploy_ref, inputs).await?;
+        Ok(Some(format!("{} on {repo} ({})", config.deploy_workflow, config.deploy_ref)))
+    }
+}

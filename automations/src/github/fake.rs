@@ -1,0 +1,140 @@
+//! A stateful fake of the GitHub REST API on loopback, for tests and
+//! benchmarks, driven by the real octocrab client: an App installation on
+//! every repository it knows, installation tokens, and workflow dispatches.
+//! It records every call with its `Authorization` header, and can fail the
+//! next calls as an outage or a rate limit would.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+/// One call the fake received.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub method: &'static str,
+    pub path: String,
+    /// `Bearer <jwt>` (the App) or `Bearer ghs_…` (an installation).
+    pub auth: String,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    repos: Mutex<BTreeSet<String>>,
+    calls: Mutex<Vec<Call>>,
+    /// Calls still to answer with this status.
+    failures: Mutex<(u32, u16)>,
+}
+
+#[derive(Clone)]
+pub struct FakeGitHub {
+    pub url: String,
+    inner: Arc<Inner>,
+}
+
+impl FakeGitHub {
+    /// A fake that knows `repos` (`owner/name`), all covered by installation 42.
+    pub async fn start(repos: &[&str]) -> std::io::Result<Self> {
+        let inner = Arc::new(Inner::default());
+        inner.repos.lock().unwrap_or_else(|e| e.into_inner()).extend(repos.iter().map(|r| (*r).to_owned()));
+        let app = Router::new()
+            .route("/repos/{owner}/{repo}/installation", get(installation))
+            .route("/app/installations/{id}/access_tokens", post(token))
+            .route("/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", post(dispatch))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { url, inner })
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The workflow dispatches received so far.
+    pub fn dispatches(&self) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| c.path.ends_with("/dispatches")).collect()
+    }
+
+    /// The next `n` calls answer `status` (502 an outage, 404 no such thing…).
+    pub fn fail_next(&self, n: u32, status: u16) {
+        *self.inner.failures.lock().unwrap_or_else(|e| e.into_inner()) = (n, status);
+    }
+}
+
+impl Inner {
+    fn record(&self, method: &'static str, path: String, headers: &HeaderMap, body: Value) -> Option<Response> {
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(Call { method, path, auth, body });
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if f.0 > 0 {
+            f.0 -= 1;
+            let status = StatusCode::from_u16(f.1).unwrap_or(StatusCode::BAD_GATEWAY);
+            let message = status.canonical_reason().unwrap_or("error");
+            let body = json!({"message": message, "documentation_url": "https://docs.github.com/rest"});
+            return Some((status, axum::Json(body)).into_response());
+        }
+        None
+    }
+
+    fn knows(&self, owner: &str, repo: &str) -> bool {
+        self.repos.lock().unwrap_or_else(|e| e.into_inner()).contains(&format!("{owner}/{repo}"))
+    }
+}
+
+fn not_found() -> Response {
+    let body = json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"});
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+}
+
+async fn installation(
+    State(inner): State<Arc<Inner>>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = inner.record("GET", format!("/repos/{owner}/{repo}/installation"), &headers, Value::Null) {
+        return r;
+    }
+    if !inner.knows(&owner, &repo) {
+        return not_found();
+    }
+    axum::Json(json!({"id": 42, "app_id": 7, "account": {"login": owner}, "target_type": "Organization"}))
+        .into_response()
+}
+
+async fn token(State(inner): State<Arc<Inner>>, Path(id): Path<u64>, headers: HeaderMap, body: Bytes) -> Response {
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(r) = inner.record("POST", format!("/app/installations/{id}/access_tokens"), &headers, body) {
+        return r;
+    }
+    let token = json!({"token": format!("ghs_fake{id}"), "expires_at": "2099-01-01T00:00:00Z",
+                       "permissions": {"actions": "write", "contents": "write"}, "repository_selection": "all"});
+    (StatusCode::CREATED, axum::Json(token)).into_response()
+}
+
+async fn dispatch(
+    State(inner): State<Arc<Inner>>,
+    Path((owner, repo, workflow)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let path = format!("/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches");
+    if let Some(r) = inner.record("POST", path, &headers, body) {
+        return r;
+    }
+    if !inner.knows(&owner, &repo) {
+        return not_found();
+    }
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,136 @@
+//! Deploy runs through the engine and the GitHub App client (octocrab)
+//! against a fake of GitHub's REST API: the App's JWT finds the
+//! installation, its token dispatches the workflow; outages are retried,
+//! refusals fail the run with the reason.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use switchboard_automations::engine::{Engine, Worked};
+use switchboard_automations::github::GitHubApp;
+use switchboard_automations::github::deploy::Deploy;
+use switchboard_automations::github::fake::FakeGitHub;
+use switchboard_core::clock::ManualClock;
+use switchboard_core::config::Config;
+use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::model::{Role, RunStatus};
+use switchboard_core::{Caller, Service};
+use switchboard_store::SqliteStore;
+
+const NOW: i64 = 1_790_000_000_000;
+
+struct World {
+    service: Service,
+    clock: Arc<ManualClock>,
+    engine: Engine,
+    github: FakeGitHub,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let github = FakeGitHub::start(&["acme/orders"]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let mut config = Config::default();
+    config.github.app_id = Some(7);
+    config.github.private_key = Some(
+        std::fs::read_to_string(format!("{}/tests/fixtures/github/app-test-key.pem", env!("CARGO_MANIFEST_DIR")))
+            .unwrap(),
+    );
+    config.github.api_url = github.url.clone();
+    let clock = Arc::new(ManualClock::new(NOW));
+    let service =
+        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock.clone());
+    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
+    for c in demo::generate(&DemoOptions { projects: 20, now: NOW, seed: 5 }, &config, 100) {
+        service.import(&admin, &c.batch, &c.events).await.unwrap();
+    }
+    let ids = json!({"project": "orders", "external_ids": {"github_repository": "acme/orders"}});
+    service.execute_json(&admin, "update_project", ids).await.unwrap();
+    let app = GitHubApp::from_config(&config.github).unwrap().expect("configured");
+    let deploy = Arc::new(Deploy { service: service.clone(), github: app });
+    let engine = Engine::new(service.clone(), Arc::new(store), "w1").with_action("deploy", deploy);
+    World { service, clock, engine, github, _dir: dir }
+}
+
+impl World {
+    async fn approved_deploy(&self, project: &str) {
+        let carol = Caller::new("carol", Role::Editor, "test");
+        let args = json!({"project": project, "environment": "staging", "version": "1.2.3"});
+        let run = self.service.execute_json(&carol, "deploy", args).await.unwrap().to_json();
+        let bob = Caller::new("bob", Role::Approver, "test");
+        self.service.execute_json(&bob, "approve_run", json!({"run": run["id"]})).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_run_dispatches_the_workflow_as_the_installation() {
+    let w = world().await;
+    w.approved_deploy("orders").await;
+    let (run, worked) = w.engine.run_once().await.unwrap().unwrap();
+    assert_eq!(worked, Worked::Succeeded, "{:?}", w.github.calls());
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert_eq!(run.steps[0].detail.as_deref(), Some("deploy.yml on acme/orders (main)"));
+
+    let calls = w.github.calls();
+    let paths: Vec<&str> = calls.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/repos/acme/orders/installation",
+            "/app/installations/42/access_tokens",
+            "/repos/acme/orders/actions/workflows/deploy.yml/dispatches"
+        ]
+    );
+    // The App's JWT for the App's endpoints, the installation's token for the dispatch.
+    assert!(calls[0].auth.starts_with("Bearer ey") && calls[1].auth.starts_with("Bearer ey"), "{calls:?}");
+    assert!(calls[2].auth.ends_with("ghs_fake42"), "{calls:?}");
+    assert_eq!(calls[2].body, json!({"ref": "main", "inputs": {"environment": "staging", "version": "1.2.3"}}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_is_retried_and_refusals_fail_the_run() {
+    let w = world().await;
+    w.approved_deploy("orders").await;
+    // octocrab retries a 5xx on its own; a longer outage is the engine's to retry.
+    w.github.fail_next(1, 502);
+    let (_, worked) = w.engine.run_once().await.unwrap().unwrap();
+    assert_eq!(worked, Worked::Succeeded, "a blip is retried by the client");
+    w.approved_deploy("orders").await;
+    w.github.fail_next(20, 502);
+    let (_, worked) = w.engine.run_once().await.unwrap().unwrap();
+    let Worked::Retrying(at) = worked else { panic!("{worked:?}") };
+    w.github.fail_next(0, 502);
+    w.clock.set(at);
+    let (run, worked) = w.engine.run_once().await.unwrap().unwrap();
+    assert_eq!((worked, run.status), (Worked::Succeeded, RunStatus::Succeeded));
+    let ok = |c: &&switchboard_automations::github::fake::Call| c.path.ends_with("/dispatches");
+    assert!(w.github.calls().iter().filter(ok).count() >= 2);
+
+    // A project without a repository, and a repository the App is not on: failed, with why.
+    let admin = Caller::new("ada", Role::Admin, "test");
+    let none = json!({"project": "payments-api", "external_ids": {"github_repository": ""}});
+    w.service.execute_json(&admin, "update_project", none).await.unwrap();
+    w.approved_deploy("payments-api").await;
+    let (_, worked) = w.engine.run_once().await.unwrap().unwrap();
+    let Worked::Failed(reason) = worked else { panic!("{worked:?}") };
+    assert!(reason.contains("has no github_repository external id"), "{reason}");
+    let ids = json!({"project": "payments-api", "external_ids": {"github_repository": "acme/payments-api"}});
+    w.service.execute_json(&admin, "update_project", ids).await.unwrap();
+    w.approved_deploy("payments-api").await;
+    let (_, worked) = w.engine.run_once().await.unwrap().unwrap();
+    let Worked::Failed(reason) = worked else { panic!("{worked:?}") };
+    assert!(reason.contains("GitHub answered 404: Not Found"), "{reason}");
+}
+
+#[test]
+fn a_key_that_is_not_pem_is_refused_with_a_reason() {
+    let mut config = Config::default();
+    config.github.app_id = Some(7);
+    config.github.private_key =
+        Some("-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n".into());
+    let err = GitHubApp::from_config(&config.github).unwrap_err();
+    assert!(err.contains("github.private_key"), "{err}");
+    assert!(GitHubApp::from_config(&Config::default().github).unwrap().is_none());
+}
