@@ -6,6 +6,7 @@
 pub mod engine;
 pub mod events;
 pub mod github;
+pub mod manifests;
 pub mod messages;
 pub mod notify;
 pub mod process;
