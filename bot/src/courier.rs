@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use switchboard_core::Service;
 use switchboard_core::event::{Event, EventKind, EventQuery};
-use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role};
+use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role, RunStatus};
 use switchboard_core::notification::{self, Notification};
 use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage, OutMessage, Outbox};
 use switchboard_core::store::DeploymentQuery;
@@ -181,6 +181,15 @@ impl Courier {
                 _ => {}
             }
         }
+        if event.kind == EventKind::DeploymentRecorded
+            && let Some((run, reply)) = self.deployment_of_a_run(event).await
+        {
+            for c in &self.approval_channels(event).await {
+                let parent = format!("approval:{run}:{}:{}", c.platform.as_str(), c.id);
+                let about = format!("run:{run}:deployment:{}", event.id);
+                messages.push(self.message(about, c, Some(parent), &reply, event.occurred_at));
+            }
+        }
         let mut new = 0;
         for m in &messages {
             if self.outbox.enqueue(m).await.map_err(|e| e.to_string())? {
@@ -323,6 +332,34 @@ impl Courier {
                 Button { label: "Deny".into(), action: format!("deny_run:{run}"), style: ButtonStyle::Danger },
             ])
             .link("Open the run", format!("{}/runs/{run}", self.service.config().server.base_url()))
+    }
+
+    /// A deployment that finished (succeeded, failed, rolled back) for the
+    /// project and environment of a deploy run Switchboard dispatched in the
+    /// last day: that run, and what to say in its thread.
+    async fn deployment_of_a_run(&self, event: &Event) -> Option<(String, Reply)> {
+        let d = &event.payload["deployment"];
+        let status = d["status"].as_str()?;
+        if !matches!(status, "succeeded" | "failed" | "rolled_back") || event.payload["previous_status"] == d["status"]
+        {
+            return None;
+        }
+        let (project, environment) = (d["project"].as_str()?, d["environment"].as_str()?);
+        let since = event.occurred_at - 24 * 3600 * 1000;
+        let runs = self.service.graph().list_runs(Some(RunStatus::Succeeded), 100).await.ok()?;
+        let run = runs.into_iter().find(|r| {
+            r.operation == "deploy"
+                && r.requested_at >= since
+                && r.arguments["project"] == project
+                && r.arguments["environment"] == environment
+        })?;
+        let version = d["version"].as_str().unwrap_or("?");
+        let said = messages::deployment_finished(version, environment, &status.replace('_', " "));
+        let mut reply = Reply::text(said);
+        if let Some(url) = d["url"].as_str() {
+            reply = reply.link("Open the deployment", url);
+        }
+        Some((run.id.to_string(), reply))
     }
 
     /// The approval request as it reads once decided: what, how it ended, by whom.

@@ -142,3 +142,7 @@ pub fn forms_need_token() -> &'static str {
 pub fn link_in_private() -> &'static str {
     "Link codes are private: send me `link` in a direct message, or use /sb link."
 }
+
+pub fn deployment_finished(version: &str, environment: &str, status: &str) -> String {
+    format!("Deployment of {version} to {environment}: {status}.")
+}

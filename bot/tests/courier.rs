@@ -261,3 +261,37 @@ async fn a_cancelled_request_says_so_in_chat() {
     assert!(updated[0].body["text"].as_str().unwrap().contains("cancelled by carol"), "{}", updated[0].body);
     assert!(!texts(&updated[0].body["blocks"]).contains("approve_run"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployment_a_run_started_is_followed_in_its_thread() {
+    use switchboard_core::event::EventKind;
+    let w = world().await;
+    let _tasks = w.courier.clone().spawn();
+    let args = json!({"project": "payments-api", "environment": "staging", "version": "1.4.0"});
+    let run = w.op(("carol", Role::Editor), "deploy", args).await;
+    let id = run["id"].as_str().unwrap().to_owned();
+    w.op(("bob", Role::Approver), "approve_run", json!({"run": id})).await;
+    let mut run = w.service.graph().get_run(&id.parse().unwrap()).await.unwrap().unwrap();
+    run.status = switchboard_core::model::RunStatus::Succeeded;
+    w.service.graph().put_run(&run).await.unwrap();
+    w.service.record_run_progress(&run, EventKind::RunSucceeded, json!({})).await.unwrap();
+    // GitHub reports the deployment the dispatched workflow made (as the webhook rules record it).
+    let admin = ("ada", Role::Admin);
+    let started = json!({"project": "payments-api", "environment": "staging", "version": "1.4.0", "status": "in_progress", "external_id": "gh-9"});
+    w.op(admin, "record_deployment", started).await;
+    let finished = json!({"project": "payments-api", "environment": "staging", "version": "1.4.0", "status": "succeeded", "external_id": "gh-9"});
+    w.op(admin, "record_deployment", finished).await;
+
+    let posted = w.slack.wait_for("chat.postMessage", 4, 10).await;
+    let request_ts = w.outbox.get_message(&format!("approval:{id}:slack:C0PAY")).await.unwrap().unwrap().remote_id;
+    let in_thread: Vec<&str> = posted
+        .iter()
+        .filter(|c| c.body["thread_ts"].as_str() == request_ts.as_deref())
+        .map(|c| c.body["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        in_thread,
+        ["Approved by bob.", "Succeeded.", "Deployment of 1.4.0 to staging: succeeded."],
+        "{posted:?}"
+    );
+}
