@@ -137,10 +137,13 @@ fn spawn_engine(
         return Ok(None);
     };
     let worker = format!("switchboard-{}", std::process::id());
-    let deploy = Arc::new(switchboard_automations::github::deploy::Deploy { service: service.clone(), github });
+    let deploy =
+        Arc::new(switchboard_automations::github::deploy::Deploy { service: service.clone(), github: github.clone() });
+    let scaffold = Arc::new(switchboard_automations::github::scaffold::Scaffold { service: service.clone(), github });
     let engine = switchboard_automations::engine::Engine::new(service.clone(), queue, worker.clone())
-        .with_action("deploy", deploy);
-    tracing::info!(%worker, "run engine working approved runs (deploy)");
+        .with_action("deploy", deploy)
+        .with_action("scaffold_project", scaffold);
+    tracing::info!(%worker, "run engine working approved runs (deploy, scaffold_project)");
     Ok(Some(engine.spawn()))
 }
 

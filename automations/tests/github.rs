@@ -10,6 +10,7 @@ use switchboard_automations::engine::{Engine, Worked};
 use switchboard_automations::github::GitHubApp;
 use switchboard_automations::github::deploy::Deploy;
 use switchboard_automations::github::fake::FakeGitHub;
+use switchboard_automations::github::scaffold::Scaffold;
 use switchboard_core::clock::ManualClock;
 use switchboard_core::config::Config;
 use switchboard_core::demo::{self, DemoOptions};
@@ -29,7 +30,7 @@ struct World {
 
 async fn world() -> World {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let github = FakeGitHub::start(&["acme/orders"]).await.unwrap();
+    let github = FakeGitHub::start(&["acme/orders", "templates/consumer-template"]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), 2).unwrap();
     let mut config = Config::default();
@@ -49,8 +50,11 @@ async fn world() -> World {
     let ids = json!({"project": "orders", "external_ids": {"github_repository": "acme/orders"}});
     service.execute_json(&admin, "update_project", ids).await.unwrap();
     let app = GitHubApp::from_config(&config.github).unwrap().expect("configured");
-    let deploy = Arc::new(Deploy { service: service.clone(), github: app });
-    let engine = Engine::new(service.clone(), Arc::new(store), "w1").with_action("deploy", deploy);
+    let deploy = Arc::new(Deploy { service: service.clone(), github: app.clone() });
+    let scaffold = Arc::new(Scaffold { service: service.clone(), github: app });
+    let engine = Engine::new(service.clone(), Arc::new(store), "w1")
+        .with_action("deploy", deploy)
+        .with_action("scaffold_project", scaffold);
     World { service, clock, engine, github, _dir: dir }
 }
 
@@ -133,4 +137,61 @@ fn a_key_that_is_not_pem_is_refused_with_a_reason() {
     let err = GitHubApp::from_config(&config.github).unwrap_err();
     assert!(err.contains("github.private_key"), "{err}");
     assert!(GitHubApp::from_config(&Config::default().github).unwrap().is_none());
+}
+
+async fn approved_scaffold(w: &World, name: &str) {
+    let carol = Caller::new("carol", Role::Editor, "test");
+    let args = json!({"name": name, "template": "consumer", "team": "payments"});
+    let run = w.service.execute_json(&carol, "scaffold_project", args).await.unwrap().to_json();
+    let bob = Caller::new("bob", Role::Approver, "test");
+    w.service.execute_json(&bob, "approve_run", json!({"run": run["id"]})).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scaffold_run_creates_the_repository_and_the_project() {
+    let w = world().await;
+    approved_scaffold(&w, "invoice-consumer").await;
+    let (run, worked) = w.engine.run_once().await.unwrap().unwrap();
+    assert_eq!(worked, Worked::Succeeded, "{:?}", w.github.calls());
+    let details: Vec<_> = run.steps.iter().map(|s| (s.name.as_str(), s.detail.clone().unwrap_or_default())).collect();
+    assert_eq!(details[0], ("create repository", "templates/invoice-consumer from templates/consumer-template".into()));
+    assert!(w.github.has_repo("templates/invoice-consumer"));
+    let writes: Vec<(String, serde_json::Value)> = w
+        .github
+        .calls()
+        .into_iter()
+        .filter(|c| c.method != "GET" && !c.path.contains("access_tokens"))
+        .map(|c| (c.path, c.body))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            (
+                "/repos/templates/consumer-template/generate".to_owned(),
+                json!({"owner": "templates", "name": "invoice-consumer", "private": true, "include_all_branches": false})
+            ),
+            ("/repos/templates/invoice-consumer/topics".to_owned(), json!({"names": ["consumer", "switchboard"]})),
+            (
+                "/orgs/templates/teams/payments/repos/templates/invoice-consumer".to_owned(),
+                json!({"permission": "push"})
+            ),
+        ]
+    );
+    let admin = Caller::new("ada", Role::Admin, "test");
+    let project = w.service.execute_json(&admin, "get_project", json!({"project": "invoice-consumer"})).await.unwrap();
+    let project = project.to_json();
+    assert_eq!(project["project"]["team"], "payments");
+    assert_eq!(project["project"]["external_ids"]["github_repository"], "templates/invoice-consumer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaffolding_a_repository_that_exists_does_not_create_it_again() {
+    let w = world().await;
+    approved_scaffold(&w, "ledger-events").await;
+    // A worker created the repository, then died before recording the step.
+    w.github.add_repo("templates/ledger-events");
+    let (run, worked) = w.engine.run_once().await.unwrap().unwrap();
+    assert_eq!(worked, Worked::Succeeded);
+    assert_eq!(run.steps[0].detail.as_deref(), Some("templates/ledger-events already exists"));
+    assert!(!w.github.calls().iter().any(|c| c.path.ends_with("/generate")), "not generated twice");
 }

@@ -1,6 +1,7 @@
 //! A stateful fake of the GitHub REST API on loopback, for tests and
 //! benchmarks, driven by the real octocrab client: an App installation on
-//! every repository it knows, installation tokens, and workflow dispatches.
+//! every repository it knows, installation tokens, workflow dispatches,
+//! repositories generated from templates, topics and team access.
 //! It records every call with its `Authorization` header, and can fail the
 //! next calls as an outage or a rate limit would.
 
@@ -48,6 +49,10 @@ impl FakeGitHub {
             .route("/repos/{owner}/{repo}/installation", get(installation))
             .route("/app/installations/{id}/access_tokens", post(token))
             .route("/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", post(dispatch))
+            .route("/repos/{owner}/{repo}", get(repository))
+            .route("/repos/{owner}/{repo}/generate", post(generate))
+            .route("/repos/{owner}/{repo}/topics", axum::routing::put(topics))
+            .route("/orgs/{org}/teams/{team}/repos/{owner}/{repo}", axum::routing::put(team_access))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -64,6 +69,16 @@ impl FakeGitHub {
     /// The workflow dispatches received so far.
     pub fn dispatches(&self) -> Vec<Call> {
         self.calls().into_iter().filter(|c| c.path.ends_with("/dispatches")).collect()
+    }
+
+    /// Makes `repo` (`owner/name`) exist, as if created earlier.
+    pub fn add_repo(&self, repo: &str) {
+        self.inner.repos.lock().unwrap_or_else(|e| e.into_inner()).insert(repo.to_owned());
+    }
+
+    /// Whether the fake knows `repo` (`owner/name`), e.g. after a generate.
+    pub fn has_repo(&self, repo: &str) -> bool {
+        self.inner.repos.lock().unwrap_or_else(|e| e.into_inner()).contains(repo)
     }
 
     /// The next `n` calls answer `status` (502 an outage, 404 no such thing…).
@@ -131,6 +146,73 @@ async fn dispatch(
     let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let path = format!("/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches");
     if let Some(r) = inner.record("POST", path, &headers, body) {
+        return r;
+    }
+    if !inner.knows(&owner, &repo) {
+        return not_found();
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn repository(
+    State(inner): State<Arc<Inner>>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = inner.record("GET", format!("/repos/{owner}/{repo}"), &headers, Value::Null) {
+        return r;
+    }
+    if !inner.knows(&owner, &repo) {
+        return not_found();
+    }
+    axum::Json(json!({"id": 1, "name": repo, "full_name": format!("{owner}/{repo}"), "private": true})).into_response()
+}
+
+async fn generate(
+    State(inner): State<Arc<Inner>>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(r) = inner.record("POST", format!("/repos/{owner}/{repo}/generate"), &headers, body.clone()) {
+        return r;
+    }
+    if !inner.knows(&owner, &repo) {
+        return not_found();
+    }
+    let full = format!("{}/{}", body["owner"].as_str().unwrap_or(&owner), body["name"].as_str().unwrap_or_default());
+    if !inner.repos.lock().unwrap_or_else(|e| e.into_inner()).insert(full.clone()) {
+        let exists = json!({"message": "Repository creation failed.", "errors": [{"message": "name already exists on this account"}]});
+        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(exists)).into_response();
+    }
+    (StatusCode::CREATED, axum::Json(json!({"full_name": full, "private": true}))).into_response()
+}
+
+async fn topics(
+    State(inner): State<Arc<Inner>>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(r) = inner.record("PUT", format!("/repos/{owner}/{repo}/topics"), &headers, body.clone()) {
+        return r;
+    }
+    if !inner.knows(&owner, &repo) {
+        return not_found();
+    }
+    axum::Json(json!({"names": body["names"]})).into_response()
+}
+
+async fn team_access(
+    State(inner): State<Arc<Inner>>,
+    Path((org, team, owner, repo)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(r) = inner.record("PUT", format!("/orgs/{org}/teams/{team}/repos/{owner}/{repo}"), &headers, body) {
         return r;
     }
     if !inner.knows(&owner, &repo) {

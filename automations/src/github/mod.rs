@@ -5,6 +5,7 @@
 
 pub mod deploy;
 pub mod fake;
+pub mod scaffold;
 
 use octocrab::Octocrab;
 use octocrab::models::{AppId, InstallationId};
@@ -26,7 +27,7 @@ impl std::fmt::Debug for GitHubApp {
 
 /// A failed call as a step error: 5xx, 429 and 403 rate limits are worth
 /// trying again; other 4xx are not.
-fn step_error(what: &str, e: octocrab::Error) -> StepError {
+pub(crate) fn step_error(what: &str, e: octocrab::Error) -> StepError {
     let status = match &e {
         octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
         _ => None,
@@ -42,6 +43,12 @@ fn step_error(what: &str, e: octocrab::Error) -> StepError {
         Some(_) => StepError::fatal(message),
         None => StepError::retry(message),
     }
+}
+
+/// A status GitHub answered that is not success, as a step error.
+pub(crate) fn status_error(what: &str, status: u16) -> StepError {
+    let message = format!("{what}: GitHub answered {status}");
+    if status >= 500 || status == 429 || status == 403 { StepError::retry(message) } else { StepError::fatal(message) }
 }
 
 impl GitHubApp {
@@ -86,15 +93,10 @@ impl GitHubApp {
             ._post(route, Some(&body))
             .await
             .map_err(|e| step_error(&format!("dispatch {workflow} on {repo}"), e))?;
-        let status = resp.status();
-        if status.is_success() {
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
             return Ok(());
         }
-        let message = format!("dispatch {workflow} on {repo}: GitHub answered {status}");
-        Err(if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 403 {
-            StepError::retry(message)
-        } else {
-            StepError::fatal(message)
-        })
+        Err(status_error(&format!("dispatch {workflow} on {repo}"), status))
     }
 }
