@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 
 use switchboard_core::Service;
 
-use crate::Conversation;
+use switchboard_core::model::ChatPlatform;
+
 use crate::discord::api::DiscordApi;
 use crate::slack::SlackApi;
+use crate::{Conversation, Reply, messages};
 
 /// Deliveries remembered for de-duplication.
 const SEEN: usize = 4096;
@@ -53,6 +55,13 @@ impl ChatState {
             }
         }
         emails.insert(user.to_owned(), (email, Instant::now()));
+    }
+
+    /// A one-time code that links chat account `user`, and where to enter it.
+    pub(crate) fn link_reply(&self, platform: ChatPlatform, user: &str) -> Reply {
+        let code = self.service.link_code(platform, user);
+        Reply::text(messages::link_code(&code))
+            .link("Link in the portal", format!("{}/link", self.service.config().server.base_url()))
     }
 
     /// True the first time `id` is seen (recently).

@@ -22,9 +22,9 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::chat::{ApiError, ChatState};
 use crate::discord::api::DiscordApi;
 use crate::discord::embeds;
-use crate::messages;
 use crate::reply::{Button, ButtonStyle, Reply};
 use crate::slack::SlackApi;
+use crate::{answer, messages};
 
 /// Run events said in chat: the request, its decision, its progress.
 const RUN_KINDS: [EventKind; 9] = [
@@ -156,7 +156,7 @@ impl Courier {
             let parent = |c: &ChatChannel| format!("approval:{run}:{}:{}", c.platform.as_str(), c.id);
             match event.kind {
                 EventKind::RunRequested => {
-                    let reply = self.approval_reply(event, run);
+                    let reply = self.approval_reply(event, run).await;
                     for c in &channels {
                         messages.push(self.message(format!("approval:{run}"), c, None, &reply, event.occurred_at));
                     }
@@ -324,14 +324,21 @@ impl Courier {
         reply.link("Open in portal", n.url.clone())
     }
 
-    fn approval_reply(&self, event: &Event, run: &str) -> Reply {
+    /// The request, then the run's card (with Approve / Deny while it is pending).
+    async fn approval_reply(&self, event: &Event, run: &str) -> Reply {
         let summary = event.payload["summary"].as_str().unwrap_or("an automation");
-        Reply::text(messages::approval_request(&event.actor, summary, Role::Approver.as_str()))
-            .buttons(vec![
-                Button { label: "Approve".into(), action: format!("approve_run:{run}"), style: ButtonStyle::Primary },
-                Button { label: "Deny".into(), action: format!("deny_run:{run}"), style: ButtonStyle::Danger },
-            ])
-            .link("Open the run", format!("{}/runs/{run}", self.service.config().server.base_url()))
+        let asked = Reply::text(messages::approval_request(&event.actor, summary, Role::Approver.as_str()));
+        let base_url = self.service.config().server.base_url();
+        let stored = match run.parse() {
+            Ok(id) => self.service.graph().get_run(&id).await.ok().flatten(),
+            Err(_) => None,
+        };
+        match stored {
+            Some(run) => {
+                Reply { blocks: asked.blocks.into_iter().chain(answer::run_card(&run, &base_url).blocks).collect() }
+            }
+            None => asked.link("Open the run", format!("{base_url}/runs/{run}")),
+        }
     }
 
     /// A deployment that finished (succeeded, failed, rolled back) for the

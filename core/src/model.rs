@@ -494,6 +494,11 @@ impl RunStatus {
             Self::Cancelled => "cancelled",
         }
     }
+
+    /// Nothing more happens to a run in this status.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Denied | Self::Expired | Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
 }
 
 /// A decision on a run.

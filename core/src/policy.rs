@@ -58,6 +58,12 @@ pub fn authorize_cancel(caller: &Caller, run: &Run) -> Result<(), Error> {
     }
 }
 
+/// Who the run engine acts as when an approved run's step writes to the
+/// graph (a scaffolded project): the approval was the decision.
+pub fn engine_caller() -> Caller {
+    Caller::new("switchboard", Role::Admin, "engine")
+}
+
 /// Who a webhook's rules act as: the sender, with the editor role (rules
 /// only record: automations are refused when rules load).
 pub fn webhook_caller(source: &str) -> Caller {

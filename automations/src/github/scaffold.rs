@@ -5,8 +5,8 @@
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use switchboard_core::model::{Role, Run};
-use switchboard_core::{Caller, Error, Service};
+use switchboard_core::model::Run;
+use switchboard_core::{Error, Service};
 
 use super::GitHubApp;
 use crate::engine::{Action, StepError};
@@ -78,7 +78,7 @@ impl Action for Scaffold {
                 Ok(Some(format!("{} can push", p.team)))
             }
             "create project" => {
-                let system = Caller::new("switchboard", Role::Admin, "engine");
+                let system = switchboard_core::policy::engine_caller();
                 let args = json!({"slug": p.name, "team": p.team, "project_type": p.project_type,
                                   "external_ids": {"github_repository": repo}});
                 match self.service.execute_json(&system, "create_project", args).await {

@@ -90,7 +90,11 @@ impl EventHandler for Handler {
         let thread = format!("discord:{}:{root}", msg.channel_id);
         let reply = if text.eq_ignore_ascii_case("link") {
             // A code is for its owner's eyes: only in a direct message.
-            if direct { super::link_reply(state, &author) } else { crate::Reply::text(messages::link_in_private()) }
+            if direct {
+                state.link_reply(ChatPlatform::Discord, &author)
+            } else {
+                crate::Reply::text(messages::link_in_private())
+            }
         } else {
             state.conversation.handle(&caller, &thread, &text).await.reply
         };

@@ -85,13 +85,6 @@ async fn caller(state: &ChatState, interaction: &Value) -> Caller {
     }
 }
 
-/// A one-time code linking Discord account `user`, and where to enter it.
-fn link_reply(state: &ChatState, user: &str) -> Reply {
-    let code = state.service.link_code(ChatPlatform::Discord, user);
-    Reply::text(messages::link_code(&code))
-        .link("Link in the portal", format!("{}/link", state.service.config().server.base_url()))
-}
-
 fn answer(kind: u8, data: Value) -> Response {
     Json(json!({"type": kind, "data": data})).into_response()
 }
@@ -125,7 +118,7 @@ async fn command(state: ChatState, i: Value) -> Response {
     let text = match commands::text_of(&i["data"]) {
         Ok(commands::Said::Link) => {
             let discord_user = i["member"]["user"]["id"].as_str().or(i["user"]["id"].as_str()).unwrap_or_default();
-            return ephemeral(&link_reply(&state, discord_user));
+            return ephemeral(&state.link_reply(ChatPlatform::Discord, discord_user));
         }
         Ok(commands::Said::Text(t)) => t,
         Err(e) => return ephemeral(&Reply::text(e)),

@@ -149,7 +149,7 @@ async fn on_event(state: ChatState, e: Value) {
     let text = strip_mentions(e["text"].as_str().unwrap_or_default());
     let caller = caller(&state, user).await;
     let reply = if text.eq_ignore_ascii_case("link") {
-        link_reply(&state, user)
+        state.link_reply(ChatPlatform::Slack, user)
     } else {
         let thread = format!("slack:{channel}:{thread_ts}");
         state.conversation.handle(&caller, &thread, &text).await.reply
@@ -162,12 +162,6 @@ async fn on_event(state: ChatState, e: Value) {
         }
         None => tracing::warn!("a Slack message arrived but slack.bot_token is not set; cannot reply"),
     }
-}
-
-fn link_reply(state: &ChatState, user: &str) -> Reply {
-    let code = state.service.link_code(ChatPlatform::Slack, user);
-    Reply::text(messages::link_code(&code))
-        .link("Link in the portal", format!("{}/link", state.service.config().server.base_url()))
 }
 
 #[derive(serde::Deserialize)]
@@ -200,7 +194,7 @@ async fn commands(State(state): State<ChatState>, headers: HeaderMap, body: Byte
 pub(crate) async fn command_answer(state: &ChatState, cmd: Command) -> Value {
     let text = cmd.text.trim().to_owned();
     if text.eq_ignore_ascii_case("link") {
-        return slash_answer(&link_reply(state, &cmd.user_id), true);
+        return slash_answer(&state.link_reply(ChatPlatform::Slack, &cmd.user_id), true);
     }
     if forms::opens_form(&text) {
         let opened = match (&state.slack, &cmd.trigger_id) {

@@ -279,7 +279,8 @@ impl crate::service::Service {
     ) -> Result<()> {
         payload["run"] = json!(run.id);
         payload["operation"] = json!(run.operation);
-        let mut e = crate::event::Event::new(kind, self.now(), "switchboard", "engine", payload);
+        let engine = policy::engine_caller();
+        let mut e = crate::event::Event::new(kind, self.now(), engine.user.as_str(), &engine.source, payload);
         e.project = run.project.clone();
         self.ctx.record(&[e]).await
     }

@@ -4,20 +4,12 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 use switchboard_core::ids::RunId;
-use switchboard_core::model::{Millis, Run, RunStatus};
+use switchboard_core::model::{Millis, Run};
 use switchboard_core::queue::RunQueue;
 use switchboard_core::store::StoreResult;
 
 use super::SqliteStore;
 use super::rows::{enum_str, from_json, to_json};
-
-/// Statuses a worker is done with: the lease is given up when one is saved.
-fn finished(status: RunStatus) -> bool {
-    matches!(
-        status,
-        RunStatus::Succeeded | RunStatus::Failed | RunStatus::Denied | RunStatus::Expired | RunStatus::Cancelled
-    )
-}
 
 #[async_trait]
 impl RunQueue for SqliteStore {
@@ -62,7 +54,8 @@ impl RunQueue for SqliteStore {
 
     async fn save_leased(&self, run: &Run, worker: &str, retry_at: Option<Millis>) -> StoreResult<bool> {
         let (id, status, data, worker) = (run.id.to_string(), enum_str(&run.status), to_json(run), worker.to_owned());
-        let release = finished(run.status) || retry_at.is_some();
+        // A finished run, or one waiting out a backoff, gives its lease up.
+        let release = run.status.is_final() || retry_at.is_some();
         self.write(move |conn| {
             let changed = if release {
                 conn.prepare_cached(

@@ -1,0 +1,144 @@
+//! Config parsing, validation and overrides; and the example file stays true.
+
+use super::*;
+
+#[test]
+fn empty_file_gives_defaults() {
+    let c = Config::parse("", "test", &[]).unwrap();
+    assert_eq!(c, Config::default());
+    assert_eq!(c.server.port, 8080);
+    assert_eq!(c.environments.len(), 3);
+    assert!(c.project_types.contains_key(&ProjectType::new("consumer").unwrap()));
+}
+
+#[test]
+fn unknown_field_names_line_and_column() {
+    let err = Config::parse("[server]\nport = 80\nprot = 1\n", "switchboard.toml", &[]).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("line 3"), "{msg}");
+    assert!(msg.contains("column 1"), "{msg}");
+    assert!(msg.contains("prot"), "{msg}");
+}
+
+#[test]
+fn wrong_type_is_reported() {
+    let err = Config::parse("[server]\nport = \"eighty\"\n", "x.toml", &[]).unwrap_err();
+    assert!(err.to_string().contains("line 2"), "{err}");
+}
+
+#[test]
+fn enum_fact_without_values_is_placed() {
+    let src = "[project_types.api.facts.tier]\ntype = \"enum\"\n";
+    let err = Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
+    assert!(err.contains("needs `values`"), "{err}");
+    assert!(err.contains("line 1"), "{err}");
+}
+
+#[test]
+fn semantic_error_is_placed() {
+    let src = "[score]\nbuild_fresh_days = 40\n";
+    let err = Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
+    assert!(err.contains("line 2, column 1"), "{err}");
+    assert!(err.contains("build_stale_days"), "{err}");
+}
+
+#[test]
+fn env_overrides_apply_and_are_validated() {
+    let env = vec![("SWITCHBOARD_SERVER__PORT".to_owned(), "9090".to_owned())];
+    let c = Config::parse("[server]\nport = 80\n", "x.toml", &env).unwrap();
+    assert_eq!(c.server.port, 9090);
+    let env = vec![("SWITCHBOARD_SERVER__PORT".to_owned(), "not-a-port".to_owned())];
+    let err = Config::parse("", "x.toml", &env).unwrap_err().to_string();
+    assert!(err.contains("SWITCHBOARD_SERVER__PORT"), "{err}");
+    let env = vec![("SWITCHBOARD_LOG__FORMAT".to_owned(), "json".to_owned())];
+    assert_eq!(Config::parse("", "x", &env).unwrap().log.format, LogFormat::Json);
+    let env = vec![
+        ("SWITCHBOARD_LLM__BASE_URL".to_owned(), "http://127.0.0.1:11434/v1".to_owned()),
+        ("SWITCHBOARD_LLM__MODEL".to_owned(), "llama3.1".to_owned()),
+        ("SWITCHBOARD_LLM__API_KEY".to_owned(), "sk-secret".to_owned()),
+    ];
+    let c = Config::parse("", "x", &env).unwrap();
+    assert_eq!(c.llm.base_url.as_deref(), Some("http://127.0.0.1:11434/v1"));
+    assert!(c.llm.enabled() && c.llm.api_key.as_deref() == Some("sk-secret"));
+    assert!(!format!("{c:?}").contains("sk-secret"), "the key is never printed");
+}
+
+#[test]
+fn llm_settings_are_checked() {
+    let err = |src: &str| Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
+    assert!(
+        err("[llm]\nbase_url = \"localhost:11434\"\nmodel = \"m\"\n").contains("`llm.base_url`: must start with http")
+    );
+    assert!(err("[llm]\nbase_url = \"http://h/v1\"\n").contains("`llm.model`: name the model"));
+    assert!(err("[llm]\nmax_steps = 0\n").contains("at line 2"));
+    assert!(err("[llm]\ntemperature = 3.0\n").contains("between 0 and 2"));
+    assert!(err("[llm]\nmodle = \"m\"\n").contains("unknown field `modle`"));
+    assert!(!Config::parse("", "x", &[]).unwrap().llm.enabled(), "no LLM unless configured");
+}
+
+mod example {
+    use super::*;
+
+    #[test]
+    fn example_file_parses_and_documents_every_section() {
+        let src = include_str!("../../../config/switchboard.example.toml");
+        let c = Config::parse(src, "switchboard.example.toml", &[]).unwrap();
+        assert_eq!(c.project_types.len(), 3);
+        assert_eq!(c.templates.len(), 2);
+        let defaults = Config::default();
+        assert_eq!(c.server, defaults.server);
+        assert_eq!(c.store, defaults.store);
+        assert_eq!(c.log, defaults.log);
+        assert_eq!(c.policy, defaults.policy);
+        assert_eq!(c.score, defaults.score);
+        for key in [
+            "bind",
+            "port",
+            "base_url",
+            "body_limit_bytes",
+            "request_timeout_secs",
+            "data_dir",
+            "readers",
+            "format",
+            "level",
+            "allow_self_approval",
+            "run_expiry_hours",
+            "request_automation_role",
+            "incident_window_days",
+            "incident_budget",
+            "build_fresh_days",
+            "build_stale_days",
+            "deploy_fresh_days",
+            "deploy_stale_days",
+            "facts",
+            "incidents",
+            "ci",
+            "deployments",
+            "environments",
+            "project_types",
+            "templates",
+        ] {
+            assert!(src.contains(key), "the example does not show {key}");
+        }
+    }
+
+    #[test]
+    fn chat_platform_settings_are_checked() {
+        let env =
+            |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>();
+        let err = Config::parse("[slack]\nsocket_mode = true\n", "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("slack.socket_mode") && err.contains("app_token"), "{err}");
+        let vars = env(&[("SWITCHBOARD_SLACK_APP_TOKEN", "xapp-1"), ("SWITCHBOARD_SLACK_BOT_TOKEN", "xoxb-1")]);
+        let c = Config::parse("[slack]\nsocket_mode = true\n", "x.toml", &vars).unwrap();
+        assert_eq!((c.slack.app_token.as_deref(), c.slack.bot_token.as_deref()), (Some("xapp-1"), Some("xoxb-1")));
+        assert!(!format!("{:?}", c.slack).contains("xapp-1"), "secrets never print");
+        let err = Config::parse("[slack]\napp_token = \"xoxb-wrong\"\n", "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("slack.app_token"), "{err}");
+        let err = Config::parse("[slack]\napprovals_channel = \"#ops\"\n", "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("slack.approvals_channel"), "{err}");
+        let err = Config::parse("[discord]\napprovals_channel = \"ops\"\n", "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("discord.approvals_channel"), "{err}");
+        let err = Config::parse("[discord]\ngateway = true\n", "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("discord.gateway") && err.contains("bot_token"), "{err}");
+    }
+}
