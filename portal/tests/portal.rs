@@ -1,92 +1,9 @@
 //! The portal through its real router: pages asserted on their HTML, the REST
 //! API on status codes and JSON, on the demo organisation.
 
-use std::sync::Arc;
+mod common;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use serde_json::{Value, json};
-use switchboard_core::clock::ManualClock;
-use switchboard_core::config::Config;
-use switchboard_core::demo::{self, DemoOptions};
-use switchboard_core::model::{ChatPlatform, Role};
-use switchboard_core::{Caller, Service};
-use switchboard_portal::{Mode, PortalState};
-use switchboard_store::SqliteStore;
-use tower::ServiceExt;
-
-const NOW: i64 = 1_790_000_000_000;
-
-struct Portal {
-    service: Service,
-    demo: PortalState,
-    serve: PortalState,
-    _dir: tempfile::TempDir,
-}
-
-async fn portal() -> Portal {
-    portal_with(Config::default()).await
-}
-
-async fn portal_with(config: Config) -> Portal {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
-    let service = Service::new(
-        Arc::new(store.clone()),
-        Arc::new(store.clone()),
-        Arc::new(config.clone()),
-        Arc::new(ManualClock::new(NOW)),
-    );
-    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
-    }
-    let inbox: Arc<dyn switchboard_core::inbox::Inbox> = Arc::new(store.clone());
-    let outbox: Arc<dyn switchboard_core::outbox::Outbox> = Arc::new(store);
-    let demo = PortalState::new(service.clone(), Mode::Demo)
-        .await
-        .unwrap()
-        .with_inbox(inbox.clone())
-        .with_outbox(outbox.clone());
-    let serve = PortalState::new(service.clone(), Mode::Serve).await.unwrap().with_inbox(inbox).with_outbox(outbox);
-    Portal { service, demo, serve, _dir: dir }
-}
-
-impl Portal {
-    fn router(&self, mode: Mode) -> Router {
-        switchboard_portal::router(match mode {
-            Mode::Demo => self.demo.clone(),
-            Mode::Serve => self.serve.clone(),
-        })
-    }
-
-    async fn send(&self, mode: Mode, req: Request<Body>) -> (StatusCode, String, axum::http::HeaderMap) {
-        let resp = self.router(mode).oneshot(req).await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8(body.to_vec()).unwrap(), headers)
-    }
-
-    async fn page(&self, uri: &str) -> (StatusCode, String) {
-        let (s, b, _) = self.send(Mode::Demo, Request::get(uri).body(Body::empty()).unwrap()).await;
-        (s, b)
-    }
-
-    async fn api(&self, mode: Mode, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
-        let req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_owned()))
-            .unwrap();
-        let (s, b, h) = self.send(mode, req).await;
-        assert!(h.get("content-type").unwrap().to_str().unwrap().starts_with("application/json"), "{uri}");
-        (s, serde_json::from_str(&b).unwrap_or_else(|e| panic!("{uri}: {e}: {b}")))
-    }
-}
+use common::*;
 
 #[tokio::test]
 async fn home_shows_counts_events_and_the_demo_banner() {
@@ -354,23 +271,6 @@ async fn bearer_tokens_authenticate_api_calls() {
     }
 }
 
-fn form(uri: &str, cookies: &str, body: &str, htmx: bool) -> Request<Body> {
-    let mut req =
-        Request::post(uri).header("content-type", "application/x-www-form-urlencoded").header("cookie", cookies);
-    if htmx {
-        req = req.header("hx-request", "true");
-    }
-    req.body(Body::from(body.to_owned())).unwrap()
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn web_chat_answers_and_approves_with_csrf() {
     let p = portal().await;
@@ -633,54 +533,6 @@ fn get_as(url: &str, cookies: &str) -> Request<Body> {
 }
 
 #[tokio::test]
-async fn inbox_page_shows_dead_letters_and_replays_them() {
-    use switchboard_core::inbox::{Accepted, DeliveryStatus, NewDelivery, Outcome};
-    let p = portal().await;
-    let inbox = p.demo.inbox.clone().unwrap();
-    let delivery = NewDelivery {
-        source: "github".into(),
-        delivery_id: "72d3162e-cc78-11e3-81ab-4c9367dc0958".into(),
-        event: "deployment_status".into(),
-        received_at: NOW,
-        body: b"{}".to_vec(),
-    };
-    let Accepted::New(id) = inbox.accept(&delivery).await.unwrap() else { panic!() };
-    let dead = Outcome {
-        status: DeliveryStatus::Dead,
-        attempts: 1,
-        error: Some("rule \"github deployment status: deployment\": unknown environment moon".into()),
-        next_attempt_at: NOW,
-        finished_at: Some(NOW),
-        summary: None,
-    };
-    inbox.finish(id, &dead).await.unwrap();
-
-    let (status, html) = p.page("/inbox?status=dead").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("dead: 1") && html.contains("unknown environment moon"), "{html}");
-    assert!(html.contains(&format!(r#"action="/inbox/{id}/replay""#)));
-    let (status, _) = p.page("/inbox?status=sideways").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-
-    let token = "0123456789abcdef0123456789abcdef";
-    let jar = |who: &str| format!("sb_csrf={token}; sb_as={who}");
-    let replay = |who: &str, csrf: &str, id: i64| {
-        form(&format!("/inbox/{id}/replay"), &jar(who), &format!("csrf={csrf}"), false)
-    };
-    let (status, _, _) = p.send(Mode::Demo, replay("carol", "forged", id)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, html, _) = p.send(Mode::Demo, replay("dave", token, id)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot replay: {html}");
-    assert_eq!(inbox.get_delivery(id).await.unwrap().unwrap().status, DeliveryStatus::Dead, "refusals changed nothing");
-    let (status, _, headers) = p.send(Mode::Demo, replay("carol", token, id)).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers.get("location").unwrap(), "/inbox?status=pending");
-    assert_eq!(inbox.get_delivery(id).await.unwrap().unwrap().status, DeliveryStatus::Pending);
-    let (status, _, _) = p.send(Mode::Demo, replay("carol", token, id)).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "a pending delivery is not replayed again");
-}
-
-#[tokio::test]
 async fn deployments_and_incidents_dashboards() {
     let p = portal().await;
     let (status, html) = p.page("/deployments").await;
@@ -791,103 +643,4 @@ async fn notifications_page_and_live_stream() {
     assert!(event.contains(r#"<a href="/projects/orders">orders</a>"#), "{event}");
     assert!(event.contains("Incident: Checkout &#60;b&#62;slow&#60;/b&#62;"), "escaped: {event}");
     assert!(!event.contains("payments-api"));
-}
-
-#[tokio::test]
-async fn link_page_links_a_chat_account_to_the_person_signed_in() {
-    let p = portal().await;
-    let (status, html, headers) = p.send(Mode::Serve, Request::get("/link").body(Body::empty()).unwrap()).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Sign in</a> first"), "anonymous people are asked to sign in: {html}");
-    let c = headers.get("set-cookie").unwrap().to_str().unwrap();
-    let token = c["sb_csrf=".len()..c.find(';').unwrap()].to_owned();
-
-    let code = p.service.link_code(ChatPlatform::Discord, "5001");
-    let jar = format!("sb_csrf={token}; sb_as=erin");
-    let (status, _, _) = p.send(Mode::Demo, form("/link", &jar, &format!("code={code}"), false)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
-    let (status, html, _) =
-        p.send(Mode::Demo, form("/link", &jar, &format!("csrf={token}&code=NOTACODE"), false)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(html.contains(r#"id="link-error""#) && html.contains("/sb link"), "{html}");
-    assert_eq!(p.service.chat_caller(ChatPlatform::Discord, "5001", None).await.unwrap().user.as_str(), "discord-5001");
-
-    // erin enters it (lower case, spaces around it): the Discord account is hers.
-    let entered = format!("csrf={token}&code=+{}+", code.to_lowercase());
-    let (status, html, _) = p.send(Mode::Demo, form("/link", &jar, &entered, false)).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains(r#"id="link-done""#) && html.contains("discord 5001"), "{html}");
-    let caller = p.service.chat_caller(ChatPlatform::Discord, "5001", None).await.unwrap();
-    assert_eq!((caller.user.as_str(), caller.role), ("erin", Role::Approver));
-    let (status, _, _) = p.send(Mode::Demo, form("/link", &jar, &entered, false)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "a code works once");
-}
-
-#[tokio::test]
-async fn the_chat_outbox_shows_dead_messages_and_retries_them() {
-    use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage};
-    let p = portal().await;
-    let outbox = p.demo.outbox.clone().unwrap();
-    let message = NewMessage {
-        key: "incident_triggered:e1:slack:CMISSING1".into(),
-        platform: ChatPlatform::Slack,
-        channel: "CMISSING1".into(),
-        reply_to: None,
-        edit: false,
-        body: "{\"blocks\": []}".into(),
-        created_at: NOW,
-    };
-    assert!(outbox.enqueue(&message).await.unwrap());
-    let id = outbox.get_message(&message.key).await.unwrap().unwrap().id;
-    let dead = Attempt {
-        status: MessageStatus::Dead,
-        attempts: 1,
-        error: Some("chat.postMessage: channel_not_found".into()),
-        next_attempt_at: NOW,
-        sent_at: None,
-        remote_id: None,
-    };
-    outbox.record_attempt(id, &dead).await.unwrap();
-    let (status, html) = p.page("/inbox").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(
-        html.contains(r#"id="outbox""#) && html.contains("channel_not_found") && html.contains("CMISSING1"),
-        "{html}"
-    );
-    assert!(html.contains(&format!(r#"action="/outbox/{id}/retry""#)));
-
-    let token = "0123456789abcdef0123456789abcdef";
-    let retry = |who: &str| {
-        form(&format!("/outbox/{id}/retry"), &format!("sb_csrf={token}; sb_as={who}"), &format!("csrf={token}"), false)
-    };
-    let (status, _, _) = p.send(Mode::Demo, retry("dave")).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot retry");
-    let (status, _, headers) = p.send(Mode::Demo, retry("carol")).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers.get("location").unwrap(), "/inbox#outbox");
-    let again = outbox.get_message(&message.key).await.unwrap().unwrap();
-    assert_eq!((again.status, again.attempts), (MessageStatus::Pending, 0));
-    let (status, _, _) = p.send(Mode::Demo, retry("carol")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "only dead messages are retried");
-}
-
-#[tokio::test]
-async fn a_run_is_cancelled_from_its_page() {
-    let p = portal().await;
-    let carol = Caller::new("carol", Role::Editor, "test");
-    let run = p.service.execute_json(&carol, "deploy", json!({"project": "orders", "environment": "staging"})).await;
-    let id = run.unwrap().to_json()["id"].as_str().unwrap().to_owned();
-    let (_, html) = p.page(&format!("/runs/{id}")).await;
-    assert!(html.contains(r#"id="cancel-run""#), "{html}");
-    let token = "0123456789abcdef0123456789abcdef";
-    let cancel = |who: &str| {
-        let body = format!("csrf={token}&decision=cancel&reason=wrong+environment");
-        form(&format!("/runs/{id}/decide"), &format!("sb_csrf={token}; sb_as={who}"), &body, false)
-    };
-    let (status, _, _) = p.send(Mode::Demo, cancel("erin")).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "erin is an approver");
-    let (_, html) = p.page(&format!("/runs/{id}")).await;
-    assert!(html.contains(r#"id="run-status">cancelled<"#) && !html.contains(r#"id="cancel-run""#), "{html}");
-    let (status, _, _) = p.send(Mode::Demo, cancel("carol")).await;
-    assert_eq!(status, StatusCode::CONFLICT, "a cancelled run stays cancelled");
 }

@@ -1,0 +1,155 @@
+//! Portal pages where people act on what the system holds: replaying a
+//! webhook delivery, retrying a chat message, linking a chat account,
+//! cancelling a run — each CSRF-checked and decided by core's policy.
+
+mod common;
+
+use common::*;
+use switchboard_core::model::ChatPlatform;
+
+#[tokio::test]
+async fn inbox_page_shows_dead_letters_and_replays_them() {
+    use switchboard_core::inbox::{Accepted, DeliveryStatus, NewDelivery, Outcome};
+    let p = portal().await;
+    let inbox = p.demo.inbox.clone().unwrap();
+    let delivery = NewDelivery {
+        source: "github".into(),
+        delivery_id: "72d3162e-cc78-11e3-81ab-4c9367dc0958".into(),
+        event: "deployment_status".into(),
+        received_at: NOW,
+        body: b"{}".to_vec(),
+    };
+    let Accepted::New(id) = inbox.accept(&delivery).await.unwrap() else { panic!() };
+    let dead = Outcome {
+        status: DeliveryStatus::Dead,
+        attempts: 1,
+        error: Some("rule \"github deployment status: deployment\": unknown environment moon".into()),
+        next_attempt_at: NOW,
+        finished_at: Some(NOW),
+        summary: None,
+    };
+    inbox.finish(id, &dead).await.unwrap();
+
+    let (status, html) = p.page("/inbox?status=dead").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("dead: 1") && html.contains("unknown environment moon"), "{html}");
+    assert!(html.contains(&format!(r#"action="/inbox/{id}/replay""#)));
+    let (status, _) = p.page("/inbox?status=sideways").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let token = "0123456789abcdef0123456789abcdef";
+    let jar = |who: &str| format!("sb_csrf={token}; sb_as={who}");
+    let replay = |who: &str, csrf: &str, id: i64| {
+        form(&format!("/inbox/{id}/replay"), &jar(who), &format!("csrf={csrf}"), false)
+    };
+    let (status, _, _) = p.send(Mode::Demo, replay("carol", "forged", id)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, html, _) = p.send(Mode::Demo, replay("dave", token, id)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot replay: {html}");
+    assert_eq!(inbox.get_delivery(id).await.unwrap().unwrap().status, DeliveryStatus::Dead, "refusals changed nothing");
+    let (status, _, headers) = p.send(Mode::Demo, replay("carol", token, id)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers.get("location").unwrap(), "/inbox?status=pending");
+    assert_eq!(inbox.get_delivery(id).await.unwrap().unwrap().status, DeliveryStatus::Pending);
+    let (status, _, _) = p.send(Mode::Demo, replay("carol", token, id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a pending delivery is not replayed again");
+}
+
+#[tokio::test]
+async fn link_page_links_a_chat_account_to_the_person_signed_in() {
+    let p = portal().await;
+    let (status, html, headers) = p.send(Mode::Serve, Request::get("/link").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Sign in</a> first"), "anonymous people are asked to sign in: {html}");
+    let c = headers.get("set-cookie").unwrap().to_str().unwrap();
+    let token = c["sb_csrf=".len()..c.find(';').unwrap()].to_owned();
+
+    let code = p.service.link_code(ChatPlatform::Discord, "5001");
+    let jar = format!("sb_csrf={token}; sb_as=erin");
+    let (status, _, _) = p.send(Mode::Demo, form("/link", &jar, &format!("code={code}"), false)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    let (status, html, _) =
+        p.send(Mode::Demo, form("/link", &jar, &format!("csrf={token}&code=NOTACODE"), false)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains(r#"id="link-error""#) && html.contains("/sb link"), "{html}");
+    assert_eq!(p.service.chat_caller(ChatPlatform::Discord, "5001", None).await.unwrap().user.as_str(), "discord-5001");
+
+    // erin enters it (lower case, spaces around it): the Discord account is hers.
+    let entered = format!("csrf={token}&code=+{}+", code.to_lowercase());
+    let (status, html, _) = p.send(Mode::Demo, form("/link", &jar, &entered, false)).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(r#"id="link-done""#) && html.contains("discord 5001"), "{html}");
+    let caller = p.service.chat_caller(ChatPlatform::Discord, "5001", None).await.unwrap();
+    assert_eq!((caller.user.as_str(), caller.role), ("erin", Role::Approver));
+    let (status, _, _) = p.send(Mode::Demo, form("/link", &jar, &entered, false)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a code works once");
+}
+
+#[tokio::test]
+async fn the_chat_outbox_shows_dead_messages_and_retries_them() {
+    use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage};
+    let p = portal().await;
+    let outbox = p.demo.outbox.clone().unwrap();
+    let message = NewMessage {
+        key: "incident_triggered:e1:slack:CMISSING1".into(),
+        platform: ChatPlatform::Slack,
+        channel: "CMISSING1".into(),
+        reply_to: None,
+        edit: false,
+        body: "{\"blocks\": []}".into(),
+        created_at: NOW,
+    };
+    assert!(outbox.enqueue(&message).await.unwrap());
+    let id = outbox.get_message(&message.key).await.unwrap().unwrap().id;
+    let dead = Attempt {
+        status: MessageStatus::Dead,
+        attempts: 1,
+        error: Some("chat.postMessage: channel_not_found".into()),
+        next_attempt_at: NOW,
+        sent_at: None,
+        remote_id: None,
+    };
+    outbox.record_attempt(id, &dead).await.unwrap();
+    let (status, html) = p.page("/inbox").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"id="outbox""#) && html.contains("channel_not_found") && html.contains("CMISSING1"),
+        "{html}"
+    );
+    assert!(html.contains(&format!(r#"action="/outbox/{id}/retry""#)));
+
+    let token = "0123456789abcdef0123456789abcdef";
+    let retry = |who: &str| {
+        form(&format!("/outbox/{id}/retry"), &format!("sb_csrf={token}; sb_as={who}"), &format!("csrf={token}"), false)
+    };
+    let (status, _, _) = p.send(Mode::Demo, retry("dave")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot retry");
+    let (status, _, headers) = p.send(Mode::Demo, retry("carol")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers.get("location").unwrap(), "/inbox#outbox");
+    let again = outbox.get_message(&message.key).await.unwrap().unwrap();
+    assert_eq!((again.status, again.attempts), (MessageStatus::Pending, 0));
+    let (status, _, _) = p.send(Mode::Demo, retry("carol")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "only dead messages are retried");
+}
+
+#[tokio::test]
+async fn a_run_is_cancelled_from_its_page() {
+    let p = portal().await;
+    let carol = Caller::new("carol", Role::Editor, "test");
+    let run = p.service.execute_json(&carol, "deploy", json!({"project": "orders", "environment": "staging"})).await;
+    let id = run.unwrap().to_json()["id"].as_str().unwrap().to_owned();
+    let (_, html) = p.page(&format!("/runs/{id}")).await;
+    assert!(html.contains(r#"id="cancel-run""#), "{html}");
+    let token = "0123456789abcdef0123456789abcdef";
+    let cancel = |who: &str| {
+        let body = format!("csrf={token}&decision=cancel&reason=wrong+environment");
+        form(&format!("/runs/{id}/decide"), &format!("sb_csrf={token}; sb_as={who}"), &body, false)
+    };
+    let (status, _, _) = p.send(Mode::Demo, cancel("erin")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "erin is an approver");
+    let (_, html) = p.page(&format!("/runs/{id}")).await;
+    assert!(html.contains(r#"id="run-status">cancelled<"#) && !html.contains(r#"id="cancel-run""#), "{html}");
+    let (status, _, _) = p.send(Mode::Demo, cancel("carol")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a cancelled run stays cancelled");
+}

@@ -1,0 +1,107 @@
+//! What the portal tests share: a demo organisation behind the portal's
+//! router in both modes, and request helpers. Each test binary uses part of it.
+#![allow(dead_code)]
+
+pub use std::sync::Arc;
+
+pub use axum::Router;
+pub use axum::body::Body;
+pub use axum::http::{Request, StatusCode};
+pub use http_body_util::BodyExt;
+pub use serde_json::{Value, json};
+pub use switchboard_core::clock::ManualClock;
+pub use switchboard_core::config::Config;
+pub use switchboard_core::demo::{self, DemoOptions};
+pub use switchboard_core::model::Role;
+pub use switchboard_core::{Caller, Service};
+pub use switchboard_portal::{Mode, PortalState};
+pub use switchboard_store::SqliteStore;
+pub use tower::ServiceExt;
+
+pub const NOW: i64 = 1_790_000_000_000;
+
+pub struct Portal {
+    pub service: Service,
+    pub demo: PortalState,
+    pub serve: PortalState,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn portal() -> Portal {
+    portal_with(Config::default()).await
+}
+
+pub async fn portal_with(config: Config) -> Portal {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let service = Service::new(
+        Arc::new(store.clone()),
+        Arc::new(store.clone()),
+        Arc::new(config.clone()),
+        Arc::new(ManualClock::new(NOW)),
+    );
+    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
+    for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
+        service.import(&admin, &c.batch, &c.events).await.unwrap();
+    }
+    let inbox: Arc<dyn switchboard_core::inbox::Inbox> = Arc::new(store.clone());
+    let outbox: Arc<dyn switchboard_core::outbox::Outbox> = Arc::new(store);
+    let demo = PortalState::new(service.clone(), Mode::Demo)
+        .await
+        .unwrap()
+        .with_inbox(inbox.clone())
+        .with_outbox(outbox.clone());
+    let serve = PortalState::new(service.clone(), Mode::Serve).await.unwrap().with_inbox(inbox).with_outbox(outbox);
+    Portal { service, demo, serve, _dir: dir }
+}
+
+impl Portal {
+    pub fn router(&self, mode: Mode) -> Router {
+        switchboard_portal::router(match mode {
+            Mode::Demo => self.demo.clone(),
+            Mode::Serve => self.serve.clone(),
+        })
+    }
+
+    pub async fn send(&self, mode: Mode, req: Request<Body>) -> (StatusCode, String, axum::http::HeaderMap) {
+        let resp = self.router(mode).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap(), headers)
+    }
+
+    pub async fn page(&self, uri: &str) -> (StatusCode, String) {
+        let (s, b, _) = self.send(Mode::Demo, Request::get(uri).body(Body::empty()).unwrap()).await;
+        (s, b)
+    }
+
+    pub async fn api(&self, mode: Mode, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        let (s, b, h) = self.send(mode, req).await;
+        assert!(h.get("content-type").unwrap().to_str().unwrap().starts_with("application/json"), "{uri}");
+        (s, serde_json::from_str(&b).unwrap_or_else(|e| panic!("{uri}: {e}: {b}")))
+    }
+}
+
+pub fn form(uri: &str, cookies: &str, body: &str, htmx: bool) -> Request<Body> {
+    let mut req =
+        Request::post(uri).header("content-type", "application/x-www-form-urlencoded").header("cookie", cookies);
+    if htmx {
+        req = req.header("hx-request", "true");
+    }
+    req.body(Body::from(body.to_owned())).unwrap()
+}
+
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
+        .collect()
+}
