@@ -15,6 +15,15 @@ use switchboard_portal::{Mode, PortalState};
 use switchboard_store::SqliteStore;
 use tracing_subscriber::EnvFilter;
 
+/// What webhook deliveries run: the rules, then the upgrade campaigns' follower.
+pub fn mapper(rules: &Arc<RuleSet>, service: &Service) -> Arc<dyn switchboard_automations::process::Mapper> {
+    use switchboard_automations::follow::{CampaignFollower, Chain};
+    Arc::new(Chain(vec![
+        Arc::new(RulesMapper::new(rules.clone(), service.clone())),
+        Arc::new(CampaignFollower { service: service.clone() }),
+    ]))
+}
+
 /// Logs go to stderr: human lines by default, JSON when configured. `quiet`
 /// (one-shot CLI commands) shows warnings only unless RUST_LOG says otherwise.
 pub fn init_logging(log: &LogConfig, quiet: bool) {
@@ -80,10 +89,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     background.push(spawn_expiry(service.clone()));
     background.extend(spawn_engine(&service, opened_queue)?);
     // Deliveries left from before a restart (or a crash) are processed first thing.
-    let processor = config
-        .webhooks
-        .processing
-        .then(|| Processor::new(hooks.clone(), Arc::new(RulesMapper::new(rules.clone(), service.clone()))).spawn());
+    let processor = config.webhooks.processing.then(|| Processor::new(hooks.clone(), mapper(&rules, &service)).spawn());
     tracing::info!(
         rules = rules.len(),
         "webhook receivers at /hooks/github, /hooks/pagerduty, /hooks/generic/{{source}}"
@@ -130,21 +136,30 @@ fn spawn_engine(
     service: &Service,
     queue: Arc<dyn switchboard_core::queue::RunQueue>,
 ) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
-    let Some(github) = switchboard_automations::github::GitHubApp::from_config(&service.config().github)
-        .map_err(|e| anyhow::anyhow!(e))?
+    let worker = format!("switchboard-{}", std::process::id());
+    let Some(engine) =
+        switchboard_automations::github::engine(service, queue, &worker).map_err(|e| anyhow::anyhow!(e))?
     else {
         tracing::info!("no GitHub App configured ([github]): approved runs wait until one is");
         return Ok(None);
     };
-    let worker = format!("switchboard-{}", std::process::id());
-    let deploy =
-        Arc::new(switchboard_automations::github::deploy::Deploy { service: service.clone(), github: github.clone() });
-    let scaffold = Arc::new(switchboard_automations::github::scaffold::Scaffold { service: service.clone(), github });
-    let engine = switchboard_automations::engine::Engine::new(service.clone(), queue, worker.clone())
-        .with_action("deploy", deploy)
-        .with_action("scaffold_project", scaffold);
-    tracing::info!(%worker, "run engine working approved runs (deploy, scaffold_project)");
+    tracing::info!(%worker, "run engine working approved runs (deploy, scaffold_project, upgrade_dependency)");
     Ok(Some(engine.spawn()))
+}
+
+/// `switchboard worker`: only the run engine, beside `serve` on the same
+/// store (or several of them: leases keep each run with one worker).
+pub async fn work(opened: Opened) -> anyhow::Result<()> {
+    let Some(engine) = spawn_engine(&opened.service, opened.queue)? else {
+        anyhow::bail!("a worker needs a GitHub App: set github.app_id and github.private_key");
+    };
+    let expiry = spawn_expiry(opened.service.clone());
+    eprintln!("Switchboard worker is up: working approved runs until stopped");
+    shutdown().await;
+    engine.abort();
+    expiry.abort();
+    tracing::info!("worker stopped");
+    Ok(())
 }
 
 /// Pending runs past their expiry become expired within a minute, so their

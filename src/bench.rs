@@ -365,7 +365,7 @@ async fn slack_mentions(
 /// Signed GitHub `push` deliveries over HTTP into the durable inbox from 64
 /// concurrent senders, then processing them (rules → `set_fact`) from the inbox.
 async fn webhook_throughput(opened: &crate::app::Opened, slug: &str, total: usize) -> anyhow::Result<Value> {
-    use switchboard_automations::{Hooks, Processor, RuleSet, RulesMapper};
+    use switchboard_automations::{Hooks, Processor, RuleSet};
     const SENDERS: usize = 64;
     let service = &opened.service;
     let admin = Caller::new("bench", Role::Admin, "bench");
@@ -437,7 +437,7 @@ async fn webhook_throughput(opened: &crate::app::Opened, slug: &str, total: usiz
     server.abort();
 
     let rules = std::sync::Arc::new(RuleSet::load(service.config())?);
-    let processor = Processor::new(hooks, std::sync::Arc::new(RulesMapper::new(rules, service.clone())));
+    let processor = Processor::new(hooks, crate::app::mapper(&rules, service));
     let t = Instant::now();
     let processed = processor.run_once().await;
     let process_seconds = t.elapsed().as_secs_f64();

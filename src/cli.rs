@@ -29,6 +29,13 @@ enum Command {
         #[arg(long, env = "SWITCHBOARD_CONFIG")]
         config: PathBuf,
     },
+    /// Work approved runs only (no HTTP server), beside `serve` on the same
+    /// store; run several for more throughput (leases keep each run with one).
+    Worker {
+        /// Path to switchboard.toml.
+        #[arg(long, env = "SWITCHBOARD_CONFIG")]
+        config: PathBuf,
+    },
     /// Run the server on an embedded store filled with a demo organisation.
     Demo {
         /// Port to listen on (127.0.0.1 unless --bind says otherwise).
@@ -346,6 +353,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app::init_logging(&config.log, false);
             let opened = app::open(&config, &config.store.data_dir)?;
             app::serve(config, opened, switchboard_portal::Mode::Serve).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Worker { config } => {
+            let config = Config::load(&config, &env())?;
+            app::init_logging(&config.log, false);
+            let opened = app::open(&config, &config.store.data_dir)?;
+            app::work(opened).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { port, bind, data_dir, projects, config, seed_only } => {

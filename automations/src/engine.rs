@@ -21,7 +21,7 @@ use switchboard_core::event::EventKind;
 use switchboard_core::model::{Millis, Run, RunStatus, RunStep};
 use switchboard_core::queue::RunQueue;
 
-/// How long a claim lasts without renewal.
+/// How long a claim lasts without renewal, by default (`policy.run_lease_secs`).
 pub const LEASE_MS: i64 = 60_000;
 /// Attempts of one step before the run fails.
 pub const MAX_ATTEMPTS: usize = 5;
@@ -46,14 +46,32 @@ impl StepError {
     }
 }
 
+/// What a step did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Done {
+    /// A line for people (the run page, the chat thread).
+    pub detail: Option<String>,
+    /// What later steps need (a plan), kept with the step in the run.
+    pub data: Option<serde_json::Value>,
+}
+
+impl Done {
+    /// A step that did what `detail` says.
+    pub fn said(detail: impl Into<String>) -> Self {
+        Self { detail: Some(detail.into()), data: None }
+    }
+}
+
 /// What one kind of run does. Steps must be idempotent: a step may run
 /// again after a crash, so it checks what already exists before it creates.
 #[async_trait]
 pub trait Action: Send + Sync {
-    /// The run's steps, in order (the same for the same run every time).
+    /// The run's steps, in order. Asked again after every completed step,
+    /// so a first step's data can plan the rest; for the same run and the
+    /// same completed steps it must give the same list.
     fn steps(&self, run: &Run) -> Vec<String>;
-    /// Performs `step`; a line saying what it did.
-    async fn perform(&self, step: &str, run: &Run) -> Result<Option<String>, StepError>;
+    /// Performs `step`.
+    async fn perform(&self, step: &str, run: &Run) -> Result<Done, StepError>;
 }
 
 /// The wait before attempt `failed + 1`: 10 s doubling to 10 minutes, ±20 %.
@@ -91,12 +109,14 @@ pub struct Engine {
     queue: Arc<dyn RunQueue>,
     actions: Arc<HashMap<String, Arc<dyn Action>>>,
     worker: String,
+    lease_ms: i64,
 }
 
 impl Engine {
     /// An engine for `worker` (a name unique among the replicas).
     pub fn new(service: Service, queue: Arc<dyn RunQueue>, worker: impl Into<String>) -> Self {
-        Self { service, queue, actions: Arc::default(), worker: worker.into() }
+        let lease_ms = i64::from(service.config().policy.run_lease_secs) * 1000;
+        Self { service, queue, actions: Arc::default(), worker: worker.into(), lease_ms }
     }
 
     /// Runs of `operation` are done by `action`.
@@ -125,7 +145,7 @@ impl Engine {
     pub async fn run_once(&self) -> Result<Option<(Run, Worked)>, String> {
         let now = self.service.now();
         let operations: Vec<String> = self.actions.keys().cloned().collect();
-        let claimed = self.queue.claim_run(&self.worker, &operations, now, LEASE_MS).await;
+        let claimed = self.queue.claim_run(&self.worker, &operations, now, self.lease_ms).await;
         let Some(run) = claimed.map_err(|e| e.to_string())? else {
             return Ok(None);
         };
@@ -166,23 +186,25 @@ impl Engine {
             }
             self.progress(&run, EventKind::RunStarted, json!({})).await;
         }
-        for step in action.steps(&run) {
-            let done = run.steps.iter().any(|s| s.name == step && s.status == "done");
-            if done {
-                continue;
-            }
+        loop {
+            let next = action
+                .steps(&run)
+                .into_iter()
+                .find(|step| !run.steps.iter().any(|s| &s.name == step && s.status == "done"));
+            let Some(step) = next else { break };
             if self.cancelled(&run).await? {
                 return Ok(Worked::Cancelled);
             }
             let result = self.perform(action.as_ref(), &step, &run).await;
             let now = self.service.now();
             match result {
-                Ok(detail) => {
+                Ok(Done { detail, data }) => {
                     run.steps.push(RunStep {
                         name: step.clone(),
                         status: "done".into(),
                         detail: detail.clone(),
                         at: now,
+                        data,
                     });
                     if !self.save(&run, None).await? {
                         return self.not_saved(&run).await;
@@ -197,6 +219,7 @@ impl Engine {
                         status: "failed".into(),
                         detail: Some(e.message.clone()),
                         at: now,
+                        data: None,
                     });
                     if !e.retryable || failed >= MAX_ATTEMPTS {
                         let reason = if e.retryable {
@@ -235,13 +258,14 @@ impl Engine {
     }
 
     /// One step under a timeout, renewing the lease while it works.
-    async fn perform(&self, action: &dyn Action, step: &str, run: &Run) -> Result<Option<String>, StepError> {
+    async fn perform(&self, action: &dyn Action, step: &str, run: &Run) -> Result<Done, StepError> {
         let renew = {
             let (queue, worker, service, id) = (self.queue.clone(), self.worker.clone(), self.service.clone(), run.id);
+            let lease_ms = self.lease_ms;
             tokio::spawn(async move {
                 loop {
-                    tokio::time::sleep(Duration::from_millis(LEASE_MS as u64 / 3)).await;
-                    match queue.renew_lease(&id, &worker, service.now() + LEASE_MS).await {
+                    tokio::time::sleep(Duration::from_millis(lease_ms as u64 / 3)).await;
+                    match queue.renew_lease(&id, &worker, service.now() + lease_ms).await {
                         Ok(true) => {}
                         Ok(false) => return,
                         Err(e) => tracing::warn!(error = %e, "cannot renew a run's lease"),

@@ -5,6 +5,7 @@
 
 pub mod engine;
 pub mod events;
+pub mod follow;
 pub mod github;
 pub mod manifests;
 pub mod messages;

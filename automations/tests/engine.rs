@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde_json::json;
-use switchboard_automations::engine::{Action, Engine, LEASE_MS, MAX_ATTEMPTS, StepError, Worked};
+use switchboard_automations::engine::{Action, Done, Engine, LEASE_MS, MAX_ATTEMPTS, StepError, Worked};
 use switchboard_core::clock::ManualClock;
 use switchboard_core::config::Config;
 use switchboard_core::demo::{self, DemoOptions};
@@ -35,7 +35,7 @@ impl Action for Steps {
         ["prepare", "open pull request", "announce"].map(String::from).to_vec()
     }
 
-    async fn perform(&self, step: &str, _run: &Run) -> Result<Option<String>, StepError> {
+    async fn perform(&self, step: &str, _run: &Run) -> Result<Done, StepError> {
         self.performed.lock().unwrap().push(step.to_owned());
         if let Some((held, reached, release)) = &self.hold
             && held == step
@@ -54,7 +54,7 @@ impl Action for Steps {
                 StepError::fatal("no such repository")
             });
         }
-        Ok(Some(format!("{step}: ok")))
+        Ok(Done::said(format!("{step}: ok")))
     }
 }
 

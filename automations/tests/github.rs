@@ -97,10 +97,10 @@ async fn a_deploy_run_dispatches_the_workflow_as_the_installation() {
 async fn an_outage_is_retried_and_refusals_fail_the_run() {
     let w = world().await;
     w.approved_deploy("orders").await;
-    // octocrab retries a 5xx on its own; a longer outage is the engine's to retry.
+    // A read that meets a 5xx is sent again by the client; a longer outage is the engine's to retry.
     w.github.fail_next(1, 502);
     let (_, worked) = w.engine.run_once().await.unwrap().unwrap();
-    assert_eq!(worked, Worked::Succeeded, "a blip is retried by the client");
+    assert_eq!(worked, Worked::Succeeded, "a blip on a read is retried by the client");
     w.approved_deploy("orders").await;
     w.github.fail_next(20, 502);
     let (_, worked) = w.engine.run_once().await.unwrap().unwrap();

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_core::Service;
+use switchboard_core::campaign::Summary as Campaign;
 use switchboard_core::event::{Event, EventKind, EventQuery};
 use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role, RunStatus};
 use switchboard_core::notification::{self, Notification};
@@ -129,6 +130,7 @@ impl Courier {
     pub async fn catch_up(&self, since: Millis) -> Result<usize, String> {
         let mut kinds = notification::SOURCE_KINDS.to_vec();
         kinds.extend(RUN_KINDS);
+        kinds.push(EventKind::CampaignUpdated);
         let q = EventQuery { kinds, since: Some(since), limit: 5000, ..Default::default() };
         let mut events = self.service.log().query(&q).await.map_err(|e| e.to_string())?;
         events.reverse(); // oldest first: a request before its decision
@@ -180,6 +182,11 @@ impl Courier {
                 }
                 _ => {}
             }
+        }
+        if let Some(run) = event.payload["run"].as_str()
+            && event.payload["operation"] == "upgrade_dependency"
+        {
+            messages.extend(self.campaign_messages(event, run).await);
         }
         if event.kind == EventKind::DeploymentRecorded
             && let Some((run, reply)) = self.deployment_of_a_run(event).await
@@ -242,9 +249,50 @@ impl Courier {
         }
     }
 
+    /// An upgrade campaign's summary in its request's thread: posted when
+    /// the run ends, then edited as its pull requests merge, close or finish
+    /// their checks (webhooks).
+    async fn campaign_messages(&self, event: &Event, run: &str) -> Vec<NewMessage> {
+        let Ok(id) = run.parse() else { return Vec::new() };
+        let ends = matches!(event.kind, EventKind::RunSucceeded | EventKind::RunFailed | EventKind::RunCancelled);
+        let later = event.kind == EventKind::CampaignUpdated && event.source == "github";
+        if !ends && !later {
+            return Vec::new();
+        }
+        let stored = self.service.graph().get_run(&id).await.ok().flatten();
+        let Some(stored) = stored.filter(|r| r.status.is_final()) else { return Vec::new() };
+        let Ok(summary) = self.service.campaign_summary(&id).await else { return Vec::new() };
+        let reply = campaign_reply(&summary, &format!("{}/runs/{run}", self.service.config().server.base_url()));
+        let mut out = Vec::new();
+        for c in &self.channels_for(stored.project.as_ref()).await {
+            let summary_key = format!("campaign:{run}");
+            if ends {
+                let parent = format!("approval:{run}:{}:{}", c.platform.as_str(), c.id);
+                out.push(self.message(summary_key, c, Some(parent), &reply, event.occurred_at));
+            } else {
+                let parent = format!("{summary_key}:{}:{}", c.platform.as_str(), c.id);
+                let mut edit = self.message(
+                    format!("{summary_key}:{}:edit", event.id),
+                    c,
+                    Some(parent),
+                    &reply,
+                    event.occurred_at,
+                );
+                edit.edit = true;
+                out.push(edit);
+            }
+        }
+        out
+    }
+
     /// The owning team's channels and the configured approvals channels.
     async fn approval_channels(&self, event: &Event) -> Vec<ChatChannel> {
-        let team = match &event.project {
+        self.channels_for(event.project.as_ref()).await
+    }
+
+    /// The channels of `project`'s team (if any) and the approvals channels.
+    async fn channels_for(&self, project: Option<&switchboard_core::ids::ProjectSlug>) -> Vec<ChatChannel> {
+        let team = match project {
             Some(p) => self.service.graph().get_project(p).await.ok().flatten().map(|p| p.team.to_string()),
             None => None,
         };
@@ -537,6 +585,32 @@ fn progress_reply(event: &Event) -> Reply {
         Some(r) => format!("{text} “{r}”"),
         None => text,
     })
+}
+
+/// A campaign's counts, the repositories that need someone (conflicts,
+/// failures, failing checks) and the skipped ones with why.
+fn campaign_reply(summary: &Campaign, url: &str) -> Reply {
+    use switchboard_core::campaign::ItemState::*;
+    let mut reply = Reply::text(format!("Campaign: {}.", summary.counts_line()));
+    let attention: Vec<Vec<String>> = summary
+        .items
+        .iter()
+        .filter(|i| matches!(i.state, Conflict | Failed | ChecksFailing | Skipped))
+        .take(15)
+        .map(|i| {
+            let what = if i.repository.is_empty() {
+                i.project.as_ref().map(|p| p.to_string()).unwrap_or_default()
+            } else {
+                i.repository.clone()
+            };
+            let pull = i.number.map(|n| format!("#{n}")).unwrap_or_default();
+            vec![what, i.state.as_str().to_owned(), pull, i.reason.clone().unwrap_or_default()]
+        })
+        .collect();
+    if !attention.is_empty() {
+        reply = reply.table(&["repository", "state", "pull request", "why"], attention);
+    }
+    reply.link("Open the campaign", url.to_owned())
 }
 
 /// The question an Investigate button asks, if `action` is one.

@@ -17,7 +17,7 @@ mod llm;
 mod webhooks;
 
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
-pub use github::GitHubConfig;
+pub use github::{GitHubConfig, UpgradesConfig};
 pub use llm::LlmConfig;
 pub use webhooks::{
     GenericSource, NewRepositories, NotificationsConfig, OneOrMany, ProjectMatch, RuleConfig, WebhooksConfig,
@@ -155,11 +155,20 @@ pub struct PolicyConfig {
     pub run_expiry_hours: u32,
     /// Role needed to request an automation (it still needs an approval). Default: `editor`.
     pub request_automation_role: Role,
+    /// Seconds a worker's claim on a run lasts without renewal (it renews
+    /// every third of that while it works); a run whose worker died is
+    /// resumed by another after this. 2-3600. Default: `60`.
+    pub run_lease_secs: u32,
 }
 
 impl Default for PolicyConfig {
     fn default() -> Self {
-        Self { allow_self_approval: false, run_expiry_hours: 72, request_automation_role: Role::Editor }
+        Self {
+            allow_self_approval: false,
+            run_expiry_hours: 72,
+            request_automation_role: Role::Editor,
+            run_lease_secs: 60,
+        }
     }
 }
 
@@ -483,6 +492,9 @@ impl Config {
         }
         if self.log.level.trim().is_empty() {
             return Err(("log.level".into(), "must not be empty; try \"info\"".into()));
+        }
+        if !(2..=3600).contains(&self.policy.run_lease_secs) {
+            return Err(("policy.run_lease_secs".into(), "must be 2-3600 seconds".into()));
         }
         if self.policy.run_expiry_hours == 0 {
             return Err(("policy.run_expiry_hours".into(), "must be at least 1".into()));

@@ -37,6 +37,9 @@ pub enum EventKind {
     RunSucceeded,
     RunFailed,
     RunCancelled,
+    // One repository of an upgrade campaign moved: its pull request opened,
+    // merged, closed, its checks finished, or it was skipped with a reason.
+    CampaignUpdated,
     ScoreChanged,
     UserCreated,
     TokenCreated,
@@ -46,7 +49,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 27] = [
+    pub const ALL: [EventKind; 28] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -68,6 +71,7 @@ impl EventKind {
         Self::RunSucceeded,
         Self::RunFailed,
         Self::RunCancelled,
+        Self::CampaignUpdated,
         Self::ScoreChanged,
         Self::UserCreated,
         Self::TokenCreated,
@@ -99,6 +103,7 @@ impl EventKind {
             Self::RunSucceeded => "run_succeeded",
             Self::RunFailed => "run_failed",
             Self::RunCancelled => "run_cancelled",
+            Self::CampaignUpdated => "campaign_updated",
             Self::ScoreChanged => "score_changed",
             Self::UserCreated => "user_created",
             Self::TokenCreated => "token_created",

@@ -3,6 +3,7 @@
 //! storage traits backends implement. No I/O beyond those traits.
 
 pub mod bus;
+pub mod campaign;
 pub mod clock;
 pub mod config;
 pub mod demo;

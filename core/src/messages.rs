@@ -150,6 +150,12 @@ pub fn describe_event(e: &Event) -> String {
         EventKind::RunSucceeded => format!("run {} succeeded", s(&p["run"])),
         EventKind::RunFailed => format!("run {} failed: {}", s(&p["run"]), s(&p["reason"])),
         EventKind::RunCancelled => format!("cancelled run {}", s(&p["run"])),
+        EventKind::CampaignUpdated => {
+            let i = &p["item"];
+            let pull = i["number"].as_u64().map(|n| format!(" #{n}")).unwrap_or_default();
+            let why = i["reason"].as_str().map(|r| format!(" ({r})")).unwrap_or_default();
+            format!("upgrade in {}{pull}: {}{why}", s(&i["repository"]), s(&i["state"]).replace('_', " "))
+        }
         EventKind::ScoreChanged => format!("score {} → {}", s(&p["from"]), s(&p["to"])),
         EventKind::UserCreated => format!("user {} created ({})", s(&p["user"]), s(&p["role"])),
         EventKind::TokenCreated => {

@@ -527,6 +527,9 @@ pub struct RunStep {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     pub at: Millis,
+    /// What the step found that later steps need (a campaign's plan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
 }
 
 /// A requested automation: waits for approval, then executes in the background.

@@ -459,6 +459,19 @@ struct RunPage {
     run: RunRow,
     arguments: String,
     steps: Vec<(String, String, String)>,
+    /// An upgrade campaign's counts line and rows (repository, project, state, pull request, its link, reason).
+    campaign: Option<(String, Vec<CampaignRow>)>,
+}
+
+struct CampaignRow {
+    repository: String,
+    project: String,
+    state: &'static str,
+    /// The state as a CSS class (`checks-failing`).
+    class: String,
+    pull: String,
+    url: String,
+    reason: String,
 }
 
 async fn run(
@@ -471,7 +484,27 @@ async fn run(
     let Output::Run(r) = op(&state, &caller, "get_run", json!({"run": id})).await? else {
         return Err(unexpected("get_run"));
     };
+    let campaign = if r.operation == "upgrade_dependency" {
+        let summary = state.service.campaign_summary(&r.id).await.map_err(PageError)?;
+        let rows = summary
+            .items
+            .iter()
+            .map(|i| CampaignRow {
+                repository: i.repository.clone(),
+                project: i.project.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                state: i.state.as_str(),
+                class: i.state.as_str().replace(' ', "-"),
+                pull: i.number.map(|n| format!("#{n}")).unwrap_or_default(),
+                url: i.url.clone().unwrap_or_default(),
+                reason: i.reason.clone().unwrap_or_default(),
+            })
+            .collect();
+        Some((summary.counts_line(), rows))
+    } else {
+        None
+    };
     let page = RunPage {
+        campaign,
         banner: banner(&state.mode, &caller),
         csrf,
         run: RunRow::from(r.as_ref()),

@@ -10,7 +10,7 @@ use switchboard_core::Service;
 use switchboard_core::model::Run;
 
 use super::GitHubApp;
-use crate::engine::{Action, StepError};
+use crate::engine::{Action, Done, StepError};
 
 pub struct Deploy {
     pub service: Service,
@@ -25,7 +25,7 @@ impl Action for Deploy {
         vec![DISPATCH.to_owned()]
     }
 
-    async fn perform(&self, step: &str, run: &Run) -> Result<Option<String>, StepError> {
+    async fn perform(&self, step: &str, run: &Run) -> Result<Done, StepError> {
         if step != DISPATCH {
             return Err(StepError::fatal(format!("a deploy run has no step {step:?}")));
         }
@@ -46,6 +46,6 @@ impl Action for Deploy {
             inputs["version"] = json!(v);
         }
         self.github.dispatch_workflow(&repo, &config.deploy_workflow, &config.deploy_ref, inputs).await?;
-        Ok(Some(format!("{} on {repo} ({})", config.deploy_workflow, config.deploy_ref)))
+        Ok(Done::said(format!("{} on {repo} ({})", config.deploy_workflow, config.deploy_ref)))
     }
 }

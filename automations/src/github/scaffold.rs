@@ -4,12 +4,12 @@
 //! Every step first checks whether it is already done.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 use switchboard_core::model::Run;
 use switchboard_core::{Error, Service};
 
 use super::GitHubApp;
-use crate::engine::{Action, StepError};
+use crate::engine::{Action, Done, StepError};
 
 pub struct Scaffold {
     pub service: Service,
@@ -54,70 +54,41 @@ impl Action for Scaffold {
         STEPS.map(String::from).to_vec()
     }
 
-    async fn perform(&self, step: &str, run: &Run) -> Result<Option<String>, StepError> {
+    async fn perform(&self, step: &str, run: &Run) -> Result<Done, StepError> {
         let p = self.plan(run)?;
         let repo = format!("{}/{}", p.org, p.name);
         let client = self.github.for_repository(&p.template_repo).await?;
         match step {
             "create repository" => {
                 if self.github.exists(&client, &format!("/repos/{repo}")).await? {
-                    return Ok(Some(format!("{repo} already exists")));
+                    return Ok(Done::said(format!("{repo} already exists")));
                 }
                 let body = json!({"owner": p.org, "name": p.name, "private": true, "include_all_branches": false});
                 self.github.send(&client, "POST", &format!("/repos/{}/generate", p.template_repo), &body).await?;
-                Ok(Some(format!("{repo} from {}", p.template_repo)))
+                Ok(Done::said(format!("{repo} from {}", p.template_repo)))
             }
             "set topics" => {
                 let body = json!({"names": [p.project_type, "switchboard"]});
                 self.github.send(&client, "PUT", &format!("/repos/{repo}/topics"), &body).await?;
-                Ok(None)
+                Ok(Done::default())
             }
             "grant team access" => {
                 let route = format!("/orgs/{}/teams/{}/repos/{repo}", p.org, p.team);
                 self.github.send(&client, "PUT", &route, &json!({"permission": "push"})).await?;
-                Ok(Some(format!("{} can push", p.team)))
+                Ok(Done::said(format!("{} can push", p.team)))
             }
             "create project" => {
                 let system = switchboard_core::policy::engine_caller();
                 let args = json!({"slug": p.name, "team": p.team, "project_type": p.project_type,
                                   "external_ids": {"github_repository": repo}});
                 match self.service.execute_json(&system, "create_project", args).await {
-                    Ok(_) => Ok(Some(format!("{} in the portal", p.name))),
-                    Err(Error::Conflict { .. }) => Ok(Some(format!("{} was already there", p.name))),
+                    Ok(_) => Ok(Done::said(format!("{} in the portal", p.name))),
+                    Err(Error::Conflict { .. }) => Ok(Done::said(format!("{} was already there", p.name))),
                     Err(e) if e.is_user_error() => Err(StepError::fatal(e.to_string())),
                     Err(e) => Err(StepError::retry(e.to_string())),
                 }
             }
             other => Err(StepError::fatal(format!("a scaffold run has no step {other:?}"))),
         }
-    }
-}
-
-impl GitHubApp {
-    /// Whether `GET route` finds something (404: no).
-    pub async fn exists(&self, client: &octocrab::Octocrab, route: &str) -> Result<bool, StepError> {
-        let resp = client._get(route).await.map_err(|e| super::step_error(route, e))?;
-        match resp.status().as_u16() {
-            200..=299 => Ok(true),
-            404 => Ok(false),
-            s => Err(super::status_error(&format!("GET {route}"), s)),
-        }
-    }
-
-    /// A write (`POST`/`PUT`) that must succeed.
-    pub async fn send(
-        &self,
-        client: &octocrab::Octocrab,
-        method: &str,
-        route: &str,
-        body: &Value,
-    ) -> Result<(), StepError> {
-        let resp = match method {
-            "PUT" => client._put(route, Some(body)).await,
-            _ => client._post(route, Some(body)).await,
-        }
-        .map_err(|e| super::step_error(route, e))?;
-        let s = resp.status().as_u16();
-        if (200..300).contains(&s) { Ok(()) } else { Err(super::status_error(&format!("{method} {route}"), s)) }
     }
 }

@@ -19,6 +19,50 @@ pub struct GitHubConfig {
     pub deploy_workflow: String,
     /// The branch or tag that workflow runs on. Default: `main`.
     pub deploy_ref: String,
+    /// Requests in flight to GitHub at once, across all runs (GitHub asks
+    /// integrations not to send many concurrently). 1-64. Default: 4.
+    pub concurrency: usize,
+    /// Longest wait for a rate limit inside a step, in seconds; a longer one
+    /// ends the step, which is tried again after the limit resets. Default: 120.
+    pub max_rate_limit_wait_secs: u64,
+    /// Upgrade campaigns' pull requests.
+    pub upgrades: UpgradesConfig,
+}
+
+/// `[github.upgrades]`: what an upgrade campaign's pull requests look like.
+/// The title and body are minijinja templates with `package`, `from`
+/// (empty when any), `to`, `project`, `repository`, `manifests` (the
+/// changed paths), `requested_by`, `approved_by` and `run`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpgradesConfig {
+    /// The branch is this prefix, `/`, the package and the version
+    /// (`switchboard/upgrade/serde-1.0.200`). Default: `switchboard/upgrade`.
+    pub branch_prefix: String,
+    /// Default: `Upgrade {{ package }} to {{ to }}`.
+    pub title: String,
+    /// Default: a short paragraph naming the run and who approved it.
+    pub body: String,
+    /// Labels put on each pull request. Default: `["dependencies"]`.
+    pub labels: Vec<String>,
+    /// Repositories worked per step (the run page and the chat thread get a
+    /// line per step). 1-500. Default: 50.
+    pub batch: usize,
+}
+
+impl Default for UpgradesConfig {
+    fn default() -> Self {
+        Self {
+            branch_prefix: "switchboard/upgrade".into(),
+            title: "Upgrade {{ package }} to {{ to }}".into(),
+            body: "Upgrades `{{ package }}`{% if from %} from {{ from }}{% endif %} to {{ to }} in {{ manifests | join(\", \") }}.\n\n\
+                   Requested by {{ requested_by }} and approved by {{ approved_by }} through Switchboard (run {{ run }}). \
+                   Only the version changed; merge when the checks pass."
+                .into(),
+            labels: vec!["dependencies".into()],
+            batch: 50,
+        }
+    }
 }
 
 impl Default for GitHubConfig {
@@ -29,6 +73,9 @@ impl Default for GitHubConfig {
             api_url: "https://api.github.com".into(),
             deploy_workflow: "deploy.yml".into(),
             deploy_ref: "main".into(),
+            concurrency: 4,
+            max_rate_limit_wait_secs: 120,
+            upgrades: UpgradesConfig::default(),
         }
     }
 }
@@ -42,6 +89,9 @@ impl std::fmt::Debug for GitHubConfig {
             .field("api_url", &self.api_url)
             .field("deploy_workflow", &self.deploy_workflow)
             .field("deploy_ref", &self.deploy_ref)
+            .field("concurrency", &self.concurrency)
+            .field("max_rate_limit_wait_secs", &self.max_rate_limit_wait_secs)
+            .field("upgrades", &self.upgrades)
             .finish()
     }
 }
@@ -69,6 +119,30 @@ impl GitHubConfig {
         }
         if self.deploy_workflow.trim().is_empty() || self.deploy_ref.trim().is_empty() {
             return Err(("github.deploy_workflow".into(), "deploy_workflow and deploy_ref must not be empty".into()));
+        }
+        if !(1..=64).contains(&self.concurrency) {
+            return Err(("github.concurrency".into(), "must be 1-64 (requests in flight at once)".into()));
+        }
+        let u = &self.upgrades;
+        let prefix_ok = !u.branch_prefix.is_empty()
+            && u.branch_prefix.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            && !u.branch_prefix.starts_with('/')
+            && !u.branch_prefix.ends_with('/')
+            && !u.branch_prefix.contains("..");
+        if !prefix_ok {
+            return Err((
+                "github.upgrades.branch_prefix".into(),
+                "must be a branch name part: letters, digits, - _ . /, not starting or ending with /".into(),
+            ));
+        }
+        if u.title.trim().is_empty() {
+            return Err(("github.upgrades.title".into(), "must not be empty".into()));
+        }
+        if !(1..=500).contains(&u.batch) {
+            return Err(("github.upgrades.batch".into(), "must be 1-500 repositories per step".into()));
+        }
+        if let Some(l) = u.labels.iter().find(|l| l.trim().is_empty() || l.len() > 50) {
+            return Err(("github.upgrades.labels".into(), format!("{l:?}: a label is 1-50 characters")));
         }
         Ok(())
     }

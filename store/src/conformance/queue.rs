@@ -57,6 +57,7 @@ pub async fn run_queue(b: &Backend) {
         status: "done".into(),
         detail: None,
         at: T0 + 5,
+        data: Some(serde_json::json!({"pull_request": 7})),
     });
     assert!(q.save_leased(&progressed, "w1", None).await.unwrap());
     assert_eq!(q.lease_of(&first.id).await.unwrap().map(|l| l.0), Some("w1".into()));
@@ -68,7 +69,7 @@ pub async fn run_queue(b: &Backend) {
     let resumed = q.claim_run("w3", deploy, T0 + LEASE + 11, LEASE).await.unwrap().unwrap();
     assert_eq!((resumed.id, resumed.status, resumed.steps.len()), (first.id, RunStatus::Running, 1));
     let mut stale = progressed.clone();
-    stale.steps.push(RunStep { name: "late".into(), status: "done".into(), detail: None, at: T0 + 6 });
+    stale.steps.push(RunStep { name: "late".into(), status: "done".into(), detail: None, at: T0 + 6, data: None });
     assert!(!q.save_leased(&stale, "w1", None).await.unwrap(), "w1 lost its lease: nothing written");
     assert_eq!(b.graph.get_run(&first.id).await.unwrap().unwrap().steps.len(), 1);
 

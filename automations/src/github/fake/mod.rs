@@ -1,11 +1,16 @@
 //! A stateful fake of the GitHub REST API on loopback, for tests and
 //! benchmarks, driven by the real octocrab client: an App installation on
 //! every repository it knows, installation tokens, workflow dispatches,
-//! repositories generated from templates, topics and team access.
+//! repositories generated from templates, topics and team access, and (in
+//! [`git`]) files, branches, commits and pull requests.
 //! It records every call with its `Authorization` header, and can fail the
-//! next calls as an outage or a rate limit would.
+//! next calls as an outage or a secondary rate limit would.
 
-use std::collections::BTreeSet;
+mod git;
+
+pub use git::Pull;
+
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -24,14 +29,21 @@ pub struct Call {
     /// `Bearer <jwt>` (the App) or `Bearer ghs_…` (an installation).
     pub auth: String,
     pub body: Value,
+    /// Refused as a secondary rate limit.
+    pub rate_limited: bool,
 }
 
 #[derive(Default)]
 struct Inner {
-    repos: Mutex<BTreeSet<String>>,
+    repos: Mutex<BTreeMap<String, git::Repo>>,
     calls: Mutex<Vec<Call>>,
     /// Calls still to answer with this status.
     failures: Mutex<(u32, u16)>,
+    /// From the call numbered `.0` (counting from 0), `.1` calls are
+    /// refused as a secondary rate limit with Retry-After `.2` seconds.
+    rate_limited: Mutex<(usize, u32, u64)>,
+    /// Each call is answered after this long.
+    delay: Mutex<std::time::Duration>,
 }
 
 #[derive(Clone)]
@@ -44,8 +56,10 @@ impl FakeGitHub {
     /// A fake that knows `repos` (`owner/name`), all covered by installation 42.
     pub async fn start(repos: &[&str]) -> std::io::Result<Self> {
         let inner = Arc::new(Inner::default());
-        inner.repos.lock().unwrap_or_else(|e| e.into_inner()).extend(repos.iter().map(|r| (*r).to_owned()));
-        let app = Router::new()
+        for r in repos {
+            inner.lock_repos().insert((*r).to_owned(), git::Repo::default());
+        }
+        let app = git::routes(Router::new())
             .route("/repos/{owner}/{repo}/installation", get(installation))
             .route("/app/installations/{id}/access_tokens", post(token))
             .route("/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", post(dispatch))
@@ -53,6 +67,7 @@ impl FakeGitHub {
             .route("/repos/{owner}/{repo}/generate", post(generate))
             .route("/repos/{owner}/{repo}/topics", axum::routing::put(topics))
             .route("/orgs/{org}/teams/{team}/repos/{owner}/{repo}", axum::routing::put(team_access))
+            .layer(axum::middleware::from_fn_with_state(inner.clone(), slow))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -73,24 +88,67 @@ impl FakeGitHub {
 
     /// Makes `repo` (`owner/name`) exist, as if created earlier.
     pub fn add_repo(&self, repo: &str) {
-        self.inner.repos.lock().unwrap_or_else(|e| e.into_inner()).insert(repo.to_owned());
+        self.inner.lock_repos().entry(repo.to_owned()).or_default();
     }
 
     /// Whether the fake knows `repo` (`owner/name`), e.g. after a generate.
     pub fn has_repo(&self, repo: &str) -> bool {
-        self.inner.repos.lock().unwrap_or_else(|e| e.into_inner()).contains(repo)
+        self.inner.lock_repos().contains_key(repo)
     }
 
     /// The next `n` calls answer `status` (502 an outage, 404 no such thing…).
     pub fn fail_next(&self, n: u32, status: u16) {
         *self.inner.failures.lock().unwrap_or_else(|e| e.into_inner()) = (n, status);
     }
+
+    /// The next `n` calls are refused as GitHub refuses past a secondary
+    /// rate limit: 403, `Retry-After: retry_after_secs`.
+    pub fn rate_limit_next(&self, n: u32, retry_after_secs: u64) {
+        let at = self.calls().len();
+        self.rate_limit_from(at, n, retry_after_secs);
+    }
+
+    /// Like [`Self::rate_limit_next`], from the call numbered `call` (0 is the first).
+    pub fn rate_limit_from(&self, call: usize, n: u32, retry_after_secs: u64) {
+        *self.inner.rate_limited.lock().unwrap_or_else(|e| e.into_inner()) = (call, n, retry_after_secs);
+    }
+
+    /// Every call is answered only after `delay` (a slow GitHub).
+    pub fn slow_down(&self, delay: std::time::Duration) {
+        *self.inner.delay.lock().unwrap_or_else(|e| e.into_inner()) = delay;
+    }
+
+    /// How many calls were refused as rate limited.
+    pub fn rate_limited_calls(&self) -> usize {
+        self.calls().iter().filter(|c| c.rate_limited).count()
+    }
 }
 
 impl Inner {
+    fn lock_repos(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, git::Repo>> {
+        self.repos.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn record(&self, method: &'static str, path: String, headers: &HeaderMap, body: Value) -> Option<Response> {
         let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(Call { method, path, auth, body });
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        let limited = {
+            let mut r = self.rate_limited.lock().unwrap_or_else(|e| e.into_inner());
+            if r.1 > 0 && calls.len() >= r.0 {
+                r.1 -= 1;
+                Some(r.2)
+            } else {
+                None
+            }
+        };
+        calls.push(Call { method, path, auth, body, rate_limited: limited.is_some() });
+        drop(calls);
+        if let Some(secs) = limited {
+            let body = json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                              "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"});
+            let headers = [("retry-after", secs.to_string())];
+            return Some((StatusCode::FORBIDDEN, headers, axum::Json(body)).into_response());
+        }
         let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if f.0 > 0 {
             f.0 -= 1;
@@ -103,8 +161,20 @@ impl Inner {
     }
 
     fn knows(&self, owner: &str, repo: &str) -> bool {
-        self.repos.lock().unwrap_or_else(|e| e.into_inner()).contains(&format!("{owner}/{repo}"))
+        self.lock_repos().contains_key(&format!("{owner}/{repo}"))
     }
+}
+
+async fn slow(
+    State(inner): State<Arc<Inner>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let delay = *inner.delay.lock().unwrap_or_else(|e| e.into_inner());
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    next.run(request).await
 }
 
 fn not_found() -> Response {
@@ -165,7 +235,10 @@ async fn repository(
     if !inner.knows(&owner, &repo) {
         return not_found();
     }
-    axum::Json(json!({"id": 1, "name": repo, "full_name": format!("{owner}/{repo}"), "private": true})).into_response()
+    let default_branch = inner.lock_repos().get(&format!("{owner}/{repo}")).map(|r| r.default_branch.clone());
+    axum::Json(json!({"id": 1, "name": repo, "full_name": format!("{owner}/{repo}"), "private": true,
+                      "default_branch": default_branch}))
+    .into_response()
 }
 
 async fn generate(
@@ -182,7 +255,16 @@ async fn generate(
         return not_found();
     }
     let full = format!("{}/{}", body["owner"].as_str().unwrap_or(&owner), body["name"].as_str().unwrap_or_default());
-    if !inner.repos.lock().unwrap_or_else(|e| e.into_inner()).insert(full.clone()) {
+    let created = {
+        let mut repos = inner.lock_repos();
+        let fresh = !repos.contains_key(&full);
+        if fresh {
+            let files = repos.get(&format!("{owner}/{repo}")).map(git::Repo::template_copy).unwrap_or_default();
+            repos.insert(full.clone(), files);
+        }
+        fresh
+    };
+    if !created {
         let exists = json!({"message": "Repository creation failed.", "errors": [{"message": "name already exists on this account"}]});
         return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(exists)).into_response();
     }
