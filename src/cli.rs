@@ -130,6 +130,19 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Run an upgrade campaign over N repositories against a fake GitHub on
+    /// loopback and print its wall time and peak memory as JSON.
+    BenchCampaign {
+        /// Repositories in the campaign.
+        #[arg(long, default_value_t = 1000)]
+        repos: usize,
+        /// Requests in flight to GitHub at once (github.concurrency).
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// The fake answers each request after this many milliseconds.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+    },
     /// Exit 0 when the server at URL answers its health check (for container health checks).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -492,6 +505,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 true,
             );
             crate::bench::run(projects, samples, data_dir).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchCampaign { repos, concurrency, latency_ms } => {
+            app::init_logging(
+                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
+                true,
+            );
+            crate::bench_campaign::run(repos, concurrency, latency_ms).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Discord { command: DiscordCommand::RegisterCommands { config } } => {

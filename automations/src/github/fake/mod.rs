@@ -8,6 +8,11 @@
 
 mod git;
 
+/// An RSA key for a GitHub App id that only the fake knows (generated for
+/// these tests; see tests/fixtures/SOURCES.md). The fake does not check the
+/// App's JWT, so any key would do; this one is at hand for the benchmark.
+pub const TEST_APP_KEY: &str = include_str!("../../../tests/fixtures/github/app-test-key.pem");
+
 pub use git::Pull;
 
 use std::collections::BTreeMap;
