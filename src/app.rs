@@ -87,6 +87,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let notifier = switchboard_automations::notify::spawn(service.clone());
     let rescoring = spawn_rescoring(service.clone());
     background.push(spawn_expiry(service.clone()));
+    background.extend(spawn_schedules(service.clone()));
     background.extend(spawn_engine(&service, opened_queue)?);
     // Deliveries left from before a restart (or a crash) are processed first thing.
     let processor = config.webhooks.processing.then(|| Processor::new(hooks.clone(), mapper(&rules, &service)).spawn());
@@ -160,6 +161,29 @@ pub async fn work(opened: Opened) -> anyhow::Result<()> {
     expiry.abort();
     tracing::info!("worker stopped");
     Ok(())
+}
+
+/// `[[schedules]]`: every 20 s, each schedule whose cron slot has come
+/// requests its automation (once, however many slots a stop missed).
+fn spawn_schedules(service: Service) -> Option<tokio::task::JoinHandle<()>> {
+    if service.config().schedules.is_empty() {
+        return None;
+    }
+    tracing::info!(schedules = service.config().schedules.len(), "schedules on (cron times are UTC)");
+    let since = service.now();
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(20));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            for (name, fired) in service.fire_due_schedules(since).await {
+                match fired {
+                    Ok(run) => tracing::info!(schedule = %name, run = %run.id, "schedule requested its run"),
+                    Err(e) => tracing::error!(schedule = %name, error = %e, "schedule could not request its run"),
+                }
+            }
+        }
+    }))
 }
 
 /// Pending runs past their expiry become expired within a minute, so their

@@ -68,6 +68,10 @@ pub struct Config {
     /// default project type.
     #[serde(default = "default_templates")]
     pub templates: BTreeMap<TemplateName, TemplateConfig>,
+    /// Automations requested on a cron expression (`[[schedules]]`); each
+    /// still waits for an approver. Default: none.
+    #[serde(default)]
+    pub schedules: Vec<crate::schedule::ScheduleConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -342,6 +346,7 @@ impl Default for Config {
             slack: SlackConfig::default(),
             discord: DiscordConfig::default(),
             github: GitHubConfig::default(),
+            schedules: Vec::new(),
             rules: Vec::new(),
             environments: default_environments(),
             project_types: default_project_types(),
@@ -549,6 +554,13 @@ impl Config {
         }
         if self.project_types.is_empty() {
             return Err(("project_types".into(), "declare at least one project type".into()));
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, s) in self.schedules.iter().enumerate() {
+            s.check().map_err(|e| (format!("schedules[{i}]"), format!("{}: {e}", s.name)))?;
+            if !names.insert(&s.name) {
+                return Err((format!("schedules[{i}]"), format!("{} is named twice", s.name)));
+            }
         }
         for (name, t) in &self.templates {
             if !self.project_types.contains_key(&t.project_type) {

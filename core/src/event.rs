@@ -40,6 +40,8 @@ pub enum EventKind {
     // One repository of an upgrade campaign moved: its pull request opened,
     // merged, closed, its checks finished, or it was skipped with a reason.
     CampaignUpdated,
+    // A schedule requested its automation (on its cron slot, or by hand).
+    ScheduleFired,
     ScoreChanged,
     UserCreated,
     TokenCreated,
@@ -49,7 +51,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 28] = [
+    pub const ALL: [EventKind; 29] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -72,6 +74,7 @@ impl EventKind {
         Self::RunFailed,
         Self::RunCancelled,
         Self::CampaignUpdated,
+        Self::ScheduleFired,
         Self::ScoreChanged,
         Self::UserCreated,
         Self::TokenCreated,
@@ -104,6 +107,7 @@ impl EventKind {
             Self::RunFailed => "run_failed",
             Self::RunCancelled => "run_cancelled",
             Self::CampaignUpdated => "campaign_updated",
+            Self::ScheduleFired => "schedule_fired",
             Self::ScoreChanged => "score_changed",
             Self::UserCreated => "user_created",
             Self::TokenCreated => "token_created",

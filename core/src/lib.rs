@@ -18,6 +18,7 @@ pub mod ops;
 pub mod outbox;
 pub mod policy;
 pub mod queue;
+pub mod schedule;
 pub mod score;
 pub mod service;
 pub mod store;

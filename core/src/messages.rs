@@ -150,6 +150,10 @@ pub fn describe_event(e: &Event) -> String {
         EventKind::RunSucceeded => format!("run {} succeeded", s(&p["run"])),
         EventKind::RunFailed => format!("run {} failed: {}", s(&p["run"]), s(&p["reason"])),
         EventKind::RunCancelled => format!("cancelled run {}", s(&p["run"])),
+        EventKind::ScheduleFired => match p["by"].as_str() {
+            Some(by) => format!("schedule {} run by hand by {by}: run {}", s(&p["schedule"]), s(&p["run"])),
+            None => format!("schedule {} requested run {}", s(&p["schedule"]), s(&p["run"])),
+        },
         EventKind::CampaignUpdated => {
             let i = &p["item"];
             let pull = i["number"].as_u64().map(|n| format!(" #{n}")).unwrap_or_default();

@@ -16,6 +16,7 @@ mod messages;
 mod notifications;
 mod openapi;
 mod pages;
+mod schedules;
 mod views;
 
 use std::time::Duration;
@@ -162,6 +163,7 @@ pub fn router(state: PortalState) -> Router {
         .merge(pages::routes())
         .merge(chat::routes())
         .merge(inbox::routes())
+        .merge(schedules::routes())
         .merge(dashboards::routes())
         .merge(notifications::routes())
         .merge(link::routes())

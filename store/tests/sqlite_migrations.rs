@@ -83,3 +83,26 @@ fn newer_database_is_refused() {
     let err = migrate_to(&mut c, LATEST).unwrap_err().to_string();
     assert!(err.contains("newer than this build"), "{err}");
 }
+
+#[test]
+fn events_about_no_project_are_indexed_by_subject_on_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Connection::open(dir.path().join("db")).unwrap();
+    migrate_to(&mut c, 10).unwrap();
+    c.execute(
+        "INSERT INTO events (id, occurred_at, kind, project, actor, source, subjects, payload)
+         VALUES ('0190a1b2-0000-7000-8000-000000000001', 5, 'schedule_fired', NULL, 'scheduler', 'schedule',
+                 '[\"schedule:nightly\"]', '{}')",
+        [],
+    )
+    .unwrap();
+    migrate_to(&mut c, LATEST).unwrap();
+    let indexed: (String, String) = c
+        .query_row(
+            "SELECT subject, project FROM event_subjects WHERE event = '0190a1b2-0000-7000-8000-000000000001'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(indexed, ("schedule:nightly".to_owned(), String::new()));
+}

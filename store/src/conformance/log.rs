@@ -60,6 +60,14 @@ pub async fn events_subjects(b: &Backend) {
         .await
         .unwrap();
     assert_eq!(got.len(), 2);
+
+    // Events about no project (a schedule's firings) are found by subject too.
+    let free = event(EventKind::ScheduleFired, T0 + 7, None).subject("schedule:nightly");
+    b.log.append(std::slice::from_ref(&free)).await.unwrap();
+    let got =
+        b.log.query(&EventQuery { subject: Some("schedule:nightly".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(got.iter().map(|e| e.id).collect::<Vec<_>>(), [free.id]);
+    assert_eq!(got[0].project, None);
 }
 
 pub async fn events_idempotent(b: &Backend) {

@@ -61,8 +61,10 @@ pub(crate) fn append(conn: &Connection, rows: &[EventRow]) -> rusqlite::Result<(
             e.payload
         ])?;
         if added == 1 {
+            // The index's key cannot hold NULL: events about no project are kept under ''.
+            let project = e.project.as_deref().unwrap_or("");
             for s in &e.subjects {
-                sub.execute(params![s, e.project, e.occurred_at, e.id])?;
+                sub.execute(params![s, project, e.occurred_at, e.id])?;
             }
         }
     }

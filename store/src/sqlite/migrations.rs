@@ -202,6 +202,13 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX runs_queue ON runs(status, next_attempt_at);
     "#,
+    // 11: events about no project were left out of the subject index (its
+    // key cannot hold NULL); they are indexed under '' from now on.
+    r#"
+    INSERT OR IGNORE INTO event_subjects (subject, project, occurred_at, event)
+        SELECT lower(s.value), '', e.occurred_at, e.id FROM events e, json_each(e.subjects) s
+        WHERE e.project IS NULL;
+    "#,
 ];
 
 /// The schema version this build writes.
