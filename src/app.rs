@@ -17,10 +17,10 @@ use tracing_subscriber::EnvFilter;
 
 /// What webhook deliveries run: the rules, then the upgrade campaigns' follower.
 pub fn mapper(rules: &Arc<RuleSet>, service: &Service) -> Arc<dyn switchboard_automations::process::Mapper> {
-    use switchboard_automations::follow::{CampaignFollower, Chain};
+    use switchboard_automations::follow::{Chain, RunFollower};
     Arc::new(Chain(vec![
         Arc::new(RulesMapper::new(rules.clone(), service.clone())),
-        Arc::new(CampaignFollower { service: service.clone() }),
+        Arc::new(RunFollower { service: service.clone() }),
     ]))
 }
 

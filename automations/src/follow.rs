@@ -1,9 +1,16 @@
-//! Upgrade campaigns followed through GitHub's webhooks: a campaign pull
-//! request opened, merged or closed (`pull_request`) and its checks
-//! (`check_suite` completed) become `campaign_updated` events of its run;
-//! a merge also moves the project's dependency to the new version in the
-//! graph. A pull request is the campaign's when its body carries the run's
-//! mark, or when the campaign already recorded it.
+//! Runs followed through GitHub's webhooks after their steps are done.
+//!
+//! Upgrade campaigns: a campaign pull request opened, merged or closed
+//! (`pull_request`) and its checks (`check_suite` completed) become
+//! `campaign_updated` events of its run; a merge also moves the project's
+//! dependency to the new version in the graph. A pull request is the
+//! campaign's when its body carries the run's mark, or when the campaign
+//! already recorded it.
+//!
+//! Deploy runs: the `workflow_run` that a dispatch started (the configured
+//! deploy workflow, `workflow_dispatch` on the deploy ref, created after the
+//! dispatch, in the project's repository) finishing is recorded as the run's
+//! `run_step_finished` with `followed: true`, which the chat thread shows.
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -15,7 +22,7 @@ use switchboard_core::inbox::Delivery;
 use crate::github::campaign::MARK;
 use crate::process::{Failure, Mapped, Mapper};
 
-pub struct CampaignFollower {
+pub struct RunFollower {
     pub service: Service,
 }
 
@@ -46,7 +53,7 @@ fn marked_run(body: &str) -> Option<RunId> {
     rest.split_whitespace().next()?.parse().ok()
 }
 
-impl CampaignFollower {
+impl RunFollower {
     /// The campaign run and what it knows of `repo#number`.
     async fn campaign(&self, repo: &str, number: u64, body: Option<&str>) -> Result<Option<(RunId, Item)>, Failure> {
         let known = self.service.campaign_of_pull(repo, number).await.map_err(store_failure)?;
@@ -150,12 +157,83 @@ impl CampaignFollower {
     }
 }
 
+/// How long before a workflow run's creation its dispatch may have been
+/// recorded (GitHub's clock and ours differ a little), and how long after.
+const DISPATCH_SKEW_MS: i64 = 60_000;
+const DISPATCH_WINDOW_MS: i64 = 3_600_000;
+
+impl RunFollower {
+    async fn workflow_run(&self, payload: &Value) -> Result<Mapped, Failure> {
+        let wr = &payload["workflow_run"];
+        let config = &self.service.config().github;
+        let ours = payload["action"] == "completed"
+            && wr["event"] == "workflow_dispatch"
+            && wr["path"].as_str().is_some_and(|p| p.rsplit('/').next() == Some(config.deploy_workflow.as_str()))
+            && wr["head_branch"].as_str() == Some(config.deploy_ref.as_str());
+        if !ours {
+            return Ok(Mapped::Unmapped("not a deploy workflow Switchboard dispatched".into()));
+        }
+        let repo = payload["repository"]["full_name"].as_str().unwrap_or_default();
+        let graph = self.service.graph();
+        let Some(project) = graph.project_by_external_id("github_repository", repo).await.map_err(store_failure)?
+        else {
+            return Ok(Mapped::Unmapped(format!("no project has github_repository {repo}")));
+        };
+        let created = wr["created_at"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_else(|| self.service.now());
+        // The latest deploy run of this project dispatched shortly before the workflow run began.
+        let runs =
+            graph.list_runs(Some(switchboard_core::model::RunStatus::Succeeded), 200).await.map_err(store_failure)?;
+        let dispatched = |r: &switchboard_core::model::Run| {
+            r.steps.iter().filter(|s| s.status == "done").map(|s| s.at).max().unwrap_or(r.requested_at)
+        };
+        let run = runs
+            .into_iter()
+            .filter(|r| r.operation == "deploy" && r.project.as_ref() == Some(&project))
+            .filter(|r| {
+                let at = dispatched(r);
+                at <= created + DISPATCH_SKEW_MS && at >= created - DISPATCH_WINDOW_MS
+            })
+            .max_by_key(dispatched);
+        let Some(run) = run else {
+            return Ok(Mapped::Unmapped(format!("no deploy run of {project} was dispatched before this workflow run")));
+        };
+        let id = wr["id"].as_u64().unwrap_or_default();
+        let attempt = wr["run_attempt"].as_u64().unwrap_or(1);
+        let q = switchboard_core::event::EventQuery {
+            project: Some(project.clone()),
+            kinds: vec![switchboard_core::event::EventKind::RunStepFinished],
+            since: Some(run.requested_at),
+            limit: 500,
+            ..Default::default()
+        };
+        let seen = self.service.log().query(&q).await.map_err(store_failure)?;
+        if seen.iter().any(|e| e.payload["workflow_run"] == id && e.payload["attempt"] == attempt) {
+            return Ok(Mapped::Ran(format!("deploy run {}: workflow run {id} already followed", run.id)));
+        }
+        let conclusion = wr["conclusion"].as_str().unwrap_or("unknown");
+        let step = json!({
+            "step": "deploy workflow", "status": "done", "followed": true, "detail": conclusion,
+            "url": wr["html_url"], "workflow_run": id, "attempt": attempt,
+        });
+        self.service
+            .record_run_progress(&run, switchboard_core::event::EventKind::RunStepFinished, step)
+            .await
+            .map_err(store_failure)?;
+        Ok(Mapped::Ran(format!("deploy run {}: the workflow finished ({conclusion})", run.id)))
+    }
+}
+
 #[async_trait]
-impl Mapper for CampaignFollower {
+impl Mapper for RunFollower {
     async fn apply(&self, d: &Delivery, payload: &Value) -> Result<Mapped, Failure> {
         match (d.source.as_str(), d.event.as_str()) {
             ("github", "pull_request") => self.pull_request(payload).await,
             ("github", "check_suite") => self.check_suite(payload).await,
+            ("github", "workflow_run") => self.workflow_run(payload).await,
             _ => Ok(Mapped::Unmapped(format!("{} {}: not a campaign event", d.source, d.event))),
         }
     }

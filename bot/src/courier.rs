@@ -188,6 +188,9 @@ impl Courier {
         {
             messages.extend(self.campaign_messages(event, run).await);
         }
+        if event.kind == EventKind::RunSucceeded && event.payload["operation"] == "scaffold_project" {
+            messages.extend(self.scaffold_announcement(event).await);
+        }
         if event.kind == EventKind::DeploymentRecorded
             && let Some((run, reply)) = self.deployment_of_a_run(event).await
         {
@@ -281,6 +284,36 @@ impl Courier {
                 edit.edit = true;
                 out.push(edit);
             }
+        }
+        out
+    }
+
+    /// A project created from a template, announced in its team's channels.
+    async fn scaffold_announcement(&self, event: &Event) -> Vec<NewMessage> {
+        let Some(id) = event.payload["run"].as_str().and_then(|r| r.parse().ok()) else { return Vec::new() };
+        let Ok(Some(run)) = self.service.graph().get_run(&id).await else { return Vec::new() };
+        let a = &run.arguments;
+        let (Some(name), Some(team)) = (a["name"].as_str(), a["team"].as_str()) else { return Vec::new() };
+        let project = match name.parse() {
+            Ok(slug) => self.service.graph().get_project(&slug).await.ok().flatten(),
+            Err(_) => None,
+        };
+        let repo = project.as_ref().and_then(|p| p.external_ids.github_repository.clone());
+        let said = messages::project_scaffolded(
+            name,
+            a["project_type"].as_str().unwrap_or("project"),
+            a["template"].as_str().unwrap_or("a template"),
+            run.requested_by.as_str(),
+        );
+        let base_url = self.service.config().server.base_url();
+        let mut reply = Reply::text(said);
+        if let Some(repo) = repo {
+            reply = reply.fields(vec![("Repository".to_owned(), repo)]);
+        }
+        let reply = reply.link("Open in portal", format!("{base_url}/projects/{name}"));
+        let mut out = Vec::new();
+        for c in self.team_channels(Some(team)).await {
+            out.push(self.message(format!("scaffold:{id}"), &c, None, &reply, event.occurred_at));
         }
         out
     }
@@ -567,6 +600,12 @@ fn progress_reply(event: &Event) -> Reply {
         EventKind::RunDenied => format!("Denied by {}.", event.actor),
         EventKind::RunExpired => "Expired: nobody decided in time.".to_owned(),
         EventKind::RunStarted => "Started.".to_owned(),
+        EventKind::RunStepFinished if event.payload["followed"] == true => {
+            let p = &event.payload;
+            let step = p["step"].as_str().unwrap_or("the workflow");
+            let url = p["url"].as_str().map(|u| format!(" {u}")).unwrap_or_default();
+            format!("The {step} finished: {}.{url}", p["detail"].as_str().unwrap_or("unknown"))
+        }
         EventKind::RunStepFinished => {
             let p = &event.payload;
             let step = p["step"].as_str().unwrap_or("a step");

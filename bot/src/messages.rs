@@ -146,3 +146,8 @@ pub fn link_in_private() -> &'static str {
 pub fn deployment_finished(version: &str, environment: &str, status: &str) -> String {
     format!("Deployment of {version} to {environment}: {status}.")
 }
+
+/// A project created from a template, for its team's channel.
+pub fn project_scaffolded(name: &str, project_type: &str, template: &str, requested_by: &str) -> String {
+    format!("New {project_type} project {name}, created from the {template} template for {requested_by}.")
+}

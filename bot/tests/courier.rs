@@ -275,6 +275,10 @@ async fn the_deployment_a_run_started_is_followed_in_its_thread() {
     run.status = switchboard_core::model::RunStatus::Succeeded;
     w.service.graph().put_run(&run).await.unwrap();
     w.service.record_run_progress(&run, EventKind::RunSucceeded, json!({})).await.unwrap();
+    // The dispatched workflow finished (as the run follower records GitHub's workflow_run).
+    let workflow = json!({"step": "deploy workflow", "status": "done", "followed": true, "detail": "success",
+                          "url": "https://github.com/acme/payments-api/actions/runs/501"});
+    w.service.record_run_progress(&run, EventKind::RunStepFinished, workflow).await.unwrap();
     // GitHub reports the deployment the dispatched workflow made (as the webhook rules record it).
     let admin = ("ada", Role::Admin);
     let started = json!({"project": "payments-api", "environment": "staging", "version": "1.4.0", "status": "in_progress", "external_id": "gh-9"});
@@ -282,7 +286,7 @@ async fn the_deployment_a_run_started_is_followed_in_its_thread() {
     let finished = json!({"project": "payments-api", "environment": "staging", "version": "1.4.0", "status": "succeeded", "external_id": "gh-9"});
     w.op(admin, "record_deployment", finished).await;
 
-    let posted = w.slack.wait_for("chat.postMessage", 4, 10).await;
+    let posted = w.slack.wait_for("chat.postMessage", 5, 10).await;
     let request_ts = w.outbox.get_message(&format!("approval:{id}:slack:C0PAY")).await.unwrap().unwrap().remote_id;
     let in_thread: Vec<&str> = posted
         .iter()
@@ -291,7 +295,93 @@ async fn the_deployment_a_run_started_is_followed_in_its_thread() {
         .collect();
     assert_eq!(
         in_thread,
-        ["Approved by bob.", "Succeeded.", "Deployment of 1.4.0 to staging: succeeded."],
+        [
+            "Approved by bob.",
+            "Succeeded.",
+            "The deploy workflow finished: success. https://github.com/acme/payments-api/actions/runs/501",
+            "Deployment of 1.4.0 to staging: succeeded."
+        ],
         "{posted:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaigns_summary_is_replied_then_kept_current() {
+    use switchboard_core::campaign::{Item, ItemState};
+    use switchboard_core::event::EventKind;
+    let w = world().await;
+    let _tasks = w.courier.clone().spawn();
+    let project = w.service.graph().get_project(&"payments-api".parse().unwrap()).await.unwrap().unwrap();
+    let package = project.dependencies[0].package.to_string();
+    let args = json!({"package": package, "to": "99.0.0", "project": "payments-api"});
+    let id = w.op(("carol", Role::Editor), "upgrade_dependency", args).await["id"].as_str().unwrap().to_owned();
+    w.op(("bob", Role::Approver), "approve_run", json!({"run": id})).await;
+    let mut run = w.service.graph().get_run(&id.parse().unwrap()).await.unwrap().unwrap();
+    // What the engine records: the pull request it opened, then the run's end.
+    let opened = Item::new("acme/payments-api", Some(project.slug.clone()), ItemState::Opened)
+        .pull(4, Some("https://github.com/acme/payments-api/pull/4".into()));
+    w.service.record_campaign_item(&run.id, &opened, "engine").await.unwrap();
+    run.status = switchboard_core::model::RunStatus::Succeeded;
+    w.service.graph().put_run(&run).await.unwrap();
+    w.service.record_run_progress(&run, EventKind::RunSucceeded, json!({})).await.unwrap();
+
+    let posted = w.slack.wait_for("chat.postMessage", 4, 10).await;
+    let request_ts = w.outbox.get_message(&format!("approval:{id}:slack:C0PAY")).await.unwrap().unwrap().remote_id;
+    let in_thread: Vec<&str> = posted
+        .iter()
+        .filter(|c| c.body["thread_ts"].as_str() == request_ts.as_deref())
+        .map(|c| c.body["text"].as_str().unwrap().lines().next().unwrap())
+        .collect();
+    assert_eq!(in_thread, ["Approved by bob.", "Succeeded.", "Campaign: 1 opened."], "{posted:?}");
+
+    // The pull request merges (a webhook): the summary message is edited, not repeated.
+    let merged = Item { state: ItemState::Merged, ..opened };
+    w.service.record_campaign_item(&run.id, &merged, "github").await.unwrap();
+    let summary_ts = w.outbox.get_message(&format!("campaign:{id}:slack:C0PAY")).await.unwrap().unwrap().remote_id;
+    let updates = w.slack.wait_for("chat.update", 3, 10).await;
+    let last = updates.last().unwrap();
+    assert_eq!(last.body["ts"].as_str(), summary_ts.as_deref(), "{updates:?}");
+    assert!(last.body["text"].as_str().unwrap().starts_with("Campaign: 1 merged.\n"), "{}", last.body);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let edited_on_discord = loop {
+        let edits: Vec<_> = w.discord.calls().into_iter().filter(|c| c.method == "PATCH").collect();
+        if edits.iter().any(|c| texts(&c.body).contains("Campaign: 1 merged.")) || std::time::Instant::now() > deadline
+        {
+            break edits;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(edited_on_discord.iter().any(|c| texts(&c.body).contains("Campaign: 1 merged.")), "{edited_on_discord:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scaffolded_project_is_announced_in_its_teams_channel() {
+    use switchboard_core::event::EventKind;
+    let w = world().await;
+    let _tasks = w.courier.clone().spawn();
+    let template = w.service.config().templates.keys().next().unwrap().to_string();
+    let args = json!({"name": "refunds-consumer", "template": template, "team": "payments"});
+    let id = w.op(("carol", Role::Editor), "scaffold_project", args).await["id"].as_str().unwrap().to_owned();
+    w.op(("bob", Role::Approver), "approve_run", json!({"run": id})).await;
+    let mut run = w.service.graph().get_run(&id.parse().unwrap()).await.unwrap().unwrap();
+    // The engine's last step created the project with its repository.
+    let created = json!({"slug": "refunds-consumer", "team": "payments", "project_type": run.arguments["project_type"],
+                         "external_ids": {"github_repository": "acme/refunds-consumer"}});
+    w.op(("ada", Role::Admin), "create_project", created).await;
+    run.status = switchboard_core::model::RunStatus::Succeeded;
+    w.service.graph().put_run(&run).await.unwrap();
+    w.service.record_run_progress(&run, EventKind::RunSucceeded, json!({})).await.unwrap();
+
+    let posted = w.slack.wait_for("chat.postMessage", 4, 10).await;
+    let announced: Vec<_> = posted.iter().filter(|c| c.body["thread_ts"].is_null()).collect();
+    let last = announced.last().unwrap();
+    assert_eq!(last.body["channel"], "C0PAY");
+    assert!(last.body["text"].as_str().unwrap().starts_with("New "), "{}", last.body);
+    assert!(
+        last.body["text"].as_str().unwrap().contains("project refunds-consumer, created from the"),
+        "{}",
+        last.body
+    );
+    assert!(texts(&last.body["blocks"]).contains("acme/refunds-consumer"), "{}", last.body);
+    assert!(texts(&last.body["blocks"]).contains("/projects/refunds-consumer"), "{}", last.body);
 }
