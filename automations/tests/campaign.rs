@@ -9,7 +9,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{World, fixture, manifest, world};
+use common::{fixture, manifest, world};
 use serde_json::json;
 use switchboard_automations::engine::Worked;
 use switchboard_automations::github::{self, campaign::MARK};
