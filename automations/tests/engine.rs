@@ -136,6 +136,19 @@ async fn an_approved_run_is_worked_step_by_step() {
     assert!(engine.run_once().await.unwrap().is_none());
     let denied = w.service.graph().get_run(&denied.parse().unwrap()).await.unwrap().unwrap();
     assert_eq!((denied.status, denied.steps.len()), (RunStatus::Denied, 0));
+
+    // Nor is one nobody decided before it expired, before or after the sweep records it.
+    let carol = Caller::new("carol", Role::Editor, "test");
+    let args = json!({"project": "orders", "environment": "staging"});
+    let undecided = w.service.execute_json(&carol, "deploy", args).await.unwrap().to_json();
+    w.clock.advance(w.service.config().run_expiry_ms() + 1);
+    assert!(engine.run_once().await.unwrap().is_none());
+    assert_eq!(w.service.expire_runs().await.unwrap(), 1);
+    assert!(engine.run_once().await.unwrap().is_none());
+    let expired = w.service.graph().get_run(&undecided["id"].as_str().unwrap().parse().unwrap()).await.unwrap();
+    let expired = expired.unwrap();
+    assert_eq!((expired.status, expired.steps.len()), (RunStatus::Expired, 0));
+    assert_eq!(action.performed().len(), 3, "no step of a denied or expired run ran");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
