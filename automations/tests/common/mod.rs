@@ -162,6 +162,6 @@ fn delivery_id(bytes: &[u8]) -> String {
 }
 
 pub fn fixture(name: &str) -> Value {
-    let path = format!("{}/../../shared/fixtures/github/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/fixtures/github/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
 }
