@@ -40,6 +40,8 @@ async fn world() -> World {
             .unwrap(),
     );
     config.github.api_url = github.url.clone();
+    let consumer = config.templates.get_mut(&"consumer".parse().unwrap()).unwrap();
+    consumer.facts.insert("language".parse().unwrap(), json!("python"));
     let clock = Arc::new(ManualClock::new(NOW));
     let service =
         Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock.clone());
@@ -182,6 +184,7 @@ async fn a_scaffold_run_creates_the_repository_and_the_project() {
     let project = project.to_json();
     assert_eq!(project["project"]["team"], "payments");
     assert_eq!(project["project"]["external_ids"]["github_repository"], "templates/invoice-consumer");
+    assert_eq!(project["project"]["facts"]["language"]["value"], "python", "the template's facts: {project}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -329,6 +329,10 @@ pub struct TemplateConfig {
     /// Template repository (`owner/name`) to create repositories from. Default: none.
     #[serde(default)]
     pub repository: Option<String>,
+    /// Facts every project made from this template starts with (keys the
+    /// project type declares), e.g. `{ language = "python" }`. Default: none.
+    #[serde(default)]
+    pub facts: BTreeMap<FactKey, serde_json::Value>,
 }
 
 impl Default for Config {
@@ -440,6 +444,7 @@ fn default_templates() -> BTreeMap<TemplateName, TemplateConfig> {
                     project_type: ProjectType::new(t).expect("valid"),
                     description: format!("A new {t} project with CI, linting and a README."),
                     repository: Some(format!("templates/{t}-template")),
+                    facts: BTreeMap::new(),
                 },
             )
         })
@@ -563,6 +568,14 @@ impl Config {
             }
         }
         for (name, t) in &self.templates {
+            if let Some(pt) = self.project_types.get(&t.project_type)
+                && let Some(key) = t.facts.keys().find(|k| !pt.facts.contains_key(*k))
+            {
+                return Err((
+                    format!("templates.{name}.facts.{key}"),
+                    format!("project type {} declares no fact {key}", t.project_type.as_str()),
+                ));
+            }
             if !self.project_types.contains_key(&t.project_type) {
                 return Err((
                     format!("templates.{name}.project_type"),

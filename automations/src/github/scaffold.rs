@@ -24,6 +24,7 @@ struct Plan {
     project_type: String,
     template_repo: String,
     org: String,
+    facts: serde_json::Value,
 }
 
 impl Scaffold {
@@ -44,7 +45,15 @@ impl Scaffold {
             .clone()
             .ok_or_else(|| StepError::fatal(format!("template {template} has no repository to generate from")))?;
         let org = template_repo.split('/').next().unwrap_or_default().to_owned();
-        Ok(Plan { name: text("name")?, team: text("team")?, project_type: text("project_type")?, template_repo, org })
+        let facts = serde_json::to_value(&t.facts).map_err(|e| StepError::fatal(e.to_string()))?;
+        Ok(Plan {
+            name: text("name")?,
+            team: text("team")?,
+            project_type: text("project_type")?,
+            template_repo,
+            org,
+            facts,
+        })
     }
 }
 
@@ -80,7 +89,7 @@ impl Action for Scaffold {
             "create project" => {
                 let system = switchboard_core::policy::engine_caller();
                 let args = json!({"slug": p.name, "team": p.team, "project_type": p.project_type,
-                                  "external_ids": {"github_repository": repo}});
+                                  "facts": p.facts, "external_ids": {"github_repository": repo}});
                 match self.service.execute_json(&system, "create_project", args).await {
                     Ok(_) => Ok(Done::said(format!("{} in the portal", p.name))),
                     Err(Error::Conflict { .. }) => Ok(Done::said(format!("{} was already there", p.name))),

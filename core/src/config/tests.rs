@@ -142,3 +142,13 @@ mod example {
         assert!(err.contains("discord.gateway") && err.contains("bot_token"), "{err}");
     }
 }
+
+#[test]
+fn template_facts_must_be_declared_by_the_project_type() {
+    let text = "[templates.worker]\nproject_type = \"consumer\"\nfacts = { colour = \"blue\" }\n";
+    let err = Config::parse(text, "switchboard.toml", &[]).unwrap_err().to_string();
+    assert!(err.contains("templates.worker.facts.colour") && err.contains("declares no fact colour"), "{err}");
+    let ok = "[templates.worker]\nproject_type = \"consumer\"\nfacts = { language = \"python\" }\n";
+    let config = Config::parse(ok, "switchboard.toml", &[]).unwrap();
+    assert_eq!(config.templates[&"worker".parse().unwrap()].facts.len(), 1);
+}
