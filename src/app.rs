@@ -49,11 +49,27 @@ pub struct Opened {
     pub queue: Arc<dyn switchboard_core::queue::RunQueue>,
 }
 
-pub fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
+pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
     let store = SqliteStore::open(data_dir, config.store.readers)
         .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
-    let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), Arc::new(SystemClock));
+    let log: Arc<dyn switchboard_core::store::EventLog> = match config.store.log {
+        switchboard_core::config::LogBackend::Sqlite => Arc::new(store.clone()),
+        switchboard_core::config::LogBackend::Clickhouse => {
+            let c = &config.store.clickhouse;
+            let options = switchboard_store_clickhouse::Options {
+                url: c.url.clone(),
+                database: c.database.clone(),
+                user: c.user.clone(),
+                password: c.password.clone(),
+                flush_interval: std::time::Duration::from_millis(c.flush_interval_ms),
+            };
+            let log = switchboard_store_clickhouse::ClickHouseLog::open(&options).await.with_context(|| {
+                format!("cannot open the operations log on ClickHouse at {} (store.clickhouse)", c.url)
+            })?;
+            Arc::new(log)
+        }
+    };
+    let service = Service::new(Arc::new(store.clone()), log, Arc::new(config.clone()), Arc::new(SystemClock));
     Ok(Opened { service, inbox: Arc::new(store.clone()), outbox: Arc::new(store.clone()), queue: Arc::new(store) })
 }
 

@@ -32,12 +32,17 @@ fn pick(i: usize, n: usize) -> usize {
     (i.wrapping_mul(2_654_435_761) >> 7) % n.max(1)
 }
 
-pub async fn run(projects: usize, samples: usize, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+pub async fn run(
+    projects: usize,
+    samples: usize,
+    data_dir: Option<PathBuf>,
+    store: switchboard_core::config::StoreConfig,
+) -> anyhow::Result<()> {
     let (dir, temporary) = match data_dir {
         Some(d) => (d, false),
         None => (std::env::temp_dir().join(format!("switchboard-bench-{}", std::process::id())), true),
     };
-    let result = measure(projects, samples, &dir).await;
+    let result = measure(projects, samples, &dir, store).await;
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -46,15 +51,20 @@ pub async fn run(projects: usize, samples: usize, data_dir: Option<PathBuf>) -> 
     Ok(())
 }
 
-async fn measure(projects: usize, samples: usize, dir: &std::path::Path) -> anyhow::Result<serde_json::Value> {
-    let mut config = Config::default();
+async fn measure(
+    projects: usize,
+    samples: usize,
+    dir: &std::path::Path,
+    store: switchboard_core::config::StoreConfig,
+) -> anyhow::Result<serde_json::Value> {
+    let mut config = Config { store, ..Config::default() };
     config.webhooks.github_secret = Some(WEBHOOK_SECRET.into());
     // Slack's Web API is a fake on loopback that records the replies.
     let slack_fake = switchboard_bot::fakes::slack().await?;
     config.slack.signing_secret = Some(SLACK_SECRET.into());
     config.slack.bot_token = Some("xoxb-bench".into());
     config.slack.api_url = format!("{}/api/", slack_fake.url);
-    let opened = crate::app::open(&config, dir)?;
+    let opened = crate::app::open(&config, dir).await?;
     let service = opened.service.clone();
     let started = Instant::now();
     if service.graph().counts().await?.projects == 0 {

@@ -66,7 +66,7 @@ async fn measure(
     config.github.private_key = Some(github::fake::TEST_APP_KEY.into());
     config.github.api_url = fake.url.clone();
     config.github.concurrency = concurrency;
-    let opened = crate::app::open(&config, dir)?;
+    let opened = crate::app::open(&config, dir).await?;
     let service: Service = opened.service.clone();
     let admin = Caller::new("bench", Role::Admin, "bench");
     crate::seed::seed(&service, 5, false).await?;

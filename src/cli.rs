@@ -129,6 +129,9 @@ enum Command {
         /// Store directory (default: a temporary directory, removed afterwards).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// A config file whose `[store]` is used (e.g. `log = "clickhouse"`).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Run an upgrade campaign over N repositories against a fake GitHub on
     /// loopback and print its wall time and peak memory as JSON.
@@ -163,10 +166,10 @@ struct StoreArgs {
 
 impl StoreArgs {
     /// Loads the config and opens the store, logging warnings only.
-    fn open(&self) -> anyhow::Result<Service> {
+    async fn open(&self) -> anyhow::Result<Service> {
         let config = load(self.config.as_ref())?;
         app::init_logging(&config.log, true);
-        Ok(app::open(&config, &self.data_dir)?.service)
+        Ok(app::open(&config, &self.data_dir).await?.service)
     }
 }
 
@@ -270,7 +273,7 @@ async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
     let mut password = String::new();
     std::io::stdin().lock().read_line(&mut password).context("cannot read the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let service = store.open()?;
+    let service = store.open().await?;
     match service.set_password(&Caller::new("cli", Role::Admin, "cli"), &name, password, role).await {
         Ok(created) => {
             if created {
@@ -298,7 +301,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
     let admin = Caller::new("cli", Role::Admin, "cli");
     let service = match &command {
         TokenCommand::Create { store, .. } | TokenCommand::List { store, .. } | TokenCommand::Revoke { store, .. } => {
-            store.open()?
+            store.open().await?
         }
     };
     let result = match command {
@@ -364,14 +367,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { config } => {
             let config = Config::load(&config, &env())?;
             app::init_logging(&config.log, false);
-            let opened = app::open(&config, &config.store.data_dir)?;
+            let opened = app::open(&config, &config.store.data_dir).await?;
             app::serve(config, opened, switchboard_portal::Mode::Serve).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker { config } => {
             let config = Config::load(&config, &env())?;
             app::init_logging(&config.log, false);
-            let opened = app::open(&config, &config.store.data_dir)?;
+            let opened = app::open(&config, &config.store.data_dir).await?;
             app::work(opened).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -384,7 +387,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if projects == 0 {
                 anyhow::bail!("--projects must be at least 1");
             }
-            let opened = app::open(&config, &data_dir)?;
+            let opened = app::open(&config, &data_dir).await?;
             crate::seed::seed_if_empty(&opened.service, projects).await?;
             if seed_only {
                 return Ok(ExitCode::SUCCESS);
@@ -422,7 +425,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let args: serde_json::Value = serde_json::from_str(&json)
                 .context("--json is not valid JSON; pass an object such as '{\"project\": \"orders\"}'")?;
-            let service = store.open()?;
+            let service = store.open().await?;
             let caller = Caller::new("cli", Role::Admin, "cli");
             match service.execute_json(&caller, &name, args).await {
                 Ok(output) => {
@@ -436,7 +439,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Chat { user, store } => {
-            let service = store.open()?;
+            let service = store.open().await?;
             let caller = acting_as(&service, user, "terminal").await?;
             crate::chat::run(service, caller).await?;
             Ok(ExitCode::SUCCESS)
@@ -447,7 +450,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !stdio {
                 anyhow::bail!("pass --stdio (over HTTP, `serve` and `demo` answer MCP at /mcp with a Bearer token)");
             }
-            let service = store.open()?;
+            let service = store.open().await?;
             let caller = acting_as(&service, user, "mcp").await?;
             switchboard_agents::mcp::serve_stdio(service, caller)
                 .await
@@ -455,7 +458,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { command: RulesCommand::Test { payload, event, source, store } } => {
-            let service = store.open()?;
+            let service = store.open().await?;
             let rules = switchboard_automations::RuleSet::load(service.config())?;
             let text = std::fs::read(&payload).with_context(|| format!("cannot read {}", payload.display()))?;
             let body: serde_json::Value =
@@ -478,7 +481,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Route { text, json, store } => {
-            let service = store.open()?;
+            let service = store.open().await?;
             let catalog = switchboard_agents::Catalog::load(service.graph(), service.config()).await?;
             if catalog.projects.is_empty() {
                 eprintln!(
@@ -499,12 +502,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { projects, samples, data_dir } => {
+        Command::Bench { projects, samples, data_dir, config } => {
+            let store = load(config.as_ref())?.store;
             app::init_logging(
                 &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
                 true,
             );
-            crate::bench::run(projects, samples, data_dir).await?;
+            crate::bench::run(projects, samples, data_dir, store).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchCampaign { repos, concurrency, latency_ms } => {
