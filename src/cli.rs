@@ -36,6 +36,20 @@ enum Command {
         #[arg(long, env = "SWITCHBOARD_CONFIG")]
         config: PathBuf,
     },
+    /// Move the operations log from the embedded store to ClickHouse (the
+    /// config's `[store.clickhouse]`), with progress, checking the counts at
+    /// the end. Safe to run again; then set `[store] log = "clickhouse"`.
+    Migrate {
+        /// Where the log goes: `clickhouse`.
+        #[arg(long)]
+        to: String,
+        /// The config file with `[store.clickhouse]`.
+        #[arg(long, env = "SWITCHBOARD_CONFIG")]
+        config: PathBuf,
+        /// The embedded store to read (default: the config's store.data_dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Run the server on an embedded store filled with a demo organisation.
     Demo {
         /// Port to listen on (127.0.0.1 unless --bind says otherwise).
@@ -369,6 +383,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app::init_logging(&config.log, false);
             let opened = app::open(&config, &config.store.data_dir).await?;
             app::serve(config, opened, switchboard_portal::Mode::Serve).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { to, config, data_dir } => {
+            anyhow::ensure!(to == "clickhouse", "--to {to:?}: the operations log can move to clickhouse");
+            let config = Config::load(&config, &env())?;
+            app::init_logging(&config.log, true);
+            let dir = data_dir.unwrap_or_else(|| config.store.data_dir.clone());
+            crate::migrate::to_clickhouse(&config, &dir).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker { config } => {

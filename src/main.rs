@@ -6,6 +6,7 @@ mod bench;
 mod bench_campaign;
 mod chat;
 mod cli;
+mod migrate;
 mod seed;
 
 use std::process::ExitCode;
