@@ -41,8 +41,7 @@ fn cargo_toml(version: &str) -> String {
 async fn a_killed_worker_is_taken_over_without_duplicate_pull_requests() {
     let github = FakeGitHub::start(&[]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let key_path = format!("{}/automations/tests/fixtures/github/app-test-key.pem", env!("CARGO_MANIFEST_DIR"));
-    let key = std::fs::read_to_string(&key_path).unwrap();
+    let key = github::fake::TEST_APP_KEY.to_owned();
     let toml = format!(
         "[store]\ndata_dir = {data:?}\n\n[server]\nport = 1\n\n[policy]\nrun_lease_secs = 2\n\n\
          [github]\napp_id = 7\napi_url = {url:?}\nconcurrency = 1\n\n[github.upgrades]\nbatch = 2\n",

@@ -35,10 +35,7 @@ async fn world() -> World {
     let store = SqliteStore::open(dir.path(), 2).unwrap();
     let mut config = Config::default();
     config.github.app_id = Some(7);
-    config.github.private_key = Some(
-        std::fs::read_to_string(format!("{}/tests/fixtures/github/app-test-key.pem", env!("CARGO_MANIFEST_DIR")))
-            .unwrap(),
-    );
+    config.github.private_key = Some(switchboard_automations::github::fake::TEST_APP_KEY.into());
     config.github.api_url = github.url.clone();
     let consumer = config.templates.get_mut(&"consumer".parse().unwrap()).unwrap();
     consumer.facts.insert("language".parse().unwrap(), json!("python"));

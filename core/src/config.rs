@@ -4,7 +4,7 @@
 //! them all and a test parses it.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,11 +14,13 @@ use crate::model::{FactType, Role};
 mod chat;
 mod github;
 mod llm;
+mod store;
 mod webhooks;
 
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
 pub use github::{GitHubConfig, UpgradesConfig};
 pub use llm::LlmConfig;
+pub use store::{ClickHouseConfig, LogBackend, StoreConfig};
 pub use webhooks::{
     GenericSource, NewRepositories, NotificationsConfig, OneOrMany, ProjectMatch, RuleConfig, WebhooksConfig,
 };
@@ -107,81 +109,6 @@ impl Default for ServerConfig {
 impl ServerConfig {
     pub fn base_url(&self) -> String {
         self.base_url.clone().unwrap_or_else(|| format!("http://{}:{}", self.bind, self.port))
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StoreConfig {
-    /// Directory of the embedded store (created if missing). Default: `data`.
-    pub data_dir: PathBuf,
-    /// Read connections of the embedded store. Default: `4` (1-64).
-    pub readers: usize,
-    /// Where the operations log lives: `sqlite` (the embedded store) or
-    /// `clickhouse` (`[store.clickhouse]`). Default: `sqlite`.
-    pub log: LogBackend,
-    pub clickhouse: ClickHouseConfig,
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        Self {
-            data_dir: PathBuf::from("data"),
-            readers: 4,
-            log: LogBackend::Sqlite,
-            clickhouse: ClickHouseConfig::default(),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogBackend {
-    #[default]
-    Sqlite,
-    Clickhouse,
-}
-
-/// `[store.clickhouse]`: the operations log on ClickHouse (current versions
-/// and 18.16 alike).
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ClickHouseConfig {
-    /// The HTTP interface. Default: `http://127.0.0.1:8123`.
-    pub url: String,
-    /// Created if missing (letters, digits, `_`). Default: `switchboard`.
-    pub database: String,
-    /// Default: the server's default user.
-    pub user: Option<String>,
-    /// `SWITCHBOARD_CLICKHOUSE_PASSWORD` wins. Default: none.
-    pub password: Option<String>,
-    /// How long an append waits for others to share its `INSERT`, in
-    /// milliseconds (0: what is queued goes at once). Default: `0`.
-    pub flush_interval_ms: u64,
-}
-
-impl Default for ClickHouseConfig {
-    fn default() -> Self {
-        Self {
-            url: "http://127.0.0.1:8123".into(),
-            database: "switchboard".into(),
-            user: None,
-            password: None,
-            flush_interval_ms: 0,
-        }
-    }
-}
-
-impl std::fmt::Debug for ClickHouseConfig {
-    /// Never prints the password.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClickHouseConfig")
-            .field("url", &self.url)
-            .field("database", &self.database)
-            .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "<set>"))
-            .field("flush_interval_ms", &self.flush_interval_ms)
-            .finish()
     }
 }
 
@@ -560,19 +487,7 @@ impl Config {
         if self.server.request_timeout_secs == 0 {
             return Err(("server.request_timeout_secs".into(), "must be at least 1".into()));
         }
-        let ch = &self.store.clickhouse;
-        if !(ch.url.starts_with("http://") || ch.url.starts_with("https://")) {
-            return Err((
-                "store.clickhouse.url".into(),
-                "must start with http:// or https:// (the HTTP interface)".into(),
-            ));
-        }
-        if ch.database.is_empty() || !ch.database.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(("store.clickhouse.database".into(), "letters, digits and _ only".into()));
-        }
-        if ch.flush_interval_ms > 10_000 {
-            return Err(("store.clickhouse.flush_interval_ms".into(), "at most 10000 (10 s)".into()));
-        }
+        self.store.clickhouse.validate()?;
         if !(1..=64).contains(&self.store.readers) {
             return Err(("store.readers".into(), "must be between 1 and 64".into()));
         }

@@ -234,10 +234,7 @@ impl Upgrade {
                 retry[0]
             )));
         }
-        let count = |s: ItemState| items.iter().filter(|i| i.state == s).count();
-        let parts: Vec<String> =
-            ItemState::ALL.iter().filter(|s| count(**s) > 0).map(|s| format!("{} {}", count(*s), s.as_str())).collect();
-        Ok(Done::said(parts.join(", ")))
+        Ok(Done::said(switchboard_core::campaign::Summary { items }.counts_line()))
     }
 
     /// One repository, from the pull request it may already have to a new one.

@@ -85,10 +85,7 @@ pub async fn world(repos: usize) -> World {
     let store = SqliteStore::open(dir.path(), 2).unwrap();
     let mut config = Config::default();
     config.github.app_id = Some(7);
-    config.github.private_key = Some(
-        std::fs::read_to_string(format!("{}/tests/fixtures/github/app-test-key.pem", env!("CARGO_MANIFEST_DIR")))
-            .unwrap(),
-    );
+    config.github.private_key = Some(switchboard_automations::github::fake::TEST_APP_KEY.into());
     config.github.api_url = github.url.clone();
     config.webhooks.github_secret = Some(SECRET.into());
     let clock = Arc::new(ManualClock::new(NOW));
