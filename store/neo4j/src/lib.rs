@@ -1,0 +1,295 @@
+//! The project graph on Neo4j, or any server speaking Bolt and Cypher
+//! (ArcadeDB in the tests): projects, teams and packages as nodes, joined by
+//! `OWNED_BY` and `USES {ecosystem, version}` relationships; deployments,
+//! incidents, builds, runs (with their queue leases), tokens, sessions and
+//! chat history as nodes keyed by their ids. Each node keeps its whole record
+//! as JSON in `doc`, beside the properties the queries filter and sort on.
+//!
+//! Every query is a constant text with parameters: nothing from the input is
+//! ever spliced into Cypher. Writes are idempotent `MERGE`s, batched with
+//! `UNWIND`, and a write of several statements is one transaction, retried
+//! whole on transient errors (a cluster leader change, a lock conflict). The
+//! unique constraints and indexes are created at start with Neo4j 5 syntax;
+//! the full-text index behind project search is created by a per-server hook
+//! ([`Fulltext`]), because servers differ there.
+//!
+//! neo4rs has no per-query timeout, and an unreachable server makes it retry
+//! for about a minute: every call here runs under `query_timeout`, which must
+//! stay well above the slowest query (a 100k-project import batch).
+
+mod graph;
+mod queue;
+mod search;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use neo4rs::{BoltType, ConfigBuilder, Graph, Query, Row};
+use switchboard_core::store::{StoreError, StoreResult};
+
+pub use search::{normalize_words, search_text};
+
+/// How the full-text index for project search is created (and named).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fulltext {
+    /// Neo4j 5: `CREATE FULLTEXT INDEX … IF NOT EXISTS` over Bolt.
+    Neo4j,
+    /// ArcadeDB: its Bolt endpoint does not take `CREATE FULLTEXT INDEX`, so
+    /// the index is made with ArcadeDB SQL over its HTTP API at this URL
+    /// (e.g. `http://127.0.0.1:2480`), with the same user and password.
+    ArcadeDb { http_url: String },
+}
+
+/// Where the graph is and how to talk to it.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `bolt://host:7687` or `neo4j://…`.
+    pub uri: String,
+    pub user: String,
+    pub password: String,
+    /// The database; `None` is the server's default.
+    pub database: Option<String>,
+    pub max_connections: usize,
+    /// The most any one query (or transaction) may take.
+    pub query_timeout: Duration,
+    pub fulltext: Fulltext,
+}
+
+/// The schema version this binary writes. A graph marked with a newer one is
+/// refused at start.
+const SCHEMA_VERSION: i64 = 1;
+
+/// Unique constraints and indexes, Neo4j 5 syntax, created at start.
+const SCHEMA: &[&str] = &[
+    "CREATE CONSTRAINT sb_project_slug IF NOT EXISTS FOR (n:Project) REQUIRE n.slug IS UNIQUE",
+    "CREATE CONSTRAINT sb_team_slug IF NOT EXISTS FOR (n:Team) REQUIRE n.slug IS UNIQUE",
+    "CREATE CONSTRAINT sb_user_name IF NOT EXISTS FOR (n:User) REQUIRE n.name IS UNIQUE",
+    "CREATE CONSTRAINT sb_package_name IF NOT EXISTS FOR (n:Package) REQUIRE n.name IS UNIQUE",
+    "CREATE CONSTRAINT sb_deployment_id IF NOT EXISTS FOR (n:Deployment) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT sb_incident_id IF NOT EXISTS FOR (n:Incident) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT sb_build_id IF NOT EXISTS FOR (n:Build) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT sb_run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT sb_token_id IF NOT EXISTS FOR (n:Token) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT sb_session_hash IF NOT EXISTS FOR (n:Session) REQUIRE n.hash IS UNIQUE",
+    "CREATE CONSTRAINT sb_credential_user IF NOT EXISTS FOR (n:Credential) REQUIRE n.user IS UNIQUE",
+    "CREATE CONSTRAINT sb_thread_id IF NOT EXISTS FOR (n:Thread) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT sb_meta_key IF NOT EXISTS FOR (n:SwitchboardMeta) REQUIRE n.key IS UNIQUE",
+    "CREATE INDEX sb_project_github IF NOT EXISTS FOR (n:Project) ON (n.github_repository)",
+    "CREATE INDEX sb_project_pagerduty IF NOT EXISTS FOR (n:Project) ON (n.pagerduty_service)",
+    "CREATE INDEX sb_project_team IF NOT EXISTS FOR (n:Project) ON (n.team)",
+    "CREATE INDEX sb_deployment_project IF NOT EXISTS FOR (n:Deployment) ON (n.project)",
+    "CREATE INDEX sb_incident_project IF NOT EXISTS FOR (n:Incident) ON (n.project)",
+    "CREATE INDEX sb_build_project IF NOT EXISTS FOR (n:Build) ON (n.project)",
+    "CREATE INDEX sb_run_status IF NOT EXISTS FOR (n:Run) ON (n.status)",
+    "CREATE INDEX sb_token_hash IF NOT EXISTS FOR (n:Token) ON (n.hash)",
+    "CREATE INDEX sb_message_thread IF NOT EXISTS FOR (n:Message) ON (n.thread)",
+];
+
+/// Attempts of a transaction that meets transient errors.
+const ATTEMPTS: u32 = 6;
+
+/// The graph on a Bolt server. Cheap to clone.
+#[derive(Clone)]
+pub struct Neo4jGraph {
+    graph: Arc<Graph>,
+    timeout: Duration,
+    /// The full-text index's name, as `db.index.fulltext.queryNodes` wants it.
+    fulltext_index: &'static str,
+}
+
+pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// Whether trying the same work again may succeed.
+fn transient(e: &neo4rs::Error) -> bool {
+    match e {
+        neo4rs::Error::Neo4j(e) => {
+            matches!(e.kind(), neo4rs::Neo4jErrorKind::Transient)
+                // ArcadeDB reports its optimistic-concurrency conflicts as database errors.
+                || e.message().contains("ConcurrentModification")
+                || e.code().contains("Transient")
+                // Two transactions MERGEd the same new node: run again, the
+                // MERGE finds the one that committed.
+                || e.code().ends_with("ConstraintValidationFailed")
+        }
+        // neo4rs reports a failed COMMIT as an unexpected answer, with the
+        // server's code only in the text.
+        neo4rs::Error::UnexpectedMessage(m) => {
+            ["TransientError", "ConcurrentModification", "ConstraintValidationFailed"].iter().any(|c| m.contains(c))
+        }
+        neo4rs::Error::IOError { .. } | neo4rs::Error::ConnectionError => true,
+        _ => false,
+    }
+}
+
+impl Neo4jGraph {
+    /// Connects, checks the server answers (within `query_timeout`), creates
+    /// the constraints and indexes it lacks, and refuses a graph written by a
+    /// newer Switchboard.
+    pub async fn open(o: &Options) -> StoreResult<Self> {
+        let mut config = ConfigBuilder::default()
+            .uri(o.uri.as_str())
+            .user(o.user.as_str())
+            .password(o.password.as_str())
+            .max_connections(o.max_connections.max(1));
+        if let Some(db) = &o.database {
+            config = config.db(db.as_str());
+        }
+        let config = config.build().map_err(|e| backend(format!("Neo4j settings: {e}")))?;
+        let graph = tokio::time::timeout(o.query_timeout, Graph::connect(config))
+            .await
+            .map_err(|_| backend(format!("Neo4j at {} did not answer within {:?}", o.uri, o.query_timeout)))?
+            .map_err(|e| backend(format!("cannot connect to Neo4j at {}: {e}", o.uri)))?;
+        let fulltext_index = match o.fulltext {
+            Fulltext::Neo4j => "sb_project_text",
+            Fulltext::ArcadeDb { .. } => "Project[search_text]",
+        };
+        let store = Neo4jGraph { graph: Arc::new(graph), timeout: o.query_timeout, fulltext_index };
+        store
+            .rows(neo4rs::query("RETURN 1 AS one"))
+            .await
+            .map_err(|e| backend(format!("Neo4j at {} does not answer queries: {e}", o.uri)))?;
+        store.migrate(o).await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self, o: &Options) -> StoreResult<()> {
+        let found = self
+            .rows(neo4rs::query("MATCH (m:SwitchboardMeta {key: 'schema'}) RETURN m.version AS version"))
+            .await?
+            .first()
+            .map(|r| r.get::<i64>("version"))
+            .transpose()
+            .map_err(corrupt)?;
+        if let Some(v) = found
+            && v > SCHEMA_VERSION
+        {
+            return Err(backend(format!(
+                "the graph was written by a newer Switchboard (schema {v}, this binary knows {SCHEMA_VERSION}): upgrade this binary"
+            )));
+        }
+        for statement in SCHEMA {
+            self.run(neo4rs::query(statement))
+                .await
+                .map_err(|e| backend(format!("creating the schema ({statement}): {e}")))?;
+        }
+        search::create_fulltext_index(self, o).await?;
+        self.run(
+            neo4rs::query("MERGE (m:SwitchboardMeta {key: 'schema'}) SET m.version = $version")
+                .param("version", SCHEMA_VERSION),
+        )
+        .await
+    }
+
+    /// Runs a read (or a single-statement write) and collects its rows.
+    pub(crate) async fn rows(&self, q: Query) -> StoreResult<Vec<Row>> {
+        self.retrying(|| async {
+            let mut stream = self.graph.execute(q.clone()).await?;
+            let mut rows = Vec::new();
+            while let Some(row) = stream.next().await? {
+                rows.push(row);
+            }
+            Ok(rows)
+        })
+        .await
+    }
+
+    /// Runs one statement and discards its rows.
+    pub(crate) async fn run(&self, q: Query) -> StoreResult<()> {
+        self.rows(q).await.map(drop)
+    }
+
+    /// Runs the statements in one transaction and returns the last one's rows.
+    pub(crate) async fn transaction(&self, queries: Vec<Query>) -> StoreResult<Vec<Row>> {
+        self.retrying(|| async {
+            let mut txn = self.graph.start_txn().await?;
+            let mut rows = Vec::new();
+            for q in queries.iter().cloned() {
+                rows.clear();
+                let mut stream = txn.execute(q).await?;
+                while let Some(row) = stream.next(txn.handle()).await? {
+                    rows.push(row);
+                }
+            }
+            txn.commit().await?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    /// Does `work` under the query timeout, again (after a short, growing,
+    /// jittered pause) while it fails transiently.
+    async fn retrying<F, Fut>(&self, work: F) -> StoreResult<Vec<Row>>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<Row>, neo4rs::Error>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match tokio::time::timeout(self.timeout, work()).await {
+                Err(_) => return Err(backend(format!("a graph query took longer than {:?}", self.timeout))),
+                Ok(Ok(rows)) => return Ok(rows),
+                Ok(Err(e)) if attempt < ATTEMPTS && transient(&e) => {
+                    tracing::debug!(error = %e, attempt, "transient graph error; trying again");
+                    let jitter = u64::from(
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .unwrap_or_default()
+                            .subsec_nanos()
+                            % 20,
+                    );
+                    tokio::time::sleep(Duration::from_millis((10 << attempt) + jitter)).await;
+                    attempt += 1;
+                }
+                Ok(Err(e)) => return Err(backend(e)),
+            }
+        }
+    }
+
+    /// Deletes every node and relationship this store wrote, in batches.
+    /// For tests and `migrate --fresh`; nothing else calls it.
+    pub async fn clear(&self) -> StoreResult<()> {
+        loop {
+            let rows = self
+                .rows(neo4rs::query(
+                    "MATCH (n) WHERE NOT n:SwitchboardMeta WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS n",
+                ))
+                .await?;
+            let n: i64 = rows.first().map(|r| r.get("n")).transpose().map_err(corrupt)?.unwrap_or(0);
+            if n == 0 {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// A parameter map for `UNWIND $rows AS r`.
+pub(crate) fn map<const N: usize>(pairs: [(&str, BoltType); N]) -> BoltType {
+    let m: HashMap<String, BoltType> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    m.into()
+}
+
+/// A row's `doc` column, deserialized.
+pub(crate) fn doc<T: serde::de::DeserializeOwned>(row: &Row) -> StoreResult<T> {
+    let text: String = row.get("doc").map_err(corrupt)?;
+    serde_json::from_str(&text).map_err(corrupt)
+}
+
+pub(crate) fn docs<T: serde::de::DeserializeOwned>(rows: &[Row]) -> StoreResult<Vec<T>> {
+    rows.iter().map(doc).collect()
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("records serialize")
+}
+
+/// A `LIMIT`: 0 means the default of 50.
+pub(crate) fn limit(n: usize) -> i64 {
+    if n == 0 { 50 } else { n.min(i64::MAX as usize) as i64 }
+}

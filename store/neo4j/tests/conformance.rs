@@ -1,0 +1,100 @@
+//! The backend conformance suite with the graph and the run queue on a real
+//! Bolt server (ArcadeDB, started by `scripts/arcadedb start`; the log, inbox
+//! and outbox on the embedded store). Built only with the `server-tests`
+//! feature, and failing — never skipping — when that server does not answer.
+#![cfg(feature = "server-tests")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use switchboard_store::SqliteStore;
+use switchboard_store::conformance::Backend;
+use switchboard_store_neo4j::{Fulltext, Neo4jGraph, Options};
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.into())
+}
+
+fn http_url() -> String {
+    format!("http://127.0.0.1:{}", env("SWITCHBOARD_TEST_ARCADEDB_HTTP_PORT", "12480"))
+}
+
+fn password() -> String {
+    env("SWITCHBOARD_TEST_BOLT_PASSWORD", "switchboard-test")
+}
+
+fn options(database: &str) -> Options {
+    Options {
+        uri: format!("bolt://127.0.0.1:{}", env("SWITCHBOARD_TEST_BOLT_PORT", "17687")),
+        user: "root".into(),
+        password: password(),
+        database: Some(database.into()),
+        max_connections: 8,
+        query_timeout: Duration::from_secs(30),
+        fulltext: Fulltext::ArcadeDb { http_url: http_url() },
+    }
+}
+
+/// A database of its own for each test: the suite wants an empty graph.
+async fn fresh_database() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let name =
+        format!("sb_test_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, N.fetch_add(1, Ordering::Relaxed));
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/server", http_url()))
+        .basic_auth("root", Some(password()))
+        .json(&serde_json::json!({"command": format!("create database {name}")}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ArcadeDB at {} (start it with scripts/arcadedb start): {e}", http_url()));
+    assert!(answer.status().is_success(), "creating database {name}: {}", answer.text().await.unwrap_or_default());
+    name
+}
+
+/// Drops its test database when the test ends, so the server does not keep
+/// hundreds of them open. A plain blocking HTTP request: `Drop` cannot await.
+struct DropDatabase(String);
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        use std::io::{Read, Write};
+        let body = serde_json::json!({"command": format!("drop database {}", self.0)}).to_string();
+        let auth = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("root:{}", password()));
+        let port = env("SWITCHBOARD_TEST_ARCADEDB_HTTP_PORT", "12480");
+        if let Ok(mut s) = std::net::TcpStream::connect(format!("127.0.0.1:{port}")) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = write!(
+                s,
+                "POST /api/v1/server HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.read_to_end(&mut Vec::new());
+        }
+    }
+}
+
+async fn graph() -> (Neo4jGraph, DropDatabase) {
+    let name = fresh_database().await;
+    let o = options(&name);
+    let graph =
+        Neo4jGraph::open(&o).await.unwrap_or_else(|e| panic!("Bolt server at {} (scripts/arcadedb start): {e}", o.uri));
+    (graph, DropDatabase(name))
+}
+
+async fn backend() -> Backend {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let (graph, database) = graph().await;
+    Backend {
+        graph: Arc::new(graph.clone()),
+        log: Arc::new(store.clone()),
+        inbox: Arc::new(store.clone()),
+        outbox: Arc::new(store),
+        queue: Arc::new(graph),
+        guard: Box::new((dir, database)),
+    }
+}
+
+switchboard_store::conformance_suite!(backend().await);
