@@ -8,7 +8,7 @@ use anyhow::Context;
 use switchboard_automations::{Hooks, Processor, RuleSet, RulesMapper};
 use switchboard_core::Service;
 use switchboard_core::clock::SystemClock;
-use switchboard_core::config::{Config, LogConfig, LogFormat};
+use switchboard_core::config::{Config, FulltextHook, GraphBackend, LogConfig, LogFormat};
 use switchboard_core::inbox::Inbox;
 use switchboard_core::outbox::Outbox;
 use switchboard_portal::{Mode, PortalState};
@@ -54,23 +54,56 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
         .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
     let log: Arc<dyn switchboard_core::store::EventLog> = match config.store.log {
         switchboard_core::config::LogBackend::Sqlite => Arc::new(store.clone()),
-        switchboard_core::config::LogBackend::Clickhouse => {
-            let c = &config.store.clickhouse;
-            let options = switchboard_store_clickhouse::Options {
-                url: c.url.clone(),
-                database: c.database.clone(),
-                user: c.user.clone(),
-                password: c.password.clone(),
-                flush_interval: std::time::Duration::from_millis(c.flush_interval_ms),
-            };
-            let log = switchboard_store_clickhouse::ClickHouseLog::open(&options).await.with_context(|| {
-                format!("cannot open the operations log on ClickHouse at {} (store.clickhouse)", c.url)
-            })?;
-            Arc::new(log)
-        }
+        switchboard_core::config::LogBackend::Clickhouse => Arc::new(open_clickhouse(config).await?),
     };
-    let service = Service::new(Arc::new(store.clone()), log, Arc::new(config.clone()), Arc::new(SystemClock));
-    Ok(Opened { service, inbox: Arc::new(store.clone()), outbox: Arc::new(store.clone()), queue: Arc::new(store) })
+    // The run queue lives with the runs: on the graph's backend.
+    let (graph, queue): (Arc<dyn switchboard_core::store::GraphStore>, Arc<dyn switchboard_core::queue::RunQueue>) =
+        match config.store.graph {
+            GraphBackend::Sqlite => (Arc::new(store.clone()), Arc::new(store.clone())),
+            GraphBackend::Neo4j => {
+                let graph = open_neo4j(config).await?;
+                (Arc::new(graph.clone()), Arc::new(graph))
+            }
+        };
+    let service = Service::new(graph, log, Arc::new(config.clone()), Arc::new(SystemClock));
+    Ok(Opened { service, inbox: Arc::new(store.clone()), outbox: Arc::new(store), queue })
+}
+
+/// The operations log on ClickHouse, as `[store.clickhouse]` says.
+pub async fn open_clickhouse(config: &Config) -> anyhow::Result<switchboard_store_clickhouse::ClickHouseLog> {
+    let c = &config.store.clickhouse;
+    let options = switchboard_store_clickhouse::Options {
+        url: c.url.clone(),
+        database: c.database.clone(),
+        user: c.user.clone(),
+        password: c.password.clone(),
+        flush_interval: std::time::Duration::from_millis(c.flush_interval_ms),
+    };
+    switchboard_store_clickhouse::ClickHouseLog::open(&options)
+        .await
+        .with_context(|| format!("cannot open the operations log on ClickHouse at {} (store.clickhouse)", c.url))
+}
+
+/// The project graph on Neo4j, as `[store.neo4j]` says.
+pub async fn open_neo4j(config: &Config) -> anyhow::Result<switchboard_store_neo4j::Neo4jGraph> {
+    let c = &config.store.neo4j;
+    let options = switchboard_store_neo4j::Options {
+        uri: c.uri.clone(),
+        user: c.user.clone(),
+        password: c.password.clone().unwrap_or_default(),
+        database: c.database.clone(),
+        max_connections: c.max_connections,
+        query_timeout: std::time::Duration::from_secs(c.query_timeout_secs),
+        fulltext: match c.fulltext {
+            FulltextHook::Neo4j => switchboard_store_neo4j::Fulltext::Neo4j,
+            FulltextHook::Arcadedb => {
+                switchboard_store_neo4j::Fulltext::ArcadeDb { http_url: c.arcadedb_http_url.clone() }
+            }
+        },
+    };
+    switchboard_store_neo4j::Neo4jGraph::open(&options)
+        .await
+        .with_context(|| format!("cannot open the project graph on Neo4j at {} (store.neo4j)", c.uri))
 }
 
 pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result<()> {

@@ -36,19 +36,40 @@ enum Command {
         #[arg(long, env = "SWITCHBOARD_CONFIG")]
         config: PathBuf,
     },
-    /// Move the operations log from the embedded store to ClickHouse (the
-    /// config's `[store.clickhouse]`), with progress, checking the counts at
-    /// the end. Safe to run again; then set `[store] log = "clickhouse"`.
+    /// Move an embedded store to the scale-out backends: the project graph to
+    /// Neo4j (`[store.neo4j]`), the operations log to ClickHouse
+    /// (`[store.clickhouse]`), or both; with a progress bar, checking the
+    /// counts at the end. Safe to run again; then set `[store] graph =
+    /// "neo4j"` and/or `log = "clickhouse"`.
     Migrate {
-        /// Where the log goes: `clickhouse`.
+        /// The embedded store to read: `sqlite:PATH` (its data directory).
+        /// Default: the config's store.data_dir.
+        #[arg(long)]
+        from: Option<String>,
+        /// Where it goes: `neo4j`, `clickhouse` or `neo4j+clickhouse`.
         #[arg(long)]
         to: String,
-        /// The config file with `[store.clickhouse]`.
+        /// The config file with `[store.neo4j]` / `[store.clickhouse]`.
         #[arg(long, env = "SWITCHBOARD_CONFIG")]
         config: PathBuf,
-        /// The embedded store to read (default: the config's store.data_dir).
+    },
+    /// Write the whole store the config names (graph and log, whatever their
+    /// backends) as JSON Lines, for `import` or a backup.
+    Export {
+        #[arg(long, env = "SWITCHBOARD_CONFIG")]
+        config: PathBuf,
+        /// The file to write (`-`: standard output).
         #[arg(long)]
-        data_dir: Option<PathBuf>,
+        out: PathBuf,
+    },
+    /// Read an `export` file into the store the config names. Upserts by id:
+    /// safe to run again.
+    Import {
+        #[arg(long, env = "SWITCHBOARD_CONFIG")]
+        config: PathBuf,
+        /// The file to read (`-`: standard input).
+        #[arg(long = "in")]
+        input: PathBuf,
     },
     /// Run the server on an embedded store filled with a demo organisation.
     Demo {
@@ -385,12 +406,47 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app::serve(config, opened, switchboard_portal::Mode::Serve).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Migrate { to, config, data_dir } => {
-            anyhow::ensure!(to == "clickhouse", "--to {to:?}: the operations log can move to clickhouse");
+        Command::Migrate { from, to, config } => {
+            let targets = crate::migrate::Targets::parse(&to)?;
             let config = Config::load(&config, &env())?;
             app::init_logging(&config.log, true);
-            let dir = data_dir.unwrap_or_else(|| config.store.data_dir.clone());
-            crate::migrate::to_clickhouse(&config, &dir).await?;
+            let dir = match from {
+                Some(f) => crate::migrate::parse_from(&f)?,
+                None => config.store.data_dir.clone(),
+            };
+            crate::migrate::run(&config, &dir, targets).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { config, out } => {
+            let config = Config::load(&config, &env())?;
+            app::init_logging(&config.log, true);
+            let opened = app::open(&config, &config.store.data_dir).await?;
+            let (graph, log) = (opened.service.graph(), opened.service.log());
+            let totals = if out.as_os_str() == "-" {
+                let mut w = std::io::BufWriter::new(std::io::stdout());
+                crate::transfer::export(graph, log, &mut w).await?
+            } else {
+                let file = std::fs::File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
+                let mut w = std::io::BufWriter::new(file);
+                crate::transfer::export(graph, log, &mut w).await?
+            };
+            eprintln!("exported {} projects and {} events", totals.all_projects, totals.events);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { config, input } => {
+            let config = Config::load(&config, &env())?;
+            app::init_logging(&config.log, true);
+            let opened = app::open(&config, &config.store.data_dir).await?;
+            let (graph, log) = (opened.service.graph(), opened.service.log());
+            let (projects, events) = if input.as_os_str() == "-" {
+                let mut r = std::io::BufReader::new(std::io::stdin());
+                crate::transfer::import(graph, log, &mut r).await?
+            } else {
+                let file = std::fs::File::open(&input).with_context(|| format!("cannot read {}", input.display()))?;
+                crate::transfer::import(graph, log, &mut std::io::BufReader::new(file)).await?
+            };
+            eprintln!("imported {projects} projects and {events} events");
+            println!("{}", serde_json::json!({"projects": projects, "events": events}));
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker { config } => {

@@ -8,6 +8,7 @@ mod chat;
 mod cli;
 mod migrate;
 mod seed;
+mod transfer;
 
 use std::process::ExitCode;
 

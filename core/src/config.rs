@@ -20,7 +20,7 @@ mod webhooks;
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
 pub use github::{GitHubConfig, UpgradesConfig};
 pub use llm::LlmConfig;
-pub use store::{ClickHouseConfig, LogBackend, StoreConfig};
+pub use store::{ClickHouseConfig, FulltextHook, GraphBackend, LogBackend, Neo4jConfig, StoreConfig};
 pub use webhooks::{
     GenericSource, NewRepositories, NotificationsConfig, OneOrMany, ProjectMatch, RuleConfig, WebhooksConfig,
 };
@@ -461,6 +461,9 @@ impl Config {
         if let Some((_, v)) = env.iter().find(|(k, _)| k == "SWITCHBOARD_CLICKHOUSE_PASSWORD") {
             config.store.clickhouse.password = Some(v.clone());
         }
+        if let Some((_, v)) = env.iter().find(|(k, _)| k == "SWITCHBOARD_NEO4J_PASSWORD") {
+            config.store.neo4j.password = Some(v.clone());
+        }
         config.discord.apply_env(env).map_err(|(key, msg)| ConfigError::new(format!("{key}: {msg}")))?;
         config.validate().map_err(|(path, msg)| {
             let at = locate(source, &path).map(|(l, c)| format!(" at line {l}, column {c}")).unwrap_or_default();
@@ -488,6 +491,9 @@ impl Config {
             return Err(("server.request_timeout_secs".into(), "must be at least 1".into()));
         }
         self.store.clickhouse.validate()?;
+        if self.store.graph == GraphBackend::Neo4j {
+            self.store.neo4j.validate()?;
+        }
         if !(1..=64).contains(&self.store.readers) {
             return Err(("store.readers".into(), "must be between 1 and 64".into()));
         }

@@ -4,4 +4,4 @@
 pub mod conformance;
 pub mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{DB_FILE, SqliteStore};

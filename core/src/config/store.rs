@@ -1,5 +1,6 @@
-//! `[store]`: where the embedded store lives, and which backend keeps the
-//! operations log (`[store.clickhouse]`).
+//! `[store]`: where the embedded store lives, which backend keeps the
+//! project graph (`[store.neo4j]`) and which keeps the operations log
+//! (`[store.clickhouse]`).
 
 use std::path::PathBuf;
 
@@ -15,7 +16,11 @@ pub struct StoreConfig {
     /// Where the operations log lives: `sqlite` (the embedded store) or
     /// `clickhouse` (`[store.clickhouse]`). Default: `sqlite`.
     pub log: LogBackend,
+    /// Where the project graph (and the run queue) lives: `sqlite` (the
+    /// embedded store) or `neo4j` (`[store.neo4j]`). Default: `sqlite`.
+    pub graph: GraphBackend,
     pub clickhouse: ClickHouseConfig,
+    pub neo4j: Neo4jConfig,
 }
 
 impl Default for StoreConfig {
@@ -24,7 +29,9 @@ impl Default for StoreConfig {
             data_dir: PathBuf::from("data"),
             readers: 4,
             log: LogBackend::Sqlite,
+            graph: GraphBackend::Sqlite,
             clickhouse: ClickHouseConfig::default(),
+            neo4j: Neo4jConfig::default(),
         }
     }
 }
@@ -35,6 +42,122 @@ pub enum LogBackend {
     #[default]
     Sqlite,
     Clickhouse,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphBackend {
+    #[default]
+    Sqlite,
+    Neo4j,
+}
+
+/// How the full-text index for project search is created on the graph server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FulltextHook {
+    /// Neo4j 5: `CREATE FULLTEXT INDEX` over Bolt.
+    #[default]
+    Neo4j,
+    /// ArcadeDB: SQL over its HTTP API (`arcadedb_http_url`).
+    Arcadedb,
+}
+
+/// `[store.neo4j]`: the project graph on Neo4j 5 (or another Bolt server
+/// speaking Cypher).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Neo4jConfig {
+    /// `bolt://`, `bolt+s://`, `neo4j://` or `neo4j+s://`. Default: `bolt://127.0.0.1:7687`.
+    pub uri: String,
+    /// Default: `neo4j`.
+    pub user: String,
+    /// `SWITCHBOARD_NEO4J_PASSWORD` wins. Required.
+    pub password: Option<String>,
+    /// Default: the server's default database.
+    pub database: Option<String>,
+    /// Bolt connections in the pool. Default: `16` (1-256).
+    pub max_connections: usize,
+    /// The most one query or transaction may take, in seconds; keep it well
+    /// above the slowest (an import batch). Default: `60` (1-3600).
+    pub query_timeout_secs: u64,
+    /// How the project-search index is made: `neo4j` or `arcadedb`. Default: `neo4j`.
+    pub fulltext: FulltextHook,
+    /// ArcadeDB's HTTP API, for `fulltext = "arcadedb"`. Default: `http://127.0.0.1:2480`.
+    pub arcadedb_http_url: String,
+}
+
+impl Default for Neo4jConfig {
+    fn default() -> Self {
+        Self {
+            uri: "bolt://127.0.0.1:7687".into(),
+            user: "neo4j".into(),
+            password: None,
+            database: None,
+            max_connections: 16,
+            query_timeout_secs: 60,
+            fulltext: FulltextHook::Neo4j,
+            arcadedb_http_url: "http://127.0.0.1:2480".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Neo4jConfig {
+    /// Never prints the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Neo4jConfig")
+            .field("uri", &self.uri)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<set>"))
+            .field("database", &self.database)
+            .field("max_connections", &self.max_connections)
+            .field("query_timeout_secs", &self.query_timeout_secs)
+            .field("fulltext", &self.fulltext)
+            .field("arcadedb_http_url", &self.arcadedb_http_url)
+            .finish()
+    }
+}
+
+impl Neo4jConfig {
+    /// Checked only when the graph is on Neo4j.
+    pub(super) fn validate(&self) -> Result<(), (String, String)> {
+        const SCHEMES: [&str; 4] = ["bolt://", "bolt+s://", "neo4j://", "neo4j+s://"];
+        if !SCHEMES.iter().any(|s| self.uri.starts_with(s)) {
+            return Err((
+                "store.neo4j.uri".into(),
+                "must start with bolt://, bolt+s://, neo4j:// or neo4j+s://".into(),
+            ));
+        }
+        if self.password.as_deref().unwrap_or("").is_empty() {
+            return Err((
+                "store.neo4j.password".into(),
+                "is required: set it here or in SWITCHBOARD_NEO4J_PASSWORD".into(),
+            ));
+        }
+        if let Some(db) = &self.database
+            && (db.is_empty() || !db.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
+        {
+            return Err(("store.neo4j.database".into(), "letters, digits, _, - and . only".into()));
+        }
+        if !(1..=256).contains(&self.max_connections) {
+            return Err(("store.neo4j.max_connections".into(), "between 1 and 256".into()));
+        }
+        if !(1..=3600).contains(&self.query_timeout_secs) {
+            return Err(("store.neo4j.query_timeout_secs".into(), "between 1 and 3600".into()));
+        }
+        if self.fulltext == FulltextHook::Arcadedb {
+            if self.database.is_none() {
+                return Err((
+                    "store.neo4j.database".into(),
+                    "must name the database when fulltext = \"arcadedb\" (the index is made over HTTP in it)".into(),
+                ));
+            }
+            if !(self.arcadedb_http_url.starts_with("http://") || self.arcadedb_http_url.starts_with("https://")) {
+                return Err(("store.neo4j.arcadedb_http_url".into(), "must start with http:// or https://".into()));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `[store.clickhouse]`: the operations log on ClickHouse (current versions

@@ -99,6 +99,8 @@ mod example {
             "request_timeout_secs",
             "data_dir",
             "readers",
+            "query_timeout_secs",
+            "fulltext",
             "format",
             "level",
             "allow_self_approval",
@@ -151,4 +153,26 @@ fn template_facts_must_be_declared_by_the_project_type() {
     let ok = "[templates.worker]\nproject_type = \"consumer\"\nfacts = { language = \"python\" }\n";
     let config = Config::parse(ok, "switchboard.toml", &[]).unwrap();
     assert_eq!(config.templates[&"worker".parse().unwrap()].facts.len(), 1);
+}
+
+#[test]
+fn neo4j_settings_are_checked_only_when_the_graph_is_there() {
+    let err = |src: &str| Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
+    assert!(Config::parse("[store.neo4j]\nuri = \"nope\"\n", "x", &[]).is_ok(), "unused settings are not checked");
+    let on = "[store]\ngraph = \"neo4j\"\n[store.neo4j]\n";
+    assert!(err(on).contains("`store.neo4j.password`: is required"), "{}", err(on));
+    assert!(
+        err(&format!("{on}password = \"p\"\nuri = \"http://h:7474\"\n"))
+            .contains("`store.neo4j.uri`: must start with bolt://")
+    );
+    assert!(err(&format!("{on}password = \"p\"\nquery_timeout_secs = 0\n")).contains("between 1 and 3600"));
+    assert!(err(&format!("{on}password = \"p\"\nfulltext = \"arcadedb\"\n")).contains("must name the database"));
+    assert!(err(&format!("{on}password = \"p\"\nfulltext = \"lucene\"\n")).contains("unknown variant `lucene`"));
+    assert!(err("[store]\ngraph = \"neo5j\"\n").contains("unknown variant `neo5j`"));
+    let env = vec![("SWITCHBOARD_NEO4J_PASSWORD".to_owned(), "from-env".to_owned())];
+    let c = Config::parse(on, "x", &env).unwrap();
+    assert_eq!(c.store.graph, GraphBackend::Neo4j);
+    assert_eq!(c.store.neo4j.password.as_deref(), Some("from-env"));
+    assert_eq!(c.store.neo4j.query_timeout_secs, 60);
+    assert!(!format!("{c:?}").contains("from-env"), "the password is never printed");
 }

@@ -300,7 +300,7 @@ impl GraphStore for Neo4jGraph {
             b.projects.cmp(&a.projects).then_with(|| (a.ecosystem, &a.version).cmp(&(b.ecosystem, &b.version)))
         });
         let total = versions.iter().map(|v| v.projects).sum();
-        let n = if q.limit == 0 { 200 } else { q.limit.min(i64::MAX as usize) as i64 };
+        let n = if q.limit == 0 { 200 } else { limit(q.limit) };
         let rows = self
             .rows(
                 with_params(format!(

@@ -289,7 +289,12 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("records serialize")
 }
 
-/// A `LIMIT`: 0 means the default of 50.
+/// The largest `LIMIT` sent. Some servers size a buffer by the limit of an
+/// ordered query (ArcadeDB: a priority queue, which fails past `i32::MAX`),
+/// so "everything" is read as this many.
+pub const MAX_LIMIT: usize = 1_000_000;
+
+/// A `LIMIT`: 0 means the default of 50; at most [`MAX_LIMIT`].
 pub(crate) fn limit(n: usize) -> i64 {
-    if n == 0 { 50 } else { n.min(i64::MAX as usize) as i64 }
+    if n == 0 { 50 } else { n.min(MAX_LIMIT) as i64 }
 }
