@@ -56,17 +56,30 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
         switchboard_core::config::LogBackend::Sqlite => Arc::new(store.clone()),
         switchboard_core::config::LogBackend::Clickhouse => Arc::new(open_clickhouse(config).await?),
     };
-    // The run queue lives with the runs: on the graph's backend.
-    let (graph, queue): (Arc<dyn switchboard_core::store::GraphStore>, Arc<dyn switchboard_core::queue::RunQueue>) =
-        match config.store.graph {
-            GraphBackend::Sqlite => (Arc::new(store.clone()), Arc::new(store.clone())),
-            GraphBackend::Neo4j => {
-                let graph = open_neo4j(config).await?;
-                (Arc::new(graph.clone()), Arc::new(graph))
-            }
-        };
-    let service = Service::new(graph, log, Arc::new(config.clone()), Arc::new(SystemClock));
-    Ok(Opened { service, inbox: Arc::new(store.clone()), outbox: Arc::new(store), queue })
+    match config.store.graph {
+        GraphBackend::Sqlite => {
+            let service = Service::new(Arc::new(store.clone()), log, Arc::new(config.clone()), Arc::new(SystemClock));
+            Ok(Opened {
+                service,
+                inbox: Arc::new(store.clone()),
+                outbox: Arc::new(store.clone()),
+                queue: Arc::new(store),
+            })
+        }
+        // Everything a process keeps moves with the graph (runs and their
+        // queue, the webhook inbox, the chat outbox): processes on one graph
+        // share all of it, and any of them can take any work.
+        GraphBackend::Neo4j => {
+            let graph = open_neo4j(config).await?;
+            let service = Service::new(Arc::new(graph.clone()), log, Arc::new(config.clone()), Arc::new(SystemClock));
+            Ok(Opened {
+                service,
+                inbox: Arc::new(graph.clone()),
+                outbox: Arc::new(graph.clone()),
+                queue: Arc::new(graph),
+            })
+        }
+    }
 }
 
 /// The operations log on ClickHouse, as `[store.clickhouse]` says.

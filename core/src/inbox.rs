@@ -91,12 +91,18 @@ pub struct Outcome {
     pub summary: Option<String>,
 }
 
+/// How long a delivery handed out by [`Inbox::due`] stays with its taker.
+pub const CLAIM_MS: Millis = 120_000;
+
 #[async_trait]
 pub trait Inbox: Send + Sync {
     /// Stores the delivery durably (committed when this returns) unless its
     /// `(source, delivery_id)` is already there.
     async fn accept(&self, delivery: &NewDelivery) -> StoreResult<Accepted>;
-    /// Pending deliveries due at `now`, oldest first.
+    /// Pending deliveries due at `now`, oldest first, now claimed: none of
+    /// them is due again before `now + CLAIM_MS` unless [`Inbox::finish`]
+    /// says so. With several processes on one shared inbox, each delivery
+    /// goes to one of them; one that dies mid-batch leaves its claims to lapse.
     async fn due(&self, now: Millis, limit: usize) -> StoreResult<Vec<Delivery>>;
     /// Records an attempt's outcome.
     async fn finish(&self, id: i64, outcome: &Outcome) -> StoreResult<()>;

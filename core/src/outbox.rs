@@ -85,12 +85,18 @@ pub struct Attempt {
     pub remote_id: Option<String>,
 }
 
+/// How long a message handed out by [`Outbox::due_messages`] stays with its courier.
+pub const CLAIM_MS: Millis = 120_000;
+
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Stores the message durably unless its key is already there; true when
     /// it was new.
     async fn enqueue(&self, message: &NewMessage) -> StoreResult<bool>;
-    /// Pending messages due at `now`, oldest first.
+    /// Pending messages due at `now`, oldest first, now claimed: none of
+    /// them is due again before `now + CLAIM_MS` unless
+    /// [`Outbox::record_attempt`] says so. With several couriers on one
+    /// shared outbox, each message is sent by one of them.
     async fn due_messages(&self, now: Millis, limit: usize) -> StoreResult<Vec<OutMessage>>;
     /// Records an attempt's outcome.
     async fn record_attempt(&self, id: i64, attempt: &Attempt) -> StoreResult<()>;

@@ -74,7 +74,7 @@ pub struct Neo4jConfig {
     pub user: String,
     /// `SWITCHBOARD_NEO4J_PASSWORD` wins. Required.
     pub password: Option<String>,
-    /// Default: the server's default database.
+    /// Default: `neo4j` (Neo4j's default database).
     pub database: Option<String>,
     /// Bolt connections in the pool. Default: `16` (1-256).
     pub max_connections: usize,

@@ -24,6 +24,8 @@ fn project_row(p: &Project) -> BoltType {
     map([
         ("slug", p.slug.as_str().into()),
         ("name", p.name.as_str().into()),
+        ("description", p.description.as_str().into()),
+        ("score", i64::from(p.score).into()),
         ("team", p.team.as_str().into()),
         ("project_type", p.project_type.as_str().into()),
         ("archived", p.archived.into()),
@@ -40,6 +42,8 @@ fn dependency_rows(p: &Project) -> impl Iterator<Item = BoltType> + '_ {
     p.dependencies.iter().map(|d| {
         map([
             ("project", p.slug.as_str().into()),
+            ("team", p.team.as_str().into()),
+            ("archived", p.archived.into()),
             ("package", d.package.as_str().into()),
             ("ecosystem", d.ecosystem.as_str().into()),
             ("version", d.version.as_str().into()),
@@ -56,7 +60,7 @@ fn upsert_projects(projects: &[Project]) -> Vec<Query> {
         query(
             "UNWIND $rows AS r
              MERGE (p:Project {slug: r.slug})
-             SET p.name = r.name, p.team = r.team, p.project_type = r.project_type, p.archived = r.archived,
+             SET p.name = r.name, p.description = r.description, p.score = r.score, p.team = r.team, p.project_type = r.project_type, p.archived = r.archived,
                  p.github_repository = r.github_repository, p.pagerduty_service = r.pagerduty_service,
                  p.facts = r.facts, p.uses = r.uses, p.search_text = r.search_text, p.doc = r.doc",
         )
@@ -78,7 +82,8 @@ fn upsert_projects(projects: &[Project]) -> Vec<Query> {
             "UNWIND $deps AS d
              MATCH (p:Project {slug: d.project})
              MERGE (k:Package {name: d.package})
-             CREATE (p)-[:USES {ecosystem: d.ecosystem, version: d.version}]->(k)",
+             CREATE (p)-[:USES {ecosystem: d.ecosystem, version: d.version, project: d.project, team: d.team,
+                                archived: d.archived}]->(k)",
         )
         .param("deps", deps),
     ]
@@ -198,17 +203,35 @@ fn project_filter(q: &ProjectQuery) -> (String, Vec<(&'static str, BoltType)>) {
 /// A project query as Cypher: `returns` after the match and filters.
 /// `None` when the text leaves nothing to search for (nothing matches).
 /// The shapes are a handful of constant strings; every value is a parameter.
-fn project_query(store: &Neo4jGraph, q: &ProjectQuery, returns: &str) -> Option<Query> {
+/// `window` asks the index for only its best hits.
+fn project_query(store: &Neo4jGraph, q: &ProjectQuery, returns: &str, window: Option<i64>) -> Option<Query> {
     let (filter, params) = project_filter(q);
+    let options = if window.is_some() { ", {limit: $window}" } else { "" };
     let cypher = match q.text.as_deref() {
         Some(t) => query(&format!(
-            "CALL db.index.fulltext.queryNodes($index, $text) YIELD node AS p, score WITH p, score{filter} {returns}"
+            "CALL db.index.fulltext.queryNodes($index, $text{options}) YIELD node AS p, score WITH p, score{filter} {returns}"
         ))
         .param("index", store.fulltext_index)
-        .param("text", index_query(t)?),
+        .param("text", index_query(t)?)
+        .param("window", window.unwrap_or(0)),
         None => query(&format!("MATCH (p:Project) WITH p, 0.0 AS score{filter} {returns}")),
     };
     Some(cypher.params(params))
+}
+
+/// The index hits a text search ranks before falling back to all of them.
+const SEARCH_WINDOW: i64 = 2_000;
+
+fn summary(r: &neo4rs::Row) -> StoreResult<ProjectSummary> {
+    Ok(ProjectSummary {
+        slug: ProjectSlug::new(r.get::<String>("slug").map_err(corrupt)?).map_err(corrupt)?,
+        name: r.get("name").map_err(corrupt)?,
+        team: TeamSlug::new(r.get::<String>("team").map_err(corrupt)?).map_err(corrupt)?,
+        project_type: ProjectType::new(r.get::<String>("project_type").map_err(corrupt)?).map_err(corrupt)?,
+        description: r.get("description").map_err(corrupt)?,
+        score: r.get::<i64>("score").map_err(corrupt)?.clamp(0, 255) as u8,
+        archived: r.get("archived").map_err(corrupt)?,
+    })
 }
 
 fn count(rows: &[neo4rs::Row]) -> StoreResult<u64> {
@@ -237,16 +260,35 @@ impl GraphStore for Neo4jGraph {
     }
 
     async fn find_projects(&self, q: &ProjectQuery) -> StoreResult<Vec<ProjectSummary>> {
-        let Some(cypher) = project_query(self, q, "RETURN p.doc AS doc ORDER BY score DESC, p.slug LIMIT $limit")
-        else {
-            return Ok(vec![]);
-        };
-        let rows = self.rows(cypher.param("limit", limit(q.limit))).await?;
-        Ok(docs::<Project>(&rows)?.iter().map(ProjectSummary::from).collect())
+        const RETURNS: &str = "RETURN p.slug AS slug, p.name AS name, p.team AS team, p.project_type AS project_type,
+            p.description AS description, p.score AS score, p.archived AS archived
+            ORDER BY score DESC, p.slug LIMIT $limit";
+        let n = limit(q.limit);
+        // A broad search ranks only the index's best hits; when the filters
+        // leave too few of them, and the index had more, everything is ranked.
+        let window = (q.text.is_some()).then_some(SEARCH_WINDOW.max(n));
+        let Some(cypher) = project_query(self, q, RETURNS, window) else { return Ok(vec![]) };
+        let mut rows = self.rows(cypher.param("limit", n)).await?;
+        if let Some(w) = window
+            && (rows.len() as i64) < n
+        {
+            let unfiltered = ProjectQuery { text: q.text.clone(), include_archived: true, ..Default::default() };
+            let hits = project_query(self, &unfiltered, "RETURN count(p) AS n", window).map(|c| self.rows(c));
+            let hits = match hits {
+                Some(c) => count(&c.await?)?,
+                None => 0,
+            };
+            if hits as i64 >= w
+                && let Some(all) = project_query(self, q, RETURNS, None)
+            {
+                rows = self.rows(all.param("limit", n)).await?;
+            }
+        }
+        rows.iter().map(summary).collect()
     }
 
     async fn count_projects(&self, q: &ProjectQuery) -> StoreResult<u64> {
-        let Some(cypher) = project_query(self, q, "RETURN count(p) AS n") else { return Ok(0) };
+        let Some(cypher) = project_query(self, q, "RETURN count(p) AS n", None) else { return Ok(0) };
         count(&self.rows(cypher).await?)
     }
 
@@ -266,7 +308,9 @@ impl GraphStore for Neo4jGraph {
     }
 
     async fn dependents(&self, q: &DependentsQuery) -> StoreResult<Dependents> {
-        let mut conds = String::from("p.archived = false");
+        // Everything a dependents query reads is on the relationships: the
+        // projects' nodes are not loaded.
+        let mut conds = String::from("u.archived = false");
         if q.version.is_some() {
             conds.push_str(" AND u.version = $version");
         }
@@ -304,8 +348,8 @@ impl GraphStore for Neo4jGraph {
         let rows = self
             .rows(
                 with_params(format!(
-                    "{head} RETURN p.slug AS project, p.team AS team, u.ecosystem AS ecosystem, u.version AS version
-                     ORDER BY p.slug, u.ecosystem LIMIT $limit"
+                    "{head} RETURN u.project AS project, u.team AS team, u.ecosystem AS ecosystem, u.version AS version
+                     ORDER BY u.project, u.ecosystem LIMIT $limit"
                 ))
                 .param("limit", n),
             )
@@ -326,8 +370,9 @@ impl GraphStore for Neo4jGraph {
         let rows = self
             .rows(
                 query(
-                    "MATCH (p:Project)-[:USES]->(k:Package) WHERE k.name STARTS WITH $prefix AND p.archived = false
-                     RETURN DISTINCT k.name AS name ORDER BY name LIMIT $limit",
+                    "MATCH (k:Package) WHERE k.name STARTS WITH $prefix
+                     AND EXISTS { MATCH (k)<-[u:USES]-() WHERE u.archived = false }
+                     RETURN k.name AS name ORDER BY name LIMIT $limit",
                 )
                 .param("prefix", prefix)
                 .param("limit", limit(n)),
@@ -700,7 +745,7 @@ impl GraphStore for Neo4jGraph {
         let (projects, teams, dependencies, deployments, open_incidents, pending_runs) = tokio::try_join!(
             n("MATCH (p:Project) WHERE p.archived = false RETURN count(p) AS n"),
             n("MATCH (t:Team) WHERE t.doc IS NOT NULL RETURN count(t) AS n"),
-            n("MATCH (p:Project)-[u:USES]->(:Package) WHERE p.archived = false RETURN count(u) AS n"),
+            n("MATCH (:Project)-[u:USES]->(:Package) WHERE u.archived = false RETURN count(u) AS n"),
             n("MATCH (d:Deployment) RETURN count(d) AS n"),
             n("MATCH (i:Incident) WHERE i.status <> 'resolved' RETURN count(i) AS n"),
             n("MATCH (r:Run {status: 'pending'}) RETURN count(r) AS n"),

@@ -2,7 +2,8 @@
 //! (ArcadeDB in the tests): projects, teams and packages as nodes, joined by
 //! `OWNED_BY` and `USES {ecosystem, version}` relationships; deployments,
 //! incidents, builds, runs (with their queue leases), tokens, sessions and
-//! chat history as nodes keyed by their ids. Each node keeps its whole record
+//! chat history as nodes keyed by their ids; and the webhook inbox and chat
+//! outbox, so that every process on one graph shares all of its state. Each node keeps its whole record
 //! as JSON in `doc`, beside the properties the queries filter and sort on.
 //!
 //! Every query is a constant text with parameters: nothing from the input is
@@ -20,6 +21,7 @@
 mod graph;
 mod queue;
 mod search;
+mod spool;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -48,7 +50,7 @@ pub struct Options {
     pub uri: String,
     pub user: String,
     pub password: String,
-    /// The database; `None` is the server's default.
+    /// The database; `None` is `neo4j` (Neo4j's default database).
     pub database: Option<String>,
     pub max_connections: usize,
     /// The most any one query (or transaction) may take.
@@ -75,6 +77,10 @@ const SCHEMA: &[&str] = &[
     "CREATE CONSTRAINT sb_credential_user IF NOT EXISTS FOR (n:Credential) REQUIRE n.user IS UNIQUE",
     "CREATE CONSTRAINT sb_thread_id IF NOT EXISTS FOR (n:Thread) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT sb_meta_key IF NOT EXISTS FOR (n:SwitchboardMeta) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT sb_delivery_id IF NOT EXISTS FOR (n:Delivery) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT sb_delivery_key IF NOT EXISTS FOR (n:Delivery) REQUIRE n.dkey IS UNIQUE",
+    "CREATE CONSTRAINT sb_message_id IF NOT EXISTS FOR (n:OutMessage) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT sb_message_key IF NOT EXISTS FOR (n:OutMessage) REQUIRE n.key IS UNIQUE",
     "CREATE INDEX sb_project_github IF NOT EXISTS FOR (n:Project) ON (n.github_repository)",
     "CREATE INDEX sb_project_pagerduty IF NOT EXISTS FOR (n:Project) ON (n.pagerduty_service)",
     "CREATE INDEX sb_project_team IF NOT EXISTS FOR (n:Project) ON (n.team)",
@@ -84,6 +90,8 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX sb_run_status IF NOT EXISTS FOR (n:Run) ON (n.status)",
     "CREATE INDEX sb_token_hash IF NOT EXISTS FOR (n:Token) ON (n.hash)",
     "CREATE INDEX sb_message_thread IF NOT EXISTS FOR (n:Message) ON (n.thread)",
+    "CREATE INDEX sb_delivery_status IF NOT EXISTS FOR (n:Delivery) ON (n.status)",
+    "CREATE INDEX sb_outmessage_status IF NOT EXISTS FOR (n:OutMessage) ON (n.status)",
 ];
 
 /// Attempts of a transaction that meets transient errors.

@@ -57,6 +57,9 @@ pub(crate) async fn create_fulltext_index(store: &Neo4jGraph, o: &Options) -> sw
             let database = o.database.as_deref().ok_or_else(|| {
                 backend("store.neo4j.database must name the database when the full-text index is made through ArcadeDB")
             })?;
+            // reqwest is built without a TLS provider of its own; the process
+            // uses ring (installing it again is a no-op).
+            let _ = rustls::crypto::ring::default_provider().install_default();
             let client = reqwest::Client::builder().timeout(o.query_timeout).build().map_err(backend)?;
             let url = format!("{}/api/v1/command/{database}", http_url.trim_end_matches('/'));
             for command in [

@@ -1,6 +1,6 @@
-//! The backend conformance suite with the graph and the run queue on a real
-//! Bolt server (ArcadeDB, started by `scripts/arcadedb start`; the log, inbox
-//! and outbox on the embedded store). Built only with the `server-tests`
+//! The backend conformance suite with the graph, the run queue, the webhook
+//! inbox and the chat outbox on a real Bolt server (ArcadeDB, started by
+//! `scripts/arcadedb start`; the log on the embedded store). Built only with the `server-tests`
 //! feature, and failing — never skipping — when that server does not answer.
 #![cfg(feature = "server-tests")]
 
@@ -38,6 +38,7 @@ fn options(database: &str) -> Options {
 
 /// A database of its own for each test: the suite wants an empty graph.
 async fn fresh_database() -> String {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     static N: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     let name =
@@ -89,12 +90,78 @@ async fn backend() -> Backend {
     let (graph, database) = graph().await;
     Backend {
         graph: Arc::new(graph.clone()),
-        log: Arc::new(store.clone()),
-        inbox: Arc::new(store.clone()),
-        outbox: Arc::new(store),
+        log: Arc::new(store),
+        inbox: Arc::new(graph.clone()),
+        outbox: Arc::new(graph.clone()),
         queue: Arc::new(graph),
         guard: Box::new((dir, database)),
     }
 }
 
 switchboard_store::conformance_suite!(backend().await);
+
+/// Two processes on one graph (two handles, several tasks each) take every
+/// chat message and webhook delivery exactly once between them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_sharing_a_graph_take_each_message_and_delivery_once() {
+    use switchboard_core::inbox::{Inbox, NewDelivery};
+    use switchboard_core::model::ChatPlatform;
+    use switchboard_core::outbox::{NewMessage, Outbox};
+
+    let (first, database) = graph().await;
+    let second = Neo4jGraph::open(&options(&database.0)).await.unwrap();
+    const N: i64 = 120;
+    for i in 0..N {
+        let m = NewMessage {
+            key: format!("incident:{i}:slack:C1"),
+            platform: ChatPlatform::Slack,
+            channel: "C1".into(),
+            reply_to: None,
+            edit: false,
+            body: "{}".into(),
+            created_at: i,
+        };
+        assert!(first.enqueue(&m).await.unwrap());
+        let d = NewDelivery {
+            source: "github".into(),
+            delivery_id: format!("d-{i}"),
+            event: "push".into(),
+            received_at: i,
+            body: vec![0, 159, 146, 150, b'{'],
+        };
+        second.accept(&d).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for w in 0..6 {
+        let g = if w % 2 == 0 { first.clone() } else { second.clone() };
+        tasks.push(tokio::spawn(async move {
+            let (mut messages, mut deliveries) = (Vec::new(), Vec::new());
+            loop {
+                let m = g.due_messages(N, 7).await.unwrap();
+                let d = g.due(N, 7).await.unwrap();
+                if m.is_empty() && d.is_empty() {
+                    return (messages, deliveries);
+                }
+                messages.extend(m.into_iter().map(|m| m.key));
+                for d in d {
+                    assert_eq!(d.body, [0, 159, 146, 150, b'{'], "bodies are kept byte for byte");
+                    deliveries.push(d.delivery_id);
+                }
+            }
+        }));
+    }
+    let (mut messages, mut deliveries) = (Vec::new(), Vec::new());
+    for t in tasks {
+        let (m, d) = t.await.unwrap();
+        messages.extend(m);
+        deliveries.extend(d);
+    }
+    let total = messages.len();
+    messages.sort();
+    messages.dedup();
+    assert_eq!((total, messages.len()), (N as usize, N as usize), "every message once");
+    let total = deliveries.len();
+    deliveries.sort();
+    deliveries.dedup();
+    assert_eq!((total, deliveries.len()), (N as usize, N as usize), "every delivery once");
+}

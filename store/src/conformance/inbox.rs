@@ -1,6 +1,6 @@
 //! Conformance: the webhook inbox.
 
-use switchboard_core::inbox::{Accepted, DeliveryStatus, NewDelivery, Outcome};
+use switchboard_core::inbox::{Accepted, CLAIM_MS, DeliveryStatus, NewDelivery, Outcome};
 
 use super::*;
 
@@ -43,6 +43,8 @@ pub async fn inbox_lifecycle(b: &Backend) {
     let due: Vec<i64> = i.due(T0 + 10, 10).await.unwrap().into_iter().map(|d| d.id).collect();
     assert!(!due.contains(&a), "not due before its next attempt");
     assert!(i.due(T0 + 100, 10).await.unwrap().iter().any(|d| d.id == a && d.attempts == 1));
+    assert!(i.due(T0 + 100, 10).await.unwrap().is_empty(), "handed out is claimed: nothing twice");
+    assert!(i.due(T0 + 100 + CLAIM_MS, 10).await.unwrap().iter().any(|d| d.id == a), "claims lapse");
 
     let done = Outcome {
         status: DeliveryStatus::Done,

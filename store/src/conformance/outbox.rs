@@ -1,6 +1,6 @@
 //! Conformance: the chat outbox.
 
-use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage};
+use switchboard_core::outbox::{Attempt, CLAIM_MS, MessageStatus, NewMessage};
 
 use super::*;
 
@@ -57,7 +57,12 @@ pub async fn outbox_lifecycle(b: &Backend) {
     o.record_attempt(first.id, &retry).await.unwrap();
     let due: Vec<i64> = o.due_messages(T0 + 10, 10).await.unwrap().into_iter().map(|m| m.id).collect();
     assert_eq!(due, [second.id], "not due before its next attempt");
-    assert_eq!(o.due_messages(T0 + 100, 10).await.unwrap()[1].attempts, 1);
+    // Handed out is claimed: the second message is not due again until its claim lapses.
+    let due = o.due_messages(T0 + 100, 10).await.unwrap();
+    assert_eq!((due.len(), due[0].id, due[0].attempts), (1, first.id, 1), "{due:?}");
+    assert!(o.due_messages(T0 + 100, 10).await.unwrap().is_empty(), "nothing is handed out twice");
+    let lapsed: Vec<i64> = o.due_messages(T0 + 10 + CLAIM_MS, 10).await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(lapsed, [second.id], "a courier that died leaves its claims to lapse");
 
     let sent = Attempt {
         status: MessageStatus::Sent,

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
-use switchboard_core::inbox::{Accepted, Delivery, DeliveryStatus, Inbox, NewDelivery, Outcome};
+use switchboard_core::inbox::{Accepted, CLAIM_MS, Delivery, DeliveryStatus, Inbox, NewDelivery, Outcome};
 use switchboard_core::model::Millis;
 use switchboard_core::store::StoreResult;
 
@@ -53,11 +53,19 @@ impl Inbox for SqliteStore {
     }
 
     async fn due(&self, now: Millis, limit: usize) -> StoreResult<Vec<Delivery>> {
-        self.read(move |conn| {
-            let mut st = conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM inbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
-            ))?;
-            st.query_map(params![now, limit as i64], row)?.collect()
+        // Read and claimed in one write: the writer thread makes it atomic.
+        self.write(move |conn| {
+            let due: Vec<Delivery> = conn
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM inbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
+                ))?
+                .query_map(params![now, limit as i64], row)?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut claim = conn.prepare_cached("UPDATE inbox SET next_attempt_at = ?2 WHERE id = ?1")?;
+            for d in &due {
+                claim.execute(params![d.id, now + CLAIM_MS])?;
+            }
+            Ok(due)
         })
         .await
     }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 use switchboard_core::model::{ChatPlatform, Millis};
-use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage, OutMessage, Outbox};
+use switchboard_core::outbox::{Attempt, CLAIM_MS, MessageStatus, NewMessage, OutMessage, Outbox};
 use switchboard_core::store::StoreResult;
 
 use super::SqliteStore;
@@ -53,11 +53,19 @@ impl Outbox for SqliteStore {
     }
 
     async fn due_messages(&self, now: Millis, limit: usize) -> StoreResult<Vec<OutMessage>> {
-        self.read(move |conn| {
-            let mut st = conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
-            ))?;
-            st.query_map(params![now, limit as i64], row)?.collect()
+        // Read and claimed in one write: the writer thread makes it atomic.
+        self.write(move |conn| {
+            let due: Vec<OutMessage> = conn
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
+                ))?
+                .query_map(params![now, limit as i64], row)?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut claim = conn.prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")?;
+            for m in &due {
+                claim.execute(params![m.id, now + CLAIM_MS])?;
+            }
+            Ok(due)
         })
         .await
     }

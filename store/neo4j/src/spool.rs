@@ -1,0 +1,296 @@
+//! The webhook inbox and the chat outbox in Cypher, so that every
+//! Switchboard process on the same graph shares them: a delivery received
+//! by one replica can be processed by another, and a chat message can be
+//! edited by any replica, not only the one that sent it.
+//!
+//! Numeric ids come from a counter node per queue, bumped in the same
+//! statement that creates the record. Uniqueness (the delivery's source and
+//! id, the message's key) is a unique constraint, so two replicas storing
+//! the same news at once leave one record: the loser's retry finds it.
+//! Claims (`due`, `due_messages`) take each record's write lock before
+//! checking it again, as in the run queue.
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use neo4rs::{Row, query};
+use switchboard_core::inbox::{self, Accepted, Delivery, DeliveryStatus, Inbox, NewDelivery, Outcome};
+use switchboard_core::model::{ChatPlatform, Millis};
+use switchboard_core::outbox::{self, Attempt, MessageStatus, NewMessage, OutMessage, Outbox};
+use switchboard_core::store::StoreResult;
+
+use crate::{Neo4jGraph, corrupt, limit};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+const DELIVERY: &str = "d.id AS id, d.source AS source, d.delivery_id AS delivery_id, d.event AS event,
+    d.received_at AS received_at, d.body AS body, d.status AS status, d.attempts AS attempts,
+    d.last_error AS last_error, d.next_attempt_at AS next_attempt_at, d.finished_at AS finished_at,
+    d.summary AS summary";
+
+const MESSAGE: &str = "m.id AS id, m.key AS key, m.platform AS platform, m.channel AS channel,
+    m.reply_to AS reply_to, m.edit AS edit, m.body AS body, m.created_at AS created_at, m.status AS status,
+    m.attempts AS attempts, m.last_error AS last_error, m.next_attempt_at AS next_attempt_at,
+    m.sent_at AS sent_at, m.remote_id AS remote_id";
+
+fn delivery(r: &Row) -> StoreResult<Delivery> {
+    let status: String = r.get("status").map_err(corrupt)?;
+    let body: String = r.get("body").map_err(corrupt)?;
+    Ok(Delivery {
+        id: r.get("id").map_err(corrupt)?,
+        source: r.get("source").map_err(corrupt)?,
+        delivery_id: r.get("delivery_id").map_err(corrupt)?,
+        event: r.get("event").map_err(corrupt)?,
+        received_at: r.get("received_at").map_err(corrupt)?,
+        body: B64.decode(body).map_err(corrupt)?,
+        status: DeliveryStatus::parse(&status).ok_or_else(|| corrupt(format!("delivery status {status:?}")))?,
+        attempts: r.get::<i64>("attempts").map_err(corrupt)?.clamp(0, u32::MAX.into()) as u32,
+        last_error: r.get("last_error").map_err(corrupt)?,
+        next_attempt_at: r.get("next_attempt_at").map_err(corrupt)?,
+        finished_at: r.get("finished_at").map_err(corrupt)?,
+        summary: r.get("summary").map_err(corrupt)?,
+    })
+}
+
+fn message(r: &Row) -> StoreResult<OutMessage> {
+    let status: String = r.get("status").map_err(corrupt)?;
+    let platform: String = r.get("platform").map_err(corrupt)?;
+    Ok(OutMessage {
+        id: r.get("id").map_err(corrupt)?,
+        key: r.get("key").map_err(corrupt)?,
+        platform: ChatPlatform::parse(&platform).ok_or_else(|| corrupt(format!("chat platform {platform:?}")))?,
+        channel: r.get("channel").map_err(corrupt)?,
+        reply_to: r.get("reply_to").map_err(corrupt)?,
+        edit: r.get("edit").map_err(corrupt)?,
+        body: r.get("body").map_err(corrupt)?,
+        created_at: r.get("created_at").map_err(corrupt)?,
+        status: MessageStatus::parse(&status).ok_or_else(|| corrupt(format!("message status {status:?}")))?,
+        attempts: r.get::<i64>("attempts").map_err(corrupt)?.clamp(0, u32::MAX.into()) as u32,
+        last_error: r.get("last_error").map_err(corrupt)?,
+        next_attempt_at: r.get("next_attempt_at").map_err(corrupt)?,
+        sent_at: r.get("sent_at").map_err(corrupt)?,
+        remote_id: r.get("remote_id").map_err(corrupt)?,
+    })
+}
+
+/// Counts per status, every status listed (zero when none), in `all`'s order.
+fn status_counts<S: Copy>(rows: &[Row], all: &[S], name: fn(S) -> &'static str) -> StoreResult<Vec<(S, u64)>> {
+    let mut found = std::collections::HashMap::new();
+    for r in rows {
+        let status: String = r.get("status").map_err(corrupt)?;
+        let n: i64 = r.get("n").map_err(corrupt)?;
+        found.insert(status, n.max(0) as u64);
+    }
+    Ok(all.iter().map(|s| (*s, found.get(name(*s)).copied().unwrap_or(0))).collect())
+}
+
+#[async_trait]
+impl Inbox for Neo4jGraph {
+    async fn accept(&self, d: &NewDelivery) -> StoreResult<Accepted> {
+        let dkey = format!("{}\n{}", d.source, d.delivery_id);
+        let created = self
+            .transaction(vec![
+                query(
+                    "OPTIONAL MATCH (e:Delivery {dkey: $dkey}) WITH e WHERE e IS NULL
+                     MERGE (c:SwitchboardMeta {key: 'inbox_seq'}) SET c.n = coalesce(c.n, 0) + 1
+                     CREATE (d:Delivery {id: c.n, dkey: $dkey, source: $source, delivery_id: $delivery_id, event: $event,
+                        received_at: $received_at, body: $body, status: 'pending', attempts: 0,
+                        next_attempt_at: $received_at})
+                     RETURN d.id AS id",
+                )
+                .param("dkey", dkey.as_str())
+                .param("source", d.source.as_str())
+                .param("delivery_id", d.delivery_id.as_str())
+                .param("event", d.event.as_str())
+                .param("received_at", d.received_at)
+                .param("body", B64.encode(&d.body)),
+            ])
+            .await?;
+        if let Some(r) = created.first() {
+            return Ok(Accepted::New(r.get("id").map_err(corrupt)?));
+        }
+        let rows = self.rows(query("MATCH (d:Delivery {dkey: $dkey}) RETURN d.id AS id").param("dkey", dkey)).await?;
+        let r = rows.first().ok_or_else(|| corrupt("a duplicate delivery vanished"))?;
+        Ok(Accepted::Duplicate(r.get("id").map_err(corrupt)?))
+    }
+
+    async fn due(&self, now: Millis, n: usize) -> StoreResult<Vec<Delivery>> {
+        let rows = self
+            .transaction(vec![
+                query(&format!(
+                    "MATCH (d:Delivery) WHERE d.status = 'pending' AND d.next_attempt_at <= $now
+                     WITH d ORDER BY d.next_attempt_at, d.id LIMIT $limit
+                     SET d.locked = $now
+                     WITH d WHERE d.status = 'pending' AND d.next_attempt_at <= $now
+                     WITH d, d.next_attempt_at AS due_at
+                     SET d.next_attempt_at = $claimed
+                     RETURN {DELIVERY_DUE} ORDER BY due_at, d.id",
+                    DELIVERY_DUE =
+                        DELIVERY.replace("d.next_attempt_at AS next_attempt_at", "due_at AS next_attempt_at")
+                ))
+                .param("now", now)
+                .param("claimed", now + inbox::CLAIM_MS)
+                .param("limit", limit(n)),
+            ])
+            .await?;
+        rows.iter().map(delivery).collect()
+    }
+
+    async fn finish(&self, id: i64, o: &Outcome) -> StoreResult<()> {
+        self.run(
+            query(
+                "MATCH (d:Delivery {id: $id})
+                 SET d.status = $status, d.attempts = $attempts, d.last_error = $error,
+                     d.next_attempt_at = $next, d.finished_at = $finished, d.summary = $summary",
+            )
+            .param("id", id)
+            .param("status", o.status.as_str())
+            .param("attempts", i64::from(o.attempts))
+            .param("error", o.error.clone())
+            .param("next", o.next_attempt_at)
+            .param("finished", o.finished_at)
+            .param("summary", o.summary.clone()),
+        )
+        .await
+    }
+
+    async fn list_deliveries(&self, status: Option<DeliveryStatus>, n: usize) -> StoreResult<Vec<Delivery>> {
+        let q = match status {
+            Some(s) => query(&format!(
+                "MATCH (d:Delivery {{status: $status}}) RETURN {DELIVERY} ORDER BY d.id DESC LIMIT $limit"
+            ))
+            .param("status", s.as_str()),
+            None => query(&format!("MATCH (d:Delivery) RETURN {DELIVERY} ORDER BY d.id DESC LIMIT $limit")),
+        };
+        self.rows(q.param("limit", limit(n))).await?.iter().map(delivery).collect()
+    }
+
+    async fn get_delivery(&self, id: i64) -> StoreResult<Option<Delivery>> {
+        let rows =
+            self.rows(query(&format!("MATCH (d:Delivery {{id: $id}}) RETURN {DELIVERY}")).param("id", id)).await?;
+        rows.first().map(delivery).transpose()
+    }
+
+    async fn replay(&self, id: i64, now: Millis) -> StoreResult<bool> {
+        let rows = self
+            .transaction(vec![
+                query(
+                    "MATCH (d:Delivery {id: $id}) SET d.locked = $now
+                     WITH d WHERE d.status IN ['dead', 'unmapped']
+                     SET d.status = 'pending', d.attempts = 0, d.next_attempt_at = $now, d.finished_at = null
+                     RETURN d.id AS id",
+                )
+                .param("id", id)
+                .param("now", now),
+            ])
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    async fn inbox_counts(&self) -> StoreResult<Vec<(DeliveryStatus, u64)>> {
+        let rows = self.rows(query("MATCH (d:Delivery) RETURN d.status AS status, count(d) AS n")).await?;
+        status_counts(&rows, &DeliveryStatus::ALL, DeliveryStatus::as_str)
+    }
+}
+
+#[async_trait]
+impl Outbox for Neo4jGraph {
+    async fn enqueue(&self, m: &NewMessage) -> StoreResult<bool> {
+        let created = self
+            .transaction(vec![
+                query(
+                    "OPTIONAL MATCH (e:OutMessage {key: $key}) WITH e WHERE e IS NULL
+                     MERGE (c:SwitchboardMeta {key: 'outbox_seq'}) SET c.n = coalesce(c.n, 0) + 1
+                     CREATE (m:OutMessage {id: c.n, key: $key, platform: $platform, channel: $channel,
+                        reply_to: $reply_to, edit: $edit, body: $body, created_at: $created_at, status: 'pending',
+                        attempts: 0, next_attempt_at: $created_at})
+                     RETURN m.id AS id",
+                )
+                .param("key", m.key.as_str())
+                .param("platform", m.platform.as_str())
+                .param("channel", m.channel.as_str())
+                .param("reply_to", m.reply_to.clone())
+                .param("edit", m.edit)
+                .param("body", m.body.as_str())
+                .param("created_at", m.created_at),
+            ])
+            .await?;
+        Ok(!created.is_empty())
+    }
+
+    async fn due_messages(&self, now: Millis, n: usize) -> StoreResult<Vec<OutMessage>> {
+        let rows = self
+            .transaction(vec![
+                query(&format!(
+                    "MATCH (m:OutMessage) WHERE m.status = 'pending' AND m.next_attempt_at <= $now
+                     WITH m ORDER BY m.next_attempt_at, m.id LIMIT $limit
+                     SET m.locked = $now
+                     WITH m WHERE m.status = 'pending' AND m.next_attempt_at <= $now
+                     WITH m, m.next_attempt_at AS due_at
+                     SET m.next_attempt_at = $claimed
+                     RETURN {MESSAGE_DUE} ORDER BY due_at, m.id",
+                    MESSAGE_DUE = MESSAGE.replace("m.next_attempt_at AS next_attempt_at", "due_at AS next_attempt_at")
+                ))
+                .param("now", now)
+                .param("claimed", now + outbox::CLAIM_MS)
+                .param("limit", limit(n)),
+            ])
+            .await?;
+        rows.iter().map(message).collect()
+    }
+
+    async fn record_attempt(&self, id: i64, a: &Attempt) -> StoreResult<()> {
+        self.run(
+            query(
+                "MATCH (m:OutMessage {id: $id})
+                 SET m.status = $status, m.attempts = $attempts, m.last_error = $error,
+                     m.next_attempt_at = $next, m.sent_at = $sent_at, m.remote_id = $remote_id",
+            )
+            .param("id", id)
+            .param("status", a.status.as_str())
+            .param("attempts", i64::from(a.attempts))
+            .param("error", a.error.clone())
+            .param("next", a.next_attempt_at)
+            .param("sent_at", a.sent_at)
+            .param("remote_id", a.remote_id.clone()),
+        )
+        .await
+    }
+
+    async fn get_message(&self, key: &str) -> StoreResult<Option<OutMessage>> {
+        let rows =
+            self.rows(query(&format!("MATCH (m:OutMessage {{key: $key}}) RETURN {MESSAGE}")).param("key", key)).await?;
+        rows.first().map(message).transpose()
+    }
+
+    async fn list_messages(&self, status: Option<MessageStatus>, n: usize) -> StoreResult<Vec<OutMessage>> {
+        let q = match status {
+            Some(s) => query(&format!(
+                "MATCH (m:OutMessage {{status: $status}}) RETURN {MESSAGE} ORDER BY m.id DESC LIMIT $limit"
+            ))
+            .param("status", s.as_str()),
+            None => query(&format!("MATCH (m:OutMessage) RETURN {MESSAGE} ORDER BY m.id DESC LIMIT $limit")),
+        };
+        self.rows(q.param("limit", limit(n))).await?.iter().map(message).collect()
+    }
+
+    async fn outbox_counts(&self) -> StoreResult<Vec<(MessageStatus, u64)>> {
+        let rows = self.rows(query("MATCH (m:OutMessage) RETURN m.status AS status, count(m) AS n")).await?;
+        status_counts(&rows, &MessageStatus::ALL, MessageStatus::as_str)
+    }
+
+    async fn retry_message(&self, id: i64, now: Millis) -> StoreResult<bool> {
+        let rows = self
+            .transaction(vec![
+                query(
+                    "MATCH (m:OutMessage {id: $id}) SET m.locked = $now
+                     WITH m WHERE m.status = 'dead'
+                     SET m.status = 'pending', m.attempts = 0, m.next_attempt_at = $now
+                     RETURN m.id AS id",
+                )
+                .param("id", id)
+                .param("now", now),
+            ])
+            .await?;
+        Ok(!rows.is_empty())
+    }
+}
