@@ -1,4 +1,5 @@
-//! The storage traits every backend implements (sqlite, Neo4j, ClickHouse).
+//! The storage traits every backend implements (SQLite; Neo4j for the graph,
+//! the run queue, the inbox and the outbox; ClickHouse for the log).
 //! They hold no business rules: the service decides, the stores remember.
 //! The contract (ordering, limits, missing entities) is pinned down by the
 //! conformance suite in `switchboard-store`.
@@ -136,9 +137,11 @@ impl GraphBatch {
 /// missing entities; `put_*` upsert by id (slug, name, id); list results are
 /// ordered as each method says and cut at `limit` (0 means the backend default
 /// of 50); text search is case-insensitive, ignores diacritics and matches word
-/// prefixes in slugs, names, descriptions and fact values, best match first;
-/// when more than 2,000 projects match, name and slug matches come first, then
-/// the rest, each in creation order.
+/// prefixes in slugs, names, descriptions and fact values (every word of the
+/// query must match), best match first. Which projects match is the same on
+/// every backend; how equally good matches are ordered is each backend's own
+/// ranking (name and slug matches weigh most), and a broad search (more than
+/// 2,000 matches) may rank only the best of them.
 #[async_trait]
 pub trait GraphStore: Send + Sync {
     async fn get_project(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>>;

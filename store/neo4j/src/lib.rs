@@ -197,7 +197,7 @@ impl Neo4jGraph {
 
     /// Runs a read (or a single-statement write) and collects its rows.
     pub(crate) async fn rows(&self, q: Query) -> StoreResult<Vec<Row>> {
-        self.retrying(|| async {
+        self.retrying(ATTEMPTS, || async {
             let mut stream = self.graph.execute(q.clone()).await?;
             let mut rows = Vec::new();
             while let Some(row) = stream.next().await? {
@@ -215,25 +215,32 @@ impl Neo4jGraph {
 
     /// Runs the statements in one transaction and returns the last one's rows.
     pub(crate) async fn transaction(&self, queries: Vec<Query>) -> StoreResult<Vec<Row>> {
-        self.retrying(|| async {
-            let mut txn = self.graph.start_txn().await?;
-            let mut rows = Vec::new();
-            for q in queries.iter().cloned() {
-                rows.clear();
-                let mut stream = txn.execute(q).await?;
-                while let Some(row) = stream.next(txn.handle()).await? {
-                    rows.push(row);
-                }
+        self.retrying(ATTEMPTS, || self.transact(&queries)).await
+    }
+
+    /// Like [`Self::transaction`], but tried once: for creates whose caller
+    /// picks new values (a fresh id) before trying again.
+    pub(crate) async fn transaction_once(&self, queries: Vec<Query>) -> StoreResult<Vec<Row>> {
+        self.retrying(1, || self.transact(&queries)).await
+    }
+
+    async fn transact(&self, queries: &[Query]) -> Result<Vec<Row>, neo4rs::Error> {
+        let mut txn = self.graph.start_txn().await?;
+        let mut rows = Vec::new();
+        for q in queries.iter().cloned() {
+            rows.clear();
+            let mut stream = txn.execute(q).await?;
+            while let Some(row) = stream.next(txn.handle()).await? {
+                rows.push(row);
             }
-            txn.commit().await?;
-            Ok(rows)
-        })
-        .await
+        }
+        txn.commit().await?;
+        Ok(rows)
     }
 
     /// Does `work` under the query timeout, again (after a short, growing,
     /// jittered pause) while it fails transiently.
-    async fn retrying<F, Fut>(&self, work: F) -> StoreResult<Vec<Row>>
+    async fn retrying<F, Fut>(&self, attempts: u32, work: F) -> StoreResult<Vec<Row>>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Vec<Row>, neo4rs::Error>>,
@@ -243,7 +250,7 @@ impl Neo4jGraph {
             match tokio::time::timeout(self.timeout, work()).await {
                 Err(_) => return Err(backend(format!("a graph query took longer than {:?}", self.timeout))),
                 Ok(Ok(rows)) => return Ok(rows),
-                Ok(Err(e)) if attempt < ATTEMPTS && transient(&e) => {
+                Ok(Err(e)) if attempt < attempts && transient(&e) => {
                     tracing::debug!(error = %e, attempt, "transient graph error; trying again");
                     let jitter = u64::from(
                         std::time::SystemTime::now()
@@ -256,22 +263,6 @@ impl Neo4jGraph {
                     attempt += 1;
                 }
                 Ok(Err(e)) => return Err(backend(e)),
-            }
-        }
-    }
-
-    /// Deletes every node and relationship this store wrote, in batches.
-    /// For tests and `migrate --fresh`; nothing else calls it.
-    pub async fn clear(&self) -> StoreResult<()> {
-        loop {
-            let rows = self
-                .rows(neo4rs::query(
-                    "MATCH (n) WHERE NOT n:SwitchboardMeta WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS n",
-                ))
-                .await?;
-            let n: i64 = rows.first().map(|r| r.get("n")).transpose().map_err(corrupt)?.unwrap_or(0);
-            if n == 0 {
-                return Ok(());
             }
         }
     }
@@ -305,4 +296,30 @@ pub const MAX_LIMIT: usize = 1_000_000;
 /// A `LIMIT`: 0 means the default of 50; at most [`MAX_LIMIT`].
 pub(crate) fn limit(n: usize) -> i64 {
     if n == 0 { 50 } else { n.min(MAX_LIMIT) as i64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicts_and_lost_connections_are_tried_again_and_nothing_else() {
+        let commit = |code: &str| {
+            neo4rs::Error::UnexpectedMessage(format!("unexpected response for COMMIT: Failure {{ code: {code} }}"))
+        };
+        assert!(transient(&commit("Neo.ClientError.Schema.ConstraintValidationFailed")));
+        assert!(transient(&commit("Neo.TransientError.Transaction.DeadlockDetected")));
+        assert!(transient(&neo4rs::Error::ConnectionError));
+        assert!(transient(&neo4rs::Error::IOError { detail: std::io::Error::other("reset") }));
+        assert!(!transient(&commit("Neo.ClientError.Statement.SyntaxError")));
+        assert!(!transient(&neo4rs::Error::ConversionError));
+        assert!(!transient(&neo4rs::Error::AuthenticationError("wrong password".into())));
+    }
+
+    #[test]
+    fn limits_stay_within_what_servers_take() {
+        assert_eq!(limit(0), 50);
+        assert_eq!(limit(7), 7);
+        assert_eq!(limit(usize::MAX), MAX_LIMIT as i64);
+    }
 }

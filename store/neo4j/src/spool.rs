@@ -3,10 +3,14 @@
 //! by one replica can be processed by another, and a chat message can be
 //! edited by any replica, not only the one that sent it.
 //!
-//! Numeric ids come from a counter node per queue, bumped in the same
-//! statement that creates the record. Uniqueness (the delivery's source and
-//! id, the message's key) is a unique constraint, so two replicas storing
-//! the same news at once leave one record: the loser's retry finds it.
+//! Numeric ids are time-ordered and made by each process (epoch
+//! milliseconds × 1,000 plus a per-process sequence): no shared counter for
+//! every replica to queue on. A unique constraint catches the rare clash
+//! between two processes, and the record is stored again under a new id.
+//! They stay below 2^53, so JavaScript clients read them exactly.
+//! Uniqueness of the news itself (the delivery's source and id, the
+//! message's key) is a unique constraint too, so two replicas storing the
+//! same news at once leave one record: the loser's next try finds it.
 //! Claims (`due`, `due_messages`) take each record's write lock before
 //! checking it again, as in the run queue.
 
@@ -19,6 +23,26 @@ use switchboard_core::outbox::{self, Attempt, MessageStatus, NewMessage, OutMess
 use switchboard_core::store::StoreResult;
 
 use crate::{Neo4jGraph, corrupt, limit};
+
+/// Tries at storing a new record under fresh ids.
+const ID_ATTEMPTS: u32 = 8;
+
+/// A new id: the time in milliseconds, then three digits of a per-process
+/// sequence that starts at a random point (so two processes rarely agree).
+fn new_id() -> i64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQUENCE: std::sync::OnceLock<AtomicU64> = std::sync::OnceLock::new();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let seq = SEQUENCE.get_or_init(|| AtomicU64::new(u64::from(now.subsec_nanos()) ^ u64::from(std::process::id())));
+    let n = seq.fetch_add(1, Ordering::Relaxed) % 1_000;
+    now.as_millis() as i64 * 1_000 + n as i64
+}
+
+/// Whether a failed create clashed with a record already stored (its id or its key).
+fn clashed(e: &switchboard_core::store::StoreError) -> bool {
+    let e = e.to_string();
+    e.contains("ConstraintValidationFailed") || e.contains("ConcurrentModification")
+}
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -87,26 +111,40 @@ fn status_counts<S: Copy>(rows: &[Row], all: &[S], name: fn(S) -> &'static str) 
 impl Inbox for Neo4jGraph {
     async fn accept(&self, d: &NewDelivery) -> StoreResult<Accepted> {
         let dkey = format!("{}\n{}", d.source, d.delivery_id);
-        let created = self
-            .transaction(vec![
-                query(
-                    "OPTIONAL MATCH (e:Delivery {dkey: $dkey}) WITH e WHERE e IS NULL
-                     MERGE (c:SwitchboardMeta {key: 'inbox_seq'}) SET c.n = coalesce(c.n, 0) + 1
-                     CREATE (d:Delivery {id: c.n, dkey: $dkey, source: $source, delivery_id: $delivery_id, event: $event,
-                        received_at: $received_at, body: $body, status: 'pending', attempts: 0,
-                        next_attempt_at: $received_at})
-                     RETURN d.id AS id",
-                )
-                .param("dkey", dkey.as_str())
-                .param("source", d.source.as_str())
-                .param("delivery_id", d.delivery_id.as_str())
-                .param("event", d.event.as_str())
-                .param("received_at", d.received_at)
-                .param("body", B64.encode(&d.body)),
-            ])
-            .await?;
-        if let Some(r) = created.first() {
-            return Ok(Accepted::New(r.get("id").map_err(corrupt)?));
+        let body = B64.encode(&d.body);
+        let mut attempt = 1;
+        loop {
+            let created = self
+                .transaction_once(vec![
+                    query(
+                        "OPTIONAL MATCH (e:Delivery {dkey: $dkey}) WITH e WHERE e IS NULL
+                         CREATE (d:Delivery {id: $id, dkey: $dkey, source: $source, delivery_id: $delivery_id,
+                            event: $event, received_at: $received_at, body: $body, status: 'pending', attempts: 0,
+                            next_attempt_at: $received_at})
+                         RETURN d.id AS id",
+                    )
+                    .param("id", new_id())
+                    .param("dkey", dkey.as_str())
+                    .param("source", d.source.as_str())
+                    .param("delivery_id", d.delivery_id.as_str())
+                    .param("event", d.event.as_str())
+                    .param("received_at", d.received_at)
+                    .param("body", body.as_str()),
+                ])
+                .await;
+            match created {
+                Ok(rows) => {
+                    if let Some(r) = rows.first() {
+                        return Ok(Accepted::New(r.get("id").map_err(corrupt)?));
+                    }
+                    break;
+                }
+                Err(e) if attempt < ID_ATTEMPTS && clashed(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt))).await;
+                }
+                Err(e) => return Err(e),
+            }
         }
         let rows = self.rows(query("MATCH (d:Delivery {dkey: $dkey}) RETURN d.id AS id").param("dkey", dkey)).await?;
         let r = rows.first().ok_or_else(|| corrupt("a duplicate delivery vanished"))?;
@@ -195,26 +233,38 @@ impl Inbox for Neo4jGraph {
 #[async_trait]
 impl Outbox for Neo4jGraph {
     async fn enqueue(&self, m: &NewMessage) -> StoreResult<bool> {
-        let created = self
-            .transaction(vec![
-                query(
-                    "OPTIONAL MATCH (e:OutMessage {key: $key}) WITH e WHERE e IS NULL
-                     MERGE (c:SwitchboardMeta {key: 'outbox_seq'}) SET c.n = coalesce(c.n, 0) + 1
-                     CREATE (m:OutMessage {id: c.n, key: $key, platform: $platform, channel: $channel,
-                        reply_to: $reply_to, edit: $edit, body: $body, created_at: $created_at, status: 'pending',
-                        attempts: 0, next_attempt_at: $created_at})
-                     RETURN m.id AS id",
-                )
-                .param("key", m.key.as_str())
-                .param("platform", m.platform.as_str())
-                .param("channel", m.channel.as_str())
-                .param("reply_to", m.reply_to.clone())
-                .param("edit", m.edit)
-                .param("body", m.body.as_str())
-                .param("created_at", m.created_at),
-            ])
-            .await?;
-        Ok(!created.is_empty())
+        let mut attempt = 1;
+        loop {
+            let created = self
+                .transaction_once(vec![
+                    query(
+                        "OPTIONAL MATCH (e:OutMessage {key: $key}) WITH e WHERE e IS NULL
+                         CREATE (m:OutMessage {id: $id, key: $key, platform: $platform, channel: $channel,
+                            reply_to: $reply_to, edit: $edit, body: $body, created_at: $created_at, status: 'pending',
+                            attempts: 0, next_attempt_at: $created_at})
+                         RETURN m.id AS id",
+                    )
+                    .param("id", new_id())
+                    .param("key", m.key.as_str())
+                    .param("platform", m.platform.as_str())
+                    .param("channel", m.channel.as_str())
+                    .param("reply_to", m.reply_to.clone())
+                    .param("edit", m.edit)
+                    .param("body", m.body.as_str())
+                    .param("created_at", m.created_at),
+                ])
+                .await;
+            match created {
+                Ok(rows) => return Ok(!rows.is_empty()),
+                // A clash on the key means another process stored this very
+                // message: the next try finds it and reports it was there.
+                Err(e) if attempt < ID_ATTEMPTS && clashed(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt))).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn due_messages(&self, now: Millis, n: usize) -> StoreResult<Vec<OutMessage>> {

@@ -111,25 +111,35 @@ async fn replicas_sharing_a_graph_take_each_message_and_delivery_once() {
     let (first, database) = graph().await;
     let second = Neo4jGraph::open(&options(&database.0)).await.unwrap();
     const N: i64 = 120;
-    for i in 0..N {
-        let m = NewMessage {
-            key: format!("incident:{i}:slack:C1"),
-            platform: ChatPlatform::Slack,
-            channel: "C1".into(),
-            reply_to: None,
-            edit: false,
-            body: "{}".into(),
-            created_at: i,
-        };
-        assert!(first.enqueue(&m).await.unwrap());
-        let d = NewDelivery {
-            source: "github".into(),
-            delivery_id: format!("d-{i}"),
-            event: "push".into(),
-            received_at: i,
-            body: vec![0, 159, 146, 150, b'{'],
-        };
-        second.accept(&d).await.unwrap();
+    // Stored from 24 tasks at once, half through each handle, as busy replicas would.
+    let mut stores = Vec::new();
+    for t in 0..24 {
+        let g = if t % 2 == 0 { first.clone() } else { second.clone() };
+        stores.push(tokio::spawn(async move {
+            for i in (t..N).step_by(24) {
+                let m = NewMessage {
+                    key: format!("incident:{i}:slack:C1"),
+                    platform: ChatPlatform::Slack,
+                    channel: "C1".into(),
+                    reply_to: None,
+                    edit: false,
+                    body: "{}".into(),
+                    created_at: i,
+                };
+                assert!(g.enqueue(&m).await.unwrap());
+                let d = NewDelivery {
+                    source: "github".into(),
+                    delivery_id: format!("d-{i}"),
+                    event: "push".into(),
+                    received_at: i,
+                    body: vec![0, 159, 146, 150, b'{'],
+                };
+                g.accept(&d).await.unwrap();
+            }
+        }));
+    }
+    for s in stores {
+        s.await.unwrap();
     }
     let mut tasks = Vec::new();
     for w in 0..6 {
@@ -164,4 +174,28 @@ async fn replicas_sharing_a_graph_take_each_message_and_delivery_once() {
     deliveries.sort();
     deliveries.dedup();
     assert_eq!((total, deliveries.len()), (N as usize, N as usize), "every delivery once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_again_keeps_everything_and_a_newer_schema_is_refused() {
+    use switchboard_core::store::GraphStore;
+    let (first, database) = graph().await;
+    let p = switchboard_store::conformance::project("payments").build();
+    first.put_project(&p).await.unwrap();
+    let again = Neo4jGraph::open(&options(&database.0)).await.unwrap();
+    assert_eq!(again.get_project(&p.slug).await.unwrap(), Some(p));
+    // A later Switchboard marks the graph with its schema version.
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/command/{}", http_url(), database.0))
+        .basic_auth("root", Some(password()))
+        .json(&serde_json::json!({"language": "cypher", "command": "MATCH (m:SwitchboardMeta {key: 'schema'}) SET m.version = 99"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    let err = match Neo4jGraph::open(&options(&database.0)).await {
+        Ok(_) => panic!("a newer schema was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("newer Switchboard (schema 99"), "{err}");
 }
