@@ -8,7 +8,7 @@ use anyhow::Context;
 use switchboard_automations::{Hooks, Processor, RuleSet, RulesMapper};
 use switchboard_core::Service;
 use switchboard_core::clock::SystemClock;
-use switchboard_core::config::{Config, FulltextHook, GraphBackend, LogConfig, LogFormat};
+use switchboard_core::config::{Config, FulltextHook, GraphBackend, InboxPlacement, LogConfig, LogFormat};
 use switchboard_core::inbox::Inbox;
 use switchboard_core::outbox::Outbox;
 use switchboard_portal::{Mode, PortalState};
@@ -67,17 +67,17 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
             })
         }
         // Everything a process keeps moves with the graph (runs and their
-        // queue, the webhook inbox, the chat outbox): processes on one graph
-        // share all of it, and any of them can take any work.
+        // queue, the chat outbox, and unless configured otherwise the webhook
+        // inbox): processes on one graph share it, and any of them can take
+        // any work.
         GraphBackend::Neo4j => {
             let graph = open_neo4j(config).await?;
             let service = Service::new(Arc::new(graph.clone()), log, Arc::new(config.clone()), Arc::new(SystemClock));
-            Ok(Opened {
-                service,
-                inbox: Arc::new(graph.clone()),
-                outbox: Arc::new(graph.clone()),
-                queue: Arc::new(graph),
-            })
+            let inbox: Arc<dyn Inbox> = match config.store.inbox {
+                InboxPlacement::Graph => Arc::new(graph.clone()),
+                InboxPlacement::Embedded => Arc::new(store),
+            };
+            Ok(Opened { service, inbox, outbox: Arc::new(graph.clone()), queue: Arc::new(graph) })
         }
     }
 }

@@ -20,7 +20,7 @@ mod webhooks;
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
 pub use github::{GitHubConfig, UpgradesConfig};
 pub use llm::LlmConfig;
-pub use store::{ClickHouseConfig, FulltextHook, GraphBackend, LogBackend, Neo4jConfig, StoreConfig};
+pub use store::{ClickHouseConfig, FulltextHook, GraphBackend, InboxPlacement, LogBackend, Neo4jConfig, StoreConfig};
 pub use webhooks::{
     GenericSource, NewRepositories, NotificationsConfig, OneOrMany, ProjectMatch, RuleConfig, WebhooksConfig,
 };

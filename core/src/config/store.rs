@@ -19,6 +19,12 @@ pub struct StoreConfig {
     /// Where the project graph (and the run queue) lives: `sqlite` (the
     /// embedded store) or `neo4j` (`[store.neo4j]`). Default: `sqlite`.
     pub graph: GraphBackend,
+    /// Where the webhook inbox lives when the graph is on Neo4j: `graph`
+    /// (shared by every process: any replica may process what another
+    /// received) or `embedded` (this process's own store: accepting is a
+    /// local commit, far faster, but the process must keep its data
+    /// directory and processes what it received). Default: `graph`.
+    pub inbox: InboxPlacement,
     pub clickhouse: ClickHouseConfig,
     pub neo4j: Neo4jConfig,
 }
@@ -30,6 +36,7 @@ impl Default for StoreConfig {
             readers: 4,
             log: LogBackend::Sqlite,
             graph: GraphBackend::Sqlite,
+            inbox: InboxPlacement::Graph,
             clickhouse: ClickHouseConfig::default(),
             neo4j: Neo4jConfig::default(),
         }
@@ -50,6 +57,14 @@ pub enum GraphBackend {
     #[default]
     Sqlite,
     Neo4j,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InboxPlacement {
+    #[default]
+    Graph,
+    Embedded,
 }
 
 /// How the full-text index for project search is created on the graph server.

@@ -174,5 +174,7 @@ fn neo4j_settings_are_checked_only_when_the_graph_is_there() {
     assert_eq!(c.store.graph, GraphBackend::Neo4j);
     assert_eq!(c.store.neo4j.password.as_deref(), Some("from-env"));
     assert_eq!(c.store.neo4j.query_timeout_secs, 60);
+    assert_eq!(c.store.inbox, InboxPlacement::Graph);
+    assert!(err("[store]\ninbox = \"disk\"\n").contains("unknown variant `disk`"));
     assert!(!format!("{c:?}").contains("from-env"), "the password is never printed");
 }

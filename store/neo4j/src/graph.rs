@@ -219,8 +219,10 @@ fn project_query(store: &Neo4jGraph, q: &ProjectQuery, returns: &str, window: Op
     Some(cypher.params(params))
 }
 
-/// The index hits a text search ranks before falling back to all of them.
-const SEARCH_WINDOW: i64 = 2_000;
+/// How many of the index's best hits a text search ranks (ten per result
+/// asked for, within these bounds) before falling back to all of them.
+const SEARCH_WINDOW_MIN: i64 = 200;
+const SEARCH_WINDOW_MAX: i64 = 2_000;
 
 fn summary(r: &neo4rs::Row) -> StoreResult<ProjectSummary> {
     Ok(ProjectSummary {
@@ -266,7 +268,7 @@ impl GraphStore for Neo4jGraph {
         let n = limit(q.limit);
         // A broad search ranks only the index's best hits; when the filters
         // leave too few of them, and the index had more, everything is ranked.
-        let window = (q.text.is_some()).then_some(SEARCH_WINDOW.max(n));
+        let window = (q.text.is_some()).then_some((n * 10).clamp(SEARCH_WINDOW_MIN, SEARCH_WINDOW_MAX));
         let Some(cypher) = project_query(self, q, RETURNS, window) else { return Ok(vec![]) };
         let mut rows = self.rows(cypher.param("limit", n)).await?;
         if let Some(w) = window
