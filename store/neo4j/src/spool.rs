@@ -46,15 +46,17 @@ fn clashed(e: &switchboard_core::store::StoreError) -> bool {
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-const DELIVERY: &str = "d.id AS id, d.source AS source, d.delivery_id AS delivery_id, d.event AS event,
-    d.received_at AS received_at, d.body AS body, d.status AS status, d.attempts AS attempts,
-    d.last_error AS last_error, d.next_attempt_at AS next_attempt_at, d.finished_at AS finished_at,
-    d.summary AS summary";
+/// A delivery's columns, of a node matched as `x`.
+const DELIVERY: &str = "x.id AS id, x.source AS source, x.delivery_id AS delivery_id, x.event AS event,
+    x.received_at AS received_at, x.body AS body, x.status AS status, x.attempts AS attempts,
+    x.last_error AS last_error, x.next_attempt_at AS next_attempt_at, x.finished_at AS finished_at,
+    x.summary AS summary";
 
-const MESSAGE: &str = "m.id AS id, m.key AS key, m.platform AS platform, m.channel AS channel,
-    m.reply_to AS reply_to, m.edit AS edit, m.body AS body, m.created_at AS created_at, m.status AS status,
-    m.attempts AS attempts, m.last_error AS last_error, m.next_attempt_at AS next_attempt_at,
-    m.sent_at AS sent_at, m.remote_id AS remote_id";
+/// A message's columns, of a node matched as `x`.
+const MESSAGE: &str = "x.id AS id, x.key AS key, x.platform AS platform, x.channel AS channel,
+    x.reply_to AS reply_to, x.edit AS edit, x.body AS body, x.created_at AS created_at, x.status AS status,
+    x.attempts AS attempts, x.last_error AS last_error, x.next_attempt_at AS next_attempt_at,
+    x.sent_at AS sent_at, x.remote_id AS remote_id";
 
 fn delivery(r: &Row) -> StoreResult<Delivery> {
     let status: String = r.get("status").map_err(corrupt)?;
@@ -96,6 +98,52 @@ fn message(r: &Row) -> StoreResult<OutMessage> {
     })
 }
 
+impl Neo4jGraph {
+    /// Stores a new record with `create` (given a fresh id; it returns no
+    /// row when the record was already there), under another id after a clash.
+    async fn create_with_fresh_id(&self, create: impl Fn(i64) -> neo4rs::Query) -> StoreResult<Vec<Row>> {
+        let mut attempt = 1;
+        loop {
+            match self.transaction_once(vec![create(new_id())]).await {
+                Err(e) if attempt < ID_ATTEMPTS && clashed(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt))).await;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    /// Claims up to `n` pending `label` nodes due at `now` until `now +
+    /// claim_ms`, returning `columns` (of `x`) with the due time they had.
+    /// `label` and `columns` are constants of this module.
+    async fn claim_due(
+        &self,
+        label: &str,
+        columns: &str,
+        now: Millis,
+        claim_ms: Millis,
+        n: usize,
+    ) -> StoreResult<Vec<Row>> {
+        let columns = columns.replace("x.next_attempt_at AS next_attempt_at", "due_at AS next_attempt_at");
+        self.transaction(vec![
+            query(&format!(
+                "MATCH (x:{label}) WHERE x.status = 'pending' AND x.next_attempt_at <= $now
+                 WITH x ORDER BY x.next_attempt_at, x.id LIMIT $limit
+                 SET x.locked = $now
+                 WITH x WHERE x.status = 'pending' AND x.next_attempt_at <= $now
+                 WITH x, x.next_attempt_at AS due_at
+                 SET x.next_attempt_at = $claimed
+                 RETURN {columns} ORDER BY due_at, x.id"
+            ))
+            .param("now", now)
+            .param("claimed", now + claim_ms)
+            .param("limit", limit(n)),
+        ])
+        .await
+    }
+}
+
 /// Counts per status, every status listed (zero when none), in `all`'s order.
 fn status_counts<S: Copy>(rows: &[Row], all: &[S], name: fn(S) -> &'static str) -> StoreResult<Vec<(S, u64)>> {
     let mut found = std::collections::HashMap::new();
@@ -112,73 +160,42 @@ impl Inbox for Neo4jGraph {
     async fn accept(&self, d: &NewDelivery) -> StoreResult<Accepted> {
         let dkey = format!("{}\n{}", d.source, d.delivery_id);
         let body = B64.encode(&d.body);
-        let mut attempt = 1;
-        loop {
-            let created = self
-                .transaction_once(vec![
-                    query(
-                        "OPTIONAL MATCH (e:Delivery {dkey: $dkey}) WITH e WHERE e IS NULL
-                         CREATE (d:Delivery {id: $id, dkey: $dkey, source: $source, delivery_id: $delivery_id,
-                            event: $event, received_at: $received_at, body: $body, status: 'pending', attempts: 0,
-                            next_attempt_at: $received_at})
-                         RETURN d.id AS id",
-                    )
-                    .param("id", new_id())
-                    .param("dkey", dkey.as_str())
-                    .param("source", d.source.as_str())
-                    .param("delivery_id", d.delivery_id.as_str())
-                    .param("event", d.event.as_str())
-                    .param("received_at", d.received_at)
-                    .param("body", body.as_str()),
-                ])
-                .await;
-            match created {
-                Ok(rows) => {
-                    if let Some(r) = rows.first() {
-                        return Ok(Accepted::New(r.get("id").map_err(corrupt)?));
-                    }
-                    break;
-                }
-                Err(e) if attempt < ID_ATTEMPTS && clashed(&e) => {
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt))).await;
-                }
-                Err(e) => return Err(e),
-            }
+        let created = self
+            .create_with_fresh_id(|id| {
+                query(
+                    "OPTIONAL MATCH (e:Delivery {dkey: $dkey}) WITH e WHERE e IS NULL
+                     CREATE (x:Delivery {id: $id, dkey: $dkey, source: $source, delivery_id: $delivery_id,
+                        event: $event, received_at: $received_at, body: $body, status: 'pending', attempts: 0,
+                        next_attempt_at: $received_at})
+                     RETURN x.id AS id",
+                )
+                .param("id", id)
+                .param("dkey", dkey.as_str())
+                .param("source", d.source.as_str())
+                .param("delivery_id", d.delivery_id.as_str())
+                .param("event", d.event.as_str())
+                .param("received_at", d.received_at)
+                .param("body", body.as_str())
+            })
+            .await?;
+        if let Some(r) = created.first() {
+            return Ok(Accepted::New(r.get("id").map_err(corrupt)?));
         }
-        let rows = self.rows(query("MATCH (d:Delivery {dkey: $dkey}) RETURN d.id AS id").param("dkey", dkey)).await?;
+        let rows = self.rows(query("MATCH (x:Delivery {dkey: $dkey}) RETURN x.id AS id").param("dkey", dkey)).await?;
         let r = rows.first().ok_or_else(|| corrupt("a duplicate delivery vanished"))?;
         Ok(Accepted::Duplicate(r.get("id").map_err(corrupt)?))
     }
 
     async fn due(&self, now: Millis, n: usize) -> StoreResult<Vec<Delivery>> {
-        let rows = self
-            .transaction(vec![
-                query(&format!(
-                    "MATCH (d:Delivery) WHERE d.status = 'pending' AND d.next_attempt_at <= $now
-                     WITH d ORDER BY d.next_attempt_at, d.id LIMIT $limit
-                     SET d.locked = $now
-                     WITH d WHERE d.status = 'pending' AND d.next_attempt_at <= $now
-                     WITH d, d.next_attempt_at AS due_at
-                     SET d.next_attempt_at = $claimed
-                     RETURN {DELIVERY_DUE} ORDER BY due_at, d.id",
-                    DELIVERY_DUE =
-                        DELIVERY.replace("d.next_attempt_at AS next_attempt_at", "due_at AS next_attempt_at")
-                ))
-                .param("now", now)
-                .param("claimed", now + inbox::CLAIM_MS)
-                .param("limit", limit(n)),
-            ])
-            .await?;
-        rows.iter().map(delivery).collect()
+        self.claim_due("Delivery", DELIVERY, now, inbox::CLAIM_MS, n).await?.iter().map(delivery).collect()
     }
 
     async fn finish(&self, id: i64, o: &Outcome) -> StoreResult<()> {
         self.run(
             query(
-                "MATCH (d:Delivery {id: $id})
-                 SET d.status = $status, d.attempts = $attempts, d.last_error = $error,
-                     d.next_attempt_at = $next, d.finished_at = $finished, d.summary = $summary",
+                "MATCH (x:Delivery {id: $id})
+                 SET x.status = $status, x.attempts = $attempts, x.last_error = $error,
+                     x.next_attempt_at = $next, x.finished_at = $finished, x.summary = $summary",
             )
             .param("id", id)
             .param("status", o.status.as_str())
@@ -194,17 +211,17 @@ impl Inbox for Neo4jGraph {
     async fn list_deliveries(&self, status: Option<DeliveryStatus>, n: usize) -> StoreResult<Vec<Delivery>> {
         let q = match status {
             Some(s) => query(&format!(
-                "MATCH (d:Delivery {{status: $status}}) RETURN {DELIVERY} ORDER BY d.id DESC LIMIT $limit"
+                "MATCH (x:Delivery {{status: $status}}) RETURN {DELIVERY} ORDER BY x.id DESC LIMIT $limit"
             ))
             .param("status", s.as_str()),
-            None => query(&format!("MATCH (d:Delivery) RETURN {DELIVERY} ORDER BY d.id DESC LIMIT $limit")),
+            None => query(&format!("MATCH (x:Delivery) RETURN {DELIVERY} ORDER BY x.id DESC LIMIT $limit")),
         };
         self.rows(q.param("limit", limit(n))).await?.iter().map(delivery).collect()
     }
 
     async fn get_delivery(&self, id: i64) -> StoreResult<Option<Delivery>> {
         let rows =
-            self.rows(query(&format!("MATCH (d:Delivery {{id: $id}}) RETURN {DELIVERY}")).param("id", id)).await?;
+            self.rows(query(&format!("MATCH (x:Delivery {{id: $id}}) RETURN {DELIVERY}")).param("id", id)).await?;
         rows.first().map(delivery).transpose()
     }
 
@@ -212,10 +229,10 @@ impl Inbox for Neo4jGraph {
         let rows = self
             .transaction(vec![
                 query(
-                    "MATCH (d:Delivery {id: $id}) SET d.locked = $now
-                     WITH d WHERE d.status IN ['dead', 'unmapped']
-                     SET d.status = 'pending', d.attempts = 0, d.next_attempt_at = $now, d.finished_at = null
-                     RETURN d.id AS id",
+                    "MATCH (x:Delivery {id: $id}) SET x.locked = $now
+                     WITH x WHERE x.status IN ['dead', 'unmapped']
+                     SET x.status = 'pending', x.attempts = 0, x.next_attempt_at = $now, x.finished_at = null
+                     RETURN x.id AS id",
                 )
                 .param("id", id)
                 .param("now", now),
@@ -225,7 +242,7 @@ impl Inbox for Neo4jGraph {
     }
 
     async fn inbox_counts(&self) -> StoreResult<Vec<(DeliveryStatus, u64)>> {
-        let rows = self.rows(query("MATCH (d:Delivery) RETURN d.status AS status, count(d) AS n")).await?;
+        let rows = self.rows(query("MATCH (x:Delivery) RETURN x.status AS status, count(x) AS n")).await?;
         status_counts(&rows, &DeliveryStatus::ALL, DeliveryStatus::as_str)
     }
 }
@@ -233,67 +250,40 @@ impl Inbox for Neo4jGraph {
 #[async_trait]
 impl Outbox for Neo4jGraph {
     async fn enqueue(&self, m: &NewMessage) -> StoreResult<bool> {
-        let mut attempt = 1;
-        loop {
-            let created = self
-                .transaction_once(vec![
-                    query(
-                        "OPTIONAL MATCH (e:OutMessage {key: $key}) WITH e WHERE e IS NULL
-                         CREATE (m:OutMessage {id: $id, key: $key, platform: $platform, channel: $channel,
-                            reply_to: $reply_to, edit: $edit, body: $body, created_at: $created_at, status: 'pending',
-                            attempts: 0, next_attempt_at: $created_at})
-                         RETURN m.id AS id",
-                    )
-                    .param("id", new_id())
-                    .param("key", m.key.as_str())
-                    .param("platform", m.platform.as_str())
-                    .param("channel", m.channel.as_str())
-                    .param("reply_to", m.reply_to.clone())
-                    .param("edit", m.edit)
-                    .param("body", m.body.as_str())
-                    .param("created_at", m.created_at),
-                ])
-                .await;
-            match created {
-                Ok(rows) => return Ok(!rows.is_empty()),
-                // A clash on the key means another process stored this very
-                // message: the next try finds it and reports it was there.
-                Err(e) if attempt < ID_ATTEMPTS && clashed(&e) => {
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt))).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        // A clash on the key means another process stored this very message:
+        // the next try finds it and reports it was there.
+        let created = self
+            .create_with_fresh_id(|id| {
+                query(
+                    "OPTIONAL MATCH (e:OutMessage {key: $key}) WITH e WHERE e IS NULL
+                     CREATE (x:OutMessage {id: $id, key: $key, platform: $platform, channel: $channel,
+                        reply_to: $reply_to, edit: $edit, body: $body, created_at: $created_at, status: 'pending',
+                        attempts: 0, next_attempt_at: $created_at})
+                     RETURN x.id AS id",
+                )
+                .param("id", id)
+                .param("key", m.key.as_str())
+                .param("platform", m.platform.as_str())
+                .param("channel", m.channel.as_str())
+                .param("reply_to", m.reply_to.clone())
+                .param("edit", m.edit)
+                .param("body", m.body.as_str())
+                .param("created_at", m.created_at)
+            })
+            .await?;
+        Ok(!created.is_empty())
     }
 
     async fn due_messages(&self, now: Millis, n: usize) -> StoreResult<Vec<OutMessage>> {
-        let rows = self
-            .transaction(vec![
-                query(&format!(
-                    "MATCH (m:OutMessage) WHERE m.status = 'pending' AND m.next_attempt_at <= $now
-                     WITH m ORDER BY m.next_attempt_at, m.id LIMIT $limit
-                     SET m.locked = $now
-                     WITH m WHERE m.status = 'pending' AND m.next_attempt_at <= $now
-                     WITH m, m.next_attempt_at AS due_at
-                     SET m.next_attempt_at = $claimed
-                     RETURN {MESSAGE_DUE} ORDER BY due_at, m.id",
-                    MESSAGE_DUE = MESSAGE.replace("m.next_attempt_at AS next_attempt_at", "due_at AS next_attempt_at")
-                ))
-                .param("now", now)
-                .param("claimed", now + outbox::CLAIM_MS)
-                .param("limit", limit(n)),
-            ])
-            .await?;
-        rows.iter().map(message).collect()
+        self.claim_due("OutMessage", MESSAGE, now, outbox::CLAIM_MS, n).await?.iter().map(message).collect()
     }
 
     async fn record_attempt(&self, id: i64, a: &Attempt) -> StoreResult<()> {
         self.run(
             query(
-                "MATCH (m:OutMessage {id: $id})
-                 SET m.status = $status, m.attempts = $attempts, m.last_error = $error,
-                     m.next_attempt_at = $next, m.sent_at = $sent_at, m.remote_id = $remote_id",
+                "MATCH (x:OutMessage {id: $id})
+                 SET x.status = $status, x.attempts = $attempts, x.last_error = $error,
+                     x.next_attempt_at = $next, x.sent_at = $sent_at, x.remote_id = $remote_id",
             )
             .param("id", id)
             .param("status", a.status.as_str())
@@ -308,23 +298,23 @@ impl Outbox for Neo4jGraph {
 
     async fn get_message(&self, key: &str) -> StoreResult<Option<OutMessage>> {
         let rows =
-            self.rows(query(&format!("MATCH (m:OutMessage {{key: $key}}) RETURN {MESSAGE}")).param("key", key)).await?;
+            self.rows(query(&format!("MATCH (x:OutMessage {{key: $key}}) RETURN {MESSAGE}")).param("key", key)).await?;
         rows.first().map(message).transpose()
     }
 
     async fn list_messages(&self, status: Option<MessageStatus>, n: usize) -> StoreResult<Vec<OutMessage>> {
         let q = match status {
             Some(s) => query(&format!(
-                "MATCH (m:OutMessage {{status: $status}}) RETURN {MESSAGE} ORDER BY m.id DESC LIMIT $limit"
+                "MATCH (x:OutMessage {{status: $status}}) RETURN {MESSAGE} ORDER BY x.id DESC LIMIT $limit"
             ))
             .param("status", s.as_str()),
-            None => query(&format!("MATCH (m:OutMessage) RETURN {MESSAGE} ORDER BY m.id DESC LIMIT $limit")),
+            None => query(&format!("MATCH (x:OutMessage) RETURN {MESSAGE} ORDER BY x.id DESC LIMIT $limit")),
         };
         self.rows(q.param("limit", limit(n))).await?.iter().map(message).collect()
     }
 
     async fn outbox_counts(&self) -> StoreResult<Vec<(MessageStatus, u64)>> {
-        let rows = self.rows(query("MATCH (m:OutMessage) RETURN m.status AS status, count(m) AS n")).await?;
+        let rows = self.rows(query("MATCH (x:OutMessage) RETURN x.status AS status, count(x) AS n")).await?;
         status_counts(&rows, &MessageStatus::ALL, MessageStatus::as_str)
     }
 
@@ -332,10 +322,10 @@ impl Outbox for Neo4jGraph {
         let rows = self
             .transaction(vec![
                 query(
-                    "MATCH (m:OutMessage {id: $id}) SET m.locked = $now
-                     WITH m WHERE m.status = 'dead'
-                     SET m.status = 'pending', m.attempts = 0, m.next_attempt_at = $now
-                     RETURN m.id AS id",
+                    "MATCH (x:OutMessage {id: $id}) SET x.locked = $now
+                     WITH x WHERE x.status = 'dead'
+                     SET x.status = 'pending', x.attempts = 0, x.next_attempt_at = $now
+                     RETURN x.id AS id",
                 )
                 .param("id", id)
                 .param("now", now),
