@@ -1,88 +1,19 @@
 //! End-to-end tests of the built `switchboard` binary: config checking, the
 //! demo server, `op` next to a running server, and the benchmark command.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+mod common;
 
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env_remove("RUST_LOG").output().expect("the binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A demo server we started; killed (by its own PID) when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::*;
 
 fn start_demo(dir: &Path, projects: &str) -> (Server, String) {
     let port = free_port();
     start(&["demo", "--port", &port.to_string(), "--data-dir", dir.to_str().unwrap(), "--projects", projects], port)
-}
-
-/// Starts the binary with `args` and waits until it says it is up on `port`.
-fn start(args: &[&str], port: u16) -> (Server, String) {
-    start_with(args, port, &[])
-}
-
-fn start_with(args: &[&str], port: u16, env: &[(&str, &str)]) -> (Server, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .envs(env.iter().copied())
-        .env_remove("RUST_LOG")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Read stderr until the server says it is up; keep what it said.
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let base = format!("http://127.0.0.1:{port}");
-    let mut said = String::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) => {
-                said.push_str(&line);
-                said.push('\n');
-                if line.contains("Switchboard is up") {
-                    break;
-                }
-            }
-            Err(_) => {
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!("demo exited with {status}: {said}");
-                }
-            }
-        }
-        assert!(Instant::now() < deadline, "demo did not come up: {said}");
-    }
-    (Server { child, base }, said)
 }
 
 #[test]
