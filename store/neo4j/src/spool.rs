@@ -38,10 +38,12 @@ fn new_id() -> i64 {
     now.as_millis() as i64 * 1_000 + n as i64
 }
 
-/// Whether a failed create clashed with a record already stored (its id or its key).
+/// Whether a failed create may succeed when tried again: it clashed with a
+/// record already stored (its id or its key), or with a concurrent change
+/// (a transient error: ArcadeDB reports two writers on one index page so).
 fn clashed(e: &switchboard_core::store::StoreError) -> bool {
     let e = e.to_string();
-    e.contains("ConstraintValidationFailed") || e.contains("ConcurrentModification")
+    ["ConstraintValidationFailed", "ConcurrentModification", "TransientError"].iter().any(|c| e.contains(c))
 }
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -107,7 +109,9 @@ impl Neo4jGraph {
             match self.transaction_once(vec![create(new_id())]).await {
                 Err(e) if attempt < ID_ATTEMPTS && clashed(&e) => {
                     attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt))).await;
+                    // A few milliseconds, growing, and different per process.
+                    let jitter = u64::from(std::process::id() % 7) + (new_id() % 5) as u64;
+                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt) * 4 + jitter)).await;
                 }
                 done => return done,
             }
