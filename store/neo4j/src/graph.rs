@@ -1,4 +1,6 @@
-//! `GraphStore` in Cypher.
+//! `GraphStore` in Cypher: teams, users, activity (deployments, incidents,
+//! builds), runs, tokens, sessions and chat history; projects and their
+//! queries are in `projects.rs`.
 
 use async_trait::async_trait;
 use neo4rs::{BoltType, Query, query};
@@ -6,153 +8,94 @@ use switchboard_core::ids::*;
 use switchboard_core::model::*;
 use switchboard_core::store::*;
 
-use crate::search::{index_query, search_text};
+use crate::projects::upsert_projects;
 use crate::{Neo4jGraph, corrupt, doc, docs, limit, map, to_json};
 
 /// Projects (and documents) written per transaction by `import`.
 const IMPORT_BATCH: usize = 500;
 
-/// A project's properties for `UPSERT_PROJECTS`.
-fn project_row(p: &Project) -> BoltType {
-    let facts: Vec<String> = p.facts.values().map(|f| format!("{}={}", f.key, f.value)).collect();
-    let fact_values: Vec<String> = p.facts.values().map(|f| f.value.to_string()).collect();
-    let mut uses: Vec<String> = Vec::with_capacity(p.dependencies.len() * 2);
-    for d in &p.dependencies {
-        uses.push(d.package.to_string());
-        uses.push(format!("{} {}", d.package, d.version));
+/// What deployments, incidents and builds share in the graph: stored by id,
+/// found by project and external id, ordered by their time (`at`: a
+/// deployment's or build's start, an incident's opening).
+struct Activity<'a> {
+    id: String,
+    project: &'a ProjectSlug,
+    status: &'static str,
+    at: Millis,
+    external_id: &'a Option<String>,
+    /// Deployments only.
+    environment: Option<&'a str>,
+    doc: String,
+}
+
+impl<'a> From<&'a Deployment> for Activity<'a> {
+    fn from(d: &'a Deployment) -> Activity<'a> {
+        Activity {
+            id: d.id.to_string(),
+            project: &d.project,
+            status: d.status.as_str(),
+            at: d.started_at,
+            external_id: &d.external_id,
+            environment: Some(d.environment.as_str()),
+            doc: to_json(d),
+        }
     }
-    map([
-        ("slug", p.slug.as_str().into()),
-        ("name", p.name.as_str().into()),
-        ("description", p.description.as_str().into()),
-        ("score", i64::from(p.score).into()),
-        ("team", p.team.as_str().into()),
-        ("project_type", p.project_type.as_str().into()),
-        ("archived", p.archived.into()),
-        ("github_repository", p.external_ids.github_repository.clone().into()),
-        ("pagerduty_service", p.external_ids.pagerduty_service.clone().into()),
-        ("facts", facts.into()),
-        ("uses", uses.into()),
-        ("search_text", search_text(p.slug.as_str(), &p.name, &p.description, &fact_values).into()),
-        ("doc", to_json(p).into()),
-    ])
 }
 
-fn dependency_rows(p: &Project) -> impl Iterator<Item = BoltType> + '_ {
-    p.dependencies.iter().map(|d| {
-        map([
-            ("project", p.slug.as_str().into()),
-            ("team", p.team.as_str().into()),
-            ("archived", p.archived.into()),
-            ("package", d.package.as_str().into()),
-            ("ecosystem", d.ecosystem.as_str().into()),
-            ("version", d.version.as_str().into()),
-        ])
-    })
+impl<'a> From<&'a Incident> for Activity<'a> {
+    fn from(i: &'a Incident) -> Activity<'a> {
+        Activity {
+            id: i.id.to_string(),
+            project: &i.project,
+            status: i.status.as_str(),
+            at: i.opened_at,
+            external_id: &i.external_id,
+            environment: None,
+            doc: to_json(i),
+        }
+    }
 }
 
-/// The statements that upsert projects: properties, then the owning team and
-/// the packages used, replacing the relationships the project had.
-fn upsert_projects(projects: &[Project]) -> Vec<Query> {
-    let rows: Vec<BoltType> = projects.iter().map(project_row).collect();
-    let deps: Vec<BoltType> = projects.iter().flat_map(dependency_rows).collect();
-    vec![
-        query(
-            "UNWIND $rows AS r
-             MERGE (p:Project {slug: r.slug})
-             SET p.name = r.name, p.description = r.description, p.score = r.score, p.team = r.team, p.project_type = r.project_type, p.archived = r.archived,
-                 p.github_repository = r.github_repository, p.pagerduty_service = r.pagerduty_service,
-                 p.facts = r.facts, p.uses = r.uses, p.search_text = r.search_text, p.doc = r.doc",
-        )
-        .param("rows", rows.clone()),
-        query(
-            "UNWIND $rows AS r
-             MATCH (p:Project {slug: r.slug})-[old]->()
-             DELETE old",
-        )
-        .param("rows", rows.clone()),
-        query(
-            "UNWIND $rows AS r
-             MATCH (p:Project {slug: r.slug})
-             MERGE (t:Team {slug: r.team})
-             CREATE (p)-[:OWNED_BY]->(t)",
-        )
-        .param("rows", rows),
-        query(
-            "UNWIND $deps AS d
-             MATCH (p:Project {slug: d.project})
-             MERGE (k:Package {name: d.package})
-             CREATE (p)-[:USES {ecosystem: d.ecosystem, version: d.version, project: d.project, team: d.team,
-                                archived: d.archived}]->(k)",
-        )
-        .param("deps", deps),
-    ]
+impl<'a> From<&'a Build> for Activity<'a> {
+    fn from(b: &'a Build) -> Activity<'a> {
+        Activity {
+            id: b.id.to_string(),
+            project: &b.project,
+            status: b.status.as_str(),
+            at: b.started_at,
+            external_id: &b.external_id,
+            environment: None,
+            doc: to_json(b),
+        }
+    }
 }
 
-fn upsert_deployments(ds: &[Deployment]) -> Query {
-    let rows: Vec<BoltType> = ds
-        .iter()
-        .map(|d| {
+/// Upserts `records` as `label` nodes (`Deployment`, `Incident`, `Build`: a
+/// constant, never input).
+fn upsert_activity<'a, T: 'a>(label: &'static str, records: impl IntoIterator<Item = &'a T>) -> Query
+where
+    &'a T: Into<Activity<'a>>,
+{
+    let rows: Vec<BoltType> = records
+        .into_iter()
+        .map(|r| {
+            let a: Activity<'_> = r.into();
             map([
-                ("id", d.id.to_string().into()),
-                ("project", d.project.as_str().into()),
-                ("environment", d.environment.as_str().into()),
-                ("status", d.status.as_str().into()),
-                ("started_at", d.started_at.into()),
-                ("external_id", d.external_id.clone().into()),
-                ("doc", to_json(d).into()),
+                ("id", a.id.into()),
+                ("project", a.project.as_str().into()),
+                ("status", a.status.into()),
+                ("at", a.at.into()),
+                ("external_id", a.external_id.clone().into()),
+                ("environment", a.environment.map(str::to_owned).into()),
+                ("doc", a.doc.into()),
             ])
         })
         .collect();
-    query(
-        "UNWIND $rows AS r MERGE (n:Deployment {id: r.id})
-         SET n.project = r.project, n.environment = r.environment, n.status = r.status,
-             n.started_at = r.started_at, n.external_id = r.external_id, n.doc = r.doc",
-    )
-    .param("rows", rows)
-}
-
-fn upsert_incidents(is: &[Incident]) -> Query {
-    let rows: Vec<BoltType> = is
-        .iter()
-        .map(|i| {
-            map([
-                ("id", i.id.to_string().into()),
-                ("project", i.project.as_str().into()),
-                ("status", i.status.as_str().into()),
-                ("opened_at", i.opened_at.into()),
-                ("external_id", i.external_id.clone().into()),
-                ("doc", to_json(i).into()),
-            ])
-        })
-        .collect();
-    query(
-        "UNWIND $rows AS r MERGE (n:Incident {id: r.id})
-         SET n.project = r.project, n.status = r.status, n.opened_at = r.opened_at,
-             n.external_id = r.external_id, n.doc = r.doc",
-    )
-    .param("rows", rows)
-}
-
-fn upsert_builds(bs: &[Build]) -> Query {
-    let rows: Vec<BoltType> = bs
-        .iter()
-        .map(|b| {
-            map([
-                ("id", b.id.to_string().into()),
-                ("project", b.project.as_str().into()),
-                ("status", b.status.as_str().into()),
-                ("started_at", b.started_at.into()),
-                ("external_id", b.external_id.clone().into()),
-                ("doc", to_json(b).into()),
-            ])
-        })
-        .collect();
-    query(
-        "UNWIND $rows AS r MERGE (n:Build {id: r.id})
-         SET n.project = r.project, n.status = r.status, n.started_at = r.started_at,
-             n.external_id = r.external_id, n.doc = r.doc",
-    )
+    query(&format!(
+        "UNWIND $rows AS r MERGE (n:{label} {{id: r.id}})
+         SET n.project = r.project, n.status = r.status, n.at = r.at, n.external_id = r.external_id,
+             n.environment = r.environment, n.doc = r.doc"
+    ))
     .param("rows", rows)
 }
 
@@ -168,81 +111,35 @@ fn upsert_users(us: &[User]) -> Query {
     query("UNWIND $rows AS r MERGE (n:User {name: r.name}) SET n.doc = r.doc").param("rows", rows)
 }
 
-/// The `WHERE` conditions of a project query over `p`, with their parameters.
-/// The text itself is matched by the full-text index, not here.
-fn project_filter(q: &ProjectQuery) -> (String, Vec<(&'static str, BoltType)>) {
-    let mut conds: Vec<&str> = Vec::new();
-    let mut params: Vec<(&'static str, BoltType)> = Vec::new();
-    if !q.include_archived {
-        conds.push("p.archived = false");
-    }
-    if let Some(t) = &q.team {
-        conds.push("p.team = $team");
-        params.push(("team", text(t)));
-    }
-    if let Some(t) = &q.project_type {
-        conds.push("p.project_type = $project_type");
-        params.push(("project_type", text(t)));
-    }
-    if let Some((package, version)) = &q.uses {
-        conds.push("$uses IN p.uses");
-        let uses = match version {
-            Some(v) => format!("{package} {v}"),
-            None => package.to_string(),
-        };
-        params.push(("uses", uses.into()));
-    }
-    if let Some((key, value)) = &q.fact {
-        conds.push("$fact IN p.facts");
-        params.push(("fact", format!("{key}={value}").into()));
-    }
-    let filter = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
-    (filter, params)
-}
-
-/// A project query as Cypher: `returns` after the match and filters.
-/// `None` when the text leaves nothing to search for (nothing matches).
-/// The shapes are a handful of constant strings; every value is a parameter.
-/// `window` asks the index for only its best hits.
-fn project_query(store: &Neo4jGraph, q: &ProjectQuery, returns: &str, window: Option<i64>) -> Option<Query> {
-    let (filter, params) = project_filter(q);
-    let options = if window.is_some() { ", {limit: $window}" } else { "" };
-    let cypher = match q.text.as_deref() {
-        Some(t) => query(&format!(
-            "CALL db.index.fulltext.queryNodes($index, $text{options}) YIELD node AS p, score WITH p, score{filter} {returns}"
-        ))
-        .param("index", store.fulltext_index)
-        .param("text", index_query(t)?)
-        .param("window", window.unwrap_or(0)),
-        None => query(&format!("MATCH (p:Project) WITH p, 0.0 AS score{filter} {returns}")),
-    };
-    Some(cypher.params(params))
-}
-
-/// How many of the index's best hits a text search ranks (ten per result
-/// asked for, within these bounds) before falling back to all of them.
-const SEARCH_WINDOW_MIN: i64 = 200;
-const SEARCH_WINDOW_MAX: i64 = 2_000;
-
-fn summary(r: &neo4rs::Row) -> StoreResult<ProjectSummary> {
-    Ok(ProjectSummary {
-        slug: ProjectSlug::new(r.get::<String>("slug").map_err(corrupt)?).map_err(corrupt)?,
-        name: r.get("name").map_err(corrupt)?,
-        team: TeamSlug::new(r.get::<String>("team").map_err(corrupt)?).map_err(corrupt)?,
-        project_type: ProjectType::new(r.get::<String>("project_type").map_err(corrupt)?).map_err(corrupt)?,
-        description: r.get("description").map_err(corrupt)?,
-        score: r.get::<i64>("score").map_err(corrupt)?.clamp(0, 255) as u8,
-        archived: r.get("archived").map_err(corrupt)?,
-    })
-}
-
-fn count(rows: &[neo4rs::Row]) -> StoreResult<u64> {
+pub(crate) fn count(rows: &[neo4rs::Row]) -> StoreResult<u64> {
     let n: i64 = rows.first().map(|r| r.get("n")).transpose().map_err(corrupt)?.unwrap_or(0);
     Ok(n.max(0) as u64)
 }
 
-fn text(s: impl ToString) -> BoltType {
+pub(crate) fn text(s: impl ToString) -> BoltType {
     s.to_string().into()
+}
+
+impl Neo4jGraph {
+    /// The first `label` node (by id) of `project` with `external_id`, deserialized.
+    async fn activity_by_external_id<T: serde::de::DeserializeOwned>(
+        &self,
+        label: &'static str,
+        project: &ProjectSlug,
+        external_id: &str,
+    ) -> StoreResult<Option<T>> {
+        let rows = self
+            .rows(
+                query(&format!(
+                    "MATCH (n:{label} {{project: $project, external_id: $external_id}})
+                     RETURN n.doc AS doc ORDER BY n.id LIMIT 1"
+                ))
+                .param("project", project.as_str())
+                .param("external_id", external_id),
+            )
+            .await?;
+        rows.first().map(doc).transpose()
+    }
 }
 
 #[async_trait]
@@ -262,36 +159,11 @@ impl GraphStore for Neo4jGraph {
     }
 
     async fn find_projects(&self, q: &ProjectQuery) -> StoreResult<Vec<ProjectSummary>> {
-        const RETURNS: &str = "RETURN p.slug AS slug, p.name AS name, p.team AS team, p.project_type AS project_type,
-            p.description AS description, p.score AS score, p.archived AS archived
-            ORDER BY score DESC, p.slug LIMIT $limit";
-        let n = limit(q.limit);
-        // A broad search ranks only the index's best hits; when the filters
-        // leave too few of them, and the index had more, everything is ranked.
-        let window = (q.text.is_some()).then_some((n * 10).clamp(SEARCH_WINDOW_MIN, SEARCH_WINDOW_MAX));
-        let Some(cypher) = project_query(self, q, RETURNS, window) else { return Ok(vec![]) };
-        let mut rows = self.rows(cypher.param("limit", n)).await?;
-        if let Some(w) = window
-            && (rows.len() as i64) < n
-        {
-            let unfiltered = ProjectQuery { text: q.text.clone(), include_archived: true, ..Default::default() };
-            let hits = project_query(self, &unfiltered, "RETURN count(p) AS n", window).map(|c| self.rows(c));
-            let hits = match hits {
-                Some(c) => count(&c.await?)?,
-                None => 0,
-            };
-            if hits as i64 >= w
-                && let Some(all) = project_query(self, q, RETURNS, None)
-            {
-                rows = self.rows(all.param("limit", n)).await?;
-            }
-        }
-        rows.iter().map(summary).collect()
+        self.search_projects(q).await
     }
 
     async fn count_projects(&self, q: &ProjectQuery) -> StoreResult<u64> {
-        let Some(cypher) = project_query(self, q, "RETURN count(p) AS n", None) else { return Ok(0) };
-        count(&self.rows(cypher).await?)
+        self.count_matching(q).await
     }
 
     async fn project_by_external_id(&self, kind: &str, id: &str) -> StoreResult<Option<ProjectSlug>> {
@@ -310,83 +182,11 @@ impl GraphStore for Neo4jGraph {
     }
 
     async fn dependents(&self, q: &DependentsQuery) -> StoreResult<Dependents> {
-        // Everything a dependents query reads is on the relationships: the
-        // projects' nodes are not loaded.
-        let mut conds = String::from("u.archived = false");
-        if q.version.is_some() {
-            conds.push_str(" AND u.version = $version");
-        }
-        if q.ecosystem.is_some() {
-            conds.push_str(" AND u.ecosystem = $ecosystem");
-        }
-        let with_params = |text: String| {
-            let mut c = query(&text).param("package", q.package.as_str());
-            if let Some(v) = &q.version {
-                c = c.param("version", v.as_str());
-            }
-            if let Some(e) = &q.ecosystem {
-                c = c.param("ecosystem", e.as_str());
-            }
-            c
-        };
-        let head = format!("MATCH (p:Project)-[u:USES]->(:Package {{name: $package}}) WHERE {conds}");
-        let counted = self
-            .rows(with_params(format!("{head} RETURN u.ecosystem AS ecosystem, u.version AS version, count(p) AS n")))
-            .await?;
-        let eco = |s: String| Ecosystem::parse(&s).unwrap_or(Ecosystem::Other);
-        let mut versions = Vec::with_capacity(counted.len());
-        for r in &counted {
-            versions.push(VersionCount {
-                ecosystem: eco(r.get("ecosystem").map_err(corrupt)?),
-                version: Version::new(r.get::<String>("version").map_err(corrupt)?).map_err(corrupt)?,
-                projects: r.get::<i64>("n").map_err(corrupt)?.max(0) as u64,
-            });
-        }
-        versions.sort_by(|a, b| {
-            b.projects.cmp(&a.projects).then_with(|| (a.ecosystem, &a.version).cmp(&(b.ecosystem, &b.version)))
-        });
-        let total = versions.iter().map(|v| v.projects).sum();
-        let n = if q.limit == 0 { 200 } else { limit(q.limit) };
-        let rows = self
-            .rows(
-                with_params(format!(
-                    "{head} RETURN u.project AS project, u.team AS team, u.ecosystem AS ecosystem, u.version AS version
-                     ORDER BY u.project, u.ecosystem LIMIT $limit"
-                ))
-                .param("limit", n),
-            )
-            .await?;
-        let mut projects = Vec::with_capacity(rows.len());
-        for r in &rows {
-            projects.push(DependentRow {
-                project: ProjectSlug::new(r.get::<String>("project").map_err(corrupt)?).map_err(corrupt)?,
-                team: TeamSlug::new(r.get::<String>("team").map_err(corrupt)?).map_err(corrupt)?,
-                ecosystem: eco(r.get("ecosystem").map_err(corrupt)?),
-                version: Version::new(r.get::<String>("version").map_err(corrupt)?).map_err(corrupt)?,
-            });
-        }
-        Ok(Dependents { total, versions, projects })
+        self.package_dependents(q).await
     }
 
     async fn packages(&self, prefix: &str, n: usize) -> StoreResult<Vec<PackageName>> {
-        let rows = self
-            .rows(
-                query(
-                    "MATCH (k:Package) WHERE k.name STARTS WITH $prefix
-                     AND EXISTS { MATCH (k)<-[u:USES]-() WHERE u.archived = false }
-                     RETURN k.name AS name ORDER BY name LIMIT $limit",
-                )
-                .param("prefix", prefix)
-                .param("limit", limit(n)),
-            )
-            .await?;
-        let mut names = Vec::with_capacity(rows.len());
-        for r in &rows {
-            if let Ok(n) = PackageName::new(r.get::<String>("name").map_err(corrupt)?) {
-                names.push(n);
-            }
-        }
-        Ok(names)
+        self.package_names(prefix, n).await
     }
 
     async fn get_team(&self, slug: &TeamSlug) -> StoreResult<Option<Team>> {
@@ -423,7 +223,7 @@ impl GraphStore for Neo4jGraph {
     }
 
     async fn put_deployment(&self, deployment: &Deployment) -> StoreResult<()> {
-        self.run(upsert_deployments(std::slice::from_ref(deployment))).await
+        self.run(upsert_activity("Deployment", [deployment])).await
     }
 
     async fn deployment_by_external_id(
@@ -431,17 +231,7 @@ impl GraphStore for Neo4jGraph {
         project: &ProjectSlug,
         external_id: &str,
     ) -> StoreResult<Option<Deployment>> {
-        let rows = self
-            .rows(
-                query(
-                    "MATCH (n:Deployment {project: $project, external_id: $external_id})
-                     RETURN n.doc AS doc ORDER BY n.id LIMIT 1",
-                )
-                .param("project", project.as_str())
-                .param("external_id", external_id),
-            )
-            .await?;
-        rows.first().map(doc).transpose()
+        self.activity_by_external_id("Deployment", project, external_id).await
     }
 
     async fn list_deployments(&self, q: &DeploymentQuery) -> StoreResult<Vec<Deployment>> {
@@ -456,12 +246,12 @@ impl GraphStore for Neo4jGraph {
             params.push(("environment", text(e)));
         }
         if let Some(s) = q.since {
-            conds.push("n.started_at >= $since");
+            conds.push("n.at >= $since");
             params.push(("since", s.into()));
         }
         let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
         let cypher = query(&format!(
-            "MATCH (n:Deployment) {filter} RETURN n.doc AS doc ORDER BY n.started_at DESC, n.id DESC LIMIT $limit"
+            "MATCH (n:Deployment) {filter} RETURN n.doc AS doc ORDER BY n.at DESC, n.id DESC LIMIT $limit"
         ))
         .params(params)
         .param("limit", limit(q.limit));
@@ -473,7 +263,7 @@ impl GraphStore for Neo4jGraph {
             .rows(
                 query(
                     "MATCH (n:Deployment {project: $project, status: 'succeeded'})
-                     WITH n ORDER BY n.started_at DESC, n.id DESC
+                     WITH n ORDER BY n.at DESC, n.id DESC
                      WITH n.environment AS environment, collect(n.doc) AS docs
                      RETURN docs[0] AS doc ORDER BY environment",
                 )
@@ -484,21 +274,11 @@ impl GraphStore for Neo4jGraph {
     }
 
     async fn put_incident(&self, incident: &Incident) -> StoreResult<()> {
-        self.run(upsert_incidents(std::slice::from_ref(incident))).await
+        self.run(upsert_activity("Incident", [incident])).await
     }
 
     async fn incident_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Incident>> {
-        let rows = self
-            .rows(
-                query(
-                    "MATCH (n:Incident {project: $project, external_id: $external_id})
-                     RETURN n.doc AS doc ORDER BY n.id LIMIT 1",
-                )
-                .param("project", project.as_str())
-                .param("external_id", external_id),
-            )
-            .await?;
-        rows.first().map(doc).transpose()
+        self.activity_by_external_id("Incident", project, external_id).await
     }
 
     async fn list_incidents(&self, q: &IncidentQuery) -> StoreResult<Vec<Incident>> {
@@ -520,33 +300,22 @@ impl GraphStore for Neo4jGraph {
             params.push(("status", s.as_str().into()));
         }
         if let Some(s) = q.since {
-            conds.push("n.opened_at >= $since");
+            conds.push("n.at >= $since");
             params.push(("since", s.into()));
         }
         let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
-        let cypher =
-            query(&format!("{head} {filter} RETURN n.doc AS doc ORDER BY n.opened_at DESC, n.id DESC LIMIT $limit"))
-                .params(params)
-                .param("limit", limit(q.limit));
+        let cypher = query(&format!("{head} {filter} RETURN n.doc AS doc ORDER BY n.at DESC, n.id DESC LIMIT $limit"))
+            .params(params)
+            .param("limit", limit(q.limit));
         docs(&self.rows(cypher).await?)
     }
 
     async fn put_build(&self, build: &Build) -> StoreResult<()> {
-        self.run(upsert_builds(std::slice::from_ref(build))).await
+        self.run(upsert_activity("Build", [build])).await
     }
 
     async fn build_by_external_id(&self, project: &ProjectSlug, external_id: &str) -> StoreResult<Option<Build>> {
-        let rows = self
-            .rows(
-                query(
-                    "MATCH (n:Build {project: $project, external_id: $external_id})
-                     RETURN n.doc AS doc ORDER BY n.id LIMIT 1",
-                )
-                .param("project", project.as_str())
-                .param("external_id", external_id),
-            )
-            .await?;
-        rows.first().map(doc).transpose()
+        self.activity_by_external_id("Build", project, external_id).await
     }
 
     async fn list_builds(&self, project: &ProjectSlug, n: usize) -> StoreResult<Vec<Build>> {
@@ -554,7 +323,7 @@ impl GraphStore for Neo4jGraph {
             .rows(
                 query(
                     "MATCH (n:Build {project: $project})
-                     RETURN n.doc AS doc ORDER BY n.started_at DESC, n.id DESC LIMIT $limit",
+                     RETURN n.doc AS doc ORDER BY n.at DESC, n.id DESC LIMIT $limit",
                 )
                 .param("project", project.as_str())
                 .param("limit", limit(n)),
@@ -567,16 +336,16 @@ impl GraphStore for Neo4jGraph {
         let slug = project.as_str();
         let (incidents, build, deploy) = tokio::try_join!(
             self.rows(
-                query("MATCH (n:Incident {project: $project}) WHERE n.opened_at >= $since RETURN count(n) AS n")
+                query("MATCH (n:Incident {project: $project}) WHERE n.at >= $since RETURN count(n) AS n")
                     .param("project", slug)
                     .param("since", window_start),
             ),
             self.rows(
-                query("MATCH (n:Build {project: $project, status: 'success'}) RETURN max(n.started_at) AS at")
+                query("MATCH (n:Build {project: $project, status: 'success'}) RETURN max(n.at) AS at")
                     .param("project", slug),
             ),
             self.rows(
-                query("MATCH (n:Deployment {project: $project, status: 'succeeded'}) RETURN max(n.started_at) AS at")
+                query("MATCH (n:Deployment {project: $project, status: 'succeeded'}) RETURN max(n.at) AS at")
                     .param("project", slug),
             ),
         )?;
@@ -769,13 +538,13 @@ impl GraphStore for Neo4jGraph {
             self.transaction(upsert_projects(ps)).await?;
         }
         for ds in batch.deployments.chunks(IMPORT_BATCH) {
-            self.run(upsert_deployments(ds)).await?;
+            self.run(upsert_activity("Deployment", ds)).await?;
         }
         for is in batch.incidents.chunks(IMPORT_BATCH) {
-            self.run(upsert_incidents(is)).await?;
+            self.run(upsert_activity("Incident", is)).await?;
         }
         for bs in batch.builds.chunks(IMPORT_BATCH) {
-            self.run(upsert_builds(bs)).await?;
+            self.run(upsert_activity("Build", bs)).await?;
         }
         Ok(())
     }

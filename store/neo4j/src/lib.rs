@@ -19,6 +19,7 @@
 //! stay well above the slowest query (a 100k-project import batch).
 
 mod graph;
+mod projects;
 mod queue;
 mod search;
 mod spool;
