@@ -107,8 +107,8 @@ impl Progress {
 }
 
 /// Everything in the graph, as records, handed to `sink` in order (users,
-/// teams, projects with their activity, runs, tokens); then the log's
-/// events, oldest pages last, through `events`.
+/// teams, projects with their activity, runs, tokens). The log's events go
+/// through [`read_events`].
 pub async fn read_graph(
     graph: &dyn GraphStore,
     sink: &mut dyn RecordSink,

@@ -6,19 +6,13 @@
 //! a fresh embedded store.
 #![cfg(feature = "server-tests")]
 
-use std::process::Command;
-
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+mod common;
 
 fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(BIN).args(args).env_remove("RUST_LOG").output().expect("the binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = common::run(args);
+    (out.status.success(), common::text(&out.stdout), common::text(&out.stderr))
 }
 
 #[test]
@@ -80,34 +74,6 @@ fn the_operations_log_moves_to_clickhouse_and_is_read_from_there() {
     assert!(!ok && err.contains("there is no embedded store in /nonexistent"), "{err}");
 }
 
-fn env(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.into())
-}
-
-/// A fresh ArcadeDB database, made over its HTTP API (the server scripts/arcadedb starts).
-fn arcadedb_database(name: &str) -> String {
-    use std::io::{Read, Write};
-    let port = env("SWITCHBOARD_TEST_ARCADEDB_HTTP_PORT", "12480");
-    let password = env("SWITCHBOARD_TEST_BOLT_PASSWORD", "switchboard-test");
-    let body = format!("{{\"command\": \"create database {name}\"}}");
-    let auth = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("root:{password}"));
-    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}"))
-        .unwrap_or_else(|e| panic!("ArcadeDB on 127.0.0.1:{port} (scripts/arcadedb start): {e}"));
-    write!(
-        s,
-        "POST /api/v1/server HTTP/1.0\r\nAuthorization: Basic {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"), "{answer}");
-    format!(
-        "[store.neo4j]\nuri = \"bolt://127.0.0.1:{}\"\nuser = \"root\"\npassword = {password:?}\ndatabase = {name:?}\nfulltext = \"arcadedb\"\narcadedb_http_url = \"http://127.0.0.1:{port}\"\n",
-        env("SWITCHBOARD_TEST_BOLT_PORT", "17687")
-    )
-}
-
 fn op(config: &std::path::Path, data: &std::path::Path, name: &str, args: &str) -> Value {
     let (ok, out, err) =
         run(&["op", name, "--json", args, "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap()]);
@@ -123,7 +89,8 @@ fn the_graph_and_the_log_move_to_neo4j_and_clickhouse_and_back_through_an_export
     assert!(ok, "{err}");
     let name = format!("sb_migrate_both_{}", std::process::id());
     let url = std::env::var("SWITCHBOARD_TEST_CLICKHOUSE_URL").unwrap_or_else(|_| "http://127.0.0.1:18123".into());
-    let servers = format!("{}\n[store.clickhouse]\nurl = {url:?}\ndatabase = {name:?}\n", arcadedb_database(&name));
+    let servers =
+        format!("{}\n[store.clickhouse]\nurl = {url:?}\ndatabase = {name:?}\n", common::graph_settings(&name));
     let config = dir.path().join("switchboard.toml");
     std::fs::write(&config, format!("[store]\ndata_dir = {:?}\n\n{servers}", data.to_str().unwrap())).unwrap();
     let embedded = op(&config, &data, "find_projects", r#"{"query": "payments", "limit": 50}"#);

@@ -9,30 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use std::process::Command;
-
 use common::*;
-
-fn env(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.into())
-}
-
-/// `[store.neo4j]` for a fresh ArcadeDB database.
-fn graph_settings(name: &str) -> String {
-    let port = env("SWITCHBOARD_TEST_ARCADEDB_HTTP_PORT", "12480");
-    let password = env("SWITCHBOARD_TEST_BOLT_PASSWORD", "switchboard-test");
-    let made = Command::new("curl")
-        .args(["-fsS", "-u", &format!("root:{password}"), "-H", "content-type: application/json"])
-        .args(["-d", &format!("{{\"command\": \"create database {name}\"}}")])
-        .arg(format!("http://127.0.0.1:{port}/api/v1/server"))
-        .output()
-        .expect("curl runs");
-    assert!(made.status.success(), "ArcadeDB (scripts/arcadedb start): {}", text(&made.stderr));
-    format!(
-        "[store.neo4j]\nuri = \"bolt://127.0.0.1:{}\"\nuser = \"root\"\npassword = {password:?}\ndatabase = {name:?}\nfulltext = \"arcadedb\"\narcadedb_http_url = \"http://127.0.0.1:{port}\"\n",
-        env("SWITCHBOARD_TEST_BOLT_PORT", "17687")
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_received_by_one_replica_is_processed_by_another() {

@@ -77,3 +77,25 @@ pub fn start_with(args: &[&str], port: u16, env: &[(&str, &str)]) -> (Server, St
     }
     (Server { child, base }, said)
 }
+
+pub fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.into())
+}
+
+/// `[store.neo4j]` for a fresh database on the ArcadeDB server scripts/test
+/// starts, made over its HTTP API.
+pub fn graph_settings(name: &str) -> String {
+    let port = env("SWITCHBOARD_TEST_ARCADEDB_HTTP_PORT", "12480");
+    let password = env("SWITCHBOARD_TEST_BOLT_PASSWORD", "switchboard-test");
+    let made = Command::new("curl")
+        .args(["-fsS", "-u", &format!("root:{password}"), "-H", "content-type: application/json"])
+        .args(["-d", &format!("{{\"command\": \"create database {name}\"}}")])
+        .arg(format!("http://127.0.0.1:{port}/api/v1/server"))
+        .output()
+        .expect("curl runs");
+    assert!(made.status.success(), "ArcadeDB (scripts/arcadedb start): {}", text(&made.stderr));
+    format!(
+        "[store.neo4j]\nuri = \"bolt://127.0.0.1:{}\"\nuser = \"root\"\npassword = {password:?}\ndatabase = {name:?}\nfulltext = \"arcadedb\"\narcadedb_http_url = \"http://127.0.0.1:{port}\"\n",
+        env("SWITCHBOARD_TEST_BOLT_PORT", "17687")
+    )
+}

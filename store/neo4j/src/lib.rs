@@ -31,8 +31,6 @@ use std::time::Duration;
 use neo4rs::{BoltType, ConfigBuilder, Graph, Query, Row};
 use switchboard_core::store::{StoreError, StoreResult};
 
-pub use search::{normalize_words, search_text};
-
 /// How the full-text index for project search is created (and named).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fulltext {
@@ -292,7 +290,7 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
 /// The largest `LIMIT` sent. Some servers size a buffer by the limit of an
 /// ordered query (ArcadeDB: a priority queue, which fails past `i32::MAX`),
 /// so "everything" is read as this many.
-pub const MAX_LIMIT: usize = 1_000_000;
+pub(crate) const MAX_LIMIT: usize = 1_000_000;
 
 /// A `LIMIT`: 0 means the default of 50; at most [`MAX_LIMIT`].
 pub(crate) fn limit(n: usize) -> i64 {

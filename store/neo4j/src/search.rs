@@ -13,7 +13,7 @@ const MAX_QUERY_WORDS: usize = 16;
 
 /// Lowercase words of letters and digits, diacritics removed
 /// (`Zürich-Ledger` → `zurich`, `ledger`).
-pub fn normalize_words(text: &str) -> Vec<String> {
+pub(crate) fn normalize_words(text: &str) -> Vec<String> {
     let folded: String =
         text.nfd().filter(|c| !('\u{300}'..='\u{36f}').contains(c)).flat_map(char::to_lowercase).collect();
     folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
@@ -21,7 +21,7 @@ pub fn normalize_words(text: &str) -> Vec<String> {
 
 /// What the full-text index holds for a project: its slug's and name's words
 /// twice (so they weigh more), then description and fact values.
-pub fn search_text(slug: &str, name: &str, description: &str, facts: &[String]) -> String {
+pub(crate) fn search_text(slug: &str, name: &str, description: &str, facts: &[String]) -> String {
     let names = [normalize_words(slug), normalize_words(name)].concat().join(" ");
     let rest = std::iter::once(description).chain(facts.iter().map(String::as_str)).flat_map(normalize_words);
     let mut text = format!("{names} {names}");

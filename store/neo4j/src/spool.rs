@@ -129,7 +129,10 @@ impl Neo4jGraph {
         claim_ms: Millis,
         n: usize,
     ) -> StoreResult<Vec<Row>> {
-        let columns = columns.replace("x.next_attempt_at AS next_attempt_at", "due_at AS next_attempt_at");
+        // The record as it was when due, as the embedded store hands it out.
+        const DUE: &str = "x.next_attempt_at AS next_attempt_at";
+        assert!(columns.contains(DUE), "claimed columns name the due time as {DUE}");
+        let columns = columns.replace(DUE, "due_at AS next_attempt_at");
         self.transaction(vec![
             query(&format!(
                 "MATCH (x:{label}) WHERE x.status = 'pending' AND x.next_attempt_at <= $now
