@@ -310,6 +310,35 @@ async fn refused_deliveries_store_nothing() {
     assert!(answer["error"]["message"].as_str().unwrap().contains("SWITCHBOARD_GITHUB_WEBHOOK_SECRET"));
 }
 
+/// The attack that stalled every route: a PagerDuty signature header with
+/// 30,000 entries over a large body. Refused on the header's shape, before
+/// any MAC; a rotation header of a few entries, one valid, still works, and a
+/// large signed body (hashed on the CPU pool) is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pagerduty_signature_flood_is_refused_before_hashing() {
+    let mut c = config();
+    c.webhooks.body_limit_bytes = 2 * 1024 * 1024;
+    let w = world_with(c).await;
+    let mut big: Value = serde_json::from_slice(&fixture("pagerduty/incident.triggered.json")).unwrap();
+    big["event"]["data"]["padding"] = json!("x".repeat(1024 * 1024));
+    let big = serde_json::to_vec(&big).unwrap();
+    let valid = format!("v1={}", hmac_hex(PD_SECRET.as_bytes(), &big));
+    let flood = format!("{},{valid}", vec!["v1="; 30_000].join(","));
+    let (got, answer) = w.post("/hooks/pagerduty", &[("X-PagerDuty-Signature", flood)], big.clone()).await;
+    assert_eq!((got, answer["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("malformed_signature")));
+    assert!(answer["error"]["message"].as_str().unwrap().contains("at most"), "{answer}");
+    let many_valid = [valid.as_str(); 9].join(",");
+    let (got, _) = w.post("/hooks/pagerduty", &[("X-PagerDuty-Signature", many_valid)], big.clone()).await;
+    assert_eq!(got, StatusCode::UNAUTHORIZED, "nine entries are too many even when valid");
+    assert!(w.deliveries().await.is_empty(), "nothing was stored");
+
+    let stale = format!("v1={}", hmac_hex(b"a rotated-out secret", &big));
+    let rotation = format!("{stale}, {valid}");
+    let (got, answer) = w.post("/hooks/pagerduty", &[("X-PagerDuty-Signature", rotation)], big).await;
+    assert_eq!(got, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(w.deliveries().await.len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redelivery_is_a_no_op() {
     let w = world().await;

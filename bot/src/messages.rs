@@ -100,6 +100,14 @@ pub fn discord_not_configured() -> &'static str {
     "Discord is not set up here: set discord.public_key or SWITCHBOARD_DISCORD_PUBLIC_KEY (see docs/discord.md)"
 }
 
+pub fn stale_signature() -> &'static str {
+    "the request is more than five minutes old or new; check the clock, or this is a replay"
+}
+
+pub fn replayed() -> &'static str {
+    "this signed request was already received; a platform sends each one once, so this is a replay"
+}
+
 pub fn link_code(code: &str) -> String {
     format!(
         "Your link code is {code}. Sign in to the portal, open Link account and type it within 10 minutes: this chat account then acts as you, with your role."

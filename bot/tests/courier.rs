@@ -337,8 +337,9 @@ async fn a_campaigns_summary_is_replied_then_kept_current() {
     // The pull request merges (a webhook): the summary message is edited, not repeated.
     let merged = Item { state: ItemState::Merged, ..opened };
     w.service.record_campaign_item(&run.id, &merged, "github").await.unwrap();
-    let summary_ts = w.outbox.get_message(&format!("campaign:{id}:slack:C0PAY")).await.unwrap().unwrap().remote_id;
     let updates = w.slack.wait_for("chat.update", 3, 10).await;
+    // Read once the edit is seen: the courier records where it posted after Slack answers.
+    let summary_ts = w.outbox.get_message(&format!("campaign:{id}:slack:C0PAY")).await.unwrap().unwrap().remote_id;
     let last = updates.last().unwrap();
     assert_eq!(last.body["ts"].as_str(), summary_ts.as_deref(), "{updates:?}");
     assert!(last.body["text"].as_str().unwrap().starts_with("Campaign: 1 merged.\n"), "{}", last.body);

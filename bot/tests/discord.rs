@@ -60,7 +60,11 @@ async fn world_with(edit: impl FnOnce(&mut Config)) -> World {
 
 impl World {
     async fn send(&self, body: Vec<u8>, signature: Option<String>) -> (StatusCode, Value) {
-        let ts = (self.service.now() / 1000).to_string();
+        self.send_at(body, signature, self.service.now() / 1000).await
+    }
+
+    async fn send_at(&self, body: Vec<u8>, signature: Option<String>, at: i64) -> (StatusCode, Value) {
+        let ts = at.to_string();
         let mut req = Request::post("/discord/interactions").header("content-type", "application/json");
         if let Some(sig) = signature {
             req = req.header("x-signature-ed25519", sig).header("x-signature-timestamp", &ts);
@@ -75,14 +79,21 @@ impl World {
     }
 
     fn sign(&self, body: &[u8]) -> String {
-        let ts = (self.service.now() / 1000).to_string();
+        self.sign_at(body, self.service.now() / 1000)
+    }
+
+    fn sign_at(&self, body: &[u8], at: i64) -> String {
+        let ts = at.to_string();
         let mut message = ts.into_bytes();
         message.extend_from_slice(body);
         hex(&self.key.sign(&message).to_bytes())
     }
 
+    /// Sends an interaction as Discord does: each with an id of its own.
     async fn interact(&self, interaction: &Value) -> Value {
-        let body = serde_json::to_vec(interaction).unwrap();
+        let mut interaction = interaction.clone();
+        interaction["id"] = json!(uuid::Uuid::new_v4().as_u128().to_string());
+        let body = serde_json::to_vec(&interaction).unwrap();
         let (status, answer) = self.send(body.clone(), Some(self.sign(&body))).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         answer
@@ -141,6 +152,36 @@ async fn ping_is_answered_and_unsigned_requests_refused() {
     let command = serde_json::to_vec(&fixture("application_command.json")).unwrap();
     assert_eq!(w.send(command, Some(sig)).await.0, StatusCode::UNAUTHORIZED);
     assert!(w.discord.calls().is_empty(), "{:?}", w.discord.calls());
+}
+
+/// A signed `/sb deploy` captured and sent again: refused when its timestamp
+/// is outside the five-minute window, and refused as a replay inside it, so
+/// one request makes one pending run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_and_replayed_interactions_are_refused() {
+    let w = world_with(|c| c.chat.unknown_role = Role::Editor).await;
+    let mut i = fixture("application_command.json");
+    i["member"]["user"]["id"] = json!("4100");
+    i["data"] = json!({"type": 1, "name": "sb", "id": "1", "options": [{"type": 1, "name": "deploy",
+        "options": [{"type": 3, "name": "project", "value": "orders"}, {"type": 3, "name": "environment", "value": "staging"}]}]});
+    let body = serde_json::to_vec(&i).unwrap();
+    let now = w.service.now() / 1000;
+    for (why, at) in [("six minutes old", now - 360), ("six minutes ahead", now + 360)] {
+        let (status, answer) = w.send_at(body.clone(), Some(w.sign_at(&body, at)), at).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("stale_signature")),
+            "{why}"
+        );
+    }
+    let (status, answer) = w.send_at(body.clone(), Some(w.sign_at(&body, now - 5)), now - 5).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    for _ in 0..2 {
+        let (status, answer) = w.send_at(body.clone(), Some(w.sign_at(&body, now - 5)), now - 5).await;
+        assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("replayed")));
+    }
+    let runs = w.service.graph().list_runs(None, 10).await.unwrap();
+    assert_eq!(runs.len(), 1, "one signed request, one run: {runs:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

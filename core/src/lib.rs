@@ -6,6 +6,7 @@ pub mod bus;
 pub mod campaign;
 pub mod clock;
 pub mod config;
+pub mod cpu;
 pub mod demo;
 pub mod error;
 pub mod event;

@@ -69,9 +69,29 @@ fn check(state: &ChatState, headers: &HeaderMap, body: &[u8]) -> Result<(), Refu
             "X-Signature-Ed25519 and X-Signature-Timestamp are required",
         ));
     };
+    // Discord signs its timestamp with the body: an old one is a replay (or a
+    // clock far off), refused like Slack's before the signature is checked.
+    let now = state.service.now() / 1000;
+    match ts.trim().parse::<i64>() {
+        Ok(at) if (now - at).abs() <= crate::slack::verify::WINDOW_SECS => {}
+        Ok(_) => return Err(refuse(StatusCode::UNAUTHORIZED, "stale_signature", messages::stale_signature())),
+        Err(_) => {
+            return Err(refuse(
+                StatusCode::UNAUTHORIZED,
+                "malformed_signature",
+                "X-Signature-Timestamp is not a number of seconds",
+            ));
+        }
+    }
     verifier.verify(sig, ts, body).map_err(|()| {
         refuse(StatusCode::UNAUTHORIZED, "bad_signature", "the signature does not match; check discord.public_key")
-    })
+    })?;
+    // Within the window, the same signed request twice is a replay: Discord
+    // sends each interaction once.
+    if !state.first_time(&format!("discord-signature:{sig}")) {
+        return Err(refuse(StatusCode::UNAUTHORIZED, "replayed", messages::replayed()));
+    }
+    Ok(())
 }
 
 async fn caller(state: &ChatState, interaction: &Value) -> Caller {

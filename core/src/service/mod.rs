@@ -37,6 +37,8 @@ pub struct Context {
     pub clock: Arc<dyn Clock>,
     pub bus: EventBus,
     pub(crate) links: identities::LinkCodes,
+    /// Where CPU-heavy work runs (password hashes, MACs over large bodies).
+    pub cpu: crate::cpu::CpuPool,
 }
 
 impl Context {
@@ -116,6 +118,7 @@ impl Service {
                 clock,
                 bus: EventBus::default(),
                 links: identities::LinkCodes::default(),
+                cpu: crate::cpu::CpuPool::default(),
             }),
         }
     }
@@ -130,6 +133,11 @@ impl Service {
 
     pub fn now(&self) -> Millis {
         self.ctx.clock.now()
+    }
+
+    /// The bounded pool for CPU-heavy work, shared by every surface.
+    pub fn cpu(&self) -> &crate::cpu::CpuPool {
+        &self.ctx.cpu
     }
 
     /// Read access for surfaces that render lists the operations do not cover
