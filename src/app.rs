@@ -144,7 +144,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let mut background = if courier.active() { courier.spawn() } else { Vec::new() };
     background.extend(switchboard_bot::slack::socket::spawn(chat.clone()));
     background.extend(switchboard_bot::discord::gateway::spawn(chat.clone()));
-    let hosts: Vec<String> = url::host_of(&config.server.base_url()).into_iter().collect();
+    let hosts = config.server.hosts();
     let hooks = Hooks::new(service.clone(), inbox);
     let notifier = switchboard_automations::notify::spawn(service.clone());
     let rescoring = spawn_rescoring(service.clone());
@@ -162,10 +162,17 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
         .merge(switchboard_automations::router(hooks))
         .merge(switchboard_bot::slack::router(chat.clone()))
         .merge(switchboard_bot::discord::router(chat));
+    let app = switchboard_portal::edge::wrap(app, &config.server);
+    if config.server.public_without_base_url() {
+        tracing::warn!(
+            bind = %config.server.bind,
+            "server.base_url is not set while listening beyond this machine: only loopback host names are answered; set server.base_url (or server.allowed_hosts) to the name people use"
+        );
+    }
     let url = config.server.base_url();
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")?;
+    switchboard_portal::edge::serve(listener, app, &config.server, shutdown()).await.context("server failed")?;
     for task in [processor, notifier, rescoring].into_iter().flatten().chain(background) {
         task.abort();
     }
@@ -318,14 +325,4 @@ pub async fn healthcheck(url: &str) -> bool {
         Some(buf.starts_with(b"HTTP/1.1 200"))
     };
     tokio::time::timeout(std::time::Duration::from_secs(5), work).await.ok().flatten().unwrap_or(false)
-}
-
-mod url {
-    /// The host of an `http(s)://host[:port]/…` URL, for the MCP Host allow-list.
-    pub fn host_of(url: &str) -> Option<String> {
-        let rest = url.split_once("://")?.1;
-        let authority = rest.split('/').next()?;
-        let host = authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(authority);
-        (!host.is_empty()).then(|| host.trim_matches(['[', ']']).to_owned())
-    }
 }

@@ -302,11 +302,12 @@ async fn serve_takes_bearer_tokens_from_the_cli() {
     let http = reqwest::Client::new();
     let url = format!("{}/api/v1/ops/set_fact", server.base);
     let body = r#"{"project": "orders", "key": "tier", "value": "2"}"#;
-    let anonymous = http.post(&url).body(body).send().await.unwrap();
+    let json = |r: reqwest::RequestBuilder| r.header("content-type", "application/json").body(body);
+    let anonymous = json(http.post(&url)).send().await.unwrap();
     assert_eq!(anonymous.status(), 403, "serve refuses anonymous writes");
     let html = http.get(&server.base).send().await.unwrap().text().await.unwrap();
     assert!(!html.contains("Demo mode") && html.contains("browsing anonymously"));
-    let ok = http.post(&url).bearer_auth(&secret).body(body).send().await.unwrap();
+    let ok = json(http.post(&url).bearer_auth(&secret)).send().await.unwrap();
     assert_eq!(ok.status(), 200);
 
     let out = run(&["token", "list", "--data-dir", data]);
@@ -316,7 +317,7 @@ async fn serve_takes_bearer_tokens_from_the_cli() {
     let id = listed.split_whitespace().next().unwrap().to_owned();
     let out = run(&["token", "revoke", &id, "--data-dir", data]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let refused = http.post(&url).bearer_auth(&secret).body(body).send().await.unwrap();
+    let refused = json(http.post(&url).bearer_auth(&secret)).send().await.unwrap();
     assert_eq!(refused.status(), 401, "a token revoked by the CLI is refused by the running server");
     let out = run(&["token", "create", "--user", "robot", "--role", "admin", "--data-dir", data]);
     assert_eq!(out.status.code(), Some(2));

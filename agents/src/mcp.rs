@@ -146,8 +146,11 @@ fn unauthorized(message: &str) -> Response {
 /// (loopback is always allowed).
 pub fn router(service: Service, hosts: Vec<String>) -> axum::Router {
     let mut allowed = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    let any = hosts.iter().any(|h| h == "*");
     allowed.extend(hosts);
     let config = StreamableHttpServerConfig::default().with_allowed_hosts(allowed);
+    // `*` in server.allowed_hosts: any host name (the edge applies the same list).
+    let config = if any { config.disable_allowed_hosts() } else { config };
     let for_factory = service.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(McpServer::new(for_factory.clone(), None)),

@@ -13,13 +13,17 @@ use crate::model::{FactType, Role};
 
 mod chat;
 mod github;
+mod limits;
 mod llm;
+mod server;
 mod store;
 mod webhooks;
 
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
 pub use github::{GitHubConfig, UpgradesConfig};
+pub use limits::LimitsConfig;
 pub use llm::LlmConfig;
+pub use server::{IpNet, ServerConfig, canonical, host_of};
 pub use store::{ClickHouseConfig, FulltextHook, GraphBackend, InboxPlacement, LogBackend, Neo4jConfig, StoreConfig};
 pub use webhooks::{
     GenericSource, NewRepositories, NotificationsConfig, OneOrMany, ProjectMatch, RuleConfig, WebhooksConfig,
@@ -42,6 +46,7 @@ impl ConfigError {
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
+    pub limits: LimitsConfig,
     pub store: StoreConfig,
     pub log: LogConfig,
     pub policy: PolicyConfig,
@@ -74,42 +79,6 @@ pub struct Config {
     /// still waits for an approver. Default: none.
     #[serde(default)]
     pub schedules: Vec<crate::schedule::ScheduleConfig>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    /// Address to listen on. Default: `127.0.0.1`.
-    pub bind: String,
-    /// Port to listen on. Default: `8080`.
-    pub port: u16,
-    /// Public URL of the portal, used in links the bot sends. Default: `http://{bind}:{port}`.
-    pub base_url: Option<String>,
-    /// Largest request body accepted, in bytes. Default: `1048576` (1 MiB).
-    pub body_limit_bytes: usize,
-    /// Time limit for one request, in seconds. Default: `30`.
-    pub request_timeout_secs: u64,
-    /// How long a portal sign-in lasts, in hours. Default: `12`.
-    pub session_hours: u32,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            bind: "127.0.0.1".into(),
-            port: 8080,
-            base_url: None,
-            body_limit_bytes: 1024 * 1024,
-            request_timeout_secs: 30,
-            session_hours: 12,
-        }
-    }
-}
-
-impl ServerConfig {
-    pub fn base_url(&self) -> String {
-        self.base_url.clone().unwrap_or_else(|| format!("http://{}:{}", self.bind, self.port))
-    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -326,6 +295,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             server: ServerConfig::default(),
+            limits: LimitsConfig::default(),
             store: StoreConfig::default(),
             log: LogConfig::default(),
             policy: PolicyConfig::default(),
@@ -481,15 +451,8 @@ impl Config {
 
     /// Checks what types alone cannot.
     fn validate(&self) -> Result<(), (String, String)> {
-        if self.server.body_limit_bytes < 1024 {
-            return Err(("server.body_limit_bytes".into(), "must be at least 1024".into()));
-        }
-        if self.server.session_hours == 0 {
-            return Err(("server.session_hours".into(), "must be at least 1".into()));
-        }
-        if self.server.request_timeout_secs == 0 {
-            return Err(("server.request_timeout_secs".into(), "must be at least 1".into()));
-        }
+        self.server.validate()?;
+        self.limits.validate()?;
         self.store.clickhouse.validate()?;
         if self.store.graph == GraphBackend::Neo4j {
             self.store.neo4j.validate()?;
@@ -599,8 +562,9 @@ impl Config {
 /// `SWITCHBOARD_SERVER__PORT=9000` → (`["server", "port"]`, 9000). Values are read
 /// as TOML (numbers, booleans, arrays) and fall back to plain strings.
 fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value, String)>, ConfigError> {
-    const SECTIONS: [&str; 16] = [
+    const SECTIONS: [&str; 17] = [
         "server",
+        "limits",
         "store",
         "log",
         "policy",

@@ -14,6 +14,10 @@ pub enum DenyReason {
     SelfApproval,
     /// A browser form or htmx request without this portal's CSRF token.
     Csrf,
+    /// A browser request to the API from a page of another origin.
+    CrossOrigin,
+    /// The account is disabled.
+    Disabled,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +36,9 @@ pub enum Error {
     /// The credentials presented (an API token) are not valid.
     #[error("{message}")]
     Unauthenticated { message: String },
+    /// Too many requests: wait `retry_after_secs` (sent as `Retry-After`).
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_secs: u64 },
     /// Something broke inside. `reference` ties the log line to what the person sees.
     #[error("{}", messages::internal(reference))]
     Internal { reference: String, detail: String },
@@ -63,6 +70,7 @@ impl Error {
             Self::Denied { .. } => "denied",
             Self::Conflict { .. } => "conflict",
             Self::Unauthenticated { .. } => "unauthenticated",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Internal { .. } => "internal",
         }
     }

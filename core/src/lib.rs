@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod inbox;
+pub mod limits;
 pub mod messages;
 pub mod model;
 pub mod notification;

@@ -34,7 +34,22 @@ pub fn denied(operation: &str, reason: &DenyReason) -> String {
         DenyReason::Csrf => {
             format!("Not allowed: {operation} did not come from a page of this portal. Reload the page and try again.")
         }
+        DenyReason::CrossOrigin => format!(
+            "Not allowed: {operation} came from a page of another site. Call the API from a program with a token, or add that site's origin to server.cors_origins."
+        ),
+        DenyReason::Disabled => format!("Not allowed: {operation} by a disabled account. Ask an admin to enable it."),
     }
+}
+
+pub fn rate_limited(what: &str, retry_after_secs: u64) -> String {
+    format!("Too many {what} from you just now. Try again in {retry_after_secs} s.")
+}
+
+pub fn llm_budget_spent(calls: u32, tokens: u64, wait_ms: i64) -> String {
+    let minutes = (wait_ms + 59_999) / 60_000;
+    format!(
+        "You have used this hour's language model budget ({calls} calls or {tokens} tokens a person). The built-in commands still answer (say `help`); the model is back in {minutes} min."
+    )
 }
 
 pub fn internal(reference: &str) -> String {

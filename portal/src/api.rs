@@ -12,7 +12,7 @@ use switchboard_core::ops::OpKind;
 use crate::error::ApiError;
 use crate::{ApiCaller, PortalState};
 
-pub(crate) fn routes() -> Router<PortalState> {
+pub(crate) fn routes(state: &PortalState) -> Router<PortalState> {
     Router::new()
         .route("/ops/{operation}", post(run_op))
         .route("/operations", get(operations))
@@ -29,6 +29,63 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/runs", get(list_runs))
         .route("/runs/{id}", get(get_run))
         .fallback(|| async { ApiError(Error::not_found("API route", "this path")) })
+        .layer(axum::middleware::from_fn_with_state(Browsers::new(state), browsers))
+}
+
+/// Who may change things through the API from a browser: pages of this
+/// portal's own hosts and the configured CORS origins. Programs send no
+/// `Origin`; a page of another site always does, and is refused, so no web
+/// page can use a visitor's access (the demo's admin, a signed-in session).
+#[derive(Clone)]
+struct Browsers {
+    hosts: std::sync::Arc<Vec<String>>,
+    origins: std::sync::Arc<Vec<String>>,
+}
+
+impl Browsers {
+    fn new(state: &PortalState) -> Self {
+        let server = &state.service.config().server;
+        Self { hosts: server.hosts().into(), origins: server.cors_origins.clone().into() }
+    }
+
+    fn allowed(&self, origin: &str) -> bool {
+        self.origins.iter().any(|o| o == origin)
+            || switchboard_core::config::host_of(origin).is_some_and(|h| self.hosts.contains(&h))
+    }
+}
+
+async fn browsers(
+    State(b): State<Browsers>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, ApiError> {
+    let method = req.method();
+    if !matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS) {
+        refuse_foreign(&b, req.headers())?;
+    }
+    Ok(next.run(req).await)
+}
+
+fn refuse_foreign(b: &Browsers, headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let foreign = match header("origin") {
+        Some(o) => !b.allowed(o),
+        None => header("sec-fetch-site") == Some("cross-site"),
+    };
+    if foreign {
+        let reason = switchboard_core::error::DenyReason::CrossOrigin;
+        return Err(ApiError(Error::Denied { operation: "this request".into(), reason }));
+    }
+    // Only JSON is taken: a form or `text/plain` body (all a page of
+    // another site can send without asking first) is refused.
+    let json = header("content-type")
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        let e = Error::bad_input(None, "send the arguments as JSON, with `Content-Type: application/json`");
+        return Err(ApiError(e));
+    }
+    Ok(())
 }
 
 async fn execute(state: &PortalState, caller: &ApiCaller, name: &str, args: Value) -> Result<Json<Value>, ApiError> {

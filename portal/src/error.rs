@@ -15,8 +15,17 @@ fn status(e: &Error) -> StatusCode {
         Error::Denied { .. } => StatusCode::FORBIDDEN,
         Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
+
+/// Adds `Retry-After` to a rate-limited answer.
+fn with_retry_after(e: &Error, mut response: Response) -> Response {
+    if let Error::RateLimited { retry_after_secs, .. } = e {
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, (*retry_after_secs).into());
+    }
+    response
 }
 
 /// An error on an HTML page.
@@ -51,7 +60,7 @@ impl IntoResponse for PageError {
             message: self.0.to_string(),
             banner: None,
         };
-        (code, page).into_response()
+        with_retry_after(&self.0, (code, page).into_response())
     }
 }
 
@@ -80,6 +89,6 @@ impl IntoResponse for ApiError {
         let body = serde_json::json!({
             "error": {"code": self.0.code(), "message": self.0.to_string(), "field": field}
         });
-        (status(&self.0), Json(body)).into_response()
+        with_retry_after(&self.0, (status(&self.0), Json(body)).into_response())
     }
 }

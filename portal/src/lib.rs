@@ -9,6 +9,7 @@ mod chat;
 mod chat_stream;
 mod csrf;
 mod dashboards;
+pub mod edge;
 mod error;
 mod inbox;
 mod link;
@@ -19,18 +20,12 @@ mod pages;
 mod schedules;
 mod views;
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderName, Request};
 use switchboard_core::model::Role;
 use switchboard_core::{Caller, Service};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, PageError};
 
@@ -81,7 +76,7 @@ impl PortalState {
 
     /// Cookies get `Secure` when the portal is served over TLS.
     pub(crate) fn secure_cookies(&self) -> bool {
-        self.service.config().server.base_url().starts_with("https://")
+        self.service.config().server.is_https()
     }
 
     /// The caller of a browser request: in demo mode, the demo user chosen
@@ -153,10 +148,8 @@ impl FromRequestParts<PortalState> for ApiCaller {
     }
 }
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The whole portal: pages, API, static assets, health; with request ids,
-/// tracing, a body limit and a timeout.
+/// The whole portal: pages, API, static assets, health, with a body limit.
+/// The binary puts it (with every other router) behind [`edge::wrap`].
 pub fn router(state: PortalState) -> Router {
     let config = state.service.config().server.clone();
     Router::new()
@@ -168,19 +161,9 @@ pub fn router(state: PortalState) -> Router {
         .merge(notifications::routes())
         .merge(link::routes())
         .merge(auth::routes())
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes(&state))
         .merge(assets::routes())
         .fallback(pages::not_found)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(config.request_timeout_secs),
-        ))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req.extensions().get::<RequestId>().and_then(|r| r.header_value().to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
-        }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }

@@ -14,3 +14,7 @@ pub(crate) fn signed_in(user: &str, role: &str) -> String {
 pub(crate) fn describe(e: &switchboard_core::event::Event) -> String {
     switchboard_core::messages::describe_event(e)
 }
+
+pub(crate) fn unknown_host() -> &'static str {
+    "This server does not answer to that host name. If it is yours, set server.base_url or add it to server.allowed_hosts."
+}

@@ -197,7 +197,10 @@ async fn api_bad_input_is_4xx_and_changes_nothing() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Oversize bodies are refused before parsing.
     let huge = format!(r#"{{"project": "orders", "key": "oncall", "value": "{}"}}"#, "x".repeat(2 * 1024 * 1024));
-    let req = Request::post("/api/v1/ops/set_fact").body(Body::from(huge)).unwrap();
+    let req = Request::post("/api/v1/ops/set_fact")
+        .header("content-type", "application/json")
+        .body(Body::from(huge))
+        .unwrap();
     let (status, _, _) = p.send(Mode::Demo, req).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(p.service.log().count().await.unwrap(), before, "nothing was recorded");

@@ -87,6 +87,7 @@ mod example {
         assert_eq!(c.templates.len(), 2);
         let defaults = Config::default();
         assert_eq!(c.server, defaults.server);
+        assert_eq!(c.limits, defaults.limits);
         assert_eq!(c.store, defaults.store);
         assert_eq!(c.log, defaults.log);
         assert_eq!(c.policy, defaults.policy);
@@ -121,6 +122,27 @@ mod example {
             "templates",
         ] {
             assert!(src.contains(key), "the example does not show {key}");
+        }
+    }
+
+    /// Every key of these sections is shown in the example, commented or not.
+    #[test]
+    fn example_file_shows_every_key_of_the_access_sections() {
+        let src = include_str!("../../../config/switchboard.example.toml");
+        let mut server = toml::Table::try_from(ServerConfig::default()).unwrap();
+        for optional in ["base_url", "require_login"] {
+            server.insert(optional.into(), toml::Value::Boolean(true));
+        }
+        let limits = toml::Table::try_from(crate::config::LimitsConfig::default()).unwrap();
+        for (section, table) in [("server", server), ("limits", limits)] {
+            assert!(src.contains(&format!("[{section}]")), "{section}");
+            for key in table.keys() {
+                let shown = src.lines().any(|l| {
+                    let l = l.trim_start_matches(['#', ' ']);
+                    l.starts_with(&format!("{key} =")) || l.starts_with(&format!("{key}="))
+                });
+                assert!(shown, "the example does not show {section}.{key}");
+            }
         }
     }
 

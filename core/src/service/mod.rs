@@ -39,6 +39,8 @@ pub struct Context {
     pub(crate) links: identities::LinkCodes,
     /// Where CPU-heavy work runs (password hashes, MACs over large bodies).
     pub cpu: crate::cpu::CpuPool,
+    /// Rate limits and budgets (`[limits]`), in this process's memory.
+    pub limits: crate::limits::Limits,
 }
 
 impl Context {
@@ -110,6 +112,7 @@ pub struct Service {
 
 impl Service {
     pub fn new(graph: Arc<dyn GraphStore>, log: Arc<dyn EventLog>, config: Arc<Config>, clock: Arc<dyn Clock>) -> Self {
+        let limits = crate::limits::Limits::new(&config.limits, clock.clone());
         Self {
             ctx: Arc::new(Context {
                 graph,
@@ -119,6 +122,7 @@ impl Service {
                 bus: EventBus::default(),
                 links: identities::LinkCodes::default(),
                 cpu: crate::cpu::CpuPool::default(),
+                limits,
             }),
         }
     }
@@ -133,6 +137,11 @@ impl Service {
 
     pub fn now(&self) -> Millis {
         self.ctx.clock.now()
+    }
+
+    /// Rate limits and budgets, shared by every surface.
+    pub fn limits(&self) -> &crate::limits::Limits {
+        &self.ctx.limits
     }
 
     /// The bounded pool for CPU-heavy work, shared by every surface.

@@ -1,6 +1,6 @@
 //! What the portal tests share: a demo organisation behind the portal's
 //! router in both modes, and request helpers. Each test binary uses part of it.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub use std::sync::Arc;
 
@@ -56,11 +56,13 @@ pub async fn portal_with(config: Config) -> Portal {
 }
 
 impl Portal {
+    /// The portal as the binary serves it: behind the HTTP edge.
     pub fn router(&self, mode: Mode) -> Router {
-        switchboard_portal::router(match mode {
+        let state = match mode {
             Mode::Demo => self.demo.clone(),
             Mode::Serve => self.serve.clone(),
-        })
+        };
+        switchboard_portal::edge::wrap(switchboard_portal::router(state), &self.service.config().server)
     }
 
     pub async fn send(&self, mode: Mode, req: Request<Body>) -> (StatusCode, String, axum::http::HeaderMap) {

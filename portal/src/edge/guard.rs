@@ -1,0 +1,204 @@
+//! What every request passes before a surface sees it: a request id that is
+//! safe to log, the client's address, the `Host` allow-list, and the
+//! security headers on every answer.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use switchboard_core::config::{IpNet, ServerConfig, canonical};
+use switchboard_core::limits::ClientAddr;
+
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The portal's policy for what a page may load: its own scripts, styles and
+/// connections only; never framed; forms post only here.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Paths answered whatever the `Host`: probes reach them by address.
+const ANY_HOST: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
+/// What the guard knows, from `[server]`.
+pub(crate) struct Guard {
+    hosts: Vec<String>,
+    any_host: bool,
+    proxies: Vec<IpNet>,
+    hsts: bool,
+}
+
+impl Guard {
+    pub(crate) fn new(server: &ServerConfig) -> Arc<Self> {
+        let hosts = server.hosts();
+        Arc::new(Self {
+            any_host: hosts.iter().any(|h| h == "*"),
+            hosts,
+            proxies: server.proxies(),
+            hsts: server.is_https(),
+        })
+    }
+
+    fn trusted(&self, ip: IpAddr) -> bool {
+        self.proxies.iter().any(|p| p.contains(ip))
+    }
+
+    /// The client: the peer, or when the peer is a trusted proxy, the last
+    /// address in `X-Forwarded-For` that is not one of ours.
+    fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = canonical(peer);
+        if !self.trusted(peer) {
+            return peer;
+        }
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        let mut client = peer;
+        for hop in forwarded.iter().rev() {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) => {
+                    client = canonical(ip);
+                    if !self.trusted(client) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        client
+    }
+
+    fn host_allowed(&self, req: &Request) -> bool {
+        if self.any_host || ANY_HOST.contains(&req.uri().path()) {
+            return true;
+        }
+        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).or_else(|| req.uri().host());
+        // A request without a host is no browser's (DNS rebinding needs one).
+        let Some(host) = host else { return true };
+        let name = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host),
+        };
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        self.hosts.contains(&name)
+    }
+}
+
+/// A client's `x-request-id` is kept only when it is short and of safe
+/// characters; otherwise the edge makes a new one (it is logged).
+pub(crate) fn safe_request_id(value: &HeaderValue) -> bool {
+    let v = value.as_bytes();
+    (1..=64).contains(&v.len()) && v.iter().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+}
+
+/// Drops an unsafe `x-request-id` before the id layers see it.
+pub(crate) async fn request_id(mut req: Request, next: Next) -> Response {
+    if req.headers().get(REQUEST_ID).is_some_and(|v| !safe_request_id(v)) {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(req).await
+}
+
+/// The client address, the `Host` check, and the security headers.
+pub(crate) async fn guard(State(guard): State<Arc<Guard>>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let client = guard.client(peer, req.headers());
+    req.extensions_mut().insert(ClientAddr(client));
+    let mut response = if guard.host_allowed(&req) {
+        next.run(req).await
+    } else {
+        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+        tracing::warn!(host = %host.chars().take(100).collect::<String>(), "request for a host this server does not answer");
+        misdirected()
+    };
+    let headers = response.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::REFERRER_POLICY, "same-origin");
+    if guard.hsts {
+        set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    response
+}
+
+fn misdirected() -> Response {
+    let body = serde_json::json!({"error": {"code": "unknown_host", "message": crate::messages::unknown_host()}});
+    (StatusCode::MISDIRECTED_REQUEST, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard(edit: impl FnOnce(&mut ServerConfig)) -> Arc<Guard> {
+        let mut s = ServerConfig::default();
+        edit(&mut s);
+        Guard::new(&s)
+    }
+
+    fn headers(xff: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", xff.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let g = guard(|s| s.trusted_proxies = vec!["10.0.0.0/8".into()]);
+        let proxy: IpAddr = "10.1.2.3".parse().unwrap();
+        let outside: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(g.client(proxy, &headers("198.51.100.7")), "198.51.100.7".parse::<IpAddr>().unwrap());
+        // A client cannot pick its address by sending the header itself.
+        assert_eq!(g.client(outside, &headers("198.51.100.7")), outside);
+        // The spoofed left part of a chain is skipped: the last hop not ours wins.
+        assert_eq!(
+            g.client(proxy, &headers("1.2.3.4, 198.51.100.7, 10.9.9.9")),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(g.client(proxy, &headers("junk")), proxy);
+        assert_eq!(g.client(proxy, &HeaderMap::new()), proxy);
+    }
+
+    #[test]
+    fn hosts_are_checked_without_port_or_case() {
+        let g = guard(|s| s.base_url = Some("https://sb.example.com".into()));
+        let req = |host: &str, path: &str| {
+            let mut r = Request::builder().uri(path);
+            if !host.is_empty() {
+                r = r.header("host", host);
+            }
+            r.body(axum::body::Body::empty()).unwrap()
+        };
+        for ok in
+            ["sb.example.com", "SB.Example.com:443", "localhost:8080", "127.0.0.1", "[::1]:80", "sb.example.com.", ""]
+        {
+            assert!(g.host_allowed(&req(ok, "/")), "{ok}");
+        }
+        for bad in ["evil.example", "sb.example.com.evil.example", "10.0.0.5:8080"] {
+            assert!(!g.host_allowed(&req(bad, "/projects")), "{bad}");
+            assert!(g.host_allowed(&req(bad, "/healthz")), "probes: {bad}");
+        }
+        let any = guard(|s| s.allowed_hosts = vec!["*".into()]);
+        assert!(any.host_allowed(&req("anything.example", "/")));
+    }
+
+    #[test]
+    fn request_ids_are_kept_only_when_short_and_plain() {
+        let ok = |v: &str| safe_request_id(&HeaderValue::from_str(v).unwrap());
+        assert!(ok("4f1c0a7e-94c2-4b38-9d1e-7c8b2a6f0e11") && ok("abc.DEF_1:2"));
+        assert!(!ok("") && !ok(&"a".repeat(65)) && !ok("a b") && !ok("x\" level=error") && !ok("a\tb"));
+    }
+}
