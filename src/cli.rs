@@ -191,11 +191,13 @@ enum Command {
 /// Where the store is, for commands that work on one (beside a running server too).
 #[derive(clap::Args, Debug, Clone)]
 struct StoreArgs {
-    /// Data directory of the store.
-    #[arg(long, default_value = DEMO_DATA_DIR)]
-    data_dir: PathBuf,
-    /// Optional config file (project types, environments, templates…).
+    /// Data directory of the store. Default: the config's store.data_dir
+    /// with --config, else the demo's (.switchboard-demo).
     #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Optional config file (project types, environments, templates, and the
+    /// store it names).
+    #[arg(long, env = "SWITCHBOARD_CONFIG")]
     config: Option<PathBuf>,
 }
 
@@ -204,7 +206,16 @@ impl StoreArgs {
     async fn open(&self) -> anyhow::Result<Service> {
         let config = load(self.config.as_ref())?;
         app::init_logging(&config.log, true);
-        Ok(app::open(&config, &self.data_dir).await?.service)
+        Ok(app::open(&config, &self.dir(&config)).await?.service)
+    }
+
+    /// `--data-dir`, else the store the config names, else the demo's.
+    fn dir(&self, config: &Config) -> PathBuf {
+        match (&self.data_dir, &self.config) {
+            (Some(d), _) => d.clone(),
+            (None, Some(_)) => config.store.data_dir.clone(),
+            (None, None) => PathBuf::from(DEMO_DATA_DIR),
+        }
     }
 }
 
@@ -280,26 +291,119 @@ enum TokenCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-}
-
-#[derive(Subcommand, Debug)]
-enum UserCommand {
-    /// Set a user's portal password, read from standard input (first line).
-    /// Creates the user with --role if it does not exist.
-    SetPassword {
-        #[arg(long)]
-        user: String,
-        /// Role of a new user: viewer, editor, approver or admin. Default: viewer.
-        #[arg(long)]
-        role: Option<String>,
+    /// Replace a token with a new secret (same user, role and lifetime);
+    /// the old one stops working at once. Prints the new one as the last line.
+    Rotate {
+        id: String,
         #[command(flatten)]
         store: StoreArgs,
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Set a user's portal password, read from standard input (first line).
+    /// Creates the user with --role if it does not exist; with --role, an
+    /// existing user's role changes too. Their sessions end.
+    SetPassword {
+        #[arg(long)]
+        user: String,
+        /// viewer, editor, approver or admin. Default: viewer for a new user,
+        /// unchanged for an existing one.
+        #[arg(long)]
+        role: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Every account: role, email, how they sign in, state, active tokens.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Change a user's role; their sessions end and their tokens are capped.
+    SetRole {
+        #[arg(long)]
+        user: String,
+        /// viewer, editor, approver or admin.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set (or with --email none, remove) a user's email.
+    SetEmail {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Disable an account: no sign-in, sessions ended, tokens revoked.
+    Disable {
+        #[arg(long)]
+        user: String,
+        /// Why, for the operations log.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// End every portal session of a user.
+    SignOutEverywhere {
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// The user commands that are operations: name and arguments.
+fn user_operation(command: &UserCommand) -> Option<(&'static str, serde_json::Value, &StoreArgs)> {
+    use serde_json::json;
+    Some(match command {
+        UserCommand::SetPassword { .. } => return None,
+        UserCommand::List { store } => ("list_users", json!({}), store),
+        UserCommand::SetRole { user, role, store } => ("set_user_role", json!({"user": user, "role": role}), store),
+        UserCommand::SetEmail { user, email, store } => {
+            let email = (email != "none").then_some(email);
+            ("set_user_email", json!({"user": user, "email": email}), store)
+        }
+        UserCommand::Disable { user, reason, store } => {
+            ("disable_user", json!({"user": user, "reason": reason}), store)
+        }
+        UserCommand::Enable { user, store } => ("enable_user", json!({"user": user}), store),
+        UserCommand::SignOutEverywhere { user, store } => ("sign_out_everywhere", json!({"user": user}), store),
+    })
+}
+
 async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
     use std::io::{BufRead, IsTerminal};
-    let UserCommand::SetPassword { user, role, store } = command;
+    if let Some((name, args, store)) = user_operation(&command) {
+        let service = store.open().await?;
+        return match service.execute_json(&Caller::new("cli", Role::Admin, "cli"), name, args).await {
+            Ok(output) => {
+                let base = service.config().server.base_url();
+                let reply = switchboard_bot::answer::render(&output, &base);
+                println!("{}", reply.to_text());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(ExitCode::from(2))
+            }
+        };
+    }
+    let UserCommand::SetPassword { user, role, store } = command else {
+        anyhow::bail!("this user command is an operation, run above");
+    };
     let name = user.parse().map_err(|e| anyhow::anyhow!("--user: {e}"))?;
     let role = role.as_deref().map(parse_role).transpose()?;
     if std::io::stdin().is_terminal() {
@@ -335,9 +439,10 @@ async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
     use switchboard_core::time::{TimeArg, format_ms};
     let admin = Caller::new("cli", Role::Admin, "cli");
     let service = match &command {
-        TokenCommand::Create { store, .. } | TokenCommand::List { store, .. } | TokenCommand::Revoke { store, .. } => {
-            store.open().await?
-        }
+        TokenCommand::Create { store, .. }
+        | TokenCommand::List { store, .. }
+        | TokenCommand::Revoke { store, .. }
+        | TokenCommand::Rotate { store, .. } => store.open().await?,
     };
     let result = match command {
         TokenCommand::Create { user, role, expires, .. } => {
@@ -376,6 +481,12 @@ async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
         TokenCommand::Revoke { id, .. } => {
             service.revoke_token(&admin, &id).await.map(|t| println!("Revoked {} ({}).", t.id, t.user))
         }
+        TokenCommand::Rotate { id, .. } => service.rotate_token(&admin, &id).await.map(|t| {
+            let until = t.token.expires_at.map(format_ms).unwrap_or_else(|| "never".into());
+            println!("Revoked {id}; token {} for {} ({}), expires {until}.", t.token.id, t.token.user, t.token.role);
+            println!("Store it now: it is shown only once.");
+            println!("{}", t.secret);
+        }),
     };
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
@@ -564,7 +675,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if catalog.projects.is_empty() {
                 eprintln!(
                     "warning: the store in {} has no projects, so names cannot be resolved; run `switchboard demo` or pass --data-dir",
-                    store.data_dir.display()
+                    store.dir(service.config()).display()
                 );
             }
             let routed = switchboard_agents::route(&text, &catalog);

@@ -593,3 +593,48 @@ async fn discord_register_commands_puts_the_sb_command() {
     assert_eq!((put.len(), put[0].method.as_str()), (1, "PUT"));
     assert_eq!(put[0].body[0]["name"], "sb");
 }
+
+/// `user` and `token` open the store `--config` names (they used to open
+/// the demo's default even then), and manage accounts as operations.
+#[test]
+fn user_and_token_commands_manage_the_configured_store() {
+    let dir = seeded();
+    let config = dir.path().join("switchboard.toml");
+    std::fs::write(&config, format!("[store]\ndata_dir = {:?}\n", dir.path().to_str().unwrap())).unwrap();
+    let c = config.to_str().unwrap();
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert!(
+        ok(&["user", "set-role", "--user", "carol", "--role", "approver", "--config", c]).contains("carol is approver")
+    );
+    let said = ok(&["user", "disable", "--user", "frank", "--reason", "left", "--config", c]);
+    assert!(said.contains("frank is") && said.contains("disabled"), "{said}");
+    let listed = ok(&["user", "list", "--config", c]);
+    assert!(listed.contains("carol") && listed.contains("approver"), "{listed}");
+    assert!(listed.lines().any(|l| l.contains("frank") && l.contains("disabled")), "{listed}");
+    let listed = ok(&["user", "list", "--data-dir", dir.path().to_str().unwrap()]);
+    assert!(listed.lines().any(|l| l.contains("frank") && l.contains("disabled")), "the same store: {listed}");
+    ok(&["user", "enable", "--user", "frank", "--config", c]);
+    ok(&["user", "sign-out-everywhere", "--user", "carol", "--config", c]);
+    assert!(
+        ok(&["user", "set-email", "--user", "carol", "--email", "carol@new.example.com", "--config", c])
+            .contains("carol@new.example.com")
+    );
+    let out = run(&["user", "set-email", "--user", "carol", "--email", "not-an-address", "--config", c]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("email"), "{}", text(&out.stderr));
+    let out = run(&["user", "set-role", "--user", "nobody", "--role", "admin", "--config", c]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let created = ok(&["token", "create", "--user", "bob", "--config", c]);
+    let id = created.split_whitespace().nth(1).unwrap().to_owned();
+    let old = created.lines().last().unwrap().to_owned();
+    let rotated = ok(&["token", "rotate", &id, "--config", c]);
+    let new = rotated.lines().last().unwrap();
+    assert!(new.starts_with("sb_") && new != old, "{rotated}");
+    let listed = ok(&["token", "list", "--config", c]);
+    assert!(listed.lines().any(|l| l.starts_with(&id) && l.contains("revoked")), "{listed}");
+}

@@ -36,6 +36,12 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::ApproveRun => "approve <run id>",
         OpKind::DenyRun => "deny <run id> because it is freeze week",
         OpKind::CancelRun => "/sb cancel_run run=<run id> reason=\"wrong environment\"",
+        OpKind::ListUsers => "list users · who are the admins?",
+        OpKind::SetUserRole => "make carol an approver · set carol's role to viewer",
+        OpKind::SetUserEmail => "set carol's email to carol@example.com",
+        OpKind::DisableUser => "disable mallory because they left",
+        OpKind::EnableUser => "enable mallory",
+        OpKind::SignOutEverywhere => "sign carol out everywhere",
     }
 }
 
@@ -74,6 +80,16 @@ pub fn unknown(what: &str, word: &str, close: &[String]) -> String {
     } else {
         format!("I don't know a {what} called {word}. Did you mean {}?", close.join(", "))
     }
+}
+
+pub fn did_you_mean(what: &str, close: &[String]) -> String {
+    format!("I'm not sure which {what} you mean. Did you mean {}?", close.join(", "))
+}
+
+/// `an approver`, `a viewer`.
+pub fn a_role(role: switchboard_core::model::Role) -> String {
+    let r = role.as_str();
+    if r.starts_with(['a', 'e']) { format!("an {r}") } else { format!("a {r}") }
 }
 
 pub fn ask(what: &str, example: &str) -> String {

@@ -24,11 +24,14 @@ struct Server {
 }
 
 async fn server() -> Server {
+    server_with(Config::default()).await
+}
+
+async fn server_with(config: Config) -> Server {
     // The test's HTTP clients (reqwest, rmcp's) need the TLS provider the binary installs.
     switchboard_agents::install_tls_provider();
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), 2).unwrap();
-    let config = Config::default();
     let service =
         Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
     let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
@@ -140,4 +143,83 @@ async fn unauthenticated_calls_are_refused() {
         ().serve(StreamableHttpClientTransport::from_config(config)).await.is_err(),
         "a revoked token cannot connect"
     );
+}
+
+/// A raw JSON-RPC POST to `/mcp`: status, the session id it opened, the body.
+async fn post(s: &Server, secret: &str, session: Option<&str>, body: Value) -> (u16, Option<String>, String) {
+    let mut req = reqwest::Client::new()
+        .post(&s.url)
+        .bearer_auth(secret)
+        .header("accept", "application/json, text/event-stream")
+        .json(&body);
+    if let Some(id) = session {
+        req = req.header("mcp-session-id", id);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let id = resp.headers().get("mcp-session-id").map(|v| v.to_str().unwrap().to_owned());
+    (status, id, resp.text().await.unwrap_or_default())
+}
+
+fn initialize() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}})
+}
+
+/// One viewer token opened 2,000 sessions in seconds: now each token keeps
+/// at most its cap, the least recently used closing first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_keeps_at_most_its_cap_of_sessions() {
+    let mut config = Config::default();
+    config.limits.mcp_sessions_per_token = 3;
+    let s = server_with(config).await;
+    let secret = token(&s, "dave").await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let (status, id, body) = post(&s, &secret, None, initialize()).await;
+        assert_eq!(status, 200, "{body}");
+        ids.push(id.expect("a session id"));
+    }
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let mut open = Vec::new();
+    for id in &ids {
+        let _ = post(&s, &secret, Some(id), initialized.clone()).await;
+        let (status, _, body) = post(&s, &secret, Some(id), list.clone()).await;
+        open.push(status == 200 && body.contains("get_project"));
+    }
+    assert_eq!(open, [false, false, true, true, true], "the two oldest were closed");
+    // Another token has sessions of its own.
+    let other = token(&s, "carol").await;
+    assert_eq!(post(&s, &other, None, initialize()).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_and_refused_tokens_are_rate_limited() {
+    let mut config = Config::default();
+    config.limits.mcp_per_minute = 3;
+    config.limits.bad_credentials_per_minute = 2;
+    let s = server_with(config).await;
+    let secret = token(&s, "dave").await;
+    for _ in 0..3 {
+        assert_eq!(post(&s, &secret, None, initialize()).await.0, 200);
+    }
+    let resp = reqwest::Client::new()
+        .post(&s.url)
+        .bearer_auth(&secret)
+        .header("accept", "application/json, text/event-stream")
+        .json(&initialize())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(resp.text().await.unwrap().contains("rate_limited"));
+    // Guessed tokens: 401 twice, then 429.
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        statuses.push(post(&s, &format!("sb_guess{i}"), None, initialize()).await.0);
+    }
+    assert_eq!(statuses, [401, 401, 429]);
 }

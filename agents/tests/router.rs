@@ -24,6 +24,7 @@ fn catalog() -> Catalog {
         environments: names(&["development", "staging", "production"]),
         project_types: names(&["api", "consumer", "frontend", "library", "job"]),
         templates: names(&["api", "consumer", "frontend", "library", "job"]),
+        users: names(&["alice", "bob", "carol", "mallory"]),
     }
 }
 
@@ -152,6 +153,63 @@ fn every_operation_has_a_phrasing() {
         "deny_run",
         json!({"run": RUN, "reason": "it is Freeze week"}),
     );
+}
+
+/// Admins' requests about people's accounts, in the words people use.
+#[test]
+fn account_phrasings() {
+    for (text, role) in [
+        ("make carol an approver", "approver"),
+        ("Make Carol admin", "admin"),
+        ("set carol's role to viewer", "viewer"),
+        ("change the role of bob to editor", "editor"),
+        ("promote carol to administrator", "admin"),
+        ("demote bob to viewer", "viewer"),
+        ("give carol the editor role", "editor"),
+        ("carol should be an approver", "approver"),
+    ] {
+        call(text, "set_user_role", json!({"user": role_user(text), "role": role}));
+    }
+    call("disable mallory", "disable_user", json!({"user": "mallory"}));
+    call(
+        "deactivate mallory's account because they left the company",
+        "disable_user",
+        json!({"user": "mallory", "reason": "they left the company"}),
+    );
+    call("lock mallory", "disable_user", json!({"user": "mallory"}));
+    call("enable mallory again", "enable_user", json!({"user": "mallory"}));
+    call("reactivate the account of mallory", "enable_user", json!({"user": "mallory"}));
+    call("sign carol out everywhere", "sign_out_everywhere", json!({"user": "carol"}));
+    call("log bob out of all his sessions", "sign_out_everywhere", json!({"user": "bob"}));
+    call("end carol's sessions", "sign_out_everywhere", json!({"user": "carol"}));
+    call("kick bob out", "sign_out_everywhere", json!({"user": "bob"}));
+    call(
+        "set carol's email to carol@example.com",
+        "set_user_email",
+        json!({"user": "carol", "email": "carol@example.com"}),
+    );
+    call(
+        "change the email of bob to Bob.B@Example.org",
+        "set_user_email",
+        json!({"user": "bob", "email": "Bob.B@Example.org"}),
+    );
+    call("remove carol's email", "set_user_email", json!({"user": "carol", "email": null}));
+    for text in ["list users", "who has access?", "who are the admins?", "show all accounts"] {
+        call(text, "list_users", json!({}));
+    }
+    // Asked, not guessed: a misspelt person, a missing one, a missing address.
+    reply("disable carl", "Did you mean carol");
+    reply("make somebody an approver", "Whom should I make an approver?");
+    reply("sign out everywhere", "Whom should I sign out everywhere?");
+    reply("set carol's email", "What is carol's email address?");
+    // Words that name other things stay theirs.
+    call("set tier of orders to 1", "set_fact", json!({"project": "orders", "key": "tier", "value": "1"}));
+    call("which projects use redis", "dependents", json!({"package": "redis"}));
+}
+
+/// The person a role phrasing names.
+fn role_user(text: &str) -> &'static str {
+    if text.to_lowercase().contains("bob") { "bob" } else { "carol" }
 }
 
 #[test]

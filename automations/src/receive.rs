@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use sha2::Digest;
 use switchboard_core::Service;
 use switchboard_core::inbox::{Accepted, Inbox, NewDelivery};
+use switchboard_core::limits::{ClientAddr, Limit, Who};
 
 use crate::signature::{self, Expected, SignatureError};
 use crate::{events, messages};
@@ -51,11 +52,12 @@ pub struct Refused {
     status: StatusCode,
     code: &'static str,
     message: String,
+    retry_after: Option<u64>,
 }
 
 impl Refused {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after: None }
     }
 }
 
@@ -73,7 +75,12 @@ impl From<SignatureError> for Refused {
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         tracing::info!(status = %self.status, code = self.code, "webhook delivery refused");
-        (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response()
+        let mut response =
+            (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -81,16 +88,37 @@ impl IntoResponse for Refused {
 /// the service's bounded CPU pool, so big bodies never hold the async workers.
 const INLINE_MAC_BYTES: usize = 64 * 1024;
 
-/// Checks the body against a header already checked for shape.
-async fn verify(hooks: &Hooks, expected: Expected, secrets: Vec<String>, body: &Bytes) -> Result<(), Refused> {
-    if body.len() <= INLINE_MAC_BYTES {
-        return Ok(expected.verify(&secrets, body)?);
+/// Checks a signature header's shape, then the body against it. A failure
+/// counts against the sender's address; past `limits.bad_credentials_per_minute`
+/// it is answered 429. A correctly signed delivery is never refused for volume.
+async fn verify(
+    hooks: &Hooks,
+    address: Option<ClientAddr>,
+    parsed: Result<Expected, SignatureError>,
+    secrets: Vec<String>,
+    body: &Bytes,
+) -> Result<(), Refused> {
+    let checked = match parsed {
+        Err(e) => Err(e),
+        Ok(expected) if body.len() <= INLINE_MAC_BYTES => expected.verify(&secrets, body),
+        Ok(expected) => {
+            let body = body.clone();
+            let job = hooks.service.cpu().run(move || expected.verify(&secrets, &body)).await;
+            job.ok_or_else(|| {
+                Refused::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", messages::store_unavailable())
+            })?
+        }
+    };
+    let Err(e) = checked else { return Ok(()) };
+    let address = address.map(|a| a.0).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if let Err(switchboard_core::Error::RateLimited { message, retry_after_secs }) =
+        hooks.service.limits().check(Limit::BadCredentials, Who::Address(address))
+    {
+        let mut refused = Refused::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+        refused.retry_after = Some(retry_after_secs);
+        return Err(refused);
     }
-    let body = body.clone();
-    match hooks.service.cpu().run(move || expected.verify(&secrets, &body)).await {
-        Some(checked) => Ok(checked?),
-        None => Err(Refused::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", messages::store_unavailable())),
-    }
+    Err(e.into())
 }
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -140,7 +168,12 @@ async fn store(hooks: &Hooks, source: &str, delivery_id: &str, event: &str, body
     Ok((StatusCode::ACCEPTED, Json(json!({"accepted": true, "delivery": id, "duplicate": duplicate}))).into_response())
 }
 
-async fn github(State(hooks): State<Hooks>, headers: HeaderMap, body: Bytes) -> Result<Response, Refused> {
+async fn github(
+    State(hooks): State<Hooks>,
+    address: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refused> {
     let Some(secret) = hooks.service.config().webhooks.github_secret.clone() else {
         return Err(Refused::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -148,8 +181,8 @@ async fn github(State(hooks): State<Hooks>, headers: HeaderMap, body: Bytes) -> 
             messages::not_configured("github"),
         ));
     };
-    let expected = signature::parse_github(header(&headers, "x-hub-signature-256"))?;
-    verify(&hooks, expected, vec![secret], &body).await?;
+    let parsed = signature::parse_github(header(&headers, "x-hub-signature-256"));
+    verify(&hooks, address.map(|a| a.0), parsed, vec![secret], &body).await?;
     let event = required(&headers, "X-GitHub-Event")?;
     let delivery = required(&headers, "X-GitHub-Delivery")?;
     if !events::GITHUB.contains(&event) {
@@ -159,7 +192,12 @@ async fn github(State(hooks): State<Hooks>, headers: HeaderMap, body: Bytes) -> 
     store(&hooks, "github", delivery, event, body).await
 }
 
-async fn pagerduty(State(hooks): State<Hooks>, headers: HeaderMap, body: Bytes) -> Result<Response, Refused> {
+async fn pagerduty(
+    State(hooks): State<Hooks>,
+    address: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refused> {
     let secrets = hooks.service.config().webhooks.pagerduty_secrets.clone();
     if secrets.is_empty() {
         return Err(Refused::new(
@@ -168,8 +206,8 @@ async fn pagerduty(State(hooks): State<Hooks>, headers: HeaderMap, body: Bytes) 
             messages::not_configured("pagerduty"),
         ));
     }
-    let expected = signature::parse_pagerduty(header(&headers, "x-pagerduty-signature"))?;
-    verify(&hooks, expected, secrets, &body).await?;
+    let parsed = signature::parse_pagerduty(header(&headers, "x-pagerduty-signature"));
+    verify(&hooks, address.map(|a| a.0), parsed, secrets, &body).await?;
     let payload = json_body(&body)?;
     let field = |name: &str| payload["event"][name].as_str().filter(|s| !s.is_empty()).map(str::to_owned);
     let (Some(id), Some(event)) = (field("id"), field("event_type")) else {
@@ -187,6 +225,7 @@ async fn pagerduty(State(hooks): State<Hooks>, headers: HeaderMap, body: Bytes) 
 
 async fn generic(
     State(hooks): State<Hooks>,
+    address: Option<Extension<ClientAddr>>,
     Path(source): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -199,8 +238,8 @@ async fn generic(
         return Err(Refused::new(StatusCode::SERVICE_UNAVAILABLE, "not_configured", messages::not_configured(&source)));
     };
     let name = config.signature_header.as_str();
-    let expected = signature::parse_generic(name, &config.signature_prefix, header(&headers, name))?;
-    verify(&hooks, expected, vec![secret.to_owned()], &body).await?;
+    let parsed = signature::parse_generic(name, &config.signature_prefix, header(&headers, name));
+    verify(&hooks, address.map(|a| a.0), parsed, vec![secret.to_owned()], &body).await?;
     check_json(&body)?;
     let event = match &config.event_header {
         Some(h) => header(&headers, h).filter(|v| !v.trim().is_empty()).unwrap_or(&source).to_owned(),

@@ -339,6 +339,34 @@ async fn a_pagerduty_signature_flood_is_refused_before_hashing() {
     assert_eq!(w.deliveries().await.len(), 1);
 }
 
+/// Unsigned junk from one address is answered 429 once it passes the limit;
+/// a correctly signed delivery is accepted whatever came before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_badly_signed_deliveries_are_rate_limited() {
+    let mut c = config();
+    c.limits.bad_credentials_per_minute = 3;
+    let w = world_with(c).await;
+    let body = fixture("github/push.json");
+    let wrong = format!("sha256={}", hmac_hex(b"a guess", &body));
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let headers = [
+            ("X-GitHub-Event", "push".to_owned()),
+            ("X-GitHub-Delivery", format!("junk-{i}")),
+            ("X-Hub-Signature-256", wrong.clone()),
+        ];
+        let (status, answer) = w.post("/hooks/github", &headers, body.clone()).await;
+        statuses.push((status.as_u16(), answer["error"]["code"].as_str().unwrap_or_default().to_owned()));
+    }
+    assert_eq!(statuses.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [401, 401, 401, 429, 429], "{statuses:?}");
+    assert_eq!(statuses[3].1, "rate_limited");
+    for i in 0..5 {
+        let (status, answer) = w.github("push", &format!("real-{i}"), body.clone()).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "a signed delivery is never refused for volume: {answer}");
+    }
+    assert_eq!(w.deliveries().await.len(), 5);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redelivery_is_a_no_op() {
     let w = world().await;

@@ -277,6 +277,39 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
                 Reply::text(format!("Updated {}: {}.", c.project, lines.join("; ")))
             }
         }
+        Output::Accounts(list) => {
+            let rows = list
+                .users
+                .iter()
+                .map(|a| {
+                    let state = if a.user.disabled { "disabled" } else { "active" };
+                    vec![
+                        a.user.name.to_string(),
+                        a.user.role.to_string(),
+                        a.user.email.clone().unwrap_or_default(),
+                        a.sign_in.clone(),
+                        a.active_tokens.to_string(),
+                        state.into(),
+                    ]
+                })
+                .collect();
+            Reply::text(format!("{} account(s):", list.users.len()))
+                .table(&["user", "role", "email", "signs in with", "tokens", "state"], rows)
+                .link("Manage in the portal", format!("{base_url}/admin/users"))
+        }
+        Output::Account(change) => {
+            let u = &change.account.user;
+            let state = if u.disabled { "disabled" } else { "active" };
+            let mut r = Reply::text(messages::account(u.name.as_str(), u.role.as_str(), state));
+            if let Some(email) = &u.email {
+                r = r.fields(vec![("Email".into(), email.clone())]);
+            }
+            let ended = messages::access_ended(change.sessions_ended, change.tokens_revoked, change.tokens_capped);
+            if !ended.is_empty() {
+                r = r.push_text(ended);
+            }
+            r.link("Manage in the portal", format!("{base_url}/admin/users"))
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use switchboard_core::Service;
+use switchboard_core::limits::{ClientAddr, Limit, Who};
 
 use switchboard_core::model::ChatPlatform;
 
@@ -84,11 +85,34 @@ pub struct Refused {
     pub status: axum::http::StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds to wait, sent as `Retry-After` (rate limits).
+    pub retry_after: Option<u64>,
 }
 
 impl Refused {
     pub fn new(status: axum::http::StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after: None }
+    }
+}
+
+impl ChatState {
+    /// A request refused for its signature counts against its address;
+    /// past `limits.bad_credentials_per_minute` the refusal becomes 429.
+    /// Correctly signed requests are never counted.
+    pub(crate) fn count_refusal(&self, address: Option<ClientAddr>, refused: Refused) -> Refused {
+        if refused.status != axum::http::StatusCode::UNAUTHORIZED {
+            return refused;
+        }
+        let address = address.map(|a| a.0).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        match self.service.limits().check(Limit::BadCredentials, Who::Address(address)) {
+            Err(switchboard_core::Error::RateLimited { message, retry_after_secs }) => Refused {
+                status: axum::http::StatusCode::TOO_MANY_REQUESTS,
+                code: "rate_limited",
+                message,
+                retry_after: Some(retry_after_secs),
+            },
+            _ => refused,
+        }
     }
 }
 
@@ -96,7 +120,11 @@ impl axum::response::IntoResponse for Refused {
     fn into_response(self) -> axum::response::Response {
         tracing::info!(status = %self.status, code = self.code, "chat platform request refused");
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

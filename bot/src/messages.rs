@@ -100,6 +100,25 @@ pub fn discord_not_configured() -> &'static str {
     "Discord is not set up here: set discord.public_key or SWITCHBOARD_DISCORD_PUBLIC_KEY (see docs/discord.md)"
 }
 
+pub fn account(user: &str, role: &str, state: &str) -> String {
+    format!("{user} is {role}, {state}.")
+}
+
+/// What a change to an account ended, or nothing.
+pub fn access_ended(sessions: bool, revoked: u32, capped: u32) -> String {
+    let mut parts = Vec::new();
+    if sessions {
+        parts.push("their portal sessions ended".to_owned());
+    }
+    if revoked > 0 {
+        parts.push(format!("{revoked} API token(s) revoked"));
+    }
+    if capped > 0 {
+        parts.push(format!("{capped} API token(s) lowered to the new role"));
+    }
+    if parts.is_empty() { String::new() } else { format!("Done at once: {}.", parts.join(", ")) }
+}
+
 pub fn stale_signature() -> &'static str {
     "the request is more than five minutes old or new; check the clock, or this is a replay"
 }

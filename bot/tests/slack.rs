@@ -220,6 +220,24 @@ async fn bad_signatures_and_stale_requests_are_refused() {
     assert!(w.slack.calls().is_empty(), "nothing was sent: {:?}", w.slack.calls());
 }
 
+/// Forged requests from one address get 429 past the limit; Slack's own,
+/// correctly signed, are answered whatever came before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_forged_requests_are_rate_limited() {
+    let w = world_with(|c| c.limits.bad_credentials_per_minute = 2).await;
+    let now = w.service.now() / 1000;
+    let body = fixture("app_mention.json");
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(w.post_at("/slack/events", "application/json", body.clone(), now, "forged").await.0.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429, 429]);
+    for _ in 0..3 {
+        let (status, answer) = w.post("/slack/events", "application/json", body.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_codes_link_a_slack_account() {
     let w = world().await;

@@ -255,22 +255,19 @@ pub fn generate(opts: &DemoOptions, config: &Config, chunk: usize) -> impl Itera
 fn people_and_teams(opts: &DemoOptions, batch: &mut GraphBatch, events: &mut Vec<Event>) {
     let created = opts.now - 400 * DAY_MS;
     batch.users.push(User {
-        name: UserName::new(DEMO_ADMIN).expect("valid"),
         display_name: "Demo Admin".into(),
         email: Some("demo-admin@example.com".into()),
-        role: Role::Admin,
-        chat_identities: Vec::new(),
+        ..User::new(UserName::new(DEMO_ADMIN).expect("valid"), Role::Admin)
     });
     for (name, display, role) in PEOPLE {
         batch.users.push(User {
-            name: UserName::new(name).expect("valid"),
             display_name: display.into(),
             email: Some(format!("{name}@example.com")),
-            role,
             chat_identities: vec![ChatIdentity {
                 platform: ChatPlatform::Slack,
                 id: format!("U{}", name.to_uppercase()),
             }],
+            ..User::new(UserName::new(name).expect("valid"), role)
         });
     }
     for (i, (slug, name, _)) in TEAMS.iter().enumerate() {

@@ -46,12 +46,25 @@ pub enum EventKind {
     UserCreated,
     TokenCreated,
     TokenRevoked,
+    // A token replaced by a new one with the same user, role and lifetime.
+    TokenRotated,
     ChatIdentityLinked,
     McpCall,
+    // Accounts: sign-ins and their failures (with the client address), and
+    // what admins change.
+    SignedIn,
+    SignInFailed,
+    SignedOut,
+    PasswordChanged,
+    UserRoleChanged,
+    UserUpdated,
+    UserDisabled,
+    UserEnabled,
+    SessionsEnded,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 29] = [
+    pub const ALL: [EventKind; 39] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -79,8 +92,18 @@ impl EventKind {
         Self::UserCreated,
         Self::TokenCreated,
         Self::TokenRevoked,
+        Self::TokenRotated,
         Self::ChatIdentityLinked,
         Self::McpCall,
+        Self::SignedIn,
+        Self::SignInFailed,
+        Self::SignedOut,
+        Self::PasswordChanged,
+        Self::UserRoleChanged,
+        Self::UserUpdated,
+        Self::UserDisabled,
+        Self::UserEnabled,
+        Self::SessionsEnded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -112,8 +135,18 @@ impl EventKind {
             Self::UserCreated => "user_created",
             Self::TokenCreated => "token_created",
             Self::TokenRevoked => "token_revoked",
+            Self::TokenRotated => "token_rotated",
             Self::ChatIdentityLinked => "chat_identity_linked",
             Self::McpCall => "mcp_call",
+            Self::SignedIn => "signed_in",
+            Self::SignInFailed => "sign_in_failed",
+            Self::SignedOut => "signed_out",
+            Self::PasswordChanged => "password_changed",
+            Self::UserRoleChanged => "user_role_changed",
+            Self::UserUpdated => "user_updated",
+            Self::UserDisabled => "user_disabled",
+            Self::UserEnabled => "user_enabled",
+            Self::SessionsEnded => "sessions_ended",
         }
     }
 

@@ -181,10 +181,31 @@ pub fn describe_event(e: &Event) -> String {
             format!("API token {} created for {} ({})", s(&p["token"]), s(&p["user"]), s(&p["role"]))
         }
         EventKind::TokenRevoked => format!("API token {} revoked", s(&p["token"])),
+        EventKind::TokenRotated => {
+            format!("API token {} of {} replaced by {}", s(&p["token"]), s(&p["user"]), s(&p["new_token"]))
+        }
         EventKind::ChatIdentityLinked => {
             format!("{} account {} linked to {} (by {})", s(&p["platform"]), s(&p["id"]), s(&p["user"]), s(&p["by"]))
         }
         EventKind::McpCall => format!("MCP tool {} called: {}", s(&p["tool"]), s(&p["outcome"])),
+        EventKind::SignedIn => format!("{} signed in ({}) from {}", s(&p["user"]), s(&p["method"]), s(&p["address"])),
+        EventKind::SignInFailed => {
+            format!(
+                "failed sign-in as {} from {}: {}",
+                s(&p["user"]),
+                s(&p["address"]),
+                s(&p["reason"]).replace('_', " ")
+            )
+        }
+        EventKind::SignedOut => format!("{} signed out", s(&p["user"])),
+        EventKind::PasswordChanged => format!("password of {} changed; their sessions ended", s(&p["user"])),
+        EventKind::UserRoleChanged => format!("{} is now {} (was {})", s(&p["user"]), s(&p["to"]), s(&p["from"])),
+        EventKind::UserUpdated => format!("user {} updated: {}", s(&p["user"]), s(&p["field"])),
+        EventKind::UserDisabled => {
+            format!("user {} disabled; {} token(s) revoked", s(&p["user"]), s(&p["tokens_revoked"]))
+        }
+        EventKind::UserEnabled => format!("user {} enabled", s(&p["user"])),
+        EventKind::SessionsEnded => format!("every session of {} ended", s(&p["user"])),
     }
 }
 

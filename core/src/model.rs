@@ -307,6 +307,44 @@ pub struct User {
     pub role: Role,
     #[serde(default)]
     pub chat_identities: Vec<ChatIdentity>,
+    /// A disabled account cannot sign in, and its tokens were revoked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    /// Portal sessions of another generation are over: it moves on when the
+    /// person is signed out everywhere, or their password or role changes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub session_generation: u32,
+    /// Set for people who sign in through the OIDC provider: who they are
+    /// there. Their role and teams come from its claims at every sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcSubject>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl User {
+    /// A local account named `name` (also its display name) with `role`.
+    pub fn new(name: UserName, role: Role) -> Self {
+        Self {
+            display_name: name.to_string(),
+            name,
+            email: None,
+            role,
+            chat_identities: Vec::new(),
+            disabled: false,
+            session_generation: 0,
+            oidc: None,
+        }
+    }
+}
+
+/// A person at the OIDC provider: its issuer and their subject there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OidcSubject {
+    pub issuer: String,
+    pub subject: String,
 }
 
 /// How a deployment went.
@@ -588,6 +626,9 @@ pub struct Session {
     pub user: UserName,
     pub created_at: Millis,
     pub expires_at: Millis,
+    /// The user's session generation when it started; valid while it is still theirs.
+    #[serde(default)]
+    pub generation: u32,
 }
 
 /// One message of a conversation thread (web chat, terminal, Slack thread…).

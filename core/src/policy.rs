@@ -25,6 +25,12 @@ impl Caller {
 pub fn required_role(kind: OpKind, policy: &PolicyConfig) -> Role {
     match kind {
         OpKind::ApproveRun | OpKind::DenyRun => Role::Approver,
+        OpKind::ListUsers
+        | OpKind::SetUserRole
+        | OpKind::SetUserEmail
+        | OpKind::DisableUser
+        | OpKind::EnableUser
+        | OpKind::SignOutEverywhere => Role::Admin,
         _ => match kind.effect() {
             Effect::Read => Role::Viewer,
             Effect::Write => Role::Editor,

@@ -14,7 +14,7 @@ use switchboard_core::error::DenyReason;
 
 use crate::error::PageError;
 use crate::views::banner;
-use crate::{PageCaller, PortalState, csrf, with_cookie};
+use crate::{ClientAddress, PageCaller, PortalState, csrf, with_cookie};
 
 /// Cookie holding the session secret.
 pub(crate) const SESSION: &str = "sb_session";
@@ -48,23 +48,37 @@ struct LoginForm {
 async fn login(
     State(state): State<PortalState>,
     PageCaller(caller): PageCaller,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Result<Response, PageError> {
     if !csrf::verify(&headers, form.csrf.as_deref()) {
         return Err(PageError(Error::Denied { operation: "this sign-in".into(), reason: DenyReason::Csrf }));
     }
-    match state.service.login(&form.user, &form.password).await {
+    match state.service.login(&form.user, &form.password, address).await {
         Ok((_, secret)) => {
             let secure = if state.secure_cookies() { "; Secure" } else { "" };
             let max_age = i64::from(state.service.config().server.session_hours) * 3600;
             let cookie = format!("{SESSION}={secret}; Path=/; Max-Age={max_age}; SameSite=Lax; HttpOnly{secure}");
             Ok(with_cookie(Redirect::to("/").into_response(), Some(cookie)))
         }
-        Err(e @ Error::Unauthenticated { .. }) => {
+        Err(e @ (Error::Unauthenticated { .. } | Error::RateLimited { .. })) => {
             let (csrf, _) = csrf::token(&headers, state.secure_cookies());
+            let status = if let Error::RateLimited { .. } = e {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            let retry = match &e {
+                Error::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
+                _ => None,
+            };
             let page = LoginPage { banner: banner(&state.mode, &caller), csrf, user: form.user, error: e.to_string() };
-            Ok((StatusCode::UNAUTHORIZED, page).into_response())
+            let mut response = (status, page).into_response();
+            if let Some(secs) = retry {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+            }
+            Ok(response)
         }
         Err(e) => Err(PageError(e)),
     }

@@ -15,7 +15,8 @@ use switchboard_core::Error;
 
 use crate::error::PageError;
 use crate::views::banner;
-use crate::{PageCaller, PortalState, SPEAK_AS, csrf, with_cookie};
+use crate::{ClientAddress, PageCaller, PortalState, SPEAK_AS, csrf, with_cookie};
+use switchboard_core::limits::Limit;
 
 /// Cookie holding the browser's chat thread.
 const THREAD: &str = "sb_chat";
@@ -183,6 +184,7 @@ struct MessageForm {
 async fn message(
     State(state): State<PortalState>,
     PageCaller(caller): PageCaller,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     axum::Form(form): axum::Form<MessageForm>,
 ) -> Result<Response, PageError> {
@@ -190,6 +192,22 @@ async fn message(
     let (thread, set_thread) = thread(&headers);
     let (csrf, _) = csrf::token(&headers, state.secure_cookies());
     let speaker = caller.user.to_string();
+    if let Err(limited) = state.service.limits().check(Limit::Chat, state.chat_key(&caller, &address)) {
+        if !headers.contains_key("hx-request") {
+            return Err(limited.into());
+        }
+        // In the page, the refusal is an answer in the conversation (htmx
+        // does not show 4xx bodies); the header still says when to retry.
+        let retry = match &limited {
+            Error::RateLimited { retry_after_secs, .. } => *retry_after_secs,
+            _ => 1,
+        };
+        let reply = Reply::text(limited.to_string());
+        let t = TurnView { asked: form.text, speaker, blocks: blocks(&reply), stream: String::new() };
+        let mut response = TurnFragment { csrf, t }.into_response();
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry.into());
+        return Ok(response);
+    }
     if headers.contains_key("hx-request") && form.stream.as_deref() == Some("1") {
         let reply_csrf = csrf.clone();
         let render = move |reply: &Reply| {

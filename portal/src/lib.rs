@@ -96,11 +96,38 @@ impl PortalState {
         self.caller(source)
     }
 
+    /// Whom the web chat's rate limit counts: a signed-in person, or (in the
+    /// demo, where every browser is the demo admin, and for anonymous
+    /// visitors) the client address.
+    pub(crate) fn chat_key<'a>(
+        &self,
+        caller: &'a Caller,
+        address: &std::net::IpAddr,
+    ) -> switchboard_core::limits::Who<'a> {
+        use switchboard_core::limits::Who;
+        match self.mode {
+            Mode::Serve if caller.user.as_str() != "anonymous" => Who::User(caller.user.as_str()),
+            _ => Who::Address(*address),
+        }
+    }
+
     fn caller(&self, source: &str) -> Caller {
         match self.mode {
             Mode::Demo => Caller::new(switchboard_core::demo::DEMO_ADMIN, Role::Admin, source),
             Mode::Serve => Caller::new("anonymous", Role::Viewer, source),
         }
+    }
+}
+
+/// The client's address, as the HTTP edge established it (unspecified when
+/// the router runs without the edge, as in some tests).
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let addr = parts.extensions.get::<switchboard_core::limits::ClientAddr>().map(|c| c.0);
+        Ok(Self(addr.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))))
     }
 }
 
@@ -131,7 +158,12 @@ pub struct ApiCaller(pub Caller);
 impl FromRequestParts<PortalState> for ApiCaller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &PortalState) -> Result<Self, Self::Rejection> {
+        use switchboard_core::limits::{Limit, Who};
+        let ClientAddress(address) =
+            ClientAddress::from_request_parts(parts, state).await.unwrap_or_else(|e| match e {});
+        let limits = state.service.limits();
         let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            limits.check(Limit::Api, Who::Address(address))?;
             return Ok(Self(state.caller("api")));
         };
         let secret = header
@@ -139,13 +171,36 @@ impl FromRequestParts<PortalState> for ApiCaller {
             .ok()
             .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .map(str::trim)
-            .ok_or_else(|| {
-                ApiError(switchboard_core::Error::Unauthenticated {
-                    message: "Expected `Authorization: Bearer <token>`.".into(),
-                })
-            })?;
-        Ok(Self(state.service.authenticate(secret, "api").await?))
+            .ok_or_else(|| switchboard_core::Error::Unauthenticated {
+                message: "Expected `Authorization: Bearer <token>`.".into(),
+            });
+        match secret.map(|s| state.service.authenticate(s, "api")) {
+            Ok(authenticating) => match authenticating.await {
+                Ok(caller) => {
+                    limits.check(Limit::Api, Who::User(caller.user.as_str()))?;
+                    Ok(Self(caller))
+                }
+                Err(e) => Err(refused_credentials(limits, address, e)),
+            },
+            Err(e) => Err(refused_credentials(limits, address, e)),
+        }
     }
+}
+
+/// A refused token counts against its address; past the limit the answer
+/// is 429 instead of 401, so guessing tokens stays slow.
+fn refused_credentials(
+    limits: &switchboard_core::limits::Limits,
+    address: std::net::IpAddr,
+    e: switchboard_core::Error,
+) -> ApiError {
+    use switchboard_core::limits::{Limit, Who};
+    if let switchboard_core::Error::Unauthenticated { .. } = e
+        && let Err(limited) = limits.check(Limit::BadCredentials, Who::Address(address))
+    {
+        return ApiError(limited);
+    }
+    ApiError(e)
 }
 
 /// The whole portal: pages, API, static assets, health, with a body limit.

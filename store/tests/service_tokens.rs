@@ -3,6 +3,9 @@
 
 mod common;
 
+/// Where the test's sign-ins come from.
+const ADDR: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 10));
+
 use common::*;
 use serde_json::json;
 use switchboard_core::Error;
@@ -100,17 +103,17 @@ async fn passwords_and_sessions() {
     assert!(stored.starts_with("$argon2id$"), "{stored}");
 
     for (user, password) in [("carol", "wrong password!"), ("nobody", "correct horse battery"), ("Not A Name", "x")] {
-        let err = h.service.login(user, password).await.unwrap_err();
+        let err = h.service.login(user, password, ADDR).await.unwrap_err();
         assert_eq!(err.to_string(), "Wrong user name or password.", "{user}");
     }
-    let (who, secret) = h.service.login("carol", "correct horse battery").await.unwrap();
+    let (who, secret) = h.service.login("carol", "correct horse battery", ADDR).await.unwrap();
     assert_eq!((who.user.as_str(), who.role), ("carol", Role::Editor));
     let again = h.service.session(&secret, "portal").await.unwrap().unwrap();
     assert_eq!(again.user.as_str(), "carol");
     assert!(h.service.session("0".repeat(64).as_str(), "portal").await.unwrap().is_none());
     h.service.logout(&secret).await.unwrap();
     assert!(h.service.session(&secret, "portal").await.unwrap().is_none(), "signed out");
-    let (_, secret) = h.service.login("carol", "correct horse battery").await.unwrap();
+    let (_, secret) = h.service.login("carol", "correct horse battery", ADDR).await.unwrap();
     h.clock.advance(13 * 3_600_000);
     assert!(
         h.service.session(&secret, "portal").await.unwrap().is_none(),
@@ -123,5 +126,5 @@ async fn passwords_and_sessions() {
             .await
             .unwrap()
     );
-    assert_eq!(h.service.login("newbie", "a long new password").await.unwrap().0.role, Role::Approver);
+    assert_eq!(h.service.login("newbie", "a long new password", ADDR).await.unwrap().0.role, Role::Approver);
 }

@@ -118,6 +118,8 @@ pub struct Catalog {
     pub environments: Names,
     pub project_types: Names,
     pub templates: Names,
+    /// Account names (for admins' requests about people).
+    pub users: Names,
 }
 
 impl Catalog {
@@ -133,6 +135,7 @@ impl Catalog {
         let projects = graph.find_projects(&all).await?.into_iter().map(|p| p.slug.to_string());
         let teams = graph.list_teams().await?.into_iter().map(|t| t.slug.to_string());
         let packages = graph.packages("", usize::MAX >> 1).await?.into_iter().map(String::from);
+        let users = graph.list_users().await?.into_iter().map(|u| u.name.to_string());
         Ok(Self {
             projects: Names::new(projects),
             teams: Names::new(teams),
@@ -140,6 +143,7 @@ impl Catalog {
             environments: Names::new(config.environments.iter().map(|e| e.to_string())),
             project_types: Names::new(config.project_types.keys().map(|t| t.to_string())),
             templates: Names::new(config.templates.keys().map(|t| t.to_string())),
+            users: Names::new(users),
         })
     }
 

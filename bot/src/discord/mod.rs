@@ -12,13 +12,14 @@ pub mod gateway;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 use serenity::interactions_endpoint::Verifier;
 use switchboard_core::Caller;
+use switchboard_core::limits::ClientAddr;
 use switchboard_core::model::ChatPlatform;
 
 use crate::chat::{ChatState, Refused};
@@ -115,9 +116,14 @@ fn ephemeral(reply: &Reply) -> Response {
     answer(CHANNEL_MESSAGE, data)
 }
 
-async fn interactions(State(state): State<ChatState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn interactions(
+    State(state): State<ChatState>,
+    address: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(r) = check(&state, &headers, &body) {
-        return r.into_response();
+        return state.count_refusal(address.map(|a| a.0), r).into_response();
     }
     let Ok(i) = serde_json::from_slice::<Value>(&body) else {
         return refuse(StatusCode::BAD_REQUEST, "malformed_json", "the body is not JSON").into_response();

@@ -13,12 +13,13 @@ pub mod verify;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 use switchboard_core::Caller;
+use switchboard_core::limits::ClientAddr;
 use switchboard_core::model::ChatPlatform;
 
 pub use api::SlackApi;
@@ -43,15 +44,23 @@ fn refuse(status: StatusCode, code: &'static str, message: &str) -> Refused {
     Refused::new(status, code, message)
 }
 
-/// Checks the request came from Slack; the refusal to send otherwise.
-fn check(state: &ChatState, headers: &HeaderMap, body: &[u8]) -> Result<(), Refused> {
-    let Some(secret) = state.service.config().slack.signing_secret.as_deref() else {
+/// Checks the request came from Slack; the refusal to send otherwise. The
+/// MAC over a large body is computed on the service's CPU pool.
+async fn check(state: &ChatState, headers: &HeaderMap, body: &Bytes) -> Result<(), Refused> {
+    let Some(secret) = state.service.config().slack.signing_secret.clone() else {
         return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "not_configured", messages::slack_not_configured()));
     };
-    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (timestamp, signature) = (header("x-slack-request-timestamp"), header("x-slack-signature"));
     let now = state.service.now() / 1000;
-    verify::verify(secret, header("x-slack-request-timestamp"), header("x-slack-signature"), body, now)
-        .map_err(|e| refuse(StatusCode::UNAUTHORIZED, "bad_signature", &e.to_string()))
+    let verified = if body.len() <= 64 * 1024 {
+        verify::verify(&secret, timestamp.as_deref(), signature.as_deref(), body, now)
+    } else {
+        let body = body.clone();
+        let job = move || verify::verify(&secret, timestamp.as_deref(), signature.as_deref(), &body, now);
+        state.service.cpu().run(job).await.unwrap_or(Err(verify::SlackSignatureError::Mismatch))
+    };
+    verified.map_err(|e| refuse(StatusCode::UNAUTHORIZED, "bad_signature", &e.to_string()))
 }
 
 /// Who a Slack user is: linked, or by the email Slack verified, or unknown.
@@ -108,9 +117,14 @@ fn strip_mentions(text: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-async fn events(State(state): State<ChatState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = check(&state, &headers, &body) {
-        return r.into_response();
+async fn events(
+    State(state): State<ChatState>,
+    address: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = check(&state, &headers, &body).await {
+        return state.count_refusal(address.map(|a| a.0), r).into_response();
     }
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return refuse(StatusCode::BAD_REQUEST, "malformed_json", "the body is not JSON").into_response();
@@ -174,9 +188,14 @@ pub(crate) struct Command {
     trigger_id: Option<String>,
 }
 
-async fn commands(State(state): State<ChatState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = check(&state, &headers, &body) {
-        return r.into_response();
+async fn commands(
+    State(state): State<ChatState>,
+    address: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = check(&state, &headers, &body).await {
+        return state.count_refusal(address.map(|a| a.0), r).into_response();
     }
     let Ok(cmd) = serde_urlencoded::from_bytes::<Command>(&body) else {
         return refuse(
@@ -255,9 +274,14 @@ struct Interaction {
     payload: String,
 }
 
-async fn interactions(State(state): State<ChatState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = check(&state, &headers, &body) {
-        return r.into_response();
+async fn interactions(
+    State(state): State<ChatState>,
+    address: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = check(&state, &headers, &body).await {
+        return state.count_refusal(address.map(|a| a.0), r).into_response();
     }
     let payload = serde_urlencoded::from_bytes::<Interaction>(&body)
         .ok()

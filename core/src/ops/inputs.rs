@@ -337,3 +337,42 @@ pub struct CancelRun {
     pub run: RunId,
     pub reason: Option<String>,
 }
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListUsers {}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetUserRole {
+    pub user: UserName,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetUserEmail {
+    pub user: UserName,
+    /// The address; null (or absent) removes it.
+    pub email: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisableUser {
+    pub user: UserName,
+    /// Why, for the operations log.
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnableUser {
+    pub user: UserName,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignOutEverywhere {
+    pub user: UserName,
+}

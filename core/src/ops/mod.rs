@@ -67,6 +67,12 @@ pub enum OpKind {
     ApproveRun,
     DenyRun,
     CancelRun,
+    ListUsers,
+    SetUserRole,
+    SetUserEmail,
+    DisableUser,
+    EnableUser,
+    SignOutEverywhere,
 }
 
 /// What the registry says about an operation.
@@ -82,7 +88,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 30] = [
+    pub const ALL: [OpKind; 36] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -113,6 +119,12 @@ impl OpKind {
         Self::ApproveRun,
         Self::DenyRun,
         Self::CancelRun,
+        Self::ListUsers,
+        Self::SetUserRole,
+        Self::SetUserEmail,
+        Self::DisableUser,
+        Self::EnableUser,
+        Self::SignOutEverywhere,
     ];
 
     pub fn spec(self) -> OpSpec {
@@ -293,6 +305,42 @@ impl OpKind {
                 "Cancel an automation run that has not finished (pending, approved or running); the engine stops before its next step. Its requester or an approver.",
                 r#"{"run": "01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f", "reason": "wrong environment"}"#,
             ),
+            Self::ListUsers => (
+                "list_users",
+                Read,
+                "List every account: role, email, how the person signs in, whether it is disabled, active API tokens. Admins only.",
+                "{}",
+            ),
+            Self::SetUserRole => (
+                "set_user_role",
+                Write,
+                "Change a local account's role; their portal sessions end and their API tokens are capped at the new role. Admins only.",
+                r#"{"user": "carol", "role": "approver"}"#,
+            ),
+            Self::SetUserEmail => (
+                "set_user_email",
+                Write,
+                "Set or remove an account's email (chat accounts with that verified email link to it). Admins only.",
+                r#"{"user": "carol", "email": "carol@example.com"}"#,
+            ),
+            Self::DisableUser => (
+                "disable_user",
+                Write,
+                "Disable an account: it cannot sign in, its sessions end and its API tokens are revoked. Admins only.",
+                r#"{"user": "mallory", "reason": "left the company"}"#,
+            ),
+            Self::EnableUser => (
+                "enable_user",
+                Write,
+                "Enable a disabled account again (its old tokens stay revoked). Admins only.",
+                r#"{"user": "mallory"}"#,
+            ),
+            Self::SignOutEverywhere => (
+                "sign_out_everywhere",
+                Write,
+                "End every portal session of an account, on every device. Admins only.",
+                r#"{"user": "carol"}"#,
+            ),
         };
         OpSpec { name, effect, description, example }
     }
@@ -358,6 +406,12 @@ impl OpKind {
             Self::ApproveRun => s::<ApproveRun>(),
             Self::DenyRun => s::<DenyRun>(),
             Self::CancelRun => s::<CancelRun>(),
+            Self::ListUsers => s::<ListUsers>(),
+            Self::SetUserRole => s::<SetUserRole>(),
+            Self::SetUserEmail => s::<SetUserEmail>(),
+            Self::DisableUser => s::<DisableUser>(),
+            Self::EnableUser => s::<EnableUser>(),
+            Self::SignOutEverywhere => s::<SignOutEverywhere>(),
         }
     }
 }
@@ -530,6 +584,12 @@ pub enum Operation {
     ApproveRun(ApproveRun),
     DenyRun(DenyRun),
     CancelRun(CancelRun),
+    ListUsers(ListUsers),
+    SetUserRole(SetUserRole),
+    SetUserEmail(SetUserEmail),
+    DisableUser(DisableUser),
+    EnableUser(EnableUser),
+    SignOutEverywhere(SignOutEverywhere),
 }
 
 fn input<T: serde::de::DeserializeOwned>(args: serde_json::Value) -> Result<T, Error> {
@@ -583,6 +643,12 @@ impl Operation {
             OpKind::ApproveRun => Self::ApproveRun(input(args)?),
             OpKind::DenyRun => Self::DenyRun(input(args)?),
             OpKind::CancelRun => Self::CancelRun(input(args)?),
+            OpKind::ListUsers => Self::ListUsers(input(args)?),
+            OpKind::SetUserRole => Self::SetUserRole(input(args)?),
+            OpKind::SetUserEmail => Self::SetUserEmail(input(args)?),
+            OpKind::DisableUser => Self::DisableUser(input(args)?),
+            OpKind::EnableUser => Self::EnableUser(input(args)?),
+            OpKind::SignOutEverywhere => Self::SignOutEverywhere(input(args)?),
         })
     }
 
@@ -618,6 +684,12 @@ impl Operation {
             Self::ApproveRun(_) => OpKind::ApproveRun,
             Self::DenyRun(_) => OpKind::DenyRun,
             Self::CancelRun(_) => OpKind::CancelRun,
+            Self::ListUsers(_) => OpKind::ListUsers,
+            Self::SetUserRole(_) => OpKind::SetUserRole,
+            Self::SetUserEmail(_) => OpKind::SetUserEmail,
+            Self::DisableUser(_) => OpKind::DisableUser,
+            Self::EnableUser(_) => OpKind::EnableUser,
+            Self::SignOutEverywhere(_) => OpKind::SignOutEverywhere,
         }
     }
 }

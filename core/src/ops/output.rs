@@ -168,6 +168,33 @@ pub struct DoraReport {
     pub time_to_restore_p50_ms: Option<i64>,
 }
 
+/// An account as admins see it.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct Account {
+    pub user: User,
+    /// How the person signs in to the portal: `password`, `oidc` or `none`
+    /// (API tokens and chat only).
+    pub sign_in: String,
+    /// Tokens neither revoked nor expired.
+    pub active_tokens: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct AccountList {
+    pub users: Vec<Account>,
+}
+
+/// An account after an admin changed it, with what the change ended.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct AccountChange {
+    pub account: Account,
+    /// Every portal session of the person ended.
+    pub sessions_ended: bool,
+    pub tokens_revoked: u32,
+    /// Tokens lowered to the person's new role.
+    pub tokens_capped: u32,
+}
+
 /// The result of any operation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -193,6 +220,8 @@ pub enum Output {
     Run(Box<Run>),
     Fact(FactChange),
     Dependencies(DependencyChanges),
+    Accounts(AccountList),
+    Account(Box<AccountChange>),
 }
 
 impl Output {

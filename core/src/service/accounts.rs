@@ -10,7 +10,7 @@ use crate::error::{DenyReason, Error, Result};
 use crate::event::{Event, EventKind};
 use crate::ids::UserName;
 use crate::messages;
-use crate::model::{ApiToken, Millis, Role, Session, User};
+use crate::model::{ApiToken, Millis, Role, User};
 use crate::policy::Caller;
 
 /// Prefix of every token secret, so leaked tokens are easy to scan for.
@@ -26,7 +26,7 @@ fn new_secret() -> String {
     format!("{TOKEN_PREFIX}{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
-fn admin_only(caller: &Caller) -> Result<()> {
+pub(super) fn admin_only(caller: &Caller) -> Result<()> {
     if caller.role < Role::Admin {
         return Err(Error::Denied {
             operation: "account management".into(),
@@ -64,6 +64,12 @@ impl Service {
             return Err(Error::field("expires", "must be in the future"));
         }
         let (account, created_user) = self.ensure_user(caller, user, role).await?;
+        if account.disabled {
+            return Err(Error::conflict(format!(
+                "{} is disabled; enable the account first (enable_user)",
+                account.name
+            )));
+        }
         let role = role.unwrap_or(account.role);
         if role > account.role {
             return Err(Error::field(
@@ -99,17 +105,16 @@ impl Service {
 
     /// The user named `user`, created with `role` (viewer by default) and
     /// recorded when missing. Returns whether it was created.
-    async fn ensure_user(&self, caller: &Caller, user: &UserName, role: Option<Role>) -> Result<(User, bool)> {
+    pub(super) async fn ensure_user(
+        &self,
+        caller: &Caller,
+        user: &UserName,
+        role: Option<Role>,
+    ) -> Result<(User, bool)> {
         if let Some(u) = self.ctx.graph.get_user(user).await? {
             return Ok((u, false));
         }
-        let u = User {
-            name: user.clone(),
-            display_name: user.to_string(),
-            email: None,
-            role: role.unwrap_or(Role::Viewer),
-            chat_identities: Vec::new(),
-        };
+        let u = User::new(user.clone(), role.unwrap_or(Role::Viewer));
         self.ctx.graph.put_user(&u).await?;
         let e = Event::new(
             EventKind::UserCreated,
@@ -143,6 +148,31 @@ impl Service {
         Ok(token)
     }
 
+    /// Replaces a token with a new secret for the same user and role, with
+    /// the same lifetime from now; the old one is revoked at once.
+    pub async fn rotate_token(&self, caller: &Caller, id: &str) -> Result<NewToken> {
+        admin_only(caller)?;
+        let old = self.ctx.graph.get_token(id).await?.ok_or_else(|| Error::not_found("token", id))?;
+        if old.revoked_at.is_some() {
+            return Err(Error::conflict(format!("{id} is revoked; create a new token instead")));
+        }
+        let lifetime = old.expires_at.map(|e| e - old.created_at);
+        let new = self.create_token(caller, &old.user, Some(old.role), lifetime).await?;
+        let mut revoked = old.clone();
+        revoked.revoked_at = Some(self.now());
+        self.ctx.graph.put_token(&revoked).await?;
+        let e = Event::new(
+            EventKind::TokenRotated,
+            self.now(),
+            caller.user.as_str(),
+            &caller.source,
+            json!({"token": old.id, "new_token": new.token.id, "user": old.user}),
+        )
+        .subject(old.user.as_str());
+        self.record(&[e]).await?;
+        Ok(new)
+    }
+
     pub async fn list_tokens(&self, caller: &Caller, user: Option<&UserName>) -> Result<Vec<ApiToken>> {
         admin_only(caller)?;
         let mut tokens = self.ctx.graph.list_tokens(user).await?;
@@ -165,83 +195,9 @@ impl Service {
             return Err(invalid());
         }
         let user = self.ctx.graph.get_user(&token.user).await?.ok_or_else(invalid)?;
+        if user.disabled {
+            return Err(invalid());
+        }
         Ok(Caller { user: user.name, role: token.role.min(user.role), source: source.to_owned() })
-    }
-}
-
-/// Shortest password accepted.
-pub const MIN_PASSWORD: usize = 12;
-
-fn wrong_credentials() -> Error {
-    // One message for an unknown user and a wrong password: no user probing.
-    Error::Unauthenticated { message: "Wrong user name or password.".into() }
-}
-
-impl Service {
-    /// Sets a user's portal password (creating the user with `role` if it does
-    /// not exist). Returns whether the user was created.
-    pub async fn set_password(
-        &self,
-        caller: &Caller,
-        user: &UserName,
-        password: &str,
-        role: Option<Role>,
-    ) -> Result<bool> {
-        use argon2::password_hash::PasswordHasher;
-        admin_only(caller)?;
-        if password.chars().count() < MIN_PASSWORD {
-            return Err(Error::field("password", format!("must be at least {MIN_PASSWORD} characters")));
-        }
-        if password.len() > 1024 {
-            return Err(Error::field("password", "must be at most 1024 bytes"));
-        }
-        let (_, created) = self.ensure_user(caller, user, role).await?;
-        let hash = argon2::Argon2::default()
-            .hash_password(password.as_bytes())
-            .map_err(|e| Error::Internal { reference: "password".into(), detail: e.to_string() })?
-            .to_string();
-        self.ctx.graph.set_password_hash(user, &hash).await?;
-        Ok(created)
-    }
-
-    /// Checks a user name and password; on success starts a session and
-    /// returns its secret (for the cookie) and the caller.
-    pub async fn login(&self, user: &str, password: &str) -> Result<(Caller, String)> {
-        use argon2::password_hash::PasswordVerifier;
-        use argon2::password_hash::phc::PasswordHash;
-        let name: UserName = user.trim().parse().map_err(|_| wrong_credentials())?;
-        let stored = self.ctx.graph.password_hash(&name).await?.ok_or_else(wrong_credentials)?;
-        let parsed = PasswordHash::new(&stored).map_err(|_| wrong_credentials())?;
-        argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).map_err(|_| wrong_credentials())?;
-        let account = self.ctx.graph.get_user(&name).await?.ok_or_else(wrong_credentials)?;
-        let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-        let now = self.now();
-        let session = Session {
-            hash: hash_token(&secret),
-            user: account.name.clone(),
-            created_at: now,
-            expires_at: now + i64::from(self.ctx.config.server.session_hours) * 3_600_000,
-        };
-        self.ctx.graph.put_session(&session).await?;
-        Ok((Caller { user: account.name, role: account.role, source: "portal".into() }, secret))
-    }
-
-    /// The signed-in caller of a session cookie, if it is valid.
-    pub async fn session(&self, secret: &str, source: &str) -> Result<Option<Caller>> {
-        if secret.len() != 64 {
-            return Ok(None);
-        }
-        let Some(session) = self.ctx.graph.session_by_hash(&hash_token(secret)).await? else { return Ok(None) };
-        if self.now() >= session.expires_at {
-            self.ctx.graph.delete_session(&session.hash).await?;
-            return Ok(None);
-        }
-        let Some(user) = self.ctx.graph.get_user(&session.user).await? else { return Ok(None) };
-        Ok(Some(Caller { user: user.name, role: user.role, source: source.to_owned() }))
-    }
-
-    pub async fn logout(&self, secret: &str) -> Result<()> {
-        self.ctx.graph.delete_session(&hash_token(secret)).await?;
-        Ok(())
     }
 }

@@ -9,6 +9,8 @@ mod facts;
 pub mod identities;
 mod read;
 mod runs;
+mod sign_in;
+mod users;
 mod write;
 
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use crate::store::{EventLog, GraphBatch, GraphStore};
 pub use accounts::{NewToken, TOKEN_PREFIX, hash_token};
 pub use conversations::CHAT_HISTORY;
 pub use facts::check_fact_value;
+pub use sign_in::MIN_PASSWORD;
 
 /// The stores, config, clock and bus every operation works with.
 pub struct Context {
@@ -41,6 +44,8 @@ pub struct Context {
     pub cpu: crate::cpu::CpuPool,
     /// Rate limits and budgets (`[limits]`), in this process's memory.
     pub limits: crate::limits::Limits,
+    /// A password hash unknown accounts are checked against (made on first use).
+    pub(crate) dummy_hash: std::sync::OnceLock<String>,
 }
 
 impl Context {
@@ -123,6 +128,7 @@ impl Service {
                 links: identities::LinkCodes::default(),
                 cpu: crate::cpu::CpuPool::default(),
                 limits,
+                dummy_hash: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -203,6 +209,12 @@ impl Service {
             Operation::ApproveRun(i) => runs::decide(&call, kind, i.run, None).await?,
             Operation::DenyRun(i) => runs::decide(&call, kind, i.run, Some(i.reason)).await?,
             Operation::CancelRun(i) => runs::cancel(&call, i).await?,
+            Operation::ListUsers(_) => users::list_users(&call).await?,
+            Operation::SetUserRole(i) => users::set_user_role(&call, i).await?,
+            Operation::SetUserEmail(i) => users::set_user_email(&call, i).await?,
+            Operation::DisableUser(i) => users::disable_user(&call, i).await?,
+            Operation::EnableUser(i) => users::enable_user(&call, i).await?,
+            Operation::SignOutEverywhere(i) => users::sign_out_everywhere(&call, i).await?,
         };
         self.record(&done.events).await?;
         Ok(done.output)

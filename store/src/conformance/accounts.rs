@@ -37,7 +37,7 @@ pub async fn credentials_and_sessions(b: &Backend) {
     b.graph.set_password_hash(&carol, "$argon2id$one").await.unwrap();
     b.graph.set_password_hash(&carol, "$argon2id$two").await.unwrap();
     assert_eq!(b.graph.password_hash(&carol).await.unwrap().as_deref(), Some("$argon2id$two"));
-    let s = Session { hash: "h1".into(), user: carol.clone(), created_at: T0, expires_at: T0 + 10 };
+    let s = Session { hash: "h1".into(), user: carol.clone(), created_at: T0, expires_at: T0 + 10, generation: 2 };
     assert!(b.graph.session_by_hash("h1").await.unwrap().is_none());
     b.graph.put_session(&s).await.unwrap();
     assert_eq!(b.graph.session_by_hash("h1").await.unwrap(), Some(s));

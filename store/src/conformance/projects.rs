@@ -263,6 +263,9 @@ pub async fn teams_and_users(b: &Backend) {
         email: Some("bob@example.com".into()),
         role: Role::Approver,
         chat_identities: vec![ChatIdentity { platform: ChatPlatform::Discord, id: "123".into() }],
+        disabled: true,
+        session_generation: 3,
+        oidc: Some(OidcSubject { issuer: "https://id.example.com".into(), subject: "u-1".into() }),
     };
     b.graph.put_user(&u).await.unwrap();
     assert_eq!(b.graph.get_user(&u.name).await.unwrap().unwrap(), u);

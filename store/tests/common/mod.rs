@@ -48,11 +48,9 @@ impl Harness {
         ]
         .into_iter()
         .map(|(n, role)| User {
-            name: n.parse().unwrap(),
             display_name: n.to_uppercase(),
             email: Some(format!("{n}@example.com")),
-            role,
-            chat_identities: vec![],
+            ..User::new(n.parse().unwrap(), role)
         })
         .collect();
         service.import(&admin(), &GraphBatch { users, ..Default::default() }, &[]).await.unwrap();
@@ -116,6 +114,9 @@ impl Harness {
         let runs = self.store.list_runs(None, 1000).await.unwrap();
         let teams = self.store.list_teams().await.unwrap();
         let last = self.store.query(&EventQuery { limit: 1, ..Default::default() }).await.unwrap();
-        json!({"counts": counts, "events": events, "projects": full, "runs": runs, "teams": teams, "last": last})
+        let users = self.store.list_users().await.unwrap();
+        let tokens = self.store.list_tokens(None).await.unwrap();
+        json!({"counts": counts, "events": events, "projects": full, "runs": runs, "teams": teams, "last": last,
+               "users": users, "tokens": tokens})
     }
 }

@@ -1,6 +1,8 @@
 //! Free-text intents, tried in order; the first that recognises the message
 //! wins. Each reads the cleaned words and resolves names in the catalog.
 
+mod accounts;
+
 use serde_json::{Value, json};
 use switchboard_core::ops::OpKind;
 
@@ -216,6 +218,11 @@ type Intent = fn(&Msg<'_>) -> Option<Routed>;
 /// The intents, most specific first.
 const INTENTS: &[Intent] = &[
     help,
+    accounts::sign_out,
+    accounts::role,
+    accounts::email,
+    accounts::disable_or_enable,
+    accounts::list,
     approvals,
     decide,
     upgrade,
