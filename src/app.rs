@@ -149,6 +149,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let notifier = switchboard_automations::notify::spawn(service.clone());
     let rescoring = spawn_rescoring(service.clone());
     background.push(spawn_expiry(service.clone()));
+    background.push(spawn_chat_retention(service.clone()));
     background.extend(spawn_schedules(service.clone()));
     background.extend(spawn_engine(&service, opened_queue)?);
     // Deliveries left from before a restart (or a crash) are processed first thing.
@@ -267,6 +268,23 @@ fn spawn_expiry(service: Service) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(runs = n, "pending runs expired"),
                 Err(e) => tracing::warn!(error = %e, "cannot expire pending runs; trying again in a minute"),
+            }
+        }
+    })
+}
+
+/// Conversation history older than `chat.retention_days` is deleted at
+/// start and then hourly.
+fn spawn_chat_retention(service: Service) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match service.prune_chat().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "old conversation history deleted (chat.retention_days)"),
+                Err(e) => tracing::warn!(error = %e, "cannot delete old conversation history; trying again in an hour"),
             }
         }
     })

@@ -304,9 +304,13 @@ async fn serve_takes_bearer_tokens_from_the_cli() {
     let body = r#"{"project": "orders", "key": "tier", "value": "2"}"#;
     let json = |r: reqwest::RequestBuilder| r.header("content-type", "application/json").body(body);
     let anonymous = json(http.post(&url)).send().await.unwrap();
-    assert_eq!(anonymous.status(), 403, "serve refuses anonymous writes");
-    let html = http.get(&server.base).send().await.unwrap().text().await.unwrap();
-    assert!(!html.contains("Demo mode") && html.contains("browsing anonymously"));
+    assert_eq!(anonymous.status(), 401, "serve requires a token (server.require_login)");
+    let read = http.get(format!("{}/api/v1/teams", server.base)).send().await.unwrap();
+    assert_eq!(read.status(), 401, "reads too");
+    let home = http.get(&server.base).send().await.unwrap();
+    assert!(home.url().path() == "/login", "pages send people to sign in: {}", home.url());
+    let html = home.text().await.unwrap();
+    assert!(!html.contains("Demo mode") && html.contains(r#"name="password""#));
     let ok = json(http.post(&url).bearer_auth(&secret)).send().await.unwrap();
     assert_eq!(ok.status(), 200);
 

@@ -23,7 +23,7 @@ fn server() -> (Server, tempfile::TempDir, SocketAddr) {
     std::fs::write(
         &config,
         format!(
-            "[server]\nport = {port}\nheader_read_timeout_secs = 1\nbody_read_timeout_secs = 1\nrequest_timeout_secs = 3\nmax_connections = 40\nmax_connections_per_client = 6\n\n[store]\ndata_dir = {data:?}\n\n[webhooks]\ngithub_secret = \"edge-secret\"\npagerduty_secrets = [\"edge-secret\"]\n\n[slack]\nsigning_secret = \"edge-secret\"\n\n[discord]\npublic_key = \"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a\"\n"
+            "[server]\nport = {port}\nrequire_login = false\nheader_read_timeout_secs = 1\nbody_read_timeout_secs = 1\nrequest_timeout_secs = 3\nmax_connections = 40\nmax_connections_per_client = 6\n\n[store]\ndata_dir = {data:?}\n\n[webhooks]\ngithub_secret = \"edge-secret\"\npagerduty_secrets = [\"edge-secret\"]\n\n[slack]\nsigning_secret = \"edge-secret\"\n\n[discord]\npublic_key = \"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a\"\n"
         ),
     )
     .unwrap();

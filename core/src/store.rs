@@ -218,6 +218,8 @@ pub trait GraphStore: Send + Sync {
     async fn append_message(&self, message: &ChatMessage, keep: usize) -> StoreResult<()>;
     /// The newest `limit` messages of a thread, oldest first.
     async fn thread_messages(&self, thread: &str, limit: usize) -> StoreResult<Vec<ChatMessage>>;
+    /// Deletes every message older than `before` (chat retention); returns how many.
+    async fn prune_messages(&self, before: Millis) -> StoreResult<u64>;
 
     async fn counts(&self) -> StoreResult<Counts>;
     /// Upserts everything in the batch in one go.

@@ -30,11 +30,35 @@ struct LoginPage {
     csrf: String,
     user: String,
     error: String,
+    /// Where to go once signed in (a path of this portal).
+    next: String,
 }
 
-async fn form(State(state): State<PortalState>, PageCaller(caller): PageCaller, headers: HeaderMap) -> Response {
+/// The sign-in page says who you are only when you are someone.
+fn login_banner(state: &PortalState, caller: &switchboard_core::Caller) -> Option<String> {
+    let anonymous = matches!(state.mode, crate::Mode::Serve) && caller.user.as_str() == "anonymous";
+    if anonymous { None } else { banner(&state.mode, caller) }
+}
+
+#[derive(Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+fn next_of(next: Option<&str>) -> String {
+    next.and_then(crate::gate::local_path).unwrap_or("/").to_owned()
+}
+
+async fn form(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    axum::extract::Query(q): axum::extract::Query<Next>,
+    headers: HeaderMap,
+) -> Response {
     let (csrf, set) = csrf::token(&headers, state.secure_cookies());
-    let page = LoginPage { banner: banner(&state.mode, &caller), csrf, user: String::new(), error: String::new() };
+    let next = next_of(q.next.as_deref());
+    let page =
+        LoginPage { banner: login_banner(&state, &caller), csrf, user: String::new(), error: String::new(), next };
     with_cookie(page.into_response(), set)
 }
 
@@ -43,6 +67,7 @@ struct LoginForm {
     csrf: Option<String>,
     user: String,
     password: String,
+    next: Option<String>,
 }
 
 async fn login(
@@ -60,7 +85,7 @@ async fn login(
             let secure = if state.secure_cookies() { "; Secure" } else { "" };
             let max_age = i64::from(state.service.config().server.session_hours) * 3600;
             let cookie = format!("{SESSION}={secret}; Path=/; Max-Age={max_age}; SameSite=Lax; HttpOnly{secure}");
-            Ok(with_cookie(Redirect::to("/").into_response(), Some(cookie)))
+            Ok(with_cookie(Redirect::to(&next_of(form.next.as_deref())).into_response(), Some(cookie)))
         }
         Err(e @ (Error::Unauthenticated { .. } | Error::RateLimited { .. })) => {
             let (csrf, _) = csrf::token(&headers, state.secure_cookies());
@@ -73,7 +98,9 @@ async fn login(
                 Error::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
                 _ => None,
             };
-            let page = LoginPage { banner: banner(&state.mode, &caller), csrf, user: form.user, error: e.to_string() };
+            let next = next_of(form.next.as_deref());
+            let page =
+                LoginPage { banner: login_banner(&state, &caller), csrf, user: form.user, error: e.to_string(), next };
             let mut response = (status, page).into_response();
             if let Some(secs) = retry {
                 response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use switchboard_bot::{Block, ButtonStyle, Reply};
-use switchboard_core::Error;
+use switchboard_core::{Caller, Error};
 
 use crate::error::PageError;
 use crate::views::banner;
@@ -126,12 +126,19 @@ struct ReplyFragment {
     blocks: Vec<BlockView>,
 }
 
-fn thread(headers: &HeaderMap) -> (String, Option<String>) {
+/// The conversation a browser continues: a signed-in person's own (one per
+/// person, whatever the browser); otherwise (the demo, anonymous visitors)
+/// the one its cookie names, made when missing.
+fn thread(state: &PortalState, caller: &Caller, headers: &HeaderMap) -> (String, Option<String>) {
+    if matches!(state.mode, crate::Mode::Serve) && caller.user.as_str() != "anonymous" {
+        return (format!("web:{}", caller.user), None);
+    }
     match csrf::cookie(headers, THREAD).filter(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit())) {
         Some(t) => (t.to_owned(), None),
         None => {
             let t = uuid::Uuid::new_v4().simple().to_string();
-            (t.clone(), Some(format!("{THREAD}={t}; Path=/; SameSite=Strict; HttpOnly")))
+            let secure = if state.secure_cookies() { "; Secure" } else { "" };
+            (t.clone(), Some(format!("{THREAD}={t}; Path=/; SameSite=Strict; HttpOnly{secure}")))
         }
     }
 }
@@ -142,7 +149,7 @@ async fn page(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let (csrf, set_csrf) = csrf::token(&headers, state.secure_cookies());
-    let (thread, set_thread) = thread(&headers);
+    let (thread, set_thread) = thread(&state, &caller, &headers);
     let turns = state
         .conversation
         .history(&thread)
@@ -189,7 +196,7 @@ async fn message(
     axum::Form(form): axum::Form<MessageForm>,
 ) -> Result<Response, PageError> {
     csrf::require(&headers, form.csrf.as_deref())?;
-    let (thread, set_thread) = thread(&headers);
+    let (thread, set_thread) = thread(&state, &caller, &headers);
     let (csrf, _) = csrf::token(&headers, state.secure_cookies());
     let speaker = caller.user.to_string();
     if let Err(limited) = state.service.limits().check(Limit::Chat, state.chat_key(&caller, &address)) {

@@ -11,6 +11,7 @@ mod csrf;
 mod dashboards;
 pub mod edge;
 mod error;
+mod gate;
 mod inbox;
 mod link;
 mod messages;
@@ -50,6 +51,9 @@ pub struct PortalState {
     pub inbox: Option<std::sync::Arc<dyn switchboard_core::inbox::Inbox>>,
     /// The chat outbox, shown beside the inbox.
     pub outbox: Option<std::sync::Arc<dyn switchboard_core::outbox::Outbox>>,
+    /// Whether pages, the web chat and the API need a signed-in person or a
+    /// token (`server.require_login`; always off in the demo).
+    pub require_login: bool,
 }
 
 /// Cookie naming the demo user the browser speaks as.
@@ -59,7 +63,19 @@ impl PortalState {
     /// Builds the state, loading the names the chat resolves against.
     pub async fn new(service: Service, mode: Mode) -> Result<Self, switchboard_core::Error> {
         let conversation = std::sync::Arc::new(switchboard_bot::Conversation::new(service.clone()).await?);
-        Ok(Self { service, mode, conversation, streams: chat_stream::Streams::default(), inbox: None, outbox: None })
+        let require_login = match mode {
+            Mode::Demo => false,
+            Mode::Serve => service.config().server.require_login.unwrap_or(true),
+        };
+        Ok(Self {
+            service,
+            mode,
+            conversation,
+            streams: chat_stream::Streams::default(),
+            inbox: None,
+            outbox: None,
+            require_login,
+        })
     }
 
     /// Shows this chat outbox at `/inbox`, below the webhook deliveries.
@@ -82,9 +98,7 @@ impl PortalState {
     /// The caller of a browser request: in demo mode, the demo user chosen
     /// with "speak as" (default: the demo admin).
     async fn page_caller(&self, headers: &axum::http::HeaderMap, source: &str) -> Caller {
-        if let Some(secret) = csrf::cookie(headers, auth::SESSION)
-            && let Ok(Some(caller)) = self.service.session(secret, source).await
-        {
+        if let Some(caller) = self.signed_in(headers, source).await {
             return caller;
         }
         if let Mode::Demo = self.mode
@@ -109,6 +123,12 @@ impl PortalState {
             Mode::Serve if caller.user.as_str() != "anonymous" => Who::User(caller.user.as_str()),
             _ => Who::Address(*address),
         }
+    }
+
+    /// The person signed in with this request's session cookie, if any.
+    pub(crate) async fn signed_in(&self, headers: &axum::http::HeaderMap, source: &str) -> Option<Caller> {
+        let secret = csrf::cookie(headers, auth::SESSION)?;
+        self.service.session(secret, source).await.ok().flatten()
     }
 
     fn caller(&self, source: &str) -> Caller {
@@ -137,6 +157,9 @@ pub struct PageCaller(pub Caller);
 impl FromRequestParts<PortalState> for PageCaller {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, state: &PortalState) -> Result<Self, Self::Rejection> {
+        if let Some(gate::SignedIn(caller)) = parts.extensions.get::<gate::SignedIn>() {
+            return Ok(Self(caller.clone()));
+        }
         Ok(Self(state.page_caller(&parts.headers, "portal").await))
     }
 }
@@ -164,6 +187,11 @@ impl FromRequestParts<PortalState> for ApiCaller {
         let limits = state.service.limits();
         let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
             limits.check(Limit::Api, Who::Address(address))?;
+            if state.require_login {
+                return Err(ApiError(switchboard_core::Error::Unauthenticated {
+                    message: messages::token_required().into(),
+                }));
+            }
             return Ok(Self(state.caller("api")));
         };
         let secret = header
@@ -219,6 +247,7 @@ pub fn router(state: PortalState) -> Router {
         .nest("/api/v1", api::routes(&state))
         .merge(assets::routes())
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), gate::require_sign_in))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
 }

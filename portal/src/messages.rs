@@ -18,3 +18,11 @@ pub(crate) fn describe(e: &switchboard_core::event::Event) -> String {
 pub(crate) fn unknown_host() -> &'static str {
     "This server does not answer to that host name. If it is yours, set server.base_url or add it to server.allowed_hosts."
 }
+
+pub(crate) fn token_required() -> &'static str {
+    "This server requires a token: send `Authorization: Bearer <token>` (an admin creates one with `switchboard token create`)."
+}
+
+pub(crate) fn sign_in_required() -> &'static str {
+    "Sign in first: this server requires it (server.require_login)."
+}

@@ -58,9 +58,10 @@ async fn inbox_page_shows_dead_letters_and_replays_them() {
 #[tokio::test]
 async fn link_page_links_a_chat_account_to_the_person_signed_in() {
     let p = portal().await;
-    let (status, html, headers) = p.send(Mode::Serve, Request::get("/link").body(Body::empty()).unwrap()).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Sign in</a> first"), "anonymous people are asked to sign in: {html}");
+    let (status, _, headers) = p.send(Mode::Serve, Request::get("/link").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "anonymous people are sent to sign in");
+    assert_eq!(headers["location"], "/login?next=/link");
+    let (_, _, headers) = p.send(Mode::Serve, Request::get("/login").body(Body::empty()).unwrap()).await;
     let c = headers.get("set-cookie").unwrap().to_str().unwrap();
     let token = c["sb_csrf=".len()..c.find(';').unwrap()].to_owned();
 

@@ -69,16 +69,16 @@ async fn unknown_hosts_are_refused_but_probes_answered() {
     c.server.allowed_hosts = vec!["sb.internal".into()];
     let p = portal_with(c).await;
     for uri in ["/", "/api/v1/projects/orders", "/chat"] {
-        let (status, body, _) = p.send(Mode::Serve, get(uri, &[("host", "rebind.attacker.example")])).await;
+        let (status, body, _) = p.send(Mode::Demo, get(uri, &[("host", "rebind.attacker.example")])).await;
         assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{uri}");
         assert!(body.contains("server.allowed_hosts"), "says what to set: {body}");
         assert!(!body.contains("orders"), "{body}");
     }
     for host in ["switchboard.example.com", "SB.internal:8080", "localhost:8080", "127.0.0.1"] {
-        let (status, _, _) = p.send(Mode::Serve, get("/api/v1/teams", &[("host", host)])).await;
+        let (status, _, _) = p.send(Mode::Demo, get("/api/v1/teams", &[("host", host)])).await;
         assert_eq!(status, StatusCode::OK, "{host}");
     }
-    let (status, _, _) = p.send(Mode::Serve, get("/healthz", &[("host", "10.0.0.8:8080")])).await;
+    let (status, _, _) = p.send(Mode::Demo, get("/healthz", &[("host", "10.0.0.8:8080")])).await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -144,16 +144,16 @@ async fn cors_is_off_unless_origins_are_configured() {
             .unwrap()
     };
     let p = portal().await;
-    let (_, _, h) = p.send(Mode::Serve, preflight("https://tools.example.com")).await;
+    let (_, _, h) = p.send(Mode::Demo, preflight("https://tools.example.com")).await;
     assert!(!h.contains_key("access-control-allow-origin"), "off by default");
 
     let mut c = Config::default();
     c.server.cors_origins = vec!["https://tools.example.com".into()];
     let p = portal_with(c).await;
-    let (_, _, h) = p.send(Mode::Serve, preflight("https://tools.example.com")).await;
+    let (_, _, h) = p.send(Mode::Demo, preflight("https://tools.example.com")).await;
     assert_eq!(h["access-control-allow-origin"], "https://tools.example.com");
     assert!(h["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
-    let (_, _, h) = p.send(Mode::Serve, preflight("https://other.example.com")).await;
+    let (_, _, h) = p.send(Mode::Demo, preflight("https://other.example.com")).await;
     assert!(!h.contains_key("access-control-allow-origin"));
     // A configured origin may also write (with its token).
     let req = post(
@@ -161,7 +161,7 @@ async fn cors_is_off_unless_origins_are_configured() {
         &[("content-type", "application/json"), ("origin", "https://tools.example.com")],
         r#"{"project": "orders"}"#,
     );
-    let (status, _, h) = p.send(Mode::Serve, req).await;
+    let (status, _, h) = p.send(Mode::Demo, req).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(h["access-control-allow-origin"], "https://tools.example.com");
 }

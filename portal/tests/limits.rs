@@ -8,6 +8,8 @@ use common::*;
 
 async fn with_limits(edit: impl FnOnce(&mut switchboard_core::config::LimitsConfig)) -> Portal {
     let mut c = Config::default();
+    // Anonymous API callers, so the address bucket can be shown.
+    c.server.require_login = Some(false);
     edit(&mut c.limits);
     portal_with(c).await
 }

@@ -12,11 +12,15 @@ pub struct ChatConfig {
     /// The role of a Slack or Discord user who is not linked to a Switchboard
     /// user (by verified email or `/sb link`). Default: `viewer`.
     pub unknown_role: Role,
+    /// Days conversation history is kept (web chat, terminal, Slack and
+    /// Discord threads); older messages are deleted hourly. `0` keeps them.
+    /// Each thread also keeps only its newest 50 messages. Default: `30`.
+    pub retention_days: u32,
 }
 
 impl Default for ChatConfig {
     fn default() -> Self {
-        Self { unknown_role: Role::Viewer }
+        Self { unknown_role: Role::Viewer, retention_days: 30 }
     }
 }
 

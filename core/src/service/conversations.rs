@@ -34,6 +34,17 @@ impl Service {
         Ok(())
     }
 
+    /// Deletes conversation history older than `chat.retention_days`
+    /// (nothing when it is 0); returns how many messages went.
+    pub async fn prune_chat(&self) -> Result<u64> {
+        let days = self.ctx.config.chat.retention_days;
+        if days == 0 {
+            return Ok(0);
+        }
+        let before = self.now() - i64::from(days) * 86_400_000;
+        Ok(self.ctx.graph.prune_messages(before).await?)
+    }
+
     /// The stored messages of a thread, oldest first.
     pub async fn chat_history(&self, thread: &str) -> Result<Vec<ChatMessage>> {
         Ok(self.ctx.graph.thread_messages(thread, CHAT_HISTORY).await?)

@@ -22,6 +22,7 @@ pub const NOW: i64 = 1_790_000_000_000;
 
 pub struct Portal {
     pub service: Service,
+    pub clock: Arc<ManualClock>,
     pub demo: PortalState,
     pub serve: PortalState,
     pub _dir: tempfile::TempDir,
@@ -34,12 +35,9 @@ pub async fn portal() -> Portal {
 pub async fn portal_with(config: Config) -> Portal {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), 2).unwrap();
-    let service = Service::new(
-        Arc::new(store.clone()),
-        Arc::new(store.clone()),
-        Arc::new(config.clone()),
-        Arc::new(ManualClock::new(NOW)),
-    );
+    let clock = Arc::new(ManualClock::new(NOW));
+    let service =
+        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock.clone());
     let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
     for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
         service.import(&admin, &c.batch, &c.events).await.unwrap();
@@ -52,7 +50,7 @@ pub async fn portal_with(config: Config) -> Portal {
         .with_inbox(inbox.clone())
         .with_outbox(outbox.clone());
     let serve = PortalState::new(service.clone(), Mode::Serve).await.unwrap().with_inbox(inbox).with_outbox(outbox);
-    Portal { service, demo, serve, _dir: dir }
+    Portal { service, clock, demo, serve, _dir: dir }
 }
 
 impl Portal {

@@ -511,6 +511,24 @@ impl GraphStore for Neo4jGraph {
         Ok(messages)
     }
 
+    async fn prune_messages(&self, before: Millis) -> StoreResult<u64> {
+        // In slices, so one transaction never holds a whole history.
+        let mut pruned = 0;
+        loop {
+            let rows = self
+                .rows(
+                    query("MATCH (m:Message) WHERE m.at < $before WITH m LIMIT 5000 DELETE m RETURN count(*) AS n")
+                        .param("before", before),
+                )
+                .await?;
+            let n = count(&rows)?;
+            pruned += n;
+            if n < 5000 {
+                return Ok(pruned);
+            }
+        }
+    }
+
     async fn counts(&self) -> StoreResult<Counts> {
         let n = |cypher: &'static str| async move { count(&self.rows(query(cypher)).await?) };
         let (projects, teams, dependencies, deployments, open_incidents, pending_runs) = tokio::try_join!(

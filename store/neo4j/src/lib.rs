@@ -89,6 +89,7 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX sb_run_status IF NOT EXISTS FOR (n:Run) ON (n.status)",
     "CREATE INDEX sb_token_hash IF NOT EXISTS FOR (n:Token) ON (n.hash)",
     "CREATE INDEX sb_message_thread IF NOT EXISTS FOR (n:Message) ON (n.thread)",
+    "CREATE INDEX sb_message_at IF NOT EXISTS FOR (n:Message) ON (n.at)",
     "CREATE INDEX sb_delivery_status IF NOT EXISTS FOR (n:Delivery) ON (n.status)",
     "CREATE INDEX sb_outmessage_status IF NOT EXISTS FOR (n:OutMessage) ON (n.status)",
 ];

@@ -63,4 +63,12 @@ pub async fn conversation_history(b: &Backend) {
     assert_eq!(t[2], msg("t", 4));
     assert_eq!(b.graph.thread_messages("t", 2).await.unwrap().len(), 2);
     assert_eq!(b.graph.thread_messages("other", 10).await.unwrap().len(), 1);
+    // Retention: everything older than a time goes, whatever its thread.
+    assert_eq!(b.graph.prune_messages(T0 + 4).await.unwrap(), 2, "t's messages at 2 and 3");
+    assert_eq!(b.graph.thread_messages("t", 10).await.unwrap().iter().map(|m| m.at - T0).collect::<Vec<_>>(), [4]);
+    assert_eq!(b.graph.prune_messages(T0 + 4).await.unwrap(), 0);
+    assert_eq!(b.graph.prune_messages(T0 + 100).await.unwrap(), 2);
+    assert!(b.graph.thread_messages("other", 10).await.unwrap().is_empty());
+    b.graph.append_message(&msg("t", 50), 3).await.unwrap();
+    assert_eq!(b.graph.thread_messages("t", 10).await.unwrap().len(), 1, "a pruned thread takes new messages");
 }

@@ -443,6 +443,12 @@ impl GraphStore for SqliteStore {
         .await
     }
 
+    async fn prune_messages(&self, before: Millis) -> StoreResult<u64> {
+        self.write(move |c| c.prepare_cached("DELETE FROM messages WHERE at < ?1")?.execute(params![before]))
+            .await
+            .map(|n| n as u64)
+    }
+
     async fn counts(&self) -> StoreResult<Counts> {
         self.read(|c| {
             let n = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|v| v as u64);

@@ -209,6 +209,10 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT lower(s.value), '', e.occurred_at, e.id FROM events e, json_each(e.subjects) s
         WHERE e.project IS NULL;
     "#,
+    // 12: chat retention deletes messages by age.
+    r#"
+    CREATE INDEX messages_at ON messages(at);
+    "#,
 ];
 
 /// The schema version this build writes.
