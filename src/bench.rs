@@ -32,17 +32,23 @@ fn pick(i: usize, n: usize) -> usize {
     (i.wrapping_mul(2_654_435_761) >> 7) % n.max(1)
 }
 
-pub async fn run(
-    projects: usize,
-    samples: usize,
-    data_dir: Option<PathBuf>,
-    store: switchboard_core::config::StoreConfig,
-) -> anyhow::Result<()> {
-    let (dir, temporary) = match data_dir {
-        Some(d) => (d, false),
+/// What `switchboard bench` measures.
+pub struct Options {
+    pub projects: usize,
+    pub samples: usize,
+    pub data_dir: Option<PathBuf>,
+    pub store: switchboard_core::config::StoreConfig,
+    /// Serve the HTTP benchmarks behind the edge (its limits at their
+    /// defaults), as `serve` does; off, the bare routers.
+    pub edge: bool,
+}
+
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    let (dir, temporary) = match &options.data_dir {
+        Some(d) => (d.clone(), false),
         None => (std::env::temp_dir().join(format!("switchboard-bench-{}", std::process::id())), true),
     };
-    let result = measure(projects, samples, &dir, store).await;
+    let result = measure(&options, &dir).await;
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -51,13 +57,31 @@ pub async fn run(
     Ok(())
 }
 
-async fn measure(
-    projects: usize,
-    samples: usize,
-    dir: &std::path::Path,
-    store: switchboard_core::config::StoreConfig,
-) -> anyhow::Result<serde_json::Value> {
-    let mut config = Config { store, ..Config::default() };
+/// Serves `app` on `listener` as the benchmark was asked: behind the edge
+/// (as `serve` does) or bare.
+fn spawn_server(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    server: &switchboard_core::config::ServerConfig,
+    edge: bool,
+) -> tokio::task::JoinHandle<std::io::Result<()>> {
+    if edge {
+        let (app, server) = (switchboard_portal::edge::wrap(app, server), server.clone());
+        tokio::spawn(
+            async move { switchboard_portal::edge::serve(listener, app, &server, std::future::pending()).await },
+        )
+    } else {
+        tokio::spawn(async move { axum::serve(listener, app).await })
+    }
+}
+
+async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let (projects, samples) = (options.projects, options.samples);
+    let mut config = Config { store: options.store.clone(), ..Config::default() };
+    // The agent benchmark measures the agent's own work, not a person's
+    // hourly budget: its one caller makes thousands of model calls.
+    config.limits.llm_calls_per_hour = 0;
+    config.limits.llm_tokens_per_hour = 0;
     config.webhooks.github_secret = Some(WEBHOOK_SECRET.into());
     // Slack's Web API is a fake on loopback that records the replies.
     let slack_fake = switchboard_bot::fakes::slack().await?;
@@ -186,10 +210,12 @@ async fn measure(
     eprintln!("bench: agent turns against the fake model");
     let agent = agent_overhead(&service, &slugs, samples).await?;
     eprintln!("bench: signed webhooks over HTTP");
-    let webhooks = webhook_throughput(&opened, &slugs[0], (samples * 10).max(1000)).await?;
+    let edge = options.edge;
+    let webhooks = webhook_throughput(&opened, &slugs[0], (samples * 10).max(1000), edge).await?;
     eprintln!("bench: Slack mentions over HTTP");
-    let slack_saturated = slack_mentions(&service, &slack_fake, &slugs, (samples * 2).max(200), None).await?;
-    let slack_paced = slack_mentions(&service, &slack_fake, &slugs, 1000, Some(Duration::from_secs(1))).await?;
+    let slack_saturated = slack_mentions(&service, &slack_fake, &slugs, (samples * 2).max(200), None, edge).await?;
+    let paced = Some(Duration::from_secs(1));
+    let slack_paced = slack_mentions(&service, &slack_fake, &slugs, 1000, paced, edge).await?;
 
     // Event appends as they happen in service: times move forward (events are
     // appended "now"), many requests append a few events each, concurrently.
@@ -248,6 +274,7 @@ async fn measure(
             "mcp": {"tools": tools.len(), "json_bytes": catalog_json.len(), "approx_tokens": catalog_json.len() / 4}
         },
         "agent_turn": agent,
+        "http_edge": if edge { "on" } else { "off" },
         "webhooks": webhooks,
         "slack_mentions": {"saturated": slack_saturated, "one_a_second_each": slack_paced},
         "event_append_per_second": {"single_events_64_writers": single.round(), "batches_of_1000": batched.round()},
@@ -305,6 +332,7 @@ async fn slack_mentions(
     slugs: &[String],
     total: usize,
     pace: Option<Duration>,
+    edge: bool,
 ) -> anyhow::Result<Value> {
     const CONVERSATIONS: usize = 200;
     let conversation = std::sync::Arc::new(switchboard_bot::Conversation::new(service.clone()).await?);
@@ -313,7 +341,7 @@ async fn slack_mentions(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?.to_string();
     let app = switchboard_bot::slack::router(chat);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = spawn_server(listener, app, &service.config().server, edge);
     let run = service.now();
     let rounds = total.div_ceil(CONVERSATIONS);
     let t = Instant::now();
@@ -374,7 +402,12 @@ async fn slack_mentions(
 
 /// Signed GitHub `push` deliveries over HTTP into the durable inbox from 64
 /// concurrent senders, then processing them (rules → `set_fact`) from the inbox.
-async fn webhook_throughput(opened: &crate::app::Opened, slug: &str, total: usize) -> anyhow::Result<Value> {
+async fn webhook_throughput(
+    opened: &crate::app::Opened,
+    slug: &str,
+    total: usize,
+    edge: bool,
+) -> anyhow::Result<Value> {
     use switchboard_automations::{Hooks, Processor, RuleSet};
     const SENDERS: usize = 64;
     let service = &opened.service;
@@ -387,7 +420,7 @@ async fn webhook_throughput(opened: &crate::app::Opened, slug: &str, total: usiz
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hooks/github", listener.local_addr()?);
     let app = switchboard_automations::router(hooks.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = spawn_server(listener, app, &service.config().server, edge);
     // Bodies and signatures are made before the clock starts: the senders
     // only send, so the machine's two cores go to receiving as far as possible.
     let deliveries: Vec<(Vec<u8>, String)> = (0..total)

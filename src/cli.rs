@@ -167,6 +167,11 @@ enum Command {
         /// A config file whose `[store]` is used (e.g. `log = "clickhouse"`).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// `on`: serve the webhook and Slack benchmarks behind the HTTP edge
+        /// (request ids, Host check, limits at their defaults), as `serve`
+        /// does; `off`: the bare routers, to compare.
+        #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+        edge: String,
     },
     /// Run an upgrade campaign over N repositories against a fake GitHub on
     /// loopback and print its wall time and peak memory as JSON.
@@ -691,13 +696,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { projects, samples, data_dir, config } => {
+        Command::Bench { projects, samples, data_dir, config, edge } => {
             let store = load(config.as_ref())?.store;
             app::init_logging(
                 &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
                 true,
             );
-            crate::bench::run(projects, samples, data_dir, store).await?;
+            let edge = edge == "on";
+            crate::bench::run(crate::bench::Options { projects, samples, data_dir, store, edge }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchCampaign { repos, concurrency, latency_ms } => {

@@ -119,7 +119,9 @@ impl Conversation {
         };
         match agent.turn(caller, &history, text, progress).await {
             Ok(answer) => self.agent_turn(caller, answer.actions.first().map(action_op), &answer, None),
-            Err(Unavailable::Failed { reason, actions }) if !actions.is_empty() => {
+            Err(Unavailable::Failed { reason, actions } | Unavailable::OverBudget { message: reason, actions })
+                if !actions.is_empty() =>
+            {
                 let answer = switchboard_agents::llm::Answer { actions, ..Default::default() };
                 self.agent_turn(caller, answer.actions.first().map(action_op), &answer, Some(reason))
             }

@@ -25,6 +25,10 @@ struct World {
 }
 
 async fn world(steps: Vec<Step>, tune: impl FnOnce(&mut LlmConfig)) -> World {
+    world_with(steps, |c| tune(&mut c.llm)).await
+}
+
+async fn world_with(steps: Vec<Step>, tune: impl FnOnce(&mut Config)) -> World {
     let fake = FakeLlm::start(steps).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), 2).unwrap();
@@ -37,7 +41,7 @@ async fn world(steps: Vec<Step>, tune: impl FnOnce(&mut LlmConfig)) -> World {
         },
         ..Config::default()
     };
-    tune(&mut config.llm);
+    tune(&mut config);
     let service =
         Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
     let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
@@ -161,4 +165,23 @@ async fn a_failing_model_falls_back_to_the_router_and_says_so() {
     assert_eq!(w.fake.requests().len(), 2, "the third message did not wait on the model");
     let text = w.chat.handle(&erin, "t", "who owns payments-api?").await.reply.to_text();
     assert!(text.contains("tried again in"), "{text}");
+}
+
+/// Each person's model use is budgeted per hour; once spent, the built-in
+/// commands answer and say when the model is theirs again, and others are
+/// not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_budget_falls_back_to_the_router_and_says_when() {
+    let steps = vec![Step::text("One."), Step::text("Two."), Step::text("For bob.")];
+    let w = world_with(steps, |c| c.limits.llm_calls_per_hour = 2).await;
+    let erin = who("erin", Role::Editor);
+    for said in ["One.", "Two."] {
+        assert_eq!(w.chat.handle(&erin, "t", "say something").await.reply.to_text(), said);
+    }
+    let text = w.chat.handle(&erin, "t", "who owns payments-api?").await.reply.to_text();
+    assert!(text.contains("is owned by"), "the router answered: {text}");
+    assert!(text.contains("language model budget") && text.contains("yours again in 60 min"), "{text}");
+    assert_eq!(w.fake.requests().len(), 2, "no call past the budget");
+    let bob = who("bob", Role::Editor);
+    assert_eq!(w.chat.handle(&bob, "t2", "say something").await.reply.to_text(), "For bob.");
 }

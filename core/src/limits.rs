@@ -313,7 +313,7 @@ mod tests {
         l.llm_used("ann", 100);
         l.llm_used("ann", 100);
         let spent = l.llm_allowed("ann").unwrap_err();
-        assert!(spent.to_string().contains("2 calls"), "{spent}");
+        assert!(spent.to_string().contains("2 calls") && spent.to_string().contains("60 min"), "{spent}");
         l.llm_allowed("bob").unwrap();
         l.llm_used("bob", 5000);
         assert!(l.llm_allowed("bob").is_err(), "tokens count too");

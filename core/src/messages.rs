@@ -48,7 +48,7 @@ pub fn rate_limited(what: &str, retry_after_secs: u64) -> String {
 pub fn llm_budget_spent(calls: u32, tokens: u64, wait_ms: i64) -> String {
     let minutes = (wait_ms + 59_999) / 60_000;
     format!(
-        "You have used this hour's language model budget ({calls} calls or {tokens} tokens a person). The built-in commands still answer (say `help`); the model is back in {minutes} min."
+        "you have used this hour's language model budget ({calls} calls or {tokens} tokens a person, limits.llm_*_per_hour); it is yours again in {minutes} min"
     )
 }
 

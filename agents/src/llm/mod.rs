@@ -88,6 +88,9 @@ pub struct Answer {
 pub enum Unavailable {
     /// The breaker is open; nothing was sent.
     Resting { retry_in_secs: u64 },
+    /// The person has used this hour's budget (`limits.llm_*_per_hour`);
+    /// `actions` are what earlier steps of this message already did.
+    OverBudget { message: String, actions: Vec<Action> },
     /// The model call failed after its retries. `actions` are what earlier
     /// steps of this message already did.
     Failed { reason: String, actions: Vec<Action> },
@@ -97,6 +100,7 @@ impl Unavailable {
     pub fn reason(&self) -> String {
         match self {
             Self::Resting { retry_in_secs } => messages::llm_resting(*retry_in_secs),
+            Self::OverBudget { message, .. } => message.clone(),
             Self::Failed { reason, .. } => reason.clone(),
         }
     }
@@ -123,6 +127,8 @@ struct ToolCall {
 struct Completion {
     content: String,
     tool_calls: Vec<ToolCall>,
+    /// Tokens the call used, as the server reported (else estimated).
+    tokens: u64,
 }
 
 pub struct Agent {
@@ -220,11 +226,19 @@ impl Agent {
 
         let mut answer = Answer::default();
         let mut automation_requested = false;
+        let limits = self.service.limits();
         while answer.steps < self.config.max_steps {
+            if let Err(spent) = limits.llm_allowed(caller.user.as_str()) {
+                tracing::info!(user = %caller.user, "language model budget spent");
+                return Err(Unavailable::OverBudget { message: spent.to_string(), actions: answer.actions });
+            }
             answer.steps += 1;
             let asked = std::time::Instant::now();
             let reply = self.complete(&conversation, &tools, progress).await;
             answer.model_time += asked.elapsed();
+            if let Ok(r) = &reply {
+                limits.llm_used(caller.user.as_str(), r.tokens);
+            }
             let reply = match reply {
                 Ok(reply) => reply,
                 Err(reason) => {
@@ -342,8 +356,10 @@ impl Agent {
                 .await
                 .map_err(|_| messages::llm_timed_out(deadline.as_secs()))?
                 .map_err(|e| self.describe(e))?;
-            return completion(&value["choices"][0]["message"])
-                .ok_or_else(|| messages::llm_unreadable("no choices[0].message"));
+            let mut done = completion(&value["choices"][0]["message"])
+                .ok_or_else(|| messages::llm_unreadable("no choices[0].message"))?;
+            done.tokens = reported_tokens(&value).unwrap_or_else(|| call_tokens(&request, &done));
+            return Ok(done);
         }
         let mut stream = tokio::time::timeout(deadline, self.client.chat().create_stream_byot::<_, Value>(&request))
             .await
@@ -352,6 +368,7 @@ impl Agent {
         let idle = Duration::from_secs(self.config.timeout_secs);
         let mut content = String::new();
         let mut calls: BTreeMap<u64, ToolCall> = BTreeMap::new();
+        let mut reported = None;
         loop {
             let chunk = match tokio::time::timeout(idle, stream.next()).await {
                 Err(_) => return Err(messages::llm_stalled(idle.as_secs())),
@@ -362,6 +379,7 @@ impl Agent {
             if let Some(error) = chunk.get("error") {
                 return Err(messages::llm_unreadable(&error.to_string()));
             }
+            reported = reported_tokens(&chunk).or(reported);
             let delta = &chunk["choices"][0]["delta"];
             if let Some(text) = delta["content"].as_str().filter(|t| !t.is_empty()) {
                 content.push_str(text);
@@ -388,7 +406,9 @@ impl Agent {
             }
         }
         let tool_calls = calls.into_values().enumerate().map(|(i, c)| with_id(c, i)).collect();
-        Ok(Completion { content, tool_calls })
+        let mut done = Completion { content, tool_calls, tokens: 0 };
+        done.tokens = reported.unwrap_or_else(|| call_tokens(&request, &done));
+        Ok(done)
     }
 
     fn deadline(&self) -> Duration {
@@ -433,7 +453,20 @@ fn completion(message: &Value) -> Option<Completion> {
             with_id(call, i)
         })
         .collect();
-    Some(Completion { content, tool_calls })
+    Some(Completion { content, tool_calls, tokens: 0 })
+}
+
+/// `usage.total_tokens` when the server reports it (and it is not zero).
+fn reported_tokens(response: &Value) -> Option<u64> {
+    response["usage"]["total_tokens"].as_u64().filter(|n| *n > 0)
+}
+
+/// What a call cost when the server does not say: the text sent and received,
+/// at about four characters a token.
+fn call_tokens(request: &Request<'_>, done: &Completion) -> u64 {
+    let sent = serde_json::to_string(request).unwrap_or_default();
+    let calls: String = done.tool_calls.iter().map(|c| format!("{}{}", c.name, c.arguments)).collect();
+    (estimate_tokens(&sent) + estimate_tokens(&done.content) + estimate_tokens(&calls)).max(1) as u64
 }
 
 /// Some servers leave tool call ids out; the conversation needs them.

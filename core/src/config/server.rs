@@ -40,7 +40,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Open connections at most; more are closed at once. Default: `1024`.
     pub max_connections: usize,
-    /// Open connections from one client address at most. Default: `128`.
+    /// Open connections from one client address at most (trusted proxies
+    /// are held only to `max_connections`). Default: `256`.
     pub max_connections_per_client: usize,
     /// Seconds a client may take to send a request's headers; also how long
     /// an idle kept-alive connection stays open. Default: `10`.
@@ -63,7 +64,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             max_connections: 1024,
-            max_connections_per_client: 128,
+            max_connections_per_client: 256,
             header_read_timeout_secs: 10,
             body_read_timeout_secs: 10,
         }

@@ -44,10 +44,12 @@ impl Drop for Slot {
     }
 }
 
-fn take_slot(open: &Arc<Mutex<Open>>, ip: IpAddr, server: &ServerConfig) -> Option<Slot> {
+/// A slot for a connection from `ip`, unless a cap is reached. A trusted
+/// proxy carries many clients, so only the overall cap holds it.
+fn take_slot(open: &Arc<Mutex<Open>>, ip: IpAddr, server: &ServerConfig, proxy: bool) -> Option<Slot> {
     let mut o = open.lock().unwrap_or_else(|e| e.into_inner());
     let mine = o.per_client.get(&ip).copied().unwrap_or(0);
-    if o.total >= server.max_connections || mine >= server.max_connections_per_client {
+    if o.total >= server.max_connections || (!proxy && mine >= server.max_connections_per_client) {
         return None;
     }
     o.total += 1;
@@ -67,6 +69,7 @@ pub async fn serve(
         .header_read_timeout(Duration::from_secs(server.header_read_timeout_secs))
         .keep_alive(true);
     let open = Arc::new(Mutex::new(Open::default()));
+    let proxies = server.proxies();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut refused_logged = std::time::Instant::now() - Duration::from_secs(60);
     tokio::pin!(shutdown);
@@ -83,7 +86,8 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(slot) = take_slot(&open, canonical(peer.ip()), server) else {
+        let ip = canonical(peer.ip());
+        let Some(slot) = take_slot(&open, ip, server, proxies.iter().any(|p| p.contains(ip))) else {
             if refused_logged.elapsed() > Duration::from_secs(10) {
                 tracing::warn!(client = %peer.ip(), "connection refused: over server.max_connections or max_connections_per_client");
                 refused_logged = std::time::Instant::now();
@@ -133,12 +137,16 @@ mod tests {
         let server = ServerConfig { max_connections: 3, max_connections_per_client: 2, ..Default::default() };
         let open = Arc::new(Mutex::new(Open::default()));
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        let a1 = take_slot(&open, a, &server).unwrap();
-        let _a2 = take_slot(&open, a, &server).unwrap();
-        assert!(take_slot(&open, a, &server).is_none(), "per client");
-        let _b1 = take_slot(&open, b, &server).unwrap();
-        assert!(take_slot(&open, b, &server).is_none(), "overall");
+        let a1 = take_slot(&open, a, &server, false).unwrap();
+        let _a2 = take_slot(&open, a, &server, false).unwrap();
+        assert!(take_slot(&open, a, &server, false).is_none(), "per client");
+        let _b1 = take_slot(&open, b, &server, false).unwrap();
+        assert!(take_slot(&open, b, &server, false).is_none(), "overall");
         drop(a1);
-        assert!(take_slot(&open, b, &server).is_some(), "a closed connection frees its slot");
+        let b2 = take_slot(&open, b, &server, false);
+        assert!(b2.is_some(), "a closed connection frees its slot");
+        drop(b2);
+        let _p1 = take_slot(&open, a, &server, true).unwrap();
+        assert!(take_slot(&open, a, &server, true).is_none(), "a proxy is held to the overall cap only");
     }
 }
