@@ -46,8 +46,8 @@ pub(crate) async fn require_sign_in(State(state): State<PortalState>, mut req: R
     response
 }
 
-/// Percent-encodes a path for a query value.
-fn encode(s: &str) -> String {
+/// Percent-encodes text for a query value.
+pub(crate) fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_./~".contains(&b) {

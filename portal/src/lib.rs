@@ -19,6 +19,7 @@ mod notifications;
 mod openapi;
 mod pages;
 mod schedules;
+mod users;
 mod views;
 
 use axum::Router;
@@ -240,6 +241,7 @@ pub fn router(state: PortalState) -> Router {
         .merge(chat::routes())
         .merge(inbox::routes())
         .merge(schedules::routes())
+        .merge(users::routes())
         .merge(dashboards::routes())
         .merge(notifications::routes())
         .merge(link::routes())

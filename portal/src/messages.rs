@@ -26,3 +26,13 @@ pub(crate) fn token_required() -> &'static str {
 pub(crate) fn sign_in_required() -> &'static str {
     "Sign in first: this server requires it (server.require_login)."
 }
+
+pub(crate) fn account_changed(operation: &str, user: &str) -> String {
+    match operation {
+        "set_user_role" => format!("{user}'s role changed; their sessions ended and tokens were capped."),
+        "set_user_email" => format!("{user}'s email saved."),
+        "disable_user" => format!("{user} is disabled; their sessions ended and tokens were revoked."),
+        "enable_user" => format!("{user} is enabled again."),
+        _ => format!("Every session of {user} ended."),
+    }
+}

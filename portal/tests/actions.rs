@@ -154,3 +154,44 @@ async fn a_run_is_cancelled_from_its_page() {
     let (status, _, _) = p.send(Mode::Demo, cancel("carol")).await;
     assert_eq!(status, StatusCode::CONFLICT, "a cancelled run stays cancelled");
 }
+
+/// The admin's Users page: the account operations as CSRF-checked forms,
+/// refused for anyone below admin, with what changed said on return.
+#[tokio::test]
+async fn users_page_changes_accounts_for_admins_only() {
+    let p = portal().await;
+    let token = "0123456789abcdef0123456789abcdef";
+    let as_ = |who: &str| format!("sb_csrf={token}; sb_as={who}");
+    let (status, html, _) = p
+        .send(Mode::Demo, Request::get("/admin/users").header("cookie", as_("demo-admin")).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"id="user-carol""#) && html.contains("Sign out everywhere"), "{html}");
+    let (status, _, _) = p
+        .send(Mode::Demo, Request::get("/admin/users").header("cookie", as_("dave")).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "viewers do not see who has access");
+
+    let disable = |who: &str, csrf: &str| {
+        form("/admin/users/carol", &as_(who), &format!("csrf={csrf}&action=disable&reason=left"), false)
+    };
+    let before = p.service.graph().get_user(&"carol".parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(p.send(Mode::Demo, disable("demo-admin", "forged")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(p.send(Mode::Demo, disable("erin", token)).await.0, StatusCode::FORBIDDEN, "approvers are not admins");
+    assert_eq!(p.service.graph().get_user(&"carol".parse().unwrap()).await.unwrap().unwrap(), before);
+    let (status, _, headers) = p.send(Mode::Demo, disable("demo-admin", token)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let back = headers["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with("/admin/users?done="), "{back}");
+    let (_, html, _) =
+        p.send(Mode::Demo, Request::get(&back).header("cookie", as_("demo-admin")).body(Body::empty()).unwrap()).await;
+    assert!(html.contains("carol is disabled"), "{html}");
+    assert!(p.service.graph().get_user(&"carol".parse().unwrap()).await.unwrap().unwrap().disabled);
+    let role =
+        form("/admin/users/carol", &as_("demo-admin"), &format!("csrf={token}&action=role&role=approver"), false);
+    assert_eq!(p.send(Mode::Demo, role).await.0, StatusCode::SEE_OTHER);
+    let bad = form("/admin/users/carol", &as_("demo-admin"), &format!("csrf={token}&action=role&role=owner"), false);
+    assert_eq!(p.send(Mode::Demo, bad).await.0, StatusCode::BAD_REQUEST);
+    let carol = p.service.graph().get_user(&"carol".parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(carol.role, Role::Approver);
+}
