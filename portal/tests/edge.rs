@@ -46,8 +46,18 @@ async fn every_answer_carries_the_security_headers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_need_no_inline_script_or_style() {
     let p = portal().await;
-    for uri in ["/", "/projects/orders", "/chat", "/notifications", "/projects", "/teams", "/runs", "/inbox", "/login"]
-    {
+    for uri in [
+        "/",
+        "/projects/orders",
+        "/chat",
+        "/notifications",
+        "/projects",
+        "/teams",
+        "/runs",
+        "/inbox",
+        "/login",
+        "/admin/users",
+    ] {
         let (status, html) = p.page(uri).await;
         assert_eq!(status, StatusCode::OK, "{uri}");
         for inline in [" style=\"", "<style", " onclick=", " onchange=", " onsubmit=", "hx-on", "javascript:"] {
