@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{EnvName, FactKey, ProjectType, TemplateName};
 use crate::model::{FactType, Role};
 
+mod auth;
 mod chat;
 mod github;
 mod limits;
@@ -19,6 +20,7 @@ mod server;
 mod store;
 mod webhooks;
 
+pub use auth::{AuthConfig, OidcConfig};
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
 pub use github::{GitHubConfig, UpgradesConfig};
 pub use limits::LimitsConfig;
@@ -46,6 +48,7 @@ impl ConfigError {
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
+    pub auth: AuthConfig,
     pub limits: LimitsConfig,
     pub store: StoreConfig,
     pub log: LogConfig,
@@ -295,6 +298,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             server: ServerConfig::default(),
+            auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             store: StoreConfig::default(),
             log: LogConfig::default(),
@@ -426,6 +430,7 @@ impl Config {
             })?;
         }
         config.webhooks.apply_env(env);
+        config.auth.apply_env(env);
         config.slack.apply_env(env);
         config.github.apply_env(env);
         if let Some((_, v)) = env.iter().find(|(k, _)| k == "SWITCHBOARD_CLICKHOUSE_PASSWORD") {
@@ -452,6 +457,7 @@ impl Config {
     /// Checks what types alone cannot.
     fn validate(&self) -> Result<(), (String, String)> {
         self.server.validate()?;
+        self.auth.validate()?;
         self.limits.validate()?;
         self.store.clickhouse.validate()?;
         if self.store.graph == GraphBackend::Neo4j {
@@ -562,8 +568,9 @@ impl Config {
 /// `SWITCHBOARD_SERVER__PORT=9000` → (`["server", "port"]`, 9000). Values are read
 /// as TOML (numbers, booleans, arrays) and fall back to plain strings.
 fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value, String)>, ConfigError> {
-    const SECTIONS: [&str; 17] = [
+    const SECTIONS: [&str; 18] = [
         "server",
+        "auth",
         "limits",
         "store",
         "log",

@@ -18,6 +18,8 @@ pub enum DenyReason {
     CrossOrigin,
     /// The account is disabled.
     Disabled,
+    /// Signed in through the provider, but no group gives a role here.
+    NoAccess,
 }
 
 #[derive(Debug, thiserror::Error)]

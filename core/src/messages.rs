@@ -38,6 +38,9 @@ pub fn denied(operation: &str, reason: &DenyReason) -> String {
             "Not allowed: {operation} came from a page of another site. Call the API from a program with a token, or add that site's origin to server.cors_origins."
         ),
         DenyReason::Disabled => format!("Not allowed: {operation} by a disabled account. Ask an admin to enable it."),
+        DenyReason::NoAccess => format!(
+            "Not allowed: {operation}. None of your groups at the identity provider gives access to Switchboard (auth.oidc.roles); ask an admin."
+        ),
     }
 }
 
@@ -212,4 +215,14 @@ pub fn describe_event(e: &Event) -> String {
 pub fn unauthenticated_token() -> String {
     "That API token is not valid: it is unknown, revoked or expired. Create a new one with `switchboard token create`."
         .into()
+}
+
+pub fn oidc_name_taken(name: &str) -> String {
+    format!(
+        "An account named {name} already exists and is not linked to your single sign-on (its email does not match the one your provider verified). Ask an admin to set that account's email to yours, or to rename one of them."
+    )
+}
+
+pub fn passwords_off() -> String {
+    "Passwords are not used here: sign in with single sign-on.".into()
 }

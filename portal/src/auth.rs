@@ -32,6 +32,29 @@ struct LoginPage {
     error: String,
     /// Where to go once signed in (a path of this portal).
     next: String,
+    /// The single sign-on button's text, when a provider is configured.
+    sso: String,
+    /// Whether the password form is shown (`auth.local_passwords`).
+    passwords: bool,
+}
+
+impl LoginPage {
+    fn new(state: &PortalState, caller: &switchboard_core::Caller, csrf: String, next: String) -> Self {
+        Self {
+            banner: login_banner(state, caller),
+            csrf,
+            user: String::new(),
+            error: String::new(),
+            next,
+            sso: state.oidc.as_ref().map(|p| p.label().to_owned()).unwrap_or_default(),
+            passwords: state.service.config().auth.local_passwords,
+        }
+    }
+
+    /// The `next` value as a query string, for the single sign-on link.
+    fn next_query(&self) -> String {
+        crate::gate::encode(&self.next)
+    }
 }
 
 /// The sign-in page says who you are only when you are someone.
@@ -56,9 +79,7 @@ async fn form(
     headers: HeaderMap,
 ) -> Response {
     let (csrf, set) = csrf::token(&headers, state.secure_cookies());
-    let next = next_of(q.next.as_deref());
-    let page =
-        LoginPage { banner: login_banner(&state, &caller), csrf, user: String::new(), error: String::new(), next };
+    let page = LoginPage::new(&state, &caller, csrf, next_of(q.next.as_deref()));
     with_cookie(page.into_response(), set)
 }
 
@@ -98,9 +119,11 @@ async fn login(
                 Error::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
                 _ => None,
             };
-            let next = next_of(form.next.as_deref());
-            let page =
-                LoginPage { banner: login_banner(&state, &caller), csrf, user: form.user, error: e.to_string(), next };
+            let page = LoginPage {
+                user: form.user,
+                error: e.to_string(),
+                ..LoginPage::new(&state, &caller, csrf, next_of(form.next.as_deref()))
+            };
             let mut response = (status, page).into_response();
             if let Some(secs) = retry {
                 response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());

@@ -16,6 +16,7 @@ mod inbox;
 mod link;
 mod messages;
 mod notifications;
+mod oidc;
 mod openapi;
 mod pages;
 mod schedules;
@@ -55,6 +56,8 @@ pub struct PortalState {
     /// Whether pages, the web chat and the API need a signed-in person or a
     /// token (`server.require_login`; always off in the demo).
     pub require_login: bool,
+    /// The single sign-on provider, when `[auth.oidc]` names one.
+    pub(crate) oidc: Option<std::sync::Arc<oidc::Provider>>,
 }
 
 /// Cookie naming the demo user the browser speaks as.
@@ -68,7 +71,9 @@ impl PortalState {
             Mode::Demo => false,
             Mode::Serve => service.config().server.require_login.unwrap_or(true),
         };
+        let oidc = oidc::Provider::new(&service);
         Ok(Self {
+            oidc,
             service,
             mode,
             conversation,
@@ -246,6 +251,7 @@ pub fn router(state: PortalState) -> Router {
         .merge(notifications::routes())
         .merge(link::routes())
         .merge(auth::routes())
+        .merge(oidc::routes())
         .nest("/api/v1", api::routes(&state))
         .merge(assets::routes())
         .fallback(pages::not_found)

@@ -36,3 +36,11 @@ pub(crate) fn account_changed(operation: &str, user: &str) -> String {
         _ => format!("Every session of {user} ended."),
     }
 }
+
+pub(crate) fn oidc_refused(why: &str) -> String {
+    format!("Single sign-on did not work: {why}. Try again; if it keeps failing, tell your Switchboard admin.")
+}
+
+pub(crate) fn oidc_flow_lost() -> &'static str {
+    "This sign-in was not started in this browser, or took longer than ten minutes. Start again from the sign-in page."
+}

@@ -7,6 +7,7 @@ mod conversations;
 mod dora;
 mod facts;
 pub mod identities;
+mod oidc;
 mod read;
 mod runs;
 mod sign_in;
@@ -30,6 +31,7 @@ use crate::store::{EventLog, GraphBatch, GraphStore};
 pub use accounts::{NewToken, TOKEN_PREFIX, hash_token};
 pub use conversations::CHAT_HISTORY;
 pub use facts::check_fact_value;
+pub use oidc::OidcClaims;
 pub use sign_in::MIN_PASSWORD;
 
 /// The stores, config, clock and bus every operation works with.

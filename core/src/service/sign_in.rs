@@ -54,6 +54,11 @@ impl Service {
         role: Option<Role>,
     ) -> Result<bool> {
         admin_only(caller)?;
+        if !self.ctx.config.auth.local_passwords {
+            return Err(Error::conflict(
+                "passwords are off here (auth.local_passwords = false): people sign in through single sign-on",
+            ));
+        }
         if password.chars().count() < MIN_PASSWORD {
             return Err(Error::field("password", format!("must be at least {MIN_PASSWORD} characters")));
         }
@@ -95,6 +100,9 @@ impl Service {
     /// failed too often for this account; unknown accounts take as long to
     /// refuse as known ones.
     pub async fn login(&self, user: &str, password: &str, address: IpAddr) -> Result<(Caller, String)> {
+        if !self.ctx.config.auth.local_passwords {
+            return Err(Error::Unauthenticated { message: crate::messages::passwords_off() });
+        }
         let limits = self.limits();
         limits.check(Limit::SignIn, Who::Address(address))?;
         let account_key: String = user.trim().chars().take(100).collect();
@@ -116,8 +124,9 @@ impl Service {
             (Some(n), true) => self.ctx.graph.get_user(n).await?,
             _ => None,
         };
-        let Some(account) = account.filter(|a| !a.disabled) else {
-            let reason = if known && matched { "disabled" } else { "wrong_credentials" };
+        // Accounts of the provider sign in there only: its groups decide their access.
+        let Some(account) = account.filter(|a| !a.disabled && a.oidc.is_none()) else {
+            let reason = if known && matched { "disabled_or_single_sign_on" } else { "wrong_credentials" };
             let wait = limits.sign_in_failed(&account_key, address);
             let shown = name.as_ref().map(|n| n.to_string()).unwrap_or_else(|| "(not a user name)".into());
             tracing::info!(user = %shown, %address, reason, "sign-in refused");

@@ -1,0 +1,215 @@
+//! Signing in through the OIDC provider, after the portal has verified the
+//! ID token: the person's account found by their subject (or made, or linked
+//! by a verified email), their role and teams set from their groups as
+//! `[auth.oidc]` maps them — at every sign-in, winning over local changes —
+//! then a session. Refusals are recorded like failed password sign-ins.
+
+use std::net::IpAddr;
+
+use serde_json::json;
+
+use super::Service;
+use crate::error::{DenyReason, Error, Result};
+use crate::event::{Event, EventKind};
+use crate::ids::{TeamSlug, UserName};
+use crate::model::{OidcSubject, User};
+use crate::policy::Caller;
+
+/// What a verified ID token says about the person.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OidcClaims {
+    pub issuer: String,
+    pub subject: String,
+    /// The name the configured claim gives (`preferred_username`), if any.
+    pub username: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub groups: Vec<String>,
+}
+
+/// A user name from what a provider calls the person: lowercase, with
+/// anything else than letters, digits, `.`, `_` and `-` made a `-`.
+fn user_name(claims: &OidcClaims) -> Option<UserName> {
+    let local = claims.email.as_deref().and_then(|e| e.split('@').next());
+    [claims.username.as_deref(), local, Some(claims.subject.as_str())].into_iter().flatten().find_map(|raw| {
+        let clean: String = raw
+            .trim()
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+            .collect();
+        let clean: String = clean.trim_matches(['-', '.', '_']).chars().take(64).collect();
+        clean.parse().ok()
+    })
+}
+
+impl Service {
+    /// Signs in the person a verified ID token describes, from `address`;
+    /// returns the caller and the session's secret.
+    pub async fn oidc_sign_in(&self, claims: &OidcClaims, address: IpAddr) -> Result<(Caller, String)> {
+        let Some(config) = self.ctx.config.auth.oidc.clone() else {
+            return Err(Error::conflict("single sign-on is not configured ([auth.oidc])"));
+        };
+        match self.oidc_account(claims, &config, address).await {
+            Ok(user) => {
+                let secret = self.start_session(&user, "oidc", address).await?;
+                Ok((Caller { user: user.name, role: user.role, source: "portal".into() }, secret))
+            }
+            Err((reason, e)) => {
+                let shown = claims.username.clone().unwrap_or_else(|| claims.subject.clone());
+                tracing::info!(user = %shown, %address, reason, "single sign-on refused");
+                let e2 = Event::new(
+                    EventKind::SignInFailed,
+                    self.now(),
+                    "anonymous",
+                    "portal",
+                    json!({"user": shown.chars().take(100).collect::<String>(), "address": address.to_string(),
+                           "reason": reason, "method": "oidc"}),
+                );
+                self.record(&[e2]).await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// The account for `claims`, brought in line with the provider.
+    async fn oidc_account(
+        &self,
+        claims: &OidcClaims,
+        config: &crate::config::OidcConfig,
+        address: IpAddr,
+    ) -> std::result::Result<User, (&'static str, Error)> {
+        let store = |e: crate::store::StoreError| ("store", Error::from(e));
+        let me = OidcSubject { issuer: claims.issuer.clone(), subject: claims.subject.clone() };
+        let Some(role) = config.role_for(&claims.groups) else {
+            return Err(("no_role", Error::Denied { operation: "sign-in".into(), reason: DenyReason::NoAccess }));
+        };
+        let users = self.ctx.graph.list_users().await.map_err(store)?;
+        let now = self.now();
+        let caller = Caller::new("oidc", crate::model::Role::Admin, "oidc");
+        let mut events = Vec::new();
+        let mut user = match users.iter().find(|u| u.oidc.as_ref() == Some(&me)) {
+            Some(u) => u.clone(),
+            None => {
+                let Some(name) = user_name(claims) else {
+                    return Err(("no_name", Error::field("sub", "the provider gave no usable name")));
+                };
+                match users.iter().find(|u| u.name == name) {
+                    // A local account becomes this person's only when the provider vouches for its email.
+                    Some(local)
+                        if local.oidc.is_none()
+                            && claims.email_verified
+                            && local.email.is_some()
+                            && local.email.as_deref().map(str::to_lowercase)
+                                == claims.email.as_ref().map(|e| e.to_lowercase()) =>
+                    {
+                        let mut u = local.clone();
+                        u.oidc = Some(me.clone());
+                        u
+                    }
+                    Some(_) => {
+                        return Err(("name_taken", Error::conflict(crate::messages::oidc_name_taken(name.as_str()))));
+                    }
+                    None => {
+                        let u = User { oidc: Some(me.clone()), ..User::new(name, role) };
+                        events.push(
+                            Event::new(
+                                EventKind::UserCreated,
+                                now,
+                                "oidc",
+                                "oidc",
+                                json!({"user": u.name, "role": role, "by": "oidc"}),
+                            )
+                            .subject(u.name.as_str()),
+                        );
+                        u
+                    }
+                }
+            }
+        };
+        if user.disabled {
+            return Err(("disabled", Error::Denied { operation: "sign-in".into(), reason: DenyReason::Disabled }));
+        }
+        if let Some(n) = claims.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            user.display_name = n.chars().take(200).collect();
+        }
+        if let Some(e) = claims.email.as_deref().filter(|e| e.contains('@') && e.len() <= 254) {
+            user.email = Some(e.to_owned());
+        }
+        if user.role != role && !events.iter().any(|e| e.kind == EventKind::UserCreated) {
+            let (e, _) =
+                super::users::change_role(&self.ctx, &caller, now, &mut user, role).await.map_err(|e| ("store", e))?;
+            events.push(e);
+        }
+        self.ctx.graph.put_user(&user).await.map_err(store)?;
+        events.extend(self.oidc_teams(&user, &claims.groups, config, now).await.map_err(|e| ("store", e))?);
+        self.record(&events).await.map_err(|e| ("store", e))?;
+        tracing::debug!(user = %user.name, %address, ?role, "single sign-on account in line with the provider");
+        Ok(user)
+    }
+
+    /// Team memberships the groups give: joins and leaves, as events.
+    async fn oidc_teams(
+        &self,
+        user: &User,
+        groups: &[String],
+        config: &crate::config::OidcConfig,
+        now: crate::model::Millis,
+    ) -> Result<Vec<Event>> {
+        let mut events = Vec::new();
+        let mut wanted: std::collections::BTreeMap<&TeamSlug, bool> = std::collections::BTreeMap::new();
+        for (group, team) in &config.teams {
+            let member = groups.contains(group);
+            let e = wanted.entry(team).or_insert(false);
+            *e |= member;
+        }
+        for (slug, member) in wanted {
+            let Some(mut team) = self.ctx.graph.get_team(slug).await? else {
+                tracing::warn!(team = %slug, "auth.oidc.teams names a team that does not exist");
+                continue;
+            };
+            let has = team.members.contains(&user.name);
+            if has == member {
+                continue;
+            }
+            if member {
+                team.members.push(user.name.clone());
+            } else {
+                team.members.retain(|m| *m != user.name);
+            }
+            self.ctx.graph.put_team(&team).await?;
+            let change = if member { "joined" } else { "left" };
+            events.push(
+                Event::new(
+                    EventKind::TeamUpdated,
+                    now,
+                    "oidc",
+                    "oidc",
+                    json!({"team": team.slug, "members": team.members, "by": "oidc", "user": user.name, "change": change}),
+                )
+                .subject(team.slug.as_str()),
+            );
+        }
+        Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_username_then_the_email_then_the_subject() {
+        let c = |username: Option<&str>, email: Option<&str>, sub: &str| OidcClaims {
+            username: username.map(str::to_owned),
+            email: email.map(str::to_owned),
+            subject: sub.into(),
+            ..Default::default()
+        };
+        assert_eq!(user_name(&c(Some("Ada.Lovelace"), None, "1")).unwrap().as_str(), "ada.lovelace");
+        assert_eq!(user_name(&c(None, Some("grace@example.com"), "1")).unwrap().as_str(), "grace");
+        assert_eq!(user_name(&c(Some("Jean Luc"), None, "1")).unwrap().as_str(), "jean-luc");
+        assert_eq!(user_name(&c(None, None, "00u1abc")).unwrap().as_str(), "00u1abc");
+    }
+}
