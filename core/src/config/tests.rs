@@ -134,12 +134,21 @@ mod example {
             server.insert(optional.into(), toml::Value::Boolean(true));
         }
         let limits = toml::Table::try_from(crate::config::LimitsConfig::default()).unwrap();
-        for (section, table) in [("server", server), ("limits", limits)] {
+        let auth = toml::Table::try_from(crate::config::AuthConfig::default()).unwrap();
+        let oidc: toml::Table =
+            toml::from_str("issuer = \"https://id.example.com\"\nclient_id = \"x\"\nclient_secret = \"s\"\n").unwrap();
+        let oidc = toml::Table::try_from(
+            toml::from_str::<crate::config::OidcConfig>(&toml::to_string(&oidc).unwrap()).unwrap(),
+        )
+        .unwrap();
+        for (section, table) in [("server", server), ("limits", limits), ("auth", auth), ("auth.oidc", oidc)] {
             assert!(src.contains(&format!("[{section}]")), "{section}");
             for key in table.keys() {
                 let shown = src.lines().any(|l| {
                     let l = l.trim_start_matches(['#', ' ']);
-                    l.starts_with(&format!("{key} =")) || l.starts_with(&format!("{key}="))
+                    l.starts_with(&format!("{key} ="))
+                        || l.starts_with(&format!("{key}="))
+                        || l.starts_with(&format!("[{section}.{key}]"))
                 });
                 assert!(shown, "the example does not show {section}.{key}");
             }
