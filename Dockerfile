@@ -10,6 +10,8 @@ RUN useradd --system --uid 10001 --home-dir /var/lib/switchboard --create-home s
 COPY --from=build /src/target/release/switchboard /usr/local/bin/switchboard
 USER switchboard
 WORKDIR /var/lib/switchboard
+# Set SWITCHBOARD_SERVER__BASE_URL (or SWITCHBOARD_SERVER__ALLOWED_HOSTS) to
+# the name people reach it by: other Host names are refused (DNS rebinding).
 ENV SWITCHBOARD_SERVER__BIND=0.0.0.0 \
     SWITCHBOARD_STORE__DATA_DIR=/var/lib/switchboard/data
 EXPOSE 8080

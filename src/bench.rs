@@ -14,10 +14,10 @@ use switchboard_core::store::ProjectQuery;
 use switchboard_core::{Caller, Service};
 use tower::ServiceExt;
 
-struct Samples(Vec<Duration>);
+pub(crate) struct Samples(pub Vec<Duration>);
 
 impl Samples {
-    fn json(mut self) -> serde_json::Value {
+    pub(crate) fn json(mut self) -> serde_json::Value {
         self.0.sort();
         let at = |q: f64| {
             let i = ((self.0.len() as f64 - 1.0) * q).round() as usize;

@@ -186,6 +186,19 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// Run the attacks an outside test found against a `serve` process of
+    /// this binary (signature floods, large bodies, password guessing, idle
+    /// and slow connections, stalled bodies, guessed tokens), each for a few
+    /// seconds, and print how long health, the API and a signed webhook took
+    /// meanwhile, as JSON.
+    BenchAttack {
+        /// Seconds each attack lasts.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Attacking connections at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
     /// Exit 0 when the server at URL answers its health check (for container health checks).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -704,6 +717,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             let edge = edge == "on";
             crate::bench::run(crate::bench::Options { projects, samples, data_dir, store, edge }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchAttack { seconds, concurrency } => {
+            app::init_logging(
+                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
+                true,
+            );
+            if seconds == 0 || concurrency == 0 {
+                anyhow::bail!("--seconds and --concurrency must be at least 1");
+            }
+            crate::bench_attack::run(crate::bench_attack::Options { seconds, concurrency }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchCampaign { repos, concurrency, latency_ms } => {

@@ -3,6 +3,7 @@
 
 mod app;
 mod bench;
+mod bench_attack;
 mod bench_campaign;
 mod chat;
 mod cli;

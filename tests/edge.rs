@@ -129,3 +129,17 @@ async fn another_sites_host_is_refused_over_the_wire() {
     s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 10.1.2.3:8080\r\nConnection: close\r\n\r\n").await.unwrap();
     assert!(until_closed(&mut s).await.starts_with("HTTP/1.1 200"), "probes answer any host");
 }
+
+/// Listening beyond the machine without saying under which name it is
+/// reached, only loopback names are answered: `serve` says so at start.
+#[test]
+fn a_public_bind_without_base_url_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("switchboard.toml");
+    let data = dir.path().join("data");
+    std::fs::write(&config, format!("[server]\nbind = \"0.0.0.0\"\nport = {port}\n\n[store]\ndata_dir = {data:?}\n"))
+        .unwrap();
+    let (_server, said) = start(&["serve", "--config", config.to_str().unwrap()], port);
+    assert!(said.contains("server.base_url is not set while listening beyond this machine"), "{said}");
+}

@@ -35,14 +35,22 @@ pub(crate) async fn require_sign_in(State(state): State<PortalState>, mut req: R
         req.extensions_mut().insert(SignedIn(caller));
         return next.run(req).await;
     }
-    if matches!(*req.method(), Method::GET | Method::HEAD) && !req.headers().contains_key("hx-request") {
-        let here = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let back = if here == "/" { String::new() } else { format!("?next={}", encode(here)) };
-        return Redirect::to(&format!("/login{back}")).into_response();
+    let here = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let login = if here == "/" { "/login".to_owned() } else { format!("/login?next={}", encode(here)) };
+    let htmx = req.headers().contains_key("hx-request");
+    if matches!(*req.method(), Method::GET | Method::HEAD) && !htmx {
+        return Redirect::to(&login).into_response();
     }
     let e = switchboard_core::Error::Unauthenticated { message: crate::messages::sign_in_required().into() };
     let mut response = crate::PageError(e).into_response();
     *response.status_mut() = StatusCode::UNAUTHORIZED;
+    if htmx {
+        // htmx shows no 4xx answer; this makes it go to the sign-in page (a
+        // session that ended while the page was open).
+        if let Ok(v) = axum::http::HeaderValue::from_str("/login") {
+            response.headers_mut().insert("hx-redirect", v);
+        }
+    }
     response
 }
 

@@ -19,6 +19,8 @@ mod notifications;
 mod oidc;
 mod openapi;
 mod pages;
+#[cfg(test)]
+mod props;
 mod schedules;
 mod users;
 mod views;

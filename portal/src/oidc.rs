@@ -196,6 +196,12 @@ fn flow(headers: &HeaderMap) -> Option<Flow> {
     Some(Flow { state: state.into(), nonce: nonce.into(), verifier: verifier.into(), next })
 }
 
+/// The return path a flow cookie carries, for the property tests.
+#[cfg(test)]
+pub(crate) fn flow_for_tests(headers: &HeaderMap) -> Option<String> {
+    flow(headers).map(|f| f.next)
+}
+
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -47,8 +47,9 @@ async fn strangers_are_sent_to_sign_in_and_refused_elsewhere() {
     let c = h["set-cookie"].to_str().unwrap();
     let token = c["sb_csrf=".len()..c.find(';').unwrap()].to_owned();
     let chat = form("/chat/messages", &format!("sb_csrf={token}"), &format!("csrf={token}&text=list+teams"), true);
-    let (status, body, _) = p.send(Mode::Serve, chat).await;
+    let (status, body, headers) = p.send(Mode::Serve, chat).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(headers["hx-redirect"], "/login", "the page goes to sign in");
     let (status, api) = p.api(Mode::Serve, "GET", "/api/v1/projects/orders", "").await;
     assert_eq!((status, api["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
     assert_eq!(p.service.log().count().await.unwrap(), before, "nothing was said or recorded");

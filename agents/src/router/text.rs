@@ -57,9 +57,14 @@ pub fn clean(text: &str) -> Cleaned {
         .split_whitespace()
         .filter(|w| !is_mention(w))
         .map(|w| {
-            w.trim_matches(|c: char| !(c.is_alphanumeric() || "/@{}[]\"=".contains(c)))
-                .trim_end_matches(['.', ':'])
-                .to_owned()
+            let kept = |c: char| c.is_alphanumeric() || "/@{}[]\"=".contains(c);
+            if w.contains('=') {
+                // `key=value`: the value is exact (`value=v1.2.`, `key=_`);
+                // only a list's separator goes.
+                w.trim_start_matches(|c: char| !kept(c)).trim_end_matches([',', ';']).to_owned()
+            } else {
+                w.trim_matches(|c: char| !kept(c)).trim_end_matches(['.', ':']).to_owned()
+            }
         })
         .filter(|w| !w.is_empty())
         .collect();

@@ -40,13 +40,13 @@ impl Guard {
         })
     }
 
-    fn trusted(&self, ip: IpAddr) -> bool {
+    pub(crate) fn trusted(&self, ip: IpAddr) -> bool {
         self.proxies.iter().any(|p| p.contains(ip))
     }
 
     /// The client: the peer, or when the peer is a trusted proxy, the last
     /// address in `X-Forwarded-For` that is not one of ours.
-    fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    pub(crate) fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         let peer = canonical(peer);
         if !self.trusted(peer) {
             return peer;
@@ -73,11 +73,18 @@ impl Guard {
         client
     }
 
-    fn host_allowed(&self, req: &Request) -> bool {
+    pub(crate) fn host_allowed(&self, req: &Request) -> bool {
         if self.any_host || ANY_HOST.contains(&req.uri().path()) {
             return true;
         }
-        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).or_else(|| req.uri().host());
+        let host = match req.headers().get(header::HOST) {
+            // A Host that is not plain text names no host of ours.
+            Some(h) => match h.to_str() {
+                Ok(h) => Some(h),
+                Err(_) => return false,
+            },
+            None => req.uri().host(),
+        };
         // A request without a host is no browser's (DNS rebinding needs one).
         let Some(host) = host else { return true };
         let name = match host.strip_prefix('[') {

@@ -3,7 +3,7 @@
 //! `Host` allow-list, security headers, CORS when configured, and time
 //! limits on requests and bodies; and the accept loop that caps connections.
 
-mod guard;
+pub(crate) mod guard;
 mod serve;
 
 use std::time::Duration;

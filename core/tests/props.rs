@@ -1,0 +1,125 @@
+//! Property tests of core's parsers of outside input: the config file and
+//! its environment overrides, operation arguments, identifiers, times, and
+//! the address and URL helpers. Whatever comes in, they answer Ok or a
+//! clear error, never panic; what they accept means what it said.
+//! `scripts/fuzz` runs these (and every crate's `props`) for longer.
+
+use proptest::prelude::*;
+use serde_json::Value;
+use switchboard_core::config::{Config, IpNet, host_of};
+use switchboard_core::ids::{ProjectSlug, UserName};
+use switchboard_core::ops::{OpKind, Operation};
+use switchboard_core::time::TimeArg;
+
+/// Any JSON value, a few levels deep.
+fn json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        ".{0,40}".prop_map(Value::from),
+        "[a-z0-9-]{1,20}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            prop::collection::btree_map("[a-z_]{1,12}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+const SECTIONS: [&str; 8] = ["server", "limits", "auth", "store", "llm", "webhooks", "chat", "policy"];
+
+proptest! {
+    #[test]
+    fn any_config_text_parses_or_is_refused_with_its_origin(text in ".{0,300}") {
+        if let Err(e) = Config::parse(&text, "fuzz.toml", &[]) {
+            prop_assert!(e.to_string().starts_with("fuzz.toml") || e.to_string().contains("fuzz.toml"), "{e}");
+        }
+    }
+
+    #[test]
+    fn config_tables_with_any_values_parse_or_name_the_key(
+        section in prop::sample::select(SECTIONS.to_vec()),
+        key in "[a-z_]{1,24}",
+        value in prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            "[ -~]{0,30}".prop_map(|s| format!("{s:?}")),
+            Just("[]".to_owned()),
+            Just("[\"a\", \"b\"]".to_owned()),
+        ],
+    ) {
+        let text = format!("[{section}]\n{key} = {value}\n");
+        match Config::parse(&text, "fuzz.toml", &[]) {
+            Ok(c) => prop_assert!(c.server.body_limit_bytes >= 1024),
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
+        }
+    }
+
+    #[test]
+    fn environment_overrides_never_panic(
+        section in prop::sample::select(SECTIONS.to_vec()),
+        key in "[A-Z_]{1,24}",
+        value in ".{0,40}",
+    ) {
+        let env = vec![(format!("SWITCHBOARD_{}__{key}", section.to_uppercase()), value)];
+        if let Err(e) = Config::parse("", "fuzz.toml", &env) {
+            prop_assert!(!e.to_string().is_empty());
+        }
+    }
+
+    #[test]
+    fn operation_arguments_parse_or_name_the_problem(
+        kind in prop::sample::select(OpKind::ALL.to_vec()),
+        args in json(),
+    ) {
+        match Operation::parse(kind.name(), args) {
+            Ok(op) => prop_assert_eq!(op.kind(), kind),
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
+        }
+    }
+
+    #[test]
+    fn identifiers_accepted_read_back_unchanged(s in ".{0,80}") {
+        if let Ok(u) = s.parse::<UserName>() {
+            prop_assert_eq!(u.as_str(), s.as_str());
+            prop_assert!(s.len() <= 64 && !s.contains(char::is_whitespace));
+        }
+        if let Ok(p) = ProjectSlug::new(s.clone()) {
+            prop_assert_eq!(p.as_str(), s.as_str());
+        }
+    }
+
+    #[test]
+    fn times_parse_or_say_why(s in ".{0,30}") {
+        if let Err(e) = TimeArg::parse(&s) {
+            prop_assert!(!e.is_empty());
+        }
+    }
+
+    #[test]
+    fn hosts_come_only_from_http_urls(url in ".{0,60}") {
+        if let Some(h) = host_of(&url) {
+            prop_assert!(url.starts_with("http://") || url.starts_with("https://"));
+            prop_assert_eq!(h.clone(), h.to_ascii_lowercase());
+            prop_assert!(url.to_ascii_lowercase().contains(&h));
+        }
+    }
+
+    #[test]
+    fn address_ranges_contain_their_own_address(a in any::<[u8; 4]>(), prefix in 0u8..=32) {
+        let addr = std::net::Ipv4Addr::from(a);
+        let net: IpNet = format!("{addr}/{prefix}").parse().unwrap();
+        prop_assert!(net.contains(addr.into()));
+        let too_long = format!("{addr}/{}", u16::from(prefix) + 33);
+        prop_assert!(too_long.parse::<IpNet>().is_err());
+    }
+
+    #[test]
+    fn address_ranges_parse_or_are_refused(s in "[0-9a-f:./]{0,40}") {
+        let _ = s.parse::<IpNet>();
+    }
+}
