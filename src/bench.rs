@@ -344,6 +344,7 @@ async fn slack_mentions(
     let server = spawn_server(listener, app, &service.config().server, edge);
     let run = service.now();
     let rounds = total.div_ceil(CONVERSATIONS);
+    let cpu = process_cpu_seconds();
     let t = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..CONVERSATIONS {
@@ -390,12 +391,14 @@ async fn slack_mentions(
         replies.extend(task.await??);
     }
     let seconds = t.elapsed().as_secs_f64();
+    let cpu = process_cpu_seconds() - cpu;
     server.abort();
     Ok(json!({
         "conversations": CONVERSATIONS,
         "pace_ms": pace.map(|p| p.as_millis() as u64),
         "mentions": replies.len(),
         "replies_per_second": (replies.len() as f64 / seconds).round(),
+        "cpu_us_per_mention": (cpu * 1e6 / replies.len().max(1) as f64).round(),
         "mention_to_reply": Samples(replies).json(),
     }))
 }
@@ -445,6 +448,7 @@ async fn webhook_throughput(
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     // Delivery ids unique to this run, so a reused --data-dir does not see redeliveries.
     let run = service.now();
+    let cpu = process_cpu_seconds();
     let t = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..SENDERS {
@@ -477,6 +481,7 @@ async fn webhook_throughput(
         accept.extend(task.await??);
     }
     let receive_seconds = t.elapsed().as_secs_f64();
+    let receive_cpu = process_cpu_seconds() - cpu;
     server.abort();
 
     let rules = std::sync::Arc::new(RuleSet::load(service.config())?);
@@ -489,9 +494,23 @@ async fn webhook_throughput(
         "deliveries": total,
         "senders": SENDERS,
         "accepted_per_second": (total as f64 / receive_seconds).round(),
+        // The whole process's CPU (senders included) per delivery: steadier
+        // than throughput on a shared machine, for comparing builds.
+        "cpu_us_per_delivery": (receive_cpu * 1e6 / total as f64).round(),
         "accept_latency": Samples(accept).json(),
         "processed_per_second": (total as f64 / process_seconds).round(),
     }))
+}
+
+/// CPU time this process has used, user and system (Linux; 0 elsewhere).
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which may hold spaces) are space-separated.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the file, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// One kept-alive HTTP/1.1 connection that sends a request and reads the

@@ -138,14 +138,17 @@ impl Gate {
     }
 
     /// A request on a session: it becomes the token's most recently used.
-    fn touch(&self, key: u64, id: &str) {
+    /// False when another token opened it (a session is its opener's only).
+    fn touch(&self, key: u64, id: &str) -> bool {
         let mut all = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(ids) = all.get_mut(&key)
             && let Some(i) = ids.iter().position(|s| &**s == id)
         {
             let s = ids.remove(i).expect("present");
             ids.push_back(s);
+            return true;
         }
+        !all.values().any(|ids| ids.iter().any(|s| &**s == id))
     }
 
     /// A session just opened by the token; returns the ones to close so the
@@ -178,6 +181,9 @@ pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next
         .map(|c| c.0)
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     let limits = gate.service.limits();
+    if let Err(limited) = limits.refusing(Who::Address(address)) {
+        return refused(&limited);
+    }
     let header = req.headers().get(axum::http::header::AUTHORIZATION).and_then(|h| h.to_str().ok());
     let Some(secret) = header.and_then(|h| h.strip_prefix("Bearer ")).map(|s| s.trim().to_owned()) else {
         if let Err(limited) = limits.check(Limit::BadCredentials, Who::Address(address)) {
@@ -201,8 +207,11 @@ pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next
     }
     let key = gate.token_key(&secret);
     let session = req.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if let Some(id) = &session {
-        gate.touch(key, id);
+    if let Some(id) = &session
+        && !gate.touch(key, id)
+    {
+        let body = axum::Json(json!({"error": {"code": "not_found", "message": "no such MCP session for this token"}}));
+        return (axum::http::StatusCode::NOT_FOUND, body).into_response();
     }
     req.extensions_mut().insert(caller);
     let response = next.run(req).await;

@@ -189,9 +189,11 @@ async fn a_token_keeps_at_most_its_cap_of_sessions() {
         open.push(status == 200 && body.contains("get_project"));
     }
     assert_eq!(open, [false, false, true, true, true], "the two oldest were closed");
-    // Another token has sessions of its own.
+    // Another token has sessions of its own, and cannot use this token's.
     let other = token(&s, "carol").await;
     assert_eq!(post(&s, &other, None, initialize()).await.0, 200);
+    let (status, _, body) = post(&s, &other, Some(&ids[4]), list.clone()).await;
+    assert_eq!(status, 404, "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

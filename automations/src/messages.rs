@@ -45,3 +45,7 @@ pub fn no_rule(source: &str, event: &str) -> String {
 pub fn unreadable_body(detail: &str) -> String {
     format!("the stored body is not JSON ({detail})")
 }
+
+pub fn busy() -> &'static str {
+    "too many signature checks are waiting; send this delivery again in a moment"
+}

@@ -104,9 +104,8 @@ async fn verify(
         Ok(expected) => {
             let body = body.clone();
             let job = hooks.service.cpu().run(move || expected.verify(&secrets, &body)).await;
-            job.ok_or_else(|| {
-                Refused::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", messages::store_unavailable())
-            })?
+            // Busy: the sender retries a 503 (GitHub's redeliveries, PagerDuty's retries).
+            job.map_err(|_| Refused::new(StatusCode::SERVICE_UNAVAILABLE, "busy", messages::busy()))?
         }
     };
     let Err(e) = checked else { return Ok(()) };

@@ -119,6 +119,10 @@ pub fn access_ended(sessions: bool, revoked: u32, capped: u32) -> String {
     if parts.is_empty() { String::new() } else { format!("Done at once: {}.", parts.join(", ")) }
 }
 
+pub fn busy() -> &'static str {
+    "too many signature checks are waiting; try again in a moment"
+}
+
 pub fn stale_signature() -> &'static str {
     "the request is more than five minutes old or new; check the clock, or this is a replay"
 }

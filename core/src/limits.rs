@@ -103,6 +103,8 @@ pub struct Limits {
     checks: AtomicU64,
     sign_in: Mutex<HashMap<u64, Failures>>,
     llm: Mutex<HashMap<String, Usage>>,
+    /// Addresses past `bad_credentials_per_minute`, until when.
+    blocked: Mutex<HashMap<u64, Millis>>,
 }
 
 impl Limits {
@@ -130,11 +132,15 @@ impl Limits {
             checks: AtomicU64::new(0),
             sign_in: Mutex::default(),
             llm: Mutex::default(),
+            blocked: Mutex::default(),
         }
     }
 
     fn key(&self, who: Who<'_>) -> u64 {
-        self.hasher.hash_one(who)
+        match who {
+            Who::Address(ip) => self.hasher.hash_one(Who::Address(grouped(ip))),
+            other => self.hasher.hash_one(other),
+        }
     }
 
     /// Counts one request by `who` against `limit`: refused with the time
@@ -148,14 +154,38 @@ impl Limits {
                 b.shrink_to_fit();
             }
         }
-        bucket.check_key(&self.key(who)).map_err(|not_until| {
+        let key = self.key(who);
+        bucket.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(ServiceClock(self.clock.clone()).now());
+            if limit == Limit::BadCredentials {
+                let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+                let now = self.clock.now();
+                if blocked.len() >= MAX_ENTRIES {
+                    blocked.retain(|_, until| *until > now);
+                }
+                blocked.insert(key, now + Millis::try_from(wait.as_millis()).unwrap_or(Millis::MAX / 2));
+            }
             rate_limited(limit.what(), wait.as_millis())
         })
     }
 
+    /// Refused while `who` is past `bad_credentials_per_minute`: a client
+    /// guessing tokens is turned away before its next guess is looked up.
+    /// (Webhook receivers do not ask: a signed delivery is always checked.)
+    pub fn refusing(&self, who: Who<'_>) -> Result<(), Error> {
+        let key = self.key(who);
+        let now = self.clock.now();
+        let until = self.blocked.lock().unwrap_or_else(|e| e.into_inner()).get(&key).copied();
+        match until {
+            Some(until) if until > now => {
+                Err(rate_limited(Limit::BadCredentials.what(), u128::try_from(until - now).unwrap_or(1000)))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn sign_in_key(&self, account: &str, addr: IpAddr) -> u64 {
-        self.hasher.hash_one((account.trim().to_ascii_lowercase(), crate::config::canonical(addr)))
+        self.hasher.hash_one((account.trim().to_ascii_lowercase(), grouped(addr)))
     }
 
     /// Refused while `account` must wait after failed sign-ins from `addr`
@@ -234,6 +264,19 @@ impl Limits {
     }
 }
 
+/// The client an address stands for: IPv4 as it is, IPv6 by its /64 (one
+/// site's network, which hands its hosts any address inside it).
+pub fn grouped(ip: IpAddr) -> IpAddr {
+    match crate::config::canonical(ip) {
+        IpAddr::V6(v6) => {
+            let mut s = v6.segments();
+            s[4..].fill(0);
+            IpAddr::V6(s.into())
+        }
+        v4 => v4,
+    }
+}
+
 fn secs_up(ms: u128) -> u64 {
     u64::try_from(ms.div_ceil(1000)).unwrap_or(u64::MAX).max(1)
 }
@@ -279,6 +322,20 @@ mod tests {
     }
 
     #[test]
+    fn addresses_past_the_bad_credentials_limit_are_refused_before_looking() {
+        let (l, clock) = limits(|c| c.bad_credentials_per_minute = 1);
+        let a = Who::Address("10.0.0.9".parse().unwrap());
+        l.refusing(a).unwrap();
+        l.check(Limit::BadCredentials, a).unwrap();
+        l.refusing(a).expect("the first failure does not block");
+        assert!(l.check(Limit::BadCredentials, a).is_err());
+        assert!(matches!(l.refusing(a), Err(Error::RateLimited { retry_after_secs: 60, .. })));
+        l.refusing(Who::Address("10.0.0.10".parse().unwrap())).expect("others are not refused");
+        clock.advance(60_000);
+        l.refusing(a).expect("over when the bucket refills");
+    }
+
+    #[test]
     fn failed_sign_ins_wait_longer_per_account_and_address_only() {
         let (l, clock) = limits(|c| {
             c.sign_in_free_failures = 2;
@@ -301,6 +358,26 @@ mod tests {
         clock.advance(4000);
         l.sign_in_succeeded("admin", here);
         assert_eq!(l.sign_in_failed("admin", here), 0, "a success starts over");
+    }
+
+    /// Rotating through the addresses of one IPv6 /64 does not start over.
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let (l, _) = limits(|c| {
+            c.sign_in_free_failures = 1;
+            c.api_per_minute = 2;
+        });
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let elsewhere: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        l.sign_in_failed("admin", a);
+        l.sign_in_failed("admin", a);
+        assert!(l.sign_in_allowed("admin", b).is_err(), "same /64");
+        l.sign_in_allowed("admin", elsewhere).expect("another /64");
+        l.check(Limit::Api, Who::Address(a)).unwrap();
+        l.check(Limit::Api, Who::Address(b)).unwrap();
+        assert!(l.check(Limit::Api, Who::Address("2001:db8:1:2::7".parse().unwrap())).is_err());
+        assert_eq!(grouped("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1".parse::<IpAddr>().unwrap());
     }
 
     #[test]

@@ -33,24 +33,25 @@ pub(crate) fn routes(state: &PortalState) -> Router<PortalState> {
 }
 
 /// Who may change things through the API from a browser: pages of this
-/// portal's own hosts and the configured CORS origins. Programs send no
-/// `Origin`; a page of another site always does, and is refused, so no web
-/// page can use a visitor's access (the demo's admin, a signed-in session).
+/// portal (the same origin: what the `Origin` names is the `Host` asked)
+/// and the configured CORS origins. Programs send no `Origin`; a page of
+/// another site (another host, or another port of this one) always does,
+/// and is refused, so no web page can use a visitor's access (the demo's
+/// admin, a signed-in session).
 #[derive(Clone)]
 struct Browsers {
-    hosts: std::sync::Arc<Vec<String>>,
     origins: std::sync::Arc<Vec<String>>,
 }
 
 impl Browsers {
     fn new(state: &PortalState) -> Self {
-        let server = &state.service.config().server;
-        Self { hosts: server.hosts().into(), origins: server.cors_origins.clone().into() }
+        Self { origins: state.service.config().server.cors_origins.clone().into() }
     }
 
-    fn allowed(&self, origin: &str) -> bool {
+    fn allowed(&self, origin: &str, host: Option<&str>) -> bool {
+        let authority = origin.split_once("://").map(|(_, a)| a).filter(|a| !a.contains('/'));
         self.origins.iter().any(|o| o == origin)
-            || switchboard_core::config::host_of(origin).is_some_and(|h| self.hosts.contains(&h))
+            || authority.zip(host).is_some_and(|(a, h)| a.eq_ignore_ascii_case(h.trim()))
     }
 }
 
@@ -69,7 +70,7 @@ async fn browsers(
 fn refuse_foreign(b: &Browsers, headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     let foreign = match header("origin") {
-        Some(o) => !b.allowed(o),
+        Some(o) => !b.allowed(o, header("host")),
         None => header("sec-fetch-site") == Some("cross-site"),
     };
     if foreign {

@@ -23,8 +23,10 @@ fn open(path: &str) -> bool {
 
 /// Where to come back to after signing in: a path of this portal only.
 pub(crate) fn local_path(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']) && next.len() <= 2000)
-        .then_some(next)
+    // Browsers drop tabs and line breaks from URLs (`/\t/evil` becomes
+    // `//evil`) and read `\` as `/`: only plain printable characters pass.
+    let plain = next.chars().all(|c| !c.is_control() && !c.is_whitespace() && c != '\\');
+    (plain && next.starts_with('/') && !next.starts_with("//") && next.len() <= 2000).then_some(next)
 }
 
 pub(crate) async fn require_sign_in(State(state): State<PortalState>, mut req: Request, next: Next) -> Response {
@@ -72,7 +74,16 @@ mod tests {
     #[test]
     fn only_local_paths_are_returned_to() {
         assert_eq!(super::local_path("/projects/orders?x=1"), Some("/projects/orders?x=1"));
-        for bad in ["//evil.example", "https://evil.example", "evil", "/\\evil.example", "/a\r\nSet-Cookie: x"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "evil",
+            "/\\evil.example",
+            "/a\r\nSet-Cookie: x",
+            "/\t/evil.example",
+            "/\u{1}x",
+            "/ /evil.example",
+        ] {
             assert_eq!(super::local_path(bad), None, "{bad}");
         }
     }

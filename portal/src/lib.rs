@@ -202,6 +202,7 @@ impl FromRequestParts<PortalState> for ApiCaller {
             }
             return Ok(Self(state.caller("api")));
         };
+        limits.refusing(Who::Address(address))?;
         let secret = header
             .to_str()
             .ok()

@@ -44,3 +44,7 @@ pub(crate) fn oidc_refused(why: &str) -> String {
 pub(crate) fn oidc_flow_lost() -> &'static str {
     "This sign-in was not started in this browser, or took longer than ten minutes. Start again from the sign-in page."
 }
+
+pub(crate) fn timed_out(secs: u64) -> String {
+    format!("The request took longer than {secs} s (server.request_timeout_secs), its body included; nothing was done.")
+}

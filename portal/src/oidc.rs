@@ -26,6 +26,7 @@ use openidconnect::{
 use serde::Deserialize;
 use serde_json::Value;
 use switchboard_core::config::OidcConfig;
+use switchboard_core::limits::{Limit, Who};
 use switchboard_core::service::OidcClaims;
 use switchboard_core::{Error, Service};
 use tokio::sync::RwLock;
@@ -50,7 +51,12 @@ pub(crate) struct Provider {
     redirect: String,
     http: Http,
     metadata: RwLock<Option<(Instant, CoreProviderMetadata)>>,
+    /// When discovery last failed: asked again only after a pause.
+    failed: RwLock<Option<Instant>>,
 }
+
+/// How long a failed discovery is not tried again.
+const RETRY_DISCOVERY: Duration = Duration::from_secs(30);
 
 impl Provider {
     pub(crate) fn new(service: &Service) -> Option<Arc<Self>> {
@@ -62,30 +68,51 @@ impl Provider {
             .timeout(Duration::from_secs(10))
             .build()
             .ok()?;
-        Some(Arc::new(Self { config, redirect, http: Http(http), metadata: RwLock::new(None) }))
+        Some(Arc::new(Self {
+            config,
+            redirect,
+            http: Http(http),
+            metadata: RwLock::new(None),
+            failed: RwLock::new(None),
+        }))
     }
 
     pub(crate) fn label(&self) -> &str {
         &self.config.label
     }
 
-    async fn metadata(&self) -> Result<CoreProviderMetadata, Error> {
-        if let Some((at, m)) = &*self.metadata.read().await
+    /// The discovery document (with the provider's signing keys), read
+    /// again after an hour, or at once when `fresh` (a token signed with a
+    /// key we do not know yet: the provider rotated its keys).
+    async fn metadata(&self, fresh: bool) -> Result<CoreProviderMetadata, Error> {
+        if !fresh
+            && let Some((at, m)) = &*self.metadata.read().await
             && at.elapsed() < METADATA_TTL
         {
             return Ok(m.clone());
         }
+        if let Some(at) = *self.failed.read().await
+            && at.elapsed() < RETRY_DISCOVERY
+        {
+            return Err(unavailable("the provider's discovery document could not be read a moment ago"));
+        }
         let issuer = IssuerUrl::new(self.config.issuer.clone()).map_err(|e| unavailable(&e.to_string()))?;
-        let m = CoreProviderMetadata::discover_async(issuer, &self.http).await.map_err(|e| {
-            tracing::warn!(error = %e, issuer = %self.config.issuer, "cannot read the OIDC provider's discovery document");
-            unavailable(&e.to_string())
-        })?;
+        let m = match CoreProviderMetadata::discover_async(issuer, &self.http).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, issuer = %self.config.issuer, "cannot read the OIDC provider's discovery document");
+                *self.failed.write().await = Some(Instant::now());
+                return Err(unavailable(&e.to_string()));
+            }
+        };
+        *self.failed.write().await = None;
         *self.metadata.write().await = Some((Instant::now(), m.clone()));
         Ok(m)
     }
 
     async fn client(
         &self,
+        fresh: bool,
     ) -> Result<
         CoreClient<
             openidconnect::EndpointSet,
@@ -97,7 +124,7 @@ impl Provider {
         >,
         Error,
     > {
-        let metadata = self.metadata().await?;
+        let metadata = self.metadata(fresh).await?;
         let redirect = RedirectUrl::new(self.redirect.clone()).map_err(|e| unavailable(&e.to_string()))?;
         Ok(CoreClient::from_provider_metadata(
             metadata,
@@ -152,7 +179,7 @@ fn provider(state: &PortalState) -> Result<&Arc<Provider>, PageError> {
 /// answer must match.
 async fn start(State(state): State<PortalState>, Query(q): Query<Start>) -> Result<Response, PageError> {
     let provider = provider(&state)?;
-    let client = provider.client().await?;
+    let client = provider.client(false).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client.authorize_url(
         AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
@@ -219,6 +246,8 @@ async fn callback(
     Query(answer): Query<Answer>,
 ) -> Result<Response, PageError> {
     let provider = provider(&state)?;
+    // Each answer costs a call to the provider: as many as sign-in attempts.
+    state.service.limits().check(Limit::SignIn, Who::Address(address))?;
     if let Some(error) = answer.error {
         let why = answer.error_description.unwrap_or(error);
         return Err(refused(crate::messages::oidc_refused(&why.chars().take(300).collect::<String>())));
@@ -230,7 +259,7 @@ async fn callback(
     if !same(&given, &flow.state) {
         return Err(refused(crate::messages::oidc_flow_lost().into()));
     }
-    let client = provider.client().await?;
+    let client = provider.client(false).await?;
     let token = client
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|e| unavailable(&e.to_string()))?
@@ -243,10 +272,18 @@ async fn callback(
         })?;
     use openidconnect::TokenResponse;
     let id_token = token.id_token().ok_or_else(|| refused(crate::messages::oidc_refused("no ID token came back")))?;
-    let verified = id_token.claims(&client.id_token_verifier(), &Nonce::new(flow.nonce)).map_err(|e| {
-        tracing::warn!(error = %e, "an ID token failed verification");
-        refused(crate::messages::oidc_refused("the ID token did not verify"))
-    })?;
+    let nonce = Nonce::new(flow.nonce);
+    let verified = match id_token.claims(&client.id_token_verifier(), &nonce) {
+        Ok(v) => v.clone(),
+        // Perhaps signed with a key the provider has just started using: read its keys again, once.
+        Err(first) => {
+            let again = provider.client(true).await?;
+            id_token.claims(&again.id_token_verifier(), &nonce).cloned().map_err(|e| {
+                tracing::warn!(error = %e, earlier = %first, "an ID token failed verification");
+                refused(crate::messages::oidc_refused("the ID token did not verify"))
+            })?
+        }
+    };
     // The token verified; its other claims (groups, the username claim) are read from its payload.
     let payload: Value = id_token
         .to_string()

@@ -8,6 +8,13 @@ fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
 }
 
+fn rate_limited() -> Value {
+    let mut r =
+        error_response("Too many requests: limits.api_per_minute, or too many refused tokens from this address");
+    r["headers"] = json!({"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}});
+    r
+}
+
 fn get(summary: &str, op: &str, params: &[(&str, &str, bool)]) -> Value {
     let parameters: Vec<Value> = params
         .iter()
@@ -20,8 +27,10 @@ fn get(summary: &str, op: &str, params: &[(&str, &str, bool)]) -> Value {
         "responses": {
             "200": {"description": "The operation's output", "content": {"application/json": {"schema": {"type": "object"}}}},
             "400": error_response("Invalid input"),
+            "401": error_response("A token is required, or the one sent is not valid"),
             "403": error_response("Not allowed"),
-            "404": error_response("Not found")
+            "404": error_response("Not found"),
+            "429": rate_limited()
         }
     }})
 }
@@ -52,9 +61,11 @@ pub(crate) fn document() -> Value {
                 "responses": {
                     "200": {"description": "The operation's output", "content": {"application/json": {"schema": {"type": "object"}}}},
                     "400": error_response("Invalid input: the message names the field"),
-                    "403": error_response("The caller's role does not allow this operation"),
+                    "401": error_response("A token is required, or the one sent is not valid"),
+                    "403": error_response("The caller's role does not allow this operation, or the request came from a page of another site"),
                     "404": error_response("Unknown operation or missing entity"),
                     "409": error_response("Conflict with the current state"),
+                    "429": rate_limited(),
                     "500": error_response("Internal error, with a reference")
                 }
             }}),
@@ -150,11 +161,15 @@ pub(crate) fn document() -> Value {
             "description": "Every Switchboard operation, with the same permissions as chat and the portal."
         },
         "paths": paths,
-        "components": {"schemas": {"Error": {
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                "description": "An API token from `switchboard token create` (sb_…)"}},
+            "schemas": {"Error": {
             "type": "object",
             "required": ["error"],
             "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                "code": {"type": "string", "enum": ["bad_input", "unknown_operation", "not_found", "denied", "conflict", "internal"]},
+                "code": {"type": "string", "enum": ["bad_input", "unknown_operation", "not_found", "denied", "conflict", "unauthenticated", "rate_limited", "internal"]},
                 "message": {"type": "string"},
                 "field": {"type": ["string", "null"]}
             }}}

@@ -241,6 +241,11 @@ async fn openapi_documents_every_operation() {
     let schema = &doc["paths"]["/api/v1/ops/set_fact"]["post"]["requestBody"]["content"]["application/json"]["schema"];
     let required: Vec<&str> = schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert!(required.contains(&"project") && required.contains(&"key"), "{schema}");
+    let codes = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"].to_string();
+    assert!(codes.contains("rate_limited") && codes.contains("unauthenticated"), "{codes}");
+    let limited = &doc["paths"]["/api/v1/ops/set_fact"]["post"]["responses"]["429"];
+    assert!(limited["headers"]["Retry-After"].is_object(), "{limited}");
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     let (_, ops) = p.api(Mode::Demo, "GET", "/api/v1/operations", "").await;
     assert_eq!(ops["operations"].as_array().unwrap().len(), switchboard_core::ops::OpKind::ALL.len());
 }

@@ -134,6 +134,26 @@ async fn refusals_are_clear_and_recorded() {
     assert_eq!(reasons, ["disabled", "no_role"]);
 }
 
+/// Taken out of every group at the provider: the next sign-in is refused,
+/// and what the person still had here (sessions, tokens) ends with it.
+#[tokio::test]
+async fn losing_every_group_ends_what_the_account_had() {
+    let h = harness(|o| o.default_role = "none".into()).await;
+    let (_, session) = h.service.oidc_sign_in(&claims("s-6", "zoe", &["ops"]), HERE).await.unwrap();
+    let token = h.service.create_token(&admin(), &"zoe".parse().unwrap(), None, None).await.unwrap();
+    h.service.authenticate(&token.secret, "api").await.unwrap();
+    let err = h.service.oidc_sign_in(&claims("s-6", "zoe", &[]), HERE).await.unwrap_err();
+    assert!(err.to_string().contains("None of your groups"), "{err}");
+    assert!(h.service.session(&session, "portal").await.unwrap().is_none());
+    assert!(h.service.authenticate(&token.secret, "api").await.is_err(), "its tokens are revoked");
+    // An unverified email is not taken over from the provider.
+    let mut c = claims("s-7", "yan", &["ops"]);
+    c.email = Some("alice@example.com".into());
+    c.email_verified = false;
+    h.service.oidc_sign_in(&c, HERE).await.unwrap();
+    assert_eq!(h.store.get_user(&"yan".parse().unwrap()).await.unwrap().unwrap().email, None);
+}
+
 #[tokio::test]
 async fn with_passwords_off_only_the_provider_signs_people_in() {
     let mut c = config(|_| {});

@@ -238,3 +238,24 @@ async fn rotating_a_token_revokes_the_old_secret() {
     ));
     assert!(kinds(&h).await.contains(&EventKind::TokenRotated));
 }
+
+/// A disabled person's linked Slack or Discord account is a stranger's.
+#[tokio::test]
+async fn a_disabled_persons_chat_account_loses_their_role() {
+    use switchboard_core::model::{ChatIdentity, ChatPlatform};
+    let h = Harness::new().await;
+    let bob = "bob".parse().unwrap();
+    let mut u = h.store.get_user(&bob).await.unwrap().unwrap();
+    u.chat_identities.push(ChatIdentity { platform: ChatPlatform::Slack, id: "UBOB".into() });
+    h.store.put_user(&u).await.unwrap();
+    let who = h.service.chat_caller(ChatPlatform::Slack, "UBOB", None).await.unwrap();
+    assert_eq!((who.user.as_str(), who.role), ("bob", Role::Approver));
+    h.ok("disable_user", json!({"user": "bob"})).await;
+    let who = h.service.chat_caller(ChatPlatform::Slack, "UBOB", None).await.unwrap();
+    assert_eq!((who.user.as_str(), who.role), ("slack-UBOB", Role::Viewer));
+    let linked = h.service.linked_caller(ChatPlatform::Slack, "UBOB").await.unwrap().unwrap();
+    assert_eq!(linked.user.as_str(), "slack-UBOB");
+    // Nor does a verified email link a chat account to them.
+    let who = h.service.chat_caller(ChatPlatform::Slack, "UOTHER", Some("bob@example.com")).await.unwrap();
+    assert_eq!(who.role, Role::Viewer);
+}

@@ -74,7 +74,7 @@ fn check(state: &ChatState, headers: &HeaderMap, body: &[u8]) -> Result<(), Refu
     // clock far off), refused like Slack's before the signature is checked.
     let now = state.service.now() / 1000;
     match ts.trim().parse::<i64>() {
-        Ok(at) if (now - at).abs() <= crate::slack::verify::WINDOW_SECS => {}
+        Ok(at) if now.abs_diff(at) <= crate::slack::verify::WINDOW_SECS.unsigned_abs() => {}
         Ok(_) => return Err(refuse(StatusCode::UNAUTHORIZED, "stale_signature", messages::stale_signature())),
         Err(_) => {
             return Err(refuse(
@@ -86,13 +86,7 @@ fn check(state: &ChatState, headers: &HeaderMap, body: &[u8]) -> Result<(), Refu
     }
     verifier.verify(sig, ts, body).map_err(|()| {
         refuse(StatusCode::UNAUTHORIZED, "bad_signature", "the signature does not match; check discord.public_key")
-    })?;
-    // Within the window, the same signed request twice is a replay: Discord
-    // sends each interaction once.
-    if !state.first_time(&format!("discord-signature:{sig}")) {
-        return Err(refuse(StatusCode::UNAUTHORIZED, "replayed", messages::replayed()));
-    }
-    Ok(())
+    })
 }
 
 async fn caller(state: &ChatState, interaction: &Value) -> Caller {
@@ -128,6 +122,12 @@ async fn interactions(
     let Ok(i) = serde_json::from_slice::<Value>(&body) else {
         return refuse(StatusCode::BAD_REQUEST, "malformed_json", "the body is not JSON").into_response();
     };
+    // Within the timestamp's window, the same interaction twice is a replay:
+    // Discord sends each one once, with an id of its own.
+    if !state.first_time(&format!("discord-interaction:{}", i["id"])) {
+        let r = refuse(StatusCode::UNAUTHORIZED, "replayed", messages::replayed());
+        return state.count_refusal(address.map(|a| a.0), r).into_response();
+    }
     match i["type"].as_u64() {
         Some(1) => Json(json!({"type": PONG})).into_response(),
         Some(2) => command(state, i).await,

@@ -58,7 +58,11 @@ async fn check(state: &ChatState, headers: &HeaderMap, body: &Bytes) -> Result<(
     } else {
         let body = body.clone();
         let job = move || verify::verify(&secret, timestamp.as_deref(), signature.as_deref(), &body, now);
-        state.service.cpu().run(job).await.unwrap_or(Err(verify::SlackSignatureError::Mismatch))
+        match state.service.cpu().run(job).await {
+            Ok(checked) => checked,
+            // Slack sends the request again after a 503.
+            Err(_) => return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "busy", messages::busy())),
+        }
     };
     verified.map_err(|e| refuse(StatusCode::UNAUTHORIZED, "bad_signature", &e.to_string()))
 }

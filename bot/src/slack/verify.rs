@@ -43,7 +43,7 @@ pub fn verify(
         return Err(SlackSignatureError::Missing);
     };
     let at: i64 = ts.trim().parse().map_err(|_| SlackSignatureError::BadTimestamp)?;
-    if (now - at).abs() > WINDOW_SECS {
+    if now.abs_diff(at) > WINDOW_SECS.unsigned_abs() {
         return Err(SlackSignatureError::Stale);
     }
     let hex = sig.trim().strip_prefix("v0=").ok_or(SlackSignatureError::Mismatch)?;

@@ -35,7 +35,7 @@ impl Service {
         Ok(users
             .iter()
             .find(|u| u.chat_identities.contains(&identity))
-            .map(|u| Caller::new(u.name.as_str(), u.role, platform.as_str())))
+            .map(|u| access(u, platform, id, self.ctx.config.chat.unknown_role)))
     }
 
     pub async fn chat_caller(&self, platform: ChatPlatform, id: &str, verified_email: Option<&str>) -> Result<Caller> {
@@ -43,14 +43,20 @@ impl Service {
         let identity = ChatIdentity { platform, id: id.to_owned() };
         let users = self.ctx.graph.list_users().await?;
         if let Some(u) = users.iter().find(|u| u.chat_identities.contains(&identity)) {
-            return Ok(Caller::new(u.name.as_str(), u.role, source));
+            return Ok(access(u, platform, id, self.ctx.config.chat.unknown_role));
         }
         let by_email = verified_email
             .map(str::trim)
             .filter(|e| e.contains('@'))
             .and_then(|e| users.iter().find(|u| u.email.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(e))));
         if let Some(u) = by_email {
-            let u = self.link(u.clone(), identity, "email").await?;
+            // Read again under the accounts lock: the list may be older than a change to this person.
+            let _account = self.ctx.accounts.lock().await;
+            let fresh = self.ctx.graph.get_user(&u.name).await?.unwrap_or_else(|| u.clone());
+            if fresh.disabled {
+                return Ok(Caller::new(&unknown_name(platform, id), self.ctx.config.chat.unknown_role, source));
+            }
+            let u = self.link(fresh, identity, "email").await?;
             return Ok(Caller::new(u.name.as_str(), u.role, source));
         }
         Ok(Caller::new(&unknown_name(platform, id), self.ctx.config.chat.unknown_role, source))
@@ -74,6 +80,7 @@ impl Service {
 
     /// Links the chat account that asked for `code` to `caller`'s user.
     pub async fn redeem_link_code(&self, caller: &Caller, code: &str) -> Result<User> {
+        let _account = self.ctx.accounts.lock().await;
         let now = self.now();
         let found = {
             let mut codes = self.ctx.links.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -113,6 +120,16 @@ impl Service {
             self.record(&[e]).await?;
         }
         Ok(user)
+    }
+}
+
+/// Who a linked chat account acts as: its person, unless they are disabled
+/// (then it is a stranger like any unlinked account).
+fn access(user: &User, platform: ChatPlatform, id: &str, unknown_role: crate::model::Role) -> Caller {
+    if user.disabled {
+        Caller::new(&unknown_name(platform, id), unknown_role, platform.as_str())
+    } else {
+        Caller::new(user.name.as_str(), user.role, platform.as_str())
     }
 }
 

@@ -42,12 +42,19 @@ pub struct Context {
     pub clock: Arc<dyn Clock>,
     pub bus: EventBus,
     pub(crate) links: identities::LinkCodes,
-    /// Where CPU-heavy work runs (password hashes, MACs over large bodies).
+    /// Where MACs over large bodies run.
     pub cpu: crate::cpu::CpuPool,
+    /// Where password hashes run: a pool of their own, so a flood of
+    /// sign-ins never delays a webhook's signature check.
+    pub(crate) passwords: crate::cpu::CpuPool,
     /// Rate limits and budgets (`[limits]`), in this process's memory.
     pub limits: crate::limits::Limits,
     /// A password hash unknown accounts are checked against (made on first use).
     pub(crate) dummy_hash: std::sync::OnceLock<String>,
+    /// Held while an account is read, changed and written back, so two
+    /// changes (an admin disabling someone while they sign in) never undo
+    /// each other in this process.
+    pub(crate) accounts: tokio::sync::Mutex<()>,
 }
 
 impl Context {
@@ -129,8 +136,10 @@ impl Service {
                 bus: EventBus::default(),
                 links: identities::LinkCodes::default(),
                 cpu: crate::cpu::CpuPool::default(),
+                passwords: crate::cpu::CpuPool::default(),
                 limits,
                 dummy_hash: std::sync::OnceLock::new(),
+                accounts: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -152,7 +161,7 @@ impl Service {
         &self.ctx.limits
     }
 
-    /// The bounded pool for CPU-heavy work, shared by every surface.
+    /// The bounded pool for MACs over large bodies, shared by every surface.
     pub fn cpu(&self) -> &crate::cpu::CpuPool {
         &self.ctx.cpu
     }

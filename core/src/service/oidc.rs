@@ -51,7 +51,11 @@ impl Service {
         let Some(config) = self.ctx.config.auth.oidc.clone() else {
             return Err(Error::conflict("single sign-on is not configured ([auth.oidc])"));
         };
-        match self.oidc_account(claims, &config, address).await {
+        let account = {
+            let _account = self.ctx.accounts.lock().await;
+            self.oidc_account(claims, &config, address).await
+        };
+        match account {
             Ok(user) => {
                 let secret = self.start_session(&user, "oidc", address).await?;
                 Ok((Caller { user: user.name, role: user.role, source: "portal".into() }, secret))
@@ -82,11 +86,26 @@ impl Service {
     ) -> std::result::Result<User, (&'static str, Error)> {
         let store = |e: crate::store::StoreError| ("store", Error::from(e));
         let me = OidcSubject { issuer: claims.issuer.clone(), subject: claims.subject.clone() };
-        let Some(role) = config.role_for(&claims.groups) else {
-            return Err(("no_role", Error::Denied { operation: "sign-in".into(), reason: DenyReason::NoAccess }));
-        };
         let users = self.ctx.graph.list_users().await.map_err(store)?;
         let now = self.now();
+        let Some(role) = config.role_for(&claims.groups) else {
+            // Someone the provider no longer gives any access: what they had here ends too.
+            if let Some(linked) = users.iter().find(|u| u.oidc.as_ref() == Some(&me)) {
+                let mut u = linked.clone();
+                let (revoked, _) =
+                    super::users::end_access(&self.ctx, &mut u, now, true).await.map_err(|e| ("store", e))?;
+                let e = Event::new(
+                    EventKind::SessionsEnded,
+                    now,
+                    "oidc",
+                    "oidc",
+                    json!({"user": u.name, "reason": "no_role_at_provider", "tokens_revoked": revoked}),
+                )
+                .subject(u.name.as_str());
+                self.record(&[e]).await.map_err(|e| ("store", e))?;
+            }
+            return Err(("no_role", Error::Denied { operation: "sign-in".into(), reason: DenyReason::NoAccess }));
+        };
         let caller = Caller::new("oidc", crate::model::Role::Admin, "oidc");
         let mut events = Vec::new();
         let mut user = match users.iter().find(|u| u.oidc.as_ref() == Some(&me)) {
@@ -134,7 +153,9 @@ impl Service {
         if let Some(n) = claims.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
             user.display_name = n.chars().take(200).collect();
         }
-        if let Some(e) = claims.email.as_deref().filter(|e| e.contains('@') && e.len() <= 254) {
+        // Only an address the provider vouches for: Slack accounts link to people by email.
+        if let Some(e) = claims.email.as_deref().filter(|e| claims.email_verified && e.contains('@') && e.len() <= 254)
+        {
             user.email = Some(e.to_owned());
         }
         if user.role != role && !events.iter().any(|e| e.kind == EventKind::UserCreated) {

@@ -31,6 +31,17 @@ fn internal(detail: impl ToString) -> Error {
     Error::Internal { reference, detail: detail.to_string() }
 }
 
+/// Too many sign-ins wait for the CPU: the person tries again shortly.
+fn busy(e: crate::cpu::Refused) -> Error {
+    match e {
+        crate::cpu::Refused::Busy => Error::RateLimited {
+            message: crate::messages::rate_limited("sign-in attempts at once", 1),
+            retry_after_secs: 1,
+        },
+        crate::cpu::Refused::Failed => internal("a password job stopped"),
+    }
+}
+
 fn hash_password(password: &str) -> Result<String> {
     use argon2::password_hash::PasswordHasher;
     argon2::Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(internal)
@@ -72,8 +83,9 @@ impl Service {
                 "{user} signs in through the OIDC provider; a password would be a second way in, so none is set"
             )));
         }
+        let _account = self.ctx.accounts.lock().await;
         let owned = password.to_owned();
-        let hash = self.cpu().run(move || hash_password(&owned)).await.ok_or_else(|| internal("the job stopped"))??;
+        let hash = self.ctx.passwords.run(move || hash_password(&owned)).await.map_err(busy)??;
         let (mut account, created) = self.ensure_user(caller, user, role).await?;
         self.ctx.graph.set_password_hash(user, &hash).await?;
         let now = self.now();
@@ -119,7 +131,7 @@ impl Service {
             None => self.dummy_hash().await?,
         };
         let given = password.chars().take(1024).collect::<String>();
-        let matched = self.cpu().run(move || password_matches(&stored, &given)).await.unwrap_or(false);
+        let matched = self.ctx.passwords.run(move || password_matches(&stored, &given)).await.map_err(busy)?;
         let account = match (&name, known && matched) {
             (Some(n), true) => self.ctx.graph.get_user(n).await?,
             _ => None,
@@ -180,8 +192,7 @@ impl Service {
             return Ok(h.clone());
         }
         let random = uuid::Uuid::new_v4().simple().to_string();
-        let hash =
-            self.cpu().run(move || hash_password(&random)).await.ok_or_else(|| internal("the job stopped"))??;
+        let hash = self.ctx.passwords.run(move || hash_password(&random)).await.map_err(busy)??;
         Ok(self.ctx.dummy_hash.get_or_init(|| hash).clone())
     }
 

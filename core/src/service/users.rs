@@ -121,6 +121,7 @@ pub(super) async fn list_users(call: &Call<'_>) -> Result<Done> {
 }
 
 pub(super) async fn set_user_role(call: &Call<'_>, i: SetUserRole) -> Result<Done> {
+    let _account = call.ctx.accounts.lock().await;
     let mut u = user(call, &i.user).await?;
     if u.oidc.is_some() {
         return Err(Error::conflict(format!(
@@ -150,6 +151,7 @@ fn email(raw: &str) -> Result<String> {
 }
 
 pub(super) async fn set_user_email(call: &Call<'_>, i: SetUserEmail) -> Result<Done> {
+    let _account = call.ctx.accounts.lock().await;
     let mut u = user(call, &i.user).await?;
     let new = i.email.as_deref().map(email).transpose()?;
     if u.email == new {
@@ -164,6 +166,7 @@ pub(super) async fn set_user_email(call: &Call<'_>, i: SetUserEmail) -> Result<D
 }
 
 pub(super) async fn disable_user(call: &Call<'_>, i: DisableUser) -> Result<Done> {
+    let _account = call.ctx.accounts.lock().await;
     let mut u = user(call, &i.user).await?;
     if u.name == call.caller.user {
         return Err(Error::conflict("you cannot disable your own account; ask another admin"));
@@ -182,6 +185,7 @@ pub(super) async fn disable_user(call: &Call<'_>, i: DisableUser) -> Result<Done
 }
 
 pub(super) async fn enable_user(call: &Call<'_>, i: EnableUser) -> Result<Done> {
+    let _account = call.ctx.accounts.lock().await;
     let mut u = user(call, &i.user).await?;
     if !u.disabled {
         return Ok(Done { output: changed(call, u, false, 0, 0).await?, events: Vec::new() });
@@ -193,6 +197,7 @@ pub(super) async fn enable_user(call: &Call<'_>, i: EnableUser) -> Result<Done> 
 }
 
 pub(super) async fn sign_out_everywhere(call: &Call<'_>, i: SignOutEverywhere) -> Result<Done> {
+    let _account = call.ctx.accounts.lock().await;
     let mut u = user(call, &i.user).await?;
     u.session_generation = u.session_generation.wrapping_add(1);
     call.ctx.graph.put_user(&u).await?;

@@ -1,16 +1,13 @@
-//! What every request passes before a surface sees it: a request id that is
-//! safe to log, the client's address, the `Host` allow-list, and the
-//! security headers on every answer.
+//! What the edge knows and checks: which request ids are safe to log, the
+//! client's address behind trusted proxies, and the `Host` allow-list.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use switchboard_core::config::{IpNet, ServerConfig, canonical};
-use switchboard_core::limits::ClientAddr;
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -60,30 +57,37 @@ impl Guard {
             .collect::<Vec<_>>();
         let mut client = peer;
         for hop in forwarded.iter().rev() {
-            match hop.parse::<IpAddr>() {
-                Ok(ip) => {
+            // Some proxies add the port: `203.0.113.9:4711`, `[2001:db8::1]:4711`.
+            let ip = hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()));
+            match ip {
+                Some(ip) => {
                     client = canonical(ip);
                     if !self.trusted(client) {
                         break;
                     }
                 }
-                Err(_) => break,
+                None => break,
             }
         }
         client
     }
 
-    pub(crate) fn host_allowed(&self, req: &Request) -> bool {
-        if self.any_host || ANY_HOST.contains(&req.uri().path()) {
+    /// Whether answers carry HSTS (the portal is served over TLS).
+    pub(crate) fn hsts(&self) -> bool {
+        self.hsts
+    }
+
+    pub(crate) fn host_allowed(&self, req: &Parts) -> bool {
+        if self.any_host || ANY_HOST.contains(&req.uri.path()) {
             return true;
         }
-        let host = match req.headers().get(header::HOST) {
+        let host = match req.headers.get(header::HOST) {
             // A Host that is not plain text names no host of ours.
             Some(h) => match h.to_str() {
                 Ok(h) => Some(h),
                 Err(_) => return false,
             },
-            None => req.uri().host(),
+            None => req.uri.host(),
         };
         // A request without a host is no browser's (DNS rebinding needs one).
         let Some(host) = host else { return true };
@@ -91,8 +95,8 @@ impl Guard {
             Some(v6) => v6.split(']').next().unwrap_or_default(),
             None => host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host),
         };
-        let name = name.trim_end_matches('.').to_ascii_lowercase();
-        self.hosts.contains(&name)
+        let name = name.trim_end_matches('.');
+        self.hosts.iter().any(|h| h.eq_ignore_ascii_case(name))
     }
 }
 
@@ -103,45 +107,7 @@ pub(crate) fn safe_request_id(value: &HeaderValue) -> bool {
     (1..=64).contains(&v.len()) && v.iter().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
 }
 
-/// Drops an unsafe `x-request-id` before the id layers see it.
-pub(crate) async fn request_id(mut req: Request, next: Next) -> Response {
-    if req.headers().get(REQUEST_ID).is_some_and(|v| !safe_request_id(v)) {
-        req.headers_mut().remove(REQUEST_ID);
-    }
-    next.run(req).await
-}
-
-/// The client address, the `Host` check, and the security headers.
-pub(crate) async fn guard(State(guard): State<Arc<Guard>>, mut req: Request, next: Next) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let client = guard.client(peer, req.headers());
-    req.extensions_mut().insert(ClientAddr(client));
-    let mut response = if guard.host_allowed(&req) {
-        next.run(req).await
-    } else {
-        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-        tracing::warn!(host = %host.chars().take(100).collect::<String>(), "request for a host this server does not answer");
-        misdirected()
-    };
-    let headers = response.headers_mut();
-    let mut set = |name: HeaderName, value: &'static str| {
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
-    };
-    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
-    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(header::X_FRAME_OPTIONS, "DENY");
-    set(header::REFERRER_POLICY, "same-origin");
-    if guard.hsts {
-        set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
-    }
-    response
-}
-
-fn misdirected() -> Response {
+pub(crate) fn misdirected() -> Response {
     let body = serde_json::json!({"error": {"code": "unknown_host", "message": crate::messages::unknown_host()}});
     (StatusCode::MISDIRECTED_REQUEST, axum::Json(body)).into_response()
 }
@@ -176,6 +142,8 @@ mod tests {
             "198.51.100.7".parse::<IpAddr>().unwrap()
         );
         assert_eq!(g.client(proxy, &headers("junk")), proxy);
+        assert_eq!(g.client(proxy, &headers("198.51.100.7:4711")), "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(g.client(proxy, &headers("[2001:db8::1]:80")), "2001:db8::1".parse::<IpAddr>().unwrap());
         assert_eq!(g.client(proxy, &HeaderMap::new()), proxy);
     }
 
@@ -183,11 +151,11 @@ mod tests {
     fn hosts_are_checked_without_port_or_case() {
         let g = guard(|s| s.base_url = Some("https://sb.example.com".into()));
         let req = |host: &str, path: &str| {
-            let mut r = Request::builder().uri(path);
+            let mut r = axum::http::Request::builder().uri(path);
             if !host.is_empty() {
                 r = r.header("host", host);
             }
-            r.body(axum::body::Body::empty()).unwrap()
+            r.body(axum::body::Body::empty()).unwrap().into_parts().0
         };
         for ok in
             ["sb.example.com", "SB.Example.com:443", "localhost:8080", "127.0.0.1", "[::1]:80", "sb.example.com.", ""]

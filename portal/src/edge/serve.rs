@@ -9,7 +9,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use switchboard_core::config::{ServerConfig, canonical};
@@ -60,7 +59,7 @@ fn take_slot(open: &Arc<Mutex<Open>>, ip: IpAddr, server: &ServerConfig, proxy: 
 /// Serves `app` on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    app: Router,
+    app: super::Edged,
     server: &ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {

@@ -55,7 +55,7 @@ pub async fn portal_with(config: Config) -> Portal {
 
 impl Portal {
     /// The portal as the binary serves it: behind the HTTP edge.
-    pub fn router(&self, mode: Mode) -> Router {
+    pub fn router(&self, mode: Mode) -> switchboard_portal::edge::Edged {
         let state = match mode {
             Mode::Demo => self.demo.clone(),
             Mode::Serve => self.serve.clone(),
