@@ -119,14 +119,25 @@ pub async fn open_neo4j(config: &Config) -> anyhow::Result<switchboard_store_neo
         .with_context(|| format!("cannot open the project graph on Neo4j at {} (store.neo4j)", c.uri))
 }
 
+/// A listening socket with a long queue of connections not yet accepted
+/// (the kernel caps it at `net.core.somaxconn`): when a flood of new
+/// connections fills a short one, the kernel drops the next ones' first
+/// packet and a health check waits a second for its retry.
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    const BACKLOG: u32 = 4096;
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
 pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result<()> {
     let Opened { service, inbox, outbox, queue: opened_queue } = opened;
     let rules = Arc::new(RuleSet::load(&config).context("the webhook rules are not valid")?);
     let addr: SocketAddr = format!("{}:{}", config.server.bind, config.server.port)
         .parse()
         .with_context(|| format!("{}:{} is not an address to listen on", config.server.bind, config.server.port))?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
+    let listener = listen(addr)
         .with_context(|| format!("cannot listen on {addr}; is another server using it? Pick another with --port"))?;
     let state = PortalState::new(service.clone(), mode)
         .await
@@ -159,7 +170,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
         "webhook receivers at /hooks/github, /hooks/pagerduty, /hooks/generic/{{source}}"
     );
     let app = switchboard_portal::router(state)
-        .merge(switchboard_agents::mcp::router(service, hosts))
+        .merge(switchboard_agents::mcp::router(service.clone(), hosts))
         .merge(switchboard_automations::router(hooks))
         .merge(switchboard_bot::slack::router(chat.clone()))
         .merge(switchboard_bot::discord::router(chat));
@@ -173,7 +184,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let url = config.server.base_url();
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");
-    switchboard_portal::edge::serve(listener, app, &config.server, shutdown()).await.context("server failed")?;
+    switchboard_portal::edge::serve(listener, app, &service, shutdown()).await.context("server failed")?;
     for task in [processor, notifier, rescoring].into_iter().flatten().chain(background) {
         task.abort();
     }

@@ -62,13 +62,13 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
 fn spawn_server(
     listener: tokio::net::TcpListener,
     app: axum::Router,
-    server: &switchboard_core::config::ServerConfig,
+    service: &Service,
     edge: bool,
 ) -> tokio::task::JoinHandle<std::io::Result<()>> {
     if edge {
-        let (app, server) = (switchboard_portal::edge::wrap(app, server), server.clone());
+        let (app, service) = (switchboard_portal::edge::wrap(app, &service.config().server), service.clone());
         tokio::spawn(
-            async move { switchboard_portal::edge::serve(listener, app, &server, std::future::pending()).await },
+            async move { switchboard_portal::edge::serve(listener, app, &service, std::future::pending()).await },
         )
     } else {
         tokio::spawn(async move { axum::serve(listener, app).await })
@@ -341,7 +341,7 @@ async fn slack_mentions(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?.to_string();
     let app = switchboard_bot::slack::router(chat);
-    let server = spawn_server(listener, app, &service.config().server, edge);
+    let server = spawn_server(listener, app, service, edge);
     let run = service.now();
     let rounds = total.div_ceil(CONVERSATIONS);
     let cpu = process_cpu_seconds();
@@ -423,7 +423,7 @@ async fn webhook_throughput(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hooks/github", listener.local_addr()?);
     let app = switchboard_automations::router(hooks.clone());
-    let server = spawn_server(listener, app, &service.config().server, edge);
+    let server = spawn_server(listener, app, service, edge);
     // Bodies and signatures are made before the clock starts: the senders
     // only send, so the machine's two cores go to receiving as far as possible.
     let deliveries: Vec<(Vec<u8>, String)> = (0..total)

@@ -61,23 +61,31 @@ fn post(path: &str, headers: &str, body: &[u8]) -> Vec<u8> {
     r
 }
 
-/// The prober: health, an API read with a token, and a signed webhook, each
-/// on a fresh connection from 127.0.0.1, every 25 ms until told to stop.
+/// The prober: health and a signed webhook every 25 ms, and an API read
+/// with a token every eighth round (about four a second, under the default
+/// `limits.api_per_minute`: the prober is a monitor, not an attacker), each
+/// on a fresh connection from 127.0.0.1. Failures are counted by probe and
+/// status (0: no answer).
 async fn probe(to: SocketAddr, token: String, stop: Arc<AtomicBool>) -> Value {
     let (mut health, mut api, mut hook) = (Vec::new(), Vec::new(), Vec::new());
-    let mut failures = 0u64;
+    let mut failures = std::collections::BTreeMap::<String, u64>::new();
+    let mut failed = |what: &str, status: std::io::Result<u16>| {
+        *failures.entry(format!("{what} {}", status.unwrap_or(0))).or_default() += 1;
+    };
     let mut i = 0u64;
     while !stop.load(Ordering::Relaxed) {
         i += 1;
         let t = Instant::now();
         match once(1, to, &get("/healthz", "")).await {
             Ok(200) => health.push(t.elapsed()),
-            _ => failures += 1,
+            other => failed("health", other),
         }
-        let t = Instant::now();
-        match once(1, to, &get("/api/v1/teams", &format!("Authorization: Bearer {token}\r\n"))).await {
-            Ok(200) => api.push(t.elapsed()),
-            _ => failures += 1,
+        if i % 8 == 1 {
+            let t = Instant::now();
+            match once(1, to, &get("/api/v1/teams", &format!("Authorization: Bearer {token}\r\n"))).await {
+                Ok(200) => api.push(t.elapsed()),
+                other => failed("api", other),
+            }
         }
         let body = format!("{{\"zen\": \"probe {i}\", \"hook_id\": {i}}}").into_bytes();
         let sig = switchboard_automations::signature::hmac_hex(SECRET.as_bytes(), &body);
@@ -88,7 +96,7 @@ async fn probe(to: SocketAddr, token: String, stop: Arc<AtomicBool>) -> Value {
         let t = Instant::now();
         match once(1, to, &post("/hooks/github", &headers, &body)).await {
             Ok(202) => hook.push(t.elapsed()),
-            _ => failures += 1,
+            other => failed("signed_webhook", other),
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -155,14 +163,19 @@ async fn measure(dir: &Path, options: &Options) -> anyhow::Result<()> {
     wait_up(to).await?;
     let results = attacks(to, &token, options).await;
     let _ = server.kill().await;
-    let ok = results.iter().all(|r| r["probes"]["health"]["p99_ms"].as_f64().is_some_and(|p| p < 100.0));
+    let ok = results.iter().all(|r| {
+        let probes = &r["probes"];
+        let unanswered =
+            probes["probe_failures"].as_object().is_some_and(|f| f.keys().any(|k| k.starts_with("health")));
+        probes["health"]["p99_ms"].as_f64().is_some_and(|p| p < 100.0) && !unanswered
+    });
     println!(
         "{}",
         serde_json::to_string_pretty(&json!({
             "seconds_per_attack": options.seconds,
             "attacking_connections": options.concurrency,
             "attacks": results,
-            "target": {"health_p99_ms_under_each_attack": 100},
+            "target": {"health_p99_ms_under_each_attack": 100, "health_always_answered": true},
             "met": ok,
         }))?
     );

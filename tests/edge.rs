@@ -23,7 +23,7 @@ fn server() -> (Server, tempfile::TempDir, SocketAddr) {
     std::fs::write(
         &config,
         format!(
-            "[server]\nport = {port}\nrequire_login = false\nheader_read_timeout_secs = 1\nbody_read_timeout_secs = 1\nrequest_timeout_secs = 3\nmax_connections = 40\nmax_connections_per_client = 6\n\n[store]\ndata_dir = {data:?}\n\n[webhooks]\ngithub_secret = \"edge-secret\"\npagerduty_secrets = [\"edge-secret\"]\n\n[slack]\nsigning_secret = \"edge-secret\"\n\n[discord]\npublic_key = \"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a\"\n"
+            "[server]\nport = {port}\nrequire_login = false\nheader_read_timeout_secs = 1\nbody_read_timeout_secs = 1\nrequest_timeout_secs = 3\nmax_connections = 40\nmax_connections_per_client = 6\n\n[store]\ndata_dir = {data:?}\n\n[webhooks]\ngithub_secret = \"edge-secret\"\npagerduty_secrets = [\"edge-secret\"]\n\n[slack]\nsigning_secret = \"edge-secret\"\n\n[limits]\nbad_credentials_per_minute = 3\n\n[discord]\npublic_key = \"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a\"\n"
         ),
     )
     .unwrap();
@@ -128,6 +128,37 @@ async fn another_sites_host_is_refused_over_the_wire() {
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 10.1.2.3:8080\r\nConnection: close\r\n\r\n").await.unwrap();
     assert!(until_closed(&mut s).await.starts_with("HTTP/1.1 200"), "probes answer any host");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_heads_past_64_kib_are_refused_before_the_body() {
+    let (_server, _dir, addr) = server();
+    // The PagerDuty flood's head: 30,000 empty signature entries (120 KB).
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /hooks/pagerduty HTTP/1.1\r\nHost: 127.0.0.1\r\nX-PagerDuty-Signature: {}\r\nContent-Length: 1000000\r\n\r\n",
+        vec!["v1="; 30_000].join(",")
+    );
+    let _ = s.write_all(head.as_bytes()).await;
+    let said = until_closed(&mut s).await;
+    assert!(said.is_empty() || said.starts_with("HTTP/1.1 431"), "{said}");
+    // A client that keeps sending them is closed before it is read from;
+    // others are still served.
+    for _ in 0..4 {
+        let mut s = connect_from(7, addr).await;
+        let _ = s.write_all(head.as_bytes()).await;
+        until_closed(&mut s).await;
+    }
+    assert_eq!(health(7, addr).await, "", "closed without an answer");
+    assert!(health(8, addr).await.starts_with("HTTP/1.1 200"));
+    // A large but ordinary head (a 20 KB cookie) is still served.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let cookie = format!(
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: big={}\r\nConnection: close\r\n\r\n",
+        "x".repeat(20_000)
+    );
+    s.write_all(cookie.as_bytes()).await.unwrap();
+    assert!(until_closed(&mut s).await.starts_with("HTTP/1.1 200"));
 }
 
 /// Listening beyond the machine without saying under which name it is

@@ -1,7 +1,9 @@
 //! The accept loop: HTTP/1.1 connections with a time limit on request
 //! headers (which also ends idle kept-alive connections), a cap on open
 //! connections overall and per client address (more are closed at once),
-//! and a graceful stop that lets requests in flight finish.
+//! clients past `limits.bad_credentials_per_minute` closed before anything
+//! is read from them (a request head too large to read counts as a bad
+//! credential), and a graceful stop that lets requests in flight finish.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -11,8 +13,13 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use switchboard_core::Service;
 use switchboard_core::config::{ServerConfig, canonical};
+use switchboard_core::limits::{Limit, Who};
 use tower::ServiceExt;
+
+/// The largest request head (request line and headers) read.
+const MAX_HEAD: usize = 64 * 1024;
 
 /// How long a stop waits for requests in flight (streams are cut after it).
 const DRAIN: Duration = Duration::from_secs(10);
@@ -60,13 +67,18 @@ fn take_slot(open: &Arc<Mutex<Open>>, ip: IpAddr, server: &ServerConfig, proxy: 
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: super::Edged,
-    server: &ServerConfig,
+    service: &Service,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let server = &service.config().server;
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(server.header_read_timeout_secs))
-        .keep_alive(true);
+        .keep_alive(true)
+        // Request heads past 64 KiB are answered 431 before anything reads
+        // them further (hyper's default allows about 400 KiB; a browser's
+        // cookies stay far below, and a 120 KB signature header is an attack).
+        .max_buf_size(MAX_HEAD);
     let open = Arc::new(Mutex::new(Open::default()));
     let proxies = server.proxies();
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -86,7 +98,15 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let ip = canonical(peer.ip());
-        let Some(slot) = take_slot(&open, ip, server, proxies.iter().any(|p| p.contains(ip))) else {
+        let proxy = proxies.iter().any(|p| p.contains(ip));
+        // A client still paying for its bad signatures, tokens or heads is
+        // not read from at all (a proxy carries others: its requests are
+        // judged one by one, by the address it forwards).
+        if !proxy && service.limits().refusing(Who::Address(ip)).is_err() {
+            drop(stream);
+            continue;
+        }
+        let Some(slot) = take_slot(&open, ip, server, proxy) else {
             if refused_logged.elapsed() > Duration::from_secs(10) {
                 tracing::warn!(client = %peer.ip(), "connection refused: over server.max_connections or max_connections_per_client");
                 refused_logged = std::time::Instant::now();
@@ -95,20 +115,26 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = app.clone().map_request(move |req: axum::http::Request<hyper::body::Incoming>| {
+        let handler = app.clone().map_request(move |req: axum::http::Request<hyper::body::Incoming>| {
             let mut req = req.map(axum::body::Body::new);
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             req
         });
         let connection = http
-            .serve_connection(TokioIo::new(stream), hyper_util::service::TowerToHyperService::new(service))
+            .serve_connection(TokioIo::new(stream), hyper_util::service::TowerToHyperService::new(handler))
             .with_upgrades();
         let mut stopped = stopped.clone();
+        let switchboard = service.clone();
         tokio::spawn(async move {
             let _slot = slot;
             tokio::pin!(connection);
             let stopping = tokio::select! {
-                _ = connection.as_mut() => false,
+                ended = connection.as_mut() => {
+                    if ended.is_err_and(|e| e.is_parse_too_large()) && !proxy {
+                        let _ = switchboard.limits().check(Limit::BadCredentials, Who::Address(ip));
+                    }
+                    false
+                }
                 _ = stopped.wait_for(|s| *s) => true,
             };
             if stopping {
