@@ -15,9 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::json;
 use switchboard_core::Service;
-use switchboard_core::event::EventKind;
+use switchboard_core::event::payload::Progress;
 use switchboard_core::model::{Millis, Run, RunStatus, RunStep};
 use switchboard_core::queue::RunQueue;
 
@@ -168,8 +167,8 @@ impl Engine {
         Ok(stored.is_some_and(|r| r.status == RunStatus::Cancelled))
     }
 
-    async fn progress(&self, run: &Run, kind: EventKind, payload: serde_json::Value) {
-        if let Err(e) = self.service.record_run_progress(run, kind, payload).await {
+    async fn progress(&self, run: &Run, progress: Progress) {
+        if let Err(e) = self.service.record_run_progress(run, progress).await {
             tracing::error!(error = %e, run = %run.id, "cannot record a run's progress");
         }
     }
@@ -184,7 +183,7 @@ impl Engine {
             if !self.save(&run, None).await? {
                 return self.not_saved(&run).await;
             }
-            self.progress(&run, EventKind::RunStarted, json!({})).await;
+            self.progress(&run, Progress::Started).await;
         }
         loop {
             let next = action
@@ -209,8 +208,7 @@ impl Engine {
                     if !self.save(&run, None).await? {
                         return self.not_saved(&run).await;
                     }
-                    let payload = json!({"step": step, "status": "done", "detail": detail});
-                    self.progress(&run, EventKind::RunStepFinished, payload).await;
+                    self.progress(&run, Progress::StepDone { step, detail }).await;
                 }
                 Err(e) => {
                     let failed = run.steps.iter().filter(|s| s.name == step && s.status == "failed").count() + 1;
@@ -233,8 +231,7 @@ impl Engine {
                     if !self.save(&run, Some(at)).await? {
                         return self.not_saved(&run).await;
                     }
-                    let payload = json!({"step": step, "status": "failed", "detail": e.message, "retry_at": at});
-                    self.progress(&run, EventKind::RunStepFinished, payload).await;
+                    self.progress(&run, Progress::StepFailed { step, detail: e.message, retry_at: at }).await;
                     return Ok(Worked::Retrying(at));
                 }
             }
@@ -243,7 +240,7 @@ impl Engine {
         if !self.save(&run, None).await? {
             return self.not_saved(&run).await;
         }
-        self.progress(&run, EventKind::RunSucceeded, json!({})).await;
+        self.progress(&run, Progress::Succeeded).await;
         Ok(Worked::Succeeded)
     }
 
@@ -253,7 +250,7 @@ impl Engine {
             return self.not_saved(&run).await;
         }
         tracing::warn!(run = %run.id, %reason, "run failed");
-        self.progress(&run, EventKind::RunFailed, json!({"reason": reason})).await;
+        self.progress(&run, Progress::Failed { reason: reason.clone() }).await;
         Ok(Worked::Failed(reason))
     }
 

@@ -211,18 +211,24 @@ impl RunFollower {
             ..Default::default()
         };
         let seen = self.service.log().query(&q).await.map_err(store_failure)?;
-        if seen.iter().any(|e| e.payload["workflow_run"] == id && e.payload["attempt"] == attempt) {
+        let followed = |e: &switchboard_core::event::Event| match e.data() {
+            Ok(switchboard_core::event::EventData::RunStepFinished(s)) => {
+                s.workflow_run == Some(id) && s.attempt == Some(attempt)
+            }
+            _ => false,
+        };
+        if seen.iter().any(followed) {
             return Ok(Mapped::Ran(format!("deploy run {}: workflow run {id} already followed", run.id)));
         }
         let conclusion = wr["conclusion"].as_str().unwrap_or("unknown");
-        let step = json!({
-            "step": "deploy workflow", "status": "done", "followed": true, "detail": conclusion,
-            "url": wr["html_url"], "workflow_run": id, "attempt": attempt,
-        });
-        self.service
-            .record_run_progress(&run, switchboard_core::event::EventKind::RunStepFinished, step)
-            .await
-            .map_err(store_failure)?;
+        let step = switchboard_core::event::payload::Progress::Followed {
+            step: "deploy workflow".into(),
+            conclusion: conclusion.into(),
+            url: wr["html_url"].as_str().map(str::to_owned),
+            workflow_run: id,
+            attempt,
+        };
+        self.service.record_run_progress(&run, step).await.map_err(store_failure)?;
         Ok(Mapped::Ran(format!("deploy run {}: the workflow finished ({conclusion})", run.id)))
     }
 }

@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use switchboard_core::Service;
 use switchboard_core::campaign::Summary as Campaign;
-use switchboard_core::event::{Event, EventKind, EventQuery};
+use switchboard_core::event::{Event, EventData, EventKind, EventQuery};
+use switchboard_core::ids::RunId;
 use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role, RunStatus};
 use switchboard_core::notification::{self, Notification};
+use switchboard_core::ops::OpKind;
 use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage, OutMessage, Outbox};
 use switchboard_core::store::DeploymentQuery;
 use switchboard_core::time::format_ms;
@@ -153,12 +155,19 @@ impl Courier {
                 messages.push(self.message(format!("{}:{}", n.kind, n.event), &c, None, &reply, event.occurred_at));
             }
         }
-        if let Some(run) = event.payload["run"].as_str() {
+        let data = event.data().ok();
+        let run_id = data.as_ref().and_then(EventData::run).map(|r| r.to_string());
+        let operation = data.as_ref().and_then(EventData::operation);
+        if let Some(run) = run_id.as_deref() {
             let channels = self.approval_channels(event).await;
             let parent = |c: &ChatChannel| format!("approval:{run}:{}:{}", c.platform.as_str(), c.id);
             match event.kind {
                 EventKind::RunRequested => {
-                    let reply = self.approval_reply(event, run).await;
+                    let summary = match &data {
+                        Some(EventData::RunRequested(r)) => r.summary.as_str(),
+                        _ => "an automation",
+                    };
+                    let reply = self.approval_reply(event, run, summary).await;
                     for c in &channels {
                         messages.push(self.message(format!("approval:{run}"), c, None, &reply, event.occurred_at));
                     }
@@ -166,9 +175,9 @@ impl Courier {
                 kind if RUN_KINDS.contains(&kind) => {
                     // In the request's thread; a decision or an outcome also edits the
                     // request itself (its buttons gone).
-                    let reply = progress_reply(event);
+                    let reply = progress_reply(event, data.as_ref());
                     let edits = !matches!(kind, EventKind::RunStarted | EventKind::RunStepFinished);
-                    let decided = if edits { Some(self.decided_reply(event, run).await) } else { None };
+                    let decided = if edits { Some(self.decided_reply(event, run, operation).await) } else { None };
                     for c in &channels {
                         let about = format!("run:{run}:{}", event.id);
                         messages.push(self.message(about.clone(), c, Some(parent(c)), &reply, event.occurred_at));
@@ -183,13 +192,15 @@ impl Courier {
                 _ => {}
             }
         }
-        if let Some(run) = event.payload["run"].as_str()
-            && event.payload["operation"] == "upgrade_dependency"
+        if let Some(run) = run_id.as_deref()
+            && operation == Some(OpKind::UpgradeDependency.name())
         {
             messages.extend(self.campaign_messages(event, run).await);
         }
-        if event.kind == EventKind::RunSucceeded && event.payload["operation"] == "scaffold_project" {
-            messages.extend(self.scaffold_announcement(event).await);
+        if let Some(EventData::RunSucceeded(done)) = &data
+            && done.operation == OpKind::ScaffoldProject.name()
+        {
+            messages.extend(self.scaffold_announcement(done.run, event.occurred_at).await);
         }
         if event.kind == EventKind::DeploymentRecorded
             && let Some((run, reply)) = self.deployment_of_a_run(event).await
@@ -289,8 +300,7 @@ impl Courier {
     }
 
     /// A project created from a template, announced in its team's channels.
-    async fn scaffold_announcement(&self, event: &Event) -> Vec<NewMessage> {
-        let Some(id) = event.payload["run"].as_str().and_then(|r| r.parse().ok()) else { return Vec::new() };
+    async fn scaffold_announcement(&self, id: RunId, at: Millis) -> Vec<NewMessage> {
         let Ok(Some(run)) = self.service.graph().get_run(&id).await else { return Vec::new() };
         let a = &run.arguments;
         let (Some(name), Some(team)) = (a["name"].as_str(), a["team"].as_str()) else { return Vec::new() };
@@ -313,7 +323,7 @@ impl Courier {
         let reply = reply.link("Open in portal", format!("{base_url}/projects/{name}"));
         let mut out = Vec::new();
         for c in self.team_channels(Some(team)).await {
-            out.push(self.message(format!("scaffold:{id}"), &c, None, &reply, event.occurred_at));
+            out.push(self.message(format!("scaffold:{id}"), &c, None, &reply, at));
         }
         out
     }
@@ -386,13 +396,11 @@ impl Courier {
             let changes = self.service.log().query(&q).await.unwrap_or_default();
             let rows = changes
                 .iter()
-                .map(|e| {
-                    let c = &e.payload["change"];
-                    vec![
-                        c["title"].as_str().unwrap_or("?").to_owned(),
-                        c["author"].as_str().unwrap_or("").to_owned(),
-                        format_ms(e.occurred_at),
-                    ]
+                .filter_map(|e| match e.data() {
+                    Ok(EventData::ChangeMerged(m)) => {
+                        Some(vec![m.change.title, m.change.author.unwrap_or_default(), format_ms(e.occurred_at)])
+                    }
+                    _ => None,
                 })
                 .collect();
             reply = reply.table(&["merged", "by", "at"], rows);
@@ -406,8 +414,7 @@ impl Courier {
     }
 
     /// The request, then the run's card (with Approve / Deny while it is pending).
-    async fn approval_reply(&self, event: &Event, run: &str) -> Reply {
-        let summary = event.payload["summary"].as_str().unwrap_or("an automation");
+    async fn approval_reply(&self, event: &Event, run: &str, summary: &str) -> Reply {
         let asked = Reply::text(messages::approval_request(&event.actor, summary, Role::Approver.as_str()));
         let base_url = self.service.config().server.base_url();
         let stored = match run.parse() {
@@ -426,13 +433,13 @@ impl Courier {
     /// project and environment of a deploy run Switchboard dispatched in the
     /// last day: that run, and what to say in its thread.
     async fn deployment_of_a_run(&self, event: &Event) -> Option<(String, Reply)> {
-        let d = &event.payload["deployment"];
-        let status = d["status"].as_str()?;
-        if !matches!(status, "succeeded" | "failed" | "rolled_back") || event.payload["previous_status"] == d["status"]
-        {
+        let Ok(EventData::DeploymentRecorded(recorded)) = event.data() else { return None };
+        let d = &recorded.deployment;
+        let status = d.status.as_str();
+        if !matches!(status, "succeeded" | "failed" | "rolled_back") || recorded.previous_status == Some(d.status) {
             return None;
         }
-        let (project, environment) = (d["project"].as_str()?, d["environment"].as_str()?);
+        let (project, environment) = (d.project.as_str(), d.environment.as_str());
         let since = event.occurred_at - 24 * 3600 * 1000;
         let runs = self.service.graph().list_runs(Some(RunStatus::Succeeded), 100).await.ok()?;
         let run = runs.into_iter().find(|r| {
@@ -441,22 +448,21 @@ impl Courier {
                 && r.arguments["project"] == project
                 && r.arguments["environment"] == environment
         })?;
-        let version = d["version"].as_str().unwrap_or("?");
-        let said = messages::deployment_finished(version, environment, &status.replace('_', " "));
+        let said = messages::deployment_finished(&d.version, environment, &status.replace('_', " "));
         let mut reply = Reply::text(said);
-        if let Some(url) = d["url"].as_str() {
+        if let Some(url) = d.url.as_deref() {
             reply = reply.link("Open the deployment", url);
         }
         Some((run.id.to_string(), reply))
     }
 
     /// The approval request as it reads once decided: what, how it ended, by whom.
-    async fn decided_reply(&self, event: &Event, run: &str) -> Reply {
+    async fn decided_reply(&self, event: &Event, run: &str, operation: Option<&str>) -> Reply {
         let summary = match run.parse() {
             Ok(id) => self.service.graph().get_run(&id).await.ok().flatten().map(|r| r.summary),
             Err(_) => None,
         };
-        let summary = summary.unwrap_or_else(|| event.payload["operation"].as_str().unwrap_or("the run").to_owned());
+        let summary = summary.unwrap_or_else(|| operation.unwrap_or("the run").to_owned());
         let status = match event.kind {
             EventKind::RunApproved => "approved",
             EventKind::RunDenied => "denied",
@@ -591,33 +597,31 @@ impl Courier {
 }
 
 /// A run's decision (or expiry), as a reply in its request's thread.
-fn progress_reply(event: &Event) -> Reply {
+fn progress_reply(event: &Event, data: Option<&EventData>) -> Reply {
     // A decision's reason, in the decider's words.
-    let decided = matches!(event.kind, EventKind::RunApproved | EventKind::RunDenied | EventKind::RunCancelled);
-    let reason = event.payload["reason"].as_str().filter(|r| decided && !r.is_empty());
-    let text = match event.kind {
-        EventKind::RunApproved => format!("Approved by {}.", event.actor),
-        EventKind::RunDenied => format!("Denied by {}.", event.actor),
-        EventKind::RunExpired => "Expired: nobody decided in time.".to_owned(),
-        EventKind::RunStarted => "Started.".to_owned(),
-        EventKind::RunStepFinished if event.payload["followed"] == true => {
-            let p = &event.payload;
-            let step = p["step"].as_str().unwrap_or("the workflow");
-            let url = p["url"].as_str().map(|u| format!(" {u}")).unwrap_or_default();
-            format!("The {step} finished: {}.{url}", p["detail"].as_str().unwrap_or("unknown"))
+    let reason = match data {
+        Some(EventData::RunApproved(d) | EventData::RunDenied(d) | EventData::RunCancelled(d)) => {
+            d.reason.as_deref().filter(|r| !r.is_empty())
         }
-        EventKind::RunStepFinished => {
-            let p = &event.payload;
-            let step = p["step"].as_str().unwrap_or("a step");
-            match (p["status"].as_str(), p["detail"].as_str()) {
-                (Some("failed"), detail) => format!("{step} failed: {}; trying again.", detail.unwrap_or("no reason")),
-                (_, Some(detail)) => format!("Done: {step} ({detail})."),
-                _ => format!("Done: {step}."),
-            }
+        _ => None,
+    };
+    let text = match data {
+        Some(EventData::RunApproved(_)) => format!("Approved by {}.", event.actor),
+        Some(EventData::RunDenied(_)) => format!("Denied by {}.", event.actor),
+        Some(EventData::RunExpired(_)) => "Expired: nobody decided in time.".to_owned(),
+        Some(EventData::RunStarted(_)) => "Started.".to_owned(),
+        Some(EventData::RunStepFinished(s)) if s.followed => {
+            let url = s.url.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+            format!("The {} finished: {}.{url}", s.step, s.detail.as_deref().unwrap_or("unknown"))
         }
-        EventKind::RunSucceeded => "Succeeded.".to_owned(),
-        EventKind::RunCancelled => format!("Cancelled by {}.", event.actor),
-        EventKind::RunFailed => format!("Failed: {}", event.payload["reason"].as_str().unwrap_or("no reason given")),
+        Some(EventData::RunStepFinished(s)) => match (s.failed(), s.detail.as_deref()) {
+            (true, detail) => format!("{} failed: {}; trying again.", s.step, detail.unwrap_or("no reason")),
+            (false, Some(detail)) => format!("Done: {} ({detail}).", s.step),
+            (false, None) => format!("Done: {}.", s.step),
+        },
+        Some(EventData::RunSucceeded(_)) => "Succeeded.".to_owned(),
+        Some(EventData::RunCancelled(_)) => format!("Cancelled by {}.", event.actor),
+        Some(EventData::RunFailed(f)) => format!("Failed: {}", f.reason),
         _ => format!("{}.", event.kind.as_str()),
     };
     Reply::text(match reason {

@@ -11,6 +11,7 @@ use switchboard_bot::fakes;
 use switchboard_core::clock::ManualClock;
 use switchboard_core::config::Config;
 use switchboard_core::demo;
+use switchboard_core::event::payload::Progress;
 use switchboard_core::model::Role;
 use switchboard_core::outbox::{MessageStatus, Outbox};
 use switchboard_core::{Caller, Service};
@@ -215,7 +216,6 @@ async fn a_channel_that_does_not_exist_is_not_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_runs_progress_is_replied_in_its_requests_thread() {
-    use switchboard_core::event::EventKind;
     let w = world().await;
     let _tasks = w.courier.clone().spawn();
     let run =
@@ -224,10 +224,10 @@ async fn a_runs_progress_is_replied_in_its_requests_thread() {
     w.op(("bob", Role::Approver), "approve_run", json!({"run": id})).await;
     let run = w.service.graph().get_run(&id.parse().unwrap()).await.unwrap().unwrap();
     // What the run engine records as it works.
-    w.service.record_run_progress(&run, EventKind::RunStarted, json!({})).await.unwrap();
-    let step = json!({"step": "dispatch workflow", "status": "done", "detail": "deploy.yml on main"});
-    w.service.record_run_progress(&run, EventKind::RunStepFinished, step).await.unwrap();
-    w.service.record_run_progress(&run, EventKind::RunSucceeded, json!({})).await.unwrap();
+    w.service.record_run_progress(&run, Progress::Started).await.unwrap();
+    let step = Progress::StepDone { step: "dispatch workflow".into(), detail: Some("deploy.yml on main".into()) };
+    w.service.record_run_progress(&run, step).await.unwrap();
+    w.service.record_run_progress(&run, Progress::Succeeded).await.unwrap();
 
     let posted = w.slack.wait_for("chat.postMessage", 5, 10).await;
     let request_ts = w.outbox.get_message(&format!("approval:{id}:slack:C0PAY")).await.unwrap().unwrap().remote_id;
@@ -264,7 +264,6 @@ async fn a_cancelled_request_says_so_in_chat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deployment_a_run_started_is_followed_in_its_thread() {
-    use switchboard_core::event::EventKind;
     let w = world().await;
     let _tasks = w.courier.clone().spawn();
     let args = json!({"project": "payments-api", "environment": "staging", "version": "1.4.0"});
@@ -274,11 +273,16 @@ async fn the_deployment_a_run_started_is_followed_in_its_thread() {
     let mut run = w.service.graph().get_run(&id.parse().unwrap()).await.unwrap().unwrap();
     run.status = switchboard_core::model::RunStatus::Succeeded;
     w.service.graph().put_run(&run).await.unwrap();
-    w.service.record_run_progress(&run, EventKind::RunSucceeded, json!({})).await.unwrap();
+    w.service.record_run_progress(&run, Progress::Succeeded).await.unwrap();
     // The dispatched workflow finished (as the run follower records GitHub's workflow_run).
-    let workflow = json!({"step": "deploy workflow", "status": "done", "followed": true, "detail": "success",
-                          "url": "https://github.com/acme/payments-api/actions/runs/501"});
-    w.service.record_run_progress(&run, EventKind::RunStepFinished, workflow).await.unwrap();
+    let workflow = Progress::Followed {
+        step: "deploy workflow".into(),
+        conclusion: "success".into(),
+        url: Some("https://github.com/acme/payments-api/actions/runs/501".into()),
+        workflow_run: 501,
+        attempt: 1,
+    };
+    w.service.record_run_progress(&run, workflow).await.unwrap();
     // GitHub reports the deployment the dispatched workflow made (as the webhook rules record it).
     let admin = ("ada", Role::Admin);
     let started = json!({"project": "payments-api", "environment": "staging", "version": "1.4.0", "status": "in_progress", "external_id": "gh-9"});
@@ -308,7 +312,6 @@ async fn the_deployment_a_run_started_is_followed_in_its_thread() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaigns_summary_is_replied_then_kept_current() {
     use switchboard_core::campaign::{Item, ItemState};
-    use switchboard_core::event::EventKind;
     let w = world().await;
     let _tasks = w.courier.clone().spawn();
     let project = w.service.graph().get_project(&"payments-api".parse().unwrap()).await.unwrap().unwrap();
@@ -323,7 +326,7 @@ async fn a_campaigns_summary_is_replied_then_kept_current() {
     w.service.record_campaign_item(&run.id, &opened, "engine").await.unwrap();
     run.status = switchboard_core::model::RunStatus::Succeeded;
     w.service.graph().put_run(&run).await.unwrap();
-    w.service.record_run_progress(&run, EventKind::RunSucceeded, json!({})).await.unwrap();
+    w.service.record_run_progress(&run, Progress::Succeeded).await.unwrap();
 
     let posted = w.slack.wait_for("chat.postMessage", 4, 10).await;
     let request_ts = w.outbox.get_message(&format!("approval:{id}:slack:C0PAY")).await.unwrap().unwrap().remote_id;
@@ -357,7 +360,6 @@ async fn a_campaigns_summary_is_replied_then_kept_current() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scaffolded_project_is_announced_in_its_teams_channel() {
-    use switchboard_core::event::EventKind;
     let w = world().await;
     let _tasks = w.courier.clone().spawn();
     let template = w.service.config().templates.keys().next().unwrap().to_string();
@@ -371,7 +373,7 @@ async fn a_scaffolded_project_is_announced_in_its_teams_channel() {
     w.op(("ada", Role::Admin), "create_project", created).await;
     run.status = switchboard_core::model::RunStatus::Succeeded;
     w.service.graph().put_run(&run).await.unwrap();
-    w.service.record_run_progress(&run, EventKind::RunSucceeded, json!({})).await.unwrap();
+    w.service.record_run_progress(&run, Progress::Succeeded).await.unwrap();
 
     let posted = w.slack.wait_for("chat.postMessage", 4, 10).await;
     let announced: Vec<_> = posted.iter().filter(|c| c.body["thread_ts"].is_null()).collect();

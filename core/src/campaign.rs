@@ -4,11 +4,12 @@
 //! campaign's summary folds them — the run page and the chat thread show it.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::event::{Event, EventKind, EventQuery};
+use crate::event::payload::CampaignUpdated;
+use crate::event::{Event, EventData, EventKind, EventQuery};
 use crate::ids::ProjectSlug;
 use crate::ids::RunId;
+use crate::ops::OpKind;
 use crate::{Result, Service};
 
 /// Where one repository of a campaign stands.
@@ -129,8 +130,12 @@ impl Service {
     /// item's project.
     pub async fn record_campaign_item(&self, run: &RunId, item: &Item, source: &str) -> Result<()> {
         let caller = crate::policy::engine_caller();
-        let payload = json!({"run": run, "operation": "upgrade_dependency", "item": item});
-        let mut e = Event::new(EventKind::CampaignUpdated, self.now(), caller.user.as_str(), source, payload);
+        let data = EventData::CampaignUpdated(CampaignUpdated {
+            run: *run,
+            operation: OpKind::UpgradeDependency.name().into(),
+            item: item.clone(),
+        });
+        let mut e = Event::of(&data, self.now(), caller.user.as_str(), source);
         e.project = item.project.clone();
         e.subjects = vec![run_subject(run)];
         if let Some(n) = item.number {
@@ -153,7 +158,7 @@ impl Service {
         // Keyed by repository, then project (projects without a repository are skipped by name).
         let mut by_repo: std::collections::BTreeMap<(String, Option<ProjectSlug>), Item> = Default::default();
         for e in events {
-            let Ok(item) = serde_json::from_value::<Item>(e.payload["item"].clone()) else { continue };
+            let Ok(EventData::CampaignUpdated(CampaignUpdated { item, .. })) = e.data() else { continue };
             let key = (item.repository.clone(), item.project.clone());
             match by_repo.get(&key) {
                 Some(old) if old.state.is_final() && !item.state.is_final() => {}
@@ -175,10 +180,9 @@ impl Service {
             ..Default::default()
         };
         let found = self.log().query(&q).await?.into_iter().next();
-        Ok(found.and_then(|e| {
-            let run = e.payload["run"].as_str()?.parse().ok()?;
-            let item = serde_json::from_value(e.payload["item"].clone()).ok()?;
-            Some((run, item))
+        Ok(found.and_then(|e| match e.data() {
+            Ok(EventData::CampaignUpdated(c)) => Some((c.run, c.item)),
+            _ => None,
         }))
     }
 }

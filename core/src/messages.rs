@@ -1,7 +1,7 @@
 //! Every sentence core shows to people, in one place so wording is reviewed together.
 
 use crate::error::DenyReason;
-use crate::event::{Event, EventKind};
+use crate::event::Event;
 
 pub fn bad_input(field: Option<&str>, message: &str) -> String {
     match field {
@@ -99,116 +99,95 @@ pub fn run_summary_scaffold(name: &str, template: &str, team: &str) -> String {
 
 /// One line saying what an event was.
 pub fn describe_event(e: &Event) -> String {
-    let p = &e.payload;
-    let s = |v: &serde_json::Value| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
-    match e.kind {
-        EventKind::ProjectCreated => format!("project created ({} owned by {})", s(&p["project_type"]), s(&p["team"])),
-        EventKind::ProjectUpdated => {
-            let fields: Vec<&str> =
-                p["changes"].as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
-            format!("project updated: {}", fields.join(", "))
+    use crate::event::EventData as D;
+    let Ok(data) = e.data() else {
+        return format!("{} (with details this version cannot read)", e.kind.as_str().replace('_', " "));
+    };
+    match data {
+        D::ProjectCreated(p) => format!("project created ({} owned by {})", p.project_type, p.team),
+        D::ProjectUpdated(p) => {
+            format!("project updated: {}", p.changes.keys().map(String::as_str).collect::<Vec<_>>().join(", "))
         }
-        EventKind::ProjectArchived => "project archived".into(),
-        EventKind::FactSet => format!("fact {} set to {}", s(&p["key"]), s(&p["value"])),
-        EventKind::FactRemoved => format!("fact {} removed", s(&p["key"])),
-        EventKind::DependenciesChanged => {
-            let mut parts = Vec::new();
-            for c in p["changed"].as_array().into_iter().flatten() {
-                parts.push(format!("{} {} → {}", s(&c["package"]), s(&c["from"]), s(&c["to"])));
-            }
-            let added = p["added"].as_array().map(Vec::len).unwrap_or(0);
-            let removed = p["removed"].as_array().map(Vec::len).unwrap_or(0);
-            if added > 0 {
-                let names: Vec<String> = p["added"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .take(4)
-                    .map(|d| format!("{} {}", s(&d["package"]), s(&d["version"])))
-                    .collect();
-                let more = if added > 4 { format!(" and {} more", added - 4) } else { String::new() };
+        D::ProjectArchived(_) => "project archived".into(),
+        D::FactSet(p) => format!("fact {} set to {}", p.key, p.value),
+        D::FactRemoved(p) => format!("fact {} removed", p.key),
+        D::DependenciesChanged(p) => {
+            let mut parts: Vec<String> =
+                p.changed.iter().map(|c| format!("{} {} → {}", c.package, c.from, c.to)).collect();
+            if !p.added.is_empty() {
+                let names: Vec<String> =
+                    p.added.iter().take(4).map(|d| format!("{} {}", d.package, d.version)).collect();
+                let more = if p.added.len() > 4 { format!(" and {} more", p.added.len() - 4) } else { String::new() };
                 parts.push(format!("added {}{more}", names.join(", ")));
             }
+            let removed = p.removed.len();
             if removed > 0 {
                 parts.push(format!("removed {removed} dependenc{}", if removed == 1 { "y" } else { "ies" }));
             }
             format!("dependencies: {}", parts.join("; "))
         }
-        EventKind::TeamCreated => format!("team {} created", s(&p["team"])),
-        EventKind::TeamUpdated => format!("team {} updated", s(&p["team"])),
-        EventKind::DeploymentRecorded => {
-            let d = &p["deployment"];
-            format!("deployed {} to {} ({})", s(&d["version"]), s(&d["environment"]), s(&d["status"]).replace('_', " "))
+        D::TeamCreated(p) => format!("team {} created", p.team),
+        D::TeamUpdated(p) => format!("team {} updated", p.team()),
+        D::DeploymentRecorded(p) => {
+            let d = &p.deployment;
+            format!("deployed {} to {} ({})", d.version, d.environment, d.status.as_str().replace('_', " "))
         }
-        EventKind::IncidentRecorded => {
-            let i = &p["incident"];
-            let sev = i["severity"].as_str().map(|v| format!("{v} ")).unwrap_or_default();
-            format!("{sev}incident {}: {}", s(&i["status"]), s(&i["title"]))
+        D::IncidentRecorded(p) => {
+            let i = &p.incident;
+            let sev = i.severity.as_deref().map(|v| format!("{v} ")).unwrap_or_default();
+            format!("{sev}incident {}: {}", i.status.as_str(), i.title)
         }
-        EventKind::BuildRecorded => {
-            let b = &p["build"];
-            let branch = b["branch"].as_str().map(|v| format!(" on {v}")).unwrap_or_default();
-            let slow = p["anomaly"]["usual_ms"]
-                .as_i64()
-                .map(|u| format!(", unusually slow (usually {})", crate::time::format_duration(u)))
+        D::BuildRecorded(p) => {
+            let branch = p.build.branch.as_deref().map(|v| format!(" on {v}")).unwrap_or_default();
+            let slow = p
+                .anomaly
+                .map(|a| format!(", unusually slow (usually {})", crate::time::format_duration(a.usual_ms)))
                 .unwrap_or_default();
-            format!("CI build {}{branch}{slow}", s(&b["status"]))
+            format!("CI build {}{branch}{slow}", p.build.status.as_str())
         }
-        EventKind::ChangeMerged => {
-            let c = &p["change"];
-            let number = c["number"].as_u64().map(|n| format!(" #{n}")).unwrap_or_default();
-            format!("change{number} merged: {}", s(&c["title"]))
+        D::ChangeMerged(p) => {
+            let number = p.change.number.map(|n| format!(" #{n}")).unwrap_or_default();
+            format!("change{number} merged: {}", p.change.title)
         }
-        EventKind::RunRequested => format!("requested: {}", s(&p["summary"])),
-        EventKind::RunApproved => format!("approved run {}", s(&p["run"])),
-        EventKind::RunDenied => format!("denied run {}", s(&p["run"])),
-        EventKind::RunExpired => format!("run {} expired", s(&p["run"])),
-        EventKind::RunStarted => format!("run {} started", s(&p["run"])),
-        EventKind::RunStepFinished => format!("run {}: {} {}", s(&p["run"]), s(&p["step"]), s(&p["status"])),
-        EventKind::RunSucceeded => format!("run {} succeeded", s(&p["run"])),
-        EventKind::RunFailed => format!("run {} failed: {}", s(&p["run"]), s(&p["reason"])),
-        EventKind::RunCancelled => format!("cancelled run {}", s(&p["run"])),
-        EventKind::ScheduleFired => match p["by"].as_str() {
-            Some(by) => format!("schedule {} run by hand by {by}: run {}", s(&p["schedule"]), s(&p["run"])),
-            None => format!("schedule {} requested run {}", s(&p["schedule"]), s(&p["run"])),
+        D::RunRequested(p) => format!("requested: {}", p.summary),
+        D::RunApproved(p) => format!("approved run {}", p.run),
+        D::RunDenied(p) => format!("denied run {}", p.run),
+        D::RunExpired(p) => format!("run {} expired", p.run),
+        D::RunStarted(p) => format!("run {} started", p.run),
+        D::RunStepFinished(p) => format!("run {}: {} {}", p.run, p.step, p.status),
+        D::RunSucceeded(p) => format!("run {} succeeded", p.run),
+        D::RunFailed(p) => format!("run {} failed: {}", p.run, p.reason),
+        D::RunCancelled(p) => format!("cancelled run {}", p.run),
+        D::ScheduleFired(p) => match p.by {
+            Some(by) => format!("schedule {} run by hand by {by}: run {}", p.schedule, p.run),
+            None => format!("schedule {} requested run {}", p.schedule, p.run),
         },
-        EventKind::CampaignUpdated => {
-            let i = &p["item"];
-            let pull = i["number"].as_u64().map(|n| format!(" #{n}")).unwrap_or_default();
-            let why = i["reason"].as_str().map(|r| format!(" ({r})")).unwrap_or_default();
-            format!("upgrade in {}{pull}: {}{why}", s(&i["repository"]), s(&i["state"]).replace('_', " "))
+        D::CampaignUpdated(p) => {
+            let i = &p.item;
+            let pull = i.number.map(|n| format!(" #{n}")).unwrap_or_default();
+            let why = i.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+            format!("upgrade in {}{pull}: {}{why}", i.repository, i.state.as_str().replace('_', " "))
         }
-        EventKind::ScoreChanged => format!("score {} → {}", s(&p["from"]), s(&p["to"])),
-        EventKind::UserCreated => format!("user {} created ({})", s(&p["user"]), s(&p["role"])),
-        EventKind::TokenCreated => {
-            format!("API token {} created for {} ({})", s(&p["token"]), s(&p["user"]), s(&p["role"]))
+        D::ScoreChanged(p) => format!("score {} → {}", p.from, p.to),
+        D::UserCreated(p) => format!("user {} created ({})", p.user, p.role),
+        D::TokenCreated(p) => format!("API token {} created for {} ({})", p.token, p.user, p.role),
+        D::TokenRevoked(p) => format!("API token {} revoked", p.token),
+        D::TokenRotated(p) => format!("API token {} of {} replaced by {}", p.token, p.user, p.new_token),
+        D::ChatIdentityLinked(p) => {
+            format!("{} account {} linked to {} (by {})", p.platform.as_str(), p.id, p.user, p.by)
         }
-        EventKind::TokenRevoked => format!("API token {} revoked", s(&p["token"])),
-        EventKind::TokenRotated => {
-            format!("API token {} of {} replaced by {}", s(&p["token"]), s(&p["user"]), s(&p["new_token"]))
+        D::McpCall(p) => format!("MCP tool {} called: {}", p.tool, p.outcome),
+        D::SignedIn(p) => format!("{} signed in ({}) from {}", p.user, p.method, p.address),
+        D::SignInFailed(p) => {
+            format!("failed sign-in as {} from {}: {}", p.user, p.address, p.reason.replace('_', " "))
         }
-        EventKind::ChatIdentityLinked => {
-            format!("{} account {} linked to {} (by {})", s(&p["platform"]), s(&p["id"]), s(&p["user"]), s(&p["by"]))
-        }
-        EventKind::McpCall => format!("MCP tool {} called: {}", s(&p["tool"]), s(&p["outcome"])),
-        EventKind::SignedIn => format!("{} signed in ({}) from {}", s(&p["user"]), s(&p["method"]), s(&p["address"])),
-        EventKind::SignInFailed => {
-            format!(
-                "failed sign-in as {} from {}: {}",
-                s(&p["user"]),
-                s(&p["address"]),
-                s(&p["reason"]).replace('_', " ")
-            )
-        }
-        EventKind::SignedOut => format!("{} signed out", s(&p["user"])),
-        EventKind::PasswordChanged => format!("password of {} changed; their sessions ended", s(&p["user"])),
-        EventKind::UserRoleChanged => format!("{} is now {} (was {})", s(&p["user"]), s(&p["to"]), s(&p["from"])),
-        EventKind::UserUpdated => format!("user {} updated: {}", s(&p["user"]), s(&p["field"])),
-        EventKind::UserDisabled => {
-            format!("user {} disabled; {} token(s) revoked", s(&p["user"]), s(&p["tokens_revoked"]))
-        }
-        EventKind::UserEnabled => format!("user {} enabled", s(&p["user"])),
-        EventKind::SessionsEnded => format!("every session of {} ended", s(&p["user"])),
+        D::SignedOut(p) => format!("{} signed out", p.user),
+        D::PasswordChanged(p) => format!("password of {} changed; their sessions ended", p.user),
+        D::UserRoleChanged(p) => format!("{} is now {} (was {})", p.user, p.to, p.from),
+        D::UserUpdated(p) => format!("user {} updated: {}", p.user, p.field),
+        D::UserDisabled(p) => format!("user {} disabled; {} token(s) revoked", p.user, p.tokens_revoked),
+        D::UserEnabled(p) => format!("user {} enabled", p.user),
+        D::SessionsEnded(p) => format!("every session of {} ended", p.user),
     }
 }
 

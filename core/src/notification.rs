@@ -5,7 +5,6 @@
 //! and chat platforms.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::event::{Event, EventKind, EventQuery};
 use crate::model::Millis;
@@ -36,46 +35,40 @@ pub struct Notification {
 /// What `event` is worth telling the owning team, if anything: (kind, title).
 /// `score_drop`: a fall of more than this many points is news.
 pub fn classify(event: &Event, score_drop: u32) -> Option<(&'static str, String)> {
-    let p = &event.payload;
+    use crate::event::EventData as D;
+    use crate::model::{DeploymentStatus, IncidentStatus};
     // Only a change of status is news (a repeated webhook is not).
-    let changed = |now: &Value| p["previous_status"] != *now;
-    match event.kind {
-        EventKind::IncidentRecorded => {
-            let i = &p["incident"];
-            let status = &i["status"];
-            let title = i["title"].as_str().unwrap_or("an incident");
-            match status.as_str() {
-                Some("triggered") if changed(status) => Some(("incident_triggered", format!("Incident: {title}"))),
-                Some("resolved") if changed(status) => Some(("incident_resolved", format!("Resolved: {title}"))),
+    match event.data().ok()? {
+        D::IncidentRecorded(p) if p.previous_status != Some(p.incident.status) => {
+            let title = &p.incident.title;
+            match p.incident.status {
+                IncidentStatus::Triggered => Some(("incident_triggered", format!("Incident: {title}"))),
+                IncidentStatus::Resolved => Some(("incident_resolved", format!("Resolved: {title}"))),
                 _ => None,
             }
         }
-        EventKind::DeploymentRecorded => {
-            let d = &p["deployment"];
-            let status = &d["status"];
-            match status.as_str() {
-                Some(s @ ("failed" | "rolled_back")) if changed(status) => Some((
-                    "deployment_failed",
-                    format!(
-                        "Deployment of {} to {} {}",
-                        d["version"].as_str().unwrap_or("?"),
-                        d["environment"].as_str().unwrap_or("?"),
-                        if s == "failed" { "failed" } else { "was rolled back" }
-                    ),
-                )),
-                _ => None,
-            }
+        D::DeploymentRecorded(p) if p.previous_status != Some(p.deployment.status) => {
+            let d = &p.deployment;
+            let what = match d.status {
+                DeploymentStatus::Failed => "failed",
+                DeploymentStatus::RolledBack => "was rolled back",
+                _ => return None,
+            };
+            Some(("deployment_failed", format!("Deployment of {} to {} {what}", d.version, d.environment)))
         }
-        EventKind::BuildRecorded => {
-            let usual = p["anomaly"]["usual_ms"].as_i64()?;
-            let took = p["anomaly"]["duration_ms"].as_i64()?;
+        D::BuildRecorded(p) => {
+            let slow = p.anomaly?;
             Some((
                 "build_anomaly",
-                format!("CI build took {}, usually {}", format_duration(took), format_duration(usual)),
+                format!(
+                    "CI build took {}, usually {}",
+                    format_duration(slow.duration_ms),
+                    format_duration(slow.usual_ms)
+                ),
             ))
         }
-        EventKind::ScoreChanged => {
-            let (from, to) = (p["from"].as_i64()?, p["to"].as_i64()?);
+        D::ScoreChanged(p) => {
+            let (from, to) = (i64::from(p.from), i64::from(p.to));
             (from - to > i64::from(score_drop)).then(|| ("score_dropped", format!("Score dropped from {from} to {to}")))
         }
         _ => None,

@@ -12,7 +12,7 @@ use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::event::{Event, EventKind, EventQuery};
+use crate::event::{Event, EventData, EventKind, EventQuery};
 use crate::model::{Millis, Run};
 use crate::ops::output::Output;
 use crate::ops::{Effect, OpKind, Operation};
@@ -222,8 +222,14 @@ impl Service {
             return Err(Error::bad_input(None, format!("schedule {name}: {} did not request a run", s.operation)));
         };
         let by = slot.is_none().then(|| caller.user.to_string());
-        let payload = json!({"schedule": name, "run": run.id, "operation": s.operation, "slot": slot, "by": by});
-        let mut e = Event::new(EventKind::ScheduleFired, self.now(), caller.user.as_str(), &caller.source, payload);
+        let data = EventData::ScheduleFired(crate::event::payload::ScheduleFired {
+            schedule: name.to_owned(),
+            run: run.id,
+            operation: s.operation.clone(),
+            slot,
+            by,
+        });
+        let mut e = Event::of(&data, self.now(), caller.user.as_str(), &caller.source);
         e.subjects = vec![subject(name)];
         self.record(&[e]).await?;
         Ok(*run)
@@ -240,11 +246,11 @@ impl Service {
         let events = self.log().query(&q).await?;
         Ok(events
             .into_iter()
-            .map(|e| Firing {
-                at: e.occurred_at,
-                run: e.payload["run"].as_str().unwrap_or_default().to_owned(),
-                by: e.payload["by"].as_str().map(str::to_owned),
-                slot: e.payload["slot"].as_i64(),
+            .filter_map(|e| match e.data() {
+                Ok(EventData::ScheduleFired(f)) => {
+                    Some(Firing { at: e.occurred_at, run: f.run.to_string(), by: f.by, slot: f.slot })
+                }
+                _ => None,
             })
             .collect())
     }

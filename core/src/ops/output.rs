@@ -2,7 +2,7 @@
 //! and the CLI; the portal matches on the typed variants.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::Event;
 use crate::ids::*;
@@ -106,7 +106,7 @@ pub struct DependencyChanges {
     pub changed: Vec<VersionChange>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VersionChange {
     pub ecosystem: Ecosystem,
     pub package: PackageName,

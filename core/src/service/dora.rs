@@ -93,8 +93,13 @@ pub(crate) async fn dora(call: &Call<'_>, i: Dora) -> Result<Done> {
         }
         None => merged = call.ctx.log.query(&cq(None)).await?,
     }
-    let changes: Vec<Change> =
-        merged.into_iter().filter_map(|e| serde_json::from_value(e.payload["change"].clone()).ok()).collect();
+    let changes: Vec<Change> = merged
+        .into_iter()
+        .filter_map(|e| match e.data() {
+            Ok(crate::event::EventData::ChangeMerged(m)) => Some(m.change),
+            _ => None,
+        })
+        .collect();
     let mut report = compute(&deployments, &builds, &changes, &incidents, since, call.now);
     report.scope = scope;
     report.environment = environment;

@@ -2,7 +2,7 @@
 
 use super::{Call, Done};
 use crate::error::{Error, Result};
-use crate::event::{EventKind, EventQuery};
+use crate::event::EventQuery;
 use crate::ids::TeamSlug;
 use crate::model::IncidentStatus;
 use crate::ops::inputs::*;
@@ -130,23 +130,14 @@ fn version_matches(version: &str, prefix: &str) -> bool {
 
 /// Whether `event` gave the project `name` at a version starting with `prefix`.
 fn event_reaches(event: &crate::event::Event, name: &str, prefix: &str) -> bool {
-    let p = &event.payload;
-    match event.kind {
-        EventKind::DependenciesChanged => {
-            let hit = |list: &str, field: &str| {
-                p[list].as_array().is_some_and(|a| {
-                    a.iter().any(|d| {
-                        d["package"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name))
-                            && d[field].as_str().is_some_and(|v| version_matches(v, prefix))
-                    })
-                })
-            };
-            hit("added", "version") || hit("changed", "to")
+    use crate::event::EventData;
+    match event.data() {
+        Ok(EventData::DependenciesChanged(p)) => {
+            let named = |package: &str| package.eq_ignore_ascii_case(name);
+            p.added.iter().any(|d| named(d.package.as_str()) && version_matches(d.version.as_str(), prefix))
+                || p.changed.iter().any(|c| named(c.package.as_str()) && version_matches(c.to.as_str(), prefix))
         }
-        EventKind::FactSet => {
-            let value = p["value"].as_str().map(str::to_owned).unwrap_or_else(|| p["value"].to_string());
-            version_matches(&value, prefix)
-        }
+        Ok(EventData::FactSet(p)) => version_matches(&p.value.to_string(), prefix),
         _ => false,
     }
 }

@@ -274,13 +274,11 @@ impl crate::service::Service {
     pub async fn record_run_progress(
         &self,
         run: &crate::model::Run,
-        kind: EventKind,
-        mut payload: serde_json::Value,
+        progress: crate::event::payload::Progress,
     ) -> Result<()> {
-        payload["run"] = json!(run.id);
-        payload["operation"] = json!(run.operation);
         let engine = policy::engine_caller();
-        let mut e = crate::event::Event::new(kind, self.now(), engine.user.as_str(), &engine.source, payload);
+        let data = progress.data(run.id, &run.operation);
+        let mut e = crate::event::Event::of(&data, self.now(), engine.user.as_str(), &engine.source);
         e.project = run.project.clone();
         self.ctx.record(&[e]).await
     }

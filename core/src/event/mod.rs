@@ -2,6 +2,8 @@
 //! appends events; history questions ("when did checkout get redis 7?") are
 //! event-log queries.
 
+pub mod payload;
+
 use std::fmt;
 
 use schemars::JsonSchema;
@@ -9,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::ProjectSlug;
 use crate::model::Millis;
+pub use payload::EventData;
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -194,6 +197,17 @@ impl Event {
             subjects: Vec::new(),
             payload,
         }
+    }
+
+    /// A new event of `data`'s kind with its payload.
+    pub fn of(data: &EventData, occurred_at: Millis, actor: &str, source: &str) -> Self {
+        Self::new(data.kind(), occurred_at, actor, source, data.encode())
+    }
+
+    /// The payload, typed by the event's kind. An error for a payload no
+    /// version of Switchboard wrote (a hand-made import, a test's filler).
+    pub fn data(&self) -> Result<EventData, serde_json::Error> {
+        EventData::decode(self.kind, &self.payload)
     }
 
     pub fn project(mut self, project: &ProjectSlug) -> Self {
