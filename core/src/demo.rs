@@ -5,12 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
-
 use crate::config::Config;
-use crate::event::{Event, EventKind, new_event_id};
+use crate::event::{Event, EventData, new_event_id, payload};
 use crate::ids::*;
 use crate::model::*;
+use crate::ops::output::VersionChange;
 use crate::score;
 use crate::store::{GraphBatch, ScoreInputs};
 
@@ -215,8 +214,8 @@ pub struct DemoChunk {
     pub events: Vec<Event>,
 }
 
-fn ev(kind: EventKind, at: Millis, actor: &str, project: &ProjectSlug, payload: serde_json::Value) -> Event {
-    let mut e = Event::new(kind, at, actor, "demo", payload).project(project);
+fn ev(data: EventData, at: Millis, actor: &str, project: &ProjectSlug) -> Event {
+    let mut e = Event::of(&data, at, actor, "demo").project(project);
     e.id = new_event_id(at);
     e
 }
@@ -285,8 +284,8 @@ fn people_and_teams(opts: &DemoOptions, batch: &mut GraphBatch, events: &mut Vec
             created_at: created,
             updated_at: created,
         });
-        let mut e = Event::new(EventKind::TeamCreated, created, "alice", "demo", json!({"team": slug, "name": name}))
-            .subject(slug.as_str());
+        let team = EventData::TeamCreated(payload::TeamCreated { team: slug.clone(), name: name.to_string() });
+        let mut e = Event::of(&team, created, "alice", "demo").subject(slug.as_str());
         e.id = new_event_id(created);
         events.push(e);
     }
@@ -326,20 +325,10 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         version: Version::new(PACKAGES[p].2[v]).expect("valid"),
     };
     let initial: Vec<Dependency> = deps.iter().map(|d| dep(*d)).collect();
-    events.push(ev(
-        EventKind::ProjectCreated,
-        created_at,
-        actor,
-        &slug,
-        json!({"name": slug, "team": team, "project_type": ty}),
-    ));
-    let mut e = ev(
-        EventKind::DependenciesChanged,
-        created_at,
-        actor,
-        &slug,
-        json!({"added": initial, "removed": [], "changed": []}),
-    );
+    let created = payload::ProjectCreated { name: slug.to_string(), team: team.clone(), project_type: ty.to_string() };
+    events.push(ev(EventData::ProjectCreated(created), created_at, actor, &slug));
+    let added = payload::DependenciesChanged { added: initial.clone(), ..Default::default() };
+    let mut e = ev(EventData::DependenciesChanged(added), created_at, actor, &slug);
     for d in &initial {
         e = e.subject(d.package.as_str());
     }
@@ -354,17 +343,14 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
             let to = if forced { PACKAGES[p].2.len() - 1 } else { v + 1 };
             let at = if forced { now - 37 * DAY_MS } else { now - (1 + rng.below(89) as i64) * DAY_MS };
             let (from_d, to_d) = (dep((p, v)), dep((p, to)));
-            let change = json!({"ecosystem": to_d.ecosystem, "package": to_d.package, "from": from_d.version, "to": to_d.version});
-            events.push(
-                ev(
-                    EventKind::DependenciesChanged,
-                    at,
-                    actor,
-                    &slug,
-                    json!({"added": [], "removed": [], "changed": [change]}),
-                )
-                .subject(to_d.package.as_str()),
-            );
+            let change = VersionChange {
+                ecosystem: to_d.ecosystem,
+                package: to_d.package.clone(),
+                from: from_d.version.clone(),
+                to: to_d.version.clone(),
+            };
+            let changed = payload::DependenciesChanged { changed: vec![change], ..Default::default() };
+            events.push(ev(EventData::DependenciesChanged(changed), at, actor, &slug).subject(to_d.package.as_str()));
             slot.1 = to;
         }
     }
@@ -419,8 +405,13 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
             };
             let at = created_at + rng.below(30) as i64 * DAY_MS;
             events.push(
-                ev(EventKind::FactSet, at, actor, &slug, json!({"key": key, "value": value, "previous": null}))
-                    .subject(key.as_str()),
+                ev(
+                    EventData::FactSet(payload::FactSet { key: key.clone(), value: value.clone(), previous: None }),
+                    at,
+                    actor,
+                    &slug,
+                )
+                .subject(key.as_str()),
             );
             facts.insert(key.clone(), Fact { key: key.clone(), value, updated_at: at });
         }
@@ -460,11 +451,13 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
             if full {
                 events.push(
                     ev(
-                        EventKind::DeploymentRecorded,
+                        EventData::DeploymentRecorded(payload::DeploymentRecorded {
+                            deployment: d.clone(),
+                            previous_status: None,
+                        }),
                         at,
                         actor,
                         &slug,
-                        json!({"deployment": d, "previous_status": null}),
                     )
                     .subject(env.as_str()),
                 );
@@ -504,7 +497,8 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
             last_green = Some(last_green.unwrap_or(0).max(at));
         }
         if full {
-            events.push(ev(EventKind::BuildRecorded, at, actor, &slug, json!({"build": b})).subject(b.status.as_str()));
+            let recorded = payload::BuildRecorded { build: b.clone(), anomaly: None };
+            events.push(ev(EventData::BuildRecorded(recorded), at, actor, &slug).subject(b.status.as_str()));
         }
         batch.builds.push(b);
         day -= 1.0 + rng.below(20) as f64 / 10.0;
@@ -546,11 +540,13 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         incidents_in_window += 1;
         events.push(
             ev(
-                EventKind::IncidentRecorded,
+                EventData::IncidentRecorded(payload::IncidentRecorded {
+                    incident: incident.clone(),
+                    previous_status: None,
+                }),
                 at,
                 "pagerduty",
                 &slug,
-                json!({"incident": incident, "previous_status": null}),
             )
             .subject(incident.status.as_str()),
         );

@@ -2,12 +2,11 @@
 //! mint credentials): admin-only service methods the CLI and portal call, each
 //! recorded in the event log. Token secrets are shown once and stored hashed.
 
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::Service;
 use crate::error::{DenyReason, Error, Result};
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventData, payload};
 use crate::ids::UserName;
 use crate::messages;
 use crate::model::{ApiToken, Millis, Role, User};
@@ -90,12 +89,16 @@ impl Service {
         };
         self.ctx.graph.put_token(&token).await?;
         let events = vec![
-            Event::new(
-                EventKind::TokenCreated,
+            Event::of(
+                &EventData::TokenCreated(payload::TokenCreated {
+                    token: token.id.clone(),
+                    user: token.user.clone(),
+                    role: token.role,
+                    expires_at: token.expires_at,
+                }),
                 now,
                 caller.user.as_str(),
                 &caller.source,
-                json!({"token": token.id, "user": token.user, "role": token.role, "expires_at": token.expires_at}),
             )
             .subject(token.user.as_str()),
         ];
@@ -116,14 +119,8 @@ impl Service {
         }
         let u = User::new(user.clone(), role.unwrap_or(Role::Viewer));
         self.ctx.graph.put_user(&u).await?;
-        let e = Event::new(
-            EventKind::UserCreated,
-            self.now(),
-            caller.user.as_str(),
-            &caller.source,
-            json!({"user": u.name, "role": u.role}),
-        )
-        .subject(u.name.as_str());
+        let created = EventData::UserCreated(payload::UserCreated { user: u.name.clone(), role: u.role, by: None });
+        let e = Event::of(&created, self.now(), caller.user.as_str(), &caller.source).subject(u.name.as_str());
         self.record(&[e]).await?;
         Ok((u, true))
     }
@@ -135,14 +132,9 @@ impl Service {
         if token.revoked_at.is_none() {
             token.revoked_at = Some(self.now());
             self.ctx.graph.put_token(&token).await?;
-            let e = Event::new(
-                EventKind::TokenRevoked,
-                self.now(),
-                caller.user.as_str(),
-                &caller.source,
-                json!({"token": token.id, "user": token.user}),
-            )
-            .subject(token.user.as_str());
+            let revoked =
+                EventData::TokenRevoked(payload::TokenRevoked { token: token.id.clone(), user: token.user.clone() });
+            let e = Event::of(&revoked, self.now(), caller.user.as_str(), &caller.source).subject(token.user.as_str());
             self.record(&[e]).await?;
         }
         Ok(token)
@@ -161,14 +153,12 @@ impl Service {
         let mut revoked = old.clone();
         revoked.revoked_at = Some(self.now());
         self.ctx.graph.put_token(&revoked).await?;
-        let e = Event::new(
-            EventKind::TokenRotated,
-            self.now(),
-            caller.user.as_str(),
-            &caller.source,
-            json!({"token": old.id, "new_token": new.token.id, "user": old.user}),
-        )
-        .subject(old.user.as_str());
+        let rotated = EventData::TokenRotated(payload::TokenRotated {
+            token: old.id.clone(),
+            new_token: new.token.id.clone(),
+            user: old.user.clone(),
+        });
+        let e = Event::of(&rotated, self.now(), caller.user.as_str(), &caller.source).subject(old.user.as_str());
         self.record(&[e]).await?;
         Ok(new)
     }

@@ -2,11 +2,9 @@
 //! audit trail of calls from outside agents. Surfaces record these through
 //! the service, never by writing to a store themselves.
 
-use serde_json::json;
-
 use super::Service;
 use crate::error::Result;
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventData, payload};
 use crate::model::ChatMessage;
 use crate::policy::Caller;
 
@@ -59,14 +57,12 @@ impl Service {
         arguments: &serde_json::Value,
         outcome: &str,
     ) -> Result<()> {
-        let e = Event::new(
-            EventKind::McpCall,
-            self.now(),
-            caller.user.as_str(),
-            &caller.source,
-            json!({"tool": tool, "arguments": arguments, "outcome": outcome}),
-        )
-        .subject(tool);
+        let call = EventData::McpCall(payload::McpCall {
+            tool: tool.to_owned(),
+            arguments: arguments.clone(),
+            outcome: outcome.to_owned(),
+        });
+        let e = Event::of(&call, self.now(), caller.user.as_str(), &caller.source).subject(tool);
         self.record(&[e]).await
     }
 }

@@ -7,11 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use serde_json::json;
-
 use super::Service;
 use crate::error::{Error, Result};
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventData, payload};
 use crate::model::{ChatIdentity, ChatPlatform, Millis, User};
 use crate::policy::Caller;
 
@@ -109,14 +107,14 @@ impl Service {
         if !user.chat_identities.contains(&identity) {
             user.chat_identities.push(identity.clone());
             self.ctx.graph.put_user(&user).await?;
-            let e = Event::new(
-                EventKind::ChatIdentityLinked,
-                self.now(),
-                user.name.as_str(),
-                identity.platform.as_str(),
-                json!({"user": user.name, "platform": identity.platform, "id": identity.id, "by": how}),
-            )
-            .subject(user.name.as_str());
+            let linked = EventData::ChatIdentityLinked(payload::ChatIdentityLinked {
+                user: user.name.clone(),
+                platform: identity.platform,
+                id: identity.id.clone(),
+                by: how.to_owned(),
+            });
+            let e = Event::of(&linked, self.now(), user.name.as_str(), identity.platform.as_str())
+                .subject(user.name.as_str());
             self.record(&[e]).await?;
         }
         Ok(user)

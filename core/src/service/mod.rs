@@ -20,7 +20,7 @@ use crate::bus::EventBus;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::event::Event;
+use crate::event::{Event, EventData, payload};
 use crate::model::{Millis, Project, Role};
 use crate::ops::output::Output;
 use crate::ops::{OpKind, Operation};
@@ -63,6 +63,7 @@ impl Context {
         if events.is_empty() {
             return Ok(());
         }
+        debug_assert!(events.iter().all(|e| e.data().is_ok()), "an event whose payload is not its kind's: {events:?}");
         self.log.append(events).await?;
         self.bus.publish(events);
         Ok(())
@@ -90,8 +91,8 @@ pub(crate) struct Call<'a> {
 
 impl Call<'_> {
     /// A new event stamped with the caller and time.
-    pub fn event(&self, kind: crate::event::EventKind, payload: serde_json::Value) -> Event {
-        Event::new(kind, self.now, self.caller.user.as_str(), &self.caller.source, payload)
+    pub fn event(&self, data: EventData) -> Event {
+        Event::of(&data, self.now, self.caller.user.as_str(), &self.caller.source)
     }
 
     pub async fn project(&self, slug: &crate::ids::ProjectSlug) -> Result<Project> {
@@ -107,13 +108,19 @@ impl Call<'_> {
         if breakdown.score == project.score {
             return Ok(false);
         }
-        events.push(
-            self.event(
-                crate::event::EventKind::ScoreChanged,
-                serde_json::json!({"from": project.score, "to": breakdown.score, "components": breakdown.components}),
-            )
-            .project(&project.slug),
-        );
+        let components = breakdown
+            .components
+            .iter()
+            .map(|c| payload::ScorePart {
+                name: c.name.into(),
+                weight: c.weight,
+                value: c.value,
+                points: c.points,
+                detail: c.detail.clone(),
+            })
+            .collect();
+        let changed = payload::ScoreChanged { from: project.score, to: breakdown.score, components };
+        events.push(self.event(EventData::ScoreChanged(changed)).project(&project.slug));
         project.score = breakdown.score;
         Ok(true)
     }

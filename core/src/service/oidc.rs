@@ -6,11 +6,9 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
 use super::Service;
 use crate::error::{DenyReason, Error, Result};
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventData, EventKind, payload};
 use crate::ids::{TeamSlug, UserName};
 use crate::model::{OidcSubject, User};
 use crate::policy::Caller;
@@ -63,14 +61,14 @@ impl Service {
             Err((reason, e)) => {
                 let shown = claims.username.clone().unwrap_or_else(|| claims.subject.clone());
                 tracing::info!(user = %shown, %address, reason, "single sign-on refused");
-                let e2 = Event::new(
-                    EventKind::SignInFailed,
-                    self.now(),
-                    "anonymous",
-                    "portal",
-                    json!({"user": shown.chars().take(100).collect::<String>(), "address": address.to_string(),
-                           "reason": reason, "method": "oidc"}),
-                );
+                let failed = EventData::SignInFailed(payload::SignInFailed {
+                    user: shown.chars().take(100).collect(),
+                    address: address.to_string(),
+                    reason: reason.into(),
+                    method: Some("oidc".into()),
+                    next_wait_ms: None,
+                });
+                let e2 = Event::of(&failed, self.now(), "anonymous", "portal");
                 self.record(&[e2]).await?;
                 Err(e)
             }
@@ -94,14 +92,12 @@ impl Service {
                 let mut u = linked.clone();
                 let (revoked, _) =
                     super::users::end_access(&self.ctx, &mut u, now, true).await.map_err(|e| ("store", e))?;
-                let e = Event::new(
-                    EventKind::SessionsEnded,
-                    now,
-                    "oidc",
-                    "oidc",
-                    json!({"user": u.name, "reason": "no_role_at_provider", "tokens_revoked": revoked}),
-                )
-                .subject(u.name.as_str());
+                let ended = EventData::SessionsEnded(payload::SessionsEnded {
+                    user: u.name.clone(),
+                    reason: Some("no_role_at_provider".into()),
+                    tokens_revoked: Some(revoked),
+                });
+                let e = Event::of(&ended, now, "oidc", "oidc").subject(u.name.as_str());
                 self.record(&[e]).await.map_err(|e| ("store", e))?;
             }
             return Err(("no_role", Error::Denied { operation: "sign-in".into(), reason: DenyReason::NoAccess }));
@@ -133,12 +129,15 @@ impl Service {
                     None => {
                         let u = User { oidc: Some(me.clone()), ..User::new(name, role) };
                         events.push(
-                            Event::new(
-                                EventKind::UserCreated,
+                            Event::of(
+                                &EventData::UserCreated(payload::UserCreated {
+                                    user: u.name.clone(),
+                                    role,
+                                    by: Some("oidc".into()),
+                                }),
                                 now,
                                 "oidc",
                                 "oidc",
-                                json!({"user": u.name, "role": role, "by": "oidc"}),
                             )
                             .subject(u.name.as_str()),
                         );
@@ -200,17 +199,15 @@ impl Service {
                 team.members.retain(|m| *m != user.name);
             }
             self.ctx.graph.put_team(&team).await?;
-            let change = if member { "joined" } else { "left" };
-            events.push(
-                Event::new(
-                    EventKind::TeamUpdated,
-                    now,
-                    "oidc",
-                    "oidc",
-                    json!({"team": team.slug, "members": team.members, "by": "oidc", "user": user.name, "change": change}),
-                )
-                .subject(team.slug.as_str()),
-            );
+            let change = if member { payload::MembershipChange::Joined } else { payload::MembershipChange::Left };
+            let updated = EventData::TeamUpdated(payload::TeamUpdated::Membership {
+                team: team.slug.clone(),
+                members: team.members.clone(),
+                by: "oidc".into(),
+                user: user.name.clone(),
+                change,
+            });
+            events.push(Event::of(&updated, now, "oidc", "oidc").subject(team.slug.as_str()));
         }
         Ok(events)
     }

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::read::limit;
 use super::{Call, Done};
 use crate::error::{Error, Result};
-use crate::event::EventKind;
+use crate::event::{EventData, payload};
 use crate::ids::*;
 use crate::messages;
 use crate::model::*;
@@ -68,10 +68,12 @@ async fn request(
         project,
     };
     call.ctx.graph.put_run(&run).await?;
-    let mut event = call.event(
-        EventKind::RunRequested,
-        json!({"run": run.id, "operation": run.operation, "arguments": run.arguments, "summary": run.summary}),
-    );
+    let mut event = call.event(EventData::RunRequested(payload::RunRequested {
+        run: run.id,
+        operation: run.operation.clone(),
+        arguments: run.arguments.clone(),
+        summary: run.summary.clone(),
+    }));
     event.project = run.project.clone();
     Ok(Done { output: Output::Run(Box::new(run)), events: vec![event] })
 }
@@ -194,7 +196,7 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
             if run.status == RunStatus::Pending {
                 run.status = RunStatus::Expired;
                 call.ctx.graph.put_run(&run).await?;
-                let mut e = call.event(EventKind::RunExpired, json!({"run": run.id}));
+                let mut e = call.event(EventData::RunExpired(payload::RunExpired { run: run.id }));
                 e.project = run.project.clone();
                 events.push(e);
             }
@@ -213,15 +215,16 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
         Some(r) if !r.trim().is_empty() => Some(r.trim().to_owned()),
         _ => None,
     };
-    let (decision, status, event_kind) = if kind == OpKind::ApproveRun {
-        (Decision::Approve, RunStatus::Approved, EventKind::RunApproved)
+    let (decision, status, event_kind): (_, _, fn(payload::RunDecided) -> EventData) = if kind == OpKind::ApproveRun {
+        (Decision::Approve, RunStatus::Approved, EventData::RunApproved)
     } else {
-        (Decision::Deny, RunStatus::Denied, EventKind::RunDenied)
+        (Decision::Deny, RunStatus::Denied, EventData::RunDenied)
     };
     run.approvals.push(Approval { by: call.caller.user.clone(), decision, reason: reason.clone(), at: call.now });
     run.status = status;
     call.ctx.graph.put_run(&run).await?;
-    let mut e = call.event(event_kind, json!({"run": run.id, "operation": run.operation, "reason": reason}));
+    let decided = payload::RunDecided { run: run.id, operation: run.operation.clone(), reason };
+    let mut e = call.event(event_kind(decided));
     e.project = run.project.clone();
     Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
 }
@@ -240,8 +243,8 @@ pub(crate) async fn cancel(call: &Call<'_>, i: CancelRun) -> Result<Done> {
     }
     run.status = RunStatus::Cancelled;
     call.ctx.graph.put_run(&run).await?;
-    let mut e =
-        call.event(EventKind::RunCancelled, json!({"run": run.id, "operation": run.operation, "reason": reason}));
+    let cancelled = payload::RunDecided { run: run.id, operation: run.operation.clone(), reason };
+    let mut e = call.event(EventData::RunCancelled(cancelled));
     e.project = run.project.clone();
     Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
 }
@@ -259,8 +262,8 @@ impl crate::service::Service {
             }
             run.status = RunStatus::Expired;
             self.ctx.graph.put_run(&run).await?;
-            let mut e =
-                crate::event::Event::new(EventKind::RunExpired, now, "system", "scheduler", json!({"run": run.id}));
+            let expired = EventData::RunExpired(payload::RunExpired { run: run.id });
+            let mut e = crate::event::Event::of(&expired, now, "system", "scheduler");
             e.project = run.project.clone();
             self.ctx.record(&[e]).await?;
             n += 1;

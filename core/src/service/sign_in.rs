@@ -5,12 +5,10 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
 use super::Service;
 use super::accounts::{admin_only, hash_token};
 use crate::error::{DenyReason, Error, Result};
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventData, payload};
 use crate::ids::UserName;
 use crate::limits::{Limit, Who};
 use crate::model::{Role, Session, User};
@@ -98,9 +96,8 @@ impl Service {
                 }
             }
         }
-        let e =
-            Event::new(EventKind::PasswordChanged, now, caller.user.as_str(), &caller.source, json!({"user": user}))
-                .subject(user.as_str());
+        let changed = EventData::PasswordChanged(payload::AboutUser { user: user.clone() });
+        let e = Event::of(&changed, now, caller.user.as_str(), &caller.source).subject(user.as_str());
         events.push(e);
         self.record(&events).await?;
         Ok(created)
@@ -142,13 +139,14 @@ impl Service {
             let wait = limits.sign_in_failed(&account_key, address);
             let shown = name.as_ref().map(|n| n.to_string()).unwrap_or_else(|| "(not a user name)".into());
             tracing::info!(user = %shown, %address, reason, "sign-in refused");
-            let e = Event::new(
-                EventKind::SignInFailed,
-                self.now(),
-                "anonymous",
-                "portal",
-                json!({"user": shown, "address": address.to_string(), "reason": reason, "next_wait_ms": wait}),
-            );
+            let failed = EventData::SignInFailed(payload::SignInFailed {
+                user: shown,
+                address: address.to_string(),
+                reason: reason.into(),
+                method: None,
+                next_wait_ms: Some(wait),
+            });
+            let e = Event::of(&failed, self.now(), "anonymous", "portal");
             self.record(&[e]).await?;
             return Err(wrong_credentials());
         };
@@ -174,14 +172,12 @@ impl Service {
         };
         self.ctx.graph.put_session(&session).await?;
         tracing::info!(user = %user.name, method, %address, "signed in");
-        let e = Event::new(
-            EventKind::SignedIn,
-            now,
-            user.name.as_str(),
-            "portal",
-            json!({"user": user.name, "method": method, "address": address.to_string()}),
-        )
-        .subject(user.name.as_str());
+        let signed_in = EventData::SignedIn(payload::SignedIn {
+            user: user.name.clone(),
+            method: method.into(),
+            address: address.to_string(),
+        });
+        let e = Event::of(&signed_in, now, user.name.as_str(), "portal").subject(user.name.as_str());
         self.record(&[e]).await?;
         Ok(secret)
     }
@@ -217,14 +213,8 @@ impl Service {
         let hash = hash_token(secret);
         if let Some(session) = self.ctx.graph.session_by_hash(&hash).await? {
             self.ctx.graph.delete_session(&hash).await?;
-            let e = Event::new(
-                EventKind::SignedOut,
-                self.now(),
-                session.user.as_str(),
-                "portal",
-                json!({"user": session.user}),
-            )
-            .subject(session.user.as_str());
+            let out = EventData::SignedOut(payload::AboutUser { user: session.user.clone() });
+            let e = Event::of(&out, self.now(), session.user.as_str(), "portal").subject(session.user.as_str());
             self.record(&[e]).await?;
         }
         Ok(())

@@ -3,11 +3,9 @@
 //! change that takes rights away acts at once: the person's portal sessions
 //! end, and their API tokens are revoked or capped at the new role.
 
-use serde_json::json;
-
 use super::{Call, Context, Done};
 use crate::error::{Error, Result};
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventData, payload};
 use crate::ids::UserName;
 use crate::model::{Millis, Role, User};
 use crate::ops::inputs::{DisableUser, EnableUser, SetUserEmail, SetUserRole, SignOutEverywhere};
@@ -91,14 +89,13 @@ pub(crate) async fn change_role(
     let from = user.role;
     user.role = role;
     let (_, capped) = end_access(ctx, user, now, false).await?;
-    let e = Event::new(
-        EventKind::UserRoleChanged,
-        now,
-        caller.user.as_str(),
-        &caller.source,
-        json!({"user": user.name, "from": from, "to": role, "tokens_capped": capped}),
-    )
-    .subject(user.name.as_str());
+    let changed = EventData::UserRoleChanged(payload::UserRoleChanged {
+        user: user.name.clone(),
+        from,
+        to: role,
+        tokens_capped: capped,
+    });
+    let e = Event::of(&changed, now, caller.user.as_str(), &caller.source).subject(user.name.as_str());
     Ok((e, capped))
 }
 
@@ -160,7 +157,11 @@ pub(super) async fn set_user_email(call: &Call<'_>, i: SetUserEmail) -> Result<D
     u.email = new;
     call.ctx.graph.put_user(&u).await?;
     let e = call
-        .event(EventKind::UserUpdated, json!({"user": u.name, "field": "email", "email": u.email}))
+        .event(EventData::UserUpdated(payload::UserUpdated {
+            user: u.name.clone(),
+            field: "email".into(),
+            email: u.email.clone(),
+        }))
         .subject(u.name.as_str());
     Ok(Done { output: changed(call, u, false, 0, 0).await?, events: vec![e] })
 }
@@ -179,7 +180,7 @@ pub(super) async fn disable_user(call: &Call<'_>, i: DisableUser) -> Result<Done
     let (revoked, _) = end_access(call.ctx, &mut u, call.now, true).await?;
     let reason = i.reason.map(|r| r.chars().take(500).collect::<String>());
     let e = call
-        .event(EventKind::UserDisabled, json!({"user": u.name, "reason": reason, "tokens_revoked": revoked}))
+        .event(EventData::UserDisabled(payload::UserDisabled { user: u.name.clone(), reason, tokens_revoked: revoked }))
         .subject(u.name.as_str());
     Ok(Done { output: changed(call, u, true, revoked, 0).await?, events: vec![e] })
 }
@@ -192,7 +193,7 @@ pub(super) async fn enable_user(call: &Call<'_>, i: EnableUser) -> Result<Done> 
     }
     u.disabled = false;
     call.ctx.graph.put_user(&u).await?;
-    let e = call.event(EventKind::UserEnabled, json!({"user": u.name})).subject(u.name.as_str());
+    let e = call.event(EventData::UserEnabled(payload::AboutUser { user: u.name.clone() })).subject(u.name.as_str());
     Ok(Done { output: changed(call, u, false, 0, 0).await?, events: vec![e] })
 }
 
@@ -201,7 +202,8 @@ pub(super) async fn sign_out_everywhere(call: &Call<'_>, i: SignOutEverywhere) -
     let mut u = user(call, &i.user).await?;
     u.session_generation = u.session_generation.wrapping_add(1);
     call.ctx.graph.put_user(&u).await?;
-    let e = call.event(EventKind::SessionsEnded, json!({"user": u.name})).subject(u.name.as_str());
+    let ended = payload::SessionsEnded { user: u.name.clone(), reason: None, tokens_revoked: None };
+    let e = call.event(EventData::SessionsEnded(ended)).subject(u.name.as_str());
     Ok(Done { output: changed(call, u, true, 0, 0).await?, events: vec![e] })
 }
 

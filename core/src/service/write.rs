@@ -8,7 +8,8 @@ use serde_json::json;
 use super::facts::check_fact_value;
 use super::{Call, Done};
 use crate::error::{Error, Result};
-use crate::event::EventKind;
+use crate::event::payload::{self, FromTo};
+use crate::event::{EventData, EventKind};
 use crate::ids::*;
 use crate::messages;
 use crate::model::*;
@@ -162,15 +163,19 @@ pub(crate) async fn create_project(call: &Call<'_>, i: CreateProject) -> Result<
         updated_at: call.now,
     };
     let mut events = vec![
-        call.event(
-            EventKind::ProjectCreated,
-            json!({"name": project.name, "team": project.team, "project_type": project.project_type}),
-        )
+        call.event(EventData::ProjectCreated(payload::ProjectCreated {
+            name: project.name.clone(),
+            team: project.team.clone(),
+            project_type: project.project_type.to_string(),
+        }))
         .project(&project.slug),
     ];
     if !project.dependencies.is_empty() {
         let mut e = call
-            .event(EventKind::DependenciesChanged, json!({"added": project.dependencies, "removed": [], "changed": []}))
+            .event(EventData::DependenciesChanged(payload::DependenciesChanged {
+                added: project.dependencies.clone(),
+                ..Default::default()
+            }))
             .project(&project.slug);
         for d in &project.dependencies {
             e = e.subject(d.package.as_str());
@@ -179,9 +184,13 @@ pub(crate) async fn create_project(call: &Call<'_>, i: CreateProject) -> Result<
     }
     for f in project.facts.values() {
         events.push(
-            call.event(EventKind::FactSet, json!({"key": f.key, "value": f.value, "previous": null}))
-                .project(&project.slug)
-                .subject(f.key.as_str()),
+            call.event(EventData::FactSet(payload::FactSet {
+                key: f.key.clone(),
+                value: f.value.clone(),
+                previous: None,
+            }))
+            .project(&project.slug)
+            .subject(f.key.as_str()),
         );
     }
     call.rescore(&mut project, &mut events).await?;
@@ -212,10 +221,10 @@ fn fact_decl<'c>(
 
 pub(crate) async fn update_project(call: &Call<'_>, i: UpdateProject) -> Result<Done> {
     let mut p = call.project(&i.project).await?;
-    let mut changes = serde_json::Map::new();
+    let mut changes = BTreeMap::new();
     let mut change = |field: &str, from: serde_json::Value, to: serde_json::Value| {
         if from != to {
-            changes.insert(field.to_owned(), json!({"from": from, "to": to}));
+            changes.insert(field.to_owned(), FromTo { from, to });
         }
     };
     if let Some(n) = &i.name {
@@ -265,7 +274,7 @@ pub(crate) async fn update_project(call: &Call<'_>, i: UpdateProject) -> Result<
     let mut events = Vec::new();
     if !changes.is_empty() {
         p.updated_at = call.now;
-        events.push(call.event(EventKind::ProjectUpdated, json!({"changes": changes})).project(&p.slug));
+        events.push(call.event(EventData::ProjectUpdated(payload::ProjectUpdated { changes })).project(&p.slug));
         call.rescore(&mut p, &mut events).await?;
         call.ctx.graph.put_project(&p).await?;
     }
@@ -279,7 +288,7 @@ pub(crate) async fn archive_project(call: &Call<'_>, i: ArchiveProject) -> Resul
         p.archived = true;
         p.updated_at = call.now;
         call.ctx.graph.put_project(&p).await?;
-        events.push(call.event(EventKind::ProjectArchived, json!({})).project(&p.slug));
+        events.push(call.event(EventData::ProjectArchived(payload::ProjectArchived {})).project(&p.slug));
     }
     Ok(Done { output: Output::Project(Box::new(p)), events })
 }
@@ -292,18 +301,25 @@ pub(crate) async fn set_fact(call: &Call<'_>, i: SetFact) -> Result<Done> {
     if i.value.is_null() {
         if p.facts.remove(&i.key).is_some() {
             events.push(
-                call.event(EventKind::FactRemoved, json!({"key": i.key, "previous": previous}))
-                    .project(&p.slug)
-                    .subject(i.key.as_str()),
+                call.event(EventData::FactRemoved(payload::FactRemoved {
+                    key: i.key.clone(),
+                    previous: previous.clone(),
+                }))
+                .project(&p.slug)
+                .subject(i.key.as_str()),
             );
         }
     } else {
         let value = check_fact_value(decl, &i.value).map_err(|m| Error::field("value", m))?;
         if previous.as_ref() != Some(&value) {
             events.push(
-                call.event(EventKind::FactSet, json!({"key": i.key, "value": value, "previous": previous}))
-                    .project(&p.slug)
-                    .subject(i.key.as_str()),
+                call.event(EventData::FactSet(payload::FactSet {
+                    key: i.key.clone(),
+                    value: value.clone(),
+                    previous: previous.clone(),
+                }))
+                .project(&p.slug)
+                .subject(i.key.as_str()),
             );
             p.facts.insert(i.key.clone(), Fact { key: i.key.clone(), value, updated_at: call.now });
         }
@@ -348,7 +364,11 @@ pub(crate) async fn set_dependencies(call: &Call<'_>, i: SetDependencies) -> Res
     let mut events = Vec::new();
     if !(added.is_empty() && removed.is_empty() && changed.is_empty()) {
         let mut e = call
-            .event(EventKind::DependenciesChanged, json!({"added": added, "removed": removed, "changed": changed}))
+            .event(EventData::DependenciesChanged(payload::DependenciesChanged {
+                added: added.clone(),
+                removed: removed.clone(),
+                changed: changed.clone(),
+            }))
             .project(&p.slug);
         for name in added.iter().chain(&removed).map(|d| &d.package).chain(changed.iter().map(|c| &c.package)) {
             e = e.subject(name.as_str());
@@ -405,32 +425,32 @@ pub(crate) async fn create_team(call: &Call<'_>, i: CreateTeam) -> Result<Done> 
         updated_at: call.now,
     };
     call.ctx.graph.put_team(&team).await?;
-    let event =
-        call.event(EventKind::TeamCreated, json!({"team": team.slug, "name": team.name})).subject(team.slug.as_str());
+    let created = payload::TeamCreated { team: team.slug.clone(), name: team.name.clone() };
+    let event = call.event(EventData::TeamCreated(created)).subject(team.slug.as_str());
     Ok(Done { output: Output::Team(team), events: vec![event] })
 }
 
 pub(crate) async fn update_team(call: &Call<'_>, i: UpdateTeam) -> Result<Done> {
     let mut team = call.ctx.graph.get_team(&i.team).await?.ok_or_else(|| Error::not_found("team", &i.team))?;
-    let mut changes = serde_json::Map::new();
+    let mut changes = BTreeMap::new();
     if let Some(n) = &i.name {
         let n = name("name", n)?;
         if n != team.name {
-            changes.insert("name".into(), json!({"from": team.name, "to": n}));
+            changes.insert("name".into(), FromTo { from: json!(team.name), to: json!(n) });
             team.name = n;
         }
     }
     if let Some(m) = i.members {
         let m = members(call, m).await?;
         if m != team.members {
-            changes.insert("members".into(), json!({"from": team.members, "to": m}));
+            changes.insert("members".into(), FromTo { from: json!(team.members), to: json!(m) });
             team.members = m;
         }
     }
     if let Some(c) = i.channels {
         let c = channels(c)?;
         if c != team.channels {
-            changes.insert("channels".into(), json!({"from": team.channels, "to": c}));
+            changes.insert("channels".into(), FromTo { from: json!(team.channels), to: json!(c) });
             team.channels = c;
         }
     }
@@ -439,7 +459,7 @@ pub(crate) async fn update_team(call: &Call<'_>, i: UpdateTeam) -> Result<Done> 
         team.updated_at = call.now;
         call.ctx.graph.put_team(&team).await?;
         events.push(
-            call.event(EventKind::TeamUpdated, json!({"team": team.slug, "changes": changes}))
+            call.event(EventData::TeamUpdated(payload::TeamUpdated::Changed { team: team.slug.clone(), changes }))
                 .subject(team.slug.as_str()),
         );
     }
@@ -508,10 +528,10 @@ pub(crate) async fn record_deployment(call: &Call<'_>, i: RecordDeployment) -> R
     };
     call.ctx.graph.put_deployment(&d).await?;
     let mut events = vec![
-        call.event(
-            EventKind::DeploymentRecorded,
-            json!({"deployment": d, "previous_status": existing.map(|e| e.status)}),
-        )
+        call.event(EventData::DeploymentRecorded(payload::DeploymentRecorded {
+            deployment: d.clone(),
+            previous_status: existing.map(|e| e.status),
+        }))
         .project(&p.slug)
         .subject(d.environment.as_str()),
     ];
@@ -570,10 +590,10 @@ pub(crate) async fn record_incident(call: &Call<'_>, i: RecordIncident) -> Resul
     };
     call.ctx.graph.put_incident(&incident).await?;
     let mut events = vec![
-        call.event(
-            EventKind::IncidentRecorded,
-            json!({"incident": incident, "previous_status": existing.map(|e| e.status)}),
-        )
+        call.event(EventData::IncidentRecorded(payload::IncidentRecorded {
+            incident: incident.clone(),
+            previous_status: existing.map(|e| e.status),
+        }))
         .project(&p.slug)
         .subject(incident.status.as_str()),
     ];
@@ -621,12 +641,10 @@ pub(crate) async fn record_build(call: &Call<'_>, i: RecordBuild) -> Result<Done
         _ => None,
     };
     call.ctx.graph.put_build(&build).await?;
-    let mut payload = json!({"build": build});
-    if let Some(usual) = anomaly {
-        payload["anomaly"] = json!({"usual_ms": usual, "duration_ms": build.duration_ms});
-    }
-    let mut events =
-        vec![call.event(EventKind::BuildRecorded, payload).project(&p.slug).subject(build.status.as_str())];
+    let anomaly =
+        anomaly.zip(build.duration_ms).map(|(usual_ms, duration_ms)| payload::SlowBuild { usual_ms, duration_ms });
+    let recorded = EventData::BuildRecorded(payload::BuildRecorded { build: build.clone(), anomaly });
+    let mut events = vec![call.event(recorded).project(&p.slug).subject(build.status.as_str())];
     if call.rescore(&mut p, &mut events).await? {
         call.ctx.graph.put_project(&p).await?;
     }
@@ -665,7 +683,8 @@ pub(crate) async fn record_change(call: &Call<'_>, i: RecordChange) -> Result<Do
             return Ok(Done::read(Output::Change(change)));
         }
     }
-    let mut event = call.event(EventKind::ChangeMerged, json!({"change": change})).project(&p.slug);
+    let merged = EventData::ChangeMerged(payload::ChangeMerged { change: change.clone() });
+    let mut event = call.event(merged).project(&p.slug);
     if let Some(x) = &change.external_id {
         event = event.subject(x);
     }
