@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use switchboard_core::Service;
 use switchboard_core::event::payload::Progress;
 use switchboard_core::model::{Millis, Run, RunStatus, RunStep};
+use switchboard_core::ops::OpKind;
 use switchboard_core::queue::RunQueue;
 
 /// How long a claim lasts without renewal, by default (`policy.run_lease_secs`).
@@ -106,7 +107,7 @@ pub enum Worked {
 pub struct Engine {
     service: Service,
     queue: Arc<dyn RunQueue>,
-    actions: Arc<HashMap<String, Arc<dyn Action>>>,
+    actions: Arc<HashMap<OpKind, Arc<dyn Action>>>,
     worker: String,
     lease_ms: i64,
 }
@@ -119,8 +120,8 @@ impl Engine {
     }
 
     /// Runs of `operation` are done by `action`.
-    pub fn with_action(mut self, operation: &str, action: Arc<dyn Action>) -> Self {
-        Arc::make_mut(&mut self.actions).insert(operation.to_owned(), action);
+    pub fn with_action(mut self, operation: OpKind, action: Arc<dyn Action>) -> Self {
+        Arc::make_mut(&mut self.actions).insert(operation, action);
         self
     }
 
@@ -143,7 +144,7 @@ impl Engine {
     /// nothing is due.
     pub async fn run_once(&self) -> Result<Option<(Run, Worked)>, String> {
         let now = self.service.now();
-        let operations: Vec<String> = self.actions.keys().cloned().collect();
+        let operations: Vec<String> = self.actions.keys().map(|k| k.name().to_owned()).collect();
         let claimed = self.queue.claim_run(&self.worker, &operations, now, self.lease_ms).await;
         let Some(run) = claimed.map_err(|e| e.to_string())? else {
             return Ok(None);

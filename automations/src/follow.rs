@@ -192,7 +192,7 @@ impl RunFollower {
         };
         let run = runs
             .into_iter()
-            .filter(|r| r.operation == "deploy" && r.project.as_ref() == Some(&project))
+            .filter(|r| r.operation == switchboard_core::ops::OpKind::Deploy && r.project.as_ref() == Some(&project))
             .filter(|r| {
                 let at = dispatched(r);
                 at <= created + DISPATCH_SKEW_MS && at >= created - DISPATCH_WINDOW_MS

@@ -105,7 +105,8 @@ impl World {
     }
 
     fn engine(&self, worker: &str, action: Arc<Steps>) -> Engine {
-        Engine::new(self.service.clone(), self.queue.clone(), worker).with_action("deploy", action)
+        Engine::new(self.service.clone(), self.queue.clone(), worker)
+            .with_action(switchboard_core::ops::OpKind::Deploy, action)
     }
 
     async fn events(&self, kind: EventKind) -> Vec<serde_json::Value> {

@@ -52,8 +52,8 @@ async fn world() -> World {
     let deploy = Arc::new(Deploy { service: service.clone(), github: app.clone() });
     let scaffold = Arc::new(Scaffold { service: service.clone(), github: app });
     let engine = Engine::new(service.clone(), Arc::new(store), "w1")
-        .with_action("deploy", deploy)
-        .with_action("scaffold_project", scaffold);
+        .with_action(switchboard_core::ops::OpKind::Deploy, deploy)
+        .with_action(switchboard_core::ops::OpKind::ScaffoldProject, scaffold);
     World { service, clock, engine, github, _dir: dir }
 }
 

@@ -193,12 +193,12 @@ impl Courier {
             }
         }
         if let Some(run) = run_id.as_deref()
-            && operation == Some(OpKind::UpgradeDependency.name())
+            && operation == Some(OpKind::UpgradeDependency)
         {
             messages.extend(self.campaign_messages(event, run).await);
         }
         if let Some(EventData::RunSucceeded(done)) = &data
-            && done.operation == OpKind::ScaffoldProject.name()
+            && done.operation == OpKind::ScaffoldProject
         {
             messages.extend(self.scaffold_announcement(done.run, event.occurred_at).await);
         }
@@ -443,7 +443,7 @@ impl Courier {
         let since = event.occurred_at - 24 * 3600 * 1000;
         let runs = self.service.graph().list_runs(Some(RunStatus::Succeeded), 100).await.ok()?;
         let run = runs.into_iter().find(|r| {
-            r.operation == "deploy"
+            r.operation == OpKind::Deploy
                 && r.requested_at >= since
                 && r.arguments["project"] == project
                 && r.arguments["environment"] == environment
@@ -457,12 +457,12 @@ impl Courier {
     }
 
     /// The approval request as it reads once decided: what, how it ended, by whom.
-    async fn decided_reply(&self, event: &Event, run: &str, operation: Option<&str>) -> Reply {
+    async fn decided_reply(&self, event: &Event, run: &str, operation: Option<OpKind>) -> Reply {
         let summary = match run.parse() {
             Ok(id) => self.service.graph().get_run(&id).await.ok().flatten().map(|r| r.summary),
             Err(_) => None,
         };
-        let summary = summary.unwrap_or_else(|| operation.unwrap_or("the run").to_owned());
+        let summary = summary.unwrap_or_else(|| operation.map_or("the run", OpKind::name).to_owned());
         let status = match event.kind {
             EventKind::RunApproved => "approved",
             EventKind::RunDenied => "denied",

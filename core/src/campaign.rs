@@ -132,7 +132,7 @@ impl Service {
         let caller = crate::policy::engine_caller();
         let data = EventData::CampaignUpdated(CampaignUpdated {
             run: *run,
-            operation: OpKind::UpgradeDependency.name().into(),
+            operation: OpKind::UpgradeDependency,
             item: item.clone(),
         });
         let mut e = Event::of(&data, self.now(), caller.user.as_str(), source);

@@ -574,8 +574,8 @@ pub struct RunStep {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Run {
     pub id: RunId,
-    /// The automation operation's name (`deploy`, `upgrade_dependency`…).
-    pub operation: String,
+    /// The automation operation (stored by name: `deploy`, `upgrade_dependency`…).
+    pub operation: crate::ops::OpKind,
     /// The validated arguments of that operation.
     pub arguments: serde_json::Value,
     /// One line saying what the run will do.

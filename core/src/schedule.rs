@@ -225,7 +225,7 @@ impl Service {
         let data = EventData::ScheduleFired(crate::event::payload::ScheduleFired {
             schedule: name.to_owned(),
             run: run.id,
-            operation: s.operation.clone(),
+            operation: run.operation,
             slot,
             by,
         });

@@ -1,7 +1,8 @@
 //! Events as Switchboard wrote them before payloads were typed (captured
 //! from a demo store worked through the CLI, worker and MCP; the shapes the
 //! capture did not reach are written as their producers write them) read
-//! back as their typed payloads and encode to the very same JSON.
+//! back as their typed payloads and encode to the very same JSON; runs of
+//! that time read back with their operation typed.
 
 use std::collections::BTreeSet;
 
@@ -60,4 +61,24 @@ fn run_events_say_their_run_and_operation() {
     }
     let fired = events.iter().find(|e| e.kind == EventKind::ScheduleFired).unwrap();
     assert!(matches!(fired.data().unwrap(), EventData::ScheduleFired(s) if s.schedule == "nightly-upgrade"));
+}
+
+#[test]
+fn runs_stored_before_operations_were_typed_read_back_unchanged() {
+    use switchboard_core::model::Run;
+    use switchboard_core::ops::OpKind;
+    let mut seen = BTreeSet::new();
+    for line in include_str!("fixtures/runs-2026-12.jsonl").lines() {
+        let stored: serde_json::Value = serde_json::from_str(line).unwrap();
+        let run: Run = serde_json::from_value(stored.clone()).unwrap_or_else(|e| panic!("{e}: {line}"));
+        seen.insert(run.operation);
+        assert_eq!(serde_json::to_value(&run).unwrap(), stored);
+    }
+    assert_eq!(seen, BTreeSet::from([OpKind::UpgradeDependency, OpKind::Deploy, OpKind::ScaffoldProject]));
+    let unknown = r#"{"operation": "launch_rockets"}"#;
+    let e = serde_json::from_str::<OpKind>(
+        &serde_json::from_str::<serde_json::Value>(unknown).unwrap()["operation"].to_string(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("unknown operation \"launch_rockets\""), "{e}");
 }

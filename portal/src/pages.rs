@@ -484,7 +484,7 @@ async fn run(
     let Output::Run(r) = op(&state, &caller, "get_run", json!({"run": id})).await? else {
         return Err(unexpected("get_run"));
     };
-    let campaign = if r.operation == "upgrade_dependency" {
+    let campaign = if r.operation == switchboard_core::ops::OpKind::UpgradeDependency {
         let summary = state.service.campaign_summary(&r.id).await.map_err(PageError)?;
         let rows = summary
             .items

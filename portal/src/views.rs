@@ -104,7 +104,7 @@ impl From<&Run> for RunRow {
     fn from(r: &Run) -> Self {
         Self {
             id: r.id.to_string(),
-            operation: r.operation.clone(),
+            operation: r.operation.name().to_owned(),
             summary: r.summary.clone(),
             status: r.status.as_str(),
             requested_by: r.requested_by.to_string(),

@@ -44,7 +44,7 @@ async fn a_schedule_fires_once_per_slot_and_once_after_missed_slots() {
     assert_eq!(fired.len(), 1);
     let run = fired[0].1.as_ref().unwrap();
     assert_eq!(
-        (run.status, run.requested_by.as_str(), run.operation.as_str()),
+        (run.status, run.requested_by.as_str(), run.operation.name()),
         (RunStatus::Pending, "scheduler", "deploy")
     );
     // Asked again in the same slot (the next tick, or a restarted server): nothing.

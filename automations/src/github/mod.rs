@@ -288,9 +288,9 @@ pub fn engine(
     let upgrade = Arc::new(campaign::Upgrade::new(service.clone(), github)?);
     Ok(Some(
         crate::engine::Engine::new(service.clone(), queue, worker)
-            .with_action("deploy", deploy)
-            .with_action("scaffold_project", scaffold)
-            .with_action("upgrade_dependency", upgrade),
+            .with_action(switchboard_core::ops::OpKind::Deploy, deploy)
+            .with_action(switchboard_core::ops::OpKind::ScaffoldProject, scaffold)
+            .with_action(switchboard_core::ops::OpKind::UpgradeDependency, upgrade),
     ))
 }
 

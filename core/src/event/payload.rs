@@ -13,6 +13,7 @@ use crate::campaign::Item;
 use crate::ids::{FactKey, RunId, TeamSlug, UserName};
 use crate::model::{Build, Change, ChatPlatform, Dependency, Deployment, DeploymentStatus, FactValue, Incident};
 use crate::model::{IncidentStatus, Millis, Role};
+use crate::ops::OpKind;
 use crate::ops::output::VersionChange;
 
 /// A field's value before and after a change.
@@ -131,7 +132,7 @@ pub struct ChangeMerged {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRequested {
     pub run: RunId,
-    pub operation: String,
+    pub operation: OpKind,
     pub arguments: Value,
     pub summary: String,
 }
@@ -141,7 +142,7 @@ pub struct RunRequested {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunDecided {
     pub run: RunId,
-    pub operation: String,
+    pub operation: OpKind,
     #[serde(default)]
     pub reason: Option<String>,
 }
@@ -155,13 +156,13 @@ pub struct RunExpired {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AboutRun {
     pub run: RunId,
-    pub operation: String,
+    pub operation: OpKind,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunFailed {
     pub run: RunId,
-    pub operation: String,
+    pub operation: OpKind,
     pub reason: String,
 }
 
@@ -171,7 +172,7 @@ pub struct RunFailed {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunStepFinished {
     pub run: RunId,
-    pub operation: String,
+    pub operation: OpKind,
     pub step: String,
     pub status: String,
     #[serde(default)]
@@ -197,7 +198,7 @@ impl RunStepFinished {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CampaignUpdated {
     pub run: RunId,
-    pub operation: String,
+    pub operation: OpKind,
     pub item: Item,
 }
 
@@ -205,7 +206,7 @@ pub struct CampaignUpdated {
 pub struct ScheduleFired {
     pub schedule: String,
     pub run: RunId,
-    pub operation: String,
+    pub operation: OpKind,
     /// The cron slot it fired for; `None` when run by hand.
     #[serde(default)]
     pub slot: Option<Millis>,
@@ -437,15 +438,15 @@ impl EventData {
     }
 
     /// The automation operation of a run event (`deploy`…); expiries do not say.
-    pub fn operation(&self) -> Option<&str> {
+    pub fn operation(&self) -> Option<OpKind> {
         match self {
-            Self::RunRequested(p) => Some(&p.operation),
-            Self::RunApproved(p) | Self::RunDenied(p) | Self::RunCancelled(p) => Some(&p.operation),
-            Self::RunStarted(p) | Self::RunSucceeded(p) => Some(&p.operation),
-            Self::RunStepFinished(p) => Some(&p.operation),
-            Self::RunFailed(p) => Some(&p.operation),
-            Self::CampaignUpdated(p) => Some(&p.operation),
-            Self::ScheduleFired(p) => Some(&p.operation),
+            Self::RunRequested(p) => Some(p.operation),
+            Self::RunApproved(p) | Self::RunDenied(p) | Self::RunCancelled(p) => Some(p.operation),
+            Self::RunStarted(p) | Self::RunSucceeded(p) => Some(p.operation),
+            Self::RunStepFinished(p) => Some(p.operation),
+            Self::RunFailed(p) => Some(p.operation),
+            Self::CampaignUpdated(p) => Some(p.operation),
+            Self::ScheduleFired(p) => Some(p.operation),
             _ => None,
         }
     }
@@ -481,11 +482,10 @@ pub enum Progress {
 
 impl Progress {
     /// The event data of this progress of run `run` (of `operation`).
-    pub fn data(self, run: RunId, operation: &str) -> EventData {
-        let operation = operation.to_owned();
+    pub fn data(self, run: RunId, operation: OpKind) -> EventData {
         let step = |step: String, status: &str, detail: Option<String>| RunStepFinished {
             run,
-            operation: operation.clone(),
+            operation,
             step,
             status: status.into(),
             detail,

@@ -56,7 +56,7 @@ async fn request(
 ) -> Result<Done> {
     let run = Run {
         id: RunId::new(),
-        operation: kind.name().to_owned(),
+        operation: kind,
         arguments,
         summary,
         requested_by: call.caller.user.clone(),
@@ -70,7 +70,7 @@ async fn request(
     call.ctx.graph.put_run(&run).await?;
     let mut event = call.event(EventData::RunRequested(payload::RunRequested {
         run: run.id,
-        operation: run.operation.clone(),
+        operation: run.operation,
         arguments: run.arguments.clone(),
         summary: run.summary.clone(),
     }));
@@ -223,7 +223,7 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
     run.approvals.push(Approval { by: call.caller.user.clone(), decision, reason: reason.clone(), at: call.now });
     run.status = status;
     call.ctx.graph.put_run(&run).await?;
-    let decided = payload::RunDecided { run: run.id, operation: run.operation.clone(), reason };
+    let decided = payload::RunDecided { run: run.id, operation: run.operation, reason };
     let mut e = call.event(event_kind(decided));
     e.project = run.project.clone();
     Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
@@ -243,7 +243,7 @@ pub(crate) async fn cancel(call: &Call<'_>, i: CancelRun) -> Result<Done> {
     }
     run.status = RunStatus::Cancelled;
     call.ctx.graph.put_run(&run).await?;
-    let cancelled = payload::RunDecided { run: run.id, operation: run.operation.clone(), reason };
+    let cancelled = payload::RunDecided { run: run.id, operation: run.operation, reason };
     let mut e = call.event(EventData::RunCancelled(cancelled));
     e.project = run.project.clone();
     Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
@@ -280,7 +280,7 @@ impl crate::service::Service {
         progress: crate::event::payload::Progress,
     ) -> Result<()> {
         let engine = policy::engine_caller();
-        let data = progress.data(run.id, &run.operation);
+        let data = progress.data(run.id, run.operation);
         let mut e = crate::event::Event::of(&data, self.now(), engine.user.as_str(), &engine.source);
         e.project = run.project.clone();
         self.ctx.record(&[e]).await

@@ -369,7 +369,7 @@ impl GraphStore for Neo4jGraph {
             )
             .param("id", run.id.to_string())
             .param("status", run.status.as_str())
-            .param("operation", run.operation.as_str())
+            .param("operation", run.operation.name())
             .param("doc", to_json(run)),
         )
         .await

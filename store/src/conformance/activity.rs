@@ -143,7 +143,7 @@ pub async fn runs(b: &Backend) {
     for (n, status) in [RunStatus::Pending, RunStatus::Approved, RunStatus::Pending].into_iter().enumerate() {
         let run = Run {
             id: RunId::new(),
-            operation: "deploy".into(),
+            operation: switchboard_core::ops::OpKind::Deploy,
             arguments: json!({"project": "api", "environment": "staging", "n": n}),
             summary: "Deploy api to staging".into(),
             requested_by: UserName::new("carol").unwrap(),

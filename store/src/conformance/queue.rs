@@ -9,7 +9,7 @@ fn run(status: RunStatus) -> Run {
     std::thread::sleep(std::time::Duration::from_millis(2));
     Run {
         id: RunId::new(),
-        operation: "deploy".into(),
+        operation: switchboard_core::ops::OpKind::Deploy,
         arguments: json!({"project": "api", "environment": "staging"}),
         summary: "Deploy api to staging".into(),
         requested_by: UserName::new("carol").unwrap(),
@@ -40,7 +40,7 @@ pub async fn run_queue(b: &Backend) {
     assert!(q.claim_run("w3", deploy, T0, LEASE).await.unwrap().is_none());
     // A run no worker here can do waits for one that can.
     let mut upgrade = run(RunStatus::Approved);
-    upgrade.operation = "upgrade_dependency".into();
+    upgrade.operation = switchboard_core::ops::OpKind::UpgradeDependency;
     b.graph.put_run(&upgrade).await.unwrap();
     assert!(q.claim_run("w3", deploy, T0, LEASE).await.unwrap().is_none());
     let other = ["upgrade_dependency".to_owned()];
