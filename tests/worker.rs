@@ -118,7 +118,11 @@ async fn a_killed_worker_is_taken_over_without_duplicate_pull_requests() {
     assert_eq!(worked, Worked::Succeeded);
     let done = service.graph().get_run(&id).await.unwrap().unwrap();
     assert_eq!(done.status, RunStatus::Succeeded);
-    let batches = done.steps.iter().filter(|s| s.status == "done" && s.name.starts_with("repositories")).count();
+    let batches = done
+        .steps
+        .iter()
+        .filter(|s| s.status == switchboard_core::model::StepStatus::Done && s.name.starts_with("repositories"))
+        .count();
     assert_eq!(batches, REPOS / 2);
 
     for i in 0..REPOS {

@@ -17,7 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use switchboard_core::Service;
 use switchboard_core::event::payload::Progress;
-use switchboard_core::model::{Millis, Run, RunStatus, RunStep};
+use switchboard_core::model::{Millis, Run, RunStatus, RunStep, StepStatus};
 use switchboard_core::ops::OpKind;
 use switchboard_core::queue::RunQueue;
 
@@ -190,7 +190,7 @@ impl Engine {
             let next = action
                 .steps(&run)
                 .into_iter()
-                .find(|step| !run.steps.iter().any(|s| &s.name == step && s.status == "done"));
+                .find(|step| !run.steps.iter().any(|s| &s.name == step && s.status == StepStatus::Done));
             let Some(step) = next else { break };
             if self.cancelled(&run).await? {
                 return Ok(Worked::Cancelled);
@@ -201,7 +201,7 @@ impl Engine {
                 Ok(Done { detail, data }) => {
                     run.steps.push(RunStep {
                         name: step.clone(),
-                        status: "done".into(),
+                        status: StepStatus::Done,
                         detail: detail.clone(),
                         at: now,
                         data,
@@ -212,10 +212,11 @@ impl Engine {
                     self.progress(&run, Progress::StepDone { step, detail }).await;
                 }
                 Err(e) => {
-                    let failed = run.steps.iter().filter(|s| s.name == step && s.status == "failed").count() + 1;
+                    let failed =
+                        run.steps.iter().filter(|s| s.name == step && s.status == StepStatus::Failed).count() + 1;
                     run.steps.push(RunStep {
                         name: step.clone(),
-                        status: "failed".into(),
+                        status: StepStatus::Failed,
                         detail: Some(e.message.clone()),
                         at: now,
                         data: None,

@@ -100,9 +100,10 @@ impl RunFollower {
     ) -> Result<String, Failure> {
         let graph = self.service.graph();
         let Some(run) = graph.get_run(run).await.map_err(store_failure)? else { return Ok(String::new()) };
-        let (Some(package), Some(to)) = (run.arguments["package"].as_str(), run.arguments["to"].as_str()) else {
+        let Ok(switchboard_core::model::RunRequest::UpgradeDependency(asked)) = run.request() else {
             return Ok(String::new());
         };
+        let (package, to) = (asked.package.as_str(), asked.to.as_str());
         let Some(p) = graph.get_project(project).await.map_err(store_failure)? else { return Ok(String::new()) };
         let mut ecosystems: Vec<_> =
             p.dependencies.iter().filter(|d| d.package.as_str() == package).map(|d| d.ecosystem).collect();
@@ -188,7 +189,12 @@ impl RunFollower {
         let runs =
             graph.list_runs(Some(switchboard_core::model::RunStatus::Succeeded), 200).await.map_err(store_failure)?;
         let dispatched = |r: &switchboard_core::model::Run| {
-            r.steps.iter().filter(|s| s.status == "done").map(|s| s.at).max().unwrap_or(r.requested_at)
+            r.steps
+                .iter()
+                .filter(|s| s.status == switchboard_core::model::StepStatus::Done)
+                .map(|s| s.at)
+                .max()
+                .unwrap_or(r.requested_at)
         };
         let run = runs
             .into_iter()

@@ -170,7 +170,7 @@ async fn a_long_rate_limit_ends_the_step_and_the_batch_resumes_without_duplicate
     // Due again (the engine's backoff), the batch is worked again from what exists.
     let stored = w.service.graph().get_run(&run.id).await.unwrap().unwrap();
     let failed = stored.steps.last().unwrap();
-    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.status, switchboard_core::model::StepStatus::Failed);
     assert!(failed.detail.as_deref().unwrap().contains("s wait; the step is tried again later"), "{failed:?}");
     let fresh = github::engine(&w.service, Arc::new(w.store.clone()), "w2").unwrap().unwrap();
     w.clock.advance(13 * 60 * 1000);

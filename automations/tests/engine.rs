@@ -126,7 +126,7 @@ async fn an_approved_run_is_worked_step_by_step() {
     assert_eq!((run.id.to_string(), worked), (id.clone(), Worked::Succeeded));
     assert_eq!(run.status, RunStatus::Succeeded);
     assert_eq!(action.performed(), ["prepare", "open pull request", "announce"]);
-    assert_eq!(run.steps.iter().filter(|s| s.status == "done").count(), 3);
+    assert_eq!(run.steps.iter().filter(|s| s.status == switchboard_core::model::StepStatus::Done).count(), 3);
     assert_eq!(w.events(EventKind::RunStarted).await.len(), 1);
     let steps = w.events(EventKind::RunStepFinished).await;
     assert_eq!(steps.len(), 3);
@@ -178,7 +178,7 @@ async fn a_failed_step_is_retried_after_a_backoff_and_the_run_resumes_there() {
         action.performed(),
         ["prepare", "open pull request", "open pull request", "open pull request", "announce"]
     );
-    assert_eq!(run.steps.iter().filter(|s| s.status == "failed").count(), 2);
+    assert_eq!(run.steps.iter().filter(|s| s.status == switchboard_core::model::StepStatus::Failed).count(), 2);
     let failed: Vec<_> =
         w.events(EventKind::RunStepFinished).await.into_iter().filter(|p| p["status"] == "failed").collect();
     assert_eq!(failed.len(), 2);

@@ -13,7 +13,7 @@ use switchboard_core::Service;
 use switchboard_core::campaign::Summary as Campaign;
 use switchboard_core::event::{Event, EventData, EventKind, EventQuery};
 use switchboard_core::ids::RunId;
-use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role, RunStatus};
+use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role, RunRequest, RunStatus};
 use switchboard_core::notification::{self, Notification};
 use switchboard_core::ops::OpKind;
 use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage, OutMessage, Outbox};
@@ -302,19 +302,12 @@ impl Courier {
     /// A project created from a template, announced in its team's channels.
     async fn scaffold_announcement(&self, id: RunId, at: Millis) -> Vec<NewMessage> {
         let Ok(Some(run)) = self.service.graph().get_run(&id).await else { return Vec::new() };
-        let a = &run.arguments;
-        let (Some(name), Some(team)) = (a["name"].as_str(), a["team"].as_str()) else { return Vec::new() };
-        let project = match name.parse() {
-            Ok(slug) => self.service.graph().get_project(&slug).await.ok().flatten(),
-            Err(_) => None,
-        };
+        let Ok(RunRequest::ScaffoldProject(a)) = run.request() else { return Vec::new() };
+        let (name, team) = (a.name.as_str(), a.team.as_str());
+        let project = self.service.graph().get_project(&a.name).await.ok().flatten();
         let repo = project.as_ref().and_then(|p| p.external_ids.github_repository.clone());
-        let said = messages::project_scaffolded(
-            name,
-            a["project_type"].as_str().unwrap_or("project"),
-            a["template"].as_str().unwrap_or("a template"),
-            run.requested_by.as_str(),
-        );
+        let said =
+            messages::project_scaffolded(name, a.project_type.as_str(), a.template.as_str(), run.requested_by.as_str());
         let base_url = self.service.config().server.base_url();
         let mut reply = Reply::text(said);
         if let Some(repo) = repo {
@@ -443,10 +436,9 @@ impl Courier {
         let since = event.occurred_at - 24 * 3600 * 1000;
         let runs = self.service.graph().list_runs(Some(RunStatus::Succeeded), 100).await.ok()?;
         let run = runs.into_iter().find(|r| {
-            r.operation == OpKind::Deploy
-                && r.requested_at >= since
-                && r.arguments["project"] == project
-                && r.arguments["environment"] == environment
+            r.requested_at >= since
+                && matches!(r.request(), Ok(RunRequest::Deploy(asked))
+                    if asked.project.as_str() == project && asked.environment.as_str() == environment)
         })?;
         let said = messages::deployment_finished(&d.version, environment, &status.replace('_', " "));
         let mut reply = Reply::text(said);

@@ -154,7 +154,7 @@ pub fn describe_event(e: &Event) -> String {
         D::RunDenied(p) => format!("denied run {}", p.run),
         D::RunExpired(p) => format!("run {} expired", p.run),
         D::RunStarted(p) => format!("run {} started", p.run),
-        D::RunStepFinished(p) => format!("run {}: {} {}", p.run, p.step, p.status),
+        D::RunStepFinished(p) => format!("run {}: {} {}", p.run, p.step, p.status.as_str()),
         D::RunSucceeded(p) => format!("run {} succeeded", p.run),
         D::RunFailed(p) => format!("run {} failed: {}", p.run, p.reason),
         D::RunCancelled(p) => format!("cancelled run {}", p.run),

@@ -557,11 +557,29 @@ pub struct Approval {
     pub at: Millis,
 }
 
+/// How a step of a run went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Done,
+    /// Failed; tried again unless the run failed with it.
+    Failed,
+}
+
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// One step of a run's execution.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunStep {
     pub name: String,
-    pub status: String,
+    pub status: StepStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     pub at: Millis,
@@ -593,7 +611,81 @@ pub struct Run {
     pub project: Option<ProjectSlug>,
 }
 
+/// A deploy as requested: `version` is `None` for "what the previous
+/// environment runs".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployRequest {
+    pub project: ProjectSlug,
+    pub environment: EnvName,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// A dependency upgrade as requested: every project on `from` (any version
+/// when `None`), or only `project`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeRequest {
+    pub package: PackageName,
+    #[serde(default)]
+    pub from: Option<Version>,
+    pub to: Version,
+    #[serde(default)]
+    pub project: Option<ProjectSlug>,
+}
+
+/// A new project from a template, with its team and type resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScaffoldRequest {
+    pub name: ProjectSlug,
+    pub template: TemplateName,
+    pub team: TeamSlug,
+    pub project_type: ProjectType,
+}
+
+/// What a run will do: its automation's request, as validated when it was
+/// asked for (stored as the run's `arguments`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunRequest {
+    Deploy(DeployRequest),
+    UpgradeDependency(UpgradeRequest),
+    ScaffoldProject(ScaffoldRequest),
+}
+
+impl RunRequest {
+    pub fn operation(&self) -> crate::ops::OpKind {
+        use crate::ops::OpKind;
+        match self {
+            Self::Deploy(_) => OpKind::Deploy,
+            Self::UpgradeDependency(_) => OpKind::UpgradeDependency,
+            Self::ScaffoldProject(_) => OpKind::ScaffoldProject,
+        }
+    }
+
+    /// The run's stored `arguments`.
+    pub fn arguments(&self) -> serde_json::Value {
+        let value = match self {
+            Self::Deploy(r) => serde_json::to_value(r),
+            Self::UpgradeDependency(r) => serde_json::to_value(r),
+            Self::ScaffoldProject(r) => serde_json::to_value(r),
+        };
+        value.expect("requests are plain data")
+    }
+}
+
 impl Run {
+    /// What the run will do, read from its arguments by its operation.
+    pub fn request(&self) -> Result<RunRequest, String> {
+        use crate::ops::OpKind;
+        let a = &self.arguments;
+        let read = match self.operation {
+            OpKind::Deploy => serde_json::from_value(a.clone()).map(RunRequest::Deploy),
+            OpKind::UpgradeDependency => serde_json::from_value(a.clone()).map(RunRequest::UpgradeDependency),
+            OpKind::ScaffoldProject => serde_json::from_value(a.clone()).map(RunRequest::ScaffoldProject),
+            other => return Err(format!("run {}: {other} is not an automation", self.id)),
+        };
+        read.map_err(|e| format!("run {}: its {} arguments cannot be read: {e}", self.id, self.operation))
+    }
+
     /// The status as of `now`: a pending run past its expiry is expired even
     /// before anyone has written that down.
     pub fn status_at(&self, now: Millis) -> RunStatus {

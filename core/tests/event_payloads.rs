@@ -73,6 +73,9 @@ fn runs_stored_before_operations_were_typed_read_back_unchanged() {
         let run: Run = serde_json::from_value(stored.clone()).unwrap_or_else(|e| panic!("{e}: {line}"));
         seen.insert(run.operation);
         assert_eq!(serde_json::to_value(&run).unwrap(), stored);
+        let asked = run.request().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(asked.operation(), run.operation);
+        assert_eq!(asked.arguments(), run.arguments, "the request writes back the stored arguments");
     }
     assert_eq!(seen, BTreeSet::from([OpKind::UpgradeDependency, OpKind::Deploy, OpKind::ScaffoldProject]));
     let unknown = r#"{"operation": "launch_rockets"}"#;

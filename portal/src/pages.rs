@@ -512,7 +512,7 @@ async fn run(
         steps: r
             .steps
             .iter()
-            .map(|s| (s.name.clone(), s.status.clone(), s.detail.clone().unwrap_or_default()))
+            .map(|s| (s.name.clone(), s.status.as_str().to_owned(), s.detail.clone().unwrap_or_default()))
             .collect(),
     };
     Ok(crate::with_cookie(page.into_response(), set_cookie))

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use switchboard_core::Service;
 use switchboard_core::campaign::{Item, ItemState};
-use switchboard_core::model::{Decision, Ecosystem, Run};
+use switchboard_core::ids::ProjectSlug;
+use switchboard_core::model::{Decision, Ecosystem, Run, RunRequest, StepStatus, UpgradeRequest};
 use switchboard_core::store::DependentsQuery;
 
 use super::GitHubApp;
@@ -51,21 +52,33 @@ struct Plan {
 }
 
 /// What the run asks for.
-struct Ask<'a> {
-    package: &'a str,
-    from: Option<&'a str>,
-    to: &'a str,
+/// What an upgrade run asks for.
+struct Ask(UpgradeRequest);
+
+impl Ask {
+    fn package(&self) -> &str {
+        self.0.package.as_str()
+    }
+    fn from(&self) -> Option<&str> {
+        self.0.from.as_ref().map(|v| v.as_str())
+    }
+    fn to(&self) -> &str {
+        self.0.to.as_str()
+    }
+    fn project(&self) -> Option<&ProjectSlug> {
+        self.0.project.as_ref()
+    }
 }
 
-fn ask(run: &Run) -> Result<Ask<'_>, StepError> {
-    let a = &run.arguments;
-    let package = a["package"].as_str().ok_or_else(|| StepError::fatal("the run names no package"))?;
-    let to = a["to"].as_str().ok_or_else(|| StepError::fatal("the run names no target version"))?;
-    Ok(Ask { package, from: a["from"].as_str(), to })
+fn ask(run: &Run) -> Result<Ask, StepError> {
+    match run.request().map_err(StepError::fatal)? {
+        RunRequest::UpgradeDependency(u) => Ok(Ask(u)),
+        _ => Err(StepError::fatal(format!("run {} is not an upgrade", run.id))),
+    }
 }
 
 fn plan_of(run: &Run) -> Option<Plan> {
-    let step = run.steps.iter().find(|s| s.name == PLAN && s.status == "done")?;
+    let step = run.steps.iter().find(|s| s.name == PLAN && s.status == StepStatus::Done)?;
     serde_json::from_value(step.data.clone()?).ok()
 }
 
@@ -137,25 +150,21 @@ impl Upgrade {
         let a = ask(run)?;
         let retry = |e: switchboard_core::store::StoreError| StepError::retry(e.to_string());
         let graph = self.service.graph();
-        let mut rows: Vec<(String, Ecosystem)> = match run.arguments["project"].as_str() {
+        let mut rows: Vec<(String, Ecosystem)> = match a.project() {
             Some(p) => {
-                let slug = p.parse().map_err(|_| StepError::fatal(format!("{p:?} is not a project")))?;
-                let project = graph.get_project(&slug).await.map_err(retry)?;
+                let project = graph.get_project(p).await.map_err(retry)?;
                 let project = project.ok_or_else(|| StepError::fatal(format!("project {p} no longer exists")))?;
                 project
                     .dependencies
                     .iter()
-                    .filter(|d| d.package.as_str() == a.package)
-                    .map(|d| (p.to_owned(), d.ecosystem))
+                    .filter(|d| d.package.as_str() == a.package())
+                    .map(|d| (p.to_string(), d.ecosystem))
                     .collect()
             }
             None => {
                 let q = DependentsQuery {
-                    package: a
-                        .package
-                        .parse()
-                        .map_err(|_| StepError::fatal(format!("{:?} is not a package", a.package)))?,
-                    version: match a.from {
+                    package: a.0.package.clone(),
+                    version: match a.from() {
                         Some(f) => Some(f.parse().map_err(|_| StepError::fatal(format!("{f:?} is not a version")))?),
                         None => None,
                     },
@@ -181,8 +190,8 @@ impl Upgrade {
         let n = targets.len();
         let without = targets.iter().filter(|t| t.repository.is_none()).count();
         let batch = self.service.config().github.upgrades.batch;
-        let mut detail = format!("{n} project{} use {}", if n == 1 { "" } else { "s" }, a.package);
-        if let Some(f) = a.from {
+        let mut detail = format!("{n} project{} use {}", if n == 1 { "" } else { "s" }, a.package());
+        if let Some(f) = a.from() {
             detail.push_str(&format!(" {f}"));
         }
         if without > 0 {
@@ -238,7 +247,7 @@ impl Upgrade {
     }
 
     /// One repository, from the pull request it may already have to a new one.
-    async fn upgrade(&self, run: &Run, a: &Ask<'_>, t: &Target) -> Result<Item, StepError> {
+    async fn upgrade(&self, run: &Run, a: &Ask, t: &Target) -> Result<Item, StepError> {
         let project = t.project.parse().ok();
         let Some(repo) = t.repository.as_deref() else {
             let why = format!("{} has no github_repository; set it with update_project", t.project);
@@ -248,7 +257,7 @@ impl Upgrade {
         let gh = &self.github;
         let config = &self.service.config().github;
         let client = gh.for_repository(repo).await?;
-        let branch = branch_name(&config.upgrades.branch_prefix, a.package, a.to);
+        let branch = branch_name(&config.upgrades.branch_prefix, a.package(), a.to());
         let owner = repo.split('/').next().unwrap_or_default();
 
         // A pull request for this upgrade already?
@@ -290,7 +299,7 @@ impl Upgrade {
             let file =
                 gh.request(&client, "GET", &format!("/repos/{repo}/contents/{path}?ref={}", enc(&base)), None).await?;
             let (sha, text) = decode(&file.require(&format!("read {path}"))?)?;
-            match manifests::set_version(kind, &text, a.package, a.from, a.to) {
+            match manifests::set_version(kind, &text, a.package(), a.from(), a.to()) {
                 Edit::Changed(new) => edits.push((path.clone(), sha, new)),
                 Edit::AlreadyAt => already.push(path.clone()),
                 Edit::OtherVersion(v) => other.push(format!("{path} has {v}")),
@@ -299,16 +308,16 @@ impl Upgrade {
         }
         if edits.is_empty() {
             let why = if !already.is_empty() {
-                format!("already on {} ({})", a.to, already.join(", "))
+                format!("already on {} ({})", a.to(), already.join(", "))
             } else if !other.is_empty() {
-                format!("not on {} ({})", a.from.unwrap_or("the version asked"), other.join(", "))
+                format!("not on {} ({})", a.from().unwrap_or("the version asked"), other.join(", "))
             } else if candidates.is_empty() {
                 format!(
                     "no manifest for {} at the repository's root",
                     t.ecosystems.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
                 )
             } else {
-                format!("{} does not declare {}", candidates.join(", "), a.package)
+                format!("{} does not declare {}", candidates.join(", "), a.package())
             };
             return Ok(item(ItemState::Skipped).because(why));
         }
@@ -335,7 +344,13 @@ impl Upgrade {
                 let file =
                     gh.request(&client, "GET", &route, None).await?.require(&format!("read {path} on {branch}"))?;
                 let (sha, text) = decode(&file)?;
-                match manifests::set_version(Manifest::of(&path).expect("a manifest"), &text, a.package, a.from, a.to) {
+                match manifests::set_version(
+                    Manifest::of(&path).expect("a manifest"),
+                    &text,
+                    a.package(),
+                    a.from(),
+                    a.to(),
+                ) {
                     Edit::Changed(new) => (sha, new),
                     _ => continue, // already changed there
                 }
@@ -343,7 +358,7 @@ impl Upgrade {
                 (sha, new)
             };
             let body = json!({
-                "message": format!("Upgrade {} to {} in {path}", a.package, a.to),
+                "message": format!("Upgrade {} to {} in {path}", a.package(), a.to()),
                 "content": base64::engine::general_purpose::STANDARD.encode(new.as_bytes()),
                 "sha": sha,
                 "branch": branch,
@@ -386,11 +401,11 @@ impl Upgrade {
         Ok(item(ItemState::Opened).pull(number, url).because(manifests.join(", ")))
     }
 
-    fn template_vars(&self, run: &Run, a: &Ask<'_>, project: &str, repo: &str, manifests: &[String]) -> Value {
+    fn template_vars(&self, run: &Run, a: &Ask, project: &str, repo: &str, manifests: &[String]) -> Value {
         let approved: Vec<&str> =
             run.approvals.iter().filter(|x| x.decision == Decision::Approve).map(|x| x.by.as_str()).collect();
         json!({
-            "package": a.package, "from": a.from.unwrap_or(""), "to": a.to, "project": project,
+            "package": a.package(), "from": a.from().unwrap_or(""), "to": a.to(), "project": project,
             "repository": repo, "manifests": manifests, "requested_by": run.requested_by,
             "approved_by": approved.join(", "), "run": run.id,
         })

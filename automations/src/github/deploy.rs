@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 use switchboard_core::Service;
-use switchboard_core::model::Run;
+use switchboard_core::model::{Run, RunRequest};
 
 use super::GitHubApp;
 use crate::engine::{Action, Done, StepError};
@@ -29,10 +29,13 @@ impl Action for Deploy {
         if step != DISPATCH {
             return Err(StepError::fatal(format!("a deploy run has no step {step:?}")));
         }
-        let project = run.arguments["project"].as_str().unwrap_or_default();
-        let slug = project.parse().map_err(|_| StepError::fatal(format!("{project:?} is not a project")))?;
-        let found = self.service.graph().get_project(&slug).await.map_err(|e| StepError::retry(e.to_string()))?;
-        let project = found.ok_or_else(|| StepError::fatal(format!("project {project} no longer exists")))?;
+        let asked = match run.request().map_err(StepError::fatal)? {
+            RunRequest::Deploy(d) => d,
+            _ => return Err(StepError::fatal(format!("run {} is not a deploy", run.id))),
+        };
+        let slug = &asked.project;
+        let found = self.service.graph().get_project(slug).await.map_err(|e| StepError::retry(e.to_string()))?;
+        let project = found.ok_or_else(|| StepError::fatal(format!("project {slug} no longer exists")))?;
         let repo = project.external_ids.github_repository.clone().ok_or_else(|| {
             StepError::fatal(format!(
                 "{} has no github_repository external id; set it with update_project, then ask again",
@@ -40,9 +43,8 @@ impl Action for Deploy {
             ))
         })?;
         let config = &self.service.config().github;
-        let environment = run.arguments["environment"].as_str().unwrap_or_default();
-        let mut inputs = json!({"environment": environment});
-        if let Some(v) = run.arguments["version"].as_str() {
+        let mut inputs = json!({"environment": asked.environment});
+        if let Some(v) = &asked.version {
             inputs["version"] = json!(v);
         }
         self.github.dispatch_workflow(&repo, &config.deploy_workflow, &config.deploy_ref, inputs).await?;

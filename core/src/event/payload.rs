@@ -12,7 +12,7 @@ use super::EventKind;
 use crate::campaign::Item;
 use crate::ids::{FactKey, RunId, TeamSlug, UserName};
 use crate::model::{Build, Change, ChatPlatform, Dependency, Deployment, DeploymentStatus, FactValue, Incident};
-use crate::model::{IncidentStatus, Millis, Role};
+use crate::model::{IncidentStatus, Millis, Role, StepStatus};
 use crate::ops::OpKind;
 use crate::ops::output::VersionChange;
 
@@ -174,7 +174,7 @@ pub struct RunStepFinished {
     pub run: RunId,
     pub operation: OpKind,
     pub step: String,
-    pub status: String,
+    pub status: StepStatus,
     #[serde(default)]
     pub detail: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -191,7 +191,7 @@ pub struct RunStepFinished {
 
 impl RunStepFinished {
     pub fn failed(&self) -> bool {
-        self.status == "failed"
+        self.status == StepStatus::Failed
     }
 }
 
@@ -483,11 +483,11 @@ pub enum Progress {
 impl Progress {
     /// The event data of this progress of run `run` (of `operation`).
     pub fn data(self, run: RunId, operation: OpKind) -> EventData {
-        let step = |step: String, status: &str, detail: Option<String>| RunStepFinished {
+        let step = |step: String, status: StepStatus, detail: Option<String>| RunStepFinished {
             run,
             operation,
             step,
-            status: status.into(),
+            status,
             detail,
             retry_at: None,
             followed: false,
@@ -497,10 +497,10 @@ impl Progress {
         };
         match self {
             Self::Started => EventData::RunStarted(AboutRun { run, operation }),
-            Self::StepDone { step: name, detail } => EventData::RunStepFinished(step(name, "done", detail)),
+            Self::StepDone { step: name, detail } => EventData::RunStepFinished(step(name, StepStatus::Done, detail)),
             Self::StepFailed { step: name, detail, retry_at } => EventData::RunStepFinished(RunStepFinished {
                 retry_at: Some(retry_at),
-                ..step(name, "failed", Some(detail))
+                ..step(name, StepStatus::Failed, Some(detail))
             }),
             Self::Followed { step: name, conclusion, url, workflow_run, attempt } => {
                 EventData::RunStepFinished(RunStepFinished {
@@ -508,7 +508,7 @@ impl Progress {
                     url,
                     workflow_run: Some(workflow_run),
                     attempt: Some(attempt),
-                    ..step(name, "done", Some(conclusion))
+                    ..step(name, StepStatus::Done, Some(conclusion))
                 })
             }
             Self::Succeeded => EventData::RunSucceeded(AboutRun { run, operation }),

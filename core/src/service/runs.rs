@@ -1,8 +1,6 @@
 //! Automation requests and decisions. An automation never runs here: it
 //! becomes a pending run that someone with the approver role decides.
 
-use serde_json::json;
-
 use super::read::limit;
 use super::{Call, Done};
 use crate::error::{Error, Result};
@@ -47,17 +45,11 @@ pub(crate) async fn get_run(call: &Call<'_>, i: GetRun) -> Result<Done> {
 }
 
 /// Stores a new pending run and the event that says it was requested.
-async fn request(
-    call: &Call<'_>,
-    kind: OpKind,
-    arguments: serde_json::Value,
-    summary: String,
-    project: Option<ProjectSlug>,
-) -> Result<Done> {
+async fn request(call: &Call<'_>, asked: RunRequest, summary: String, project: Option<ProjectSlug>) -> Result<Done> {
     let run = Run {
         id: RunId::new(),
-        operation: kind,
-        arguments,
+        operation: asked.operation(),
+        arguments: asked.arguments(),
         summary,
         requested_by: call.caller.user.clone(),
         requested_at: call.now,
@@ -120,8 +112,9 @@ pub(crate) async fn upgrade_dependency(call: &Call<'_>, i: UpgradeDependency) ->
     };
     let summary =
         messages::run_summary_upgrade(i.package.as_str(), i.from.as_ref().map(|v| v.as_str()), i.to.as_str(), projects);
-    let args = json!({"package": i.package, "from": i.from, "to": i.to, "project": i.project});
-    request(call, OpKind::UpgradeDependency, args, summary, i.project).await
+    let project = i.project.clone();
+    let asked = UpgradeRequest { package: i.package, from: i.from, to: i.to, project: i.project };
+    request(call, RunRequest::UpgradeDependency(asked), summary, project).await
 }
 
 pub(crate) async fn deploy(call: &Call<'_>, i: Deploy) -> Result<Done> {
@@ -147,8 +140,8 @@ pub(crate) async fn deploy(call: &Call<'_>, i: Deploy) -> Result<Done> {
         None => None,
     };
     let summary = messages::run_summary_deploy(p.slug.as_str(), i.environment.as_str(), version.as_deref());
-    let args = json!({"project": p.slug, "environment": i.environment, "version": version});
-    request(call, OpKind::Deploy, args, summary, Some(p.slug)).await
+    let asked = DeployRequest { project: p.slug.clone(), environment: i.environment, version };
+    request(call, RunRequest::Deploy(asked), summary, Some(p.slug)).await
 }
 
 pub(crate) async fn scaffold_project(call: &Call<'_>, i: ScaffoldProject) -> Result<Done> {
@@ -181,8 +174,9 @@ pub(crate) async fn scaffold_project(call: &Call<'_>, i: ScaffoldProject) -> Res
         }
     };
     let summary = messages::run_summary_scaffold(i.name.as_str(), i.template.as_str(), team.as_str());
-    let args = json!({"name": i.name, "template": i.template, "team": team, "project_type": template.project_type});
-    request(call, OpKind::ScaffoldProject, args, summary, None).await
+    let asked =
+        ScaffoldRequest { name: i.name, template: i.template, team, project_type: template.project_type.clone() };
+    request(call, RunRequest::ScaffoldProject(asked), summary, None).await
 }
 
 /// Approves (`reason` is `None`) or denies a pending run.

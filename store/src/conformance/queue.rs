@@ -1,6 +1,6 @@
 //! Conformance: the run queue (claims, leases, resuming, backoff).
 
-use switchboard_core::model::{Run, RunStatus, RunStep};
+use switchboard_core::model::{Run, RunStatus, RunStep, StepStatus};
 
 use super::*;
 
@@ -54,7 +54,7 @@ pub async fn run_queue(b: &Backend) {
     progressed.status = RunStatus::Running;
     progressed.steps.push(RunStep {
         name: "open pull request".into(),
-        status: "done".into(),
+        status: StepStatus::Done,
         detail: None,
         at: T0 + 5,
         data: Some(serde_json::json!({"pull_request": 7})),
@@ -69,7 +69,7 @@ pub async fn run_queue(b: &Backend) {
     let resumed = q.claim_run("w3", deploy, T0 + LEASE + 11, LEASE).await.unwrap().unwrap();
     assert_eq!((resumed.id, resumed.status, resumed.steps.len()), (first.id, RunStatus::Running, 1));
     let mut stale = progressed.clone();
-    stale.steps.push(RunStep { name: "late".into(), status: "done".into(), detail: None, at: T0 + 6, data: None });
+    stale.steps.push(RunStep { name: "late".into(), status: StepStatus::Done, detail: None, at: T0 + 6, data: None });
     assert!(!q.save_leased(&stale, "w1", None).await.unwrap(), "w1 lost its lease: nothing written");
     assert_eq!(b.graph.get_run(&first.id).await.unwrap().unwrap().steps.len(), 1);
 
