@@ -59,8 +59,14 @@ impl ChatState {
     }
 
     /// A one-time code that links chat account `user`, and where to enter it.
-    pub(crate) fn link_reply(&self, platform: ChatPlatform, user: &str) -> Reply {
-        let code = self.service.link_code(platform, user);
+    pub(crate) async fn link_reply(&self, platform: ChatPlatform, user: &str) -> Reply {
+        let code = match self.service.link_code(platform, user).await {
+            Ok(code) => code,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot keep a link code");
+                return Reply::text(messages::no_link_code());
+            }
+        };
         Reply::text(messages::link_code(&code))
             .link("Link in the portal", format!("{}/link", self.service.config().server.base_url()))
     }

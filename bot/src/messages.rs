@@ -131,6 +131,10 @@ pub fn replayed() -> &'static str {
     "this signed request was already received; a platform sends each one once, so this is a replay"
 }
 
+pub fn no_link_code() -> String {
+    "Switchboard cannot keep a link code right now (its store did not answer). Try /sb link again in a minute.".into()
+}
+
 pub fn link_code(code: &str) -> String {
     format!(
         "Your link code is {code}. Sign in to the portal, open Link account and type it within 10 minutes: this chat account then acts as you, with your role."

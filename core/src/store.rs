@@ -214,6 +214,17 @@ pub trait GraphStore: Send + Sync {
     /// Deleting a missing session is not an error.
     async fn delete_session(&self, hash: &str) -> StoreResult<()>;
 
+    /// Keeps a one-time ticket (a chat link code…) until `expires_at`, under
+    /// (`kind`, `key`), replacing one with the same key: every process on
+    /// the store can take it.
+    async fn put_ticket(&self, kind: &str, key: &str, value: &serde_json::Value, expires_at: Millis)
+    -> StoreResult<()>;
+    /// Takes the ticket if it is there and not expired at `now`; exactly one
+    /// of several takers gets it.
+    async fn take_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>>;
+    /// Forgets the tickets expired at `now`; how many.
+    async fn prune_tickets(&self, now: Millis) -> StoreResult<u64>;
+
     /// Appends a message and keeps only the newest `keep` of its thread.
     async fn append_message(&self, message: &ChatMessage, keep: usize) -> StoreResult<()>;
     /// The newest `limit` messages of a thread, oldest first.

@@ -65,7 +65,7 @@ async fn link_page_links_a_chat_account_to_the_person_signed_in() {
     let c = headers.get("set-cookie").unwrap().to_str().unwrap();
     let token = c["sb_csrf=".len()..c.find(';').unwrap()].to_owned();
 
-    let code = p.service.link_code(ChatPlatform::Discord, "5001");
+    let code = p.service.link_code(ChatPlatform::Discord, "5001").await.unwrap();
     let jar = format!("sb_csrf={token}; sb_as=erin");
     let (status, _, _) = p.send(Mode::Demo, form("/link", &jar, &format!("code={code}"), false)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");

@@ -91,7 +91,7 @@ impl EventHandler for Handler {
         let reply = if text.eq_ignore_ascii_case("link") {
             // A code is for its owner's eyes: only in a direct message.
             if direct {
-                state.link_reply(ChatPlatform::Discord, &author)
+                state.link_reply(ChatPlatform::Discord, &author).await
             } else {
                 crate::Reply::text(messages::link_in_private())
             }

@@ -144,7 +144,7 @@ async fn command(state: ChatState, i: Value) -> Response {
     let text = match commands::text_of(&i["data"]) {
         Ok(commands::Said::Link) => {
             let discord_user = i["member"]["user"]["id"].as_str().or(i["user"]["id"].as_str()).unwrap_or_default();
-            return ephemeral(&state.link_reply(ChatPlatform::Discord, discord_user));
+            return ephemeral(&state.link_reply(ChatPlatform::Discord, discord_user).await);
         }
         Ok(commands::Said::Text(t)) => t,
         Err(e) => return ephemeral(&Reply::text(e)),

@@ -167,7 +167,7 @@ async fn on_event(state: ChatState, e: Value) {
     let text = strip_mentions(e["text"].as_str().unwrap_or_default());
     let caller = caller(&state, user).await;
     let reply = if text.eq_ignore_ascii_case("link") {
-        state.link_reply(ChatPlatform::Slack, user)
+        state.link_reply(ChatPlatform::Slack, user).await
     } else {
         let thread = format!("slack:{channel}:{thread_ts}");
         state.conversation.handle(&caller, &thread, &text).await.reply
@@ -217,7 +217,7 @@ async fn commands(
 pub(crate) async fn command_answer(state: &ChatState, cmd: Command) -> Value {
     let text = cmd.text.trim().to_owned();
     if text.eq_ignore_ascii_case("link") {
-        return slash_answer(&state.link_reply(ChatPlatform::Slack, &cmd.user_id), true);
+        return slash_answer(&state.link_reply(ChatPlatform::Slack, &cmd.user_id).await, true);
     }
     if forms::opens_form(&text) {
         let opened = match (&state.slack, &cmd.trigger_id) {

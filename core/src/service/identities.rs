@@ -4,10 +4,8 @@
 //! themselves with a one-time code (`/sb link` in chat, then the portal's
 //! `/link` page while signed in).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use super::Service;
+use super::accounts::hash_token;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventData, payload};
 use crate::model::{ChatIdentity, ChatPlatform, Millis, User};
@@ -15,13 +13,8 @@ use crate::policy::Caller;
 
 /// How long a link code stays valid.
 pub const LINK_CODE_TTL_MS: Millis = 10 * 60 * 1000;
-/// Codes waiting at most (the oldest go first).
-const MAX_CODES: usize = 10_000;
-
-/// One-time codes that link a chat account to the person who types them in
-/// the portal. They live in the process that issued them.
-#[derive(Default)]
-pub struct LinkCodes(Mutex<HashMap<String, (ChatIdentity, Millis)>>);
+/// The store's ticket kind of link codes (kept under the SHA-256 of the code).
+const LINK_TICKET: &str = "chat_link";
 
 impl Service {
     /// The caller behind a chat account. `verified_email` is the address the
@@ -62,29 +55,24 @@ impl Service {
 
     /// A one-time code for `/sb link`: typed in the portal by a signed-in
     /// person, it links this chat account to them.
-    pub fn link_code(&self, platform: ChatPlatform, id: &str) -> String {
+    /// Kept in the store, so any replica can redeem it.
+    pub async fn link_code(&self, platform: ChatPlatform, id: &str) -> Result<String> {
         let now = self.now();
         let code: String = uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase();
-        let mut codes = self.ctx.links.0.lock().unwrap_or_else(|e| e.into_inner());
-        codes.retain(|_, (_, at)| now - *at < LINK_CODE_TTL_MS);
-        if codes.len() >= MAX_CODES
-            && let Some(oldest) = codes.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| k.clone())
-        {
-            codes.remove(&oldest);
-        }
-        codes.insert(code.clone(), (ChatIdentity { platform, id: id.to_owned() }, now));
-        code
+        let identity =
+            serde_json::to_value(ChatIdentity { platform, id: id.to_owned() }).expect("a chat identity is plain data");
+        self.ctx.graph.prune_tickets(now).await?;
+        self.ctx.graph.put_ticket(LINK_TICKET, &hash_token(&code), &identity, now + LINK_CODE_TTL_MS).await?;
+        Ok(code)
     }
 
     /// Links the chat account that asked for `code` to `caller`'s user.
     pub async fn redeem_link_code(&self, caller: &Caller, code: &str) -> Result<User> {
         let _account = self.ctx.accounts.lock().await;
         let now = self.now();
-        let found = {
-            let mut codes = self.ctx.links.0.lock().unwrap_or_else(|e| e.into_inner());
-            codes.remove(code.trim().to_uppercase().as_str()).filter(|(_, at)| now - *at < LINK_CODE_TTL_MS)
-        };
-        let Some((identity, _)) = found else {
+        let key = hash_token(code.trim().to_uppercase().as_str());
+        let found = self.ctx.graph.take_ticket(LINK_TICKET, &key, now).await?;
+        let Some(identity) = found.and_then(|v| serde_json::from_value::<ChatIdentity>(v).ok()) else {
             return Err(Error::field(
                 "code",
                 "this code is unknown or older than 10 minutes; type /sb link in Slack or Discord for a new one",

@@ -41,7 +41,6 @@ pub struct Context {
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
     pub bus: EventBus,
-    pub(crate) links: identities::LinkCodes,
     /// Where MACs over large bodies run.
     pub cpu: crate::cpu::CpuPool,
     /// Where password hashes run: a pool of their own, so a flood of
@@ -141,7 +140,6 @@ impl Service {
                 config,
                 clock,
                 bus: EventBus::default(),
-                links: identities::LinkCodes::default(),
                 cpu: crate::cpu::CpuPool::default(),
                 passwords: crate::cpu::CpuPool::default(),
                 limits,

@@ -462,6 +462,50 @@ impl GraphStore for Neo4jGraph {
         self.run(query("MATCH (n:Session {hash: $hash}) DELETE n").param("hash", hash)).await
     }
 
+    async fn put_ticket(
+        &self,
+        kind: &str,
+        key: &str,
+        value: &serde_json::Value,
+        expires_at: Millis,
+    ) -> StoreResult<()> {
+        self.run(
+            query("MERGE (n:Ticket {kind: $kind, key: $key}) SET n.value = $value, n.expires_at = $expires_at")
+                .param("kind", kind)
+                .param("key", key)
+                .param("value", value.to_string())
+                .param("expires_at", expires_at),
+        )
+        .await
+    }
+
+    async fn take_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>> {
+        let rows = self
+            .rows(
+                query(
+                    "MATCH (n:Ticket {kind: $kind, key: $key}) WHERE n.expires_at > $now
+                     WITH n, n.value AS value DELETE n RETURN value",
+                )
+                .param("kind", kind)
+                .param("key", key)
+                .param("now", now),
+            )
+            .await?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let text: String = row.get("value").map_err(corrupt)?;
+        serde_json::from_str(&text).map(Some).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))
+    }
+
+    async fn prune_tickets(&self, now: Millis) -> StoreResult<u64> {
+        let rows = self
+            .rows(
+                query("MATCH (n:Ticket) WHERE n.expires_at <= $now WITH n DELETE n RETURN count(*) AS n")
+                    .param("now", now),
+            )
+            .await?;
+        Ok(rows.first().and_then(|r| r.get::<i64>("n").ok()).unwrap_or(0).max(0) as u64)
+    }
+
     async fn append_message(&self, m: &ChatMessage, keep: usize) -> StoreResult<()> {
         // The thread node numbers its messages; taking its write lock orders
         // concurrent appends to one thread.

@@ -72,3 +72,34 @@ pub async fn conversation_history(b: &Backend) {
     b.graph.append_message(&msg("t", 50), 3).await.unwrap();
     assert_eq!(b.graph.thread_messages("t", 10).await.unwrap().len(), 1, "a pruned thread takes new messages");
 }
+
+/// One-time tickets: taken once, not after they expire, by one of several takers.
+pub async fn tickets(b: &Backend) {
+    let g = &b.graph;
+    let value = serde_json::json!({"platform": "slack", "id": "U1", "note": "naïve 漢字"});
+    assert_eq!(g.take_ticket("link", "k1", T0).await.unwrap(), None, "nothing to take");
+    g.put_ticket("link", "k1", &value, T0 + 1000).await.unwrap();
+    g.put_ticket("other", "k1", &serde_json::json!(1), T0 + 1000).await.unwrap();
+    assert_eq!(g.take_ticket("link", "k1", T0).await.unwrap(), Some(value.clone()));
+    assert_eq!(g.take_ticket("link", "k1", T0).await.unwrap(), None, "taken once");
+    assert_eq!(g.take_ticket("other", "k1", T0).await.unwrap(), Some(serde_json::json!(1)), "kinds are apart");
+    // Expired: not taken, and pruned.
+    g.put_ticket("link", "old", &value, T0 + 10).await.unwrap();
+    g.put_ticket("link", "new", &value, T0 + 10_000).await.unwrap();
+    assert_eq!(g.take_ticket("link", "old", T0 + 10).await.unwrap(), None);
+    assert_eq!(g.prune_tickets(T0 + 10).await.unwrap(), 1);
+    // Replaced under the same key.
+    g.put_ticket("link", "new", &serde_json::json!("second"), T0 + 10_000).await.unwrap();
+    // Several takers at once: exactly one gets it.
+    let takers: Vec<_> = (0..8)
+        .map(|_| {
+            let g = g.clone();
+            tokio::spawn(async move { g.take_ticket("link", "new", T0).await.unwrap() })
+        })
+        .collect();
+    let mut got = Vec::new();
+    for t in takers {
+        got.extend(t.await.unwrap());
+    }
+    assert_eq!(got, vec![serde_json::json!("second")]);
+}

@@ -414,6 +414,44 @@ impl GraphStore for SqliteStore {
         self.write(move |c| upsert_doc(c, "DELETE FROM sessions WHERE hash = ?1", &args)).await
     }
 
+    async fn put_ticket(
+        &self,
+        kind: &str,
+        key: &str,
+        value: &serde_json::Value,
+        expires_at: Millis,
+    ) -> StoreResult<()> {
+        let args = [text(kind), text(key), Value::Text(value.to_string()), Value::Integer(expires_at)];
+        self.write(move |c| {
+            upsert_doc(
+                c,
+                "INSERT OR REPLACE INTO tickets (kind, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                &args,
+            )
+        })
+        .await
+    }
+
+    async fn take_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>> {
+        let (kind, key) = (kind.to_owned(), key.to_owned());
+        let taken: Option<String> = self
+            .write(move |c| {
+                c.prepare_cached(
+                    "DELETE FROM tickets WHERE kind = ?1 AND key = ?2 AND expires_at > ?3 RETURNING value",
+                )?
+                .query_row(params![kind, key, now], |r| r.get(0))
+                .optional()
+            })
+            .await?;
+        taken.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))).transpose()
+    }
+
+    async fn prune_tickets(&self, now: Millis) -> StoreResult<u64> {
+        self.write(move |c| c.execute("DELETE FROM tickets WHERE expires_at <= ?1", params![now]))
+            .await
+            .map(|n| n as u64)
+    }
+
     async fn append_message(&self, m: &ChatMessage, keep: usize) -> StoreResult<()> {
         let m = m.clone();
         let keep = keep.max(1) as i64;

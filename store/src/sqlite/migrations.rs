@@ -213,6 +213,17 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX messages_at ON messages(at);
     "#,
+    // 13: one-time tickets (chat link codes) that any process can take.
+    r#"
+    CREATE TABLE tickets (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    CREATE INDEX tickets_expiry ON tickets(expires_at);
+    "#,
 ];
 
 /// The schema version this build writes.
