@@ -208,6 +208,9 @@ pub fn scheduler_caller(config: &crate::config::Config) -> Caller {
     Caller::new("scheduler", config.policy.request_automation_role, "schedule")
 }
 
+/// The store's ticket kind of claimed schedule slots.
+const SLOT_TICKET: &str = "schedule_slot";
+
 impl Service {
     /// The configured schedule `name`.
     pub fn schedule(&self, name: &str) -> Result<&ScheduleConfig> {
@@ -274,6 +277,16 @@ impl Service {
         Ok(due)
     }
 
+    /// Whether this process fires schedule `name`'s `slot`: the first of the
+    /// processes on the store to ask does (a replica that dies between the
+    /// claim and the firing loses that slot; the next one fires).
+    async fn claim_slot(&self, name: &str, slot: Millis) -> Result<bool> {
+        const KEEP_MS: Millis = 7 * 24 * 3600 * 1000;
+        let key = format!("{name}:{slot}");
+        let graph = &self.ctx().graph;
+        Ok(graph.claim_ticket(SLOT_TICKET, &key, &self.ctx().instance, slot + KEEP_MS, self.now()).await?)
+    }
+
     /// Fires every schedule due at `now` (once each, however many slots
     /// were missed); what each firing did. `since`: when this server began
     /// keeping schedules (a schedule that never fired does not fire for
@@ -283,7 +296,11 @@ impl Service {
         let mut out = Vec::new();
         for s in &self.config().schedules {
             let fired = match self.due_slot(&s.name, since).await {
-                Ok(Some(slot)) => self.fire_schedule(&s.name, &caller, Some(slot)).await,
+                Ok(Some(slot)) => match self.claim_slot(&s.name, slot).await {
+                    Ok(true) => self.fire_schedule(&s.name, &caller, Some(slot)).await,
+                    Ok(false) => continue,
+                    Err(e) => Err(e),
+                },
                 Ok(None) => continue,
                 Err(e) => Err(e),
             };

@@ -222,6 +222,17 @@ pub trait GraphStore: Send + Sync {
     /// Takes the ticket if it is there and not expired at `now`; exactly one
     /// of several takers gets it.
     async fn take_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>>;
+    /// Claims (`kind`, `key`) for `holder` until `expires_at`: true for the
+    /// first claimant (or the first after an expiry), false for everyone
+    /// else — how several processes agree that one of them does something.
+    async fn claim_ticket(
+        &self,
+        kind: &str,
+        key: &str,
+        holder: &str,
+        expires_at: Millis,
+        now: Millis,
+    ) -> StoreResult<bool>;
     /// Forgets the tickets expired at `now`; how many.
     async fn prune_tickets(&self, now: Millis) -> StoreResult<u64>;
 

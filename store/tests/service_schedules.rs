@@ -10,6 +10,7 @@ use serde_json::json;
 use switchboard_core::config::Config;
 use switchboard_core::model::RunStatus;
 use switchboard_core::schedule::ScheduleConfig;
+use switchboard_core::store::GraphStore;
 
 const MINUTE: i64 = 60_000;
 
@@ -96,4 +97,29 @@ fn bad_schedules_are_refused_when_the_config_loads() {
     assert!(err.contains("arguments") && err.contains("environment"), "{err}");
     let err = load("name = \"two words\"\ncron = \"0 2 * * *\"\noperation = \"deploy\"");
     assert!(err.contains("name must be"), "{err}");
+}
+
+#[tokio::test]
+async fn two_replicas_on_one_store_fire_a_slot_once() {
+    let h = harness().await;
+    let since = h.service.now();
+    // A second process on the same store, with the same schedules.
+    let other = switchboard_core::Service::new(
+        std::sync::Arc::new(h.store.clone()),
+        std::sync::Arc::new(h.store.clone()),
+        std::sync::Arc::new(h.service.config().clone()),
+        h.clock.clone(),
+    );
+    let slot = "0 2 * * *".parse::<switchboard_core::schedule::Cron>().unwrap().next_after(since).unwrap();
+    h.clock.set(slot + MINUTE);
+    let (a, b) = tokio::join!(h.service.fire_due_schedules(since), other.fire_due_schedules(since));
+    assert_eq!(a.len() + b.len(), 1, "one of the two fired: {a:?} {b:?}");
+    assert!(a.iter().chain(&b).all(|(_, fired)| fired.is_ok()));
+    let history = h.service.schedule_history("nightly-staging", 10).await.unwrap();
+    assert_eq!(history.len(), 1);
+    let runs = h.store.list_runs(None, 10).await.unwrap();
+    assert_eq!(runs.len(), 1, "one run requested");
+    // The next tick, on either: nothing more.
+    assert!(other.fire_due_schedules(since).await.is_empty());
+    assert!(h.service.fire_due_schedules(since).await.is_empty());
 }

@@ -54,6 +54,8 @@ pub struct Context {
     /// changes (an admin disabling someone while they sign in) never undo
     /// each other in this process.
     pub(crate) accounts: tokio::sync::Mutex<()>,
+    /// This process among those on the store (claims name it).
+    pub(crate) instance: String,
 }
 
 impl Context {
@@ -145,12 +147,18 @@ impl Service {
                 limits,
                 dummy_hash: std::sync::OnceLock::new(),
                 accounts: tokio::sync::Mutex::new(()),
+                instance: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             }),
         }
     }
 
     pub fn config(&self) -> &Config {
         &self.ctx.config
+    }
+
+    /// The stores and state behind the service, for the crate's own modules.
+    pub(crate) fn ctx(&self) -> &Context {
+        &self.ctx
     }
 
     pub fn bus(&self) -> &EventBus {

@@ -142,6 +142,11 @@ impl Neo4jGraph {
     }
 }
 
+/// A ticket's node id: its kind and key.
+fn ticket_id(kind: &str, key: &str) -> String {
+    format!("{kind}:{key}")
+}
+
 #[async_trait]
 impl GraphStore for Neo4jGraph {
     async fn get_project(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>> {
@@ -470,9 +475,8 @@ impl GraphStore for Neo4jGraph {
         expires_at: Millis,
     ) -> StoreResult<()> {
         self.run(
-            query("MERGE (n:Ticket {kind: $kind, key: $key}) SET n.value = $value, n.expires_at = $expires_at")
-                .param("kind", kind)
-                .param("key", key)
+            query("MERGE (n:Ticket {id: $id}) SET n.value = $value, n.expires_at = $expires_at")
+                .param("id", ticket_id(kind, key))
                 .param("value", value.to_string())
                 .param("expires_at", expires_at),
         )
@@ -483,17 +487,43 @@ impl GraphStore for Neo4jGraph {
         let rows = self
             .rows(
                 query(
-                    "MATCH (n:Ticket {kind: $kind, key: $key}) WHERE n.expires_at > $now
+                    "MATCH (n:Ticket {id: $id}) WHERE n.expires_at > $now
                      WITH n, n.value AS value DELETE n RETURN value",
                 )
-                .param("kind", kind)
-                .param("key", key)
+                .param("id", ticket_id(kind, key))
                 .param("now", now),
             )
             .await?;
         let Some(row) = rows.first() else { return Ok(None) };
         let text: String = row.get("value").map_err(corrupt)?;
         serde_json::from_str(&text).map(Some).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))
+    }
+
+    async fn claim_ticket(
+        &self,
+        kind: &str,
+        key: &str,
+        holder: &str,
+        expires_at: Millis,
+        now: Millis,
+    ) -> StoreResult<bool> {
+        // The unique id makes concurrent MERGEs of one ticket wait for each other.
+        let rows = self
+            .transaction(vec![
+                query("MATCH (n:Ticket {id: $id}) WHERE n.expires_at <= $now DELETE n")
+                    .param("id", ticket_id(kind, key))
+                    .param("now", now),
+                query(
+                    "MERGE (n:Ticket {id: $id})
+                     ON CREATE SET n.value = $holder, n.expires_at = $expires_at
+                     RETURN n.value = $holder AS mine",
+                )
+                .param("id", ticket_id(kind, key))
+                .param("holder", serde_json::json!(holder).to_string())
+                .param("expires_at", expires_at),
+            ])
+            .await?;
+        Ok(rows.first().and_then(|r| r.get::<bool>("mine").ok()).unwrap_or(false))
     }
 
     async fn prune_tickets(&self, now: Millis) -> StoreResult<u64> {

@@ -80,6 +80,8 @@ const SCHEMA: &[&str] = &[
     "CREATE CONSTRAINT sb_delivery_key IF NOT EXISTS FOR (n:Delivery) REQUIRE n.dkey IS UNIQUE",
     "CREATE CONSTRAINT sb_message_id IF NOT EXISTS FOR (n:OutMessage) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT sb_message_key IF NOT EXISTS FOR (n:OutMessage) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT sb_ticket_id IF NOT EXISTS FOR (n:Ticket) REQUIRE n.id IS UNIQUE",
+    "CREATE INDEX sb_ticket_expiry IF NOT EXISTS FOR (n:Ticket) ON (n.expires_at)",
     "CREATE INDEX sb_project_github IF NOT EXISTS FOR (n:Project) ON (n.github_repository)",
     "CREATE INDEX sb_project_pagerduty IF NOT EXISTS FOR (n:Project) ON (n.pagerduty_service)",
     "CREATE INDEX sb_project_team IF NOT EXISTS FOR (n:Project) ON (n.team)",

@@ -102,4 +102,23 @@ pub async fn tickets(b: &Backend) {
         got.extend(t.await.unwrap());
     }
     assert_eq!(got, vec![serde_json::json!("second")]);
+
+    // Claims: the first claimant holds it; after its expiry, the next.
+    assert!(g.claim_ticket("slot", "nightly:1", "replica-a", T0 + 100, T0).await.unwrap());
+    assert!(!g.claim_ticket("slot", "nightly:1", "replica-b", T0 + 100, T0 + 1).await.unwrap());
+    assert!(g.claim_ticket("slot", "nightly:2", "replica-b", T0 + 100, T0 + 1).await.unwrap());
+    assert!(g.claim_ticket("slot", "nightly:1", "replica-b", T0 + 200, T0 + 100).await.unwrap(), "expired");
+    let claimants: Vec<_> = (0..8)
+        .map(|n| {
+            let g = g.clone();
+            tokio::spawn(
+                async move { g.claim_ticket("slot", "nightly:3", &format!("r{n}"), T0 + 100, T0).await.unwrap() },
+            )
+        })
+        .collect();
+    let mut winners = 0;
+    for c in claimants {
+        winners += usize::from(c.await.unwrap());
+    }
+    assert_eq!(winners, 1, "one claimant of eight");
 }

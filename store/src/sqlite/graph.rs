@@ -446,6 +446,29 @@ impl GraphStore for SqliteStore {
         taken.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))).transpose()
     }
 
+    async fn claim_ticket(
+        &self,
+        kind: &str,
+        key: &str,
+        holder: &str,
+        expires_at: Millis,
+        now: Millis,
+    ) -> StoreResult<bool> {
+        let (kind, key, holder) = (kind.to_owned(), key.to_owned(), serde_json::json!(holder).to_string());
+        self.write(move |c| {
+            c.execute(
+                "DELETE FROM tickets WHERE kind = ?1 AND key = ?2 AND expires_at <= ?3",
+                params![kind, key, now],
+            )?;
+            let added = c.execute(
+                "INSERT OR IGNORE INTO tickets (kind, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![kind, key, holder, expires_at],
+            )?;
+            Ok(added == 1)
+        })
+        .await
+    }
+
     async fn prune_tickets(&self, now: Millis) -> StoreResult<u64> {
         self.write(move |c| c.execute("DELETE FROM tickets WHERE expires_at <= ?1", params![now]))
             .await
