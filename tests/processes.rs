@@ -134,3 +134,52 @@ async fn a_link_code_made_by_one_replica_is_redeemed_on_another() {
         .unwrap();
     assert_eq!(again.status(), 400, "a code works once, whichever replica is asked");
 }
+
+/// An approval asked with `switchboard op` (a third process) while two
+/// `serve` replicas run on the store reaches Slack, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_asked_from_the_cli_reaches_slack_once_with_two_replicas() {
+    switchboard_agents::install_tls_provider();
+    let slack = switchboard_bot::fakes::slack().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = run(&["demo", "--seed-only", "--data-dir", data.to_str().unwrap(), "--projects", "12"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let config = |name: &str, port: u16| {
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "[server]\nbind = \"127.0.0.1\"\nport = {port}\n\n[store]\ndata_dir = {data:?}\n\n[slack]\nsigning_secret = {SLACK_SECRET:?}\nbot_token = \"xoxb-processes\"\napi_url = \"{}/api/\"\napprovals_channel = \"C0APPROVALS\"\n",
+                slack.url
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let (port_a, port_b) = (free_port(), free_port());
+    let (config_a, config_b) = (config("a", port_a), config("b", port_b));
+    let (_a, _) = start(&["serve", "--config", config_a.to_str().unwrap()], port_a);
+    let (_b, _) = start(&["serve", "--config", config_b.to_str().unwrap()], port_b);
+
+    let asked = run(&[
+        "op",
+        "deploy",
+        "--json",
+        r#"{"project": "orders", "environment": "staging", "version": "9.9.9"}"#,
+        "--config",
+        config_a.to_str().unwrap(),
+    ]);
+    assert!(asked.status.success(), "{}", text(&asked.stderr));
+    let posted = slack.wait_for("chat.postMessage", 1, 30).await;
+    assert!(!posted.is_empty(), "the approval never reached Slack: {:?}", slack.calls());
+    // Both replicas read the log several times more: still one message.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let approvals: Vec<_> = slack
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.contains("chat.postMessage") && c.body["channel"] == "C0APPROVALS")
+        .collect();
+    assert_eq!(approvals.len(), 1, "{approvals:?}");
+    assert!(approvals[0].body.to_string().contains("9.9.9"), "{}", approvals[0].body);
+}

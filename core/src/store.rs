@@ -219,6 +219,8 @@ pub trait GraphStore: Send + Sync {
     /// the store can take it.
     async fn put_ticket(&self, kind: &str, key: &str, value: &serde_json::Value, expires_at: Millis)
     -> StoreResult<()>;
+    /// Reads the ticket without taking it (`None` when missing or expired at `now`).
+    async fn get_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>>;
     /// Takes the ticket if it is there and not expired at `now`; exactly one
     /// of several takers gets it.
     async fn take_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>>;

@@ -483,6 +483,19 @@ impl GraphStore for Neo4jGraph {
         .await
     }
 
+    async fn get_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>> {
+        let rows = self
+            .rows(
+                query("MATCH (n:Ticket {id: $id}) WHERE n.expires_at > $now RETURN n.value AS value")
+                    .param("id", ticket_id(kind, key))
+                    .param("now", now),
+            )
+            .await?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let text: String = row.get("value").map_err(corrupt)?;
+        serde_json::from_str(&text).map(Some).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))
+    }
+
     async fn take_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>> {
         let rows = self
             .rows(

@@ -80,6 +80,8 @@ pub async fn tickets(b: &Backend) {
     assert_eq!(g.take_ticket("link", "k1", T0).await.unwrap(), None, "nothing to take");
     g.put_ticket("link", "k1", &value, T0 + 1000).await.unwrap();
     g.put_ticket("other", "k1", &serde_json::json!(1), T0 + 1000).await.unwrap();
+    assert_eq!(g.get_ticket("link", "k1", T0).await.unwrap(), Some(value.clone()), "read, not taken");
+    assert_eq!(g.get_ticket("link", "k1", T0 + 1000).await.unwrap(), None, "expired");
     assert_eq!(g.take_ticket("link", "k1", T0).await.unwrap(), Some(value.clone()));
     assert_eq!(g.take_ticket("link", "k1", T0).await.unwrap(), None, "taken once");
     assert_eq!(g.take_ticket("other", "k1", T0).await.unwrap(), Some(serde_json::json!(1)), "kinds are apart");

@@ -432,6 +432,18 @@ impl GraphStore for SqliteStore {
         .await
     }
 
+    async fn get_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>> {
+        let (kind, key) = (kind.to_owned(), key.to_owned());
+        let found: Option<String> = self
+            .read(move |c| {
+                c.prepare_cached("SELECT value FROM tickets WHERE kind = ?1 AND key = ?2 AND expires_at > ?3")?
+                    .query_row(params![kind, key, now], |r| r.get(0))
+                    .optional()
+            })
+            .await?;
+        found.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))).transpose()
+    }
+
     async fn take_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>> {
         let (kind, key) = (kind.to_owned(), key.to_owned());
         let taken: Option<String> = self
