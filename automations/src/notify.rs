@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use switchboard_core::Service;
-use switchboard_core::notification::{Notification, notification};
+use switchboard_core::follow::LogFollower;
+use switchboard_core::notification::{Notification, SOURCE_KINDS, notification};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::signature::hmac_hex;
@@ -13,24 +14,69 @@ use crate::signature::hmac_hex;
 /// Attempts per notification.
 const ATTEMPTS: u32 = 3;
 
+/// How often the log is read for other processes' events.
+const FOLLOW_EVERY: Duration = Duration::from_secs(2);
+/// How long a sent notification's claim is kept (longer than any overlap).
+const CLAIM_MS: i64 = 24 * 3600 * 1000;
+
 /// Sends notifications while the process runs; `None` without a webhook URL.
+/// Events come from this process's bus and, every two seconds, from the
+/// log (other processes' events); each event's notification is claimed in
+/// the store before it is sent, so several replicas send it once.
 pub fn spawn(service: Service) -> Option<tokio::task::JoinHandle<()>> {
     let config = service.config().notifications.clone();
     let url = config.webhook_url.clone()?;
     let client = reqwest::Client::builder().timeout(Duration::from_secs(config.timeout_secs)).build().ok()?;
     let mut events = service.bus().subscribe();
     Some(tokio::spawn(async move {
+        let mut follower = LogFollower::start(&service, "notifications", SOURCE_KINDS.to_vec(), 0).await;
+        let mut tick = tokio::time::interval(FOLLOW_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let event = match events.recv().await {
-                Ok(e) => e,
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "notifications missed bus events");
+            let batch = tokio::select! {
+                received = events.recv() => match received {
+                    Ok(e) => vec![switchboard_core::event::Event::clone(&e)],
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "notifications missed bus events; reading them from the log");
+                        continue;
+                    }
+                    Err(RecvError::Closed) => return,
+                },
+                _ = tick.tick() => match follower.unhandled(&service).await {
+                    Ok(events) => events,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the operations log for notifications; trying again");
+                        continue;
+                    }
+                },
+            };
+            let mut all_handled = true;
+            for event in &batch {
+                if follower.handled(event.id) {
                     continue;
                 }
-                Err(RecvError::Closed) => return,
-            };
-            let Some(n) = notification(&service, &event).await else { continue };
-            send(&client, &url, config.webhook_secret.as_deref(), &n).await;
+                if let Some(n) = notification(&service, event).await {
+                    let until = event.occurred_at + CLAIM_MS;
+                    match service
+                        .graph()
+                        .claim_ticket("notified", &event.id.to_string(), service.instance(), until, service.now())
+                        .await
+                    {
+                        Ok(true) => send(&client, &url, config.webhook_secret.as_deref(), &n).await,
+                        Ok(false) => {}
+                        // Not remembered: tried again from the log.
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot claim a notification; trying again");
+                            all_handled = false;
+                            continue;
+                        }
+                    }
+                }
+                follower.remember(event.id);
+            }
+            if all_handled && let Err(e) = follower.advance(&service, &batch).await {
+                tracing::warn!(error = %e, "cannot keep the notifications' place in the log");
+            }
         }
     }))
 }

@@ -112,3 +112,41 @@ async fn owning_teams_hear_of_incidents_failed_deployments_and_slow_builds() {
 fn switchboard_agents_free_tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+
+/// Two processes on one store, each sending notifications, and a third
+/// (another service, as the CLI would be) recording the incident: the
+/// receiver hears of it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_one_store_send_another_processs_notification_once() {
+    switchboard_agents_free_tls();
+    let (url, seen) = receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let mut config = Config::default();
+    config.notifications.webhook_url = Some(url);
+    let config = Arc::new(config);
+    let process =
+        || Service::new(Arc::new(store.clone()), Arc::new(store.clone()), config.clone(), Arc::new(SystemClock));
+    let (a, b, cli) = (process(), process(), process());
+    let admin = Caller::new("ada", Role::Admin, "cli");
+    cli.execute_json(&admin, "create_team", json!({"slug": "checkout", "name": "Checkout"})).await.unwrap();
+    cli.execute_json(&admin, "create_project", json!({"slug": "orders", "team": "checkout", "project_type": "api"}))
+        .await
+        .unwrap();
+    let tasks = [
+        switchboard_automations::notify::spawn(a).expect("a webhook URL is set"),
+        switchboard_automations::notify::spawn(b).expect("a webhook URL is set"),
+    ];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let incident = json!({"project": "orders", "external_id": "pd-9", "title": "Orders fail", "status": "triggered"});
+    cli.execute_json(&admin, "record_incident", incident).await.unwrap();
+    // Both replicas read the log at least twice after the incident.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let got = seen.lock().unwrap().clone();
+    let incidents: Vec<_> = got.iter().filter(|(n, _)| n["kind"] == "incident_triggered").collect();
+    assert_eq!(incidents.len(), 1, "{got:?}");
+    assert_eq!(incidents[0].0["title"], "Incident: Orders fail");
+    for t in tasks {
+        t.abort();
+    }
+}

@@ -12,6 +12,7 @@ use std::time::Duration;
 use switchboard_core::Service;
 use switchboard_core::campaign::Summary as Campaign;
 use switchboard_core::event::{Event, EventData, EventKind, EventQuery};
+use switchboard_core::follow::LogFollower;
 use switchboard_core::ids::RunId;
 use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role, RunRequest, RunStatus};
 use switchboard_core::notification::{self, Notification};
@@ -46,47 +47,13 @@ const RUN_KINDS: [EventKind; 9] = [
 pub const ATTEMPTS: u32 = 10;
 /// Messages taken per pass.
 const BATCH: usize = 50;
-/// How far back a start looks for events whose messages may not have been
-/// enqueued (a crash between the event and its message).
-const CATCH_UP_MS: Millis = 60 * 60 * 1000;
-/// How far behind its cursor the log is read again: events made by other
-/// processes (workers, the CLI, other replicas) commit out of time order.
-const OVERLAP_MS: Millis = 2 * 60 * 1000;
 /// How often the log is read for events made by other processes.
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
-/// Where the courier's place in the log is kept (one for every process).
-const CURSOR: (&str, &str) = ("cursor", "courier");
-/// Event ids already handled, remembered so the overlap is cheap to read again.
-const REMEMBERED: usize = 20_000;
+/// How far back the courier looks the first time it runs on a store, for
+/// events whose messages may not have been enqueued.
+const FIRST_LOOK_BACK_MS: Millis = 60 * 60 * 1000;
 /// How long a reply waits for the message whose thread it goes in.
 const PARENT_WAIT_MS: Millis = 2_000;
-
-/// Where the courier is in the log, and the events it handled lately.
-pub struct Follower {
-    cursor: Millis,
-    seen: std::collections::HashSet<uuid::Uuid>,
-    order: std::collections::VecDeque<uuid::Uuid>,
-}
-
-impl Follower {
-    /// Whether the event `id` was handled already.
-    fn handled(&self, id: uuid::Uuid) -> bool {
-        self.seen.contains(&id)
-    }
-
-    /// Remembers that the event `id` was handled (the latest few thousand).
-    fn remember(&mut self, id: uuid::Uuid) {
-        if !self.seen.insert(id) {
-            return;
-        }
-        self.order.push_back(id);
-        if self.order.len() > REMEMBERED
-            && let Some(old) = self.order.pop_front()
-        {
-            self.seen.remove(&old);
-        }
-    }
-}
 
 /// The wait before attempt `n + 1` after `n` failed: 5 s doubling, at most 10 minutes.
 pub fn backoff_ms(failed: u32) -> Millis {
@@ -128,7 +95,7 @@ impl Courier {
         let listener = {
             let c = self.clone();
             tokio::spawn(async move {
-                let mut follower = c.follower().await;
+                let mut follower = LogFollower::start(&c.service, "courier", Self::kinds(), FIRST_LOOK_BACK_MS).await;
                 let mut tick = tokio::time::interval(FOLLOW_EVERY);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
@@ -174,78 +141,25 @@ impl Courier {
         vec![listener, sender]
     }
 
-    /// Where the log is read from: the stored cursor, or an hour ago the
-    /// first time.
-    async fn follower(&self) -> Follower {
-        let now = self.service.now();
-        let stored = self.service.graph().get_ticket(CURSOR.0, CURSOR.1, now).await;
-        let cursor = match stored {
-            Ok(Some(v)) => v.as_i64().unwrap_or(now - CATCH_UP_MS),
-            Ok(None) => now - CATCH_UP_MS,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the chat courier's place in the log; starting an hour back");
-                now - CATCH_UP_MS
-            }
-        };
-        Follower { cursor, seen: std::collections::HashSet::new(), order: std::collections::VecDeque::new() }
-    }
-
-    /// Enqueues what the log's events since the follower's cursor (less
-    /// the overlap) call for, oldest first, skipping those already handled;
-    /// moves and stores the cursor. How many messages were new.
-    pub async fn follow(&self, follower: &mut Follower) -> Result<usize, String> {
-        let now = self.service.now();
-        let events = self.events_between(follower.cursor - OVERLAP_MS, now + 1).await?;
-        let mut n = 0;
-        for e in &events {
-            if follower.handled(e.id) {
-                continue;
-            }
-            n += self.enqueue_for(e).await?;
-            follower.remember(e.id);
-        }
-        let newest = events.iter().map(|e| e.occurred_at).max().unwrap_or(follower.cursor);
-        if newest > follower.cursor {
-            follower.cursor = newest;
-            let stored =
-                self.service.graph().put_ticket(CURSOR.0, CURSOR.1, &serde_json::json!(newest), Millis::MAX).await;
-            stored.map_err(|e| e.to_string())?;
-        }
-        Ok(n)
-    }
-
-    /// The events chat may say something about in [since, until), oldest first.
-    async fn events_between(&self, since: Millis, until: Millis) -> Result<Vec<Event>, String> {
-        const PAGE: usize = 5000;
+    /// The kinds of events chat may say something about.
+    fn kinds() -> Vec<EventKind> {
         let mut kinds = notification::SOURCE_KINDS.to_vec();
         kinds.extend(RUN_KINDS);
         kinds.push(EventKind::CampaignUpdated);
-        let mut out = Vec::new();
-        let mut until = until;
-        loop {
-            let q = EventQuery {
-                kinds: kinds.clone(),
-                since: Some(since),
-                until: Some(until),
-                limit: PAGE,
-                ..Default::default()
-            };
-            let page = self.service.log().query(&q).await.map_err(|e| e.to_string())?;
-            let full = page.len() == PAGE;
-            let oldest = page.iter().map(|e| e.occurred_at).min();
-            out.extend(page);
-            match oldest {
-                // Newest first, a page at a time; events at the page's oldest instant are read again.
-                Some(at) if full && at > since => until = at + 1,
-                _ => break,
-            }
-            if out.len() > 200_000 {
-                break;
-            }
+        kinds
+    }
+
+    /// Enqueues what the log's events not handled yet call for, oldest
+    /// first, and moves the follower on; how many messages were new.
+    pub async fn follow(&self, follower: &mut LogFollower) -> Result<usize, String> {
+        let events = follower.unhandled(&self.service).await.map_err(|e| e.to_string())?;
+        let mut n = 0;
+        for e in &events {
+            n += self.enqueue_for(e).await?;
+            follower.remember(e.id);
         }
-        out.sort_by_key(|e| (e.occurred_at, e.id));
-        out.dedup_by_key(|e| e.id);
-        Ok(out)
+        follower.advance(&self.service, &events).await.map_err(|e| e.to_string())?;
+        Ok(n)
     }
 
     /// Enqueues the messages events since `since` call for; returns how many were new.

@@ -10,6 +10,7 @@ pub mod cpu;
 pub mod demo;
 pub mod error;
 pub mod event;
+pub mod follow;
 pub mod ids;
 pub mod inbox;
 pub mod limits;

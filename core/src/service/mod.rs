@@ -156,6 +156,11 @@ impl Service {
         &self.ctx.config
     }
 
+    /// This process among those on the store: what its claims are made as.
+    pub fn instance(&self) -> &str {
+        &self.ctx.instance
+    }
+
     /// The stores and state behind the service, for the crate's own modules.
     pub(crate) fn ctx(&self) -> &Context {
         &self.ctx

@@ -1,0 +1,104 @@
+//! Following the operations log from a cursor kept in the store, so what
+//! reacts to events (chat messages, the notification webhook) hears of the
+//! events every process makes — workers, the CLI, other replicas — and not
+//! only its own process's bus.
+
+use std::collections::{HashSet, VecDeque};
+
+use crate::event::{Event, EventKind, EventQuery};
+use crate::model::Millis;
+use crate::service::Service;
+use crate::store::StoreResult;
+
+/// How far behind its cursor the log is read again: event ids are made per
+/// process, and events from other processes commit out of time order.
+pub const OVERLAP_MS: Millis = 2 * 60 * 1000;
+/// The furthest back a follower resumes: after a longer stop, what happened
+/// more than a day ago is no longer news to announce.
+const MAX_BEHIND_MS: Millis = 24 * 3600 * 1000;
+/// Event ids remembered as handled, so reading the overlap again is cheap.
+const REMEMBERED: usize = 20_000;
+/// Events read per query.
+const PAGE: usize = 5000;
+
+/// A reader of the log's events of some kinds, from where it last was.
+pub struct LogFollower {
+    name: &'static str,
+    kinds: Vec<EventKind>,
+    cursor: Millis,
+    seen: HashSet<uuid::Uuid>,
+    order: VecDeque<uuid::Uuid>,
+}
+
+impl LogFollower {
+    /// The follower called `name` (its cursor's key in the store), of
+    /// `kinds`; the first time (no cursor stored) it starts `look_back` ago.
+    pub async fn start(service: &Service, name: &'static str, kinds: Vec<EventKind>, look_back: Millis) -> Self {
+        let now = service.now();
+        let cursor = match service.graph().get_ticket("cursor", name, now).await {
+            Ok(Some(v)) => v.as_i64().unwrap_or(now - look_back),
+            Ok(None) => now - look_back,
+            Err(e) => {
+                tracing::warn!(error = %e, follower = name, "cannot read a place in the log; starting from now");
+                now - look_back
+            }
+        };
+        let cursor = cursor.max(now - MAX_BEHIND_MS);
+        Self { name, kinds, cursor, seen: HashSet::new(), order: VecDeque::new() }
+    }
+
+    /// Whether the event `id` was handled already.
+    pub fn handled(&self, id: uuid::Uuid) -> bool {
+        self.seen.contains(&id)
+    }
+
+    /// Remembers that the event `id` was handled (the latest few thousand).
+    pub fn remember(&mut self, id: uuid::Uuid) {
+        if !self.seen.insert(id) {
+            return;
+        }
+        self.order.push_back(id);
+        if self.order.len() > REMEMBERED
+            && let Some(old) = self.order.pop_front()
+        {
+            self.seen.remove(&old);
+        }
+    }
+
+    /// The events since the cursor (less the overlap) not handled yet, oldest first.
+    pub async fn unhandled(&self, service: &Service) -> StoreResult<Vec<Event>> {
+        let (since, mut until) = (self.cursor - OVERLAP_MS, service.now() + 1);
+        let mut out = Vec::new();
+        loop {
+            let q = EventQuery {
+                kinds: self.kinds.clone(),
+                since: Some(since),
+                until: Some(until),
+                limit: PAGE,
+                ..Default::default()
+            };
+            let page = service.log().query(&q).await?;
+            let full = page.len() == PAGE;
+            let oldest = page.iter().map(|e| e.occurred_at).min();
+            out.extend(page.into_iter().filter(|e| !self.handled(e.id)));
+            match oldest {
+                // Newest first, a page at a time; the page's oldest instant is read again.
+                Some(at) if full && at > since && out.len() < 200_000 => until = at + 1,
+                _ => break,
+            }
+        }
+        out.sort_by_key(|e| (e.occurred_at, e.id));
+        out.dedup_by_key(|e| e.id);
+        Ok(out)
+    }
+
+    /// Moves the cursor to the newest of `events` (handled) and stores it.
+    pub async fn advance(&mut self, service: &Service, events: &[Event]) -> StoreResult<()> {
+        let newest = events.iter().map(|e| e.occurred_at).max().unwrap_or(self.cursor);
+        if newest > self.cursor {
+            self.cursor = newest;
+            service.graph().put_ticket("cursor", self.name, &serde_json::json!(newest), Millis::MAX).await?;
+        }
+        Ok(())
+    }
+}
