@@ -142,6 +142,13 @@ impl Neo4jGraph {
     }
 }
 
+/// The `value` of the first row, a ticket's JSON.
+fn ticket_value(rows: &[neo4rs::Row]) -> StoreResult<Option<serde_json::Value>> {
+    let Some(row) = rows.first() else { return Ok(None) };
+    let text: String = row.get("value").map_err(corrupt)?;
+    serde_json::from_str(&text).map(Some).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))
+}
+
 /// A ticket's node id: its kind and key.
 fn ticket_id(kind: &str, key: &str) -> String {
     format!("{kind}:{key}")
@@ -491,9 +498,7 @@ impl GraphStore for Neo4jGraph {
                     .param("now", now),
             )
             .await?;
-        let Some(row) = rows.first() else { return Ok(None) };
-        let text: String = row.get("value").map_err(corrupt)?;
-        serde_json::from_str(&text).map(Some).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))
+        ticket_value(&rows)
     }
 
     async fn take_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>> {
@@ -507,9 +512,7 @@ impl GraphStore for Neo4jGraph {
                 .param("now", now),
             )
             .await?;
-        let Some(row) = rows.first() else { return Ok(None) };
-        let text: String = row.get("value").map_err(corrupt)?;
-        serde_json::from_str(&text).map(Some).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))
+        ticket_value(&rows)
     }
 
     async fn claim_ticket(

@@ -92,6 +92,11 @@ fn text(s: impl ToString) -> Value {
     Value::Text(s.to_string())
 }
 
+/// A ticket's stored JSON.
+fn ticket_value(text: &str) -> StoreResult<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))
+}
+
 #[async_trait]
 impl GraphStore for SqliteStore {
     async fn get_project(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>> {
@@ -441,7 +446,7 @@ impl GraphStore for SqliteStore {
                     .optional()
             })
             .await?;
-        found.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))).transpose()
+        found.as_deref().map(ticket_value).transpose()
     }
 
     async fn take_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>> {
@@ -455,7 +460,7 @@ impl GraphStore for SqliteStore {
                 .optional()
             })
             .await?;
-        taken.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))).transpose()
+        taken.as_deref().map(ticket_value).transpose()
     }
 
     async fn claim_ticket(
