@@ -223,7 +223,11 @@ fn chat_answers_in_the_terminal() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let said = text(&out.stdout);
     assert!(said.contains("payments-api is owned by Payments (team payments)."), "{said}");
-    assert!(said.contains("I've asked for approval: Deploy orders to staging."), "{said}");
+    assert!(
+        said.contains("I've asked for approval: Deploy orders ")
+            && said.contains("(what development runs) to staging."),
+        "{said}"
+    );
     assert!(said.contains("Requested by  carol"), "{said}");
     assert!(said.contains("[Approve: say `approve "), "{said}");
     assert!(!said.contains("never read"));

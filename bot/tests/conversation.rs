@@ -65,7 +65,11 @@ async fn automations_wait_for_an_approver() {
     let carol = who("carol", Role::Editor);
     let t = c.handle(&carol, "t", "deploy orders to staging").await;
     let text = t.reply.to_text();
-    assert!(text.starts_with("I've asked for approval: Deploy orders to staging."), "{text}");
+    assert!(
+        text.starts_with("I've asked for approval: Deploy orders ")
+            && text.contains("(what development runs) to staging."),
+        "{text}"
+    );
     let actions = common::buttons(&t.reply);
     assert_eq!(actions.len(), 2);
     assert!(actions[0].starts_with("approve_run:") && actions[1].starts_with("deny_run:"));
@@ -83,7 +87,11 @@ async fn automations_wait_for_an_approver() {
     assert!(t.reply.to_text().contains("on a run you requested"), "{}", t.reply.to_text());
     // An approver can.
     let t = c.click(&who("bob", Role::Approver), &actions[0]).await;
-    assert!(t.reply.to_text().starts_with("Deploy orders to staging: approved by bob."), "{}", t.reply.to_text());
+    assert!(
+        t.reply.to_text().starts_with("Deploy orders ") && t.reply.to_text().contains("to staging: approved by bob."),
+        "{}",
+        t.reply.to_text()
+    );
     assert_eq!(store.get_run(&run_id).await.unwrap().unwrap().status, RunStatus::Approved);
     let t = c.click(&who("erin", Role::Approver), &actions[1]).await;
     assert!(t.reply.to_text().contains("is approved, so there is nothing left to decide"), "{}", t.reply.to_text());

@@ -86,10 +86,13 @@ pub fn run_summary_upgrade(package: &str, from: Option<&str>, to: &str, projects
     }
 }
 
-pub fn run_summary_deploy(project: &str, env: &str, version: Option<&str>) -> String {
-    match version {
-        Some(v) => format!("Deploy {project} {v} to {env}"),
-        None => format!("Deploy {project} to {env}"),
+/// `promoted_from`: the environment whose version it is, when none was
+/// asked; without a version the workflow deploys its default.
+pub fn run_summary_deploy(project: &str, env: &str, version: Option<&str>, promoted_from: Option<&str>) -> String {
+    match (version, promoted_from) {
+        (Some(v), Some(from)) => format!("Deploy {project} {v} (what {from} runs) to {env}"),
+        (Some(v), None) => format!("Deploy {project} {v} to {env}"),
+        (None, _) => format!("Deploy {project} to {env}"),
     }
 }
 

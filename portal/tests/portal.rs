@@ -91,7 +91,7 @@ async fn team_package_and_runs_pages() {
         .unwrap()
         .to_json();
     let (_, html) = p.page("/runs?status=pending").await;
-    assert!(html.contains("Deploy orders to staging"), "{html}");
+    assert!(html.contains("(what development runs) to staging"), "{html}");
     let (status, html) = p.page(&format!("/runs/{}", run["id"].as_str().unwrap())).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(r#"id="run-status">pending<"#));
@@ -320,7 +320,8 @@ async fn web_chat_answers_and_approves_with_csrf() {
     let body = format!("csrf={token}&text={}", enc("deploy orders to staging"));
     let (_, html, _) = p.send(Mode::Demo, form("/chat/messages", &jar("carol"), &body, true)).await;
     assert!(
-        html.contains("I&#39;ve asked for approval: Deploy orders to staging.")
+        html.contains("I&#39;ve asked for approval: Deploy orders ")
+            && html.contains("(what development runs) to staging.")
             || html.contains("I've asked for approval"),
         "{html}"
     );
@@ -337,10 +338,7 @@ async fn web_chat_answers_and_approves_with_csrf() {
     let run = p.service.graph().get_run(&run_id).await.unwrap().unwrap();
     assert_eq!(run.status, switchboard_core::model::RunStatus::Pending, "refused clicks changed nothing");
     let (_, html, _) = p.send(Mode::Demo, click("bob")).await;
-    assert!(
-        html.starts_with("<div class=\"reply\">") && html.contains("Deploy orders to staging: approved by bob."),
-        "{html}"
-    );
+    assert!(html.starts_with("<div class=\"reply\">") && html.contains("to staging: approved by bob."), "{html}");
     let run = p.service.graph().get_run(&run_id).await.unwrap().unwrap();
     assert_eq!(run.status, switchboard_core::model::RunStatus::Approved);
     let events = p

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{Value, json};
 use switchboard_core::Error;
 use switchboard_core::event::EventQuery;
 use switchboard_core::model::{DAY_MS, Role};
@@ -509,4 +509,40 @@ async fn runs_are_cancelled_by_their_requester_or_an_approver() {
     let third = ask(&h).await;
     let err = h.err(&carol, "cancel_run", json!({"run": third, "reason": long})).await;
     assert!(matches!(&err, Error::BadInput { field: Some(f), .. } if f == "reason"), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_deploy_without_a_version_asks_for_what_the_previous_environment_runs() {
+    let h = Harness::with_org().await;
+    let carol = caller("carol", Role::Editor);
+    let envs: Vec<String> = h.ok("get_project", json!({"project": "ledger"})).await["project"]["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(envs.len() >= 2, "{envs:?}");
+    let (first, second) = (envs[0].as_str(), envs[1].as_str());
+    // Nothing deployed before the first: the workflow's default.
+    let run = h.run(&carol, "deploy", json!({"project": "ledger", "environment": first})).await.unwrap().to_json();
+    assert_eq!(run["arguments"]["version"], Value::Null);
+    assert_eq!(run["summary"], format!("Deploy ledger to {first}"));
+    // The first runs 1.4.0 (a failed 1.5.0 after it does not count): the second gets 1.4.0, decided now.
+    h.ok(
+        "record_deployment",
+        json!({"project": "ledger", "environment": first, "version": "1.4.0", "status": "succeeded"}),
+    )
+    .await;
+    h.clock.advance(1000);
+    h.ok(
+        "record_deployment",
+        json!({"project": "ledger", "environment": first, "version": "1.5.0", "status": "failed"}),
+    )
+    .await;
+    let run = h.run(&carol, "deploy", json!({"project": "ledger", "environment": second})).await.unwrap().to_json();
+    assert_eq!(run["arguments"]["version"], "1.4.0", "{run}");
+    assert_eq!(run["summary"], format!("Deploy ledger 1.4.0 (what {first} runs) to {second}"));
+    // A version asked for is kept as asked.
+    let args = json!({"project": "ledger", "environment": second, "version": "2.0.0"});
+    assert_eq!(h.run(&carol, "deploy", args).await.unwrap().to_json()["arguments"]["version"], "2.0.0");
 }

@@ -31,7 +31,7 @@ try {
   if ((await input.inputValue()) !== "") throw new Error("the input was not cleared");
 
   await ask("deploy orders to staging");
-  const card = page.locator(".reply", { hasText: "Deploy orders to staging" }).last();
+  const card = page.locator(".reply", { hasText: "(what development runs) to staging" }).last();
   await card.waitFor({ timeout: 15000 });
   // The demo admin asked, so its own approval is refused: the answer replaces the card.
   await card.locator("button", { hasText: "Approve" }).click();

@@ -139,9 +139,32 @@ pub(crate) async fn deploy(call: &Call<'_>, i: Deploy) -> Result<Done> {
         }
         None => None,
     };
-    let summary = messages::run_summary_deploy(p.slug.as_str(), i.environment.as_str(), version.as_deref());
+    // No version asked: what the previous environment runs, decided now, so
+    // the approver sees exactly what will be deployed.
+    let (version, promoted) = match version {
+        Some(v) => (Some(v), None),
+        None => match promoted_version(call, &p, &i.environment).await? {
+            Some((from, v)) => (Some(v), Some(from)),
+            None => (None, None),
+        },
+    };
+    let summary = messages::run_summary_deploy(
+        p.slug.as_str(),
+        i.environment.as_str(),
+        version.as_deref(),
+        promoted.as_ref().map(|e| e.as_str()),
+    );
     let asked = DeployRequest { project: p.slug.clone(), environment: i.environment, version };
     request(call, RunRequest::Deploy(asked), summary, Some(p.slug)).await
+}
+
+/// The environment before `target` in the project's list and the version
+/// its latest successful deployment runs, if there is one.
+async fn promoted_version(call: &Call<'_>, p: &Project, target: &EnvName) -> Result<Option<(EnvName, String)>> {
+    let Some(at) = p.environments.iter().position(|e| e.name == *target) else { return Ok(None) };
+    let Some(previous) = at.checked_sub(1).map(|i| &p.environments[i].name) else { return Ok(None) };
+    let current = call.ctx.graph.current_deployments(&p.slug).await?;
+    Ok(current.into_iter().find(|d| d.environment == *previous).map(|d| (previous.clone(), d.version)))
 }
 
 pub(crate) async fn scaffold_project(call: &Call<'_>, i: ScaffoldProject) -> Result<Done> {
