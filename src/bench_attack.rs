@@ -104,6 +104,24 @@ async fn probe(to: SocketAddr, token: String, stop: Arc<AtomicBool>) -> Value {
            "probe_failures": failures})
 }
 
+/// An attack that sends `request` on new connections again and again, from
+/// 50 addresses.
+fn repeating(
+    to: SocketAddr,
+    request: Arc<Vec<u8>>,
+) -> impl Fn(usize, Arc<AtomicBool>, Arc<AtomicU64>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+{
+    move |n, stop, sent| {
+        let request = request.clone();
+        Box::pin(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = once(2 + (n % 50) as u8, to, &request).await;
+                sent.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    }
+}
+
 /// Runs `attack` for the configured time beside the prober.
 async fn under<F, Fut>(name: &str, to: SocketAddr, token: &str, options: &Options, attack: F) -> Value
 where
@@ -192,16 +210,7 @@ async fn attacks(to: SocketAddr, token: &str, options: &Options) -> Vec<Value> {
         &vec![b' '; 1024 * 1024 - 1024],
     ));
     results.push(
-        under("pagerduty signature flood (30,000 entries, 1 MB body)", to, token, options, move |n, stop, sent| {
-            let flood = flood.clone();
-            async move {
-                while !stop.load(Ordering::Relaxed) {
-                    let _ = once(2 + (n % 50) as u8, to, &flood).await;
-                    sent.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        })
-        .await,
+        under("pagerduty signature flood (30,000 entries, 1 MB body)", to, token, options, repeating(to, flood)).await,
     );
 
     // 2. Large bodies with wrong GitHub signatures (each MAC on the CPU pool).
@@ -210,18 +219,7 @@ async fn attacks(to: SocketAddr, token: &str, options: &Options) -> Vec<Value> {
         &format!("X-GitHub-Event: push\r\nX-GitHub-Delivery: x\r\nX-Hub-Signature-256: sha256={}\r\n", "0".repeat(64)),
         &vec![b' '; 1000 * 1000],
     ));
-    results.push(
-        under("badly signed 1 MB webhooks", to, token, options, move |n, stop, sent| {
-            let big = big.clone();
-            async move {
-                while !stop.load(Ordering::Relaxed) {
-                    let _ = once(2 + (n % 50) as u8, to, &big).await;
-                    sent.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        })
-        .await,
-    );
+    results.push(under("badly signed 1 MB webhooks", to, token, options, repeating(to, big)).await);
 
     // 3. Password guessing (argon2 on the CPU pool, throttled).
     results.push(

@@ -110,28 +110,21 @@ async fn a_link_code_made_by_one_replica_is_redeemed_on_another() {
     assert_eq!(signed_in.status(), 303, "{}", signed_in.text().await.unwrap());
     let session = cookie(&signed_in, "sb_session");
     let jar = format!("sb_csrf={csrf}; sb_session={session}");
-    let linked = http
-        .post(format!("{}/link", b.base))
-        .header("cookie", &jar)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("csrf", csrf.as_str()), ("code", code.as_str())]))
-        .send()
-        .await
-        .unwrap();
+    let enter = |base: &str| {
+        http.post(format!("{base}/link"))
+            .header("cookie", &jar)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[("csrf", csrf.as_str()), ("code", code.as_str())]))
+            .send()
+    };
+    let linked = enter(&b.base).await.unwrap();
     let status = linked.status();
     let html = linked.text().await.unwrap();
     assert_eq!(status, 200, "{html}");
     assert!(html.contains(r#"id="link-done""#) && html.contains("U0PROC1"), "{html}");
 
     // Used once, on any replica.
-    let again = http
-        .post(format!("{}/link", a.base))
-        .header("cookie", &jar)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("csrf", csrf.as_str()), ("code", code.as_str())]))
-        .send()
-        .await
-        .unwrap();
+    let again = enter(&a.base).await.unwrap();
     assert_eq!(again.status(), 400, "a code works once, whichever replica is asked");
 }
 

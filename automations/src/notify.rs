@@ -57,11 +57,7 @@ pub fn spawn(service: Service) -> Option<tokio::task::JoinHandle<()>> {
                 }
                 if let Some(n) = notification(&service, event).await {
                     let until = event.occurred_at + CLAIM_MS;
-                    match service
-                        .graph()
-                        .claim_ticket("notified", &event.id.to_string(), service.instance(), until, service.now())
-                        .await
-                    {
+                    match service.claim_once("notified", &event.id.to_string(), until).await {
                         Ok(true) => send(&client, &url, config.webhook_secret.as_deref(), &n).await,
                         Ok(false) => {}
                         // Not remembered: tried again from the log.

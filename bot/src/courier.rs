@@ -164,10 +164,7 @@ impl Courier {
 
     /// Enqueues the messages events since `since` call for; returns how many were new.
     pub async fn catch_up(&self, since: Millis) -> Result<usize, String> {
-        let mut kinds = notification::SOURCE_KINDS.to_vec();
-        kinds.extend(RUN_KINDS);
-        kinds.push(EventKind::CampaignUpdated);
-        let q = EventQuery { kinds, since: Some(since), limit: 5000, ..Default::default() };
+        let q = EventQuery { kinds: Self::kinds(), since: Some(since), limit: 5000, ..Default::default() };
         let mut events = self.service.log().query(&q).await.map_err(|e| e.to_string())?;
         events.reverse(); // oldest first: a request before its decision
         let mut n = 0;

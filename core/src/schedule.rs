@@ -282,9 +282,7 @@ impl Service {
     /// claim and the firing loses that slot; the next one fires).
     async fn claim_slot(&self, name: &str, slot: Millis) -> Result<bool> {
         const KEEP_MS: Millis = 7 * 24 * 3600 * 1000;
-        let key = format!("{name}:{slot}");
-        let graph = &self.ctx().graph;
-        Ok(graph.claim_ticket(SLOT_TICKET, &key, &self.ctx().instance, slot + KEEP_MS, self.now()).await?)
+        self.claim_once(SLOT_TICKET, &format!("{name}:{slot}"), slot + KEEP_MS).await
     }
 
     /// Fires every schedule due at `now` (once each, however many slots

@@ -156,14 +156,11 @@ impl Service {
         &self.ctx.config
     }
 
-    /// This process among those on the store: what its claims are made as.
-    pub fn instance(&self) -> &str {
-        &self.ctx.instance
-    }
-
-    /// The stores and state behind the service, for the crate's own modules.
-    pub(crate) fn ctx(&self) -> &Context {
-        &self.ctx
+    /// Whether this process is the one, among all on the store, that does
+    /// the thing named (`kind`, `key`): the first to ask is, until `until`;
+    /// every other asker is told no.
+    pub async fn claim_once(&self, kind: &str, key: &str, until: Millis) -> Result<bool> {
+        Ok(self.ctx.graph.claim_ticket(kind, key, &self.ctx.instance, until, self.now()).await?)
     }
 
     pub fn bus(&self) -> &EventBus {
