@@ -1,6 +1,7 @@
 //! The `switchboard` binary: the CLI, composing the store, the service and
 //! the portal. Nothing else lives here.
 
+mod accounts;
 mod app;
 mod bench;
 mod bench_attack;
