@@ -8,9 +8,11 @@
 //! already recorded it.
 //!
 //! Deploy runs: the `workflow_run` that a dispatch started (the configured
-//! deploy workflow, `workflow_dispatch` on the deploy ref, created after the
-//! dispatch, in the project's repository) finishing is recorded as the run's
-//! `run_step_finished` with `followed: true`, which the chat thread shows.
+//! deploy workflow, `workflow_dispatch` on the deploy ref, in the project's
+//! repository, its title carrying the run's id — the correlation id the
+//! dispatch sent) finishing is recorded as the run's `run_step_finished`
+//! with `followed: true`, which the chat thread shows. No guessing by time:
+//! a workflow run that names no run is left unmapped, saying why.
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -18,6 +20,7 @@ use switchboard_core::Service;
 use switchboard_core::campaign::{Item, ItemState};
 use switchboard_core::ids::RunId;
 use switchboard_core::inbox::Delivery;
+use switchboard_core::ops::OpKind;
 
 use crate::github::campaign::MARK;
 use crate::process::{Failure, Mapped, Mapper};
@@ -158,11 +161,6 @@ impl RunFollower {
     }
 }
 
-/// How long before a workflow run's creation its dispatch may have been
-/// recorded (GitHub's clock and ours differ a little), and how long after.
-const DISPATCH_SKEW_MS: i64 = 60_000;
-const DISPATCH_WINDOW_MS: i64 = 3_600_000;
-
 impl RunFollower {
     async fn workflow_run(&self, payload: &Value) -> Result<Mapped, Failure> {
         let wr = &payload["workflow_run"];
@@ -180,32 +178,19 @@ impl RunFollower {
         else {
             return Ok(Mapped::Unmapped(format!("no project has github_repository {repo}")));
         };
-        let created = wr["created_at"]
-            .as_str()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.timestamp_millis())
-            .unwrap_or_else(|| self.service.now());
-        // The latest deploy run of this project dispatched shortly before the workflow run began.
-        let runs =
-            graph.list_runs(Some(switchboard_core::model::RunStatus::Succeeded), 200).await.map_err(store_failure)?;
-        let dispatched = |r: &switchboard_core::model::Run| {
-            r.steps
-                .iter()
-                .filter(|s| s.status == switchboard_core::model::StepStatus::Done)
-                .map(|s| s.at)
-                .max()
-                .unwrap_or(r.requested_at)
+        // The run's id, sent as the workflow input `github.deploy_run_input`,
+        // comes back in the title the workflow's `run-name` gives it.
+        let title = wr["display_title"].as_str().unwrap_or_default();
+        let Some(id) = RunId::find_in(title) else {
+            return Ok(Mapped::Unmapped(format!(
+                "the workflow run's title {title:?} names no run: give the deploy workflow \
+                 `run-name: ... ${{{{ inputs.{} }}}}` (docs/automations.md)",
+                config.deploy_run_input
+            )));
         };
-        let run = runs
-            .into_iter()
-            .filter(|r| r.operation == switchboard_core::ops::OpKind::Deploy && r.project.as_ref() == Some(&project))
-            .filter(|r| {
-                let at = dispatched(r);
-                at <= created + DISPATCH_SKEW_MS && at >= created - DISPATCH_WINDOW_MS
-            })
-            .max_by_key(dispatched);
-        let Some(run) = run else {
-            return Ok(Mapped::Unmapped(format!("no deploy run of {project} was dispatched before this workflow run")));
+        let run = graph.get_run(&id).await.map_err(store_failure)?;
+        let Some(run) = run.filter(|r| r.operation == OpKind::Deploy && r.project.as_ref() == Some(&project)) else {
+            return Ok(Mapped::Unmapped(format!("run {id} is not a deploy of {project}")));
         };
         let id = wr["id"].as_u64().unwrap_or_default();
         let attempt = wr["run_attempt"].as_u64().unwrap_or(1);

@@ -14,7 +14,7 @@ use switchboard_core::campaign::Summary as Campaign;
 use switchboard_core::event::{Event, EventData, EventKind, EventQuery};
 use switchboard_core::follow::LogFollower;
 use switchboard_core::ids::RunId;
-use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role, RunRequest, RunStatus};
+use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role, RunRequest};
 use switchboard_core::notification::{self, Notification};
 use switchboard_core::ops::OpKind;
 use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage, OutMessage, Outbox};
@@ -453,9 +453,8 @@ impl Courier {
         }
     }
 
-    /// A deployment that finished (succeeded, failed, rolled back) for the
-    /// project and environment of a deploy run Switchboard dispatched in the
-    /// last day: that run, and what to say in its thread.
+    /// A deployment that finished (succeeded, failed, rolled back) and names
+    /// the deploy run that started it: that run, and what to say in its thread.
     async fn deployment_of_a_run(&self, event: &Event) -> Option<(String, Reply)> {
         let Ok(EventData::DeploymentRecorded(recorded)) = event.data() else { return None };
         let d = &recorded.deployment;
@@ -463,20 +462,15 @@ impl Courier {
         if !matches!(status, "succeeded" | "failed" | "rolled_back") || recorded.previous_status == Some(d.status) {
             return None;
         }
-        let (project, environment) = (d.project.as_str(), d.environment.as_str());
-        let since = event.occurred_at - 24 * 3600 * 1000;
-        let runs = self.service.graph().list_runs(Some(RunStatus::Succeeded), 100).await.ok()?;
-        let run = runs.into_iter().find(|r| {
-            r.requested_at >= since
-                && matches!(r.request(), Ok(RunRequest::Deploy(asked))
-                    if asked.project.as_str() == project && asked.environment.as_str() == environment)
-        })?;
+        // Tied to its run by the correlation id the dispatch sent, never by time.
+        let run = d.run?;
+        let environment = d.environment.as_str();
         let said = messages::deployment_finished(&d.version, environment, &status.replace('_', " "));
         let mut reply = Reply::text(said);
         if let Some(url) = d.url.as_deref() {
             reply = reply.link("Open the deployment", url);
         }
-        Some((run.id.to_string(), reply))
+        Some((run.to_string(), reply))
     }
 
     /// The approval request as it reads once decided: what, how it ended, by whom.

@@ -283,9 +283,16 @@ async fn the_deployment_a_run_started_is_followed_in_its_thread() {
         attempt: 1,
     };
     w.service.record_run_progress(&run, workflow).await.unwrap();
-    // GitHub reports the deployment the dispatched workflow made (as the webhook rules record it).
+    // Someone else deploys the same project to the same environment meanwhile,
+    // by hand: it names no run, so it stays out of the request's thread.
     let admin = ("ada", Role::Admin);
-    let started = json!({"project": "payments-api", "environment": "staging", "version": "1.4.0", "status": "in_progress", "external_id": "gh-9"});
+    let by_hand =
+        json!({"project": "payments-api", "environment": "staging", "version": "1.3.9", "external_id": "gh-8"});
+    w.op(admin, "record_deployment", by_hand).await;
+    // GitHub reports the deployment the dispatched workflow made (as the webhook
+    // rules record it), its workflow run's title carrying the run's id.
+    let title = format!("Deploy 1.4.0 to staging ({id})");
+    let started = json!({"project": "payments-api", "environment": "staging", "version": "1.4.0", "status": "in_progress", "external_id": "gh-9", "run": title});
     w.op(admin, "record_deployment", started).await;
     let finished = json!({"project": "payments-api", "environment": "staging", "version": "1.4.0", "status": "succeeded", "external_id": "gh-9"});
     w.op(admin, "record_deployment", finished).await;

@@ -444,6 +444,7 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
                 external_id: None,
                 started_at: at,
                 finished_at: Some(at + (60 + rng.below(600) as i64) * 1000),
+                run: None,
             };
             if !failed {
                 last_deploy = Some(last_deploy.unwrap_or(0).max(at));

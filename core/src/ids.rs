@@ -205,6 +205,24 @@ impl RunId {
     pub fn new() -> Self {
         Self(uuid::Uuid::now_v7())
     }
+
+    /// The first run id written in `text` in its hyphenated form, as a
+    /// dispatched workflow's title (`run-name`) or a deployment's payload
+    /// carries it: the correlation id that ties an outside outcome to its run.
+    pub fn find_in(text: &str) -> Option<Self> {
+        const SHAPE: &[u8; 36] = b"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+        let bytes = text.as_bytes();
+        (0..=bytes.len().checked_sub(SHAPE.len())?).find_map(|at| {
+            let window = &bytes[at..at + SHAPE.len()];
+            let shaped = window.iter().zip(SHAPE).all(|(b, s)| match s {
+                b'-' => *b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            });
+            let bounded = |b: Option<&u8>| b.is_none_or(|b| !b.is_ascii_alphanumeric());
+            let alone = bounded(at.checked_sub(1).and_then(|i| bytes.get(i))) && bounded(bytes.get(at + SHAPE.len()));
+            (shaped && alone).then(|| std::str::from_utf8(window).ok()?.parse().ok()).flatten()
+        })
+    }
 }
 
 impl Default for RunId {
@@ -239,6 +257,18 @@ impl std::str::FromStr for RunId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_id_is_found_in_text_that_carries_it() {
+        let id: RunId = "01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f".parse().unwrap();
+        assert_eq!(RunId::find_in("deploy staging (01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f)"), Some(id));
+        assert_eq!(RunId::find_in("01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f"), Some(id));
+        assert_eq!(RunId::find_in("Déploiement — 01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f ✓"), Some(id));
+        assert_eq!(RunId::find_in("x01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f"), None, "part of a longer word");
+        assert_eq!(RunId::find_in("01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5"), None);
+        assert_eq!(RunId::find_in("Deploy to production"), None);
+        assert_eq!(RunId::find_in(""), None);
+    }
 
     #[test]
     fn slugs_accept_and_reject() {

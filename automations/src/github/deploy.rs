@@ -1,8 +1,9 @@
 //! `deploy` runs: one step, dispatching the configured workflow
 //! (`github.deploy_workflow` on `github.deploy_ref`) in the project's
-//! repository with inputs `environment` and `version`. The deployment it
-//! starts reports back through the `deployment_status` / `workflow_run`
-//! webhooks like any other.
+//! repository with inputs `environment`, `version` and the run's id (its
+//! correlation id, input `github.deploy_run_input`). The deployment it starts
+//! reports back through the `deployment_status` / `workflow_run` webhooks,
+//! which name the run when the workflow carries that id.
 
 use async_trait::async_trait;
 use serde_json::json;
@@ -46,6 +47,9 @@ impl Action for Deploy {
         let mut inputs = json!({"environment": asked.environment});
         if let Some(v) = &asked.version {
             inputs["version"] = json!(v);
+        }
+        if !config.deploy_run_input.is_empty() {
+            inputs[&config.deploy_run_input] = json!(run.id.to_string());
         }
         self.github.dispatch_workflow(&repo, &config.deploy_workflow, &config.deploy_ref, inputs).await?;
         Ok(Done::said(format!("{} on {repo} ({})", config.deploy_workflow, config.deploy_ref)))

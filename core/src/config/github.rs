@@ -19,6 +19,12 @@ pub struct GitHubConfig {
     pub deploy_workflow: String,
     /// The branch or tag that workflow runs on. Default: `main`.
     pub deploy_ref: String,
+    /// The workflow input that carries the deploy run's id, its correlation
+    /// id: the workflow declares it and puts it in its `run-name` (and in the
+    /// payload of any deployment it creates), so GitHub's `workflow_run` and
+    /// `deployment_status` webhooks name the run they belong to. Empty: not
+    /// sent, and outcomes are not tied to runs. Default: `switchboard_run`.
+    pub deploy_run_input: String,
     /// Requests in flight to GitHub at once, across all runs (GitHub asks
     /// integrations not to send many concurrently). 1-64. Default: 4.
     pub concurrency: usize,
@@ -73,6 +79,7 @@ impl Default for GitHubConfig {
             api_url: "https://api.github.com".into(),
             deploy_workflow: "deploy.yml".into(),
             deploy_ref: "main".into(),
+            deploy_run_input: "switchboard_run".into(),
             concurrency: 4,
             max_rate_limit_wait_secs: 120,
             upgrades: UpgradesConfig::default(),
@@ -89,6 +96,7 @@ impl std::fmt::Debug for GitHubConfig {
             .field("api_url", &self.api_url)
             .field("deploy_workflow", &self.deploy_workflow)
             .field("deploy_ref", &self.deploy_ref)
+            .field("deploy_run_input", &self.deploy_run_input)
             .field("concurrency", &self.concurrency)
             .field("max_rate_limit_wait_secs", &self.max_rate_limit_wait_secs)
             .field("upgrades", &self.upgrades)
@@ -119,6 +127,18 @@ impl GitHubConfig {
         }
         if self.deploy_workflow.trim().is_empty() || self.deploy_ref.trim().is_empty() {
             return Err(("github.deploy_workflow".into(), "deploy_workflow and deploy_ref must not be empty".into()));
+        }
+        let input = &self.deploy_run_input;
+        let input_ok = input.is_empty()
+            || (input.len() <= 100
+                && input.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && input.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+        if !input_ok {
+            return Err((
+                "github.deploy_run_input".into(),
+                "must be a workflow input name (a letter or _, then letters, digits, - or _), or empty to send none"
+                    .into(),
+            ));
         }
         if !(1..=64).contains(&self.concurrency) {
             return Err(("github.concurrency".into(), "must be 1-64 (requests in flight at once)".into()));

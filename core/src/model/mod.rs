@@ -393,6 +393,10 @@ pub struct Deployment {
     pub started_at: Millis,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<Millis>,
+    /// The Switchboard deploy run that started it, when the reporter carried
+    /// its id (the correlation id a deploy run dispatches with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<crate::ids::RunId>,
 }
 
 /// Where an incident stands.

@@ -234,6 +234,11 @@ pub struct RecordDeployment {
     /// Default: now.
     pub started_at: Option<TimeArg>,
     pub finished_at: Option<TimeArg>,
+    /// The deploy run that started it: the run id, or text that carries it
+    /// (the title a dispatched workflow got from `run-name`). Text naming no
+    /// run of this installation leaves the deployment unlinked; a run that is
+    /// not this deploy is refused.
+    pub run: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

@@ -194,6 +194,7 @@ mod tests {
             external_id: None,
             started_at: at,
             finished_at: Some(at + 10),
+            run: None,
         }
     }
 

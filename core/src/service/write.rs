@@ -506,6 +506,11 @@ pub(crate) async fn record_deployment(call: &Call<'_>, i: RecordDeployment) -> R
         Some(x) => call.ctx.graph.deployment_by_external_id(&p.slug, x).await?,
         None => None,
     };
+    let run = match i.run.as_deref().and_then(RunId::find_in) {
+        Some(id) => deploy_run_of(call, id, &p.slug, &i.environment).await?,
+        None => None,
+    }
+    .or(existing.as_ref().and_then(|d| d.run));
     let status = i.status.unwrap_or(DeploymentStatus::Succeeded);
     let finished_at = finished_at.or(match status {
         DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::RolledBack => {
@@ -525,6 +530,7 @@ pub(crate) async fn record_deployment(call: &Call<'_>, i: RecordDeployment) -> R
         external_id,
         started_at: existing.as_ref().map(|d| d.started_at).unwrap_or(started_at),
         finished_at,
+        run,
     };
     call.ctx.graph.put_deployment(&d).await?;
     let mut events = vec![
@@ -539,6 +545,23 @@ pub(crate) async fn record_deployment(call: &Call<'_>, i: RecordDeployment) -> R
         call.ctx.graph.put_project(&p).await?;
     }
     Ok(Done { output: Output::Deployment(d), events })
+}
+
+/// `id` when it is a deploy run of `project` to `environment`; `None` when
+/// this installation has no such run (another installation's, say). A
+/// correlation id naming a different run is a mistake in the reporter, said
+/// as such.
+async fn deploy_run_of(
+    call: &Call<'_>,
+    id: RunId,
+    project: &ProjectSlug,
+    environment: &EnvName,
+) -> Result<Option<RunId>> {
+    let Some(run) = call.ctx.graph.get_run(&id).await? else { return Ok(None) };
+    match run.request() {
+        Ok(RunRequest::Deploy(d)) if &d.project == project && &d.environment == environment => Ok(Some(id)),
+        _ => Err(Error::field("run", format!("run {id} is not a deploy of {project} to {environment}"))),
+    }
 }
 
 pub(crate) async fn record_incident(call: &Call<'_>, i: RecordIncident) -> Result<Done> {

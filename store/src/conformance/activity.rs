@@ -21,6 +21,7 @@ fn deployment(p: &str, env: &str, at: Millis, status: DeploymentStatus) -> Deplo
         external_id: Some(format!("gh-{at}")),
         started_at: at,
         finished_at: Some(at + 1),
+        run: None,
     }
 }
 
