@@ -97,6 +97,8 @@ pub enum Worked {
     Failed(String),
     /// A step failed and is tried again at this time.
     Retrying(Millis),
+    /// A freeze window keeps the approved run from starting until then.
+    Held(Millis),
     /// Another worker took the run over (this one's lease lapsed).
     LostLease,
     /// Someone cancelled the run; no step runs after that.
@@ -180,6 +182,15 @@ impl Engine {
             return self.fail(run, reason).await;
         };
         if run.status == RunStatus::Approved {
+            // A freeze that began after the approval holds the run: it is
+            // due again when the window ends, still approved.
+            if let Some((freeze, until)) = self.service.freeze_holding(&run).await.map_err(|e| e.to_string())? {
+                if !self.save(&run, Some(until)).await? {
+                    return self.not_saved(&run).await;
+                }
+                self.progress(&run, Progress::Held { freeze, until }).await;
+                return Ok(Worked::Held(until));
+            }
             run.status = RunStatus::Running;
             if !self.save(&run, None).await? {
                 return self.not_saved(&run).await;

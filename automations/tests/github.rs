@@ -13,7 +13,10 @@ use switchboard_automations::github::fake::FakeGitHub;
 use switchboard_automations::github::scaffold::Scaffold;
 use switchboard_core::clock::ManualClock;
 use switchboard_core::config::Config;
+use switchboard_core::config::Freeze;
 use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::event::{EventData, EventKind, EventQuery};
+use switchboard_core::ids::RunId;
 use switchboard_core::model::{Role, RunStatus};
 use switchboard_core::{Caller, Service};
 use switchboard_store::SqliteStore;
@@ -29,6 +32,10 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+async fn world_with(configure: impl FnOnce(&mut Config)) -> World {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let github = FakeGitHub::start(&["acme/orders", "templates/consumer-template"]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -39,6 +46,7 @@ async fn world() -> World {
     config.github.api_url = github.url.clone();
     let consumer = config.templates.get_mut(&"consumer".parse().unwrap()).unwrap();
     consumer.facts.insert("language".parse().unwrap(), json!("python"));
+    configure(&mut config);
     let clock = Arc::new(ManualClock::new(NOW));
     let service =
         Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock.clone());
@@ -58,12 +66,16 @@ async fn world() -> World {
 }
 
 impl World {
-    async fn approved_deploy(&self, project: &str) {
+    async fn approved_deploy(&self, project: &str) -> RunId {
+        self.deploy_approved_by(project, Caller::new("bob", Role::Approver, "test")).await
+    }
+
+    async fn deploy_approved_by(&self, project: &str, approver: Caller) -> RunId {
         let carol = Caller::new("carol", Role::Editor, "test");
         let args = json!({"project": project, "environment": "staging", "version": "1.2.3"});
         let run = self.service.execute_json(&carol, "deploy", args).await.unwrap().to_json();
-        let bob = Caller::new("bob", Role::Approver, "test");
-        self.service.execute_json(&bob, "approve_run", json!({"run": run["id"]})).await.unwrap();
+        self.service.execute_json(&approver, "approve_run", json!({"run": run["id"]})).await.unwrap();
+        run["id"].as_str().unwrap().parse().unwrap()
     }
 }
 
@@ -89,7 +101,8 @@ async fn a_deploy_run_dispatches_the_workflow_as_the_installation() {
     // The App's JWT for the App's endpoints, the installation's token for the dispatch.
     assert!(calls[0].auth.starts_with("Bearer ey") && calls[1].auth.starts_with("Bearer ey"), "{calls:?}");
     assert!(calls[2].auth.ends_with("ghs_fake42"), "{calls:?}");
-    assert_eq!(calls[2].body, json!({"ref": "main", "inputs": {"environment": "staging", "version": "1.2.3"}}));
+    let inputs = json!({"environment": "staging", "version": "1.2.3", "switchboard_run": run.id.to_string()});
+    assert_eq!(calls[2].body, json!({"ref": "main", "inputs": inputs}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,4 +207,46 @@ async fn scaffolding_a_repository_that_exists_does_not_create_it_again() {
     assert_eq!(worked, Worked::Succeeded);
     assert_eq!(run.steps[0].detail.as_deref(), Some("templates/ledger-events already exists"));
     assert!(!w.github.calls().iter().any(|c| c.path.ends_with("/generate")), "not generated twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freeze_that_begins_after_the_approval_holds_the_run_until_it_ends() {
+    // NOW is 2026-09-21T14:13:20Z; the freeze is the next day.
+    let w = world_with(|c| {
+        c.policy.freezes.push(Freeze {
+            name: "release week".into(),
+            from: "2026-09-22T00:00:00Z".into(),
+            until: "2026-09-23T00:00:00Z".into(),
+            operations: Vec::new(),
+            environments: Vec::new(),
+            teams: Vec::new(),
+        })
+    })
+    .await;
+    let run = w.approved_deploy("orders").await;
+    w.clock.advance(12 * 3600 * 1000); // 2026-09-22T02:13Z
+    let until = 1_790_121_600_000; // 2026-09-23T00:00:00Z
+    let (held, worked) = w.engine.run_once().await.unwrap().unwrap();
+    assert_eq!((held.id, worked, held.status), (run, Worked::Held(until), RunStatus::Approved));
+    assert!(w.github.dispatches().is_empty(), "nothing starts in a freeze");
+    let q = EventQuery { kinds: vec![EventKind::RunHeld], ..Default::default() };
+    let events = w.service.log().query(&q).await.unwrap();
+    assert!(
+        matches!(events[0].data().unwrap(), EventData::RunHeld(h) if h.freeze == "release week" && h.until == until)
+    );
+    // Not due again inside the window.
+    w.clock.advance(3600 * 1000);
+    assert!(w.engine.run_once().await.unwrap().is_none());
+
+    // An admin's override approval starts at once, in the window.
+    let overridden = w.deploy_approved_by("orders", Caller::new("ada", Role::Admin, "test")).await;
+    let (started, worked) = w.engine.run_once().await.unwrap().unwrap();
+    assert_eq!((started.id, worked), (overridden, Worked::Succeeded));
+    assert_eq!(w.github.dispatches().len(), 1);
+
+    // When the window ends, the held run starts.
+    w.clock.advance(24 * 3600 * 1000);
+    let (done, worked) = w.engine.run_once().await.unwrap().unwrap();
+    assert_eq!((done.id, worked, done.status), (run, Worked::Succeeded, RunStatus::Succeeded));
+    assert_eq!(w.github.dispatches().len(), 2);
 }

@@ -14,6 +14,7 @@ use switchboard_core::campaign::Summary as Campaign;
 use switchboard_core::event::{Event, EventData, EventKind, EventQuery};
 use switchboard_core::follow::LogFollower;
 use switchboard_core::ids::RunId;
+use switchboard_core::messages as core_messages;
 use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role, RunRequest};
 use switchboard_core::notification::{self, Notification};
 use switchboard_core::ops::OpKind;
@@ -31,11 +32,13 @@ use crate::slack::SlackApi;
 use crate::{answer, messages};
 
 /// Run events said in chat: the request, its decision, its progress.
-const RUN_KINDS: [EventKind; 9] = [
+const RUN_KINDS: [EventKind; 11] = [
     EventKind::RunRequested,
     EventKind::RunApproved,
+    EventKind::RunApprovalAdded,
     EventKind::RunDenied,
     EventKind::RunExpired,
+    EventKind::RunHeld,
     EventKind::RunStarted,
     EventKind::RunStepFinished,
     EventKind::RunSucceeded,
@@ -207,7 +210,15 @@ impl Courier {
                     // In the request's thread; a decision or an outcome also edits the
                     // request itself (its buttons gone).
                     let reply = progress_reply(event, data.as_ref());
-                    let edits = !matches!(kind, EventKind::RunStarted | EventKind::RunStepFinished);
+                    // An approval that waits for more, and a freeze's hold,
+                    // leave the request (and its buttons) as it is.
+                    let edits = !matches!(
+                        kind,
+                        EventKind::RunStarted
+                            | EventKind::RunStepFinished
+                            | EventKind::RunApprovalAdded
+                            | EventKind::RunHeld
+                    );
                     let decided = if edits { Some(self.decided_reply(event, run, operation).await) } else { None };
                     for c in &channels {
                         let about = format!("run:{run}:{}", event.id);
@@ -624,6 +635,12 @@ fn progress_reply(event: &Event, data: Option<&EventData>) -> Reply {
     };
     let text = match data {
         Some(EventData::RunApproved(_)) => format!("Approved by {}.", event.actor),
+        Some(EventData::RunApprovalAdded(a)) => format!(
+            "Approved by {}: {}",
+            event.actor,
+            core_messages::approval_waiting(a.approvals as usize, a.needed, a.team.as_ref().map(|t| t.as_str()))
+        ),
+        Some(EventData::RunHeld(h)) => core_messages::run_held(&h.freeze, h.until),
         Some(EventData::RunDenied(_)) => format!("Denied by {}.", event.actor),
         Some(EventData::RunExpired(_)) => "Expired: nobody decided in time.".to_owned(),
         Some(EventData::RunStarted(_)) => "Started.".to_owned(),

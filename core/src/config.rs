@@ -9,13 +9,14 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{EnvName, FactKey, ProjectType, TemplateName};
-use crate::model::{FactType, Role};
+use crate::model::FactType;
 
 mod auth;
 mod chat;
 mod github;
 mod limits;
 mod llm;
+mod policy;
 mod server;
 mod store;
 mod webhooks;
@@ -25,6 +26,7 @@ pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
 pub use github::{GitHubConfig, UpgradesConfig};
 pub use limits::LimitsConfig;
 pub use llm::LlmConfig;
+pub use policy::{ApprovalRule, Freeze, PolicyConfig, RunScope};
 pub use server::{IpNet, ServerConfig, canonical, host_of};
 pub use store::{ClickHouseConfig, FulltextHook, GraphBackend, InboxPlacement, LogBackend, Neo4jConfig, StoreConfig};
 pub use webhooks::{
@@ -106,32 +108,6 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         Self { format: LogFormat::Human, level: "info".into() }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PolicyConfig {
-    /// Whether the person who requested a run may approve it. Default: `false`.
-    pub allow_self_approval: bool,
-    /// Hours a pending run waits for a decision before it expires. Default: `72`.
-    pub run_expiry_hours: u32,
-    /// Role needed to request an automation (it still needs an approval). Default: `editor`.
-    pub request_automation_role: Role,
-    /// Seconds a worker's claim on a run lasts without renewal (it renews
-    /// every third of that while it works); a run whose worker died is
-    /// resumed by another after this. 2-3600. Default: `60`.
-    pub run_lease_secs: u32,
-}
-
-impl Default for PolicyConfig {
-    fn default() -> Self {
-        Self {
-            allow_self_approval: false,
-            run_expiry_hours: 72,
-            request_automation_role: Role::Editor,
-            run_lease_secs: 60,
-        }
     }
 }
 
@@ -469,18 +445,7 @@ impl Config {
         if self.log.level.trim().is_empty() {
             return Err(("log.level".into(), "must not be empty; try \"info\"".into()));
         }
-        if !(2..=3600).contains(&self.policy.run_lease_secs) {
-            return Err(("policy.run_lease_secs".into(), "must be 2-3600 seconds".into()));
-        }
-        if self.policy.run_expiry_hours == 0 {
-            return Err(("policy.run_expiry_hours".into(), "must be at least 1".into()));
-        }
-        if self.policy.request_automation_role == Role::Viewer {
-            return Err((
-                "policy.request_automation_role".into(),
-                "must be editor, approver or admin: viewers only read".into(),
-            ));
-        }
+        self.policy.validate(&self.environments)?;
         let w = &self.score.weights;
         if w.facts + w.incidents + w.ci + w.deployments == 0 {
             return Err(("score.weights".into(), "at least one weight must be above zero".into()));

@@ -20,6 +20,12 @@ pub enum DenyReason {
     Disabled,
     /// Signed in through the provider, but no group gives a role here.
     NoAccess,
+    /// An approval rule asks for an approver from the team owning the run's project.
+    OwningTeam { team: String, rule: String },
+    /// A freeze window is on (`until` in epoch milliseconds); `role` may override it.
+    Frozen { freeze: String, until: i64, role: crate::model::Role },
+    /// `policy.editors_own_teams_only`: an editor changes only their teams' projects.
+    OtherTeam { team: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,11 +89,19 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Something broke inside: logged with a reference the person is shown.
+    pub fn internal(what: &str, detail: impl ToString) -> Self {
+        let reference = uuid::Uuid::now_v7().simple().to_string()[20..].to_owned();
+        let detail = detail.to_string();
+        tracing::error!(%reference, error = %detail, "{what}");
+        Self::Internal { reference, detail }
+    }
+}
+
 impl From<crate::store::StoreError> for Error {
     fn from(err: crate::store::StoreError) -> Self {
-        let reference = uuid::Uuid::now_v7().simple().to_string()[20..].to_owned();
-        tracing::error!(%reference, error = %err, "store error");
-        Self::Internal { reference, detail: err.to_string() }
+        Self::internal("store error", err)
     }
 }
 

@@ -41,7 +41,39 @@ pub fn denied(operation: &str, reason: &DenyReason) -> String {
         DenyReason::NoAccess => format!(
             "Not allowed: {operation}. None of your groups at the identity provider gives access to Switchboard (auth.oidc.roles); ask an admin."
         ),
+        DenyReason::OwningTeam { team, rule } => format!(
+            "Not allowed: {operation} on this run needs an approver from team {team}, which owns it (rule \"{rule}\"). Ask someone in {team}."
+        ),
+        DenyReason::Frozen { freeze, until, role } => format!(
+            "Not allowed: {operation} during the freeze \"{freeze}\" (until {}). Only the {role} role approves in a freeze; otherwise approve after it ends.",
+            utc(*until)
+        ),
+        DenyReason::OtherTeam { team } => format!(
+            "Not allowed: {operation} on what team {team} owns; editors change only their own teams' projects (policy.editors_own_teams_only). Ask someone in {team}, or an approver."
+        ),
     }
+}
+
+/// A time for people: `2026-12-20 00:00 UTC`.
+pub fn utc(at: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(at)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| at.to_string())
+}
+
+pub fn approval_waiting(approvals: usize, needed: u32, team: Option<&str>) -> String {
+    let more = needed as usize - approvals.min(needed as usize);
+    let from = team.map(|t| format!(" from team {t}")).unwrap_or_default();
+    let plural = if more == 1 { "" } else { "s" };
+    format!("{approvals} of {needed} approvals; waiting for {more} more approval{plural}{from}.")
+}
+
+pub fn already_approved(run: &str, waiting: &str) -> String {
+    format!("You have already approved run {run}; a different person must give the next approval. {waiting}")
+}
+
+pub fn run_held(freeze: &str, until: i64) -> String {
+    format!("Held by the freeze \"{freeze}\": it starts when the freeze ends ({}).", utc(until))
 }
 
 pub fn rate_limited(what: &str, retry_after_secs: u64) -> String {
@@ -154,6 +186,8 @@ pub fn describe_event(e: &Event) -> String {
         }
         D::RunRequested(p) => format!("requested: {}", p.summary),
         D::RunApproved(p) => format!("approved run {}", p.run),
+        D::RunApprovalAdded(p) => format!("approved run {} ({} of {})", p.run, p.approvals, p.needed),
+        D::RunHeld(p) => format!("run {} held by the freeze {} until {}", p.run, p.freeze, utc(p.until)),
         D::RunDenied(p) => format!("denied run {}", p.run),
         D::RunExpired(p) => format!("run {} expired", p.run),
         D::RunStarted(p) => format!("run {} started", p.run),

@@ -1,9 +1,9 @@
 //! Who may do what. One place decides; one denial shape (`Error::Denied`).
 
-use crate::config::PolicyConfig;
+use crate::config::{Freeze, PolicyConfig, RunScope};
 use crate::error::{DenyReason, Error};
-use crate::ids::UserName;
-use crate::model::{Role, Run};
+use crate::ids::{EnvName, TeamSlug, UserName};
+use crate::model::{Decision, Millis, Role, Run};
 use crate::ops::{Effect, OpKind};
 
 /// Who is asking, as established by the surface (portal session, token, chat identity).
@@ -54,6 +54,108 @@ pub fn authorize_decision(caller: &Caller, kind: OpKind, run: &Run, policy: &Pol
     Ok(())
 }
 
+/// What approval rules and freezes match a run on: its operation, the
+/// environment of a deploy, the team owning its project (or the new
+/// project's team; `None` for a run about many projects).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunFacts {
+    pub operation: OpKind,
+    pub environment: Option<EnvName>,
+    pub team: Option<TeamSlug>,
+}
+
+impl RunScope<'_> {
+    pub fn matches(&self, run: &RunFacts) -> bool {
+        (self.operations.is_empty() || self.operations.contains(&run.operation))
+            && (self.environments.is_empty() || run.environment.as_ref().is_some_and(|e| self.environments.contains(e)))
+            && (self.teams.is_empty() || run.team.as_ref().is_some_and(|t| self.teams.contains(t)))
+    }
+}
+
+/// What a run's approval needs, from the approval rules that match it:
+/// the most approvals any asks (at least one), and the owning team when any
+/// asks approvers from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    pub approvals: u32,
+    /// Approvers must be members of this team, and the rule that says so.
+    pub team: Option<(TeamSlug, String)>,
+}
+
+pub fn requirement(run: &RunFacts, policy: &PolicyConfig) -> Requirement {
+    let mut need = Requirement { approvals: 1, team: None };
+    for rule in policy.approval_rules.iter().filter(|r| r.scope().matches(run)) {
+        need.approvals = need.approvals.max(rule.approvals);
+        if rule.from_owning_team
+            && need.team.is_none()
+            && let Some(team) = &run.team
+        {
+            need.team = Some((team.clone(), rule.name.clone()));
+        }
+    }
+    need
+}
+
+/// The freeze window `run` falls in at `at`, if any (the one ending last).
+pub fn freeze_at<'a>(run: &RunFacts, at: Millis, policy: &'a PolicyConfig) -> Option<&'a Freeze> {
+    policy.freezes.iter().filter(|f| f.covers(at) && f.scope().matches(run)).max_by_key(|f| f.window().1)
+}
+
+/// Whether `caller` may add an approval to `run` now (on top of
+/// [`authorize_decision`]): not in a freeze unless their role overrides it,
+/// and from the owning team when a rule asks. `in_team` says whether the
+/// caller is a member of the requirement's team. Returns the freeze the
+/// approval overrides, if any.
+pub fn authorize_approval<'a>(
+    caller: &Caller,
+    run: &RunFacts,
+    need: &Requirement,
+    in_team: bool,
+    now: Millis,
+    policy: &'a PolicyConfig,
+) -> Result<Option<&'a Freeze>, Error> {
+    let frozen = freeze_at(run, now, policy);
+    if let Some(f) = frozen
+        && caller.role < policy.freeze_override_role
+    {
+        let reason =
+            DenyReason::Frozen { freeze: f.name.clone(), until: f.window().1, role: policy.freeze_override_role };
+        return Err(deny(OpKind::ApproveRun, reason));
+    }
+    if let Some((team, rule)) = &need.team
+        && !in_team
+    {
+        return Err(deny(OpKind::ApproveRun, DenyReason::OwningTeam { team: team.to_string(), rule: rule.clone() }));
+    }
+    Ok(frozen)
+}
+
+/// How many different people have approved `run`.
+pub fn approvals(run: &Run) -> usize {
+    let mut by: Vec<&UserName> =
+        run.approvals.iter().filter(|a| a.decision == Decision::Approve).map(|a| &a.by).collect();
+    by.sort();
+    by.dedup();
+    by.len()
+}
+
+/// `policy.editors_own_teams_only`: whether `caller` may change what
+/// `team` owns. Webhook rules (which act with the editor role) and roles
+/// above editor are not held to it; `members` are the team's.
+pub fn authorize_team_change(
+    caller: &Caller,
+    kind: OpKind,
+    team: &TeamSlug,
+    members: &[UserName],
+    policy: &PolicyConfig,
+) -> Result<(), Error> {
+    let held = policy.editors_own_teams_only && caller.role == Role::Editor && caller.source != WEBHOOK_SOURCE;
+    if held && !members.contains(&caller.user) {
+        return Err(deny(kind, DenyReason::OtherTeam { team: team.to_string() }));
+    }
+    Ok(())
+}
+
 /// Whether `caller` may cancel `run` (on top of [`authorize`]): the person
 /// who asked for it, or someone who could have decided it.
 pub fn authorize_cancel(caller: &Caller, run: &Run) -> Result<(), Error> {
@@ -73,8 +175,10 @@ pub fn engine_caller() -> Caller {
 /// Who a webhook's rules act as: the sender, with the editor role (rules
 /// only record: automations are refused when rules load).
 pub fn webhook_caller(source: &str) -> Caller {
-    Caller::new(source, Role::Editor, "webhook")
+    Caller::new(source, Role::Editor, WEBHOOK_SOURCE)
 }
+
+const WEBHOOK_SOURCE: &str = "webhook";
 
 /// Allows or denies `caller` replaying a webhook delivery: it runs the
 /// rules' writes again, so it needs the role that writes.

@@ -1,6 +1,7 @@
 //! Config parsing, validation and overrides; and the example file stays true.
 
 use super::*;
+use crate::model::Role;
 
 #[test]
 fn empty_file_gives_defaults() {
@@ -208,4 +209,50 @@ fn neo4j_settings_are_checked_only_when_the_graph_is_there() {
     assert_eq!(c.store.inbox, InboxPlacement::Graph);
     assert!(err("[store]\ninbox = \"disk\"\n").contains("unknown variant `disk`"));
     assert!(!format!("{c:?}").contains("from-env"), "the password is never printed");
+}
+
+#[test]
+fn approval_rules_and_freezes_parse_and_bad_ones_are_placed() {
+    let src = r#"
+[policy]
+editors_own_teams_only = true
+[[policy.approval_rules]]
+name = "production deploys"
+operations = ["deploy"]
+environments = ["production"]
+approvals = 2
+from_owning_team = true
+[[policy.freezes]]
+name = "year-end"
+from = "2026-12-20T00:00:00Z"
+until = "2027-01-04T00:00:00Z"
+"#;
+    let c = Config::parse(src, "x.toml", &[]).unwrap();
+    let rule = &c.policy.approval_rules[0];
+    assert_eq!((rule.approvals, rule.from_owning_team, rule.operations.len()), (2, true, 1));
+    assert!(c.policy.freezes[0].covers(1_798_000_000_000), "2026-12-23 is in the freeze");
+    assert!(!c.policy.freezes[0].covers(1_799_500_000_000), "2027-01-09 is not");
+    assert_eq!(c.policy.freeze_override_role, Role::Admin);
+
+    let bad = [
+        ("[[policy.approval_rules]]\nname = \"x\"\noperations = [\"set_fact\"]\n", "set_fact is not an automation"),
+        ("[[policy.approval_rules]]\nname = \"x\"\nenvironments = [\"prod\"]\n", "prod is not a declared environment"),
+        ("[[policy.approval_rules]]\nname = \"x\"\napprovals = 9\n", "must be 1-5"),
+        ("[[policy.approval_rules]]\nname = \" \"\n", "say what the rule is for"),
+        ("[[policy.approval_rules]]\nname = \"x\"\noperations = [\"deplyo\"]\n", "unknown operation"),
+        ("[[policy.approval_rules]]\nname = \"x\"\napprovers = 2\n", "unknown field"),
+        (
+            "[[policy.freezes]]\nname = \"x\"\nfrom = \"2026-12-20\"\nuntil = \"2027-01-04T00:00:00Z\"\n",
+            "not an RFC 3339 time",
+        ),
+        (
+            "[[policy.freezes]]\nname = \"x\"\nfrom = \"2026-12-20T00:00:00Z\"\nuntil = \"2026-12-19T00:00:00Z\"\n",
+            "must be after `from`",
+        ),
+        ("[policy]\nfreeze_override_role = \"editor\"\n", "must be approver or admin"),
+    ];
+    for (src, said) in bad {
+        let err = Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains(said), "{src}: {err}");
+    }
 }

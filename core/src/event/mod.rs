@@ -31,8 +31,12 @@ pub enum EventKind {
     ChangeMerged,
     RunRequested,
     RunApproved,
+    // An approval given to a run that needs more (policy.approval_rules).
+    RunApprovalAdded,
     RunDenied,
     RunExpired,
+    // An approved run that a freeze window keeps from starting until it ends.
+    RunHeld,
     // A worker began an approved run; one of its steps is done (or failed and
     // is tried again). (Plain comments: doc comments would make the schema a oneOf.)
     RunStarted,
@@ -67,7 +71,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 39] = [
+    pub const ALL: [EventKind; 41] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -82,8 +86,10 @@ impl EventKind {
         Self::ChangeMerged,
         Self::RunRequested,
         Self::RunApproved,
+        Self::RunApprovalAdded,
         Self::RunDenied,
         Self::RunExpired,
+        Self::RunHeld,
         Self::RunStarted,
         Self::RunStepFinished,
         Self::RunSucceeded,
@@ -125,6 +131,8 @@ impl EventKind {
             Self::ChangeMerged => "change_merged",
             Self::RunRequested => "run_requested",
             Self::RunApproved => "run_approved",
+            Self::RunApprovalAdded => "run_approval_added",
+            Self::RunHeld => "run_held",
             Self::RunDenied => "run_denied",
             Self::RunExpired => "run_expired",
             Self::RunStarted => "run_started",

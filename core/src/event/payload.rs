@@ -147,6 +147,27 @@ pub struct RunDecided {
     pub reason: Option<String>,
 }
 
+/// An approval that does not yet make the run approved: `approvals` of
+/// `needed` given, the rest to come from `team` when a rule says so.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunApprovalAdded {
+    pub run: RunId,
+    pub operation: OpKind,
+    pub approvals: u32,
+    pub needed: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamSlug>,
+}
+
+/// An approved run a freeze keeps from starting until `until`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunHeld {
+    pub run: RunId,
+    pub operation: OpKind,
+    pub freeze: String,
+    pub until: Millis,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunExpired {
     pub run: RunId,
@@ -394,8 +415,10 @@ event_data! {
     ChangeMerged(ChangeMerged),
     RunRequested(RunRequested),
     RunApproved(RunDecided),
+    RunApprovalAdded(RunApprovalAdded),
     RunDenied(RunDecided),
     RunExpired(RunExpired),
+    RunHeld(RunHeld),
     RunStarted(AboutRun),
     RunStepFinished(RunStepFinished),
     RunSucceeded(AboutRun),
@@ -428,6 +451,8 @@ impl EventData {
             Self::RunRequested(p) => Some(p.run),
             Self::RunApproved(p) | Self::RunDenied(p) | Self::RunCancelled(p) => Some(p.run),
             Self::RunExpired(p) => Some(p.run),
+            Self::RunApprovalAdded(p) => Some(p.run),
+            Self::RunHeld(p) => Some(p.run),
             Self::RunStarted(p) | Self::RunSucceeded(p) => Some(p.run),
             Self::RunStepFinished(p) => Some(p.run),
             Self::RunFailed(p) => Some(p.run),
@@ -442,6 +467,8 @@ impl EventData {
         match self {
             Self::RunRequested(p) => Some(p.operation),
             Self::RunApproved(p) | Self::RunDenied(p) | Self::RunCancelled(p) => Some(p.operation),
+            Self::RunApprovalAdded(p) => Some(p.operation),
+            Self::RunHeld(p) => Some(p.operation),
             Self::RunStarted(p) | Self::RunSucceeded(p) => Some(p.operation),
             Self::RunStepFinished(p) => Some(p.operation),
             Self::RunFailed(p) => Some(p.operation),
@@ -473,6 +500,11 @@ pub enum Progress {
         url: Option<String>,
         workflow_run: u64,
         attempt: u64,
+    },
+    /// A freeze keeps the approved run from starting until `until`.
+    Held {
+        freeze: String,
+        until: Millis,
     },
     Succeeded,
     Failed {
@@ -511,6 +543,7 @@ impl Progress {
                     ..step(name, StepStatus::Done, Some(conclusion))
                 })
             }
+            Self::Held { freeze, until } => EventData::RunHeld(RunHeld { run, operation, freeze, until }),
             Self::Succeeded => EventData::RunSucceeded(AboutRun { run, operation }),
             Self::Failed { reason } => EventData::RunFailed(RunFailed { run, operation, reason }),
         }

@@ -68,6 +68,10 @@ pub struct Approval {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub at: Millis,
+    /// The freeze window this approval was given in, by a role that may
+    /// override it: the run then starts in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeze_override: Option<String>,
 }
 
 /// How a step of a run went.

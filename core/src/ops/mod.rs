@@ -474,7 +474,40 @@ fn input<T: serde::de::DeserializeOwned>(args: serde_json::Value) -> Result<T, E
     })
 }
 
+/// What an operation changes belongs to (for `policy.editors_own_teams_only`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owned<'a> {
+    /// A project: what its owning team owns.
+    Project(&'a crate::ids::ProjectSlug),
+    /// A team itself, or a project to be made for it.
+    Team(&'a crate::ids::TeamSlug),
+}
+
 impl Operation {
+    /// What a write or an automation changes, by owner: empty for reads,
+    /// for new teams, and for runs about many projects.
+    pub fn owned(&self) -> Vec<Owned<'_>> {
+        use Owned::{Project, Team};
+        match self {
+            Self::UpdateProject(i) => {
+                [Some(Project(&i.project)), i.team.as_ref().map(Team)].into_iter().flatten().collect()
+            }
+            Self::ArchiveProject(i) => vec![Project(&i.project)],
+            Self::SetFact(i) => vec![Project(&i.project)],
+            Self::SetDependencies(i) => vec![Project(&i.project)],
+            Self::RecordDeployment(i) => vec![Project(&i.project)],
+            Self::RecordIncident(i) => vec![Project(&i.project)],
+            Self::RecordBuild(i) => vec![Project(&i.project)],
+            Self::RecordChange(i) => vec![Project(&i.project)],
+            Self::Deploy(i) => vec![Project(&i.project)],
+            Self::UpgradeDependency(i) => i.project.iter().map(Project).collect(),
+            Self::CreateProject(i) => vec![Team(&i.team)],
+            Self::UpdateTeam(i) => vec![Team(&i.team)],
+            Self::ScaffoldProject(i) => i.team.iter().map(Team).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Parses an operation by name from JSON arguments.
     pub fn parse(name: &str, args: serde_json::Value) -> Result<Self, Error> {
         let kind = OpKind::from_name(name).ok_or_else(|| Error::UnknownOperation { name: name.to_owned() })?;

@@ -199,10 +199,33 @@ impl Service {
         self.execute(caller, Operation::parse(name, args)?).await
     }
 
+    /// `policy.editors_own_teams_only`: an editor's write or automation
+    /// touches only what their teams own. What does not exist yet is left to
+    /// the operation to refuse, in its own words.
+    async fn authorize_owner(&self, caller: &Caller, op: &Operation) -> Result<()> {
+        let policy = &self.ctx.config.policy;
+        if !policy.editors_own_teams_only || caller.role != crate::model::Role::Editor {
+            return Ok(());
+        }
+        for owned in op.owned() {
+            let team = match owned {
+                crate::ops::Owned::Project(slug) => match self.ctx.graph.get_project(slug).await? {
+                    Some(p) => p.team,
+                    None => continue,
+                },
+                crate::ops::Owned::Team(t) => t.clone(),
+            };
+            let members = self.ctx.graph.get_team(&team).await?.map(|t| t.members).unwrap_or_default();
+            policy::authorize_team_change(caller, op.kind(), &team, &members, policy)?;
+        }
+        Ok(())
+    }
+
     /// The one way to run an operation.
     pub async fn execute(&self, caller: &Caller, op: Operation) -> Result<Output> {
         let kind = op.kind();
         policy::authorize(caller, kind, &self.ctx.config.policy)?;
+        self.authorize_owner(caller, &op).await?;
         let call = Call { ctx: &self.ctx, caller, now: self.ctx.clock.now() };
         let done = match op {
             Operation::GetProject(i) => read::get_project(&call, i).await?,

@@ -232,18 +232,77 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
         Some(r) if !r.trim().is_empty() => Some(r.trim().to_owned()),
         _ => None,
     };
-    let (decision, status, event_kind): (_, _, fn(payload::RunDecided) -> EventData) = if kind == OpKind::ApproveRun {
-        (Decision::Approve, RunStatus::Approved, EventData::RunApproved)
-    } else {
-        (Decision::Deny, RunStatus::Denied, EventData::RunDenied)
+    if kind == OpKind::DenyRun {
+        run.approvals.push(Approval {
+            by: call.caller.user.clone(),
+            decision: Decision::Deny,
+            reason: reason.clone(),
+            at: call.now,
+            freeze_override: None,
+        });
+        run.status = RunStatus::Denied;
+        call.ctx.graph.put_run(&run).await?;
+        let decided = payload::RunDecided { run: run.id, operation: run.operation, reason };
+        let mut e = call.event(EventData::RunDenied(decided));
+        e.project = run.project.clone();
+        return Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] });
+    }
+    // An approval: the rules that match the run say how many, and from whom.
+    let facts = run_facts(call.ctx, &run).await?;
+    let policy = &call.ctx.config.policy;
+    let need = policy::requirement(&facts, policy);
+    let in_team = match &need.team {
+        Some((team, _)) => call.ctx.graph.get_team(team).await?.is_some_and(|t| t.members.contains(&call.caller.user)),
+        None => true,
     };
-    run.approvals.push(Approval { by: call.caller.user.clone(), decision, reason: reason.clone(), at: call.now });
-    run.status = status;
+    let overrides = policy::authorize_approval(call.caller, &facts, &need, in_team, call.now, policy)?;
+    let team = need.team.as_ref().map(|(t, _)| t.clone());
+    if run.approvals.iter().any(|a| a.by == call.caller.user && a.decision == Decision::Approve) {
+        let waiting =
+            messages::approval_waiting(policy::approvals(&run), need.approvals, team.as_ref().map(|t| t.as_str()));
+        return Err(Error::conflict(messages::already_approved(&id.to_string(), &waiting)));
+    }
+    run.approvals.push(Approval {
+        by: call.caller.user.clone(),
+        decision: Decision::Approve,
+        reason,
+        at: call.now,
+        freeze_override: overrides.map(|f| f.name.clone()),
+    });
+    let given = policy::approvals(&run);
+    let data = if given >= need.approvals as usize {
+        run.status = RunStatus::Approved;
+        EventData::RunApproved(payload::RunDecided { run: run.id, operation: run.operation, reason: None })
+    } else {
+        EventData::RunApprovalAdded(payload::RunApprovalAdded {
+            run: run.id,
+            operation: run.operation,
+            approvals: given as u32,
+            needed: need.approvals,
+            team,
+        })
+    };
     call.ctx.graph.put_run(&run).await?;
-    let decided = payload::RunDecided { run: run.id, operation: run.operation, reason };
-    let mut e = call.event(event_kind(decided));
+    let mut e = call.event(data);
     e.project = run.project.clone();
     Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
+}
+
+/// What the approval rules and freezes match `run` on.
+async fn run_facts(ctx: &super::Context, run: &Run) -> Result<policy::RunFacts> {
+    let owner = |slug: ProjectSlug| async move { Ok::<_, Error>(ctx.graph.get_project(&slug).await?.map(|p| p.team)) };
+    let (environment, team) = match run
+        .request()
+        .map_err(|e| Error::internal("a stored run's arguments do not read", format!("run {}: {e}", run.id)))?
+    {
+        RunRequest::Deploy(d) => (Some(d.environment), owner(d.project).await?),
+        RunRequest::UpgradeDependency(u) => match u.project {
+            Some(p) => (None, owner(p).await?),
+            None => (None, None),
+        },
+        RunRequest::ScaffoldProject(s) => (None, Some(s.team)),
+    };
+    Ok(policy::RunFacts { operation: run.operation, environment, team })
 }
 
 /// Cancels a run that has not finished; the engine stops before its next step.
@@ -267,6 +326,16 @@ pub(crate) async fn cancel(call: &Call<'_>, i: CancelRun) -> Result<Done> {
 }
 
 impl crate::service::Service {
+    /// The freeze keeping approved `run` from starting now, and when it
+    /// ends; `None` when none applies or an approval overrode it.
+    pub async fn freeze_holding(&self, run: &Run) -> Result<Option<(String, Millis)>> {
+        if self.ctx.config.policy.freezes.is_empty() || run.approvals.iter().any(|a| a.freeze_override.is_some()) {
+            return Ok(None);
+        }
+        let facts = run_facts(&self.ctx, run).await?;
+        Ok(policy::freeze_at(&facts, self.now(), &self.ctx.config.policy).map(|f| (f.name.clone(), f.window().1)))
+    }
+
     /// Marks pending runs past their expiry as expired, each with a
     /// `run_expired` event (by `system`, so chat requests read as expired);
     /// returns how many.

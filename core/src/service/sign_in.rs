@@ -24,9 +24,7 @@ fn wrong_credentials() -> Error {
 }
 
 fn internal(detail: impl ToString) -> Error {
-    let reference = uuid::Uuid::now_v7().simple().to_string()[20..].to_owned();
-    tracing::error!(%reference, error = %detail.to_string(), "password hashing failed");
-    Error::Internal { reference, detail: detail.to_string() }
+    Error::internal("password hashing failed", detail)
 }
 
 /// Too many sign-ins wait for the CPU: the person tries again shortly.

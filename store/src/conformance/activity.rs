@@ -174,6 +174,7 @@ pub async fn runs(b: &Backend) {
         decision: Decision::Deny,
         reason: Some("freeze".into()),
         at: T0 + 5,
+        freeze_override: None,
     });
     b.graph.put_run(&r).await.unwrap();
     assert_eq!(b.graph.get_run(&ids[0]).await.unwrap().unwrap(), r);
