@@ -646,3 +646,54 @@ fn user_and_token_commands_manage_the_configured_store() {
     let listed = ok(&["token", "list", "--config", c]);
     assert!(listed.lines().any(|l| l.starts_with(&id) && l.contains("revoked")), "{listed}");
 }
+
+/// The policy of `tests/fixtures/approval-rules.toml` on the demo
+/// organisation: payments (alice, bob, carol), checkout (dave, erin, frank).
+const APPROVAL_RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/approval-rules.toml");
+
+/// `switchboard <args>` under the approval rules; stdin fed `input` when given.
+fn under_rules(args: &[&str], input: Option<&[u8]>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env("SWITCHBOARD_CONFIG", APPROVAL_RULES)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.unwrap_or_default()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn approval_rules_refuse_the_cli_and_the_terminal_chat() {
+    let dir = seeded();
+    let data = dir.path().to_str().unwrap();
+    // Asked in the terminal chat by frank (checkout) and carol (payments).
+    let asked = |who: &str, text_: &str| {
+        let out = under_rules(&["chat", "--data-dir", data, "--as", who], Some(format!("{text_}\n").as_bytes()));
+        let said = text(&out.stdout);
+        let at = said.find("say `approve ").unwrap_or_else(|| panic!("{said}")) + "say `approve ".len();
+        said[at..at + 36].to_owned()
+    };
+    let production = asked("frank", "deploy orders to production");
+    let frozen = asked("carol", "deploy payments-api to staging");
+
+    // `op` acts as the CLI's admin, who is in no team: checkout's rule refuses it.
+    let approve = format!(r#"{{"run":"{production}"}}"#);
+    let out = under_rules(&["op", "approve_run", "--json", &approve, "--data-dir", data], None);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("needs an approver from team checkout"), "{}", text(&out.stderr));
+
+    // In the terminal chat: bob in payments' freeze; carol outside her team.
+    let out = under_rules(&["chat", "--data-dir", data, "--as", "bob"], Some(format!("approve {frozen}\n").as_bytes()));
+    assert!(text(&out.stdout).contains("during the freeze \"payments freeze\""), "{}", text(&out.stdout));
+    let out = under_rules(&["chat", "--data-dir", data, "--as", "carol"], Some(b"deploy orders to staging\n"));
+    assert!(text(&out.stdout).contains("editors change only their own teams"), "{}", text(&out.stdout));
+    // erin gives the first of two approvals.
+    let out =
+        under_rules(&["chat", "--data-dir", data, "--as", "erin"], Some(format!("approve {production}\n").as_bytes()));
+    assert!(text(&out.stdout).contains("approved by erin, and it needs more approvals"), "{}", text(&out.stdout));
+}

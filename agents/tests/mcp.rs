@@ -225,3 +225,37 @@ async fn requests_and_refused_tokens_are_rate_limited() {
     }
     assert_eq!(statuses, [401, 401, 429]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approval_rules_refuse_tool_calls_with_their_reason() {
+    // The policy of tests/fixtures/approval-rules.toml on the demo organisation:
+    // payments (alice, bob, carol), checkout (dave, erin, frank).
+    let rules = include_str!("../../tests/fixtures/approval-rules.toml");
+    let s = server_with(Config::parse(rules, "approval-rules.toml", &[]).unwrap()).await;
+    let (frank, carol) = (client(&s, &token(&s, "frank").await).await, client(&s, &token(&s, "carol").await).await);
+    let bob = client(&s, &token(&s, "bob").await).await;
+    let erin = client(&s, &token(&s, "erin").await).await;
+    let deploy =
+        |project: &str, environment: &str| call("deploy", json!({"project": project, "environment": environment}));
+    let production = frank.call_tool(deploy("orders", "production")).await.unwrap().structured_content.unwrap();
+    let frozen = carol.call_tool(deploy("payments-api", "staging")).await.unwrap().structured_content.unwrap();
+    assert_eq!(production["needs"], json!({"approvals": 2, "team": "checkout"}));
+
+    let refused = [
+        (&bob, call("approve_run", json!({"run": production["id"]})), "needs an approver from team checkout"),
+        (&bob, call("approve_run", json!({"run": frozen["id"]})), "during the freeze"),
+        (&carol, deploy("orders", "staging"), "editors change only their own teams"),
+        (&carol, call("set_fact", json!({"project": "orders", "key": "tier", "value": "2"})), "their own teams"),
+    ];
+    for (who, request, said) in refused {
+        let r = who.call_tool(request).await.unwrap();
+        assert_eq!(r.is_error, Some(true));
+        assert!(format!("{:?}", r.content).contains(said), "{said}: {:?}", r.content);
+    }
+    let r = erin.call_tool(call("approve_run", json!({"run": production["id"]}))).await.unwrap();
+    assert_ne!(r.is_error, Some(true), "{:?}", r.content);
+    assert_eq!(r.structured_content.unwrap()["status"], "pending", "one of two approvals");
+    for c in [frank, carol, bob, erin] {
+        c.cancel().await.unwrap();
+    }
+}

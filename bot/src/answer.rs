@@ -29,7 +29,16 @@ pub fn run_card(run: &Run, base_url: &str) -> Reply {
         r = r.push_text(format!("{} {verb} at {}{reason}", a.by, format_ms(a.at)));
     }
     if run.status == RunStatus::Pending {
-        r = r.push_text(messages::pending_run(run.requested_by.as_str())).buttons(vec![
+        let waiting = match &run.needs {
+            Some(n) => messages::pending_run_needs(
+                run.requested_by.as_str(),
+                n.approvals,
+                n.team.as_ref().map(|t| t.as_str()),
+                switchboard_core::policy::approvals(run),
+            ),
+            None => messages::pending_run(run.requested_by.as_str()),
+        };
+        r = r.push_text(waiting).buttons(vec![
             Button { label: "Approve".into(), action: format!("approve_run:{}", run.id), style: ButtonStyle::Primary },
             Button { label: "Deny".into(), action: format!("deny_run:{}", run.id), style: ButtonStyle::Danger },
         ]);

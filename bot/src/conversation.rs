@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use switchboard_agents::llm::{Action, Agent, OnProgress, Unavailable};
 use switchboard_agents::router::is_direct;
 use switchboard_agents::{Catalog, Routed, route};
+use switchboard_core::model::RunStatus;
 use switchboard_core::ops::OpKind;
 use switchboard_core::ops::output::Output;
 use switchboard_core::{Caller, Error, Service};
@@ -249,6 +250,14 @@ impl Conversation {
             }
             (Output::Run(run), OpKind::ApproveRun | OpKind::DenyRun) => {
                 let by = run.approvals.last().map(|a| a.by.to_string()).unwrap_or_default();
+                if run.status == RunStatus::Pending {
+                    // An approval that waits for more (policy.approval_rules):
+                    // the card keeps its buttons for the next approver.
+                    let said = Reply::text(messages::run_waiting(&run.summary, &by));
+                    return Ok(Reply {
+                        blocks: said.blocks.into_iter().chain(run_card(run, &self.base_url).blocks).collect(),
+                    });
+                }
                 Reply::text(messages::run_decided(&run.summary, run.status.as_str(), &by))
                     .link("Open in portal", format!("{}/runs/{}", self.base_url, run.id))
             }

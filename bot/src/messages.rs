@@ -4,12 +4,28 @@ pub fn pending_run(requested_by: &str) -> String {
     format!("Waiting for approval by someone with the approver role (not {requested_by}, who asked).")
 }
 
+/// A pending run a rule asks more of: `approvals` different people (from
+/// `team`), `given` so far.
+pub fn pending_run_needs(requested_by: &str, approvals: u32, team: Option<&str>, given: usize) -> String {
+    let who = match (approvals, team) {
+        (1, Some(t)) => format!("a member of team {t}"),
+        (n, Some(t)) => format!("{n} different members of team {t}"),
+        (n, None) => format!("{n} different people"),
+    };
+    let so_far = if given > 0 { format!("; {given} so far") } else { String::new() };
+    format!("Waiting for approval by {who} with the approver role (not {requested_by}, who asked){so_far}.")
+}
+
 pub fn run_created(summary: &str) -> String {
     format!("I've asked for approval: {summary}.")
 }
 
 pub fn run_decided(summary: &str, status: &str, by: &str) -> String {
     format!("{summary}: {status} by {by}.")
+}
+
+pub fn run_waiting(summary: &str, by: &str) -> String {
+    format!("{summary}: approved by {by}, and it needs more approvals.")
 }
 
 pub fn run_finished(summary: &str, status: &str) -> String {

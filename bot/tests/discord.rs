@@ -355,3 +355,52 @@ async fn a_slow_answer_is_deferred_then_edited_in() {
     assert!(edits[0].path.contains("/webhooks/1/A_UNIQUE_TOKEN/"), "the interaction's own token: {}", edits[0].path);
     assert!(edits[0].body["embeds"][0]["description"].as_str().unwrap().contains(answer), "{}", edits[0].body);
 }
+
+/// Links Discord user `id` to `user`, as `/sb link` and the portal do.
+async fn linked(w: &World, id: &str, user: &str, role: Role) {
+    let link = w.command(id, "link", &[]).await;
+    let text = link["data"]["embeds"][0]["description"].as_str().unwrap();
+    let code = text.split("code is ").nth(1).unwrap().split('.').next().unwrap();
+    w.service.redeem_link_code(&Caller::new(user, role, "portal"), code).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approval_rules_refuse_buttons_and_commands_with_their_reason() {
+    // The policy of tests/fixtures/approval-rules.toml on the demo organisation:
+    // payments (alice, bob, carol), checkout (dave, erin, frank).
+    let w = world_with(|c| {
+        let rules = include_str!("../../tests/fixtures/approval-rules.toml");
+        c.policy = Config::parse(rules, "approval-rules.toml", &[]).unwrap().policy;
+    })
+    .await;
+    for (id, user, role) in
+        [("5001", "bob", Role::Approver), ("5002", "carol", Role::Editor), ("5003", "erin", Role::Approver)]
+    {
+        linked(&w, id, user, role).await;
+    }
+    linked(&w, "5004", "frank", Role::Editor).await;
+    let approve_of = |asked: &Value| {
+        let ids = custom_ids(&asked["data"]);
+        ids.into_iter().find(|a| a.starts_with("approve_run:")).unwrap_or_else(|| panic!("{asked}"))
+    };
+    let production =
+        approve_of(&w.command("5004", "deploy", &[("project", "orders"), ("environment", "production")]).await);
+    let frozen =
+        approve_of(&w.command("5002", "deploy", &[("project", "payments-api"), ("environment", "staging")]).await);
+
+    // bob is not in checkout; payments is frozen: a message only he sees.
+    for (action, said) in [(&production, "needs an approver from team checkout"), (&frozen, "payments freeze")] {
+        let refused = w.click("5001", action).await;
+        assert_eq!((refused["type"].as_u64(), refused["data"]["flags"].as_u64()), (Some(4), Some(64)), "{refused}");
+        assert!(refused.to_string().contains(said), "{refused}");
+    }
+    // carol (payments' editor) asks to deploy checkout's project.
+    let asked = w.command("5002", "deploy", &[("project", "orders"), ("environment", "staging")]).await;
+    assert!(asked.to_string().contains("editors change only their own teams"), "{asked}");
+
+    // erin (checkout) approves: the message is updated and keeps its buttons.
+    let approved = w.click("5003", &production).await;
+    assert_eq!(approved["type"], 7, "{approved}");
+    assert!(approved.to_string().contains("1 so far"), "{approved}");
+    assert!(custom_ids(&approved["data"]).contains(&production), "{approved}");
+}

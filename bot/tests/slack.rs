@@ -97,7 +97,10 @@ impl World {
         let payload = edited("block_actions.json", |v| {
             v["user"]["id"] = json!(user);
             v["actions"][0]["action_id"] = json!(action);
-            v["actions"][0]["action_ts"] = json!(format!("{}.{}", user, action.len()));
+            // Each click its own: Slack's retries of one repeat its action_ts.
+            static CLICKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = CLICKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            v["actions"][0]["action_ts"] = json!(format!("{}.{}.{n}", user, action.len()));
         });
         let body = format!("payload={}", urlencode(&String::from_utf8(payload).unwrap()));
         self.post("/slack/interactions", "application/x-www-form-urlencoded", body.into_bytes()).await.0
@@ -373,4 +376,43 @@ async fn the_new_project_form_requests_scaffold_project() {
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0].body["channel"], "C0DEPLOY");
     assert!(actions(&posted[0].body["blocks"]).iter().any(|a| a.starts_with("approve_run:")), "{}", posted[0].body);
+}
+
+/// The policy of `tests/fixtures/approval-rules.toml` on the demo
+/// organisation: payments (alice, bob, carol), checkout (dave, erin, frank).
+fn approval_rules(config: &mut Config) {
+    let rules = include_str!("../../tests/fixtures/approval-rules.toml");
+    config.policy = Config::parse(rules, "approval-rules.toml", &[]).unwrap().policy;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approval_rules_refuse_clicks_and_commands_with_their_reason() {
+    let w = world_with(approval_rules).await;
+    let approve_of = |answer: &Value| {
+        let ids = actions(&answer["blocks"]);
+        ids.into_iter().find(|a| a.starts_with("approve_run:")).unwrap_or_else(|| panic!("{answer}"))
+    };
+    let production = approve_of(&w.command("UFRANK", "deploy orders to production").await);
+    let frozen = approve_of(&w.command("UCAROL", "deploy payments-api to staging").await);
+
+    // bob is not in checkout; payments is frozen. Each click: a message only
+    // bob sees, saying why; nothing decided, the cards left as they were.
+    assert_eq!(w.click("UBOB", &production).await, StatusCode::OK);
+    assert_eq!(w.click("UBOB", &frozen).await, StatusCode::OK);
+    let refused = w.slack.wait_for("chat.postEphemeral", 2, 10).await;
+    let texts: Vec<&str> = refused.iter().map(|c| c.body["text"].as_str().unwrap()).collect();
+    assert!(texts[0].contains("needs an approver from team checkout"), "{texts:?}");
+    assert!(texts[1].contains("during the freeze \"payments freeze\""), "{texts:?}");
+    assert!(w.slack.wait_for("chat.update", 1, 0).await.is_empty());
+    // carol (payments' editor) asks to deploy checkout's project.
+    let answer = w.command("UCAROL", "deploy orders to staging").await;
+    assert!(answer.to_string().contains("editors change only their own teams"), "{answer}");
+
+    // erin (checkout) approves: the card is updated and keeps its buttons for
+    // the second approver.
+    assert_eq!(w.click("UERIN", &production).await, StatusCode::OK);
+    let updated = w.slack.wait_for("chat.update", 1, 10).await;
+    let u = &updated[0].body;
+    assert!(u.to_string().contains("1 so far"), "{u}");
+    assert!(actions(&u["blocks"]).contains(&production), "{u}");
 }

@@ -2,14 +2,17 @@
 //! from a demo store worked through the CLI, worker and MCP; the shapes the
 //! capture did not reach are written as their producers write them) read
 //! back as their typed payloads and encode to the very same JSON; runs of
-//! that time read back with their operation typed.
+//! that time read back with their operation typed. Kinds added since have
+//! their own file, as the code that added them writes them.
 
 use std::collections::BTreeSet;
 
 use switchboard_core::event::{Event, EventData, EventKind};
 
 fn fixture() -> Vec<Event> {
-    include_str!("fixtures/events-2026-12.jsonl")
+    let files = [include_str!("fixtures/events-2026-12.jsonl"), include_str!("fixtures/events-2026-12-05.jsonl")];
+    files
+        .concat()
         .lines()
         .enumerate()
         .map(|(n, line)| serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1)))

@@ -98,6 +98,9 @@ pub(crate) struct RunRow {
     pub requested_at: String,
     pub expires_at: String,
     pub decisions: Vec<String>,
+    /// What its approval needs, when a rule asks more than one approver
+    /// from anyone ("2 approvals from team payments"); empty otherwise.
+    pub needs: String,
 }
 
 impl From<&Run> for RunRow {
@@ -119,9 +122,20 @@ impl From<&Run> for RunRow {
                         Decision::Deny => "denied",
                     };
                     let reason = a.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
-                    format!("{} {verb} at {}{reason}", a.by, format_ms(a.at))
+                    let freeze =
+                        a.freeze_override.as_ref().map(|f| format!(" (overriding the freeze {f})")).unwrap_or_default();
+                    format!("{} {verb} at {}{freeze}{reason}", a.by, format_ms(a.at))
                 })
                 .collect(),
+            needs: r
+                .needs
+                .as_ref()
+                .map(|n| {
+                    let plural = if n.approvals == 1 { "" } else { "s" };
+                    let team = n.team.as_ref().map(|t| format!(" from team {t}")).unwrap_or_default();
+                    format!("{} approval{plural}{team}", n.approvals)
+                })
+                .unwrap_or_default(),
         }
     }
 }

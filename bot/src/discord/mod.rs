@@ -185,7 +185,8 @@ async fn converse(state: ChatState, caller: Caller, thread: String, text: String
 }
 
 /// A button: decided through core's policy as the clicking person; the
-/// message updated (buttons gone) when it worked, a message only they see when not.
+/// message updated when it worked (its buttons gone once decided), a message
+/// only they see when not.
 async fn component(state: ChatState, i: Value) -> Response {
     let Some(action) = i["data"]["custom_id"].as_str() else {
         return refuse(StatusCode::BAD_REQUEST, "malformed_json", "a component interaction without data.custom_id")
@@ -202,5 +203,6 @@ async fn component(state: ChatState, i: Value) -> Response {
         return converse(state, caller, thread, question, &i).await;
     }
     let turn = state.conversation.click(&caller, action).await;
-    if turn.done { answer(UPDATE_MESSAGE, embeds::message(&turn.reply, false)) } else { ephemeral(&turn.reply) }
+    // A decided run's reply has no buttons; one still waiting for approvals keeps them.
+    if turn.done { answer(UPDATE_MESSAGE, embeds::message(&turn.reply, true)) } else { ephemeral(&turn.reply) }
 }

@@ -126,6 +126,18 @@ pub struct Run {
     /// The project the run is about, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<ProjectSlug>,
+    /// What its approval needs when a rule (`policy.approval_rules`) asks
+    /// more than one approval from anyone with the approver role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<ApprovalNeeds>,
+}
+
+/// Approvals a run needs: how many different people, and from which team.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ApprovalNeeds {
+    pub approvals: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamSlug>,
 }
 
 /// A deploy as requested: `version` is `None` for "what the previous

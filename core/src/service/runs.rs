@@ -46,7 +46,7 @@ pub(crate) async fn get_run(call: &Call<'_>, i: GetRun) -> Result<Done> {
 
 /// Stores a new pending run and the event that says it was requested.
 async fn request(call: &Call<'_>, asked: RunRequest, summary: String, project: Option<ProjectSlug>) -> Result<Done> {
-    let run = Run {
+    let mut run = Run {
         id: RunId::new(),
         operation: asked.operation(),
         arguments: asked.arguments(),
@@ -58,7 +58,11 @@ async fn request(call: &Call<'_>, asked: RunRequest, summary: String, project: O
         approvals: Vec::new(),
         steps: Vec::new(),
         project,
+        needs: None,
     };
+    // What the approval will need, shown from the start.
+    let facts = run_facts(call.ctx, &run).await?;
+    run.needs = needs(&policy::requirement(&facts, &call.ctx.config.policy));
     call.ctx.graph.put_run(&run).await?;
     let mut event = call.event(EventData::RunRequested(payload::RunRequested {
         run: run.id,
@@ -257,6 +261,7 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
     };
     let overrides = policy::authorize_approval(call.caller, &facts, &need, in_team, call.now, policy)?;
     let team = need.team.as_ref().map(|(t, _)| t.clone());
+    run.needs = needs(&need);
     if run.approvals.iter().any(|a| a.by == call.caller.user && a.decision == Decision::Approve) {
         let waiting =
             messages::approval_waiting(policy::approvals(&run), need.approvals, team.as_ref().map(|t| t.as_str()));
@@ -286,6 +291,13 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
     let mut e = call.event(data);
     e.project = run.project.clone();
     Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
+}
+
+/// What a run shows of its requirement: nothing for the default (one
+/// approval from anyone with the approver role).
+fn needs(need: &policy::Requirement) -> Option<ApprovalNeeds> {
+    let team = need.team.as_ref().map(|(t, _)| t.clone());
+    (need.approvals > 1 || team.is_some()).then_some(ApprovalNeeds { approvals: need.approvals, team })
 }
 
 /// What the approval rules and freezes match `run` on.

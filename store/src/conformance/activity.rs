@@ -154,6 +154,7 @@ pub async fn runs(b: &Backend) {
             approvals: vec![],
             steps: vec![],
             project: Some(slug("api")),
+            needs: None,
         };
         b.graph.put_run(&run).await.unwrap();
         ids.push(run.id);

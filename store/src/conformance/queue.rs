@@ -19,6 +19,7 @@ fn run(status: RunStatus) -> Run {
         approvals: vec![],
         steps: vec![],
         project: Some(slug("api")),
+        needs: None,
     }
 }
 
