@@ -58,7 +58,8 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
     };
     match config.store.graph {
         GraphBackend::Sqlite => {
-            let service = Service::new(Arc::new(store.clone()), log, Arc::new(config.clone()), Arc::new(SystemClock));
+            let service = Service::new(Arc::new(store.clone()), log, Arc::new(config.clone()), Arc::new(SystemClock))
+                .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
             Ok(Opened {
                 service,
                 inbox: Arc::new(store.clone()),
@@ -72,11 +73,12 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
         // any work.
         GraphBackend::Neo4j => {
             let graph = open_neo4j(config).await?;
-            let service = Service::new(Arc::new(graph.clone()), log, Arc::new(config.clone()), Arc::new(SystemClock));
             let inbox: Arc<dyn Inbox> = match config.store.inbox {
                 InboxPlacement::Graph => Arc::new(graph.clone()),
                 InboxPlacement::Embedded => Arc::new(store),
             };
+            let service = Service::new(Arc::new(graph.clone()), log, Arc::new(config.clone()), Arc::new(SystemClock))
+                .with_mailboxes(inbox.clone(), Arc::new(graph.clone()));
             Ok(Opened { service, inbox, outbox: Arc::new(graph.clone()), queue: Arc::new(graph) })
         }
     }
@@ -139,11 +141,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
         .with_context(|| format!("{}:{} is not an address to listen on", config.server.bind, config.server.port))?;
     let listener = listen(addr)
         .with_context(|| format!("cannot listen on {addr}; is another server using it? Pick another with --port"))?;
-    let state = PortalState::new(service.clone(), mode)
-        .await
-        .context("cannot load the chat's names")?
-        .with_inbox(inbox.clone())
-        .with_outbox(outbox.clone());
+    let state = PortalState::new(service.clone(), mode).await.context("cannot load the chat's names")?;
     match &config.llm.base_url {
         Some(url) => tracing::info!(model = %config.llm.model, %url, "chat answers with a language model"),
         None => tracing::info!("no language model configured ([llm]); the intent router answers chat"),

@@ -42,6 +42,10 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::DisableUser => "disable mallory because they left",
         OpKind::EnableUser => "enable mallory",
         OpKind::SignOutEverywhere => "sign carol out everywhere",
+        OpKind::ListDeliveries => "which webhooks failed? · what's in the inbox?",
+        OpKind::ReplayDelivery => "replay delivery 42",
+        OpKind::ListMessages => "which chat messages failed? · show the outbox",
+        OpKind::RetryMessage => "retry message 17",
     }
 }
 

@@ -287,3 +287,30 @@ fn json_output_shape() {
     let v = route("blorp", &catalog()).to_json();
     assert!(v["operation"].is_null() && v["reply"].is_string());
 }
+
+#[test]
+fn the_mailboxes_are_asked_about_and_acted_on_by_number() {
+    call("which webhooks failed?", "list_deliveries", json!({"status": "dead"}));
+    call("show me the dead deliveries", "list_deliveries", json!({"status": "dead"}));
+    call("any unmapped webhooks?", "list_deliveries", json!({"status": "unmapped"}));
+    call("what's in the inbox?", "list_deliveries", json!({}));
+    call("are webhooks pending?", "list_deliveries", json!({"status": "pending"}));
+    call("replay delivery 42", "replay_delivery", json!({"delivery": 42}));
+    call("Replay webhook #42 please", "replay_delivery", json!({"delivery": 42}));
+    call("redeliver 7", "replay_delivery", json!({"delivery": 7}));
+    call("retry the webhook delivery 9", "replay_delivery", json!({"delivery": 9}));
+    reply("replay the webhook", "Which delivery?");
+
+    call("which chat messages failed?", "list_messages", json!({"status": "dead"}));
+    call("show the outbox", "list_messages", json!({}));
+    call("any undelivered slack messages?", "list_messages", json!({"status": "dead"}));
+    call("which notifications are stuck?", "list_messages", json!({"status": "dead"}));
+    call("retry message 17", "retry_message", json!({"message": 17}));
+    call("resend #17", "retry_message", json!({"message": 17}));
+    call("send chat message 17 again", "retry_message", json!({"message": 17}));
+    reply("retry the message", "Which message?");
+
+    // Not about the mailboxes.
+    call("deploy orders to staging", "deploy", json!({"project": "orders", "environment": "staging"}));
+    call("what is waiting for approval?", "list_runs", json!({"status": "pending"}));
+}

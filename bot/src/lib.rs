@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod courier;
 pub mod discord;
 pub mod fakes;
+pub mod mailboxes;
 pub mod messages;
 pub mod reply;
 pub mod slack;

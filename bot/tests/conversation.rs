@@ -30,7 +30,8 @@ async fn setup_with_service() -> (Conversation, SqliteStore, tempfile::TempDir, 
         Arc::new(store.clone()),
         Arc::new(config.clone()),
         Arc::new(ManualClock::new(NOW)),
-    );
+    )
+    .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
     let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
     for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
         service.import(&admin, &c.batch, &c.events).await.unwrap();
@@ -185,4 +186,68 @@ async fn dora_metrics_for_a_team() {
     }
     let refused = c.handle(&who("dave", Role::Viewer), "dora", "/sb dora project=orders team=payments").await;
     assert!(refused.reply.to_text().contains("not both"), "{}", refused.reply.to_text());
+}
+
+#[tokio::test]
+async fn failed_webhooks_and_chat_messages_are_listed_and_done_again_in_chat() {
+    use switchboard_core::inbox::{Accepted, DeliveryStatus, Inbox, NewDelivery, Outcome};
+    use switchboard_core::model::ChatPlatform;
+    use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage, Outbox};
+    let (c, store, _dir) = setup().await;
+    let delivery = NewDelivery {
+        source: "github".into(),
+        delivery_id: "d-1".into(),
+        event: "push".into(),
+        received_at: NOW,
+        body: b"{}".to_vec(),
+    };
+    let Accepted::New(id) = store.accept(&delivery).await.unwrap() else { panic!() };
+    let failed = Outcome {
+        status: DeliveryStatus::Dead,
+        attempts: 8,
+        error: Some("no project has github_repository acme/nope".into()),
+        next_attempt_at: NOW,
+        finished_at: Some(NOW),
+        summary: None,
+    };
+    store.finish(id, &failed).await.unwrap();
+    let message = NewMessage {
+        key: "incident:1:slack:C0GONE".into(),
+        platform: ChatPlatform::Slack,
+        channel: "C0GONE".into(),
+        reply_to: None,
+        edit: false,
+        body: "{}".into(),
+        created_at: NOW,
+    };
+    assert!(store.enqueue(&message).await.unwrap());
+    let m = store.get_message(&message.key).await.unwrap().unwrap();
+    let dead = Attempt {
+        status: MessageStatus::Dead,
+        attempts: 10,
+        error: Some("channel_not_found".into()),
+        next_attempt_at: NOW,
+        sent_at: None,
+        remote_id: None,
+    };
+    store.record_attempt(m.id, &dead).await.unwrap();
+
+    let carol = who("carol", Role::Editor);
+    let text = c.handle(&carol, "t", "which webhooks failed?").await.reply.to_text();
+    assert!(text.contains("no project has github_repository acme/nope") && text.contains("1 dead"), "{text}");
+    let text = c.handle(&carol, "t", &format!("replay delivery {id}")).await.reply.to_text();
+    assert!(text.contains(&format!("Delivery {id} (github push) is pending again")), "{text}");
+    assert_eq!(store.get_delivery(id).await.unwrap().unwrap().status, DeliveryStatus::Pending);
+    let text = c.handle(&carol, "t", &format!("replay delivery {id}")).await.reply.to_text();
+    assert!(text.contains("No dead or unmapped delivery named"), "only dead or unmapped ones: {text}");
+
+    let text = c.handle(&carol, "t", "which chat messages failed?").await.reply.to_text();
+    assert!(text.contains("channel_not_found") && text.contains("C0GONE"), "{text}");
+    let text = c.handle(&carol, "t", &format!("retry message {}", m.id)).await.reply.to_text();
+    assert!(text.contains("will be sent again"), "{text}");
+    assert_eq!(store.get_message(&message.key).await.unwrap().unwrap().status, MessageStatus::Pending);
+
+    // Viewers may not look: what webhooks carry can be private.
+    let text = c.handle(&who("dave", Role::Viewer), "t", "which webhooks failed?").await.reply.to_text();
+    assert!(text.contains("list_deliveries needs the editor role"), "{text}");
 }

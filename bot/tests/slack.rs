@@ -401,8 +401,9 @@ async fn approval_rules_refuse_clicks_and_commands_with_their_reason() {
     assert_eq!(w.click("UBOB", &frozen).await, StatusCode::OK);
     let refused = w.slack.wait_for("chat.postEphemeral", 2, 10).await;
     let texts: Vec<&str> = refused.iter().map(|c| c.body["text"].as_str().unwrap()).collect();
-    assert!(texts[0].contains("needs an approver from team checkout"), "{texts:?}");
-    assert!(texts[1].contains("during the freeze \"payments freeze\""), "{texts:?}");
+    // (Clicks are answered as they finish, in either order.)
+    assert!(texts.iter().any(|t| t.contains("needs an approver from team checkout")), "{texts:?}");
+    assert!(texts.iter().any(|t| t.contains("during the freeze \"payments freeze\"")), "{texts:?}");
     assert!(w.slack.wait_for("chat.update", 1, 0).await.is_empty());
     // carol (payments' editor) asks to deploy checkout's project.
     let answer = w.command("UCAROL", "deploy orders to staging").await;

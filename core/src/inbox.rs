@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Millis;
 use crate::store::StoreResult;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     /// Waiting to be processed (first time, or again after a failure).

@@ -46,19 +46,12 @@ pub fn denied(operation: &str, reason: &DenyReason) -> String {
         ),
         DenyReason::Frozen { freeze, until, role } => format!(
             "Not allowed: {operation} during the freeze \"{freeze}\" (until {}). Only the {role} role approves in a freeze; otherwise approve after it ends.",
-            utc(*until)
+            crate::time::format_ms(*until)
         ),
         DenyReason::OtherTeam { team } => format!(
             "Not allowed: {operation} on what team {team} owns; editors change only their own teams' projects (policy.editors_own_teams_only). Ask someone in {team}, or an approver."
         ),
     }
-}
-
-/// A time for people: `2026-12-20 00:00 UTC`.
-pub fn utc(at: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(at)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| at.to_string())
 }
 
 pub fn approval_waiting(approvals: usize, needed: u32, team: Option<&str>) -> String {
@@ -73,7 +66,7 @@ pub fn already_approved(run: &str, waiting: &str) -> String {
 }
 
 pub fn run_held(freeze: &str, until: i64) -> String {
-    format!("Held by the freeze \"{freeze}\": it starts when the freeze ends ({}).", utc(until))
+    format!("Held by the freeze \"{freeze}\": it starts when the freeze ends ({}).", crate::time::format_ms(until))
 }
 
 pub fn rate_limited(what: &str, retry_after_secs: u64) -> String {
@@ -187,7 +180,9 @@ pub fn describe_event(e: &Event) -> String {
         D::RunRequested(p) => format!("requested: {}", p.summary),
         D::RunApproved(p) => format!("approved run {}", p.run),
         D::RunApprovalAdded(p) => format!("approved run {} ({} of {})", p.run, p.approvals, p.needed),
-        D::RunHeld(p) => format!("run {} held by the freeze {} until {}", p.run, p.freeze, utc(p.until)),
+        D::RunHeld(p) => {
+            format!("run {} held by the freeze {} until {}", p.run, p.freeze, crate::time::format_ms(p.until))
+        }
         D::RunDenied(p) => format!("denied run {}", p.run),
         D::RunExpired(p) => format!("run {} expired", p.run),
         D::RunStarted(p) => format!("run {} started", p.run),
@@ -225,6 +220,8 @@ pub fn describe_event(e: &Event) -> String {
         D::UserDisabled(p) => format!("user {} disabled; {} token(s) revoked", p.user, p.tokens_revoked),
         D::UserEnabled(p) => format!("user {} enabled", p.user),
         D::SessionsEnded(p) => format!("every session of {} ended", p.user),
+        D::DeliveryReplayed(p) => format!("{} {} delivery {} replayed", p.source, p.event, p.delivery),
+        D::MessageRetried(p) => format!("{} message {} to {} retried", p.platform.as_str(), p.message, p.channel),
     }
 }
 

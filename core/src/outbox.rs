@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::model::{ChatPlatform, Millis};
 use crate::store::StoreResult;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageStatus {
     /// Waiting to be sent (first time, or again after a failure).

@@ -14,6 +14,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use switchboard_core::Error;
 use switchboard_core::inbox::DeliveryStatus;
+use switchboard_core::ops::Operation;
+use switchboard_core::ops::inputs::{ListDeliveries, ListMessages, ReplayDelivery, RetryMessage};
+use switchboard_core::ops::output::Output;
 use switchboard_core::outbox::MessageStatus;
 use switchboard_core::time::format_ms;
 
@@ -71,8 +74,12 @@ struct Filter {
     status: Option<String>,
 }
 
-fn unavailable() -> PageError {
-    PageError(Error::not_found("page", "/inbox"))
+/// The states that hold something, in their order.
+fn nonzero(counts: std::collections::BTreeMap<&'static str, u64>) -> Vec<(&'static str, u64)> {
+    let order = |s: &str| DeliveryStatus::parse(s).map(|d| d as usize).or(MessageStatus::parse(s).map(|m| m as usize));
+    let mut kept: Vec<_> = counts.into_iter().filter(|(_, n)| *n > 0).collect();
+    kept.sort_by_key(|(s, _)| order(s));
+    kept
 }
 
 async fn page(
@@ -89,11 +96,14 @@ async fn page(
         })?),
         None => None,
     };
-    let (available, counts, deliveries) = match &state.inbox {
-        Some(inbox) => {
-            let counts = inbox.inbox_counts().await.map_err(|e| PageError(Error::from(e)))?;
-            let list = inbox.list_deliveries(wanted, 200).await.map_err(|e| PageError(Error::from(e)))?;
+    // The page shows what the operations return: the same role (editor)
+    // and the same rows as the API, MCP and chat.
+    let listed =
+        state.service.execute(&caller, Operation::ListDeliveries(ListDeliveries { status: wanted, limit: Some(200) }));
+    let (available, counts, deliveries) = match listed.await {
+        Ok(Output::Deliveries(list)) => {
             let rows = list
+                .deliveries
                 .into_iter()
                 .map(|d| DeliveryRow {
                     id: d.id,
@@ -107,15 +117,18 @@ async fn page(
                     replayable: matches!(d.status, DeliveryStatus::Dead | DeliveryStatus::Unmapped),
                 })
                 .collect();
-            (true, counts.into_iter().map(|(s, n)| (s.as_str(), n)).collect(), rows)
+            (true, nonzero(list.counts), rows)
         }
-        None => (false, Vec::new(), Vec::new()),
+        // A process without an inbox says so on the page.
+        Ok(_) | Err(Error::Conflict { .. }) => (false, Vec::new(), Vec::new()),
+        Err(e) => return Err(PageError(e)),
     };
-    let (message_counts, messages) = match &state.outbox {
-        Some(outbox) => {
-            let counts = outbox.outbox_counts().await.map_err(|e| PageError(Error::from(e)))?;
-            let list = outbox.list_messages(None, 50).await.map_err(|e| PageError(Error::from(e)))?;
+    let listed =
+        state.service.execute(&caller, Operation::ListMessages(ListMessages { status: None, limit: Some(50) }));
+    let (outbox, message_counts, messages) = match listed.await {
+        Ok(Output::Messages(list)) => {
             let rows = list
+                .messages
                 .into_iter()
                 .map(|m| MessageRow {
                     id: m.id,
@@ -129,9 +142,10 @@ async fn page(
                     retryable: m.status == MessageStatus::Dead,
                 })
                 .collect();
-            (counts.into_iter().map(|(s, n)| (s.as_str(), n)).collect(), rows)
+            (true, nonzero(list.counts), rows)
         }
-        None => (Vec::new(), Vec::new()),
+        Ok(_) | Err(Error::Conflict { .. }) => (false, Vec::new(), Vec::new()),
+        Err(e) => return Err(PageError(e)),
     };
     let page = InboxPage {
         banner: banner(&state.mode, &caller),
@@ -140,7 +154,7 @@ async fn page(
         status: status.unwrap_or_default(),
         counts,
         deliveries,
-        outbox: state.outbox.is_some(),
+        outbox,
         message_counts,
         messages,
     };
@@ -160,13 +174,8 @@ async fn replay(
     axum::Form(form): axum::Form<ReplayForm>,
 ) -> Result<Response, PageError> {
     crate::csrf::require(&headers, form.csrf.as_deref())?;
-    switchboard_core::policy::authorize_replay(&caller)?;
-    let inbox = state.inbox.as_ref().ok_or_else(unavailable)?;
-    let replayed = inbox.replay(id, state.service.now()).await.map_err(|e| PageError(Error::from(e)))?;
-    if !replayed {
-        return Err(PageError(Error::not_found("dead or unmapped delivery", id)));
-    }
-    tracing::info!(delivery = id, by = %caller.user, "webhook delivery replayed");
+    let replay = Operation::ReplayDelivery(ReplayDelivery { delivery: id });
+    state.service.execute(&caller, replay).await?;
     Ok(Redirect::to("/inbox?status=pending").into_response())
 }
 
@@ -179,11 +188,6 @@ async fn retry(
     axum::Form(form): axum::Form<ReplayForm>,
 ) -> Result<Response, PageError> {
     crate::csrf::require(&headers, form.csrf.as_deref())?;
-    switchboard_core::policy::authorize_replay(&caller)?;
-    let outbox = state.outbox.as_ref().ok_or_else(|| PageError(Error::not_found("page", "/outbox")))?;
-    if !outbox.retry_message(id, state.service.now()).await.map_err(|e| PageError(Error::from(e)))? {
-        return Err(PageError(Error::not_found("dead chat message", id)));
-    }
-    tracing::info!(message = id, by = %caller.user, "chat message retried");
+    state.service.execute(&caller, Operation::RetryMessage(RetryMessage { message: id })).await?;
     Ok(Redirect::to("/inbox#outbox").into_response())
 }

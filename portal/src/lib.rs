@@ -51,10 +51,6 @@ pub struct PortalState {
     pub mode: Mode,
     pub conversation: std::sync::Arc<switchboard_bot::Conversation>,
     pub(crate) streams: chat_stream::Streams,
-    /// The webhook inbox, when this server receives webhooks.
-    pub inbox: Option<std::sync::Arc<dyn switchboard_core::inbox::Inbox>>,
-    /// The chat outbox, shown beside the inbox.
-    pub outbox: Option<std::sync::Arc<dyn switchboard_core::outbox::Outbox>>,
     /// Whether pages, the web chat and the API need a signed-in person or a
     /// token (`server.require_login`; always off in the demo).
     pub require_login: bool,
@@ -74,28 +70,7 @@ impl PortalState {
             Mode::Serve => service.config().server.require_login.unwrap_or(true),
         };
         let oidc = oidc::Provider::new(&service);
-        Ok(Self {
-            oidc,
-            service,
-            mode,
-            conversation,
-            streams: chat_stream::Streams::default(),
-            inbox: None,
-            outbox: None,
-            require_login,
-        })
-    }
-
-    /// Shows this chat outbox at `/inbox`, below the webhook deliveries.
-    pub fn with_outbox(mut self, outbox: std::sync::Arc<dyn switchboard_core::outbox::Outbox>) -> Self {
-        self.outbox = Some(outbox);
-        self
-    }
-
-    /// Shows this webhook inbox at `/inbox`.
-    pub fn with_inbox(mut self, inbox: std::sync::Arc<dyn switchboard_core::inbox::Inbox>) -> Self {
-        self.inbox = Some(inbox);
-        self
+        Ok(Self { oidc, service, mode, conversation, streams: chat_stream::Streams::default(), require_login })
     }
 
     /// Cookies get `Secure` when the portal is served over TLS.

@@ -5,13 +5,15 @@
 mod common;
 
 use common::*;
+use switchboard_core::inbox::Inbox;
 use switchboard_core::model::ChatPlatform;
+use switchboard_core::outbox::Outbox;
 
 #[tokio::test]
 async fn inbox_page_shows_dead_letters_and_replays_them() {
     use switchboard_core::inbox::{Accepted, DeliveryStatus, NewDelivery, Outcome};
     let p = portal().await;
-    let inbox = p.demo.inbox.clone().unwrap();
+    let inbox = p.store.clone();
     let delivery = NewDelivery {
         source: "github".into(),
         delivery_id: "72d3162e-cc78-11e3-81ab-4c9367dc0958".into(),
@@ -53,6 +55,14 @@ async fn inbox_page_shows_dead_letters_and_replays_them() {
     assert_eq!(inbox.get_delivery(id).await.unwrap().unwrap().status, DeliveryStatus::Pending);
     let (status, _, _) = p.send(Mode::Demo, replay("carol", token, id)).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a pending delivery is not replayed again");
+    // The replay is the replay_delivery operation: the log says who did it.
+    let q = switchboard_core::event::EventQuery {
+        kinds: vec![switchboard_core::event::EventKind::DeliveryReplayed],
+        ..Default::default()
+    };
+    let replayed = p.service.log().query(&q).await.unwrap();
+    assert_eq!(replayed.len(), 1);
+    assert_eq!((replayed[0].actor.as_str(), replayed[0].payload["delivery"].as_i64()), ("carol", Some(id)));
 }
 
 #[tokio::test]
@@ -90,7 +100,7 @@ async fn link_page_links_a_chat_account_to_the_person_signed_in() {
 async fn the_chat_outbox_shows_dead_messages_and_retries_them() {
     use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage};
     let p = portal().await;
-    let outbox = p.demo.outbox.clone().unwrap();
+    let outbox = p.store.clone();
     let message = NewMessage {
         key: "incident_triggered:e1:slack:CMISSING1".into(),
         platform: ChatPlatform::Slack,

@@ -50,6 +50,9 @@ fn args(kind: OpKind, run: &str) -> Value {
         OpKind::SetUserRole => json!({"user": "carol", "role": "viewer"}),
         OpKind::SetUserEmail => json!({"user": "carol", "email": "c@example.com"}),
         OpKind::DisableUser | OpKind::EnableUser | OpKind::SignOutEverywhere => json!({"user": "carol"}),
+        OpKind::ListDeliveries | OpKind::ListMessages => json!({"status": "dead"}),
+        OpKind::ReplayDelivery => json!({"delivery": 1}),
+        OpKind::RetryMessage => json!({"message": 1}),
     }
 }
 

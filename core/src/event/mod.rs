@@ -68,10 +68,14 @@ pub enum EventKind {
     UserDisabled,
     UserEnabled,
     SessionsEnded,
+    // Admin actions on the mailboxes: a webhook delivery processed again, a
+    // dead chat message sent again.
+    DeliveryReplayed,
+    MessageRetried,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 41] = [
+    pub const ALL: [EventKind; 43] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -113,6 +117,8 @@ impl EventKind {
         Self::UserDisabled,
         Self::UserEnabled,
         Self::SessionsEnded,
+        Self::DeliveryReplayed,
+        Self::MessageRetried,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -158,6 +164,8 @@ impl EventKind {
             Self::UserDisabled => "user_disabled",
             Self::UserEnabled => "user_enabled",
             Self::SessionsEnded => "sessions_ended",
+            Self::DeliveryReplayed => "delivery_replayed",
+            Self::MessageRetried => "message_retried",
         }
     }
 

@@ -367,6 +367,22 @@ pub struct SessionsEnded {
     pub tokens_revoked: Option<u32>,
 }
 
+/// A dead or unmapped webhook delivery made pending again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryReplayed {
+    pub delivery: i64,
+    pub source: String,
+    pub event: String,
+}
+
+/// A dead chat message made pending again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessageRetried {
+    pub message: i64,
+    pub platform: ChatPlatform,
+    pub channel: String,
+}
+
 macro_rules! event_data {
     ($($kind:ident($ty:ty)),* $(,)?) => {
         /// An event's payload, by its kind.
@@ -442,6 +458,8 @@ event_data! {
     UserDisabled(UserDisabled),
     UserEnabled(AboutUser),
     SessionsEnded(SessionsEnded),
+    DeliveryReplayed(DeliveryReplayed),
+    MessageRetried(MessageRetried),
 }
 
 impl EventData {

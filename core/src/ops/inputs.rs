@@ -381,3 +381,35 @@ pub struct EnableUser {
 pub struct SignOutEverywhere {
     pub user: UserName,
 }
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListDeliveries {
+    /// Only deliveries in this state. Default: all.
+    pub status: Option<crate::inbox::DeliveryStatus>,
+    /// Default 50, at most 500.
+    pub limit: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayDelivery {
+    /// The delivery's number (the inbox page and `list_deliveries` show it).
+    pub delivery: i64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListMessages {
+    /// Only messages in this state. Default: all.
+    pub status: Option<crate::outbox::MessageStatus>,
+    /// Default 50, at most 500.
+    pub limit: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryMessage {
+    /// The message's number (the inbox page and `list_messages` show it).
+    pub message: i64,
+}

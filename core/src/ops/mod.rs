@@ -74,6 +74,10 @@ pub enum OpKind {
     DisableUser,
     EnableUser,
     SignOutEverywhere,
+    ListDeliveries,
+    ReplayDelivery,
+    ListMessages,
+    RetryMessage,
 }
 
 /// What the registry says about an operation.
@@ -89,7 +93,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 36] = [
+    pub const ALL: [OpKind; 40] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -126,6 +130,10 @@ impl OpKind {
         Self::DisableUser,
         Self::EnableUser,
         Self::SignOutEverywhere,
+        Self::ListDeliveries,
+        Self::ReplayDelivery,
+        Self::ListMessages,
+        Self::RetryMessage,
     ];
 
     pub fn spec(self) -> OpSpec {
@@ -342,6 +350,30 @@ impl OpKind {
                 "End every portal session of an account, on every device. Admins only.",
                 r#"{"user": "carol"}"#,
             ),
+            Self::ListDeliveries => (
+                "list_deliveries",
+                Read,
+                "List received webhook deliveries, newest first, optionally of one status (pending, done, unmapped, dead), with what processing did or why it failed, and the counts per status. Editors and up.",
+                r#"{"status": "dead", "limit": 20}"#,
+            ),
+            Self::ReplayDelivery => (
+                "replay_delivery",
+                Write,
+                "Process a dead or unmapped webhook delivery again (after fixing a rule or creating the project it names). Editors and up.",
+                r#"{"delivery": 42}"#,
+            ),
+            Self::ListMessages => (
+                "list_messages",
+                Read,
+                "List chat messages Switchboard sent or is sending (the outbox), newest first, optionally of one status (pending, sent, dead), with the last error. Editors and up.",
+                r#"{"status": "dead"}"#,
+            ),
+            Self::RetryMessage => (
+                "retry_message",
+                Write,
+                "Send a dead chat message again (after fixing the bot's token or channel). Editors and up.",
+                r#"{"message": 17}"#,
+            ),
         };
         OpSpec { name, effect, description, example }
     }
@@ -413,6 +445,10 @@ impl OpKind {
             Self::DisableUser => s::<DisableUser>(),
             Self::EnableUser => s::<EnableUser>(),
             Self::SignOutEverywhere => s::<SignOutEverywhere>(),
+            Self::ListDeliveries => s::<ListDeliveries>(),
+            Self::ReplayDelivery => s::<ReplayDelivery>(),
+            Self::ListMessages => s::<ListMessages>(),
+            Self::RetryMessage => s::<RetryMessage>(),
         }
     }
 }
@@ -456,6 +492,10 @@ pub enum Operation {
     DisableUser(DisableUser),
     EnableUser(EnableUser),
     SignOutEverywhere(SignOutEverywhere),
+    ListDeliveries(ListDeliveries),
+    ReplayDelivery(ReplayDelivery),
+    ListMessages(ListMessages),
+    RetryMessage(RetryMessage),
 }
 
 fn input<T: serde::de::DeserializeOwned>(args: serde_json::Value) -> Result<T, Error> {
@@ -548,6 +588,10 @@ impl Operation {
             OpKind::DisableUser => Self::DisableUser(input(args)?),
             OpKind::EnableUser => Self::EnableUser(input(args)?),
             OpKind::SignOutEverywhere => Self::SignOutEverywhere(input(args)?),
+            OpKind::ListDeliveries => Self::ListDeliveries(input(args)?),
+            OpKind::ReplayDelivery => Self::ReplayDelivery(input(args)?),
+            OpKind::ListMessages => Self::ListMessages(input(args)?),
+            OpKind::RetryMessage => Self::RetryMessage(input(args)?),
         })
     }
 
@@ -589,6 +633,10 @@ impl Operation {
             Self::DisableUser(_) => OpKind::DisableUser,
             Self::EnableUser(_) => OpKind::EnableUser,
             Self::SignOutEverywhere(_) => OpKind::SignOutEverywhere,
+            Self::ListDeliveries(_) => OpKind::ListDeliveries,
+            Self::ReplayDelivery(_) => OpKind::ReplayDelivery,
+            Self::ListMessages(_) => OpKind::ListMessages,
+            Self::RetryMessage(_) => OpKind::RetryMessage,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! What operations return. Serialized as plain JSON objects for the API, MCP
 //! and the CLI; the portal matches on the typed variants.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -222,6 +224,33 @@ pub enum Output {
     Dependencies(DependencyChanges),
     Accounts(AccountList),
     Account(Box<AccountChange>),
+    Deliveries(DeliveryList),
+    Delivery(Box<crate::inbox::Delivery>),
+    Messages(MessageList),
+    MessageRetried(RetriedMessage),
+}
+
+/// Webhook deliveries, newest first, and how many there are in each state.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeliveryList {
+    pub counts: BTreeMap<&'static str, u64>,
+    pub deliveries: Vec<crate::inbox::Delivery>,
+}
+
+/// Chat messages of the outbox, newest first, and how many in each state.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MessageList {
+    pub counts: BTreeMap<&'static str, u64>,
+    pub messages: Vec<crate::outbox::OutMessage>,
+}
+
+/// A dead chat message made pending again.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RetriedMessage {
+    pub message: i64,
+    pub platform: ChatPlatform,
+    pub channel: String,
+    pub status: crate::outbox::MessageStatus,
 }
 
 impl Output {

@@ -7,6 +7,7 @@ mod conversations;
 mod dora;
 mod facts;
 pub mod identities;
+mod mailboxes;
 mod oidc;
 mod read;
 mod runs;
@@ -56,6 +57,10 @@ pub struct Context {
     pub(crate) accounts: tokio::sync::Mutex<()>,
     /// This process among those on the store (claims name it).
     pub(crate) instance: String,
+    /// The webhook inbox and the chat outbox, for the operations that look
+    /// at them and act on them (replay, retry); unset in a process without.
+    pub(crate) inbox: Option<Arc<dyn crate::inbox::Inbox>>,
+    pub(crate) outbox: Option<Arc<dyn crate::outbox::Outbox>>,
 }
 
 impl Context {
@@ -148,8 +153,23 @@ impl Service {
                 dummy_hash: std::sync::OnceLock::new(),
                 accounts: tokio::sync::Mutex::new(()),
                 instance: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+                inbox: None,
+                outbox: None,
             }),
         }
+    }
+
+    /// The service with the webhook inbox and the chat outbox it offers to
+    /// operations; call before the service is shared.
+    pub fn with_mailboxes(
+        mut self,
+        inbox: Arc<dyn crate::inbox::Inbox>,
+        outbox: Arc<dyn crate::outbox::Outbox>,
+    ) -> Self {
+        let ctx = Arc::get_mut(&mut self.ctx).expect("mailboxes are set before the service is shared");
+        ctx.inbox = Some(inbox);
+        ctx.outbox = Some(outbox);
+        self
     }
 
     pub fn config(&self) -> &Config {
@@ -264,6 +284,10 @@ impl Service {
             Operation::DisableUser(i) => users::disable_user(&call, i).await?,
             Operation::EnableUser(i) => users::enable_user(&call, i).await?,
             Operation::SignOutEverywhere(i) => users::sign_out_everywhere(&call, i).await?,
+            Operation::ListDeliveries(i) => mailboxes::list_deliveries(&call, i).await?,
+            Operation::ReplayDelivery(i) => mailboxes::replay_delivery(&call, i).await?,
+            Operation::ListMessages(i) => mailboxes::list_messages(&call, i).await?,
+            Operation::RetryMessage(i) => mailboxes::retry_message(&call, i).await?,
         };
         self.record(&done.events).await?;
         Ok(done.output)

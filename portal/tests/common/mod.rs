@@ -25,6 +25,8 @@ pub struct Portal {
     pub clock: Arc<ManualClock>,
     pub demo: PortalState,
     pub serve: PortalState,
+    /// The store, for what a test puts in the inbox and the outbox.
+    pub store: SqliteStore,
     pub _dir: tempfile::TempDir,
 }
 
@@ -37,20 +39,15 @@ pub async fn portal_with(config: Config) -> Portal {
     let store = SqliteStore::open(dir.path(), 2).unwrap();
     let clock = Arc::new(ManualClock::new(NOW));
     let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock.clone());
+        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock.clone())
+            .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
     let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
     for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
         service.import(&admin, &c.batch, &c.events).await.unwrap();
     }
-    let inbox: Arc<dyn switchboard_core::inbox::Inbox> = Arc::new(store.clone());
-    let outbox: Arc<dyn switchboard_core::outbox::Outbox> = Arc::new(store);
-    let demo = PortalState::new(service.clone(), Mode::Demo)
-        .await
-        .unwrap()
-        .with_inbox(inbox.clone())
-        .with_outbox(outbox.clone());
-    let serve = PortalState::new(service.clone(), Mode::Serve).await.unwrap().with_inbox(inbox).with_outbox(outbox);
-    Portal { service, clock, demo, serve, _dir: dir }
+    let demo = PortalState::new(service.clone(), Mode::Demo).await.unwrap();
+    let serve = PortalState::new(service.clone(), Mode::Serve).await.unwrap();
+    Portal { service, clock, demo, serve, store, _dir: dir }
 }
 
 impl Portal {

@@ -38,7 +38,8 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path(), 2).unwrap();
         let clock = Arc::new(ManualClock::new(T0));
-        let service = Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config), clock.clone());
+        let service = Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config), clock.clone())
+            .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
         let users = [
             ("alice", Role::Admin),
             ("bob", Role::Approver),

@@ -2,6 +2,7 @@
 //! wins. Each reads the cleaned words and resolves names in the catalog.
 
 mod accounts;
+mod mailboxes;
 
 use serde_json::{Value, json};
 use switchboard_core::ops::OpKind;
@@ -223,6 +224,10 @@ const INTENTS: &[Intent] = &[
     accounts::email,
     accounts::disable_or_enable,
     accounts::list,
+    mailboxes::replay,
+    mailboxes::retry,
+    mailboxes::deliveries,
+    mailboxes::outbox,
     approvals,
     decide,
     upgrade,

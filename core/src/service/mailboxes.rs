@@ -1,0 +1,85 @@
+//! The webhook inbox and the chat outbox as operations: what arrived and
+//! what was sent, and the two admin actions on them — replaying a
+//! delivery, retrying a message — each with its event, so the audit log
+//! says who did it.
+
+use std::collections::BTreeMap;
+
+use super::read::limit;
+use super::{Call, Done};
+use crate::error::{Error, Result};
+use crate::event::{EventData, payload};
+use crate::inbox::{DeliveryStatus, Inbox};
+use crate::ops::inputs::{ListDeliveries, ListMessages, ReplayDelivery, RetryMessage};
+use crate::ops::output::{DeliveryList, MessageList, Output, RetriedMessage};
+use crate::outbox::{MessageStatus, Outbox};
+
+fn inbox<'a>(call: &'a Call<'_>) -> Result<&'a dyn Inbox> {
+    call.ctx.inbox.as_deref().ok_or_else(|| Error::conflict("this process keeps no webhook inbox; ask the server"))
+}
+
+fn outbox<'a>(call: &'a Call<'_>) -> Result<&'a dyn Outbox> {
+    call.ctx.outbox.as_deref().ok_or_else(|| Error::conflict("this process keeps no chat outbox; ask the server"))
+}
+
+pub(super) async fn list_deliveries(call: &Call<'_>, i: ListDeliveries) -> Result<Done> {
+    let limit = limit(i.limit, 50, 500, "limit")?;
+    let inbox = inbox(call)?;
+    let counts = inbox.inbox_counts().await?;
+    let mut counts: BTreeMap<&'static str, u64> = counts.into_iter().map(|(s, n)| (s.as_str(), n)).collect();
+    for s in DeliveryStatus::ALL {
+        counts.entry(s.as_str()).or_insert(0);
+    }
+    let deliveries = inbox.list_deliveries(i.status, limit).await?;
+    Ok(Done::read(Output::Deliveries(DeliveryList { counts, deliveries })))
+}
+
+pub(super) async fn replay_delivery(call: &Call<'_>, i: ReplayDelivery) -> Result<Done> {
+    let inbox = inbox(call)?;
+    let found = inbox.get_delivery(i.delivery).await?;
+    let Some(d) = found.filter(|d| matches!(d.status, DeliveryStatus::Dead | DeliveryStatus::Unmapped)) else {
+        return Err(Error::not_found("dead or unmapped delivery", i.delivery));
+    };
+    if !inbox.replay(d.id, call.now).await? {
+        return Err(Error::not_found("dead or unmapped delivery", i.delivery));
+    }
+    let replayed = inbox.get_delivery(d.id).await?.unwrap_or(d);
+    let event = call.event(EventData::DeliveryReplayed(payload::DeliveryReplayed {
+        delivery: replayed.id,
+        source: replayed.source.clone(),
+        event: replayed.event.clone(),
+    }));
+    Ok(Done { output: Output::Delivery(Box::new(replayed)), events: vec![event] })
+}
+
+pub(super) async fn list_messages(call: &Call<'_>, i: ListMessages) -> Result<Done> {
+    let limit = limit(i.limit, 50, 500, "limit")?;
+    let outbox = outbox(call)?;
+    let counts = outbox.outbox_counts().await?;
+    let mut counts: BTreeMap<&'static str, u64> = counts.into_iter().map(|(s, n)| (s.as_str(), n)).collect();
+    for s in MessageStatus::ALL {
+        counts.entry(s.as_str()).or_insert(0);
+    }
+    let messages = outbox.list_messages(i.status, limit).await?;
+    Ok(Done::read(Output::Messages(MessageList { counts, messages })))
+}
+
+pub(super) async fn retry_message(call: &Call<'_>, i: RetryMessage) -> Result<Done> {
+    let outbox = outbox(call)?;
+    // Dead messages are few: the one asked for is among them, or it is not dead.
+    let dead = outbox.list_messages(Some(MessageStatus::Dead), 10_000).await?;
+    let Some(m) = dead.into_iter().find(|m| m.id == i.message) else {
+        return Err(Error::not_found("dead chat message", i.message));
+    };
+    if !outbox.retry_message(m.id, call.now).await? {
+        return Err(Error::not_found("dead chat message", i.message));
+    }
+    let event = call.event(EventData::MessageRetried(payload::MessageRetried {
+        message: m.id,
+        platform: m.platform,
+        channel: m.channel.clone(),
+    }));
+    let retried =
+        RetriedMessage { message: m.id, platform: m.platform, channel: m.channel, status: MessageStatus::Pending };
+    Ok(Done { output: Output::MessageRetried(retried), events: vec![event] })
+}
