@@ -3,11 +3,9 @@
 //! (terminal, web chat, Slack, Discord) calls this; none of them decides
 //! permissions (core does) or wording (the messages modules do).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock, Weak};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use switchboard_agents::llm::{Action, Agent, OnProgress, Unavailable};
 use switchboard_agents::router::is_direct;
 use switchboard_agents::{Catalog, Routed, route};
@@ -34,25 +32,11 @@ pub struct Turn {
     pub done: bool,
 }
 
-/// How long a change the agent proposed waits for its confirmation.
-const PROPOSAL_TTL: Duration = Duration::from_secs(30 * 60);
-/// Proposals kept at most (the oldest go first).
-const MAX_PROPOSALS: usize = 1000;
-
-/// A write the agent proposed, waiting for the person who asked.
-struct Proposal {
-    user: String,
-    operation: OpKind,
-    arguments: Value,
-    at: Instant,
-}
-
 pub struct Conversation {
     service: Service,
     catalog: Arc<RwLock<Catalog>>,
     base_url: String,
     agent: Option<Agent>,
-    proposals: Mutex<HashMap<String, Proposal>>,
 }
 
 impl Conversation {
@@ -63,7 +47,7 @@ impl Conversation {
         let catalog = Arc::new(RwLock::new(catalog));
         follow_names(&service, Arc::downgrade(&catalog));
         let agent = Agent::new(service.clone());
-        Ok(Self { service, catalog, base_url, agent, proposals: Mutex::default() })
+        Ok(Self { service, catalog, base_url, agent })
     }
 
     /// Whether a language model answers (when it is well).
@@ -119,12 +103,12 @@ impl Conversation {
             }
         };
         match agent.turn(caller, &history, text, progress).await {
-            Ok(answer) => self.agent_turn(caller, answer.actions.first().map(action_op), &answer, None),
+            Ok(answer) => self.agent_turn(caller, answer.actions.first().map(action_op), &answer, None).await,
             Err(Unavailable::Failed { reason, actions } | Unavailable::OverBudget { message: reason, actions })
                 if !actions.is_empty() =>
             {
                 let answer = switchboard_agents::llm::Answer { actions, ..Default::default() };
-                self.agent_turn(caller, answer.actions.first().map(action_op), &answer, Some(reason))
+                self.agent_turn(caller, answer.actions.first().map(action_op), &answer, Some(reason)).await
             }
             Err(unavailable) => {
                 let mut turn = self.route(caller, text).await;
@@ -134,7 +118,7 @@ impl Conversation {
         }
     }
 
-    fn agent_turn(
+    async fn agent_turn(
         &self,
         caller: &Caller,
         operation: Option<Option<OpKind>>,
@@ -144,7 +128,11 @@ impl Conversation {
         let mut ids = Vec::new();
         for action in &answer.actions {
             if let Action::Proposed { operation, arguments } = action {
-                ids.push(self.propose(caller, *operation, arguments.clone()));
+                // Kept in the store: the confirmation may reach another replica.
+                match self.service.propose(caller, *operation, arguments.clone()).await {
+                    Ok(id) => ids.push(id),
+                    Err(e) => return Turn { reply: Reply::text(e.to_string()), operation: None, done: false },
+                }
             }
             if let Action::Done { output, .. } = action {
                 self.learn(output);
@@ -159,20 +147,6 @@ impl Conversation {
             reply = Reply::text(switchboard_agents::messages::cannot_tell(None));
         }
         Turn { reply, operation: operation.flatten(), done: true }
-    }
-
-    fn propose(&self, caller: &Caller, operation: OpKind, arguments: Value) -> String {
-        let id = uuid_short();
-        let mut proposals = self.proposals.lock().unwrap_or_else(|e| e.into_inner());
-        proposals.retain(|_, p| p.at.elapsed() < PROPOSAL_TTL);
-        if proposals.len() >= MAX_PROPOSALS
-            && let Some(oldest) = proposals.iter().min_by_key(|(_, p)| p.at).map(|(k, _)| k.clone())
-        {
-            proposals.remove(&oldest);
-        }
-        proposals
-            .insert(id.clone(), Proposal { user: caller.user.to_string(), operation, arguments, at: Instant::now() });
-        id
     }
 
     /// A button click: `approve_run:<id>`, `deny_run:<id>`, or `confirm:<id>` /
@@ -191,26 +165,13 @@ impl Conversation {
     }
 
     async fn answer_proposal(&self, caller: &Caller, id: &str, confirm: bool) -> Turn {
-        let proposal = {
-            let mut proposals = self.proposals.lock().unwrap_or_else(|e| e.into_inner());
-            match proposals.get(id) {
-                None => None,
-                Some(p) if p.at.elapsed() >= PROPOSAL_TTL => {
-                    proposals.remove(id);
-                    None
-                }
-                Some(p) if p.user != caller.user.as_str() => {
-                    return Turn {
-                        reply: Reply::text(messages::proposal_not_yours(&p.user)),
-                        operation: None,
-                        done: false,
-                    };
-                }
-                Some(_) => proposals.remove(id),
-            }
-        };
-        let Some(p) = proposal else {
-            return Turn { reply: Reply::text(messages::proposal_gone()), operation: None, done: false };
+        use switchboard_core::service::proposals::Answered;
+        let said = |text: String| Turn { reply: Reply::text(text), operation: None, done: false };
+        let p = match self.service.answer_proposal(caller, id).await {
+            Ok(Answered::Yours(p)) => p,
+            Ok(Answered::NotYours(user)) => return said(messages::proposal_not_yours(user.as_str())),
+            Ok(Answered::Gone) => return said(messages::proposal_gone()),
+            Err(e) => return said(e.to_string()),
         };
         if confirm {
             self.run(caller, p.operation, p.arguments).await
@@ -318,11 +279,6 @@ fn typed_click(text: &str) -> Option<String> {
     let (verb, id) = (words.next()?.to_lowercase(), words.next()?);
     let is_id = id.len() == 12 && id.chars().all(|c| c.is_ascii_hexdigit());
     ((verb == "confirm" || verb == "cancel") && is_id && words.next().is_none()).then(|| format!("{verb}:{id}"))
-}
-
-/// A short random id for a proposal (48 random bits).
-fn uuid_short() -> String {
-    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
 /// Keeps the catalog in step with names created anywhere in this process

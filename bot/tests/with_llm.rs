@@ -21,7 +21,18 @@ struct World {
     chat: Conversation,
     service: Service,
     fake: FakeLlm,
+    config: Config,
     _dir: tempfile::TempDir,
+}
+
+impl World {
+    /// The chat of a second replica: another process on the same store.
+    async fn replica(&self) -> Conversation {
+        let store = SqliteStore::open(self._dir.path(), 2).unwrap();
+        let config = Arc::new(self.config.clone());
+        let service = Service::new(Arc::new(store.clone()), Arc::new(store), config, Arc::new(SystemClock));
+        Conversation::new(service).await.unwrap()
+    }
 }
 
 async fn world(steps: Vec<Step>, tune: impl FnOnce(&mut LlmConfig)) -> World {
@@ -50,7 +61,7 @@ async fn world_with(steps: Vec<Step>, tune: impl FnOnce(&mut Config)) -> World {
     }
     let chat = Conversation::new(service.clone()).await.unwrap();
     assert!(chat.has_llm());
-    World { chat, service, fake, _dir: dir }
+    World { chat, service, fake, config, _dir: dir }
 }
 
 fn who(name: &str, role: Role) -> Caller {
@@ -87,8 +98,9 @@ async fn a_proposed_change_runs_only_when_its_asker_confirms() {
     assert!(forged.reply.to_text().contains("expired or was already answered"));
     assert_eq!(tier(&w.service, "orders").await, before);
 
-    // The asker confirms: it runs once.
-    let done = w.chat.click(&erin, confirm).await;
+    // The asker confirms, the click reaching another replica: it runs once.
+    let replica = w.replica().await;
+    let done = replica.click(&erin, confirm).await;
     assert!(done.reply.to_text().contains("tier"), "{}", done.reply.to_text());
     assert_eq!(tier(&w.service, "orders").await, "3");
     let again = w.chat.click(&erin, confirm).await;

@@ -9,6 +9,7 @@ mod facts;
 pub mod identities;
 mod mailboxes;
 mod oidc;
+pub mod proposals;
 mod read;
 mod runs;
 mod sign_in;
