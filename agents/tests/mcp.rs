@@ -20,7 +20,27 @@ use switchboard_store::SqliteStore;
 struct Server {
     url: String,
     service: Service,
+    config: Config,
     _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// A second replica: `/mcp` of another process on the same store.
+    async fn replica(&self) -> Server {
+        let store = SqliteStore::open(self._dir.path(), 2).unwrap();
+        let config = Arc::new(self.config.clone());
+        let service = Service::new(Arc::new(store.clone()), Arc::new(store), config, Arc::new(SystemClock));
+        let url = listen(switchboard_agents::mcp::router(service.clone(), vec![])).await;
+        let dir = tempfile::tempdir().unwrap();
+        Server { url, service, config: self.config.clone(), _dir: dir }
+    }
+}
+
+async fn listen(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://127.0.0.1:{}/mcp", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
 }
 
 async fn server() -> Server {
@@ -38,11 +58,8 @@ async fn server_with(config: Config) -> Server {
     for c in demo::generate(&DemoOptions { projects: 12, now: service.now(), seed: 1 }, &config, 100) {
         service.import(&admin, &c.batch, &c.events).await.unwrap();
     }
-    let app = switchboard_agents::mcp::router(service.clone(), vec![]);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://127.0.0.1:{}/mcp", listener.local_addr().unwrap().port());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server { url, service, _dir: dir }
+    let url = listen(switchboard_agents::mcp::router(service.clone(), vec![])).await;
+    Server { url, service, config, _dir: dir }
 }
 
 async fn token(s: &Server, user: &str) -> String {
@@ -258,4 +275,34 @@ async fn approval_rules_refuse_tool_calls_with_their_reason() {
     for c in [frank, carol, bob, erin] {
         c.cancel().await.unwrap();
     }
+}
+
+/// A session opened on one replica is used on another: rmcp restores it
+/// from the store; another token still cannot use it there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_opened_on_one_replica_answers_on_another() {
+    let a = server().await;
+    let b = a.replica().await;
+    let secret = token(&a, "dave").await;
+    let (status, id, body) = post(&a, &secret, None, initialize()).await;
+    assert_eq!(status, 200, "{body}");
+    let id = id.expect("a session id");
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let _ = post(&a, &secret, Some(&id), initialized).await;
+
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let (status, _, body) = post(&b, &secret, Some(&id), list.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("get_project"), "{body}");
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                      "params": {"name": "get_team", "arguments": {"team": "payments"}}});
+    let (status, _, body) = post(&b, &secret, Some(&id), call).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Payments"), "{body}");
+
+    let other = token(&a, "carol").await;
+    let (status, _, body) = post(&b, &other, Some(&id), list.clone()).await;
+    assert_eq!(status, 404, "another token cannot use it: {body}");
+    let (status, _, _) = post(&b, &secret, Some("no-such-session"), list).await;
+    assert_eq!(status, 404, "an unknown session is refused");
 }

@@ -8,6 +8,7 @@ mod dora;
 mod facts;
 pub mod identities;
 mod mailboxes;
+pub mod mcp_sessions;
 mod oidc;
 pub mod proposals;
 mod read;

@@ -4,19 +4,15 @@
 //! and the portal page where it can be approved; every call is recorded in
 //! the event log.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasher;
+mod gate;
+
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
-use rmcp::transport::streamable_http_server::session::SessionManager;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -122,127 +118,6 @@ impl ServerHandler for McpServer {
     }
 }
 
-/// What `/mcp`'s middleware shares: the service (tokens, limits) and the
-/// open sessions of each token, least recently used first.
-#[derive(Clone)]
-pub struct Gate {
-    service: Service,
-    manager: Arc<LocalSessionManager>,
-    sessions: Arc<std::sync::Mutex<HashMap<u64, VecDeque<Arc<str>>>>>,
-    hasher: std::collections::hash_map::RandomState,
-}
-
-impl Gate {
-    fn token_key(&self, secret: &str) -> u64 {
-        self.hasher.hash_one(secret)
-    }
-
-    /// A request on a session: it becomes the token's most recently used.
-    /// False when another token opened it (a session is its opener's only).
-    fn touch(&self, key: u64, id: &str) -> bool {
-        let mut all = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(ids) = all.get_mut(&key)
-            && let Some(i) = ids.iter().position(|s| &**s == id)
-        {
-            let s = ids.remove(i).expect("present");
-            ids.push_back(s);
-            return true;
-        }
-        !all.values().any(|ids| ids.iter().any(|s| &**s == id))
-    }
-
-    /// A session just opened by the token; returns the ones to close so the
-    /// token keeps at most its cap (closed sessions and those that expired
-    /// are dropped from the count first).
-    async fn opened(&self, key: u64, id: Arc<str>) -> Vec<Arc<str>> {
-        let live: std::collections::HashSet<Arc<str>> = self.manager.sessions.read().await.keys().cloned().collect();
-        let cap = self.service.config().limits.mcp_sessions_per_token as usize;
-        let mut all = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        all.retain(|_, ids| {
-            ids.retain(|s| live.contains(s));
-            !ids.is_empty()
-        });
-        let ids = all.entry(key).or_default();
-        ids.push_back(id);
-        let over = ids.len().saturating_sub(cap);
-        ids.drain(..over).collect()
-    }
-}
-
-/// Middleware for `/mcp`: a valid Bearer token is required, its caller
-/// rides along in the request extensions; requests are rate limited per
-/// token, refused tokens per address, and each token keeps at most
-/// `limits.mcp_sessions_per_token` sessions open.
-pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
-    use switchboard_core::limits::{ClientAddr, Limit, Who};
-    let address = req
-        .extensions()
-        .get::<ClientAddr>()
-        .map(|c| c.0)
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    let limits = gate.service.limits();
-    if let Err(limited) = limits.refusing(Who::Address(address)) {
-        return refused(&limited);
-    }
-    let header = req.headers().get(axum::http::header::AUTHORIZATION).and_then(|h| h.to_str().ok());
-    let Some(secret) = header.and_then(|h| h.strip_prefix("Bearer ")).map(|s| s.trim().to_owned()) else {
-        if let Err(limited) = limits.check(Limit::BadCredentials, Who::Address(address)) {
-            return refused(&limited);
-        }
-        return unauthorized(
-            "The MCP endpoint needs `Authorization: Bearer <token>`; create one with `switchboard token create`.",
-        );
-    };
-    let caller = match gate.service.authenticate(&secret, "mcp").await {
-        Ok(caller) => caller,
-        Err(e) => {
-            if let Err(limited) = limits.check(Limit::BadCredentials, Who::Address(address)) {
-                return refused(&limited);
-            }
-            return unauthorized(&e.to_string());
-        }
-    };
-    if let Err(limited) = limits.check(Limit::Mcp, Who::Token(&secret)) {
-        return refused(&limited);
-    }
-    let key = gate.token_key(&secret);
-    let session = req.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if let Some(id) = &session
-        && !gate.touch(key, id)
-    {
-        let body = axum::Json(json!({"error": {"code": "not_found", "message": "no such MCP session for this token"}}));
-        return (axum::http::StatusCode::NOT_FOUND, body).into_response();
-    }
-    req.extensions_mut().insert(caller);
-    let response = next.run(req).await;
-    if session.is_none()
-        && let Some(id) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok())
-    {
-        for old in gate.opened(key, Arc::from(id)).await {
-            tracing::info!(session = %old, "MCP session closed: its token opened more than limits.mcp_sessions_per_token");
-            if let Err(e) = gate.manager.close_session(&old).await {
-                tracing::warn!(error = %e, "cannot close an MCP session");
-            }
-        }
-    }
-    response
-}
-
-fn refused(e: &Error) -> Response {
-    let retry = match e {
-        Error::RateLimited { retry_after_secs, .. } => *retry_after_secs,
-        _ => 1,
-    };
-    let body = axum::Json(json!({"error": {"code": e.code(), "message": e.to_string()}}));
-    (axum::http::StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, retry.to_string())], body)
-        .into_response()
-}
-
-fn unauthorized(message: &str) -> Response {
-    let body = axum::Json(json!({"error": {"code": "unauthenticated", "message": message}}));
-    (axum::http::StatusCode::UNAUTHORIZED, [(axum::http::header::WWW_AUTHENTICATE, "Bearer")], body).into_response()
-}
-
 /// `/mcp` as an axum router. `hosts` are the Host names it answers to
 /// (loopback is always allowed).
 pub fn router(service: Service, hosts: Vec<String>) -> axum::Router {
@@ -252,12 +127,16 @@ pub fn router(service: Service, hosts: Vec<String>) -> axum::Router {
     let config = StreamableHttpServerConfig::default().with_allowed_hosts(allowed);
     // `*` in server.allowed_hosts: any host name (the edge applies the same list).
     let config = if any { config.disable_allowed_hosts() } else { config };
+    // Sessions are kept in the store too: a request on a session another
+    // replica opened restores it here.
+    let mut config = config;
+    config.session_store = Some(Arc::new(gate::StoredSessions { service: service.clone() }));
     let for_factory = service.clone();
     let manager = Arc::new(LocalSessionManager::default());
     let mcp =
         StreamableHttpService::new(move || Ok(McpServer::new(for_factory.clone(), None)), manager.clone(), config);
-    let gate = Gate { service, manager, sessions: Arc::default(), hasher: Default::default() };
-    axum::Router::new().nest_service("/mcp", mcp).layer(axum::middleware::from_fn_with_state(gate, authenticate))
+    let gate = gate::Gate::new(service, manager);
+    axum::Router::new().nest_service("/mcp", mcp).layer(axum::middleware::from_fn_with_state(gate, gate::authenticate))
 }
 
 /// Serves MCP over stdin/stdout as `caller` until the client hangs up.
