@@ -542,6 +542,37 @@ async fn web_chat_streams_answers_as_server_sent_events() {
     assert!(events.contains("payments-api is owned by Payments"), "{events}");
 }
 
+/// Behind several replicas the stream may be opened on another one than the
+/// one writing the answer: that replica sends the finished reply from the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_stream_opened_on_another_replica_gets_its_reply() {
+    let p = portal().await;
+    let other =
+        switchboard_portal::edge::wrap(switchboard_portal::router(p.replica().await), &p.service.config().server);
+    let token = "0123456789abcdef0123456789abcdef";
+    let jar = |who: &str| format!("sb_csrf={token}; sb_chat=00000000000000000000000000000002; sb_as={who}");
+    let body = format!("csrf={token}&stream=1&text={}", enc("who owns payments-api?"));
+    let (_, html, _) = p.send(Mode::Demo, form("/chat/messages", &jar("dave"), &body, true)).await;
+    let url = stream_url(&html);
+    let open = |who: &str| {
+        let other = other.clone();
+        let req = get_as(&url, &jar(who));
+        async move {
+            let resp = other.oneshot(req).await.unwrap();
+            let status = resp.status();
+            (status, String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
+        }
+    };
+    let (status, _) = open("carol").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "someone else's stream is not found on any replica");
+    let (status, events) = open("dave").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(events.contains("event: reply\ndata: <div class=\"reply\">"), "{events}");
+    assert!(events.contains("payments-api is owned by Payments"), "{events}");
+    let (status, _) = open("dave").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "delivered once");
+}
+
 fn get_as(url: &str, cookies: &str) -> Request<Body> {
     Request::get(url).header("cookie", cookies).body(Body::empty()).unwrap()
 }

@@ -2,6 +2,7 @@
 //! events appended → events published on the bus.
 
 mod accounts;
+pub mod chat_replies;
 mod ci;
 mod conversations;
 mod dora;

@@ -51,6 +51,15 @@ pub async fn portal_with(config: Config) -> Portal {
 }
 
 impl Portal {
+    /// The demo portal of a second replica: another process on the same store.
+    pub async fn replica(&self) -> PortalState {
+        let store = SqliteStore::open(self._dir.path(), 2).unwrap();
+        let config = Arc::new(self.service.config().clone());
+        let service = Service::new(Arc::new(store.clone()), Arc::new(store.clone()), config, self.clock.clone())
+            .with_mailboxes(Arc::new(store.clone()), Arc::new(store));
+        PortalState::new(service, Mode::Demo).await.unwrap()
+    }
+
     /// The portal as the binary serves it: behind the HTTP edge.
     pub fn router(&self, mode: Mode) -> switchboard_portal::edge::Edged {
         let state = match mode {

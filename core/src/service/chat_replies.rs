@@ -1,0 +1,49 @@
+//! Web chat replies handed from the replica that wrote them to the one the
+//! browser's stream reaches: a streamed turn is announced in the store when
+//! it starts and its finished reply kept there, so any replica can deliver
+//! it (without the words as they were written) to the person who asked.
+
+use serde::{Deserialize, Serialize};
+
+use super::Service;
+use crate::error::Result;
+use crate::ids::UserName;
+use crate::model::Millis;
+
+const REPLY: &str = "chat_reply";
+/// How long a streamed reply waits to be picked up.
+pub const CHAT_REPLY_TTL_MS: Millis = 10 * 60 * 1000;
+
+/// A streamed turn: whose, and its reply (HTML) once written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatReply {
+    pub user: UserName,
+    #[serde(default)]
+    pub html: Option<String>,
+}
+
+impl Service {
+    /// Announces stream `id` of `user` (its reply is being written), or keeps its finished reply.
+    pub async fn keep_chat_reply(&self, id: &str, reply: &ChatReply) -> Result<()> {
+        let now = self.now();
+        self.ctx.graph.prune_tickets(now).await?;
+        let value = serde_json::to_value(reply).expect("replies serialize");
+        self.ctx.graph.put_ticket(REPLY, id, &value, now + CHAT_REPLY_TTL_MS).await?;
+        Ok(())
+    }
+
+    /// Stream `id` as `user` may see it: `None` when there is none of theirs.
+    /// A finished reply is taken (delivered once).
+    pub async fn chat_reply(&self, id: &str, user: &UserName) -> Result<Option<ChatReply>> {
+        let now = self.now();
+        let read = |v: serde_json::Value| serde_json::from_value::<ChatReply>(v).ok();
+        let Some(found) = self.ctx.graph.get_ticket(REPLY, id, now).await?.and_then(read) else { return Ok(None) };
+        if &found.user != user {
+            return Ok(None);
+        }
+        if found.html.is_none() {
+            return Ok(Some(found));
+        }
+        Ok(self.ctx.graph.take_ticket(REPLY, id, now).await?.and_then(read))
+    }
+}
