@@ -23,7 +23,8 @@ const PAGE: usize = 5000;
 
 /// A reader of the log's events of some kinds, from where it last was.
 pub struct LogFollower {
-    name: &'static str,
+    /// Its cursor's key in the store; `None` for one kept in memory only.
+    name: Option<&'static str>,
     kinds: Vec<EventKind>,
     cursor: Millis,
     seen: HashSet<uuid::Uuid>,
@@ -44,7 +45,13 @@ impl LogFollower {
             }
         };
         let cursor = cursor.max(now - MAX_BEHIND_MS);
-        Self { name, kinds, cursor, seen: HashSet::new(), order: VecDeque::new() }
+        Self { name: Some(name), kinds, cursor, seen: HashSet::new(), order: VecDeque::new() }
+    }
+
+    /// A follower from now on, its cursor kept in memory only (a live page
+    /// that hears of every process's events while it is open).
+    pub fn from_now(service: &Service, kinds: Vec<EventKind>) -> Self {
+        Self { name: None, kinds, cursor: service.now(), seen: HashSet::new(), order: VecDeque::new() }
     }
 
     /// Whether the event `id` was handled already.
@@ -97,7 +104,9 @@ impl LogFollower {
         let newest = events.iter().map(|e| e.occurred_at).max().unwrap_or(self.cursor);
         if newest > self.cursor {
             self.cursor = newest;
-            service.graph().put_ticket("cursor", self.name, &serde_json::json!(newest), Millis::MAX).await?;
+            if let Some(name) = self.name {
+                service.graph().put_ticket("cursor", name, &serde_json::json!(newest), Millis::MAX).await?;
+            }
         }
         Ok(())
     }

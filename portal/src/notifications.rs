@@ -2,6 +2,7 @@
 //! the operations log), and `/notifications/stream`, server-sent events
 //! with each new one as it happens (`notification`, an `<li>` of HTML).
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 
 use askama::Template;
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use switchboard_core::Error;
+use switchboard_core::follow::LogFollower;
 use switchboard_core::ids::TeamSlug;
 use switchboard_core::notification::{self, Notification};
 use switchboard_core::time::format_ms;
@@ -37,6 +39,8 @@ pub(crate) struct Item {
     pub team: String,
     pub title: String,
     pub when: String,
+    /// The event it is about: a live list shows each once.
+    pub event: String,
 }
 
 impl From<&Notification> for Item {
@@ -56,6 +60,7 @@ impl From<&Notification> for Item {
             team: n.team.clone().unwrap_or_default(),
             title: n.title.clone(),
             when: format_ms(n.at),
+            event: n.event.clone(),
         }
     }
 }
@@ -111,30 +116,74 @@ async fn page(
     })
 }
 
+/// How often a live stream reads the log for other processes' events.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Where a live stream is: this process's bus (at once), the log from a
+/// cursor in memory (every two seconds, for workers, the CLI and other
+/// replicas), events read and not yet sent, the event ids already sent.
+struct Live {
+    bus: tokio::sync::broadcast::Receiver<std::sync::Arc<switchboard_core::event::Event>>,
+    log: LogFollower,
+    waiting: VecDeque<switchboard_core::event::Event>,
+    state: PortalState,
+    team: Option<String>,
+}
+
+impl Live {
+    /// The next event to consider, from the bus or the log.
+    async fn next_event(&mut self) -> Option<switchboard_core::event::Event> {
+        loop {
+            if let Some(e) = self.waiting.pop_front() {
+                if self.log.handled(e.id) {
+                    continue;
+                }
+                self.log.remember(e.id);
+                return Some(e);
+            }
+            tokio::select! {
+                received = self.bus.recv() => match received {
+                    Ok(e) => self.waiting.push_back((*e).clone()),
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::debug!(missed, "a live notifications stream missed bus events; the log has them");
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = tokio::time::sleep(FOLLOW_EVERY) => match self.log.unhandled(&self.state.service).await {
+                    Ok(events) => {
+                        let _ = self.log.advance(&self.state.service, &events).await;
+                        self.waiting.extend(events);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "a live notifications stream cannot read the log"),
+                },
+            }
+        }
+    }
+}
+
 async fn stream(
     State(state): State<PortalState>,
     PageCaller(_caller): PageCaller,
     Query(f): Query<TeamFilter>,
 ) -> Result<Response, PageError> {
     let team = team(f)?.map(|t| t.to_string());
-    let events = state.service.bus().subscribe();
-    let updates = futures_util::stream::unfold((events, state, team), |(mut events, state, team)| async move {
+    let live = Live {
+        bus: state.service.bus().subscribe(),
+        log: LogFollower::from_now(&state.service, notification::SOURCE_KINDS.to_vec()),
+        waiting: VecDeque::new(),
+        state,
+        team,
+    };
+    let updates = futures_util::stream::unfold(live, |mut live| async move {
         loop {
-            let event = match events.recv().await {
-                Ok(e) => e,
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "a live notifications stream missed bus events");
-                    continue;
-                }
-                Err(RecvError::Closed) => return None,
-            };
-            let Some(n) = notification::notification(&state.service, &event).await else { continue };
-            if team.as_ref().is_some_and(|t| n.team.as_ref() != Some(t)) {
+            let event = live.next_event().await?;
+            let Some(n) = notification::notification(&live.state.service, &event).await else { continue };
+            if live.team.as_ref().is_some_and(|t| n.team.as_ref() != Some(t)) {
                 continue;
             }
             let html = render_html(&ItemHtml { n: &Item::from(&n) });
             let sse = Event::default().event("notification").id(n.event.clone()).data(html);
-            return Some((Ok::<_, Infallible>(sse), (events, state, team)));
+            return Some((Ok::<_, Infallible>(sse), live));
         }
     });
     Ok(Sse::new(updates).keep_alive(KeepAlive::default()).into_response())

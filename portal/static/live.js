@@ -11,6 +11,11 @@
     var holder = document.createElement("ul");
     holder.innerHTML = e.data;
     var item = holder.firstElementChild;
+    // Read from the log again, or already listed when the page was made.
+    var id = item.getAttribute("data-event");
+    if (id && list.querySelector('[data-event="' + id + '"]')) {
+      return;
+    }
     var empty = list.querySelector(".empty");
     if (empty) {
       empty.remove();

@@ -688,4 +688,12 @@ async fn notifications_page_and_live_stream() {
     assert!(event.contains(r#"<a href="/projects/orders">orders</a>"#), "{event}");
     assert!(event.contains("Incident: Checkout &#60;b&#62;slow&#60;/b&#62;"), "escaped: {event}");
     assert!(!event.contains("payments-api"));
+
+    // An incident recorded by another process (a replica, a worker, the CLI)
+    // reaches the stream too, through the log.
+    let other = p.replica().await;
+    let args = serde_json::json!({"project": "cart", "title": "Basket empties itself"});
+    other.service.execute_json(&editor, "record_incident", args).await.unwrap();
+    let event = next_event(&mut body, "notification").await;
+    assert!(event.contains("Basket empties itself") && event.contains(r#"data-event=""#), "{event}");
 }
