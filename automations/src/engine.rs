@@ -16,10 +16,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use switchboard_core::Service;
+use switchboard_core::event::EventKind;
 use switchboard_core::event::payload::Progress;
 use switchboard_core::model::{Millis, Run, RunStatus, RunStep, StepStatus};
 use switchboard_core::ops::OpKind;
 use switchboard_core::queue::RunQueue;
+use switchboard_core::service::runs::EXECUTOR_TTL_MS;
+use tokio::sync::broadcast::error::RecvError;
 
 /// How long a claim lasts without renewal, by default (`policy.run_lease_secs`).
 pub const LEASE_MS: i64 = 60_000;
@@ -112,13 +115,15 @@ pub struct Engine {
     actions: Arc<HashMap<OpKind, Arc<dyn Action>>>,
     worker: String,
     lease_ms: i64,
+    /// When this engine last told the store which runs it runs.
+    announced: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Engine {
     /// An engine for `worker` (a name unique among the replicas).
     pub fn new(service: Service, queue: Arc<dyn RunQueue>, worker: impl Into<String>) -> Self {
         let lease_ms = i64::from(service.config().policy.run_lease_secs) * 1000;
-        Self { service, queue, actions: Arc::default(), worker: worker.into(), lease_ms }
+        Self { service, queue, actions: Arc::default(), worker: worker.into(), lease_ms, announced: Arc::default() }
     }
 
     /// Runs of `operation` are done by `action`.
@@ -128,8 +133,10 @@ impl Engine {
     }
 
     /// Works the queue while the process runs: one run at a time per worker,
-    /// polling every second when it is empty.
+    /// woken by an approval in this process, and looking every second
+    /// otherwise (approvals made by other processes, retries that fall due).
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        let mut events = self.service.bus().subscribe();
         tokio::spawn(async move {
             loop {
                 match self.run_once().await {
@@ -137,14 +144,43 @@ impl Engine {
                     Ok(None) => {}
                     Err(e) => tracing::warn!(error = %e, "the run engine cannot read its queue; trying again"),
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                let approved = async {
+                    loop {
+                        match events.recv().await {
+                            Ok(e) if matches!(e.kind, EventKind::RunApproved | EventKind::RunBlocked) => return,
+                            Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                            Err(RecvError::Closed) => std::future::pending::<()>().await,
+                        }
+                    }
+                };
+                tokio::select! {
+                    _ = approved => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
             }
         })
+    }
+
+    /// Tells the store which runs this engine runs (at most every 20 s), so
+    /// approvals of them are not marked blocked.
+    async fn announce(&self) {
+        use std::sync::atomic::Ordering;
+        let now = self.service.now();
+        let last = self.announced.load(Ordering::Relaxed);
+        if now - last < EXECUTOR_TTL_MS / 4 && last != 0 {
+            return;
+        }
+        let operations: Vec<OpKind> = self.actions.keys().copied().collect();
+        match self.service.announce_executor(&self.worker, &operations).await {
+            Ok(()) => self.announced.store(now, Ordering::Relaxed),
+            Err(e) => tracing::warn!(error = %e, "the run engine cannot say which runs it runs"),
+        }
     }
 
     /// Claims one due run and works it as far as it goes now; `None` when
     /// nothing is due.
     pub async fn run_once(&self) -> Result<Option<(Run, Worked)>, String> {
+        self.announce().await;
         let now = self.service.now();
         let operations: Vec<String> = self.actions.keys().map(|k| k.name().to_owned()).collect();
         let claimed = self.queue.claim_run(&self.worker, &operations, now, self.lease_ms).await;
@@ -181,6 +217,10 @@ impl Engine {
             let reason = format!("Switchboard cannot run {} here yet: no action is set up for it", run.operation);
             return self.fail(run, reason).await;
         };
+        // A blocked run was approved when nobody ran its kind: this engine does.
+        if run.status == RunStatus::Blocked {
+            run.status = RunStatus::Approved;
+        }
         if run.status == RunStatus::Approved {
             // A freeze that began after the approval holds the run: it is
             // due again when the window ends, still approved.

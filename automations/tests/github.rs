@@ -250,3 +250,21 @@ async fn a_freeze_that_begins_after_the_approval_holds_the_run_until_it_ends() {
     assert_eq!((done.id, worked, done.status), (run, Worked::Succeeded, RunStatus::Succeeded));
     assert_eq!(w.github.dispatches().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_approved_while_nothing_runs_it_is_blocked_until_an_engine_does() {
+    let w = world().await;
+    // The engine has not run yet (a worker not started): the approval says so.
+    let run = w.approved_deploy("orders").await;
+    let stored = w.service.graph().get_run(&run).await.unwrap().unwrap();
+    assert_eq!(stored.status, RunStatus::Blocked);
+    let q = EventQuery { kinds: vec![EventKind::RunBlocked], ..Default::default() };
+    let blocked = w.service.log().query(&q).await.unwrap();
+    assert!(matches!(blocked[0].data().unwrap(), EventData::RunBlocked(b) if b.reason.contains("GitHub App")));
+    // The engine starts: it takes the blocked run and runs it.
+    let (done, worked) = w.engine.run_once().await.unwrap().unwrap();
+    assert_eq!((done.id, worked, done.status), (run, Worked::Succeeded, RunStatus::Succeeded));
+    // From now on approvals are approved: an engine runs deploys.
+    let next = w.approved_deploy("orders").await;
+    assert_eq!(w.service.graph().get_run(&next).await.unwrap().unwrap().status, RunStatus::Approved);
+}

@@ -219,8 +219,14 @@ impl Conversation {
                         blocks: said.blocks.into_iter().chain(run_card(run, &self.base_url).blocks).collect(),
                     });
                 }
-                Reply::text(messages::run_decided(&run.summary, run.status.as_str(), &by))
-                    .link("Open in portal", format!("{}/runs/{}", self.base_url, run.id))
+                let mut said = Reply::text(messages::run_decided(&run.summary, run.status.as_str(), &by));
+                if run.status == RunStatus::Blocked {
+                    // Approved, and waiting for a process that runs it.
+                    said = Reply::text(messages::run_decided(&run.summary, "approved", &by)).push_text(
+                        messages::run_blocked(&switchboard_core::messages::run_blocked(run.operation.name())),
+                    );
+                }
+                said.link("Open in portal", format!("{}/runs/{}", self.base_url, run.id))
             }
             _ => render(&output, &self.base_url),
         })

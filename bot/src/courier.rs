@@ -32,13 +32,14 @@ use crate::slack::SlackApi;
 use crate::{answer, messages};
 
 /// Run events said in chat: the request, its decision, its progress.
-const RUN_KINDS: [EventKind; 11] = [
+const RUN_KINDS: [EventKind; 12] = [
     EventKind::RunRequested,
     EventKind::RunApproved,
     EventKind::RunApprovalAdded,
     EventKind::RunDenied,
     EventKind::RunExpired,
     EventKind::RunHeld,
+    EventKind::RunBlocked,
     EventKind::RunStarted,
     EventKind::RunStepFinished,
     EventKind::RunSucceeded,
@@ -218,6 +219,7 @@ impl Courier {
                             | EventKind::RunStepFinished
                             | EventKind::RunApprovalAdded
                             | EventKind::RunHeld
+                            | EventKind::RunBlocked
                     );
                     let decided = if edits { Some(self.decided_reply(event, run, operation).await) } else { None };
                     for c in &channels {
@@ -641,6 +643,7 @@ fn progress_reply(event: &Event, data: Option<&EventData>) -> Reply {
             core_messages::approval_waiting(a.approvals as usize, a.needed, a.team.as_ref().map(|t| t.as_str()))
         ),
         Some(EventData::RunHeld(h)) => core_messages::run_held(&h.freeze, h.until),
+        Some(EventData::RunBlocked(b)) => messages::run_blocked(&b.reason),
         Some(EventData::RunDenied(_)) => format!("Denied by {}.", event.actor),
         Some(EventData::RunExpired(_)) => "Expired: nobody decided in time.".to_owned(),
         Some(EventData::RunStarted(_)) => "Started.".to_owned(),

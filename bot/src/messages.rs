@@ -28,6 +28,15 @@ pub fn run_waiting(summary: &str, by: &str) -> String {
     format!("{summary}: approved by {by}, and it needs more approvals.")
 }
 
+/// An approved run nobody runs yet: why.
+pub fn run_blocked(reason: &str) -> String {
+    let mut reason = reason.to_owned();
+    if let Some(first) = reason.get(..1) {
+        reason.replace_range(..1, &first.to_uppercase());
+    }
+    format!("Waiting: {reason}.")
+}
+
 pub fn run_finished(summary: &str, status: &str) -> String {
     format!("{summary}: {status}.")
 }

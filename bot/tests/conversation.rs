@@ -93,9 +93,11 @@ async fn automations_wait_for_an_approver() {
         "{}",
         t.reply.to_text()
     );
-    assert_eq!(store.get_run(&run_id).await.unwrap().unwrap().status, RunStatus::Approved);
+    // No process here runs deploys (no engine): approved, and waiting for one.
+    assert!(t.reply.to_text().contains("Waiting: No process runs deploy runs yet"), "{}", t.reply.to_text());
+    assert_eq!(store.get_run(&run_id).await.unwrap().unwrap().status, RunStatus::Blocked);
     let t = c.click(&who("erin", Role::Approver), &actions[1]).await;
-    assert!(t.reply.to_text().contains("is approved, so there is nothing left to decide"), "{}", t.reply.to_text());
+    assert!(t.reply.to_text().contains("is blocked, so there is nothing left to decide"), "{}", t.reply.to_text());
     let t = c.click(&who("bob", Role::Approver), "launch:everything").await;
     assert!(t.reply.to_text().contains("I don't know the button"));
 }

@@ -47,6 +47,10 @@ async fn world() -> World {
     s.service.execute_json(&admin, "update_team", channels).await.unwrap();
     // The demo's own history is old news: only what happens from here on is sent.
     clock.advance(2 * 3600 * 1000);
+    // A worker runs the automations these tests follow (their progress is
+    // recorded as its engine would).
+    use switchboard_core::ops::OpKind::{Deploy, ScaffoldProject, UpgradeDependency};
+    s.service.announce_executor("w1", &[Deploy, UpgradeDependency, ScaffoldProject]).await.unwrap();
     let outbox: Arc<dyn Outbox> = Arc::new(s.store);
     let courier = Courier::new(&s.state, outbox.clone());
     World { service: s.service, clock, outbox, courier, slack, discord, _dir: s.dir }

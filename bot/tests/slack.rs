@@ -200,7 +200,7 @@ async fn slash_command_then_approval_buttons_by_role() {
     assert_eq!((u["channel"].as_str(), u["ts"].as_str()), (Some("CBR2V3XEX"), Some("1548261231.000200")));
     assert!(u["text"].as_str().unwrap().contains("approved"), "{u}");
     assert!(actions(&u["blocks"]).iter().all(|a| !a.starts_with("approve_run")), "no buttons left: {u}");
-    assert_eq!(status(&w).await, "approved");
+    assert_eq!(status(&w).await, "blocked", "approved, and no process here runs deploys");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -65,6 +65,12 @@ pub fn already_approved(run: &str, waiting: &str) -> String {
     format!("You have already approved run {run}; a different person must give the next approval. {waiting}")
 }
 
+pub fn run_blocked(operation: &str) -> String {
+    format!(
+        "no process runs {operation} runs yet: give serve or a worker a GitHub App ([github] app_id and private_key); the run starts as soon as one runs"
+    )
+}
+
 pub fn run_held(freeze: &str, until: i64) -> String {
     format!("Held by the freeze \"{freeze}\": it starts when the freeze ends ({}).", crate::time::format_ms(until))
 }
@@ -180,6 +186,7 @@ pub fn describe_event(e: &Event) -> String {
         D::RunRequested(p) => format!("requested: {}", p.summary),
         D::RunApproved(p) => format!("approved run {}", p.run),
         D::RunApprovalAdded(p) => format!("approved run {} ({} of {})", p.run, p.approvals, p.needed),
+        D::RunBlocked(p) => format!("run {} blocked: {}", p.run, p.reason),
         D::RunHeld(p) => {
             format!("run {} held by the freeze {} until {}", p.run, p.freeze, crate::time::format_ms(p.until))
         }

@@ -340,7 +340,7 @@ async fn web_chat_answers_and_approves_with_csrf() {
     let (_, html, _) = p.send(Mode::Demo, click("bob")).await;
     assert!(html.starts_with("<div class=\"reply\">") && html.contains("to staging: approved by bob."), "{html}");
     let run = p.service.graph().get_run(&run_id).await.unwrap().unwrap();
-    assert_eq!(run.status, switchboard_core::model::RunStatus::Approved);
+    assert_eq!(run.status, switchboard_core::model::RunStatus::Blocked, "approved; no engine runs deploys here");
     let events = p
         .service
         .log()

@@ -38,6 +38,7 @@ async fn harness() -> Harness {
     for (slug, team) in [("payments-api", "payments"), ("storefront", "checkout")] {
         h.ok("create_project", json!({"slug": slug, "team": team, "project_type": "api"})).await;
     }
+    h.executors().await;
     h
 }
 
@@ -116,6 +117,7 @@ async fn in_a_freeze_only_the_override_role_approves() {
     let h = harness().await;
     let run = deploy(&h, "storefront", "staging").await;
     h.clock.advance(6 * 3600 * 1000); // 2026-05-29T02:26Z: in the freeze.
+    h.executors().await;
     let reason = denied(&h, ("erin", Role::Approver), "approve_run", json!({"run": run})).await;
     let until = 1_780_099_200_000; // 2026-05-30T00:00:00Z
     assert_eq!(reason, DenyReason::Frozen { freeze: "launch week".into(), until, role: Role::Admin });
@@ -143,6 +145,7 @@ async fn in_a_freeze_only_the_override_role_approves() {
 
     // After the window, approvers approve again.
     h.clock.advance(24 * 3600 * 1000);
+    h.executors().await;
     let run3 = deploy(&h, "storefront", "staging").await;
     h.run(&caller("erin", Role::Approver), "approve_run", json!({"run": run3})).await.unwrap();
 }

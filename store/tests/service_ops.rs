@@ -215,18 +215,33 @@ async fn automations_create_pending_runs_that_approvers_decide() {
     let d = h.ok("dependents", json!({"package": "left-pad", "version": "1.2.3"})).await;
     assert_eq!(d["total"], 1);
 
+    // Nothing runs upgrade runs here (no engine announced itself): approved,
+    // and blocked until something does, saying why.
     let approved = h.run(&caller("bob", Role::Approver), "approve_run", json!({"run": id})).await.unwrap().to_json();
-    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["status"], "blocked");
     assert_eq!(approved["approvals"][0]["by"], "bob");
     let err = h.err(&caller("erin", Role::Approver), "deny_run", json!({"run": id})).await;
-    assert!(err.to_string().contains("is approved"), "{err}");
+    assert!(err.to_string().contains("is blocked"), "{err}");
+    let blocked = h
+        .store
+        .query(&EventQuery { kinds: vec![switchboard_core::event::EventKind::RunBlocked], ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(blocked.len(), 1);
+    assert!(blocked[0].payload["reason"].as_str().unwrap().contains("GitHub App"), "{}", blocked[0].payload);
+    // With a worker running them, an approval makes the run approved.
+    h.executors().await;
+    let run = h.run(&carol, "deploy", json!({"project": "ledger", "environment": "staging"})).await.unwrap();
+    let id2 = run.to_json()["id"].as_str().unwrap().to_owned();
+    let approved = h.run(&caller("bob", Role::Approver), "approve_run", json!({"run": id2})).await.unwrap();
+    assert_eq!(approved.to_json()["status"], "approved");
     let events = h
         .store
         .query(&EventQuery { kinds: vec![switchboard_core::event::EventKind::RunApproved], ..Default::default() })
         .await
         .unwrap();
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].actor, "bob");
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| e.actor == "bob"));
 
     // Scaffold defaults the team to the requester's team; deploy checks the environment.
     let run = h

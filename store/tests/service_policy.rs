@@ -135,6 +135,7 @@ async fn self_approval_is_refused_unless_configured() {
         .await
         .unwrap();
     let id = run.to_json()["id"].as_str().unwrap().to_owned();
+    h.executors().await;
     let out = h.run(&caller("bob", Role::Approver), "approve_run", json!({"run": id})).await.unwrap().to_json();
     assert_eq!(out["status"], "approved");
 }

@@ -37,6 +37,8 @@ pub enum EventKind {
     RunExpired,
     // An approved run that a freeze window keeps from starting until it ends.
     RunHeld,
+    // An approved run no process can run yet (no executor for its kind).
+    RunBlocked,
     // A worker began an approved run; one of its steps is done (or failed and
     // is tried again). (Plain comments: doc comments would make the schema a oneOf.)
     RunStarted,
@@ -75,7 +77,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 43] = [
+    pub const ALL: [EventKind; 44] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -94,6 +96,7 @@ impl EventKind {
         Self::RunDenied,
         Self::RunExpired,
         Self::RunHeld,
+        Self::RunBlocked,
         Self::RunStarted,
         Self::RunStepFinished,
         Self::RunSucceeded,
@@ -139,6 +142,7 @@ impl EventKind {
             Self::RunApproved => "run_approved",
             Self::RunApprovalAdded => "run_approval_added",
             Self::RunHeld => "run_held",
+            Self::RunBlocked => "run_blocked",
             Self::RunDenied => "run_denied",
             Self::RunExpired => "run_expired",
             Self::RunStarted => "run_started",

@@ -168,6 +168,14 @@ pub struct RunHeld {
     pub until: Millis,
 }
 
+/// An approved run no process can run yet, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunBlocked {
+    pub run: RunId,
+    pub operation: OpKind,
+    pub reason: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunExpired {
     pub run: RunId,
@@ -435,6 +443,7 @@ event_data! {
     RunDenied(RunDecided),
     RunExpired(RunExpired),
     RunHeld(RunHeld),
+    RunBlocked(RunBlocked),
     RunStarted(AboutRun),
     RunStepFinished(RunStepFinished),
     RunSucceeded(AboutRun),
@@ -471,6 +480,7 @@ impl EventData {
             Self::RunExpired(p) => Some(p.run),
             Self::RunApprovalAdded(p) => Some(p.run),
             Self::RunHeld(p) => Some(p.run),
+            Self::RunBlocked(p) => Some(p.run),
             Self::RunStarted(p) | Self::RunSucceeded(p) => Some(p.run),
             Self::RunStepFinished(p) => Some(p.run),
             Self::RunFailed(p) => Some(p.run),
@@ -487,6 +497,7 @@ impl EventData {
             Self::RunApproved(p) | Self::RunDenied(p) | Self::RunCancelled(p) => Some(p.operation),
             Self::RunApprovalAdded(p) => Some(p.operation),
             Self::RunHeld(p) => Some(p.operation),
+            Self::RunBlocked(p) => Some(p.operation),
             Self::RunStarted(p) | Self::RunSucceeded(p) => Some(p.operation),
             Self::RunStepFinished(p) => Some(p.operation),
             Self::RunFailed(p) => Some(p.operation),

@@ -13,6 +13,9 @@ use crate::ids::*;
 pub enum RunStatus {
     Pending,
     Approved,
+    /// Approved, but no process runs this kind of run (no GitHub App
+    /// configured anywhere): it starts once one does.
+    Blocked,
     Denied,
     Expired,
     Running,
@@ -22,9 +25,10 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 8] = [
+    pub const ALL: [RunStatus; 9] = [
         Self::Pending,
         Self::Approved,
+        Self::Blocked,
         Self::Denied,
         Self::Expired,
         Self::Running,
@@ -37,6 +41,7 @@ impl RunStatus {
         match self {
             Self::Pending => "pending",
             Self::Approved => "approved",
+            Self::Blocked => "blocked",
             Self::Denied => "denied",
             Self::Expired => "expired",
             Self::Running => "running",

@@ -13,7 +13,7 @@ pub mod mcp_sessions;
 mod oidc;
 pub mod proposals;
 mod read;
-mod runs;
+pub mod runs;
 mod sign_in;
 mod users;
 mod write;

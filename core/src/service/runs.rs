@@ -275,8 +275,16 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
         freeze_override: overrides.map(|f| f.name.clone()),
     });
     let given = policy::approvals(&run);
+    let mut blocked = None;
     let data = if given >= need.approvals as usize {
         run.status = RunStatus::Approved;
+        // Nobody runs this kind of run: it waits, saying why, until someone does.
+        if !call.ctx.executor_alive(run.operation, call.now).await? {
+            run.status = RunStatus::Blocked;
+            let reason = messages::run_blocked(run.operation.name());
+            blocked =
+                Some(EventData::RunBlocked(payload::RunBlocked { run: run.id, operation: run.operation, reason }));
+        }
         EventData::RunApproved(payload::RunDecided { run: run.id, operation: run.operation, reason: None })
     } else {
         EventData::RunApprovalAdded(payload::RunApprovalAdded {
@@ -288,9 +296,16 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
         })
     };
     call.ctx.graph.put_run(&run).await?;
-    let mut e = call.event(data);
-    e.project = run.project.clone();
-    Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
+    let events = [Some(data), blocked]
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            let mut e = call.event(d);
+            e.project = run.project.clone();
+            e
+        })
+        .collect();
+    Ok(Done { output: Output::Run(Box::new(run)), events })
 }
 
 /// What a run shows of its requirement: nothing for the default (one
@@ -326,7 +341,7 @@ pub(crate) async fn cancel(call: &Call<'_>, i: CancelRun) -> Result<Done> {
         other => other,
     };
     match run.status_at(call.now) {
-        RunStatus::Pending | RunStatus::Approved | RunStatus::Running => {}
+        RunStatus::Pending | RunStatus::Approved | RunStatus::Blocked | RunStatus::Running => {}
         other => return Err(Error::conflict(messages::run_not_cancellable(&i.run.to_string(), other.as_str()))),
     }
     run.status = RunStatus::Cancelled;
@@ -337,7 +352,31 @@ pub(crate) async fn cancel(call: &Call<'_>, i: CancelRun) -> Result<Done> {
     Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] })
 }
 
+/// The store's ticket kind of run executors: one per operation, renewed by
+/// every engine that runs it.
+const EXECUTOR: &str = "executor";
+/// How long an executor's word lasts; engines renew it well before.
+pub const EXECUTOR_TTL_MS: Millis = 90_000;
+
+impl super::Context {
+    /// Whether some process (serve or a worker) runs `operation`'s runs now.
+    async fn executor_alive(&self, operation: OpKind, now: Millis) -> Result<bool> {
+        Ok(self.graph.get_ticket(EXECUTOR, operation.name(), now).await?.is_some())
+    }
+}
+
 impl crate::service::Service {
+    /// Says that `worker` runs `operations`' runs, for the next
+    /// [`EXECUTOR_TTL_MS`]: approvals of them are not blocked meanwhile.
+    pub async fn announce_executor(&self, worker: &str, operations: &[OpKind]) -> Result<()> {
+        let until = self.now() + EXECUTOR_TTL_MS;
+        for op in operations {
+            let value = serde_json::Value::String(worker.to_owned());
+            self.ctx.graph.put_ticket(EXECUTOR, op.name(), &value, until).await?;
+        }
+        Ok(())
+    }
+
     /// The freeze keeping approved `run` from starting now, and when it
     /// ends; `None` when none applies or an approval overrode it.
     pub async fn freeze_holding(&self, run: &Run) -> Result<Option<(String, Millis)>> {

@@ -30,7 +30,7 @@ impl RunQueue for Neo4jGraph {
         let candidates = self
             .rows(
                 query(
-                    "MATCH (n:Run) WHERE n.status IN ['approved', 'running'] AND n.next_attempt_at <= $now
+                    "MATCH (n:Run) WHERE n.status IN ['approved', 'blocked', 'running'] AND n.next_attempt_at <= $now
                      AND (n.lease_until IS NULL OR n.lease_until < $now) AND n.operation IN $operations
                      RETURN n.id AS id ORDER BY n.next_attempt_at, n.id LIMIT $candidates",
                 )
@@ -45,7 +45,7 @@ impl RunQueue for Neo4jGraph {
                 .transaction(vec![
                     query(
                         "MATCH (n:Run {id: $id}) SET n.touched = $now
-                         WITH n WHERE n.status IN ['approved', 'running'] AND n.next_attempt_at <= $now
+                         WITH n WHERE n.status IN ['approved', 'blocked', 'running'] AND n.next_attempt_at <= $now
                          AND (n.lease_until IS NULL OR n.lease_until < $now)
                          SET n.lease_owner = $worker, n.lease_until = $until
                          RETURN n.doc AS doc",

@@ -26,7 +26,7 @@ impl RunQueue for SqliteStore {
         self.write(move |conn| {
             let id: Option<String> = conn
                 .prepare_cached(
-                    "SELECT id FROM runs WHERE status IN ('approved', 'running') AND next_attempt_at <= ?1
+                    "SELECT id FROM runs WHERE status IN ('approved', 'blocked', 'running') AND next_attempt_at <= ?1
                      AND (lease_until IS NULL OR lease_until < ?1)
                      AND json_extract(data, '$.operation') IN (SELECT value FROM json_each(?2))
                      ORDER BY next_attempt_at, id LIMIT 1",

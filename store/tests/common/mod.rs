@@ -82,6 +82,13 @@ impl Harness {
         h
     }
 
+    /// As if a worker ran every automation here (for 90 s of the clock):
+    /// approvals then make runs approved, not blocked.
+    pub async fn executors(&self) {
+        use switchboard_core::ops::OpKind::*;
+        self.service.announce_executor("test-worker", &[Deploy, UpgradeDependency, ScaffoldProject]).await.unwrap();
+    }
+
     pub async fn run(&self, who: &Caller, op: &str, args: Value) -> Result<Output, Error> {
         self.service.execute_json(who, op, args).await
     }
