@@ -353,3 +353,9 @@ pub fn render_agent(answer: &switchboard_agents::llm::Answer, proposals: &[Strin
     }
     reply
 }
+
+/// The question an Investigate button asks, if `action` is one.
+pub fn investigate_question(action: &str) -> Option<String> {
+    let project = action.strip_prefix("investigate:")?;
+    (!project.is_empty()).then(|| messages::investigate(project))
+}

@@ -10,9 +10,14 @@ use switchboard_core::limits::{ClientAddr, Limit, Who};
 
 use switchboard_core::model::ChatPlatform;
 
-use crate::discord::api::DiscordApi;
-use crate::slack::SlackApi;
+use crate::clients::discord::DiscordApi;
+use crate::clients::slack::SlackApi;
+use crate::send::ChatApis;
 use crate::{Conversation, Reply, messages};
+
+/// Largest distance between a platform's request timestamp and now, in
+/// seconds (Slack's and Discord's signed requests alike).
+pub const WINDOW_SECS: i64 = 5 * 60;
 
 /// Deliveries remembered for de-duplication.
 const SEEN: usize = 4096;
@@ -39,6 +44,14 @@ impl ChatState {
         let slack = SlackApi::from_config(&service.config().slack)?;
         let discord = DiscordApi::from_config(&service.config().discord);
         Ok(Self { service, conversation, slack, discord, seen: Arc::default(), emails: Arc::default() })
+    }
+
+    /// The clients the courier sends through.
+    pub fn apis(&self) -> ChatApis {
+        ChatApis {
+            slack: self.slack.clone().map(|a| std::sync::Arc::new(a) as std::sync::Arc<dyn crate::send::ChatApi>),
+            discord: self.discord.clone().map(|a| std::sync::Arc::new(a) as std::sync::Arc<dyn crate::send::ChatApi>),
+        }
     }
 
     /// The email looked up for a Slack user recently: `Some(None)` when they have none.
@@ -131,36 +144,5 @@ impl axum::response::IntoResponse for Refused {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
-    }
-}
-
-/// A failed call to Slack's or Discord's API, said for logs; `permanent` when
-/// trying again cannot help (no such channel, the bot not in it, a revoked
-/// token, a message the platform refuses).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiError {
-    pub message: String,
-    pub permanent: bool,
-}
-
-impl ApiError {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), permanent: false }
-    }
-
-    pub fn permanent(message: impl Into<String>) -> Self {
-        Self { message: message.into(), permanent: true }
-    }
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl From<String> for ApiError {
-    fn from(message: String) -> Self {
-        Self::new(message)
     }
 }

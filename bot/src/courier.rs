@@ -24,11 +24,9 @@ use switchboard_core::time::format_ms;
 use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::chat::{ApiError, ChatState};
-use crate::discord::api::DiscordApi;
-use crate::discord::embeds;
+use crate::chat::ChatState;
 use crate::reply::{Button, ButtonStyle, Reply};
-use crate::slack::SlackApi;
+use crate::send::{ApiError, ChatApis};
 use crate::{answer, messages};
 
 /// Run events said in chat: the request, its decision, its progress.
@@ -68,25 +66,18 @@ pub fn backoff_ms(failed: u32) -> Millis {
 pub struct Courier {
     service: Service,
     outbox: Arc<dyn Outbox>,
-    slack: Option<SlackApi>,
-    discord: Option<DiscordApi>,
+    apis: ChatApis,
     wake: Arc<Notify>,
 }
 
 impl Courier {
     pub fn new(chat: &ChatState, outbox: Arc<dyn Outbox>) -> Self {
-        Self {
-            service: chat.service.clone(),
-            outbox,
-            slack: chat.slack.clone(),
-            discord: chat.discord.clone(),
-            wake: Arc::default(),
-        }
+        Self { service: chat.service.clone(), outbox, apis: chat.apis(), wake: Arc::default() }
     }
 
     /// Whether this server can post to any platform (a bot token is set).
     pub fn active(&self) -> bool {
-        self.slack.is_some() || self.discord.is_some()
+        self.apis.has(ChatPlatform::Slack) || self.apis.has(ChatPlatform::Discord)
     }
 
     /// Enqueues what events call for while the process runs, and delivers.
@@ -287,11 +278,7 @@ impl Courier {
     }
 
     fn can_post(&self, platform: ChatPlatform) -> bool {
-        match platform {
-            ChatPlatform::Slack => self.slack.is_some(),
-            ChatPlatform::Discord => self.discord.is_some(),
-            ChatPlatform::Web => false,
-        }
+        self.apis.has(platform)
     }
 
     /// The team's channels on the platforms this server can post to.
@@ -582,47 +569,13 @@ impl Courier {
 
     /// Posts one message; the platform's id for it.
     async fn send(&self, m: &OutMessage, thread: Option<&str>, reply: &Reply) -> Result<String, ApiError> {
-        match m.platform {
-            ChatPlatform::Slack => match &self.slack {
-                Some(api) => api.post(&m.channel, thread, reply).await,
-                None => Err(ApiError::new("slack.bot_token is not set")),
-            },
-            ChatPlatform::Discord => {
-                let Some(api) = &self.discord else { return Err(ApiError::new("discord.bot_token is not set")) };
-                let channel: u64 = m
-                    .channel
-                    .parse()
-                    .map_err(|_| ApiError::permanent(format!("{} is not a Discord channel id", m.channel)))?;
-                let mut message = embeds::message(reply, true);
-                if let Some(parent) = thread {
-                    message["message_reference"] =
-                        serde_json::json!({"message_id": parent, "fail_if_not_exists": false});
-                }
-                api.post(channel, &message).await
-            }
-            ChatPlatform::Web => Err(ApiError::permanent("the web chat has no channels to post to")),
-        }
+        self.apis.get(m.platform)?.post(&m.channel, thread, reply).await
     }
-}
 
-impl Courier {
-    /// Replaces message `remote` (Slack `ts`, Discord message id) with `reply`,
-    /// without buttons; the id it keeps.
+    /// Replaces message `remote` (Slack `ts`, Discord message id) with
+    /// `reply`; the id it keeps.
     async fn edit(&self, m: &OutMessage, remote: &str, reply: &Reply) -> Result<String, ApiError> {
-        match m.platform {
-            ChatPlatform::Slack => match &self.slack {
-                Some(api) => api.update(&m.channel, remote, reply).await.map(|()| remote.to_owned()),
-                None => Err(ApiError::new("slack.bot_token is not set")),
-            },
-            ChatPlatform::Discord => {
-                let Some(api) = &self.discord else { return Err(ApiError::new("discord.bot_token is not set")) };
-                let (Ok(channel), Ok(message)) = (m.channel.parse::<u64>(), remote.parse::<u64>()) else {
-                    return Err(ApiError::permanent(format!("{} / {remote} are not Discord ids", m.channel)));
-                };
-                api.edit(channel, message, &embeds::message(reply, false)).await.map(|()| remote.to_owned())
-            }
-            ChatPlatform::Web => Err(ApiError::permanent("the web chat has no channels to post to")),
-        }
+        self.apis.get(m.platform)?.edit(&m.channel, remote, reply).await.map(|()| remote.to_owned())
     }
 }
 
@@ -691,10 +644,4 @@ fn campaign_reply(summary: &Campaign, url: &str) -> Reply {
         reply = reply.table(&["repository", "state", "pull request", "why"], attention);
     }
     reply.link("Open the campaign", url.to_owned())
-}
-
-/// The question an Investigate button asks, if `action` is one.
-pub fn investigate_question(action: &str) -> Option<String> {
-    let project = action.strip_prefix("investigate:")?;
-    (!project.is_empty()).then(|| messages::investigate(project))
 }

@@ -5,6 +5,7 @@
 
 pub mod answer;
 pub mod chat;
+pub mod clients;
 pub mod conversation;
 pub mod courier;
 pub mod discord;
@@ -12,6 +13,7 @@ pub mod fakes;
 pub mod mailboxes;
 pub mod messages;
 pub mod reply;
+pub mod send;
 pub mod slack;
 
 pub use conversation::{Conversation, Turn};

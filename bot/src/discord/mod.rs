@@ -4,10 +4,11 @@
 //! Answers that take longer than Discord's 3 seconds are deferred and the
 //! original response edited when ready.
 
-pub mod api;
 pub mod commands;
-pub mod embeds;
 pub mod gateway;
+
+pub use crate::clients::discord as api;
+pub use crate::clients::discord::embeds;
 
 use axum::Json;
 use axum::Router;
@@ -74,7 +75,7 @@ fn check(state: &ChatState, headers: &HeaderMap, body: &[u8]) -> Result<(), Refu
     // clock far off), refused like Slack's before the signature is checked.
     let now = state.service.now() / 1000;
     match ts.trim().parse::<i64>() {
-        Ok(at) if now.abs_diff(at) <= crate::slack::verify::WINDOW_SECS.unsigned_abs() => {}
+        Ok(at) if now.abs_diff(at) <= crate::chat::WINDOW_SECS.unsigned_abs() => {}
         Ok(_) => return Err(refuse(StatusCode::UNAUTHORIZED, "stale_signature", messages::stale_signature())),
         Err(_) => {
             return Err(refuse(
@@ -193,7 +194,7 @@ async fn component(state: ChatState, i: Value) -> Response {
             .into_response();
     };
     let caller = caller(&state, &i).await;
-    if let Some(question) = crate::courier::investigate_question(action) {
+    if let Some(question) = crate::answer::investigate_question(action) {
         // Investigate on a notification: answered in the channel, for everyone.
         let thread = format!(
             "discord:{}:{}",

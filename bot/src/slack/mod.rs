@@ -4,8 +4,6 @@
 //! 5-minute window on `X-Slack-Request-Timestamp`); work that can take
 //! longer than Slack's 3 seconds happens after the acknowledgement.
 
-mod api;
-pub mod blocks;
 pub mod forms;
 pub mod socket;
 pub mod verify;
@@ -22,7 +20,7 @@ use switchboard_core::Caller;
 use switchboard_core::limits::ClientAddr;
 use switchboard_core::model::ChatPlatform;
 
-pub use api::SlackApi;
+pub use crate::clients::slack::{SlackApi, blocks};
 
 use crate::chat::{ChatState, Refused};
 use crate::{Reply, messages};
@@ -332,7 +330,7 @@ async fn on_action(state: ChatState, p: Value) {
     let channel = p["channel"]["id"].as_str().or(p["container"]["channel_id"].as_str()).map(str::to_owned);
     let ts = p["message"]["ts"].as_str().or(p["container"]["message_ts"].as_str()).map(str::to_owned);
     let caller = caller(&state, user).await;
-    if let Some(question) = crate::courier::investigate_question(&action) {
+    if let Some(question) = crate::answer::investigate_question(&action) {
         // Investigate on a notification: the answer goes in the notification's thread, for everyone.
         let (Some(api), Some(channel), Some(ts)) = (&state.slack, channel, ts) else { return };
         let thread = format!("slack:{channel}:{ts}");

@@ -5,8 +5,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-/// Largest distance between Slack's timestamp and now, in seconds.
-pub const WINDOW_SECS: i64 = 5 * 60;
+pub use crate::chat::WINDOW_SECS;
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SlackSignatureError {

@@ -4,6 +4,8 @@
 //! (serenity ignores a proxy while its rate limiter is on, so it is off
 //! then; Discord's 429s are retried after `retry_after` here).
 
+pub mod embeds;
+
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -11,7 +13,8 @@ use serenity::http::{Http, HttpBuilder};
 use serenity::model::id::{ApplicationId, ChannelId, MessageId};
 use switchboard_core::config::DiscordConfig;
 
-use crate::chat::ApiError;
+use crate::Reply;
+use crate::send::{ApiError, ChatApi};
 
 /// serenity's client for the configured application; `None` without a bot
 /// token and application id.
@@ -96,5 +99,25 @@ fn failed(what: &str, e: serenity::Error) -> ApiError {
     match status {
         Some(400 | 401 | 403 | 404) => ApiError::permanent(message),
         _ => ApiError::new(message),
+    }
+}
+
+#[async_trait::async_trait]
+impl ChatApi for DiscordApi {
+    async fn post(&self, channel: &str, thread: Option<&str>, reply: &Reply) -> Result<String, ApiError> {
+        let channel: u64 =
+            channel.parse().map_err(|_| ApiError::permanent(format!("{channel} is not a Discord channel id")))?;
+        let mut message = embeds::message(reply, true);
+        if let Some(parent) = thread {
+            message["message_reference"] = serde_json::json!({"message_id": parent, "fail_if_not_exists": false});
+        }
+        DiscordApi::post(self, channel, &message).await
+    }
+
+    async fn edit(&self, channel: &str, remote: &str, reply: &Reply) -> Result<(), ApiError> {
+        let (Ok(channel), Ok(message)) = (channel.parse::<u64>(), remote.parse::<u64>()) else {
+            return Err(ApiError::permanent(format!("{channel} / {remote} are not Discord ids")));
+        };
+        DiscordApi::edit(self, channel, message, &embeds::message(reply, true)).await
     }
 }

@@ -16,9 +16,11 @@ use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 use switchboard_core::config::SlackConfig;
 
-use super::blocks;
+pub mod blocks;
+
+use self::blocks as slack_blocks;
 use crate::Reply;
-use crate::chat::ApiError;
+use crate::send::{ApiError, ChatApi};
 
 type Connector =
     SlackClientHyperConnector<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>;
@@ -111,7 +113,9 @@ impl SlackApi {
     }
 
     fn content(reply: &Reply) -> SlackMessageContent {
-        SlackMessageContent::new().with_text(blocks::fallback_text(reply)).with_blocks(blocks::blocks(reply))
+        SlackMessageContent::new()
+            .with_text(slack_blocks::fallback_text(reply))
+            .with_blocks(slack_blocks::blocks(reply))
     }
 
     /// Posts `reply` in `channel`, in the thread of `thread_ts` when given; returns its ts.
@@ -154,5 +158,16 @@ impl SlackApi {
         let req = SlackApiUsersInfoRequest::new(user.into());
         let resp = retrying("users.info", || session.users_info(&req)).await?;
         Ok(resp.user.profile.and_then(|p| p.email).map(|e| e.to_string()))
+    }
+}
+
+#[async_trait::async_trait]
+impl ChatApi for SlackApi {
+    async fn post(&self, channel: &str, thread: Option<&str>, reply: &Reply) -> ApiResult<String> {
+        SlackApi::post(self, channel, thread, reply).await
+    }
+
+    async fn edit(&self, channel: &str, remote: &str, reply: &Reply) -> ApiResult<()> {
+        self.update(channel, remote, reply).await
     }
 }
