@@ -213,9 +213,11 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
     let edge = options.edge;
     let webhooks = webhook_throughput(&opened, &slugs[0], (samples * 10).max(1000), edge).await?;
     eprintln!("bench: Slack mentions over HTTP");
-    let slack_saturated = slack_mentions(&service, &slack_fake, &slugs, (samples * 2).max(200), None, edge).await?;
+    let outbox = opened.outbox.clone();
+    let slack_saturated =
+        slack_mentions(&service, &outbox, &slack_fake, &slugs, (samples * 2).max(200), None, edge).await?;
     let paced = Some(Duration::from_secs(1));
-    let slack_paced = slack_mentions(&service, &slack_fake, &slugs, 1000, paced, edge).await?;
+    let slack_paced = slack_mentions(&service, &outbox, &slack_fake, &slugs, 1000, paced, edge).await?;
 
     // Event appends as they happen in service: times move forward (events are
     // appended "now"), many requests append a few events each, concurrently.
@@ -328,6 +330,7 @@ const SLACK_SECRET: &str = "bench-slack-signing-secret";
 /// then queueing); with it, each asks once per `pace`, starts spread over it.
 async fn slack_mentions(
     service: &Service,
+    outbox: &std::sync::Arc<dyn switchboard_core::outbox::Outbox>,
     fake: &switchboard_bot::fakes::Fake,
     slugs: &[String],
     total: usize,
@@ -338,6 +341,8 @@ async fn slack_mentions(
     let conversation = std::sync::Arc::new(switchboard_bot::Conversation::new(service.clone()).await?);
     let chat = switchboard_bot::chat::ChatState::new(service.clone(), conversation)
         .map_err(|e| anyhow::anyhow!("Slack settings: {e}"))?;
+    // Replies go out through the outbox, as in serve: its courier delivers them.
+    let courier = switchboard_bot::courier::Courier::new(&chat, outbox.clone()).spawn_delivery();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?.to_string();
     let app = switchboard_bot::slack::router(chat);
@@ -393,6 +398,7 @@ async fn slack_mentions(
     let seconds = t.elapsed().as_secs_f64();
     let cpu = process_cpu_seconds() - cpu;
     server.abort();
+    courier.abort();
     Ok(json!({
         "conversations": CONVERSATIONS,
         "pace_ms": pace.map(|p| p.as_millis() as u64),

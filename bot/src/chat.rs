@@ -9,6 +9,7 @@ use switchboard_core::Service;
 use switchboard_core::limits::{ClientAddr, Limit, Who};
 
 use switchboard_core::model::ChatPlatform;
+use switchboard_core::outbox::NewMessage;
 
 use crate::clients::discord::DiscordApi;
 use crate::clients::slack::SlackApi;
@@ -82,6 +83,24 @@ impl ChatState {
         };
         Reply::text(messages::link_code(&code))
             .link("Link in the portal", format!("{}/link", self.service.config().server.base_url()))
+    }
+
+    /// Sends `reply` through the outbox, the one way out to chat: durable,
+    /// retried, and sent once per `key` whichever replica enqueues it.
+    /// `place` says where (a thread, an edit, one person).
+    pub(crate) async fn send(
+        &self,
+        key: String,
+        platform: ChatPlatform,
+        channel: &str,
+        reply: &Reply,
+        place: impl FnOnce(NewMessage) -> NewMessage,
+    ) {
+        let body = serde_json::to_string(reply).expect("replies serialize");
+        let message = place(NewMessage::new(key, platform, channel.to_owned(), body, self.service.now()));
+        if let Err(e) = self.service.send_chat(&message).await {
+            tracing::error!(error = %e, key = %message.key, "cannot put a chat message in the outbox");
+        }
     }
 
     /// True the first time `id` is seen (recently).

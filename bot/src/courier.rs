@@ -18,7 +18,7 @@ use switchboard_core::messages as core_messages;
 use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role, RunRequest};
 use switchboard_core::notification::{self, Notification};
 use switchboard_core::ops::OpKind;
-use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage, OutMessage, Outbox};
+use switchboard_core::outbox::{Attempt, MessageStatus, NewMessage, OutMessage, Outbox, Target};
 use switchboard_core::store::DeploymentQuery;
 use switchboard_core::time::format_ms;
 use tokio::sync::Notify;
@@ -44,6 +44,9 @@ const RUN_KINDS: [EventKind; 12] = [
     EventKind::RunFailed,
     EventKind::RunCancelled,
 ];
+
+/// What a message only one person saw keeps as its id (it has none to edit).
+const ONLY_FOR_SENT: &str = "only-for:";
 
 /// Attempts before a message is given up (dead): about an hour of retries.
 pub const ATTEMPTS: u32 = 10;
@@ -72,7 +75,7 @@ pub struct Courier {
 
 impl Courier {
     pub fn new(chat: &ChatState, outbox: Arc<dyn Outbox>) -> Self {
-        Self { service: chat.service.clone(), outbox, apis: chat.apis(), wake: Arc::default() }
+        Self { service: chat.service.clone(), outbox, apis: chat.apis(), wake: chat.service.chat_wake() }
     }
 
     /// Whether this server can post to any platform (a bot token is set).
@@ -86,40 +89,51 @@ impl Courier {
     /// workers, the CLI and other replicas are said too; the outbox's keys
     /// keep every message single however often an event is seen.
     pub fn spawn(self) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut tasks = vec![self.clone().spawn_listener()];
+        tasks.push(self.spawn_delivery());
+        tasks
+    }
+
+    /// Enqueues what events call for (the first half of [`Courier::spawn`]).
+    fn spawn_listener(self) -> tokio::task::JoinHandle<()> {
         let mut events = self.service.bus().subscribe();
-        let listener = {
-            let c = self.clone();
-            tokio::spawn(async move {
-                let mut follower = LogFollower::start(&c.service, "courier", Self::kinds(), FIRST_LOOK_BACK_MS).await;
-                let mut tick = tokio::time::interval(FOLLOW_EVERY);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        received = events.recv() => match received {
-                            Ok(e) => {
-                                if follower.handled(e.id) {
-                                    continue;
-                                }
-                                match c.enqueue_for(&e).await {
-                                    Ok(_) => follower.remember(e.id),
-                                    // The log is read again on the next tick.
-                                    Err(err) => tracing::error!(error = %err, event = %e.id, "cannot enqueue a chat message"),
-                                }
+        let c = self;
+        tokio::spawn(async move {
+            let mut follower = LogFollower::start(&c.service, "courier", Self::kinds(), FIRST_LOOK_BACK_MS).await;
+            let mut tick = tokio::time::interval(FOLLOW_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    received = events.recv() => match received {
+                        Ok(e) => {
+                            if follower.handled(e.id) {
+                                continue;
                             }
-                            // Missed bus events are read from the log on the next tick.
-                            Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "chat messages missed bus events; reading them from the log"),
-                            Err(RecvError::Closed) => return,
-                        },
-                        _ = tick.tick() => match c.follow(&mut follower).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(messages = n, "chat messages enqueued for events read from the log"),
-                            Err(e) => tracing::warn!(error = %e, "cannot read the operations log for chat messages; trying again"),
-                        },
-                    }
+                            match c.enqueue_for(&e).await {
+                                Ok(_) => follower.remember(e.id),
+                                // The log is read again on the next tick.
+                                Err(err) => tracing::error!(error = %err, event = %e.id, "cannot enqueue a chat message"),
+                            }
+                        }
+                        // Missed bus events are read from the log on the next tick.
+                        Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "chat messages missed bus events; reading them from the log"),
+                        Err(RecvError::Closed) => return,
+                    },
+                    _ = tick.tick() => match c.follow(&mut follower).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(messages = n, "chat messages enqueued for events read from the log"),
+                        Err(e) => tracing::warn!(error = %e, "cannot read the operations log for chat messages; trying again"),
+                    },
                 }
-            })
-        };
-        let sender = tokio::spawn(async move {
+            }
+        })
+    }
+
+    /// Sends what the outbox holds as it falls due, woken by every message
+    /// enqueued in this process (the second half of [`Courier::spawn`]; alone,
+    /// it delivers what the chat handlers enqueue).
+    pub fn spawn_delivery(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
             loop {
                 let sent = match self.deliver_due().await {
                     Ok(n) => n,
@@ -132,8 +146,7 @@ impl Courier {
                     let _ = tokio::time::timeout(Duration::from_secs(1), self.wake.notified()).await;
                 }
             }
-        });
-        vec![listener, sender]
+        })
     }
 
     /// The kinds of events chat may say something about.
@@ -508,8 +521,11 @@ impl Courier {
 
     async fn deliver(&self, m: OutMessage) -> Result<(), String> {
         let now = self.service.now();
-        let parent = match &m.reply_to {
-            Some(key) => match self.outbox.get_message(key).await.map_err(|e| e.to_string())? {
+        let target = m.target();
+        let parent = match target {
+            Some(Target::Remote(id)) => Some(id.to_owned()),
+            Some(Target::OnlyFor(_)) | None => None,
+            Some(Target::Key(key)) => match self.outbox.get_message(key).await.map_err(|e| e.to_string())? {
                 Some(p) if p.status == MessageStatus::Pending => {
                     // Not sent yet: wait for it (not an attempt).
                     let later = Attempt {
@@ -525,9 +541,12 @@ impl Courier {
                 Some(p) => p.remote_id,
                 None => None,
             },
-            None => None,
         };
         let result = match serde_json::from_str::<Reply>(&m.body) {
+            Ok(reply) if let Some(Target::OnlyFor(user)) = target => match self.apis.get(m.platform) {
+                Ok(api) => api.only_for(&m.channel, user, &reply).await.map(|()| format!("{ONLY_FOR_SENT}{user}")),
+                Err(e) => Err(e),
+            },
             Ok(_) if m.edit && parent.is_none() => {
                 Err(ApiError::permanent("the message to edit was never sent; nothing to edit"))
             }

@@ -50,6 +50,11 @@ pub trait ChatApi: Send + Sync {
     /// Replaces message `remote` in `channel` with `reply` (buttons only if
     /// the reply has them).
     async fn edit(&self, channel: &str, remote: &str, reply: &Reply) -> Result<(), ApiError>;
+    /// Shows `reply` in `channel` to `user` only (Slack's ephemeral messages).
+    async fn only_for(&self, channel: &str, user: &str, reply: &Reply) -> Result<(), ApiError> {
+        let _ = (channel, user, reply);
+        Err(ApiError::permanent("this platform has no messages for one person outside an interaction"))
+    }
 }
 
 /// The platforms this process can send to.

@@ -55,6 +55,7 @@ async fn world_with(edit: impl FnOnce(&mut Config)) -> World {
     config.discord.api_proxy = Some(discord.url.clone());
     edit(&mut config);
     let s = common::seeded(config, Arc::new(SystemClock)).await;
+    s.deliver();
     World { service: s.service, state: s.state, key, discord, _dir: s.dir }
 }
 

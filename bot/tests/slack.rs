@@ -50,6 +50,7 @@ async fn world_with(edit: impl FnOnce(&mut Config)) -> World {
     config.slack.api_url = format!("{}/api/", slack.url);
     edit(&mut config);
     let s = common::seeded(config, Arc::new(SystemClock)).await;
+    s.deliver();
     World { service: s.service, state: s.state, slack, _dir: s.dir }
 }
 

@@ -45,7 +45,10 @@ pub struct NewMessage {
     pub platform: ChatPlatform,
     /// The platform's channel id.
     pub channel: String,
-    /// The key of the message this one answers in its thread.
+    /// The key of the message this one answers in its thread; or, written
+    /// with [`NewMessage::in_thread_of_remote`], [`NewMessage::editing_remote`]
+    /// and [`NewMessage::only_for`], a message the platform names itself,
+    /// or the one person who sees it (see [`Target`]).
     pub reply_to: Option<String>,
     /// Replace the message `reply_to` names (an edit in place) instead of
     /// answering it.
@@ -53,6 +56,61 @@ pub struct NewMessage {
     /// What to say: the bot's platform-neutral reply, as JSON.
     pub body: String,
     pub created_at: Millis,
+}
+
+/// `reply_to` naming a platform's own message id rather than an outbox key.
+const REMOTE: &str = "remote:";
+/// `reply_to` naming the one person who sees the message (Slack's ephemeral).
+const ONLY_FOR: &str = "only:";
+
+impl NewMessage {
+    /// A message in `channel` about `key`, saying `reply` (the bot's reply as JSON).
+    pub fn new(key: String, platform: ChatPlatform, channel: String, reply: String, created_at: Millis) -> Self {
+        Self { key, platform, channel, reply_to: None, edit: false, body: reply, created_at }
+    }
+
+    /// In the thread of the platform's message `remote` (a Slack `ts`, a Discord message id).
+    pub fn in_thread_of_remote(mut self, remote: &str) -> Self {
+        self.reply_to = Some(format!("{REMOTE}{remote}"));
+        self
+    }
+
+    /// Replacing the platform's message `remote`.
+    pub fn editing_remote(mut self, remote: &str) -> Self {
+        self.reply_to = Some(format!("{REMOTE}{remote}"));
+        self.edit = true;
+        self
+    }
+
+    /// Seen by `user` (the platform's user id) only.
+    pub fn only_for(mut self, user: &str) -> Self {
+        self.reply_to = Some(format!("{ONLY_FOR}{user}"));
+        self
+    }
+}
+
+/// What a stored message's `reply_to` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// Another message of the outbox, by key.
+    Key(&'a str),
+    /// A message by the platform's own id.
+    Remote(&'a str),
+    /// The one person who sees it.
+    OnlyFor(&'a str),
+}
+
+impl OutMessage {
+    pub fn target(&self) -> Option<Target<'_>> {
+        let to = self.reply_to.as_deref()?;
+        Some(if let Some(r) = to.strip_prefix(REMOTE) {
+            Target::Remote(r)
+        } else if let Some(u) = to.strip_prefix(ONLY_FOR) {
+            Target::OnlyFor(u)
+        } else {
+            Target::Key(to)
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

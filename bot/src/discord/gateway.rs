@@ -7,13 +7,12 @@
 
 use std::sync::OnceLock;
 
-use serde_json::json;
 use serenity::all::{Context, EventHandler, GatewayIntents, Message, Ready, UserId};
 use serenity::client::ClientBuilder;
 use switchboard_core::Caller;
 use switchboard_core::model::ChatPlatform;
 
-use super::{api, embeds};
+use super::api;
 use crate::chat::ChatState;
 use crate::messages;
 
@@ -98,15 +97,9 @@ impl EventHandler for Handler {
         } else {
             state.conversation.handle(&caller, &thread, &text).await.reply
         };
-        let Some(api) = &state.discord else {
-            tracing::warn!("a Discord message arrived but discord.bot_token is not set; cannot reply");
-            return;
-        };
-        let mut message = embeds::message(&reply, true);
-        message["message_reference"] = json!({"message_id": msg.id.to_string(), "fail_if_not_exists": false});
-        if let Err(e) = api.post(msg.channel_id.get(), &message).await {
-            tracing::error!(error = %e, "cannot answer a Discord message");
-        }
+        let (key, answered) = (format!("discord:message:{}", msg.id), msg.id.to_string());
+        let channel = msg.channel_id.to_string();
+        state.send(key, ChatPlatform::Discord, &channel, &reply, |m| m.in_thread_of_remote(&answered)).await;
     }
 }
 

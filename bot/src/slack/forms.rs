@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 use switchboard_core::Error;
+use switchboard_core::model::ChatPlatform;
 use switchboard_core::ops::OpKind;
 
 use super::caller;
@@ -109,13 +110,8 @@ pub async fn submit(state: &ChatState, p: &Value) -> Value {
     match turn {
         Ok(reply) => {
             let channel = view["private_metadata"].as_str().filter(|c| !c.is_empty()).unwrap_or(user).to_owned();
-            if let Some(api) = state.slack.clone() {
-                tokio::spawn(async move {
-                    if let Err(e) = api.post(&channel, None, &reply).await {
-                        tracing::error!(error = %e, "cannot post a form's request");
-                    }
-                });
-            }
+            let key = format!("slack:form:{}", view["id"].as_str().unwrap_or(user));
+            state.send(key, ChatPlatform::Slack, &channel, &reply, |m| m).await;
             json!({"response_action": "clear"})
         }
         Err(e) => {

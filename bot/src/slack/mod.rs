@@ -170,14 +170,8 @@ async fn on_event(state: ChatState, e: Value) {
         let thread = format!("slack:{channel}:{thread_ts}");
         state.conversation.handle(&caller, &thread, &text).await.reply
     };
-    match &state.slack {
-        Some(api) => {
-            if let Err(e) = api.post(channel, Some(thread_ts), &reply).await {
-                tracing::error!(error = %e, "cannot post a Slack reply");
-            }
-        }
-        None => tracing::warn!("a Slack message arrived but slack.bot_token is not set; cannot reply"),
-    }
+    let key = format!("slack:message:{channel}:{ts}");
+    state.send(key, ChatPlatform::Slack, channel, &reply, |m| m.in_thread_of_remote(thread_ts)).await;
 }
 
 #[derive(serde::Deserialize)]
@@ -250,13 +244,13 @@ pub(crate) async fn command_answer(state: &ChatState, cmd: Command) -> Value {
         Err(_) => {
             // Slow (a language model): acknowledge now, post the answer when done.
             let (channel, state) = (cmd.channel_id.clone(), state.clone());
+            let key = match &cmd.trigger_id {
+                Some(t) => format!("slack:command:{t}"),
+                None => format!("slack:command:{}", uuid::Uuid::new_v4().simple()),
+            };
             tokio::spawn(async move {
                 let Ok(turn) = work.await else { return };
-                if let Some(api) = &state.slack
-                    && let Err(e) = api.post(&channel, None, &turn.reply).await
-                {
-                    tracing::error!(error = %e, "cannot post a slash command's answer");
-                }
+                state.send(key, ChatPlatform::Slack, &channel, &turn.reply, |m| m).await;
             });
             slash_answer(&Reply::text(messages::working()), true)
         }
@@ -330,26 +324,25 @@ async fn on_action(state: ChatState, p: Value) {
     let channel = p["channel"]["id"].as_str().or(p["container"]["channel_id"].as_str()).map(str::to_owned);
     let ts = p["message"]["ts"].as_str().or(p["container"]["message_ts"].as_str()).map(str::to_owned);
     let caller = caller(&state, user).await;
+    // One answer per click, whichever replica Slack's retry reaches.
+    let key = format!("slack:action:{}:{user}", p["actions"][0]["action_ts"].as_str().unwrap_or_default());
     if let Some(question) = crate::answer::investigate_question(&action) {
         // Investigate on a notification: the answer goes in the notification's thread, for everyone.
-        let (Some(api), Some(channel), Some(ts)) = (&state.slack, channel, ts) else { return };
+        let (Some(channel), Some(ts)) = (channel, ts) else { return };
         let thread = format!("slack:{channel}:{ts}");
         let turn = state.conversation.handle(&caller, &thread, &question).await;
-        if let Err(e) = api.post(&channel, Some(&ts), &turn.reply).await {
-            tracing::error!(error = %e, "cannot post an investigation");
-        }
+        state.send(key, ChatPlatform::Slack, &channel, &turn.reply, |m| m.in_thread_of_remote(&ts)).await;
         return;
     }
     let turn = state.conversation.click(&caller, &action).await;
-    let (Some(api), Some(channel)) = (&state.slack, channel) else {
-        tracing::warn!("a Slack button was clicked but there is no bot token or channel to answer in");
+    let Some(channel) = channel else {
+        tracing::warn!("a Slack button was clicked in no channel; there is nowhere to answer");
         return;
     };
-    let result = match (turn.done, ts) {
-        (true, Some(ts)) => api.update(&channel, &ts, &turn.reply).await,
-        _ => api.ephemeral(&channel, user, &turn.reply).await,
-    };
-    if let Err(e) = result {
-        tracing::error!(error = %e, "cannot answer a Slack button");
+    match (turn.done, ts) {
+        (true, Some(ts)) => {
+            state.send(key, ChatPlatform::Slack, &channel, &turn.reply, |m| m.editing_remote(&ts)).await
+        }
+        _ => state.send(key, ChatPlatform::Slack, &channel, &turn.reply, |m| m.only_for(user)).await,
     }
 }

@@ -26,7 +26,8 @@ pub async fn seeded(config: Config, clock: Arc<dyn Clock>) -> Seeded {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), 2).unwrap();
-    let service = Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock);
+    let service = Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock)
+        .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
     let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
     for c in demo::generate(&DemoOptions { projects: 40, now: service.now(), seed: 3 }, &config, 100) {
         service.import(&admin, &c.batch, &c.events).await.unwrap();
@@ -34,6 +35,14 @@ pub async fn seeded(config: Config, clock: Arc<dyn Clock>) -> Seeded {
     let conversation = Arc::new(Conversation::new(service.clone()).await.unwrap());
     let state = ChatState::new(service.clone(), conversation).unwrap();
     Seeded { service, store, state, dir }
+}
+
+impl Seeded {
+    /// Delivers what the chat handlers put in the outbox, as `serve`'s courier does.
+    pub fn deliver(&self) {
+        let outbox: Arc<dyn switchboard_core::outbox::Outbox> = Arc::new(self.store.clone());
+        switchboard_bot::courier::Courier::new(&self.state, outbox).spawn_delivery();
+    }
 }
 
 /// The actions of every button in a reply, in order.

@@ -64,6 +64,8 @@ pub struct Context {
     /// at them and act on them (replay, retry); unset in a process without.
     pub(crate) inbox: Option<Arc<dyn crate::inbox::Inbox>>,
     pub(crate) outbox: Option<Arc<dyn crate::outbox::Outbox>>,
+    /// Rung when a chat message is enqueued here: the courier sends at once.
+    pub(crate) chat_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Context {
@@ -158,6 +160,7 @@ impl Service {
                 instance: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
                 inbox: None,
                 outbox: None,
+                chat_wake: Arc::default(),
             }),
         }
     }
@@ -177,6 +180,22 @@ impl Service {
 
     pub fn config(&self) -> &Config {
         &self.ctx.config
+    }
+
+    /// Puts a chat message in the outbox (the one way out to chat) and
+    /// wakes this process's courier; false when its key was there already.
+    pub async fn send_chat(&self, message: &crate::outbox::NewMessage) -> Result<bool> {
+        let outbox = self.ctx.outbox.as_ref().ok_or_else(|| Error::conflict("this process keeps no chat outbox"))?;
+        let new = outbox.enqueue(message).await?;
+        if new {
+            self.ctx.chat_wake.notify_one();
+        }
+        Ok(new)
+    }
+
+    /// What wakes the courier when a chat message is enqueued in this process.
+    pub fn chat_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.ctx.chat_wake.clone()
     }
 
     /// Whether this process is the one, among all on the store, that does

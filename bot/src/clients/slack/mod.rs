@@ -170,4 +170,8 @@ impl ChatApi for SlackApi {
     async fn edit(&self, channel: &str, remote: &str, reply: &Reply) -> ApiResult<()> {
         self.update(channel, remote, reply).await
     }
+
+    async fn only_for(&self, channel: &str, user: &str, reply: &Reply) -> ApiResult<()> {
+        self.ephemeral(channel, user, reply).await
+    }
 }
