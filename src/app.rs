@@ -44,6 +44,10 @@ pub fn init_logging(log: &LogConfig, quiet: bool) {
 /// The service, the webhook inbox and the chat outbox over one opened store.
 pub struct Opened {
     pub service: Service,
+    /// The stores themselves, for what the binary does below operations:
+    /// export, import, and the benchmarks' raw appends.
+    pub graph: Arc<dyn switchboard_core::store::GraphStore>,
+    pub log: Arc<dyn switchboard_core::store::EventLog>,
     pub inbox: Arc<dyn Inbox>,
     pub outbox: Arc<dyn Outbox>,
     pub queue: Arc<dyn switchboard_core::queue::RunQueue>,
@@ -58,10 +62,13 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
     };
     match config.store.graph {
         GraphBackend::Sqlite => {
-            let service = Service::new(Arc::new(store.clone()), log, Arc::new(config.clone()), Arc::new(SystemClock))
-                .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
+            let service =
+                Service::new(Arc::new(store.clone()), log.clone(), Arc::new(config.clone()), Arc::new(SystemClock))
+                    .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
             Ok(Opened {
                 service,
+                graph: Arc::new(store.clone()),
+                log,
                 inbox: Arc::new(store.clone()),
                 outbox: Arc::new(store.clone()),
                 queue: Arc::new(store),
@@ -77,9 +84,11 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
                 InboxPlacement::Graph => Arc::new(graph.clone()),
                 InboxPlacement::Embedded => Arc::new(store),
             };
-            let service = Service::new(Arc::new(graph.clone()), log, Arc::new(config.clone()), Arc::new(SystemClock))
-                .with_mailboxes(inbox.clone(), Arc::new(graph.clone()));
-            Ok(Opened { service, inbox, outbox: Arc::new(graph.clone()), queue: Arc::new(graph) })
+            let service =
+                Service::new(Arc::new(graph.clone()), log.clone(), Arc::new(config.clone()), Arc::new(SystemClock))
+                    .with_mailboxes(inbox.clone(), Arc::new(graph.clone()));
+            let outbox = Arc::new(graph.clone());
+            Ok(Opened { service, graph: Arc::new(graph.clone()), log, inbox, outbox, queue: Arc::new(graph) })
         }
     }
 }
@@ -134,7 +143,7 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
 }
 
 pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result<()> {
-    let Opened { service, inbox, outbox, queue: opened_queue } = opened;
+    let Opened { service, inbox, outbox, queue: opened_queue, .. } = opened;
     let rules = Arc::new(RuleSet::load(&config).context("the webhook rules are not valid")?);
     let addr: SocketAddr = format!("{}:{}", config.server.bind, config.server.port)
         .parse()

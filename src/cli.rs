@@ -316,7 +316,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(&config, &env())?;
             app::init_logging(&config.log, true);
             let opened = app::open(&config, &config.store.data_dir).await?;
-            let (graph, log) = (opened.service.graph(), opened.service.log());
+            let (graph, log) = (opened.graph.as_ref(), opened.log.as_ref());
             let totals = if out.as_os_str() == "-" {
                 let mut w = std::io::BufWriter::new(std::io::stdout());
                 crate::transfer::export(graph, log, &mut w).await?
@@ -332,7 +332,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(&config, &env())?;
             app::init_logging(&config.log, true);
             let opened = app::open(&config, &config.store.data_dir).await?;
-            let (graph, log) = (opened.service.graph(), opened.service.log());
+            let (graph, log) = (opened.graph.as_ref(), opened.log.as_ref());
             let (projects, events) = if input.as_os_str() == "-" {
                 let mut r = std::io::BufReader::new(std::io::stdin());
                 crate::transfer::import(graph, log, &mut r).await?

@@ -27,6 +27,8 @@ struct World {
     courier: Courier,
     slack: fakes::Fake,
     discord: fakes::Fake,
+    /// The store, for a run moved as a worker would.
+    store: switchboard_store::SqliteStore,
     _dir: tempfile::TempDir,
 }
 
@@ -51,9 +53,10 @@ async fn world() -> World {
     // recorded as its engine would).
     use switchboard_core::ops::OpKind::{Deploy, ScaffoldProject, UpgradeDependency};
     s.service.announce_executor("w1", &[Deploy, UpgradeDependency, ScaffoldProject]).await.unwrap();
+    let store = s.store.clone();
     let outbox: Arc<dyn Outbox> = Arc::new(s.store);
     let courier = Courier::new(&s.state, outbox.clone());
-    World { service: s.service, clock, outbox, courier, slack, discord, _dir: s.dir }
+    World { service: s.service, clock, outbox, courier, slack, discord, store, _dir: s.dir }
 }
 
 impl World {
@@ -276,7 +279,7 @@ async fn the_deployment_a_run_started_is_followed_in_its_thread() {
     w.op(("bob", Role::Approver), "approve_run", json!({"run": id})).await;
     let mut run = w.service.graph().get_run(&id.parse().unwrap()).await.unwrap().unwrap();
     run.status = switchboard_core::model::RunStatus::Succeeded;
-    w.service.graph().put_run(&run).await.unwrap();
+    switchboard_core::store::GraphStore::put_run(&w.store, &run).await.unwrap();
     w.service.record_run_progress(&run, Progress::Succeeded).await.unwrap();
     // The dispatched workflow finished (as the run follower records GitHub's workflow_run).
     let workflow = Progress::Followed {
@@ -336,7 +339,7 @@ async fn a_campaigns_summary_is_replied_then_kept_current() {
         .pull(4, Some("https://github.com/acme/payments-api/pull/4".into()));
     w.service.record_campaign_item(&run.id, &opened, "engine").await.unwrap();
     run.status = switchboard_core::model::RunStatus::Succeeded;
-    w.service.graph().put_run(&run).await.unwrap();
+    switchboard_core::store::GraphStore::put_run(&w.store, &run).await.unwrap();
     w.service.record_run_progress(&run, Progress::Succeeded).await.unwrap();
 
     let posted = w.slack.wait_for("chat.postMessage", 4, 10).await;
@@ -383,7 +386,7 @@ async fn a_scaffolded_project_is_announced_in_its_teams_channel() {
                          "external_ids": {"github_repository": "acme/refunds-consumer"}});
     w.op(("ada", Role::Admin), "create_project", created).await;
     run.status = switchboard_core::model::RunStatus::Succeeded;
-    w.service.graph().put_run(&run).await.unwrap();
+    switchboard_core::store::GraphStore::put_run(&w.store, &run).await.unwrap();
     w.service.record_run_progress(&run, Progress::Succeeded).await.unwrap();
 
     let posted = w.slack.wait_for("chat.postMessage", 4, 10).await;

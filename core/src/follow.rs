@@ -36,7 +36,7 @@ impl LogFollower {
     /// `kinds`; the first time (no cursor stored) it starts `look_back` ago.
     pub async fn start(service: &Service, name: &'static str, kinds: Vec<EventKind>, look_back: Millis) -> Self {
         let now = service.now();
-        let cursor = match service.graph().get_ticket("cursor", name, now).await {
+        let cursor = match service.store().get_ticket("cursor", name, now).await {
             Ok(Some(v)) => v.as_i64().unwrap_or(now - look_back),
             Ok(None) => now - look_back,
             Err(e) => {
@@ -105,7 +105,7 @@ impl LogFollower {
         if newest > self.cursor {
             self.cursor = newest;
             if let Some(name) = self.name {
-                service.graph().put_ticket("cursor", name, &serde_json::json!(newest), Millis::MAX).await?;
+                service.store().put_ticket("cursor", name, &serde_json::json!(newest), Millis::MAX).await?;
             }
         }
         Ok(())

@@ -127,7 +127,7 @@ impl Catalog {
     /// takes a fraction of a second; callers keep the catalog and rebuild it
     /// when names change.
     pub async fn load(
-        graph: &dyn switchboard_core::store::GraphStore,
+        graph: switchboard_core::service::view::GraphView<'_>,
         config: &switchboard_core::config::Config,
     ) -> switchboard_core::store::StoreResult<Self> {
         use switchboard_core::store::ProjectQuery;

@@ -16,6 +16,7 @@ mod read;
 pub mod runs;
 mod sign_in;
 mod users;
+pub mod view;
 mod write;
 
 use std::sync::Arc;
@@ -225,12 +226,18 @@ impl Service {
 
     /// Read access for surfaces that render lists the operations do not cover
     /// (home page counts, recent events). Writes always go through `execute`.
-    pub fn graph(&self) -> &dyn GraphStore {
-        self.ctx.graph.as_ref()
+    pub fn graph(&self) -> view::GraphView<'_> {
+        view::GraphView(self.ctx.graph.as_ref())
     }
 
-    pub fn log(&self) -> &dyn EventLog {
-        self.ctx.log.as_ref()
+    /// The operations log, read-only: events are appended by operations.
+    pub fn log(&self) -> view::LogView<'_> {
+        view::LogView(self.ctx.log.as_ref())
+    }
+
+    /// The graph store itself, for core's own followers and claims.
+    pub(crate) fn store(&self) -> &dyn GraphStore {
+        self.ctx.graph.as_ref()
     }
 
     /// Parses `args` for the operation `name` and executes it.
