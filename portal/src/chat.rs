@@ -220,7 +220,7 @@ async fn message(
         let render = move |reply: &Reply| {
             crate::chat_stream::render_html(&ReplyFragment { csrf: reply_csrf, blocks: blocks(reply) })
         };
-        let stream = crate::chat_stream::start(&state, caller, thread, form.text.clone(), render);
+        let stream = crate::chat_stream::start(&state, caller, thread, form.text.clone(), render).await;
         let fragment = TurnFragment { csrf, t: TurnView { asked: form.text, speaker, blocks: vec![], stream } };
         return Ok(with_cookie(fragment.into_response(), set_thread));
     }

@@ -53,8 +53,9 @@ impl Streams {
     }
 }
 
-/// Starts `text` as a turn in the background; returns the stream's URL.
-pub(crate) fn start(
+/// Starts `text` as a turn in the background, announced in the store first
+/// (so any replica knows the stream); returns the stream's URL.
+pub(crate) async fn start(
     state: &PortalState,
     caller: Caller,
     thread: String,
@@ -71,11 +72,11 @@ pub(crate) fn start(
     let conversation = state.conversation.clone();
     let service = state.service.clone();
     let stream = id.clone();
+    let mut kept = ChatReply { user: caller.user.clone(), html: None };
+    if let Err(e) = service.keep_chat_reply(&stream, &kept).await {
+        tracing::warn!(error = %e, "cannot announce a chat stream to the other replicas");
+    }
     tokio::spawn(async move {
-        let mut kept = ChatReply { user: caller.user.clone(), html: None };
-        if let Err(e) = service.keep_chat_reply(&stream, &kept).await {
-            tracing::warn!(error = %e, "cannot announce a chat stream to the other replicas");
-        }
         let progress = |p: Progress| {
             let _ = tx.send(Update::Progress(p));
         };
@@ -116,7 +117,7 @@ pub(crate) async fn open(
                 Update::Progress(Progress::Tool(op)) => Event::default().event("tool").data(op.name()),
                 Update::Reply(html) => {
                     // Delivered here: no other replica delivers it again.
-                    if let Err(e) = service.chat_reply(&id, &user).await {
+                    if let Err(e) = service.take_chat_reply(&id, &user).await {
                         tracing::warn!(error = %e, "cannot take a delivered chat reply from the store");
                     }
                     Event::default().event("reply").data(html)
@@ -147,7 +148,9 @@ async fn elsewhere(state: &PortalState, caller: &Caller, id: String) -> Result<R
             going?;
             loop {
                 match service.chat_reply(&id, &user).await {
-                    Ok(Some(ChatReply { html: Some(html), .. })) => {
+                    Ok(Some(ChatReply { html: Some(_), .. })) => {
+                        // Finished: taken here, or by someone else first.
+                        let html = service.take_chat_reply(&id, &user).await.ok().flatten()?;
                         return Some((Ok::<_, Infallible>(Event::default().event("reply").data(html)), None));
                     }
                     Ok(Some(_)) if started.elapsed() < UNCLAIMED => tokio::time::sleep(LOOK_EVERY).await,

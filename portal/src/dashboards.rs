@@ -93,9 +93,8 @@ async fn deployments(
             .collect();
         rows.push(MatrixRow { project: p.slug.to_string(), cells });
     }
-    let Output::Deployments(list) = op(&state, &caller, "list_deployments", json!({"limit": 50})).await? else {
-        return Err(unexpected("list_deployments"));
-    };
+    let latest = switchboard_core::ops::inputs::ListDeployments { limit: Some(50), ..Default::default() };
+    let list = state.service.call(&caller, latest).await?;
     let recent = list
         .deployments
         .iter()

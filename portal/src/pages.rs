@@ -12,6 +12,11 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 use switchboard_core::event::EventQuery;
+use switchboard_core::ids::{ProjectSlug, RunId, TeamSlug};
+use switchboard_core::ops::inputs::{
+    ApproveRun, CancelRun, DenyRun, DependentsInput, GetProject, GetRun, GetTeam, ListIncidents, ListTeams,
+    ProjectHistory,
+};
 use switchboard_core::ops::output::*;
 use switchboard_core::store::Counts;
 use switchboard_core::time::format_ms;
@@ -36,6 +41,9 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/runs/{id}/decide", axum::routing::post(decide))
 }
 
+/// An operation whose arguments come from what people typed in a URL or a
+/// form: read by the operation's own input parsing, with the API's errors.
+/// Fixed calls use [`switchboard_core::Service::call`], typed.
 pub(crate) async fn op(
     state: &PortalState,
     caller: &Caller,
@@ -43,6 +51,15 @@ pub(crate) async fn op(
     args: serde_json::Value,
 ) -> Result<Output, PageError> {
     Ok(state.service.execute_json(caller, name, args).await?)
+}
+
+/// A path segment read as what it names (a slug, a run id), or the same
+/// "invalid input" an operation would answer.
+pub(crate) fn path<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, PageError>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e: T::Err| PageError(Error::field(field, e.to_string())))
 }
 
 pub(crate) fn unexpected(name: &str) -> PageError {
@@ -197,25 +214,23 @@ async fn project(
     PageCaller(caller): PageCaller,
     Path(slug): Path<String>,
 ) -> Result<ProjectPage, PageError> {
-    let Output::ProjectDetail(d) = op(&state, &caller, "get_project", json!({"project": slug})).await? else {
-        return Err(unexpected("get_project"));
-    };
+    let slug: ProjectSlug = path("project", &slug)?;
+    let d = state.service.call(&caller, GetProject { project: slug.clone() }).await?;
     // Deployments, builds and incidents have their own tables; the history shows changes.
-    let kinds = [
-        "project_created",
-        "project_updated",
-        "project_archived",
-        "fact_set",
-        "fact_removed",
-        "dependencies_changed",
-        "score_changed",
-        "run_requested",
+    use switchboard_core::event::EventKind::*;
+    let kinds = vec![
+        ProjectCreated,
+        ProjectUpdated,
+        ProjectArchived,
+        FactSet,
+        FactRemoved,
+        DependenciesChanged,
+        ScoreChanged,
+        RunRequested,
     ];
-    let Output::History(h) =
-        op(&state, &caller, "project_history", json!({"project": slug, "kinds": kinds, "limit": 30})).await?
-    else {
-        return Err(unexpected("project_history"));
-    };
+    let history =
+        ProjectHistory { project: slug, subject: None, since: None, until: None, kinds: Some(kinds), limit: Some(30) };
+    let h = state.service.call(&caller, history).await?;
     let p = &d.project;
     let config = state.service.config();
     let decls = config.project_types.get(&p.project_type);
@@ -299,9 +314,7 @@ struct TeamsPage {
 }
 
 async fn teams(State(state): State<PortalState>, PageCaller(caller): PageCaller) -> Result<TeamsPage, PageError> {
-    let Output::Teams(list) = op(&state, &caller, "list_teams", json!({})).await? else {
-        return Err(unexpected("list_teams"));
-    };
+    let list = state.service.call(&caller, ListTeams {}).await?;
     let teams = list
         .teams
         .iter()
@@ -327,13 +340,10 @@ async fn team(
     PageCaller(caller): PageCaller,
     Path(slug): Path<String>,
 ) -> Result<TeamPage, PageError> {
-    let Output::TeamDetail(d) = op(&state, &caller, "get_team", json!({"team": slug})).await? else {
-        return Err(unexpected("get_team"));
-    };
-    let Output::Incidents(inc) = op(&state, &caller, "list_incidents", json!({"team": slug, "limit": 20})).await?
-    else {
-        return Err(unexpected("list_incidents"));
-    };
+    let slug: TeamSlug = path("team", &slug)?;
+    let d = state.service.call(&caller, GetTeam { team: slug.clone() }).await?;
+    let recent = ListIncidents { team: Some(slug), limit: Some(20), ..Default::default() };
+    let inc = state.service.call(&caller, recent).await?;
     Ok(TeamPage {
         banner: banner(&state.mode, &caller),
         slug: d.team.slug.to_string(),
@@ -388,10 +398,9 @@ async fn package(
     PageCaller(caller): PageCaller,
     Path(name): Path<String>,
 ) -> Result<PackagePage, PageError> {
-    let Output::Dependents(d) = op(&state, &caller, "dependents", json!({"package": name, "limit": 1000})).await?
-    else {
-        return Err(unexpected("dependents"));
-    };
+    let package = path("package", &name)?;
+    let asked = DependentsInput { package, version: None, ecosystem: None, limit: Some(1000) };
+    let d = state.service.call(&caller, asked).await?;
     Ok(PackagePage {
         banner: banner(&state.mode, &caller),
         name: d.package.to_string(),
@@ -481,9 +490,7 @@ async fn run(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
-    let Output::Run(r) = op(&state, &caller, "get_run", json!({"run": id})).await? else {
-        return Err(unexpected("get_run"));
-    };
+    let r = state.service.call(&caller, GetRun { run: path("run", &id)? }).await?;
     let campaign = if r.operation == switchboard_core::ops::OpKind::UpgradeDependency {
         let summary = state.service.campaign_summary(&r.id).await.map_err(PageError)?;
         let rows = summary
@@ -534,14 +541,15 @@ async fn decide(
     axum::Form(form): axum::Form<DecisionForm>,
 ) -> Result<Response, PageError> {
     crate::csrf::require(&headers, form.csrf.as_deref())?;
-    let (name, args) = match form.decision.as_str() {
-        "approve" => ("approve_run", json!({"run": id})),
-        "deny" => ("deny_run", json!({"run": id, "reason": form.reason.filter(|r| !r.trim().is_empty())})),
-        "cancel" => ("cancel_run", json!({"run": id, "reason": form.reason.filter(|r| !r.trim().is_empty())})),
+    let run: RunId = path("run", &id)?;
+    let reason = form.reason.filter(|r| !r.trim().is_empty());
+    match form.decision.as_str() {
+        "approve" => state.service.call(&caller, ApproveRun { run }).await?,
+        "deny" => state.service.call(&caller, DenyRun { run, reason }).await?,
+        "cancel" => state.service.call(&caller, CancelRun { run, reason }).await?,
         other => {
             return Err(PageError(Error::field("decision", format!("{other:?} is not approve, deny or cancel"))));
         }
     };
-    op(&state, &caller, name, args).await?;
     Ok(axum::response::Redirect::to(&format!("/runs/{id}")).into_response())
 }

@@ -13,7 +13,6 @@ use serde::Deserialize;
 use serde_json::json;
 use switchboard_core::Error;
 use switchboard_core::model::Role;
-use switchboard_core::ops::output::Output;
 
 use crate::error::PageError;
 use crate::views::banner;
@@ -58,9 +57,7 @@ async fn page(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
-    let Output::Accounts(list) = state.service.execute_json(&caller, "list_users", json!({})).await? else {
-        return Err(PageError(Error::conflict("list_users answered something else")));
-    };
+    let list = state.service.call(&caller, switchboard_core::ops::inputs::ListUsers {}).await?;
     let users = list
         .users
         .into_iter()
@@ -113,6 +110,8 @@ async fn change(
         "sign_out" => ("sign_out_everywhere", json!({"user": name})),
         other => return Err(PageError(Error::field("action", format!("{other:?} is not an account action")))),
     };
+    // What people typed in the form is read by the operation's own input
+    // parsing, with the same errors the API gives.
     state.service.execute_json(&caller, operation, args).await?;
     let done = crate::messages::account_changed(operation, &name);
     Ok(Redirect::to(&format!("/admin/users?done={}", crate::gate::encode(&done))).into_response())

@@ -563,6 +563,15 @@ async fn a_chat_stream_opened_on_another_replica_gets_its_reply() {
             (status, String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
         }
     };
+    // The answer is written before the stream is opened (a slow network).
+    let id = url.rsplit('/').next().unwrap().to_owned();
+    let dave = "dave".parse().unwrap();
+    for _ in 0..200 {
+        match p.service.chat_reply(&id, &dave).await.unwrap() {
+            Some(r) if r.html.is_some() => break,
+            _ => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    }
     let (status, _) = open("carol").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "someone else's stream is not found on any replica");
     let (status, events) = open("dave").await;

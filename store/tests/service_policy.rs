@@ -139,3 +139,40 @@ async fn self_approval_is_refused_unless_configured() {
     let out = h.run(&caller("bob", Role::Approver), "approve_run", json!({"run": id})).await.unwrap().to_json();
     assert_eq!(out["status"], "approved");
 }
+
+/// Every operation's output is the one its typed input names (what
+/// `Service::call` relies on), run by an admin with valid arguments.
+#[tokio::test]
+async fn every_operation_returns_its_typed_output() {
+    use switchboard_core::ops::typed::fits;
+    let carol = caller("carol", Role::Editor);
+    let deploy = || json!({"project": "ledger", "environment": "staging"});
+    let mut ran = Vec::new();
+    for kind in OpKind::ALL {
+        // Each on a fresh organisation, with a run still undecided.
+        let h = Harness::with_org().await;
+        h.executors().await;
+        let id = h.run(&carol, "deploy", deploy()).await.unwrap().to_json()["id"].as_str().unwrap().to_owned();
+        match h.run(&caller("alice", Role::Admin), kind.name(), args(kind, &id)).await {
+            Ok(out) => {
+                assert!(fits(kind, &out), "{} returned {}", kind.name(), out.to_json());
+                ran.push(kind.name());
+            }
+            // Nothing in the inbox or outbox to replay or retry here.
+            Err(Error::NotFound { .. }) if matches!(kind, OpKind::ReplayDelivery | OpKind::RetryMessage) => {}
+            Err(e) => panic!("{}: {e}", kind.name()),
+        }
+    }
+    assert_eq!(ran.len(), OpKind::ALL.len() - 2, "{ran:?}");
+    // And through Service::call, typed end to end.
+    let h = Harness::with_org().await;
+    let detail = h
+        .service
+        .call(
+            &caller("dave", Role::Viewer),
+            switchboard_core::ops::inputs::GetProject { project: "ledger".parse().unwrap() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(detail.project.slug.as_str(), "ledger");
+}

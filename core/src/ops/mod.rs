@@ -6,6 +6,7 @@
 pub mod inputs;
 pub mod output;
 mod schema;
+pub mod typed;
 
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -32,18 +32,24 @@ impl Service {
         Ok(())
     }
 
-    /// Stream `id` as `user` may see it: `None` when there is none of theirs.
-    /// A finished reply is taken (delivered once).
+    /// Stream `id` as `user` may see it, left in place: `None` when there is
+    /// none of theirs.
     pub async fn chat_reply(&self, id: &str, user: &UserName) -> Result<Option<ChatReply>> {
-        let now = self.now();
-        let read = |v: serde_json::Value| serde_json::from_value::<ChatReply>(v).ok();
-        let Some(found) = self.ctx.graph.get_ticket(REPLY, id, now).await?.and_then(read) else { return Ok(None) };
-        if &found.user != user {
+        let found = self.ctx.graph.get_ticket(REPLY, id, self.now()).await?.and_then(read);
+        Ok(found.filter(|r| &r.user == user))
+    }
+
+    /// Takes stream `id`'s finished reply for `user`: whoever takes it
+    /// delivers it, once.
+    pub async fn take_chat_reply(&self, id: &str, user: &UserName) -> Result<Option<String>> {
+        if self.chat_reply(id, user).await?.and_then(|r| r.html).is_none() {
             return Ok(None);
         }
-        if found.html.is_none() {
-            return Ok(Some(found));
-        }
-        Ok(self.ctx.graph.take_ticket(REPLY, id, now).await?.and_then(read))
+        let taken = self.ctx.graph.take_ticket(REPLY, id, self.now()).await?.and_then(read);
+        Ok(taken.and_then(|r| r.html))
     }
+}
+
+fn read(v: serde_json::Value) -> Option<ChatReply> {
+    serde_json::from_value(v).ok()
 }

@@ -240,6 +240,13 @@ impl Service {
         self.ctx.graph.as_ref()
     }
 
+    /// Runs a typed input and returns its typed output:
+    /// `service.call(&caller, GetProject { project }).await?`.
+    pub async fn call<O: crate::ops::typed::TypedOp>(&self, caller: &Caller, input: O) -> Result<O::Output> {
+        let output = self.execute(caller, input.operation()).await?;
+        O::output(output).ok_or_else(|| Error::internal("an operation's output", "it returned another kind of output"))
+    }
+
     /// Parses `args` for the operation `name` and executes it.
     pub async fn execute_json(&self, caller: &Caller, name: &str, args: serde_json::Value) -> Result<Output> {
         let kind = OpKind::from_name(name).ok_or_else(|| Error::UnknownOperation { name: name.to_owned() })?;

@@ -89,7 +89,10 @@ pub async fn tickets(b: &Backend) {
     g.put_ticket("link", "old", &value, T0 + 10).await.unwrap();
     g.put_ticket("link", "new", &value, T0 + 10_000).await.unwrap();
     assert_eq!(g.take_ticket("link", "old", T0 + 10).await.unwrap(), None);
-    assert_eq!(g.prune_tickets(T0 + 10).await.unwrap(), 1);
+    // (At least that one: a store shared with other processes may hold more.)
+    assert!(g.prune_tickets(T0 + 10).await.unwrap() >= 1);
+    assert_eq!(g.get_ticket("link", "old", T0).await.unwrap(), None, "pruned, not only expired");
+    assert!(g.get_ticket("link", "new", T0).await.unwrap().is_some(), "the live one stays");
     // Replaced under the same key.
     g.put_ticket("link", "new", &serde_json::json!("second"), T0 + 10_000).await.unwrap();
     // Several takers at once: exactly one gets it.
