@@ -22,14 +22,23 @@ fn outbox<'a>(call: &'a Call<'_>) -> Result<&'a dyn Outbox> {
     call.ctx.outbox.as_deref().ok_or_else(|| Error::conflict("this process keeps no chat outbox; ask the server"))
 }
 
+/// The counts per status, every status named (zero when none).
+fn every_status<S: Copy>(
+    counted: Vec<(S, u64)>,
+    all: &[S],
+    name: fn(S) -> &'static str,
+) -> BTreeMap<&'static str, u64> {
+    let mut counts: BTreeMap<&'static str, u64> = all.iter().map(|s| (name(*s), 0)).collect();
+    for (s, n) in counted {
+        counts.insert(name(s), n);
+    }
+    counts
+}
+
 pub(super) async fn list_deliveries(call: &Call<'_>, i: ListDeliveries) -> Result<Done> {
     let limit = limit(i.limit, 50, 500, "limit")?;
     let inbox = inbox(call)?;
-    let counts = inbox.inbox_counts().await?;
-    let mut counts: BTreeMap<&'static str, u64> = counts.into_iter().map(|(s, n)| (s.as_str(), n)).collect();
-    for s in DeliveryStatus::ALL {
-        counts.entry(s.as_str()).or_insert(0);
-    }
+    let counts = every_status(inbox.inbox_counts().await?, &DeliveryStatus::ALL, DeliveryStatus::as_str);
     let deliveries = inbox.list_deliveries(i.status, limit).await?;
     Ok(Done::read(Output::Deliveries(DeliveryList { counts, deliveries })))
 }
@@ -55,11 +64,7 @@ pub(super) async fn replay_delivery(call: &Call<'_>, i: ReplayDelivery) -> Resul
 pub(super) async fn list_messages(call: &Call<'_>, i: ListMessages) -> Result<Done> {
     let limit = limit(i.limit, 50, 500, "limit")?;
     let outbox = outbox(call)?;
-    let counts = outbox.outbox_counts().await?;
-    let mut counts: BTreeMap<&'static str, u64> = counts.into_iter().map(|(s, n)| (s.as_str(), n)).collect();
-    for s in MessageStatus::ALL {
-        counts.entry(s.as_str()).or_insert(0);
-    }
+    let counts = every_status(outbox.outbox_counts().await?, &MessageStatus::ALL, MessageStatus::as_str);
     let messages = outbox.list_messages(i.status, limit).await?;
     Ok(Done::read(Output::Messages(MessageList { counts, messages })))
 }
