@@ -217,6 +217,7 @@ async fn a_freeze_that_begins_after_the_approval_holds_the_run_until_it_ends() {
             name: "release week".into(),
             from: "2026-09-22T00:00:00Z".into(),
             until: "2026-09-23T00:00:00Z".into(),
+            days: Vec::new(),
             operations: Vec::new(),
             environments: Vec::new(),
             teams: Vec::new(),

@@ -100,7 +100,7 @@ pub fn requirement(run: &RunFacts, policy: &PolicyConfig) -> Requirement {
 
 /// The freeze window `run` falls in at `at`, if any (the one ending last).
 pub fn freeze_at<'a>(run: &RunFacts, at: Millis, policy: &'a PolicyConfig) -> Option<&'a Freeze> {
-    policy.freezes.iter().filter(|f| f.covers(at) && f.scope().matches(run)).max_by_key(|f| f.window().1)
+    policy.freezes.iter().filter(|f| f.covers(at) && f.scope().matches(run)).max_by_key(|f| f.ends_after(at))
 }
 
 /// Whether `caller` may add an approval to `run` now (on top of
@@ -120,8 +120,11 @@ pub fn authorize_approval<'a>(
     if let Some(f) = frozen
         && caller.role < policy.freeze_override_role
     {
-        let reason =
-            DenyReason::Frozen { freeze: f.name.clone(), until: f.window().1, role: policy.freeze_override_role };
+        let reason = DenyReason::Frozen {
+            freeze: f.name.clone(),
+            until: f.ends_after(now).unwrap_or(now),
+            role: policy.freeze_override_role,
+        };
         return Err(deny(OpKind::ApproveRun, reason));
     }
     if let Some((team, rule)) = &need.team

@@ -107,15 +107,21 @@ fn one() -> u32 {
     1
 }
 
-/// `[[policy.freezes]]`: from `from` until `until` (RFC 3339), no run in
-/// scope is approved (but by `freeze_override_role`) or started; a run
-/// approved before waits and starts when the window ends.
+/// `[[policy.freezes]]`: in the window no run in scope is approved (but by
+/// `freeze_override_role`) or started; a run approved before waits and
+/// starts when the window ends. Once, `from` and `until` as RFC 3339 times
+/// (`2026-12-20T00:00:00Z`); or every week, `days` (`mon`…`sun`) with `from`
+/// and `until` as UTC times of day (`15:00`, `24:00`; an `until` before
+/// `from` ends the next morning).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Freeze {
     pub name: String,
     pub from: String,
     pub until: String,
+    /// Weekdays a weekly window begins on. Default: none (a one-off window).
+    #[serde(default)]
+    pub days: Vec<String>,
     /// Automation operations (`deploy`, `upgrade_dependency`,
     /// `scaffold_project`). Default: all.
     #[serde(default)]
@@ -130,16 +136,45 @@ pub struct Freeze {
     pub teams: Vec<TeamSlug>,
 }
 
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const DAY_MS: Millis = 24 * 3600 * 1000;
+
 impl Freeze {
-    /// The window in epoch milliseconds (validated when the config loads).
-    pub fn window(&self) -> (Millis, Millis) {
-        (rfc3339(&self.from).unwrap_or(Millis::MAX), rfc3339(&self.until).unwrap_or(Millis::MIN))
+    /// When the window `at` falls in ends; `None` outside it (the config
+    /// was validated when it loaded).
+    pub fn ends_after(&self, at: Millis) -> Option<Millis> {
+        if self.days.is_empty() {
+            let (from, until) = (rfc3339(&self.from)?, rfc3339(&self.until)?);
+            return (from <= at && at < until).then_some(until);
+        }
+        let (from, until) = (time_of_day(&self.from)?, time_of_day(&self.until)?);
+        let length = if until > from { until - from } else { until + DAY_MS - from };
+        let midnight = at - at.rem_euclid(DAY_MS);
+        // A window that began today, or yesterday and runs past midnight.
+        [midnight, midnight - DAY_MS].into_iter().find_map(|day| {
+            let start = day + from;
+            (self.begins_on(day) && start <= at && at < start + length).then_some(start + length)
+        })
     }
 
     pub fn covers(&self, at: Millis) -> bool {
-        let (from, until) = self.window();
-        from <= at && at < until
+        self.ends_after(at).is_some()
     }
+
+    /// Whether a weekly window begins on the UTC day starting at `midnight`.
+    fn begins_on(&self, midnight: Millis) -> bool {
+        // 1970-01-01 was a Thursday.
+        let weekday = DAYS[((midnight.div_euclid(DAY_MS) + 3).rem_euclid(7)) as usize];
+        self.days.iter().any(|d| d.eq_ignore_ascii_case(weekday))
+    }
+}
+
+/// `HH:MM` (00:00-24:00) as milliseconds after midnight.
+fn time_of_day(s: &str) -> Option<Millis> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    let ok = (0..=23).contains(&h) && (0..=59).contains(&m) || (h, m) == (24, 0);
+    ok.then_some((h * 60 + m) * 60_000)
 }
 
 fn rfc3339(s: &str) -> Option<Millis> {
@@ -205,14 +240,31 @@ impl PolicyConfig {
             if f.name.trim().is_empty() {
                 return Err((format!("{at}.name"), "say what the freeze is for, e.g. \"year-end\"".into()));
             }
-            let time = |s: &str, field: &str| {
-                rfc3339(s).ok_or_else(|| {
-                    (format!("{at}.{field}"), format!("{s:?} is not an RFC 3339 time such as 2026-12-20T00:00:00Z"))
-                })
-            };
-            let (from, until) = (time(&f.from, "from")?, time(&f.until, "until")?);
-            if until <= from {
-                return Err((format!("{at}.until"), "must be after `from`".into()));
+            if let Some(d) = f.days.iter().find(|d| !DAYS.contains(&d.to_ascii_lowercase().as_str())) {
+                return Err((format!("{at}.days"), format!("{d:?} is not a weekday: use {}", DAYS.join(", "))));
+            }
+            if f.days.is_empty() {
+                let time = |s: &str, field: &str| {
+                    rfc3339(s).ok_or_else(|| {
+                        let said = format!(
+                            "{s:?} is not an RFC 3339 time such as 2026-12-20T00:00:00Z (or give `days` for a weekly window of times of day)"
+                        );
+                        (format!("{at}.{field}"), said)
+                    })
+                };
+                let (from, until) = (time(&f.from, "from")?, time(&f.until, "until")?);
+                if until <= from {
+                    return Err((format!("{at}.until"), "must be after `from`".into()));
+                }
+            } else {
+                let time = |s: &str, field: &str| {
+                    time_of_day(s).ok_or_else(|| {
+                        (format!("{at}.{field}"), format!("{s:?} is not a time of day such as 15:00 (UTC)"))
+                    })
+                };
+                if time(&f.from, "from")? == time(&f.until, "until")? {
+                    return Err((format!("{at}.until"), "must differ from `from`".into()));
+                }
             }
             f.scope().validate(&at)?;
             known_env(f.scope(), &at)?;

@@ -256,3 +256,50 @@ until = "2027-01-04T00:00:00Z"
         assert!(err.contains(said), "{src}: {err}");
     }
 }
+
+#[test]
+fn weekly_freezes_cover_their_days_and_nights() {
+    let src = r#"
+[[policy.freezes]]
+name = "friday afternoons"
+days = ["fri"]
+from = "15:00"
+until = "24:00"
+[[policy.freezes]]
+name = "weekend nights"
+days = ["Sat", "sun"]
+from = "22:00"
+until = "06:00"
+"#;
+    let c = Config::parse(src, "x.toml", &[]).unwrap();
+    let (friday, nights) = (&c.policy.freezes[0], &c.policy.freezes[1]);
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis();
+    // 2026-12-04 is a Friday.
+    assert_eq!(friday.ends_after(at("2026-12-04T15:00:00Z")), Some(at("2026-12-05T00:00:00Z")));
+    assert!(friday.covers(at("2026-12-04T23:59:59Z")));
+    assert!(!friday.covers(at("2026-12-04T14:59:59Z")), "before the window");
+    assert!(!friday.covers(at("2026-12-05T00:00:00Z")), "the window has ended");
+    assert!(!friday.covers(at("2026-12-03T16:00:00Z")), "a Thursday");
+    assert!(friday.covers(at("2026-12-11T16:00:00Z")), "next Friday");
+    // Overnight: Saturday 22:00 until Sunday 06:00, and Sunday into Monday.
+    assert_eq!(nights.ends_after(at("2026-12-06T03:00:00Z")), Some(at("2026-12-06T06:00:00Z")));
+    assert!(nights.covers(at("2026-12-07T05:59:00Z")), "Sunday's night runs into Monday");
+    assert!(!nights.covers(at("2026-12-08T03:00:00Z")), "Monday's night is not frozen");
+    assert!(!nights.covers(at("2026-12-05T21:00:00Z")));
+
+    for (src, said) in [
+        (
+            "[[policy.freezes]]\nname = \"x\"\ndays = [\"friday\"]\nfrom = \"15:00\"\nuntil = \"18:00\"\n",
+            "not a weekday",
+        ),
+        (
+            "[[policy.freezes]]\nname = \"x\"\ndays = [\"fri\"]\nfrom = \"3pm\"\nuntil = \"18:00\"\n",
+            "not a time of day",
+        ),
+        ("[[policy.freezes]]\nname = \"x\"\ndays = [\"fri\"]\nfrom = \"15:00\"\nuntil = \"15:00\"\n", "must differ"),
+        ("[[policy.freezes]]\nname = \"x\"\nfrom = \"15:00\"\nuntil = \"18:00\"\n", "give `days`"),
+    ] {
+        let err = Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains(said), "{src}: {err}");
+    }
+}

@@ -384,7 +384,9 @@ impl crate::service::Service {
             return Ok(None);
         }
         let facts = run_facts(&self.ctx, run).await?;
-        Ok(policy::freeze_at(&facts, self.now(), &self.ctx.config.policy).map(|f| (f.name.clone(), f.window().1)))
+        let now = self.now();
+        let frozen = policy::freeze_at(&facts, now, &self.ctx.config.policy);
+        Ok(frozen.map(|f| (f.name.clone(), f.ends_after(now).unwrap_or(now))))
     }
 
     /// Marks pending runs past their expiry as expired, each with a
