@@ -325,7 +325,10 @@ async fn on_action(state: ChatState, p: Value) {
     let ts = p["message"]["ts"].as_str().or(p["container"]["message_ts"].as_str()).map(str::to_owned);
     let caller = caller(&state, user).await;
     // One answer per click, whichever replica Slack's retry reaches.
-    let key = format!("slack:action:{}:{user}", p["actions"][0]["action_ts"].as_str().unwrap_or_default());
+    let key = match p["actions"][0]["action_ts"].as_str().filter(|t| !t.is_empty()) {
+        Some(ts) => format!("slack:action:{ts}:{user}"),
+        None => format!("slack:action:{}", uuid::Uuid::new_v4().simple()),
+    };
     if let Some(question) = crate::answer::investigate_question(&action) {
         // Investigate on a notification: the answer goes in the notification's thread, for everyone.
         let (Some(channel), Some(ts)) = (channel, ts) else { return };
