@@ -192,8 +192,10 @@ impl Engine {
         Ok(Some((run, worked)))
     }
 
-    async fn save(&self, run: &Run, retry_at: Option<Millis>) -> Result<bool, String> {
-        self.queue.save_leased(run, &self.worker, retry_at).await.map_err(|e| e.to_string())
+    /// Saves the run under this worker's lease and records the transition's event.
+    async fn advance(&self, run: &Run, retry_at: Option<Millis>, progress: Progress) -> Result<bool, String> {
+        let moved = self.service.advance_run(self.queue.as_ref(), &self.worker, run, retry_at, progress).await;
+        moved.map_err(|e| e.to_string())
     }
 
     /// Why a save did not land: the run was cancelled, or the lease lost.
@@ -204,12 +206,6 @@ impl Engine {
     async fn cancelled(&self, run: &Run) -> Result<bool, String> {
         let stored = self.service.graph().get_run(&run.id).await.map_err(|e| e.to_string())?;
         Ok(stored.is_some_and(|r| r.status == RunStatus::Cancelled))
-    }
-
-    async fn progress(&self, run: &Run, progress: Progress) {
-        if let Err(e) = self.service.record_run_progress(run, progress).await {
-            tracing::error!(error = %e, run = %run.id, "cannot record a run's progress");
-        }
     }
 
     async fn work(&self, mut run: Run) -> Result<Worked, String> {
@@ -225,17 +221,15 @@ impl Engine {
             // A freeze that began after the approval holds the run: it is
             // due again when the window ends, still approved.
             if let Some((freeze, until)) = self.service.freeze_holding(&run).await.map_err(|e| e.to_string())? {
-                if !self.save(&run, Some(until)).await? {
+                if !self.advance(&run, Some(until), Progress::Held { freeze, until }).await? {
                     return self.not_saved(&run).await;
                 }
-                self.progress(&run, Progress::Held { freeze, until }).await;
                 return Ok(Worked::Held(until));
             }
             run.status = RunStatus::Running;
-            if !self.save(&run, None).await? {
+            if !self.advance(&run, None, Progress::Started).await? {
                 return self.not_saved(&run).await;
             }
-            self.progress(&run, Progress::Started).await;
         }
         loop {
             let next = action
@@ -257,10 +251,9 @@ impl Engine {
                         at: now,
                         data,
                     });
-                    if !self.save(&run, None).await? {
+                    if !self.advance(&run, None, Progress::StepDone { step, detail }).await? {
                         return self.not_saved(&run).await;
                     }
-                    self.progress(&run, Progress::StepDone { step, detail }).await;
                 }
                 Err(e) => {
                     let failed =
@@ -281,29 +274,29 @@ impl Engine {
                         return self.fail(run, reason).await;
                     }
                     let at = now + backoff_ms(failed, jitter(&run, now));
-                    if !self.save(&run, Some(at)).await? {
+                    if !self
+                        .advance(&run, Some(at), Progress::StepFailed { step, detail: e.message, retry_at: at })
+                        .await?
+                    {
                         return self.not_saved(&run).await;
                     }
-                    self.progress(&run, Progress::StepFailed { step, detail: e.message, retry_at: at }).await;
                     return Ok(Worked::Retrying(at));
                 }
             }
         }
         run.status = RunStatus::Succeeded;
-        if !self.save(&run, None).await? {
+        if !self.advance(&run, None, Progress::Succeeded).await? {
             return self.not_saved(&run).await;
         }
-        self.progress(&run, Progress::Succeeded).await;
         Ok(Worked::Succeeded)
     }
 
     async fn fail(&self, mut run: Run, reason: String) -> Result<Worked, String> {
         run.status = RunStatus::Failed;
-        if !self.save(&run, None).await? {
+        if !self.advance(&run, None, Progress::Failed { reason: reason.clone() }).await? {
             return self.not_saved(&run).await;
         }
         tracing::warn!(run = %run.id, %reason, "run failed");
-        self.progress(&run, Progress::Failed { reason: reason.clone() }).await;
         Ok(Worked::Failed(reason))
     }
 

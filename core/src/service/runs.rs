@@ -410,6 +410,29 @@ impl crate::service::Service {
         Ok(n)
     }
 
+    /// The run engine's one way to move a run it holds: saves `run` (its
+    /// status, its steps; due again at `retry_at`) if `worker` still holds
+    /// its lease and nobody cancelled it, then records `progress` as the
+    /// transition's one event. False when the save did not land (the lease
+    /// lost, or the run cancelled): nothing is recorded then.
+    pub async fn advance_run(
+        &self,
+        queue: &dyn crate::queue::RunQueue,
+        worker: &str,
+        run: &Run,
+        retry_at: Option<Millis>,
+        progress: crate::event::payload::Progress,
+    ) -> Result<bool> {
+        if !queue.save_leased(run, worker, retry_at).await? {
+            return Ok(false);
+        }
+        if let Err(e) = self.record_run_progress(run, progress).await {
+            // The run moved; its event is what is missing. Said loudly, not hidden.
+            tracing::error!(error = %e, run = %run.id, "a run moved but its event could not be recorded");
+        }
+        Ok(true)
+    }
+
     /// Records what the run engine did with `run` (started, a step, the
     /// outcome): one event by `switchboard` from the `engine`, about the
     /// run's project, appended and published.
