@@ -314,3 +314,11 @@ fn the_mailboxes_are_asked_about_and_acted_on_by_number() {
     call("deploy orders to staging", "deploy", json!({"project": "orders", "environment": "staging"}));
     call("what is waiting for approval?", "list_runs", json!({"status": "pending"}));
 }
+
+#[test]
+fn blocked_runs_are_asked_about() {
+    call("which runs are blocked?", "list_runs", json!({"status": "blocked"}));
+    call("are any deploys stuck?", "list_runs", json!({"status": "blocked"}));
+    call("what is waiting for approval?", "list_runs", json!({"status": "pending"}));
+    call("which notifications are stuck?", "list_messages", json!({"status": "dead"}));
+}

@@ -288,6 +288,12 @@ fn help(m: &Msg<'_>) -> Option<Routed> {
 }
 
 fn approvals(m: &Msg<'_>) -> Option<Routed> {
+    // Approved, but nothing runs them yet (no GitHub App anywhere).
+    let blocked = m.has(&["blocked", "stuck"])
+        && m.has(&["run", "runs", "deploy", "deploys", "automation", "automations", "upgrades"]);
+    if blocked {
+        return Some(Routed::call(OpKind::ListRuns, json!({"status": "blocked"})));
+    }
     let waiting =
         m.has(&["waiting", "pending", "awaiting", "approval", "approvals", "approve"]) && !m.first_is(&["approve"]);
     let runs = m.w.len() <= 3 && m.first_is(&["runs", "pending"]);
