@@ -2,6 +2,7 @@
 //! events appended → events published on the bus.
 
 mod accounts;
+mod activity;
 pub mod chat_replies;
 mod ci;
 mod conversations;
@@ -304,10 +305,10 @@ impl Service {
             Operation::SetDependencies(i) => write::set_dependencies(&call, i).await?,
             Operation::CreateTeam(i) => write::create_team(&call, i).await?,
             Operation::UpdateTeam(i) => write::update_team(&call, i).await?,
-            Operation::RecordDeployment(i) => write::record_deployment(&call, i).await?,
-            Operation::RecordIncident(i) => write::record_incident(&call, i).await?,
-            Operation::RecordBuild(i) => write::record_build(&call, i).await?,
-            Operation::RecordChange(i) => write::record_change(&call, i).await?,
+            Operation::RecordDeployment(i) => activity::record_deployment(&call, i).await?,
+            Operation::RecordIncident(i) => activity::record_incident(&call, i).await?,
+            Operation::RecordBuild(i) => activity::record_build(&call, i).await?,
+            Operation::RecordChange(i) => activity::record_change(&call, i).await?,
             Operation::UpgradeDependency(i) => runs::upgrade_dependency(&call, i).await?,
             Operation::Deploy(i) => runs::deploy(&call, i).await?,
             Operation::ScaffoldProject(i) => runs::scaffold_project(&call, i).await?,

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod mailboxes;
+mod runs;
 
 use serde_json::{Value, json};
 use switchboard_core::ops::OpKind;
@@ -228,8 +229,8 @@ const INTENTS: &[Intent] = &[
     mailboxes::retry,
     mailboxes::deliveries,
     mailboxes::outbox,
-    approvals,
-    decide,
+    runs::approvals,
+    runs::decide,
     upgrade,
     when_did,
     scaffold,
@@ -239,7 +240,7 @@ const INTENTS: &[Intent] = &[
     archive,
     dependents,
     owner,
-    show_run,
+    runs::show_run,
     incidents,
     dora,
     deployments,
@@ -285,45 +286,6 @@ macro_rules! attempt {
 fn help(m: &Msg<'_>) -> Option<Routed> {
     let asks = m.w.len() <= 4 && m.has(&["help", "commands", "usage"]);
     (asks || m.starts_with(&["what", "can", "you", "do"])).then(|| Routed::reply(messages::help()))
-}
-
-fn approvals(m: &Msg<'_>) -> Option<Routed> {
-    // Approved, but nothing runs them yet (no GitHub App anywhere).
-    let blocked = m.has(&["blocked", "stuck"])
-        && m.has(&["run", "runs", "deploy", "deploys", "automation", "automations", "upgrades"]);
-    if blocked {
-        return Some(Routed::call(OpKind::ListRuns, json!({"status": "blocked"})));
-    }
-    let waiting =
-        m.has(&["waiting", "pending", "awaiting", "approval", "approvals", "approve"]) && !m.first_is(&["approve"]);
-    let runs = m.w.len() <= 3 && m.first_is(&["runs", "pending"]);
-    (waiting || runs).then(|| Routed::call(OpKind::ListRuns, json!({"status": "pending"})))
-}
-
-fn decide(m: &Msg<'_>) -> Option<Routed> {
-    let kind = if m.first_is(&["approve", "lgtm"]) {
-        OpKind::ApproveRun
-    } else if m.first_is(&["deny", "reject", "decline"]) {
-        OpKind::DenyRun
-    } else {
-        return None;
-    };
-    let Some(run) = m.run_id() else {
-        return Some(Routed::reply(messages::ask(
-            "Which run? Give its id; `what is waiting for approval?` lists them.",
-            &format!("{} 01930f3e-5c1a-7b6e-9d2f-0a1b2c3d4e5f", m.w[0]),
-        )));
-    };
-    let mut args = json!({"run": run});
-    if kind == OpKind::DenyRun
-        && let Some(i) = m.pos("because").or_else(|| m.pos("reason"))
-    {
-        let reason = m.rest_raw(i);
-        if !reason.is_empty() {
-            args["reason"] = json!(reason);
-        }
-    }
-    Some(Routed::call(kind, args))
 }
 
 fn upgrade(m: &Msg<'_>) -> Option<Routed> {
@@ -689,11 +651,6 @@ fn find(m: &Msg<'_>) -> Option<Routed> {
         args["query"] = json!(words.join(" "));
     }
     Some(Routed::call(OpKind::FindProjects, args))
-}
-
-fn show_run(m: &Msg<'_>) -> Option<Routed> {
-    let id = m.run_id()?;
-    Some(Routed::call(OpKind::GetRun, json!({"run": id})))
 }
 
 fn show_project(m: &Msg<'_>) -> Option<Routed> {
