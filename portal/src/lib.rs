@@ -51,6 +51,8 @@ pub struct PortalState {
     pub mode: Mode,
     pub conversation: std::sync::Arc<switchboard_bot::Conversation>,
     pub(crate) streams: chat_stream::Streams,
+    /// The live notifications every open page follows.
+    pub(crate) live: notifications::LiveFeed,
     /// Whether pages, the web chat and the API need a signed-in person or a
     /// token (`server.require_login`; always off in the demo).
     pub require_login: bool,
@@ -70,7 +72,8 @@ impl PortalState {
             Mode::Serve => service.config().server.require_login.unwrap_or(true),
         };
         let oidc = oidc::Provider::new(&service);
-        Ok(Self { oidc, service, mode, conversation, streams: chat_stream::Streams::default(), require_login })
+        let (streams, live) = (chat_stream::Streams::default(), notifications::LiveFeed::default());
+        Ok(Self { oidc, service, mode, conversation, streams, live, require_login })
     }
 
     /// Cookies get `Secure` when the portal is served over TLS.

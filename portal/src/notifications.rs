@@ -2,8 +2,8 @@
 //! the operations log), and `/notifications/stream`, server-sent events
 //! with each new one as it happens (`notification`, an `<li>` of HTML).
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,11 +13,12 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use switchboard_core::Error;
 use switchboard_core::follow::LogFollower;
 use switchboard_core::ids::TeamSlug;
 use switchboard_core::notification::{self, Notification};
 use switchboard_core::time::format_ms;
+use switchboard_core::{Error, Service};
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::chat_stream::render_html;
@@ -116,46 +117,69 @@ async fn page(
     })
 }
 
-/// How often a live stream reads the log for other processes' events.
+/// How often the live feed reads the log for other processes' events.
 const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+/// Notifications a slow page may fall behind by before it skips some.
+const FEED_BUFFER: usize = 256;
 
-/// Where a live stream is: this process's bus (at once), the log from a
-/// cursor in memory (every two seconds, for workers, the CLI and other
-/// replicas), events read and not yet sent, the event ids already sent.
-struct Live {
-    bus: tokio::sync::broadcast::Receiver<std::sync::Arc<switchboard_core::event::Event>>,
-    log: LogFollower,
-    waiting: VecDeque<switchboard_core::event::Event>,
-    state: PortalState,
-    team: Option<String>,
+/// This process's live notifications: one follower of the bus (at once) and
+/// the log (every two seconds, for workers, the CLI and other replicas),
+/// started by the first page that listens, each notification made once and
+/// sent to every open page.
+#[derive(Clone, Default)]
+pub(crate) struct LiveFeed(Arc<std::sync::OnceLock<broadcast::Sender<Arc<Notification>>>>);
+
+impl LiveFeed {
+    fn subscribe(&self, service: &Service) -> broadcast::Receiver<Arc<Notification>> {
+        self.0
+            .get_or_init(|| {
+                let (tx, _) = broadcast::channel(FEED_BUFFER);
+                // Listening from now, before the task first runs.
+                let bus = service.bus().subscribe();
+                let log = LogFollower::from_now(service, notification::SOURCE_KINDS.to_vec());
+                tokio::spawn(follow(service.clone(), bus, log, tx.clone()));
+                tx
+            })
+            .subscribe()
+    }
 }
 
-impl Live {
-    /// The next event to consider, from the bus or the log.
-    async fn next_event(&mut self) -> Option<switchboard_core::event::Event> {
-        loop {
-            if let Some(e) = self.waiting.pop_front() {
-                if self.log.handled(e.id) {
+/// Feeds `tx` until the process ends.
+async fn follow(
+    service: Service,
+    mut bus: broadcast::Receiver<Arc<switchboard_core::event::Event>>,
+    mut log: LogFollower,
+    tx: broadcast::Sender<Arc<Notification>>,
+) {
+    loop {
+        let events = tokio::select! {
+            received = bus.recv() => match received {
+                Ok(e) => vec![(*e).clone()],
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "live notifications missed bus events; the log has them");
                     continue;
                 }
-                self.log.remember(e.id);
-                return Some(e);
+                Err(RecvError::Closed) => return,
+            },
+            _ = tokio::time::sleep(FOLLOW_EVERY) => match log.unhandled(&service).await {
+                Ok(events) => {
+                    let _ = log.advance(&service, &events).await;
+                    events
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "live notifications cannot read the log");
+                    continue;
+                }
+            },
+        };
+        for e in events {
+            if log.handled(e.id) {
+                continue;
             }
-            tokio::select! {
-                received = self.bus.recv() => match received {
-                    Ok(e) => self.waiting.push_back((*e).clone()),
-                    Err(RecvError::Lagged(missed)) => {
-                        tracing::debug!(missed, "a live notifications stream missed bus events; the log has them");
-                    }
-                    Err(RecvError::Closed) => return None,
-                },
-                _ = tokio::time::sleep(FOLLOW_EVERY) => match self.log.unhandled(&self.state.service).await {
-                    Ok(events) => {
-                        let _ = self.log.advance(&self.state.service, &events).await;
-                        self.waiting.extend(events);
-                    }
-                    Err(e) => tracing::warn!(error = %e, "a live notifications stream cannot read the log"),
-                },
+            log.remember(e.id);
+            if let Some(n) = notification::notification(&service, &e).await {
+                // Nobody listening is fine: the next page starts from now.
+                let _ = tx.send(Arc::new(n));
             }
         }
     }
@@ -167,23 +191,23 @@ async fn stream(
     Query(f): Query<TeamFilter>,
 ) -> Result<Response, PageError> {
     let team = team(f)?.map(|t| t.to_string());
-    let live = Live {
-        bus: state.service.bus().subscribe(),
-        log: LogFollower::from_now(&state.service, notification::SOURCE_KINDS.to_vec()),
-        waiting: VecDeque::new(),
-        state,
-        team,
-    };
-    let updates = futures_util::stream::unfold(live, |mut live| async move {
+    let feed = state.live.subscribe(&state.service);
+    let updates = futures_util::stream::unfold((feed, team), |(mut feed, team)| async move {
         loop {
-            let event = live.next_event().await?;
-            let Some(n) = notification::notification(&live.state.service, &event).await else { continue };
-            if live.team.as_ref().is_some_and(|t| n.team.as_ref() != Some(t)) {
+            let n = match feed.recv().await {
+                Ok(n) => n,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "a live notifications page fell behind and skipped some");
+                    continue;
+                }
+                Err(RecvError::Closed) => return None,
+            };
+            if team.as_ref().is_some_and(|t| n.team.as_ref() != Some(t)) {
                 continue;
             }
-            let html = render_html(&ItemHtml { n: &Item::from(&n) });
+            let html = render_html(&ItemHtml { n: &Item::from(n.as_ref()) });
             let sse = Event::default().event("notification").id(n.event.clone()).data(html);
-            return Some((Ok::<_, Infallible>(sse), live));
+            return Some((Ok::<_, Infallible>(sse), (feed, team)));
         }
     });
     Ok(Sse::new(updates).keep_alive(KeepAlive::default()).into_response())
