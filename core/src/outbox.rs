@@ -159,6 +159,8 @@ pub trait Outbox: Send + Sync {
     /// Records an attempt's outcome.
     async fn record_attempt(&self, id: i64, attempt: &Attempt) -> StoreResult<()>;
     async fn get_message(&self, key: &str) -> StoreResult<Option<OutMessage>>;
+    /// The message numbered `id` (the number the outbox page and `list_messages` show).
+    async fn message(&self, id: i64) -> StoreResult<Option<OutMessage>>;
     /// Newest first, optionally of one status.
     async fn list_messages(&self, status: Option<MessageStatus>, limit: usize) -> StoreResult<Vec<OutMessage>>;
     /// Messages per status.

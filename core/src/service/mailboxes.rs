@@ -71,9 +71,8 @@ pub(super) async fn list_messages(call: &Call<'_>, i: ListMessages) -> Result<Do
 
 pub(super) async fn retry_message(call: &Call<'_>, i: RetryMessage) -> Result<Done> {
     let outbox = outbox(call)?;
-    // Dead messages are few: the one asked for is among them, or it is not dead.
-    let dead = outbox.list_messages(Some(MessageStatus::Dead), 10_000).await?;
-    let Some(m) = dead.into_iter().find(|m| m.id == i.message) else {
+    let found = outbox.message(i.message).await?;
+    let Some(m) = found.filter(|m| m.status == MessageStatus::Dead) else {
         return Err(Error::not_found("dead chat message", i.message));
     };
     if !outbox.retry_message(m.id, call.now).await? {

@@ -309,6 +309,12 @@ impl Outbox for Neo4jGraph {
         rows.first().map(message).transpose()
     }
 
+    async fn message(&self, id: i64) -> StoreResult<Option<OutMessage>> {
+        let rows =
+            self.rows(query(&format!("MATCH (x:OutMessage {{id: $id}}) RETURN {MESSAGE}")).param("id", id)).await?;
+        rows.first().map(message).transpose()
+    }
+
     async fn list_messages(&self, status: Option<MessageStatus>, n: usize) -> StoreResult<Vec<OutMessage>> {
         let q = match status {
             Some(s) => query(&format!(

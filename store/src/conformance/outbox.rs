@@ -42,6 +42,9 @@ pub async fn outbox_lifecycle(b: &Backend) {
     );
     assert!(!first.edit);
     assert!(o.get_message("nothing").await.unwrap().is_none());
+    let by_number = o.message(first.id).await.unwrap().expect("by its number too");
+    assert_eq!((by_number.key.as_str(), &by_number.body), (first.key.as_str(), &first.body));
+    assert!(o.message(first.id.max(second.id) + 1000).await.unwrap().is_none());
 
     // Due: pending and due, oldest first, limited.
     let due: Vec<i64> = o.due_messages(T0 + 10, 1).await.unwrap().into_iter().map(|m| m.id).collect();

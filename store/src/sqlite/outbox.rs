@@ -93,6 +93,13 @@ impl Outbox for SqliteStore {
         .await
     }
 
+    async fn message(&self, id: i64) -> StoreResult<Option<OutMessage>> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?.query_row([id], row).optional()
+        })
+        .await
+    }
+
     async fn list_messages(&self, status: Option<MessageStatus>, limit: usize) -> StoreResult<Vec<OutMessage>> {
         self.read(move |conn| match status {
             Some(s) => conn
