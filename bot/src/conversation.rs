@@ -219,13 +219,13 @@ impl Conversation {
                         blocks: said.blocks.into_iter().chain(run_card(run, &self.base_url).blocks).collect(),
                     });
                 }
-                let mut said = Reply::text(messages::run_decided(&run.summary, run.status.as_str(), &by));
-                if run.status == RunStatus::Blocked {
+                let said = match run.status {
                     // Approved, and waiting for a process that runs it.
-                    said = Reply::text(messages::run_decided(&run.summary, "approved", &by)).push_text(
+                    RunStatus::Blocked => Reply::text(messages::run_decided(&run.summary, "approved", &by)).push_text(
                         messages::run_blocked(&switchboard_core::messages::run_blocked(run.operation.name())),
-                    );
-                }
+                    ),
+                    status => Reply::text(messages::run_decided(&run.summary, status.as_str(), &by)),
+                };
                 said.link("Open in portal", format!("{}/runs/{}", self.base_url, run.id))
             }
             _ => render(&output, &self.base_url),

@@ -74,12 +74,12 @@ struct Filter {
     status: Option<String>,
 }
 
-/// The states that hold something, in their order.
-fn nonzero(counts: std::collections::BTreeMap<&'static str, u64>) -> Vec<(&'static str, u64)> {
-    let order = |s: &str| DeliveryStatus::parse(s).map(|d| d as usize).or(MessageStatus::parse(s).map(|m| m as usize));
-    let mut kept: Vec<_> = counts.into_iter().filter(|(_, n)| *n > 0).collect();
-    kept.sort_by_key(|(s, _)| order(s));
-    kept
+/// The states that hold something, in their order (`statuses`).
+fn nonzero(
+    counts: &std::collections::BTreeMap<&'static str, u64>,
+    statuses: impl IntoIterator<Item = &'static str>,
+) -> Vec<(&'static str, u64)> {
+    statuses.into_iter().filter_map(|s| counts.get(s).filter(|n| **n > 0).map(|n| (s, *n))).collect()
 }
 
 async fn page(
@@ -117,7 +117,7 @@ async fn page(
                     replayable: matches!(d.status, DeliveryStatus::Dead | DeliveryStatus::Unmapped),
                 })
                 .collect();
-            (true, nonzero(list.counts), rows)
+            (true, nonzero(&list.counts, DeliveryStatus::ALL.map(DeliveryStatus::as_str)), rows)
         }
         // A process without an inbox says so on the page.
         Ok(_) | Err(Error::Conflict { .. }) => (false, Vec::new(), Vec::new()),
@@ -142,7 +142,7 @@ async fn page(
                     retryable: m.status == MessageStatus::Dead,
                 })
                 .collect();
-            (true, nonzero(list.counts), rows)
+            (true, nonzero(&list.counts, MessageStatus::ALL.map(MessageStatus::as_str)), rows)
         }
         Ok(_) | Err(Error::Conflict { .. }) => (false, Vec::new(), Vec::new()),
         Err(e) => return Err(PageError(e)),
