@@ -14,18 +14,7 @@ use switchboard_core::store::ProjectQuery;
 use switchboard_core::{Caller, Service};
 use tower::ServiceExt;
 
-pub(crate) struct Samples(pub Vec<Duration>);
-
-impl Samples {
-    pub(crate) fn json(mut self) -> serde_json::Value {
-        self.0.sort();
-        let at = |q: f64| {
-            let i = ((self.0.len() as f64 - 1.0) * q).round() as usize;
-            self.0.get(i).map(|d| (d.as_secs_f64() * 1e6).round() / 1e3).unwrap_or(0.0)
-        };
-        json!({"samples": self.0.len(), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)})
-    }
-}
+use crate::samples::Samples;
 
 /// A tiny deterministic sequence for picking samples.
 fn pick(i: usize, n: usize) -> usize {
@@ -84,7 +73,7 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
     config.limits.llm_tokens_per_hour = 0;
     config.webhooks.github_secret = Some(WEBHOOK_SECRET.into());
     // Slack's Web API is a fake on loopback that records the replies.
-    let slack_fake = switchboard_bot::fakes::slack().await?;
+    let slack_fake = switchboard_testkit::chat::slack().await?;
     config.slack.signing_secret = Some(SLACK_SECRET.into());
     config.slack.bot_token = Some("xoxb-bench".into());
     config.slack.api_url = format!("{}/api/", slack_fake.url);
@@ -288,7 +277,7 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
 
 /// Agent turns against the fake model: overhead (turn minus model wait) and whole turns.
 async fn agent_overhead(service: &Service, slugs: &[String], samples: usize) -> anyhow::Result<Value> {
-    use switchboard_agents::llm::fake::{FakeLlm, Step};
+    use switchboard_testkit::llm::{FakeLlm, Step};
     let answer = "It is owned by its team and deployed to every environment; its score is in the portal.";
     let mut script = Vec::new();
     for slug in slugs.iter().take(samples) {
@@ -333,7 +322,7 @@ const SLACK_SECRET: &str = "bench-slack-signing-secret";
 async fn slack_mentions(
     service: &Service,
     outbox: &std::sync::Arc<dyn switchboard_core::outbox::Outbox>,
-    fake: &switchboard_bot::fakes::Fake,
+    fake: &switchboard_testkit::chat::Fake,
     slugs: &[String],
     total: usize,
     pace: Option<Duration>,

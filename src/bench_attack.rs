@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::bench::Samples;
+use crate::samples::Samples;
 
 const SECRET: &str = "attack-bench-secret";
 

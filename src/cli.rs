@@ -482,7 +482,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 true,
             );
             let edge = edge == "on";
+            #[cfg(feature = "bench")]
             crate::bench::run(crate::bench::Options { projects, samples, data_dir, store, edge }).await?;
+            #[cfg(not(feature = "bench"))]
+            {
+                let _ = (projects, samples, data_dir, store, edge);
+                anyhow::bail!(
+                    "this switchboard was built without its benchmarks (they run against the test kit's fakes); \
+                     build it with `cargo build --release --features bench`"
+                );
+            }
+            #[cfg(feature = "bench")]
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchAttack { seconds, concurrency } => {

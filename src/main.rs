@@ -3,9 +3,11 @@
 
 mod accounts;
 mod app;
+#[cfg(feature = "bench")]
 mod bench;
 mod bench_attack;
 mod bench_campaign;
+mod samples;
 mod chat;
 mod cli;
 mod migrate;

@@ -138,6 +138,16 @@ fn demo_refuses_a_busy_port() {
     assert!(text(&out.stderr).contains("cannot listen on"), "{}", text(&out.stderr));
 }
 
+/// Without the `bench` feature the command says how to get it.
+#[cfg(not(feature = "bench"))]
+#[test]
+fn bench_says_how_to_build_it() {
+    let out = run(&["bench", "--projects", "300", "--samples", "20"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--features bench"), "{}", text(&out.stderr));
+}
+
+#[cfg(feature = "bench")]
 #[test]
 fn bench_prints_its_json() {
     let out = run(&["bench", "--projects", "300", "--samples", "20"]);
@@ -254,7 +264,7 @@ fn chat_with(dir: &Path, env: &[(&str, &str)], input: &[u8]) -> (String, String)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_uses_a_configured_model_and_falls_back_when_it_is_down() {
-    use switchboard_agents::llm::fake::{FakeLlm, Step};
+    use switchboard_testkit::llm::{FakeLlm, Step};
     let dir = seeded();
     let fake = FakeLlm::start(vec![
         Step::call("get_project", serde_json::json!({"project": "orders"})),
@@ -513,8 +523,8 @@ async fn an_accepted_delivery_survives_a_crash() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incident_reaches_the_owning_teams_slack_and_discord() {
     switchboard_agents::install_tls_provider();
-    let slack = switchboard_bot::fakes::slack().await.unwrap();
-    let discord = switchboard_bot::fakes::discord().await.unwrap();
+    let slack = switchboard_testkit::chat::slack().await.unwrap();
+    let discord = switchboard_testkit::chat::discord().await.unwrap();
     let dir = seeded();
     let data = dir.path().to_str().unwrap();
     let orders = run(&["op", "get_project", "--json", r#"{"project": "orders"}"#, "--data-dir", data]);
@@ -580,7 +590,7 @@ async fn an_incident_reaches_the_owning_teams_slack_and_discord() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discord_register_commands_puts_the_sb_command() {
-    let discord = switchboard_bot::fakes::discord().await.unwrap();
+    let discord = switchboard_testkit::chat::discord().await.unwrap();
     let fake = discord.clone();
     let out = run(&["discord", "register-commands"]);
     assert!(!out.status.success());

@@ -133,7 +133,7 @@ async fn a_link_code_made_by_one_replica_is_redeemed_on_another() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approval_asked_from_the_cli_reaches_slack_once_with_two_replicas() {
     switchboard_agents::install_tls_provider();
-    let slack = switchboard_bot::fakes::slack().await.unwrap();
+    let slack = switchboard_testkit::chat::slack().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let out = run(&["demo", "--seed-only", "--data-dir", data.to_str().unwrap(), "--projects", "12"]);

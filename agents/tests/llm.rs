@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use switchboard_agents::llm::fake::{FakeLlm, Step};
 use switchboard_agents::llm::{Action, Agent, Answer, Progress, Unavailable};
 use switchboard_core::clock::SystemClock;
 use switchboard_core::config::{Config, LlmConfig};
@@ -17,6 +16,7 @@ use switchboard_core::model::{ChatMessage, Role};
 use switchboard_core::ops::OpKind;
 use switchboard_core::{Caller, Service};
 use switchboard_store::SqliteStore;
+use switchboard_testkit::llm::{FakeLlm, Step};
 
 struct World {
     service: Service,

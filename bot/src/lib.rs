@@ -9,7 +9,6 @@ pub mod clients;
 pub mod conversation;
 pub mod courier;
 pub mod discord;
-pub mod fakes;
 pub mod mailboxes;
 pub mod messages;
 pub mod reply;

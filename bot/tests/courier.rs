@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use switchboard_bot::courier::{Courier, backoff_ms};
-use switchboard_bot::fakes;
 use switchboard_core::clock::ManualClock;
 use switchboard_core::config::Config;
 use switchboard_core::demo;
@@ -15,6 +14,7 @@ use switchboard_core::event::payload::Progress;
 use switchboard_core::model::Role;
 use switchboard_core::outbox::{MessageStatus, Outbox};
 use switchboard_core::{Caller, Service};
+use switchboard_testkit::chat as fakes;
 
 mod common;
 
@@ -29,7 +29,7 @@ struct World {
     discord: fakes::Fake,
     /// The store, for a run moved as a worker would.
     store: switchboard_store::SqliteStore,
-    _dir: tempfile::TempDir,
+    _world: switchboard_testkit::World,
 }
 
 async fn world() -> World {
@@ -41,8 +41,8 @@ async fn world() -> World {
     config.discord.bot_token = Some("discord-test".into());
     config.discord.application_id = Some(1);
     config.discord.api_proxy = Some(discord.url.clone());
-    let clock = Arc::new(ManualClock::new(1_790_000_000_000));
-    let s = common::seeded(config, clock.clone()).await;
+    let s = common::seeded(config, false).await;
+    let clock = s.world.clock.clone();
     let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
     let channels = json!({"team": "payments", "channels": [
         {"platform": "slack", "id": "C0PAY"}, {"platform": "discord", "id": DISCORD_CHANNEL}, {"platform": "web", "id": "w"}]});
@@ -56,7 +56,7 @@ async fn world() -> World {
     let store = s.store.clone();
     let outbox: Arc<dyn Outbox> = Arc::new(s.store);
     let courier = Courier::new(&s.state, outbox.clone());
-    World { service: s.service, clock, outbox, courier, slack, discord, store, _dir: s.dir }
+    World { service: s.service, clock, outbox, courier, slack, discord, store, _world: s.world }
 }
 
 impl World {

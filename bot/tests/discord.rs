@@ -3,8 +3,6 @@
 //! the real router; deferred answers and command registration as serenity
 //! sends them.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use ed25519_dalek::{Signer, SigningKey};
@@ -12,11 +10,10 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use switchboard_bot::chat::ChatState;
 use switchboard_bot::discord::api::DiscordApi;
-use switchboard_bot::fakes;
-use switchboard_core::clock::SystemClock;
 use switchboard_core::config::Config;
 use switchboard_core::model::{ChatPlatform, Role};
 use switchboard_core::{Caller, Service};
+use switchboard_testkit::chat as fakes;
 use tower::ServiceExt;
 
 mod common;
@@ -26,7 +23,7 @@ struct World {
     state: ChatState,
     key: SigningKey,
     discord: fakes::Fake,
-    _dir: tempfile::TempDir,
+    _world: switchboard_testkit::World,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -54,9 +51,9 @@ async fn world_with(edit: impl FnOnce(&mut Config)) -> World {
     config.discord.application_id = Some(1);
     config.discord.api_proxy = Some(discord.url.clone());
     edit(&mut config);
-    let s = common::seeded(config, Arc::new(SystemClock)).await;
+    let s = common::seeded(config, true).await;
     s.deliver();
-    World { service: s.service, state: s.state, key, discord, _dir: s.dir }
+    World { service: s.service, state: s.state, key, discord, _world: s.world }
 }
 
 impl World {
@@ -340,7 +337,7 @@ async fn the_gateway_answers_mentions_and_direct_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_answer_is_deferred_then_edited_in() {
-    use switchboard_agents::llm::fake::{FakeLlm, Step};
+    use switchboard_testkit::llm::{FakeLlm, Step};
     let answer = "payments-api is owned by the Payments team.";
     let llm = FakeLlm::start(vec![Step::Slow { ms: 3000, text: answer.into() }]).await.unwrap();
     let w = world_with(|c| {

@@ -2,19 +2,16 @@
 //! fixtures, signed with a test secret, through the real router; replies,
 //! updates and ephemeral messages as slack-morphism sends them.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use switchboard_bot::chat::ChatState;
-use switchboard_bot::fakes;
 use switchboard_bot::slack::verify::sign;
-use switchboard_core::clock::SystemClock;
 use switchboard_core::config::Config;
 use switchboard_core::model::{ChatPlatform, Role};
 use switchboard_core::{Caller, Service};
+use switchboard_testkit::chat as fakes;
 use tower::ServiceExt;
 
 mod common;
@@ -25,7 +22,7 @@ struct World {
     service: Service,
     state: ChatState,
     slack: fakes::Fake,
-    _dir: tempfile::TempDir,
+    _world: switchboard_testkit::World,
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -49,9 +46,9 @@ async fn world_with(edit: impl FnOnce(&mut Config)) -> World {
     config.slack.bot_token = Some("xoxb-test-token".into());
     config.slack.api_url = format!("{}/api/", slack.url);
     edit(&mut config);
-    let s = common::seeded(config, Arc::new(SystemClock)).await;
+    let s = common::seeded(config, true).await;
     s.deliver();
-    World { service: s.service, state: s.state, slack, _dir: s.dir }
+    World { service: s.service, state: s.state, slack, _world: s.world }
 }
 
 impl World {

@@ -8,7 +8,6 @@ mod common;
 use std::sync::Arc;
 
 use serde_json::json;
-use switchboard_agents::llm::fake::{FakeLlm, Step};
 use switchboard_bot::Conversation;
 use switchboard_core::clock::SystemClock;
 use switchboard_core::config::{Config, LlmConfig};
@@ -16,6 +15,7 @@ use switchboard_core::demo::{self, DemoOptions};
 use switchboard_core::model::Role;
 use switchboard_core::{Caller, Service};
 use switchboard_store::SqliteStore;
+use switchboard_testkit::llm::{FakeLlm, Step};
 
 struct World {
     chat: Conversation,

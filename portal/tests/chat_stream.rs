@@ -15,7 +15,7 @@ fn stream_url(html: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_chat_streams_answers_as_server_sent_events() {
-    use switchboard_agents::llm::fake::{FakeLlm, Step};
+    use switchboard_testkit::llm::{FakeLlm, Step};
     let answer = "payments-api belongs to the payments team, whose members you can see on its page.";
     let fake = FakeLlm::start(vec![
         Step::call("get_project", serde_json::json!({"project": "payments-api"})),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use switchboard_store::SqliteStore;
-use switchboard_store::conformance::Backend;
+use switchboard_testkit::conformance::Backend;
 
 fn sqlite() -> Backend {
     let dir = tempfile::tempdir().unwrap();
@@ -18,4 +18,4 @@ fn sqlite() -> Backend {
     }
 }
 
-switchboard_store::conformance_suite!(sqlite());
+switchboard_testkit::conformance_suite!(sqlite());

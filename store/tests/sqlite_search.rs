@@ -3,7 +3,7 @@
 
 use switchboard_core::store::{GraphBatch, GraphStore, ProjectQuery};
 use switchboard_store::SqliteStore;
-use switchboard_store::conformance::project;
+use switchboard_testkit::conformance::project;
 
 #[tokio::test]
 async fn broad_searches_list_name_matches_first() {

@@ -19,7 +19,6 @@
 //! intent router and says so.
 
 mod breaker;
-pub mod fake;
 mod http;
 mod memory;
 

@@ -15,13 +15,13 @@ use switchboard_automations::github::{self, fake::FakeGitHub};
 use switchboard_automations::{Hooks, Processor, RuleSet, RulesMapper};
 use switchboard_core::clock::ManualClock;
 use switchboard_core::config::Config;
-use switchboard_core::demo::{self, DemoOptions};
+use switchboard_core::demo;
 use switchboard_core::model::{Role, Run};
 use switchboard_core::{Caller, Service};
 use switchboard_store::SqliteStore;
 use tower::ServiceExt;
 
-pub const NOW: i64 = 1_790_000_000_000;
+pub const NOW: i64 = switchboard_testkit::T0;
 const SECRET: &str = "campaign-test-secret";
 
 /// One manifest format: its path and its text with the package at `v`.
@@ -75,26 +75,20 @@ pub struct World {
     pub github: FakeGitHub,
     pub store: SqliteStore,
     pub clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
+    pub world: switchboard_testkit::World,
 }
 
 pub async fn world(repos: usize) -> World {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let github = FakeGitHub::start(&[]).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
     let mut config = Config::default();
     config.github.app_id = Some(7);
     config.github.private_key = Some(switchboard_automations::github::fake::TEST_APP_KEY.into());
     config.github.api_url = github.url.clone();
     config.webhooks.github_secret = Some(SECRET.into());
-    let clock = Arc::new(ManualClock::new(NOW));
-    let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock.clone());
+    let world = switchboard_testkit::World::builder().config(config.clone()).demo(5, 5).build().await;
+    let (service, store, clock) = (world.service.clone(), world.store.clone(), world.clock.clone());
     let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 5, now: NOW, seed: 5 }, &config, 100) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
-    }
     let team = service.graph().list_teams().await.unwrap()[0].slug.to_string();
     let project_type = config.project_types.keys().next().unwrap().to_string();
     for i in 0..repos {
@@ -108,7 +102,7 @@ pub async fn world(repos: usize) -> World {
         service.execute_json(&admin, "create_project", args).await.unwrap();
     }
     let engine = github::engine(&service, Arc::new(store.clone()), "w1").unwrap().expect("a GitHub App");
-    World { service, engine, github, store, clock, _dir: dir }
+    World { service, engine, github, store, clock, world }
 }
 
 impl World {

@@ -7,34 +7,32 @@ use std::sync::Arc;
 
 use switchboard_bot::chat::ChatState;
 use switchboard_bot::{Block, Conversation, Reply};
-use switchboard_core::clock::Clock;
+use switchboard_core::Service;
 use switchboard_core::config::Config;
-use switchboard_core::demo::{self, DemoOptions};
-use switchboard_core::model::Role;
-use switchboard_core::{Caller, Service};
 use switchboard_store::SqliteStore;
+use switchboard_testkit::World;
 
 pub struct Seeded {
     pub service: Service,
     /// The outbox, for the tests of what is sent on its own.
     pub store: SqliteStore,
     pub state: ChatState,
-    pub dir: tempfile::TempDir,
+    pub world: World,
 }
 
-pub async fn seeded(config: Config, clock: Arc<dyn Clock>) -> Seeded {
+/// The demo organisation of 40 projects; on the world's manual clock unless
+/// `system_clock` (for tests whose platform clients run real timers).
+pub async fn seeded(config: Config, system_clock: bool) -> Seeded {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
-    let service = Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock)
-        .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
-    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 40, now: service.now(), seed: 3 }, &config, 100) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
+    let mut world = World::builder().config(config).demo(40, 3);
+    if system_clock {
+        world = world.system_clock();
     }
+    let world = world.build().await;
+    let service = world.service.clone();
     let conversation = Arc::new(Conversation::new(service.clone()).await.unwrap());
     let state = ChatState::new(service.clone(), conversation).unwrap();
-    Seeded { service, store, state, dir }
+    Seeded { service, store: world.store.clone(), state, world }
 }
 
 impl Seeded {

@@ -16,9 +16,10 @@ pub use switchboard_core::model::Role;
 pub use switchboard_core::{Caller, Service};
 pub use switchboard_portal::{Mode, PortalState};
 pub use switchboard_store::SqliteStore;
+pub use switchboard_testkit::World;
 pub use tower::ServiceExt;
 
-pub const NOW: i64 = 1_790_000_000_000;
+pub const NOW: i64 = switchboard_testkit::T0;
 
 pub struct Portal {
     pub service: Service,
@@ -27,7 +28,7 @@ pub struct Portal {
     pub serve: PortalState,
     /// The store, for what a test puts in the inbox and the outbox.
     pub store: SqliteStore,
-    pub _dir: tempfile::TempDir,
+    pub world: World,
 }
 
 pub async fn portal() -> Portal {
@@ -35,29 +36,17 @@ pub async fn portal() -> Portal {
 }
 
 pub async fn portal_with(config: Config) -> Portal {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
-    let clock = Arc::new(ManualClock::new(NOW));
-    let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), clock.clone())
-            .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
-    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
-    }
+    let world = World::builder().config(config).demo(60, 42).build().await;
+    let service = world.service.clone();
     let demo = PortalState::new(service.clone(), Mode::Demo).await.unwrap();
     let serve = PortalState::new(service.clone(), Mode::Serve).await.unwrap();
-    Portal { service, clock, demo, serve, store, _dir: dir }
+    Portal { service, clock: world.clock.clone(), demo, serve, store: world.store.clone(), world }
 }
 
 impl Portal {
     /// The demo portal of a second replica: another process on the same store.
     pub async fn replica(&self) -> PortalState {
-        let store = SqliteStore::open(self._dir.path(), 2).unwrap();
-        let config = Arc::new(self.service.config().clone());
-        let service = Service::new(Arc::new(store.clone()), Arc::new(store.clone()), config, self.clock.clone())
-            .with_mailboxes(Arc::new(store.clone()), Arc::new(store));
-        PortalState::new(service, Mode::Demo).await.unwrap()
+        PortalState::new(self.world.replica(), Mode::Demo).await.unwrap()
     }
 
     /// The portal as the binary serves it: behind the HTTP edge.

@@ -14,8 +14,8 @@ use switchboard_core::event::{Event, EventKind, EventQuery};
 use switchboard_core::ids::ProjectSlug;
 use switchboard_core::store::EventLog;
 use switchboard_store::SqliteStore;
-use switchboard_store::conformance::Backend;
 use switchboard_store_clickhouse::{ClickHouseLog, Options};
+use switchboard_testkit::conformance::Backend;
 
 fn options(database: String) -> Options {
     Options {
@@ -54,7 +54,7 @@ async fn backend() -> Backend {
     }
 }
 
-switchboard_store::conformance_suite!(backend().await);
+switchboard_testkit::conformance_suite!(backend().await);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_field_of_an_event_round_trips() {

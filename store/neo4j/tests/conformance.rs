@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use switchboard_store::SqliteStore;
-use switchboard_store::conformance::Backend;
 use switchboard_store_neo4j::{Fulltext, Neo4jGraph, Options};
+use switchboard_testkit::conformance::Backend;
 
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.into())
@@ -98,7 +98,7 @@ async fn backend() -> Backend {
     }
 }
 
-switchboard_store::conformance_suite!(backend().await);
+switchboard_testkit::conformance_suite!(backend().await);
 
 /// Two processes on one graph (two handles, several tasks each) take every
 /// chat message and webhook delivery exactly once between them.
@@ -180,7 +180,7 @@ async fn replicas_sharing_a_graph_take_each_message_and_delivery_once() {
 async fn opening_again_keeps_everything_and_a_newer_schema_is_refused() {
     use switchboard_core::store::GraphStore;
     let (first, database) = graph().await;
-    let p = switchboard_store::conformance::project("payments").build();
+    let p = switchboard_testkit::conformance::project("payments").build();
     first.put_project(&p).await.unwrap();
     let again = Neo4jGraph::open(&options(&database.0)).await.unwrap();
     assert_eq!(again.get_project(&p.slug).await.unwrap(), Some(p));

@@ -1,4 +1,5 @@
-//! Shared test harness: a service over a fresh SQLite store with a manual clock.
+//! Shared test harness: the test kit's world (a service over a fresh SQLite
+//! store with a manual clock) with five users of every role.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -6,11 +7,11 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use switchboard_core::clock::ManualClock;
 use switchboard_core::config::Config;
-use switchboard_core::model::{Role, User};
+use switchboard_core::model::Role;
 use switchboard_core::ops::output::Output;
-use switchboard_core::store::GraphBatch;
 use switchboard_core::{Caller, Error, Service};
 use switchboard_store::SqliteStore;
+use switchboard_testkit::World;
 
 pub const T0: i64 = 1_780_000_000_000;
 
@@ -18,7 +19,7 @@ pub struct Harness {
     pub service: Service,
     pub clock: Arc<ManualClock>,
     pub store: SqliteStore,
-    _dir: tempfile::TempDir,
+    pub world: World,
 }
 
 pub fn caller(name: &str, role: Role) -> Caller {
@@ -35,27 +36,8 @@ impl Harness {
     }
 
     pub async fn with_config(config: Config) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path(), 2).unwrap();
-        let clock = Arc::new(ManualClock::new(T0));
-        let service = Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config), clock.clone())
-            .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
-        let users = [
-            ("alice", Role::Admin),
-            ("bob", Role::Approver),
-            ("erin", Role::Approver),
-            ("carol", Role::Editor),
-            ("dave", Role::Viewer),
-        ]
-        .into_iter()
-        .map(|(n, role)| User {
-            display_name: n.to_uppercase(),
-            email: Some(format!("{n}@example.com")),
-            ..User::new(n.parse().unwrap(), role)
-        })
-        .collect();
-        service.import(&admin(), &GraphBatch { users, ..Default::default() }, &[]).await.unwrap();
-        Self { service, clock, store, _dir: dir }
+        let world = World::builder().config(config).at(T0).users().build().await;
+        Self { service: world.service.clone(), clock: world.clock.clone(), store: world.store.clone(), world }
     }
 
     /// A small org: team `payments` with `payments-api` (api) and `ledger` (consumer).
