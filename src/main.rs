@@ -7,10 +7,10 @@ mod app;
 mod bench;
 mod bench_attack;
 mod bench_campaign;
-mod samples;
 mod chat;
 mod cli;
 mod migrate;
+mod samples;
 mod seed;
 mod transfer;
 

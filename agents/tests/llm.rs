@@ -4,31 +4,26 @@
 //! stalls, the circuit breaker, malformed tool calls, write proposals,
 //! automations as pending runs, and a prompt-injection attempt.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use switchboard_agents::llm::{Action, Agent, Answer, Progress, Unavailable};
-use switchboard_core::clock::SystemClock;
 use switchboard_core::config::{Config, LlmConfig};
-use switchboard_core::demo::{self, DemoOptions};
 use switchboard_core::model::{ChatMessage, Role};
 use switchboard_core::ops::OpKind;
 use switchboard_core::{Caller, Service};
-use switchboard_store::SqliteStore;
 use switchboard_testkit::llm::{FakeLlm, Step};
 
 struct World {
     service: Service,
     fake: FakeLlm,
     agent: Agent,
-    _dir: tempfile::TempDir,
+    _kit: switchboard_testkit::World,
 }
 
 async fn world(steps: Vec<Step>, tune: impl FnOnce(&mut LlmConfig)) -> World {
     let fake = FakeLlm::start(steps).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
     let mut config = Config {
         llm: LlmConfig {
             base_url: Some(fake.url.clone()),
@@ -41,14 +36,10 @@ async fn world(steps: Vec<Step>, tune: impl FnOnce(&mut LlmConfig)) -> World {
         ..Config::default()
     };
     tune(&mut config.llm);
-    let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
-    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 12, now: service.now(), seed: 1 }, &config, 100) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
-    }
+    let kit = switchboard_testkit::World::builder().config(config.clone()).demo(12, 1).system_clock().build().await;
+    let service = kit.service.clone();
     let agent = Agent::new(service.clone()).expect("an LLM is configured");
-    World { service, fake, agent, _dir: dir }
+    World { service, fake, agent, _kit: kit }
 }
 
 fn erin() -> Caller {

@@ -9,30 +9,24 @@ use rmcp::model::CallToolRequestParams;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
-use switchboard_core::clock::SystemClock;
 use switchboard_core::config::Config;
-use switchboard_core::demo::{self, DemoOptions};
 use switchboard_core::event::{EventKind, EventQuery};
 use switchboard_core::model::Role;
 use switchboard_core::{Caller, Service};
-use switchboard_store::SqliteStore;
+use switchboard_testkit::World;
 
 struct Server {
     url: String,
     service: Service,
-    config: Config,
-    _dir: tempfile::TempDir,
+    kit: Arc<World>,
 }
 
 impl Server {
     /// A second replica: `/mcp` of another process on the same store.
     async fn replica(&self) -> Server {
-        let store = SqliteStore::open(self._dir.path(), 2).unwrap();
-        let config = Arc::new(self.config.clone());
-        let service = Service::new(Arc::new(store.clone()), Arc::new(store), config, Arc::new(SystemClock));
+        let service = self.kit.replica();
         let url = listen(switchboard_agents::mcp::router(service.clone(), vec![])).await;
-        let dir = tempfile::tempdir().unwrap();
-        Server { url, service, config: self.config.clone(), _dir: dir }
+        Server { url, service, kit: self.kit.clone() }
     }
 }
 
@@ -50,16 +44,10 @@ async fn server() -> Server {
 async fn server_with(config: Config) -> Server {
     // The test's HTTP clients (reqwest, rmcp's) need the TLS provider the binary installs.
     switchboard_agents::install_tls_provider();
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
-    let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
-    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 12, now: service.now(), seed: 1 }, &config, 100) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
-    }
+    let kit = World::builder().config(config.clone()).demo(12, 1).system_clock().build().await;
+    let service = kit.service.clone();
     let url = listen(switchboard_agents::mcp::router(service.clone(), vec![])).await;
-    Server { url, service, config, _dir: dir }
+    Server { url, service, kit: Arc::new(kit) }
 }
 
 async fn token(s: &Server, user: &str) -> String {

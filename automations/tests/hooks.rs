@@ -12,13 +12,10 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use switchboard_automations::signature::hmac_hex;
 use switchboard_automations::{Failure, Hooks, Mapped, Mapper, Processor, RuleSet, RulesMapper};
-use switchboard_core::clock::SystemClock;
 use switchboard_core::config::Config;
-use switchboard_core::demo::{self, DemoOptions};
 use switchboard_core::inbox::{Delivery, DeliveryStatus};
 use switchboard_core::model::Role;
 use switchboard_core::{Caller, Service};
-use switchboard_store::SqliteStore;
 use tower::ServiceExt;
 
 const GITHUB_SECRET: &str = "gh-test-secret";
@@ -28,7 +25,7 @@ struct World {
     service: Service,
     hooks: Hooks,
     processor: Processor,
-    _dir: tempfile::TempDir,
+    _kit: switchboard_testkit::World,
 }
 
 fn fixture(path: &str) -> Vec<u8> {
@@ -40,14 +37,8 @@ fn admin() -> Caller {
 }
 
 async fn world_with(config: Config) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
-    let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(config.clone()), Arc::new(SystemClock));
-    let demo_admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 12, now: service.now(), seed: 1 }, &config, 100) {
-        service.import(&demo_admin, &c.batch, &c.events).await.unwrap();
-    }
+    let kit = switchboard_testkit::World::builder().config(config.clone()).demo(12, 1).system_clock().build().await;
+    let (service, store) = (kit.service.clone(), kit.store.clone());
     // The fixtures' repositories and services belong to demo projects.
     for (project, ids) in [
         ("orders", json!({"github_repository": "Codertocat/Hello-World", "pagerduty_service": "PA2P440"})),
@@ -61,7 +52,7 @@ async fn world_with(config: Config) -> World {
     let hooks = Hooks::new(service.clone(), Arc::new(store));
     let rules = Arc::new(RuleSet::load(&config).unwrap());
     let processor = Processor::new(hooks.clone(), Arc::new(RulesMapper::new(rules, service.clone())));
-    World { service, hooks, processor, _dir: dir }
+    World { service, hooks, processor, _kit: kit }
 }
 
 fn config() -> Config {

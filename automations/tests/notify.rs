@@ -1,67 +1,42 @@
 //! Notifications to the outgoing webhook: a local receiver sees signed
 //! notifications addressed to the owning team, once per change of status.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
 use switchboard_automations::signature::hmac_hex;
 use switchboard_core::clock::SystemClock;
 use switchboard_core::config::Config;
-use switchboard_core::demo::{self, DemoOptions};
 use switchboard_core::model::Role;
 use switchboard_core::{Caller, Service};
 use switchboard_store::SqliteStore;
+use switchboard_testkit::World;
+use switchboard_testkit::receiver::{Received, Receiver};
 
-type Seen = Arc<Mutex<Vec<(Value, Option<String>)>>>;
-
-async fn receiver() -> (String, Seen) {
-    let seen: Seen = Arc::default();
-    let app = axum::Router::new()
-        .route(
-            "/notify",
-            axum::routing::post(|State(seen): State<Seen>, headers: HeaderMap, body: Bytes| async move {
-                let sig = headers.get("x-switchboard-signature-256").and_then(|v| v.to_str().ok()).map(str::to_owned);
-                let expected = format!("sha256={}", hmac_hex(b"notify-secret", &body));
-                seen.lock().unwrap().push((serde_json::from_slice(&body).unwrap(), sig.filter(|s| *s == expected)));
-                "ok"
-            }),
-        )
-        .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, seen)
+/// Each notification received, with its signature when it is the right one.
+fn seen(receiver: &Receiver) -> Vec<(Value, Option<String>)> {
+    let signed = |r: &Received| {
+        let expected = format!("sha256={}", hmac_hex(b"notify-secret", &r.body));
+        r.header("x-switchboard-signature-256").filter(|s| *s == expected).map(str::to_owned)
+    };
+    receiver.received().iter().map(|r| (r.json(), signed(r))).collect()
 }
 
-async fn wait_for(seen: &Seen, n: usize) -> Vec<(Value, Option<String>)> {
-    for _ in 0..100 {
-        if seen.lock().unwrap().len() >= n {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    seen.lock().unwrap().clone()
+async fn receiver() -> (String, Receiver) {
+    let receiver = Receiver::start().await.unwrap();
+    (format!("{}/notify", receiver.url), receiver)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owning_teams_hear_of_incidents_failed_deployments_and_slow_builds() {
     switchboard_agents_free_tls();
-    let (url, seen) = receiver().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
+    let (url, seen_by) = receiver().await;
     let mut config = Config::default();
     config.notifications.webhook_url = Some(url);
     config.notifications.webhook_secret = Some("notify-secret".into());
-    let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
-    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 12, now: service.now(), seed: 1 }, &config, 100) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
-    }
+    let world = World::builder().config(config).demo(12, 1).system_clock().build().await;
+    let service = world.service.clone();
     let task = switchboard_automations::notify::spawn(service.clone()).expect("a webhook URL is set");
     let run = |name: &'static str, args: Value| {
         let service = service.clone();
@@ -88,9 +63,10 @@ async fn owning_teams_hear_of_incidents_failed_deployments_and_slow_builds() {
         run("record_build", json!({"project": "fresh-api", "status": "success", "duration_ms": ms})).await;
     }
 
-    let got = wait_for(&seen, 4).await;
+    seen_by.wait_for(4, 5).await;
+    let got = seen(&seen_by);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let got_all = seen.lock().unwrap().clone();
+    let got_all = seen(&seen_by);
     let kinds: Vec<&str> =
         got_all.iter().map(|(n, _)| n["kind"].as_str().unwrap()).filter(|k| *k != "score_dropped").collect();
     assert_eq!(kinds, ["incident_triggered", "incident_resolved", "deployment_failed", "build_anomaly"], "{got_all:?}");
@@ -119,7 +95,7 @@ fn switchboard_agents_free_tls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_on_one_store_send_another_processs_notification_once() {
     switchboard_agents_free_tls();
-    let (url, seen) = receiver().await;
+    let (url, seen_by) = receiver().await;
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), 2).unwrap();
     let mut config = Config::default();
@@ -142,7 +118,7 @@ async fn replicas_on_one_store_send_another_processs_notification_once() {
     cli.execute_json(&admin, "record_incident", incident).await.unwrap();
     // Both replicas read the log at least twice after the incident.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let got = seen.lock().unwrap().clone();
+    let got = seen(&seen_by);
     let incidents: Vec<_> = got.iter().filter(|(n, _)| n["kind"] == "incident_triggered").collect();
     assert_eq!(incidents.len(), 1, "{got:?}");
     assert_eq!(incidents[0].0["title"], "Incident: Orders fail");

@@ -29,7 +29,7 @@ struct World {
     discord: fakes::Fake,
     /// The store, for a run moved as a worker would.
     store: switchboard_store::SqliteStore,
-    _world: switchboard_testkit::World,
+    world: switchboard_testkit::World,
 }
 
 async fn world() -> World {
@@ -56,7 +56,7 @@ async fn world() -> World {
     let store = s.store.clone();
     let outbox: Arc<dyn Outbox> = Arc::new(s.store);
     let courier = Courier::new(&s.state, outbox.clone());
-    World { service: s.service, clock, outbox, courier, slack, discord, store, _world: s.world }
+    World { service: s.service, clock, outbox, courier, slack, discord, store, world: s.world }
 }
 
 impl World {
@@ -141,14 +141,8 @@ async fn incidents_approvals_and_progress_reach_both_platforms() {
     // Catching up over the same events finds nothing new to say.
     assert_eq!(w.courier.catch_up(w.service.now() - 3600 * 1000).await.unwrap(), 0);
     // (The last one is marked sent just after the fake took it.)
-    let mut counts = Vec::new();
-    for _ in 0..50 {
-        counts = w.outbox.outbox_counts().await.unwrap();
-        if counts[0].1 == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    w.world.settle().await;
+    let counts = w.outbox.outbox_counts().await.unwrap();
     let all = w.outbox.list_messages(None, 20).await.unwrap();
     assert_eq!(counts, [(MessageStatus::Pending, 0), (MessageStatus::Sent, 8), (MessageStatus::Dead, 0)], "{all:#?}");
 }
@@ -360,15 +354,8 @@ async fn a_campaigns_summary_is_replied_then_kept_current() {
     let last = updates.last().unwrap();
     assert_eq!(last.body["ts"].as_str(), summary_ts.as_deref(), "{updates:?}");
     assert!(last.body["text"].as_str().unwrap().starts_with("Campaign: 1 merged.\n"), "{}", last.body);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let edited_on_discord = loop {
-        let edits: Vec<_> = w.discord.calls().into_iter().filter(|c| c.method == "PATCH").collect();
-        if edits.iter().any(|c| texts(&c.body).contains("Campaign: 1 merged.")) || std::time::Instant::now() > deadline
-        {
-            break edits;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    w.world.settle().await;
+    let edited_on_discord: Vec<_> = w.discord.calls().into_iter().filter(|c| c.method == "PATCH").collect();
     assert!(edited_on_discord.iter().any(|c| texts(&c.body).contains("Campaign: 1 merged.")), "{edited_on_discord:?}");
 }
 

@@ -23,7 +23,7 @@ struct World {
     state: ChatState,
     key: SigningKey,
     discord: fakes::Fake,
-    _world: switchboard_testkit::World,
+    world: switchboard_testkit::World,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -53,7 +53,7 @@ async fn world_with(edit: impl FnOnce(&mut Config)) -> World {
     edit(&mut config);
     let s = common::seeded(config, true).await;
     s.deliver();
-    World { service: s.service, state: s.state, key, discord, _world: s.world }
+    World { service: s.service, state: s.state, key, discord, world: s.world }
 }
 
 impl World {
@@ -326,7 +326,7 @@ async fn the_gateway_answers_mentions_and_direct_messages() {
         "a link code, in private: {}",
         sent[0].body
     );
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    w.world.settle().await;
     assert_eq!(
         w.discord.wait_for("/channels/345626669114982402/messages", 2, 0).await.len(),
         1,

@@ -22,7 +22,7 @@ struct World {
     service: Service,
     state: ChatState,
     slack: fakes::Fake,
-    _world: switchboard_testkit::World,
+    world: switchboard_testkit::World,
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -48,7 +48,7 @@ async fn world_with(edit: impl FnOnce(&mut Config)) -> World {
     edit(&mut config);
     let s = common::seeded(config, true).await;
     s.deliver();
-    World { service: s.service, state: s.state, slack, _world: s.world }
+    World { service: s.service, state: s.state, slack, world: s.world }
 }
 
 impl World {
@@ -154,7 +154,7 @@ async fn url_verification_and_mentions_answered_in_their_thread() {
     let posted = w.slack.wait_for("chat.postMessage", 2, 10).await;
     assert_eq!(posted.len(), 2);
     assert_eq!(posted[1].body["channel"], "D024BE91L");
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    w.world.settle().await;
     assert_eq!(w.slack.wait_for("chat.postMessage", 3, 0).await.len(), 2, "the retried event was not answered again");
 }
 
@@ -217,7 +217,7 @@ async fn bad_signatures_and_stale_requests_are_refused() {
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "no signature headers");
     let (status, _) = w.post("/slack/events", "application/json", b"{not json".to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    w.world.settle().await;
     assert!(w.slack.calls().is_empty(), "nothing was sent: {:?}", w.slack.calls());
 }
 

@@ -5,44 +5,34 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use serde_json::json;
 use switchboard_bot::Conversation;
-use switchboard_core::clock::SystemClock;
 use switchboard_core::config::{Config, LlmConfig};
-use switchboard_core::demo::{self, DemoOptions};
 use switchboard_core::model::Role;
 use switchboard_core::{Caller, Service};
-use switchboard_store::SqliteStore;
+use switchboard_testkit::World;
 use switchboard_testkit::llm::{FakeLlm, Step};
 
-struct World {
+struct Chat {
     chat: Conversation,
     service: Service,
     fake: FakeLlm,
-    config: Config,
-    _dir: tempfile::TempDir,
+    kit: switchboard_testkit::World,
 }
 
-impl World {
+impl Chat {
     /// The chat of a second replica: another process on the same store.
     async fn replica(&self) -> Conversation {
-        let store = SqliteStore::open(self._dir.path(), 2).unwrap();
-        let config = Arc::new(self.config.clone());
-        let service = Service::new(Arc::new(store.clone()), Arc::new(store), config, Arc::new(SystemClock));
-        Conversation::new(service).await.unwrap()
+        Conversation::new(self.kit.replica()).await.unwrap()
     }
 }
 
-async fn world(steps: Vec<Step>, tune: impl FnOnce(&mut LlmConfig)) -> World {
+async fn world(steps: Vec<Step>, tune: impl FnOnce(&mut LlmConfig)) -> Chat {
     world_with(steps, |c| tune(&mut c.llm)).await
 }
 
-async fn world_with(steps: Vec<Step>, tune: impl FnOnce(&mut Config)) -> World {
+async fn world_with(steps: Vec<Step>, tune: impl FnOnce(&mut Config)) -> Chat {
     let fake = FakeLlm::start(steps).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
     let mut config = Config {
         llm: LlmConfig {
             base_url: Some(fake.url.clone()),
@@ -53,15 +43,11 @@ async fn world_with(steps: Vec<Step>, tune: impl FnOnce(&mut Config)) -> World {
         ..Config::default()
     };
     tune(&mut config);
-    let service =
-        Service::new(Arc::new(store.clone()), Arc::new(store), Arc::new(config.clone()), Arc::new(SystemClock));
-    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 12, now: service.now(), seed: 1 }, &config, 100) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
-    }
+    let kit = World::builder().config(config.clone()).demo(12, 1).system_clock().build().await;
+    let service = kit.service.clone();
     let chat = Conversation::new(service.clone()).await.unwrap();
     assert!(chat.has_llm());
-    World { chat, service, fake, config, _dir: dir }
+    Chat { chat, service, fake, kit }
 }
 
 fn who(name: &str, role: Role) -> Caller {

@@ -87,10 +87,14 @@ impl Builder {
         let store = SqliteStore::open(dir.path(), 2).expect("a fresh embedded store");
         let manual = Arc::new(ManualClock::new(self.now));
         let clock: Arc<dyn Clock> = if self.system_clock { Arc::new(SystemClock) } else { manual.clone() };
-        let service =
-            Service::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(self.config.clone()), clock)
-                .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
-        let world = World { service, store, clock: manual, dir, watch };
+        let service = Service::new(
+            Arc::new(store.clone()),
+            Arc::new(store.clone()),
+            Arc::new(self.config.clone()),
+            clock.clone(),
+        )
+        .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
+        let world = World { service, store, clock: manual, time: clock, dir, watch };
         if self.users {
             let users = USERS
                 .into_iter()
@@ -119,6 +123,8 @@ pub struct World {
     pub store: SqliteStore,
     /// The manual clock (moving it does nothing under [`Builder::system_clock`]).
     pub clock: Arc<ManualClock>,
+    /// The clock the service reads: the manual one or the wall clock.
+    time: Arc<dyn Clock>,
     dir: tempfile::TempDir,
     watch: Watch,
 }
@@ -153,8 +159,7 @@ impl World {
     pub fn replica(&self) -> Service {
         let store = SqliteStore::open(self.dir.path(), 2).expect("the store opens again");
         let config = Arc::new(self.service.config().clone());
-        let clock: Arc<dyn Clock> = self.clock.clone();
-        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), config, clock)
+        Service::new(Arc::new(store.clone()), Arc::new(store.clone()), config, self.time.clone())
             .with_mailboxes(Arc::new(store.clone()), Arc::new(store))
     }
 

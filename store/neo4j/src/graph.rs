@@ -482,10 +482,11 @@ impl GraphStore for Neo4jGraph {
         expires_at: Millis,
     ) -> StoreResult<()> {
         self.run(
-            query("MERGE (n:Ticket {id: $id}) SET n.value = $value, n.expires_at = $expires_at")
+            query("MERGE (n:Ticket {id: $id}) SET n.value = $value, n.expires_at = $expires_at, n.nonce = $nonce")
                 .param("id", ticket_id(kind, key))
                 .param("value", value.to_string())
-                .param("expires_at", expires_at),
+                .param("expires_at", expires_at)
+                .param("nonce", uuid::Uuid::new_v4().to_string()),
         )
         .await
     }
@@ -502,15 +503,22 @@ impl GraphStore for Neo4jGraph {
     }
 
     async fn take_ticket(&self, kind: &str, key: &str, now: Millis) -> StoreResult<Option<serde_json::Value>> {
+        // Two takers can both match the ticket before either deletes it, and a
+        // server need not refuse the second delete (ArcadeDB does not). Each
+        // taker also creates a marker whose id the ticket's nonce makes unique:
+        // the second creation breaks the unique constraint, is tried again,
+        // and then finds no ticket. Markers expire with the ticket.
         let rows = self
-            .rows(
+            .transaction(vec![
                 query(
                     "MATCH (n:Ticket {id: $id}) WHERE n.expires_at > $now
+                     CREATE (:Ticket {id: $id + '|taken|' + coalesce(n.nonce, 'unversioned'),
+                                      value: 'null', expires_at: n.expires_at})
                      WITH n, n.value AS value DELETE n RETURN value",
                 )
                 .param("id", ticket_id(kind, key))
                 .param("now", now),
-            )
+            ])
             .await?;
         ticket_value(&rows)
     }
