@@ -3,40 +3,22 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use switchboard_bot::Conversation;
-use switchboard_core::clock::ManualClock;
-use switchboard_core::config::Config;
-use switchboard_core::demo::{self, DemoOptions};
 use switchboard_core::model::{Role, RunStatus};
 use switchboard_core::store::GraphStore;
 use switchboard_core::{Caller, Service};
 use switchboard_store::SqliteStore;
+use switchboard_testkit::{T0 as NOW, World};
 
-const NOW: i64 = 1_790_000_000_000;
-
-async fn setup() -> (Conversation, SqliteStore, tempfile::TempDir) {
-    let (c, store, dir, _) = setup_with_service().await;
-    (c, store, dir)
+async fn setup() -> (Conversation, SqliteStore, World) {
+    let (c, store, world, _) = setup_with_service().await;
+    (c, store, world)
 }
 
-async fn setup_with_service() -> (Conversation, SqliteStore, tempfile::TempDir, Service) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path(), 2).unwrap();
-    let config = Config::default();
-    let service = Service::new(
-        Arc::new(store.clone()),
-        Arc::new(store.clone()),
-        Arc::new(config.clone()),
-        Arc::new(ManualClock::new(NOW)),
-    )
-    .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
-    let admin = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
-    for c in demo::generate(&DemoOptions { projects: 60, now: NOW, seed: 42 }, &config, 1000) {
-        service.import(&admin, &c.batch, &c.events).await.unwrap();
-    }
-    (Conversation::new(service.clone()).await.unwrap(), store, dir, service)
+async fn setup_with_service() -> (Conversation, SqliteStore, World, Service) {
+    let world = World::builder().demo(60, 42).build().await;
+    let service = world.service.clone();
+    (Conversation::new(service.clone()).await.unwrap(), world.store.clone(), world, service)
 }
 
 fn who(name: &str, role: Role) -> Caller {
