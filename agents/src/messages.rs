@@ -24,6 +24,7 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::ArchiveProject => "archive old-reports",
         OpKind::SetFact => "set tier of orders to 1",
         OpKind::SetDependencies => "/sb set_dependencies {\"project\": \"orders\", \"dependencies\": [...]}",
+        OpKind::ImportSbom => "/sb import_sbom {\"project\": \"orders\", \"sbom\": {...}} · import an SBOM for orders",
         OpKind::CreateTeam => "create team risk",
         OpKind::UpdateTeam => "/sb update_team team=risk name=Risk",
         OpKind::RecordDeployment => "/sb record_deployment project=orders environment=staging version=1.4.2",

@@ -286,6 +286,35 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
                 Reply::text(format!("Updated {}: {}.", c.project, lines.join("; ")))
             }
         }
+        Output::SbomImported(r) => {
+            let c = &r.changes;
+            let what = r.subject.as_deref().map(|s| format!(" of {s}")).unwrap_or_default();
+            let mut reply = Reply::text(messages::sbom_imported(
+                r.project.as_str(),
+                &format!("{}{what}", r.format),
+                r.components,
+                (c.added.len(), c.changed.len(), c.removed.len(), r.unchanged),
+            ));
+            let mut rows: Vec<Vec<String>> =
+                c.changed.iter().map(|x| vec![x.package.to_string(), format!("{} → {}", x.from, x.to)]).collect();
+            rows.extend(c.added.iter().take(20).map(|d| vec![d.package.to_string(), format!("added {}", d.version)]));
+            rows.extend(
+                c.removed.iter().take(20).map(|d| vec![d.package.to_string(), format!("removed {}", d.version)]),
+            );
+            if !rows.is_empty() {
+                reply = reply.table(&["package", "change"], rows);
+            }
+            if !r.kept.is_empty() {
+                let names: Vec<&str> = r.kept.iter().take(10).map(|p| p.as_str()).collect();
+                reply = reply.push_text(messages::sbom_kept(r.kept.len(), &names.join(", ")));
+            }
+            if !r.skipped.is_empty() {
+                let first: Vec<String> =
+                    r.skipped.iter().take(5).map(|s| format!("{}: {}", s.what, s.reason)).collect();
+                reply = reply.push_text(messages::sbom_skipped(r.skipped.len(), &first.join("\n")));
+            }
+            reply.link("Open in portal", format!("{base_url}/projects/{}", r.project))
+        }
         Output::Accounts(list) => {
             let rows = list
                 .users

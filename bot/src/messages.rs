@@ -211,3 +211,18 @@ pub fn deployment_finished(version: &str, environment: &str, status: &str) -> St
 pub fn project_scaffolded(name: &str, project_type: &str, template: &str, requested_by: &str) -> String {
     format!("New {project_type} project {name}, created from the {template} template for {requested_by}.")
 }
+
+pub fn sbom_imported(project: &str, format: &str, components: usize, counts: (usize, usize, usize, usize)) -> String {
+    let (added, changed, removed, unchanged) = counts;
+    format!(
+        "Read the {format} SBOM into {project}: {components} component(s); {added} added, {changed} changed, {removed} removed, {unchanged} unchanged."
+    )
+}
+
+pub fn sbom_kept(n: usize, names: &str) -> String {
+    format!("{n} package(s) were already dependencies from another source and keep that edge: {names}.")
+}
+
+pub fn sbom_skipped(n: usize, first: &str) -> String {
+    format!("{n} component(s) skipped:\n{first}")
+}

@@ -14,6 +14,7 @@ use crate::model::FactType;
 mod auth;
 mod chat;
 mod github;
+mod import;
 mod limits;
 mod llm;
 mod policy;
@@ -24,6 +25,7 @@ mod webhooks;
 pub use auth::{AuthConfig, OidcConfig};
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
 pub use github::{GitHubConfig, UpgradesConfig};
+pub use import::ImportConfig;
 pub use limits::LimitsConfig;
 pub use llm::LlmConfig;
 pub use policy::{ApprovalRule, Freeze, PolicyConfig, RunScope};
@@ -63,6 +65,7 @@ pub struct Config {
     pub slack: SlackConfig,
     pub discord: DiscordConfig,
     pub github: GitHubConfig,
+    pub import: ImportConfig,
     /// Rules mapping webhook deliveries to operations (`[[rules]]`), on top
     /// of the built-in ones and any in `webhooks.rules_dir`. Default: none.
     #[serde(default)]
@@ -287,6 +290,7 @@ impl Default for Config {
             slack: SlackConfig::default(),
             discord: DiscordConfig::default(),
             github: GitHubConfig::default(),
+            import: ImportConfig::default(),
             schedules: Vec::new(),
             rules: Vec::new(),
             environments: default_environments(),
@@ -461,6 +465,7 @@ impl Config {
             return Err(("score.deploy_fresh_days".into(), "must be below score.deploy_stale_days".into()));
         }
         self.llm.validate()?;
+        self.import.validate()?;
         self.webhooks.validate()?;
         if let Some(n) = &self.webhooks.new_repositories {
             let known = self.project_types.keys().any(|k| k.as_str() == n.project_type);

@@ -319,10 +319,12 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         deps.retain(|(p, _)| PACKAGES[*p].1 != "redis");
         deps.push((PACKAGES.iter().position(|p| p.1 == "redis").expect("redis"), 0));
     }
-    let dep = |(p, v): (usize, usize)| Dependency {
-        ecosystem: PACKAGES[p].0,
-        package: PackageName::new(PACKAGES[p].1).expect("valid"),
-        version: Version::new(PACKAGES[p].2[v]).expect("valid"),
+    let dep = |(p, v): (usize, usize)| {
+        Dependency::new(
+            PACKAGES[p].0,
+            PackageName::new(PACKAGES[p].1).expect("valid"),
+            Version::new(PACKAGES[p].2[v]).expect("valid"),
+        )
     };
     let initial: Vec<Dependency> = deps.iter().map(|d| dep(*d)).collect();
     let created = payload::ProjectCreated { name: slug.to_string(), team: team.clone(), project_type: ty.to_string() };
@@ -365,11 +367,11 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
                 Ecosystem::Pypi => format!("acme-lib-{k}"),
                 _ => format!("github.com/acme/lib-{k}"),
             };
-            let d = Dependency {
-                ecosystem: eco,
-                package: PackageName::new(package).expect("valid"),
-                version: Version::new(format!("1.{}.{}", k % 7, rng.below(3))).expect("valid"),
-            };
+            let d = Dependency::new(
+                eco,
+                PackageName::new(package).expect("valid"),
+                Version::new(format!("1.{}.{}", k % 7, rng.below(3))).expect("valid"),
+            );
             if !dependencies.iter().any(|x| x.ecosystem == d.ecosystem && x.package == d.package) {
                 dependencies.push(d);
             }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod follow;
 pub mod ids;
+pub mod import;
 pub mod inbox;
 pub mod limits;
 pub mod messages;

@@ -123,3 +123,71 @@ proptest! {
         let _ = s.parse::<IpNet>();
     }
 }
+
+mod sbom_input {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+    use switchboard_core::import::purl::Purl;
+    use switchboard_core::import::sbom::parse;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            ".{0,20}".prop_map(Value::String),
+            "pkg:[a-z]{1,6}/[a-z@%/]{0,12}(@[0-9.]{1,6})?".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("components".to_owned()),
+                        Just("purl".to_owned()),
+                        Just("version".to_owned()),
+                        Just("name".to_owned()),
+                        Just("bom-ref".to_owned()),
+                        Just("dependencies".to_owned()),
+                        "[a-zA-Z]{1,8}"
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Any purl text: parsed or refused with a message, never a panic;
+        /// what parses has a name and a known or prefixed package.
+        #[test]
+        fn purls_never_panic(text in "(pkg:)?[a-zA-Z0-9%@/.?#=&+-]{0,40}") {
+            if let Ok(p) = Purl::parse(&text) {
+                prop_assert!(!p.name.is_empty());
+                prop_assert!(!p.package().1.is_empty());
+            }
+        }
+
+        /// Any JSON shaped like a CycloneDX or SPDX document: a result or a
+        /// message, never a panic; every edge kept has a version and the source.
+        #[test]
+        fn sboms_never_panic(body in json_value(), spdx in any::<bool>()) {
+            let mut doc = json!({});
+            if spdx {
+                doc["spdxVersion"] = json!("SPDX-2.3");
+                doc["packages"] = body;
+            } else {
+                doc["bomFormat"] = json!("CycloneDX");
+                doc["components"] = body;
+            }
+            if let Ok(sbom) = parse(&doc, "sbom:x") {
+                for d in &sbom.dependencies {
+                    prop_assert_eq!(d.source.as_deref(), Some("sbom:x"));
+                    prop_assert!(!d.version.as_str().is_empty());
+                }
+            }
+        }
+    }
+}

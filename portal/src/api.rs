@@ -89,6 +89,36 @@ fn refuse_foreign(b: &Browsers, headers: &axum::http::HeaderMap) -> Result<(), A
     Ok(())
 }
 
+/// Routes whose bodies are documents larger than the API's limit (SBOMs),
+/// each with its own limit, behind the same sign-in gate.
+pub(crate) fn uploads(state: PortalState) -> Router {
+    let limit = state.service.config().import.sbom_max_bytes;
+    Router::new()
+        .route("/api/v1/projects/{slug}/sbom", post(import_sbom))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::gate::require_sign_in))
+        .with_state(state)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+}
+
+#[derive(serde::Deserialize)]
+struct SbomQuery {
+    name: Option<String>,
+}
+
+/// `POST /api/v1/projects/{slug}/sbom`: the body is the SBOM itself
+/// (CycloneDX or SPDX JSON); `?name=` names where it came from.
+async fn import_sbom(
+    State(state): State<PortalState>,
+    caller: ApiCaller,
+    Path(slug): Path<String>,
+    Query(q): Query<SbomQuery>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let sbom: Value = serde_json::from_slice(&body)
+        .map_err(|e| Error::field("sbom", format!("the body is not valid JSON (CycloneDX or SPDX JSON): {e}")))?;
+    execute(&state, &caller, "import_sbom", json!({"project": slug, "sbom": sbom, "name": q.name})).await
+}
+
 async fn execute(state: &PortalState, caller: &ApiCaller, name: &str, args: Value) -> Result<Json<Value>, ApiError> {
     let output = state.service.execute_json(&caller.0, name, args).await?;
     Ok(Json(output.to_json()))

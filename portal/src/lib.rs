@@ -237,6 +237,7 @@ pub fn router(state: PortalState) -> Router {
         .merge(assets::routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), gate::require_sign_in))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        .merge(api::uploads(state))
 }

@@ -93,6 +93,7 @@ mod example {
         assert_eq!(c.log, defaults.log);
         assert_eq!(c.policy, defaults.policy);
         assert_eq!(c.score, defaults.score);
+        assert_eq!(c.import, defaults.import);
         for key in [
             "bind",
             "port",

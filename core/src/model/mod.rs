@@ -27,11 +27,28 @@ pub enum Ecosystem {
     Pypi,
     Go,
     Maven,
+    /// RubyGems.
+    Gem,
+    Nuget,
+    /// PHP's Composer (Packagist).
+    Composer,
+    /// Anything else; a package read from an SBOM keeps its purl type as a
+    /// prefix of its name (`deb:debian/openssl`).
     Other,
 }
 
 impl Ecosystem {
-    pub const ALL: [Ecosystem; 6] = [Self::Cargo, Self::Npm, Self::Pypi, Self::Go, Self::Maven, Self::Other];
+    pub const ALL: [Ecosystem; 9] = [
+        Self::Cargo,
+        Self::Npm,
+        Self::Pypi,
+        Self::Go,
+        Self::Maven,
+        Self::Gem,
+        Self::Nuget,
+        Self::Composer,
+        Self::Other,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,6 +57,9 @@ impl Ecosystem {
             Self::Pypi => "pypi",
             Self::Go => "go",
             Self::Maven => "maven",
+            Self::Gem => "gem",
+            Self::Nuget => "nuget",
+            Self::Composer => "composer",
             Self::Other => "other",
         }
     }
@@ -55,13 +75,77 @@ impl fmt::Display for Ecosystem {
     }
 }
 
-/// One package a project depends on.
+/// One package a project depends on: the version in use and, when it was
+/// read from a repository or an SBOM, what was declared, how it is used and
+/// where it was read. A project has one edge per package (the direct one
+/// when a package is both direct and transitive).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dependency {
     pub ecosystem: Ecosystem,
     pub package: PackageName,
+    /// The resolved version (from a lock file or SBOM when there is one).
     pub version: Version,
+    /// The requirement the manifest declares (`^1.2`, `>=2,<3`), when it differs from a pin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    /// Pulled in by another package rather than declared by the project.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transitive: bool,
+    #[serde(default, skip_serializing_if = "DependencyScope::is_runtime")]
+    pub scope: DependencyScope,
+    /// Where it was read: a manifest or lock file path in the repository
+    /// (`services/api/Cargo.lock`), or `sbom` (optionally `sbom:NAME`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl Dependency {
+    /// A direct runtime dependency with nothing else known (what
+    /// `set_dependencies` and the demo make).
+    pub fn new(ecosystem: Ecosystem, package: PackageName, version: Version) -> Self {
+        Self {
+            ecosystem,
+            package,
+            version,
+            requirement: None,
+            transitive: false,
+            scope: DependencyScope::Runtime,
+            source: None,
+        }
+    }
+
+    /// Read from an SBOM (replaced by the next SBOM of the project, and by nothing else).
+    pub fn from_sbom(&self) -> bool {
+        self.source.as_deref().is_some_and(|s| s == "sbom" || s.starts_with("sbom:"))
+    }
+}
+
+/// How a project uses a dependency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DependencyScope {
+    /// Shipped and run with the project.
+    #[default]
+    Runtime,
+    /// Tests and local development only.
+    Dev,
+    /// Building only (build scripts, compilers, code generators).
+    Build,
+}
+
+impl DependencyScope {
+    pub fn is_runtime(&self) -> bool {
+        *self == Self::Runtime
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Runtime => "runtime",
+            Self::Dev => "dev",
+            Self::Build => "build",
+        }
+    }
 }
 
 /// A link shown on a project page (repository, runbook, dashboard…).

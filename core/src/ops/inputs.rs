@@ -201,6 +201,18 @@ pub struct SetDependencies {
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ImportSbom {
+    pub project: ProjectSlug,
+    /// The SBOM document: CycloneDX JSON (1.2-1.6) or SPDX 2.x JSON (GitHub's
+    /// `{"sbom": …}` export as it comes).
+    pub sbom: serde_json::Value,
+    /// A name for where it came from (a file name), kept on each dependency
+    /// as `sbom:NAME`; without it, `sbom`.
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateTeam {
     pub slug: TeamSlug,
     /// Display name. Default: the slug.

@@ -59,6 +59,7 @@ pub enum OpKind {
     ArchiveProject,
     SetFact,
     SetDependencies,
+    ImportSbom,
     CreateTeam,
     UpdateTeam,
     RecordDeployment,
@@ -96,7 +97,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 40] = [
+    pub const ALL: [OpKind; 41] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -115,6 +116,7 @@ impl OpKind {
         Self::ArchiveProject,
         Self::SetFact,
         Self::SetDependencies,
+        Self::ImportSbom,
         Self::CreateTeam,
         Self::UpdateTeam,
         Self::RecordDeployment,
@@ -244,6 +246,12 @@ impl OpKind {
                 Write,
                 "Replace a project's dependencies (or one ecosystem's).",
                 r#"{"project": "checkout", "dependencies": [{"ecosystem": "npm", "package": "redis", "version": "7.2.4"}]}"#,
+            ),
+            Self::ImportSbom => (
+                "import_sbom",
+                Write,
+                "Read a project's SBOM (CycloneDX or SPDX JSON): its components replace the dependencies that came from the project's earlier SBOMs; others stay.",
+                r#"{"project": "checkout", "name": "checkout.cdx.json", "sbom": {"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"type": "library", "name": "redis", "version": "4.6.7", "purl": "pkg:npm/redis@4.6.7"}]}}"#,
             ),
             Self::CreateTeam => (
                 "create_team",
@@ -430,6 +438,7 @@ impl OpKind {
             Self::ArchiveProject => s::<ArchiveProject>(),
             Self::SetFact => s::<SetFact>(),
             Self::SetDependencies => s::<SetDependencies>(),
+            Self::ImportSbom => s::<ImportSbom>(),
             Self::CreateTeam => s::<CreateTeam>(),
             Self::UpdateTeam => s::<UpdateTeam>(),
             Self::RecordDeployment => s::<RecordDeployment>(),

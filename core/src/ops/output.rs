@@ -108,6 +108,27 @@ pub struct DependencyChanges {
     pub changed: Vec<VersionChange>,
 }
 
+/// What an SBOM import did to a project's dependencies.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct SbomImport {
+    pub project: ProjectSlug,
+    /// `CycloneDX 1.5`, `SPDX-2.3`.
+    pub format: String,
+    /// What the SBOM says it describes.
+    pub subject: Option<String>,
+    /// Components listed (the subject excluded).
+    pub components: usize,
+    /// Edges now from this SBOM.
+    pub imported: usize,
+    pub changes: DependencyChanges,
+    /// Edges already there from the SBOM, the same as before.
+    pub unchanged: usize,
+    /// Packages the project already has from another source (a manifest,
+    /// `set_dependencies`): that edge is kept, the SBOM's is not added.
+    pub kept: Vec<PackageName>,
+    pub skipped: Vec<crate::import::Skipped>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VersionChange {
     pub ecosystem: Ecosystem,
@@ -222,6 +243,7 @@ pub enum Output {
     Run(Box<Run>),
     Fact(FactChange),
     Dependencies(DependencyChanges),
+    SbomImported(SbomImport),
     Accounts(AccountList),
     Account(Box<AccountChange>),
     Deliveries(DeliveryList),

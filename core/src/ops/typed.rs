@@ -63,6 +63,7 @@ typed! {
     ArchiveProject(ArchiveProject) => Project(Box<Project>),
     SetFact(SetFact) => Fact(FactChange),
     SetDependencies(SetDependencies) => Dependencies(DependencyChanges),
+    ImportSbom(ImportSbom) => SbomImported(SbomImport),
     CreateTeam(CreateTeam) => Team(Team),
     UpdateTeam(UpdateTeam) => Team(Team),
     RecordDeployment(RecordDeployment) => Deployment(Deployment),

@@ -303,6 +303,7 @@ impl Service {
             Operation::ArchiveProject(i) => write::archive_project(&call, i).await?,
             Operation::SetFact(i) => write::set_fact(&call, i).await?,
             Operation::SetDependencies(i) => write::set_dependencies(&call, i).await?,
+            Operation::ImportSbom(i) => write::import_sbom(&call, i).await?,
             Operation::CreateTeam(i) => write::create_team(&call, i).await?,
             Operation::UpdateTeam(i) => write::update_team(&call, i).await?,
             Operation::RecordDeployment(i) => activity::record_deployment(&call, i).await?,

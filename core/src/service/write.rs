@@ -345,6 +345,53 @@ pub(crate) async fn set_dependencies(call: &Call<'_>, i: SetDependencies) -> Res
         ));
     }
     let in_scope = |d: &Dependency| i.ecosystem.is_none_or(|e| d.ecosystem == e);
+    let (changes, events) = replace_dependencies(call, &mut p, in_scope, new).await?;
+    Ok(Done { output: Output::Dependencies(changes), events })
+}
+
+/// Reads a project's SBOM: its edges replace the project's earlier SBOM
+/// edges; a package the project has from another source keeps that edge.
+pub(crate) async fn import_sbom(call: &Call<'_>, i: ImportSbom) -> Result<Done> {
+    let name = i.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if let Some(n) = name
+        && (n.chars().count() > 200 || n.chars().any(char::is_control))
+    {
+        return Err(Error::field("name", "must be at most 200 characters, without control characters"));
+    }
+    let source = name.map_or_else(|| "sbom".to_owned(), |n| format!("sbom:{n}"));
+    let parsed = crate::import::sbom::parse(&i.sbom, &source).map_err(|e| Error::field("sbom", e))?;
+    let mut p = call.project(&i.project).await?;
+    let others: BTreeMap<_, _> =
+        p.dependencies.iter().filter(|d| !d.from_sbom()).map(|d| ((d.ecosystem, d.package.clone()), d)).collect();
+    let (kept, new): (Vec<Dependency>, Vec<Dependency>) =
+        parsed.dependencies.into_iter().partition(|d| others.contains_key(&(d.ecosystem, d.package.clone())));
+    let imported = new.len();
+    let before: BTreeSet<Dependency> = p.dependencies.iter().filter(|d| d.from_sbom()).cloned().collect();
+    let unchanged = new.iter().filter(|d| before.contains(*d)).count();
+    let (changes, events) = replace_dependencies(call, &mut p, Dependency::from_sbom, new).await?;
+    let output = SbomImport {
+        project: p.slug,
+        format: parsed.format,
+        subject: parsed.subject,
+        components: parsed.components,
+        imported,
+        changes,
+        unchanged,
+        kept: kept.into_iter().map(|d| d.package).collect(),
+        skipped: parsed.skipped,
+    };
+    Ok(Done { output: Output::SbomImported(output), events })
+}
+
+/// Replaces the project's edges that `in_scope` picks with `new` and saves
+/// it when anything differs (a version, or what an edge carries); the
+/// `dependencies_changed` event lists what was added, removed and moved.
+async fn replace_dependencies(
+    call: &Call<'_>,
+    p: &mut Project,
+    in_scope: impl Fn(&Dependency) -> bool,
+    new: Vec<Dependency>,
+) -> Result<(DependencyChanges, Vec<crate::event::Event>)> {
     let key = |d: &Dependency| (d.ecosystem, d.package.clone());
     let old: BTreeMap<_, _> = p.dependencies.iter().filter(|d| in_scope(d)).map(|d| (key(d), d.clone())).collect();
     let newm: BTreeMap<_, _> = new.iter().map(|d| (key(d), d.clone())).collect();
@@ -374,14 +421,16 @@ pub(crate) async fn set_dependencies(call: &Call<'_>, i: SetDependencies) -> Res
             e = e.subject(name.as_str());
         }
         events.push(e);
-        let mut all: Vec<Dependency> = p.dependencies.iter().filter(|d| !in_scope(d)).cloned().collect();
-        all.extend(new);
-        all.sort();
+    }
+    let mut all: Vec<Dependency> = p.dependencies.iter().filter(|d| !in_scope(d)).cloned().collect();
+    all.extend(new);
+    all.sort();
+    if all != p.dependencies {
         p.dependencies = all;
         p.updated_at = call.now;
-        call.ctx.graph.put_project(&p).await?;
+        call.ctx.graph.put_project(p).await?;
     }
-    Ok(Done { output: Output::Dependencies(DependencyChanges { project: p.slug, added, removed, changed }), events })
+    Ok((DependencyChanges { project: p.slug.clone(), added, removed, changed }, events))
 }
 
 async fn members(call: &Call<'_>, members: Vec<UserName>) -> Result<Vec<UserName>> {

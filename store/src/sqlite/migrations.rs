@@ -224,6 +224,11 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX tickets_expiry ON tickets(expires_at);
     "#,
+    // 14: what is known of a dependency edge beyond its version (declared
+    // requirement, transitive, scope, source file), as JSON; NULL when nothing.
+    r#"
+    ALTER TABLE dependencies ADD COLUMN detail TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -61,7 +61,8 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
     }
     conn.prepare_cached("DELETE FROM dependencies WHERE project = ?1")?.execute([p.slug.as_str()])?;
     let mut ins = conn.prepare_cached(
-        "INSERT INTO dependencies (package, project, ecosystem, version, team, archived) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO dependencies (package, project, ecosystem, version, team, archived, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for d in &p.dependencies {
         ins.execute(params![
@@ -70,7 +71,8 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
             d.ecosystem.as_str(),
             d.version.as_str(),
             p.team.as_str(),
-            p.archived
+            p.archived,
+            detail(d),
         ])?;
     }
     conn.prepare_cached("DELETE FROM facts WHERE project = ?1")?.execute([p.slug.as_str()])?;
@@ -98,18 +100,52 @@ pub(crate) fn get_project(conn: &Connection, slug: &str) -> rusqlite::Result<Opt
     else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare_cached("SELECT ecosystem, package, version FROM dependencies WHERE project = ?1")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT ecosystem, package, version, detail FROM dependencies WHERE project = ?1")?;
     let rows = stmt.query_map([slug], |r| {
         let eco: String = r.get(0)?;
-        Ok(Dependency {
-            ecosystem: Ecosystem::parse(&eco).unwrap_or(Ecosystem::Other),
-            package: PackageName::new(r.get::<_, String>(1)?).map_err(|e| id_error(1, e))?,
-            version: Version::new(r.get::<_, String>(2)?).map_err(|e| id_error(2, e))?,
-        })
+        let mut d = Dependency::new(
+            Ecosystem::parse(&eco).unwrap_or(Ecosystem::Other),
+            PackageName::new(r.get::<_, String>(1)?).map_err(|e| id_error(1, e))?,
+            Version::new(r.get::<_, String>(2)?).map_err(|e| id_error(2, e))?,
+        );
+        if r.get_ref(3)? != rusqlite::types::ValueRef::Null {
+            let detail: Detail = from_json(r, 3)?;
+            (d.requirement, d.transitive, d.scope, d.source) =
+                (detail.requirement, detail.transitive, detail.scope, detail.source);
+        }
+        Ok(d)
     })?;
     p.dependencies = rows.collect::<rusqlite::Result<_>>()?;
     p.dependencies.sort();
     Ok(Some(p))
+}
+
+/// A dependency edge's `detail` column: what it carries beyond its version.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Detail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requirement: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    transitive: bool,
+    #[serde(default, skip_serializing_if = "DependencyScope::is_runtime")]
+    scope: DependencyScope,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+}
+
+/// `NULL` for a plain edge (most of them: no JSON to store or read).
+fn detail(d: &Dependency) -> Option<String> {
+    let plain = d.requirement.is_none() && !d.transitive && d.scope.is_runtime() && d.source.is_none();
+    (!plain).then(|| {
+        let detail = Detail {
+            requirement: d.requirement.clone(),
+            transitive: d.transitive,
+            scope: d.scope,
+            source: d.source.clone(),
+        };
+        serde_json::to_string(&detail).expect("a dependency's detail serializes")
+    })
 }
 
 fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectSummary> {

@@ -79,7 +79,7 @@ pub(crate) fn team(s: &str) -> Team {
 }
 
 pub(crate) fn dep(eco: Ecosystem, p: &str, v: &str) -> Dependency {
-    Dependency { ecosystem: eco, package: PackageName::new(p).unwrap(), version: Version::new(v).unwrap() }
+    Dependency::new(eco, PackageName::new(p).unwrap(), Version::new(v).unwrap())
 }
 
 /// A fake-data builder: `project("payments").team("core").uses(..)`.

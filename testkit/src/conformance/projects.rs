@@ -50,6 +50,17 @@ pub async fn project_round_trip(b: &Backend) {
         ExternalIds { github_repository: Some("acme/zurich".into()), pagerduty_service: Some("PABC123".into()) };
     b.graph.put_project(&p).await.unwrap();
     assert_eq!(b.graph.get_project(&p.slug).await.unwrap().unwrap(), p);
+
+    // What an edge read from a lock file or an SBOM carries comes back too.
+    let serde = p.dependencies.iter_mut().find(|d| d.package.as_str() == "serde").unwrap();
+    serde.requirement = Some("^1".into());
+    serde.source = Some("services/api/Cargo.lock".into());
+    let node = p.dependencies.iter_mut().find(|d| d.package.as_str() == "@types/node").unwrap();
+    node.transitive = true;
+    node.scope = DependencyScope::Dev;
+    node.source = Some("sbom:web.cdx.json".into());
+    b.graph.put_project(&p).await.unwrap();
+    assert_eq!(b.graph.get_project(&p.slug).await.unwrap().unwrap(), p);
 }
 
 pub async fn project_upsert_replaces(b: &Backend) {
