@@ -23,6 +23,44 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// Read an `export` file (JSON Lines) into the store the config names.
+    /// Upserts by id: safe to run again.
+    Jsonl {
+        #[command(flatten)]
+        jsonl: JsonlArgs,
+    },
+    /// Read an SBOM (CycloneDX or SPDX JSON) into a project's dependencies:
+    /// its components replace what the project's earlier SBOMs gave; edges
+    /// from other sources stay. Prints what changed as JSON.
+    Sbom {
+        /// The project the SBOM describes.
+        #[arg(long)]
+        project: String,
+        /// The SBOM file (`-`: standard input).
+        file: PathBuf,
+        /// Where it came from, kept on each dependency as `sbom:NAME`
+        /// (default: the file's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Act as this user, with their role (default: the local admin).
+        #[arg(long = "as")]
+        user: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct JsonlArgs {
+    #[arg(long, env = "SWITCHBOARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// The file to read (`-`: standard input).
+    #[arg(long = "in")]
+    input: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
 enum Command {
     /// Run the server from a config file.
     Serve {
@@ -63,14 +101,15 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Read an `export` file into the store the config names. Upserts by id:
-    /// safe to run again.
+    /// Read what an organisation already has into the graph: `import jsonl`
+    /// (an `export` file), `import sbom` (a project's SBOM). `import --config
+    /// FILE --in FILE` is `import jsonl`, as before.
+    #[command(args_conflicts_with_subcommands = true)]
     Import {
-        #[arg(long, env = "SWITCHBOARD_CONFIG")]
-        config: PathBuf,
-        /// The file to read (`-`: standard input).
-        #[arg(long = "in")]
-        input: PathBuf,
+        #[command(subcommand)]
+        what: Option<ImportCommand>,
+        #[command(flatten)]
+        jsonl: JsonlArgs,
     },
     /// Run the server on an embedded store filled with a demo organisation.
     Demo {
@@ -328,7 +367,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("exported {} projects and {} events", totals.all_projects, totals.events);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { config, input } => {
+        Command::Import { what: Some(ImportCommand::Sbom { project, file, name, user, store }), .. } => {
+            import_sbom(project, file, name, user, store).await
+        }
+        Command::Import { what: Some(ImportCommand::Jsonl { jsonl }), .. } | Command::Import { what: None, jsonl } => {
+            let (Some(config), Some(input)) = (jsonl.config, jsonl.input) else {
+                anyhow::bail!(
+                    "say what to import: `switchboard import jsonl --config FILE --in FILE` (an export), \
+                     or `switchboard import sbom --project P FILE`"
+                );
+            };
             let config = Config::load(&config, &env())?;
             app::init_logging(&config.log, true);
             let opened = app::open(&config, &config.store.data_dir).await?;
@@ -528,6 +576,63 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Healthcheck { url } => {
             Ok(if app::healthcheck(&url).await { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+    }
+}
+
+/// `import sbom`: the file through `import_sbom`, with the limit the API has.
+async fn import_sbom(
+    project: String,
+    file: PathBuf,
+    name: Option<String>,
+    user: Option<String>,
+    store: StoreArgs,
+) -> anyhow::Result<ExitCode> {
+    use std::io::Read;
+    let service = store.open().await?;
+    let limit = service.config().import.sbom_max_bytes;
+    let mut bytes = Vec::new();
+    let read = if file.as_os_str() == "-" {
+        std::io::stdin().take(limit as u64 + 1).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(&file).and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut bytes))
+    };
+    read.with_context(|| format!("cannot read {}", file.display()))?;
+    if bytes.len() > limit {
+        anyhow::bail!(
+            "{} is larger than import.sbom_max_bytes ({limit} bytes); raise that setting to read it",
+            file.display()
+        );
+    }
+    let sbom: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} is not JSON (CycloneDX or SPDX JSON SBOMs are read; convert XML or tag-value first)",
+            file.display()
+        )
+    })?;
+    let name =
+        name.or_else(|| file.file_name().filter(|_| file.as_os_str() != "-").map(|n| n.to_string_lossy().into_owned()));
+    let caller = acting_as(&service, user, "cli").await?;
+    let args = serde_json::json!({"project": project, "sbom": sbom, "name": name});
+    match service.execute_json(&caller, "import_sbom", args).await {
+        Ok(output) => {
+            let v = output.to_json();
+            eprintln!(
+                "{}: {} component(s), {} imported, {} added, {} changed, {} removed, {} skipped",
+                v["format"].as_str().unwrap_or("SBOM"),
+                v["components"],
+                v["imported"],
+                v["changes"]["added"].as_array().map_or(0, Vec::len),
+                v["changes"]["changed"].as_array().map_or(0, Vec::len),
+                v["changes"]["removed"].as_array().map_or(0, Vec::len),
+                v["skipped"].as_array().map_or(0, Vec::len),
+            );
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(2))
         }
     }
 }

@@ -707,3 +707,44 @@ fn approval_rules_refuse_the_cli_and_the_terminal_chat() {
         under_rules(&["chat", "--data-dir", data, "--as", "erin"], Some(format!("approve {production}\n").as_bytes()));
     assert!(text(&out.stdout).contains("approved by erin, and it needs more approvals"), "{}", text(&out.stdout));
 }
+
+/// `import sbom` reads a real SBOM into a project; `import` without a
+/// subcommand or with a bad file says what to do and changes nothing.
+#[test]
+fn import_sbom_reads_a_real_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(run(&["demo", "--seed-only", "--data-dir", data, "--projects", "30"]).status.success());
+    let sbom = format!("{}/core/tests/fixtures/sbom/cyclonedx-1.3-laravel-7.12.0.json", env!("CARGO_MANIFEST_DIR"));
+    let out = run(&["import", "sbom", "--project", "orders", &sbom, "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("CycloneDX 1.3: 62 component(s)"), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["project"], "orders");
+    let out = run(&["op", "get_project", "--json", r#"{"project":"orders"}"#, "--data-dir", data]);
+    let project: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let framework = project["project"]["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["package"] == "laravel/framework")
+        .cloned()
+        .unwrap();
+    assert_eq!(framework["ecosystem"], "composer");
+    assert_eq!(framework["source"], "sbom:cyclonedx-1.3-laravel-7.12.0.json");
+    assert_eq!(framework["transitive"], true);
+
+    let before = run(&["op", "get_project", "--json", r#"{"project":"orders"}"#, "--data-dir", data]).stdout;
+    let not_json = dir.path().join("bom.xml");
+    std::fs::write(&not_json, "<bom/>").unwrap();
+    let out = run(&["import", "sbom", "--project", "orders", not_json.to_str().unwrap(), "--data-dir", data]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("is not JSON"), "{}", text(&out.stderr));
+    let out = run(&["import", "sbom", "--project", "orders", "/no/such/file.json", "--data-dir", data]);
+    assert!(text(&out.stderr).contains("cannot read /no/such/file.json"), "{}", text(&out.stderr));
+    let out = run(&["import"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("switchboard import sbom --project P FILE"), "{}", text(&out.stderr));
+    let after = run(&["op", "get_project", "--json", r#"{"project":"orders"}"#, "--data-dir", data]).stdout;
+    assert_eq!(before, after, "nothing changed");
+}

@@ -9,6 +9,7 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::GetProject => "tell me about orders",
         OpKind::FindProjects => "find projects about ledger · api projects · projects owned by payments",
         OpKind::Dependents => "which projects use left-pad 1.2.3?",
+        OpKind::GetDependency => "where did checkout's redis version come from? · how does orders use lodash?",
         OpKind::ProjectHistory => "when did checkout get redis 7? · history of orders",
         OpKind::ListDeployments => "deployments of orders in production",
         OpKind::ListIncidents => "incidents for team payments",
@@ -95,6 +96,16 @@ pub fn did_you_mean(what: &str, close: &[String]) -> String {
 pub fn a_role(role: switchboard_core::model::Role) -> String {
     let r = role.as_str();
     if r.starts_with(['a', 'e']) { format!("an {r}") } else { format!("a {r}") }
+}
+
+/// An SBOM is a document: chat says where to send it.
+pub fn sbom_howto(project: &str) -> String {
+    format!(
+        "An SBOM is a file, so send it rather than type it: `switchboard import sbom --project {project} FILE`, \
+         or `POST /api/v1/projects/{project}/sbom` with the file as the body (CycloneDX or SPDX JSON, \
+         with a token of an editor). Its components replace what the project's earlier SBOMs gave; \
+         then ask me `where does PACKAGE in {project} come from?`"
+    )
 }
 
 pub fn ask(what: &str, example: &str) -> String {

@@ -322,3 +322,40 @@ fn blocked_runs_are_asked_about() {
     call("what is waiting for approval?", "list_runs", json!({"status": "pending"}));
     call("which notifications are stuck?", "list_messages", json!({"status": "dead"}));
 }
+
+#[test]
+fn where_a_dependency_comes_from() {
+    for text in [
+        "where did checkout's redis version come from?",
+        "Where does redis in checkout come from",
+        "where does checkout get redis from?",
+        "which file does checkout get redis from",
+        "what lock file gives checkout its redis?",
+        "how does checkout use redis?",
+        "is redis a direct dependency of checkout?",
+        "does checkout depend on redis directly?",
+    ] {
+        call(text, "get_dependency", json!({"project": "checkout", "package": "redis"}));
+    }
+    reply("where did checkout's version come from?", "Which package?");
+    reply("where does redis come from?", "In which project?");
+    // Questions that only look alike keep their meaning.
+    call("which projects use redis?", "dependents", json!({"package": "redis"}));
+    call("when did checkout get redis 7?", "project_history", json!({"project": "checkout", "subject": "redis 7"}));
+}
+
+#[test]
+fn sboms_are_sent_not_typed() {
+    for text in
+        ["import an SBOM for orders", "upload the CycloneDX file of orders", "can I add an spdx sbom to orders?"]
+    {
+        reply(text, "switchboard import sbom --project orders FILE");
+        reply(text, "/api/v1/projects/orders/sbom");
+    }
+    reply("upload an sbom", "--project PROJECT");
+    call(
+        r#"/sb import_sbom {"project": "orders", "sbom": {"bomFormat": "CycloneDX", "components": []}}"#,
+        "import_sbom",
+        json!({"project": "orders", "sbom": {"bomFormat": "CycloneDX", "components": []}}),
+    );
+}

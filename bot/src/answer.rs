@@ -286,6 +286,28 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
                 Reply::text(format!("Updated {}: {}.", c.project, lines.join("; ")))
             }
         }
+        Output::Dependency(d) => {
+            let lines: Vec<String> = d
+                .edges
+                .iter()
+                .map(|e| {
+                    messages::dependency_edge(
+                        d.project.as_str(),
+                        &format!("{} {} ({})", e.package, e.version, e.ecosystem),
+                        e.transitive,
+                        e.scope.as_str(),
+                        e.requirement.as_deref(),
+                        e.source.as_deref(),
+                    )
+                })
+                .collect();
+            let text = if lines.is_empty() {
+                messages::dependency_none(d.project.as_str(), d.package.as_str())
+            } else {
+                lines.join("\n")
+            };
+            Reply::text(text).link("Open in portal", format!("{base_url}/projects/{}", d.project))
+        }
         Output::SbomImported(r) => {
             let c = &r.changes;
             let what = r.subject.as_deref().map(|s| format!(" of {s}")).unwrap_or_default();

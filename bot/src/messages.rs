@@ -226,3 +226,34 @@ pub fn sbom_kept(n: usize, names: &str) -> String {
 pub fn sbom_skipped(n: usize, first: &str) -> String {
     format!("{n} component(s) skipped:\n{first}")
 }
+
+/// How a project uses a package: `checkout uses redis 7.2.4 (npm) directly at runtime, read from …`.
+pub fn dependency_edge(
+    project: &str,
+    what: &str,
+    transitive: bool,
+    scope: &str,
+    requirement: Option<&str>,
+    source: Option<&str>,
+) -> String {
+    let how = if transitive { "through another package" } else { "directly" };
+    let scope = match scope {
+        "dev" => "for development and tests",
+        "build" => "to build",
+        _ => "at runtime",
+    };
+    let declared = requirement.map(|r| format!(" (declared as {r})")).unwrap_or_default();
+    let from = match source {
+        Some("sbom") => "read from the project's SBOM".to_owned(),
+        Some(s) => match s.strip_prefix("sbom:") {
+            Some(name) => format!("read from the SBOM {name}"),
+            None => format!("read from {s}"),
+        },
+        None => "set by hand (set_dependencies, a campaign or the API); no file is recorded".to_owned(),
+    };
+    format!("{project} uses {what} {how} {scope}{declared}, {from}.")
+}
+
+pub fn dependency_none(project: &str, package: &str) -> String {
+    format!("{project} does not use {package}, as far as its dependencies say.")
+}

@@ -55,6 +55,8 @@ async fn answers_to_the_common_questions() {
         "what changed recently in checkout?",
         "any open incidents?",
         "what is the score of orders?",
+        "where did checkout's redis version come from?",
+        "import an SBOM for orders",
         "tell me a joke",
     ] {
         let reply = c.handle(&dave, "wording", question).await.reply;

@@ -199,7 +199,7 @@ struct ProjectPage {
     score: u8,
     score_rows: Vec<ScoreRow>,
     facts: Vec<FactRow>,
-    dependencies: Vec<(String, String, String)>,
+    dependencies: Vec<DependencyRow>,
     environments: Vec<EnvRow>,
     deployments: Vec<DeploymentRow>,
     incidents: Vec<IncidentRow>,
@@ -282,11 +282,7 @@ async fn project(
             })
             .collect(),
         facts,
-        dependencies: p
-            .dependencies
-            .iter()
-            .map(|x| (x.ecosystem.to_string(), x.package.to_string(), x.version.to_string()))
-            .collect(),
+        dependencies: p.dependencies.iter().map(DependencyRow::of).collect(),
         environments: d
             .environments
             .iter()
@@ -552,4 +548,33 @@ async fn decide(
         }
     };
     Ok(axum::response::Redirect::to(&format!("/runs/{id}")).into_response())
+}
+
+/// A dependency on the project page: what it is, how it is used, where it was read.
+pub(crate) struct DependencyRow {
+    ecosystem: String,
+    package: String,
+    version: String,
+    /// `direct` or `transitive`, with the scope when not runtime (`direct, dev`).
+    how: String,
+    /// The manifest, lock file or SBOM; empty when set by hand.
+    source: String,
+    requirement: String,
+}
+
+impl DependencyRow {
+    fn of(d: &switchboard_core::model::Dependency) -> Self {
+        let mut how = if d.transitive { "transitive".to_owned() } else { "direct".to_owned() };
+        if !d.scope.is_runtime() {
+            how = format!("{how}, {}", d.scope.as_str());
+        }
+        Self {
+            ecosystem: d.ecosystem.to_string(),
+            package: d.package.to_string(),
+            version: d.version.to_string(),
+            how,
+            source: d.source.clone().unwrap_or_default(),
+            requirement: d.requirement.clone().unwrap_or_default(),
+        }
+    }
 }

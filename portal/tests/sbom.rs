@@ -66,4 +66,10 @@ async fn the_sbom_limit_is_configurable() {
     assert_eq!(p.service.graph().get_project(&"orders".parse().unwrap()).await.unwrap(), before);
     let (status, answer, _) = p.send(Mode::Serve, upload("/api/v1/projects/orders/sbom", &editor, big_sbom(2))).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
+    // The project page says where each dependency was read and how it is used.
+    let (status, html) = p.page("/projects/orders").await;
+    assert_eq!(status, StatusCode::OK);
+    let row = html.split("<tr>").find(|r| r.contains(">pkg-1<")).expect("the SBOM's package is listed");
+    assert!(row.contains(">direct<") && row.contains(">sbom<"), "{row}");
+    assert!(html.contains("set by hand"), "the demo's own dependencies have no file");
 }

@@ -21,6 +21,7 @@ fn args(kind: OpKind, run: &str) -> Value {
         OpKind::FindProjects => json!({"query": "payments"}),
         OpKind::Dora => json!({"team": "payments"}),
         OpKind::Dependents => json!({"package": "left-pad"}),
+        OpKind::GetDependency => json!({"project": "payments-api", "package": "redis"}),
         OpKind::ProjectHistory => json!({"project": "payments-api", "subject": "redis"}),
         OpKind::ListDeployments | OpKind::ListIncidents | OpKind::ListTeams | OpKind::ListRuns => {
             json!({})

@@ -18,7 +18,10 @@ pub type Millis = i64;
 
 pub const DAY_MS: Millis = 24 * 60 * 60 * 1000;
 
-/// A package ecosystem.
+/// A package ecosystem: `gem` is RubyGems, `composer` PHP's Packagist;
+/// `other` is anything else (a package read from an SBOM keeps its purl type
+/// as a prefix of its name, `deb:debian/openssl`). Variants carry no doc
+/// comments of their own so the JSON Schema stays a plain `enum`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Ecosystem {
@@ -27,13 +30,9 @@ pub enum Ecosystem {
     Pypi,
     Go,
     Maven,
-    /// RubyGems.
     Gem,
     Nuget,
-    /// PHP's Composer (Packagist).
     Composer,
-    /// Anything else; a package read from an SBOM keeps its purl type as a
-    /// prefix of its name (`deb:debian/openssl`).
     Other,
 }
 

@@ -59,6 +59,15 @@ pub struct DependentsInput {
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct GetDependency {
+    pub project: ProjectSlug,
+    pub package: PackageName,
+    /// When the project has the package in more than one ecosystem.
+    pub ecosystem: Option<Ecosystem>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProjectHistory {
     pub project: ProjectSlug,
     /// What to follow: a package or fact key, optionally with a version prefix:

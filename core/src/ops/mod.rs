@@ -44,6 +44,7 @@ pub enum OpKind {
     GetProject,
     FindProjects,
     Dependents,
+    GetDependency,
     ProjectHistory,
     ListDeployments,
     ListIncidents,
@@ -97,10 +98,11 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 41] = [
+    pub const ALL: [OpKind; 42] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
+        Self::GetDependency,
         Self::ProjectHistory,
         Self::ListDeployments,
         Self::ListIncidents,
@@ -161,6 +163,12 @@ impl OpKind {
                 Read,
                 "List the projects that use a package, with the version each uses and a count per version.",
                 r#"{"package": "redis", "version": "7.2.4"}"#,
+            ),
+            Self::GetDependency => (
+                "get_dependency",
+                Read,
+                "How a project uses one package: the version, the declared requirement, direct or transitive, its scope, and the manifest, lock file or SBOM it was read from.",
+                r#"{"project": "checkout", "package": "redis"}"#,
             ),
             Self::ProjectHistory => (
                 "project_history",
@@ -423,6 +431,7 @@ impl OpKind {
             Self::GetProject => s::<GetProject>(),
             Self::FindProjects => s::<FindProjects>(),
             Self::Dependents => s::<DependentsInput>(),
+            Self::GetDependency => s::<GetDependency>(),
             Self::ProjectHistory => s::<ProjectHistory>(),
             Self::ListDeployments => s::<ListDeployments>(),
             Self::ListIncidents => s::<ListIncidents>(),

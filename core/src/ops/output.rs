@@ -108,6 +108,15 @@ pub struct DependencyChanges {
     pub changed: Vec<VersionChange>,
 }
 
+/// One package in one project: the edges (one per ecosystem it is found in).
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct DependencyDetail {
+    pub project: ProjectSlug,
+    pub package: PackageName,
+    /// Empty when the project does not use the package.
+    pub edges: Vec<Dependency>,
+}
+
 /// What an SBOM import did to a project's dependencies.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct SbomImport {
@@ -243,6 +252,7 @@ pub enum Output {
     Run(Box<Run>),
     Fact(FactChange),
     Dependencies(DependencyChanges),
+    Dependency(DependencyDetail),
     SbomImported(SbomImport),
     Accounts(AccountList),
     Account(Box<AccountChange>),

@@ -48,6 +48,7 @@ typed! {
     GetProject(GetProject) => ProjectDetail(Box<ProjectDetail>),
     FindProjects(FindProjects) => Projects(ProjectList),
     Dependents(DependentsInput) => Dependents(DependentsOutput),
+    GetDependency(GetDependency) => Dependency(DependencyDetail),
     ProjectHistory(ProjectHistory) => History(History),
     ListDeployments(ListDeployments) => Deployments(DeploymentList),
     ListIncidents(ListIncidents) => Incidents(IncidentList),

@@ -288,6 +288,7 @@ impl Service {
             Operation::GetProject(i) => read::get_project(&call, i).await?,
             Operation::FindProjects(i) => read::find_projects(&call, i).await?,
             Operation::Dependents(i) => read::dependents(&call, i).await?,
+            Operation::GetDependency(i) => read::get_dependency(&call, i).await?,
             Operation::ProjectHistory(i) => read::project_history(&call, i).await?,
             Operation::ListDeployments(i) => read::list_deployments(&call, i).await?,
             Operation::ListIncidents(i) => read::list_incidents(&call, i).await?,

@@ -4,7 +4,7 @@ use super::{Call, Done};
 use crate::error::{Error, Result};
 use crate::event::EventQuery;
 use crate::ids::TeamSlug;
-use crate::model::IncidentStatus;
+use crate::model::{Ecosystem, IncidentStatus};
 use crate::ops::inputs::*;
 use crate::ops::output::*;
 use crate::score;
@@ -106,6 +106,22 @@ pub(crate) async fn dependents(call: &Call<'_>, i: DependentsInput) -> Result<Do
     };
     let dependents = call.ctx.graph.dependents(&q).await?;
     Ok(Done::read(Output::Dependents(DependentsOutput { package: i.package, dependents })))
+}
+
+pub(crate) async fn get_dependency(call: &Call<'_>, i: GetDependency) -> Result<Done> {
+    let p = call.project(&i.project).await?;
+    // Package names are compared as ecosystems do: PyPI's normalized, others as written.
+    let wanted = crate::import::purl::normalize_pypi(i.package.as_str());
+    let edges = p
+        .dependencies
+        .into_iter()
+        .filter(|d| i.ecosystem.is_none_or(|e| d.ecosystem == e))
+        .filter(|d| {
+            d.package == i.package
+                || (d.ecosystem == Ecosystem::Pypi && crate::import::purl::normalize_pypi(d.package.as_str()) == wanted)
+        })
+        .collect();
+    Ok(Done::read(Output::Dependency(DependencyDetail { project: p.slug, package: i.package, edges })))
 }
 
 /// `redis 7`, `redis@7.2`, `redis v7` → (`redis`, Some(`7`)).

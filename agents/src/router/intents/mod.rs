@@ -2,6 +2,7 @@
 //! wins. Each reads the cleaned words and resolves names in the catalog.
 
 mod accounts;
+mod imports;
 mod mailboxes;
 mod runs;
 
@@ -229,6 +230,8 @@ const INTENTS: &[Intent] = &[
     mailboxes::retry,
     mailboxes::deliveries,
     mailboxes::outbox,
+    imports::sbom_howto,
+    imports::dependency_source,
     runs::approvals,
     runs::decide,
     upgrade,
