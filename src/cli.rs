@@ -30,6 +30,22 @@ enum ImportCommand {
         #[command(flatten)]
         jsonl: JsonlArgs,
     },
+    /// Read Backstage catalog files (paths or URLs; every Location they name
+    /// is followed): Groups become teams, Users viewers matched by email,
+    /// Components projects. Prints what was created, updated, unchanged and
+    /// skipped as JSON; `--dry-run` only says what would change.
+    Backstage {
+        /// Catalog files or URLs, e.g. `catalog/all.yaml`.
+        #[arg(required = true)]
+        sources: Vec<String>,
+        #[arg(long)]
+        dry_run: bool,
+        /// Act as this user, with their role (default: the local admin).
+        #[arg(long = "as")]
+        user: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Read an SBOM (CycloneDX or SPDX JSON) into a project's dependencies:
     /// its components replace what the project's earlier SBOMs gave; edges
     /// from other sources stay. Prints what changed as JSON.
@@ -367,6 +383,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("exported {} projects and {} events", totals.all_projects, totals.events);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import { what: Some(ImportCommand::Backstage { sources, dry_run, user, store }), .. } => {
+            import_backstage(sources, dry_run, user, store).await
+        }
         Command::Import { what: Some(ImportCommand::Sbom { project, file, name, user, store }), .. } => {
             import_sbom(project, file, name, user, store).await
         }
@@ -374,7 +393,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (Some(config), Some(input)) = (jsonl.config, jsonl.input) else {
                 anyhow::bail!(
                     "say what to import: `switchboard import jsonl --config FILE --in FILE` (an export), \
-                     or `switchboard import sbom --project P FILE`"
+                     `switchboard import sbom --project P FILE` or `switchboard import backstage FILE...`"
                 );
             };
             let config = Config::load(&config, &env())?;
@@ -627,6 +646,48 @@ async fn import_sbom(
                 v["changes"]["removed"].as_array().map_or(0, Vec::len),
                 v["skipped"].as_array().map_or(0, Vec::len),
             );
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// `import backstage`: the files read (Locations followed), then `import_catalog`.
+async fn import_backstage(
+    sources: Vec<String>,
+    dry_run: bool,
+    user: Option<String>,
+    store: StoreArgs,
+) -> anyhow::Result<ExitCode> {
+    let service = store.open().await?;
+    let caller = acting_as(&service, user, "cli").await?;
+    let loaded = crate::catalog_files::load(&sources).await;
+    for problem in &loaded.problems {
+        eprintln!("skipped: {problem}");
+    }
+    eprintln!("read {} file(s), {} entities", loaded.files, loaded.entities.len());
+    if loaded.files == 0 {
+        anyhow::bail!("no catalog file could be read; check the paths or URLs");
+    }
+    let args = serde_json::json!({"entities": loaded.entities, "dry_run": dry_run});
+    match service.execute_json(&caller, "import_catalog", args).await {
+        Ok(output) => {
+            let mut v = output.to_json();
+            let count = |k: &str| v[k].as_array().map_or(0, Vec::len);
+            eprintln!(
+                "{}{} created, {} updated, {} unchanged, {} skipped",
+                if dry_run { "dry run, nothing changed: " } else { "" },
+                count("created"),
+                count("updated"),
+                count("unchanged"),
+                count("skipped") + loaded.problems.len(),
+            );
+            v["files"] = serde_json::json!(loaded.files);
+            v["unread"] = serde_json::json!(loaded.problems);
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(ExitCode::SUCCESS)
         }

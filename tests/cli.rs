@@ -748,3 +748,35 @@ fn import_sbom_reads_a_real_file() {
     let after = run(&["op", "get_project", "--json", r#"{"project":"orders"}"#, "--data-dir", data]).stdout;
     assert_eq!(before, after, "nothing changed");
 }
+
+/// `import backstage` follows the example catalog's Locations from its root
+/// and imports it; again, nothing changes; an unreadable file is named.
+#[test]
+fn import_backstage_follows_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(run(&["demo", "--seed-only", "--data-dir", data, "--projects", "6"]).status.success());
+    let root = format!("{}/core/tests/fixtures/backstage", env!("CARGO_MANIFEST_DIR"));
+    let (all, acme) = (format!("{root}/all.yaml"), format!("{root}/acme-corp.yaml"));
+    let out = run(&["import", "backstage", &all, &acme, "--dry-run", "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("dry run, nothing changed"), "{}", text(&out.stderr));
+    let out = run(&["import", "backstage", &all, &acme, "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["files"].as_u64().unwrap() > 40, "every Location followed: {}", v["files"]);
+    assert!(v["created"].as_array().unwrap().iter().any(|c| c == "project wayback-search"), "{}", v["created"]);
+    let out = run(&["op", "get_project", "--json", r#"{"project":"wayback-search"}"#, "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let again = run(&["import", "backstage", &all, &acme, "--data-dir", data]);
+    assert!(text(&again.stderr).contains("0 created, 0 updated"), "{}", text(&again.stderr));
+    let missing = run(&["import", "backstage", "/no/catalog.yaml", "--data-dir", data]);
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("/no/catalog.yaml: cannot read it"), "{}", text(&missing.stderr));
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, "kind: Component\nmetadata: [name: x\n").unwrap();
+    let out = run(&["import", "backstage", broken.to_str().unwrap(), &acme, "--data-dir", data]);
+    assert!(out.status.success(), "the rest still imports: {}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("broken.yaml: not a catalog file"), "{}", text(&out.stderr));
+}

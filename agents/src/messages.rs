@@ -25,6 +25,9 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::ArchiveProject => "archive old-reports",
         OpKind::SetFact => "set tier of orders to 1",
         OpKind::SetDependencies => "/sb set_dependencies {\"project\": \"orders\", \"dependencies\": [...]}",
+        OpKind::ImportCatalog => {
+            "import our backstage catalog · /sb import_catalog {\"entities\": [...], \"dry_run\": true}"
+        }
         OpKind::ImportSbom => "/sb import_sbom {\"project\": \"orders\", \"sbom\": {...}} · import an SBOM for orders",
         OpKind::CreateTeam => "create team risk",
         OpKind::UpdateTeam => "/sb update_team team=risk name=Risk",
@@ -96,6 +99,15 @@ pub fn did_you_mean(what: &str, close: &[String]) -> String {
 pub fn a_role(role: switchboard_core::model::Role) -> String {
     let r = role.as_str();
     if r.starts_with(['a', 'e']) { format!("an {r}") } else { format!("a {r}") }
+}
+
+/// A catalog is files: chat says how to import them.
+pub fn catalog_howto() -> String {
+    "A Backstage catalog is read from its files: `switchboard import backstage catalog/all.yaml --dry-run` \
+     shows what would change (every Location is followed, paths or URLs), then run it without \
+     `--dry-run`. Groups become teams, Users viewers matched by email, Components projects. \
+     It needs an admin; through the API it is `POST /api/v1/ops/import_catalog` with the entities."
+        .into()
 }
 
 /// An SBOM is a document: chat says where to send it.

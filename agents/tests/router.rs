@@ -359,3 +359,14 @@ fn sboms_are_sent_not_typed() {
         json!({"project": "orders", "sbom": {"bomFormat": "CycloneDX", "components": []}}),
     );
 }
+
+#[test]
+fn catalogs_are_imported_from_their_files() {
+    for text in
+        ["import our backstage catalog", "can you load the catalog-info.yaml files?", "upload backstage entities"]
+    {
+        reply(text, "switchboard import backstage catalog/all.yaml --dry-run");
+    }
+    // Not every catalog is Backstage's.
+    call("find projects about catalog", "find_projects", json!({"query": "catalog"}));
+}

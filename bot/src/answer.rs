@@ -308,6 +308,34 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
             };
             Reply::text(text).link("Open in portal", format!("{base_url}/projects/{}", d.project))
         }
+        Output::CatalogImported(r) => {
+            let mut reply = Reply::text(messages::catalog_imported(
+                r.dry_run,
+                r.entities,
+                (r.created.len(), r.updated.len(), r.unchanged.len(), r.skipped.len()),
+            ));
+            let listed = |lines: &[String]| lines.iter().take(15).cloned().collect::<Vec<_>>().join(", ");
+            if !r.created.is_empty() {
+                reply = reply.push_text(format!(
+                    "{}: {}",
+                    messages::catalog_heading(r.dry_run, "created"),
+                    listed(&r.created)
+                ));
+            }
+            if !r.updated.is_empty() {
+                reply = reply.push_text(format!(
+                    "{}: {}",
+                    messages::catalog_heading(r.dry_run, "updated"),
+                    listed(&r.updated)
+                ));
+            }
+            let lines: Vec<String> =
+                r.skipped.iter().chain(&r.notes).take(10).map(|s| format!("{}: {}", s.what, s.reason)).collect();
+            if !lines.is_empty() {
+                reply = reply.push_text(lines.join("\n"));
+            }
+            reply
+        }
         Output::SbomImported(r) => {
             let c = &r.changes;
             let what = r.subject.as_deref().map(|s| format!(" of {s}")).unwrap_or_default();

@@ -257,3 +257,15 @@ pub fn dependency_edge(
 pub fn dependency_none(project: &str, package: &str) -> String {
     format!("{project} does not use {package}, as far as its dependencies say.")
 }
+
+pub fn catalog_imported(dry_run: bool, entities: usize, counts: (usize, usize, usize, usize)) -> String {
+    let (created, updated, unchanged, skipped) = counts;
+    let verb = if dry_run { "Would import (dry run, nothing changed)" } else { "Imported" };
+    format!(
+        "{verb} {entities} catalog entities: {created} created, {updated} updated, {unchanged} unchanged, {skipped} skipped."
+    )
+}
+
+pub fn catalog_heading(dry_run: bool, what: &str) -> String {
+    if dry_run { format!("Would be {what}") } else { format!("{}{}", what[..1].to_uppercase(), &what[1..]) }
+}

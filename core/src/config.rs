@@ -465,7 +465,7 @@ impl Config {
             return Err(("score.deploy_fresh_days".into(), "must be below score.deploy_stale_days".into()));
         }
         self.llm.validate()?;
-        self.import.validate()?;
+        self.import.validate(&self.project_types.keys().collect::<Vec<_>>())?;
         self.webhooks.validate()?;
         if let Some(n) = &self.webhooks.new_repositories {
             let known = self.project_types.keys().any(|k| k.as_str() == n.project_type);

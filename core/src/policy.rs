@@ -30,7 +30,9 @@ pub fn required_role(kind: OpKind, policy: &PolicyConfig) -> Role {
         | OpKind::SetUserEmail
         | OpKind::DisableUser
         | OpKind::EnableUser
-        | OpKind::SignOutEverywhere => Role::Admin,
+        | OpKind::SignOutEverywhere
+        // A catalog creates people and sets who is in which team.
+        | OpKind::ImportCatalog => Role::Admin,
         // What webhooks carried and chat was sent can name private things.
         OpKind::ListDeliveries | OpKind::ListMessages => Role::Editor,
         _ => match kind.effect() {

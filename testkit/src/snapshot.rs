@@ -17,22 +17,21 @@ macro_rules! assert_snapshot {
 /// [`assert_snapshot!`] without the macro: `crate_dir` is the crate's manifest directory.
 pub fn check(crate_dir: &Path, name: &str, text: &str) {
     let path = crate_dir.join("tests/snapshots").join(format!("{name}.txt"));
+    let shown = format!("tests/snapshots/{name}.txt");
     let text = if text.ends_with('\n') { text.to_owned() } else { format!("{text}\n") };
     if std::env::var("SWITCHBOARD_SNAPSHOTS").as_deref() == Ok("update") {
         std::fs::create_dir_all(path.parent().expect("a snapshots directory")).expect("the snapshots directory");
-        std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{shown}: {e}"));
         return;
     }
     let Ok(kept) = std::fs::read_to_string(&path) else {
         panic!(
-            "no snapshot {}; run the test with SWITCHBOARD_SNAPSHOTS=update to write it, then review it:\n{text}",
-            path.display()
+            "no snapshot {shown}; run the test with SWITCHBOARD_SNAPSHOTS=update to write it, then review it:\n{text}"
         );
     };
     if kept != text {
         panic!(
-            "{} differs (- kept, + now); if the change is meant, run with SWITCHBOARD_SNAPSHOTS=update:\n{}",
-            path.display(),
+            "{shown} differs (- kept, + now); if the change is meant, run with SWITCHBOARD_SNAPSHOTS=update:\n{}",
             diff(&kept, &text)
         );
     }

@@ -93,7 +93,7 @@ mod example {
         assert_eq!(c.log, defaults.log);
         assert_eq!(c.policy, defaults.policy);
         assert_eq!(c.score, defaults.score);
-        assert_eq!(c.import, defaults.import);
+        assert_eq!(c.import.sbom_max_bytes, defaults.import.sbom_max_bytes);
         for key in [
             "bind",
             "port",

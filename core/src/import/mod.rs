@@ -2,6 +2,7 @@
 //! catalogs and repositories) — into the graph's terms. Pure functions: the
 //! operations in `service` write what they return.
 
+pub mod backstage;
 pub mod purl;
 pub mod sbom;
 

@@ -222,6 +222,16 @@ pub struct ImportSbom {
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ImportCatalog {
+    /// Backstage entities (`apiVersion`, `kind`, `metadata`, `spec`), as the
+    /// catalog's YAML documents or its API list them; at most 20,000.
+    pub entities: Vec<serde_json::Value>,
+    /// Report what would change without changing it.
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateTeam {
     pub slug: TeamSlug,
     /// Display name. Default: the slug.

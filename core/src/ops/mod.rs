@@ -61,6 +61,7 @@ pub enum OpKind {
     SetFact,
     SetDependencies,
     ImportSbom,
+    ImportCatalog,
     CreateTeam,
     UpdateTeam,
     RecordDeployment,
@@ -98,7 +99,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 42] = [
+    pub const ALL: [OpKind; 43] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -119,6 +120,7 @@ impl OpKind {
         Self::SetFact,
         Self::SetDependencies,
         Self::ImportSbom,
+        Self::ImportCatalog,
         Self::CreateTeam,
         Self::UpdateTeam,
         Self::RecordDeployment,
@@ -260,6 +262,12 @@ impl OpKind {
                 Write,
                 "Read a project's SBOM (CycloneDX or SPDX JSON): its components replace the dependencies that came from the project's earlier SBOMs; others stay.",
                 r#"{"project": "checkout", "name": "checkout.cdx.json", "sbom": {"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"type": "library", "name": "redis", "version": "4.6.7", "purl": "pkg:npm/redis@4.6.7"}]}}"#,
+            ),
+            Self::ImportCatalog => (
+                "import_catalog",
+                Write,
+                "Read Backstage catalog entities: Groups become teams, Users viewers matched by email, Components projects; reports what was created, updated, unchanged and skipped. Admins only.",
+                r#"{"entities": [{"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "orders"}, "spec": {"type": "service", "owner": "checkout"}}], "dry_run": true}"#,
             ),
             Self::CreateTeam => (
                 "create_team",
@@ -448,6 +456,7 @@ impl OpKind {
             Self::SetFact => s::<SetFact>(),
             Self::SetDependencies => s::<SetDependencies>(),
             Self::ImportSbom => s::<ImportSbom>(),
+            Self::ImportCatalog => s::<ImportCatalog>(),
             Self::CreateTeam => s::<CreateTeam>(),
             Self::UpdateTeam => s::<UpdateTeam>(),
             Self::RecordDeployment => s::<RecordDeployment>(),

@@ -117,6 +117,22 @@ pub struct DependencyDetail {
     pub edges: Vec<Dependency>,
 }
 
+/// What a catalog import did (or, on a dry run, would do).
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct CatalogImport {
+    pub dry_run: bool,
+    /// Entities read.
+    pub entities: usize,
+    /// `team payments`, `user alice`, `project orders`.
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
+    /// Entities left out, each with why.
+    pub skipped: Vec<crate::import::Skipped>,
+    /// What was read differently than written (a fact not declared, an owner that is no team).
+    pub notes: Vec<crate::import::Skipped>,
+}
+
 /// What an SBOM import did to a project's dependencies.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct SbomImport {
@@ -254,6 +270,7 @@ pub enum Output {
     Dependencies(DependencyChanges),
     Dependency(DependencyDetail),
     SbomImported(SbomImport),
+    CatalogImported(CatalogImport),
     Accounts(AccountList),
     Account(Box<AccountChange>),
     Deliveries(DeliveryList),

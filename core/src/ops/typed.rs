@@ -65,6 +65,7 @@ typed! {
     SetFact(SetFact) => Fact(FactChange),
     SetDependencies(SetDependencies) => Dependencies(DependencyChanges),
     ImportSbom(ImportSbom) => SbomImported(SbomImport),
+    ImportCatalog(ImportCatalog) => CatalogImported(CatalogImport),
     CreateTeam(CreateTeam) => Team(Team),
     UpdateTeam(UpdateTeam) => Team(Team),
     RecordDeployment(RecordDeployment) => Deployment(Deployment),

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod activity;
+mod catalog;
 pub mod chat_replies;
 mod ci;
 mod conversations;
@@ -305,6 +306,7 @@ impl Service {
             Operation::SetFact(i) => write::set_fact(&call, i).await?,
             Operation::SetDependencies(i) => write::set_dependencies(&call, i).await?,
             Operation::ImportSbom(i) => write::import_sbom(&call, i).await?,
+            Operation::ImportCatalog(i) => catalog::import_catalog(&call, i).await?,
             Operation::CreateTeam(i) => write::create_team(&call, i).await?,
             Operation::UpdateTeam(i) => write::update_team(&call, i).await?,
             Operation::RecordDeployment(i) => activity::record_deployment(&call, i).await?,

@@ -58,6 +58,13 @@ pub(super) fn dependency_source(m: &Msg<'_>) -> Option<Routed> {
     }
 }
 
+/// `import our backstage catalog`, `load catalog-info.yaml`.
+pub(super) fn catalog_howto(m: &Msg<'_>) -> Option<Routed> {
+    let catalog =
+        m.has(&["backstage", "catalog-info.yaml", "catalog-info"]) || (m.has(&["catalog"]) && m.has(&["service"]));
+    (catalog && m.has(BRING)).then(|| Routed::reply(messages::catalog_howto()))
+}
+
 /// `import an SBOM for orders`, `upload the cyclonedx file of checkout`.
 pub(super) fn sbom_howto(m: &Msg<'_>) -> Option<Routed> {
     if !(m.has(SBOM) && m.has(BRING)) {

@@ -231,6 +231,7 @@ const INTENTS: &[Intent] = &[
     mailboxes::deliveries,
     mailboxes::outbox,
     imports::sbom_howto,
+    imports::catalog_howto,
     imports::dependency_source,
     runs::approvals,
     runs::decide,
