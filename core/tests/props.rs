@@ -191,3 +191,44 @@ mod sbom_input {
         }
     }
 }
+
+mod catalog_input {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+    use switchboard_core::ids::{ProjectType, TeamSlug};
+    use switchboard_core::import::backstage::{Rules, documents, plan};
+
+    proptest! {
+        /// Any text: documents or a parser message, never a panic.
+        #[test]
+        fn catalog_text_never_panics(text in "(kind: [A-Za-z]{0,9}\n|metadata:\n  name: [a-z_ ]{0,9}\n|---\n|  - [a-z:/]{0,9}\n|[ -~]{0,20}\n){0,12}") {
+            let _ = documents(&text);
+        }
+
+        /// Any entity-shaped JSON: a plan, never a panic; every project and
+        /// team it plans has a valid slug and a declared type.
+        #[test]
+        fn catalog_plans_never_panic(
+            kind in prop_oneof![Just("Component".to_owned()), Just("Group".to_owned()), Just("User".to_owned()), Just("Location".to_owned()), "[A-Za-z]{0,8}"],
+            name in "[A-Za-z0-9_.: /-]{0,20}",
+            owner in prop_oneof![Just(json!(null)), "[a-z:/-]{0,16}".prop_map(Value::String), Just(json!({"$text": "x"})), Just(json!([1, 2]))],
+            members in prop::collection::vec("[a-z:/.-]{0,12}", 0..4),
+        ) {
+            let entity = json!({"kind": kind, "metadata": {"name": name, "title": owner.clone()},
+                                "spec": {"owner": owner, "type": "service", "members": members, "memberOf": members,
+                                         "profile": {"email": "a@example.com"}}});
+            let api = ProjectType::new("api").unwrap();
+            let types: BTreeMap<String, ProjectType> = [("service".to_owned(), api.clone())].into_iter().collect();
+            let declared = BTreeMap::from([(api.clone(), BTreeSet::new())]);
+            let team = TeamSlug::new("unowned").unwrap();
+            let rules = Rules { types: &types, default_type: &api, default_team: &team, declared: &declared };
+            let p = plan(&[("x.yaml".to_owned(), entity)], &rules);
+            for project in &p.projects {
+                prop_assert_eq!(&project.project_type, &api);
+            }
+            prop_assert!(p.projects.len() + p.teams.len() + p.users.len() + p.skipped.len() <= 1);
+        }
+    }
+}
