@@ -46,6 +46,22 @@ enum ImportCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Read a checkout's manifests and lock files (every directory; not
+    /// node_modules/, vendor/, testdata/…) into a project's dependencies:
+    /// versions from lock files, direct or transitive, dev or runtime.
+    /// Prints what changed as JSON.
+    Repo {
+        /// The project the checkout is.
+        #[arg(long)]
+        project: String,
+        /// The checkout's root directory.
+        dir: PathBuf,
+        /// Act as this user, with their role (default: the local admin).
+        #[arg(long = "as")]
+        user: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Read an SBOM (CycloneDX or SPDX JSON) into a project's dependencies:
     /// its components replace what the project's earlier SBOMs gave; edges
     /// from other sources stay. Prints what changed as JSON.
@@ -383,6 +399,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("exported {} projects and {} events", totals.all_projects, totals.events);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import { what: Some(ImportCommand::Repo { project, dir, user, store }), .. } => {
+            import_repo(project, dir, user, store).await
+        }
         Command::Import { what: Some(ImportCommand::Backstage { sources, dry_run, user, store }), .. } => {
             import_backstage(sources, dry_run, user, store).await
         }
@@ -393,7 +412,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (Some(config), Some(input)) = (jsonl.config, jsonl.input) else {
                 anyhow::bail!(
                     "say what to import: `switchboard import jsonl --config FILE --in FILE` (an export), \
-                     `switchboard import sbom --project P FILE` or `switchboard import backstage FILE...`"
+                     `switchboard import sbom --project P FILE`, `switchboard import repo --project P DIR` \
+                     or `switchboard import backstage FILE...`"
                 );
             };
             let config = Config::load(&config, &env())?;
@@ -688,6 +708,65 @@ async fn import_backstage(
             );
             v["files"] = serde_json::json!(loaded.files);
             v["unread"] = serde_json::json!(loaded.problems);
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// `import repo`: the checkout's manifest and lock files, then `import_manifests`.
+async fn import_repo(
+    project: String,
+    dir: PathBuf,
+    user: Option<String>,
+    store: StoreArgs,
+) -> anyhow::Result<ExitCode> {
+    use switchboard_core::import::lockfiles::{DEFAULT_IGNORE, Format, ignored};
+    if !dir.is_dir() {
+        anyhow::bail!("{} is not a directory; give the checkout's root", dir.display());
+    }
+    let service = store.open().await?;
+    let caller = acting_as(&service, user, "cli").await?;
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.clone()];
+    while let Some(d) = dirs.pop() {
+        let entries = std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let relative = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                if !ignored(&format!("{relative}/"), DEFAULT_IGNORE) {
+                    dirs.push(path);
+                }
+            } else if kind.is_file() && Format::of(&relative).is_some() {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => files.push(serde_json::json!({"path": relative, "text": text})),
+                    Err(e) => eprintln!("skipped: {relative}: {e}"),
+                }
+            }
+        }
+    }
+    eprintln!("read {} manifest and lock file(s)", files.len());
+    match service
+        .execute_json(&caller, "import_manifests", serde_json::json!({"project": project, "files": files}))
+        .await
+    {
+        Ok(output) => {
+            let v = output.to_json();
+            eprintln!(
+                "{} direct and {} transitive; {} added, {} changed, {} removed, {} skipped",
+                v["direct"],
+                v["transitive"],
+                v["changes"]["added"].as_array().map_or(0, Vec::len),
+                v["changes"]["changed"].as_array().map_or(0, Vec::len),
+                v["changes"]["removed"].as_array().map_or(0, Vec::len),
+                v["skipped"].as_array().map_or(0, Vec::len),
+            );
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(ExitCode::SUCCESS)
         }

@@ -780,3 +780,24 @@ fn import_backstage_follows_locations() {
     assert!(out.status.success(), "the rest still imports: {}", text(&out.stderr));
     assert!(text(&out.stderr).contains("broken.yaml: not a catalog file"), "{}", text(&out.stderr));
 }
+
+/// `import repo` reads a real workspace checkout's manifests and lock file.
+#[test]
+fn import_repo_reads_a_checkout() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(run(&["demo", "--seed-only", "--data-dir", data, "--projects", "30"]).status.success());
+    let checkout = format!("{}/core/tests/fixtures/lockfiles/cargo-workspace", env!("CARGO_MANIFEST_DIR"));
+    let out = run(&["import", "repo", "--project", "orders", &checkout, "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"].as_array().unwrap().len(), 4, "{}", v["files"]);
+    assert!(v["transitive"].as_u64().unwrap() > 300);
+    let out =
+        run(&["op", "get_dependency", "--json", r#"{"project":"orders","package":"bincode"}"#, "--data-dir", data]);
+    let dep: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dep["edges"][0]["version"], "2.0.1");
+    assert_eq!(dep["edges"][0]["source"], "Cargo.lock");
+    let out = run(&["import", "repo", "--project", "orders", "/no/such/dir", "--data-dir", data]);
+    assert!(text(&out.stderr).contains("is not a directory"), "{}", text(&out.stderr));
+}

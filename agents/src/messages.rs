@@ -25,6 +25,9 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::ArchiveProject => "archive old-reports",
         OpKind::SetFact => "set tier of orders to 1",
         OpKind::SetDependencies => "/sb set_dependencies {\"project\": \"orders\", \"dependencies\": [...]}",
+        OpKind::ImportManifests => {
+            "/sb import_manifests {\"project\": \"orders\", \"files\": [{\"path\": \"go.mod\", \"text\": \"...\"}]} · read the lock files of orders"
+        }
         OpKind::ImportCatalog => {
             "import our backstage catalog · /sb import_catalog {\"entities\": [...], \"dry_run\": true}"
         }
@@ -99,6 +102,15 @@ pub fn did_you_mean(what: &str, close: &[String]) -> String {
 pub fn a_role(role: switchboard_core::model::Role) -> String {
     let r = role.as_str();
     if r.starts_with(['a', 'e']) { format!("an {r}") } else { format!("a {r}") }
+}
+
+/// A repository's files: chat says how to read them.
+pub fn manifests_howto(project: &str) -> String {
+    format!(
+        "I read {project}'s dependencies from its files: run `switchboard import repo --project {project} DIR` \
+         on a checkout (every manifest and lock file at any path), or `POST /api/v1/ops/import_manifests` \
+         with the files. Then ask me `where does PACKAGE in {project} come from?`"
+    )
 }
 
 /// A catalog is files: chat says how to import them.

@@ -370,3 +370,15 @@ fn catalogs_are_imported_from_their_files() {
     // Not every catalog is Backstage's.
     call("find projects about catalog", "find_projects", json!({"query": "catalog"}));
 }
+
+#[test]
+fn lock_files_are_read_from_a_checkout() {
+    for text in ["read the lock files of orders", "import the manifests of orders", "load orders' package-lock.json"] {
+        reply(text, "switchboard import repo --project orders DIR");
+    }
+    call(
+        "which lock file does orders get redis from?",
+        "get_dependency",
+        json!({"project": "orders", "package": "redis"}),
+    );
+}

@@ -308,6 +308,30 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
             };
             Reply::text(text).link("Open in portal", format!("{base_url}/projects/{}", d.project))
         }
+        Output::ManifestsImported(r) => {
+            let c = &r.changes;
+            let mut reply = Reply::text(messages::manifests_imported(
+                r.project.as_str(),
+                r.files.len(),
+                (r.direct, r.transitive),
+                (c.added.len(), c.changed.len(), c.removed.len()),
+            ));
+            let rows: Vec<Vec<String>> = c
+                .changed
+                .iter()
+                .take(20)
+                .map(|x| vec![x.package.to_string(), format!("{} → {}", x.from, x.to)])
+                .collect();
+            if !rows.is_empty() {
+                reply = reply.table(&["package", "change"], rows);
+            }
+            if !r.skipped.is_empty() {
+                let first: Vec<String> =
+                    r.skipped.iter().take(5).map(|s| format!("{}: {}", s.what, s.reason)).collect();
+                reply = reply.push_text(messages::sbom_skipped(r.skipped.len(), &first.join("\n")));
+            }
+            reply.link("Open in portal", format!("{base_url}/projects/{}", r.project))
+        }
         Output::CatalogImported(r) => {
             let mut reply = Reply::text(messages::catalog_imported(
                 r.dry_run,

@@ -269,3 +269,10 @@ pub fn catalog_imported(dry_run: bool, entities: usize, counts: (usize, usize, u
 pub fn catalog_heading(dry_run: bool, what: &str) -> String {
     if dry_run { format!("Would be {what}") } else { format!("{}{}", what[..1].to_uppercase(), &what[1..]) }
 }
+
+pub fn manifests_imported(project: &str, files: usize, edges: (usize, usize), counts: (usize, usize, usize)) -> String {
+    let ((direct, transitive), (added, changed, removed)) = (edges, counts);
+    format!(
+        "Read {files} manifest and lock file(s) of {project}: {direct} direct and {transitive} transitive dependencies; {added} added, {changed} changed, {removed} removed."
+    )
+}

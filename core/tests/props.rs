@@ -232,3 +232,42 @@ mod catalog_input {
         }
     }
 }
+
+mod lockfile_input {
+    use proptest::prelude::*;
+    use switchboard_core::import::lockfiles::{Format, read, repository};
+
+    const NAMES: [&str; 13] = [
+        "Cargo.toml",
+        "Cargo.lock",
+        "package.json",
+        "package-lock.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "pyproject.toml",
+        "poetry.lock",
+        "uv.lock",
+        "requirements.txt",
+        "go.mod",
+        "Gemfile",
+        "Gemfile.lock",
+    ];
+
+    proptest! {
+        /// Any text under any manifest or lock file name: read or refused
+        /// with a message, never a panic; every edge has a source.
+        #[test]
+        fn lock_files_never_panic(
+            name in 0..NAMES.len(),
+            text in "([a-z_\\[\\]\"{}:=@^~<>., /()#-]{0,12}|\n|  |[0-9.]{1,6}|require |version |specs:\n|    [a-z]{1,5} \\([0-9.]{1,5}\\)\n){0,24}",
+        ) {
+            let path = format!("app/{}", NAMES[name]);
+            let format = Format::of(&path).unwrap();
+            let _ = read(format, &text);
+            let (deps, _) = repository(&[(path, text)]);
+            for d in deps {
+                prop_assert!(d.source.is_some());
+            }
+        }
+    }
+}

@@ -34,6 +34,7 @@ fn args(kind: OpKind, run: &str) -> Value {
         OpKind::UpdateProject => json!({"project": "payments-api", "description": "changed"}),
         OpKind::SetFact => json!({"project": "payments-api", "key": "tier", "value": "2"}),
         OpKind::SetDependencies => json!({"project": "ledger", "dependencies": []}),
+        OpKind::ImportManifests => json!({"project": "ledger", "files": []}),
         OpKind::ImportCatalog => json!({"entities": [], "dry_run": true}),
         OpKind::ImportSbom => json!({"project": "ledger", "sbom": {"bomFormat": "CycloneDX", "components": []}}),
         OpKind::CreateTeam => json!({"slug": "risk"}),

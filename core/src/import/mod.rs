@@ -3,6 +3,7 @@
 //! operations in `service` write what they return.
 
 pub mod backstage;
+pub mod lockfiles;
 pub mod purl;
 pub mod sbom;
 

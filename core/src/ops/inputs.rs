@@ -222,6 +222,24 @@ pub struct ImportSbom {
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ImportManifests {
+    pub project: ProjectSlug,
+    /// Files as the repository holds them (at most 2,000; other files are
+    /// ignored, and so is anything under node_modules/, vendor/, testdata/…).
+    pub files: Vec<RepositoryFile>,
+}
+
+/// One file of a repository.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepositoryFile {
+    /// Its path from the repository root: `services/api/Cargo.lock`.
+    pub path: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ImportCatalog {
     /// Backstage entities (`apiVersion`, `kind`, `metadata`, `spec`), as the
     /// catalog's YAML documents or its API list them; at most 20,000.

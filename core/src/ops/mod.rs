@@ -61,6 +61,7 @@ pub enum OpKind {
     SetFact,
     SetDependencies,
     ImportSbom,
+    ImportManifests,
     ImportCatalog,
     CreateTeam,
     UpdateTeam,
@@ -99,7 +100,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 43] = [
+    pub const ALL: [OpKind; 44] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -120,6 +121,7 @@ impl OpKind {
         Self::SetFact,
         Self::SetDependencies,
         Self::ImportSbom,
+        Self::ImportManifests,
         Self::ImportCatalog,
         Self::CreateTeam,
         Self::UpdateTeam,
@@ -262,6 +264,12 @@ impl OpKind {
                 Write,
                 "Read a project's SBOM (CycloneDX or SPDX JSON): its components replace the dependencies that came from the project's earlier SBOMs; others stay.",
                 r#"{"project": "checkout", "name": "checkout.cdx.json", "sbom": {"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"type": "library", "name": "redis", "version": "4.6.7", "purl": "pkg:npm/redis@4.6.7"}]}}"#,
+            ),
+            Self::ImportManifests => (
+                "import_manifests",
+                Write,
+                "Read a project's dependencies from its manifests and lock files (Cargo, npm, yarn, pnpm, Python, Go, Ruby) at any path: versions from lock files, direct or transitive, dev or runtime; replaces what earlier manifest imports and hand edits gave.",
+                r#"{"project": "checkout", "files": [{"path": "go.mod", "text": "module example.com/checkout\n\nrequire github.com/redis/go-redis/v9 v9.5.1\n"}]}"#,
             ),
             Self::ImportCatalog => (
                 "import_catalog",
@@ -457,6 +465,7 @@ impl OpKind {
             Self::SetDependencies => s::<SetDependencies>(),
             Self::ImportSbom => s::<ImportSbom>(),
             Self::ImportCatalog => s::<ImportCatalog>(),
+            Self::ImportManifests => s::<ImportManifests>(),
             Self::CreateTeam => s::<CreateTeam>(),
             Self::UpdateTeam => s::<UpdateTeam>(),
             Self::RecordDeployment => s::<RecordDeployment>(),

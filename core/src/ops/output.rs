@@ -117,6 +117,20 @@ pub struct DependencyDetail {
     pub edges: Vec<Dependency>,
 }
 
+/// What reading a project's manifests and lock files did.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct ManifestImport {
+    pub project: ProjectSlug,
+    /// The manifest and lock files read (paths).
+    pub files: Vec<String>,
+    /// Edges read: how many direct, how many transitive.
+    pub direct: usize,
+    pub transitive: usize,
+    pub changes: DependencyChanges,
+    /// Files or entries left out, each with why.
+    pub skipped: Vec<crate::import::Skipped>,
+}
+
 /// What a catalog import did (or, on a dry run, would do).
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct CatalogImport {
@@ -271,6 +285,7 @@ pub enum Output {
     Dependency(DependencyDetail),
     SbomImported(SbomImport),
     CatalogImported(CatalogImport),
+    ManifestsImported(ManifestImport),
     Accounts(AccountList),
     Account(Box<AccountChange>),
     Deliveries(DeliveryList),

@@ -66,6 +66,7 @@ typed! {
     SetDependencies(SetDependencies) => Dependencies(DependencyChanges),
     ImportSbom(ImportSbom) => SbomImported(SbomImport),
     ImportCatalog(ImportCatalog) => CatalogImported(CatalogImport),
+    ImportManifests(ImportManifests) => ManifestsImported(ManifestImport),
     CreateTeam(CreateTeam) => Team(Team),
     UpdateTeam(UpdateTeam) => Team(Team),
     RecordDeployment(RecordDeployment) => Deployment(Deployment),

@@ -306,6 +306,7 @@ impl Service {
             Operation::SetFact(i) => write::set_fact(&call, i).await?,
             Operation::SetDependencies(i) => write::set_dependencies(&call, i).await?,
             Operation::ImportSbom(i) => write::import_sbom(&call, i).await?,
+            Operation::ImportManifests(i) => write::import_manifests(&call, i).await?,
             Operation::ImportCatalog(i) => catalog::import_catalog(&call, i).await?,
             Operation::CreateTeam(i) => write::create_team(&call, i).await?,
             Operation::UpdateTeam(i) => write::update_team(&call, i).await?,

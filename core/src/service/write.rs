@@ -383,6 +383,55 @@ pub(crate) async fn import_sbom(call: &Call<'_>, i: ImportSbom) -> Result<Done> 
     Ok(Done { output: Output::SbomImported(output), events })
 }
 
+/// The most files one `import_manifests` reads, and the largest one.
+const MAX_MANIFEST_FILES: usize = 2_000;
+const MAX_MANIFEST_BYTES: usize = 5 * 1024 * 1024;
+
+/// Reads a project's manifests and lock files: the edges they give replace
+/// those earlier manifest imports and hand edits gave, and any SBOM edge of
+/// the same package (a repository's own files are the better word); other
+/// SBOM edges stay. One write, or none.
+pub(crate) async fn import_manifests(call: &Call<'_>, i: ImportManifests) -> Result<Done> {
+    use crate::import::lockfiles;
+    if i.files.len() > MAX_MANIFEST_FILES {
+        return Err(Error::field("files", format!("at most {MAX_MANIFEST_FILES} files, got {}", i.files.len())));
+    }
+    let mut skipped = Vec::new();
+    let mut files = Vec::new();
+    for (n, f) in i.files.into_iter().enumerate() {
+        let path = f.path.trim().trim_start_matches("./").to_owned();
+        if path.is_empty() || path.starts_with('/') || path.split('/').any(|s| s == "..") || path.len() > 1000 {
+            return Err(Error::field(&format!("files[{n}].path"), "must be a relative path inside the repository"));
+        }
+        if lockfiles::Format::of(&path).is_none() || lockfiles::ignored(&path, lockfiles::DEFAULT_IGNORE) {
+            continue;
+        }
+        if f.text.len() > MAX_MANIFEST_BYTES {
+            let reason = format!("{} bytes, over the {MAX_MANIFEST_BYTES} read", f.text.len());
+            skipped.push(crate::import::Skipped { what: path, reason });
+            continue;
+        }
+        files.push((path, f.text));
+    }
+    let (edges, problems) = lockfiles::repository(&files);
+    skipped.extend(problems);
+    let mut p = call.project(&i.project).await?;
+    let read: BTreeSet<(Ecosystem, PackageName)> = edges.iter().map(|d| (d.ecosystem, d.package.clone())).collect();
+    let (direct, transitive) =
+        (edges.iter().filter(|d| !d.transitive).count(), edges.iter().filter(|d| d.transitive).count());
+    let in_scope = |d: &Dependency| !d.from_sbom() || read.contains(&(d.ecosystem, d.package.clone()));
+    let (changes, events) = replace_dependencies(call, &mut p, in_scope, edges).await?;
+    let output = ManifestImport {
+        project: p.slug,
+        files: files.into_iter().map(|(path, _)| path).collect(),
+        direct,
+        transitive,
+        changes,
+        skipped,
+    };
+    Ok(Done { output: Output::ManifestsImported(output), events })
+}
+
 /// Replaces the project's edges that `in_scope` picks with `new` and saves
 /// it when anything differs (a version, or what an edge carries); the
 /// `dependencies_changed` event lists what was added, removed and moved.

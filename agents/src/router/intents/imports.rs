@@ -58,6 +58,23 @@ pub(super) fn dependency_source(m: &Msg<'_>) -> Option<Routed> {
     }
 }
 
+/// `read orders' lock files`, `import the manifests of checkout`.
+pub(super) fn manifests_howto(m: &Msg<'_>) -> Option<Routed> {
+    let files =
+        m.has(&["lock", "lockfile", "lockfiles", "manifest", "manifests", "cargo.lock", "package-lock.json", "go.mod"]);
+    if !(files && m.has(BRING)) || m.has(&["which", "what", "where"]) {
+        return None;
+    }
+    let words: Vec<String> = m.w.iter().map(|w| owner_word(w).trim_end_matches('\'').to_owned()).collect();
+    let m = Msg { w: &words, raw: m.raw, cat: m.cat };
+    let project = match m.project(0, Strictness::Forgiving) {
+        Ok(Some((_, p))) => p,
+        Ok(None) => "PROJECT".to_owned(),
+        Err(reply) => return Some(reply),
+    };
+    Some(Routed::reply(messages::manifests_howto(&project)))
+}
+
 /// `import our backstage catalog`, `load catalog-info.yaml`.
 pub(super) fn catalog_howto(m: &Msg<'_>) -> Option<Routed> {
     let catalog =

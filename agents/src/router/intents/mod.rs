@@ -232,6 +232,7 @@ const INTENTS: &[Intent] = &[
     mailboxes::outbox,
     imports::sbom_howto,
     imports::catalog_howto,
+    imports::manifests_howto,
     imports::dependency_source,
     runs::approvals,
     runs::decide,
