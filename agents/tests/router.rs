@@ -382,3 +382,14 @@ fn lock_files_are_read_from_a_checkout() {
         json!({"project": "orders", "package": "redis"}),
     );
 }
+
+#[test]
+fn dependents_directly_or_not() {
+    call("which projects use redis directly?", "dependents", json!({"package": "redis", "direct_only": true}));
+    call(
+        "which projects depend directly on redis 7.2.4",
+        "dependents",
+        json!({"package": "redis", "version": "7.2.4", "direct_only": true}),
+    );
+    call("which projects use redis?", "dependents", json!({"package": "redis"}));
+}

@@ -100,18 +100,28 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
         Output::Dependents(d) => {
             let deps = &d.dependents;
             if deps.total == 0 {
-                return Reply::text(format!("No project uses {}.", d.package));
+                return Reply::text(messages::no_dependents(d.package.as_str(), d.direct_only));
             }
             let versions =
                 deps.versions.iter().map(|v| format!("{} ({})", v.version, v.projects)).collect::<Vec<_>>().join(", ");
+            let direct: u64 = deps.versions.iter().map(|v| v.direct).sum();
+            let through = !d.direct_only && direct < deps.total;
             let rows = deps
                 .projects
                 .iter()
                 .take(ROWS)
-                .map(|r| vec![r.project.to_string(), r.team.to_string(), r.version.to_string()])
+                .map(|r| {
+                    let mut row = vec![r.project.to_string(), r.team.to_string(), r.version.to_string()];
+                    if through {
+                        row.push(if r.transitive { "through another package" } else { "direct" }.into());
+                    }
+                    row
+                })
                 .collect();
-            Reply::text(format!("{} project(s) use {}: {versions}.", deps.total, d.package))
-                .table(&["project", "team", "version"], rows)
+            let headers: &[&str] =
+                if through { &["project", "team", "version", "how"] } else { &["project", "team", "version"] };
+            Reply::text(messages::dependents(d.package.as_str(), deps.total, direct, d.direct_only, &versions))
+                .table(headers, rows)
                 .push_text(messages::shown(ROWS.min(deps.projects.len()), deps.total))
                 .link("Open in portal", format!("{base_url}/packages/{}", d.package))
         }

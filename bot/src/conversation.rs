@@ -243,6 +243,16 @@ impl Conversation {
                     catalog.packages.insert(d.package.to_string());
                 }
             }
+            Output::SbomImported(r) => {
+                for d in &r.changes.added {
+                    catalog.packages.insert(d.package.to_string());
+                }
+            }
+            Output::ManifestsImported(r) => {
+                for d in &r.changes.added {
+                    catalog.packages.insert(d.package.to_string());
+                }
+            }
             _ => {}
         }
     }

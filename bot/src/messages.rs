@@ -276,3 +276,21 @@ pub fn manifests_imported(project: &str, files: usize, edges: (usize, usize), co
         "Read {files} manifest and lock file(s) of {project}: {direct} direct and {transitive} transitive dependencies; {added} added, {changed} changed, {removed} removed."
     )
 }
+
+/// `3 project(s) use redis: 7.2.4 (2), 6.2.14 (1).`, saying which users count.
+pub fn dependents(package: &str, total: u64, direct: u64, direct_only: bool, versions: &str) -> String {
+    if direct_only {
+        format!("{total} project(s) declare {package} themselves: {versions}.")
+    } else if direct < total {
+        format!(
+            "{total} project(s) use {package} ({direct} declare it, {} through another package): {versions}.",
+            total - direct
+        )
+    } else {
+        format!("{total} project(s) use {package}: {versions}.")
+    }
+}
+
+pub fn no_dependents(package: &str, direct_only: bool) -> String {
+    if direct_only { format!("No project declares {package} itself.") } else { format!("No project uses {package}.") }
+}

@@ -235,3 +235,30 @@ async fn failed_webhooks_and_chat_messages_are_listed_and_done_again_in_chat() {
     let text = c.handle(&who("dave", Role::Viewer), "t", "which webhooks failed?").await.reply.to_text();
     assert!(text.contains("list_deliveries needs the editor role"), "{text}");
 }
+
+/// With lock files read, `dependents` says who declares a package and who
+/// gets it through another one; "directly" asks for the first only.
+#[tokio::test]
+async fn dependents_say_who_declares_and_who_gets_it_through_another_package() {
+    let (c, _, world, service) = setup_with_service().await;
+    let admin = Caller::new(switchboard_core::demo::DEMO_ADMIN, Role::Admin, "demo");
+    let go = "module example.com/orders\n\nrequire (\n\tgithub.com/acme/queue v1.2.0\n\tgithub.com/acme/wire v0.4.1 // indirect\n)\n";
+    let files = serde_json::json!([{"path": "go.mod", "text": go}]);
+    service
+        .execute_json(&admin, "import_manifests", serde_json::json!({"project": "orders", "files": files}))
+        .await
+        .unwrap();
+    // The conversation learns the new package names from the bus.
+    world.settle().await;
+    let viewer = who("dave", Role::Viewer);
+    let text = c.handle(&viewer, "t", "which projects use github.com/acme/wire?").await.reply.to_text();
+    assert!(
+        text.starts_with("1 project(s) use github.com/acme/wire (0 declare it, 1 through another package)"),
+        "{text}"
+    );
+    assert!(text.contains("through another package"), "{text}");
+    let text = c.handle(&viewer, "t", "which projects use github.com/acme/wire directly?").await.reply.to_text();
+    assert_eq!(text, "No project declares github.com/acme/wire itself.");
+    let text = c.handle(&viewer, "t", "which projects depend directly on github.com/acme/queue").await.reply.to_text();
+    assert!(text.starts_with("1 project(s) declare github.com/acme/queue themselves: v1.2.0 (1)."), "{text}");
+}

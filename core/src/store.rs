@@ -44,6 +44,9 @@ pub struct DependentsQuery {
     pub version: Option<Version>,
     pub ecosystem: Option<Ecosystem>,
     pub limit: usize,
+    /// Only projects that declare the package themselves (not those that
+    /// get it through another package).
+    pub direct_only: bool,
 }
 
 /// One project using a package.
@@ -53,6 +56,8 @@ pub struct DependentRow {
     pub team: TeamSlug,
     pub ecosystem: Ecosystem,
     pub version: Version,
+    /// Through another package, not declared by the project.
+    pub transitive: bool,
 }
 
 /// How many projects use one version of a package.
@@ -61,6 +66,8 @@ pub struct VersionCount {
     pub ecosystem: Ecosystem,
     pub version: Version,
     pub projects: u64,
+    /// Of those, the projects that declare it themselves.
+    pub direct: u64,
 }
 
 /// The answer to a `dependents` query: every version with its count, and the

@@ -163,6 +163,11 @@ fn query_args(q: Vec<(String, String)>, renames: &[(&str, &str)]) -> Value {
         let value = match key.as_str() {
             "limit" => v.parse::<u64>().map(Value::from).unwrap_or(Value::String(v)),
             "kinds" => Value::Array(v.split(',').map(|s| Value::String(s.trim().to_owned())).collect()),
+            "direct_only" => match v.as_str() {
+                "true" | "1" | "yes" => Value::Bool(true),
+                "false" | "0" | "no" => Value::Bool(false),
+                _ => Value::String(v),
+            },
             _ => Value::String(v),
         };
         args.insert(key, value);

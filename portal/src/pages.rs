@@ -395,7 +395,7 @@ async fn package(
     Path(name): Path<String>,
 ) -> Result<PackagePage, PageError> {
     let package = path("package", &name)?;
-    let asked = DependentsInput { package, version: None, ecosystem: None, limit: Some(1000) };
+    let asked = DependentsInput { package, version: None, ecosystem: None, limit: Some(1000), direct_only: None };
     let d = state.service.call(&caller, asked).await?;
     Ok(PackagePage {
         banner: banner(&state.mode, &caller),

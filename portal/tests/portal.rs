@@ -138,6 +138,11 @@ async fn api_runs_operations_with_json() {
     assert_eq!(body["first"]["kind"], "dependencies_changed");
     let (_, body) = p.api(Mode::Demo, "GET", "/api/v1/dependents?package=left-pad&version=1.2.3", "").await;
     assert!(body["projects"].as_array().is_some());
+    let (status, body) = p.api(Mode::Demo, "GET", "/api/v1/dependents?package=left-pad&direct_only=true", "").await;
+    assert_eq!((status, &body["direct_only"]), (StatusCode::OK, &json!(true)), "{body}");
+    assert!(body["projects"].as_array().unwrap().iter().all(|r| r["transitive"] == false));
+    let (status, body) = p.api(Mode::Demo, "GET", "/api/v1/dependents?package=left-pad&direct_only=maybe", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     for uri in [
         "/api/v1/teams",
         "/api/v1/teams/data",

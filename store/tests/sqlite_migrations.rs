@@ -63,6 +63,7 @@ async fn from_each_earlier_version_keeps_data() {
                 version: None,
                 ecosystem: None,
                 limit: 10,
+                direct_only: false,
             })
             .await
             .unwrap();

@@ -170,6 +170,8 @@ impl Upgrade {
                     },
                     ecosystem: None,
                     limit: 1_000_000,
+                    // Manifests name direct dependencies only.
+                    direct_only: true,
                 };
                 let d = graph.dependents(&q).await.map_err(retry)?;
                 d.projects.into_iter().map(|r| (r.project.to_string(), r.ecosystem)).collect()

@@ -55,6 +55,9 @@ pub struct DependentsInput {
     pub ecosystem: Option<Ecosystem>,
     /// List at most this many projects (1-5000). Default 200. Counts cover all.
     pub limit: Option<u32>,
+    /// Only projects that declare the package themselves; by default those
+    /// that get it through another package count too (each row says which).
+    pub direct_only: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

@@ -42,6 +42,8 @@ pub struct ProjectList {
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct DependentsOutput {
     pub package: PackageName,
+    /// Whether only projects declaring the package were counted.
+    pub direct_only: bool,
     #[serde(flatten)]
     pub dependents: Dependents,
 }

@@ -103,9 +103,11 @@ pub(crate) async fn dependents(call: &Call<'_>, i: DependentsInput) -> Result<Do
         version: i.version,
         ecosystem: i.ecosystem,
         limit: limit(i.limit, 200, 5000, "limit")?,
+        direct_only: i.direct_only.unwrap_or(false),
     };
     let dependents = call.ctx.graph.dependents(&q).await?;
-    Ok(Done::read(Output::Dependents(DependentsOutput { package: i.package, dependents })))
+    let direct_only = q.direct_only;
+    Ok(Done::read(Output::Dependents(DependentsOutput { package: i.package, direct_only, dependents })))
 }
 
 pub(crate) async fn get_dependency(call: &Call<'_>, i: GetDependency) -> Result<Done> {

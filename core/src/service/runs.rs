@@ -99,13 +99,20 @@ pub(crate) async fn upgrade_dependency(call: &Call<'_>, i: UpgradeDependency) ->
             1
         }
         None => {
-            let q = DependentsQuery { package: i.package.clone(), version: i.from.clone(), ecosystem: None, limit: 1 };
+            // A campaign edits manifests: only projects that declare the package count.
+            let q = DependentsQuery {
+                package: i.package.clone(),
+                version: i.from.clone(),
+                ecosystem: None,
+                limit: 1,
+                direct_only: true,
+            };
             let d = call.ctx.graph.dependents(&q).await?;
             if d.total == 0 {
                 return Err(Error::field(
                     "package",
                     format!(
-                        "no project uses {}{}",
+                        "no project declares {}{}",
                         i.package,
                         i.from.as_ref().map(|f| format!(" {f}")).unwrap_or_default()
                     ),

@@ -47,6 +47,7 @@ fn dependency_rows(p: &Project) -> impl Iterator<Item = BoltType> + '_ {
             ("package", d.package.as_str().into()),
             ("ecosystem", d.ecosystem.as_str().into()),
             ("version", d.version.as_str().into()),
+            ("transitive", d.transitive.into()),
         ])
     })
 }
@@ -83,7 +84,7 @@ pub(crate) fn upsert_projects(projects: &[Project]) -> Vec<Query> {
              MATCH (p:Project {slug: d.project})
              MERGE (k:Package {name: d.package})
              CREATE (p)-[:USES {ecosystem: d.ecosystem, version: d.version, project: d.project, team: d.team,
-                                archived: d.archived}]->(k)",
+                                archived: d.archived, transitive: d.transitive}]->(k)",
         )
         .param("deps", deps),
     ]
@@ -201,6 +202,10 @@ impl Neo4jGraph {
         if q.ecosystem.is_some() {
             conds.push_str(" AND u.ecosystem = $ecosystem");
         }
+        // Relationships written before edges knew it have no `transitive`: direct.
+        if q.direct_only {
+            conds.push_str(" AND coalesce(u.transitive, false) = false");
+        }
         let with_params = |text: String| {
             let mut c = query(&text).param("package", q.package.as_str());
             if let Some(v) = &q.version {
@@ -213,7 +218,10 @@ impl Neo4jGraph {
         };
         let head = format!("MATCH (p:Project)-[u:USES]->(:Package {{name: $package}}) WHERE {conds}");
         let counted = self
-            .rows(with_params(format!("{head} RETURN u.ecosystem AS ecosystem, u.version AS version, count(p) AS n")))
+            .rows(with_params(format!(
+                "{head} RETURN u.ecosystem AS ecosystem, u.version AS version, count(p) AS n,
+                 sum(CASE WHEN coalesce(u.transitive, false) THEN 0 ELSE 1 END) AS direct"
+            )))
             .await?;
         let eco = |s: String| Ecosystem::parse(&s).unwrap_or(Ecosystem::Other);
         let mut versions = Vec::with_capacity(counted.len());
@@ -222,6 +230,7 @@ impl Neo4jGraph {
                 ecosystem: eco(r.get("ecosystem").map_err(corrupt)?),
                 version: Version::new(r.get::<String>("version").map_err(corrupt)?).map_err(corrupt)?,
                 projects: r.get::<i64>("n").map_err(corrupt)?.max(0) as u64,
+                direct: r.get::<i64>("direct").map_err(corrupt)?.max(0) as u64,
             });
         }
         versions.sort_by(|a, b| {
@@ -232,7 +241,8 @@ impl Neo4jGraph {
         let rows = self
             .rows(
                 with_params(format!(
-                    "{head} RETURN u.project AS project, u.team AS team, u.ecosystem AS ecosystem, u.version AS version
+                    "{head} RETURN u.project AS project, u.team AS team, u.ecosystem AS ecosystem, u.version AS version,
+                     coalesce(u.transitive, false) AS transitive
                      ORDER BY u.project, u.ecosystem LIMIT $limit"
                 ))
                 .param("limit", n),
@@ -245,6 +255,7 @@ impl Neo4jGraph {
                 team: TeamSlug::new(r.get::<String>("team").map_err(corrupt)?).map_err(corrupt)?,
                 ecosystem: eco(r.get("ecosystem").map_err(corrupt)?),
                 version: Version::new(r.get::<String>("version").map_err(corrupt)?).map_err(corrupt)?,
+                transitive: r.get::<bool>("transitive").map_err(corrupt)?,
             });
         }
         Ok(Dependents { total, versions, projects })

@@ -229,6 +229,17 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE dependencies ADD COLUMN detail TEXT;
     "#,
+    // 15: direct or transitive, as a column `dependents` filters on, and
+    // each version's count of direct users beside its count of all users.
+    r#"
+    ALTER TABLE dependencies ADD COLUMN transitive INTEGER NOT NULL DEFAULT 0;
+    UPDATE dependencies SET transitive = 1 WHERE detail LIKE '%"transitive":true%';
+    ALTER TABLE package_versions ADD COLUMN direct INTEGER NOT NULL DEFAULT 0;
+    UPDATE package_versions SET direct = (
+        SELECT count(*) FROM dependencies d
+        WHERE d.package = package_versions.package AND d.ecosystem = package_versions.ecosystem
+          AND d.version = package_versions.version AND d.archived = 0 AND d.transitive = 0);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -36,15 +36,18 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
         .prepare_cached("SELECT rowid FROM projects WHERE slug = ?1")?
         .query_row([p.slug.as_str()], |r| r.get(0))?;
     // Keep the per-version counts of live (non-archived) dependents in step.
-    let old: Vec<(String, String, String)> = conn
-        .prepare_cached("SELECT package, ecosystem, version FROM dependencies WHERE project = ?1 AND archived = 0")?
-        .query_map([p.slug.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (package, ecosystem, version) in &old {
-        conn.prepare_cached(
-            "UPDATE package_versions SET projects = projects - 1 WHERE package = ?1 AND ecosystem = ?2 AND version = ?3",
+    let old: Vec<(String, String, String, bool)> = conn
+        .prepare_cached(
+            "SELECT package, ecosystem, version, transitive FROM dependencies WHERE project = ?1 AND archived = 0",
         )?
-        .execute(params![package, ecosystem, version])?;
+        .query_map([p.slug.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (package, ecosystem, version, transitive) in &old {
+        conn.prepare_cached(
+            "UPDATE package_versions SET projects = projects - 1, direct = direct - ?4
+             WHERE package = ?1 AND ecosystem = ?2 AND version = ?3",
+        )?
+        .execute(params![package, ecosystem, version, i64::from(!transitive)])?;
         conn.prepare_cached(
             "DELETE FROM package_versions WHERE package = ?1 AND ecosystem = ?2 AND version = ?3 AND projects <= 0",
         )?
@@ -52,17 +55,22 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
     }
     if !p.archived {
         let mut count = conn.prepare_cached(
-            "INSERT INTO package_versions (package, ecosystem, version, projects) VALUES (?1, ?2, ?3, 1)
-             ON CONFLICT (package, ecosystem, version) DO UPDATE SET projects = projects + 1",
+            "INSERT INTO package_versions (package, ecosystem, version, projects, direct) VALUES (?1, ?2, ?3, 1, ?4)
+             ON CONFLICT (package, ecosystem, version) DO UPDATE SET projects = projects + 1, direct = direct + ?4",
         )?;
         for d in &p.dependencies {
-            count.execute(params![d.package.as_str(), d.ecosystem.as_str(), d.version.as_str()])?;
+            count.execute(params![
+                d.package.as_str(),
+                d.ecosystem.as_str(),
+                d.version.as_str(),
+                i64::from(!d.transitive)
+            ])?;
         }
     }
     conn.prepare_cached("DELETE FROM dependencies WHERE project = ?1")?.execute([p.slug.as_str()])?;
     let mut ins = conn.prepare_cached(
-        "INSERT INTO dependencies (package, project, ecosystem, version, team, archived, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO dependencies (package, project, ecosystem, version, team, archived, detail, transitive)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for d in &p.dependencies {
         ins.execute(params![
@@ -73,6 +81,7 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
             p.team.as_str(),
             p.archived,
             detail(d),
+            d.transitive,
         ])?;
     }
     conn.prepare_cached("DELETE FROM facts WHERE project = ?1")?.execute([p.slug.as_str()])?;
@@ -268,24 +277,31 @@ pub(crate) fn dependents(conn: &Connection, q: &DependentsQuery) -> rusqlite::Re
     }
     let eco = |s: String| Ecosystem::parse(&s).unwrap_or(Ecosystem::Other);
     let counted = cond.replace(" AND archived = 0", "");
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT ecosystem, version, projects FROM package_versions WHERE {counted}"))?;
+    let users = if q.direct_only { "direct" } else { "projects" };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT ecosystem, version, {users}, direct FROM package_versions WHERE {counted} AND {users} > 0"
+    ))?;
     let mut versions: Vec<VersionCount> = stmt
         .query_map(params_from_iter(args.iter()), |r| {
             Ok(VersionCount {
                 ecosystem: eco(r.get(0)?),
                 version: Version::new(r.get::<_, String>(1)?).map_err(|e| id_error(1, e))?,
                 projects: r.get::<_, i64>(2)? as u64,
+                direct: r.get::<_, i64>(3)? as u64,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    if q.direct_only {
+        cond.push_str(" AND transitive = 0");
+    }
     versions.sort_by(|a, b| {
         b.projects.cmp(&a.projects).then_with(|| (a.ecosystem, &a.version).cmp(&(b.ecosystem, &b.version)))
     });
     let total = versions.iter().map(|v| v.projects).sum();
     args.push(Value::Integer(if q.limit == 0 { 200 } else { q.limit as i64 }));
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT project, team, ecosystem, version FROM dependencies WHERE {cond} ORDER BY project, ecosystem LIMIT ?{}",
+        "SELECT project, team, ecosystem, version, transitive FROM dependencies WHERE {cond}
+         ORDER BY project, ecosystem LIMIT ?{}",
         args.len()
     ))?;
     let projects = stmt
@@ -295,6 +311,7 @@ pub(crate) fn dependents(conn: &Connection, q: &DependentsQuery) -> rusqlite::Re
                 team: TeamSlug::new(r.get::<_, String>(1)?).map_err(|e| id_error(1, e))?,
                 ecosystem: eco(r.get(2)?),
                 version: Version::new(r.get::<_, String>(3)?).map_err(|e| id_error(3, e))?,
+                transitive: r.get(4)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -102,6 +102,7 @@ pub async fn concurrent_writers(b: &Backend) {
             version: None,
             ecosystem: None,
             limit: 1,
+            direct_only: false,
         })
         .await
         .unwrap();

@@ -26,6 +26,7 @@ pub async fn missing_entities(b: &Backend) {
             version: None,
             ecosystem: None,
             limit: 10,
+            direct_only: false,
         })
         .await
         .unwrap();
@@ -81,6 +82,7 @@ pub async fn project_upsert_replaces(b: &Backend) {
             version: None,
             ecosystem: None,
             limit: 10,
+            direct_only: false,
         })
         .await
         .unwrap();
@@ -224,12 +226,13 @@ pub async fn dependents_counts(b: &Backend) {
         version: version.map(|v| Version::new(v).unwrap()),
         ecosystem: eco,
         limit,
+        direct_only: false,
     };
     let d = b.graph.dependents(&q(None, None, 10)).await.unwrap();
     assert_eq!(d.total, 4, "p4 is archived");
     assert_eq!(
         d.versions[0],
-        VersionCount { ecosystem: Ecosystem::Other, version: Version::new("7.2.4").unwrap(), projects: 2 }
+        VersionCount { ecosystem: Ecosystem::Other, version: Version::new("7.2.4").unwrap(), projects: 2, direct: 2 }
     );
     assert_eq!(d.versions.len(), 3);
     let names: Vec<_> = d.projects.iter().map(|r| (r.project.as_str(), r.version.as_str())).collect();
@@ -239,6 +242,47 @@ pub async fn dependents_counts(b: &Backend) {
     assert_eq!((d.total, d.projects.len()), (2, 1));
     let d = b.graph.dependents(&q(None, Some(Ecosystem::Pypi), 10)).await.unwrap();
     assert_eq!(d.total, 1);
+}
+
+pub async fn dependents_direct_and_transitive(b: &Backend) {
+    let through = |mut p: Project| {
+        for d in &mut p.dependencies {
+            d.transitive = true;
+        }
+        p
+    };
+    put_all(
+        b,
+        vec![
+            project("a").uses(Ecosystem::Npm, "redis", "4.6.7").build(),
+            through(project("b").uses(Ecosystem::Npm, "redis", "4.6.7").build()),
+            through(project("c").uses(Ecosystem::Npm, "redis", "3.1.2").build()),
+        ],
+    )
+    .await;
+    let q = |direct_only| DependentsQuery {
+        package: PackageName::new("redis").unwrap(),
+        version: None,
+        ecosystem: None,
+        limit: 10,
+        direct_only,
+    };
+    let all = b.graph.dependents(&q(false)).await.unwrap();
+    assert_eq!(all.total, 3);
+    let v = |d: &Dependents, version: &str| d.versions.iter().find(|c| c.version.as_str() == version).cloned();
+    assert_eq!(v(&all, "4.6.7").map(|c| (c.projects, c.direct)), Some((2, 1)));
+    let rows: Vec<(&str, bool)> = all.projects.iter().map(|r| (r.project.as_str(), r.transitive)).collect();
+    assert_eq!(rows, [("a", false), ("b", true), ("c", true)]);
+    let direct = b.graph.dependents(&q(true)).await.unwrap();
+    assert_eq!((direct.total, direct.projects.len()), (1, 1));
+    assert!(v(&direct, "3.1.2").is_none(), "a version only used transitively is not listed");
+    // Edges change kind: the counts follow.
+    put_all(b, vec![project("b").uses(Ecosystem::Npm, "redis", "4.6.7").build()]).await;
+    let direct = b.graph.dependents(&q(true)).await.unwrap();
+    assert_eq!(v(&direct, "4.6.7").map(|c| (c.projects, c.direct)), Some((2, 2)));
+    put_all(b, vec![through(project("a").uses(Ecosystem::Npm, "redis", "4.6.7").build())]).await;
+    let all = b.graph.dependents(&q(false)).await.unwrap();
+    assert_eq!(v(&all, "4.6.7").map(|c| (c.projects, c.direct)), Some((2, 1)));
 }
 
 pub async fn packages_prefix(b: &Backend) {

@@ -479,6 +479,10 @@ fn dependents(m: &Msg<'_>) -> Option<Routed> {
     if let Some((_, v)) = m.versions(pi + 1).first() {
         args["version"] = json!(version_for(&package, v));
     }
+    // "directly", "declare", "in their manifest": only projects that declare it.
+    if m.has(&["directly", "direct", "declare", "declares", "declaring", "manifest", "manifests"]) {
+        args["direct_only"] = json!(true);
+    }
     Some(Routed::call(OpKind::Dependents, args))
 }
 
