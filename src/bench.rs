@@ -201,6 +201,8 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
     eprintln!("bench: signed webhooks over HTTP");
     let edge = options.edge;
     let webhooks = webhook_throughput(&opened, &slugs[0], (samples * 10).max(1000), edge).await?;
+    eprintln!("bench: SBOM and lock file imports");
+    let imports = imports(&service, &slugs).await?;
     eprintln!("bench: Slack mentions over HTTP");
     let outbox = opened.outbox.clone();
     let slack_saturated =
@@ -269,9 +271,57 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
         "agent_turn": agent,
         "http_edge": if edge { "on" } else { "off" },
         "webhooks": webhooks,
+        "imports": imports,
         "slack_mentions": {"saturated": slack_saturated, "one_a_second_each": slack_paced},
         "event_append_per_second": {"single_events_64_writers": single.round(), "batches_of_1000": batched.round()},
-        "targets": {"slack_mention_reply_p99_ms": 25, "webhook_deliveries_per_second": 20000, "webhook_accept_p99_ms": 10, "router_p99_ms": 1, "agent_overhead_p99_ms": 5, "agent_tool_catalog_tokens": 3000, "find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}
+        "targets": {"sbom_import_10000_components_ms": 1000, "slack_mention_reply_p99_ms": 25, "webhook_deliveries_per_second": 20000, "webhook_accept_p99_ms": 10, "router_p99_ms": 1, "agent_overhead_p99_ms": 5, "agent_tool_catalog_tokens": 3000, "find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}
+    }))
+}
+
+/// Reading a 10,000-component SBOM into a project (new edges, then the same
+/// SBOM again), and a real workspace's and npm project's manifests and lock
+/// files (the test fixtures: git-cliff and actions/checkout) through
+/// `import_manifests`, each a few times into different projects.
+async fn imports(service: &Service, slugs: &[String]) -> anyhow::Result<Value> {
+    let admin = Caller::new("bench", switchboard_core::model::Role::Admin, "bench");
+    let components: Vec<Value> = (0..10_000)
+        .map(|i| json!({"type": "library", "name": format!("lib-{i}"), "version": "1.0.0", "purl": format!("pkg:npm/lib-{i}@1.{}.0", i % 7)}))
+        .collect();
+    let sbom = json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": components});
+    let (mut fresh, mut again) = (Vec::new(), Vec::new());
+    for slug in slugs.iter().take(3) {
+        let args = json!({"project": slug, "sbom": sbom, "name": "bench.cdx.json"});
+        let t = Instant::now();
+        service.execute_json(&admin, "import_sbom", args.clone()).await?;
+        fresh.push(t.elapsed());
+        let t = Instant::now();
+        service.execute_json(&admin, "import_sbom", args).await?;
+        again.push(t.elapsed());
+    }
+    const FILES: [(&str, &str); 6] = [
+        ("Cargo.toml", include_str!("../core/tests/fixtures/lockfiles/cargo-workspace/Cargo.toml")),
+        ("Cargo.lock", include_str!("../core/tests/fixtures/lockfiles/cargo-workspace/Cargo.lock")),
+        ("git-cliff/Cargo.toml", include_str!("../core/tests/fixtures/lockfiles/cargo-workspace/git-cliff/Cargo.toml")),
+        (
+            "git-cliff-core/Cargo.toml",
+            include_str!("../core/tests/fixtures/lockfiles/cargo-workspace/git-cliff-core/Cargo.toml"),
+        ),
+        ("web/package.json", include_str!("../core/tests/fixtures/lockfiles/npm-v3/package.json")),
+        ("web/package-lock.json", include_str!("../core/tests/fixtures/lockfiles/npm-v3/package-lock.json")),
+    ];
+    let files: Vec<Value> = FILES.iter().map(|(path, text)| json!({"path": path, "text": text})).collect();
+    let mut manifests = Vec::new();
+    let mut edges = 0;
+    for slug in slugs.iter().skip(3).take(5) {
+        let t = Instant::now();
+        let out =
+            service.execute_json(&admin, "import_manifests", json!({"project": slug, "files": files})).await?.to_json();
+        manifests.push(t.elapsed());
+        edges = out["direct"].as_u64().unwrap_or(0) + out["transitive"].as_u64().unwrap_or(0);
+    }
+    Ok(json!({
+        "sbom_10000_components": {"new_edges": Samples(fresh).json(), "unchanged": Samples(again).json()},
+        "manifests_and_lock_files": {"files": FILES.len(), "edges": edges, "import": Samples(manifests).json()},
     }))
 }
 
