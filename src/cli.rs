@@ -653,19 +653,40 @@ async fn import_sbom(
         name.or_else(|| file.file_name().filter(|_| file.as_os_str() != "-").map(|n| n.to_string_lossy().into_owned()));
     let caller = acting_as(&service, user, "cli").await?;
     let args = serde_json::json!({"project": project, "sbom": sbom, "name": name});
-    match service.execute_json(&caller, "import_sbom", args).await {
+    report_import(&service, &caller, "import_sbom", args, |v| {
+        let format = v["format"].as_str().unwrap_or("SBOM");
+        format!("{format}: {} component(s), {} imported, {}", v["components"], v["imported"], changed(v))
+    })
+    .await
+}
+
+/// "3 added, 1 changed, 0 removed, 2 skipped" of an import's report.
+fn changed(v: &serde_json::Value) -> String {
+    let n = |k: &serde_json::Value| k.as_array().map_or(0, Vec::len);
+    let c = &v["changes"];
+    format!(
+        "{} added, {} changed, {} removed, {} skipped",
+        n(&c["added"]),
+        n(&c["changed"]),
+        n(&c["removed"]),
+        n(&v["skipped"])
+    )
+}
+
+/// Runs an import operation: `finish` completes the report and says it in a
+/// line on standard error; the report goes to standard output as JSON. A
+/// refused call says why and exits 2, nothing changed.
+async fn report_import(
+    service: &Service,
+    caller: &Caller,
+    operation: &str,
+    args: serde_json::Value,
+    finish: impl FnOnce(&mut serde_json::Value) -> String,
+) -> anyhow::Result<ExitCode> {
+    match service.execute_json(caller, operation, args).await {
         Ok(output) => {
-            let v = output.to_json();
-            eprintln!(
-                "{}: {} component(s), {} imported, {} added, {} changed, {} removed, {} skipped",
-                v["format"].as_str().unwrap_or("SBOM"),
-                v["components"],
-                v["imported"],
-                v["changes"]["added"].as_array().map_or(0, Vec::len),
-                v["changes"]["changed"].as_array().map_or(0, Vec::len),
-                v["changes"]["removed"].as_array().map_or(0, Vec::len),
-                v["skipped"].as_array().map_or(0, Vec::len),
-            );
+            let mut v = output.to_json();
+            eprintln!("{}", finish(&mut v));
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -694,28 +715,21 @@ async fn import_backstage(
         anyhow::bail!("no catalog file could be read; check the paths or URLs");
     }
     let args = serde_json::json!({"entities": loaded.entities, "dry_run": dry_run});
-    match service.execute_json(&caller, "import_catalog", args).await {
-        Ok(output) => {
-            let mut v = output.to_json();
-            let count = |k: &str| v[k].as_array().map_or(0, Vec::len);
-            eprintln!(
-                "{}{} created, {} updated, {} unchanged, {} skipped",
-                if dry_run { "dry run, nothing changed: " } else { "" },
-                count("created"),
-                count("updated"),
-                count("unchanged"),
-                count("skipped") + loaded.problems.len(),
-            );
-            v["files"] = serde_json::json!(loaded.files);
-            v["unread"] = serde_json::json!(loaded.problems);
-            println!("{}", serde_json::to_string_pretty(&v)?);
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(ExitCode::from(2))
-        }
-    }
+    report_import(&service, &caller, "import_catalog", args, |v| {
+        let count = |k: &str| v[k].as_array().map_or(0, Vec::len);
+        let line = format!(
+            "{}{} created, {} updated, {} unchanged, {} skipped",
+            if dry_run { "dry run, nothing changed: " } else { "" },
+            count("created"),
+            count("updated"),
+            count("unchanged"),
+            count("skipped") + loaded.problems.len(),
+        );
+        v["files"] = serde_json::json!(loaded.files);
+        v["unread"] = serde_json::json!(loaded.problems);
+        line
+    })
+    .await
 }
 
 /// `import repo`: the checkout's manifest and lock files, then `import_manifests`.
@@ -752,27 +766,9 @@ async fn import_repo(
         }
     }
     eprintln!("read {} manifest and lock file(s)", files.len());
-    match service
-        .execute_json(&caller, "import_manifests", serde_json::json!({"project": project, "files": files}))
-        .await
-    {
-        Ok(output) => {
-            let v = output.to_json();
-            eprintln!(
-                "{} direct and {} transitive; {} added, {} changed, {} removed, {} skipped",
-                v["direct"],
-                v["transitive"],
-                v["changes"]["added"].as_array().map_or(0, Vec::len),
-                v["changes"]["changed"].as_array().map_or(0, Vec::len),
-                v["changes"]["removed"].as_array().map_or(0, Vec::len),
-                v["skipped"].as_array().map_or(0, Vec::len),
-            );
-            println!("{}", serde_json::to_string_pretty(&v)?);
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(ExitCode::from(2))
-        }
-    }
+    let args = serde_json::json!({"project": project, "files": files});
+    report_import(&service, &caller, "import_manifests", args, |v| {
+        format!("{} direct and {} transitive; {}", v["direct"], v["transitive"], changed(v))
+    })
+    .await
 }

@@ -7,20 +7,7 @@ use switchboard_core::model::{Dependency, DependencyScope, Ecosystem};
 
 fn repo(dir: &str) -> (Vec<Dependency>, Vec<switchboard_core::import::Skipped>) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lockfiles").join(dir);
-    let mut files = Vec::new();
-    let mut dirs = vec![root.clone()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else {
-                let rel = p.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
-                files.push((rel, std::fs::read_to_string(&p).unwrap()));
-            }
-        }
-    }
-    repository(&files)
+    repository(&switchboard_testkit::fixtures::tree(&root))
 }
 
 fn edge<'a>(deps: &'a [Dependency], package: &str) -> &'a Dependency {

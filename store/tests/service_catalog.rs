@@ -17,23 +17,9 @@ use switchboard_core::store::GraphStore;
 /// (every file under the fixture directory; Locations left out).
 fn catalog() -> Vec<Value> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/backstage");
-    let mut files = Vec::new();
-    let mut dirs = vec![root.clone()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "yaml") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
     let mut out = Vec::new();
-    for f in files {
-        let docs = backstage::documents(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        let origin = f.strip_prefix(&root).unwrap().display().to_string();
+    for (origin, text) in switchboard_testkit::fixtures::tree(&root).into_iter().filter(|(p, _)| p.ends_with(".yaml")) {
+        let docs = backstage::documents(&text).unwrap();
         for mut d in docs.into_iter().filter(|d| d["kind"].is_string() && d["kind"] != "Location") {
             d["metadata"]["annotations"]["backstage.io/managed-by-location"] = json!(format!("file:{origin}"));
             out.push(d);

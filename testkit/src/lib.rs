@@ -5,6 +5,7 @@
 //! - [`llm`]: a scripted OpenAI-compatible model server;
 //! - [`receiver`]: an HTTP endpoint that records what is posted to it;
 //! - [`conformance`]: what every storage backend must do;
+//! - [`fixtures`]: vendored fixture trees read as a repository import reads them;
 //! - [`World`]: a service over a fresh embedded store with a manual clock,
 //!   a [`World::settle`] step instead of sleeps, and a check that fails the
 //!   test when a background task panicked;
@@ -15,6 +16,7 @@
 
 pub mod chat;
 pub mod conformance;
+pub mod fixtures;
 pub mod llm;
 pub mod panics;
 pub mod receiver;

@@ -376,15 +376,18 @@ fn cargo_toml(text: &str) -> Result<FileDeps, String> {
     Ok(out)
 }
 
+/// The `[[package]]` entries of a TOML lock file with their name and version.
+fn toml_packages(doc: &toml::Table) -> impl Iterator<Item = (&toml::Value, &str, &str)> {
+    doc.get("package").and_then(|p| p.as_array()).into_iter().flatten().filter_map(|p| {
+        let name = p.get("name").and_then(|v| v.as_str())?;
+        Some((p, name, p.get("version").and_then(|v| v.as_str())?))
+    })
+}
+
 fn cargo_lock(text: &str) -> Result<FileDeps, String> {
     let doc = toml_doc(text)?;
     let mut out = FileDeps::default();
-    for p in doc.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
-        let (Some(name), Some(version)) =
-            (p.get("name").and_then(|v| v.as_str()), p.get("version").and_then(|v| v.as_str()))
-        else {
-            continue;
-        };
+    for (p, name, version) in toml_packages(&doc) {
         if p.get("source").is_none() {
             // A workspace member or path crate: the project itself.
             out.own.insert(name.to_owned());
@@ -688,12 +691,7 @@ fn pyproject(text: &str) -> Result<FileDeps, String> {
 fn poetry_lock(text: &str) -> Result<FileDeps, String> {
     let doc = toml_doc(text)?;
     let mut out = FileDeps::default();
-    for p in doc.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
-        let (Some(name), Some(version)) =
-            (p.get("name").and_then(|v| v.as_str()), p.get("version").and_then(|v| v.as_str()))
-        else {
-            continue;
-        };
+    for (p, name, version) in toml_packages(&doc) {
         if p.get("source").and_then(|s| s.get("type")).and_then(|t| t.as_str()) == Some("directory") {
             out.own.insert(name.to_owned());
             continue;
