@@ -55,7 +55,13 @@ enum ImportCommand {
         #[arg(long)]
         project: String,
         /// The checkout's root directory.
-        dir: PathBuf,
+        #[arg(required_unless_present = "github", conflicts_with = "github")]
+        dir: Option<PathBuf>,
+        /// Read the files from this repository (`owner/name`) through the
+        /// configured GitHub App instead of a checkout: one tree read, then
+        /// only the manifest and lock files.
+        #[arg(long)]
+        github: Option<String>,
         /// Act as this user, with their role (default: the local admin).
         #[arg(long = "as")]
         user: Option<String>,
@@ -399,8 +405,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("exported {} projects and {} events", totals.all_projects, totals.events);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { what: Some(ImportCommand::Repo { project, dir, user, store }), .. } => {
-            import_repo(project, dir, user, store).await
+        Command::Import { what: Some(ImportCommand::Repo { project, dir, github, user, store }), .. } => {
+            import_repo(project, dir, github, user, store).await
         }
         Command::Import { what: Some(ImportCommand::Backstage { sources, dry_run, user, store }), .. } => {
             import_backstage(sources, dry_run, user, store).await
@@ -735,16 +741,42 @@ async fn import_backstage(
 /// `import repo`: the checkout's manifest and lock files, then `import_manifests`.
 async fn import_repo(
     project: String,
-    dir: PathBuf,
+    dir: Option<PathBuf>,
+    github: Option<String>,
     user: Option<String>,
     store: StoreArgs,
 ) -> anyhow::Result<ExitCode> {
     use switchboard_core::import::lockfiles::{DEFAULT_IGNORE, Format, ignored};
+    let service = store.open().await?;
+    let caller = acting_as(&service, user, "cli").await?;
+    let Some(dir) = dir else {
+        let repo = github.unwrap_or_default();
+        let Some(gh) = switchboard_automations::github::GitHubApp::from_config(&service.config().github)
+            .map_err(|e| anyhow::anyhow!(e))?
+        else {
+            anyhow::bail!(
+                "--github reads through a GitHub App: set [github] app_id and private_key (see docs/automations.md)"
+            );
+        };
+        let read = switchboard_automations::github::files::read(&gh, &repo)
+            .await
+            .map_err(|e| anyhow::anyhow!("{repo}: {}", e.message))?;
+        if read.truncated {
+            eprintln!("warning: GitHub listed only part of {repo}'s files; some manifests may be missing");
+        }
+        for (path, why) in &read.skipped {
+            eprintln!("skipped: {path}: {why}");
+        }
+        let (n, branch, calls) = (read.files.len(), &read.default_branch, read.calls);
+        eprintln!("read {n} manifest and lock file(s) of {repo}@{branch} in {calls} API calls");
+        let files: Vec<serde_json::Value> =
+            read.files.iter().map(|(path, text)| serde_json::json!({"path": path, "text": text})).collect();
+        let args = serde_json::json!({"project": project, "files": files});
+        return report_import(&service, &caller, "import_manifests", args, manifests_line).await;
+    };
     if !dir.is_dir() {
         anyhow::bail!("{} is not a directory; give the checkout's root", dir.display());
     }
-    let service = store.open().await?;
-    let caller = acting_as(&service, user, "cli").await?;
     let mut files = Vec::new();
     let mut dirs = vec![dir.clone()];
     while let Some(d) = dirs.pop() {
@@ -767,8 +799,10 @@ async fn import_repo(
     }
     eprintln!("read {} manifest and lock file(s)", files.len());
     let args = serde_json::json!({"project": project, "files": files});
-    report_import(&service, &caller, "import_manifests", args, |v| {
-        format!("{} direct and {} transitive; {}", v["direct"], v["transitive"], changed(v))
-    })
-    .await
+    report_import(&service, &caller, "import_manifests", args, manifests_line).await
+}
+
+/// `import_manifests`' report in a line.
+fn manifests_line(v: &mut serde_json::Value) -> String {
+    format!("{} direct and {} transitive; {}", v["direct"], v["transitive"], changed(v))
 }

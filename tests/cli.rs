@@ -803,3 +803,52 @@ fn import_repo_reads_a_checkout() {
     let out = run(&["import", "repo", "--project", "orders", "/no/such/dir", "--data-dir", data]);
     assert!(text(&out.stderr).contains("is not a directory"), "{}", text(&out.stderr));
 }
+
+/// `import repo --github` reads a repository's files through the App (the
+/// fake GitHub here) into a project; without an App it says what to set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_repo_reads_through_the_github_app() {
+    use switchboard_automations::github::{self, fake::FakeGitHub};
+    let fake = FakeGitHub::start(&[]).await.unwrap();
+    let go = "module example.com/orders\n\nrequire (\n\tgithub.com/redis/go-redis/v9 v9.5.1\n\tgolang.org/x/sys v0.20.0 // indirect\n)\n";
+    fake.put_file("acme/orders", "go.mod", go);
+    fake.put_file("acme/orders", "README.md", "# orders\n");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("switchboard.toml");
+    std::fs::write(
+        &config,
+        format!("[store]\ndata_dir = {:?}\n\n[github]\napp_id = 7\napi_url = {:?}\n", data.to_str().unwrap(), fake.url),
+    )
+    .unwrap();
+    let (config, data) = (config.to_str().unwrap().to_owned(), data.to_str().unwrap().to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        assert!(run(&["demo", "--seed-only", "--data-dir", &data, "--projects", "30"]).status.success());
+        let import = Command::new(BIN)
+            .args(["import", "repo", "--project", "orders", "--github", "acme/orders", "--config", &config])
+            .env("SWITCHBOARD_GITHUB_PRIVATE_KEY", github::fake::TEST_APP_KEY)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        let without_app = Command::new(BIN)
+            .args(["import", "repo", "--project", "orders", "--github", "acme/orders", "--data-dir", &data])
+            .env_remove("SWITCHBOARD_GITHUB_PRIVATE_KEY")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        (import, without_app)
+    })
+    .await
+    .unwrap();
+    let (import, without_app) = out;
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    assert!(
+        text(&import.stderr).contains("read 1 manifest and lock file(s) of acme/orders@main"),
+        "{}",
+        text(&import.stderr)
+    );
+    let v: Value = serde_json::from_slice(&import.stdout).unwrap();
+    assert_eq!((v["direct"].as_u64(), v["transitive"].as_u64()), (Some(1), Some(1)));
+    assert!(!without_app.status.success());
+    assert!(text(&without_app.stderr).contains("set [github] app_id and private_key"), "{}", text(&without_app.stderr));
+}

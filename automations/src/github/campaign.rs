@@ -96,7 +96,7 @@ pub fn branch_name(prefix: &str, package: &str, to: &str) -> String {
 }
 
 /// Query-string escaping for a ref or a `head` filter.
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
@@ -122,7 +122,7 @@ fn manifest_names(ecosystem: Ecosystem, names: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn decode(file: &Value) -> Result<(String, String), StepError> {
+pub(crate) fn decode(file: &Value) -> Result<(String, String), StepError> {
     let sha = file["sha"].as_str().unwrap_or_default().to_owned();
     let raw = file["content"].as_str().unwrap_or_default().replace(['\n', '\r'], "");
     let bytes = base64::engine::general_purpose::STANDARD

@@ -14,6 +14,7 @@
 pub mod campaign;
 pub mod deploy;
 pub mod fake;
+pub mod files;
 pub mod scaffold;
 
 use std::collections::HashMap;

@@ -93,6 +93,7 @@ pub(super) fn routes(router: Router<Arc<Inner>>) -> Router<Arc<Inner>> {
         .route("/repos/{owner}/{repo}/contents", get(list_root))
         .route("/repos/{owner}/{repo}/contents/{*path}", get(get_file).put(put_file))
         .route("/repos/{owner}/{repo}/git/ref/{*name}", get(get_ref))
+        .route("/repos/{owner}/{repo}/git/trees/{*tree}", get(get_tree))
         .route("/repos/{owner}/{repo}/git/refs", post(create_ref))
         .route("/repos/{owner}/{repo}/pulls", get(list_pulls).post(create_pull))
         .route("/repos/{owner}/{repo}/issues/{number}/labels", post(add_labels))
@@ -186,6 +187,51 @@ async fn list_root(
         entries.insert(entry["name"].as_str().unwrap_or_default().to_owned(), entry);
     }
     axum::Json(entries.into_values().collect::<Vec<_>>()).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct TreeQuery {
+    recursive: Option<String>,
+}
+
+/// `GET …/git/trees/{branch}?recursive=1`: every file of the branch, as
+/// GitHub lists a tree (directories as `tree` entries, files as `blob`).
+async fn get_tree(
+    State(inner): State<Arc<Inner>>,
+    Path((owner, repo, tree)): Path<Tail>,
+    Query(q): Query<TreeQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = inner.record("GET", format!("/repos/{owner}/{repo}/git/trees/{tree}"), &headers, Value::Null) {
+        return r;
+    }
+    let repos = inner.lock_repos();
+    let Some(r) = repos.get(&format!("{owner}/{repo}")) else { return not_found() };
+    let b = match branch(r, Some(&tree)) {
+        Ok(b) => b,
+        Err(resp) => return *resp,
+    };
+    let recursive = q.recursive.is_some_and(|v| v != "0" && v != "false");
+    let mut entries: BTreeMap<String, Value> = BTreeMap::new();
+    for (path, content) in &b.files {
+        let mut dir = String::new();
+        for part in path.split('/').collect::<Vec<_>>().split_last().map(|(_, dirs)| dirs.to_vec()).unwrap_or_default()
+        {
+            dir = if dir.is_empty() { part.to_owned() } else { format!("{dir}/{part}") };
+            entries
+                .entry(dir.clone())
+                .or_insert_with(|| json!({"path": dir, "type": "tree", "sha": sha(dir.as_bytes())}));
+        }
+        if recursive || !path.contains('/') {
+            entries.insert(
+                path.clone(),
+                json!({"path": path, "type": "blob", "mode": "100644", "sha": blob_sha(content), "size": content.len()}),
+            );
+        }
+    }
+    let entries: Vec<Value> =
+        entries.into_values().filter(|e| recursive || !e["path"].as_str().unwrap_or_default().contains('/')).collect();
+    axum::Json(json!({"sha": b.sha, "tree": entries, "truncated": false})).into_response()
 }
 
 async fn get_file(
