@@ -20,6 +20,7 @@ pub fn mapper(rules: &Arc<RuleSet>, service: &Service) -> Arc<dyn switchboard_au
     use switchboard_automations::follow::{Chain, RunFollower};
     Arc::new(Chain(vec![
         Arc::new(RulesMapper::new(rules.clone(), service.clone())),
+        Arc::new(switchboard_automations::installations::InstallationMapper { service: service.clone() }),
         Arc::new(RunFollower { service: service.clone() }),
     ]))
 }

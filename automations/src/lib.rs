@@ -7,6 +7,7 @@ pub mod engine;
 pub mod events;
 pub mod follow;
 pub mod github;
+pub mod installations;
 pub mod manifests;
 pub mod messages;
 pub mod notify;

@@ -511,3 +511,51 @@ async fn repositories_become_projects_and_merged_pull_requests_give_lead_time() 
     let dora = w.op("dora", json!({"project": "orders", "since": "2019-05-01"})).await;
     assert_eq!(dora["lead_time_p50_ms"], 3 * 3_600_000, "{dora}");
 }
+
+/// The App's installation webhooks: each repository it is given becomes a
+/// project (once), a taken slug gets the owner in front, and a repository
+/// taken away archives its project.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installations_give_and_take_repositories() {
+    let w = world().await;
+    let rules = Arc::new(RuleSet::load(w.service.config()).unwrap());
+    let mapper = switchboard_automations::follow::Chain(vec![
+        Arc::new(RulesMapper::new(rules, w.service.clone())),
+        Arc::new(switchboard_automations::installations::InstallationMapper { service: w.service.clone() }),
+    ]);
+    let processor = Processor::new(w.hooks.clone(), Arc::new(mapper));
+
+    // The real fixture's one repository is orders' already: nothing new.
+    assert_eq!(
+        w.github("installation", "inst-1", fixture("github/installation.created.json")).await.0,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(processor.run_once().await, 1);
+    let summary = w.deliveries().await[0].summary.clone().unwrap_or_default();
+    assert!(summary.contains("every repository already has its project"), "{summary}");
+
+    let changed = edited("github/installation.created.json", |v| {
+        v["action"] = json!("added");
+        v["repositories_added"] = json!([
+            {"id": 1, "name": "new-svc", "full_name": "acme/new-svc", "private": true},
+            {"id": 2, "name": "orders", "full_name": "acme/orders", "private": true}
+        ]);
+        v["repositories_removed"] = json!([{"id": 3, "name": "octo-repo", "full_name": "octo-org/octo-repo"}]);
+    });
+    for id in ["inst-2", "inst-2-again"] {
+        assert_eq!(w.github("installation_repositories", id, changed.clone()).await.0, StatusCode::ACCEPTED);
+    }
+    assert_eq!(processor.run_once().await, 2);
+    let new = w.op("get_project", json!({"project": "new-svc"})).await;
+    assert_eq!(
+        (new["project"]["team"].as_str(), new["project"]["project_type"].as_str()),
+        (Some("unowned"), Some("api"))
+    );
+    assert_eq!(new["project"]["external_ids"]["github_repository"], "acme/new-svc");
+    let other = w.op("get_project", json!({"project": "acme-orders"})).await;
+    assert_eq!(other["project"]["external_ids"]["github_repository"], "acme/orders", "orders was taken");
+    let checkout = w.op("get_project", json!({"project": "checkout"})).await;
+    assert_eq!(checkout["project"]["archived"], true, "octo-org/octo-repo was taken away");
+    let found = w.op("find_projects", json!({"query": "new-svc"})).await;
+    assert_eq!(found["projects"].as_array().unwrap().len(), 1, "delivered twice, one project");
+}
