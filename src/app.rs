@@ -21,6 +21,7 @@ pub fn mapper(rules: &Arc<RuleSet>, service: &Service) -> Arc<dyn switchboard_au
     Arc::new(Chain(vec![
         Arc::new(RulesMapper::new(rules.clone(), service.clone())),
         Arc::new(switchboard_automations::installations::InstallationMapper { service: service.clone() }),
+        Arc::new(switchboard_automations::refresh::RefreshQueue { service: service.clone() }),
         Arc::new(RunFollower { service: service.clone() }),
     ]))
 }
@@ -171,6 +172,7 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     background.push(spawn_chat_retention(service.clone()));
     background.extend(spawn_schedules(service.clone()));
     background.extend(spawn_engine(&service, opened_queue)?);
+    background.extend(spawn_refresher(&service)?);
     // Deliveries left from before a restart (or a crash) are processed first thing.
     let processor = config.webhooks.processing.then(|| Processor::new(hooks.clone(), mapper(&rules, &service)).spawn());
     tracing::info!(
@@ -237,6 +239,14 @@ fn spawn_engine(
     Ok(Some(engine.spawn()))
 }
 
+/// The dependency refresh queue's worker, when a GitHub App is configured:
+/// pushes that change a manifest or lock file are read through it.
+fn spawn_refresher(service: &Service) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let github = switchboard_automations::github::GitHubApp::from_config(&service.config().github)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    Ok(github.map(|github| switchboard_automations::refresh::Refresher { service: service.clone(), github }.spawn()))
+}
+
 /// `switchboard worker`: only the run engine, beside `serve` on the same
 /// store (or several of them: leases keep each run with one worker).
 pub async fn work(opened: Opened) -> anyhow::Result<()> {
@@ -244,9 +254,13 @@ pub async fn work(opened: Opened) -> anyhow::Result<()> {
         anyhow::bail!("a worker needs a GitHub App: set github.app_id and github.private_key");
     };
     let expiry = spawn_expiry(opened.service.clone());
+    let refresher = spawn_refresher(&opened.service)?;
     eprintln!("Switchboard worker is up: working approved runs until stopped");
     shutdown().await;
     engine.abort();
+    if let Some(r) = refresher {
+        r.abort();
+    }
     expiry.abort();
     tracing::info!("worker stopped");
     Ok(())

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod notify;
 pub mod process;
 pub mod receive;
+pub mod refresh;
 pub mod rules;
 pub mod signature;
 

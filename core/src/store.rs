@@ -244,6 +244,15 @@ pub trait GraphStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Forgets the tickets expired at `now`; how many.
     async fn prune_tickets(&self, now: Millis) -> StoreResult<u64>;
+    /// The live tickets of `kind` at `now` (key and value), by key, at most
+    /// `limit`: a queue whose entries merge by key (a dependency refresh per
+    /// repository).
+    async fn list_tickets(
+        &self,
+        kind: &str,
+        now: Millis,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, serde_json::Value)>>;
 
     /// Appends a message and keeps only the newest `keep` of its thread.
     async fn append_message(&self, message: &ChatMessage, keep: usize) -> StoreResult<()>;

@@ -135,6 +135,8 @@ impl World {
         let rules = Arc::new(RuleSet::load(self.service.config()).unwrap());
         let mapper = Chain(vec![
             Arc::new(RulesMapper::new(rules, self.service.clone())),
+            Arc::new(switchboard_automations::installations::InstallationMapper { service: self.service.clone() }),
+            Arc::new(switchboard_automations::refresh::RefreshQueue { service: self.service.clone() }),
             Arc::new(RunFollower { service: self.service.clone() }),
         ]);
         assert_eq!(Processor::new(hooks, Arc::new(mapper)).run_once().await, 1);

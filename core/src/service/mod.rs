@@ -15,6 +15,7 @@ pub mod mcp_sessions;
 mod oidc;
 pub mod proposals;
 mod read;
+mod refresh_queue;
 pub mod runs;
 mod sign_in;
 mod users;

@@ -523,6 +523,33 @@ impl GraphStore for Neo4jGraph {
         ticket_value(&rows)
     }
 
+    async fn list_tickets(
+        &self,
+        kind: &str,
+        now: Millis,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, serde_json::Value)>> {
+        let prefix = ticket_id(kind, "");
+        let rows = self
+            .rows(
+                query(
+                    "MATCH (n:Ticket) WHERE n.id STARTS WITH $prefix AND n.expires_at > $now AND NOT n.id CONTAINS '|taken|'
+                     RETURN n.id AS id, n.value AS value ORDER BY n.id LIMIT $limit",
+                )
+                .param("prefix", prefix.clone())
+                .param("now", now)
+                .param("limit", limit.clamp(1, 100_000) as i64),
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: String = r.get("id").map_err(corrupt)?;
+            let value = ticket_value(std::slice::from_ref(r))?.unwrap_or(serde_json::Value::Null);
+            out.push((id[prefix.len()..].to_owned(), value));
+        }
+        Ok(out)
+    }
+
     async fn claim_ticket(
         &self,
         kind: &str,

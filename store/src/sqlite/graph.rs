@@ -486,6 +486,26 @@ impl GraphStore for SqliteStore {
         .await
     }
 
+    async fn list_tickets(
+        &self,
+        kind: &str,
+        now: Millis,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, serde_json::Value)>> {
+        let kind = kind.to_owned();
+        let limit = limit.clamp(1, 100_000) as i64;
+        let rows: Vec<(String, String)> = self
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT key, value FROM tickets WHERE kind = ?1 AND expires_at > ?2 ORDER BY key LIMIT ?3",
+                )?
+                .query_map(params![kind, now, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+            })
+            .await?;
+        rows.into_iter().map(|(k, v)| Ok((k, ticket_value(&v)?))).collect()
+    }
+
     async fn prune_tickets(&self, now: Millis) -> StoreResult<u64> {
         self.write(move |c| c.execute("DELETE FROM tickets WHERE expires_at <= ?1", params![now]))
             .await

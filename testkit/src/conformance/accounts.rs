@@ -108,6 +108,21 @@ pub async fn tickets(b: &Backend) {
     }
     assert_eq!(got, vec![serde_json::json!("second")]);
 
+    // Listed by kind, live ones only, by key.
+    g.put_ticket("queue", "b/repo", &serde_json::json!({"n": 2}), T0 + 1000).await.unwrap();
+    g.put_ticket("queue", "a/repo", &serde_json::json!({"n": 1}), T0 + 1000).await.unwrap();
+    g.put_ticket("queue", "a/repo", &serde_json::json!({"n": 3}), T0 + 1000).await.unwrap();
+    g.put_ticket("queue", "gone", &serde_json::json!({}), T0 + 5).await.unwrap();
+    g.put_ticket("queued", "other-kind", &serde_json::json!({}), T0 + 1000).await.unwrap();
+    let listed = g.list_tickets("queue", T0 + 10, 10).await.unwrap();
+    assert_eq!(
+        listed,
+        [("a/repo".to_owned(), serde_json::json!({"n": 3})), ("b/repo".to_owned(), serde_json::json!({"n": 2}))],
+        "merged by key, expired and other kinds left out"
+    );
+    assert_eq!(g.take_ticket("queue", "a/repo", T0 + 10).await.unwrap(), Some(serde_json::json!({"n": 3})));
+    assert_eq!(g.list_tickets("queue", T0 + 10, 10).await.unwrap().len(), 1, "taken, gone from the list");
+
     // Claims: the first claimant holds it; after its expiry, the next.
     assert!(g.claim_ticket("slot", "nightly:1", "replica-a", T0 + 100, T0).await.unwrap());
     assert!(!g.claim_ticket("slot", "nightly:1", "replica-b", T0 + 100, T0 + 1).await.unwrap());
