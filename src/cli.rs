@@ -30,6 +30,22 @@ enum ImportCommand {
         #[command(flatten)]
         jsonl: JsonlArgs,
     },
+    /// Every repository the GitHub App can read: a project for each (the
+    /// installation webhooks' path) and its dependencies from its manifest
+    /// and lock files. Progress on standard error, the report as JSON.
+    Github {
+        /// Only this installation (default: every one).
+        #[arg(long)]
+        installation: Option<u64>,
+        /// Print the plan (which projects would be made) and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Act as this user, with their role (default: the local admin).
+        #[arg(long = "as")]
+        user: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Read Backstage catalog files (paths or URLs; every Location they name
     /// is followed): Groups become teams, Users viewers matched by email,
     /// Components projects. Prints what was created, updated, unchanged and
@@ -408,6 +424,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { what: Some(ImportCommand::Repo { project, dir, github, user, store }), .. } => {
             import_repo(project, dir, github, user, store).await
         }
+        Command::Import { what: Some(ImportCommand::Github { installation, dry_run, user, store }), .. } => {
+            import_github(installation, dry_run, user, store).await
+        }
         Command::Import { what: Some(ImportCommand::Backstage { sources, dry_run, user, store }), .. } => {
             import_backstage(sources, dry_run, user, store).await
         }
@@ -418,8 +437,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (Some(config), Some(input)) = (jsonl.config, jsonl.input) else {
                 anyhow::bail!(
                     "say what to import: `switchboard import jsonl --config FILE --in FILE` (an export), \
-                     `switchboard import sbom --project P FILE`, `switchboard import repo --project P DIR` \
-                     or `switchboard import backstage FILE...`"
+                     `switchboard import sbom --project P FILE`, `switchboard import repo --project P DIR`, \
+                     `switchboard import github` or `switchboard import backstage FILE...`"
                 );
             };
             let config = Config::load(&config, &env())?;
@@ -805,4 +824,94 @@ async fn import_repo(
 /// `import_manifests`' report in a line.
 fn manifests_line(v: &mut serde_json::Value) -> String {
     format!("{} direct and {} transitive; {}", v["direct"], v["transitive"], changed(v))
+}
+
+/// `import github`: every repository of the App's installations to a project
+/// with its dependencies.
+async fn import_github(
+    installation: Option<u64>,
+    dry_run: bool,
+    user: Option<String>,
+    store: StoreArgs,
+) -> anyhow::Result<ExitCode> {
+    use switchboard_automations::github::{GitHubApp, files};
+    use switchboard_automations::installations::{Project, ensure_project};
+    let service = store.open().await?;
+    let caller = acting_as(&service, user, "cli").await?;
+    let Some(gh) = GitHubApp::from_config(&service.config().github).map_err(|e| anyhow::anyhow!(e))? else {
+        anyhow::bail!(
+            "import github reads through a GitHub App: set [github] app_id and private_key (see docs/automations.md)"
+        );
+    };
+    let failed = |e: switchboard_automations::engine::StepError| anyhow::anyhow!("GitHub: {}", e.message);
+    let installations: Vec<(u64, String)> = gh
+        .installations()
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .filter(|(id, _)| installation.is_none_or(|i| i == *id))
+        .collect();
+    if installations.is_empty() {
+        anyhow::bail!("the App has no installation{}", installation.map(|i| format!(" {i}")).unwrap_or_default());
+    }
+    let mut repos = Vec::new();
+    for (id, account) in &installations {
+        let listed = gh.installation_repositories(*id).await.map_err(failed)?;
+        eprintln!("installation {id} ({account}): {} repositories", listed.len());
+        repos.extend(listed);
+    }
+    let (mut created, mut existing, mut dependencies, mut skipped) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, repo) in repos.iter().enumerate() {
+        let full = repo["full_name"].as_str().unwrap_or_default().to_owned();
+        let project = match ensure_project(&service, repo, dry_run).await {
+            Ok(Some(Project::Created(p))) => {
+                created.push(p.clone());
+                p
+            }
+            Ok(Some(Project::Existing(p))) => {
+                existing.push(p.clone());
+                p
+            }
+            Ok(None) => {
+                skipped.push(serde_json::json!({"repository": full, "reason": "no usable name"}));
+                continue;
+            }
+            Err(e) => {
+                skipped.push(serde_json::json!({"repository": full, "reason": e.to_string()}));
+                continue;
+            }
+        };
+        let mut line = format!("[{}/{}] {full} → {project}", i + 1, repos.len());
+        if !dry_run {
+            match files::read(&gh, &full).await {
+                Ok(read) => {
+                    let files: Vec<serde_json::Value> =
+                        read.files.iter().map(|(path, text)| serde_json::json!({"path": path, "text": text})).collect();
+                    let args = serde_json::json!({"project": project, "files": files});
+                    match service.execute_json(&caller, "import_manifests", args).await {
+                        Ok(out) => {
+                            let mut v = out.to_json();
+                            line.push_str(&format!(": {}", manifests_line(&mut v)));
+                            dependencies.push(serde_json::json!({"repository": full, "project": project, "report": v}));
+                        }
+                        Err(e) => skipped.push(serde_json::json!({"repository": full, "reason": e.to_string()})),
+                    }
+                }
+                Err(e) => skipped.push(serde_json::json!({"repository": full, "reason": e.message})),
+            }
+        }
+        eprintln!("{line}");
+    }
+    eprintln!(
+        "{}{} repositories: {} projects created, {} existing, {} skipped",
+        if dry_run { "dry run, nothing changed: " } else { "" },
+        repos.len(),
+        created.len(),
+        existing.len(),
+        skipped.len()
+    );
+    let report = serde_json::json!({"dry_run": dry_run, "repositories": repos.len(), "created": created,
+                                    "existing": existing, "dependencies": dependencies, "skipped": skipped});
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
 }

@@ -852,3 +852,70 @@ async fn import_repo_reads_through_the_github_app() {
     assert!(!without_app.status.success());
     assert!(text(&without_app.stderr).contains("set [github] app_id and private_key"), "{}", text(&without_app.stderr));
 }
+
+/// `import github` turns every repository the App can read into a project
+/// with its dependencies; a dry run only plans; a second run makes nothing new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_github_fills_the_graph_from_the_installation() {
+    use switchboard_automations::github::{self, fake::FakeGitHub};
+    let fake = FakeGitHub::start(&[]).await.unwrap();
+    fake.put_file(
+        "acme/billing",
+        "go.mod",
+        "module example.com/billing\n\nrequire github.com/stripe/stripe-go/v76 v76.1.0\n",
+    );
+    fake.put_file("acme/web", "package.json", r#"{"name": "web", "dependencies": {"react": "18.2.0"}}"#);
+    fake.put_file("acme/orders", "README.md", "# orders: the demo's project of that repository\n");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("switchboard.toml");
+    let toml =
+        format!("[store]\ndata_dir = {:?}\n\n[github]\napp_id = 7\napi_url = {:?}\n", data.to_str().unwrap(), fake.url);
+    std::fs::write(&config, toml).unwrap();
+    let (config, data) = (config.to_str().unwrap().to_owned(), data.to_str().unwrap().to_owned());
+    let runs = tokio::task::spawn_blocking(move || {
+        assert!(run(&["demo", "--seed-only", "--data-dir", &data, "--projects", "30"]).status.success());
+        let import = |extra: &[&str]| {
+            Command::new(BIN)
+                .args(["import", "github", "--config", &config])
+                .args(extra)
+                .env("SWITCHBOARD_GITHUB_PRIVATE_KEY", github::fake::TEST_APP_KEY)
+                .env_remove("RUST_LOG")
+                .output()
+                .unwrap()
+        };
+        let planned = import(&["--dry-run"]);
+        let first = import(&[]);
+        let second = import(&[]);
+        let project = run(&[
+            "op",
+            "get_dependency",
+            "--json",
+            r#"{"project":"billing","package":"github.com/stripe/stripe-go/v76"}"#,
+            "--data-dir",
+            &data,
+        ]);
+        (planned, first, second, project)
+    })
+    .await
+    .unwrap();
+    let (planned, first, second, project) = runs;
+    for out in [&planned, &first, &second] {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let plan: Value = serde_json::from_slice(&planned.stdout).unwrap();
+    assert_eq!(plan["created"], serde_json::json!(["billing", "web"]), "{plan}");
+    assert_eq!(plan["existing"], serde_json::json!(["orders"]), "the demo's orders has acme/orders already");
+    assert!(text(&planned.stderr).contains("dry run, nothing changed"));
+    let done: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(done["created"], plan["created"]);
+    assert!(
+        text(&first.stderr).contains("[1/3] acme/billing → billing: 1 direct and 0 transitive"),
+        "{}",
+        text(&first.stderr)
+    );
+    let again: Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!((again["created"].as_array().unwrap().len(), again["existing"].as_array().unwrap().len()), (0, 3));
+    let edge: Value = serde_json::from_slice(&project.stdout).unwrap();
+    assert_eq!(edge["edges"][0]["version"], "v76.1.0", "{edge}");
+}

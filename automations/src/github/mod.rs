@@ -162,6 +162,42 @@ impl GitHubApp {
         Ok(client)
     }
 
+    /// The App's installations: (id, account login).
+    pub async fn installations(&self) -> Result<Vec<(u64, String)>, StepError> {
+        let mut out = Vec::new();
+        for page in 1..=100 {
+            let route = format!("/app/installations?per_page=100&page={page}");
+            let list = self.request(&self.app, "GET", &route, None).await?.require("list the App's installations")?;
+            let items = list.as_array().cloned().unwrap_or_default();
+            out.extend(
+                items.iter().filter_map(|i| Some((i["id"].as_u64()?, i["account"]["login"].as_str()?.to_owned()))),
+            );
+            if items.len() < 100 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The repositories installation `id` may read, every page.
+    pub async fn installation_repositories(&self, id: u64) -> Result<Vec<Value>, StepError> {
+        let client =
+            self.app.installation(InstallationId(id)).map_err(|e| transport_error("act as the installation", e))?;
+        let mut out = Vec::new();
+        for page in 1..=1000 {
+            let route = format!("/installation/repositories?per_page=100&page={page}");
+            let got =
+                self.request(&client, "GET", &route, None).await?.require("list the installation's repositories")?;
+            let items = got["repositories"].as_array().cloned().unwrap_or_default();
+            let done = items.len() < 100;
+            out.extend(items);
+            if done {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// One request, under the concurrency cap, waiting out rate limits (up
     /// to `github.max_rate_limit_wait_secs` each). Any status comes back as
     /// an [`Answer`]; only transport failures and long rate limits are errors.

@@ -66,6 +66,8 @@ impl FakeGitHub {
         }
         let app = git::routes(Router::new())
             .route("/repos/{owner}/{repo}/installation", get(installation))
+            .route("/app/installations", get(list_installations))
+            .route("/installation/repositories", get(installation_repositories))
             .route("/app/installations/{id}/access_tokens", post(token))
             .route("/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", post(dispatch))
             .route("/repos/{owner}/{repo}", get(repository))
@@ -200,6 +202,46 @@ async fn installation(
     }
     axum::Json(json!({"id": 42, "app_id": 7, "account": {"login": owner}, "target_type": "Organization"}))
         .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct Page {
+    per_page: Option<usize>,
+    page: Option<usize>,
+}
+
+/// `GET /app/installations`: the one installation (id 42) every repository is in.
+async fn list_installations(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
+    if let Some(r) = inner.record("GET", "/app/installations".into(), &headers, Value::Null) {
+        return r;
+    }
+    let owner = inner.lock_repos().keys().next().and_then(|r| r.split('/').next()).unwrap_or("acme").to_owned();
+    axum::Json(json!([{"id": 42, "app_id": 7, "account": {"login": owner}, "target_type": "Organization"}]))
+        .into_response()
+}
+
+/// `GET /installation/repositories`: every repository, paged as GitHub pages.
+async fn installation_repositories(
+    State(inner): State<Arc<Inner>>,
+    axum::extract::Query(q): axum::extract::Query<Page>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = inner.record("GET", "/installation/repositories".into(), &headers, Value::Null) {
+        return r;
+    }
+    let (per_page, page) = (q.per_page.unwrap_or(30).clamp(1, 100), q.page.unwrap_or(1).max(1));
+    let repos = inner.lock_repos();
+    let list: Vec<Value> = repos
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|(full, r)| {
+            let name = full.split('/').nth(1).unwrap_or(full);
+            json!({"full_name": full, "name": name, "private": true, "fork": false, "archived": false,
+                   "default_branch": r.default_branch, "description": null})
+        })
+        .collect();
+    axum::Json(json!({"total_count": repos.len(), "repositories": list})).into_response()
 }
 
 async fn token(State(inner): State<Arc<Inner>>, Path(id): Path<u64>, headers: HeaderMap, body: Bytes) -> Response {
