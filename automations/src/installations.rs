@@ -10,7 +10,7 @@
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use switchboard_core::import::backstage::slug;
+use switchboard_core::ids::slugify;
 use switchboard_core::inbox::Delivery;
 use switchboard_core::{Error, Service};
 
@@ -88,10 +88,13 @@ pub async fn ensure_project(service: &Service, repo: &Value, dry_run: bool) -> R
         return Ok(Some(Project::Existing(p.to_string())));
     }
     let owner = full.split('/').next().unwrap_or_default();
-    let Some(mut project) = slug("default", name) else { return Ok(None) };
+    let mut project = slugify(name);
+    if project.is_empty() {
+        return Ok(None);
+    }
     let taken = graph.get_project(&project.parse().map_err(|_| Error::field("name", "makes no slug"))?).await?;
     if taken.is_some() {
-        project = slug("default", &format!("{owner}-{name}")).unwrap_or(project);
+        project = slugify(&format!("{owner}-{name}"));
     }
     if dry_run {
         return Ok(Some(Project::Created(project)));

@@ -72,17 +72,7 @@ fn environment() -> Environment<'static> {
         }
     });
     // A name as a project slug: lowercase, runs of anything else become one `-`.
-    env.add_filter("slug", |s: String| -> String {
-        let mut out = String::with_capacity(s.len());
-        for c in s.chars() {
-            if c.is_ascii_alphanumeric() {
-                out.push(c.to_ascii_lowercase());
-            } else if !out.is_empty() && !out.ends_with('-') {
-                out.push('-');
-            }
-        }
-        out.trim_end_matches('-').chars().take(64).collect::<String>().trim_end_matches('-').to_owned()
-    });
+    env.add_filter("slug", |s: String| -> String { switchboard_core::ids::slugify(&s) });
     env
 }
 

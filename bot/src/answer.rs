@@ -326,21 +326,8 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
                 (r.direct, r.transitive),
                 (c.added.len(), c.changed.len(), c.removed.len()),
             ));
-            let rows: Vec<Vec<String>> = c
-                .changed
-                .iter()
-                .take(20)
-                .map(|x| vec![x.package.to_string(), format!("{} → {}", x.from, x.to)])
-                .collect();
-            if !rows.is_empty() {
-                reply = reply.table(&["package", "change"], rows);
-            }
-            if !r.skipped.is_empty() {
-                let first: Vec<String> =
-                    r.skipped.iter().take(5).map(|s| format!("{}: {}", s.what, s.reason)).collect();
-                reply = reply.push_text(messages::sbom_skipped(r.skipped.len(), &first.join("\n")));
-            }
-            reply.link("Open in portal", format!("{base_url}/projects/{}", r.project))
+            reply = with_changes(reply, c, false);
+            with_skipped(reply, &r.skipped).link("Open in portal", format!("{base_url}/projects/{}", r.project))
         }
         Output::CatalogImported(r) => {
             let mut reply = Reply::text(messages::catalog_imported(
@@ -379,25 +366,12 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
                 r.components,
                 (c.added.len(), c.changed.len(), c.removed.len(), r.unchanged),
             ));
-            let mut rows: Vec<Vec<String>> =
-                c.changed.iter().map(|x| vec![x.package.to_string(), format!("{} → {}", x.from, x.to)]).collect();
-            rows.extend(c.added.iter().take(20).map(|d| vec![d.package.to_string(), format!("added {}", d.version)]));
-            rows.extend(
-                c.removed.iter().take(20).map(|d| vec![d.package.to_string(), format!("removed {}", d.version)]),
-            );
-            if !rows.is_empty() {
-                reply = reply.table(&["package", "change"], rows);
-            }
+            reply = with_changes(reply, c, true);
             if !r.kept.is_empty() {
                 let names: Vec<&str> = r.kept.iter().take(10).map(|p| p.as_str()).collect();
                 reply = reply.push_text(messages::sbom_kept(r.kept.len(), &names.join(", ")));
             }
-            if !r.skipped.is_empty() {
-                let first: Vec<String> =
-                    r.skipped.iter().take(5).map(|s| format!("{}: {}", s.what, s.reason)).collect();
-                reply = reply.push_text(messages::sbom_skipped(r.skipped.len(), &first.join("\n")));
-            }
-            reply.link("Open in portal", format!("{base_url}/projects/{}", r.project))
+            with_skipped(reply, &r.skipped).link("Open in portal", format!("{base_url}/projects/{}", r.project))
         }
         Output::Accounts(list) => {
             let rows = list
@@ -471,4 +445,25 @@ pub fn render_agent(answer: &switchboard_agents::llm::Answer, proposals: &[Strin
 pub fn investigate_question(action: &str) -> Option<String> {
     let project = action.strip_prefix("investigate:")?;
     (!project.is_empty()).then(|| messages::investigate(project))
+}
+
+/// An import's version changes as a table (with what was added and removed
+/// too when `all`; a lock file import adds hundreds, so it shows moves only).
+fn with_changes(reply: Reply, c: &switchboard_core::ops::output::DependencyChanges, all: bool) -> Reply {
+    let mut rows: Vec<Vec<String>> =
+        c.changed.iter().take(20).map(|x| vec![x.package.to_string(), format!("{} → {}", x.from, x.to)]).collect();
+    if all {
+        rows.extend(c.added.iter().take(20).map(|d| vec![d.package.to_string(), format!("added {}", d.version)]));
+        rows.extend(c.removed.iter().take(20).map(|d| vec![d.package.to_string(), format!("removed {}", d.version)]));
+    }
+    if rows.is_empty() { reply } else { reply.table(&["package", "change"], rows) }
+}
+
+/// What an import left out: how many, and the first few with why.
+fn with_skipped(reply: Reply, skipped: &[switchboard_core::import::Skipped]) -> Reply {
+    if skipped.is_empty() {
+        return reply;
+    }
+    let first: Vec<String> = skipped.iter().take(5).map(|s| format!("{}: {}", s.what, s.reason)).collect();
+    reply.push_text(messages::skipped(skipped.len(), &first.join("\n")))
 }

@@ -11,7 +11,7 @@ use switchboard_agents::router::is_direct;
 use switchboard_agents::{Catalog, Routed, route};
 use switchboard_core::model::RunStatus;
 use switchboard_core::ops::OpKind;
-use switchboard_core::ops::output::Output;
+use switchboard_core::ops::output::{ManifestImport, Output, SbomImport};
 use switchboard_core::{Caller, Error, Service};
 
 use crate::answer::{render, render_agent, run_card};
@@ -238,18 +238,10 @@ impl Conversation {
         match output {
             Output::Project(p) => catalog.projects.insert(p.slug.to_string()),
             Output::Team(t) => catalog.teams.insert(t.slug.to_string()),
-            Output::Dependencies(c) => {
-                for d in &c.added {
-                    catalog.packages.insert(d.package.to_string());
-                }
-            }
-            Output::SbomImported(r) => {
-                for d in &r.changes.added {
-                    catalog.packages.insert(d.package.to_string());
-                }
-            }
-            Output::ManifestsImported(r) => {
-                for d in &r.changes.added {
+            Output::Dependencies(changes)
+            | Output::SbomImported(SbomImport { changes, .. })
+            | Output::ManifestsImported(ManifestImport { changes, .. }) => {
+                for d in &changes.added {
                     catalog.packages.insert(d.package.to_string());
                 }
             }

@@ -223,8 +223,8 @@ pub fn sbom_kept(n: usize, names: &str) -> String {
     format!("{n} package(s) were already dependencies from another source and keep that edge: {names}.")
 }
 
-pub fn sbom_skipped(n: usize, first: &str) -> String {
-    format!("{n} component(s) skipped:\n{first}")
+pub fn skipped(n: usize, first: &str) -> String {
+    format!("{n} left out:\n{first}")
 }
 
 /// How a project uses a package: `checkout uses redis 7.2.4 (npm) directly at runtime, read from …`.

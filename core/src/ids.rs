@@ -26,6 +26,21 @@ fn is_slug(s: &str, max: usize) -> bool {
         && !s.contains("--")
 }
 
+/// Any name made a project or team slug: lowercase ASCII letters and digits,
+/// every run of anything else one `-`, at most 63 characters (`Orders_Service`
+/// → `orders-service`). Empty when nothing is left.
+pub fn slugify(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').chars().take(63).collect::<String>().trim_end_matches('-').to_owned()
+}
+
 macro_rules! string_id {
     ($(#[$meta:meta])* $name:ident, $what:literal, $expected:literal, $pattern:literal, $check:expr) => {
         $(#[$meta])*

@@ -123,16 +123,7 @@ impl EntityRef {
 /// (`development-guest`). None when nothing is left.
 pub fn slug(namespace: &str, name: &str) -> Option<String> {
     let full = if namespace == "default" { name.to_owned() } else { format!("{namespace}-{name}") };
-    let mut out = String::new();
-    for c in full.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let out: String = out.trim_end_matches('-').chars().take(63).collect();
-    let out = out.trim_end_matches('-').to_owned();
+    let out = crate::ids::slugify(&full);
     (!out.is_empty()).then_some(out)
 }
 
