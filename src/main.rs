@@ -10,6 +10,7 @@ mod bench_campaign;
 mod catalog_files;
 mod chat;
 mod cli;
+mod imports;
 mod migrate;
 mod samples;
 mod seed;

@@ -1,0 +1,220 @@
+//! `switchboard import` on the built binary: SBOMs, Backstage catalogs,
+//! checkouts and repositories through the GitHub App (the fake, on loopback),
+//! each against a store the demo seeded.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+/// `import sbom` reads a real SBOM into a project; `import` without a
+/// subcommand or with a bad file says what to do and changes nothing.
+#[test]
+fn import_sbom_reads_a_real_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(run(&["demo", "--seed-only", "--data-dir", data, "--projects", "30"]).status.success());
+    let sbom = format!("{}/core/tests/fixtures/sbom/cyclonedx-1.3-laravel-7.12.0.json", env!("CARGO_MANIFEST_DIR"));
+    let out = run(&["import", "sbom", "--project", "orders", &sbom, "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("CycloneDX 1.3: 62 component(s)"), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["project"], "orders");
+    let out = run(&["op", "get_project", "--json", r#"{"project":"orders"}"#, "--data-dir", data]);
+    let project: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let framework = project["project"]["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["package"] == "laravel/framework")
+        .cloned()
+        .unwrap();
+    assert_eq!(framework["ecosystem"], "composer");
+    assert_eq!(framework["source"], "sbom:cyclonedx-1.3-laravel-7.12.0.json");
+    assert_eq!(framework["transitive"], true);
+
+    let before = run(&["op", "get_project", "--json", r#"{"project":"orders"}"#, "--data-dir", data]).stdout;
+    let not_json = dir.path().join("bom.xml");
+    std::fs::write(&not_json, "<bom/>").unwrap();
+    let out = run(&["import", "sbom", "--project", "orders", not_json.to_str().unwrap(), "--data-dir", data]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("is not JSON"), "{}", text(&out.stderr));
+    let out = run(&["import", "sbom", "--project", "orders", "/no/such/file.json", "--data-dir", data]);
+    assert!(text(&out.stderr).contains("cannot read /no/such/file.json"), "{}", text(&out.stderr));
+    let out = run(&["import"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("switchboard import sbom --project P FILE"), "{}", text(&out.stderr));
+    let after = run(&["op", "get_project", "--json", r#"{"project":"orders"}"#, "--data-dir", data]).stdout;
+    assert_eq!(before, after, "nothing changed");
+}
+
+/// `import backstage` follows the example catalog's Locations from its root
+/// and imports it; again, nothing changes; an unreadable file is named.
+#[test]
+fn import_backstage_follows_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(run(&["demo", "--seed-only", "--data-dir", data, "--projects", "6"]).status.success());
+    let root = format!("{}/core/tests/fixtures/backstage", env!("CARGO_MANIFEST_DIR"));
+    let (all, acme) = (format!("{root}/all.yaml"), format!("{root}/acme-corp.yaml"));
+    let out = run(&["import", "backstage", &all, &acme, "--dry-run", "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("dry run, nothing changed"), "{}", text(&out.stderr));
+    let out = run(&["import", "backstage", &all, &acme, "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["files"].as_u64().unwrap() > 40, "every Location followed: {}", v["files"]);
+    assert!(v["created"].as_array().unwrap().iter().any(|c| c == "project wayback-search"), "{}", v["created"]);
+    let out = run(&["op", "get_project", "--json", r#"{"project":"wayback-search"}"#, "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let again = run(&["import", "backstage", &all, &acme, "--data-dir", data]);
+    assert!(text(&again.stderr).contains("0 created, 0 updated"), "{}", text(&again.stderr));
+    let missing = run(&["import", "backstage", "/no/catalog.yaml", "--data-dir", data]);
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("/no/catalog.yaml: cannot read it"), "{}", text(&missing.stderr));
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, "kind: Component\nmetadata: [name: x\n").unwrap();
+    let out = run(&["import", "backstage", broken.to_str().unwrap(), &acme, "--data-dir", data]);
+    assert!(out.status.success(), "the rest still imports: {}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("broken.yaml: not a catalog file"), "{}", text(&out.stderr));
+}
+
+/// `import repo` reads a real workspace checkout's manifests and lock file.
+#[test]
+fn import_repo_reads_a_checkout() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(run(&["demo", "--seed-only", "--data-dir", data, "--projects", "30"]).status.success());
+    let checkout = format!("{}/core/tests/fixtures/lockfiles/cargo-workspace", env!("CARGO_MANIFEST_DIR"));
+    let out = run(&["import", "repo", "--project", "orders", &checkout, "--data-dir", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"].as_array().unwrap().len(), 4, "{}", v["files"]);
+    assert!(v["transitive"].as_u64().unwrap() > 300);
+    let out =
+        run(&["op", "get_dependency", "--json", r#"{"project":"orders","package":"bincode"}"#, "--data-dir", data]);
+    let dep: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dep["edges"][0]["version"], "2.0.1");
+    assert_eq!(dep["edges"][0]["source"], "Cargo.lock");
+    let out = run(&["import", "repo", "--project", "orders", "/no/such/dir", "--data-dir", data]);
+    assert!(text(&out.stderr).contains("is not a directory"), "{}", text(&out.stderr));
+}
+
+/// `import repo --github` reads a repository's files through the App (the
+/// fake GitHub here) into a project; without an App it says what to set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_repo_reads_through_the_github_app() {
+    use switchboard_automations::github::{self, fake::FakeGitHub};
+    let fake = FakeGitHub::start(&[]).await.unwrap();
+    let go = "module example.com/orders\n\nrequire (\n\tgithub.com/redis/go-redis/v9 v9.5.1\n\tgolang.org/x/sys v0.20.0 // indirect\n)\n";
+    fake.put_file("acme/orders", "go.mod", go);
+    fake.put_file("acme/orders", "README.md", "# orders\n");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("switchboard.toml");
+    std::fs::write(
+        &config,
+        format!("[store]\ndata_dir = {:?}\n\n[github]\napp_id = 7\napi_url = {:?}\n", data.to_str().unwrap(), fake.url),
+    )
+    .unwrap();
+    let (config, data) = (config.to_str().unwrap().to_owned(), data.to_str().unwrap().to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        assert!(run(&["demo", "--seed-only", "--data-dir", &data, "--projects", "30"]).status.success());
+        let import = Command::new(BIN)
+            .args(["import", "repo", "--project", "orders", "--github", "acme/orders", "--config", &config])
+            .env("SWITCHBOARD_GITHUB_PRIVATE_KEY", github::fake::TEST_APP_KEY)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        let without_app = Command::new(BIN)
+            .args(["import", "repo", "--project", "orders", "--github", "acme/orders", "--data-dir", &data])
+            .env_remove("SWITCHBOARD_GITHUB_PRIVATE_KEY")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        (import, without_app)
+    })
+    .await
+    .unwrap();
+    let (import, without_app) = out;
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    assert!(
+        text(&import.stderr).contains("read 1 manifest and lock file(s) of acme/orders@main"),
+        "{}",
+        text(&import.stderr)
+    );
+    let v: Value = serde_json::from_slice(&import.stdout).unwrap();
+    assert_eq!((v["direct"].as_u64(), v["transitive"].as_u64()), (Some(1), Some(1)));
+    assert!(!without_app.status.success());
+    assert!(text(&without_app.stderr).contains("set [github] app_id and private_key"), "{}", text(&without_app.stderr));
+}
+
+/// `import github` turns every repository the App can read into a project
+/// with its dependencies; a dry run only plans; a second run makes nothing new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_github_fills_the_graph_from_the_installation() {
+    use switchboard_automations::github::{self, fake::FakeGitHub};
+    let fake = FakeGitHub::start(&[]).await.unwrap();
+    fake.put_file(
+        "acme/billing",
+        "go.mod",
+        "module example.com/billing\n\nrequire github.com/stripe/stripe-go/v76 v76.1.0\n",
+    );
+    fake.put_file("acme/web", "package.json", r#"{"name": "web", "dependencies": {"react": "18.2.0"}}"#);
+    fake.put_file("acme/orders", "README.md", "# orders: the demo's project of that repository\n");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("switchboard.toml");
+    let toml =
+        format!("[store]\ndata_dir = {:?}\n\n[github]\napp_id = 7\napi_url = {:?}\n", data.to_str().unwrap(), fake.url);
+    std::fs::write(&config, toml).unwrap();
+    let (config, data) = (config.to_str().unwrap().to_owned(), data.to_str().unwrap().to_owned());
+    let runs = tokio::task::spawn_blocking(move || {
+        assert!(run(&["demo", "--seed-only", "--data-dir", &data, "--projects", "30"]).status.success());
+        let import = |extra: &[&str]| {
+            Command::new(BIN)
+                .args(["import", "github", "--config", &config])
+                .args(extra)
+                .env("SWITCHBOARD_GITHUB_PRIVATE_KEY", github::fake::TEST_APP_KEY)
+                .env_remove("RUST_LOG")
+                .output()
+                .unwrap()
+        };
+        let planned = import(&["--dry-run"]);
+        let first = import(&[]);
+        let second = import(&[]);
+        let project = run(&[
+            "op",
+            "get_dependency",
+            "--json",
+            r#"{"project":"billing","package":"github.com/stripe/stripe-go/v76"}"#,
+            "--data-dir",
+            &data,
+        ]);
+        (planned, first, second, project)
+    })
+    .await
+    .unwrap();
+    let (planned, first, second, project) = runs;
+    for out in [&planned, &first, &second] {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let plan: Value = serde_json::from_slice(&planned.stdout).unwrap();
+    assert_eq!(plan["created"], serde_json::json!(["billing", "web"]), "{plan}");
+    assert_eq!(plan["existing"], serde_json::json!(["orders"]), "the demo's orders has acme/orders already");
+    assert!(text(&planned.stderr).contains("dry run, nothing changed"));
+    let done: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(done["created"], plan["created"]);
+    assert!(
+        text(&first.stderr).contains("[1/3] acme/billing → billing: 1 direct and 0 transitive"),
+        "{}",
+        text(&first.stderr)
+    );
+    let again: Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!((again["created"].as_array().unwrap().len(), again["existing"].as_array().unwrap().len()), (0, 3));
+    let edge: Value = serde_json::from_slice(&project.stdout).unwrap();
+    assert_eq!(edge["edges"][0]["version"], "v76.1.0", "{edge}");
+}
