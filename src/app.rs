@@ -20,7 +20,10 @@ pub fn mapper(rules: &Arc<RuleSet>, service: &Service) -> Arc<dyn switchboard_au
     use switchboard_automations::follow::{Chain, RunFollower};
     Arc::new(Chain(vec![
         Arc::new(RulesMapper::new(rules.clone(), service.clone())),
-        Arc::new(switchboard_automations::installations::InstallationMapper { service: service.clone() }),
+        Arc::new(switchboard_automations::repositories::RepositoryMapper {
+            service: service.clone(),
+            with_app: service.config().github.configured(),
+        }),
         Arc::new(switchboard_automations::refresh::RefreshQueue { service: service.clone() }),
         Arc::new(RunFollower { service: service.clone() }),
     ]))

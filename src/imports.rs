@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
+use futures_util::StreamExt;
 use switchboard_core::config::Config;
 use switchboard_core::{Caller, Service};
 
@@ -319,10 +320,11 @@ fn manifests_line(v: &mut serde_json::Value) -> String {
 }
 
 /// `import github`: every repository of the App's installations to a project
-/// with its dependencies.
+/// with its team, type, facts and dependencies — the path the webhooks and
+/// refreshes take (`repositories::import`).
 async fn import_github(installation: Option<u64>, dry_run: bool, acting: Acting) -> anyhow::Result<ExitCode> {
-    use switchboard_automations::github::{GitHubApp, files};
-    use switchboard_automations::installations::{Project, ensure_project};
+    use switchboard_automations::github::GitHubApp;
+    use switchboard_automations::repositories::{Outcome, import};
     let (service, caller) = acting.open().await?;
     let Some(gh) = GitHubApp::from_config(&service.config().github).map_err(|e| anyhow::anyhow!(e))? else {
         anyhow::bail!(
@@ -344,60 +346,39 @@ async fn import_github(installation: Option<u64>, dry_run: bool, acting: Acting)
     for (id, account) in &installations {
         let listed = gh.installation_repositories(*id).await.map_err(failed)?;
         eprintln!("installation {id} ({account}): {} repositories", listed.len());
-        repos.extend(listed);
+        repos.extend(listed.into_iter().filter_map(|r| r["full_name"].as_str().map(str::to_owned)));
     }
-    let (mut created, mut existing, mut dependencies, mut skipped) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (i, repo) in repos.iter().enumerate() {
-        let full = repo["full_name"].as_str().unwrap_or_default().to_owned();
-        let project = match ensure_project(&service, repo, dry_run).await {
-            Ok(Some(Project::Created(p))) => {
-                created.push(p.clone());
-                p
-            }
-            Ok(Some(Project::Existing(p))) => {
-                existing.push(p.clone());
-                p
-            }
-            Ok(None) => {
-                skipped.push(serde_json::json!({"repository": full, "reason": "no usable name"}));
-                continue;
-            }
-            Err(e) => {
-                skipped.push(serde_json::json!({"repository": full, "reason": e.to_string()}));
-                continue;
-            }
-        };
-        let mut line = format!("[{}/{}] {full} → {project}", i + 1, repos.len());
-        if !dry_run {
-            match files::read(&gh, &full).await {
-                Ok(read) => {
-                    let files: Vec<serde_json::Value> =
-                        read.files.iter().map(|(path, text)| serde_json::json!({"path": path, "text": text})).collect();
-                    let args = serde_json::json!({"project": project, "files": files});
-                    match service.execute_json(&caller, "import_manifests", args).await {
-                        Ok(out) => {
-                            let mut v = out.to_json();
-                            line.push_str(&format!(": {}", manifests_line(&mut v)));
-                            dependencies.push(serde_json::json!({"repository": full, "project": project, "report": v}));
-                        }
-                        Err(e) => skipped.push(serde_json::json!({"repository": full, "reason": e.to_string()})),
-                    }
-                }
-                Err(e) => skipped.push(serde_json::json!({"repository": full, "reason": e.message})),
-            }
-        }
-        eprintln!("{line}");
-    }
+    let started = std::time::Instant::now();
+    let total = repos.len();
+    // A few repositories at once: the client's cap and rate-limit handling
+    // pace the calls.
+    let mut reports: Vec<import::Report> = futures_util::stream::iter(repos.iter().map(|full| {
+        let (service, gh, caller) = (&service, &gh, &caller);
+        async move { import::repository(service, gh, caller, full, dry_run).await }
+    }))
+    .buffered(4)
+    .enumerate()
+    .map(|(i, r)| {
+        eprintln!("[{}/{total}] {}", i + 1, r.line());
+        r
+    })
+    .collect()
+    .await;
+    reports.sort_by(|a, b| a.repository.cmp(&b.repository));
+    let count = |o: Outcome| reports.iter().filter(|r| r.outcome == o).count();
+    let calls: usize = reports.iter().map(|r| r.calls).sum();
     eprintln!(
-        "{}{} repositories: {} projects created, {} existing, {} skipped",
+        "{}{total} repositories in {:.1} s: {} created, {} updated, {} unchanged, {} skipped; {calls} GitHub calls",
         if dry_run { "dry run, nothing changed: " } else { "" },
-        repos.len(),
-        created.len(),
-        existing.len(),
-        skipped.len()
+        started.elapsed().as_secs_f64(),
+        count(Outcome::Created),
+        count(Outcome::Updated),
+        count(Outcome::Unchanged),
+        count(Outcome::Skipped),
     );
-    let report = serde_json::json!({"dry_run": dry_run, "repositories": repos.len(), "created": created,
-                                    "existing": existing, "dependencies": dependencies, "skipped": skipped});
+    let report = serde_json::json!({"dry_run": dry_run, "repositories": total, "created": count(Outcome::Created),
+                                    "updated": count(Outcome::Updated), "unchanged": count(Outcome::Unchanged),
+                                    "skipped": count(Outcome::Skipped), "github_calls": calls, "report": reports});
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
 }

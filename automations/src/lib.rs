@@ -7,13 +7,13 @@ pub mod engine;
 pub mod events;
 pub mod follow;
 pub mod github;
-pub mod installations;
 pub mod manifests;
 pub mod messages;
 pub mod notify;
 pub mod process;
 pub mod receive;
 pub mod refresh;
+pub mod repositories;
 pub mod rules;
 pub mod signature;
 

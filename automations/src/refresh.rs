@@ -5,18 +5,25 @@
 //! nothing. The queue is tickets in the store keyed by repository, so a burst
 //! of pushes is one refresh, whichever replica receives them. The
 //! [`Refresher`] (in `serve` and `worker`, with a GitHub App) takes each due
-//! refresh once — across replicas — reads the files through the App and
-//! hands them to `import_manifests`.
+//! refresh once — across replicas — and imports the repository whole
+//! (`repositories::import`): its project made if none has it, its facts and
+//! dependencies brought up to date. Repositories given to the App are queued
+//! the same way, due at once.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use futures_util::StreamExt;
+use serde_json::Value;
 use switchboard_core::Service;
 use switchboard_core::import::lockfiles::{DEFAULT_IGNORE, Format, ignored};
 use switchboard_core::inbox::Delivery;
 use switchboard_core::model::Millis;
 
-use crate::github::{GitHubApp, files};
+use crate::github::GitHubApp;
 use crate::process::{Failure, Mapped, Mapper};
+use crate::repositories::import;
+
+/// Repositories imported at once by one refresher.
+const CONCURRENCY: usize = 4;
 
 /// A refresh waits this long after the last push that asked for it, so a
 /// burst of pushes is read once.
@@ -24,22 +31,30 @@ pub const SETTLE_MS: Millis = 10_000;
 /// GitHub lists at most this many commits in a push; a longer push is read whole.
 const LISTED_COMMITS: usize = 20;
 
-/// Whether a push payload touched a manifest or lock file (or cannot tell).
+/// Whether a push payload changed what a repository import reads (or
+/// cannot tell): a manifest or lock file added, modified or removed, or a
+/// file whose presence is a fact (README, CODEOWNERS, a workflow, the
+/// catalog) added or removed.
 pub fn touches_dependencies(payload: &Value) -> bool {
     let commits = payload["commits"].as_array().map(Vec::as_slice).unwrap_or_default();
     let size = payload["size"].as_u64().unwrap_or(commits.len() as u64) as usize;
     if commits.len() >= LISTED_COMMITS || size > commits.len() {
         return true;
     }
+    let paths = |c: &'_ Value, k: &'static str| -> Vec<String> {
+        c[k].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+    };
     commits.iter().chain(std::iter::once(&payload["head_commit"])).any(|c| {
-        ["added", "modified", "removed"].iter().any(|k| {
-            c[*k]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .any(|p| Format::of(p).is_some() && !ignored(p, DEFAULT_IGNORE))
-        })
+        let manifest = |p: &String| Format::of(p).is_some() && !ignored(p, DEFAULT_IGNORE);
+        let signal = |p: &String| {
+            let root = !p.contains('/');
+            (root && p.to_ascii_lowercase().starts_with("readme"))
+                || p.ends_with("CODEOWNERS")
+                || p.starts_with(".github/workflows/")
+                || p.starts_with("catalog-info.")
+        };
+        ["added", "modified", "removed"].iter().any(|k| paths(c, k).iter().any(manifest))
+            || ["added", "removed"].iter().any(|k| paths(c, k).iter().any(signal))
     })
 }
 
@@ -62,12 +77,47 @@ impl Mapper for RefreshQueue {
         if payload["ref"].as_str() != Some(&format!("refs/heads/{branch}")) || payload["deleted"] == true {
             return Ok(Mapped::Unmapped("not a push to the default branch".into()));
         }
+        let pushed = self.last_commit(repo, payload).await?;
         if !touches_dependencies(payload) {
-            return Ok(Mapped::Unmapped("no manifest or lock file changed".into()));
+            return Ok(match pushed {
+                Some(said) => Mapped::Ran(said),
+                None => Mapped::Unmapped("no manifest or lock file changed".into()),
+            });
         }
         let due = self.service.now() + SETTLE_MS;
         self.service.queue_refresh(repo, due).await.map_err(|e| Failure::retry(e.to_string()))?;
         Ok(Mapped::Ran(format!("dependency refresh of {repo} queued")))
+    }
+}
+
+impl RefreshQueue {
+    /// Keeps the `repo_last_commit` fact (a day) current from the push
+    /// alone: written when the day changes, so at most once a day.
+    async fn last_commit(&self, repo: &str, payload: &Value) -> Result<Option<String>, Failure> {
+        const KEY: &str = "repo_last_commit";
+        if !self.service.config().import.repository_facts.iter().any(|k| k.as_str() == KEY) {
+            return Ok(None);
+        }
+        let Some(day) = payload["head_commit"]["timestamp"].as_str().and_then(|t| t.get(..10)) else {
+            return Ok(None);
+        };
+        let graph = self.service.graph();
+        let retry = |e: switchboard_core::store::StoreError| Failure::retry(e.to_string());
+        let Some(slug) = graph.project_by_external_id("github_repository", repo).await.map_err(retry)? else {
+            return Ok(None);
+        };
+        let Some(p) = graph.get_project(&slug).await.map_err(retry)? else { return Ok(None) };
+        if p.archived || p.facts.iter().any(|(k, f)| k.as_str() == KEY && f.value.to_string() == day) {
+            return Ok(None);
+        }
+        let caller = switchboard_core::policy::webhook_caller("github");
+        let args = serde_json::json!({"project": slug, "key": KEY, "value": day});
+        match self.service.execute_json(&caller, "set_fact", args).await {
+            Ok(_) => Ok(Some(format!("{slug}: last commit {day}"))),
+            // A type that declares the fact otherwise (or not a date) is left alone.
+            Err(switchboard_core::Error::BadInput { .. }) => Ok(None),
+            Err(e) => Err(Failure::retry(e.to_string())),
+        }
     }
 }
 
@@ -84,40 +134,24 @@ impl Refresher {
             Ok(q) => q,
             Err(e) => return vec![format!("cannot read the refresh queue: {e}")],
         };
-        let mut said = Vec::new();
-        for repo in due {
-            // Exactly one taker, across replicas.
-            match self.service.take_refresh(&repo).await {
-                Ok(true) => said.push(self.refresh(&repo).await),
-                Ok(false) => {}
-                Err(e) => said.push(format!("{repo}: {e}")),
-            }
-        }
-        said
+        futures_util::stream::iter(due)
+            .map(|repo| async move {
+                // Exactly one taker, across replicas.
+                match self.service.take_refresh(&repo).await {
+                    Ok(true) => Some(self.refresh(&repo).await),
+                    Ok(false) => None,
+                    Err(e) => Some(format!("{repo}: {e}")),
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .filter_map(|line| async move { line })
+            .collect()
+            .await
     }
 
     async fn refresh(&self, repo: &str) -> String {
-        let graph = self.service.graph();
-        let project = match graph.project_by_external_id("github_repository", repo).await {
-            Ok(Some(p)) => p,
-            Ok(None) => return format!("{repo}: no project has this repository; nothing refreshed"),
-            Err(e) => return format!("{repo}: {e}"),
-        };
-        let read = match files::read(&self.github, repo).await {
-            Ok(r) => r,
-            Err(e) => return format!("{repo}: {}", e.message),
-        };
-        let files: Vec<Value> = read.files.iter().map(|(path, text)| json!({"path": path, "text": text})).collect();
         let caller = switchboard_core::policy::webhook_caller("github");
-        let args = json!({"project": project, "files": files});
-        match self.service.execute_json(&caller, "import_manifests", args).await {
-            Ok(out) => {
-                let v = out.to_json();
-                let n = |k: &str| v["changes"][k].as_array().map_or(0, Vec::len);
-                format!("{repo}: {} added, {} changed, {} removed", n("added"), n("changed"), n("removed"))
-            }
-            Err(e) => format!("{repo}: {e}"),
-        }
+        import::repository(&self.service, &self.github, &caller, repo, false).await.line()
     }
 
     /// Runs the queue every few seconds until the process ends.

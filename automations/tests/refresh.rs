@@ -52,7 +52,10 @@ async fn a_burst_of_pushes_is_one_refresh_and_other_pushes_cost_nothing() {
         github: GitHubApp::from_config(&w.service.config().github).unwrap().unwrap(),
     };
     let said = refresher.run_once().await;
-    assert_eq!(said, ["acme/orders: 1 added, 0 changed, 0 removed"]);
+    assert_eq!(
+        said,
+        ["acme/orders → orders-svc: updated; dependencies 1 direct, 0 transitive (1 added, 0 changed, 0 removed)"]
+    );
     let p = w.service.graph().get_project(&"orders-svc".parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(p.dependencies[0].version.as_str(), "v9.6.0");
     assert!(refresher.run_once().await.is_empty(), "taken once");

@@ -25,7 +25,7 @@ mod webhooks;
 pub use auth::{AuthConfig, OidcConfig};
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
 pub use github::{GitHubConfig, UpgradesConfig};
-pub use import::ImportConfig;
+pub use import::{ArchivedRepositories, DependencySource, ImportConfig, REPOSITORY_FACTS};
 pub use limits::LimitsConfig;
 pub use llm::LlmConfig;
 pub use policy::{ApprovalRule, Freeze, PolicyConfig, RunScope};
@@ -297,6 +297,7 @@ impl Default for Config {
             project_types: default_project_types(),
             templates: default_templates(),
         }
+        .with_repository_facts()
     }
 }
 
@@ -424,7 +425,12 @@ impl Config {
             let at = locate(source, &path).map(|(l, c)| format!(" at line {l}, column {c}")).unwrap_or_default();
             ConfigError::new(format!("{origin}{at}: `{path}`: {msg}"))
         })?;
-        Ok(config)
+        Ok(config.with_repository_facts())
+    }
+
+    fn with_repository_facts(mut self) -> Self {
+        self.import.declare_repository_facts(&mut self.project_types);
+        self
     }
 
     /// Reads and parses a config file.

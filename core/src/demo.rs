@@ -384,6 +384,10 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
     let project_type = ProjectType::new(ty).expect("valid");
     if let Some(t) = config.project_types.get(&project_type) {
         for (key, decl) in &t.facts {
+            // Repository facts come from GitHub, which the demo has not.
+            if key.as_str().starts_with("repo_") {
+                continue;
+            }
             if !rng.chance(0.75) {
                 continue;
             }
@@ -576,6 +580,7 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         external_ids: ExternalIds {
             github_repository: Some(format!("acme/{slug}")),
             pagerduty_service: Some(format!("P{:06X}", i)),
+            ..Default::default()
         },
         archived: false,
         score: 0,

@@ -53,7 +53,11 @@ async fn from_each_earlier_version_keeps_data() {
             .unwrap();
             if start >= 3 {
                 // What version 3 kept beside every edge.
-                c.execute("INSERT INTO package_versions VALUES ('redis', 'other', '7.2.4', 1)", []).unwrap();
+                c.execute(
+                    "INSERT INTO package_versions (package, ecosystem, version, projects) VALUES ('redis', 'other', '7.2.4', 1)",
+                    [],
+                )
+                .unwrap();
             }
         }
         let store = SqliteStore::open(dir.path(), 1).unwrap();

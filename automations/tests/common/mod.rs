@@ -79,9 +79,15 @@ pub struct World {
 }
 
 pub async fn world(repos: usize) -> World {
+    world_with(repos, |_| {}).await
+}
+
+/// [`world`] with the config changed by `edit` first.
+pub async fn world_with(repos: usize, edit: impl FnOnce(&mut Config)) -> World {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let github = FakeGitHub::start(&[]).await.unwrap();
     let mut config = Config::default();
+    edit(&mut config);
     config.github.app_id = Some(7);
     config.github.private_key = Some(switchboard_automations::github::fake::TEST_APP_KEY.into());
     config.github.api_url = github.url.clone();
@@ -135,7 +141,10 @@ impl World {
         let rules = Arc::new(RuleSet::load(self.service.config()).unwrap());
         let mapper = Chain(vec![
             Arc::new(RulesMapper::new(rules, self.service.clone())),
-            Arc::new(switchboard_automations::installations::InstallationMapper { service: self.service.clone() }),
+            Arc::new(switchboard_automations::repositories::RepositoryMapper {
+                service: self.service.clone(),
+                with_app: self.service.config().github.configured(),
+            }),
             Arc::new(switchboard_automations::refresh::RefreshQueue { service: self.service.clone() }),
             Arc::new(RunFollower { service: self.service.clone() }),
         ]);

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ProjectType, TeamSlug};
+use crate::config::{FactDecl, ProjectTypeConfig};
+use crate::ids::{FactKey, ProjectType, TeamSlug};
+use crate::model::FactType;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -31,6 +33,68 @@ pub struct ImportConfig {
     /// off, their projects go to `default_team` (which must then exist) and
     /// the report says why. Default: `true`.
     pub create_teams: bool,
+    /// Forks are imported as projects too. Default: `false` (a fork is
+    /// skipped, and the report says so).
+    pub forks: bool,
+    /// An archived repository: `archive` (its project is made or kept, and
+    /// archived) or `skip`. Default: `archive`.
+    pub archived: ArchivedRepositories,
+    /// GitHub's primary language (as GitHub names it, any case) → project
+    /// type, for a repository whose catalog and topics name no type; e.g.
+    /// `{ TypeScript = "frontend" }`. Default: none.
+    pub language_types: BTreeMap<String, ProjectType>,
+    /// Facts read from each repository, among `repo_language`,
+    /// `repo_default_branch`, `repo_last_commit` (date of the last push),
+    /// `repo_license` (SPDX id), `repo_has_codeowners`, `repo_has_ci`
+    /// (a GitHub Actions workflow), `repo_has_readme`. Each is declared for
+    /// every project type with weight 0 unless a type declares it itself, so
+    /// it enters no score until an operator weights it. Default: all seven.
+    pub repository_facts: Vec<FactKey>,
+    /// Where a repository's dependencies come from: `files` (its manifests
+    /// and lock files) or `github_sbom` (GitHub's dependency graph SBOM,
+    /// which needs the dependency graph enabled). Default: `files`.
+    pub dependency_source: DependencySource,
+    /// Directories whose manifests are not read, at any depth. Default:
+    /// `node_modules/`, `vendor/`, `testdata/`, `third_party/`, `.git/`,
+    /// `target/`, `dist/`.
+    pub ignore: Vec<String>,
+}
+
+/// What an archived repository becomes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchivedRepositories {
+    #[default]
+    Archive,
+    Skip,
+}
+
+/// Where a repository's dependencies are read from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DependencySource {
+    #[default]
+    Files,
+    GithubSbom,
+}
+
+/// The facts a repository import can record: key, type, description.
+pub const REPOSITORY_FACTS: &[(&str, RepoFactType, &str)] = &[
+    ("repo_language", RepoFactType::Text, "Primary language, as GitHub detects it."),
+    ("repo_default_branch", RepoFactType::Text, "The repository's default branch."),
+    ("repo_last_commit", RepoFactType::Date, "Day of the last push to the repository."),
+    ("repo_license", RepoFactType::Text, "License, as an SPDX id."),
+    ("repo_has_codeowners", RepoFactType::Bool, "The repository has a CODEOWNERS file."),
+    ("repo_has_ci", RepoFactType::Bool, "The repository has a GitHub Actions workflow."),
+    ("repo_has_readme", RepoFactType::Bool, "The repository has a README at its root."),
+];
+
+/// The type of a repository fact.
+#[derive(Clone, Copy, Debug)]
+pub enum RepoFactType {
+    Text,
+    Date,
+    Bool,
 }
 
 impl Default for ImportConfig {
@@ -45,6 +109,15 @@ impl Default for ImportConfig {
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
             create_teams: true,
+            forks: false,
+            archived: ArchivedRepositories::Archive,
+            language_types: BTreeMap::new(),
+            repository_facts: REPOSITORY_FACTS
+                .iter()
+                .map(|(k, _, _)| FactKey::new(*k).expect("a valid repository fact key"))
+                .collect(),
+            dependency_source: DependencySource::Files,
+            ignore: crate::import::lockfiles::DEFAULT_IGNORE.iter().map(|d| (*d).to_owned()).collect(),
         }
     }
 }
@@ -60,7 +133,56 @@ impl ImportConfig {
             let list = types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
             return Err(("import.default_type".into(), format!("{t} is not a project type; declared: {list}")));
         }
+        for (language, t) in &self.language_types {
+            if !types.contains(&t) {
+                let list = types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
+                return Err((
+                    format!("import.language_types.{language}"),
+                    format!("{t} is not a project type; declared: {list}"),
+                ));
+            }
+        }
+        if let Some(k) =
+            self.repository_facts.iter().find(|k| !REPOSITORY_FACTS.iter().any(|(f, _, _)| k.as_str() == *f))
+        {
+            let known = REPOSITORY_FACTS.iter().map(|(f, _, _)| *f).collect::<Vec<_>>().join(", ");
+            return Err(("import.repository_facts".into(), format!("{k} is not a repository fact; known: {known}")));
+        }
+        if let Some(d) = self.ignore.iter().find(|d| d.trim_matches('/').is_empty()) {
+            return Err((
+                "import.ignore".into(),
+                format!("{d:?} would ignore every file; name a directory such as vendor/"),
+            ));
+        }
         Ok(())
+    }
+
+    /// Declares each recorded repository fact, with weight 0, on every
+    /// project type that does not declare it itself.
+    pub(super) fn declare_repository_facts(&self, types: &mut BTreeMap<ProjectType, ProjectTypeConfig>) {
+        for (key, ty, description) in REPOSITORY_FACTS {
+            let Ok(key) = FactKey::new(*key) else { continue };
+            if !self.repository_facts.contains(&key) {
+                continue;
+            }
+            let fact_type = match ty {
+                RepoFactType::Text => FactType::String,
+                RepoFactType::Date => FactType::Date,
+                RepoFactType::Bool => FactType::Bool,
+            };
+            for t in types.values_mut() {
+                t.facts.entry(key.clone()).or_insert_with(|| FactDecl {
+                    fact_type: fact_type.clone(),
+                    weight: 0,
+                    description: (*description).to_owned(),
+                });
+            }
+        }
+    }
+
+    /// The directories not read, as `lockfiles::ignored` takes them.
+    pub fn ignore_dirs(&self) -> Vec<&str> {
+        self.ignore.iter().map(String::as_str).collect()
     }
 
     /// `default_type`, else `api` when declared, else the first declared type.

@@ -162,6 +162,10 @@ pub struct ExternalIds {
     /// GitHub repository full name, `owner/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub github_repository: Option<String>,
+    /// GitHub's numeric id of that repository: it survives renames and
+    /// transfers, so imports and repository events find the project by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github_repository_id: Option<String>,
     /// PagerDuty service id, e.g. `PIJ90N7`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pagerduty_service: Option<String>,

@@ -200,8 +200,11 @@ async fn project(
         None => None,
     };
     let slug = by_repo.unwrap_or_else(|| p.slug.clone());
-    let ids =
-        ExternalIds { github_repository: p.github_repository.clone(), pagerduty_service: p.pagerduty_service.clone() };
+    let ids = ExternalIds {
+        github_repository: p.github_repository.clone(),
+        pagerduty_service: p.pagerduty_service.clone(),
+        ..Default::default()
+    };
     let facts: BTreeMap<FactKey, Value> = p.facts.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let Some(existing) = call.ctx.graph.get_project(&slug).await? else {
         if dry_run {

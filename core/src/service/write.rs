@@ -118,6 +118,11 @@ fn external_ids(ids: ExternalIds) -> Result<ExternalIds> {
             return Err(Error::field("external_ids.github_repository", "expected owner/name, e.g. acme/payments-api"));
         }
     }
+    if let Some(s) = &ids.github_repository_id
+        && (s.is_empty() || s.len() > 20 || !s.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(Error::field("external_ids.github_repository_id", "expected GitHub's numeric repository id"));
+    }
     if let Some(s) = &ids.pagerduty_service
         && (s.is_empty() || s.len() > 64 || !s.chars().all(|c| c.is_ascii_alphanumeric()))
     {
@@ -266,6 +271,7 @@ pub(crate) async fn update_project(call: &Call<'_>, i: UpdateProject) -> Result<
         };
         let x = external_ids(ExternalIds {
             github_repository: merge(x.github_repository, &p.external_ids.github_repository),
+            github_repository_id: merge(x.github_repository_id, &p.external_ids.github_repository_id),
             pagerduty_service: merge(x.pagerduty_service, &p.external_ids.pagerduty_service),
         })?;
         change("external_ids", json!(p.external_ids), json!(x));

@@ -183,6 +183,9 @@ impl GraphStore for Neo4jGraph {
             "github_repository" => {
                 "MATCH (p:Project {github_repository: $id}) RETURN p.slug AS slug ORDER BY p.archived, p.slug LIMIT 1"
             }
+            "github_repository_id" => {
+                "MATCH (p:Project {github_repository_id: $id}) RETURN p.slug AS slug ORDER BY p.archived, p.slug LIMIT 1"
+            }
             "pagerduty_service" => {
                 "MATCH (p:Project {pagerduty_service: $id}) RETURN p.slug AS slug ORDER BY p.archived, p.slug LIMIT 1"
             }

@@ -83,6 +83,7 @@ const SCHEMA: &[&str] = &[
     "CREATE CONSTRAINT sb_ticket_id IF NOT EXISTS FOR (n:Ticket) REQUIRE n.id IS UNIQUE",
     "CREATE INDEX sb_ticket_expiry IF NOT EXISTS FOR (n:Ticket) ON (n.expires_at)",
     "CREATE INDEX sb_project_github IF NOT EXISTS FOR (n:Project) ON (n.github_repository)",
+    "CREATE INDEX sb_project_github_id IF NOT EXISTS FOR (n:Project) ON (n.github_repository_id)",
     "CREATE INDEX sb_project_pagerduty IF NOT EXISTS FOR (n:Project) ON (n.pagerduty_service)",
     "CREATE INDEX sb_project_team IF NOT EXISTS FOR (n:Project) ON (n.team)",
     "CREATE INDEX sb_deployment_project IF NOT EXISTS FOR (n:Deployment) ON (n.project)",

@@ -30,6 +30,7 @@ fn project_row(p: &Project) -> BoltType {
         ("project_type", p.project_type.as_str().into()),
         ("archived", p.archived.into()),
         ("github_repository", p.external_ids.github_repository.clone().into()),
+        ("github_repository_id", p.external_ids.github_repository_id.clone().into()),
         ("pagerduty_service", p.external_ids.pagerduty_service.clone().into()),
         ("facts", facts.into()),
         ("uses", uses.into()),
@@ -62,7 +63,7 @@ pub(crate) fn upsert_projects(projects: &[Project]) -> Vec<Query> {
             "UNWIND $rows AS r
              MERGE (p:Project {slug: r.slug})
              SET p.name = r.name, p.description = r.description, p.score = r.score, p.team = r.team, p.project_type = r.project_type, p.archived = r.archived,
-                 p.github_repository = r.github_repository, p.pagerduty_service = r.pagerduty_service,
+                 p.github_repository = r.github_repository, p.github_repository_id = r.github_repository_id, p.pagerduty_service = r.pagerduty_service,
                  p.facts = r.facts, p.uses = r.uses, p.search_text = r.search_text, p.doc = r.doc",
         )
         .param("rows", rows.clone()),

@@ -122,6 +122,7 @@ impl GraphStore for SqliteStore {
     async fn project_by_external_id(&self, kind: &str, id: &str) -> StoreResult<Option<ProjectSlug>> {
         let column = match kind {
             "github_repository" => "github_repository",
+            "github_repository_id" => "github_repository_id",
             "pagerduty_service" => "pagerduty_service",
             _ => return Ok(None),
         };

@@ -240,6 +240,11 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE d.package = package_versions.package AND d.ecosystem = package_versions.ecosystem
           AND d.version = package_versions.version AND d.archived = 0 AND d.transitive = 0);
     "#,
+    // 16: GitHub's repository id, which survives renames and transfers.
+    r#"
+    ALTER TABLE projects ADD COLUMN github_repository_id TEXT;
+    CREATE INDEX projects_github_id ON projects(github_repository_id) WHERE github_repository_id IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -14,11 +14,12 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
     let mut stored = p.clone();
     stored.dependencies.clear();
     conn.prepare_cached(
-        "INSERT INTO projects (slug, name, description, team, project_type, archived, score, github_repository, pagerduty_service, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        "INSERT INTO projects (slug, name, description, team, project_type, archived, score, github_repository, pagerduty_service, data, github_repository_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT(slug) DO UPDATE SET name = excluded.name, description = excluded.description, team = excluded.team,
            project_type = excluded.project_type, archived = excluded.archived, score = excluded.score,
-           github_repository = excluded.github_repository, pagerduty_service = excluded.pagerduty_service, data = excluded.data",
+           github_repository = excluded.github_repository, pagerduty_service = excluded.pagerduty_service, data = excluded.data,
+           github_repository_id = excluded.github_repository_id",
     )?
     .execute(params![
         p.slug.as_str(),
@@ -31,6 +32,7 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
         p.external_ids.github_repository,
         p.external_ids.pagerduty_service,
         to_json(&stored),
+        p.external_ids.github_repository_id,
     ])?;
     let rowid: i64 = conn
         .prepare_cached("SELECT rowid FROM projects WHERE slug = ?1")?

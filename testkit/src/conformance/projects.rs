@@ -47,8 +47,11 @@ pub async fn project_round_trip(b: &Backend) {
         .fact("public", FactValue::Bool(false))
         .build();
     p.links = vec![Link { title: "Dashboards — prod".into(), url: "https://example.com/d?x=1&y=2".into() }];
-    p.external_ids =
-        ExternalIds { github_repository: Some("acme/zurich".into()), pagerduty_service: Some("PABC123".into()) };
+    p.external_ids = ExternalIds {
+        github_repository: Some("acme/zurich".into()),
+        pagerduty_service: Some("PABC123".into()),
+        ..Default::default()
+    };
     b.graph.put_project(&p).await.unwrap();
     assert_eq!(b.graph.get_project(&p.slug).await.unwrap().unwrap(), p);
 
@@ -195,9 +198,14 @@ pub async fn text_search(b: &Backend) {
 
 pub async fn external_ids(b: &Backend) {
     let mut p = project("repo-one").build();
-    p.external_ids =
-        ExternalIds { github_repository: Some("acme/repo-one".into()), pagerduty_service: Some("PX1".into()) };
+    p.external_ids = ExternalIds {
+        github_repository: Some("acme/repo-one".into()),
+        github_repository_id: Some("708090".into()),
+        pagerduty_service: Some("PX1".into()),
+    };
     b.graph.put_project(&p).await.unwrap();
+    assert_eq!(b.graph.project_by_external_id("github_repository_id", "708090").await.unwrap(), Some(p.slug.clone()));
+    assert!(b.graph.project_by_external_id("github_repository_id", "708091").await.unwrap().is_none());
     assert_eq!(
         b.graph.project_by_external_id("github_repository", "acme/repo-one").await.unwrap(),
         Some(p.slug.clone())

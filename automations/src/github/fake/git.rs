@@ -40,6 +40,17 @@ struct Branch {
 
 #[derive(Clone, Debug)]
 pub(super) struct Repo {
+    /// GitHub's id: kept through renames.
+    pub(super) id: u64,
+    /// Fields of `GET /repos/{owner}/{repo}` beyond the fake's own (fork,
+    /// archived, topics, language, license, pushed_at, description).
+    pub(super) meta: Value,
+    /// Teams with access: (slug, permission).
+    pub(super) teams: Vec<(String, String)>,
+    /// The dependency graph's SBOM, when GitHub has one.
+    pub(super) sbom: Option<Value>,
+    /// Tree listings are cut short, as GitHub cuts very large ones.
+    pub(super) truncated: bool,
     pub(super) default_branch: String,
     branches: BTreeMap<String, Branch>,
     pulls: Vec<Pull>,
@@ -50,7 +61,13 @@ pub(super) struct Repo {
 impl Default for Repo {
     fn default() -> Self {
         let main = Branch { sha: sha(b"initial commit"), files: BTreeMap::new() };
+        static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_000);
         Self {
+            id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            meta: json!({}),
+            teams: vec![],
+            sbom: None,
+            truncated: false,
             default_branch: "main".into(),
             branches: BTreeMap::from([("main".into(), main)]),
             pulls: vec![],
@@ -229,9 +246,13 @@ async fn get_tree(
             );
         }
     }
-    let entries: Vec<Value> =
+    let mut entries: Vec<Value> =
         entries.into_values().filter(|e| recursive || !e["path"].as_str().unwrap_or_default().contains('/')).collect();
-    axum::Json(json!({"sha": b.sha, "tree": entries, "truncated": false})).into_response()
+    if r.truncated {
+        // GitHub lists what fits and says so.
+        entries.truncate(entries.len() / 2);
+    }
+    axum::Json(json!({"sha": b.sha, "tree": entries, "truncated": r.truncated})).into_response()
 }
 
 async fn get_file(

@@ -7,6 +7,7 @@
 //! next calls as an outage or a secondary rate limit would.
 
 mod git;
+mod repos;
 
 /// An RSA key for a GitHub App id that only the fake knows (generated for
 /// these tests; see tests/fixtures/SOURCES.md). The fake does not check the
@@ -64,13 +65,12 @@ impl FakeGitHub {
         for r in repos {
             inner.lock_repos().insert((*r).to_owned(), git::Repo::default());
         }
-        let app = git::routes(Router::new())
+        let app = repos::routes(git::routes(Router::new()))
             .route("/repos/{owner}/{repo}/installation", get(installation))
             .route("/app/installations", get(list_installations))
             .route("/installation/repositories", get(installation_repositories))
             .route("/app/installations/{id}/access_tokens", post(token))
             .route("/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", post(dispatch))
-            .route("/repos/{owner}/{repo}", get(repository))
             .route("/repos/{owner}/{repo}/generate", post(generate))
             .route("/repos/{owner}/{repo}/topics", axum::routing::put(topics))
             .route("/orgs/{org}/teams/{team}/repos/{owner}/{repo}", axum::routing::put(team_access))
@@ -231,16 +231,8 @@ async fn installation_repositories(
     }
     let (per_page, page) = (q.per_page.unwrap_or(30).clamp(1, 100), q.page.unwrap_or(1).max(1));
     let repos = inner.lock_repos();
-    let list: Vec<Value> = repos
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .map(|(full, r)| {
-            let name = full.split('/').nth(1).unwrap_or(full);
-            json!({"full_name": full, "name": name, "private": true, "fork": false, "archived": false,
-                   "default_branch": r.default_branch, "description": null})
-        })
-        .collect();
+    let list: Vec<Value> =
+        repos.iter().skip((page - 1) * per_page).take(per_page).map(|(full, r)| repos::describe(full, r)).collect();
     axum::Json(json!({"total_count": repos.len(), "repositories": list})).into_response()
 }
 
@@ -269,23 +261,6 @@ async fn dispatch(
         return not_found();
     }
     StatusCode::NO_CONTENT.into_response()
-}
-
-async fn repository(
-    State(inner): State<Arc<Inner>>,
-    Path((owner, repo)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(r) = inner.record("GET", format!("/repos/{owner}/{repo}"), &headers, Value::Null) {
-        return r;
-    }
-    if !inner.knows(&owner, &repo) {
-        return not_found();
-    }
-    let default_branch = inner.lock_repos().get(&format!("{owner}/{repo}")).map(|r| r.default_branch.clone());
-    axum::Json(json!({"id": 1, "name": repo, "full_name": format!("{owner}/{repo}"), "private": true,
-                      "default_branch": default_branch}))
-    .into_response()
 }
 
 async fn generate(
