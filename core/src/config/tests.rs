@@ -304,3 +304,30 @@ until = "06:00"
         assert!(err.contains(said), "{src}: {err}");
     }
 }
+
+#[test]
+fn repository_import_settings_are_checked_and_facts_declared_with_weight_zero() {
+    let c = Config::parse("", "t.toml", &[]).unwrap();
+    let decl = c.fact_decl(&"library".parse().unwrap(), &"repo_has_ci".parse().unwrap()).unwrap();
+    assert_eq!((decl.weight, &decl.fact_type), (0, &FactType::Bool));
+    // A type's own declaration wins; a fact not listed is not declared.
+    let own = "[import]\nrepository_facts = [\"repo_language\"]\n\n[templates]\n\n[project_types.api.facts.repo_language]\ntype = \"string\"\nweight = 3\n";
+    let c = Config::parse(own, "t.toml", &[]).unwrap();
+    assert_eq!(c.fact_decl(&"api".parse().unwrap(), &"repo_language".parse().unwrap()).unwrap().weight, 3);
+    assert!(c.fact_decl(&"api".parse().unwrap(), &"repo_has_ci".parse().unwrap()).is_none());
+    for (bad, said) in [
+        (
+            "[import]\nlanguage_types = { Go = \"daemon\" }\n",
+            "`import.language_types.Go`: daemon is not a project type",
+        ),
+        (
+            "[import]\nrepository_facts = [\"repo_stars\"]\n",
+            "repo_stars is not a repository fact; known: repo_language",
+        ),
+        ("[import]\nignore = [\"/\"]\n", "would ignore every file"),
+        ("[import]\narchived = \"delete\"\n", "unknown variant `delete`"),
+    ] {
+        let err = Config::parse(bad, "t.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains(said), "{bad}: {err}");
+    }
+}
