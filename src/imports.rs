@@ -358,9 +358,15 @@ async fn import_github(installation: Option<u64>, dry_run: bool, acting: Acting)
     }))
     .buffered(4)
     .enumerate()
-    .map(|(i, r)| {
-        eprintln!("[{}/{total}] {}", i + 1, r.line());
-        r
+    .then(|(i, r)| {
+        let service = &service;
+        async move {
+            eprintln!("[{}/{total}] {}", i + 1, r.line());
+            if !dry_run {
+                import::record(service, &r).await;
+            }
+            r
+        }
     })
     .collect()
     .await;

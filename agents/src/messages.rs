@@ -31,6 +31,8 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::ImportCatalog => {
             "import our backstage catalog · /sb import_catalog {\"entities\": [...], \"dry_run\": true}"
         }
+        OpKind::ImportGithub => "import our GitHub org · import the repositories of installation 42",
+        OpKind::ListImports => "how did the GitHub import go? · which repositories were skipped?",
         OpKind::ImportSbom => "/sb import_sbom {\"project\": \"orders\", \"sbom\": {...}} · import an SBOM for orders",
         OpKind::CreateTeam => "create team risk",
         OpKind::UpdateTeam => "/sb update_team team=risk name=Risk",

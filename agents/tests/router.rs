@@ -393,3 +393,25 @@ fn dependents_directly_or_not() {
     );
     call("which projects use redis?", "dependents", json!({"package": "redis"}));
 }
+
+#[test]
+fn the_github_organisation_is_imported_and_its_imports_asked_about() {
+    for text in [
+        "import our GitHub org",
+        "Import all our repositories from GitHub",
+        "please import the github organisation",
+        "onboard every repo from github",
+        "sync our GitHub repos",
+    ] {
+        call(text, "import_github", json!({}));
+    }
+    call("import the repositories of installation 42", "import_github", json!({"installation": 42}));
+    call("how did the GitHub import go?", "list_imports", json!({}));
+    call("show the github imports", "list_imports", json!({}));
+    call("which repositories were skipped by the import?", "list_imports", json!({"outcome": "skipped"}));
+    call("what did the github import create?", "list_imports", json!({"outcome": "created"}));
+    // Other imports keep their meaning.
+    reply("import our backstage catalog", "switchboard import backstage");
+    reply("import an SBOM for orders", "switchboard import sbom --project orders FILE");
+    call("which projects use redis?", "dependents", json!({"package": "redis"}));
+}

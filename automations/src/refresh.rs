@@ -21,6 +21,7 @@ use switchboard_core::model::Millis;
 use crate::github::GitHubApp;
 use crate::process::{Failure, Mapped, Mapper};
 use crate::repositories::import;
+use switchboard_core::service::EVERY_REPOSITORY;
 
 /// Repositories imported at once by one refresher.
 const CONCURRENCY: usize = 4;
@@ -150,8 +151,35 @@ impl Refresher {
     }
 
     async fn refresh(&self, repo: &str) -> String {
+        if let Some(which) = repo.strip_prefix(EVERY_REPOSITORY) {
+            return self.queue_installations(which.strip_prefix(':').and_then(|i| i.parse().ok())).await;
+        }
         let caller = switchboard_core::policy::webhook_caller("github");
-        import::repository(&self.service, &self.github, &caller, repo, false).await.line()
+        let report = import::repository(&self.service, &self.github, &caller, repo, false).await;
+        import::record(&self.service, &report).await;
+        report.line()
+    }
+
+    /// `import_github`: every repository of the installations (or one) queued, due now.
+    async fn queue_installations(&self, only: Option<u64>) -> String {
+        let installations = match self.github.installations().await {
+            Ok(list) => list,
+            Err(e) => return format!("import of every repository: GitHub: {}", e.message),
+        };
+        let mut queued = 0;
+        for (id, account) in installations.into_iter().filter(|(id, _)| only.is_none_or(|o| o == *id)) {
+            let repos = match self.github.installation_repositories(id).await {
+                Ok(r) => r,
+                Err(e) => return format!("installation {id} ({account}): GitHub: {}", e.message),
+            };
+            for full in repos.iter().filter_map(|r| r["full_name"].as_str()) {
+                if let Err(e) = self.service.queue_refresh(full, self.service.now()).await {
+                    return format!("cannot queue {full}: {e}");
+                }
+                queued += 1;
+            }
+        }
+        format!("import of every repository: {queued} queued")
     }
 
     /// Runs the queue every few seconds until the process ends.

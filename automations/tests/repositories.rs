@@ -314,3 +314,33 @@ async fn forks_archived_repositories_and_the_dependency_graph_follow_config() {
     assert!(fork.dependencies.len() > 10, "{}", fork.dependencies.len());
     assert!(fork.dependencies.iter().all(|d| d.source.as_deref() == Some("sbom:github")));
 }
+
+/// `import_github` (chat, API, MCP, the portal's button) queues the whole
+/// organisation; the refresher lists it and imports each repository; what
+/// happened is `list_imports`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_the_organisation_from_chat_is_worked_by_the_refresher() {
+    let w = world_with(0, |_| {}).await;
+    for i in 0..3 {
+        let (_, path, text) = manifest(i, "1.4.2");
+        w.github.put_file(&repo(i), path, &text);
+    }
+    w.github.describe_repo(&repo(2), json!({"fork": true}));
+    let admin = switchboard_core::Caller::new("ada", switchboard_core::model::Role::Admin, "chat");
+    let editor = switchboard_core::Caller::new("carol", switchboard_core::model::Role::Editor, "chat");
+    assert!(w.service.execute_json(&editor, "import_github", json!({})).await.is_err(), "admins only");
+    let queued = w.service.execute_json(&admin, "import_github", json!({})).await.unwrap().to_json();
+    assert_eq!(queued["queued"], "every installation", "{queued}");
+    let bad = w.service.execute_json(&admin, "list_imports", json!({"outcome": "sideways"})).await.unwrap_err();
+    assert!(bad.to_string().contains("is not one of created, updated, unchanged, skipped"), "{bad}");
+
+    let r = refresher(&w);
+    assert_eq!(r.run_once().await, ["import of every repository: 3 queued"]);
+    assert_eq!(r.run_once().await.len(), 3);
+    let list = w.service.execute_json(&editor, "list_imports", json!({})).await.unwrap().to_json();
+    assert_eq!(list["counts"], json!({"created": 2, "skipped": 1, "unchanged": 0, "updated": 0}), "{list}");
+    let skipped =
+        w.service.execute_json(&editor, "list_imports", json!({"outcome": "skipped"})).await.unwrap().to_json();
+    assert_eq!(skipped["imports"][0]["repository"], "acme/repo-002");
+    assert_eq!(skipped["imports"][0]["summary"], "skipped, a fork (import.forks is off)");
+}

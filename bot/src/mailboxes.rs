@@ -2,7 +2,7 @@
 //! arrived or was sent, with the numbers a replay or retry names.
 
 use switchboard_core::inbox::Delivery;
-use switchboard_core::ops::output::{DeliveryList, MessageList, RetriedMessage};
+use switchboard_core::ops::output::{DeliveryList, ImportList, MessageList, RetriedMessage};
 use switchboard_core::time::format_ms;
 
 use crate::reply::Reply;
@@ -34,6 +34,43 @@ pub fn deliveries(list: &DeliveryList, base_url: &str) -> Reply {
         .table(&["#", "what", "status", "received", "outcome"], rows)
         .push_text("Replay one with `replay delivery NUMBER`.")
         .link("Open the inbox", format!("{base_url}/inbox"))
+}
+
+/// GitHub repository imports: what was queued, then the latest import of each repository.
+pub fn imports(list: &ImportList, base_url: &str) -> Reply {
+    let recorded: u64 = list.counts.values().sum();
+    let tally = list.counts.iter().filter(|(_, n)| **n > 0).map(|(o, n)| format!("{n} {o}")).collect::<Vec<_>>();
+    let mut said = match &list.queued {
+        Some(what) => format!(
+            "Importing the repositories of {what}: the refresher lists them and imports each in the background \
+             (a project each, its owner, facts and dependencies). Ask `how did the GitHub import go?` in a minute."
+        ),
+        None if recorded == 0 => {
+            "No GitHub repository has been imported yet. An admin can say `import our GitHub org`.".into()
+        }
+        None => format!("{recorded} repositories imported: {}.", tally.join(", ")),
+    };
+    if list.queued.is_some() && recorded > 0 {
+        said.push_str(&format!(" So far: {}.", tally.join(", ")));
+    }
+    let rows = list
+        .imports
+        .iter()
+        .map(|i| {
+            vec![
+                i.repository.clone(),
+                i.project.clone().unwrap_or_default(),
+                i.outcome.clone(),
+                format_ms(i.at),
+                i.summary.clone(),
+            ]
+        })
+        .collect::<Vec<_>>();
+    let mut reply = Reply::text(said);
+    if !rows.is_empty() && list.queued.is_none() {
+        reply = reply.table(&["repository", "project", "outcome", "when", "what happened"], rows);
+    }
+    reply.link("Open the imports", format!("{base_url}/imports"))
 }
 
 pub fn replayed(d: &Delivery, base_url: &str) -> Reply {

@@ -32,9 +32,11 @@ pub fn required_role(kind: OpKind, policy: &PolicyConfig) -> Role {
         | OpKind::EnableUser
         | OpKind::SignOutEverywhere
         // A catalog creates people and sets who is in which team.
-        | OpKind::ImportCatalog => Role::Admin,
+        | OpKind::ImportCatalog
+        // An organisation's every repository, through the App.
+        | OpKind::ImportGithub => Role::Admin,
         // What webhooks carried and chat was sent can name private things.
-        OpKind::ListDeliveries | OpKind::ListMessages => Role::Editor,
+        OpKind::ListDeliveries | OpKind::ListMessages | OpKind::ListImports => Role::Editor,
         _ => match kind.effect() {
             Effect::Read => Role::Viewer,
             Effect::Write => Role::Editor,

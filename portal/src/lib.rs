@@ -12,6 +12,7 @@ mod dashboards;
 pub mod edge;
 mod error;
 mod gate;
+mod imports;
 mod inbox;
 mod link;
 mod messages;
@@ -226,6 +227,7 @@ pub fn router(state: PortalState) -> Router {
         .merge(pages::routes())
         .merge(chat::routes())
         .merge(inbox::routes())
+        .merge(imports::routes())
         .merge(schedules::routes())
         .merge(users::routes())
         .merge(dashboards::routes())

@@ -205,3 +205,41 @@ async fn users_page_changes_accounts_for_admins_only() {
     let carol = p.service.graph().get_user(&"carol".parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(carol.role, Role::Approver);
 }
+
+#[tokio::test]
+async fn imports_page_lists_each_repositorys_latest_import_and_queues_an_org_import() {
+    use switchboard_core::ops::output::RepositoryImport;
+    let p = portal().await;
+    for (repo, outcome, summary) in [
+        ("acme/billing", "created", "created, team payments (CODEOWNERS), type api (import.default_type)"),
+        ("acme/fork", "skipped", "skipped, a fork (import.forks is off)"),
+    ] {
+        let import = RepositoryImport {
+            repository: repo.into(),
+            project: (outcome != "skipped").then(|| "billing".into()),
+            outcome: outcome.into(),
+            summary: summary.into(),
+            at: NOW,
+        };
+        p.service.record_import(&import).await.unwrap();
+    }
+    let (status, html) = p.page("/imports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("created: 1") && html.contains("skipped: 1"), "{html}");
+    assert!(html.contains("team payments (CODEOWNERS)") && html.contains(r#"href="/projects/billing""#), "{html}");
+    let (_, html) = p.page("/imports?outcome=skipped").await;
+    assert!(html.contains("a fork (import.forks is off)") && !html.contains("CODEOWNERS"), "{html}");
+    let (status, _) = p.page("/imports?outcome=sideways").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Importing the organisation is an admin's, and needs a GitHub App.
+    let token = "0123456789abcdef0123456789abcdef";
+    let import =
+        |who: &str| form("/imports/github", &format!("sb_csrf={token}; sb_as={who}"), &format!("csrf={token}"), false);
+    let (status, _, _) = p.send(Mode::Demo, import("carol")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an editor cannot import the organisation");
+    let (status, html, _) = p.send(Mode::Demo, import("alice")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("needs a GitHub App"), "{html}");
+    assert!(p.service.due_refreshes(10).await.unwrap().is_empty(), "nothing queued");
+}

@@ -118,6 +118,31 @@ impl Report {
     }
 }
 
+/// Keeps `report` as its repository's latest import (the Import page,
+/// `list_imports`); a failure to keep it is logged, not fatal.
+pub async fn record(service: &Service, report: &Report) {
+    let outcome = match report.outcome {
+        Outcome::Created => "created",
+        Outcome::Updated => "updated",
+        Outcome::Unchanged => "unchanged",
+        Outcome::Skipped => "skipped",
+    };
+    let full = format!("{} ", report.repository);
+    let line = report.line();
+    let summary = line.strip_prefix(&full).unwrap_or(&line);
+    let summary = summary.split_once(": ").map_or(summary, |(_, rest)| rest).to_owned();
+    let import = switchboard_core::ops::output::RepositoryImport {
+        repository: report.repository.clone(),
+        project: report.project.clone(),
+        outcome: outcome.to_owned(),
+        summary,
+        at: service.now(),
+    };
+    if let Err(e) = service.record_import(&import).await {
+        tracing::warn!(repository = %report.repository, error = %e, "cannot keep the import's report");
+    }
+}
+
 /// Imports `repository` (`owner/name`) through the App: reads it, then
 /// [`apply`]. A dry run reads but writes nothing.
 pub async fn repository(service: &Service, gh: &GitHubApp, caller: &Caller, full: &str, dry_run: bool) -> Report {

@@ -465,3 +465,19 @@ pub struct RetryMessage {
     /// The message's number (the inbox page and `list_messages` show it).
     pub message: i64,
 }
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportGithub {
+    /// Only this installation of the App. Default: every installation.
+    pub installation: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListImports {
+    /// Only imports with this outcome: `created`, `updated`, `unchanged` or `skipped`. Default: all.
+    pub outcome: Option<String>,
+    /// Default 50, at most 1000.
+    pub limit: Option<u32>,
+}

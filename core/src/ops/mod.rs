@@ -63,6 +63,8 @@ pub enum OpKind {
     ImportSbom,
     ImportManifests,
     ImportCatalog,
+    ImportGithub,
+    ListImports,
     CreateTeam,
     UpdateTeam,
     RecordDeployment,
@@ -100,7 +102,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 44] = [
+    pub const ALL: [OpKind; 46] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -123,6 +125,8 @@ impl OpKind {
         Self::ImportSbom,
         Self::ImportManifests,
         Self::ImportCatalog,
+        Self::ImportGithub,
+        Self::ListImports,
         Self::CreateTeam,
         Self::UpdateTeam,
         Self::RecordDeployment,
@@ -276,6 +280,18 @@ impl OpKind {
                 Write,
                 "Read Backstage catalog entities: Groups become teams, Users viewers matched by email, Components projects; reports what was created, updated, unchanged and skipped. Admins only.",
                 r#"{"entities": [{"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "orders"}, "spec": {"type": "service", "owner": "checkout"}}], "dry_run": true}"#,
+            ),
+            Self::ImportGithub => (
+                "import_github",
+                Write,
+                "Import every repository the GitHub App can read (or one installation's): a project each with its owner, type, facts and dependencies, worked by the refresher in the background; re-runs write only what changed. Admins only.",
+                r#"{"installation": 42}"#,
+            ),
+            Self::ListImports => (
+                "list_imports",
+                Read,
+                "The latest import of each GitHub repository, newest first, optionally only one outcome (created, updated, unchanged, skipped), with what changed or why it was skipped. Editors and up.",
+                r#"{"outcome": "skipped", "limit": 50}"#,
             ),
             Self::CreateTeam => (
                 "create_team",
@@ -465,6 +481,8 @@ impl OpKind {
             Self::SetDependencies => s::<SetDependencies>(),
             Self::ImportSbom => s::<ImportSbom>(),
             Self::ImportCatalog => s::<ImportCatalog>(),
+            Self::ImportGithub => s::<ImportGithub>(),
+            Self::ListImports => s::<ListImports>(),
             Self::ImportManifests => s::<ImportManifests>(),
             Self::CreateTeam => s::<CreateTeam>(),
             Self::UpdateTeam => s::<UpdateTeam>(),

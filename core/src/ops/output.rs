@@ -288,6 +288,7 @@ pub enum Output {
     SbomImported(SbomImport),
     CatalogImported(CatalogImport),
     ManifestsImported(ManifestImport),
+    Imports(ImportList),
     Accounts(AccountList),
     Account(Box<AccountChange>),
     Deliveries(DeliveryList),
@@ -323,4 +324,29 @@ impl Output {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).expect("outputs serialize")
     }
+}
+
+/// GitHub repository imports: what was just queued, and the latest import of
+/// each repository.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct ImportList {
+    /// What `import_github` queued (`every installation`, `installation 42`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queued: Option<String>,
+    /// How many repositories have an import recorded, by outcome.
+    pub counts: BTreeMap<String, u64>,
+    pub imports: Vec<RepositoryImport>,
+}
+
+/// The latest import of one repository.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RepositoryImport {
+    pub repository: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// `created`, `updated`, `unchanged` or `skipped`.
+    pub outcome: String,
+    /// What happened, in a line (what changed, or why it was skipped).
+    pub summary: String,
+    pub at: Millis,
 }

@@ -66,6 +66,8 @@ typed! {
     SetDependencies(SetDependencies) => Dependencies(DependencyChanges),
     ImportSbom(ImportSbom) => SbomImported(SbomImport),
     ImportCatalog(ImportCatalog) => CatalogImported(CatalogImport),
+    ImportGithub(ImportGithub) => Imports(ImportList),
+    ListImports(ListImports) => Imports(ImportList),
     ImportManifests(ImportManifests) => ManifestsImported(ManifestImport),
     CreateTeam(CreateTeam) => Team(Team),
     UpdateTeam(UpdateTeam) => Team(Team),

@@ -40,6 +40,7 @@ pub use accounts::{NewToken, TOKEN_PREFIX, hash_token};
 pub use conversations::CHAT_HISTORY;
 pub use facts::check_fact_value;
 pub use oidc::OidcClaims;
+pub use refresh_queue::EVERY_REPOSITORY;
 pub use sign_in::MIN_PASSWORD;
 
 /// The stores, config, clock and bus every operation works with.
@@ -327,6 +328,8 @@ impl Service {
             Operation::DisableUser(i) => users::disable_user(&call, i).await?,
             Operation::EnableUser(i) => users::enable_user(&call, i).await?,
             Operation::SignOutEverywhere(i) => users::sign_out_everywhere(&call, i).await?,
+            Operation::ImportGithub(i) => refresh_queue::import_github(&call, i).await?,
+            Operation::ListImports(i) => refresh_queue::list_imports(&call, i).await?,
             Operation::ListDeliveries(i) => mailboxes::list_deliveries(&call, i).await?,
             Operation::ReplayDelivery(i) => mailboxes::replay_delivery(&call, i).await?,
             Operation::ListMessages(i) => mailboxes::list_messages(&call, i).await?,

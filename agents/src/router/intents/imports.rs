@@ -94,3 +94,41 @@ pub(super) fn sbom_howto(m: &Msg<'_>) -> Option<Routed> {
     };
     Some(Routed::reply(messages::sbom_howto(&project)))
 }
+
+const GITHUB: &[&str] = &["github", "gh", "repositories", "repos", "repository", "org", "organisation", "organization"];
+const IMPORTING: &[&str] = &["import", "imports", "imported", "importing", "onboard", "sync", "ingest"];
+
+/// `import our GitHub org`, `import every repository from github`, `import
+/// the repositories of installation 42`: the App's repositories as projects.
+/// Questions about an import (`how did the github import go?`, `which repos
+/// were skipped by the import?`) list what was imported.
+pub(super) fn github_import(m: &Msg<'_>) -> Option<Routed> {
+    let github = m.has(GITHUB) || m.raw.iter().any(|w| w.to_ascii_lowercase().contains("github"));
+    if !github || !m.has(IMPORTING) || m.has(SBOM) || m.has(&["backstage", "catalog"]) {
+        return None;
+    }
+    let asking = m.first_is(&["how", "what", "which", "show", "list", "did", "was", "were", "any", "status"])
+        || m.has(&["skipped", "failed", "went", "go", "status", "report", "result", "results", "created", "updated"])
+        || m.raw.last().is_some_and(|w| w.ends_with('?'));
+    if asking {
+        let mut args = json!({});
+        for (words, outcome) in [
+            (&["skipped", "failed", "missing", "left"][..], "skipped"),
+            (&["created", "create", "new", "made"][..], "created"),
+            (&["updated", "changed"][..], "updated"),
+        ] {
+            if m.has(words) {
+                args["outcome"] = json!(outcome);
+                break;
+            }
+        }
+        return Some(Routed::call(OpKind::ListImports, args));
+    }
+    let mut args = json!({});
+    if let Some(i) = m.w.iter().position(|w| w == "installation")
+        && let Some(id) = m.w.get(i + 1).and_then(|w| w.trim_start_matches('#').parse::<u64>().ok())
+    {
+        args["installation"] = json!(id);
+    }
+    Some(Routed::call(OpKind::ImportGithub, args))
+}

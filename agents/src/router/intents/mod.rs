@@ -230,6 +230,7 @@ const INTENTS: &[Intent] = &[
     mailboxes::retry,
     mailboxes::deliveries,
     mailboxes::outbox,
+    imports::github_import,
     imports::sbom_howto,
     imports::catalog_howto,
     imports::manifests_howto,
