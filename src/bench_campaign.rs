@@ -28,7 +28,7 @@ fn manifest(i: usize, v: &str) -> (&'static str, &'static str, String) {
 }
 
 /// The process's peak resident set, in MiB (Linux; 0 elsewhere).
-fn peak_rss_mib() -> f64 {
+pub(crate) fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kib = status
         .lines()

@@ -189,6 +189,24 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// Import an organisation of N repositories (manifests and lock files)
+    /// from a fake GitHub on loopback as `import github` does, then sample
+    /// the refresh after a push; print wall time, calls per repository,
+    /// edges, refresh latency and peak memory as JSON.
+    BenchImport {
+        /// Repositories in the organisation.
+        #[arg(long, default_value_t = 1000)]
+        repos: usize,
+        /// Packages each lock file resolves.
+        #[arg(long, default_value_t = 60)]
+        packages: usize,
+        /// Requests in flight to GitHub at once (github.concurrency).
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// The fake answers each request after this many milliseconds.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+    },
     /// Run the attacks an outside test found against a `serve` process of
     /// this binary (signature floods, large bodies, password guessing, idle
     /// and slow connections, stalled bodies, guessed tokens), each for a few
@@ -491,6 +509,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--seconds and --concurrency must be at least 1");
             }
             crate::bench_attack::run(crate::bench_attack::Options { seconds, concurrency }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchImport { repos, packages, concurrency, latency_ms } => {
+            app::init_logging(
+                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
+                true,
+            );
+            crate::bench_import::run(repos, packages, concurrency, latency_ms).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchCampaign { repos, concurrency, latency_ms } => {

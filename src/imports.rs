@@ -9,7 +9,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use futures_util::StreamExt;
 use switchboard_core::config::Config;
 use switchboard_core::{Caller, Service};
 
@@ -350,25 +349,9 @@ async fn import_github(installation: Option<u64>, dry_run: bool, acting: Acting)
     }
     let started = std::time::Instant::now();
     let total = repos.len();
-    // A few repositories at once: the client's cap and rate-limit handling
-    // pace the calls.
-    let mut reports: Vec<import::Report> = futures_util::stream::iter(repos.iter().map(|full| {
-        let (service, gh, caller) = (&service, &gh, &caller);
-        async move { import::repository(service, gh, caller, full, dry_run).await }
-    }))
-    .buffered(4)
-    .enumerate()
-    .then(|(i, r)| {
-        let service = &service;
-        async move {
-            eprintln!("[{}/{total}] {}", i + 1, r.line());
-            if !dry_run {
-                import::record(service, &r).await;
-            }
-            r
-        }
+    let mut reports = import::many(&service, &gh, &caller, &repos, dry_run, |i, r| {
+        eprintln!("[{}/{total}] {}", i + 1, r.line());
     })
-    .collect()
     .await;
     reports.sort_by(|a, b| a.repository.cmp(&b.repository));
     let count = |o: Outcome| reports.iter().filter(|r| r.outcome == o).count();

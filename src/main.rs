@@ -7,6 +7,7 @@ mod app;
 mod bench;
 mod bench_attack;
 mod bench_campaign;
+mod bench_import;
 mod catalog_files;
 mod chat;
 mod cli;

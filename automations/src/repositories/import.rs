@@ -143,6 +143,35 @@ pub async fn record(service: &Service, report: &Report) {
     }
 }
 
+/// Imports each of `repositories` (`owner/name`) through the App, four at a
+/// time (the client's cap and rate-limit handling pace the calls), calling
+/// `each` with its position and report as each finishes, in order; each
+/// report is recorded (`list_imports`) unless it is a dry run.
+pub async fn many(
+    service: &Service,
+    gh: &GitHubApp,
+    caller: &Caller,
+    repositories: &[String],
+    dry_run: bool,
+    each: impl Fn(usize, &Report),
+) -> Vec<Report> {
+    use futures_util::StreamExt;
+    futures_util::stream::iter(repositories.iter().map(|full| repository(service, gh, caller, full, dry_run)))
+        .buffered(4)
+        .enumerate()
+        .then(|(i, r)| {
+            each(i, &r);
+            async move {
+                if !dry_run {
+                    record(service, &r).await;
+                }
+                r
+            }
+        })
+        .collect()
+        .await
+}
+
 /// Imports `repository` (`owner/name`) through the App: reads it, then
 /// [`apply`]. A dry run reads but writes nothing.
 pub async fn repository(service: &Service, gh: &GitHubApp, caller: &Caller, full: &str, dry_run: bool) -> Report {
