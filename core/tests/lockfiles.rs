@@ -109,16 +109,37 @@ fn go_modules_and_bundler() {
 }
 
 #[test]
+fn maven_poms_with_properties_parents_and_scopes() {
+    let (petclinic, skipped) = repo("maven");
+    assert!(skipped.is_empty(), "{skipped:?}");
+    assert!(petclinic.iter().all(|d| d.ecosystem == Ecosystem::Maven && !d.transitive));
+    let parent = edge(&petclinic, "org.springframework.boot:spring-boot-starter-parent");
+    assert_eq!((parent.version.as_str(), parent.scope), ("4.0.3", DependencyScope::Build));
+    assert_eq!(edge(&petclinic, "org.webjars.npm:bootstrap").version.as_str(), "5.3.8", "from <properties>");
+    // Versions the published parent manages are not in the file: left out.
+    assert!(!has(&petclinic, "com.h2database:h2"));
+    assert_eq!(edge(&petclinic, "org.webjars:webjars-locator-lite").source.as_deref(), Some("pom.xml"));
+
+    let (databind, _) = repo("maven-properties");
+    let mockito = edge(&databind, "org.mockito:mockito-core");
+    assert_eq!((mockito.version.as_str(), mockito.scope), ("4.11.0", DependencyScope::Dev));
+    assert_eq!(edge(&databind, "com.google.guava:guava-testlib").version.as_str(), "31.1-jre");
+    assert!(!has(&databind, "com.fasterxml.jackson.core:jackson-core"), "its version is the parent's property");
+    assert!(!has(&databind, "com.fasterxml.jackson.core:jackson-databind"), "the POM itself is the project");
+}
+
+#[test]
 fn a_broken_file_is_skipped_and_the_rest_read() {
     let files = vec![
         ("Cargo.toml".to_owned(), "[dependencies\nserde = 1".to_owned()),
         ("web/package.json".to_owned(), r#"{"dependencies": {"left-pad": "1.3.0"}}"#.to_owned()),
         ("web/package-lock.json".to_owned(), "{oops".to_owned()),
         ("go.mod".to_owned(), "module x\nrequire github.com/a/b v1.0.0\n".to_owned()),
+        ("legacy/pom.xml".to_owned(), "<project><dependencies>".to_owned()),
     ];
     let (deps, skipped) = repository(&files);
     let paths: Vec<&str> = skipped.iter().map(|s| s.what.as_str()).collect();
-    assert_eq!(paths, ["Cargo.toml", "web/package-lock.json"]);
-    assert!(skipped[1].reason.contains("not JSON"), "{skipped:?}");
+    assert_eq!(paths, ["Cargo.toml", "legacy/pom.xml", "web/package-lock.json"]);
+    assert!(skipped[1].reason.starts_with("not a POM") && skipped[2].reason.contains("not JSON"), "{skipped:?}");
     assert!(has(&deps, "left-pad") && has(&deps, "github.com/a/b"), "{deps:?}");
 }

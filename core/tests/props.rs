@@ -237,7 +237,7 @@ mod lockfile_input {
     use proptest::prelude::*;
     use switchboard_core::import::lockfiles::{Format, read, repository};
 
-    const NAMES: [&str; 13] = [
+    const NAMES: [&str; 14] = [
         "Cargo.toml",
         "Cargo.lock",
         "package.json",
@@ -251,6 +251,7 @@ mod lockfile_input {
         "go.mod",
         "Gemfile",
         "Gemfile.lock",
+        "pom.xml",
     ];
 
     proptest! {
@@ -268,6 +269,26 @@ mod lockfile_input {
             for d in deps {
                 prop_assert!(d.source.is_some());
             }
+        }
+    }
+
+    proptest! {
+        /// Any POM-shaped text: read or refused, never a panic; what is read
+        /// keeps each declared version once its property is filled.
+        #[test]
+        fn poms_never_panic_and_fill_properties(
+            parts in proptest::collection::vec("(<project>|</project>|<dependencies>|</dependencies>|<dependency>|</dependency>|<groupId>[a-z.]{1,6}</groupId>|<artifactId>[a-z-]{1,6}</artifactId>|<version>[0-9.]{1,5}</version>|<version>\\$\\{[a-z]{1,3}\\}</version>|<properties>|</properties>|<[a-z]{1,3}>[0-9.]{1,4}</[a-z]{1,3}>|<scope>test</scope>|[ -~]{0,6})", 0..30),
+            version in "[1-9][0-9]?\\.[0-9]{1,2}\\.[0-9]{1,2}",
+        ) {
+            let text = parts.concat();
+            let _ = read(Format::Pom, &text);
+            let pom = format!(
+                "<project><groupId>g</groupId><artifactId>me</artifactId><properties><v>{version}</v></properties><dependencies><dependency><groupId>org.x</groupId><artifactId>lib</artifactId><version>${{v}}</version></dependency></dependencies></project>"
+            );
+            let (deps, skipped) = repository(&[("pom.xml".to_owned(), pom)]);
+            prop_assert!(skipped.is_empty());
+            prop_assert_eq!(deps.len(), 1);
+            prop_assert_eq!(deps[0].version.as_str(), version.as_str());
         }
     }
 }

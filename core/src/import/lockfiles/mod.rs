@@ -5,7 +5,7 @@
 //! Cargo.lock; package.json + package-lock.json (v1–v3), yarn.lock (classic
 //! and Berry), pnpm-lock.yaml; pyproject.toml (PEP 621, PEP 735 groups,
 //! Poetry) + poetry.lock, uv.lock; requirements*.txt; go.mod; Gemfile +
-//! Gemfile.lock. Each file is read on its own: one that cannot be read is
+//! Gemfile.lock; pom.xml. Each file is read on its own: one that cannot be read is
 //! skipped with its path and the parser's message, and the rest still count.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,6 +17,7 @@ use crate::model::{Dependency, DependencyScope, Ecosystem};
 
 mod cargo;
 mod go;
+mod maven;
 mod npm;
 mod python;
 mod ruby;
@@ -37,6 +38,7 @@ pub enum Format {
     GoMod,
     Gemfile,
     GemfileLock,
+    Pom,
 }
 
 impl Format {
@@ -56,6 +58,7 @@ impl Format {
             "go.mod" => Self::GoMod,
             "Gemfile" | "gems.rb" => Self::Gemfile,
             "Gemfile.lock" | "gems.locked" => Self::GemfileLock,
+            "pom.xml" => Self::Pom,
             n if n.starts_with("requirements") && n.ends_with(".txt") => Self::Requirements,
             // `requirements/base.txt`, `requirements/extras/redis.txt`: pip's folder of files.
             n if n.ends_with(".txt") && path.split('/').rev().skip(1).any(|d| d == "requirements") => {
@@ -72,6 +75,7 @@ impl Format {
             Self::Pyproject | Self::PoetryLock | Self::UvLock | Self::Requirements => Ecosystem::Pypi,
             Self::GoMod => Ecosystem::Go,
             Self::Gemfile | Self::GemfileLock => Ecosystem::Gem,
+            Self::Pom => Ecosystem::Maven,
         }
     }
 
@@ -147,6 +151,7 @@ pub fn read(format: Format, text: &str) -> Result<FileDeps, String> {
         Format::GoMod => Ok(go::go_mod(text)),
         Format::Gemfile => Ok(ruby::gemfile(text)),
         Format::GemfileLock => Ok(ruby::gemfile_lock(text)),
+        Format::Pom => maven::pom(text),
     }
 }
 
