@@ -61,6 +61,9 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
             if let Some(m) = members.filter(|m| !m.is_empty()) {
                 fields.insert(0, ("Team members".into(), m));
             }
+            if let Some(i) = &d.last_import {
+                fields.push(("Repository read".into(), format!("{} ({})", format_ms(i.at), i.outcome)));
+            }
             let envs = d
                 .environments
                 .iter()

@@ -207,6 +207,8 @@ struct ProjectPage {
     events: Vec<EventRow>,
     github: String,
     pagerduty: String,
+    /// When the repository was last read, and what happened.
+    refreshed: String,
 }
 
 async fn project(
@@ -258,7 +260,13 @@ async fn project(
         }
     }
     let total: f64 = d.score.components.iter().map(|c| f64::from(c.weight)).sum::<f64>().max(1.0);
+    let refreshed = d
+        .last_import
+        .as_ref()
+        .map(|i| format!("Read from {} {}: {}", i.repository, format_ms(i.at), i.summary))
+        .unwrap_or_default();
     Ok(ProjectPage {
+        refreshed,
         banner: banner(&state.mode, &caller),
         slug: p.slug.to_string(),
         name: p.name.clone(),

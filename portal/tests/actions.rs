@@ -223,9 +223,33 @@ async fn imports_page_lists_each_repositorys_latest_import_and_queues_an_org_imp
         };
         p.service.record_import(&import).await.unwrap();
     }
+    // The project page says when its repository was last read.
+    let q = switchboard_core::store::ProjectQuery { limit: 1, ..Default::default() };
+    let slug = p.service.graph().find_projects(&q).await.unwrap()[0].slug.to_string();
+    let repo = p
+        .service
+        .graph()
+        .get_project(&slug.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .external_ids
+        .github_repository
+        .unwrap();
+    let read = RepositoryImport {
+        repository: repo.clone(),
+        project: Some(slug.clone()),
+        outcome: "updated".into(),
+        summary: "updated; dependencies 3 direct, 9 transitive (0 added, 1 changed, 0 removed)".into(),
+        at: NOW,
+    };
+    p.service.record_import(&read).await.unwrap();
+    let (_, html) = p.page(&format!("/projects/{slug}")).await;
+    assert!(html.contains(&format!("Read from {repo}")) && html.contains("1 changed"), "{html}");
+
     let (status, html) = p.page("/imports").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("created: 1") && html.contains("skipped: 1"), "{html}");
+    assert!(html.contains("created: 1") && html.contains("skipped: 1") && html.contains("updated: 1"), "{html}");
     assert!(html.contains("team payments (CODEOWNERS)") && html.contains(r#"href="/projects/billing""#), "{html}");
     let (_, html) = p.page("/imports?outcome=skipped").await;
     assert!(html.contains("a fork (import.forks is off)") && !html.contains("CODEOWNERS"), "{html}");

@@ -32,6 +32,10 @@ pub struct ProjectDetail {
     pub recent_deployments: Vec<Deployment>,
     pub open_incidents: Vec<Incident>,
     pub recent_builds: Vec<Build>,
+    /// The latest import of its GitHub repository: when its dependencies and
+    /// facts were last read, and what happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_import: Option<RepositoryImport>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]

@@ -51,6 +51,10 @@ pub(crate) async fn get_project(call: &Call<'_>, i: GetProject) -> Result<Done> 
     let recent_builds = g.list_builds(&project.slug, 10).await?;
     let inputs = g.score_inputs(&project.slug, score::window_start(&call.ctx.config, call.now)).await?;
     let score = score::compute(&call.ctx.config, &project, &inputs, call.now);
+    let last_import = match &project.external_ids.github_repository {
+        Some(repo) => super::refresh_queue::latest_import(call, repo).await?,
+        None => None,
+    };
     Ok(Done::read(Output::ProjectDetail(Box::new(ProjectDetail {
         project,
         team,
@@ -59,6 +63,7 @@ pub(crate) async fn get_project(call: &Call<'_>, i: GetProject) -> Result<Done> 
         recent_deployments,
         open_incidents,
         recent_builds,
+        last_import,
     }))))
 }
 

@@ -76,6 +76,12 @@ pub(super) async fn import_github(call: &Call<'_>, i: ImportGithub) -> Result<Do
     Ok(Done { output: Output::Imports(list), events: vec![] })
 }
 
+/// The latest import of `repository`, if one is kept.
+pub(super) async fn latest_import(call: &Call<'_>, repository: &str) -> Result<Option<RepositoryImport>> {
+    let kept = call.ctx.graph.get_ticket(IMPORTS, repository, call.now).await?;
+    Ok(kept.and_then(|v| serde_json::from_value(v).ok()))
+}
+
 /// `list_imports`: the latest import of each repository, newest first.
 pub(super) async fn list_imports(call: &Call<'_>, i: ListImports) -> Result<Done> {
     let limit = super::read::limit(i.limit, 50, 1000, "limit")?;
