@@ -233,3 +233,121 @@ async fn import_github_fills_the_graph_from_the_installation() {
     let edge: Value = serde_json::from_slice(&project.stdout).unwrap();
     assert_eq!(edge["edges"][0]["version"], "v76.1.0", "{edge}");
 }
+
+/// Day one, as a new user has it: `serve` on an empty store with a GitHub
+/// App (the fake) and a webhook secret. A signed `installation` webhook
+/// fills the graph — projects with their owners (CODEOWNERS), facts and
+/// dependencies from lock files — and a push that changes a lock file moves
+/// the version, all through the running process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_fills_the_graph_from_the_apps_installation_and_keeps_it_current() {
+    use switchboard_automations::github::{self, fake::FakeGitHub};
+    switchboard_agents::install_tls_provider();
+    let fake = FakeGitHub::start(&[]).await.unwrap();
+    let go = "module example.com/billing\n\ngo 1.22\n\nrequire github.com/stripe/stripe-go/v76 v76.1.0\n";
+    fake.put_file("acme/billing", "go.mod", go);
+    fake.put_file("acme/billing", ".github/CODEOWNERS", "* @acme/payments\n");
+    fake.put_file("acme/web", "package.json", r#"{"name": "web", "dependencies": {"react": "18.2.0"}}"#);
+    fake.describe_repo("acme/web", serde_json::json!({"language": "TypeScript", "topics": ["team-frontend"]}));
+    fake.put_file("acme/old-fork", "go.mod", "module x\n");
+    fake.describe_repo("acme/old-fork", serde_json::json!({"fork": true}));
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let config = dir.path().join("switchboard.toml");
+    let toml = format!(
+        "[server]\nport = {port}\n\n[store]\ndata_dir = {:?}\n\n[github]\napp_id = 7\napi_url = {:?}\n",
+        data.to_str().unwrap(),
+        fake.url
+    );
+    std::fs::write(&config, toml).unwrap();
+    let secret = "day-one-secret";
+    let env =
+        [("SWITCHBOARD_GITHUB_WEBHOOK_SECRET", secret), ("SWITCHBOARD_GITHUB_PRIVATE_KEY", github::fake::TEST_APP_KEY)];
+    let out = Command::new(BIN)
+        .args(["token", "create", "--user", "robot", "--role", "editor", "--config", config.to_str().unwrap()])
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).lines().last().unwrap().to_owned();
+    let (server, _) = start_with(&["serve", "--config", config.to_str().unwrap()], port, &env);
+
+    let http = reqwest::Client::new();
+    let hook = |event: &'static str, body: Vec<u8>| {
+        let sig = format!("sha256={}", switchboard_automations::signature::hmac_hex(secret.as_bytes(), &body));
+        http.post(format!("{}/hooks/github", server.base))
+            .header("content-type", "application/json")
+            .header("x-github-event", event)
+            .header("x-github-delivery", format!("{event}-{}", body.len()))
+            .header("x-hub-signature-256", sig)
+            .body(body)
+            .send()
+    };
+    let mut installation: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/automations/tests/fixtures/github/installation.created.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    installation["repositories"] = serde_json::json!([
+        {"id": 1, "name": "billing", "full_name": "acme/billing", "private": true},
+        {"id": 2, "name": "web", "full_name": "acme/web", "private": true},
+        {"id": 3, "name": "old-fork", "full_name": "acme/old-fork", "private": true}
+    ]);
+    let sent = hook("installation", serde_json::to_vec(&installation).unwrap()).await.unwrap();
+    assert_eq!(sent.status(), 202);
+
+    let get = |path: String| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let r = http.get(path).bearer_auth(token).send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    // The refresher works the queue every few seconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    let billing = loop {
+        let (status, body) = get(format!("{}/api/v1/projects/billing", server.base)).await;
+        if status == 200 && !body["project"]["dependencies"].as_array().is_none_or(Vec::is_empty) {
+            break body;
+        }
+        assert!(std::time::Instant::now() < deadline, "billing never appeared: {status} {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    };
+    assert_eq!(billing["project"]["team"], "payments", "from CODEOWNERS: {billing}");
+    assert_eq!(billing["project"]["dependencies"][0]["version"], "v76.1.0");
+    assert_eq!(billing["project"]["facts"]["repo_has_codeowners"]["value"], true, "{billing}");
+    assert_eq!(billing["last_import"]["outcome"], "created", "{billing}");
+    let (_, web) = get(format!("{}/api/v1/projects/web", server.base)).await;
+    assert_eq!(web["project"]["team"], "frontend", "from its team- topic: {web}");
+    let (status, _) = get(format!("{}/api/v1/projects/old-fork", server.base)).await;
+    assert_eq!(status, 404, "forks are skipped");
+
+    // A push changing go.mod on the default branch: the version moves.
+    fake.put_file("acme/billing", "go.mod", &go.replace("v76.1.0", "v76.2.0"));
+    let mut push: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/automations/tests/fixtures/github/push.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    push["ref"] = serde_json::json!("refs/heads/main");
+    push["deleted"] = serde_json::json!(false);
+    push["repository"]["full_name"] = serde_json::json!("acme/billing");
+    push["repository"]["default_branch"] = serde_json::json!("main");
+    push["commits"] = serde_json::json!([{"id": "1", "added": [], "removed": [], "modified": ["go.mod"]}]);
+    push["size"] = serde_json::json!(1);
+    assert_eq!(hook("push", serde_json::to_vec(&push).unwrap()).await.unwrap().status(), 202);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    loop {
+        let (_, body) = get(format!("{}/api/v1/projects/billing", server.base)).await;
+        if body["project"]["dependencies"][0]["version"] == "v76.2.0" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the push never moved the version: {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
