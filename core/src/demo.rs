@@ -291,6 +291,36 @@ fn people_and_teams(opts: &DemoOptions, batch: &mut GraphBatch, events: &mut Vec
     }
 }
 
+/// What a lock file adds in a large org: 20-80 packages another package
+/// pulls in, from a pool shared across projects (so some are everywhere and
+/// most are rare), each read from the ecosystem's lock file. Their own
+/// random stream, so the rest of a project is what it was without them.
+fn transitive(i: usize, seed: u64, eco: Ecosystem, direct: &[Dependency]) -> Vec<Dependency> {
+    let mut rng = Rng(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x7472_616e_7369_7469);
+    let (prefix, lock) = match eco {
+        Ecosystem::Cargo => ("dep-", "Cargo.lock"),
+        Ecosystem::Npm => ("npm-dep-", "package-lock.json"),
+        Ecosystem::Pypi => ("py-dep-", "poetry.lock"),
+        _ => ("github.com/deps/mod-", "go.mod"),
+    };
+    let n = 20 + rng.below(61);
+    let mut out: Vec<Dependency> = Vec::new();
+    for _ in 0..n {
+        // Skewed toward the low numbers: a few packages nearly everyone has.
+        let k = rng.below(2000) * rng.below(2000) / 2000;
+        let package = PackageName::new(format!("{prefix}{k}")).expect("valid");
+        if out.iter().chain(direct).any(|d| d.package == package) {
+            continue;
+        }
+        let version = Version::new(format!("{}.{}.{}", k % 4, k % 11, rng.below(3))).expect("valid");
+        let mut d = Dependency::new(eco, package, version);
+        d.transitive = true;
+        d.source = Some(lock.to_owned());
+        out.push(d);
+    }
+    out
+}
+
 fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch, events: &mut Vec<Event>) {
     let mut rng = Rng(opts.seed ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
     let now = opts.now;
@@ -376,6 +406,7 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
                 dependencies.push(d);
             }
         }
+        dependencies.extend(transitive(i, opts.seed, eco, &dependencies));
     }
     dependencies.sort();
 
