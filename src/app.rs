@@ -65,11 +65,15 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
         switchboard_core::config::LogBackend::Sqlite => Arc::new(store.clone()),
         switchboard_core::config::LogBackend::Clickhouse => Arc::new(open_clickhouse(config).await?),
     };
+    // The embedded log table lives in the embedded store, whatever the graph.
+    let table: Arc<dyn switchboard_core::logs::LogTable> = Arc::new(store.clone());
+    let sources = log_sources(config, &table)?;
     match config.store.graph {
         GraphBackend::Sqlite => {
             let service =
                 Service::new(Arc::new(store.clone()), log.clone(), Arc::new(config.clone()), Arc::new(SystemClock))
-                    .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
+                    .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()))
+                    .with_logs(Some(table), sources);
             Ok(Opened {
                 service,
                 graph: Arc::new(store.clone()),
@@ -91,11 +95,28 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
             };
             let service =
                 Service::new(Arc::new(graph.clone()), log.clone(), Arc::new(config.clone()), Arc::new(SystemClock))
-                    .with_mailboxes(inbox.clone(), Arc::new(graph.clone()));
+                    .with_mailboxes(inbox.clone(), Arc::new(graph.clone()))
+                    .with_logs(Some(table), sources);
             let outbox = Arc::new(graph.clone());
             Ok(Opened { service, graph: Arc::new(graph.clone()), log, inbox, outbox, queue: Arc::new(graph) })
         }
     }
+}
+
+/// The sources `[[log_sources]]` names, opened.
+fn log_sources(
+    config: &Config,
+    table: &Arc<dyn switchboard_core::logs::LogTable>,
+) -> anyhow::Result<std::collections::BTreeMap<String, Arc<dyn switchboard_core::logs::LogSource>>> {
+    use switchboard_core::config::LogSourceKind;
+    if let Some(s) = config.log_sources.iter().find(|s| s.kind != LogSourceKind::Embedded) {
+        anyhow::bail!(
+            "log source {}: {:?} sources are not in this build yet; use kind = \"embedded\" (docs/logs.md)",
+            s.name,
+            s.kind
+        );
+    }
+    Ok(switchboard_core::logs::open_embedded(&config.log_sources, table))
 }
 
 /// The operations log on ClickHouse, as `[store.clickhouse]` says.

@@ -724,3 +724,32 @@ fn approval_rules_refuse_the_cli_and_the_terminal_chat() {
         under_rules(&["chat", "--data-dir", data, "--as", "erin"], Some(format!("approve {production}\n").as_bytes()));
     assert!(text(&out.stdout).contains("approved by erin, and it needs more approvals"), "{}", text(&out.stdout));
 }
+
+/// The demo's logs answer the question on a fresh install: refunds' new
+/// error after its deployment, as a signature marked new, with its spike.
+#[test]
+fn the_demo_logs_answer_check_the_logs() {
+    use std::io::Write;
+    let dir = seeded();
+    let mut child = Command::new(BIN)
+        .args(["chat", "--data-dir", dir.path().to_str().unwrap(), "--as", "carol"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"check the logs for refunds, spot any issues?\ncheck the logs for orders\nexit\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("1 of them new") && said.contains("spike(s)"), "{said}");
+    assert!(said.contains("TimeoutError: upstream card-vault did not answer within <num> ms"), "{said}");
+    assert!(said.contains("Spike from "), "{said}");
+    let orders = said.split("orders:").nth(1).unwrap_or_default();
+    assert!(!orders.contains("new,") && !orders.contains("card-vault"), "orders has only its known error: {said}");
+}

@@ -415,3 +415,34 @@ fn the_github_organisation_is_imported_and_its_imports_asked_about() {
     reply("import an SBOM for orders", "switchboard import sbom --project orders FILE");
     call("which projects use redis?", "dependents", json!({"package": "redis"}));
 }
+
+#[test]
+fn logs_are_checked_with_their_window_level_and_text() {
+    call("check the logs for orders", "check_logs", json!({"project": "orders"}));
+    call("Check the logs for orders, spot any issues?", "check_logs", json!({"project": "orders"}));
+    call(
+        "any errors in checkout logs in the last hour?",
+        "check_logs",
+        json!({"project": "checkout", "since": "1h", "level": "error"}),
+    );
+    call("show orders logs for the past 30 minutes", "check_logs", json!({"project": "orders", "since": "30m"}));
+    call(
+        "warnings in the orders logs since yesterday",
+        "check_logs",
+        json!({"project": "orders", "since": "1d", "level": "warn"}),
+    );
+    call(
+        "orders logs mentioning timeout in the last 2h",
+        "check_logs",
+        json!({"project": "orders", "since": "2h", "query": "timeout"}),
+    );
+    call(
+        r#"search checkout logs for "card declined""#,
+        "check_logs",
+        json!({"project": "checkout", "query": "card declined"}),
+    );
+    reply("check the logs", "Whose logs?");
+    // Other logs keep their meaning.
+    call("which webhooks failed?", "list_deliveries", json!({"status": "dead"}));
+    call("history of orders", "project_history", json!({"project": "orders"}));
+}

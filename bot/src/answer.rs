@@ -410,6 +410,7 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
             r.link("Manage in the portal", format!("{base_url}/admin/users"))
         }
         Output::Imports(list) => crate::mailboxes::imports(list, base_url),
+        Output::Logs(r) => crate::logs::report(r, base_url),
         Output::Deliveries(list) => crate::mailboxes::deliveries(list, base_url),
         Output::Delivery(d) => crate::mailboxes::replayed(d, base_url),
         Output::Messages(list) => crate::mailboxes::messages(list, base_url),

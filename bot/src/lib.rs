@@ -9,6 +9,7 @@ pub mod clients;
 pub mod conversation;
 pub mod courier;
 pub mod discord;
+pub mod logs;
 pub mod mailboxes;
 pub mod messages;
 pub mod reply;

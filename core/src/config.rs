@@ -17,6 +17,7 @@ mod github;
 mod import;
 mod limits;
 mod llm;
+mod logs;
 mod policy;
 mod server;
 mod store;
@@ -28,6 +29,7 @@ pub use github::{GitHubConfig, UpgradesConfig};
 pub use import::{ArchivedRepositories, DependencySource, ImportConfig, REPOSITORY_FACTS};
 pub use limits::LimitsConfig;
 pub use llm::LlmConfig;
+pub use logs::{LogSourceConfig, LogSourceKind, LogsConfig};
 pub use policy::{ApprovalRule, Freeze, PolicyConfig, RunScope};
 pub use server::{IpNet, ServerConfig, canonical, host_of};
 pub use store::{ClickHouseConfig, FulltextHook, GraphBackend, InboxPlacement, LogBackend, Neo4jConfig, StoreConfig};
@@ -66,6 +68,12 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub github: GitHubConfig,
     pub import: ImportConfig,
+    pub logs: LogsConfig,
+    /// Where projects' log lines are read (`[[log_sources]]`). Default: one
+    /// embedded source, `embedded`, for every project (fed by `POST
+    /// /api/v1/logs`); setting any replaces it.
+    #[serde(default = "default_log_sources")]
+    pub log_sources: Vec<LogSourceConfig>,
     /// Rules mapping webhook deliveries to operations (`[[rules]]`), on top
     /// of the built-in ones and any in `webhooks.rules_dir`. Default: none.
     #[serde(default)]
@@ -291,6 +299,8 @@ impl Default for Config {
             discord: DiscordConfig::default(),
             github: GitHubConfig::default(),
             import: ImportConfig::default(),
+            logs: LogsConfig::default(),
+            log_sources: default_log_sources(),
             schedules: Vec::new(),
             rules: Vec::new(),
             environments: default_environments(),
@@ -299,6 +309,25 @@ impl Default for Config {
         }
         .with_repository_facts()
     }
+}
+
+fn default_log_sources() -> Vec<LogSourceConfig> {
+    vec![LogSourceConfig {
+        name: "embedded".into(),
+        kind: LogSourceKind::Embedded,
+        url: None,
+        selector: None,
+        projects: vec![],
+        selectors: Default::default(),
+        tenant: None,
+        username: None,
+        password: None,
+        token: None,
+        database: None,
+        table: None,
+        index: None,
+        explore_url: None,
+    }]
 }
 
 fn default_environments() -> Vec<EnvName> {
@@ -414,6 +443,9 @@ impl Config {
         config.auth.apply_env(env);
         config.slack.apply_env(env);
         config.github.apply_env(env);
+        for s in &mut config.log_sources {
+            s.apply_env(env);
+        }
         if let Some((_, v)) = env.iter().find(|(k, _)| k == "SWITCHBOARD_CLICKHOUSE_PASSWORD") {
             config.store.clickhouse.password = Some(v.clone());
         }
@@ -472,6 +504,7 @@ impl Config {
         }
         self.llm.validate()?;
         self.import.validate(&self.project_types.keys().collect::<Vec<_>>())?;
+        logs::validate(&self.logs, &self.log_sources)?;
         self.webhooks.validate()?;
         if let Some(n) = &self.webhooks.new_repositories {
             let known = self.project_types.keys().any(|k| k.as_str() == n.project_type);

@@ -47,6 +47,10 @@ pub enum Error {
     /// Too many requests: wait `retry_after_secs` (sent as `Retry-After`).
     #[error("{message}")]
     RateLimited { message: String, retry_after_secs: u64 },
+    /// Something outside Switchboard (a log source) did not answer; the
+    /// message names it and its address.
+    #[error("{message}")]
+    Unavailable { message: String },
     /// Something broke inside. `reference` ties the log line to what the person sees.
     #[error("{}", messages::internal(reference))]
     Internal { reference: String, detail: String },
@@ -79,6 +83,7 @@ impl Error {
             Self::Conflict { .. } => "conflict",
             Self::Unauthenticated { .. } => "unauthenticated",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable { .. } => "unavailable",
             Self::Internal { .. } => "internal",
         }
     }

@@ -92,12 +92,62 @@ fn refuse_foreign(b: &Browsers, headers: &axum::http::HeaderMap) -> Result<(), A
 /// Routes whose bodies are documents larger than the API's limit (SBOMs),
 /// each with its own limit, behind the same sign-in gate.
 pub(crate) fn uploads(state: PortalState) -> Router {
-    let limit = state.service.config().import.sbom_max_bytes;
-    Router::new()
-        .route("/api/v1/projects/{slug}/sbom", post(import_sbom))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::gate::require_sign_in))
-        .with_state(state)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+    let (sbom_limit, logs_limit) =
+        (state.service.config().import.sbom_max_bytes, state.service.config().logs.ingest_max_bytes);
+    let gated = |r: Router<PortalState>, limit: usize| {
+        r.layer(axum::middleware::from_fn_with_state(state.clone(), crate::gate::require_sign_in))
+            .with_state(state.clone())
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+    };
+    gated(Router::new().route("/api/v1/projects/{slug}/sbom", post(import_sbom)), sbom_limit)
+        .merge(gated(Router::new().route("/api/v1/logs", post(ingest_logs)), logs_limit))
+}
+
+/// One line of `POST /api/v1/logs`.
+fn log_line(n: usize, v: &Value) -> Result<(String, switchboard_core::logs::LogLine), Error> {
+    use switchboard_core::logs::{Level, LogLine};
+    let at = |m: &str| Error::field(&format!("line {n}"), m.to_owned());
+    let project = v["project"].as_str().ok_or_else(|| at("needs \"project\" (a project's slug)"))?;
+    let ts = match &v["ts"] {
+        Value::Number(ms) => ms.as_i64().ok_or_else(|| at("\"ts\" in epoch milliseconds is a whole number"))?,
+        Value::String(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .map_err(|_| at("\"ts\" is an RFC 3339 time (2026-12-05T14:03:07Z) or epoch milliseconds"))?
+            .timestamp_millis(),
+        _ => return Err(at("needs \"ts\": an RFC 3339 time or epoch milliseconds")),
+    };
+    let level = match &v["level"] {
+        Value::String(l) => Level::parse(l),
+        Value::Number(n) => Level::from_severity_number(n.as_i64().unwrap_or(9)),
+        _ => Level::Info,
+    };
+    let message = ["message", "msg", "body"]
+        .iter()
+        .find_map(|k| v[*k].as_str())
+        .ok_or_else(|| at("needs \"message\" (or \"msg\", \"body\")"))?;
+    let attributes = v["attributes"]
+        .as_object()
+        .map(|a| a.iter().map(|(k, x)| (k.clone(), x.as_str().map_or_else(|| x.to_string(), str::to_owned))).collect())
+        .unwrap_or_default();
+    Ok((project.to_owned(), LogLine { ts, level, message: message.to_owned(), attributes }))
+}
+
+/// `POST /api/v1/logs`: JSON lines, one log line each (`project`, `ts`,
+/// `level`, `message`, `attributes`), into the embedded table. Editors and
+/// up; a bad line refuses the whole body, naming it.
+async fn ingest_logs(
+    State(state): State<PortalState>,
+    caller: ApiCaller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let text = std::str::from_utf8(&body).map_err(|_| Error::bad_input(None, "the body is not UTF-8 text"))?;
+    let mut lines = Vec::new();
+    for (n, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(raw)
+            .map_err(|e| Error::field(&format!("line {}", n + 1), format!("not JSON: {e}")))?;
+        lines.push(log_line(n + 1, &v)?);
+    }
+    let written = state.service.ingest_logs(&caller.0, lines).await?;
+    Ok(Json(json!({"written": written})))
 }
 
 #[derive(serde::Deserialize)]

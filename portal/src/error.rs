@@ -16,6 +16,7 @@ fn status(e: &Error) -> StatusCode {
         Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Unavailable { .. } => StatusCode::BAD_GATEWAY,
         Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -94,6 +94,9 @@ impl Builder {
             clock.clone(),
         )
         .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
+        let table: Arc<dyn switchboard_core::logs::LogTable> = Arc::new(store.clone());
+        let sources = switchboard_core::logs::open_embedded(&self.config.log_sources, &table);
+        let service = service.with_logs(Some(table), sources);
         let world = World { service, store, clock: manual, time: clock, dir, watch };
         if self.users {
             let users = USERS

@@ -481,3 +481,17 @@ pub struct ListImports {
     /// Default 50, at most 1000.
     pub limit: Option<u32>,
 }
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckLogs {
+    pub project: ProjectSlug,
+    /// Start of the window. Default: `[logs] default_window_minutes` before `until`.
+    pub since: Option<TimeArg>,
+    /// End of the window. Default: now.
+    pub until: Option<TimeArg>,
+    /// Only lines whose message contains this text.
+    pub query: Option<String>,
+    /// Only lines at this level or above (`warn`, `error`…).
+    pub level: Option<crate::logs::Level>,
+}

@@ -65,6 +65,7 @@ pub enum OpKind {
     ImportCatalog,
     ImportGithub,
     ListImports,
+    CheckLogs,
     CreateTeam,
     UpdateTeam,
     RecordDeployment,
@@ -102,7 +103,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 46] = [
+    pub const ALL: [OpKind; 47] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -127,6 +128,7 @@ impl OpKind {
         Self::ImportCatalog,
         Self::ImportGithub,
         Self::ListImports,
+        Self::CheckLogs,
         Self::CreateTeam,
         Self::UpdateTeam,
         Self::RecordDeployment,
@@ -292,6 +294,12 @@ impl OpKind {
                 Read,
                 "The latest import of each GitHub repository, newest first, optionally only one outcome (created, updated, unchanged, skipped), with what changed or why it was skipped. Editors and up.",
                 r#"{"outcome": "skipped", "limit": 50}"#,
+            ),
+            Self::CheckLogs => (
+                "check_logs",
+                Read,
+                "Read a project's logs over a window (default the last hour) and say what stands out: counts by level over time, error signatures (messages grouped by template) with which are new against the hours before, spikes, and a link to the source.",
+                r#"{"project": "orders", "since": "1h", "level": "warn"}"#,
             ),
             Self::CreateTeam => (
                 "create_team",
@@ -483,6 +491,7 @@ impl OpKind {
             Self::ImportCatalog => s::<ImportCatalog>(),
             Self::ImportGithub => s::<ImportGithub>(),
             Self::ListImports => s::<ListImports>(),
+            Self::CheckLogs => s::<CheckLogs>(),
             Self::ImportManifests => s::<ImportManifests>(),
             Self::CreateTeam => s::<CreateTeam>(),
             Self::UpdateTeam => s::<UpdateTeam>(),

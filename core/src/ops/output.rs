@@ -293,6 +293,7 @@ pub enum Output {
     CatalogImported(CatalogImport),
     ManifestsImported(ManifestImport),
     Imports(ImportList),
+    Logs(Box<LogReport>),
     Accounts(AccountList),
     Account(Box<AccountChange>),
     Deliveries(DeliveryList),
@@ -353,4 +354,34 @@ pub struct RepositoryImport {
     /// What happened, in a line (what changed, or why it was skipped).
     pub summary: String,
     pub at: Millis,
+}
+
+/// What `check_logs` found in a project's lines.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct LogReport {
+    pub project: ProjectSlug,
+    /// The `[[log_sources]]` entry read, its kind, and the project's selector there.
+    pub source: String,
+    pub kind: String,
+    pub selector: String,
+    pub since: Millis,
+    pub until: Millis,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<crate::logs::Level>,
+    /// Lines read in the window.
+    pub scanned: usize,
+    /// The window held more lines than `[logs] max_lines`: the newest were read.
+    pub truncated: bool,
+    /// The baseline window (from here to `since`) and its error lines.
+    pub baseline_since: Millis,
+    pub baseline_errors: usize,
+    /// Error and fatal lines in the window.
+    pub errors: u64,
+    #[serde(flatten)]
+    pub analysis: crate::logs::analysis::Analysis,
+    /// The same lines in the source's own UI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }

@@ -68,6 +68,7 @@ typed! {
     ImportCatalog(ImportCatalog) => CatalogImported(CatalogImport),
     ImportGithub(ImportGithub) => Imports(ImportList),
     ListImports(ListImports) => Imports(ImportList),
+    CheckLogs(CheckLogs) => Logs(Box<LogReport>),
     ImportManifests(ImportManifests) => ManifestsImported(ManifestImport),
     CreateTeam(CreateTeam) => Team(Team),
     UpdateTeam(UpdateTeam) => Team(Team),

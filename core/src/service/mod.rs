@@ -10,6 +10,7 @@ mod conversations;
 mod dora;
 mod facts;
 pub mod identities;
+mod logs;
 mod mailboxes;
 pub mod mcp_sessions;
 mod oidc;
@@ -71,6 +72,10 @@ pub struct Context {
     pub(crate) outbox: Option<Arc<dyn crate::outbox::Outbox>>,
     /// Rung when a chat message is enqueued here: the courier sends at once.
     pub(crate) chat_wake: Arc<tokio::sync::Notify>,
+    /// The log sources by name (`[[log_sources]]`), each behind its guard.
+    pub(crate) log_sources: std::collections::BTreeMap<String, Arc<dyn crate::logs::LogSource>>,
+    /// The embedded log table, when this process keeps one.
+    pub(crate) log_table: Option<Arc<dyn crate::logs::LogTable>>,
 }
 
 impl Context {
@@ -166,6 +171,8 @@ impl Service {
                 inbox: None,
                 outbox: None,
                 chat_wake: Arc::default(),
+                log_sources: Default::default(),
+                log_table: None,
             }),
         }
     }
@@ -183,8 +190,34 @@ impl Service {
         self
     }
 
+    /// The service with the embedded log table and the log sources opened
+    /// for `[[log_sources]]` (each put behind the timeout, retry and
+    /// breaker guard); call before the service is shared.
+    pub fn with_logs(
+        mut self,
+        table: Option<Arc<dyn crate::logs::LogTable>>,
+        sources: std::collections::BTreeMap<String, Arc<dyn crate::logs::LogSource>>,
+    ) -> Self {
+        let ctx = Arc::get_mut(&mut self.ctx).expect("log sources are set before the service is shared");
+        ctx.log_sources = sources
+            .into_iter()
+            .map(|(name, s)| {
+                let guarded: Arc<dyn crate::logs::LogSource> =
+                    Arc::new(crate::logs::guard::Guarded::new(&name, s, &ctx.config.logs));
+                (name, guarded)
+            })
+            .collect();
+        ctx.log_table = table;
+        self
+    }
+
     pub fn config(&self) -> &Config {
         &self.ctx.config
+    }
+
+    /// Whether this process keeps the embedded log table.
+    pub fn has_log_table(&self) -> bool {
+        self.ctx.log_table.is_some()
     }
 
     /// Puts a chat message in the outbox (the one way out to chat) and
@@ -330,6 +363,7 @@ impl Service {
             Operation::SignOutEverywhere(i) => users::sign_out_everywhere(&call, i).await?,
             Operation::ImportGithub(i) => refresh_queue::import_github(&call, i).await?,
             Operation::ListImports(i) => refresh_queue::list_imports(&call, i).await?,
+            Operation::CheckLogs(i) => logs::check_logs(&call, i).await?,
             Operation::ListDeliveries(i) => mailboxes::list_deliveries(&call, i).await?,
             Operation::ReplayDelivery(i) => mailboxes::replay_delivery(&call, i).await?,
             Operation::ListMessages(i) => mailboxes::list_messages(&call, i).await?,

@@ -245,6 +245,18 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE projects ADD COLUMN github_repository_id TEXT;
     CREATE INDEX projects_github_id ON projects(github_repository_id) WHERE github_repository_id IS NOT NULL;
     "#,
+    // 17: the embedded log table (`[[log_sources]] kind = "embedded"`).
+    r#"
+    CREATE TABLE log_lines (
+        project TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        level INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        attributes TEXT
+    );
+    CREATE INDEX log_lines_project_ts ON log_lines(project, ts);
+    CREATE INDEX log_lines_ts ON log_lines(ts);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -7,6 +7,7 @@
 mod events;
 mod graph;
 mod inbox;
+mod logs;
 pub mod migrations;
 mod outbox;
 mod projects;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod imports;
+mod logs;
 mod mailboxes;
 mod runs;
 
@@ -230,6 +231,7 @@ const INTENTS: &[Intent] = &[
     mailboxes::retry,
     mailboxes::deliveries,
     mailboxes::outbox,
+    logs::check_logs,
     imports::github_import,
     imports::sbom_howto,
     imports::catalog_howto,

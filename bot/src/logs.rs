@@ -1,0 +1,75 @@
+//! What `check_logs` found, as a chat reply: one sentence that says whether
+//! anything stands out, the signatures (new ones first), the spikes, and the
+//! link to the source.
+
+use switchboard_core::logs::Level;
+use switchboard_core::ops::output::LogReport;
+use switchboard_core::time::{format_duration, format_ms};
+
+use crate::reply::Reply;
+
+pub fn report(r: &LogReport, base_url: &str) -> Reply {
+    let window = format_duration(r.until - r.since);
+    let new: Vec<_> = r.analysis.signatures.iter().filter(|s| s.new).collect();
+    let mut said = if r.scanned == 0 {
+        format!("No log lines for {} in the last {window} (source {}, selector {}).", r.project, r.source, r.selector)
+    } else if r.errors == 0 {
+        format!("{}: {} lines in the last {window}, no errors.", r.project, r.scanned)
+    } else {
+        format!(
+            "{}: {} lines in the last {window}, {} errors in {} signature(s){}{}.",
+            r.project,
+            r.scanned,
+            r.errors,
+            r.analysis.signatures.len() + r.analysis.more_signatures,
+            if new.is_empty() { String::new() } else { format!(", {} of them new", new.len()) },
+            match r.analysis.spikes.len() {
+                0 => String::new(),
+                n => format!(", {n} spike(s)"),
+            }
+        )
+    };
+    if r.truncated {
+        said.push_str(" (the window held more lines than [logs] max_lines: the newest were read)");
+    }
+    let mut reply = Reply::text(said);
+    if !r.analysis.signatures.is_empty() {
+        let rows = r
+            .analysis
+            .signatures
+            .iter()
+            .map(|s| {
+                vec![
+                    if s.new { "new".into() } else { format!("seen {}×", s.baseline_count) },
+                    s.count.to_string(),
+                    s.template.clone(),
+                    format_ms(s.first_seen),
+                ]
+            })
+            .collect();
+        reply = reply.table(&["", "count", "signature", "first seen"], rows);
+    }
+    for s in &r.analysis.spikes {
+        reply = reply.push_text(format!(
+            "Spike from {} to {}: {} errors, at most {} in {} (about {} usual).",
+            format_ms(s.start),
+            format_ms(s.end),
+            s.errors,
+            s.peak,
+            format_duration(r.analysis.bucket_ms),
+            s.baseline
+        ));
+    }
+    if let Some(top) = new.first() {
+        reply = reply.push_text(format!("Newest new error, as written: {}", top.sample));
+    }
+    let warn = r.analysis.counts.get(&Level::Warn).copied().unwrap_or(0);
+    if warn > 0 && r.errors == 0 {
+        reply = reply.push_text(format!("{warn} warnings."));
+    }
+    reply = reply.link("Open the project", format!("{base_url}/projects/{}", r.project));
+    match &r.link {
+        Some(link) => reply.link(format!("Open in {}", r.source), link.clone()),
+        None => reply,
+    }
+}
