@@ -31,6 +31,7 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::ImportCatalog => {
             "import our backstage catalog · /sb import_catalog {\"entities\": [...], \"dry_run\": true}"
         }
+        OpKind::Investigate => "investigate the refunds incident · what broke orders?",
         OpKind::CheckLogs => "check the logs for orders · any errors in checkout logs in the last hour?",
         OpKind::ImportGithub => "import our GitHub org · import the repositories of installation 42",
         OpKind::ListImports => "how did the GitHub import go? · which repositories were skipped?",

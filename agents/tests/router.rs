@@ -446,3 +446,26 @@ fn logs_are_checked_with_their_window_level_and_text() {
     call("which webhooks failed?", "list_deliveries", json!({"status": "dead"}));
     call("history of orders", "project_history", json!({"project": "orders"}));
 }
+
+#[test]
+fn incidents_are_investigated_and_rolled_back() {
+    for text in [
+        "investigate orders",
+        "investigate the orders incident",
+        "what broke orders?",
+        "why is orders down?",
+        "what caused the checkout outage",
+    ] {
+        let project = if text.contains("checkout") { "checkout" } else { "orders" };
+        call(text, "investigate", json!({"project": project}));
+    }
+    reply("investigate", "Which project's trouble?");
+    for text in ["roll back orders in production", "rollback orders prod", "revert orders in staging please"] {
+        let env = if text.contains("staging") { "staging" } else { "production" };
+        call(text, "deploy", json!({"project": "orders", "environment": env, "rollback": true}));
+    }
+    reply("roll back orders", "In which environment?");
+    // Deploys and logs keep their meaning.
+    call("deploy orders to staging", "deploy", json!({"project": "orders", "environment": "staging"}));
+    call("check the logs for orders", "check_logs", json!({"project": "orders"}));
+}

@@ -411,6 +411,7 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
         }
         Output::Imports(list) => crate::mailboxes::imports(list, base_url),
         Output::Logs(r) => crate::logs::report(r, base_url),
+        Output::Investigation(r) => crate::logs::investigation(r, base_url),
         Output::Deliveries(list) => crate::mailboxes::deliveries(list, base_url),
         Output::Delivery(d) => crate::mailboxes::replayed(d, base_url),
         Output::Messages(list) => crate::mailboxes::messages(list, base_url),

@@ -160,6 +160,16 @@ impl Conversation {
                 self.run(caller, kind, json!({"run": id})).await
             }
             ("confirm" | "cancel", _) => self.answer_proposal(caller, id, op == "confirm").await,
+            // Roll back from an investigation: a deploy request whose version
+            // is resolved (the previous good one) when it is made, and approved
+            // like every automation.
+            ("rollback", _) => match id.split_once(':') {
+                Some((project, environment)) => {
+                    let args = json!({"project": project, "environment": environment, "rollback": true});
+                    self.run(caller, OpKind::Deploy, args).await
+                }
+                None => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None, done: false },
+            },
             _ => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None, done: false },
         }
     }

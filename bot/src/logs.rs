@@ -3,10 +3,10 @@
 //! link to the source.
 
 use switchboard_core::logs::Level;
-use switchboard_core::ops::output::LogReport;
+use switchboard_core::ops::output::{Investigation, LogReport};
 use switchboard_core::time::{format_duration, format_ms};
 
-use crate::reply::Reply;
+use crate::reply::{Button, ButtonStyle, Reply};
 
 pub fn report(r: &LogReport, base_url: &str) -> Reply {
     let window = format_duration(r.until - r.since);
@@ -72,4 +72,58 @@ pub fn report(r: &LogReport, base_url: &str) -> Reply {
         Some(link) => reply.link(format!("Open in {}", r.source), link.clone()),
         None => reply,
     }
+}
+
+/// An investigation: the answer in a sentence, who to call, the suspects
+/// with why (a Roll back button for a suspect deployment), the timeline.
+pub fn investigation(r: &Investigation, base_url: &str) -> Reply {
+    let about = match &r.incident {
+        Some(i) => format!(
+            "{} ({}, {}, opened {})",
+            i.title,
+            i.status.as_str(),
+            i.severity.as_deref().unwrap_or("no severity"),
+            format_ms(i.opened_at)
+        ),
+        None => format!("{} since {}", r.project, format_ms(r.start)),
+    };
+    let mut reply = Reply::text(format!("Investigation of {about}. {}", r.summary));
+    let mut fields = vec![("Owner".to_owned(), r.team_name.clone().unwrap_or_else(|| r.team.to_string()))];
+    if let Some(o) = &r.oncall {
+        fields.push(("On call".into(), o.clone()));
+    }
+    if !r.team_incidents.is_empty() {
+        fields.push(("Team's other incidents".into(), r.team_incidents.len().to_string()));
+    }
+    reply = reply.fields(fields);
+    if !r.suspects.is_empty() {
+        let rows = r.suspects.iter().enumerate().map(|(n, s)| vec![(n + 1).to_string(), s.reason.clone()]).collect();
+        reply = reply.table(&["#", "suspect, and why"], rows);
+    }
+    if let Some(e) = &r.logs_error {
+        reply = reply.push_text(format!("The logs could not be read: {e}"));
+    }
+    // The last dozen things that happened up to an hour after the start.
+    let near: Vec<&switchboard_core::ops::output::TimelineEntry> =
+        r.timeline.iter().filter(|t| t.at >= r.start - 6 * 3_600_000).collect();
+    let recent: Vec<Vec<String>> =
+        near[near.len().saturating_sub(12)..].iter().map(|t| vec![format_ms(t.at), t.text.clone()]).collect();
+    if !recent.is_empty() {
+        reply = reply.table(&["when", "what happened"], recent);
+    }
+    let buttons: Vec<Button> = r
+        .suspects
+        .iter()
+        .filter_map(|s| s.rollback.as_ref())
+        .take(1)
+        .map(|rb| Button {
+            label: format!("Roll back {} to {}", rb.environment, rb.version),
+            action: format!("rollback:{}:{}", r.project, rb.environment),
+            style: ButtonStyle::Danger,
+        })
+        .collect();
+    if !buttons.is_empty() {
+        reply = reply.buttons(buttons);
+    }
+    reply.link("Open the project", format!("{base_url}/projects/{}", r.project))
 }

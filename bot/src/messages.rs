@@ -184,7 +184,7 @@ pub fn approval_request(requested_by: &str, summary: &str, role: &str) -> String
 
 /// What the Investigate button on a notification asks.
 pub fn investigate(project: &str) -> String {
-    format!("What changed recently in {project}?")
+    format!("investigate {project}")
 }
 
 pub fn no_templates() -> &'static str {

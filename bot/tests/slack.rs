@@ -264,7 +264,7 @@ async fn investigate_on_a_notification_answers_in_its_thread() {
     assert_eq!(posted.len(), 1, "{:?}", w.slack.calls());
     let m = &posted[0].body;
     assert_eq!((m["channel"].as_str(), m["thread_ts"].as_str()), (Some("CBR2V3XEX"), Some("1548261231.000200")));
-    assert!(m["text"].as_str().unwrap().contains("Recent history of payments-api"), "{m}");
+    assert!(m["text"].as_str().unwrap().contains("Investigation of payments-api"), "{m}");
     assert!(w.slack.wait_for("chat.update", 1, 0).await.is_empty(), "the notification stays as it was");
 }
 

@@ -119,6 +119,11 @@ pub fn run_summary_upgrade(package: &str, from: Option<&str>, to: &str, projects
 
 /// `promoted_from`: the environment whose version it is, when none was
 /// asked; without a version the workflow deploys its default.
+/// A rollback's run summary: what it goes back to, and from what.
+pub fn run_summary_rollback(project: &str, env: &str, version: &str, from: &str) -> String {
+    format!("Roll back {project} in {env} to {version} (the last good before {from})")
+}
+
 pub fn run_summary_deploy(project: &str, env: &str, version: Option<&str>, promoted_from: Option<&str>) -> String {
     match (version, promoted_from) {
         (Some(v), Some(from)) => format!("Deploy {project} {v} (what {from} runs) to {env}"),

@@ -361,8 +361,12 @@ pub struct UpgradeDependency {
 pub struct Deploy {
     pub project: ProjectSlug,
     pub environment: EnvName,
-    /// Default: the version currently in the previous environment.
+    /// Default: the version currently in the previous environment (or,
+    /// with `rollback`, the previous good version of this one).
     pub version: Option<String>,
+    /// Go back to the version of the latest successful deployment to this
+    /// environment before the current one, resolved and pinned now.
+    pub rollback: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -494,4 +498,15 @@ pub struct CheckLogs {
     pub query: Option<String>,
     /// Only lines at this level or above (`warn`, `error`…).
     pub level: Option<crate::logs::Level>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Investigate {
+    /// The project (its latest open incident, if it has one).
+    pub project: Option<ProjectSlug>,
+    /// An incident: its id (or a unique end of it), or its external id.
+    pub incident: Option<String>,
+    /// Without an incident: when the trouble started. Default: an hour ago.
+    pub since: Option<TimeArg>,
 }

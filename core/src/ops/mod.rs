@@ -66,6 +66,7 @@ pub enum OpKind {
     ImportGithub,
     ListImports,
     CheckLogs,
+    Investigate,
     CreateTeam,
     UpdateTeam,
     RecordDeployment,
@@ -103,7 +104,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 47] = [
+    pub const ALL: [OpKind; 48] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -129,6 +130,7 @@ impl OpKind {
         Self::ImportGithub,
         Self::ListImports,
         Self::CheckLogs,
+        Self::Investigate,
         Self::CreateTeam,
         Self::UpdateTeam,
         Self::RecordDeployment,
@@ -300,6 +302,12 @@ impl OpKind {
                 Read,
                 "Read a project's logs over a window (default the last hour) and say what stands out: counts by level over time, error signatures (messages grouped by template) with which are new against the hours before, spikes, and a link to the source.",
                 r#"{"project": "orders", "since": "1h", "level": "warn"}"#,
+            ),
+            Self::Investigate => (
+                "investigate",
+                Read,
+                "Investigate an incident (or a project's trouble): its owners and on-call, a timeline of deployments, merged changes, builds, fact and dependency changes and log spikes around its start, and the changes most likely to have caused it, ranked with why, with the version a rollback would go back to.",
+                r#"{"project": "orders"}"#,
             ),
             Self::CreateTeam => (
                 "create_team",
@@ -492,6 +500,7 @@ impl OpKind {
             Self::ImportGithub => s::<ImportGithub>(),
             Self::ListImports => s::<ListImports>(),
             Self::CheckLogs => s::<CheckLogs>(),
+            Self::Investigate => s::<Investigate>(),
             Self::ImportManifests => s::<ImportManifests>(),
             Self::CreateTeam => s::<CreateTeam>(),
             Self::UpdateTeam => s::<UpdateTeam>(),

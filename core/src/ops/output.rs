@@ -294,6 +294,7 @@ pub enum Output {
     ManifestsImported(ManifestImport),
     Imports(ImportList),
     Logs(Box<LogReport>),
+    Investigation(Box<Investigation>),
     Accounts(AccountList),
     Account(Box<AccountChange>),
     Deliveries(DeliveryList),
@@ -384,4 +385,67 @@ pub struct LogReport {
     /// The same lines in the source's own UI.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+}
+
+/// The first minutes of an incident (`investigate`).
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct Investigation {
+    pub project: ProjectSlug,
+    pub team: TeamSlug,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_name: Option<String>,
+    /// The project's on-call fact (`oncall`), when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oncall: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<Incident>,
+    /// When the trouble started (the incident's opening).
+    pub start: Millis,
+    /// The hours looked at.
+    pub since: Millis,
+    pub until: Millis,
+    /// The answer in a sentence.
+    pub summary: String,
+    /// The changes most likely to have caused it, most likely first.
+    pub suspects: Vec<Suspect>,
+    pub timeline: Vec<TimelineEntry>,
+    /// What the logs said from the hour before the start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs: Option<LogReport>,
+    /// Why the logs could not be read (the rest still answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs_error: Option<String>,
+    /// The team's other incidents in those hours.
+    pub team_incidents: Vec<Incident>,
+}
+
+/// A change that may have caused an incident.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct Suspect {
+    /// `deployment`, `change_merged`, `dependencies_changed`.
+    pub kind: String,
+    pub at: Millis,
+    pub what: String,
+    pub reason: String,
+    /// Higher is likelier (docs/investigation.md says how it is reckoned).
+    pub score: f64,
+    /// For the current deployment of an environment: what a rollback goes back to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<Rollback>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct Rollback {
+    pub environment: String,
+    /// The previous good version.
+    pub version: String,
+    /// The version running now.
+    pub from: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct TimelineEntry {
+    pub at: Millis,
+    pub kind: String,
+    pub text: String,
 }

@@ -69,6 +69,7 @@ typed! {
     ImportGithub(ImportGithub) => Imports(ImportList),
     ListImports(ListImports) => Imports(ImportList),
     CheckLogs(CheckLogs) => Logs(Box<LogReport>),
+    Investigate(Investigate) => Investigation(Box<Investigation>),
     ImportManifests(ImportManifests) => ManifestsImported(ManifestImport),
     CreateTeam(CreateTeam) => Team(Team),
     UpdateTeam(UpdateTeam) => Team(Team),

@@ -10,6 +10,7 @@ mod conversations;
 mod dora;
 mod facts;
 pub mod identities;
+mod investigate;
 mod logs;
 mod mailboxes;
 pub mod mcp_sessions;
@@ -40,6 +41,7 @@ use crate::store::{EventLog, GraphBatch, GraphStore};
 pub use accounts::{NewToken, TOKEN_PREFIX, hash_token};
 pub use conversations::CHAT_HISTORY;
 pub use facts::check_fact_value;
+pub use investigate::previous_good;
 pub use oidc::OidcClaims;
 pub use refresh_queue::EVERY_REPOSITORY;
 pub use sign_in::MIN_PASSWORD;
@@ -364,6 +366,7 @@ impl Service {
             Operation::ImportGithub(i) => refresh_queue::import_github(&call, i).await?,
             Operation::ListImports(i) => refresh_queue::list_imports(&call, i).await?,
             Operation::CheckLogs(i) => logs::check_logs(&call, i).await?,
+            Operation::Investigate(i) => investigate::investigate(&call, i).await?,
             Operation::ListDeliveries(i) => mailboxes::list_deliveries(&call, i).await?,
             Operation::ReplayDelivery(i) => mailboxes::replay_delivery(&call, i).await?,
             Operation::ListMessages(i) => mailboxes::list_messages(&call, i).await?,

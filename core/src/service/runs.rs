@@ -150,6 +150,31 @@ pub(crate) async fn deploy(call: &Call<'_>, i: Deploy) -> Result<Done> {
         }
         None => None,
     };
+    // A rollback: the previous good version of this environment, resolved
+    // and pinned now, so the approver sees exactly what it goes back to.
+    if i.rollback == Some(true) {
+        if version.is_some() {
+            return Err(Error::field(
+                "rollback",
+                "a rollback picks its version; leave `version` out, or deploy that version",
+            ));
+        }
+        let Some((current, good)) =
+            super::investigate::previous_good(call.ctx.graph.as_ref(), &p.slug, &i.environment).await?
+        else {
+            return Err(Error::bad_input(
+                None,
+                format!(
+                    "{} has no earlier successful deployment to {} to roll back to; deploy a version by name",
+                    p.slug, i.environment
+                ),
+            ));
+        };
+        let summary =
+            messages::run_summary_rollback(p.slug.as_str(), i.environment.as_str(), &good.version, &current.version);
+        let asked = DeployRequest { project: p.slug.clone(), environment: i.environment, version: Some(good.version) };
+        return request(call, RunRequest::Deploy(asked), summary, Some(p.slug)).await;
+    }
     // No version asked: what the previous environment runs, decided now, so
     // the approver sees exactly what will be deployed.
     let (version, promoted) = match version {

@@ -83,3 +83,45 @@ pub(super) fn check_logs(m: &Msg<'_>) -> Option<Routed> {
     }
     Some(Routed::call(OpKind::CheckLogs, args))
 }
+
+/// `investigate refunds`, `investigate the refunds incident`, `what broke
+/// orders?`, `why is checkout down?`, `what caused the orders outage`.
+pub(super) fn investigate(m: &Msg<'_>) -> Option<Routed> {
+    let asks = m.first_is(&["investigate", "diagnose", "triage", "rca"])
+        || (m.has(&["broke", "broken", "caused", "causing", "cause"]) && m.has(&["what", "who", "why", "which"]))
+        || (m.first_is(&["why"]) && m.has(&["down", "failing", "erroring", "slow", "broken", "paging", "alerting"]));
+    if !asks || m.has(LOGS) {
+        return None;
+    }
+    match m.project(0, Strictness::Forgiving) {
+        Ok(Some((_, p))) => Some(Routed::call(OpKind::Investigate, json!({"project": p}))),
+        Ok(None) => Some(Routed::reply(messages::ask("Which project's trouble?", "investigate refunds"))),
+        Err(reply) => Some(reply),
+    }
+}
+
+/// `roll back orders in production`, `rollback checkout on staging`, `revert
+/// the last deploy of refunds in prod`: a deploy of the previous good version.
+pub(super) fn rollback(m: &Msg<'_>) -> Option<Routed> {
+    let asks = m.starts_with(&["roll", "back"])
+        || m.first_is(&["rollback", "revert", "undo"])
+        || (m.has(&["roll"]) && m.has(&["back"]) && m.has(&["please", "can", "could"]));
+    if !asks {
+        return None;
+    }
+    let project = match m.project(0, Strictness::Forgiving) {
+        Ok(Some((_, p))) => p,
+        Ok(None) => {
+            return Some(Routed::reply(messages::ask("Roll back which project?", "roll back orders in production")));
+        }
+        Err(reply) => return Some(reply),
+    };
+    match m.environment() {
+        Some(env) => {
+            Some(Routed::call(OpKind::Deploy, json!({"project": project, "environment": env, "rollback": true})))
+        }
+        None => {
+            Some(Routed::reply(messages::ask("In which environment?", &format!("roll back {project} in production"))))
+        }
+    }
+}

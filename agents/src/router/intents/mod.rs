@@ -231,6 +231,8 @@ const INTENTS: &[Intent] = &[
     mailboxes::retry,
     mailboxes::deliveries,
     mailboxes::outbox,
+    logs::rollback,
+    logs::investigate,
     logs::check_logs,
     imports::github_import,
     imports::sbom_howto,
