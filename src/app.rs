@@ -108,15 +108,7 @@ fn log_sources(
     config: &Config,
     table: &Arc<dyn switchboard_core::logs::LogTable>,
 ) -> anyhow::Result<std::collections::BTreeMap<String, Arc<dyn switchboard_core::logs::LogSource>>> {
-    use switchboard_core::config::LogSourceKind;
-    if let Some(s) = config.log_sources.iter().find(|s| s.kind != LogSourceKind::Embedded) {
-        anyhow::bail!(
-            "log source {}: {:?} sources are not in this build yet; use kind = \"embedded\" (docs/logs.md)",
-            s.name,
-            s.kind
-        );
-    }
-    Ok(switchboard_core::logs::open_embedded(&config.log_sources, table))
+    switchboard_logs::open(&config.log_sources, &config.logs, table).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// The operations log on ClickHouse, as `[store.clickhouse]` says.

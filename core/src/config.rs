@@ -325,6 +325,7 @@ fn default_log_sources() -> Vec<LogSourceConfig> {
         token: None,
         database: None,
         table: None,
+        columns: Default::default(),
         index: None,
         explore_url: None,
     }]

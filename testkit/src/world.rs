@@ -35,13 +35,31 @@ const USERS: [(&str, Role); 5] = [
 ];
 
 /// What a world is made of; see [`World::builder`].
-#[derive(Debug)]
 pub struct Builder {
     config: Config,
     now: Millis,
     system_clock: bool,
     demo: Option<(usize, u64)>,
     users: bool,
+    /// Opens the log sources the protocols' crates speak (the embedded ones
+    /// are opened here).
+    log_sources: Option<LogOpener>,
+}
+
+/// Log sources by name.
+pub type LogSources = std::collections::BTreeMap<String, Arc<dyn switchboard_core::logs::LogSource>>;
+type LogOpener = Box<dyn FnOnce(&Config, &Arc<dyn switchboard_core::logs::LogTable>) -> LogSources + Send>;
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("now", &self.now)
+            .field("system_clock", &self.system_clock)
+            .field("demo", &self.demo)
+            .field("users", &self.users)
+            .field("log_sources", &self.log_sources.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Builder {
@@ -66,6 +84,16 @@ impl Builder {
     /// timers (HTTP retries, chat platform clients).
     pub fn system_clock(mut self) -> Self {
         self.system_clock = true;
+        self
+    }
+
+    /// The service's log sources, opened by `open` from the config and the
+    /// embedded table (`switchboard_logs::open` for Loki, ClickHouse…).
+    pub fn log_sources(
+        mut self,
+        open: impl FnOnce(&Config, &Arc<dyn switchboard_core::logs::LogTable>) -> LogSources + Send + 'static,
+    ) -> Self {
+        self.log_sources = Some(Box::new(open));
         self
     }
 
@@ -95,7 +123,10 @@ impl Builder {
         )
         .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()));
         let table: Arc<dyn switchboard_core::logs::LogTable> = Arc::new(store.clone());
-        let sources = switchboard_core::logs::open_embedded(&self.config.log_sources, &table);
+        let sources = match self.log_sources {
+            Some(open) => open(&self.config, &table),
+            None => switchboard_core::logs::open_embedded(&self.config.log_sources, &table),
+        };
         let service = service.with_logs(Some(table), sources);
         let world = World { service, store, clock: manual, time: clock, dir, watch };
         if self.users {
@@ -134,7 +165,7 @@ pub struct World {
 
 impl World {
     pub fn builder() -> Builder {
-        Builder { config: Config::default(), now: T0, system_clock: false, demo: None, users: false }
+        Builder { config: Config::default(), now: T0, system_clock: false, demo: None, users: false, log_sources: None }
     }
 
     /// An empty store, the default configuration, the manual clock at [`T0`].

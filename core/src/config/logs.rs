@@ -116,6 +116,12 @@ pub struct LogSourceConfig {
     /// ClickHouse: the table. Default: `otel_logs`.
     #[serde(default)]
     pub table: Option<String>,
+    /// ClickHouse: the table's columns when they are not the OpenTelemetry
+    /// exporter's, by role: `timestamp` (`Timestamp`), `severity_text`
+    /// (`SeverityText`), `severity_number` (`SeverityNumber`), `service`
+    /// (`ServiceName`), `body` (`Body`).
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
     /// Elasticsearch: the index pattern. Default: `logs-*`.
     #[serde(default)]
     pub index: Option<String>,
@@ -182,6 +188,22 @@ pub(super) fn validate(logs: &LogsConfig, sources: &[LogSourceConfig]) -> Result
                 return Err((at("url"), format!("{u:?} is not an http(s) URL")));
             }
             _ => {}
+        }
+        if let Some(bad) = s
+            .columns
+            .keys()
+            .find(|k| !["timestamp", "severity_text", "severity_number", "service", "body"].contains(&k.as_str()))
+        {
+            return Err((
+                at("columns"),
+                format!("{bad:?} is not one of timestamp, severity_text, severity_number, service, body"),
+            ));
+        }
+        let ident = |v: &str| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        for v in s.columns.values().chain(&s.table).chain(&s.database) {
+            if !ident(v) {
+                return Err((at("columns"), format!("{v:?} is not a plain name (letters, digits, _)")));
+            }
         }
         if s.selector_template().trim().is_empty() {
             return Err((at("selector"), "must not be empty".into()));
