@@ -203,6 +203,10 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
     let webhooks = webhook_throughput(&opened, &slugs[0], (samples * 10).max(1000), edge).await?;
     eprintln!("bench: SBOM and lock file imports");
     let imports = imports(&service, &slugs).await?;
+    // A day of logs for one project: ten lines a project in the org, at least 100,000.
+    let log_lines = (projects * 10).clamp(100_000, 10_000_000);
+    eprintln!("logs: {log_lines} lines…");
+    let logs = crate::bench_logs::measure(&service, &slugs[0], log_lines, samples.min(50)).await?;
     eprintln!("bench: Slack mentions over HTTP");
     let outbox = opened.outbox.clone();
     let slack_saturated =
@@ -272,6 +276,7 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
         "http_edge": if edge { "on" } else { "off" },
         "webhooks": webhooks,
         "imports": imports,
+        "logs": logs,
         "slack_mentions": {"saturated": slack_saturated, "one_a_second_each": slack_paced},
         "event_append_per_second": {"single_events_64_writers": single.round(), "batches_of_1000": batched.round()},
         "targets": {"sbom_import_10000_components_ms": 1000, "slack_mention_reply_p99_ms": 25, "webhook_deliveries_per_second": 20000, "webhook_accept_p99_ms": 10, "router_p99_ms": 1, "agent_overhead_p99_ms": 5, "agent_tool_catalog_tokens": 3000, "find_projects_p99_ms": 20, "dependents_p99_ms": 20, "get_project_p99_ms": 5, "project_page_p99_ms": 30, "events_per_second": 50000}

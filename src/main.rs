@@ -8,6 +8,8 @@ mod bench;
 mod bench_attack;
 mod bench_campaign;
 mod bench_import;
+#[cfg(feature = "bench")]
+mod bench_logs;
 mod catalog_files;
 mod chat;
 mod cli;

@@ -166,6 +166,10 @@ fn bench_prints_its_json() {
     assert!(v["webhooks"]["processed_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(v["imports"]["sbom_10000_components"]["new_edges"]["samples"], 3);
     assert!(v["imports"]["manifests_and_lock_files"]["edges"].as_u64().unwrap() > 500);
+    assert!(v["logs"]["signatures_per_second_one_core"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["logs"]["embedded"]["lines"], 100_000);
+    assert!(v["logs"]["embedded"]["check_logs"]["day"]["lines_scanned"].as_u64().unwrap() >= 99_000);
+    assert_eq!(v["logs"]["embedded"]["investigate"]["samples"], 20);
     let slack = &v["slack_mentions"]["saturated"];
     assert_eq!((slack["conversations"].as_u64(), slack["mentions"].as_u64()), (Some(200), Some(200)));
     assert_eq!(slack["mention_to_reply"]["samples"], 200);
