@@ -322,8 +322,8 @@ fn spawn_expiry(service: Service) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Conversation history older than `chat.retention_days` is deleted at
-/// start and then hourly.
+/// Conversation history older than `chat.retention_days`, and embedded log
+/// lines older than `logs.retention_days`, are deleted at start and then hourly.
 fn spawn_chat_retention(service: Service) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -334,6 +334,11 @@ fn spawn_chat_retention(service: Service) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(messages = n, "old conversation history deleted (chat.retention_days)"),
                 Err(e) => tracing::warn!(error = %e, "cannot delete old conversation history; trying again in an hour"),
+            }
+            match service.prune_logs().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(lines = n, "old log lines deleted (logs.retention_days)"),
+                Err(e) => tracing::warn!(error = %e, "cannot delete old log lines; trying again in an hour"),
             }
         }
     })

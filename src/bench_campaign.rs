@@ -54,12 +54,12 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-async fn measure(
-    repos: usize,
+/// A fake GitHub on loopback, a config whose App points at it with
+/// `concurrency` requests in flight, and a store opened in `dir`.
+pub(crate) async fn with_fake_github(
     concurrency: usize,
-    latency_ms: u64,
     dir: &std::path::Path,
-) -> anyhow::Result<serde_json::Value> {
+) -> anyhow::Result<(FakeGitHub, Config, crate::app::Opened)> {
     let fake = FakeGitHub::start(&[]).await?;
     let mut config = Config::default();
     config.github.app_id = Some(7);
@@ -67,6 +67,16 @@ async fn measure(
     config.github.api_url = fake.url.clone();
     config.github.concurrency = concurrency;
     let opened = crate::app::open(&config, dir).await?;
+    Ok((fake, config, opened))
+}
+
+async fn measure(
+    repos: usize,
+    concurrency: usize,
+    latency_ms: u64,
+    dir: &std::path::Path,
+) -> anyhow::Result<serde_json::Value> {
+    let (fake, config, opened) = with_fake_github(concurrency, dir).await?;
     let service: Service = opened.service.clone();
     let admin = Caller::new("bench", Role::Admin, "bench");
     crate::seed::seed(&service, 5, false).await?;

@@ -9,10 +9,9 @@
 use std::time::Instant;
 
 use serde_json::json;
-use switchboard_automations::github::{self, GitHubApp, fake::FakeGitHub};
+use switchboard_automations::github::GitHubApp;
 use switchboard_automations::refresh::Refresher;
 use switchboard_automations::repositories::{Outcome, import};
-use switchboard_core::config::Config;
 use switchboard_core::model::Role;
 use switchboard_core::{Caller, Service};
 
@@ -75,13 +74,7 @@ async fn measure(
     latency_ms: u64,
     dir: &std::path::Path,
 ) -> anyhow::Result<serde_json::Value> {
-    let fake = FakeGitHub::start(&[]).await?;
-    let mut config = Config::default();
-    config.github.app_id = Some(7);
-    config.github.private_key = Some(github::fake::TEST_APP_KEY.into());
-    config.github.api_url = fake.url.clone();
-    config.github.concurrency = concurrency;
-    let opened = crate::app::open(&config, dir).await?;
+    let (fake, config, opened) = crate::bench_campaign::with_fake_github(concurrency, dir).await?;
     let service: Service = opened.service.clone();
     let names: Vec<String> = (0..repos).map(|i| format!("acme/svc-{i:04}")).collect();
     for (i, repo) in names.iter().enumerate() {

@@ -180,28 +180,6 @@ fn bench_prints_its_json() {
 }
 
 #[test]
-fn bench_import_prints_its_json() {
-    let out = run(&["bench-import", "--repos", "20", "--packages", "12"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((v["repositories"].as_u64(), v["dependency_edges"].as_u64()), (Some(20), Some(20 * (12 * 2 + 10))));
-    // Per repository: metadata, tree, five manifests, CODEOWNERS; and once
-    // the installation and its token.
-    assert_eq!(v["github_calls"], 20 * 8 + 2, "{v}");
-    assert_eq!(v["refresh_after_push_ms"]["samples"], 20);
-    assert!(v["peak_rss_mib"].as_f64().unwrap() > 0.0);
-    let bad = run(&["bench-import", "--repos", "0"]);
-    assert!(!bad.status.success() && text(&bad.stderr).contains("--repos must be at least 1"));
-}
-
-fn seeded() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(&["demo", "--seed-only", "--data-dir", dir.path().to_str().unwrap()]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    dir
-}
-
-#[test]
 fn route_prints_the_operation_as_json() {
     let dir = seeded();
     let data = dir.path().to_str().unwrap();
@@ -233,24 +211,9 @@ fn route_prints_the_operation_as_json() {
 
 #[test]
 fn chat_answers_in_the_terminal() {
-    use std::io::Write;
     let dir = seeded();
-    let mut child = Command::new(BIN)
-        .args(["chat", "--data-dir", dir.path().to_str().unwrap(), "--as", "carol"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            b"who owns payments-api?\ndeploy orders to staging\nwhat is waiting for approval?\nexit\nnever read\n",
-        )
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let input = "who owns payments-api?\ndeploy orders to staging\nwhat is waiting for approval?\nexit\nnever read\n";
+    let out = chat(dir.path().to_str().unwrap(), "carol", input);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let said = text(&out.stdout);
     assert!(said.contains("payments-api is owned by Payments (team payments)."), "{said}");
@@ -727,33 +690,4 @@ fn approval_rules_refuse_the_cli_and_the_terminal_chat() {
     let out =
         under_rules(&["chat", "--data-dir", data, "--as", "erin"], Some(format!("approve {production}\n").as_bytes()));
     assert!(text(&out.stdout).contains("approved by erin, and it needs more approvals"), "{}", text(&out.stdout));
-}
-
-/// The demo's logs answer the question on a fresh install: refunds' new
-/// error after its deployment, as a signature marked new, with its spike.
-#[test]
-fn the_demo_logs_answer_check_the_logs() {
-    use std::io::Write;
-    let dir = seeded();
-    let mut child = Command::new(BIN)
-        .args(["chat", "--data-dir", dir.path().to_str().unwrap(), "--as", "carol"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"check the logs for refunds, spot any issues?\ncheck the logs for orders\nexit\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let said = text(&out.stdout);
-    assert!(said.contains("1 of them new") && said.contains("spike(s)"), "{said}");
-    assert!(said.contains("TimeoutError: upstream card-vault did not answer within <num> ms"), "{said}");
-    assert!(said.contains("Spike from "), "{said}");
-    let orders = said.split("orders:").nth(1).unwrap_or_default();
-    assert!(!orders.contains("new,") && !orders.contains("card-vault"), "orders has only its known error: {said}");
 }

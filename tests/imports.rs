@@ -351,3 +351,18 @@ async fn serve_fills_the_graph_from_the_apps_installation_and_keeps_it_current()
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 }
+
+#[test]
+fn bench_import_prints_its_json() {
+    let out = run(&["bench-import", "--repos", "20", "--packages", "12"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["repositories"].as_u64(), v["dependency_edges"].as_u64()), (Some(20), Some(20 * (12 * 2 + 10))));
+    // Per repository: metadata, tree, five manifests, CODEOWNERS; and once
+    // the installation and its token.
+    assert_eq!(v["github_calls"], 20 * 8 + 2, "{v}");
+    assert_eq!(v["refresh_after_push_ms"]["samples"], 20);
+    assert!(v["peak_rss_mib"].as_f64().unwrap() > 0.0);
+    let bad = run(&["bench-import", "--repos", "0"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("--repos must be at least 1"));
+}

@@ -133,3 +133,25 @@ async fn the_intake_has_its_own_size_limit() {
     let (status, answer, _) = p.send(Mode::Serve, post("/api/v1/logs", &editor, ndjson(&vec![line; 5]))).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
 }
+
+#[tokio::test]
+async fn lines_older_than_the_retention_are_forgotten() {
+    let p = portal().await;
+    let admin = Caller::new("cli", Role::Admin, "cli");
+    let day = 24 * 3_600_000;
+    let line = |ts: i64| {
+        let l = switchboard_core::logs::LogLine {
+            ts,
+            level: switchboard_core::logs::Level::Error,
+            message: "old".into(),
+            attributes: Default::default(),
+        };
+        ("orders".to_owned(), l)
+    };
+    p.service.ingest_logs(&admin, vec![line(NOW - 8 * day), line(NOW - 6 * day), line(NOW - 60_000)]).await.unwrap();
+    assert_eq!(p.service.prune_logs().await.unwrap(), 1, "[logs] retention_days is 7");
+    assert_eq!(p.service.prune_logs().await.unwrap(), 0);
+    let viewer = Caller::new("dave", Role::Viewer, "test");
+    let r = p.service.execute_json(&viewer, "check_logs", json!({"project": "orders", "since": "7d"})).await.unwrap();
+    assert_eq!(r.to_json()["scanned"], 2);
+}

@@ -99,3 +99,25 @@ pub fn graph_settings(name: &str) -> String {
         env("SWITCHBOARD_TEST_BOLT_PORT", "17687")
     )
 }
+
+/// A store the demo seeded (its default size), removed when dropped.
+pub fn seeded() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["demo", "--seed-only", "--data-dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    dir
+}
+
+/// `switchboard chat` on `data` as `who`, typing `input`.
+pub fn chat(data: &str, who: &str, input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(["chat", "--data-dir", data, "--as", who])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
