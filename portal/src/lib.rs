@@ -14,6 +14,7 @@ mod error;
 mod gate;
 mod imports;
 mod inbox;
+mod investigation;
 mod link;
 mod messages;
 mod notifications;
@@ -228,6 +229,7 @@ pub fn router(state: PortalState) -> Router {
         .merge(chat::routes())
         .merge(inbox::routes())
         .merge(imports::routes())
+        .merge(investigation::routes())
         .merge(schedules::routes())
         .merge(users::routes())
         .merge(dashboards::routes())

@@ -48,6 +48,7 @@ impl From<&Deployment> for DeploymentRow {
 }
 
 pub(crate) struct IncidentRow {
+    pub id: String,
     pub project: String,
     pub title: String,
     pub status: &'static str,
@@ -59,6 +60,7 @@ pub(crate) struct IncidentRow {
 impl From<&Incident> for IncidentRow {
     fn from(i: &Incident) -> Self {
         Self {
+            id: i.id.to_string(),
             project: i.project.to_string(),
             title: i.title.clone(),
             status: i.status.as_str(),

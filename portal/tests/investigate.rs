@@ -71,6 +71,31 @@ async fn a_bad_deploy_then_new_errors_is_the_first_suspect_and_rolls_back_to_the
         p.service.execute_json(&carol, "investigate", json!({"project": "refunds"})).await.unwrap().to_json();
     assert_eq!(by_project["incident"]["external_id"], "PD-1");
 
+    // The incident's page says the same, with the Roll back button.
+    let incident_id = r["incident"]["id"].as_str().unwrap().to_owned();
+    let (status, html) = p.page(&format!("/incidents/{incident_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Most likely: the deployment of 2.1.0 to production"), "{html}");
+    assert!(html.contains("Roll back production to 2.0.0 (from 2.1.0)"), "{html}");
+    let (_, list) = p.page("/incidents").await;
+    assert!(list.contains(&format!("href=\"/incidents/{incident_id}\"")), "the incidents list links to it");
+    let token = "0123456789abcdef0123456789abcdef";
+    let rollback = |who: &str| {
+        form(
+            &format!("/incidents/{incident_id}/rollback"),
+            &format!("sb_csrf={token}; sb_as={who}"),
+            &format!("csrf={token}&project=refunds&environment=production"),
+            false,
+        )
+    };
+    let (status, _, _) = p.send(Mode::Demo, rollback("dave")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot ask for a deploy");
+    let (status, _, headers) = p.send(Mode::Demo, rollback("carol")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let run_page = headers["location"].to_str().unwrap().to_owned();
+    let (_, html) = p.page(&run_page).await;
+    assert!(html.contains("Roll back refunds in production to 2.0.0"), "{html}");
+
     // Roll back: a deploy request of 2.0.0, pinned now, waiting for an approver.
     let run = p
         .service
