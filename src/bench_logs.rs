@@ -36,14 +36,13 @@ pub(crate) async fn measure(service: &Service, project: &str, lines: usize, samp
     // The embedded table: `lines` lines over the day before now, one in fifty an error.
     let admin = Caller::new("bench", Role::Admin, "bench");
     let now = service.now();
-    let step = (24 * 3_600_000 / lines.max(1) as i64).max(1);
     let t = Instant::now();
     for chunk in (0..lines as u64).collect::<Vec<_>>().chunks(50_000) {
         let batch: Vec<(String, LogLine)> = chunk
             .iter()
             .map(|k| {
                 let level = if k % 50 == 0 { Level::Error } else { Level::Info };
-                let ts = now - 24 * 3_600_000 + *k as i64 * step;
+                let ts = now - 24 * 3_600_000 + (*k as i128 * 86_400_000 / lines.max(1) as i128) as i64;
                 let line = LogLine { ts, level, message: message(*k), attributes: Default::default() };
                 (project.to_owned(), line)
             })
@@ -79,4 +78,122 @@ pub(crate) async fn measure(service: &Service, project: &str, lines: usize, samp
             "investigate": Samples(took).json(),
         },
     }))
+}
+
+/// `switchboard bench-logs`: `check_logs` over `lines` lines of one project
+/// across a day, on the embedded table and (with `clickhouse`) on a
+/// ClickHouse `otel_logs` filled by the server itself; p50/p99 for a
+/// one-hour and a 24-hour window.
+pub(crate) async fn standalone(lines: usize, clickhouse: Option<String>, samples: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(lines >= 1000 && samples > 0, "--lines must be at least 1000 and --samples at least 1");
+    switchboard_agents::install_tls_provider();
+    let dir = std::env::temp_dir().join(format!("switchboard-bench-logs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run_standalone(lines, clickhouse, samples, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{}", serde_json::to_string_pretty(&result?)?);
+    Ok(())
+}
+
+async fn windows(service: &Service, project: &str, samples: usize) -> anyhow::Result<Value> {
+    let viewer = Caller::new("bench", Role::Viewer, "bench");
+    let mut out = serde_json::Map::new();
+    for (name, since) in [("one_hour", "1h"), ("day", "24h")] {
+        let mut took = Vec::with_capacity(samples);
+        let mut scanned = 0;
+        for _ in 0..samples {
+            let t = Instant::now();
+            let r = service.execute_json(&viewer, "check_logs", json!({"project": project, "since": since})).await?;
+            took.push(t.elapsed());
+            scanned = r.to_json()["scanned"].as_u64().unwrap_or(0);
+        }
+        out.insert(name.into(), json!({"lines_scanned": scanned, "latency": Samples(took).json()}));
+    }
+    Ok(Value::Object(out))
+}
+
+async fn run_standalone(
+    lines: usize,
+    clickhouse: Option<String>,
+    samples: usize,
+    dir: &std::path::Path,
+) -> anyhow::Result<Value> {
+    let mut config = switchboard_core::config::Config::default();
+    // Every line of a day read: the limit is the table.
+    config.logs.max_lines = lines.min(10_000_000);
+    let db = format!("sb_bench_logs_{}", std::process::id());
+    if let Some(url) = &clickhouse {
+        let mut s = config.log_sources[0].clone();
+        s.name = "otel".into();
+        s.kind = switchboard_core::config::LogSourceKind::Clickhouse;
+        s.url = Some(url.clone());
+        s.database = Some(db.clone());
+        config.log_sources = vec![s];
+    }
+    let opened = crate::app::open(&config, dir).await?;
+    let service = opened.service.clone();
+    crate::seed::seed(&service, 60, false).await?;
+    let project = "orders";
+    let mut out = json!({"lines": lines, "project": project});
+    match &clickhouse {
+        None => {
+            eprintln!("filling the embedded table with {lines} lines…");
+            let t = Instant::now();
+            let admin = Caller::new("bench", Role::Admin, "bench");
+            let now = service.now();
+            let mut k = 0u64;
+            while (k as usize) < lines {
+                let n = 50_000.min(lines - k as usize) as u64;
+                let batch: Vec<(String, LogLine)> = (k..k + n)
+                    .map(|k| {
+                        let level = if k % 50 == 0 { Level::Error } else { Level::Info };
+                        let line = LogLine {
+                            ts: now - 24 * 3_600_000 + (k as i128 * 86_400_000 / lines as i128) as i64,
+                            level,
+                            message: message(k),
+                            attributes: Default::default(),
+                        };
+                        (project.to_owned(), line)
+                    })
+                    .collect();
+                service.ingest_logs(&admin, batch).await?;
+                k += n;
+            }
+            out["fill_seconds"] = json!((t.elapsed().as_secs_f64() * 10.0).round() / 10.0);
+            out["embedded"] = windows(&service, project, samples).await?;
+        }
+        Some(url) => {
+            eprintln!("filling otel_logs on {url} with {lines} lines (the server generates them)…");
+            let http = reqwest::Client::new();
+            let exec = |sql: String| {
+                let http = http.clone();
+                async move {
+                    let r = http.post(url).body(sql.clone()).send().await?;
+                    anyhow::ensure!(r.status().is_success(), "{sql}: {}", r.text().await?);
+                    Ok::<_, anyhow::Error>(())
+                }
+            };
+            exec(format!("CREATE DATABASE IF NOT EXISTS {db}")).await?;
+            exec(format!(
+                "CREATE TABLE {db}.otel_logs (Timestamp DateTime, SeverityText String, SeverityNumber Int32, \
+                 ServiceName String, Body String) ENGINE = MergeTree() ORDER BY (ServiceName, Timestamp)"
+            ))
+            .await?;
+            let now = service.now() / 1000;
+            let t = Instant::now();
+            exec(format!(
+                "INSERT INTO {db}.otel_logs SELECT toDateTime({now} - 86400 + intDiv(number * 86400, {lines})), \
+                 if(number % 50 = 0, 'ERROR', 'INFO'), if(number % 50 = 0, 17, 9), 'orders', \
+                 if(number % 50 = 0, concat('TimeoutError: upstream 10.0.', toString(number % 7), '.', toString(number % 250), ' after ', toString(1000 + number % 4000), ' ms'), \
+                 concat('GET /api/v1/orders/', toString(number), ' 200 in ', toString(number % 900), 'ms')) \
+                 FROM system.numbers LIMIT {lines}"
+            ))
+            .await?;
+            out["fill_seconds"] = json!((t.elapsed().as_secs_f64() * 10.0).round() / 10.0);
+            let measured = windows(&service, project, samples).await;
+            exec(format!("DROP DATABASE {db}")).await?;
+            out["clickhouse"] = measured?;
+        }
+    }
+    Ok(out)
 }

@@ -189,6 +189,21 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// `check_logs` over a day of one project's lines (10 million by
+    /// default) on the embedded table, or on a ClickHouse `otel_logs`;
+    /// p50/p99 for a one-hour and a 24-hour window, as JSON.
+    BenchLogs {
+        /// Lines of one project across a day.
+        #[arg(long, default_value_t = 10_000_000)]
+        lines: usize,
+        /// A ClickHouse server's HTTP URL: the lines go into an `otel_logs`
+        /// there instead of the embedded table.
+        #[arg(long)]
+        clickhouse: Option<String>,
+        /// Samples per window.
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+    },
     /// Import an organisation of N repositories (manifests and lock files)
     /// from a fake GitHub on loopback as `import github` does, then sample
     /// the refresh after a push; print wall time, calls per repository,
@@ -509,6 +524,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--seconds and --concurrency must be at least 1");
             }
             crate::bench_attack::run(crate::bench_attack::Options { seconds, concurrency }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchLogs { lines, clickhouse, samples } => {
+            app::init_logging(
+                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
+                true,
+            );
+            #[cfg(feature = "bench")]
+            crate::bench_logs::standalone(lines, clickhouse, samples).await?;
+            #[cfg(not(feature = "bench"))]
+            {
+                let _ = (lines, clickhouse, samples);
+                anyhow::bail!(
+                    "this switchboard was built without its benchmarks; build it with `cargo build --release --features bench`"
+                );
+            }
+            #[cfg(feature = "bench")]
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchImport { repos, packages, concurrency, latency_ms } => {

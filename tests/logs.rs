@@ -25,3 +25,28 @@ fn the_demo_logs_answer_check_the_logs() {
     assert!(said.contains("to production by frank") && said.contains("appeared in the logs"), "{said}");
     assert!(said.contains("[Roll back production to "), "{said}");
 }
+
+#[cfg(feature = "bench")]
+#[test]
+fn bench_logs_prints_its_json() {
+    let out = run(&["bench-logs", "--lines", "20000", "--samples", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lines"], 20_000);
+    let day = v["embedded"]["day"]["lines_scanned"].as_u64().unwrap();
+    let hour = v["embedded"]["one_hour"]["lines_scanned"].as_u64().unwrap();
+    assert!(day > 19_900 && (800..=900).contains(&hour), "{v}");
+    assert_eq!(v["embedded"]["one_hour"]["latency"]["samples"], 2);
+    let bad = run(&["bench-logs", "--lines", "10"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("--lines must be at least 1000"));
+}
+
+#[cfg(all(feature = "bench", feature = "server-tests"))]
+#[test]
+fn bench_logs_runs_on_clickhouse() {
+    let url = std::env::var("SWITCHBOARD_TEST_CLICKHOUSE_URL").unwrap_or_else(|_| "http://127.0.0.1:18123".into());
+    let out = run(&["bench-logs", "--lines", "20000", "--samples", "2", "--clickhouse", &url]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["clickhouse"]["day"]["lines_scanned"], 20_000, "{v}");
+}
