@@ -51,6 +51,16 @@ pub fn authorize(caller: &Caller, kind: OpKind, policy: &PolicyConfig) -> Result
     if caller.role >= needed { Ok(()) } else { Err(deny(kind, DenyReason::Role { needed, actual: caller.role })) }
 }
 
+/// Allows or denies `caller` writing lines into the embedded log table
+/// (`POST /api/v1/logs`): a write like any other, so an editor's.
+pub fn authorize_log_intake(caller: &Caller) -> Result<(), Error> {
+    let needed = Role::Editor;
+    if caller.role >= needed {
+        return Ok(());
+    }
+    Err(Error::Denied { operation: "ingest_logs".into(), reason: DenyReason::Role { needed, actual: caller.role } })
+}
+
 /// Whether `caller` may decide on `run` (on top of [`authorize`]).
 pub fn authorize_decision(caller: &Caller, kind: OpKind, run: &Run, policy: &PolicyConfig) -> Result<(), Error> {
     authorize(caller, kind, policy)?;

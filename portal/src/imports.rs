@@ -12,7 +12,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use switchboard_core::model::Role;
 use switchboard_core::ops::Operation;
 use switchboard_core::ops::inputs::{ImportGithub, ListImports};
 use switchboard_core::ops::output::Output;
@@ -80,7 +79,11 @@ async fn page(
         outcome: outcome.unwrap_or_default(),
         counts: list.counts.into_iter().collect(),
         imports,
-        can_import: caller.role >= Role::Admin,
+        can_import: caller.role
+            >= switchboard_core::policy::required_role(
+                switchboard_core::ops::OpKind::ImportGithub,
+                &state.service.config().policy,
+            ),
         has_app: state.service.config().github.configured(),
     };
     Ok(crate::with_cookie(page.into_response(), set_cookie))

@@ -8,7 +8,7 @@ use super::{Call, Done, Service};
 use crate::error::{Error, Result};
 use crate::logs::analysis::{Tuning, analyse};
 use crate::logs::{LogLine, LogQuery, source_for};
-use crate::model::{DAY_MS, Millis, Role};
+use crate::model::{DAY_MS, Millis};
 use crate::ops::inputs::CheckLogs;
 use crate::ops::output::{LogReport, Output};
 use crate::policy::Caller;
@@ -152,12 +152,7 @@ impl Service {
     /// appended, for editors and up; every project must exist. Nothing is
     /// written when one line is refused.
     pub async fn ingest_logs(&self, caller: &Caller, lines: Vec<(String, LogLine)>) -> Result<usize> {
-        if caller.role < Role::Editor {
-            return Err(Error::Denied {
-                operation: "ingest_logs".into(),
-                reason: crate::error::DenyReason::Role { needed: Role::Editor, actual: caller.role },
-            });
-        }
+        crate::policy::authorize_log_intake(caller)?;
         let table = self.ctx.log_table.as_ref().ok_or_else(|| Error::conflict("this process keeps no log table"))?;
         if lines.len() > MAX_INTAKE_LINES {
             return Err(Error::bad_input(
