@@ -47,13 +47,7 @@ pub fn touches_dependencies(payload: &Value) -> bool {
     };
     commits.iter().chain(std::iter::once(&payload["head_commit"])).any(|c| {
         let manifest = |p: &String| Format::of(p).is_some() && !ignored(p, DEFAULT_IGNORE);
-        let signal = |p: &String| {
-            let root = !p.contains('/');
-            (root && p.to_ascii_lowercase().starts_with("readme"))
-                || p.ends_with("CODEOWNERS")
-                || p.starts_with(".github/workflows/")
-                || p.starts_with("catalog-info.")
-        };
+        let signal = |p: &String| crate::github::files::is_repository_file(p);
         ["added", "modified", "removed"].iter().any(|k| paths(c, k).iter().any(manifest))
             || ["added", "removed"].iter().any(|k| paths(c, k).iter().any(signal))
     })

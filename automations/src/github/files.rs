@@ -21,6 +21,21 @@ const CODEOWNERS: &[&str] = &[".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNE
 /// Backstage's conventional descriptor at the repository root.
 const CATALOG: &[&str] = &["catalog-info.yaml", "catalog-info.yml"];
 
+fn is_readme(path: &str) -> bool {
+    !path.contains('/') && path.to_ascii_lowercase().starts_with("readme")
+}
+
+fn is_workflow(path: &str) -> bool {
+    path.starts_with(".github/workflows/") && (path.ends_with(".yml") || path.ends_with(".yaml"))
+}
+
+/// A file the import reads besides manifests — the root README, a
+/// workflow, the root catalog, CODEOWNERS — so adding or removing one
+/// changes a repository fact or its owner.
+pub fn is_repository_file(path: &str) -> bool {
+    is_readme(path) || is_workflow(path) || CATALOG.contains(&path) || CODEOWNERS.contains(&path)
+}
+
 /// What to read besides the metadata and the tree.
 #[derive(Clone, Debug)]
 pub struct Reading<'a> {
@@ -83,25 +98,17 @@ pub async fn read_with(gh: &GitHubApp, repo: &str, how: &Reading<'_>) -> Result<
     let tree = tree.require(&format!("list the files of {repo}"))?;
     out.truncated = tree["truncated"].as_bool().unwrap_or(false);
     let mut wanted = Vec::new();
-    let mut codeowners: Option<&str> = None;
     for entry in tree["tree"].as_array().into_iter().flatten() {
         let Some(path) = entry["path"].as_str() else { continue };
         if entry["type"] != "blob" {
             continue;
         }
-        let root = !path.contains('/');
-        out.has_readme |= root && path.to_ascii_lowercase().starts_with("readme");
-        out.has_ci |= path.starts_with(".github/workflows/") && (path.ends_with(".yml") || path.ends_with(".yaml"));
+        out.has_readme |= is_readme(path);
+        out.has_ci |= is_workflow(path);
         let signal = CATALOG.contains(&path) || CODEOWNERS.contains(&path);
         let manifest = how.manifests && Format::of(path).is_some() && !ignored(path, how.ignore);
         if !signal && !manifest {
             continue;
-        }
-        if let Some(p) = CODEOWNERS.iter().find(|p| **p == path)
-            && codeowners
-                .is_none_or(|c| CODEOWNERS.iter().position(|x| *x == c) > CODEOWNERS.iter().position(|x| x == p))
-        {
-            codeowners = Some(p);
         }
         match entry["size"].as_u64() {
             Some(size) if size > MAX_FILE_BYTES => {
@@ -110,7 +117,8 @@ pub async fn read_with(gh: &GitHubApp, repo: &str, how: &Reading<'_>) -> Result<
             _ => wanted.push(path.to_owned()),
         }
     }
-    // Only the CODEOWNERS GitHub would use.
+    // Only the CODEOWNERS GitHub would use: the first of its places that has one.
+    let codeowners = CODEOWNERS.iter().find(|c| wanted.iter().any(|p| p == *c)).copied();
     wanted.retain(|p| !CODEOWNERS.contains(&p.as_str()) || Some(p.as_str()) == codeowners);
     // The files at once, as many as the client's cap lets through.
     let reads = futures_util::stream::iter(wanted.into_iter().map(|path| {

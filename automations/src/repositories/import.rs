@@ -62,6 +62,21 @@ pub struct Report {
     pub notes: Vec<String>,
     /// GitHub API calls made.
     pub calls: usize,
+    /// Skipped by a rule of `[import]` (a fork, an archived repository), not
+    /// for a failure.
+    #[serde(skip)]
+    pub by_rule: bool,
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+            Self::Skipped => "skipped",
+        }
+    }
 }
 
 impl Report {
@@ -82,23 +97,27 @@ impl Report {
         self.changes.push(line);
     }
 
-    /// The report in one line, for progress output and logs.
+    /// The report in one line, for progress output and logs:
+    /// `acme/billing → billing: created, …` or `acme/fork: skipped, …`.
     pub fn line(&self) -> String {
-        let project = self.project.as_deref().unwrap_or("-");
+        match (&self.outcome, &self.project) {
+            (Outcome::Skipped, _) | (_, None) => format!("{}: {}", self.repository, self.summary()),
+            (_, Some(project)) => format!("{} → {project}: {}", self.repository, self.summary()),
+        }
+    }
+
+    /// What happened, without naming the repository (the Imports page's column).
+    pub fn summary(&self) -> String {
         let mut line = match self.outcome {
-            Outcome::Skipped => {
-                format!("{}: skipped, {}", self.repository, self.reason.as_deref().unwrap_or("no reason"))
-            }
+            Outcome::Skipped => format!("skipped, {}", self.reason.as_deref().unwrap_or("no reason")),
             Outcome::Created => format!(
-                "{} → {project}: created, team {} ({}), type {} ({})",
-                self.repository,
+                "created, team {} ({}), type {} ({})",
                 self.team.as_deref().unwrap_or("-"),
                 self.team_from.as_deref().unwrap_or("-"),
                 self.project_type.as_deref().unwrap_or("-"),
                 self.type_from.as_deref().unwrap_or("-"),
             ),
-            Outcome::Updated => format!("{} → {project}: updated", self.repository),
-            Outcome::Unchanged => format!("{} → {project}: unchanged", self.repository),
+            Outcome::Updated | Outcome::Unchanged => self.outcome.as_str().to_owned(),
         };
         if let Some(d) = &self.dependencies {
             let n = |k: &str| d["changes"][k].as_array().map_or(0, Vec::len);
@@ -121,21 +140,11 @@ impl Report {
 /// Keeps `report` as its repository's latest import (the Import page,
 /// `list_imports`); a failure to keep it is logged, not fatal.
 pub async fn record(service: &Service, report: &Report) {
-    let outcome = match report.outcome {
-        Outcome::Created => "created",
-        Outcome::Updated => "updated",
-        Outcome::Unchanged => "unchanged",
-        Outcome::Skipped => "skipped",
-    };
-    let full = format!("{} ", report.repository);
-    let line = report.line();
-    let summary = line.strip_prefix(&full).unwrap_or(&line);
-    let summary = summary.split_once(": ").map_or(summary, |(_, rest)| rest).to_owned();
     let import = switchboard_core::ops::output::RepositoryImport {
         repository: report.repository.clone(),
         project: report.project.clone(),
-        outcome: outcome.to_owned(),
-        summary,
+        outcome: report.outcome.as_str().to_owned(),
+        summary: report.summary(),
         at: service.now(),
     };
     if let Err(e) = service.record_import(&import).await {
@@ -234,10 +243,12 @@ async fn apply_inner(
     if existing.is_none() {
         if info["fork"].as_bool().unwrap_or(false) && !config.forks {
             *report = std::mem::take(report).skip("a fork (import.forks is off)");
+            report.by_rule = true;
             return Ok(());
         }
         if archived && config.archived == ArchivedRepositories::Skip {
             *report = std::mem::take(report).skip("archived (import.archived is \"skip\")");
+            report.by_rule = true;
             return Ok(());
         }
     }
@@ -325,8 +336,9 @@ async fn create(
         return Ok(None);
     };
     let component = read.and_then(|r| catalog_component(service, full, r, report));
-    let (team, team_from) = owner(service, gh, caller, full, info, read, component.as_ref(), dry_run, report).await?;
-    let (project_type, type_from) = kind(service, info, read, component.as_ref());
+    let plan = component.as_ref().map(|c| &c.plan);
+    let (team, team_from) = owner(service, gh, caller, full, info, read, plan, dry_run, report).await?;
+    let (project_type, type_from) = kind(service, info, component.as_ref());
     report.project = Some(slug.clone());
     report.outcome = Outcome::Created;
     report.team = Some(team.clone());
@@ -339,7 +351,7 @@ async fn create(
     }
     let mut links = vec![json!({"title": "Repository", "url": format!("https://github.com/{full}")})];
     let mut description = info["description"].as_str().unwrap_or_default().to_owned();
-    if let Some(c) = &component {
+    if let Some(c) = plan {
         if let Some(pd) = &c.pagerduty_service {
             ids["pagerduty_service"] = json!(pd);
         }
@@ -362,16 +374,18 @@ async fn create(
     let slug = slug.parse().map_err(|_| Error::field("name", "makes no slug"))?;
     let made = service.graph().get_project(&slug).await?;
     let made = made.ok_or_else(|| Error::not_found("project", slug.as_str()))?;
-    if let Some(c) = component {
-        for (key, value) in c.facts {
-            if made.facts.get(&key).is_none_or(|f| f.value.to_string() != value) {
-                service
-                    .execute_json(caller, "set_fact", json!({"project": made.slug, "key": key, "value": value}))
-                    .await?;
-            }
+    let mut set = false;
+    for (key, value) in component.map(|c| c.plan.facts).unwrap_or_default() {
+        if made.facts.get(&key).is_none_or(|f| f.value.to_string() != value) {
+            service.execute_json(caller, "set_fact", json!({"project": made.slug, "key": key, "value": value})).await?;
+            set = true;
         }
     }
-    Ok(Some(service.graph().get_project(&made.slug).await?.unwrap_or(made)))
+    // Read again only when the catalog's facts changed it.
+    if set {
+        return Ok(Some(service.graph().get_project(&made.slug).await?.unwrap_or(made)));
+    }
+    Ok(Some(made))
 }
 
 /// A project as a dry run would make it, so facts and dependencies can be planned.
@@ -412,15 +426,11 @@ async fn free_slug(service: &Service, full: &str, name: &str, id: Option<u64>) -
     Ok(None)
 }
 
-/// The root catalog's Component for this repository, in Switchboard's
-/// terms. Groups and Users in a repository's catalog are not read: anyone
-/// who can push to it could otherwise change who is in a team.
-fn catalog_component(
-    service: &Service,
-    full: &str,
-    read: &RepositoryFiles,
-    report: &mut Report,
-) -> Option<backstage::ProjectPlan> {
+/// The root catalog's Component for this repository (the one annotated
+/// with it, else the only one), in Switchboard's terms, with the
+/// `spec.type` it declares. Groups and Users in a repository's catalog are
+/// not read: anyone who can push to it could otherwise change who is in a team.
+fn catalog_component(service: &Service, full: &str, read: &RepositoryFiles, report: &mut Report) -> Option<Component> {
     let (path, text) = read.catalog.as_ref()?;
     let documents = match backstage::documents(text) {
         Ok(d) => d,
@@ -429,8 +439,20 @@ fn catalog_component(
             return None;
         }
     };
-    let components: Vec<(String, Value)> =
-        documents.into_iter().filter(|d| d["kind"] == "Component").map(|d| (path.clone(), d)).collect();
+    let mut components: Vec<Value> = documents.into_iter().filter(|d| d["kind"] == "Component").collect();
+    let names_this = |d: &Value| {
+        d["metadata"]["annotations"]["github.com/project-slug"].as_str().is_some_and(|r| r.eq_ignore_ascii_case(full))
+    };
+    let chosen = match (components.iter().position(names_this), components.len()) {
+        (Some(i), _) => components.swap_remove(i),
+        (None, 1) => components.pop()?,
+        (None, 0) => return None,
+        (None, n) => {
+            report.notes.push(format!("{path} has {n} components and none names {full}; its owner is not used"));
+            return None;
+        }
+    };
+    let spec_type = chosen["spec"]["type"].as_str().map(str::to_owned);
     let config = service.config();
     let types: Vec<&ProjectType> = config.project_types.keys().collect();
     let default_type = config.import.default_type(&types)?;
@@ -442,19 +464,15 @@ fn catalog_component(
         default_team: &config.import.default_team,
         declared: &declared,
     };
-    let plan = backstage::plan(&components, &rules);
-    let mut projects = plan.projects;
-    // The component that names this repository, else the only one.
-    let at = projects.iter().position(|p| p.github_repository.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(full)));
-    match (at, projects.len()) {
-        (Some(i), _) => Some(projects.swap_remove(i)),
-        (None, 1) => projects.pop(),
-        (None, 0) => None,
-        (None, n) => {
-            report.notes.push(format!("{path} has {n} components and none names {full}; its owner is not used"));
-            None
-        }
-    }
+    let plan = backstage::plan(&[(path.clone(), chosen)], &rules).projects.pop()?;
+    Some(Component { plan, spec_type })
+}
+
+/// A repository's own catalog Component.
+struct Component {
+    plan: backstage::ProjectPlan,
+    /// Its `spec.type` as written.
+    spec_type: Option<String>,
 }
 
 /// The owning team of a new project, by the first rule that names one:
@@ -553,23 +571,13 @@ async fn default_owner(service: &Service, fallback: (String, String)) -> Result<
 /// The type of a new project: the catalog's `spec.type` (through
 /// `import.catalog_types`), a topic naming a declared type, the language
 /// (through `import.language_types`); else the default.
-fn kind(
-    service: &Service,
-    info: &Value,
-    read: Option<&RepositoryFiles>,
-    component: Option<&backstage::ProjectPlan>,
-) -> (String, String) {
+fn kind(service: &Service, info: &Value, component: Option<&Component>) -> (String, String) {
     let config = service.config();
     let declared = |t: &str| config.project_types.keys().any(|k| k.as_str() == t);
-    if let (Some(c), Some((_, text))) = (component, read.and_then(|r| r.catalog.as_ref())) {
-        let spec_type = backstage::documents(text)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|d| d["kind"] == "Component")
-            .and_then(|d| d["spec"]["type"].as_str().map(str::to_owned));
-        if spec_type.as_deref().and_then(|t| config.import.catalog_types.get(t)).is_some() {
-            return (c.project_type.to_string(), "catalog-info.yaml".into());
-        }
+    if let Some(c) = component
+        && c.spec_type.as_deref().and_then(|t| config.import.catalog_types.get(t)).is_some()
+    {
+        return (c.plan.project_type.to_string(), "catalog-info.yaml".into());
     }
     let topics = info["topics"].as_array().into_iter().flatten().filter_map(Value::as_str);
     if let Some(t) = topics.into_iter().find(|t| declared(t)) {

@@ -87,12 +87,8 @@ impl RepositoryMapper {
         }
         let caller = switchboard_core::policy::webhook_caller("github");
         let report = import::apply(&self.service, None, &caller, repo, None, false).await;
-        if report.outcome == Outcome::Skipped
-            && let Some(reason) = &report.reason
-            && !reason.starts_with("a fork")
-            && !reason.starts_with("archived")
-        {
-            return Err(Failure::permanent(format!("{full}: {reason}")));
+        if report.outcome == Outcome::Skipped && !report.by_rule {
+            return Err(Failure::permanent(report.line()));
         }
         Ok(report.line())
     }
