@@ -33,36 +33,11 @@ pub(crate) async fn measure(service: &Service, project: &str, lines: usize, samp
     let per_second = messages.len() as f64 / t.elapsed().as_secs_f64();
     std::hint::black_box(bytes);
 
-    // The embedded table: `lines` lines over the day before now, one in fifty an error.
-    let admin = Caller::new("bench", Role::Admin, "bench");
-    let now = service.now();
     let t = Instant::now();
-    for chunk in (0..lines as u64).collect::<Vec<_>>().chunks(50_000) {
-        let batch: Vec<(String, LogLine)> = chunk
-            .iter()
-            .map(|k| {
-                let level = if k % 50 == 0 { Level::Error } else { Level::Info };
-                let ts = now - 24 * 3_600_000 + (*k as i128 * 86_400_000 / lines.max(1) as i128) as i64;
-                let line = LogLine { ts, level, message: message(*k), attributes: Default::default() };
-                (project.to_owned(), line)
-            })
-            .collect();
-        service.ingest_logs(&admin, batch).await?;
-    }
+    fill_embedded(service, project, lines).await?;
     let ingest_per_second = lines as f64 / t.elapsed().as_secs_f64();
+    let windows = windows(service, project, samples).await?;
     let viewer = Caller::new("bench", Role::Viewer, "bench");
-    let mut windows = serde_json::Map::new();
-    for (name, since) in [("one_hour", "1h"), ("day", "24h")] {
-        let mut took = Vec::with_capacity(samples);
-        let mut scanned = 0;
-        for _ in 0..samples {
-            let t = Instant::now();
-            let r = service.execute_json(&viewer, "check_logs", json!({"project": project, "since": since})).await?;
-            took.push(t.elapsed());
-            scanned = r.to_json()["scanned"].as_u64().unwrap_or(0);
-        }
-        windows.insert(name.into(), json!({"lines_scanned": scanned, "latency": Samples(took).json()}));
-    }
     let mut took = Vec::with_capacity(samples);
     for _ in 0..samples {
         let t = Instant::now();
@@ -74,7 +49,7 @@ pub(crate) async fn measure(service: &Service, project: &str, lines: usize, samp
         "embedded": {
             "lines": lines,
             "ingest_per_second": ingest_per_second.round(),
-            "check_logs": Value::Object(windows),
+            "check_logs": windows,
             "investigate": Samples(took).json(),
         },
     }))
@@ -95,6 +70,25 @@ pub(crate) async fn standalone(lines: usize, clickhouse: Option<String>, samples
     Ok(())
 }
 
+/// `lines` lines of `project` over the day before now into the embedded
+/// table, one in fifty an error.
+async fn fill_embedded(service: &Service, project: &str, lines: usize) -> anyhow::Result<()> {
+    let admin = Caller::new("bench", Role::Admin, "bench");
+    let now = service.now();
+    for start in (0..lines as u64).step_by(50_000) {
+        let batch: Vec<(String, LogLine)> = (start..(start + 50_000).min(lines as u64))
+            .map(|k| {
+                let level = if k % 50 == 0 { Level::Error } else { Level::Info };
+                let ts = now - 24 * 3_600_000 + (k as i128 * 86_400_000 / lines.max(1) as i128) as i64;
+                (project.to_owned(), LogLine { ts, level, message: message(k), attributes: Default::default() })
+            })
+            .collect();
+        service.ingest_logs(&admin, batch).await?;
+    }
+    Ok(())
+}
+
+/// `check_logs` over the last hour and the last day, `samples` times each.
 async fn windows(service: &Service, project: &str, samples: usize) -> anyhow::Result<Value> {
     let viewer = Caller::new("bench", Role::Viewer, "bench");
     let mut out = serde_json::Map::new();
@@ -139,26 +133,7 @@ async fn run_standalone(
         None => {
             eprintln!("filling the embedded table with {lines} lines…");
             let t = Instant::now();
-            let admin = Caller::new("bench", Role::Admin, "bench");
-            let now = service.now();
-            let mut k = 0u64;
-            while (k as usize) < lines {
-                let n = 50_000.min(lines - k as usize) as u64;
-                let batch: Vec<(String, LogLine)> = (k..k + n)
-                    .map(|k| {
-                        let level = if k % 50 == 0 { Level::Error } else { Level::Info };
-                        let line = LogLine {
-                            ts: now - 24 * 3_600_000 + (k as i128 * 86_400_000 / lines as i128) as i64,
-                            level,
-                            message: message(k),
-                            attributes: Default::default(),
-                        };
-                        (project.to_owned(), line)
-                    })
-                    .collect();
-                service.ingest_logs(&admin, batch).await?;
-                k += n;
-            }
+            fill_embedded(&service, project, lines).await?;
             out["fill_seconds"] = json!((t.elapsed().as_secs_f64() * 10.0).round() / 10.0);
             out["embedded"] = windows(&service, project, samples).await?;
         }

@@ -325,6 +325,9 @@ async fn import_github(installation: Option<u64>, dry_run: bool, acting: Acting)
     use switchboard_automations::github::GitHubApp;
     use switchboard_automations::repositories::{Outcome, import};
     let (service, caller) = acting.open().await?;
+    // The same role the import_github operation needs, from core's policy.
+    let kind = switchboard_core::ops::OpKind::ImportGithub;
+    switchboard_core::policy::authorize(&caller, kind, &service.config().policy).map_err(|e| anyhow::anyhow!(e))?;
     let Some(gh) = GitHubApp::from_config(&service.config().github).map_err(|e| anyhow::anyhow!(e))? else {
         anyhow::bail!(
             "import github reads through a GitHub App: set [github] app_id and private_key (see docs/automations.md)"

@@ -24,21 +24,7 @@ pub const STORY_ERROR: &str = "TimeoutError: upstream card-vault did not answer 
 
 const HOURS: i64 = 6;
 
-/// A small deterministic generator (the demo's own stays untouched).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use crate::demo::Rng;
 
 fn line(ts: Millis, level: Level, message: String, attrs: &[(&str, String)]) -> LogLine {
     let attributes: BTreeMap<String, String> = attrs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
@@ -109,7 +95,8 @@ pub fn story(current: Option<&str>, now: Millis) -> (GraphBatch, Vec<Event>) {
 pub fn generate(projects: &[String], now: Millis, seed: u64) -> Vec<(String, LogLine)> {
     let mut out = Vec::new();
     for (i, project) in projects.iter().enumerate() {
-        let mut rng = Rng(seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        // Its own stream per project, apart from the organisation's.
+        let mut rng = Rng(seed ^ (i as u64 + 1).wrapping_mul(0xD6E8_FEB8_6659_FD93));
         let story = project == STORY_PROJECT;
         let start = now - HOURS * 3_600_000;
         let mut t = start + rng.below(60_000) as i64;

@@ -8,20 +8,16 @@
 //! (`@timestamp`, `service.name`, `log.level`, `message`); `columns` maps
 //! others.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use switchboard_core::config::{LogSourceConfig, LogsConfig};
 use switchboard_core::logs::{Level, LogBatch, LogError, LogLine, LogQuery, LogSource};
 
+use crate::http::Http;
+
 pub struct Elasticsearch {
-    name: String,
-    base: String,
+    http: Http,
     index: String,
-    basic: Option<(String, String)>,
-    token: Option<String>,
-    client: reqwest::Client,
     ts: String,
     service: String,
     level: String,
@@ -73,21 +69,10 @@ fn spellings(min: Level) -> Vec<String> {
 
 impl Elasticsearch {
     pub fn new(c: &LogSourceConfig, logs: &LogsConfig) -> Result<Self, String> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let base =
-            c.url.clone().ok_or_else(|| format!("log source {}: an elasticsearch source needs its url", c.name))?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(logs.timeout_secs))
-            .build()
-            .map_err(|e| format!("log source {}: {e}", c.name))?;
         let col = |role: &str, default: &str| c.columns.get(role).cloned().unwrap_or_else(|| default.to_owned());
         Ok(Self {
-            name: c.name.clone(),
-            base: base.trim_end_matches('/').to_owned(),
+            http: Http::new(c, logs, "ApiKey")?,
             index: c.index.clone().unwrap_or_else(|| "logs-*".into()),
-            basic: c.username.clone().map(|u| (u, c.password.clone().unwrap_or_default())),
-            token: c.token.clone(),
-            client,
             ts: col("timestamp", "@timestamp"),
             service: col("service", "service.name"),
             level: col("severity_text", "log.level"),
@@ -95,16 +80,12 @@ impl Elasticsearch {
         })
     }
 
-    fn fail(&self, what: impl std::fmt::Display) -> LogError {
-        LogError(format!("log source {} at {}: {what}", self.name, crate::address(&self.base)))
-    }
-
     /// The `_search` body for `q`.
     pub fn body(&self, q: &LogQuery) -> Result<Value, LogError> {
         let selector = q.selector.trim();
         let scope = if selector.starts_with('{') {
             serde_json::from_str::<Value>(selector)
-                .map_err(|e| self.fail(format!("the selector is not a JSON query clause: {e}")))?
+                .map_err(|e| self.http.fail(format!("the selector is not a JSON query clause: {e}")))?
         } else {
             json!({"term": {self.service.clone(): selector}})
         };
@@ -150,20 +131,8 @@ impl LogSource for Elasticsearch {
 
     async fn query(&self, q: &LogQuery) -> Result<LogBatch, LogError> {
         let body = self.body(q)?;
-        let mut req = self.client.post(format!("{}/{}/_search", self.base, self.index)).json(&body);
-        if let Some((u, p)) = &self.basic {
-            req = req.basic_auth(u, Some(p));
-        } else if let Some(t) = &self.token {
-            req = req.header("Authorization", format!("ApiKey {t}"));
-        }
-        let resp = req.send().await.map_err(|e| self.fail(e))?;
-        let status = resp.status();
-        let text = resp.text().await.map_err(|e| self.fail(e))?;
-        if !status.is_success() {
-            let said: String = text.trim().chars().take(300).collect();
-            return Err(self.fail(format!("HTTP {}: {said}", status.as_u16())));
-        }
-        let answer: Value = serde_json::from_str(&text).map_err(|e| self.fail(format!("not a _search answer: {e}")))?;
+        let req = self.http.client.post(format!("{}/{}/_search", self.http.base, self.index)).json(&body);
+        let answer = self.http.json(req, "a _search answer").await?;
         let mut lines = self.lines(&answer);
         let truncated = lines.len() > q.limit;
         lines.truncate(q.limit);

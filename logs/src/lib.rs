@@ -7,6 +7,7 @@
 
 pub mod clickhouse;
 pub mod elasticsearch;
+mod http;
 pub mod loki;
 
 use std::collections::BTreeMap;

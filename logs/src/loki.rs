@@ -6,46 +6,24 @@
 //! `level`/`detected_level`/`severity` label, else the line itself (logfmt
 //! `level=error`, JSON `"level":"error"`, a leading `ERROR`).
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use serde_json::Value;
 use switchboard_core::config::{LogSourceConfig, LogsConfig};
 use switchboard_core::logs::{Level, LogBatch, LogError, LogLine, LogQuery, LogSource};
 
+use crate::http::Http;
+
 const PAGE: usize = 5_000;
 const LEVEL_LABELS: [&str; 5] = ["level", "detected_level", "severity", "severity_text", "lvl"];
 
 pub struct Loki {
-    name: String,
-    base: String,
+    http: Http,
     tenant: Option<String>,
-    basic: Option<(String, String)>,
-    token: Option<String>,
-    client: reqwest::Client,
 }
 
 impl Loki {
     pub fn new(c: &LogSourceConfig, logs: &LogsConfig) -> Result<Self, String> {
-        // HTTPS needs a TLS provider; the process's own, else ring.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let base = c.url.clone().ok_or_else(|| format!("log source {}: a loki source needs its url", c.name))?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(logs.timeout_secs))
-            .build()
-            .map_err(|e| format!("log source {}: {e}", c.name))?;
-        Ok(Self {
-            name: c.name.clone(),
-            base: base.trim_end_matches('/').to_owned(),
-            tenant: c.tenant.clone(),
-            basic: c.username.clone().map(|u| (u, c.password.clone().unwrap_or_default())),
-            token: c.token.clone(),
-            client,
-        })
-    }
-
-    fn fail(&self, what: impl std::fmt::Display) -> LogError {
-        LogError(format!("log source {} at {}: {what}", self.name, crate::address(&self.base)))
+        Ok(Self { http: Http::new(c, logs, "Bearer")?, tenant: c.tenant.clone() })
     }
 
     /// The LogQL query: the selector, then a case-insensitive line filter.
@@ -68,7 +46,7 @@ impl Loki {
     }
 
     async fn page(&self, logql: &str, start_ns: i128, end_ns: i128, limit: usize) -> Result<Value, LogError> {
-        let mut req = self.client.get(format!("{}/loki/api/v1/query_range", self.base)).query(&[
+        let mut req = self.http.client.get(format!("{}/loki/api/v1/query_range", self.http.base)).query(&[
             ("query", logql.to_owned()),
             ("start", start_ns.to_string()),
             ("end", end_ns.to_string()),
@@ -78,19 +56,7 @@ impl Loki {
         if let Some(t) = &self.tenant {
             req = req.header("X-Scope-OrgID", t);
         }
-        if let Some((u, p)) = &self.basic {
-            req = req.basic_auth(u, Some(p));
-        } else if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.map_err(|e| self.fail(e))?;
-        let status = resp.status();
-        let body = resp.text().await.map_err(|e| self.fail(e))?;
-        if !status.is_success() {
-            let said: String = body.trim().chars().take(300).collect();
-            return Err(self.fail(format!("HTTP {}: {said}", status.as_u16())));
-        }
-        serde_json::from_str(&body).map_err(|e| self.fail(format!("not a Loki answer: {e}")))
+        self.http.json(req, "a Loki answer").await
     }
 }
 
@@ -167,7 +133,7 @@ impl LogSource for Loki {
         loop {
             let want = PAGE.min(q.limit.saturating_sub(got.len()).max(1));
             let answer = self.page(&logql, start_ns, end_ns, want).await?;
-            let page = lines(&answer).map_err(|e| self.fail(e))?;
+            let page = lines(&answer).map_err(|e| self.http.fail(e))?;
             let full = page.len() >= want;
             let oldest = page.last().map(|l| i128::from(l.ts) * 1_000_000);
             got.extend(page.into_iter().filter(|l| q.level.is_none_or(|min| l.level >= min)));

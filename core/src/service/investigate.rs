@@ -233,6 +233,8 @@ async fn suspects(
         since: Some(start - LOOK_BACK),
         limit: 200,
     };
+    let mut rollbacks: std::collections::HashMap<crate::ids::EnvName, Option<(Deployment, Deployment)>> =
+        std::collections::HashMap::new();
     for d in call.ctx.graph.list_deployments(&q).await? {
         let at = d.finished_at.unwrap_or(d.started_at);
         if at > start {
@@ -242,10 +244,17 @@ async fn suspects(
         let weight = if production { 1.0 } else { 0.5 };
         let who = d.actor.as_deref().map(|a| format!(" by {a}")).unwrap_or_default();
         let failed = if d.status == DeploymentStatus::Failed { ", which failed" } else { "" };
-        let rollback = match previous_good(call.ctx.graph.as_ref(), project, &d.environment).await? {
-            Some((current, good)) if current.id == d.id => {
-                Some(Rollback { environment: d.environment.to_string(), version: good.version, from: current.version })
-            }
+        // One look per environment, however many deployments it had.
+        if !rollbacks.contains_key(&d.environment) {
+            let found = previous_good(call.ctx.graph.as_ref(), project, &d.environment).await?;
+            rollbacks.insert(d.environment.clone(), found);
+        }
+        let rollback = match &rollbacks[&d.environment] {
+            Some((current, good)) if current.id == d.id => Some(Rollback {
+                environment: d.environment.to_string(),
+                version: good.version.clone(),
+                from: current.version.clone(),
+            }),
             _ => None,
         };
         out.push(Suspect {
