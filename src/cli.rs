@@ -146,6 +146,11 @@ enum Command {
         #[command(subcommand)]
         command: DiscordCommand,
     },
+    /// Measure the chat: `eval router` scores the intent router on a set of phrasings.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
     /// Show which operation a chat message maps to, without running it.
     Route {
         /// The message, e.g. "deploy orders to staging".
@@ -263,6 +268,16 @@ impl StoreArgs {
         Ok(app::open(&config, &self.dir(&config)).await?.service)
     }
 
+    /// A store at `dir` with the default config.
+    pub(crate) fn at(dir: PathBuf) -> Self {
+        Self { data_dir: Some(dir), config: None }
+    }
+
+    /// Whether `--data-dir` or `--config` was given.
+    pub(crate) fn names_a_store(&self) -> bool {
+        self.data_dir.is_some() || self.config.is_some()
+    }
+
     /// `--data-dir`, else the store the config names, else the demo's.
     fn dir(&self, config: &Config) -> PathBuf {
         match (&self.data_dir, &self.config) {
@@ -294,6 +309,26 @@ enum DiscordCommand {
         /// Optional config file with a [discord] section.
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum EvalCommand {
+    /// Route every phrasing of a set (default: the repository's,
+    /// agents/eval/router.jsonl) and print accuracy per operation and the misses.
+    Router {
+        /// A set of your own: one `{"text", "operation", "arguments"}` JSON object a line.
+        #[arg(long)]
+        set: Option<PathBuf>,
+        /// Exit with failure when overall accuracy (in percent) is below this.
+        #[arg(long)]
+        min: Option<f64>,
+        /// Print the table and the total only, not the misses.
+        #[arg(long)]
+        quiet: bool,
+        /// Without --data-dir or --config: the demo organisation, generated in a temporary directory.
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -472,6 +507,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{line}");
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { command: EvalCommand::Router { set, min, quiet, store } } => {
+            crate::eval::router(crate::eval::RouterArgs { set, min, quiet, store }).await
         }
         Command::Route { text, json, store } => {
             let service = store.open().await?;

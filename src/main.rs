@@ -13,6 +13,7 @@ mod bench_logs;
 mod catalog_files;
 mod chat;
 mod cli;
+mod eval;
 mod imports;
 mod migrate;
 mod samples;

@@ -210,6 +210,30 @@ fn route_prints_the_operation_as_json() {
 }
 
 #[test]
+fn eval_router_scores_the_repository_set_on_the_demo() {
+    // Without a store: the demo organisation in a temporary directory.
+    let out = run(&["eval", "router", "--min", "97", "--quiet"]);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}\n{}", text(&out.stderr));
+    assert!(said.contains("router accuracy:"), "{said}");
+    assert!(said.contains("compare_environments"), "every operation is in the table: {said}");
+    // A set of one's own, and a bar it does not reach: failure, with the miss shown.
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set.jsonl");
+    std::fs::write(&set, "{\"text\": \"who owns refunds?\", \"operation\": \"list_teams\", \"arguments\": {}}\n")
+        .unwrap();
+    let out = run(&["eval", "router", "--set", set.to_str().unwrap(), "--min", "50"]);
+    assert!(!out.status.success());
+    let said = text(&out.stdout);
+    assert!(said.contains("1 miss(es)") && said.contains("want list_teams"), "{said}");
+    assert!(text(&out.stderr).contains("below the required 50.0%"), "{}", text(&out.stderr));
+    std::fs::write(&set, "not json\n").unwrap();
+    let out = run(&["eval", "router", "--set", set.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("line 1"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn chat_answers_in_the_terminal() {
     let dir = seeded();
     let input = "who owns payments-api?\ndeploy orders to staging\nwhat is waiting for approval?\nexit\nnever read\n";

@@ -3,6 +3,7 @@
 //! the operations to outside agents as tools; the LLM agent answers with a
 //! model when one is configured.
 
+pub mod eval;
 pub mod llm;
 pub mod mcp;
 pub mod messages;

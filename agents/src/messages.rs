@@ -32,6 +32,7 @@ pub fn phrasing(kind: OpKind) -> &'static str {
             "import our backstage catalog · /sb import_catalog {\"entities\": [...], \"dry_run\": true}"
         }
         OpKind::Investigate => "investigate the refunds incident · what broke orders?",
+        OpKind::CompareEnvironments => "what differs between staging and production for orders?",
         OpKind::CheckLogs => "check the logs for orders · any errors in checkout logs in the last hour?",
         OpKind::ImportGithub => "import our GitHub org · import the repositories of installation 42",
         OpKind::ListImports => "how did the GitHub import go? · which repositories were skipped?",
@@ -134,6 +135,11 @@ pub fn sbom_howto(project: &str) -> String {
          with a token of an editor). Its components replace what the project's earlier SBOMs gave; \
          then ask me `where does PACKAGE in {project} come from?`"
     )
+}
+
+/// A run-id fragment that more than one run's id contains.
+pub fn which_run(fragment: &str, runs: &[String]) -> String {
+    format!("`{fragment}` is part of more than one run's id: {}. Give more of it.", runs.join(", "))
 }
 
 pub fn ask(what: &str, example: &str) -> String {

@@ -20,6 +20,7 @@ fn catalog() -> Catalog {
         project_types: names(&["api", "consumer"]),
         templates: names(&["api", "consumer"]),
         users: names(&["alice", "bob", "carol"]),
+        runs: vec![],
     }
 }
 

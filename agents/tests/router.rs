@@ -25,6 +25,7 @@ fn catalog() -> Catalog {
         project_types: names(&["api", "consumer", "frontend", "library", "job"]),
         templates: names(&["api", "consumer", "frontend", "library", "job"]),
         users: names(&["alice", "bob", "carol", "mallory"]),
+        runs: vec![],
     }
 }
 
@@ -115,7 +116,7 @@ fn every_operation_has_a_phrasing() {
         "set_dependencies",
         json!({"project": "orders", "dependencies": []}),
     );
-    call("create team risk", "create_team", json!({"slug": "risk"}));
+    call("create team sre", "create_team", json!({"slug": "sre"}));
     call("/sb update_team team=risk name=Risk", "update_team", json!({"team": "risk", "name": "Risk"}));
     call(
         "/sb record_deployment orders staging 1.4.2",
@@ -140,7 +141,7 @@ fn every_operation_has_a_phrasing() {
     call(
         "ship orders v1.5.0 to production",
         "deploy",
-        json!({"project": "orders", "environment": "production", "version": "v1.5.0"}),
+        json!({"project": "orders", "environment": "production", "version": "1.5.0"}),
     );
     call(
         "create a new consumer project called invoice-consumer for team payments",
@@ -429,7 +430,7 @@ fn logs_are_checked_with_their_window_level_and_text() {
     call(
         "warnings in the orders logs since yesterday",
         "check_logs",
-        json!({"project": "orders", "since": "1d", "level": "warn"}),
+        json!({"project": "orders", "since": "yesterday", "level": "warn"}),
     );
     call(
         "orders logs mentioning timeout in the last 2h",

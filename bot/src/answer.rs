@@ -412,6 +412,7 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
         Output::Imports(list) => crate::mailboxes::imports(list, base_url),
         Output::Logs(r) => crate::logs::report(r, base_url),
         Output::Investigation(r) => crate::logs::investigation(r, base_url),
+        Output::Comparison(c) => comparison(c, base_url),
         Output::Deliveries(list) => crate::mailboxes::deliveries(list, base_url),
         Output::Delivery(d) => crate::mailboxes::replayed(d, base_url),
         Output::Messages(list) => crate::mailboxes::messages(list, base_url),
@@ -445,6 +446,45 @@ pub fn render_agent(answer: &switchboard_agents::llm::Answer, proposals: &[Strin
         reply = reply.push_text(messages::out_of_steps(answer.steps));
     }
     reply
+}
+
+/// Two environments side by side, what the behind one lacks, and a Promote
+/// button when the environment before is ahead.
+fn comparison(c: &switchboard_core::ops::output::EnvironmentComparison, base_url: &str) -> Reply {
+    let rows = c
+        .environments
+        .iter()
+        .map(|e| {
+            vec![
+                e.environment.to_string(),
+                e.version.clone().unwrap_or_else(|| "—".into()),
+                e.deployed_at.map(format_ms).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut reply = Reply::text(&c.summary).table(&["environment", "version", "deployed"], rows);
+    if !c.changes.is_empty() {
+        let lines: Vec<String> = c
+            .changes
+            .iter()
+            .take(10)
+            .map(|ch| match ch.number {
+                Some(n) => format!("#{n} {} ({})", ch.title, format_date(ch.merged_at)),
+                None => format!("{} ({})", ch.title, format_date(ch.merged_at)),
+            })
+            .collect();
+        let more = c.changes.len().saturating_sub(10);
+        let tail = if more > 0 { format!("\n… and {more} more") } else { String::new() };
+        reply = reply.push_text(format!("Merged in between:\n{}{tail}", lines.join("\n")));
+    }
+    if c.ahead.as_ref() == Some(&c.from) {
+        reply = reply.buttons(vec![Button {
+            label: format!("Promote to {}", c.to),
+            action: format!("promote:{}:{}:{}", c.project, c.from, c.to),
+            style: ButtonStyle::Primary,
+        }]);
+    }
+    reply.link("Open in portal", format!("{base_url}/projects/{}", c.project))
 }
 
 /// The question an Investigate button asks, if `action` is one.

@@ -170,6 +170,15 @@ impl Conversation {
                 }
                 None => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None, done: false },
             },
+            // Promote from a comparison: the version `from` runs, pinned when
+            // the request is made.
+            ("promote", _) => match id.splitn(3, ':').collect::<Vec<_>>().as_slice() {
+                [project, from, to] => {
+                    let args = json!({"project": project, "environment": to, "from_environment": from});
+                    self.run(caller, OpKind::Deploy, args).await
+                }
+                _ => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None, done: false },
+            },
             _ => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None, done: false },
         }
     }

@@ -1,5 +1,7 @@
 //! Time arguments: `2026-01-31`, RFC 3339 (`2026-01-31T12:00:00Z`), epoch
-//! milliseconds, or a span back from now (`30d`, `12h`, `90m`).
+//! milliseconds, a span back from now (`30d`, `12h`, `90m`), or a day said as
+//! people say it (`today`, `yesterday`, `monday`: midnight UTC of that day,
+//! a weekday being the latest one not after today).
 
 use std::borrow::Cow;
 
@@ -12,6 +14,67 @@ use crate::model::{DAY_MS, Millis};
 pub enum TimeArg {
     At(Millis),
     Ago(Millis),
+    /// Midnight UTC of a day counted back from today.
+    Day(DayWord),
+}
+
+/// A day named in words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DayWord {
+    Today,
+    Yesterday,
+    /// The latest such weekday on or before today.
+    Weekday(chrono::Weekday),
+}
+
+impl DayWord {
+    /// `today`, `yesterday`, a weekday's name or its three-letter short form.
+    pub fn parse(word: &str) -> Option<Self> {
+        match word.to_ascii_lowercase().as_str() {
+            "today" => Some(Self::Today),
+            "yesterday" => Some(Self::Yesterday),
+            w if w.len() >= 3 => {
+                let day = w.parse::<chrono::Weekday>().ok()?;
+                let full = full_name(day);
+                (w == full || w == &full[..3]).then_some(Self::Weekday(day))
+            }
+            _ => None,
+        }
+    }
+
+    /// The canonical word: `today`, `yesterday`, `monday`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Today => "today",
+            Self::Yesterday => "yesterday",
+            Self::Weekday(d) => full_name(d),
+        }
+    }
+
+    fn days_back(self, now: Millis) -> i64 {
+        use chrono::Datelike;
+        match self {
+            Self::Today => 0,
+            Self::Yesterday => 1,
+            Self::Weekday(d) => {
+                let today = chrono::DateTime::from_timestamp_millis(now).map(|t| t.weekday()).unwrap_or(d);
+                i64::from((7 + today.num_days_from_monday() - d.num_days_from_monday()) % 7)
+            }
+        }
+    }
+}
+
+fn full_name(d: chrono::Weekday) -> &'static str {
+    use chrono::Weekday::*;
+    match d {
+        Mon => "monday",
+        Tue => "tuesday",
+        Wed => "wednesday",
+        Thu => "thursday",
+        Fri => "friday",
+        Sat => "saturday",
+        Sun => "sunday",
+    }
 }
 
 impl TimeArg {
@@ -19,12 +82,17 @@ impl TimeArg {
         match self {
             Self::At(t) => t,
             Self::Ago(d) => now - d,
+            Self::Day(w) => now - now.rem_euclid(DAY_MS) - w.days_back(now) * DAY_MS,
         }
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        let expected = "a date (2026-01-31), an RFC 3339 time (2026-01-31T12:00:00Z) or a span like 30d, 12h, 90m";
+        let expected = "a date (2026-01-31), an RFC 3339 time (2026-01-31T12:00:00Z), a span like 30d, 12h, 90m, \
+                        or today, yesterday or a weekday";
+        if let Some(w) = DayWord::parse(s) {
+            return Ok(Self::Day(w));
+        }
         if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             let t = d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis();
             return Ok(Self::At(t));
@@ -76,7 +144,7 @@ impl JsonSchema for TimeArg {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "date, RFC 3339, span like 30d, or epoch ms",
+            "description": "date, RFC 3339, span like 30d, today, yesterday, a weekday, or epoch ms",
             "type": ["string", "integer"]
         })
     }
@@ -121,7 +189,16 @@ mod tests {
         assert_eq!(TimeArg::parse("1970-01-02").unwrap(), TimeArg::At(DAY_MS));
         assert_eq!(TimeArg::parse("1970-01-01T00:00:01Z").unwrap(), TimeArg::At(1000));
         assert_eq!(TimeArg::parse("2d").unwrap().resolve(5 * DAY_MS), 3 * DAY_MS);
-        assert!(TimeArg::parse("yesterday").unwrap_err().contains("not a time"));
+        assert!(TimeArg::parse("someday").unwrap_err().contains("not a time"));
+        assert!(TimeArg::parse("mo").is_err());
+        assert!(TimeArg::parse("mondays").is_err());
+        // 1970-01-08 was a Thursday; at 15:00 that day:
+        let now = 7 * DAY_MS + 15 * 3_600_000;
+        assert_eq!(TimeArg::parse("today").unwrap().resolve(now), 7 * DAY_MS);
+        assert_eq!(TimeArg::parse("Yesterday").unwrap().resolve(now), 6 * DAY_MS);
+        assert_eq!(TimeArg::parse("thursday").unwrap().resolve(now), 7 * DAY_MS);
+        assert_eq!(TimeArg::parse("mon").unwrap().resolve(now), 4 * DAY_MS);
+        assert_eq!(TimeArg::parse("friday").unwrap().resolve(now), DAY_MS);
         let t: TimeArg = serde_json::from_str("42").unwrap();
         assert_eq!(t, TimeArg::At(42));
     }

@@ -378,7 +378,7 @@ async fn bad_input_is_named_and_changes_nothing() {
         ),
         ("find_projects", json!({"limit": 0}), Some("limit")),
         ("find_projects", json!({"limit": "ten"}), Some("limit")),
-        ("project_history", json!({"project": "ledger", "since": "yesterday"}), Some("since")),
+        ("project_history", json!({"project": "ledger", "since": "someday"}), Some("since")),
         ("list_runs", json!({"status": "sleeping"}), Some("status")),
         ("get_run", json!({"run": "not-a-uuid"}), Some("run")),
         ("record_build", json!({"project": "ledger", "status": "success", "sha": "xyz"}), Some("sha")),

@@ -40,6 +40,7 @@ fn args(kind: OpKind, run: &str) -> Value {
         OpKind::ListImports => json!({"outcome": "skipped"}),
         OpKind::CheckLogs => json!({"project": "payments-api", "since": "1h"}),
         OpKind::Investigate => json!({"project": "payments-api"}),
+        OpKind::CompareEnvironments => json!({"project": "payments-api"}),
         OpKind::ImportSbom => json!({"project": "ledger", "sbom": {"bomFormat": "CycloneDX", "components": []}}),
         OpKind::CreateTeam => json!({"slug": "risk"}),
         OpKind::UpdateTeam => json!({"team": "payments", "name": "Pay"}),

@@ -70,6 +70,9 @@ impl Names {
             }
         }
         close.sort();
+        // Only the closest: `refnuds` is `refunds`, not also a name two edits away.
+        let best = close.first().map(|(d, _)| *d);
+        close.retain(|(d, _)| Some(*d) == best);
         if close.is_empty() {
             Resolved::Unknown
         } else {
@@ -109,6 +112,9 @@ pub fn distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
+/// How many recent runs the catalog keeps for id fragments.
+const MAX_RUNS: usize = 5000;
+
 /// Everything the router can name.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
@@ -120,6 +126,8 @@ pub struct Catalog {
     pub templates: Names,
     /// Account names (for admins' requests about people).
     pub users: Names,
+    /// Ids of recent automation runs, so a unique fragment of one names it.
+    pub runs: Vec<String>,
 }
 
 impl Catalog {
@@ -136,6 +144,7 @@ impl Catalog {
         let teams = graph.list_teams().await?.into_iter().map(|t| t.slug.to_string());
         let packages = graph.packages("", usize::MAX >> 1).await?.into_iter().map(String::from);
         let users = graph.list_users().await?.into_iter().map(|u| u.name.to_string());
+        let runs = graph.list_runs(None, MAX_RUNS).await?.into_iter().map(|r| r.id.to_string()).collect();
         Ok(Self {
             projects: Names::new(projects),
             teams: Names::new(teams),
@@ -144,15 +153,41 @@ impl Catalog {
             project_types: Names::new(config.project_types.keys().map(|t| t.to_string())),
             templates: Names::new(config.templates.keys().map(|t| t.to_string())),
             users: Names::new(users),
+            runs,
         })
+    }
+
+    /// A run id from a word: a whole id (known or not), or a fragment of six
+    /// or more characters found in exactly one recent run's id.
+    pub fn run(&self, word: &str) -> Option<String> {
+        let w = word.trim_start_matches('#');
+        if w.len() == 36 && w.matches('-').count() == 4 && w.parse::<uuid::Uuid>().is_ok() {
+            return Some(w.to_owned());
+        }
+        let fragment = w.len() >= 6
+            && w.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+            && w.chars().any(|c| c.is_ascii_digit());
+        if !fragment {
+            return None;
+        }
+        let mut found = self.runs.iter().filter(|r| r.contains(w));
+        match (found.next(), found.next()) {
+            (Some(one), None) => Some(one.clone()),
+            _ => None,
+        }
+    }
+
+    /// The recent runs whose id contains `fragment` (to list when it is not unique).
+    pub fn runs_matching(&self, fragment: &str) -> Vec<String> {
+        self.runs.iter().filter(|r| fragment.len() >= 6 && r.contains(fragment)).take(10).cloned().collect()
     }
 
     /// An environment from a word, with the usual short names.
     pub fn environment(&self, word: &str) -> Option<String> {
         let word = match word {
-            "prod" | "prd" | "live" => "production",
-            "stage" | "stg" | "preprod" => "staging",
-            "dev" => "development",
+            "prod" | "prd" | "live" | "prod's" | "producton" => "production",
+            "stage" | "stg" | "preprod" | "pre-prod" | "uat" => "staging",
+            "dev" | "develop" => "development",
             w => w,
         };
         match self.environments.resolve(word) {

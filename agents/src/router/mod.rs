@@ -8,6 +8,7 @@ mod catalog;
 mod command;
 mod intents;
 pub mod text;
+pub mod time;
 
 use serde_json::{Value, json};
 use switchboard_core::ops::OpKind;

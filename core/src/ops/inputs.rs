@@ -90,6 +90,8 @@ pub struct ListDeployments {
     pub project: Option<ProjectSlug>,
     pub environment: Option<EnvName>,
     pub since: Option<TimeArg>,
+    /// Only deployments started before this.
+    pub until: Option<TimeArg>,
     /// At most this many (1-1000). Default 50.
     pub limit: Option<u32>,
 }
@@ -99,10 +101,45 @@ pub struct ListDeployments {
 pub struct ListIncidents {
     pub project: Option<ProjectSlug>,
     pub team: Option<TeamSlug>,
-    pub status: Option<IncidentStatus>,
+    /// `open` is triggered or acknowledged: not resolved yet.
+    pub status: Option<IncidentFilter>,
     pub since: Option<TimeArg>,
+    /// Only incidents opened before this.
+    pub until: Option<TimeArg>,
     /// At most this many (1-1000). Default 50.
     pub limit: Option<u32>,
+}
+
+/// Which incidents `list_incidents` lists: one status, or `open` (not resolved).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentFilter {
+    Open,
+    Triggered,
+    Acknowledged,
+    Resolved,
+}
+
+impl IncidentFilter {
+    /// The statuses it lists.
+    pub fn statuses(self) -> &'static [IncidentStatus] {
+        match self {
+            Self::Open => &[IncidentStatus::Triggered, IncidentStatus::Acknowledged],
+            Self::Triggered => &[IncidentStatus::Triggered],
+            Self::Acknowledged => &[IncidentStatus::Acknowledged],
+            Self::Resolved => &[IncidentStatus::Resolved],
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompareEnvironments {
+    pub project: ProjectSlug,
+    /// Default: the environment before `to` (staging).
+    pub from: Option<EnvName>,
+    /// Default: the project's last environment (production).
+    pub to: Option<EnvName>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -266,7 +303,12 @@ pub struct CreateTeam {
 pub struct UpdateTeam {
     pub team: TeamSlug,
     pub name: Option<String>,
+    /// The whole list of members (replaces it).
     pub members: Option<Vec<UserName>>,
+    /// People to add to the members the team has now.
+    pub add_members: Option<Vec<UserName>>,
+    /// People to remove from them.
+    pub remove_members: Option<Vec<UserName>>,
     pub channels: Option<Vec<ChatChannel>>,
 }
 
@@ -367,6 +409,9 @@ pub struct Deploy {
     /// Go back to the version of the latest successful deployment to this
     /// environment before the current one, resolved and pinned now.
     pub rollback: Option<bool>,
+    /// Promote: the version this environment runs now, resolved and pinned
+    /// now (without it and without `version`, the previous environment's).
+    pub from_environment: Option<EnvName>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

@@ -67,6 +67,7 @@ pub enum OpKind {
     ListImports,
     CheckLogs,
     Investigate,
+    CompareEnvironments,
     CreateTeam,
     UpdateTeam,
     RecordDeployment,
@@ -104,7 +105,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 48] = [
+    pub const ALL: [OpKind; 49] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -131,6 +132,7 @@ impl OpKind {
         Self::ListImports,
         Self::CheckLogs,
         Self::Investigate,
+        Self::CompareEnvironments,
         Self::CreateTeam,
         Self::UpdateTeam,
         Self::RecordDeployment,
@@ -308,6 +310,12 @@ impl OpKind {
                 Read,
                 "Investigate an incident (or a project's trouble): its owners and on-call, a timeline of deployments, merged changes, builds, fact and dependency changes and log spikes around its start, and the changes most likely to have caused it, ranked with why, with the version a rollback would go back to.",
                 r#"{"project": "orders"}"#,
+            ),
+            Self::CompareEnvironments => (
+                "compare_environments",
+                Read,
+                "What differs between two environments of a project (default: production and the one before it): the version each runs, and the merged changes and deployments between them.",
+                r#"{"project": "orders", "from": "staging", "to": "production"}"#,
             ),
             Self::CreateTeam => (
                 "create_team",
@@ -501,6 +509,7 @@ impl OpKind {
             Self::ListImports => s::<ListImports>(),
             Self::CheckLogs => s::<CheckLogs>(),
             Self::Investigate => s::<Investigate>(),
+            Self::CompareEnvironments => s::<CompareEnvironments>(),
             Self::ImportManifests => s::<ImportManifests>(),
             Self::CreateTeam => s::<CreateTeam>(),
             Self::UpdateTeam => s::<UpdateTeam>(),

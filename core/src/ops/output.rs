@@ -295,6 +295,7 @@ pub enum Output {
     Imports(ImportList),
     Logs(Box<LogReport>),
     Investigation(Box<Investigation>),
+    Comparison(Box<EnvironmentComparison>),
     Accounts(AccountList),
     Account(Box<AccountChange>),
     Deliveries(DeliveryList),
@@ -417,6 +418,39 @@ pub struct Investigation {
     pub logs_error: Option<String>,
     /// The team's other incidents in those hours.
     pub team_incidents: Vec<Incident>,
+}
+
+/// What differs between two environments of a project.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct EnvironmentComparison {
+    pub project: ProjectSlug,
+    pub from: EnvName,
+    pub to: EnvName,
+    /// Both run the same version (or neither has one).
+    pub same: bool,
+    /// The environment deployed more recently, when they differ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ahead: Option<EnvName>,
+    /// Every environment of the project with the version it runs.
+    pub environments: Vec<EnvironmentVersion>,
+    /// Changes merged after the behind environment's deployment, up to the
+    /// ahead one's, newest first: what the behind one lacks.
+    pub changes: Vec<Change>,
+    /// The ahead environment's successful deployments since the behind one's.
+    pub deployments: Vec<Deployment>,
+    pub summary: String,
+}
+
+/// The version an environment runs: its latest successful deployment.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct EnvironmentVersion {
+    pub environment: EnvName,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha: Option<CommitSha>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployed_at: Option<Millis>,
 }
 
 /// A change that may have caused an incident.

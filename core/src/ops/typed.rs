@@ -70,6 +70,7 @@ typed! {
     ListImports(ListImports) => Imports(ImportList),
     CheckLogs(CheckLogs) => Logs(Box<LogReport>),
     Investigate(Investigate) => Investigation(Box<Investigation>),
+    CompareEnvironments(CompareEnvironments) => Comparison(Box<EnvironmentComparison>),
     ImportManifests(ImportManifests) => ManifestsImported(ManifestImport),
     CreateTeam(CreateTeam) => Team(Team),
     UpdateTeam(UpdateTeam) => Team(Team),

@@ -130,7 +130,14 @@ pub(crate) async fn import_catalog(call: &Call<'_>, i: ImportCatalog) -> Result<
                 }
                 report.updated.push(format!("team {slug}"));
                 if !dry_run {
-                    let update = UpdateTeam { team: slug, name: Some(name), members, channels: None };
+                    let update = UpdateTeam {
+                        team: slug,
+                        name: Some(name),
+                        members,
+                        add_members: None,
+                        remove_members: None,
+                        channels: None,
+                    };
                     kept(write::update_team(call, update).await, &from, &mut report, &mut events)?;
                 }
             }

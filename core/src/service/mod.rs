@@ -6,6 +6,7 @@ mod activity;
 mod catalog;
 pub mod chat_replies;
 mod ci;
+mod compare;
 mod conversations;
 mod dora;
 mod facts;
@@ -367,6 +368,7 @@ impl Service {
             Operation::ListImports(i) => refresh_queue::list_imports(&call, i).await?,
             Operation::CheckLogs(i) => logs::check_logs(&call, i).await?,
             Operation::Investigate(i) => investigate::investigate(&call, i).await?,
+            Operation::CompareEnvironments(i) => compare::compare_environments(&call, i).await?,
             Operation::ListDeliveries(i) => mailboxes::list_deliveries(&call, i).await?,
             Operation::ReplayDelivery(i) => mailboxes::replay_delivery(&call, i).await?,
             Operation::ListMessages(i) => mailboxes::list_messages(&call, i).await?,

@@ -202,17 +202,27 @@ pub(crate) async fn project_history(call: &Call<'_>, i: ProjectHistory) -> Resul
     })))
 }
 
+/// How far back a list with an `until` reads before dropping what came after it.
+const UNTIL_SCAN: usize = 5000;
+
 pub(crate) async fn list_deployments(call: &Call<'_>, i: ListDeployments) -> Result<Done> {
     if let Some(p) = &i.project {
         call.project(p).await?;
     }
+    let wanted = limit(i.limit, 50, 1000, "limit")?;
+    let until = i.until.map(|t| t.resolve(call.now));
+    // With an end, read further back and drop what started after it.
     let q = DeploymentQuery {
         project: i.project,
         environment: i.environment,
         since: i.since.map(|t| t.resolve(call.now)),
-        limit: limit(i.limit, 50, 1000, "limit")?,
+        limit: if until.is_some() { UNTIL_SCAN } else { wanted },
     };
-    let deployments = call.ctx.graph.list_deployments(&q).await?;
+    let mut deployments = call.ctx.graph.list_deployments(&q).await?;
+    if let Some(u) = until {
+        deployments.retain(|d| d.started_at < u);
+        deployments.truncate(wanted);
+    }
     Ok(Done::read(Output::Deployments(DeploymentList { deployments })))
 }
 
@@ -223,14 +233,33 @@ pub(crate) async fn list_incidents(call: &Call<'_>, i: ListIncidents) -> Result<
     if let Some(t) = &i.team {
         team_exists(call, t).await?;
     }
-    let q = IncidentQuery {
+    let wanted = limit(i.limit, 50, 1000, "limit")?;
+    let until = i.until.map(|t| t.resolve(call.now));
+    let mut q = IncidentQuery {
         project: i.project,
         team: i.team,
-        status: i.status,
+        status: None,
         since: i.since.map(|t| t.resolve(call.now)),
-        limit: limit(i.limit, 50, 1000, "limit")?,
+        limit: if until.is_some() { UNTIL_SCAN } else { wanted },
     };
-    let incidents = call.ctx.graph.list_incidents(&q).await?;
+    let incidents = match i.status {
+        None => call.ctx.graph.list_incidents(&q).await?,
+        Some(filter) => {
+            // One query per status, merged newest first (`open` is two).
+            let mut all = Vec::new();
+            for s in filter.statuses() {
+                q.status = Some(*s);
+                all.extend(call.ctx.graph.list_incidents(&q).await?);
+            }
+            all.sort_by(|a, b| b.opened_at.cmp(&a.opened_at).then_with(|| a.id.cmp(&b.id)));
+            all
+        }
+    };
+    let mut incidents = incidents;
+    if let Some(u) = until {
+        incidents.retain(|x| x.opened_at < u);
+    }
+    incidents.truncate(wanted);
     Ok(Done::read(Output::Incidents(IncidentList { incidents })))
 }
 

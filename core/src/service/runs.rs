@@ -150,6 +150,12 @@ pub(crate) async fn deploy(call: &Call<'_>, i: Deploy) -> Result<Done> {
         }
         None => None,
     };
+    if i.from_environment.is_some() && (version.is_some() || i.rollback == Some(true)) {
+        return Err(Error::field(
+            "from_environment",
+            "a promotion takes its version from that environment; leave `version` and `rollback` out",
+        ));
+    }
     // A rollback: the previous good version of this environment, resolved
     // and pinned now, so the approver sees exactly what it goes back to.
     if i.rollback == Some(true) {
@@ -177,9 +183,22 @@ pub(crate) async fn deploy(call: &Call<'_>, i: Deploy) -> Result<Done> {
     }
     // No version asked: what the previous environment runs, decided now, so
     // the approver sees exactly what will be deployed.
-    let (version, promoted) = match version {
-        Some(v) => (Some(v), None),
-        None => match promoted_version(call, &p, &i.environment).await? {
+    let (version, promoted) = match (version, i.from_environment) {
+        (Some(v), _) => (Some(v), None),
+        (None, Some(from)) => {
+            if from == i.environment {
+                return Err(Error::field("from_environment", "promote from another environment than the target"));
+            }
+            let current = call.ctx.graph.current_deployments(&p.slug).await?;
+            let Some(d) = current.into_iter().find(|d| d.environment == from) else {
+                return Err(Error::field(
+                    "from_environment",
+                    format!("{} has no successful deployment in {from} to promote; deploy a version by name", p.slug),
+                ));
+            };
+            (Some(d.version), Some(from))
+        }
+        (None, None) => match promoted_version(call, &p, &i.environment).await? {
             Some((from, v)) => (Some(v), Some(from)),
             None => (None, None),
         },

@@ -544,7 +544,22 @@ pub(crate) async fn update_team(call: &Call<'_>, i: UpdateTeam) -> Result<Done> 
             team.name = n;
         }
     }
-    if let Some(m) = i.members {
+    if i.members.is_some() && (i.add_members.is_some() || i.remove_members.is_some()) {
+        return Err(Error::field("members", "give the whole list, or add_members/remove_members, not both"));
+    }
+    // Adding and removing people edit the list the team has now.
+    let edited = (i.add_members.is_some() || i.remove_members.is_some()).then(|| {
+        let mut list = team.members.clone();
+        for u in i.add_members.into_iter().flatten() {
+            if !list.contains(&u) {
+                list.push(u);
+            }
+        }
+        let removed = i.remove_members.unwrap_or_default();
+        list.retain(|u| !removed.contains(u));
+        list
+    });
+    if let Some(m) = i.members.or(edited) {
         let m = members(call, m).await?;
         if m != team.members {
             changes.insert("members".into(), FromTo { from: json!(team.members), to: json!(m) });

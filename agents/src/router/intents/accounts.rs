@@ -37,8 +37,11 @@ fn role_word(m: &Msg<'_>) -> Option<Role> {
 
 /// `sign carol out everywhere`, `log carol out of every session`, `end carol's sessions`.
 pub(super) fn sign_out(m: &Msg<'_>) -> Option<Routed> {
-    let verb = (m.first_is(&["sign", "log"]) && m.has(&["out", "off"]))
-        || m.first_is(&["logout", "signout"])
+    let verb = (m.has(&["sign", "log", "kick"])
+        && m.has(&["out", "off"])
+        && m.has(&["session", "sessions", "everywhere", "devices", "device"]))
+        || (m.first_is(&["sign", "log"]) && m.has(&["out", "off"]))
+        || m.has(&["logout", "signout"])
         || (m.first_is(&["end", "kill", "revoke", "terminate", "clear"]) && m.has(&["session", "sessions"]))
         || m.starts_with(&["kick"]);
     if !verb {
@@ -97,9 +100,10 @@ pub(super) fn email(m: &Msg<'_>) -> Option<Routed> {
 
 /// `disable carol`, `deactivate the account of carol`, `enable carol again`.
 pub(super) fn disable_or_enable(m: &Msg<'_>) -> Option<Routed> {
-    let kind = if m.first_is(&["disable", "deactivate", "suspend", "lock", "block", "offboard"]) {
+    let kind = if m.has(&["disable", "deactivate", "suspend", "lock", "block", "offboard"]) {
         OpKind::DisableUser
-    } else if m.first_is(&["enable", "reactivate", "unlock", "unblock", "unsuspend", "restore"]) {
+    } else if m.has(&["enable", "reactivate", "unlock", "unblock", "unsuspend", "restore", "re-enable", "re-activate"])
+    {
         OpKind::EnableUser
     } else {
         return None;
@@ -129,11 +133,18 @@ pub(super) fn list(m: &Msg<'_>) -> Option<Routed> {
     // `accounts` may be a project's name: then the question is about it.
     let names_something =
         m.w.iter().any(|w| m.cat.projects.contains(w) || m.cat.teams.contains(w) || m.cat.packages.contains(w));
-    if names_something {
+    // `list all accounts`: the project named accounts is not what is listed.
+    let only_accounts = m.w.iter().all(|w| {
+        w == "accounts" || !(m.cat.projects.contains(w) || m.cat.teams.contains(w) || m.cat.packages.contains(w))
+    }) && m.has(&["list", "all", "every", "show"])
+        && m.w.len() <= 4;
+    let user_accounts = m.phrase(&["user", "accounts"]) || m.phrase(&["user", "account"]) || only_accounts;
+    let package = m.w.iter().any(|w| m.cat.packages.contains(w));
+    if (names_something && !user_accounts) || package {
         return None;
     }
     let about_accounts = m.has(&["users", "accounts"]) && !m.has(&["project", "projects", "package", "packages"]);
     let who_is = m.first_is(&["who"]) && role_word(m).is_some() && matches!(person(m), Ok(None));
-    let asks = (about_accounts && m.w.len() <= 6) || m.starts_with(&["who", "has", "access"]) || who_is;
+    let asks = (about_accounts && m.w.len() <= 8) || m.starts_with(&["who", "has", "access"]) || who_is;
     asks.then(|| Routed::call(OpKind::ListUsers, json!({})))
 }

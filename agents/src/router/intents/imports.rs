@@ -12,17 +12,10 @@ use crate::messages;
 const SBOM: &[&str] = &["sbom", "sboms", "cyclonedx", "spdx", "bom"];
 const BRING: &[&str] = &["import", "upload", "load", "add", "send", "read", "ingest", "attach", "submit"];
 
-/// `checkout's` → `checkout`: a possessive names its owner.
-fn owner_word(w: &str) -> String {
-    w.strip_suffix("'s").or_else(|| w.strip_suffix("’s")).unwrap_or(w).to_owned()
-}
-
 /// `where did checkout's redis version come from?`, `where does redis in
 /// checkout come from`, `which file does orders get lodash from`, `how does
 /// orders use lodash?`, `is lodash a direct dependency of orders?`.
 pub(super) fn dependency_source(m: &Msg<'_>) -> Option<Routed> {
-    let words: Vec<String> = m.w.iter().map(|w| owner_word(w)).collect();
-    let m = Msg { w: &words, raw: m.raw, cat: m.cat };
     let comes_from = m.has(&["come", "comes", "came", "coming"]) && m.has(&["from"]);
     let where_gets = m.first_is(&["where"]) && m.has(&["from"]) && m.has(&["get", "gets", "got"]);
     let which_file = m.has(&["which", "what"])
@@ -65,8 +58,6 @@ pub(super) fn manifests_howto(m: &Msg<'_>) -> Option<Routed> {
     if !(files && m.has(BRING)) || m.has(&["which", "what", "where"]) {
         return None;
     }
-    let words: Vec<String> = m.w.iter().map(|w| owner_word(w).trim_end_matches('\'').to_owned()).collect();
-    let m = Msg { w: &words, raw: m.raw, cat: m.cat };
     let project = match m.project(0, Strictness::Forgiving) {
         Ok(Some((_, p))) => p,
         Ok(None) => "PROJECT".to_owned(),
@@ -96,7 +87,8 @@ pub(super) fn sbom_howto(m: &Msg<'_>) -> Option<Routed> {
 }
 
 const GITHUB: &[&str] = &["github", "gh", "repositories", "repos", "repository", "org", "organisation", "organization"];
-const IMPORTING: &[&str] = &["import", "imports", "imported", "importing", "onboard", "sync", "ingest"];
+const IMPORTING: &[&str] =
+    &["import", "imports", "imported", "importing", "onboard", "sync", "ingest", "pull", "bring", "load", "add"];
 
 /// `import our GitHub org`, `import every repository from github`, `import
 /// the repositories of installation 42`: the App's repositories as projects.
@@ -104,7 +96,8 @@ const IMPORTING: &[&str] = &["import", "imports", "imported", "importing", "onbo
 /// were skipped by the import?`) list what was imported.
 pub(super) fn github_import(m: &Msg<'_>) -> Option<Routed> {
     let github = m.has(GITHUB) || m.raw.iter().any(|w| w.to_ascii_lowercase().contains("github"));
-    if !github || !m.has(IMPORTING) || m.has(SBOM) || m.has(&["backstage", "catalog"]) {
+    let package = m.w.iter().any(|w| m.cat.packages.contains(w));
+    if !github || !m.has(IMPORTING) || m.has(SBOM) || m.has(&["backstage", "catalog"]) || package {
         return None;
     }
     let asking = m.first_is(&["how", "what", "which", "show", "list", "did", "was", "were", "any", "status"])

@@ -11,47 +11,49 @@ use crate::messages;
 
 const LOGS: &[&str] = &["log", "logs", "logging", "logfile", "logfiles", "loki", "kibana"];
 
-/// `last 2 hours`, `past 30 minutes`, `last hour`, `since yesterday`, `in the last 15m`.
-fn window(m: &Msg<'_>) -> Option<String> {
-    let unit = |w: &str| match w.trim_end_matches('s') {
-        "minute" | "min" | "m" => Some('m'),
-        "hour" | "hr" | "h" => Some('h'),
-        "day" | "d" => Some('d'),
-        "week" | "w" => Some('w'),
-        _ => None,
-    };
-    for (i, w) in m.w.iter().enumerate() {
-        if !matches!(w.as_str(), "last" | "past" | "previous") {
-            continue;
-        }
-        let next = m.w.get(i + 1).map(String::as_str).unwrap_or_default();
-        if let Some(u) = unit(next) {
-            return Some(format!("1{u}"));
-        }
-        if let Ok(n) = next.parse::<u32>()
-            && let Some(u) = m.w.get(i + 2).and_then(|w| unit(w))
-        {
-            return Some(format!("{n}{u}"));
-        }
-        // `last 15m`, `last 2h`
-        let (digits, rest): (String, String) = next.chars().partition(char::is_ascii_digit);
-        if !digits.is_empty()
-            && let Some(u) = unit(&rest)
-        {
-            return Some(format!("{digits}{u}"));
-        }
-    }
-    if m.has(&["yesterday"]) {
-        return Some("1d".into());
-    }
-    if m.has(&["today"]) {
-        return Some("24h".into());
-    }
-    None
-}
+/// Log levels said without the word "logs": `warnings from auth-proxy past 6 hours`.
+const LEVELS: &[&str] = &[
+    "errors",
+    "error",
+    "warnings",
+    "warning",
+    "warns",
+    "exceptions",
+    "exception",
+    "stacktraces",
+    "stacktrace",
+    "fatal",
+    "fatals",
+    "panics",
+    "tracebacks",
+    "traceback",
+];
 
 pub(super) fn check_logs(m: &Msg<'_>) -> Option<Routed> {
-    if !m.has(LOGS) || m.has(&["audit", "history", "changelog", "webhook", "webhooks"]) {
+    // `deploy log for notifications` is the deployments' history.
+    let deploy_log = m.w.windows(2).any(|p| {
+        ["deploy", "deployment", "deploys", "deployments", "release", "change", "audit"].contains(&p[0].as_str())
+            && LOGS.contains(&p[1].as_str())
+    });
+    let levels_only = !m.has(LOGS)
+        && m.has(LEVELS)
+        && !m.has(&[
+            "ci",
+            "build",
+            "builds",
+            "rate",
+            "budget",
+            "incident",
+            "incidents",
+            "webhook",
+            "webhooks",
+            "messages",
+            "deliveries",
+        ]);
+    if !(m.has(LOGS) || levels_only) || deploy_log || m.has(&["audit", "history", "changelog", "webhook", "webhooks"]) {
+        return None;
+    }
+    if levels_only && attempt_project(m).is_none() {
         return None;
     }
     let project = match m.project(0, Strictness::Forgiving) {
@@ -62,35 +64,96 @@ pub(super) fn check_logs(m: &Msg<'_>) -> Option<Routed> {
         Err(reply) => return Some(reply),
     };
     let mut args = json!({"project": project});
-    if let Some(since) = window(m) {
+    // `since yesterday` is the whole window; `yesterday` a day of it.
+    if let Some(since) = &m.time.since {
         args["since"] = json!(since);
+        if let Some(until) = &m.time.until {
+            args["until"] = json!(until);
+        }
+    } else if m.phrase(&["last", "hour"]) || m.phrase(&["past", "hour"]) {
+        args["since"] = json!("1h");
     }
-    if m.has(&["warning", "warnings", "warn", "warns"]) {
+    let levels: Vec<&str> = m.w.iter().flat_map(|w| w.split(['-', '/'])).collect();
+    let said = |any: &[&str]| levels.iter().any(|l| any.contains(l));
+    if said(&["fatal", "fatals", "panic", "panics"]) {
+        args["level"] = json!("fatal");
+    } else if said(&["warning", "warnings", "warn", "warns"]) {
         args["level"] = json!("warn");
-    } else if m.has(&["error", "errors", "exception", "exceptions", "failures", "fatal", "crash", "crashes"]) {
+    } else if said(&["error", "errors", "exception", "exceptions", "failures", "crash", "crashes"]) {
         args["level"] = json!("error");
+    } else if said(&["debug"]) {
+        args["level"] = json!("debug");
     }
-    // `mentioning timeout`, `containing "card declined"`, `with "503"`
-    let quoted: Option<String> = m.raw.join(" ").split('"').nth(1).map(str::to_owned).filter(|q| !q.trim().is_empty());
-    let after = ["mentioning", "containing", "matching", "about"]
+    // `mentioning timeout`, `containing "card declined"`, `grep … for 503`
+    let quoted = m.quoted();
+    let searching = m.has(&["grep", "search", "scan", "look", "find", "searching", "scanning"]);
+    let keys: &[&str] = if searching {
+        &["mentioning", "containing", "matching", "about", "for"]
+    } else {
+        &["mentioning", "containing", "matching", "about"]
+    };
+    let after = keys
         .iter()
         .find_map(|w| m.pos(w))
+        .filter(|i| m.free(i + 1))
         .and_then(|i| m.raw.get(i + 1))
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '_').to_owned())
-        .filter(|w| !w.is_empty());
+        .filter(|w| !w.is_empty() && !m.cat.projects.contains(&w.to_lowercase()) && !super::is_stop(&w.to_lowercase()));
     if let Some(q) = quoted.or(after) {
         args["query"] = json!(q);
     }
     Some(Routed::call(OpKind::CheckLogs, args))
 }
 
-/// `investigate refunds`, `investigate the refunds incident`, `what broke
-/// orders?`, `why is checkout down?`, `what caused the orders outage`.
+/// Words that say something is wrong with a project now.
+const TROUBLE: &[&str] = &[
+    "down",
+    "failing",
+    "erroring",
+    "slow",
+    "broken",
+    "paging",
+    "alerting",
+    "lagging",
+    "timing",
+    "throwing",
+    "crashing",
+    "flapping",
+    "spiking",
+    "degraded",
+    "struggling",
+    "misbehaving",
+    "hanging",
+    "stuck",
+    "500s",
+    "5xx",
+    "wrong",
+    "off",
+];
+
+/// `investigate refunds`, `what broke orders?`, `why is checkout down?`, `dig
+/// into the payments-api outage`, `root cause for the sessions incident`,
+/// `orders is throwing 500s, figure out why`, `should we roll back payouts?`.
 pub(super) fn investigate(m: &Msg<'_>) -> Option<Routed> {
-    let asks = m.first_is(&["investigate", "diagnose", "triage", "rca"])
-        || (m.has(&["broke", "broken", "caused", "causing", "cause"]) && m.has(&["what", "who", "why", "which"]))
-        || (m.first_is(&["why"]) && m.has(&["down", "failing", "erroring", "slow", "broken", "paging", "alerting"]));
-    if !asks || m.has(LOGS) {
+    let verb =
+        m.has(&["investigate", "investigation", "diagnose", "triage", "rca", "debug", "postmortem", "post-mortem"])
+            || m.phrase(&["root", "cause"])
+            || m.phrase(&["dig", "into"])
+            || m.phrase(&["dig", "in"])
+            || m.phrase(&["figure", "out"])
+            || m.phrase(&["look", "into"])
+            || m.phrase(&["went", "wrong"])
+            || m.phrase(&["going", "wrong"])
+            || m.phrase(&["is", "wrong"])
+            || m.phrase(&["is", "off"])
+            || m.phrase(&["off", "with"])
+            || m.phrase(&["wrong", "with"])
+            || m.has(&["culprit", "culprits"])
+            || m.phrase(&["likely", "cause"])
+            || (m.has(&["broke", "caused", "causing", "cause"]) && m.has(&["what", "who", "why", "which"]))
+            || (m.has(&["why"]) && m.has(TROUBLE))
+            || (m.is_question() && m.phrase(&["roll", "back"]) && m.has(&["should", "shall", "do"]));
+    if !verb || m.has(LOGS) {
         return None;
     }
     match m.project(0, Strictness::Forgiving) {
@@ -100,16 +163,29 @@ pub(super) fn investigate(m: &Msg<'_>) -> Option<Routed> {
     }
 }
 
+fn attempt_project(m: &Msg<'_>) -> Option<String> {
+    m.project(0, Strictness::Forgiving).ok().flatten().map(|(_, p)| p)
+}
+
 /// `roll back orders in production`, `rollback checkout on staging`, `revert
-/// the last deploy of refunds in prod`: a deploy of the previous good version.
+/// the last deploy of refunds in prod`, `roll sessions back in stg`, `go back
+/// to the last good version of pricing on production`: a deploy of the
+/// previous good version.
 pub(super) fn rollback(m: &Msg<'_>) -> Option<Routed> {
-    let asks = m.starts_with(&["roll", "back"])
-        || m.first_is(&["rollback", "revert", "undo"])
-        || (m.has(&["roll"]) && m.has(&["back"]) && m.has(&["please", "can", "could"]));
-    if !asks {
+    let roll_back =
+        m.w.iter()
+            .take(4)
+            .position(|w| w == "roll")
+            .is_some_and(|i| m.w.iter().skip(i + 1).take(3).any(|w| w == "back"));
+    let asks = roll_back
+        || m.w.iter().take(3).any(|w| ["rollback", "revert", "undo"].contains(&w.as_str()))
+        || (m.has(&["rollback", "roll-back"]) && m.has(&["needs", "need", "do", "please", "now", "want"]))
+        || (m.phrase(&["back", "to"]) && m.has(&["good", "previous", "prior", "earlier", "older", "last"]))
+        || m.phrase(&["back", "out"]);
+    if !asks || m.is_question() && !m.first_is(&["roll", "rollback", "revert", "undo"]) {
         return None;
     }
-    let project = match m.project(0, Strictness::Forgiving) {
+    let project = match m.project(0, Strictness::Exact) {
         Ok(Some((_, p))) => p,
         Ok(None) => {
             return Some(Routed::reply(messages::ask("Roll back which project?", "roll back orders in production")));

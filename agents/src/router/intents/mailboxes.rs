@@ -23,7 +23,7 @@ fn number(m: &Msg<'_>) -> Option<i64> {
 
 /// `replay delivery 42`, `redeliver webhook #42`, `reprocess 42`, `retry webhook 42`.
 pub(super) fn replay(m: &Msg<'_>) -> Option<Routed> {
-    let verb = m.first_is(&["replay", "redeliver", "reprocess", "reprocessing"])
+    let verb = m.first_is(&["replay", "redeliver", "reprocess", "reprocessing", "re-process", "re-deliver", "re-run"])
         || (m.first_is(&["retry", "rerun", "re-run", "process"]) && m.has(DELIVERY));
     if !verb || (m.has(MESSAGE) && !m.has(DELIVERY)) {
         return None;
@@ -56,7 +56,19 @@ pub(super) fn retry(m: &Msg<'_>) -> Option<Routed> {
 
 /// The state asked about: failed, unmapped, waiting, processed or sent.
 fn status(m: &Msg<'_>, sent: &str) -> Option<&'static str> {
-    if m.has(&["failed", "failing", "dead", "broken", "stuck", "undelivered", "errors", "error", "fail"]) {
+    if m.has(&[
+        "failed",
+        "failing",
+        "dead",
+        "died",
+        "broken",
+        "stuck",
+        "undelivered",
+        "errors",
+        "error",
+        "fail",
+        "dropped",
+    ]) {
         Some("dead")
     } else if m.has(&["unmapped", "ignored", "unhandled", "unmatched"]) {
         Some("unmapped")
@@ -86,7 +98,7 @@ pub(super) fn outbox(m: &Msg<'_>) -> Option<Routed> {
     // "messages" alone is too common a word ("error messages in the logs"):
     // chat's own words, or notifications, say it is the outbox.
     let chat = m.has(&["notification", "notifications"])
-        || (m.has(&["message", "messages"]) && m.has(&["chat", "slack", "discord", "outgoing", "undelivered"]));
+        || (m.has(&["message", "messages"]) && m.has(&["chat", "slack", "discord", "outgoing", "undelivered", "bot"]));
     let about = m.has(&["outbox"]) || (chat && (status(m, "sent").is_some() || m.has(&["queue", "list", "show"])));
     if !about || m.first_is(CHANGES) {
         return None;
