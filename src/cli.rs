@@ -525,10 +525,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", routed.to_json());
             } else {
                 match routed {
-                    switchboard_agents::Routed::Call { operation, arguments } => {
+                    switchboard_agents::Routed::Call { operation, arguments, .. } => {
                         println!("{} {arguments}", operation.name())
                     }
                     switchboard_agents::Routed::Reply { text } => println!("{text}"),
+                    switchboard_agents::Routed::Choose { text, choices } => {
+                        println!("{text}");
+                        for c in choices {
+                            println!("  → {c}");
+                        }
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)

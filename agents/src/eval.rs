@@ -118,12 +118,12 @@ pub fn same_value(want: &Value, got: &Value) -> bool {
 /// accepts (a call its input would refuse is a miss too).
 pub fn passes(case: &Case, routed: &Routed) -> bool {
     match routed {
-        Routed::Call { operation, arguments } => {
+        Routed::Call { operation, arguments, .. } => {
             operation.name() == case.operation
                 && case.arguments.iter().all(|(k, want)| arguments.get(k).is_some_and(|got| same_value(want, got)))
                 && switchboard_core::ops::Operation::parse(operation.name(), arguments.clone()).is_ok()
         }
-        Routed::Reply { .. } => false,
+        Routed::Reply { .. } | Routed::Choose { .. } => false,
     }
 }
 

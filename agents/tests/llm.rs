@@ -298,9 +298,8 @@ async fn automations_only_create_one_pending_run() {
     ];
     let w = world(script, |_| {}).await;
     let answer = ask(&w, &erin(), "deploy orders to staging").await.unwrap();
-    let Action::Done { output: switchboard_core::ops::output::Output::Run(run), .. } = &answer.actions[0] else {
-        panic!("{:?}", answer.actions)
-    };
+    let Action::Done { output, .. } = &answer.actions[0] else { panic!("{:?}", answer.actions) };
+    let switchboard_core::ops::output::Output::Run(run) = &**output else { panic!("{output:?}") };
     assert_eq!(run.status.as_str(), "pending");
     let Action::Failed { error, .. } = &answer.actions[1] else { panic!() };
     assert!(error.contains("Only one automation"), "{error}");

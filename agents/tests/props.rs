@@ -78,13 +78,13 @@ proptest! {
         let first = route(&text, &cat);
         prop_assert_eq!(&first, &route(&text, &cat));
         match first {
-            Routed::Call { operation, arguments } => {
+            Routed::Call { operation, arguments, .. } => {
                 prop_assert!(arguments.is_object());
                 if let Err(e) = Operation::parse(operation.name(), arguments) {
                     prop_assert!(!e.to_string().is_empty());
                 }
             }
-            Routed::Reply { text } => prop_assert!(!text.trim().is_empty()),
+            Routed::Reply { text } | Routed::Choose { text, .. } => prop_assert!(!text.trim().is_empty()),
         }
     }
 
@@ -109,7 +109,7 @@ proptest! {
     #[test]
     fn command_syntax_passes_values_through(slug in "[a-z][a-z0-9-]{0,20}", key in "[a-z_]{1,12}", value in "[A-Za-z0-9._-]{1,20}") {
         match route(&format!("/sb set_fact project={slug} key={key} value={value}"), &catalog()) {
-            Routed::Call { operation, arguments } => {
+            Routed::Call { operation, arguments, .. } => {
                 prop_assert_eq!(operation.name(), "set_fact");
                 // Numbers and booleans are read as JSON, the rest as text.
                 let expected = serde_json::from_str::<serde_json::Value>(&value)
@@ -118,7 +118,7 @@ proptest! {
                     .unwrap_or_else(|| json!(value));
                 prop_assert_eq!(arguments, json!({"project": slug, "key": key, "value": expected}));
             }
-            Routed::Reply { text } => prop_assert!(false, "replied {text}"),
+            other => prop_assert!(false, "replied {:?}", other.reply_text()),
         }
     }
 

@@ -32,18 +32,20 @@ fn catalog() -> Catalog {
 #[track_caller]
 fn call(text: &str, op: &str, args: Value) {
     match route(text, &catalog()) {
-        Routed::Call { operation, arguments } => {
+        Routed::Call { operation, arguments, .. } => {
             assert_eq!((operation.name(), &arguments), (op, &args), "{text:?}");
         }
-        Routed::Reply { text: reply } => panic!("{text:?} should call {op}, replied {reply:?}"),
+        other => panic!("{text:?} should call {op}, replied {:?}", other.reply_text()),
     }
 }
 
 #[track_caller]
 fn reply(text: &str, contains: &str) {
     match route(text, &catalog()) {
-        Routed::Reply { text: r } => assert!(r.contains(contains), "{text:?} replied {r:?}, expected {contains:?}"),
-        Routed::Call { operation, arguments } => {
+        Routed::Reply { text: r } | Routed::Choose { text: r, .. } => {
+            assert!(r.contains(contains), "{text:?} replied {r:?}, expected {contains:?}")
+        }
+        Routed::Call { operation, arguments, .. } => {
             panic!("{text:?} should reply, called {} {arguments}", operation.name())
         }
     }

@@ -428,8 +428,10 @@ pub fn render_agent(answer: &switchboard_agents::llm::Answer, proposals: &[Strin
     let mut proposal_ids = proposals.iter();
     for action in &answer.actions {
         match action {
-            Action::Done { output: Output::Run(run), operation } if operation.effect() == Effect::Automation => {
-                reply.blocks.extend(run_card(run, base_url).blocks);
+            Action::Done { output, operation, .. } if operation.effect() == Effect::Automation => {
+                if let Output::Run(run) = &**output {
+                    reply.blocks.extend(run_card(run, base_url).blocks);
+                }
             }
             Action::Done { .. } => {}
             Action::Proposed { operation, arguments } => {

@@ -16,7 +16,7 @@ use switchboard_core::{Caller, Error, Service};
 
 use crate::answer::{render, render_agent, run_card};
 use crate::messages;
-use crate::reply::Reply;
+use crate::reply::{Button, ButtonStyle, Reply};
 
 /// Messages (questions and answers) kept per thread; core keeps the count.
 pub use switchboard_core::service::CHAT_HISTORY as HISTORY;
@@ -83,7 +83,27 @@ impl Conversation {
         };
         match routed {
             Routed::Reply { text } => Turn { reply: Reply::text(text), operation: None, done: true },
-            Routed::Call { operation, arguments } => self.run(caller, operation, arguments).await,
+            Routed::Choose { text, choices } => {
+                // A button carries its message (Discord keeps 100 characters of it).
+                let buttons = choices
+                    .into_iter()
+                    .filter(|c| c.len() <= 96)
+                    .take(5)
+                    .map(|c| Button { label: c.clone(), action: format!("say:{c}"), style: ButtonStyle::Default })
+                    .collect();
+                Turn { reply: Reply::text(text).buttons(buttons), operation: None, done: true }
+            }
+            Routed::Call { operation, arguments, unapplied } => {
+                let from = messages::based_on(operation.name(), &arguments);
+                let mut turn = self.run(caller, operation, arguments).await;
+                if turn.done {
+                    if !unapplied.is_empty() {
+                        turn.reply = turn.reply.push_text(messages::unapplied(&unapplied));
+                    }
+                    turn.reply = turn.reply.push_text(from);
+                }
+                turn
+            }
         }
     }
 
@@ -103,6 +123,14 @@ impl Conversation {
             }
         };
         match agent.turn(caller, &history, text, progress).await {
+            // The model looked nothing up, yet the message names things the
+            // graph knows: its prose is not an answer about them. The router's
+            // operation answers instead, and says so.
+            Ok(answer) if answer.actions.is_empty() && self.names_known(text) => {
+                let mut turn = self.route(caller, text).await;
+                turn.reply = turn.reply.push_text(messages::ungrounded());
+                turn
+            }
             Ok(answer) => self.agent_turn(caller, answer.actions.first().map(action_op), &answer, None).await,
             Err(Unavailable::Failed { reason, actions } | Unavailable::OverBudget { message: reason, actions })
                 if !actions.is_empty() =>
@@ -116,6 +144,18 @@ impl Conversation {
                 turn
             }
         }
+    }
+
+    /// Whether `text` names a project, team, package or person the catalog knows.
+    fn names_known(&self, text: &str) -> bool {
+        let catalog = self.catalog.read().unwrap_or_else(|e| e.into_inner());
+        switchboard_agents::router::text::clean(text).words.iter().any(|w| {
+            let w = w.trim_end_matches("'s");
+            catalog.projects.contains(w)
+                || catalog.teams.contains(w)
+                || catalog.packages.contains(w)
+                || catalog.users.contains(w)
+        })
     }
 
     async fn agent_turn(
@@ -146,6 +186,18 @@ impl Conversation {
         if reply.blocks.is_empty() {
             reply = Reply::text(switchboard_agents::messages::cannot_tell(None));
         }
+        // What the answer stands on: the operations the model's tools ran.
+        let used: Vec<String> = answer
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Done { operation, arguments, .. } => Some(messages::based_on(operation.name(), arguments)),
+                _ => None,
+            })
+            .collect();
+        if !used.is_empty() {
+            reply = reply.push_text(used.join("\n"));
+        }
         Turn { reply, operation: operation.flatten(), done: true }
     }
 
@@ -160,6 +212,8 @@ impl Conversation {
                 self.run(caller, kind, json!({"run": id})).await
             }
             ("confirm" | "cancel", _) => self.answer_proposal(caller, id, op == "confirm").await,
+            // A "did you mean" button: the message again, with the name chosen.
+            ("say", _) => self.route(caller, id).await,
             // Roll back from an investigation: a deploy request whose version
             // is resolved (the previous good one) when it is made, and approved
             // like every automation.

@@ -66,6 +66,40 @@ pub fn shown(shown: usize, total: u64) -> String {
 }
 
 /// Shown under a router answer when the model could not be used.
+/// The operation a reply stands on: `from get_project payments-api`.
+pub fn based_on(operation: &str, arguments: &serde_json::Value) -> String {
+    let values: Vec<String> = arguments
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| *k != "limit")
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s)
+                        if matches!(k.as_str(), "project" | "team" | "package" | "run" | "user") =>
+                    {
+                        s.clone()
+                    }
+                    serde_json::Value::String(s) => format!("{k}={s}"),
+                    other => format!("{k}={other}"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if values.is_empty() { format!("from `{operation}`") } else { format!("from `{operation} {}`", values.join(" ")) }
+}
+
+/// Words of the question the answer could not take into account.
+pub fn unapplied(words: &[String]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    format!("I could not apply {} to this answer.", quoted.join(" or "))
+}
+
+/// Said under a router answer given instead of a model's ungrounded prose.
+pub fn ungrounded() -> String {
+    "(The language model answered without looking anything up, so this answer comes from the built-in commands.)"
+        .to_owned()
+}
+
 pub fn llm_fallback(reason: &str) -> String {
     format!(
         "(The language model is not available: {reason}. The built-in commands answered instead; say `help` to see them.)"

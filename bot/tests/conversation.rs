@@ -258,7 +258,30 @@ async fn dependents_say_who_declares_and_who_gets_it_through_another_package() {
     );
     assert!(text.contains("through another package"), "{text}");
     let text = c.handle(&viewer, "t", "which projects use github.com/acme/wire directly?").await.reply.to_text();
-    assert_eq!(text, "No project declares github.com/acme/wire itself.");
+    assert_eq!(
+        text,
+        "No project declares github.com/acme/wire itself.\nfrom `dependents direct_only=true github.com/acme/wire`"
+    );
     let text = c.handle(&viewer, "t", "which projects depend directly on github.com/acme/queue").await.reply.to_text();
     assert!(text.starts_with("1 project(s) declare github.com/acme/queue themselves: v1.2.0 (1)."), "{text}");
+}
+
+#[tokio::test]
+async fn a_name_it_is_not_sure_of_is_asked_about_with_buttons_that_say_it_again() {
+    let (c, _, _dir) = setup().await;
+    let carol = who("carol", Role::Editor);
+    // A change never guesses a misspelt name: it asks, and the button says the message again.
+    let t = c.handle(&carol, "t", "deploy ordres to staging").await;
+    assert!(
+        t.reply.to_text().starts_with("I'm not sure which project you mean. Did you mean orders?"),
+        "{}",
+        t.reply.to_text()
+    );
+    let actions = common::buttons(&t.reply);
+    assert_eq!(actions, ["say:deploy orders to staging"]);
+    let t = c.click(&carol, &actions[0]).await;
+    assert!(t.reply.to_text().starts_with("I've asked for approval: Deploy orders "), "{}", t.reply.to_text());
+    // Words the answer could not use are named, not dropped.
+    let text = c.handle(&carol, "t", "incidents of orders in production").await.reply.to_text();
+    assert!(text.contains("I could not apply 'production' to this answer."), "{text}");
 }

@@ -345,7 +345,8 @@ async fn a_slow_answer_is_deferred_then_edited_in() {
         c.llm.model = "fake".into();
     })
     .await;
-    let deferred = w.command("4001", "ask", &[("text", "tell me about the team behind payments-api")]).await;
+    // A question naming nothing the graph knows: the model's words are the answer.
+    let deferred = w.command("4001", "ask", &[("text", "how should we run our incident reviews?")]).await;
     assert_eq!(deferred["type"], 5, "Discord is told to wait: {deferred}");
     let edits = w.discord.wait_for("/messages/@original", 1, 15).await;
     assert_eq!(edits.len(), 1, "{:?}", w.discord.calls());

@@ -183,3 +183,31 @@ async fn a_spent_budget_falls_back_to_the_router_and_says_when() {
     let bob = who("bob", Role::Editor);
     assert_eq!(w.chat.handle(&bob, "t2", "say something").await.reply.to_text(), "For bob.");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prose_about_a_known_name_without_a_tool_is_answered_from_the_graph() {
+    // The model invents an owner instead of looking one up.
+    let w = world(vec![Step::text("payments-api is owned by ACME Corp's finance guild.")], |_| {}).await;
+    let viewer = who("dave", Role::Viewer);
+    let text = w.chat.handle(&viewer, "t", "who owns payments-api?").await.reply.to_text();
+    assert!(!text.contains("ACME"), "the invented answer is not shown: {text}");
+    assert!(text.contains("payments"), "the project's owning team, from the graph: {text}");
+    assert!(text.contains("from `get_project payments-api`"), "the reply says what it stands on: {text}");
+    assert!(text.contains("answered without looking anything up"), "{text}");
+    assert_eq!(w.fake.requests().len(), 1, "the model was asked once");
+
+    // A question naming nothing the graph knows keeps the model's words.
+    let w = world(vec![Step::text("Blameless reviews within a week work well.")], |_| {}).await;
+    let text = w.chat.handle(&viewer, "t", "how should we run incident reviews?").await.reply.to_text();
+    assert_eq!(text, "Blameless reviews within a week work well.");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_from_tools_say_which_operations_they_stand_on() {
+    let script =
+        vec![Step::call("get_project", json!({"project": "orders"})), Step::text("orders belongs to checkout.")];
+    let w = world(script, |_| {}).await;
+    let text = w.chat.handle(&who("dave", Role::Viewer), "t", "who owns orders?").await.reply.to_text();
+    assert!(text.starts_with("orders belongs to checkout."), "{text}");
+    assert!(text.ends_with("from `get_project orders`"), "{text}");
+}

@@ -63,7 +63,7 @@ pub type OnProgress<'a> = &'a (dyn Fn(Progress) + Send + Sync);
 pub enum Action {
     /// Ran through the service: a read, a write (when writes need no
     /// confirmation) or an automation request (its output is the pending run).
-    Done { operation: OpKind, output: Output },
+    Done { operation: OpKind, arguments: Value, output: Box<Output> },
     /// A write waiting for the person's confirmation.
     Proposed { operation: OpKind, arguments: Value },
     /// Refused or failed; `error` is what the person reads.
@@ -313,7 +313,7 @@ impl Agent {
             Effect::Automation if *automation_requested => return fail(messages::tool_one_automation()),
             _ => {}
         }
-        match self.service.execute_json(caller, kind.name(), arguments).await {
+        match self.service.execute_json(caller, kind.name(), arguments.clone()).await {
             Ok(output) => {
                 let data = if kind.effect() == Effect::Automation {
                     *automation_requested = true;
@@ -327,7 +327,7 @@ impl Agent {
                 } else {
                     json!({"status": "ok", "data": output.to_json()})
                 };
-                actions.push(Action::Done { operation: kind, output });
+                actions.push(Action::Done { operation: kind, arguments, output: Box::new(output) });
                 messages::tool_data(&cap(data.to_string()))
             }
             Err(e) => fail(e.to_string()),

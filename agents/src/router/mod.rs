@@ -21,26 +21,47 @@ use crate::messages;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Routed {
     /// Run this operation with these arguments (still subject to policy).
-    Call { operation: OpKind, arguments: Value },
+    /// `unapplied`: words of the message that would change the answer but
+    /// that the call does not carry (the reply names them).
+    Call { operation: OpKind, arguments: Value, unapplied: Vec<String> },
     /// Answer with this text instead: help, a question for a missing
-    /// argument, "did you mean", or "I could not tell".
+    /// argument, or "I could not tell".
     Reply { text: String },
+    /// Ask which one was meant: each choice is the message again with one
+    /// of the close names in it (surfaces show them as buttons).
+    Choose { text: String, choices: Vec<String> },
 }
 
 impl Routed {
     pub(crate) fn call(operation: OpKind, arguments: Value) -> Self {
-        Self::Call { operation, arguments }
+        Self::Call { operation, arguments, unapplied: Vec::new() }
     }
 
     pub(crate) fn reply(text: impl Into<String>) -> Self {
         Self::Reply { text: text.into() }
     }
 
-    /// `{"operation": NAME, "arguments": {...}}` or `{"operation": null, "reply": "..."}`.
+    /// `{"operation": NAME, "arguments": {...}}` (with `"unapplied": [...]`
+    /// when words were not applied), or `{"operation": null, "reply": "..."}`
+    /// (with `"choices": [...]` when it asks which one).
     pub fn to_json(&self) -> Value {
         match self {
-            Self::Call { operation, arguments } => json!({"operation": operation.name(), "arguments": arguments}),
+            Self::Call { operation, arguments, unapplied } if unapplied.is_empty() => {
+                json!({"operation": operation.name(), "arguments": arguments})
+            }
+            Self::Call { operation, arguments, unapplied } => {
+                json!({"operation": operation.name(), "arguments": arguments, "unapplied": unapplied})
+            }
             Self::Reply { text } => json!({"operation": null, "reply": text}),
+            Self::Choose { text, choices } => json!({"operation": null, "reply": text, "choices": choices}),
+        }
+    }
+
+    /// The text of a reply or question.
+    pub fn reply_text(&self) -> Option<&str> {
+        match self {
+            Self::Reply { text } | Self::Choose { text, .. } => Some(text),
+            Self::Call { .. } => None,
         }
     }
 }

@@ -40,14 +40,13 @@ pub fn strip_code_and_quotes(text: &str) -> String {
         if in_fence || t.starts_with('>') {
             continue;
         }
-        let mut in_code = false;
-        for c in line.chars() {
-            if c == '`' {
-                in_code = !in_code;
-                out.push(' ');
-            } else if !in_code {
-                out.push(c);
+        // Inline code goes, except a single word: `next` names a package.
+        for (i, part) in line.split('`').enumerate() {
+            let code = i % 2 == 1;
+            if !code || (!part.trim().is_empty() && !part.trim().contains(char::is_whitespace) && part.len() <= 100) {
+                out.push_str(part);
             }
+            out.push(' ');
         }
         out.push('\n');
     }

@@ -142,7 +142,15 @@ fn severity_word(p: &str) -> Option<()> {
 /// A new slug: after `called`/`named`/`slug`/`:`, else the first word that
 /// names nothing known and looks like a slug.
 fn new_name(m: &Msg<'_>, skip: &[&str]) -> Option<String> {
-    let after = ["called", "named", "slug", "name"].iter().find_map(|k| m.after(k)).map(str::to_owned);
+    let after = ["called", "named", "slug", "name", "call"]
+        .iter()
+        .find_map(|k| {
+            let i = m.pos(k)?;
+            // `name it loyalty`, `call it loyalty`
+            let skip = usize::from(m.w.get(i + 1).is_some_and(|w| w == "it"));
+            m.w.get(i + 1 + skip).map(String::as_str)
+        })
+        .map(str::to_owned);
     let colon = m.raw.iter().position(|w| w.ends_with(':')).and_then(|i| m.w.get(i + 1)).cloned();
     after
         .or(colon)
@@ -244,10 +252,7 @@ pub(super) fn create_project(m: &Msg<'_>) -> Option<Routed> {
         .pos_any(&["register", "track", "add"])
         .and_then(|i| m.w.get(i + 1))
         .filter(|w| {
-            !is_stop(w)
-                && !super::vocab::is_word(w)
-                && !m.cat.projects.contains(w)
-                && !m.cat.project_types.contains(w)
+            !is_stop(w) && !super::vocab::is_word(w) && !m.cat.projects.contains(w) && !m.cat.project_types.contains(w)
         })
         .cloned();
     let named = ["called", "named"].iter().find_map(|k| m.after(k)).map(str::to_owned);
@@ -353,8 +358,19 @@ pub(super) fn deploy(m: &Msg<'_>) -> Option<Routed> {
         && m.environment().is_some()
         && m.packages().is_empty())
     .then_some(0);
-    let verb =
-        verb_at(m, DEPLOY_VERBS).filter(|_| !m.is_question() || m.first_is(DEPLOY_VERBS)).or(kick).or(get_out)?;
+    // `… can u deploy it`, `… deploy when u can`: the verb late, the project before it.
+    let late = m.w.iter().position(|w| ["deploy", "ship", "release", "redeploy"].contains(&w.as_str())).filter(|i| {
+        *i > 0
+            && m.environment().is_some()
+            && m.w
+                .get(i + 1)
+                .is_some_and(|n| ["it", "this", "them", "when", "now", "please", "asap"].contains(&n.as_str()))
+    });
+    let verb = verb_at(m, DEPLOY_VERBS)
+        .filter(|_| !m.is_question() || m.first_is(DEPLOY_VERBS))
+        .or(kick)
+        .or(get_out)
+        .or(late.map(|_| 0))?;
     if m.w[verb] == "roll" && !m.has(&["out"]) || m.w[verb] == "push" && m.environment().is_none() {
         return None;
     }
@@ -369,7 +385,11 @@ pub(super) fn deploy(m: &Msg<'_>) -> Option<Routed> {
     if (listed || m.has(&["history", "frequency", "often", "recent"])) && kick.is_none() {
         return None;
     }
-    let Some((pi, project)) = attempt!(m.project(verb + 1, Strictness::Exact)) else {
+    let found = match attempt!(m.project(verb + 1, Strictness::Exact)) {
+        Some(p) => Some(p),
+        None => attempt!(m.project(0, Strictness::Exact)),
+    };
+    let Some((pi, project)) = found else {
         return Some(Routed::reply(messages::ask("Which project should I deploy?", "deploy orders to staging")));
     };
     let Some(env) = m.environment() else {
@@ -380,7 +400,7 @@ pub(super) fn deploy(m: &Msg<'_>) -> Option<Routed> {
         )));
     };
     let mut args = json!({"project": project, "environment": env});
-    let version = m.versions(verb + 1).into_iter().find(|(i, _)| *i != pi).map(|(_, v)| v);
+    let version = m.versions(verb.min(pi)).into_iter().find(|(i, _)| *i != pi).map(|(_, v)| v);
     if let Some(v) = version {
         args["version"] = json!(plain_version(&v));
     }
@@ -397,7 +417,6 @@ fn plain_version(v: &str) -> &str {
 pub(super) fn deploy_verbless(m: &Msg<'_>) -> Option<Routed> {
     if m.is_question()
         || !m.packages().is_empty()
-        || m.w.len() > 8
         || m.has(&["last", "latest", "recent", "deploys", "deployments", "history"])
     {
         return None;
@@ -408,11 +427,12 @@ pub(super) fn deploy_verbless(m: &Msg<'_>) -> Option<Routed> {
         return None;
     }
     let (pi, project) = attempt!(m.project(0, Strictness::Exact))?;
-    if pi > to {
+    if pi > to || to > pi + 3 {
         return None;
     }
     let mut args = json!({"project": project, "environment": env});
-    if let Some((_, v)) = m.versions(pi + 1).into_iter().find(|(i, _)| *i < to) {
+    let said = m.after("version").filter(|v| is_version(v)).map(str::to_owned);
+    if let Some(v) = m.versions(pi + 1).into_iter().find(|(i, _)| *i < to).map(|(_, v)| v).or(said) {
         args["version"] = json!(plain_version(&v));
     }
     Some(Routed::call(OpKind::Deploy, args))
@@ -426,9 +446,8 @@ pub(super) fn upgrade(m: &Msg<'_>) -> Option<Routed> {
     const WEAK: &[&str] = &["get", "take", "bring", "move", "switch", "go", "put", "pr", "prs"];
     let packages = m.packages();
     let verb = m.w.iter().position(|w| STRONG.contains(&w.as_str()) || WEAK.contains(&w.as_str()));
-    if m.has(&["if", "radius", "breaks", "affected", "when", "upgraded", "bumped", "pinned"])
-        || (m.is_question() && !m.polite())
-    {
+    let past = m.has(&["when"]) && !m.polite();
+    if m.has(&["if", "radius", "breaks", "affected", "pinned", "before"]) || past || (m.is_question() && !m.polite()) {
         return None;
     }
     // A weak verb, or none, upgrades only to a version said after `to`:
@@ -472,6 +491,9 @@ pub(super) fn upgrade(m: &Msg<'_>) -> Option<Routed> {
             .map(|(_, v)| version_for(&package, v))
     });
     let Some(to) = to else {
+        if !m.first_is(STRONG) {
+            return None;
+        }
         return Some(Routed::reply(messages::ask(
             &format!("Which version should {package} be upgraded to?"),
             &format!("upgrade {package} to 2.0.0"),
@@ -598,7 +620,15 @@ pub(super) fn set_fact(m: &Msg<'_>) -> Option<Routed> {
     })?;
     let key = m.w[key_at].trim_end_matches(':').replace("on-call", "oncall");
     let value: Option<Value> = if let Some(t) = m.pos("to").or_else(|| m.pos("as")).filter(|t| *t > key_at) {
-        Some(json!(m.rest_raw(t)))
+        // `set tier to 1 on card-vault`: the value ends where the project is named.
+        let end = if pi > t + 1 && ["on", "for", "of", "in"].contains(&m.w[pi - 1].as_str()) {
+            pi - 1
+        } else if pi > t {
+            pi
+        } else {
+            m.raw.len()
+        };
+        Some(json!(m.raw[t + 1..end.max(t + 1)].join(" ")))
     } else if m.first_is(&["make"]) {
         // `make grace the oncall for x`
         m.raw.get(1).filter(|w| !is_stop(&w.to_lowercase())).map(|w| json!(w))

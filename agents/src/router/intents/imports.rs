@@ -22,8 +22,9 @@ pub(super) fn dependency_source(m: &Msg<'_>) -> Option<Routed> {
         && m.has(&["file", "files", "manifest", "lockfile", "lock", "sbom"])
         && !m.first_is(BRING);
     let how_uses = m.starts_with(&["how", "does"]) && m.has(&["use", "uses", "depend"]);
-    let direct =
-        m.first_is(&["is", "does"]) && m.has(&["direct", "directly", "transitive", "transitively", "indirect"]);
+    let direct = m.first_is(&["is", "does"])
+        && m.has(&["direct", "directly", "transitive", "transitively", "indirect"])
+        && m.w.iter().any(|w| m.cat.projects.contains(w));
     if !(comes_from || where_gets || which_file || how_uses || direct) {
         return None;
     }

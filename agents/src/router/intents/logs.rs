@@ -129,6 +129,14 @@ const TROUBLE: &[&str] = &[
     "5xx",
     "wrong",
     "off",
+    "failed",
+    "leaking",
+    "latency",
+    "errors",
+    "timeouts",
+    "oom",
+    "oomkilled",
+    "restarting",
 ];
 
 /// `investigate refunds`, `what broke orders?`, `why is checkout down?`, `dig
@@ -152,6 +160,11 @@ pub(super) fn investigate(m: &Msg<'_>) -> Option<Routed> {
             || m.phrase(&["likely", "cause"])
             || (m.has(&["broke", "caused", "causing", "cause"]) && m.has(&["what", "who", "why", "which"]))
             || (m.has(&["why"]) && m.has(TROUBLE))
+            || (m.has(TROUBLE)
+                && (m.phrase(&["what", "changed"])
+                    || m.phrase(&["going", "on"])
+                    || m.has(&["idea", "happened", "happening"])))
+            || (m.phrase(&["going", "on"]) && m.has(&["latency", "errors", "slow", "roof"]))
             || (m.is_question() && m.phrase(&["roll", "back"]) && m.has(&["should", "shall", "do"]));
     if !verb || m.has(LOGS) {
         return None;
@@ -172,11 +185,10 @@ fn attempt_project(m: &Msg<'_>) -> Option<String> {
 /// to the last good version of pricing on production`: a deploy of the
 /// previous good version.
 pub(super) fn rollback(m: &Msg<'_>) -> Option<Routed> {
-    let roll_back =
-        m.w.iter()
-            .take(4)
-            .position(|w| w == "roll")
-            .is_some_and(|i| m.w.iter().skip(i + 1).take(3).any(|w| w == "back"));
+    let roll_back = m.w.iter().position(|w| ["roll", "rolling", "rolled"].contains(&w.as_str())).is_some_and(|i| {
+        m.w.iter().skip(i + 1).take(3).any(|w| w == "back")
+            && (i < 4 || m.has(&["needs", "need", "please", "now", "do", "just"]))
+    });
     let asks = roll_back
         || m.w.iter().take(3).any(|w| ["rollback", "revert", "undo"].contains(&w.as_str()))
         || (m.has(&["rollback", "roll-back"]) && m.has(&["needs", "need", "do", "please", "now", "want"]))

@@ -24,7 +24,8 @@ fn number(m: &Msg<'_>) -> Option<i64> {
 /// `replay delivery 42`, `redeliver webhook #42`, `reprocess 42`, `retry webhook 42`.
 pub(super) fn replay(m: &Msg<'_>) -> Option<Routed> {
     let verb = m.first_is(&["replay", "redeliver", "reprocess", "reprocessing", "re-process", "re-deliver", "re-run"])
-        || (m.first_is(&["retry", "rerun", "re-run", "process"]) && m.has(DELIVERY));
+        || (m.first_is(&["retry", "rerun", "re-run", "process"]) && m.has(DELIVERY))
+        || (m.has(&["replay", "redeliver", "reprocess", "re-process"]) && m.has(DELIVERY));
     if !verb || (m.has(MESSAGE) && !m.has(DELIVERY)) {
         return None;
     }

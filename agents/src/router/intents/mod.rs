@@ -231,9 +231,9 @@ impl<'a> Msg<'a> {
         match found {
             Some((i, _)) if self.word_is_team_only_here(i) => {
                 let rest = self.find(&self.cat.projects, i + 1);
-                pick(rest, "project", strict)
+                self.pick(rest, "project", strict)
             }
-            f => pick(f, "project", strict),
+            f => self.pick(f, "project", strict),
         }
     }
 
@@ -255,14 +255,14 @@ impl<'a> Msg<'a> {
         if let Some(i) = (start..self.w.len()).find(|i| self.team_marked(*i)) {
             return Ok(Some((i, self.w[i].clone())));
         }
-        pick(self.find(&self.cat.teams, start), "team", strict)
+        self.pick(self.find(&self.cat.teams, start), "team", strict)
     }
 
     fn package(&self, start: usize, strict: Strictness) -> Result<Option<(usize, String)>, Routed> {
         Ok(self.packages().into_iter().find(|p| p.at >= start).map(|p| (p.at, p.package))).and_then(|found| match found
         {
             Some(f) => Ok(Some(f)),
-            None => pick(
+            None => self.pick(
                 self.find(&self.cat.packages, start).filter(|(i, _)| !vocab::is_word(&self.w[*i])),
                 "package",
                 strict,
@@ -475,15 +475,39 @@ const DEPENDS: &[&str] = &[
     "require",
 ];
 
-fn pick(found: Option<(usize, Resolved)>, what: &str, strict: Strictness) -> Result<Option<(usize, String)>, Routed> {
-    match found {
-        None => Ok(None),
-        Some((i, Resolved::Exact(n))) => Ok(Some((i, n))),
-        Some((i, Resolved::Close(c))) if c.len() == 1 && strict == Strictness::Forgiving => Ok(Some((i, c[0].clone()))),
-        Some((_, Resolved::Close(c))) => {
-            Err(Routed::reply(format!("I'm not sure which {what} you mean. Did you mean {}?", c.join(", "))))
+impl Msg<'_> {
+    /// A name found, or — when it is not sure — a question whose buttons
+    /// send the message again with each close name in its place.
+    fn pick(
+        &self,
+        found: Option<(usize, Resolved)>,
+        what: &str,
+        strict: Strictness,
+    ) -> Result<Option<(usize, String)>, Routed> {
+        match found {
+            None => Ok(None),
+            Some((i, Resolved::Exact(n))) => Ok(Some((i, n))),
+            Some((i, Resolved::Close(c))) if c.len() == 1 && strict == Strictness::Forgiving => {
+                Ok(Some((i, c[0].clone())))
+            }
+            Some((i, Resolved::Close(c))) => {
+                let choices = c
+                    .iter()
+                    .map(|name| {
+                        let mut words = self.raw.clone();
+                        if let Some(w) = words.get_mut(i) {
+                            name.clone_into(w);
+                        }
+                        words.join(" ")
+                    })
+                    .collect();
+                Err(Routed::Choose {
+                    text: format!("I'm not sure which {what} you mean. Did you mean {}?", c.join(", ")),
+                    choices,
+                })
+            }
+            Some((_, Resolved::Unknown)) => Ok(None),
         }
-        Some((_, Resolved::Unknown)) => Ok(None),
     }
 }
 
@@ -559,7 +583,13 @@ pub(super) fn route(c: &Cleaned, cat: &Catalog) -> Routed {
     let m = Msg::new(c, cat);
     for intent in INTENTS {
         if let Some(r) = intent(&m) {
-            return r;
+            return match r {
+                Routed::Call { operation, arguments, .. } => {
+                    let unapplied = unapplied(&m, operation, &arguments);
+                    Routed::Call { operation, arguments, unapplied }
+                }
+                other => other,
+            };
         }
     }
     let close = m.w.iter().filter(|w| !is_stop(w)).find_map(|w| {
@@ -569,6 +599,46 @@ pub(super) fn route(c: &Cleaned, cat: &Catalog) -> Routed {
         })
     });
     Routed::reply(messages::cannot_tell(close.as_deref()))
+}
+
+/// What the message said that the call does not carry and the operation
+/// cannot take: a time, an environment, a status, "on call". The reply names
+/// them, so nobody reads an answer to a question they did not ask.
+fn unapplied(m: &Msg<'_>, operation: switchboard_core::ops::OpKind, args: &Value) -> Vec<String> {
+    use switchboard_core::ops::Effect;
+    if operation.effect() != Effect::Read {
+        return Vec::new();
+    }
+    let schema = operation.input_schema();
+    let takes = |field: &str| schema["properties"].get(field).is_some();
+    let carried = |field: &str| args.get(field).is_some();
+    let mut out = Vec::new();
+    if !m.time.is_empty() && !carried("since") && !carried("until") {
+        let mut used = m.time.used.clone();
+        used.sort_unstable();
+        used.dedup();
+        out.push(used.iter().filter_map(|i| m.raw.get(*i)).cloned().collect::<Vec<_>>().join(" "));
+    }
+    let env_fields = ["environment", "from", "to", "from_environment"];
+    if let Some((i, _)) = m.environments().first()
+        && !env_fields.iter().any(|f| carried(f) || takes(f))
+    {
+        out.push(m.raw[*i].clone());
+    }
+    if (m.phrase(&["on", "call"]) || m.has(&["on-call", "oncall"]))
+        && !matches!(operation.name(), "get_project" | "get_team" | "investigate")
+    {
+        out.push("on call".into());
+    }
+    let status = ["open", "resolved", "acknowledged", "triggered", "firing", "failed", "pending", "dead"];
+    if let Some(w) = m.w.iter().find(|w| status.contains(&w.as_str()))
+        && !takes("status")
+        && !takes("outcome")
+    {
+        out.push(w.clone());
+    }
+    out.retain(|w| !w.is_empty());
+    out
 }
 
 fn try_or<T>(r: Result<T, Routed>) -> Result<T, Option<Routed>> {

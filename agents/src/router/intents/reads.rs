@@ -100,7 +100,7 @@ pub(super) fn compare(m: &Msg<'_>) -> Option<Routed> {
 /// "last deploy of payouts to stg", "what version of pricing is live?",
 /// "what's running in prod for cart", "what's on staging for orders".
 pub(super) fn last_deployed(m: &Msg<'_>) -> Option<Routed> {
-    let when = m.first_is(&["when"])
+    let when = (m.w.iter().take(4).any(|w| w == "when") || (m.has(&["when"]) && m.has(&["last"])))
         && (m.has(DEPLOY_NOUNS)
             || m.has(&["ship", "deploy", "release", "rollout"])
             || (m.environment().is_some()
@@ -137,7 +137,13 @@ pub(super) fn last_deployed(m: &Msg<'_>) -> Option<Routed> {
 /// "when did checkout get redis 7", "when was left-pad upgraded in refunds",
 /// "what changed in orders last week", "history of payouts".
 pub(super) fn history(m: &Msg<'_>) -> Option<Routed> {
-    let when = m.w.iter().take(3).any(|w| w == "when") || m.phrase(&["what", "point"]) || m.phrase(&["what", "date"]);
+    let acquired = m.has(&[
+        "got", "get", "added", "picked", "upgraded", "moved", "switched", "bumped", "adopted", "started", "became",
+    ]);
+    let when = m.w.iter().take(3).any(|w| w == "when")
+        || (m.has(&["when"]) && acquired)
+        || m.phrase(&["what", "point"])
+        || m.phrase(&["what", "date"]);
     let words = m.has(&[
         "history",
         "happened",
@@ -252,9 +258,13 @@ pub(super) fn incidents(m: &Msg<'_>) -> Option<Routed> {
         "alerting",
         "pages",
         "ongoing",
+        "paged",
     ]) || m.phrase(&["on", "fire"])
-        || (m.has(&["acknowledged", "acked", "unacknowledged", "un-acked", "unacked", "triggered"])
-            && !m.has(&["runs", "run"]))
+        || (m.has(&["acknowledged", "acked", "unacknowledged", "un-acked", "unacked", "triggered", "resolved"])
+            && !m.has(&["runs", "run", "deliveries", "webhooks", "messages"]))
+        || (m.has(&["anything", "something", "everything", "stuff"])
+            && m.has(&["open", "ongoing", "active", "firing", "burning"])
+            && (m.is_question() || m.phrase(&["anything", "open"]) || m.phrase(&["anything", "ongoing"])))
         || (m.has(&["broken", "down", "burning", "degraded"])
             && m.is_question()
             && !m.has(&["score", "ci", "build", "builds", "logs", "why"]));
@@ -384,7 +394,7 @@ pub(super) fn score(m: &Msg<'_>) -> Option<Routed> {
 /// "who's on call for identity" (a team), "who is on-call for orders" (a
 /// project's `oncall` fact).
 pub(super) fn on_call(m: &Msg<'_>) -> Option<Routed> {
-    let asks = m.phrase(&["on", "call"]) || m.has(&["on-call", "oncall", "pager", "rotation", "paged"]);
+    let asks = m.phrase(&["on", "call"]) || m.has(&["on-call", "oncall", "pager", "rotation"]);
     if !asks || m.first_is(&["set", "make", "change", "update", "put", "mark"]) {
         return None;
     }
@@ -520,7 +530,7 @@ pub(super) fn team(m: &Msg<'_>) -> Option<Routed> {
         "members", "member", "people", "who's", "whos", "who", "channel", "channels", "slack", "discord", "team",
         "roster", "folks",
     ]);
-    if !asks || m.has(&["teams", "projects", "services", "repos"]) {
+    if !asks || m.has(&["teams", "projects", "services", "repos"]) || project_type(m).is_some() {
         return None;
     }
     named_team(m)
@@ -562,6 +572,42 @@ fn project_type(m: &Msg<'_>) -> Option<String> {
     })
 }
 
+/// Words of a search request that are not what is searched for.
+const QUERY_NOISE: &[&str] = &[
+    "projects",
+    "project",
+    "services",
+    "service",
+    "repos",
+    "repo",
+    "for",
+    "search",
+    "find",
+    "handles",
+    "handle",
+    "handling",
+    "stuff",
+    "things",
+    "thing",
+    "deals",
+    "does",
+    "responsible",
+    "related",
+    "something",
+    "anything",
+    "owns",
+    "looks",
+    "after",
+    "takes",
+    "care",
+    "matching",
+    "named",
+    "called",
+    "like",
+    "wich",
+    "to",
+];
+
 /// "list all consumers owned by data", "find projects about ledger", "all frontends".
 pub(super) fn find(m: &Msg<'_>) -> Option<Routed> {
     let verb = m.first_is(&["find", "search", "look", "list", "show", "all", "every", "which", "what", "any"]);
@@ -596,15 +642,8 @@ pub(super) fn find(m: &Msg<'_>) -> Option<Routed> {
     let colon = m.raw.iter().position(|w| w.ends_with(':')).and_then(|i| m.w.get(i + 1)).cloned();
     if ty.is_none() && args.get("team").is_none() {
         let query = quoted.or(after).or(colon).or_else(|| {
-            let words: Vec<&str> = m
-                .w
-                .iter()
-                .skip(1)
-                .map(String::as_str)
-                .filter(|w| {
-                    !is_stop(w) && !["projects", "project", "services", "repos", "for", "search", "find"].contains(w)
-                })
-                .collect();
+            let words: Vec<&str> =
+                m.w.iter().skip(1).map(String::as_str).filter(|w| !is_stop(w) && !QUERY_NOISE.contains(w)).collect();
             (!words.is_empty()).then(|| words.join(" "))
         });
         if let Some(q) = query {

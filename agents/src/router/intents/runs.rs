@@ -104,7 +104,9 @@ fn ambiguous(m: &Msg<'_>) -> Option<Routed> {
 
 /// `cancel run 0193…`, `abort 0193… because wrong environment`, `stop run …`.
 pub(super) fn cancel(m: &Msg<'_>) -> Option<Routed> {
-    if !(m.first_is(&["cancel", "abort", "stop", "kill", "halt"]) || m.has(&["cancel"])) {
+    if !(m.first_is(&["cancel", "abort", "stop", "kill", "halt"])
+        || m.has(&["cancel", "cancelling", "canceling", "abort"]))
+    {
         return None;
     }
     let Some(run) = m.run_id() else {
