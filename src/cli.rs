@@ -330,6 +330,34 @@ enum EvalCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Run the LLM agent on scripted scenarios (tool calls with their
+    /// arguments, prompt injections) against any OpenAI-compatible server and
+    /// print a pass rate per scenario.
+    Agent {
+        /// The server's OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.
+        #[arg(long)]
+        base_url: String,
+        /// The model name the server knows.
+        #[arg(long)]
+        model: String,
+        /// Environment variable holding the API key, if the server needs one.
+        #[arg(long, default_value = "SWITCHBOARD_LLM__API_KEY")]
+        api_key_env: String,
+        /// How many times each scenario runs.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Stream the model's answers (as chat does by default).
+        #[arg(long)]
+        stream: bool,
+        /// Exit with failure when the overall pass rate (in percent) is below this.
+        #[arg(long)]
+        min: Option<f64>,
+        /// Seconds each model call may take.
+        #[arg(long, default_value_t = 120)]
+        timeout_secs: u64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -510,6 +538,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Eval { command: EvalCommand::Router { set, min, quiet, store } } => {
             crate::eval::router(crate::eval::RouterArgs { set, min, quiet, store }).await
+        }
+        Command::Eval {
+            command: EvalCommand::Agent { base_url, model, api_key_env, repeat, stream, min, timeout_secs, store },
+        } => {
+            let args =
+                crate::eval::AgentArgs { base_url, model, api_key_env, repeat, stream, min, timeout_secs, store };
+            crate::eval::agent(args).await
         }
         Command::Route { text, json, store } => {
             let service = store.open().await?;

@@ -126,7 +126,7 @@ impl Conversation {
             // The model looked nothing up, yet the message names things the
             // graph knows: its prose is not an answer about them. The router's
             // operation answers instead, and says so.
-            Ok(answer) if answer.actions.is_empty() && self.names_known(text) => {
+            Ok(answer) if !answer.actions.iter().any(grounds) && self.names_known(text) => {
                 let mut turn = self.route(caller, text).await;
                 turn.reply = turn.reply.push_text(messages::ungrounded());
                 turn
@@ -147,6 +147,7 @@ impl Conversation {
     }
 
     /// Whether `text` names a project, team, package or person the catalog knows.
+    /// (With [`grounds`]: a model whose tools all failed has looked nothing up either.)
     fn names_known(&self, text: &str) -> bool {
         let catalog = self.catalog.read().unwrap_or_else(|e| e.into_inner());
         switchboard_agents::router::text::clean(text).words.iter().any(|w| {
@@ -360,6 +361,12 @@ fn typed_click(text: &str) -> Option<String> {
     let (verb, id) = (words.next()?.to_lowercase(), words.next()?);
     let is_id = id.len() == 12 && id.chars().all(|c| c.is_ascii_hexdigit());
     ((verb == "confirm" || verb == "cancel") && is_id && words.next().is_none()).then(|| format!("{verb}:{id}"))
+}
+
+/// Whether a tool call gives an answer something to stand on: it ran, or it
+/// is a change waiting for the person's confirmation.
+fn grounds(action: &Action) -> bool {
+    matches!(action, Action::Done { .. } | Action::Proposed { .. })
 }
 
 /// Keeps the catalog in step with names created anywhere in this process

@@ -96,8 +96,7 @@ pub fn unapplied(words: &[String]) -> String {
 
 /// Said under a router answer given instead of a model's ungrounded prose.
 pub fn ungrounded() -> String {
-    "(The language model answered without looking anything up, so this answer comes from the built-in commands.)"
-        .to_owned()
+    "(The language model did not look this up, so this answer comes from the built-in commands.)".to_owned()
 }
 
 pub fn llm_fallback(reason: &str) -> String {

@@ -98,8 +98,10 @@ fn retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
+/// Refused, or sent on a kept-alive connection the server had closed (it
+/// never saw the request): a model call has no side effect, so it is asked again.
 fn is_connect(e: &OpenAIError) -> bool {
-    matches!(e, OpenAIError::Reqwest(e) if e.is_connect())
+    matches!(e, OpenAIError::Reqwest(e) if e.is_connect() || (e.is_request() && !e.is_timeout()))
 }
 
 /// `retry-after-ms` (OpenAI) or `Retry-After` in seconds.

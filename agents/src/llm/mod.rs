@@ -113,8 +113,18 @@ struct Request<'a> {
     messages: &'a [Value],
     #[serde(skip_serializing_if = "<[Value]>::is_empty")]
     tools: &'a [Value],
+    /// Always said with tools: llama.cpp's server ignores tools without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<&'static str>,
     temperature: f32,
     stream: bool,
+}
+
+/// Why a streamed call failed: refused (the question may be asked again
+/// without streaming) or anything else.
+enum StreamFailure {
+    Refused(String),
+    Other(String),
 }
 
 struct ToolCall {
@@ -253,7 +263,8 @@ impl Agent {
             }
             conversation.push(json!({
                 "role": "assistant",
-                "content": if reply.content.is_empty() { Value::Null } else { json!(reply.content) },
+                // `""`, not null: llama.cpp's server refuses a null content.
+                "content": reply.content,
                 "tool_calls": reply.tool_calls.iter().map(|c| json!({
                     "id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}
                 })).collect::<Vec<_>>(),
@@ -341,42 +352,73 @@ impl Agent {
         tools: &[Value],
         progress: OnProgress<'_>,
     ) -> Result<Completion, String> {
-        let request = Request {
+        let mut request = Request {
             model: &self.config.model,
             messages: conversation,
             tools,
+            tool_choice: (!tools.is_empty()).then_some("auto"),
             temperature: self.config.temperature,
             stream: self.config.stream,
         };
         // The HTTP layer limits each attempt; this bounds all of them and the waits between.
         let deadline = self.deadline();
-        if !self.config.stream {
-            let value = tokio::time::timeout(deadline, self.client.chat().create_byot::<_, Value>(&request))
-                .await
-                .map_err(|_| messages::llm_timed_out(deadline.as_secs()))?
-                .map_err(|e| self.describe(e))?;
-            let mut done = completion(&value["choices"][0]["message"])
-                .ok_or_else(|| messages::llm_unreadable("no choices[0].message"))?;
-            done.tokens = reported_tokens(&value).unwrap_or_else(|| call_tokens(&request, &done));
-            return Ok(done);
+        if self.config.stream {
+            let shown = std::sync::atomic::AtomicBool::new(false);
+            let seen = |p: Progress| {
+                shown.store(true, std::sync::atomic::Ordering::Relaxed);
+                progress(p)
+            };
+            match self.complete_streamed(&request, deadline, &seen).await {
+                // Servers that cannot stream with tools (llama.cpp's: an empty
+                // stream, or one that breaks off) get the question again
+                // without streaming — unless words were already shown.
+                Ok(done) if done.content.is_empty() && done.tool_calls.is_empty() => {
+                    tracing::info!("the model streamed nothing; asking again without streaming");
+                    request.stream = false;
+                }
+                Err(StreamFailure::Refused(reason))
+                    if !tools.is_empty() && !shown.load(std::sync::atomic::Ordering::Relaxed) =>
+                {
+                    tracing::info!(%reason, "the server would not stream with tools; asking again without streaming");
+                    request.stream = false;
+                }
+                Err(StreamFailure::Refused(reason) | StreamFailure::Other(reason)) => return Err(reason),
+                Ok(done) => return Ok(done),
+            }
         }
-        let mut stream = tokio::time::timeout(deadline, self.client.chat().create_stream_byot::<_, Value>(&request))
+        let value = tokio::time::timeout(deadline, self.client.chat().create_byot::<_, Value>(&request))
             .await
             .map_err(|_| messages::llm_timed_out(deadline.as_secs()))?
             .map_err(|e| self.describe(e))?;
+        let mut done = completion(&value["choices"][0]["message"])
+            .ok_or_else(|| messages::llm_unreadable("no choices[0].message"))?;
+        done.tokens = reported_tokens(&value).unwrap_or_else(|| call_tokens(&request, &done));
+        Ok(done)
+    }
+
+    async fn complete_streamed(
+        &self,
+        request: &Request<'_>,
+        deadline: Duration,
+        progress: OnProgress<'_>,
+    ) -> Result<Completion, StreamFailure> {
+        let mut stream = tokio::time::timeout(deadline, self.client.chat().create_stream_byot::<_, Value>(request))
+            .await
+            .map_err(|_| StreamFailure::Other(messages::llm_timed_out(deadline.as_secs())))?
+            .map_err(|e| self.stream_failure(e))?;
         let idle = Duration::from_secs(self.config.timeout_secs);
         let mut content = String::new();
         let mut calls: BTreeMap<u64, ToolCall> = BTreeMap::new();
         let mut reported = None;
         loop {
             let chunk = match tokio::time::timeout(idle, stream.next()).await {
-                Err(_) => return Err(messages::llm_stalled(idle.as_secs())),
+                Err(_) => return Err(StreamFailure::Other(messages::llm_stalled(idle.as_secs()))),
                 Ok(None) => break,
-                Ok(Some(Err(e))) => return Err(self.describe(e)),
+                Ok(Some(Err(e))) => return Err(self.stream_failure(e)),
                 Ok(Some(Ok(chunk))) => chunk,
             };
             if let Some(error) = chunk.get("error") {
-                return Err(messages::llm_unreadable(&error.to_string()));
+                return Err(StreamFailure::Refused(messages::llm_unreadable(&error.to_string())));
             }
             reported = reported_tokens(&chunk).or(reported);
             let delta = &chunk["choices"][0]["delta"];
@@ -394,7 +436,10 @@ impl Agent {
                 if let Some(id) = part["id"].as_str() {
                     call.id = id.to_owned();
                 }
-                if let Some(name) = part["function"]["name"].as_str() {
+                // OpenAI names a call once; llama.cpp repeats the name in every delta.
+                if let Some(name) = part["function"]["name"].as_str()
+                    && call.name != name
+                {
                     call.name.push_str(name);
                 }
                 match &part["function"]["arguments"] {
@@ -406,8 +451,22 @@ impl Agent {
         }
         let tool_calls = calls.into_values().enumerate().map(|(i, c)| with_id(c, i)).collect();
         let mut done = Completion { content, tool_calls, tokens: 0 };
-        done.tokens = reported.unwrap_or_else(|| call_tokens(&request, &done));
+        done.tokens = reported.unwrap_or_else(|| call_tokens(request, &done));
         Ok(done)
+    }
+
+    /// Whether a failed stream may be asked again without streaming: the
+    /// server refused it (4xx other than 429) or broke it off; not when the
+    /// server is in trouble (5xx, 429), which the breaker counts.
+    fn stream_failure(&self, e: OpenAIError) -> StreamFailure {
+        let refused = match &e {
+            OpenAIError::ApiError(r) => r.status_code.is_client_error() && r.status_code.as_u16() != 429,
+            OpenAIError::StreamError(_) => true,
+            OpenAIError::Reqwest(e) => !e.is_connect() && !e.is_timeout(),
+            _ => false,
+        };
+        let reason = self.describe(e);
+        if refused { StreamFailure::Refused(reason) } else { StreamFailure::Other(reason) }
     }
 
     fn deadline(&self) -> Duration {
@@ -432,8 +491,12 @@ impl Agent {
 fn completion(message: &Value) -> Option<Completion> {
     let message = message.as_object()?;
     let content = message.get("content").and_then(Value::as_str).unwrap_or_default().to_owned();
+    // A legacy `function_call` alone stands for one tool call.
+    let legacy = message.get("function_call").filter(|f| f.is_object()).map(|f| json!([{"function": f}]));
     let tool_calls = message
         .get("tool_calls")
+        .filter(|t| t.as_array().is_some_and(|a| !a.is_empty()))
+        .or(legacy.as_ref())
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -446,7 +509,8 @@ fn completion(message: &Value) -> Option<Completion> {
             };
             let call = ToolCall {
                 id: c["id"].as_str().unwrap_or_default().to_owned(),
-                name: c["function"]["name"].as_str().unwrap_or_default().to_owned(),
+                // llama.cpp may end a name with `:`.
+                name: c["function"]["name"].as_str().unwrap_or_default().trim_end_matches(':').to_owned(),
                 arguments,
             };
             with_id(call, i)

@@ -59,8 +59,20 @@ pub(super) fn sign_out(m: &Msg<'_>) -> Option<Routed> {
 
 /// `make carol an approver`, `set carol's role to editor`, `promote bob to admin`.
 pub(super) fn role(m: &Msg<'_>) -> Option<Routed> {
-    let verb = m.first_is(&["make", "promote", "demote", "give", "grant", "set", "change"])
-        || m.has(&["role", "roles", "should", "become", "becomes"]);
+    let verb = m.first_is(&[
+        "make",
+        "promote",
+        "demote",
+        "give",
+        "grant",
+        "set",
+        "change",
+        "downgrade",
+        "upgrade",
+        "elevate",
+        "lower",
+        "raise",
+    ]) || m.has(&["role", "roles", "should", "become", "becomes"]);
     let role = role_word(m)?;
     if !verb {
         return None;
@@ -139,12 +151,14 @@ pub(super) fn list(m: &Msg<'_>) -> Option<Routed> {
     }) && m.has(&["list", "all", "every", "show"])
         && m.w.len() <= 4;
     let user_accounts = m.phrase(&["user", "accounts"]) || m.phrase(&["user", "account"]) || only_accounts;
+    let about_accounts_said = m.phrase(&["user", "account"]) && m.has(&["every", "all", "list", "show"]);
     let package = m.w.iter().any(|w| m.cat.packages.contains(w));
     if (names_something && !user_accounts) || package {
         return None;
     }
     let about_accounts = m.has(&["users", "accounts"]) && !m.has(&["project", "projects", "package", "packages"]);
     let who_is = m.first_is(&["who"]) && role_word(m).is_some() && matches!(person(m), Ok(None));
-    let asks = (about_accounts && m.w.len() <= 8) || m.starts_with(&["who", "has", "access"]) || who_is;
+    let asks =
+        (about_accounts && m.w.len() <= 8) || about_accounts_said || m.starts_with(&["who", "has", "access"]) || who_is;
     asks.then(|| Routed::call(OpKind::ListUsers, json!({})))
 }

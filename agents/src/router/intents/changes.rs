@@ -224,6 +224,11 @@ pub(super) fn update_team(m: &Msg<'_>) -> Option<Routed> {
     } else if m.first_is(&["rename"]) || m.has(&["name"]) {
         let name = said_after(m, &["to", "as"])?;
         args["name"] = json!(name);
+    } else if m.first_is(&["add"]) && people.is_empty() {
+        // `add zoe to the checkout team`: someone the catalog does not know yet;
+        // the operation says whether the account exists.
+        let who = m.w.get(1).filter(|w| !is_stop(w) && !super::vocab::is_word(w) && **w != team)?;
+        args["add_members"] = json!([who]);
     } else if !people.is_empty() && m.first_is(&["add"]) {
         args["add_members"] = json!(people);
     } else if !people.is_empty() && m.first_is(&["remove", "kick", "drop"]) {
@@ -239,7 +244,8 @@ pub(super) fn update_team(m: &Msg<'_>) -> Option<Routed> {
 pub(super) fn create_project(m: &Msg<'_>) -> Option<Routed> {
     let register = m.has(&["register", "existing", "catalog", "track"]) || m.phrase(&["already", "have"]);
     let create_plain = verb_at(m, &["create", "add"]).is_some() && m.has(&["project"]) && m.has(&["type"]);
-    if !(register || create_plain) || m.has(&["template", "scaffold"]) {
+    let existing = m.has(&["existing", "exists", "already"]);
+    if !(register || create_plain) || (m.has(&["template", "scaffold"]) && !existing) {
         return None;
     }
     let verbish = m.has(&["register", "add", "create", "track"]);

@@ -71,7 +71,9 @@ pub(super) fn manifests_howto(m: &Msg<'_>) -> Option<Routed> {
 pub(super) fn catalog_howto(m: &Msg<'_>) -> Option<Routed> {
     let catalog =
         m.has(&["backstage", "catalog-info.yaml", "catalog-info"]) || (m.has(&["catalog"]) && m.has(&["service"]));
-    (catalog && m.has(BRING)).then(|| Routed::reply(messages::catalog_howto()))
+    // `add a catalog entry for an existing service: slug …` registers one project.
+    let one = m.has(&["existing", "slug", "entry"]);
+    (catalog && m.has(BRING) && !one).then(|| Routed::reply(messages::catalog_howto()))
 }
 
 /// `import an SBOM for orders`, `upload the cyclonedx file of checkout`.

@@ -166,7 +166,10 @@ pub(super) fn investigate(m: &Msg<'_>) -> Option<Routed> {
                     || m.has(&["idea", "happened", "happening"])))
             || (m.phrase(&["going", "on"]) && m.has(&["latency", "errors", "slow", "roof"]))
             || (m.is_question() && m.phrase(&["roll", "back"]) && m.has(&["should", "shall", "do"]));
-    if !verb || m.has(LOGS) {
+    // "why are mfa builds so slow" is about CI.
+    let ci =
+        m.has(&["build", "builds", "ci", "pipeline", "pipelines"]) && !m.has(&["incident", "outage", "errors", "500s"]);
+    if !verb || m.has(LOGS) || ci {
         return None;
     }
     match m.project(0, Strictness::Forgiving) {

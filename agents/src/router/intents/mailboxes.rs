@@ -98,7 +98,9 @@ pub(super) fn deliveries(m: &Msg<'_>) -> Option<Routed> {
 pub(super) fn outbox(m: &Msg<'_>) -> Option<Routed> {
     // "messages" alone is too common a word ("error messages in the logs"):
     // chat's own words, or notifications, say it is the outbox.
-    let chat = m.has(&["notification", "notifications"])
+    // `notifications` may be a project's name: then only chat's own words say outbox.
+    let named = m.w.iter().any(|w| (w == "notifications" || w == "notification") && m.cat.projects.contains(w));
+    let chat = (m.has(&["notification", "notifications"]) && !named)
         || (m.has(&["message", "messages"]) && m.has(&["chat", "slack", "discord", "outgoing", "undelivered", "bot"]));
     let about = m.has(&["outbox"]) || (chat && (status(m, "sent").is_some() || m.has(&["queue", "list", "show"])));
     if !about || m.first_is(CHANGES) {

@@ -196,7 +196,9 @@ impl<'a> Msg<'a> {
 
     /// A request asked politely ("could you …?", "would it be possible to …?").
     fn polite(&self) -> bool {
-        self.has(&["can", "could", "would", "please", "possible", "mind", "pls"])
+        let said = self.text.to_lowercase();
+        said.split(|c: char| !c.is_alphanumeric())
+            .any(|w| ["can", "could", "would", "please", "possible", "mind", "pls"].contains(&w))
     }
 
     /// Words that are not part of the time phrase.
@@ -425,9 +427,9 @@ fn is_semver_like(w: &str) -> bool {
 
 /// Words that ask.
 const QUESTION: &[&str] = &[
-    "who", "who's", "whos", "where's", "how's", "hows", "what", "what's", "whats", "which", "when", "where", "why",
-    "how", "is", "are", "was", "were", "did", "does", "do", "has", "have", "any", "anything", "anyone", "show", "list",
-    "tell",
+    "who", "who's", "whos", "where's", "should", "shall", "how's", "hows", "what", "what's", "whats", "which", "when",
+    "where", "why", "how", "is", "are", "was", "were", "did", "does", "do", "has", "have", "any", "anything", "anyone",
+    "show", "list", "tell",
 ];
 
 /// Words that say "depends on".
@@ -549,9 +551,9 @@ const INTENTS: &[Intent] = &[
     changes::update_team,
     changes::create_project,
     changes::update_project,
-    reads::ci_health,
     logs::investigate,
     logs::rollback,
+    reads::ci_health,
     logs::check_logs,
     changes::promote,
     reads::dora,

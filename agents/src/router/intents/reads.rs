@@ -486,9 +486,10 @@ pub(super) fn owner(m: &Msg<'_>) -> Option<Routed> {
     // "what does team data own", "which projects does payments own": a team's projects.
     let project = attempt!(m.project(0, Strictness::Exact));
     let team = attempt!(m.team(0, Strictness::Forgiving));
-    // "who owns payments?" (a team): the team itself.
+    // "who owns payments?" (a team): the team itself; a name that is both a
+    // team and a project is the team when asked "who".
     if let Some((_, t)) = &team
-        && project.is_none()
+        && (project.is_none() || project.as_ref().is_some_and(|(_, p)| p == t))
         && m.first_is(&["who", "who's", "whos"])
     {
         return Some(Routed::call(OpKind::GetTeam, json!({"team": t})));
@@ -604,7 +605,6 @@ const QUERY_NOISE: &[&str] = &[
     "named",
     "called",
     "like",
-    "wich",
     "to",
 ];
 
@@ -657,7 +657,9 @@ pub(super) fn find(m: &Msg<'_>) -> Option<Routed> {
 pub(super) fn show_project(m: &Msg<'_>) -> Option<Routed> {
     let asks = m
         .first_is(&["show", "describe", "info", "about", "tell", "what", "whats", "what's", "details", "overview"])
-        || m.has(&["about", "details", "overview", "summary", "info"]);
+        || m.has(&["about", "details", "overview", "summary", "info", "belong", "belongs"])
+        || m.phrase(&["what", "is"])
+        || m.phrase(&["what's"]);
     if !asks {
         return None;
     }

@@ -12,7 +12,9 @@ use serde_json::Value;
 use crate::router::{Catalog, Routed, route};
 
 /// The set kept in the repository (`agents/eval/router.jsonl`).
-pub const ROUTER_SET: &str = include_str!("../eval/router.jsonl");
+pub const ROUTER_SET: &str = include_str!("../../eval/router.jsonl");
+
+pub mod agent;
 
 /// One phrasing and what it should become.
 #[derive(Clone, Debug, Deserialize)]
