@@ -162,29 +162,23 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
         page.push(t.elapsed());
     }
 
-    // The intent router on this org: catalog load once, then routing alone.
+    // The intent router on this org: catalog load once (time and memory),
+    // then the repository's eval set routed alone, timed per message, with
+    // its accuracy (its names are the hand-named projects every org has).
+    let rss_before = resident_kib();
     let t = Instant::now();
     let catalog = switchboard_agents::Catalog::load(service.graph(), service.config()).await?;
     let catalog_ms = t.elapsed().as_secs_f64() * 1e3;
-    let phrasings = [
-        "who owns payments?",
-        "which projects use left-pad 1.2.3?",
-        "When did checkout get redis 7?",
-        "deploy orders to staging",
-        "Update everything using lodash 4.17.19 to lodash 4.17.21",
-        "Create a new consumer project for me",
-        "what is waiting for approval?",
-        "tell me about ordres",
-        "score of checkout-web",
-        "blorp the frobnicator",
-    ];
-    let mut routing = Vec::with_capacity(samples * 2);
-    for i in 0..samples * 2 {
-        let text = phrasings[i % phrasings.len()];
+    let catalog_mib = resident_kib().saturating_sub(rss_before) as f64 / 1024.0;
+    let cases =
+        switchboard_agents::eval::parse_set(switchboard_agents::eval::ROUTER_SET).map_err(anyhow::Error::msg)?;
+    let mut routing = Vec::with_capacity(cases.len() * 2);
+    for case in cases.iter().chain(cases.iter()) {
         let t = Instant::now();
-        std::hint::black_box(switchboard_agents::route(text, &catalog));
+        std::hint::black_box(switchboard_agents::route(&case.text, &catalog));
         routing.push(t.elapsed());
     }
+    let accuracy = switchboard_agents::eval::run(&cases, &catalog).accuracy();
 
     // The tool catalogs: the LLM agent's (function tools) and MCP's, for an admin (the largest).
     let admin = Caller::new("bench", Role::Admin, "bench");
@@ -267,7 +261,13 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
         "dependents_popular": Samples(dependents_popular).json(),
         "get_project": Samples(get).json(),
         "project_page": Samples(page).json(),
-        "router": {"catalog_load_ms": catalog_ms.round(), "route": Samples(routing).json()},
+        "router": {
+            "catalog_load_ms": catalog_ms.round(),
+            "catalog_memory_mib": (catalog_mib * 10.0).round() / 10.0,
+            "route": Samples(routing).json(),
+            "eval_phrasings": cases.len(),
+            "eval_accuracy_percent": (accuracy * 1000.0).round() / 10.0
+        },
         "tool_catalog": {
             "agent": {"tools": agent_tools.len(), "json_bytes": agent_json.len(), "approx_tokens": agent_json.len() / 4},
             "mcp": {"tools": tools.len(), "json_bytes": catalog_json.len(), "approx_tokens": catalog_json.len() / 4}
@@ -611,4 +611,14 @@ impl RawHttp {
             self.buf.extend_from_slice(&chunk[..n]);
         }
     }
+}
+
+/// The process's resident memory in KiB (Linux; 0 elsewhere).
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -18,7 +18,14 @@ pub enum Resolved {
 #[derive(Clone, Debug, Default)]
 pub struct Names {
     exact: HashSet<String>,
-    buckets: HashMap<(char, usize), Vec<String>>,
+    /// By (first character, length): each name with the set of characters
+    /// in it, so most names are ruled out without computing a distance.
+    buckets: HashMap<(char, usize), Vec<(u64, String)>>,
+}
+
+/// Which characters a word has, folded into 64 bits.
+fn letters(word: &str) -> u64 {
+    word.chars().fold(0, |m, c| m | 1u64 << (u32::from(c) % 64))
 }
 
 impl Names {
@@ -34,7 +41,7 @@ impl Names {
         let key = name.to_lowercase();
         if self.exact.insert(key.clone()) {
             let first = key.chars().next().unwrap_or(' ');
-            self.buckets.entry((first, key.chars().count())).or_default().push(key);
+            self.buckets.entry((first, key.chars().count())).or_default().push((letters(&key), key));
         }
     }
 
@@ -61,8 +68,13 @@ impl Names {
         let max = if len <= 5 { 1 } else { 2 };
         let first = word.chars().next().unwrap_or(' ');
         let mut close: Vec<(usize, &String)> = Vec::new();
+        let mask = letters(word);
         for l in len.saturating_sub(max)..=len + max {
-            for name in self.buckets.get(&(first, l)).into_iter().flatten() {
+            for (m, name) in self.buckets.get(&(first, l)).into_iter().flatten() {
+                // Each edit adds or removes at most two characters from the set.
+                if (m ^ mask).count_ones() as usize > 2 * max {
+                    continue;
+                }
                 let d = distance(word, name);
                 if d <= max {
                     close.push((d, name));

@@ -108,7 +108,8 @@ const STOP: &[&str] = &[
 ];
 
 fn is_stop(w: &str) -> bool {
-    STOP.contains(&w)
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| STOP.iter().copied().collect()).contains(w)
 }
 
 /// Read-only operations may take a unique close match; changes must be exact.
@@ -129,6 +130,8 @@ pub(super) struct Msg<'a> {
     time: super::time::Window,
     /// The message as typed, without markup.
     text: String,
+    /// The packages named (found once).
+    pkgs: Vec<PackageMention>,
 }
 
 impl<'a> Msg<'a> {
@@ -155,7 +158,9 @@ impl<'a> Msg<'a> {
             }
         }
         let time = super::time::window(&w);
-        Self { w, raw, cat, time, text: c.said.clone() }
+        let mut m = Self { w, raw, cat, time, text: c.said.clone(), pkgs: Vec::new() };
+        m.pkgs = m.find_packages();
+        m
     }
 
     fn has(&self, any: &[&str]) -> bool {
@@ -276,6 +281,10 @@ impl<'a> Msg<'a> {
     /// `redis 7.2.4`, `redis@7.2.4`, `redis==7.2.4`, `redis v7`,
     /// `version 7.2.4 of redis`, `@types/node@20`.
     fn packages(&self) -> Vec<PackageMention> {
+        self.pkgs.clone()
+    }
+
+    fn find_packages(&self) -> Vec<PackageMention> {
         let mut out = Vec::new();
         let known = |name: &str| -> Option<String> {
             if self.cat.packages.contains(name) {

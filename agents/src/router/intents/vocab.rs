@@ -850,8 +850,24 @@ pub(super) fn abbreviation(w: &str) -> Option<&'static str> {
     })
 }
 
+/// The words starting with `first` (a typo keeps the first letter).
+fn by_first(first: char) -> &'static [&'static str] {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<char, Vec<&'static str>>> = std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut m: std::collections::HashMap<char, Vec<&'static str>> = std::collections::HashMap::new();
+        for w in WORDS {
+            if let Some(c) = w.chars().next() {
+                m.entry(c).or_default().push(w);
+            }
+        }
+        m
+    });
+    index.get(&first).map(Vec::as_slice).unwrap_or(&[])
+}
+
 pub(super) fn is_word(w: &str) -> bool {
-    WORDS.contains(&w) || super::is_stop(w)
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| WORDS.iter().copied().collect()).contains(w) || super::is_stop(w)
 }
 
 /// The listened-for word `word` is a typo of, when it is one letter off
@@ -876,7 +892,8 @@ pub(super) fn correct(word: &str, cat: &Catalog) -> Option<&'static str> {
     // word (`move` is not `moved`).
     let mut best: Option<(usize, &'static str)> = None;
     let mut tie = false;
-    for w in WORDS {
+    let Some(first) = first else { return None };
+    for w in by_first(first) {
         if w.len().abs_diff(word.len()) > max {
             continue;
         }
@@ -886,13 +903,9 @@ pub(super) fn correct(word: &str, cat: &Catalog) -> Option<&'static str> {
             b.sort_unstable();
             a == b
         };
-        // A typo keeps the first letter (`incdents`, `wich`); a word of another
+        // A typo keeps the first letter (`by_first`); a word of another
         // length only when nothing of the same length is as close.
-        if (len == 4 && w.len() != 5 && !swapped)
-            || w.starts_with(word)
-            || word.starts_with(w)
-            || w.chars().next() != first
-        {
+        if (len == 4 && w.len() != 5 && !swapped) || w.starts_with(word) || word.starts_with(w) {
             continue;
         }
         let d = distance(word, w);
