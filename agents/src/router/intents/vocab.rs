@@ -892,7 +892,7 @@ pub(super) fn correct(word: &str, cat: &Catalog) -> Option<&'static str> {
     // word (`move` is not `moved`).
     let mut best: Option<(usize, &'static str)> = None;
     let mut tie = false;
-    let Some(first) = first else { return None };
+    let first = first?;
     for w in by_first(first) {
         if w.len().abs_diff(word.len()) > max {
             continue;
