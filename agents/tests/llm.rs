@@ -73,8 +73,8 @@ fn tool_results(request: &Value) -> Vec<String> {
 async fn plain_answer_with_prompt_tools_and_history() {
     let w = world(vec![Step::text("orders is owned by fulfilment.")], |_| {}).await;
     let history = vec![
-        ChatMessage { thread: "t".into(), at: 1, author: "erin".into(), text: "hi".into() },
-        ChatMessage { thread: "t".into(), at: 2, author: "switchboard".into(), text: "hello erin".into() },
+        ChatMessage { thread: "t".into(), at: 1, author: "erin".into(), text: "hi".into(), reply: None },
+        ChatMessage { thread: "t".into(), at: 2, author: "switchboard".into(), text: "hello erin".into(), reply: None },
     ];
     let answer = w.agent.turn(&erin(), &history, "who owns orders?", &|_| {}).await.unwrap();
     assert_eq!(answer.text, "orders is owned by fulfilment.");

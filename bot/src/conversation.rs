@@ -72,7 +72,7 @@ impl Conversation {
                 _ => self.route(caller, text).await,
             }
         };
-        self.remember(thread, caller, text, &turn.reply.to_text()).await;
+        self.remember(thread, caller, text, &turn.reply).await;
         turn
     }
 
@@ -324,24 +324,27 @@ impl Conversation {
     }
 
     /// Stores the turn; a storage failure is logged, never shown instead of the answer.
-    async fn remember(&self, thread: &str, caller: &Caller, asked: &str, answered: &str) {
-        if let Err(e) = self.service.record_turn(caller, thread, asked, answered).await {
+    async fn remember(&self, thread: &str, caller: &Caller, asked: &str, reply: &Reply) {
+        // The blocks are kept so a chat shows the answer again as it was.
+        let blocks = serde_json::to_string(reply).ok();
+        if let Err(e) = self.service.record_turn(caller, thread, asked, &reply.to_text(), blocks).await {
             tracing::error!(error = %e, "cannot store a chat turn");
         }
     }
 
-    /// The last turns of a thread, oldest first: (what was asked, what was answered).
-    pub async fn history(&self, thread: &str) -> Vec<(String, String)> {
+    /// The last turns of a thread, oldest first, each with who asked.
+    pub async fn history(&self, thread: &str) -> Vec<PastTurn> {
         let messages = self.service.chat_history(thread).await.unwrap_or_default();
         let mut turns = Vec::new();
-        let mut asked: Option<String> = None;
+        let mut asked: Option<(String, String)> = None;
         for m in messages {
             if m.author == "switchboard" {
-                if let Some(a) = asked.take() {
-                    turns.push((a, m.text));
+                if let Some((speaker, asked)) = asked.take() {
+                    let reply = m.reply.as_deref().and_then(|r| serde_json::from_str(r).ok());
+                    turns.push(PastTurn { speaker, asked, answered: m.text, reply });
                 }
             } else {
-                asked = Some(m.text);
+                asked = Some((m.author, m.text));
             }
         }
         turns
@@ -361,6 +364,18 @@ fn typed_click(text: &str) -> Option<String> {
     let (verb, id) = (words.next()?.to_lowercase(), words.next()?);
     let is_id = id.len() == 12 && id.chars().all(|c| c.is_ascii_hexdigit());
     ((verb == "confirm" || verb == "cancel") && is_id && words.next().is_none()).then(|| format!("{verb}:{id}"))
+}
+
+/// One earlier turn of a thread.
+#[derive(Clone, Debug)]
+pub struct PastTurn {
+    /// Who asked (a user name).
+    pub speaker: String,
+    pub asked: String,
+    /// The answer as text (what a model is given as memory).
+    pub answered: String,
+    /// The answer's blocks, when they were kept.
+    pub reply: Option<Reply>,
 }
 
 /// Whether a tool call gives an answer something to stand on: it ran, or it

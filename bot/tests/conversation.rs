@@ -116,8 +116,12 @@ async fn history_is_stored_and_bounded() {
     let again = Conversation::new(service).await.unwrap();
     let turns = again.history("web:abc").await;
     assert_eq!(turns.len(), switchboard_bot::conversation::HISTORY / 2, "bounded");
-    assert_eq!(turns.last().unwrap().0, "score of orders 29");
-    assert!(turns.last().unwrap().1.starts_with("orders scores "), "{:?}", turns.last());
+    let last = turns.last().unwrap();
+    assert_eq!((last.speaker.as_str(), last.asked.as_str()), ("dave", "score of orders 29"));
+    assert!(last.answered.starts_with("orders scores "), "{last:?}");
+    // The answer's blocks are kept: its breakdown comes back as fields.
+    let blocks = &last.reply.as_ref().expect("the blocks were kept").blocks;
+    assert!(blocks.iter().any(|b| matches!(b, switchboard_bot::Block::Fields { .. })), "{blocks:?}");
 }
 
 #[tokio::test]

@@ -93,6 +93,23 @@ fn blocks(reply: &Reply) -> Vec<BlockView> {
         .collect()
 }
 
+/// `reply` with each Approve/Deny pair of a run no longer pending replaced
+/// by what became of the run: the buttons are only offered while they work.
+async fn current(state: &PortalState, mut reply: Reply) -> Reply {
+    use switchboard_core::model::RunStatus;
+    for block in &mut reply.blocks {
+        let Block::Buttons { buttons } = block else { continue };
+        let Some(id) = buttons.iter().find_map(|b| b.action.strip_prefix("approve_run:")) else { continue };
+        let Ok(id) = id.parse() else { continue };
+        if let Ok(Some(run)) = state.service.graph().get_run(&id).await
+            && run.status != RunStatus::Pending
+        {
+            *block = Block::Text { text: crate::messages::run_now(run.status.as_str()) };
+        }
+    }
+    reply
+}
+
 pub(crate) struct TurnView {
     pub asked: String,
     pub speaker: String,
@@ -150,18 +167,16 @@ async fn page(
 ) -> Result<Response, PageError> {
     let (csrf, set_csrf) = csrf::token(&headers, state.secure_cookies());
     let (thread, set_thread) = thread(&state, &caller, &headers);
-    let turns = state
-        .conversation
-        .history(&thread)
-        .await
-        .into_iter()
-        .map(|(asked, answered)| TurnView {
-            asked,
-            speaker: caller.user.to_string(),
-            blocks: blocks(&Reply::text(answered)),
-            stream: String::new(),
-        })
-        .collect();
+    // Each turn as it was: who asked, and the answer's tables and buttons
+    // (a decided run's buttons give way to what became of it).
+    let mut turns = Vec::new();
+    for t in state.conversation.history(&thread).await {
+        let reply = match t.reply {
+            Some(reply) => current(&state, reply).await,
+            None => Reply::text(t.answered),
+        };
+        turns.push(TurnView { asked: t.asked, speaker: t.speaker, blocks: blocks(&reply), stream: String::new() });
+    }
     let demo = matches!(state.mode, crate::Mode::Demo);
     let users = if demo {
         state

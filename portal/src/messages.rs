@@ -48,3 +48,8 @@ pub(crate) fn oidc_flow_lost() -> &'static str {
 pub(crate) fn timed_out(secs: u64) -> String {
     format!("The request took longer than {secs} s (server.request_timeout_secs), its body included; nothing was done.")
 }
+
+/// Where an earlier chat turn's Approve/Deny buttons were: the run is decided.
+pub fn run_now(status: &str) -> String {
+    format!("This run is {status} now.")
+}

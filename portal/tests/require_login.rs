@@ -90,7 +90,7 @@ async fn old_conversations_are_pruned_after_the_retention() {
     c.chat.retention_days = 1;
     let p = portal_with(c).await;
     let carol = Caller::new("carol", Role::Editor, "portal");
-    p.service.record_turn(&carol, "web:carol", "who owns orders?", "the orders team").await.unwrap();
+    p.service.record_turn(&carol, "web:carol", "who owns orders?", "the orders team", None).await.unwrap();
     assert_eq!(p.service.prune_chat().await.unwrap(), 0, "a fresh turn stays");
     assert_eq!(p.service.chat_history("web:carol").await.unwrap().len(), 2);
     p.clock.advance(2 * 86_400_000);

@@ -49,6 +49,35 @@ try {
   await report.locator("button", { hasText: "Roll back production" }).click();
   await page.locator(".reply", { hasText: "Roll back refunds in production to" }).waitFor({ timeout: 15000 });
 
+  // Speaking as someone else keeps every earlier turn as it was: who asked
+  // it, its tables and its buttons, re-rendered from the stored reply.
+  await page.locator("select[name=user]").selectOption("bob");
+  await page.waitForURL(/\/chat$/);
+  await page.locator(".turn").first().waitFor({ timeout: 15000 });
+  const first = page.locator(".turn", { hasText: "who owns payments-api?" }).first();
+  if ((await first.locator(".who").textContent()).trim() !== "demo-admin")
+    throw new Error("an earlier turn was relabelled: " + (await first.locator(".who").textContent()));
+  const logsTurn = page.locator(".turn", { hasText: "check the logs for refunds" }).first();
+  if ((await logsTurn.locator("table").count()) === 0) throw new Error("an earlier answer lost its table");
+  const deployTurn = page.locator(".turn", { hasText: "deploy orders to staging" }).first();
+  // Bob (an approver) approves the demo admin's run from the earlier card.
+  await deployTurn.locator("button", { hasText: "Approve" }).click();
+  await page.locator(".reply", { hasText: "approved" }).last().waitFor({ timeout: 15000 });
+  // Shown again, the decided run's card no longer offers its buttons.
+  await page.reload();
+  const again = page.locator(".turn", { hasText: "deploy orders to staging" }).first();
+  await again.locator(".reply", { hasText: "This run is" }).waitFor({ timeout: 15000 });
+  if ((await again.locator("button", { hasText: "Approve" }).count()) !== 0)
+    throw new Error("a decided run still offers Approve");
+  // Bob's own question is labelled his; the admin's stay the admin's.
+  await ask("who owns orders?");
+  await page.locator(".reply", { hasText: "orders is owned by" }).last().waitFor({ timeout: 15000 });
+  await page.reload();
+  await page.locator(".turn").first().waitFor({ timeout: 15000 });
+  const asked = page.locator(".turn .who");
+  const speakers = new Set(await asked.allTextContents());
+  if (!speakers.has("demo-admin") || !speakers.has("bob")) throw new Error("speakers: " + [...speakers].join(", "));
+
   if (errors.length) throw new Error("errors on the page: " + errors.join("; "));
   console.log("web chat ok");
 } finally {

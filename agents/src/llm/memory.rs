@@ -43,7 +43,7 @@ mod tests {
     use super::*;
 
     fn msg(author: &str, text: &str) -> ChatMessage {
-        ChatMessage { thread: "t".into(), author: author.into(), text: text.into(), at: 0 }
+        ChatMessage { thread: "t".into(), author: author.into(), text: text.into(), at: 0, reply: None }
     }
 
     #[test]

@@ -627,4 +627,8 @@ pub struct ChatMessage {
     /// A user name, or `switchboard` for replies.
     pub author: String,
     pub text: String,
+    /// A reply's blocks as JSON (tables, fields, buttons), so a chat shows it
+    /// again as it was; `text` is what a model is given as memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
 }

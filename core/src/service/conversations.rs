@@ -14,18 +14,31 @@ pub const CHAT_HISTORY: usize = 50;
 /// Longest thread id and message stored; longer ones are cut.
 const MAX_THREAD: usize = 200;
 const MAX_MESSAGE: usize = 8000;
+const MAX_REPLY: usize = 64 * 1024;
 
 impl Service {
-    /// Records one turn of `thread`: what `caller` asked and what was answered.
-    pub async fn record_turn(&self, caller: &Caller, thread: &str, asked: &str, answered: &str) -> Result<()> {
+    /// Records one turn of `thread`: what `caller` asked and what was
+    /// answered, with the answer's blocks (`reply`, JSON) when a surface
+    /// shows them again.
+    pub async fn record_turn(
+        &self,
+        caller: &Caller,
+        thread: &str,
+        asked: &str,
+        answered: &str,
+        reply: Option<String>,
+    ) -> Result<()> {
         let now = self.now();
         let thread: String = thread.chars().take(MAX_THREAD).collect();
-        for (author, text) in [(caller.user.as_str(), asked), ("switchboard", answered)] {
+        // A reply too large to keep whole is kept as its text.
+        let reply = reply.filter(|r| r.len() <= MAX_REPLY);
+        for (author, text, reply) in [(caller.user.as_str(), asked, None), ("switchboard", answered, reply)] {
             let m = ChatMessage {
                 thread: thread.clone(),
                 at: now,
                 author: author.to_owned(),
                 text: text.chars().take(MAX_MESSAGE).collect(),
+                reply,
             };
             self.ctx.graph.append_message(&m, CHAT_HISTORY).await?;
         }

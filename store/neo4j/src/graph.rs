@@ -598,12 +598,13 @@ impl GraphStore for Neo4jGraph {
             query(
                 "MERGE (t:Thread {id: $thread})
                  SET t.last = coalesce(t.last, 0) + 1
-                 CREATE (m:Message {thread: $thread, seq: t.last, at: $at, author: $author, text: $text})",
+                 CREATE (m:Message {thread: $thread, seq: t.last, at: $at, author: $author, text: $text, reply: $reply})",
             )
             .param("thread", m.thread.as_str())
             .param("at", m.at)
             .param("author", m.author.as_str())
-            .param("text", m.text.as_str()),
+            .param("text", m.text.as_str())
+            .param("reply", m.reply.clone()),
             query(
                 "MATCH (t:Thread {id: $thread}) MATCH (m:Message {thread: $thread})
                  WHERE m.seq <= t.last - $keep DELETE m",
@@ -620,7 +621,7 @@ impl GraphStore for Neo4jGraph {
             .rows(
                 query(
                     "MATCH (m:Message {thread: $thread})
-                     RETURN m.thread AS thread, m.at AS at, m.author AS author, m.text AS text
+                     RETURN m.thread AS thread, m.at AS at, m.author AS author, m.text AS text, m.reply AS reply
                      ORDER BY m.seq DESC LIMIT $limit",
                 )
                 .param("thread", thread)
@@ -634,6 +635,7 @@ impl GraphStore for Neo4jGraph {
                 at: r.get("at").map_err(corrupt)?,
                 author: r.get("author").map_err(corrupt)?,
                 text: r.get("text").map_err(corrupt)?,
+                reply: r.get::<Option<String>>("reply").map_err(corrupt)?,
             });
         }
         Ok(messages)

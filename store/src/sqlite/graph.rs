@@ -517,8 +517,8 @@ impl GraphStore for SqliteStore {
         let m = m.clone();
         let keep = keep.max(1) as i64;
         self.write(move |c| {
-            c.prepare_cached("INSERT INTO messages (thread, at, author, text) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![m.thread, m.at, m.author, m.text])?;
+            c.prepare_cached("INSERT INTO messages (thread, at, author, text, reply) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![m.thread, m.at, m.author, m.text, m.reply])?;
             c.prepare_cached(
                 "DELETE FROM messages WHERE thread = ?1 AND id <= (SELECT id FROM messages WHERE thread = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
             )?
@@ -532,10 +532,10 @@ impl GraphStore for SqliteStore {
         let (thread, limit) = (thread.to_owned(), self::limit(limit));
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT thread, at, author, text FROM (SELECT * FROM messages WHERE thread = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
+                "SELECT thread, at, author, text, reply FROM (SELECT * FROM messages WHERE thread = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
             )?;
             let rows = stmt.query_map(params![thread, limit], |r| {
-                Ok(ChatMessage { thread: r.get(0)?, at: r.get(1)?, author: r.get(2)?, text: r.get(3)? })
+                Ok(ChatMessage { thread: r.get(0)?, at: r.get(1)?, author: r.get(2)?, text: r.get(3)?, reply: r.get(4)? })
             })?;
             rows.collect()
         })

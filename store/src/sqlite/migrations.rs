@@ -257,6 +257,10 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX log_lines_project_ts ON log_lines(project, ts);
     CREATE INDEX log_lines_ts ON log_lines(ts);
     "#,
+    // 18: a chat reply's blocks, so the web chat shows earlier turns as they were.
+    r#"
+    ALTER TABLE messages ADD COLUMN reply TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

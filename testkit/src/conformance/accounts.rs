@@ -52,6 +52,8 @@ pub async fn conversation_history(b: &Backend) {
         at: T0 + n,
         author: "carol".into(),
         text: format!("message {n} ✓"),
+        // Every other message keeps a reply's blocks.
+        reply: (n % 2 == 0).then(|| format!(r#"{{"blocks":[{{"type":"text","text":"reply {n}"}}]}}"#)),
     };
     assert!(b.graph.thread_messages("t", 10).await.unwrap().is_empty());
     for n in 0..5 {
