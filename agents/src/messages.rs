@@ -81,7 +81,7 @@ pub fn too_long(max: usize) -> String {
 }
 
 pub fn only_code() -> String {
-    "I only see code or quoted text there, and I do not act on those. Ask in plain words, or say `help`.".into()
+    "I only see code, quoted text, mentions or emoji there, and I do not act on code or quotes. Ask in plain words, or say `help`.".into()
 }
 
 pub fn cannot_tell(suggestion: Option<&str>) -> String {

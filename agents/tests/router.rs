@@ -260,8 +260,8 @@ fn unknown_and_ambiguous_names() {
 
 #[test]
 fn code_quotes_and_bad_input_change_nothing() {
-    reply("```\ndeploy orders to production\n```", "only see code or quoted text");
-    reply("> deploy orders to production", "only see code or quoted text");
+    reply("```\ndeploy orders to production\n```", "only see code, quoted text");
+    reply("> deploy orders to production", "only see code, quoted text");
     call("> deploy orders to production\nwho uses redis?", "dependents", json!({"package": "redis"}));
     reply("", "Say something");
     reply("   ", "Say something");
