@@ -70,6 +70,10 @@ pub(crate) async fn standalone(lines: usize, clickhouse: Option<String>, samples
     Ok(())
 }
 
+/// The lines span the day less a minute: a 24-hour window asked a moment
+/// later still holds every one (the first line is not on the boundary).
+const SPAN_MS: i64 = 24 * 3_600_000 - 60_000;
+
 /// `lines` lines of `project` over the day before now into the embedded
 /// table, one in fifty an error.
 async fn fill_embedded(service: &Service, project: &str, lines: usize) -> anyhow::Result<()> {
@@ -79,7 +83,7 @@ async fn fill_embedded(service: &Service, project: &str, lines: usize) -> anyhow
         let batch: Vec<(String, LogLine)> = (start..(start + 50_000).min(lines as u64))
             .map(|k| {
                 let level = if k % 50 == 0 { Level::Error } else { Level::Info };
-                let ts = now - 24 * 3_600_000 + (k as i128 * 86_400_000 / lines.max(1) as i128) as i64;
+                let ts = now - SPAN_MS + (k as i128 * SPAN_MS as i128 / lines.max(1) as i128) as i64;
                 (project.to_owned(), LogLine { ts, level, message: message(k), attributes: Default::default() })
             })
             .collect();
@@ -157,11 +161,12 @@ async fn run_standalone(
             let now = service.now() / 1000;
             let t = Instant::now();
             exec(format!(
-                "INSERT INTO {db}.otel_logs SELECT toDateTime({now} - 86400 + intDiv(number * 86400, {lines})), \
+                "INSERT INTO {db}.otel_logs SELECT toDateTime({now} - {span} + intDiv(number * {span}, {lines})), \
                  if(number % 50 = 0, 'ERROR', 'INFO'), if(number % 50 = 0, 17, 9), 'orders', \
                  if(number % 50 = 0, concat('TimeoutError: upstream 10.0.', toString(number % 7), '.', toString(number % 250), ' after ', toString(1000 + number % 4000), ' ms'), \
                  concat('GET /api/v1/orders/', toString(number), ' 200 in ', toString(number % 900), 'ms')) \
-                 FROM system.numbers LIMIT {lines}"
+                 FROM system.numbers LIMIT {lines}",
+                span = SPAN_MS / 1000
             ))
             .await?;
             out["fill_seconds"] = json!((t.elapsed().as_secs_f64() * 10.0).round() / 10.0);
