@@ -62,7 +62,7 @@ try {
   const deployTurn = page.locator(".turn", { hasText: "deploy orders to staging" }).first();
   // Bob (an approver) approves the demo admin's run from the earlier card.
   await deployTurn.locator("button", { hasText: "Approve" }).click();
-  await page.locator(".reply", { hasText: "approved" }).last().waitFor({ timeout: 15000 });
+  await page.locator(".reply", { hasText: "approved by bob" }).last().waitFor({ timeout: 15000 });
   // Shown again, the decided run's card no longer offers its buttons.
   await page.reload();
   const again = page.locator(".turn", { hasText: "deploy orders to staging" }).first();
