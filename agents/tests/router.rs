@@ -472,3 +472,51 @@ fn incidents_are_investigated_and_rolled_back() {
     call("deploy orders to staging", "deploy", json!({"project": "orders", "environment": "staging"}));
     call("check the logs for orders", "check_logs", json!({"project": "orders"}));
 }
+
+#[test]
+fn runs_are_named_by_any_unique_fragment_of_their_id() {
+    let mut cat = catalog();
+    cat.runs = vec!["0193a1c0-8a6a-73ec-a4ed-e6a46b4cb242".into(), "0193a1c0-9f00-7000-8000-00000000abcd".into()];
+    let one = |text: &str| route(text, &cat);
+    let Routed::Call { operation, arguments, .. } = one("approve e6a46b4cb242") else {
+        panic!("{:?}", one("approve e6a46b4cb242"))
+    };
+    assert_eq!(
+        (operation.name(), &arguments),
+        ("approve_run", &json!({"run": "0193a1c0-8a6a-73ec-a4ed-e6a46b4cb242"}))
+    );
+    let Routed::Call { operation, arguments, .. } = one("show run 9f00-7000") else { panic!() };
+    assert_eq!((operation.name(), &arguments), ("get_run", &json!({"run": "0193a1c0-9f00-7000-8000-00000000abcd"})));
+    // A fragment in both ids: both are listed, neither is picked.
+    let text = one("cancel 0193a1c0").reply_text().unwrap_or_default().to_owned();
+    assert!(text.contains("more than one run") && text.contains("8a6a") && text.contains("9f00"), "{text}");
+    // Too short to name a run: asked for.
+    assert!(one("approve 0193a").reply_text().is_some());
+}
+
+#[test]
+fn time_phrases_become_since_and_until() {
+    call(
+        "incidents for team payments yesterday",
+        "list_incidents",
+        json!({"team": "payments", "since": "yesterday", "until": "today"}),
+    );
+    call("what changed in orders in the last 2 hours", "project_history", json!({"project": "orders", "since": "2h"}));
+    call(
+        "deploys to staging since monday",
+        "list_deployments",
+        json!({"environment": "staging", "since": "monday", "limit": 10}),
+    );
+    call(
+        "history of cart between 2026-11-01 and 2026-11-15",
+        "project_history",
+        json!({"project": "cart", "since": "2026-11-01", "until": "2026-11-15"}),
+    );
+}
+
+#[test]
+fn slack_and_discord_markup_reads_as_what_it_shows() {
+    call("<@U024BE7LH> who owns <#C02|orders>?", "get_project", json!({"project": "orders"}));
+    call("<@123456789> :fire: anything on fire? 🔥", "list_incidents", json!({"status": "open"}));
+    call("which projects use `react`?", "dependents", json!({"package": "react"}));
+}

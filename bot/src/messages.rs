@@ -68,23 +68,18 @@ pub fn shown(shown: usize, total: u64) -> String {
 /// Shown under a router answer when the model could not be used.
 /// The operation a reply stands on: `from get_project payments-api`.
 pub fn based_on(operation: &str, arguments: &serde_json::Value) -> String {
-    let values: Vec<String> = arguments
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .filter(|(k, _)| *k != "limit")
-                .map(|(k, v)| match v {
-                    serde_json::Value::String(s)
-                        if matches!(k.as_str(), "project" | "team" | "package" | "run" | "user") =>
-                    {
-                        s.clone()
-                    }
-                    serde_json::Value::String(s) => format!("{k}={s}"),
-                    other => format!("{k}={other}"),
-                })
-                .collect()
+    // The names first (`orders`), then the rest as key=value.
+    let named = |k: &str| matches!(k, "project" | "team" | "package" | "run" | "user");
+    let fields = arguments.as_object().into_iter().flatten().filter(|(k, _)| *k != "limit");
+    let mut values: Vec<(bool, String)> = fields
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) if named(k) => (false, s.clone()),
+            serde_json::Value::String(s) => (true, format!("{k}={s}")),
+            other => (true, format!("{k}={other}")),
         })
-        .unwrap_or_default();
+        .collect();
+    values.sort_by_key(|(keyed, _)| *keyed);
+    let values: Vec<String> = values.into_iter().map(|(_, v)| v).collect();
     if values.is_empty() { format!("from `{operation}`") } else { format!("from `{operation} {}`", values.join(" ")) }
 }
 

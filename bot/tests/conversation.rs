@@ -264,7 +264,7 @@ async fn dependents_say_who_declares_and_who_gets_it_through_another_package() {
     let text = c.handle(&viewer, "t", "which projects use github.com/acme/wire directly?").await.reply.to_text();
     assert_eq!(
         text,
-        "No project declares github.com/acme/wire itself.\nfrom `dependents direct_only=true github.com/acme/wire`"
+        "No project declares github.com/acme/wire itself.\nfrom `dependents github.com/acme/wire direct_only=true`"
     );
     let text = c.handle(&viewer, "t", "which projects depend directly on github.com/acme/queue").await.reply.to_text();
     assert!(text.starts_with("1 project(s) declare github.com/acme/queue themselves: v1.2.0 (1)."), "{text}");
@@ -288,4 +288,33 @@ async fn a_name_it_is_not_sure_of_is_asked_about_with_buttons_that_say_it_again(
     // Words the answer could not use are named, not dropped.
     let text = c.handle(&carol, "t", "incidents of orders in production").await.reply.to_text();
     assert!(text.contains("I could not apply 'production' to this answer."), "{text}");
+}
+
+#[tokio::test]
+async fn promote_and_compare_environments_from_chat() {
+    let (c, store, _dir) = setup().await;
+    let viewer = who("dave", Role::Viewer);
+    let carol = who("carol", Role::Editor);
+    let current = store.current_deployments(&"orders".parse().unwrap()).await.unwrap();
+    let runs = |env: &str| current.iter().find(|d| d.environment.as_str() == env).map(|d| d.version.clone()).unwrap();
+    let (dev, staging, production) = (runs("development"), runs("staging"), runs("production"));
+
+    // The comparison: each environment's version, who is ahead, and a Promote button when staging is.
+    let t = c.handle(&viewer, "t", "what differs between staging and production for orders?").await;
+    let text = t.reply.to_text();
+    assert!(text.contains(&staging) && text.contains(&production), "{text}");
+    assert!(text.contains("from `compare_environments orders from=staging to=production`"), "{text}");
+
+    // A promotion pins the version the source environment runs now.
+    let t = c.handle(&carol, "t", "promote orders from development to staging").await;
+    let text = t.reply.to_text();
+    assert!(
+        text.starts_with(&format!("I've asked for approval: Deploy orders {dev} (what development runs) to staging")),
+        "{text}"
+    );
+    let run_id = common::buttons(&t.reply)[0].split_once(':').unwrap().1.parse().unwrap();
+    let run = store.get_run(&run_id).await.unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Pending);
+    assert_eq!(run.arguments["version"], dev.as_str(), "the version is pinned in the run: {}", run.arguments);
+    assert_eq!(run.arguments["environment"], "staging");
 }
