@@ -543,7 +543,8 @@ pub(super) fn scaffold(m: &Msg<'_>) -> Option<Routed> {
         "need",
         "brand",
     ];
-    let verb = verb_at(m, &verbs).is_some() || m.has(&["scaffold", "bootstrap", "template"]);
+    let verb =
+        verb_at(m, &verbs).is_some() || m.has(&["scaffold", "scaffolded", "bootstrap", "bootstrapped", "template"]);
     let template = m.w.iter().find_map(|w| {
         let s = w.strip_suffix('s').unwrap_or(w);
         if m.cat.templates.contains(w) {

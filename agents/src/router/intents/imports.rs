@@ -90,8 +90,21 @@ pub(super) fn sbom_howto(m: &Msg<'_>) -> Option<Routed> {
 }
 
 const GITHUB: &[&str] = &["github", "gh", "repositories", "repos", "repository", "org", "organisation", "organization"];
-const IMPORTING: &[&str] =
-    &["import", "imports", "imported", "importing", "onboard", "sync", "ingest", "pull", "bring", "load", "add"];
+const IMPORTING: &[&str] = &[
+    "import",
+    "imports",
+    "imported",
+    "importing",
+    "re-import",
+    "reimport",
+    "onboard",
+    "sync",
+    "ingest",
+    "pull",
+    "bring",
+    "load",
+    "add",
+];
 
 /// `import our GitHub org`, `import every repository from github`, `import
 /// the repositories of installation 42`: the App's repositories as projects.

@@ -259,6 +259,11 @@ pub(super) fn incidents(m: &Msg<'_>) -> Option<Routed> {
         "pages",
         "ongoing",
         "paged",
+        "sev",
+        "sevs",
+        "sev1",
+        "sev2",
+        "sev3",
     ]) || m.phrase(&["on", "fire"])
         || (m.has(&["acknowledged", "acked", "unacknowledged", "un-acked", "unacked", "triggered", "resolved"])
             && !m.has(&["runs", "run", "deliveries", "webhooks", "messages"]))
