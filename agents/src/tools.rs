@@ -63,7 +63,7 @@ const INTEGRATION_FIELDS: [&str; 10] = [
 ];
 
 /// How times are described in the full schemas.
-const TIME_HELP: &str = "date, RFC 3339, span like 30d, or epoch ms";
+const TIME_HELP: &str = switchboard_core::time::DESCRIPTION;
 
 /// Longest enum listed in full; longer ones become a string with examples.
 const MAX_ENUM: usize = 8;
@@ -84,7 +84,7 @@ pub fn agent_schema(kind: OpKind) -> Value {
         }
         for prop in props.values_mut() {
             if prop["description"] == TIME_HELP {
-                prop["description"] = json!("time or span like 30d");
+                prop["description"] = json!("time: 30d, today, a date");
             }
         }
     }
@@ -124,6 +124,15 @@ mod tests {
         assert!(s["properties"]["kinds"]["items"]["description"].as_str().unwrap().starts_with("e.g. "));
         // Short enums stay whole.
         assert!(agent_schema(OpKind::ListIncidents)["properties"]["status"]["enum"].is_array());
+    }
+
+    #[test]
+    fn time_fields_are_described_briefly_to_the_agent() {
+        let tools =
+            serde_json::to_string(&function_tools(&Caller::new("ada", Role::Admin, "test"), &PolicyConfig::default()))
+                .unwrap();
+        assert!(!tools.contains(TIME_HELP), "the long time help reached the agent's tools");
+        assert!(tools.contains("time: 30d, today, a date"));
     }
 
     #[test]

@@ -10,6 +10,9 @@ use serde::Deserialize;
 
 use crate::model::{DAY_MS, Millis};
 
+/// How a time argument is described in the operations' schemas.
+pub const DESCRIPTION: &str = "date, RFC 3339, span like 30d, today, yesterday, a weekday, or epoch ms";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimeArg {
     At(Millis),
@@ -144,7 +147,7 @@ impl JsonSchema for TimeArg {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "date, RFC 3339, span like 30d, today, yesterday, a weekday, or epoch ms",
+            "description": DESCRIPTION,
             "type": ["string", "integer"]
         })
     }
