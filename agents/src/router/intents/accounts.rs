@@ -72,7 +72,8 @@ pub(super) fn role(m: &Msg<'_>) -> Option<Routed> {
         "elevate",
         "lower",
         "raise",
-    ]) || m.has(&["role", "roles", "should", "become", "becomes"]);
+    ]) || m.has(&["role", "roles", "should", "become", "becomes"])
+        || (m.has(&["make"]) && m.w.iter().any(|w| m.cat.users.contains(w) || w == "her" || w == "him" || w == "them"));
     let role = role_word(m)?;
     if !verb {
         return None;

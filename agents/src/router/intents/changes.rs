@@ -427,7 +427,9 @@ pub(super) fn deploy_verbless(m: &Msg<'_>) -> Option<Routed> {
     {
         return None;
     }
-    let to = m.pos_any(&["to", "into", "onto"])?;
+    // `accounts on stage needs v3.2.0, go`: `on` with a version and an order.
+    let ordered = !m.versions(0).is_empty() && m.has(&["needs", "need", "go", "please", "asap", "now"]);
+    let to = m.pos_any(&["to", "into", "onto"]).or_else(|| m.pos_any(&["on", "in"]).filter(|_| ordered))?;
     let (ei, env) = m.environments().into_iter().next()?;
     if ei != to + 1 || m.environments().len() > 1 {
         return None;
@@ -437,8 +439,9 @@ pub(super) fn deploy_verbless(m: &Msg<'_>) -> Option<Routed> {
         return None;
     }
     let mut args = json!({"project": project, "environment": env});
-    let said = m.after("version").filter(|v| is_version(v)).map(str::to_owned);
-    if let Some(v) = m.versions(pi + 1).into_iter().find(|(i, _)| *i < to).map(|(_, v)| v).or(said) {
+    let said = m.after("version").or_else(|| m.after("needs")).filter(|v| is_version(v)).map(str::to_owned);
+    let later = m.versions(to + 2).into_iter().next().map(|(_, v)| v).filter(|_| ordered);
+    if let Some(v) = m.versions(pi + 1).into_iter().find(|(i, _)| *i < to).map(|(_, v)| v).or(said).or(later) {
         args["version"] = json!(plain_version(&v));
     }
     Some(Routed::call(OpKind::Deploy, args))
@@ -461,7 +464,12 @@ pub(super) fn upgrade(m: &Msg<'_>) -> Option<Routed> {
     let to_version = m.w.windows(2).any(|p| {
         ["to", "onto", "on"].contains(&p[0].as_str()) && is_version(&p[1]) || (p[0] == "to" && p[1].contains('@'))
     });
-    let strong = m.has(STRONG);
+    let strong = m.has(STRONG)
+        // `tokio 1.38.0 for auth-proxy pls`: a version asked for a project, politely.
+        || (m.polite()
+            && !m.is_question()
+            && packages.iter().any(|p| p.version.is_some())
+            && m.w.iter().any(|w| m.cat.projects.contains(w)));
     let to_version = to_version
         || packages.iter().any(|p| p.version.is_some() && p.at > 0 && ["to", "onto"].contains(&m.w[p.at - 1].as_str()));
     if !strong && !to_version {

@@ -25,7 +25,8 @@ fn number(m: &Msg<'_>) -> Option<i64> {
 pub(super) fn replay(m: &Msg<'_>) -> Option<Routed> {
     let verb = m.first_is(&["replay", "redeliver", "reprocess", "reprocessing", "re-process", "re-deliver", "re-run"])
         || (m.first_is(&["retry", "rerun", "re-run", "process"]) && m.has(DELIVERY))
-        || (m.has(&["replay", "redeliver", "reprocess", "re-process"]) && m.has(DELIVERY));
+        || (m.has(&["replay", "redeliver", "reprocess", "re-process"]) && m.has(DELIVERY))
+        || (m.has(&["again"]) && m.has(&["process", "run", "try", "handle"]) && m.has(DELIVERY) && number(m).is_some());
     if !verb || (m.has(MESSAGE) && !m.has(DELIVERY)) {
         return None;
     }

@@ -293,8 +293,9 @@ impl<'a> Msg<'a> {
             if vocab::is_word(name) || name.len() < 4 {
                 return None;
             }
+            // A misspelt package is one letter off (`relies` is not `redis`).
             match self.cat.packages.resolve(name) {
-                Resolved::Close(c) if c.len() == 1 => Some(c[0].clone()),
+                Resolved::Close(c) if c.len() == 1 && super::catalog::distance(name, &c[0]) == 1 => Some(c[0].clone()),
                 _ => None,
             }
         };
@@ -327,7 +328,9 @@ impl<'a> Msg<'a> {
                 version = Some(version_for(&package, &self.w[i - 2]));
             }
             let ambiguous = vocab::is_word(word) || self.cat.projects.contains(word) || self.cat.teams.contains(word);
-            if ambiguous && version.is_none() && !self.has(DEPENDS) {
+            // … or a version said anywhere (`requests -> 2.32.3`), or a CVE.
+            let versioned = !self.versions(0).is_empty() || self.has(&["cve", "cves", "vulnerability"]);
+            if ambiguous && version.is_none() && !self.has(DEPENDS) && !versioned {
                 continue;
             }
             let exact = package == *word;
@@ -484,6 +487,9 @@ const DEPENDS: &[&str] = &[
     "imports",
     "requires",
     "require",
+    "relies",
+    "rely",
+    "relying",
 ];
 
 impl Msg<'_> {

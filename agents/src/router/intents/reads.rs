@@ -70,8 +70,10 @@ fn timed(m: &Msg<'_>, args: Value) -> Value {
 pub(super) fn compare(m: &Msg<'_>) -> Option<Routed> {
     let envs = m.environments();
     let strong = m.has(&["drift", "drifted", "drifting", "diff", "compare", "comparison", "differences", "diverged"]);
-    let asks = (m.has(COMPARE)
-        && (strong || !envs.is_empty() || m.has(&["environments", "envs", "env", "environment"])))
+    let same_everywhere =
+        m.phrase(&["same", "version"]) && m.has(&["environments", "environment", "envs", "everywhere"]);
+    let asks = same_everywhere
+        || (m.has(COMPARE) && (strong || !envs.is_empty() || m.has(&["environments", "envs", "env", "environment"])))
         || (envs.len() >= 2 && !m.has(&["deploy", "deploys", "deployments", "deployed", "incidents", "incident"]));
     if !asks || m.has(&["logs", "log"]) {
         return None;
@@ -146,6 +148,7 @@ pub(super) fn history(m: &Msg<'_>) -> Option<Routed> {
         || m.phrase(&["what", "date"]);
     let words = m.has(&[
         "history",
+        "chronological",
         "happened",
         "changes",
         "changed",
@@ -201,7 +204,8 @@ pub(super) fn history(m: &Msg<'_>) -> Option<Routed> {
 
 /// The status an incident question asks about.
 fn incident_status(m: &Msg<'_>) -> Option<&'static str> {
-    let negated = m.phrase(&["not", "resolved"]) || m.phrase(&["yet", "resolved"]) || m.phrase(&["not", "closed"]);
+    let negated = m.has(&["resolved", "closed", "fixed"])
+        && m.has(&["not", "nobody", "yet", "isn't", "hasn't", "haven't", "aren't", "never", "still"]);
     if negated && m.has(&["acknowledged", "acked"]) {
         Some("acknowledged")
     } else if negated {
@@ -272,7 +276,7 @@ pub(super) fn incidents(m: &Msg<'_>) -> Option<Routed> {
             && (m.is_question() || m.phrase(&["anything", "open"]) || m.phrase(&["anything", "ongoing"])))
         || (m.has(&["broken", "down", "burning", "degraded"])
             && m.is_question()
-            && !m.has(&["score", "ci", "build", "builds", "logs", "why"]));
+            && !m.has(&["score", "scoring", "ci", "build", "builds", "logs", "why"]));
     if !about {
         return None;
     }
@@ -386,8 +390,19 @@ pub(super) fn ci_health(m: &Msg<'_>) -> Option<Routed> {
 }
 
 pub(super) fn score(m: &Msg<'_>) -> Option<Routed> {
-    if !m.has(&["score", "scores", "scorecard", "health", "healthy", "maturity", "grade", "rating", "rated", "scored"])
-    {
+    if !m.has(&[
+        "score",
+        "scores",
+        "scorecard",
+        "health",
+        "healthy",
+        "maturity",
+        "grade",
+        "rating",
+        "rated",
+        "scored",
+        "scoring",
+    ]) {
         return None;
     }
     match attempt!(m.project(0, Strictness::Forgiving)) {
@@ -485,8 +500,16 @@ pub(super) fn owner(m: &Msg<'_>) -> Option<Routed> {
         "own",
         "owning",
         "owned",
-    ]) {
+    ]) && !m.phrase(&["looks", "after"])
+        && !m.phrase(&["look", "after"])
+        && !m.phrase(&["point", "of", "contact"])
+    {
         return None;
+    }
+    // "what does growth own and who's in the team": the team, members and projects.
+    let members = m.has(&["members", "people", "roster"]) || m.phrase(&["in", "the", "team"]);
+    if members && let Some((_, t)) = attempt!(m.team(0, Strictness::Forgiving)) {
+        return Some(Routed::call(OpKind::GetTeam, json!({"team": t})));
     }
     // "what does team data own", "which projects does payments own": a team's projects.
     let project = attempt!(m.project(0, Strictness::Exact));
@@ -558,6 +581,16 @@ pub(super) fn teams(m: &Msg<'_>) -> Option<Routed> {
     (asks || each).then(|| Routed::call(OpKind::ListTeams, json!({})))
 }
 
+/// The project type a word names, singular or plural.
+fn project_type_of(m: &Msg<'_>, w: &str) -> Option<String> {
+    let singular = match w {
+        "libraries" | "libs" => "library".to_owned(),
+        w if w.ends_with('s') && w.len() > 3 => w[..w.len() - 1].to_owned(),
+        w => w.to_owned(),
+    };
+    m.cat.project_types.contains(&singular).then_some(singular)
+}
+
 /// A project type said in the singular or plural: `api`, `apis`, `libraries`.
 fn project_type(m: &Msg<'_>) -> Option<String> {
     // `frontend-type`, `api-projects`: the type before the dash.
@@ -611,17 +644,25 @@ const QUERY_NOISE: &[&str] = &[
     "called",
     "like",
     "to",
+    "catalogue",
+    "catalog",
+    "somewhere",
+    "name",
+    "remember",
+    "rember",
 ];
 
 /// "list all consumers owned by data", "find projects about ledger", "all frontends".
 pub(super) fn find(m: &Msg<'_>) -> Option<Routed> {
     let verb = m.first_is(&["find", "search", "look", "list", "show", "all", "every", "which", "what", "any"]);
     let ty = project_type(m);
-    let nouns = m.has(&["projects", "project", "services", "repos", "anything"]);
+    let nouns = m.has(&["projects", "project", "services", "service", "repos", "repo", "anything", "app", "apps"]);
     if !(verb || nouns || ty.is_some()) || (!nouns && ty.is_none() && !m.first_is(&["find", "search", "look"])) {
         return None;
     }
-    if ty.is_none() && attempt!(m.project(0, Strictness::Exact)).is_some() && !m.has(&["projects", "services", "repos"])
+    // A named project is not searched for: `the directory-sync job` is that project.
+    let plural_type = m.w.iter().any(|w| w.ends_with('s') && project_type_of(m, w).is_some());
+    if attempt!(m.project(0, Strictness::Exact)).is_some() && !m.has(&["projects", "services", "repos"]) && !plural_type
     {
         return None;
     }
@@ -652,7 +693,12 @@ pub(super) fn find(m: &Msg<'_>) -> Option<Routed> {
             (!words.is_empty()).then(|| words.join(" "))
         });
         if let Some(q) = query {
-            args["query"] = json!(q);
+            // `ledger-related`, `payments-ish`: the word itself.
+            let q: Vec<&str> = q
+                .split_whitespace()
+                .map(|w| w.trim_end_matches("-related").trim_end_matches("-ish").trim_end_matches("-y-ish"))
+                .collect();
+            args["query"] = json!(q.join(" "));
         }
     }
     Some(Routed::call(OpKind::FindProjects, args))
@@ -662,7 +708,9 @@ pub(super) fn find(m: &Msg<'_>) -> Option<Routed> {
 pub(super) fn show_project(m: &Msg<'_>) -> Option<Routed> {
     let asks = m
         .first_is(&["show", "describe", "info", "about", "tell", "what", "whats", "what's", "details", "overview"])
-        || m.has(&["about", "details", "overview", "summary", "info", "belong", "belongs"])
+        || m.has(&[
+            "about", "details", "overview", "summary", "info", "belong", "belongs", "rundown", "lowdown", "exactly",
+        ])
         || m.phrase(&["what", "is"])
         || m.phrase(&["what's"]);
     if !asks {

@@ -48,12 +48,16 @@ pub(super) fn list(m: &Msg<'_>) -> Option<Routed> {
 pub(super) fn approvals(m: &Msg<'_>) -> Option<Routed> {
     // Approved, but nothing runs them yet (no GitHub App anywhere).
     let blocked = m.has(&["blocked", "stuck"])
-        && m.has(&["run", "runs", "deploy", "deploys", "automation", "automations", "upgrades"]);
+        && m.has(&["run", "runs", "deploy", "deploys", "automation", "automations", "upgrades"])
+        && !m.has(&["approval", "approvals", "approve"]);
     if blocked {
         return Some(Routed::call(OpKind::ListRuns, json!({"status": "blocked"})));
     }
-    let waiting =
-        m.has(&["waiting", "pending", "awaiting", "approval", "approvals", "approve"]) && !m.first_is(&["approve"]);
+    // "waiting" alone is anyone waiting ("QA is waiting on it"): approval words say runs.
+    let waiting = (m.has(&["pending", "approval", "approvals", "approve"])
+        || (m.has(&["waiting", "awaiting"])
+            && m.has(&["run", "runs", "automation", "automations", "requests", "sign-off"])))
+        && !m.first_is(&["approve"]);
     let runs = m.w.len() <= 3 && m.first_is(&["runs", "pending"]);
     (waiting || runs).then(|| Routed::call(OpKind::ListRuns, json!({"status": "pending"})))
 }
