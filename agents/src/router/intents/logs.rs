@@ -196,6 +196,9 @@ pub(super) fn rollback(m: &Msg<'_>) -> Option<Routed> {
         || m.w.iter().take(3).any(|w| ["rollback", "revert", "undo"].contains(&w.as_str()))
         || (m.has(&["rollback", "roll-back"]) && m.has(&["needs", "need", "do", "please", "now", "want"]))
         || (m.phrase(&["back", "to"]) && m.has(&["good", "previous", "prior", "earlier", "older", "last", "before"]))
+        || m.phrase(&["revert", "it"])
+        || m.phrase(&["undo", "it"])
+        || m.phrase(&["roll", "it", "back"])
         || m.phrase(&["back", "out"]);
     if !asks || m.is_question() && !m.first_is(&["roll", "rollback", "revert", "undo"]) {
         return None;

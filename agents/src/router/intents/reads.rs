@@ -70,8 +70,14 @@ fn timed(m: &Msg<'_>, args: Value) -> Value {
 pub(super) fn compare(m: &Msg<'_>) -> Option<Routed> {
     let envs = m.environments();
     let strong = m.has(&["drift", "drifted", "drifting", "diff", "compare", "comparison", "differences", "diverged"]);
-    let same_everywhere =
-        m.phrase(&["same", "version"]) && m.has(&["environments", "environment", "envs", "everywhere"]);
+    // "the same version everywhere", "what versions are running in each env"
+    let each = m.w.windows(2).any(|p| {
+        ["each", "every", "all", "across"].contains(&p[0].as_str())
+            && ["env", "envs", "environment", "environments"].contains(&p[1].as_str())
+    });
+    let same_everywhere = (m.phrase(&["same", "version"])
+        && m.has(&["environments", "environment", "envs", "everywhere"]))
+        || (each && m.has(&["version", "versions", "running", "deployed"]));
     let asks = same_everywhere
         || (m.has(COMPARE) && (strong || !envs.is_empty() || m.has(&["environments", "envs", "env", "environment"])))
         || (envs.len() >= 2 && !m.has(&["deploy", "deploys", "deployments", "deployed", "incidents", "incident"]));
@@ -298,6 +304,7 @@ pub(super) fn incidents(m: &Msg<'_>) -> Option<Routed> {
 /// for login-web", "who deployed invoicing yesterday?".
 pub(super) fn deployments(m: &Msg<'_>) -> Option<Routed> {
     let asks = m.has(DEPLOY_NOUNS)
+        || (m.phrase(&["went", "to"]) && m.environment().is_some())
         || m.phrase(&["went", "out"])
         || m.phrase(&["go", "out"])
         || (m.has(&["ship", "shipping"]) && m.is_question());
