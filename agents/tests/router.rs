@@ -495,6 +495,20 @@ fn runs_are_named_by_any_unique_fragment_of_their_id() {
 }
 
 #[test]
+fn what_an_environment_runs() {
+    call(
+        "what's in production for cart",
+        "list_deployments",
+        json!({"project": "cart", "environment": "production", "limit": 10}),
+    );
+    call(
+        "what is in stg for orders?",
+        "list_deployments",
+        json!({"project": "orders", "environment": "staging", "limit": 10}),
+    );
+}
+
+#[test]
 fn time_phrases_become_since_and_until() {
     call(
         "incidents for team payments yesterday",

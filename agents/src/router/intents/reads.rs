@@ -122,7 +122,10 @@ pub(super) fn last_deployed(m: &Msg<'_>) -> Option<Routed> {
         && (m.has(&["running", "live", "deployed"])
             || m.phrase(&["what's", "on"])
             || m.phrase(&["whats", "on"])
-            || m.phrase(&["what", "is", "on"]))
+            || m.phrase(&["what", "is", "on"])
+            // "what's in production for cart"
+            || (m.w.iter().any(|w| ["what's", "whats", "what"].contains(&w.as_str()))
+                && m.w.windows(2).any(|p| p[0] == "in" && m.cat.environment(&p[1]).is_some())))
         && !m.has(&["logs", "log", "incident", "incidents"]);
     let live_version =
         m.has(&["version", "versions"]) && (m.has(&["live"]) || env.is_some()) && m.packages().is_empty();
