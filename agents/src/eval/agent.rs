@@ -116,10 +116,6 @@ pub struct Outcome {
     pub last_miss: Option<String>,
 }
 
-fn same(want: &Value, got: &Value) -> bool {
-    super::same_value(want, got)
-}
-
 /// Whether `answer` meets `expect`.
 pub fn judge(expect: &Expect, answer: &Answer) -> Result<(), String> {
     match expect {
@@ -128,9 +124,9 @@ pub fn judge(expect: &Expect, answer: &Answer) -> Result<(), String> {
                 Action::Done { operation: op, arguments: args, .. }
                 | Action::Proposed { operation: op, arguments: args } => {
                     op == operation
-                        && arguments
-                            .as_object()
-                            .is_none_or(|want| want.iter().all(|(k, v)| args.get(k).is_some_and(|g| same(v, g))))
+                        && arguments.as_object().is_none_or(|want| {
+                            want.iter().all(|(k, v)| args.get(k).is_some_and(|g| super::same_value(v, g)))
+                        })
                 }
                 Action::Failed { .. } => false,
             });

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod changes;
+mod directory;
 mod imports;
 mod logs;
 mod mailboxes;
@@ -233,15 +234,13 @@ impl<'a> Msg<'a> {
     }
 
     fn project(&self, start: usize, strict: Strictness) -> Result<Option<(usize, String)>, Routed> {
-        // A word that is a team's name next to "team" is the team, not a project.
-        let found = self.find(&self.cat.projects, start).filter(|(i, _)| !self.team_marked(*i));
-        match found {
-            Some((i, _)) if self.word_is_team_only_here(i) => {
-                let rest = self.find(&self.cat.projects, i + 1);
-                self.pick(rest, "project", strict)
-            }
-            f => self.pick(f, "project", strict),
+        // A word that is a team's name next to "team" is the team, not a
+        // project: the project, if any, is named after it.
+        let mut found = self.find(&self.cat.projects, start);
+        while let Some((i, _)) = found.as_ref().filter(|(i, _)| self.team_marked(*i)) {
+            found = self.find(&self.cat.projects, i + 1);
         }
+        self.pick(found, "project", strict)
     }
 
     /// `team payments`, `payments team`, `the payments team's`.
@@ -250,11 +249,6 @@ impl<'a> Msg<'a> {
         let after = self.w.get(i + 1).map(String::as_str);
         self.cat.teams.contains(&self.w[i])
             && (matches!(before, Some("team")) || matches!(after, Some("team" | "teams" | "squad")))
-    }
-
-    /// A word that names both a team and a project, where only the team reading fits.
-    fn word_is_team_only_here(&self, i: usize) -> bool {
-        self.team_marked(i)
     }
 
     fn team(&self, start: usize, strict: Strictness) -> Result<Option<(usize, String)>, Routed> {
@@ -266,22 +260,23 @@ impl<'a> Msg<'a> {
     }
 
     fn package(&self, start: usize, strict: Strictness) -> Result<Option<(usize, String)>, Routed> {
-        Ok(self.packages().into_iter().find(|p| p.at >= start).map(|p| (p.at, p.package))).and_then(|found| match found
-        {
-            Some(f) => Ok(Some(f)),
-            None => self.pick(
-                self.find(&self.cat.packages, start).filter(|(i, _)| !vocab::is_word(&self.w[*i])),
-                "package",
-                strict,
-            ),
+        Ok(self.packages().iter().find(|p| p.at >= start).map(|p| (p.at, p.package.clone()))).and_then(|found| {
+            match found {
+                Some(f) => Ok(Some(f)),
+                None => self.pick(
+                    self.find(&self.cat.packages, start).filter(|(i, _)| !vocab::is_word(&self.w[*i])),
+                    "package",
+                    strict,
+                ),
+            }
         })
     }
 
     /// Packages named with or without a version, in any notation:
     /// `redis 7.2.4`, `redis@7.2.4`, `redis==7.2.4`, `redis v7`,
     /// `version 7.2.4 of redis`, `@types/node@20`.
-    fn packages(&self) -> Vec<PackageMention> {
-        self.pkgs.clone()
+    fn packages(&self) -> &[PackageMention] {
+        &self.pkgs
     }
 
     fn find_packages(&self) -> Vec<PackageMention> {
@@ -577,23 +572,23 @@ const INTENTS: &[Intent] = &[
     changes::deploy_verbless,
     changes::scaffold,
     changes::set_fact,
-    reads::on_call,
+    directory::on_call,
     changes::archive,
     reads::compare,
     reads::last_deployed,
     reads::history,
-    reads::team_strong,
+    directory::team_strong,
     reads::incidents,
     reads::deployments,
     reads::score,
     reads::get_dependency,
     reads::dependents,
-    reads::teams,
-    reads::owner,
-    reads::team,
-    reads::find,
-    reads::show_project,
-    reads::by_entities,
+    directory::teams,
+    directory::owner,
+    directory::team,
+    directory::find,
+    directory::show_project,
+    directory::by_entities,
 ];
 
 pub(super) fn route(c: &Cleaned, cat: &Catalog) -> Routed {
