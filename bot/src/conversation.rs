@@ -414,6 +414,12 @@ fn follow_names(service: &Service, catalog: Weak<RwLock<Catalog>>) {
                         catalog.packages.insert(s.clone());
                     }
                 }
+                // A new run is named by a fragment of its id at once.
+                EventKind::RunRequested => {
+                    if let Ok(switchboard_core::event::EventData::RunRequested(r)) = event.data() {
+                        catalog.add_run(r.run.to_string());
+                    }
+                }
                 _ => {}
             }
         }

@@ -318,3 +318,24 @@ async fn promote_and_compare_environments_from_chat() {
     assert_eq!(run.arguments["version"], dev.as_str(), "the version is pinned in the run: {}", run.arguments);
     assert_eq!(run.arguments["environment"], "staging");
 }
+
+#[tokio::test]
+async fn a_new_run_is_named_by_a_fragment_of_its_id() {
+    let (c, store, _dir) = setup().await;
+    let t = c.handle(&who("carol", Role::Editor), "t", "deploy orders to staging").await;
+    let id = common::buttons(&t.reply)[0].split_once(':').unwrap().1.to_owned();
+    let fragment = &id[id.len() - 12..];
+    let bob = who("bob", Role::Approver);
+    // The run reaches the chat's names through the event bus, in the background.
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = c.handle(&bob, "t", &format!("approve {fragment}")).await.reply.to_text();
+        if !text.contains("Which run?") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(text.contains("approved by bob"), "{text}");
+    let run = store.get_run(&id.parse().unwrap()).await.unwrap().unwrap();
+    assert_ne!(run.status, RunStatus::Pending);
+}

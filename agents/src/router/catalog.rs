@@ -189,6 +189,17 @@ impl Catalog {
         }
     }
 
+    /// Remembers a run made after the catalog was loaded (newest last; the
+    /// oldest go past [`MAX_RUNS`]).
+    pub fn add_run(&mut self, id: String) {
+        if !self.runs.contains(&id) {
+            self.runs.push(id);
+            if self.runs.len() > MAX_RUNS {
+                self.runs.remove(0);
+            }
+        }
+    }
+
     /// The recent runs whose id contains `fragment` (to list when it is not unique).
     pub fn runs_matching(&self, fragment: &str) -> Vec<String> {
         self.runs.iter().filter(|r| fragment.len() >= 6 && r.contains(fragment)).take(10).cloned().collect()
