@@ -74,6 +74,7 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
                 Service::new(Arc::new(store.clone()), log.clone(), Arc::new(config.clone()), Arc::new(SystemClock))
                     .with_mailboxes(Arc::new(store.clone()), Arc::new(store.clone()))
                     .with_logs(Some(table), sources);
+            let service = with_semantic(service, config, Arc::new(store.clone()))?;
             Ok(Opened {
                 service,
                 graph: Arc::new(store.clone()),
@@ -97,10 +98,26 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
                 Service::new(Arc::new(graph.clone()), log.clone(), Arc::new(config.clone()), Arc::new(SystemClock))
                     .with_mailboxes(inbox.clone(), Arc::new(graph.clone()))
                     .with_logs(Some(table), sources);
+            let service = with_semantic(service, config, Arc::new(graph.clone()))?;
             let outbox = Arc::new(graph.clone());
             Ok(Opened { service, graph: Arc::new(graph.clone()), log, inbox, outbox, queue: Arc::new(graph) })
         }
     }
+}
+
+/// The service with semantic search when `[embeddings]` names an endpoint;
+/// its vectors kept beside the graph.
+fn with_semantic(
+    service: Service,
+    config: &Config,
+    vectors: Arc<dyn switchboard_core::semantic::VectorStore>,
+) -> anyhow::Result<Service> {
+    let embedder =
+        switchboard_embeddings::OpenAiEmbedder::from_config(&config.embeddings).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(match embedder {
+        Some(e) => service.with_semantic(Arc::new(e), vectors),
+        None => service,
+    })
 }
 
 /// The sources `[[log_sources]]` names, opened.
@@ -186,6 +203,9 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let rescoring = spawn_rescoring(service.clone());
     background.push(spawn_expiry(service.clone()));
     background.push(spawn_chat_retention(service.clone()));
+    if service.semantic() {
+        background.push(tokio::spawn(switchboard_core::service::vectors::keep_current(service.clone())));
+    }
     background.extend(spawn_schedules(service.clone()));
     background.extend(spawn_engine(&service, opened_queue)?);
     background.extend(spawn_refresher(&service)?);

@@ -39,6 +39,19 @@ pub struct Conversation {
     agent: Option<Agent>,
 }
 
+/// A reply asking which of `choices` (label, message) was meant, each a
+/// button that sends its message.
+fn choose(text: String, choices: Vec<(String, String)>) -> Turn {
+    // A button carries its message (Discord keeps 100 characters of it).
+    let buttons = choices
+        .into_iter()
+        .filter(|(_, c)| c.len() <= 96)
+        .take(5)
+        .map(|(label, c)| Button { label, action: format!("say:{c}"), style: ButtonStyle::Default })
+        .collect();
+    Turn { reply: Reply::text(text).buttons(buttons), operation: None, done: true }
+}
+
 impl Conversation {
     /// Loads the names the router resolves against.
     pub async fn new(service: Service) -> Result<Self, Error> {
@@ -82,17 +95,12 @@ impl Conversation {
             route(text, &catalog)
         };
         match routed {
-            Routed::Reply { text } => Turn { reply: Reply::text(text), operation: None, done: true },
-            Routed::Choose { text, choices } => {
-                // A button carries its message (Discord keeps 100 characters of it).
-                let buttons = choices
-                    .into_iter()
-                    .filter(|c| c.len() <= 96)
-                    .take(5)
-                    .map(|c| Button { label: c.clone(), action: format!("say:{c}"), style: ButtonStyle::Default })
-                    .collect();
-                Turn { reply: Reply::text(text).buttons(buttons), operation: None, done: true }
-            }
+            Routed::Reply { text: said } => match self.closest_by_meaning(caller, text).await {
+                // Names did not match; what the message means may.
+                Some(choices) => choose(format!("{said}\n{}", messages::by_meaning()), choices),
+                None => Turn { reply: Reply::text(said), operation: None, done: true },
+            },
+            Routed::Choose { text, choices } => choose(text, choices.into_iter().map(|c| (c.clone(), c)).collect()),
             Routed::Call { operation, arguments, unapplied } => {
                 let from = messages::based_on(operation.name(), &arguments);
                 let mut turn = self.run(caller, operation, arguments).await;
@@ -105,6 +113,27 @@ impl Conversation {
                 turn
             }
         }
+    }
+
+    /// With semantic search, the projects nearest in meaning to `message`
+    /// (at most three), each with the message said again about it; `None`
+    /// without semantic search or when nothing is near enough.
+    async fn closest_by_meaning(&self, caller: &Caller, message: &str) -> Option<Vec<(String, String)>> {
+        if !self.service.semantic() || message.trim().is_empty() {
+            return None;
+        }
+        let query: String = message.chars().take(200).collect();
+        let output = self.service.execute_json(caller, "find_projects", json!({"query": query, "limit": 3})).await;
+        let Ok(Output::Projects(list)) = output else { return None };
+        let choices: Vec<(String, String)> = list
+            .projects
+            .iter()
+            .map(|p| {
+                let again = format!("{} ({})", message.trim(), p.slug);
+                (p.slug.to_string(), if again.len() <= 96 { again } else { format!("about {}", p.slug) })
+            })
+            .collect();
+        (!choices.is_empty()).then_some(choices)
     }
 
     async fn ask_agent(

@@ -89,6 +89,11 @@ pub fn unapplied(words: &[String]) -> String {
     format!("I could not apply {} to this answer.", quoted.join(" or "))
 }
 
+/// Said before the projects semantic search found for a message whose names matched nothing.
+pub fn by_meaning() -> String {
+    "By what they do, these projects come closest to what you said:".to_owned()
+}
+
 /// Said under a router answer given instead of a model's ungrounded prose.
 pub fn ungrounded() -> String {
     "(The language model did not look this up, so this answer comes from the built-in commands.)".to_owned()

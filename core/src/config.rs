@@ -13,6 +13,7 @@ use crate::model::FactType;
 
 mod auth;
 mod chat;
+mod embeddings;
 mod github;
 mod import;
 mod limits;
@@ -25,6 +26,7 @@ mod webhooks;
 
 pub use auth::{AuthConfig, OidcConfig};
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
+pub use embeddings::EmbeddingsConfig;
 pub use github::{GitHubConfig, UpgradesConfig};
 pub use import::{ArchivedRepositories, DependencySource, ImportConfig, REPOSITORY_FACTS};
 pub use limits::LimitsConfig;
@@ -61,6 +63,7 @@ pub struct Config {
     pub policy: PolicyConfig,
     pub score: ScoreConfig,
     pub llm: LlmConfig,
+    pub embeddings: EmbeddingsConfig,
     pub webhooks: WebhooksConfig,
     pub notifications: NotificationsConfig,
     pub chat: ChatConfig,
@@ -292,6 +295,7 @@ impl Default for Config {
             policy: PolicyConfig::default(),
             score: ScoreConfig::default(),
             llm: LlmConfig::default(),
+            embeddings: EmbeddingsConfig::default(),
             webhooks: WebhooksConfig::default(),
             notifications: NotificationsConfig::default(),
             chat: ChatConfig::default(),
@@ -504,6 +508,7 @@ impl Config {
             return Err(("score.deploy_fresh_days".into(), "must be below score.deploy_stale_days".into()));
         }
         self.llm.validate()?;
+        self.embeddings.validate()?;
         self.import.validate(&self.project_types.keys().collect::<Vec<_>>())?;
         logs::validate(&self.logs, &self.log_sources)?;
         self.webhooks.validate()?;
@@ -578,7 +583,7 @@ impl Config {
 /// `SWITCHBOARD_SERVER__PORT=9000` → (`["server", "port"]`, 9000). Values are read
 /// as TOML (numbers, booleans, arrays) and fall back to plain strings.
 fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value, String)>, ConfigError> {
-    const SECTIONS: [&str; 18] = [
+    const SECTIONS: [&str; 19] = [
         "server",
         "auth",
         "limits",
@@ -587,6 +592,7 @@ fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Val
         "policy",
         "score",
         "llm",
+        "embeddings",
         "webhooks",
         "notifications",
         "chat",

@@ -26,6 +26,7 @@ pub mod policy;
 pub mod queue;
 pub mod schedule;
 pub mod score;
+pub mod semantic;
 pub mod service;
 pub mod store;
 pub mod time;

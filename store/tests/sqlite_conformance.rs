@@ -13,6 +13,7 @@ fn sqlite() -> Backend {
         log: Arc::new(store.clone()),
         inbox: Arc::new(store.clone()),
         outbox: Arc::new(store.clone()),
+        vectors: Arc::new(store.clone()),
         queue: Arc::new(store),
         guard: Box::new(dir),
     }

@@ -36,7 +36,8 @@ pub struct FactFilter {
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindProjects {
-    /// Words to search in names, descriptions and facts.
+    /// Words to search in names, descriptions and facts; with semantic
+    /// search also what a project does ("the service that handles card refunds").
     pub query: Option<String>,
     pub team: Option<TeamSlug>,
     pub project_type: Option<ProjectType>,

@@ -169,7 +169,7 @@ impl OpKind {
             Self::FindProjects => (
                 "find_projects",
                 Read,
-                "Search projects by words, team, type, a package used (optionally a version) or a fact value.",
+                "Search projects by words (and by meaning when semantic search is on: describe what a project does), team, type, a package used (optionally a version) or a fact value.",
                 r#"{"query": "ledger", "team": "payments"}"#,
             ),
             Self::Dependents => (

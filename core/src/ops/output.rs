@@ -41,6 +41,13 @@ pub struct ProjectDetail {
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct ProjectList {
     pub projects: Vec<ProjectSummary>,
+    /// With semantic search (`[embeddings]`): the projects listed for what
+    /// their text means although the words did not match, ranked in with the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_meaning: Vec<ProjectSlug>,
+    /// Why the list is not what was asked for (the embeddings endpoint failed: words only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]

@@ -22,6 +22,7 @@ mod refresh_queue;
 pub mod runs;
 mod sign_in;
 mod users;
+pub mod vectors;
 pub mod view;
 mod write;
 
@@ -79,6 +80,9 @@ pub struct Context {
     pub(crate) log_sources: std::collections::BTreeMap<String, Arc<dyn crate::logs::LogSource>>,
     /// The embedded log table, when this process keeps one.
     pub(crate) log_table: Option<Arc<dyn crate::logs::LogTable>>,
+    /// Semantic search (`[embeddings]`): what embeds text, and where vectors are kept.
+    pub(crate) embedder: Option<Arc<dyn crate::semantic::Embedder>>,
+    pub(crate) vectors: Option<Arc<dyn crate::semantic::VectorStore>>,
 }
 
 impl Context {
@@ -176,6 +180,8 @@ impl Service {
                 chat_wake: Arc::default(),
                 log_sources: Default::default(),
                 log_table: None,
+                embedder: None,
+                vectors: None,
             }),
         }
     }

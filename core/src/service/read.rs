@@ -3,8 +3,8 @@
 use super::{Call, Done};
 use crate::error::{Error, Result};
 use crate::event::EventQuery;
-use crate::ids::TeamSlug;
-use crate::model::{Ecosystem, IncidentStatus};
+use crate::ids::{ProjectSlug, TeamSlug};
+use crate::model::{Ecosystem, IncidentStatus, ProjectSummary};
 use crate::ops::inputs::*;
 use crate::ops::output::*;
 use crate::score;
@@ -99,7 +99,64 @@ pub(crate) async fn find_projects(call: &Call<'_>, i: FindProjects) -> Result<Do
         limit: limit(i.limit, 50, 500, "limit")?,
     };
     let projects = call.ctx.graph.find_projects(&q).await?;
-    Ok(Done::read(Output::Projects(ProjectList { projects })))
+    let list = match &q.text {
+        // Meaning joins words where only words and the team or type narrow the search.
+        Some(text) if q.uses.is_none() && q.fact.is_none() => by_meaning(call, &q, text, projects).await?,
+        _ => ProjectList { projects, by_meaning: Vec::new(), note: None },
+    };
+    Ok(Done::read(Output::Projects(list)))
+}
+
+/// Weight of a rank in reciprocal-rank fusion: the usual 60 keeps one list's
+/// first place from drowning the other's.
+const FUSION_K: f32 = 60.0;
+
+/// `by_words` ranked together with the projects nearest in meaning to
+/// `text` (reciprocal-rank fusion; a word match weighs a little more, so a
+/// project named in the question stays first).
+async fn by_meaning(
+    call: &Call<'_>,
+    q: &ProjectQuery,
+    text: &str,
+    by_words: Vec<ProjectSummary>,
+) -> Result<ProjectList> {
+    let near =
+        match super::vectors::similar(call.ctx, crate::semantic::VectorKind::Project, text, q.limit.max(20)).await {
+            Ok(Some(near)) => near,
+            Ok(None) => return Ok(ProjectList { projects: by_words, by_meaning: Vec::new(), note: None }),
+            Err(e) => {
+                tracing::warn!(error = %e, "semantic search failed; matching words only");
+                let note = Some(format!("Matched words only: {e}"));
+                return Ok(ProjectList { projects: by_words, by_meaning: Vec::new(), note });
+            }
+        };
+    let mut score: std::collections::HashMap<ProjectSlug, f32> = std::collections::HashMap::new();
+    for (rank, p) in by_words.iter().enumerate() {
+        *score.entry(p.slug.clone()).or_default() += 1.2 / (FUSION_K + rank as f32);
+    }
+    let worded: std::collections::HashSet<ProjectSlug> = by_words.iter().map(|p| p.slug.clone()).collect();
+    let mut projects = by_words;
+    let mut added = Vec::new();
+    for (rank, (key, _)) in near.iter().enumerate() {
+        let Ok(slug) = ProjectSlug::new(key) else { continue };
+        if !worded.contains(&slug) {
+            // Vectors can lag a change by a few seconds: the graph says what is true now.
+            let Some(p) = call.ctx.graph.get_project(&slug).await? else { continue };
+            let fits = !p.archived
+                && q.team.as_ref().is_none_or(|t| *t == p.team)
+                && q.project_type.as_ref().is_none_or(|t| *t == p.project_type);
+            if !fits {
+                continue;
+            }
+            projects.push(ProjectSummary::from(&p));
+            added.push(slug.clone());
+        }
+        *score.entry(slug).or_default() += 1.0 / (FUSION_K + rank as f32);
+    }
+    projects.sort_by(|a, b| score[&b.slug].total_cmp(&score[&a.slug]).then_with(|| a.slug.cmp(&b.slug)));
+    projects.truncate(q.limit);
+    added.retain(|s| projects.iter().any(|p| &p.slug == s));
+    Ok(ProjectList { projects, by_meaning: added, note: None })
 }
 
 pub(crate) async fn dependents(call: &Call<'_>, i: DependentsInput) -> Result<Done> {

@@ -49,6 +49,7 @@ async fn backend() -> Backend {
         log: Arc::new(log().await),
         inbox: Arc::new(store.clone()),
         outbox: Arc::new(store.clone()),
+        vectors: Arc::new(store.clone()),
         queue: Arc::new(store),
         guard: Box::new(dir),
     }

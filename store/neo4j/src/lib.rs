@@ -23,6 +23,7 @@ mod projects;
 mod queue;
 mod search;
 mod spool;
+mod vectors;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -81,6 +82,8 @@ const SCHEMA: &[&str] = &[
     "CREATE CONSTRAINT sb_message_id IF NOT EXISTS FOR (n:OutMessage) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT sb_message_key IF NOT EXISTS FOR (n:OutMessage) REQUIRE n.key IS UNIQUE",
     "CREATE CONSTRAINT sb_ticket_id IF NOT EXISTS FOR (n:Ticket) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT sb_vector_id IF NOT EXISTS FOR (n:Vector) REQUIRE n.vid IS UNIQUE",
+    "CREATE INDEX sb_vector_kind IF NOT EXISTS FOR (n:Vector) ON (n.kind)",
     "CREATE INDEX sb_ticket_expiry IF NOT EXISTS FOR (n:Ticket) ON (n.expires_at)",
     "CREATE INDEX sb_project_github IF NOT EXISTS FOR (n:Project) ON (n.github_repository)",
     "CREATE INDEX sb_project_github_id IF NOT EXISTS FOR (n:Project) ON (n.github_repository_id)",

@@ -93,6 +93,7 @@ async fn backend() -> Backend {
         log: Arc::new(store),
         inbox: Arc::new(graph.clone()),
         outbox: Arc::new(graph.clone()),
+        vectors: Arc::new(graph.clone()),
         queue: Arc::new(graph),
         guard: Box::new((dir, database)),
     }

@@ -261,6 +261,18 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE messages ADD COLUMN reply TEXT;
     "#,
+    // 19: vectors for semantic search (`[embeddings]`), scanned by kind.
+    r#"
+    CREATE TABLE vectors (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        model TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        dims INTEGER NOT NULL,
+        vector BLOB NOT NULL
+    );
+    CREATE UNIQUE INDEX vectors_kind_key ON vectors(kind, key);
+    "#,
 ];
 
 /// The schema version this build writes.

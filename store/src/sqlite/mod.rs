@@ -13,6 +13,7 @@ mod outbox;
 mod projects;
 mod queue;
 mod rows;
+mod vectors;
 mod writer;
 
 use std::path::{Path, PathBuf};

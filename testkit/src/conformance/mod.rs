@@ -20,6 +20,7 @@ mod log;
 mod outbox;
 mod projects;
 mod queue;
+mod vectors;
 
 pub use accounts::*;
 pub use activity::*;
@@ -28,6 +29,7 @@ pub use log::*;
 pub use outbox::*;
 pub use projects::*;
 pub use queue::*;
+pub use vectors::*;
 
 /// A backend under test. `guard` keeps whatever it needs alive (a temp dir).
 pub struct Backend {
@@ -36,6 +38,7 @@ pub struct Backend {
     pub inbox: Arc<dyn switchboard_core::inbox::Inbox>,
     pub outbox: Arc<dyn switchboard_core::outbox::Outbox>,
     pub queue: Arc<dyn switchboard_core::queue::RunQueue>,
+    pub vectors: Arc<dyn switchboard_core::semantic::VectorStore>,
     pub guard: Box<dyn std::any::Any + Send + Sync>,
 }
 
@@ -48,7 +51,7 @@ macro_rules! conformance_suite {
             text_search, external_ids, dependents_counts, dependents_direct_and_transitive, packages_prefix, teams_and_users,
             deployments, incidents, builds_and_score_inputs, runs, counts_and_import,
             events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens, credentials_and_sessions, tickets, conversation_history,
-            inbox_lifecycle, outbox_lifecycle, run_queue);
+            inbox_lifecycle, outbox_lifecycle, run_queue, vectors_nearest);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(

@@ -1,0 +1,108 @@
+//! Vectors for semantic search as `(:Vector {vid, kind, key, model, hash,
+//! dims, data})` nodes, `data` the vector's little-endian `f32` bytes in
+//! base64: one string per row crosses Bolt faster than a list of floats and
+//! reads the same on every server. `nearest` is an exact scan in this
+//! process, the way the embedded store does it — portable Cypher only:
+//! Neo4j's own vector index (`CREATE VECTOR INDEX`) is refused by the
+//! ArcadeDB server the tests run on, so it is not used (docs/scaling.md).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use switchboard_core::semantic::{Best, StoredVector, VectorKind, VectorStore, dot_bytes, to_bytes};
+use switchboard_core::store::StoreResult;
+
+use crate::{Neo4jGraph, corrupt};
+
+fn vid(kind: VectorKind, key: &str) -> String {
+    format!("{}:{key}", kind.as_str())
+}
+
+/// Rows read per query while scanning.
+const PAGE: i64 = 5000;
+
+#[async_trait]
+impl VectorStore for Neo4jGraph {
+    async fn vector_hashes(&self, kind: VectorKind) -> StoreResult<HashMap<String, String>> {
+        let q = neo4rs::query("MATCH (v:Vector) WHERE v.kind = $kind RETURN v.key AS key, v.hash AS hash")
+            .param("kind", kind.as_str());
+        let rows = self.rows(q).await?;
+        rows.iter()
+            .map(|r| Ok((r.get::<String>("key").map_err(corrupt)?, r.get::<String>("hash").map_err(corrupt)?)))
+            .collect()
+    }
+
+    async fn put_vectors(&self, vectors: &[StoredVector]) -> StoreResult<()> {
+        if vectors.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<HashMap<String, neo4rs::BoltType>> = vectors
+            .iter()
+            .map(|v| {
+                HashMap::from([
+                    ("vid".to_owned(), vid(v.kind, &v.key).into()),
+                    ("kind".to_owned(), v.kind.as_str().into()),
+                    ("key".to_owned(), v.key.clone().into()),
+                    ("model".to_owned(), v.model.clone().into()),
+                    ("hash".to_owned(), v.hash.clone().into()),
+                    ("dims".to_owned(), (v.vector.len() as i64).into()),
+                    ("data".to_owned(), STANDARD.encode(to_bytes(&v.vector)).into()),
+                ])
+            })
+            .collect();
+        let q = neo4rs::query(
+            "UNWIND $rows AS r MERGE (v:Vector {vid: r.vid}) \
+             SET v.kind = r.kind, v.key = r.key, v.model = r.model, v.hash = r.hash, v.dims = r.dims, v.data = r.data",
+        )
+        .param("rows", rows);
+        self.transaction(vec![q]).await.map(drop)
+    }
+
+    async fn remove_vectors(&self, kind: VectorKind, keys: &[String]) -> StoreResult<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let vids: Vec<String> = keys.iter().map(|k| vid(kind, k)).collect();
+        let q = neo4rs::query("UNWIND $vids AS id MATCH (v:Vector {vid: id}) DELETE v").param("vids", vids);
+        self.transaction(vec![q]).await.map(drop)
+    }
+
+    async fn nearest(
+        &self,
+        kind: VectorKind,
+        model: &str,
+        vector: &[f32],
+        limit: usize,
+    ) -> StoreResult<Vec<(String, f32)>> {
+        let mut best = Best::new(limit);
+        let mut after = String::new();
+        // A page at a time in key order: no one answer holds every vector.
+        loop {
+            let q = neo4rs::query(
+                "MATCH (v:Vector) WHERE v.kind = $kind AND v.model = $model AND v.dims = $dims AND v.key > $after \
+                 RETURN v.key AS key, v.data AS data ORDER BY v.key LIMIT $page",
+            )
+            .param("kind", kind.as_str())
+            .param("model", model)
+            .param("dims", vector.len() as i64)
+            .param("after", after.as_str())
+            .param("page", PAGE);
+            let rows = self.rows(q).await?;
+            for r in &rows {
+                let key: String = r.get("key").map_err(corrupt)?;
+                let data: String = r.get("data").map_err(corrupt)?;
+                let bytes = STANDARD.decode(data).map_err(corrupt)?;
+                if let Some(score) = dot_bytes(&bytes, vector) {
+                    best.offer(score, || key.clone());
+                }
+                after = key;
+            }
+            if (rows.len() as i64) < PAGE {
+                break;
+            }
+        }
+        Ok(best.finish())
+    }
+}
