@@ -56,6 +56,8 @@ pub struct Opened {
     pub inbox: Arc<dyn Inbox>,
     pub outbox: Arc<dyn Outbox>,
     pub queue: Arc<dyn switchboard_core::queue::RunQueue>,
+    /// Where semantic search's vectors are kept: beside the graph.
+    pub vectors: Arc<dyn switchboard_core::semantic::VectorStore>,
 }
 
 pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
@@ -81,6 +83,7 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
                 log,
                 inbox: Arc::new(store.clone()),
                 outbox: Arc::new(store.clone()),
+                vectors: Arc::new(store.clone()),
                 queue: Arc::new(store),
             })
         }
@@ -100,7 +103,8 @@ pub async fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Opened> {
                     .with_logs(Some(table), sources);
             let service = with_semantic(service, config, Arc::new(graph.clone()))?;
             let outbox = Arc::new(graph.clone());
-            Ok(Opened { service, graph: Arc::new(graph.clone()), log, inbox, outbox, queue: Arc::new(graph) })
+            let vectors = Arc::new(graph.clone());
+            Ok(Opened { service, graph: Arc::new(graph.clone()), log, inbox, outbox, vectors, queue: Arc::new(graph) })
         }
     }
 }

@@ -194,6 +194,22 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// Semantic search's exact scan: N vectors of D dimensions stored in the
+    /// store a config names (the embedded one by default), then `nearest`
+    /// sampled; prints vectors stored a second and p50/p99 as JSON.
+    BenchVectors {
+        /// Vectors stored.
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+        /// Their dimensions (384 for small embedding models, 768 for nomic-embed-text, 1536 for OpenAI's small).
+        #[arg(long, default_value_t = 768)]
+        dims: usize,
+        /// Searches timed.
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// `check_logs` over a day of one project's lines (10 million by
     /// default) on the embedded table, or on a ClickHouse `otel_logs`;
     /// p50/p99 for a one-hour and a 24-hour window, as JSON.
@@ -603,6 +619,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--seconds and --concurrency must be at least 1");
             }
             crate::bench_attack::run(crate::bench_attack::Options { seconds, concurrency }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchVectors { count, dims, samples, store } => {
+            let config = load(store.config.as_ref())?;
+            app::init_logging(
+                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
+                true,
+            );
+            let data_dir = store.data_dir.clone();
+            crate::bench_vectors::run(crate::bench_vectors::Options { count, dims, samples, config, data_dir }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchLogs { lines, clickhouse, samples } => {

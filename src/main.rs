@@ -10,6 +10,7 @@ mod bench_campaign;
 mod bench_import;
 #[cfg(feature = "bench")]
 mod bench_logs;
+mod bench_vectors;
 mod catalog_files;
 mod chat;
 mod cli;

@@ -105,3 +105,58 @@ async fn no_reply_about_the_organisation_stands_on_nothing() {
         assert!(text.contains("from `"), "{question}: an answer with nothing behind it: {text}");
     }
 }
+
+/// The second server scripts/llama-server starts: the same model serving `/v1/embeddings`.
+fn embeddings_server() -> String {
+    common::env("SWITCHBOARD_TEST_LLAMA_EMBED_URL", "http://127.0.0.1:19501/v1")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn semantic_search_embeds_through_the_real_server_and_finds_by_meaning() {
+    use switchboard_core::config::EmbeddingsConfig;
+    use switchboard_core::semantic::{Embedder, StoredVector, VectorKind, VectorStore, unit};
+    let config = EmbeddingsConfig {
+        base_url: Some(embeddings_server()),
+        model: "smollm2-135m-embed".into(),
+        timeout_secs: 60,
+        ..EmbeddingsConfig::default()
+    };
+    let embedder = switchboard_embeddings::OpenAiEmbedder::from_config(&config).unwrap().expect("an endpoint is set");
+    let docs = [
+        ("payments-refunds", "payments-refunds: Issues refunds to customer credit cards"),
+        ("k8s-autoscaler", "k8s-autoscaler: Scales kubernetes clusters"),
+        ("search-indexer", "search-indexer: Indexes the product catalog for search"),
+        ("email-sender", "email-sender: Sends transactional email"),
+    ];
+    let texts: Vec<String> = docs.iter().map(|(_, t)| t.to_string()).collect();
+    // llama-cpp-python answers a vector per token here: the client averages them into one per text.
+    let vectors = embedder.embed(&texts).await.expect("the server embeds a batch");
+    assert_eq!(vectors.len(), docs.len());
+    let dims = vectors[0].len();
+    assert!(dims >= 64 && vectors.iter().all(|v| v.len() == dims), "one length for all: {dims}");
+    // Empty text is sent as a space, which the server accepts.
+    assert_eq!(embedder.embed(&[String::new()]).await.unwrap()[0].len(), dims);
+
+    // Kept in the embedded store and searched as the service does, the refunds service is
+    // nearest the question (cosine ≈ 0.90 against ≤ 0.02 for the others, measured).
+    let dir = tempfile::tempdir().unwrap();
+    let store = switchboard_store::SqliteStore::open(dir.path(), 2).unwrap();
+    let rows: Vec<StoredVector> = docs
+        .iter()
+        .zip(vectors)
+        .map(|((key, _), v)| StoredVector {
+            kind: VectorKind::Project,
+            key: key.to_string(),
+            model: embedder.model().into(),
+            hash: "h".into(),
+            vector: unit(v),
+        })
+        .collect();
+    store.put_vectors(&rows).await.unwrap();
+    let question = embedder.embed(&["the service that handles card refunds".into()]).await.unwrap();
+    let loaded = store.load_vectors(VectorKind::Project, embedder.model()).await.unwrap();
+    let index = switchboard_core::semantic::VectorIndex::build(embedder.model(), 1, loaded);
+    let near = index.nearest(&unit(question[0].clone()), 4);
+    assert_eq!(near[0].0, "payments-refunds", "{near:?}");
+    assert!(near[0].1 > near[1].1 + 0.2, "by a wide margin: {near:?}");
+}

@@ -85,7 +85,7 @@ async fn projects_are_found_by_meaning_kept_current_and_offered_in_chat() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let list = until(&base, "taxes", |l| by_meaning(l).contains(&"cart".into())).await;
-    assert!(slugs(&list).contains(&"tax-calculator".into()), "words still match: {list}");
+    assert!(slugs(&list).contains(&"tax-calculator".into()), "the project about tax is found too: {list}");
 
     // The endpoint fails: words only, and the answer says so.
     fake.failing(true);

@@ -13,6 +13,8 @@ use crate::ops::output::VersionChange;
 use crate::score;
 use crate::store::{GraphBatch, ScoreInputs};
 
+use crate::demo_org::{PACKAGES, PEOPLE, PURPOSES, TEAMS};
+
 /// The demo's admin account; demo mode acts as this user.
 pub const DEMO_ADMIN: &str = "demo-admin";
 
@@ -37,157 +39,6 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
 }
-
-const TEAMS: [(&str, &str, [&str; 10]); 6] = [
-    (
-        "payments",
-        "Payments",
-        [
-            "payments-api:api",
-            "payments-ledger:consumer",
-            "payouts:job",
-            "fraud-scorer:consumer",
-            "payments-web:frontend",
-            "payments-sdk:library",
-            "refunds:api",
-            "invoicing:api",
-            "billing-jobs:job",
-            "card-vault:api",
-        ],
-    ),
-    (
-        "checkout",
-        "Checkout",
-        [
-            "checkout:api",
-            "orders:api",
-            "cart:api",
-            "checkout-web:frontend",
-            "order-events:consumer",
-            "pricing:api",
-            "promotions:api",
-            "tax-calculator:library",
-            "shipping-quotes:api",
-            "order-exports:job",
-        ],
-    ),
-    (
-        "platform",
-        "Platform",
-        [
-            "api-gateway:api",
-            "auth-proxy:api",
-            "mesh-config:library",
-            "deploy-bot:job",
-            "log-shipper:consumer",
-            "metrics-collector:consumer",
-            "platform-sdk:library",
-            "feature-flags:api",
-            "secrets-rotator:job",
-            "status-page:frontend",
-        ],
-    ),
-    (
-        "growth",
-        "Growth",
-        [
-            "marketing-site:frontend",
-            "email-sender:consumer",
-            "notifications:api",
-            "referrals:api",
-            "ab-testing:library",
-            "campaign-scheduler:job",
-            "growth-dashboard:frontend",
-            "push-gateway:api",
-            "newsletter-jobs:job",
-            "landing-pages:frontend",
-        ],
-    ),
-    (
-        "data",
-        "Data",
-        [
-            "events-pipeline:consumer",
-            "warehouse-loader:job",
-            "analytics-api:api",
-            "reporting-web:frontend",
-            "ml-features:library",
-            "recommendations:api",
-            "search-indexer:consumer",
-            "data-quality:job",
-            "clickstream:consumer",
-            "dbt-models:library",
-        ],
-    ),
-    (
-        "identity",
-        "Identity",
-        [
-            "accounts:api",
-            "login-web:frontend",
-            "sessions:api",
-            "permissions:api",
-            "identity-sdk:library",
-            "user-events:consumer",
-            "gdpr-exports:job",
-            "mfa:api",
-            "directory-sync:job",
-            "profile-web:frontend",
-        ],
-    ),
-];
-
-const PEOPLE: [(&str, &str, Role); 18] = [
-    ("alice", "Alice Moreau", Role::Admin),
-    ("bob", "Bob Okafor", Role::Approver),
-    ("carol", "Carol Nguyen", Role::Editor),
-    ("dave", "Dave Lindqvist", Role::Viewer),
-    ("erin", "Erin Walsh", Role::Approver),
-    ("frank", "Frank Ito", Role::Editor),
-    ("grace", "Grace Adeyemi", Role::Editor),
-    ("heidi", "Heidi Novak", Role::Approver),
-    ("ivan", "Ivan Petrov", Role::Editor),
-    ("judy", "Judy Chen", Role::Editor),
-    ("mallory", "Mallory Reyes", Role::Viewer),
-    ("niaj", "Niaj Haddad", Role::Editor),
-    ("olivia", "Olivia Brandt", Role::Approver),
-    ("peggy", "Peggy Santos", Role::Editor),
-    ("rupert", "Rupert Kowalski", Role::Editor),
-    ("sybil", "Sybil Tanaka", Role::Approver),
-    ("trent", "Trent Osei", Role::Editor),
-    ("victor", "Victor Ramos", Role::Viewer),
-];
-
-/// Package catalogue: (ecosystem, name, versions oldest → newest).
-const PACKAGES: &[(Ecosystem, &str, &[&str])] = &[
-    (Ecosystem::Cargo, "serde", &["1.0.190", "1.0.203", "1.0.210"]),
-    (Ecosystem::Cargo, "tokio", &["1.35.1", "1.38.0", "1.40.0"]),
-    (Ecosystem::Cargo, "axum", &["0.6.20", "0.7.5"]),
-    (Ecosystem::Cargo, "sqlx", &["0.7.4", "0.8.2"]),
-    (Ecosystem::Cargo, "tracing", &["0.1.37", "0.1.40"]),
-    (Ecosystem::Cargo, "reqwest", &["0.11.27", "0.12.5"]),
-    (Ecosystem::Npm, "react", &["17.0.2", "18.2.0", "18.3.1"]),
-    (Ecosystem::Npm, "left-pad", &["1.2.3", "1.3.0"]),
-    (Ecosystem::Npm, "lodash", &["4.17.19", "4.17.21"]),
-    (Ecosystem::Npm, "express", &["4.18.2", "4.19.2"]),
-    (Ecosystem::Npm, "next", &["13.5.6", "14.2.3"]),
-    (Ecosystem::Npm, "typescript", &["5.3.3", "5.4.5"]),
-    (Ecosystem::Npm, "axios", &["1.6.8", "1.7.2"]),
-    (Ecosystem::Npm, "@types/node", &["18.19.31", "20.12.7"]),
-    (Ecosystem::Pypi, "django", &["4.2.11", "5.0.6"]),
-    (Ecosystem::Pypi, "requests", &["2.31.0", "2.32.3"]),
-    (Ecosystem::Pypi, "celery", &["5.3.6", "5.4.0"]),
-    (Ecosystem::Pypi, "pandas", &["2.1.4", "2.2.2"]),
-    (Ecosystem::Pypi, "pydantic", &["1.10.15", "2.7.1"]),
-    (Ecosystem::Pypi, "sqlalchemy", &["1.4.52", "2.0.30"]),
-    (Ecosystem::Go, "github.com/gin-gonic/gin", &["v1.9.1", "v1.10.0"]),
-    (Ecosystem::Go, "github.com/redis/go-redis/v9", &["v9.4.0", "v9.5.1"]),
-    (Ecosystem::Go, "go.uber.org/zap", &["v1.26.0", "v1.27.0"]),
-    (Ecosystem::Go, "google.golang.org/grpc", &["v1.63.2", "v1.64.0"]),
-    (Ecosystem::Other, "redis", &["6.2.14", "7.0.15", "7.2.4"]),
-    (Ecosystem::Other, "postgres", &["14.11", "15.6", "16.2"]),
-    (Ecosystem::Other, "kafka", &["3.5.1", "3.7.0"]),
-];
 
 fn language(project_type: &str, team: &str, rng: &mut Rng) -> (&'static str, Ecosystem) {
     match (project_type, team) {
@@ -597,7 +448,15 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         .get(&project_type)
         .map(|t| t.description.trim_end_matches('.').to_lowercase())
         .unwrap_or_default();
-    let description = format!("{title}: {kind}, written in {lang} and owned by {team_name}.");
+    // What the named projects do, so search by meaning has something to find;
+    // the many generated beyond them say only what kind of project they are.
+    let description = match PURPOSES.iter().find(|(s, _)| *s == slug.as_str()) {
+        Some((_, purpose)) => {
+            let kind: String = kind.chars().take(1).flat_map(char::to_uppercase).chain(kind.chars().skip(1)).collect();
+            format!("{title}: {purpose}. {kind}, written in {lang} and owned by {team_name}.")
+        }
+        None => format!("{title}: {kind}, written in {lang} and owned by {team_name}."),
+    };
     let mut project = Project {
         name: title,
         description,

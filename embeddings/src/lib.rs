@@ -5,8 +5,9 @@
 //! (sorted by `index`); a vector per token instead of one per input
 //! (llama-cpp-python's server with a model that declares no pooling) —
 //! averaged into one; vectors in base64 (`encoding_format: "base64"`
-//! answers). Retries a refused connection, a timeout, a 429 or a 5xx twice,
-//! with backoff; every error names the endpoint (without credentials).
+//! answers). Retries a refused connection, a 429 or a 5xx twice, with
+//! backoff (not a timeout, which waited its whole budget); every error names
+//! the endpoint (without credentials).
 
 use std::time::Duration;
 
@@ -54,9 +55,10 @@ impl OpenAiEmbedder {
         if let Some(k) = &self.api_key {
             req = req.bearer_auth(k);
         }
-        let resp = req.send().await.map_err(|e| (self.fail(e), true))?;
+        // A timeout has waited the whole budget already: it is not tried again.
+        let resp = req.send().await.map_err(|e| (self.fail(timed(&e)), !e.is_timeout()))?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| (self.fail(e), true))?;
+        let body = resp.text().await.map_err(|e| (self.fail(timed(&e)), !e.is_timeout()))?;
         if !status.is_success() {
             let said: String = body.trim().chars().take(300).collect();
             let again = status.as_u16() == 429 || status.is_server_error();
@@ -93,6 +95,11 @@ impl Embedder for OpenAiEmbedder {
         };
         parse(&answer, texts.len()).map_err(|e| self.fail(e))
     }
+}
+
+/// What a failed request says, a timeout named as one.
+fn timed(e: &reqwest::Error) -> String {
+    if e.is_timeout() { "no answer within embeddings.timeout_secs".to_owned() } else { e.to_string() }
 }
 
 /// The vectors of an `/embeddings` answer for `n` inputs, in input order.

@@ -83,6 +83,9 @@ pub struct Context {
     /// Semantic search (`[embeddings]`): what embeds text, and where vectors are kept.
     pub(crate) embedder: Option<Arc<dyn crate::semantic::Embedder>>,
     pub(crate) vectors: Option<Arc<dyn crate::semantic::VectorStore>>,
+    /// In-memory copies of the vectors searched, by kind, each as of a generation.
+    pub(crate) vector_index:
+        tokio::sync::Mutex<std::collections::HashMap<crate::semantic::VectorKind, Arc<crate::semantic::VectorIndex>>>,
 }
 
 impl Context {
@@ -182,6 +185,7 @@ impl Service {
                 log_table: None,
                 embedder: None,
                 vectors: None,
+                vector_index: Default::default(),
             }),
         }
     }

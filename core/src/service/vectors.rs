@@ -11,7 +11,8 @@ use crate::event::{Event, EventData, EventKind};
 use crate::ids::{ProjectSlug, TeamSlug};
 use crate::model::ProjectSummary;
 use crate::semantic::{
-    Embedder, StoredVector, VectorKind, VectorStore, package_text, project_text, team_text, text_hash, unit,
+    Embedder, StoredVector, VectorIndex, VectorKind, VectorStore, package_text, project_text, team_text, text_hash,
+    unit,
 };
 use crate::store::ProjectQuery;
 
@@ -204,11 +205,36 @@ impl Service {
             .saturating_sub(stats.removed)
             .saturating_sub(todo.iter().filter(|(k, _, _)| stored.contains_key(k)).count());
         let total = todo.len();
-        for batch in todo.chunks(self.ctx.config.embeddings.batch_size as usize) {
+        // A slow endpoint (a small model on a CPU) may not embed a whole
+        // batch in `timeout_secs`: batches start small and grow to what half
+        // the timeout fits at the speed seen; a failed one is halved and
+        // tried again.
+        let (most, budget) =
+            (self.ctx.config.embeddings.batch_size as usize, self.ctx.config.embeddings.timeout_secs as f64 / 2.0);
+        let mut size = most.min(4);
+        let mut at = 0;
+        while at < todo.len() {
+            let batch = &todo[at..(at + size).min(todo.len())];
             let inputs: Vec<String> = batch.iter().map(|(_, t, _)| t.clone()).collect();
-            let made = embedder.embed(&inputs).await.map_err(|e| Error::Unavailable {
-                message: format!("the embeddings endpoint failed while indexing {}s: {e}", kind.as_str()),
-            })?;
+            let started = std::time::Instant::now();
+            let made = match embedder.embed(&inputs).await {
+                Ok(made) => {
+                    let each = started.elapsed().as_secs_f64() / batch.len() as f64;
+                    size = ((budget / each.max(1e-6)) as usize).clamp(1, most);
+                    made
+                }
+                Err(e) if batch.len() > 1 => {
+                    size = batch.len() / 2;
+                    tracing::info!(error = %e, batch = size, "the embeddings endpoint failed a batch; sending smaller ones");
+                    continue;
+                }
+                Err(e) => {
+                    return Err(Error::Unavailable {
+                        message: format!("the embeddings endpoint failed while indexing {}s: {e}", kind.as_str()),
+                    });
+                }
+            };
+            at += batch.len();
             if made.len() != batch.len() {
                 return Err(Error::Unavailable {
                     message: format!("the embeddings endpoint gave {} vectors for {} texts", made.len(), batch.len()),
@@ -252,10 +278,34 @@ pub(crate) async fn similar(
     let Some(query) = made.into_iter().next().map(unit) else {
         return Err(Error::Unavailable { message: "the embeddings endpoint gave no vector".into() });
     };
+    let index = index(ctx, vectors.as_ref(), kind, embedder.model()).await?;
     let min = ctx.config.embeddings.min_similarity;
-    let mut near = vectors.nearest(kind, embedder.model(), &query, limit).await?;
+    let mut near = index.nearest(&query, limit);
     near.retain(|(_, s)| *s >= min);
     Ok(Some(near))
+}
+
+/// The in-memory index of `kind`'s vectors by `model`, read again from the
+/// store when its generation moved (a change by any process).
+async fn index(ctx: &Context, vectors: &dyn VectorStore, kind: VectorKind, model: &str) -> Result<Arc<VectorIndex>> {
+    let generation = vectors.vector_generation(kind).await?;
+    // Held while reading: searches that find it stale wait for one read, not each make their own.
+    let mut cached = ctx.vector_index.lock().await;
+    if let Some(index) = cached.get(&kind).filter(|i| i.generation == generation && i.model == model) {
+        return Ok(index.clone());
+    }
+    let started = std::time::Instant::now();
+    let rows = vectors.load_vectors(kind, model).await?;
+    let index = Arc::new(VectorIndex::build(model, generation, rows));
+    tracing::debug!(
+        kind = kind.as_str(),
+        vectors = index.len(),
+        bytes = index.bytes(),
+        ms = started.elapsed().as_millis() as u64,
+        "semantic search index read"
+    );
+    cached.insert(kind, index.clone());
+    Ok(index)
 }
 
 /// Follows the operations log and embeds again what changed, after one full

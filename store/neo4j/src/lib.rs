@@ -84,6 +84,7 @@ const SCHEMA: &[&str] = &[
     "CREATE CONSTRAINT sb_ticket_id IF NOT EXISTS FOR (n:Ticket) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT sb_vector_id IF NOT EXISTS FOR (n:Vector) REQUIRE n.vid IS UNIQUE",
     "CREATE INDEX sb_vector_kind IF NOT EXISTS FOR (n:Vector) ON (n.kind)",
+    "CREATE CONSTRAINT sb_vector_generation IF NOT EXISTS FOR (n:VectorGeneration) REQUIRE n.kind IS UNIQUE",
     "CREATE INDEX sb_ticket_expiry IF NOT EXISTS FOR (n:Ticket) ON (n.expires_at)",
     "CREATE INDEX sb_project_github IF NOT EXISTS FOR (n:Project) ON (n.github_repository)",
     "CREATE INDEX sb_project_github_id IF NOT EXISTS FOR (n:Project) ON (n.github_repository_id)",

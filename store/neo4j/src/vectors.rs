@@ -1,9 +1,10 @@
 //! Vectors for semantic search as `(:Vector {vid, kind, key, model, hash,
 //! dims, data})` nodes, `data` the vector's little-endian `f32` bytes in
-//! base64: one string per row crosses Bolt faster than a list of floats and
-//! reads the same on every server. `nearest` is an exact scan in this
-//! process, the way the embedded store does it — portable Cypher only:
-//! Neo4j's own vector index (`CREATE VECTOR INDEX`) is refused by the
+//! base64 (one string per row crosses Bolt faster than a list of floats and
+//! reads the same on every server), and a `(:VectorGeneration {kind, n})`
+//! moved in the transaction of every change. The service scans an
+//! in-memory copy, read again when the generation moves — portable Cypher
+//! only: Neo4j's own vector index (`CREATE VECTOR INDEX`) is refused by the
 //! ArcadeDB server the tests run on, so it is not used (docs/scaling.md).
 
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use switchboard_core::semantic::{Best, StoredVector, VectorKind, VectorStore, dot_bytes, to_bytes};
+use switchboard_core::semantic::{StoredVector, VectorKind, VectorStore, from_bytes, to_bytes};
 use switchboard_core::store::StoreResult;
 
 use crate::{Neo4jGraph, corrupt};
@@ -57,7 +58,10 @@ impl VectorStore for Neo4jGraph {
              SET v.kind = r.kind, v.key = r.key, v.model = r.model, v.hash = r.hash, v.dims = r.dims, v.data = r.data",
         )
         .param("rows", rows);
-        self.transaction(vec![q]).await.map(drop)
+        let kinds: std::collections::BTreeSet<&str> = vectors.iter().map(|v| v.kind.as_str()).collect();
+        let mut statements = vec![q];
+        statements.extend(VectorKind::ALL.into_iter().filter(|k| kinds.contains(k.as_str())).map(bump));
+        self.transaction(statements).await.map(drop)
     }
 
     async fn remove_vectors(&self, kind: VectorKind, keys: &[String]) -> StoreResult<()> {
@@ -66,27 +70,26 @@ impl VectorStore for Neo4jGraph {
         }
         let vids: Vec<String> = keys.iter().map(|k| vid(kind, k)).collect();
         let q = neo4rs::query("UNWIND $vids AS id MATCH (v:Vector {vid: id}) DELETE v").param("vids", vids);
-        self.transaction(vec![q]).await.map(drop)
+        self.transaction(vec![q, bump(kind)]).await.map(drop)
     }
 
-    async fn nearest(
-        &self,
-        kind: VectorKind,
-        model: &str,
-        vector: &[f32],
-        limit: usize,
-    ) -> StoreResult<Vec<(String, f32)>> {
-        let mut best = Best::new(limit);
+    async fn vector_generation(&self, kind: VectorKind) -> StoreResult<u64> {
+        let q = neo4rs::query("MATCH (g:VectorGeneration {kind: $kind}) RETURN g.n AS n").param("kind", kind.as_str());
+        let rows = self.rows(q).await?;
+        Ok(rows.first().map(|r| r.get::<i64>("n")).transpose().map_err(corrupt)?.unwrap_or(0) as u64)
+    }
+
+    async fn load_vectors(&self, kind: VectorKind, model: &str) -> StoreResult<Vec<(String, Vec<f32>)>> {
+        let mut out = Vec::new();
         let mut after = String::new();
         // A page at a time in key order: no one answer holds every vector.
         loop {
             let q = neo4rs::query(
-                "MATCH (v:Vector) WHERE v.kind = $kind AND v.model = $model AND v.dims = $dims AND v.key > $after \
+                "MATCH (v:Vector) WHERE v.kind = $kind AND v.model = $model AND v.key > $after \
                  RETURN v.key AS key, v.data AS data ORDER BY v.key LIMIT $page",
             )
             .param("kind", kind.as_str())
             .param("model", model)
-            .param("dims", vector.len() as i64)
             .param("after", after.as_str())
             .param("page", PAGE);
             let rows = self.rows(q).await?;
@@ -94,15 +97,19 @@ impl VectorStore for Neo4jGraph {
                 let key: String = r.get("key").map_err(corrupt)?;
                 let data: String = r.get("data").map_err(corrupt)?;
                 let bytes = STANDARD.decode(data).map_err(corrupt)?;
-                if let Some(score) = dot_bytes(&bytes, vector) {
-                    best.offer(score, || key.clone());
-                }
-                after = key;
+                let vector = from_bytes(&bytes).ok_or_else(|| corrupt(format!("vector {key} is not whole floats")))?;
+                after.clone_from(&key);
+                out.push((key, vector));
             }
             if (rows.len() as i64) < PAGE {
-                break;
+                return Ok(out);
             }
         }
-        Ok(best.finish())
     }
+}
+
+/// The statement that moves `kind`'s generation, run in the transaction that changed its vectors.
+fn bump(kind: VectorKind) -> neo4rs::Query {
+    neo4rs::query("MERGE (g:VectorGeneration {kind: $kind}) SET g.n = coalesce(g.n, 0) + 1")
+        .param("kind", kind.as_str())
 }

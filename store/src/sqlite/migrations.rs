@@ -272,6 +272,7 @@ pub const MIGRATIONS: &[&str] = &[
         vector BLOB NOT NULL
     );
     CREATE UNIQUE INDEX vectors_kind_key ON vectors(kind, key);
+    CREATE TABLE vector_generations (kind TEXT PRIMARY KEY, generation INTEGER NOT NULL) WITHOUT ROWID;
     "#,
 ];
 

@@ -1,13 +1,13 @@
 //! Vectors for semantic search, one row per project, team or package, the
-//! vector as little-endian `f32` bytes. `nearest` is an exact scan of one
-//! kind's rows on a reader (measured in docs/benchmarks.md): no extension
-//! to load, and the same answer as every other backend.
+//! vector as little-endian `f32` bytes, and a generation per kind moved by
+//! every write. The service scans an in-memory copy, read again when the
+//! generation moves: no extension to load, the same answer on every backend.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use rusqlite::params;
-use switchboard_core::semantic::{Best, StoredVector, VectorKind, VectorStore, dot_bytes, to_bytes};
+use rusqlite::{OptionalExtension, params};
+use switchboard_core::semantic::{StoredVector, VectorKind, VectorStore, from_bytes, to_bytes};
 use switchboard_core::store::StoreResult;
 
 use super::SqliteStore;
@@ -28,6 +28,7 @@ impl VectorStore for SqliteStore {
             .iter()
             .map(|v| (v.kind.as_str(), v.key.clone(), v.model.clone(), v.hash.clone(), to_bytes(&v.vector)))
             .collect();
+        let kinds: std::collections::HashSet<VectorKind> = vectors.iter().map(|v| v.kind).collect();
         self.write(move |c| {
             let mut put = c.prepare_cached(
                 "INSERT INTO vectors (kind, key, model, hash, dims, vector) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -36,6 +37,9 @@ impl VectorStore for SqliteStore {
             )?;
             for r in &rows {
                 put.execute(params![r.0, r.1, r.2, r.3, (r.4.len() / 4) as i64, r.4])?;
+            }
+            for kind in kinds {
+                bump(c, kind)?;
             }
             Ok(())
         })
@@ -49,32 +53,43 @@ impl VectorStore for SqliteStore {
             for k in &keys {
                 del.execute(params![kind.as_str(), k])?;
             }
-            Ok(())
+            bump(c, kind)
         })
         .await
     }
 
-    async fn nearest(
-        &self,
-        kind: VectorKind,
-        model: &str,
-        vector: &[f32],
-        limit: usize,
-    ) -> StoreResult<Vec<(String, f32)>> {
-        let (model, query) = (model.to_owned(), vector.to_vec());
+    async fn vector_generation(&self, kind: VectorKind) -> StoreResult<u64> {
         self.read(move |c| {
-            let mut stmt =
-                c.prepare_cached("SELECT key, vector FROM vectors WHERE kind = ?1 AND model = ?2 AND dims = ?3")?;
-            let mut rows = stmt.query(params![kind.as_str(), model, query.len() as i64])?;
-            // Scored from the row's bytes where they lie: no vector is copied.
-            let mut best = Best::new(limit);
-            while let Some(r) = rows.next()? {
-                if let Some(score) = dot_bytes(r.get_ref(1)?.as_blob()?, &query) {
-                    best.offer(score, || r.get(0).unwrap_or_default());
-                }
-            }
-            Ok(best.finish())
+            let mut stmt = c.prepare_cached("SELECT generation FROM vector_generations WHERE kind = ?1")?;
+            let n: Option<i64> = stmt.query_row(params![kind.as_str()], |r| r.get(0)).optional()?;
+            Ok(n.unwrap_or(0) as u64)
         })
         .await
     }
+
+    async fn load_vectors(&self, kind: VectorKind, model: &str) -> StoreResult<Vec<(String, Vec<f32>)>> {
+        let model = model.to_owned();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached("SELECT key, vector FROM vectors WHERE kind = ?1 AND model = ?2")?;
+            let mut rows = stmt.query(params![kind.as_str(), model])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                if let Some(v) = from_bytes(r.get_ref(1)?.as_blob()?) {
+                    out.push((r.get(0)?, v));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// Moves `kind`'s generation, in the write that changed its vectors.
+fn bump(c: &rusqlite::Connection, kind: VectorKind) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO vector_generations (kind, generation) VALUES (?1, 1) \
+         ON CONFLICT (kind) DO UPDATE SET generation = generation + 1",
+    )?
+    .execute(params![kind.as_str()])
+    .map(drop)
 }

@@ -1,0 +1,235 @@
+//! Who the demo organisation is: its teams and their projects, what each
+//! named project does, its people and the packages its projects use.
+
+use crate::model::{Ecosystem, Role};
+
+pub(crate) const TEAMS: [(&str, &str, [&str; 10]); 6] = [
+    (
+        "payments",
+        "Payments",
+        [
+            "payments-api:api",
+            "payments-ledger:consumer",
+            "payouts:job",
+            "fraud-scorer:consumer",
+            "payments-web:frontend",
+            "payments-sdk:library",
+            "refunds:api",
+            "invoicing:api",
+            "billing-jobs:job",
+            "card-vault:api",
+        ],
+    ),
+    (
+        "checkout",
+        "Checkout",
+        [
+            "checkout:api",
+            "orders:api",
+            "cart:api",
+            "checkout-web:frontend",
+            "order-events:consumer",
+            "pricing:api",
+            "promotions:api",
+            "tax-calculator:library",
+            "shipping-quotes:api",
+            "order-exports:job",
+        ],
+    ),
+    (
+        "platform",
+        "Platform",
+        [
+            "api-gateway:api",
+            "auth-proxy:api",
+            "mesh-config:library",
+            "deploy-bot:job",
+            "log-shipper:consumer",
+            "metrics-collector:consumer",
+            "platform-sdk:library",
+            "feature-flags:api",
+            "secrets-rotator:job",
+            "status-page:frontend",
+        ],
+    ),
+    (
+        "growth",
+        "Growth",
+        [
+            "marketing-site:frontend",
+            "email-sender:consumer",
+            "notifications:api",
+            "referrals:api",
+            "ab-testing:library",
+            "campaign-scheduler:job",
+            "growth-dashboard:frontend",
+            "push-gateway:api",
+            "newsletter-jobs:job",
+            "landing-pages:frontend",
+        ],
+    ),
+    (
+        "data",
+        "Data",
+        [
+            "events-pipeline:consumer",
+            "warehouse-loader:job",
+            "analytics-api:api",
+            "reporting-web:frontend",
+            "ml-features:library",
+            "recommendations:api",
+            "search-indexer:consumer",
+            "data-quality:job",
+            "clickstream:consumer",
+            "dbt-models:library",
+        ],
+    ),
+    (
+        "identity",
+        "Identity",
+        [
+            "accounts:api",
+            "login-web:frontend",
+            "sessions:api",
+            "permissions:api",
+            "identity-sdk:library",
+            "user-events:consumer",
+            "gdpr-exports:job",
+            "mfa:api",
+            "directory-sync:job",
+            "profile-web:frontend",
+        ],
+    ),
+];
+
+/// What each named demo project does, in the words people would use.
+pub(crate) const PURPOSES: [(&str, &str); 60] = [
+    ("payments-api", "takes card and wallet payments at checkout and answers whether they went through"),
+    ("payments-ledger", "books every payment, refund and payout as double-entry records for finance"),
+    ("payouts", "sends merchants and sellers the money they are owed each night"),
+    ("fraud-scorer", "scores each transaction for fraud and holds suspicious ones for review"),
+    ("payments-web", "the pages where customers enter card details and see their receipts"),
+    ("payments-sdk", "client code other services use to charge cards and read payment status"),
+    ("refunds", "gives customers their money back and handles chargebacks and disputes"),
+    ("invoicing", "creates invoices and bills for business customers and emails them as PDFs"),
+    ("billing-jobs", "charges subscriptions on their renewal day and retries failed charges"),
+    ("card-vault", "keeps card numbers safe as tokens so no other system stores them (PCI)"),
+    ("checkout", "turns a basket into an order: address, delivery choice and payment"),
+    ("orders", "keeps every order and its status from placed to delivered or cancelled"),
+    ("cart", "holds what each shopper has put in their basket across devices"),
+    ("checkout-web", "the checkout pages in the browser and the mobile web shop"),
+    ("order-events", "publishes order placed, shipped and cancelled events to other teams"),
+    ("pricing", "works out the price of each product, with currency and regional prices"),
+    ("promotions", "applies discount codes, coupons and special offers to baskets"),
+    ("tax-calculator", "calculates sales tax and VAT for each country"),
+    ("shipping-quotes", "asks carriers for delivery prices and dates"),
+    ("order-exports", "exports orders to the warehouse and the accounting system every hour"),
+    ("api-gateway", "the front door for every API call: routing, rate limits and TLS"),
+    ("auth-proxy", "checks access tokens before requests reach internal services"),
+    ("mesh-config", "service mesh settings: retries, timeouts and mutual TLS between services"),
+    ("deploy-bot", "rolls releases out to servers and rolls them back when health checks fail"),
+    ("log-shipper", "collects application logs and ships them to the log store"),
+    ("metrics-collector", "scrapes service metrics and forwards them to monitoring and alerting"),
+    ("platform-sdk", "shared code for configuration, logging and tracing in every service"),
+    ("feature-flags", "turns features on and off per customer without a deploy"),
+    ("secrets-rotator", "rotates database passwords, API keys and certificates before they expire"),
+    ("status-page", "the public page telling customers about outages and maintenance"),
+    ("marketing-site", "the public website with product pages and pricing plans"),
+    ("email-sender", "sends transactional emails such as receipts, password resets and shipping updates"),
+    ("notifications", "decides which message to send each customer and on which channel"),
+    ("referrals", "rewards customers who invite friends with credit and codes"),
+    ("ab-testing", "splits traffic into experiments and measures which variant wins"),
+    ("campaign-scheduler", "schedules marketing campaigns and newsletters to go out at the right time"),
+    ("growth-dashboard", "charts of sign-ups, conversion and retention for the growth team"),
+    ("push-gateway", "sends push notifications to phones through Apple and Google"),
+    ("newsletter-jobs", "builds the weekly newsletter and manages who is subscribed"),
+    ("landing-pages", "campaign landing pages that marketers build without engineers"),
+    ("events-pipeline", "streams click and purchase events from every service into the warehouse"),
+    ("warehouse-loader", "loads the nightly data exports into the data warehouse"),
+    ("analytics-api", "answers questions about sales and traffic for internal dashboards"),
+    ("reporting-web", "reports and spreadsheets of revenue and orders for finance and managers"),
+    ("ml-features", "computes features for the machine learning models"),
+    ("recommendations", "suggests products each shopper is likely to buy"),
+    ("search-indexer", "indexes the product catalogue so shoppers can search it"),
+    ("data-quality", "checks the warehouse tables for missing, late or wrong data"),
+    ("clickstream", "records what visitors click and view on the site and apps"),
+    ("dbt-models", "SQL models that turn raw warehouse tables into clean reporting tables"),
+    ("accounts", "customer accounts: sign-up, profile and account deletion"),
+    ("login-web", "the sign-in page, with password reset and single sign-on"),
+    ("sessions", "keeps people signed in and signs them out everywhere when asked"),
+    ("permissions", "decides who may do what: roles and access rules for staff and customers"),
+    ("identity-sdk", "client code other services use to check who a user is"),
+    ("user-events", "publishes user signed up, changed and deleted events"),
+    ("gdpr-exports", "exports and erases a customer's personal data on request (GDPR)"),
+    ("mfa", "two-factor authentication with one-time codes and security keys"),
+    ("directory-sync", "syncs staff accounts and groups from the company directory"),
+    ("profile-web", "the pages where customers change their name, address and preferences"),
+];
+
+pub(crate) const PEOPLE: [(&str, &str, Role); 18] = [
+    ("alice", "Alice Moreau", Role::Admin),
+    ("bob", "Bob Okafor", Role::Approver),
+    ("carol", "Carol Nguyen", Role::Editor),
+    ("dave", "Dave Lindqvist", Role::Viewer),
+    ("erin", "Erin Walsh", Role::Approver),
+    ("frank", "Frank Ito", Role::Editor),
+    ("grace", "Grace Adeyemi", Role::Editor),
+    ("heidi", "Heidi Novak", Role::Approver),
+    ("ivan", "Ivan Petrov", Role::Editor),
+    ("judy", "Judy Chen", Role::Editor),
+    ("mallory", "Mallory Reyes", Role::Viewer),
+    ("niaj", "Niaj Haddad", Role::Editor),
+    ("olivia", "Olivia Brandt", Role::Approver),
+    ("peggy", "Peggy Santos", Role::Editor),
+    ("rupert", "Rupert Kowalski", Role::Editor),
+    ("sybil", "Sybil Tanaka", Role::Approver),
+    ("trent", "Trent Osei", Role::Editor),
+    ("victor", "Victor Ramos", Role::Viewer),
+];
+
+/// Package catalogue: (ecosystem, name, versions oldest → newest).
+pub(crate) const PACKAGES: &[(Ecosystem, &str, &[&str])] = &[
+    (Ecosystem::Cargo, "serde", &["1.0.190", "1.0.203", "1.0.210"]),
+    (Ecosystem::Cargo, "tokio", &["1.35.1", "1.38.0", "1.40.0"]),
+    (Ecosystem::Cargo, "axum", &["0.6.20", "0.7.5"]),
+    (Ecosystem::Cargo, "sqlx", &["0.7.4", "0.8.2"]),
+    (Ecosystem::Cargo, "tracing", &["0.1.37", "0.1.40"]),
+    (Ecosystem::Cargo, "reqwest", &["0.11.27", "0.12.5"]),
+    (Ecosystem::Npm, "react", &["17.0.2", "18.2.0", "18.3.1"]),
+    (Ecosystem::Npm, "left-pad", &["1.2.3", "1.3.0"]),
+    (Ecosystem::Npm, "lodash", &["4.17.19", "4.17.21"]),
+    (Ecosystem::Npm, "express", &["4.18.2", "4.19.2"]),
+    (Ecosystem::Npm, "next", &["13.5.6", "14.2.3"]),
+    (Ecosystem::Npm, "typescript", &["5.3.3", "5.4.5"]),
+    (Ecosystem::Npm, "axios", &["1.6.8", "1.7.2"]),
+    (Ecosystem::Npm, "@types/node", &["18.19.31", "20.12.7"]),
+    (Ecosystem::Pypi, "django", &["4.2.11", "5.0.6"]),
+    (Ecosystem::Pypi, "requests", &["2.31.0", "2.32.3"]),
+    (Ecosystem::Pypi, "celery", &["5.3.6", "5.4.0"]),
+    (Ecosystem::Pypi, "pandas", &["2.1.4", "2.2.2"]),
+    (Ecosystem::Pypi, "pydantic", &["1.10.15", "2.7.1"]),
+    (Ecosystem::Pypi, "sqlalchemy", &["1.4.52", "2.0.30"]),
+    (Ecosystem::Go, "github.com/gin-gonic/gin", &["v1.9.1", "v1.10.0"]),
+    (Ecosystem::Go, "github.com/redis/go-redis/v9", &["v9.4.0", "v9.5.1"]),
+    (Ecosystem::Go, "go.uber.org/zap", &["v1.26.0", "v1.27.0"]),
+    (Ecosystem::Go, "google.golang.org/grpc", &["v1.63.2", "v1.64.0"]),
+    (Ecosystem::Other, "redis", &["6.2.14", "7.0.15", "7.2.4"]),
+    (Ecosystem::Other, "postgres", &["14.11", "15.6", "16.2"]),
+    (Ecosystem::Other, "kafka", &["3.5.1", "3.7.0"]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_project_says_what_it_does() {
+        let named: Vec<&str> =
+            TEAMS.iter().flat_map(|(_, _, ps)| ps.iter().map(|p| p.split(':').next().unwrap())).collect();
+        let described: Vec<&str> = PURPOSES.iter().map(|(s, _)| *s).collect();
+        assert_eq!(named.len(), described.len());
+        for n in &named {
+            assert!(described.contains(n), "{n} has no purpose");
+        }
+    }
+}
