@@ -25,6 +25,7 @@ pub struct OpenAiEmbedder {
     url: String,
     model: String,
     api_key: Option<String>,
+    dimensions: Option<u32>,
     client: reqwest::Client,
 }
 
@@ -42,6 +43,7 @@ impl OpenAiEmbedder {
             url: format!("{}/embeddings", base.trim_end_matches('/')),
             model: c.model.clone(),
             api_key: c.api_key.clone(),
+            dimensions: c.dimensions,
             client,
         }))
     }
@@ -51,7 +53,11 @@ impl OpenAiEmbedder {
     }
 
     async fn once(&self, texts: &[String]) -> Result<Value, (EmbedError, bool)> {
-        let mut req = self.client.post(&self.url).json(&json!({"model": self.model, "input": texts}));
+        let mut body = json!({"model": self.model, "input": texts});
+        if let Some(d) = self.dimensions {
+            body["dimensions"] = json!(d);
+        }
+        let mut req = self.client.post(&self.url).json(&body);
         if let Some(k) = &self.api_key {
             req = req.bearer_auth(k);
         }

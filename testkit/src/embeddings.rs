@@ -117,6 +117,9 @@ async fn embed(State(fake): State<Arc<Fake>>, Json(body): Json<Value>) -> Respon
         return (StatusCode::BAD_REQUEST, "model is required").into_response();
     }
     fake.texts.fetch_add(inputs.len(), Ordering::SeqCst);
+    // Shortened as OpenAI's text-embedding-3 models do when asked.
+    let keep = body["dimensions"].as_u64().map_or(usize::MAX, |d| d as usize);
+    let vector = |t: &str| vector(t).into_iter().take(keep).collect::<Vec<f32>>();
     let per_token = fake.per_token.load(Ordering::SeqCst);
     // Listed newest first: the client orders them by index.
     let data: Vec<Value> = inputs

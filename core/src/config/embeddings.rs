@@ -15,6 +15,10 @@ pub struct EmbeddingsConfig {
     /// API key sent as a Bearer token. Prefer the `SWITCHBOARD_EMBEDDINGS__API_KEY`
     /// environment variable to writing it here. Default: none.
     pub api_key: Option<String>,
+    /// Dimensions to ask the model for, for models that can shorten their
+    /// vectors (OpenAI's `text-embedding-3-*`): fewer make search faster and
+    /// smaller (docs/benchmarks.md). Default: unset (the model's own).
+    pub dimensions: Option<u32>,
     /// Seconds one request may take. A search whose question cannot be
     /// embedded in time matches words only, and says so. Default: `10`.
     pub timeout_secs: u64,
@@ -36,6 +40,7 @@ impl Default for EmbeddingsConfig {
             base_url: None,
             model: String::new(),
             api_key: None,
+            dimensions: None,
             timeout_secs: 10,
             batch_size: 32,
             max_chars: 2000,
@@ -52,6 +57,7 @@ impl std::fmt::Debug for EmbeddingsConfig {
             .field("base_url", &self.base_url)
             .field("model", &self.model)
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("dimensions", &self.dimensions)
             .field("timeout_secs", &self.timeout_secs)
             .field("batch_size", &self.batch_size)
             .field("max_chars", &self.max_chars)
@@ -81,6 +87,9 @@ impl EmbeddingsConfig {
         }
         if self.timeout_secs == 0 {
             return err("timeout_secs", "must be at least 1");
+        }
+        if self.dimensions.is_some_and(|d| !(8..=8192).contains(&d)) {
+            return err("dimensions", "must be between 8 and 8192, or unset for the model's own");
         }
         if !(1..=2048).contains(&self.batch_size) {
             return err("batch_size", "must be between 1 and 2048");

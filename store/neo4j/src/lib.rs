@@ -215,6 +215,22 @@ impl Neo4jGraph {
         .await
     }
 
+    /// Runs a read and hands each row to `f` as it arrives, so a large
+    /// answer is never held whole. Not tried again: a caller that can start
+    /// over does.
+    pub(crate) async fn each_row(&self, q: Query, mut f: impl FnMut(Row) -> StoreResult<()> + Send) -> StoreResult<()> {
+        let work = async {
+            let mut stream = self.graph.execute(q).await.map_err(backend)?;
+            while let Some(row) = stream.next().await.map_err(backend)? {
+                f(row)?;
+            }
+            Ok(())
+        };
+        tokio::time::timeout(self.timeout, work)
+            .await
+            .map_err(|_| backend(format!("a graph query took longer than {:?}", self.timeout)))?
+    }
+
     /// Runs one statement and discards its rows.
     pub(crate) async fn run(&self, q: Query) -> StoreResult<()> {
         self.rows(q).await.map(drop)
