@@ -234,12 +234,24 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     let url = config.server.base_url();
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");
+    remember_url(&config, &url);
     switchboard_portal::edge::serve(listener, app, &service, shutdown()).await.context("server failed")?;
     for task in [processor, notifier, rescoring].into_iter().flatten().chain(background) {
         task.abort();
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Where the portal is served, kept beside the store so the CLI's links
+/// (`chat`, `op`) use the port actually served, not the default.
+pub const PORTAL_URL_FILE: &str = "portal-url";
+
+fn remember_url(config: &Config, url: &str) {
+    let path = config.store.data_dir.join(PORTAL_URL_FILE);
+    if let Err(e) = std::fs::write(&path, url) {
+        tracing::warn!(path = %path.display(), error = %e, "cannot note where the portal is served; the CLI's links will use the configured port");
+    }
 }
 
 fn log_chat_platforms(config: &Config) {

@@ -25,6 +25,27 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the server on an embedded store filled with a demo organisation.
+    Demo {
+        /// Port to listen on (127.0.0.1 unless --bind says otherwise).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Where the demo store lives; reused when it already holds data.
+        #[arg(long, default_value = DEMO_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Number of projects to generate (the first 60 are hand-named).
+        #[arg(long, default_value_t = 60)]
+        projects: usize,
+        /// Optional config file (project types, score weights…).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Generate the data and exit without serving (for `op`, `chat`, `route`).
+        #[arg(long)]
+        seed_only: bool,
+    },
     /// Run the server from a config file.
     Serve {
         /// Path to switchboard.toml.
@@ -73,27 +94,6 @@ enum Command {
         what: Option<ImportCommand>,
         #[command(flatten)]
         jsonl: JsonlArgs,
-    },
-    /// Run the server on an embedded store filled with a demo organisation.
-    Demo {
-        /// Port to listen on (127.0.0.1 unless --bind says otherwise).
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: String,
-        /// Where the demo store lives; reused when it already holds data.
-        #[arg(long, default_value = DEMO_DATA_DIR)]
-        data_dir: PathBuf,
-        /// Number of projects to generate (the first 60 are hand-named).
-        #[arg(long, default_value_t = 60)]
-        projects: usize,
-        /// Optional config file (project types, score weights…).
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Generate the data and exit without serving (for `op`, `chat`, `route`).
-        #[arg(long)]
-        seed_only: bool,
     },
     /// Check a config file and exit: errors name the line and column.
     CheckConfig { file: PathBuf },
@@ -277,11 +277,20 @@ pub(crate) struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// Loads the config and opens the store, logging warnings only.
+    /// Loads the config and opens the store, logging warnings only. Links
+    /// point where a server on this store said it was served, unless the
+    /// config names `server.base_url`.
     pub(crate) async fn open(&self) -> anyhow::Result<Service> {
-        let config = load(self.config.as_ref())?;
+        let mut config = load(self.config.as_ref())?;
         app::init_logging(&config.log, true);
-        Ok(app::open(&config, &self.dir(&config)).await?.service)
+        let dir = self.dir(&config)?;
+        if config.server.base_url.is_none()
+            && let Ok(url) = std::fs::read_to_string(dir.join(app::PORTAL_URL_FILE))
+            && (url.starts_with("http://") || url.starts_with("https://"))
+        {
+            config.server.base_url = Some(url.trim().to_owned());
+        }
+        Ok(app::open(&config, &dir).await?.service)
     }
 
     /// A store at `dir` with the default config.
@@ -294,13 +303,27 @@ impl StoreArgs {
         self.data_dir.is_some() || self.config.is_some()
     }
 
-    /// `--data-dir`, else the store the config names, else the demo's.
-    fn dir(&self, config: &Config) -> PathBuf {
-        match (&self.data_dir, &self.config) {
+    /// `--data-dir`, else the store the config names, else the demo's —
+    /// which must exist: an empty store made by accident would answer every
+    /// question with nothing.
+    fn dir(&self, config: &Config) -> anyhow::Result<PathBuf> {
+        Ok(match (&self.data_dir, &self.config) {
             (Some(d), _) => d.clone(),
             (None, Some(_)) => config.store.data_dir.clone(),
-            (None, None) => PathBuf::from(DEMO_DATA_DIR),
-        }
+            (None, None) => {
+                let demo = PathBuf::from(DEMO_DATA_DIR);
+                if !demo.join(switchboard_store::sqlite::DB_FILE).exists() {
+                    let here = std::env::current_dir().map(|d| d.join(DEMO_DATA_DIR)).unwrap_or(demo);
+                    anyhow::bail!(
+                        "no store at {}: without --data-dir or --config this command uses the demo's store, \
+                         which `switchboard demo` makes in the directory it runs in. Run it here first, \
+                         or name a store with --data-dir DIR or --config FILE",
+                        here.display()
+                    );
+                }
+                demo
+            }
+        })
     }
 }
 
@@ -568,7 +591,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if catalog.projects.is_empty() {
                 eprintln!(
                     "warning: the store in {} has no projects, so names cannot be resolved; run `switchboard demo` or pass --data-dir",
-                    store.dir(service.config()).display()
+                    store.dir(service.config())?.display()
                 );
             }
             let routed = switchboard_agents::route(&text, &catalog);

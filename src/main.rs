@@ -25,7 +25,28 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// A command whose output is piped into `head` ends quietly when the reader
+/// goes, as Unix tools do, instead of panicking in `println!` (Rust ignores
+/// SIGPIPE, and this crate forbids the `unsafe` that would restore it).
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            // What a shell reports for a process ended by SIGPIPE.
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = cli::Cli::parse();
     switchboard_agents::install_tls_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
