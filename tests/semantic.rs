@@ -64,6 +64,9 @@ async fn projects_are_found_by_meaning_kept_current_and_offered_in_chat() {
     let list = until(&base, "reimburse a customer", |l| by_meaning(l).contains(&"refunds".into())).await;
     assert_eq!(slugs(&list)[0], "refunds", "{list}");
     assert!(list.get("note").is_none(), "{list}");
+    // The portal's projects page marks what was found by meaning.
+    let page = reqwest::get(format!("{base}/projects?q=reimburse%20a%20customer")).await.unwrap().text().await.unwrap();
+    assert!(page.contains("refunds · <span title=") && page.contains(">by meaning</span>"), "{page}");
     // A project named in the question stays first: words weigh more than meaning.
     let list = search(&base, "fraud").await;
     assert_eq!(slugs(&list)[0], "fraud-scorer", "{list}");
@@ -93,6 +96,8 @@ async fn projects_are_found_by_meaning_kept_current_and_offered_in_chat() {
     assert!(by_meaning(&list).is_empty(), "{list}");
     let note = list["note"].as_str().unwrap_or_default();
     assert!(note.starts_with("Matched words only") && note.contains(&fake.url), "names the endpoint: {list}");
+    let page = reqwest::get(format!("{base}/projects?q=reimburse")).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Matched words only"), "the page says so too: {page}");
     fake.failing(false);
     drop(server);
 

@@ -117,12 +117,18 @@ struct ProjectsPage {
     teams: Vec<String>,
     types: Vec<String>,
     projects: Vec<switchboard_core::model::ProjectSummary>,
+    by_meaning: Vec<String>,
+    note: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "project_rows.html")]
 struct ProjectRows {
     projects: Vec<switchboard_core::model::ProjectSummary>,
+    /// Found by semantic search, not by their words.
+    by_meaning: Vec<String>,
+    /// Why the list is words only (the embeddings endpoint failed).
+    note: Option<String>,
 }
 
 async fn projects(
@@ -145,8 +151,9 @@ async fn projects(
     let Output::Projects(list) = op(&state, &caller, "find_projects", args).await? else {
         return Err(unexpected("find_projects"));
     };
+    let by_meaning: Vec<String> = list.by_meaning.iter().map(|s| s.to_string()).collect();
     if headers.contains_key("hx-request") {
-        return Ok(ProjectRows { projects: list.projects }.into_response());
+        return Ok(ProjectRows { projects: list.projects, by_meaning, note: list.note }.into_response());
     }
     let teams = state.service.graph().list_teams().await?.into_iter().map(|t| t.slug.to_string()).collect();
     let types = state.service.config().project_types.keys().map(|t| t.to_string()).collect();
@@ -158,6 +165,8 @@ async fn projects(
         teams,
         types,
         projects: list.projects,
+        by_meaning,
+        note: list.note,
     }
     .into_response())
 }
@@ -336,6 +345,9 @@ struct TeamPage {
     members: Vec<(String, String, String)>,
     channels: Vec<String>,
     projects: Vec<switchboard_core::model::ProjectSummary>,
+    /// What the shared project rows show above a search (none here).
+    by_meaning: Vec<String>,
+    note: Option<String>,
     incidents: Vec<IncidentRow>,
 }
 
@@ -360,6 +372,8 @@ async fn team(
             .map(|c| format!("{:?} {}", c.platform, c.name.clone().unwrap_or_else(|| c.id.clone())).to_lowercase())
             .collect(),
         projects: d.projects,
+        by_meaning: Vec::new(),
+        note: None,
         incidents: inc.incidents.iter().map(IncidentRow::from).collect(),
     })
 }
