@@ -138,3 +138,54 @@ async fn without_an_endpoint_search_matches_words_as_before() {
     let said = text(&chat(dir.path().to_str().unwrap(), "carol", "who deals with chargebacks\nexit\n").stdout);
     assert!(!said.contains("come closest"), "{said}");
 }
+
+/// The same on the Bolt graph (ArcadeDB, which scripts/test starts): `serve`
+/// embeds the migrated organisation into `Vector` nodes, and another process
+/// (the CLI) searches them by meaning.
+#[cfg(feature = "server-tests")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_bolt_graph_vectors_live_in_the_graph() {
+    let fake = FakeEmbeddings::start().await.unwrap();
+    let seed = seeded();
+    let dir = tempfile::tempdir().unwrap();
+    let graph = graph_settings(&format!("sb_semantic_{}", std::process::id()));
+    let config = |name: &str, port: u16| {
+        let path = dir.path().join(format!("{name}.toml"));
+        let data = dir.path().join(name);
+        let body = format!(
+            "[server]\nbind = \"127.0.0.1\"\nport = {port}\n\n[store]\ndata_dir = {:?}\ngraph = \"neo4j\"\n\n[embeddings]\nbase_url = {:?}\nmodel = \"fake-embed\"\nmin_similarity = 0.2\n\n{graph}",
+            data.to_str().unwrap(),
+            fake.url
+        );
+        std::fs::write(&path, body).unwrap();
+        path
+    };
+    let migrator = config("migrator", 0);
+    let from = format!("sqlite:{}", seed.path().to_str().unwrap());
+    let out = run(&["migrate", "--from", &from, "--to", "neo4j", "--config", migrator.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let port = free_port();
+    let server_config = config("server", port);
+    let (server, _) = start(&["serve", "--config", server_config.to_str().unwrap()], port);
+    let reader = config("reader", 0);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let out = run(&[
+            "op",
+            "find_projects",
+            "--config",
+            reader.to_str().unwrap(),
+            "--json",
+            r#"{"query": "reimburse a customer"}"#,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+        if by_meaning(&list).contains(&"refunds".into()) {
+            assert_eq!(slugs(&list)[0], "refunds", "{list}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the graph's vectors never found refunds: {list}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    drop(server);
+}

@@ -28,6 +28,9 @@ pub const INDEX_KINDS: [EventKind; 8] = [
     EventKind::TeamUpdated,
 ];
 
+/// "Every one" as a list limit (what the service's other full passes ask for).
+const ALL: usize = 10_000_000;
+
 /// What one indexing pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IndexStats {
@@ -71,7 +74,7 @@ impl Service {
     /// vector was made (or whose model did), and forgets those gone.
     pub async fn index_vectors(&self, progress: &mut (dyn FnMut(IndexProgress) + Send)) -> Result<IndexStats> {
         let mut stats = IndexStats::default();
-        let q = ProjectQuery { limit: usize::MAX >> 1, ..Default::default() };
+        let q = ProjectQuery { limit: ALL, ..Default::default() };
         let summaries = self.ctx.graph.find_projects(&q).await?;
         let slugs: Vec<ProjectSlug> = summaries.iter().map(|p| p.slug.clone()).collect();
         stats.add(self.index_projects(&slugs, true, progress).await?);
@@ -164,7 +167,7 @@ impl Service {
     }
 
     async fn index_packages(&self, progress: &mut (dyn FnMut(IndexProgress) + Send)) -> Result<IndexStats> {
-        let names = self.ctx.graph.packages("", usize::MAX >> 1).await?;
+        let names = self.ctx.graph.packages("", ALL).await?;
         let texts = names.iter().map(|n| (n.to_string(), package_text(n.as_str()))).collect();
         self.sync(VectorKind::Package, texts, true, Vec::new(), progress).await
     }
