@@ -36,6 +36,8 @@ struct LoginPage {
     sso: String,
     /// Whether the password form is shown (`auth.local_passwords`).
     passwords: bool,
+    /// Whether someone is signed in on this browser (only then is there a Sign out).
+    signed_in: bool,
 }
 
 impl LoginPage {
@@ -48,6 +50,7 @@ impl LoginPage {
             next,
             sso: state.oidc.as_ref().map(|p| p.label().to_owned()).unwrap_or_default(),
             passwords: state.service.config().auth.local_passwords,
+            signed_in: matches!(state.mode, crate::Mode::Serve) && caller.user.as_str() != "anonymous",
         }
     }
 

@@ -210,16 +210,26 @@ struct CiPage {
     slow: Vec<(String, String, String)>,
 }
 
-/// CI health of one project (`?project=`).
+#[derive(Template, WebTemplate)]
+#[template(path = "ci_index.html")]
+struct CiIndex {
+    banner: Option<String>,
+    projects: Vec<switchboard_core::model::ProjectSummary>,
+}
+
+/// CI health of one project (`?project=`); without one, the projects to pick from.
 async fn ci(
     State(state): State<PortalState>,
     PageCaller(caller): PageCaller,
     Query(f): Query<Scope>,
-) -> Result<CiPage, PageError> {
-    let project = f
-        .project
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| PageError(Error::field("project", "name a project: /ci?project=orders")))?;
+) -> Result<axum::response::Response, PageError> {
+    use axum::response::IntoResponse;
+    let Some(project) = f.project.filter(|s| !s.is_empty()) else {
+        let Output::Projects(list) = op(&state, &caller, "find_projects", json!({"limit": 500})).await? else {
+            return Err(unexpected("find_projects"));
+        };
+        return Ok(CiIndex { banner: banner(&state.mode, &caller), projects: list.projects }.into_response());
+    };
     let mut args = json!({"project": project});
     if let Some(s) = f.since.filter(|s| !s.is_empty()) {
         args["since"] = json!(s);
@@ -242,5 +252,6 @@ async fn ci(
             .iter()
             .map(|a| (format_ms(a.started_at), duration(Some(a.duration_ms)), duration(Some(a.usual_ms))))
             .collect(),
-    })
+    }
+    .into_response())
 }

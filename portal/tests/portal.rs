@@ -520,9 +520,10 @@ async fn ci_health_and_dora_pages() {
         "{html}"
     );
     assert!(html.contains("Flaky commits") && html.contains("Unusually slow builds"));
+    // Without a project: the projects to pick from, each linked.
     let (status, html) = p.page("/ci").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(html.contains("/ci?project=orders"), "says what to do: {html}");
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"id="ci-projects""#) && html.contains(r#"href="/ci?project=orders""#), "{html}");
     let (status, _) = p.page("/ci?project=nowhere").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 

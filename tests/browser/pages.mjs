@@ -1,0 +1,86 @@
+// Every main portal page in headless Chromium at a desktop (1366 px) and a
+// phone (390 px) width: no horizontal overflow of the page (wide tables
+// scroll inside themselves), a navigation landmark, a skip link to the
+// main content, headings that start at h1, and WCAG AA contrast (4.5:1)
+// for every status badge and muted text actually shown.
+// Usage: node pages.mjs BASE_URL   (CHROMIUM overrides the browser's path)
+import { chromium } from "playwright-core";
+
+const base = process.argv[2];
+if (!base) {
+  console.error("usage: node pages.mjs BASE_URL");
+  process.exit(2);
+}
+const pages = [
+  "/", "/projects", "/projects/orders", "/teams", "/teams/payments", "/deployments", "/incidents",
+  "/runs", "/notifications", "/dora", "/ci", "/ci?project=orders", "/schedules", "/inbox", "/imports",
+  "/admin/users", "/chat", "/link", "/login", "/packages?name=react", "/no-such-page",
+];
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+});
+const problems = [];
+try {
+  for (const width of [1366, 390]) {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    for (const path of pages) {
+      await page.goto(base + path);
+      const found = await page.evaluate(() => {
+        const out = [];
+        const doc = document.documentElement;
+        if (doc.scrollWidth > window.innerWidth + 1) {
+          // Name the widest element that sticks out, to say what to fix.
+          let widest = null;
+          for (const el of document.querySelectorAll("body *")) {
+            const r = el.getBoundingClientRect();
+            if (r.right > window.innerWidth + 1 && (!widest || r.width > widest.getBoundingClientRect().width)) {
+              if (!el.closest(".scroll")) widest = el;
+            }
+          }
+          out.push(`overflows: ${doc.scrollWidth}px (${widest ? widest.tagName.toLowerCase() + "." + widest.className : "?"})`);
+        }
+        if (!document.querySelector("nav")) out.push("no nav landmark");
+        const skip = document.querySelector("a.skip");
+        if (!skip || !document.querySelector(skip.getAttribute("href"))) out.push("no skip link to the main content");
+        const first = document.querySelector("main h1, main h2, main h3");
+        if (!first || first.tagName !== "H1") out.push("headings do not start at h1");
+        // Contrast of badges and muted text, from their computed colours.
+        const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+        const lum = ([r, g, b]) => {
+          const c = [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+          return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+        };
+        const background = (el) => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+          }
+          return [255, 255, 255];
+        };
+        for (const el of document.querySelectorAll(".badge, .muted, th, footer, .banner")) {
+          if (!el.textContent.trim() || el.getClientRects().length === 0) continue;
+          const fg = lum(rgb(getComputedStyle(el).color).slice(0, 3));
+          const bg = lum(background(el));
+          const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+          if (ratio < 4.5) {
+            out.push(`contrast ${ratio.toFixed(2)}:1 for "${el.textContent.trim().slice(0, 30)}" (.${el.className})`);
+          }
+        }
+        return [...new Set(out)];
+      });
+      if (path === "/login" && (await page.locator("button", { hasText: "Sign out" }).count()) > 0) {
+        found.push("Sign out is offered to someone not signed in");
+      }
+      for (const f of found) problems.push(`${width}px ${path}: ${f}`);
+    }
+    await page.close();
+  }
+} finally {
+  await browser.close();
+}
+if (problems.length) {
+  console.error(problems.join("\n"));
+  process.exit(1);
+}
+console.log(`pages ok (${pages.length} pages at 1366 and 390 px)`);
