@@ -53,16 +53,47 @@ pub(crate) struct ErrorPage {
     pub banner: Option<String>,
 }
 
+/// What an error page said, kept on its response so [`with_banner`] can
+/// render it again with the banner of the person who asked (an error knows
+/// neither the mode nor the caller).
+#[derive(Clone)]
+struct Shown {
+    title: String,
+    message: String,
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let code = status(&self.0);
-        let page = ErrorPage {
-            title: code.canonical_reason().unwrap_or("Error").to_owned(),
-            message: self.0.to_string(),
-            banner: None,
-        };
-        with_retry_after(&self.0, (code, page).into_response())
+        let shown = Shown { title: code.canonical_reason().unwrap_or("Error").to_owned(), message: self.0.to_string() };
+        let page = ErrorPage { title: shown.title.clone(), message: shown.message.clone(), banner: None };
+        let mut response = with_retry_after(&self.0, (code, page).into_response());
+        response.extensions_mut().insert(shown);
+        response
     }
+}
+
+/// Error pages keep the banner every other page shows (demo mode, who is
+/// signed in): the page is rendered again once the caller is known. Other
+/// responses pass untouched.
+pub(crate) async fn with_banner(
+    axum::extract::State(state): axum::extract::State<crate::PortalState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (headers, signed) = (req.headers().clone(), req.extensions().get::<crate::gate::SignedIn>().cloned());
+    let mut response = next.run(req).await;
+    let Some(shown) = response.extensions_mut().remove::<Shown>() else { return response };
+    let caller = match signed {
+        Some(crate::gate::SignedIn(caller)) => caller,
+        None => state.page_caller(&headers, "portal").await,
+    };
+    let page =
+        ErrorPage { title: shown.title, message: shown.message, banner: crate::views::banner(&state.mode, &caller) };
+    let (mut parts, _) = response.into_parts();
+    let body = page.into_response().into_body();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, body)
 }
 
 /// An error from the REST API: `{"error": {"code", "message", "field"}}`.

@@ -240,6 +240,7 @@ pub fn router(state: PortalState) -> Router {
         .nest("/api/v1", api::routes(&state))
         .merge(assets::routes())
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::with_banner))
         .layer(axum::middleware::from_fn_with_state(state.clone(), gate::require_sign_in))
         .with_state(state.clone())
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))

@@ -1,8 +1,9 @@
 // Every main portal page in headless Chromium at a desktop (1366 px) and a
 // phone (390 px) width: no horizontal overflow of the page (wide tables
 // scroll inside themselves), a navigation landmark, a skip link to the
-// main content, headings that start at h1, and WCAG AA contrast (4.5:1)
-// for every status badge and muted text actually shown.
+// main content, headings that start at h1, the demo banner (error pages
+// too), and WCAG AA contrast (4.5:1) for every status badge and muted text
+// actually shown.
 // Usage: node pages.mjs BASE_URL   (CHROMIUM overrides the browser's path)
 import { chromium } from "playwright-core";
 
@@ -15,6 +16,7 @@ const pages = [
   "/", "/projects", "/projects/orders", "/teams", "/teams/payments", "/deployments", "/incidents",
   "/runs", "/notifications", "/dora", "/ci", "/ci?project=orders", "/schedules", "/inbox", "/imports",
   "/admin/users", "/chat", "/link", "/login", "/packages?name=react", "/no-such-page",
+  "/projects/nowhere", "/ci?project=nowhere", "/runs/not-a-run",
 ];
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -43,6 +45,8 @@ try {
         if (!document.querySelector("nav")) out.push("no nav landmark");
         const skip = document.querySelector("a.skip");
         if (!skip || !document.querySelector(skip.getAttribute("href"))) out.push("no skip link to the main content");
+        // The demo says so on every page, error pages included.
+        if (!document.querySelector("#mode-banner")) out.push("no demo banner");
         const first = document.querySelector("main h1, main h2, main h3");
         if (!first || first.tagName !== "H1") out.push("headings do not start at h1");
         // Contrast of badges and muted text, from their computed colours.
