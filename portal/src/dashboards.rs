@@ -125,13 +125,14 @@ async fn incidents(
     Query(f): Query<TeamFilter>,
 ) -> Result<IncidentsPage, PageError> {
     let team = f.team.filter(|t| !t.is_empty());
-    let status = f.status.filter(|s| !s.is_empty());
+    // Open ones first of all: what needs someone now. `all` shows every status.
+    let status = f.status.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "open".into());
     let mut args = json!({"limit": 200});
     if let Some(t) = &team {
         args["team"] = json!(t);
     }
-    if let Some(s) = &status {
-        args["status"] = json!(s);
+    if status != "all" {
+        args["status"] = json!(status);
     }
     let Output::Incidents(list) = op(&state, &caller, "list_incidents", args).await? else {
         return Err(unexpected("list_incidents"));
@@ -139,7 +140,7 @@ async fn incidents(
     Ok(IncidentsPage {
         banner: banner(&state.mode, &caller),
         team: team.unwrap_or_default(),
-        status: status.unwrap_or_default(),
+        status,
         incidents: list.incidents.iter().map(IncidentRow::from).collect(),
     })
 }

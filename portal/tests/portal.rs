@@ -504,6 +504,13 @@ async fn deployments_and_incidents_dashboards() {
     let (status, html) = p.page("/incidents?status=resolved").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("badge s-resolved") && !html.contains("badge s-triggered"), "{html}");
+    // By default only the open ones: what needs someone now.
+    let (status, html) = p.page("/incidents").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("badge s-resolved"), "no resolved incident by default: {html}");
+    assert!(html.contains(r#"<option value="open" selected>"#), "{html}");
+    let (_, every) = p.page("/incidents?status=all").await;
+    assert!(every.contains("badge s-resolved") && every.contains(r#"<option value="all" selected>"#), "{every}");
     let (status, _) = p.page("/incidents?status=sideways").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, nav) = p.page("/").await;
