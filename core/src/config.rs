@@ -33,7 +33,7 @@ pub use limits::LimitsConfig;
 pub use llm::LlmConfig;
 pub use logs::{LogSourceConfig, LogSourceKind, LogsConfig};
 pub use policy::{ApprovalRule, Freeze, PolicyConfig, RunScope};
-pub use server::{IpNet, ServerConfig, canonical, host_of};
+pub use server::{IpNet, ServerConfig, canonical, host_of, without_credentials};
 pub use store::{ClickHouseConfig, FulltextHook, GraphBackend, InboxPlacement, LogBackend, Neo4jConfig, StoreConfig};
 pub use webhooks::{
     GenericSource, NewRepositories, NotificationsConfig, OneOrMany, ProjectMatch, RuleConfig, WebhooksConfig,

@@ -22,8 +22,6 @@ pub enum VectorKind {
 }
 
 impl VectorKind {
-    pub const ALL: [VectorKind; 3] = [VectorKind::Project, VectorKind::Team, VectorKind::Package];
-
     pub fn as_str(self) -> &'static str {
         match self {
             VectorKind::Project => "project",
@@ -208,25 +206,6 @@ impl Best {
     }
 }
 
-/// The dot product of two vectors of one length (cosine similarity of unit vectors).
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// The `limit` best of `candidates` by cosine similarity to `query` (both
-/// unit length), best first; vectors of another length are skipped.
-pub fn top_k<'a>(
-    candidates: impl Iterator<Item = (&'a str, &'a [f32])>,
-    query: &[f32],
-    limit: usize,
-) -> Vec<(String, f32)> {
-    let mut best = Best::new(limit);
-    for (key, v) in candidates.filter(|(_, v)| v.len() == query.len()) {
-        best.offer(dot(v, query), || key.to_owned());
-    }
-    best.finish()
-}
-
 /// Little-endian bytes of a vector, as the embedded store keeps it.
 pub fn to_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -272,6 +251,26 @@ pub fn package_text(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The exact scan over floats the 8-bit index is checked against.
+    /// The dot product of two vectors of one length (cosine similarity of unit vectors).
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    /// The `limit` best of `candidates` by cosine similarity to `query` (both
+    /// unit length), best first; vectors of another length are skipped.
+    fn top_k<'a>(
+        candidates: impl Iterator<Item = (&'a str, &'a [f32])>,
+        query: &[f32],
+        limit: usize,
+    ) -> Vec<(String, f32)> {
+        let mut best = Best::new(limit);
+        for (key, v) in candidates.filter(|(_, v)| v.len() == query.len()) {
+            best.offer(dot(v, query), || key.to_owned());
+        }
+        best.finish()
+    }
 
     #[test]
     fn top_k_is_exact_and_ordered() {

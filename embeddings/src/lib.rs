@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use switchboard_core::config::EmbeddingsConfig;
+use switchboard_core::config::{EmbeddingsConfig, without_credentials};
 use switchboard_core::semantic::{EmbedError, Embedder};
 
 /// Attempts of one request (the first and two retries).
@@ -49,7 +49,7 @@ impl OpenAiEmbedder {
     }
 
     fn fail(&self, what: impl std::fmt::Display) -> EmbedError {
-        EmbedError(format!("embeddings endpoint {}: {what}", address(&self.url)))
+        EmbedError(format!("embeddings endpoint {}: {what}", without_credentials(&self.url)))
     }
 
     async fn once(&self, texts: &[String]) -> Result<Value, (EmbedError, bool)> {
@@ -163,14 +163,6 @@ fn floats(v: &Value) -> Result<Vec<f32>, String> {
     items.iter().map(|x| x.as_f64().map(|f| f as f32).ok_or_else(|| "an embedding holds a non-number".into())).collect()
 }
 
-/// An address without the credentials it may carry.
-fn address(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => format!("{scheme}://{}", rest.rsplit_once('@').map_or(rest, |(_, host)| host)),
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,10 +195,5 @@ mod tests {
             let e = parse(&answer, n).unwrap_err();
             assert!(e.contains(says), "{answer}: {e}");
         }
-    }
-
-    #[test]
-    fn addresses_lose_credentials() {
-        assert_eq!(address("https://u:p@host:1/v1/embeddings"), "https://host:1/v1/embeddings");
     }
 }

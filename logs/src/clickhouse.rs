@@ -128,11 +128,13 @@ impl LogSource for ClickHouse {
         if let Some(min) = q.level {
             query = query.bind(severity_number(min)).bind(spellings(min));
         }
-        let rows: Vec<LineRow> = query
-            .bind(q.limit as u64 + 1)
-            .fetch_all()
-            .await
-            .map_err(|e| LogError(format!("log source {} at {}: {e}", self.name, crate::address(&self.url))))?;
+        let rows: Vec<LineRow> = query.bind(q.limit as u64 + 1).fetch_all().await.map_err(|e| {
+            LogError(format!(
+                "log source {} at {}: {e}",
+                self.name,
+                switchboard_core::config::without_credentials(&self.url)
+            ))
+        })?;
         let truncated = rows.len() > q.limit;
         let mut lines: Vec<LogLine> = rows
             .into_iter()

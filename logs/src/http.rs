@@ -39,7 +39,11 @@ impl Http {
     }
 
     pub fn fail(&self, what: impl std::fmt::Display) -> LogError {
-        LogError(format!("log source {} at {}: {what}", self.name, crate::address(&self.base)))
+        LogError(format!(
+            "log source {} at {}: {what}",
+            self.name,
+            switchboard_core::config::without_credentials(&self.base)
+        ))
     }
 
     /// Sends `req` with the source's credentials; the answer as JSON, or an

@@ -34,11 +34,3 @@ pub fn open(
     }
     Ok(out)
 }
-
-/// The part of a URL worth naming in an error (no credentials).
-pub(crate) fn address(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => format!("{scheme}://{}", rest.rsplit_once('@').map_or(rest, |(_, host)| host)),
-        None => url.to_owned(),
-    }
-}

@@ -237,10 +237,12 @@ pub fn router(state: PortalState) -> Router {
         .merge(link::routes())
         .merge(auth::routes())
         .merge(oidc::routes())
+        // Pages only: the API and assets never answer with an error page,
+        // so their requests skip the headers' copy it keeps.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::with_banner))
         .nest("/api/v1", api::routes(&state))
         .merge(assets::routes())
         .fallback(pages::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), error::with_banner))
         .layer(axum::middleware::from_fn_with_state(state.clone(), gate::require_sign_in))
         .with_state(state.clone())
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))

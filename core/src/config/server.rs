@@ -147,6 +147,15 @@ fn valid_origin(o: &str) -> bool {
     matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains(['/', ' ', '*'])
 }
 
+/// The part of a URL worth naming in an error or a log line: the same URL
+/// without the credentials it may carry (`https://u:p@host/x` → `https://host/x`).
+pub fn without_credentials(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.rsplit_once('@').map_or(rest, |(_, host)| host)),
+        None => url.to_owned(),
+    }
+}
+
 /// The lowercased host of an `http(s)://host[:port]/…` URL.
 pub fn host_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;

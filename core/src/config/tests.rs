@@ -331,3 +331,9 @@ fn repository_import_settings_are_checked_and_facts_declared_with_weight_zero() 
         assert!(err.contains(said), "{bad}: {err}");
     }
 }
+
+#[test]
+fn addresses_lose_credentials() {
+    assert_eq!(super::without_credentials("https://u:p@host:1/v1/embeddings"), "https://host:1/v1/embeddings");
+    assert_eq!(super::without_credentials("not a url"), "not a url");
+}

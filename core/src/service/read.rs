@@ -107,6 +107,11 @@ pub(crate) async fn find_projects(call: &Call<'_>, i: FindProjects) -> Result<Do
     Ok(Done::read(Output::Projects(list)))
 }
 
+/// Projects found by meaning that join a search at most: each not matched
+/// by its words is read from the graph, and past the first few dozen
+/// nearest, meaning says little (the projects page asks for 200 a keystroke).
+const MEANING_CANDIDATES: usize = 50;
+
 /// Weight of a rank in reciprocal-rank fusion: the usual 60 keeps one list's
 /// first place from drowning the other's.
 const FUSION_K: f32 = 60.0;
@@ -120,16 +125,22 @@ async fn by_meaning(
     text: &str,
     by_words: Vec<ProjectSummary>,
 ) -> Result<ProjectList> {
-    let near =
-        match super::vectors::similar(call.ctx, crate::semantic::VectorKind::Project, text, q.limit.max(20)).await {
-            Ok(Some(near)) => near,
-            Ok(None) => return Ok(ProjectList { projects: by_words, by_meaning: Vec::new(), note: None }),
-            Err(e) => {
-                tracing::warn!(error = %e, "semantic search failed; matching words only");
-                let note = Some(format!("Matched words only: {e}"));
-                return Ok(ProjectList { projects: by_words, by_meaning: Vec::new(), note });
-            }
-        };
+    let near = match super::vectors::similar(
+        call.ctx,
+        crate::semantic::VectorKind::Project,
+        text,
+        q.limit.clamp(20, MEANING_CANDIDATES),
+    )
+    .await
+    {
+        Ok(Some(near)) => near,
+        Ok(None) => return Ok(ProjectList { projects: by_words, by_meaning: Vec::new(), note: None }),
+        Err(e) => {
+            tracing::warn!(error = %e, "semantic search failed; matching words only");
+            let note = Some(format!("Matched words only: {e}"));
+            return Ok(ProjectList { projects: by_words, by_meaning: Vec::new(), note });
+        }
+    };
     let mut score: std::collections::HashMap<ProjectSlug, f32> = std::collections::HashMap::new();
     for (rank, p) in by_words.iter().enumerate() {
         *score.entry(p.slug.clone()).or_default() += 1.2 / (FUSION_K + rank as f32);

@@ -77,7 +77,7 @@ impl Service {
         let q = ProjectQuery { limit: ALL, ..Default::default() };
         let summaries = self.ctx.graph.find_projects(&q).await?;
         let slugs: Vec<ProjectSlug> = summaries.iter().map(|p| p.slug.clone()).collect();
-        stats.add(self.index_projects(&slugs, true, progress).await?);
+        stats.add(self.index_projects(&slugs, true, progress).await?.0);
         let teams: Vec<TeamSlug> = self.ctx.graph.list_teams().await?.into_iter().map(|t| t.slug).collect();
         stats.add(self.index_teams(&teams, true, progress).await?);
         stats.add(self.index_packages(progress).await?);
@@ -107,13 +107,10 @@ impl Service {
         let mut stats = IndexStats::default();
         let mut quiet = |_: IndexProgress| {};
         let projects: Vec<ProjectSlug> = projects.into_iter().collect();
+        let (done, owners) = self.index_projects(&projects, false, &mut quiet).await?;
+        stats.add(done);
         // A team is described by its projects: theirs changing changes it.
-        for slug in &projects {
-            if let Some(p) = self.ctx.graph.get_project(slug).await? {
-                teams.insert(p.team);
-            }
-        }
-        stats.add(self.index_projects(&projects, false, &mut quiet).await?);
+        teams.extend(owners);
         stats.add(self.index_teams(&teams.into_iter().collect::<Vec<_>>(), false, &mut quiet).await?);
         if packages {
             stats.add(self.index_packages(&mut quiet).await?);
@@ -121,27 +118,33 @@ impl Service {
         Ok(stats)
     }
 
+    /// Embeds `slugs` again where their text changed; also says which teams
+    /// own them (read anyway), whose texts list their projects.
     async fn index_projects(
         &self,
         slugs: &[ProjectSlug],
         all: bool,
         progress: &mut (dyn FnMut(IndexProgress) + Send),
-    ) -> Result<IndexStats> {
+    ) -> Result<(IndexStats, BTreeSet<TeamSlug>)> {
         let max = self.ctx.config.embeddings.max_chars as usize;
         let team_names: BTreeMap<TeamSlug, String> =
             self.ctx.graph.list_teams().await?.into_iter().map(|t| (t.slug, t.name)).collect();
-        let mut texts = Vec::with_capacity(slugs.len());
-        let mut gone = Vec::new();
+        let (mut texts, mut gone, mut owners) = (Vec::with_capacity(slugs.len()), Vec::new(), BTreeSet::new());
         for slug in slugs {
             match self.ctx.graph.get_project(slug).await? {
                 Some(p) if !p.archived => {
                     let team = team_names.get(&p.team).map_or(p.team.as_str(), String::as_str);
                     texts.push((slug.to_string(), project_text(&p, team, max)));
+                    owners.insert(p.team);
                 }
-                _ => gone.push(slug.to_string()),
+                Some(p) => {
+                    gone.push(slug.to_string());
+                    owners.insert(p.team);
+                }
+                None => gone.push(slug.to_string()),
             }
         }
-        self.sync(VectorKind::Project, texts, all, gone, progress).await
+        Ok((self.sync(VectorKind::Project, texts, all, gone, progress).await?, owners))
     }
 
     async fn index_teams(
@@ -196,6 +199,7 @@ impl Service {
         if !gone.is_empty() {
             vectors.remove_vectors(kind, &gone).await?;
         }
+        let wanted = texts.len();
         let todo: Vec<(String, String, String)> = texts
             .into_iter()
             .filter_map(|(key, text)| {
@@ -203,10 +207,7 @@ impl Service {
                 (stored.get(&key) != Some(&hash)).then_some((key, text, hash))
             })
             .collect();
-        stats.unchanged = stored
-            .len()
-            .saturating_sub(stats.removed)
-            .saturating_sub(todo.iter().filter(|(k, _, _)| stored.contains_key(k)).count());
+        stats.unchanged = wanted - todo.len();
         let total = todo.len();
         // A slow endpoint (a small model on a CPU) may not embed a whole
         // batch in `timeout_secs`: batches start small and grow to what half

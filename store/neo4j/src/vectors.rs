@@ -55,9 +55,9 @@ impl VectorStore for Neo4jGraph {
              SET v.kind = r.kind, v.key = r.key, v.model = r.model, v.hash = r.hash, v.dims = r.dims, v.data = r.data",
         )
         .param("rows", rows);
-        let kinds: std::collections::BTreeSet<&str> = vectors.iter().map(|v| v.kind.as_str()).collect();
+        let kinds: std::collections::HashSet<VectorKind> = vectors.iter().map(|v| v.kind).collect();
         let mut statements = vec![q];
-        statements.extend(VectorKind::ALL.into_iter().filter(|k| kinds.contains(k.as_str())).map(bump));
+        statements.extend(kinds.into_iter().map(bump));
         self.transaction(statements).await.map(drop)
     }
 
