@@ -686,8 +686,11 @@ fn approval_rules_refuse_the_cli_and_the_terminal_chat() {
     assert!(text(&out.stdout).contains("during the freeze \"payments freeze\""), "{}", text(&out.stdout));
     let out = under_rules(&["chat", "--data-dir", data, "--as", "carol"], Some(b"deploy orders to staging\n"));
     assert!(text(&out.stdout).contains("editors change only their own teams"), "{}", text(&out.stdout));
-    // erin gives the first of two approvals.
+    // erin gives the first of two approvals: production asks her to confirm, in words.
     let out =
         under_rules(&["chat", "--data-dir", data, "--as", "erin"], Some(format!("approve {production}\n").as_bytes()));
+    assert!(text(&out.stdout).contains(&format!("`approve {production} confirm`")), "{}", text(&out.stdout));
+    let said = format!("approve {production} confirm\n");
+    let out = under_rules(&["chat", "--data-dir", data, "--as", "erin"], Some(said.as_bytes()));
     assert!(text(&out.stdout).contains("approved by erin, and it needs more approvals"), "{}", text(&out.stdout));
 }

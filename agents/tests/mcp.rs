@@ -257,7 +257,11 @@ async fn approval_rules_refuse_tool_calls_with_their_reason() {
         assert_eq!(r.is_error, Some(true));
         assert!(format!("{:?}", r.content).contains(said), "{said}: {:?}", r.content);
     }
+    // Production asks for a confirmation: refused without it, counted with it.
     let r = erin.call_tool(call("approve_run", json!({"run": production["id"]}))).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(format!("{:?}", r.content).contains("asks for a confirmation"), "{:?}", r.content);
+    let r = erin.call_tool(call("approve_run", json!({"run": production["id"], "confirm": true}))).await.unwrap();
     assert_ne!(r.is_error, Some(true), "{:?}", r.content);
     assert_eq!(r.structured_content.unwrap()["status"], "pending", "one of two approvals");
     for c in [frank, carol, bob, erin] {

@@ -151,6 +151,9 @@ fn every_operation_has_a_phrasing() {
         json!({"name": "invoice-consumer", "template": "consumer", "team": "payments"}),
     );
     call(&format!("approve {RUN}"), "approve_run", json!({"run": RUN}));
+    // The confirmation a production deploy asks for, in words.
+    call(&format!("approve {RUN} confirm"), "approve_run", json!({"run": RUN, "confirm": true}));
+    call(&format!("confirmed: approve {RUN} to production"), "approve_run", json!({"run": RUN, "confirm": true}));
     call(
         &format!("deny {RUN} because it is Freeze week"),
         "deny_run",

@@ -2,7 +2,7 @@
 //! first, details after, a link to the portal page last.
 
 use switchboard_core::messages::describe_event;
-use switchboard_core::model::{Run, RunStatus};
+use switchboard_core::model::{Run, RunPlan, RunStatus};
 use switchboard_core::ops::Effect;
 use switchboard_core::ops::output::Output;
 use switchboard_core::time::{format_date, format_duration, format_ms};
@@ -12,14 +12,21 @@ use crate::reply::{Button, ButtonStyle, Reply};
 
 const ROWS: usize = 15;
 
-/// The card of a run: what, who, status; Approve/Deny while pending.
+/// The card of a run: what, who, status, what exactly it will do;
+/// Approve/Deny while pending.
 pub fn run_card(run: &Run, base_url: &str) -> Reply {
-    let mut r = Reply::text(format!("{} — {}", run.summary, run.status.as_str())).fields(vec![
+    let mut fields = vec![
         ("Requested by".into(), run.requested_by.to_string()),
         ("Requested".into(), format_ms(run.requested_at)),
         ("Expires".into(), format_ms(run.expires_at)),
         ("Run".into(), run.id.to_string()),
-    ]);
+    ];
+    if let Some(RunPlan::Deploy(d)) = &run.plan {
+        fields.insert(0, ("Environment".into(), d.environment.to_string()));
+        fields.insert(1, ("Version".into(), messages::version_move(d.from.as_deref(), &d.to, &d.chosen)));
+    }
+    let mut r = Reply::text(format!("{} — {}", run.summary, run.status.as_str())).fields(fields);
+    r = plan_blocks(r, run.plan.as_ref());
     for a in &run.approvals {
         let verb = match a.decision {
             switchboard_core::model::Decision::Approve => "approved",
@@ -38,12 +45,103 @@ pub fn run_card(run: &Run, base_url: &str) -> Reply {
             ),
             None => messages::pending_run(run.requested_by.as_str()),
         };
+        let confirm = run.plan.as_ref().is_some_and(RunPlan::needs_confirmation);
         r = r.push_text(waiting).buttons(vec![
-            Button { label: "Approve".into(), action: format!("approve_run:{}", run.id), style: ButtonStyle::Primary },
-            Button { label: "Deny".into(), action: format!("deny_run:{}", run.id), style: ButtonStyle::Danger },
+            Button {
+                label: if confirm { "Approve…" } else { "Approve" }.into(),
+                action: format!("approve_run:{}", run.id),
+                style: ButtonStyle::Primary,
+            },
+            Button { label: "Deny…".into(), action: format!("deny_run:{}", run.id), style: ButtonStyle::Danger },
         ]);
     }
     r.link("Open in portal", format!("{base_url}/runs/{}", run.id))
+}
+
+/// The changes a deploy brings, or the projects an upgrade touches.
+fn plan_blocks(r: Reply, plan: Option<&RunPlan>) -> Reply {
+    match plan {
+        Some(RunPlan::Deploy(d)) if !d.changes.is_empty() => {
+            let rows = d
+                .changes
+                .iter()
+                .take(ROWS)
+                .map(|c| {
+                    let n = c.number.map(|n| format!("#{n}")).unwrap_or_default();
+                    vec![n, c.title.clone(), c.author.clone().unwrap_or_default()]
+                })
+                .collect();
+            let listed = ROWS.min(d.changes.len());
+            let more = d.changes.len() - listed + d.more_changes as usize;
+            let r = r
+                .push_text(messages::plan_changes(d.changes.len() + d.more_changes as usize))
+                .table(&["change", "title", "by"], rows);
+            if more > 0 { r.push_text(messages::and_more(more)) } else { r }
+        }
+        Some(RunPlan::Upgrade(u)) => {
+            let rows = u
+                .targets
+                .iter()
+                .take(ROWS)
+                .map(|t| {
+                    vec![
+                        t.project.to_string(),
+                        t.repository.clone().unwrap_or_else(|| messages::no_repository().into()),
+                        format!("{} → {}", t.from, u.to),
+                    ]
+                })
+                .collect();
+            let total = u.targets.len() + u.more as usize;
+            let r = r.push_text(messages::plan_targets(total)).table(&["project", "repository", "version"], rows);
+            let more = total - ROWS.min(u.targets.len());
+            if more > 0 { r.push_text(messages::and_more(more)) } else { r }
+        }
+        _ => r,
+    }
+}
+
+/// What asking to confirm an approval shows: the plan again, and a button
+/// that approves with the confirmation.
+pub fn confirm_card(run: &Run, base_url: &str) -> Reply {
+    let env = match &run.plan {
+        Some(RunPlan::Deploy(d)) => d.environment.to_string(),
+        _ => String::new(),
+    };
+    Reply::text(messages::confirm_approval(&run.summary, &env))
+        .buttons(vec![
+            Button {
+                label: messages::confirm_button(&env),
+                action: format!("approve_confirmed:{}", run.id),
+                style: ButtonStyle::Primary,
+            },
+            Button { label: "Deny…".into(), action: format!("deny_run:{}", run.id), style: ButtonStyle::Danger },
+        ])
+        .link("Open in portal", format!("{base_url}/runs/{}", run.id))
+}
+
+/// Reasons a denial can give in one click (the requester reads them).
+pub const DENY_REASONS: [(&str, &str); 3] = [
+    ("not-now", "Not now, ask again later"),
+    ("wrong-version", "Wrong version"),
+    ("needs-review", "Needs a review first"),
+];
+
+/// What a Deny click asks: why, in one click or in words.
+pub fn deny_card(run: &Run) -> Reply {
+    let mut buttons: Vec<Button> = DENY_REASONS
+        .iter()
+        .map(|(code, text)| Button {
+            label: (*text).into(),
+            action: format!("deny_because:{}:{code}", run.id),
+            style: ButtonStyle::Danger,
+        })
+        .collect();
+    buttons.push(Button {
+        label: "Deny without a reason".into(),
+        action: format!("deny_because:{}:none", run.id),
+        style: ButtonStyle::Default,
+    });
+    Reply::text(messages::deny_why(&run.summary, run.requested_by.as_str(), &run.id.to_string())).buttons(buttons)
 }
 
 pub fn render(output: &Output, base_url: &str) -> Reply {

@@ -9,12 +9,12 @@ use serde_json::json;
 use switchboard_agents::llm::{Action, Agent, OnProgress, Unavailable};
 use switchboard_agents::router::is_direct;
 use switchboard_agents::{Catalog, Routed, route};
-use switchboard_core::model::RunStatus;
+use switchboard_core::model::{Run, RunPlan, RunStatus};
 use switchboard_core::ops::OpKind;
 use switchboard_core::ops::output::{ManifestImport, Output, SbomImport};
 use switchboard_core::{Caller, Error, Service};
 
-use crate::answer::{render, render_agent, run_card};
+use crate::answer::{confirm_card, deny_card, render, render_agent, run_card};
 use crate::messages;
 use crate::reply::{Button, ButtonStyle, Reply};
 
@@ -238,9 +238,33 @@ impl Conversation {
             return Turn { reply: Reply::text(messages::unknown_action(action)), operation: None, done: false };
         };
         match (op, OpKind::from_name(op)) {
-            (_, Some(kind @ (OpKind::ApproveRun | OpKind::DenyRun))) => {
-                self.run(caller, kind, json!({"run": id})).await
-            }
+            // An approval that needs a confirmation asks for it first.
+            (_, Some(OpKind::ApproveRun)) => match self.pending_run(id).await {
+                Some(run) if run.plan.as_ref().is_some_and(RunPlan::needs_confirmation) => {
+                    // Asked only of someone who may approve it.
+                    match self.service.why_not_approve(caller, &run).await {
+                        Ok(None) => Turn { reply: confirm_card(&run, &self.base_url), operation: None, done: false },
+                        Ok(Some(why)) => {
+                            Turn { reply: Reply::text(why), operation: Some(OpKind::ApproveRun), done: false }
+                        }
+                        Err(e) => Turn { reply: Reply::text(e.to_string()), operation: None, done: false },
+                    }
+                }
+                _ => self.run(caller, OpKind::ApproveRun, json!({"run": id})).await,
+            },
+            ("approve_confirmed", _) => self.run(caller, OpKind::ApproveRun, json!({"run": id, "confirm": true})).await,
+            // Deny asks why first: a reason in one click, or in words.
+            (_, Some(OpKind::DenyRun)) => match self.pending_run(id).await {
+                Some(run) => Turn { reply: deny_card(&run), operation: None, done: false },
+                None => self.run(caller, OpKind::DenyRun, json!({"run": id})).await,
+            },
+            ("deny_because", _) => match id
+                .split_once(':')
+                .and_then(|(run, code)| Some((run, messages::deny_reason(code)?)))
+            {
+                Some((run, reason)) => self.run(caller, OpKind::DenyRun, json!({"run": run, "reason": reason})).await,
+                None => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None, done: false },
+            },
             ("confirm" | "cancel", _) => self.answer_proposal(caller, id, op == "confirm").await,
             // A "did you mean" button: the message again, with the name chosen.
             ("say", _) => self.route(caller, id).await,
@@ -265,6 +289,13 @@ impl Conversation {
             },
             _ => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None, done: false },
         }
+    }
+
+    /// The run `id` names while it waits for a decision (`None` otherwise:
+    /// the operation then says what became of it).
+    async fn pending_run(&self, id: &str) -> Option<Run> {
+        let run = self.service.graph().get_run(&id.parse().ok()?).await.ok()??;
+        (run.status_at(self.service.now()) == RunStatus::Pending).then_some(run)
     }
 
     async fn answer_proposal(&self, caller: &Caller, id: &str, confirm: bool) -> Turn {
@@ -327,7 +358,15 @@ impl Conversation {
                     RunStatus::Blocked => Reply::text(messages::run_decided(&run.summary, "approved", &by)).push_text(
                         messages::run_blocked(&switchboard_core::messages::run_blocked(run.operation.name())),
                     ),
-                    status => Reply::text(messages::run_decided(&run.summary, status.as_str(), &by)),
+                    status => {
+                        let said = messages::run_decided(&run.summary, status.as_str(), &by);
+                        match run.approvals.last().and_then(|a| a.reason.as_deref()) {
+                            Some(why) if status == RunStatus::Denied => {
+                                Reply::text(said).push_text(messages::because(why))
+                            }
+                            _ => Reply::text(said),
+                        }
+                    }
                 };
                 said.link("Open in portal", format!("{}/runs/{}", self.base_url, run.id))
             }

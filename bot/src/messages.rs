@@ -16,6 +16,61 @@ pub fn pending_run_needs(requested_by: &str, approvals: u32, team: Option<&str>,
     format!("Waiting for approval by {who} with the approver role (not {requested_by}, who asked){so_far}.")
 }
 
+/// A deploy's version move: `1.4.2 → 1.5.0 (what staging runs)`.
+pub fn version_move(from: Option<&str>, to: &str, chosen: &str) -> String {
+    match from {
+        Some(f) if f == to => format!("{to}, already running there ({chosen})"),
+        Some(f) => format!("{f} → {to} ({chosen})"),
+        None => format!("nothing deployed yet → {to} ({chosen})"),
+    }
+}
+
+pub fn plan_changes(n: usize) -> String {
+    match n {
+        1 => "It brings 1 change:".into(),
+        n => format!("It brings {n} changes:"),
+    }
+}
+
+pub fn plan_targets(n: usize) -> String {
+    match n {
+        1 => "It touches 1 project:".into(),
+        n => format!("It touches {n} projects:"),
+    }
+}
+
+pub fn and_more(n: usize) -> String {
+    format!("…and {n} more (all of them on the portal page).")
+}
+
+pub fn no_repository() -> &'static str {
+    "no repository: skipped"
+}
+
+pub fn confirm_approval(summary: &str, env: &str) -> String {
+    format!("{summary}. This goes to {env}: approve it?")
+}
+
+pub fn confirm_button(env: &str) -> String {
+    format!("Approve: deploy to {env}")
+}
+
+pub fn deny_why(summary: &str, requested_by: &str, run: &str) -> String {
+    format!("Deny \"{summary}\"? Say why, so {requested_by} knows: pick a reason, or write `deny {run} because …`.")
+}
+
+/// The reason a one-click denial gives, by its code.
+pub fn deny_reason(code: &str) -> Option<Option<&'static str>> {
+    match code {
+        "none" => Some(None),
+        _ => crate::answer::DENY_REASONS.iter().find(|(c, _)| *c == code).map(|(_, text)| Some(*text)),
+    }
+}
+
+pub fn because(reason: &str) -> String {
+    format!("Why: {reason}")
+}
+
 pub fn run_created(summary: &str) -> String {
     format!("I've asked for approval: {summary}.")
 }

@@ -19,6 +19,23 @@ pub struct Button {
     pub style: ButtonStyle,
 }
 
+impl Button {
+    /// What to type for the same effect where there are no buttons (the
+    /// terminal, text-only clients): `approve RUN confirm`, `deny RUN because …`.
+    pub fn said(&self) -> String {
+        if let Some(run) = self.action.strip_prefix("approve_confirmed:") {
+            return format!("approve {run} confirm");
+        }
+        if let Some((run, code)) = self.action.strip_prefix("deny_because:").and_then(|a| a.split_once(':')) {
+            return match crate::messages::deny_reason(code) {
+                Some(Some(reason)) => format!("deny {run} because {reason}"),
+                _ => format!("deny {run}"),
+            };
+        }
+        self.action.replace(':', " ").replace("_run", "")
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Block {
@@ -108,11 +125,7 @@ impl Reply {
                 }
                 Block::Link { title, url } => out.push(format!("{title}: {url}")),
                 Block::Buttons { buttons } => out.push(
-                    buttons
-                        .iter()
-                        .map(|b| format!("[{}: say `{}`]", b.label, b.action.replace(':', " ").replace("_run", "")))
-                        .collect::<Vec<_>>()
-                        .join("  "),
+                    buttons.iter().map(|b| format!("[{}: say `{}`]", b.label, b.said())).collect::<Vec<_>>().join("  "),
                 ),
             }
         }

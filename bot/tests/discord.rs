@@ -397,8 +397,14 @@ async fn approval_rules_refuse_buttons_and_commands_with_their_reason() {
     let asked = w.command("5002", "deploy", &[("project", "orders"), ("environment", "staging")]).await;
     assert!(asked.to_string().contains("editors change only their own teams"), "{asked}");
 
-    // erin (checkout) approves: the message is updated and keeps its buttons.
-    let approved = w.click("5003", &production).await;
+    // erin (checkout) approves: production asks her, only her, to confirm first.
+    let asked = w.click("5003", &production).await;
+    assert_eq!((asked["type"].as_u64(), asked["data"]["flags"].as_u64()), (Some(4), Some(64)), "{asked}");
+    assert!(asked.to_string().contains("This goes to production: approve it?"), "{asked}");
+    let confirmed = production.replace("approve_run:", "approve_confirmed:");
+    assert!(custom_ids(&asked["data"]).contains(&confirmed), "{asked}");
+    // Confirmed: the message is updated and keeps its buttons for the second approver.
+    let approved = w.click("5003", &confirmed).await;
     assert_eq!(approved["type"], 7, "{approved}");
     assert!(approved.to_string().contains("1 so far"), "{approved}");
     assert!(custom_ids(&approved["data"]).contains(&production), "{approved}");

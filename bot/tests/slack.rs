@@ -92,7 +92,17 @@ impl World {
     }
 
     async fn click(&self, user: &str, action: &str) -> StatusCode {
+        self.click_on(user, action, false).await
+    }
+
+    /// A click on a message only `user` saw when `ephemeral` (Slack then
+    /// sends the container, not the message).
+    async fn click_on(&self, user: &str, action: &str, ephemeral: bool) -> StatusCode {
         let payload = edited("block_actions.json", |v| {
+            if ephemeral {
+                v.as_object_mut().unwrap().remove("message");
+                v["container"]["is_ephemeral"] = json!(true);
+            }
             v["user"]["id"] = json!(user);
             v["actions"][0]["action_id"] = json!(action);
             // Each click its own: Slack's retries of one repeat its action_ts.
@@ -407,11 +417,20 @@ async fn approval_rules_refuse_clicks_and_commands_with_their_reason() {
     let answer = w.command("UCAROL", "deploy orders to staging").await;
     assert!(answer.to_string().contains("editors change only their own teams"), "{answer}");
 
-    // erin (checkout) approves: the card is updated and keeps its buttons for
-    // the second approver.
+    // erin (checkout) approves: production asks her, only her, to confirm.
     assert_eq!(w.click("UERIN", &production).await, StatusCode::OK);
-    let updated = w.slack.wait_for("chat.update", 1, 10).await;
-    let u = &updated[0].body;
+    let asked = w.slack.wait_for("chat.postEphemeral", 3, 10).await;
+    let confirm = &asked[2].body;
+    assert!(confirm.to_string().contains("This goes to production: approve it?"), "{confirm}");
+    let confirmed = production.replace("approve_run:", "approve_confirmed:");
+    assert!(actions(&confirm["blocks"]).contains(&confirmed), "{confirm}");
+    assert!(w.slack.wait_for("chat.update", 1, 0).await.is_empty(), "nothing decided yet");
+    // Confirmed: her approval counts, and the channel reads the card, with
+    // its buttons for the second approver.
+    let posted = w.slack.calls().iter().filter(|c| c.path.contains("chat.postMessage")).count();
+    assert_eq!(w.click_on("UERIN", &confirmed, true).await, StatusCode::OK);
+    let sent = w.slack.wait_for("chat.postMessage", posted + 1, 10).await;
+    let u = &sent[posted].body;
     assert!(u.to_string().contains("1 so far"), "{u}");
     assert!(actions(&u["blocks"]).contains(&production), "{u}");
 }

@@ -77,10 +77,19 @@ async fn an_automation_in_chat() {
     let approve = common::buttons(&asked).into_iter().find(|a| a.starts_with("approve")).expect("an approve button");
     let refused = c.click(&dave, &approve).await.reply;
     transcript.push_str(&format!("dave clicks Approve\n{}\n\n", refused.to_text()));
-    let approved = c.click(&bob, &approve).await.reply;
-    transcript.push_str(&format!("bob clicks Approve\n{}\n\n", approved.to_text()));
+    let confirm = c.click(&bob, &approve).await.reply;
+    transcript.push_str(&format!("bob clicks Approve\n{}\n\n", confirm.to_text()));
+    let confirmed = common::buttons(&confirm).into_iter().find(|a| a.starts_with("approve")).expect("a confirm button");
+    let approved = c.click(&bob, &confirmed).await.reply;
+    transcript.push_str(&format!("bob confirms\n{}\n\n", approved.to_text()));
     let upgrade = c.handle(&carol, "run", "upgrade redis from 6.2.14 to 7.2.4 everywhere").await.reply;
-    transcript.push_str(&format!("carol> upgrade redis from 6.2.14 to 7.2.4 everywhere\n{}\n", upgrade.to_text()));
+    transcript.push_str(&format!("carol> upgrade redis from 6.2.14 to 7.2.4 everywhere\n{}\n\n", upgrade.to_text()));
+    let deny = common::buttons(&upgrade).into_iter().find(|a| a.starts_with("deny")).expect("a deny button");
+    let why = c.click(&bob, &deny).await.reply;
+    transcript.push_str(&format!("bob clicks Deny\n{}\n\n", why.to_text()));
+    let reason = common::buttons(&why).into_iter().find(|a| a.ends_with(":needs-review")).expect("a reason");
+    let denied = c.click(&bob, &reason).await.reply;
+    transcript.push_str(&format!("bob picks \"Needs a review first\"\n{}\n", denied.to_text()));
     assert_snapshot!("automation", stable(&transcript));
 }
 

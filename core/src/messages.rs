@@ -132,6 +132,33 @@ pub fn run_summary_deploy(project: &str, env: &str, version: Option<&str>, promo
     }
 }
 
+/// Where a deploy's version came from, on its plan.
+pub fn chosen_asked() -> String {
+    "asked for".into()
+}
+
+pub fn chosen_promoted(from: &str) -> String {
+    format!("what {from} runs")
+}
+
+pub fn chosen_rollback() -> String {
+    "the previous good version; the changes listed are taken out".into()
+}
+
+pub fn deploy_needs_version(project: &str, env: &str) -> String {
+    format!(
+        "{project} has no deployment in the environment before {env} to promote and no green build on main to \
+         deploy; say which version, e.g. \"deploy {project} 1.2.3 to {env}\""
+    )
+}
+
+pub fn confirm_needed(summary: &str, env: &str, run: &str) -> String {
+    format!(
+        "\"{summary}\" goes to {env}, which asks for a confirmation: approve it with the confirm button or the \
+         portal's checkbox, write `approve {run} confirm`, or send `confirm: true`"
+    )
+}
+
 pub fn run_summary_scaffold(name: &str, template: &str, team: &str) -> String {
     format!("Create project {name} from the {template} template for team {team}")
 }

@@ -94,17 +94,20 @@ fn blocks(reply: &Reply) -> Vec<BlockView> {
 }
 
 /// `reply` with each Approve/Deny pair of a run no longer pending replaced
-/// by what became of the run: the buttons are only offered while they work.
-async fn current(state: &PortalState, mut reply: Reply) -> Reply {
+/// by what became of the run, and of a run `caller` may not approve by
+/// why: the buttons are only offered while they work for who reads them.
+async fn current(state: &PortalState, caller: &Caller, mut reply: Reply) -> Reply {
     use switchboard_core::model::RunStatus;
     for block in &mut reply.blocks {
         let Block::Buttons { buttons } = block else { continue };
         let Some(id) = buttons.iter().find_map(|b| b.action.strip_prefix("approve_run:")) else { continue };
         let Ok(id) = id.parse() else { continue };
-        if let Ok(Some(run)) = state.service.graph().get_run(&id).await
-            && run.status != RunStatus::Pending
-        {
-            *block = Block::Text { text: crate::messages::run_now(run.status.as_str()) };
+        let Ok(Some(run)) = state.service.graph().get_run(&id).await else { continue };
+        let status = run.status_at(state.service.now());
+        if status != RunStatus::Pending {
+            *block = Block::Text { text: crate::messages::run_now(status.as_str()) };
+        } else if let Ok(Some(why)) = state.service.why_not_approve(caller, &run).await {
+            *block = Block::Text { text: crate::messages::cannot_approve(&why) };
         }
     }
     reply
@@ -172,7 +175,7 @@ async fn page(
     let mut turns = Vec::new();
     for t in state.conversation.history(&thread).await {
         let reply = match t.reply {
-            Some(reply) => current(&state, reply).await,
+            Some(reply) => current(&state, &caller, reply).await,
             None => Reply::text(t.answered),
         };
         turns.push(TurnView { asked: t.asked, speaker: t.speaker, blocks: blocks(&reply), stream: String::new() });
@@ -243,10 +246,9 @@ async fn message(
     if !headers.contains_key("hx-request") {
         return Ok(with_cookie(Redirect::to("/chat").into_response(), set_thread));
     }
-    let fragment = TurnFragment {
-        csrf,
-        t: TurnView { asked: form.text, speaker, blocks: blocks(&turn.reply), stream: String::new() },
-    };
+    let reply = current(&state, &caller, turn.reply).await;
+    let fragment =
+        TurnFragment { csrf, t: TurnView { asked: form.text, speaker, blocks: blocks(&reply), stream: String::new() } };
     Ok(with_cookie(fragment.into_response(), set_thread))
 }
 
@@ -265,8 +267,9 @@ async fn action(
 ) -> Result<Response, PageError> {
     csrf::require(&headers, form.csrf.as_deref())?;
     let turn = state.conversation.click(&caller, &form.action).await;
+    let reply = current(&state, &caller, turn.reply).await;
     let (csrf, _) = csrf::token(&headers, state.secure_cookies());
-    Ok(ReplyFragment { csrf, blocks: blocks(&turn.reply) }.into_response())
+    Ok(ReplyFragment { csrf, blocks: blocks(&reply) }.into_response())
 }
 
 #[derive(Deserialize)]

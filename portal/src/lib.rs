@@ -23,6 +23,7 @@ mod openapi;
 mod pages;
 #[cfg(test)]
 mod props;
+mod runs;
 mod schedules;
 mod users;
 mod views;
@@ -226,6 +227,7 @@ pub fn router(state: PortalState) -> Router {
     let config = state.service.config().server.clone();
     Router::new()
         .merge(pages::routes())
+        .merge(runs::routes())
         .merge(chat::routes())
         .merge(inbox::routes())
         .merge(imports::routes())

@@ -50,6 +50,10 @@ pub(crate) fn timed_out(secs: u64) -> String {
 }
 
 /// Where an earlier chat turn's Approve/Deny buttons were: the run is decided.
+pub fn cannot_approve(why: &str) -> String {
+    format!("You cannot approve this run: {why}")
+}
+
 pub fn run_now(status: &str) -> String {
     format!("This run is {status} now.")
 }

@@ -12,11 +12,8 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 use switchboard_core::event::EventQuery;
-use switchboard_core::ids::{ProjectSlug, RunId, TeamSlug};
-use switchboard_core::ops::inputs::{
-    ApproveRun, CancelRun, DenyRun, DependentsInput, GetProject, GetRun, GetTeam, ListIncidents, ListTeams,
-    ProjectHistory,
-};
+use switchboard_core::ids::{ProjectSlug, TeamSlug};
+use switchboard_core::ops::inputs::{DependentsInput, GetProject, GetTeam, ListIncidents, ListTeams, ProjectHistory};
 use switchboard_core::ops::output::*;
 use switchboard_core::store::Counts;
 use switchboard_core::time::format_ms;
@@ -36,9 +33,6 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/teams/{slug}", get(team))
         .route("/packages", get(package_search))
         .route("/packages/{*name}", get(package))
-        .route("/runs", get(runs))
-        .route("/runs/{id}", get(run))
-        .route("/runs/{id}/decide", axum::routing::post(decide))
 }
 
 /// An operation whose arguments come from what people typed in a URL or a
@@ -436,140 +430,6 @@ async fn package(
             .map(|r| (r.project.to_string(), r.team.to_string(), r.ecosystem.to_string(), r.version.to_string()))
             .collect(),
     })
-}
-
-#[derive(Deserialize)]
-struct RunFilter {
-    status: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "runs.html")]
-struct RunsPage {
-    banner: Option<String>,
-    csrf: String,
-    status: String,
-    statuses: Vec<&'static str>,
-    runs: Vec<RunRow>,
-}
-
-async fn runs(
-    State(state): State<PortalState>,
-    PageCaller(caller): PageCaller,
-    headers: HeaderMap,
-    Query(f): Query<RunFilter>,
-) -> Result<Response, PageError> {
-    let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
-    let status = f.status.filter(|s| !s.is_empty());
-    let args = match &status {
-        Some(s) => json!({"status": s, "limit": 200}),
-        None => json!({"limit": 200}),
-    };
-    let Output::Runs(list) = op(&state, &caller, "list_runs", args).await? else {
-        return Err(unexpected("list_runs"));
-    };
-    let page = RunsPage {
-        banner: banner(&state.mode, &caller),
-        csrf,
-        status: status.unwrap_or_default(),
-        statuses: switchboard_core::model::RunStatus::ALL.iter().map(|s| s.as_str()).collect(),
-        runs: list.runs.iter().map(RunRow::from).collect(),
-    };
-    Ok(crate::with_cookie(page.into_response(), set_cookie))
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "run.html")]
-struct RunPage {
-    banner: Option<String>,
-    csrf: String,
-    run: RunRow,
-    arguments: String,
-    steps: Vec<(String, String, String)>,
-    /// An upgrade campaign's counts line and rows (repository, project, state, pull request, its link, reason).
-    campaign: Option<(String, Vec<CampaignRow>)>,
-}
-
-struct CampaignRow {
-    repository: String,
-    project: String,
-    state: &'static str,
-    /// The state as a CSS class (`checks-failing`).
-    class: String,
-    pull: String,
-    url: String,
-    reason: String,
-}
-
-async fn run(
-    State(state): State<PortalState>,
-    PageCaller(caller): PageCaller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
-    let r = state.service.call(&caller, GetRun { run: path("run", &id)? }).await?;
-    let campaign = if r.operation == switchboard_core::ops::OpKind::UpgradeDependency {
-        let summary = state.service.campaign_summary(&r.id).await.map_err(PageError)?;
-        let rows = summary
-            .items
-            .iter()
-            .map(|i| CampaignRow {
-                repository: i.repository.clone(),
-                project: i.project.as_ref().map(|p| p.to_string()).unwrap_or_default(),
-                state: i.state.as_str(),
-                class: i.state.as_str().replace(' ', "-"),
-                pull: i.number.map(|n| format!("#{n}")).unwrap_or_default(),
-                url: i.url.clone().unwrap_or_default(),
-                reason: i.reason.clone().unwrap_or_default(),
-            })
-            .collect();
-        Some((summary.counts_line(), rows))
-    } else {
-        None
-    };
-    let page = RunPage {
-        campaign,
-        banner: banner(&state.mode, &caller),
-        csrf,
-        run: RunRow::from(r.as_ref()),
-        arguments: serde_json::to_string_pretty(&r.arguments).unwrap_or_default(),
-        steps: r
-            .steps
-            .iter()
-            .map(|s| (s.name.clone(), s.status.as_str().to_owned(), s.detail.clone().unwrap_or_default()))
-            .collect(),
-    };
-    Ok(crate::with_cookie(page.into_response(), set_cookie))
-}
-
-#[derive(Deserialize)]
-struct DecisionForm {
-    csrf: Option<String>,
-    decision: String,
-    reason: Option<String>,
-}
-
-/// Approve, deny or cancel from the runs pages; core's policy decides.
-async fn decide(
-    State(state): State<PortalState>,
-    PageCaller(caller): PageCaller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    axum::Form(form): axum::Form<DecisionForm>,
-) -> Result<Response, PageError> {
-    crate::csrf::require(&headers, form.csrf.as_deref())?;
-    let run: RunId = path("run", &id)?;
-    let reason = form.reason.filter(|r| !r.trim().is_empty());
-    match form.decision.as_str() {
-        "approve" => state.service.call(&caller, ApproveRun { run }).await?,
-        "deny" => state.service.call(&caller, DenyRun { run, reason }).await?,
-        "cancel" => state.service.call(&caller, CancelRun { run, reason }).await?,
-        other => {
-            return Err(PageError(Error::field("decision", format!("{other:?} is not approve, deny or cancel"))));
-        }
-    };
-    Ok(axum::response::Redirect::to(&format!("/runs/{id}")).into_response())
 }
 
 /// A dependency on the project page: what it is, how it is used, where it was read.

@@ -103,6 +103,8 @@ pub(crate) struct RunRow {
     /// What its approval needs, when a rule asks more than one approver
     /// from anyone ("2 approvals from team payments"); empty otherwise.
     pub needs: String,
+    /// Approving it asks for a confirmation (a production deploy).
+    pub confirm: bool,
 }
 
 impl From<&Run> for RunRow {
@@ -138,6 +140,7 @@ impl From<&Run> for RunRow {
                     format!("{} approval{plural}{team}", n.approvals)
                 })
                 .unwrap_or_default(),
+            confirm: r.plan.as_ref().is_some_and(switchboard_core::model::RunPlan::needs_confirmation),
         }
     }
 }

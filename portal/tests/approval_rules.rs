@@ -67,8 +67,12 @@ async fn the_api_refuses_what_the_rules_refuse_and_says_what_a_run_waits_for() {
     assert_eq!(run_status(&p, &frozen).await, RunStatus::Pending);
     assert_eq!(p.service.log().count().await.unwrap(), before, "refusals change nothing");
 
-    // erin (checkout) approves: the first of two, and the answer says so.
+    // erin (checkout) approves: production asks her to confirm, then it is the first of two.
     let (status, body) = api_as(&p, &erin, "approve_run", json!({"run": production})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains(r#""field":"confirm""#) && body.contains("asks for a confirmation"), "{body}");
+    assert_eq!(run_status(&p, &production).await, RunStatus::Pending);
+    let (status, body) = api_as(&p, &erin, "approve_run", json!({"run": production, "confirm": true})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let run: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(run["status"], "pending");
@@ -81,6 +85,21 @@ async fn the_run_page_refuses_with_the_rule_and_shows_what_the_run_needs() {
     let production = asked(&p, "frank", "orders", "production").await;
     let (_, html) = p.page(&format!("/runs/{production}")).await;
     assert!(html.contains(r#"<td id="run-needs">2 approvals from team checkout"#), "{html}");
+    // What it will do; to erin (checkout), the confirmation production asks for, and Deny asks why.
+    let page_as = |who: &str| {
+        axum::http::Request::get(format!("/runs/{production}"))
+            .header("cookie", format!("sb_as={who}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let (_, html, _) = p.send(Mode::Demo, page_as("erin")).await;
+    assert!(html.contains(r#"<strong class="mono">1.2.3</strong>"#), "{html}");
+    assert!(html.contains(r#"name="confirm" value="true" required"#), "{html}");
+    assert!(html.contains(r#"id="deny-reason" name="reason""#), "Deny asks why: {html}");
+    // Who may not approve reads why instead of buttons.
+    let (_, html, _) = p.send(Mode::Demo, page_as("bob")).await;
+    assert!(html.contains(r#"<p id="why-not">You cannot approve this run: "#), "{html}");
+    assert!(html.contains("needs an approver from team checkout") && !html.contains(r#"id="approve-run""#), "{html}");
 
     let decide = |who: &str, run: &str| {
         let jar = format!("sb_csrf={TOKEN}; sb_as={who}");
@@ -95,7 +114,18 @@ async fn the_run_page_refuses_with_the_rule_and_shows_what_the_run_needs() {
     assert!(html.contains("payments freeze"), "{html}");
     assert_eq!(run_status(&p, &frozen).await, RunStatus::Pending);
 
-    let (status, _, _) = p.send(Mode::Demo, decide("erin", &production)).await;
+    // Unconfirmed, nothing changes; confirmed, erin's approval counts.
+    let (status, html, _) = p.send(Mode::Demo, decide("erin", &production)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("asks for a confirmation"), "{html}");
+    let jar = format!("sb_csrf={TOKEN}; sb_as=erin");
+    let confirmed = form(
+        &format!("/runs/{production}/decide"),
+        &jar,
+        &format!("csrf={TOKEN}&decision=approve&confirm=true"),
+        false,
+    );
+    let (status, _, _) = p.send(Mode::Demo, confirmed).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = p.page(&format!("/runs/{production}")).await;
     assert!(html.contains(r#"id="run-status">pending<"#) && html.contains("erin approved"), "{html}");
@@ -125,12 +155,21 @@ async fn the_web_chat_refuses_buttons_and_typed_decisions_alike() {
     );
 
     // erin's approval counts; the reply says what is still needed.
-    let (_, html, _) = p.send(Mode::Demo, say("erin", format!("approve {production}"))).await;
+    // erin clicks Approve: production asks her to confirm first; typed, "confirm" says it.
+    let (_, html, _) = p.send(Mode::Demo, click("erin", format!("approve_run:{production}"))).await;
+    assert!(html.contains("This goes to production: approve it?"), "{html}");
+    assert!(html.contains(&format!(r#"value="approve_confirmed:{production}""#)), "{html}");
+    assert_eq!(run_status(&p, &production).await, RunStatus::Pending);
+    let (_, html, _) = p.send(Mode::Demo, say("erin", format!("approve {production} confirm"))).await;
     assert!(html.contains("approved by erin, and it needs more approvals."), "{html}");
     let waiting = "Waiting for approval by 2 different members of team checkout with the approver role (not frank, who asked); 1 so far.";
     assert!(html.contains(waiting), "{html}");
-    assert!(
-        html.contains(&format!(r#"value="approve_run:{production}""#)),
-        "the buttons stay for the next approver: {html}"
-    );
+    // erin reads that her part is done; dave (checkout, a viewer) why he may not.
+    assert!(html.contains("You cannot approve this run") && html.contains("already approved"), "{html}");
+    let chat_as = |who: &str| {
+        axum::http::Request::get("/chat").header("cookie", jar(who)).body(axum::body::Body::empty()).unwrap()
+    };
+    let (_, html, _) = p.send(Mode::Demo, chat_as("dave")).await;
+    assert!(html.contains("You cannot approve this run") && html.contains("needs the approver role"), "{html}");
+    assert!(!html.contains(&format!(r#"value="approve_run:{production}""#)), "{html}");
 }

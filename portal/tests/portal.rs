@@ -330,10 +330,13 @@ async fn web_chat_answers_and_approves_with_csrf() {
             || html.contains("I've asked for approval"),
         "{html}"
     );
-    let start = html.find(r#"name="action" value="approve_run:"#).expect("approve button");
-    let action = &html[start + r#"name="action" value=""#.len()..];
-    let action = &action[..action.find('"').unwrap()];
-    let run_id: switchboard_core::ids::RunId = action.split_once(':').unwrap().1.parse().unwrap();
+    // An editor: she reads why she may not approve it, not buttons that would refuse her.
+    assert!(html.contains("You cannot approve this run: Not allowed: approve_run needs the approver role"), "{html}");
+    assert!(!html.contains(r#"value="approve_run:"#), "{html}");
+    let start = html.find("/runs/").expect("the run's link");
+    let run_id: switchboard_core::ids::RunId = html[start + "/runs/".len()..][..36].parse().unwrap();
+    let action = format!("approve_run:{run_id}");
+    let action = action.as_str();
     let click = |who: &str| form("/chat/actions", &jar(who), &format!("csrf={token}&action={}", enc(action)), true);
 
     let (_, html, _) = p.send(Mode::Demo, click("dave")).await;
@@ -380,7 +383,9 @@ async fn runs_page_buttons_and_speak_as() {
     let (_, html, _) = p
         .send(Mode::Demo, Request::get("/runs?status=pending").header("cookie", &jar).body(Body::empty()).unwrap())
         .await;
-    assert!(html.contains(&format!(r#"action="/runs/{id}/decide""#)), "pending runs have buttons");
+    // A production deploy: approved on its page, with the confirmation; Deny there asks why.
+    assert!(html.contains(&format!(r#"href="/runs/{id}#decide">Review and approve</a>"#)), "{html}");
+    assert!(html.contains(&format!(r#"href="/runs/{id}#decide">Deny…</a>"#)), "{html}");
     assert!(html.contains("acting as erin (approver)"), "the banner shows who you speak as");
     let (status, _, _) = p.send(Mode::Demo, form(&format!("/runs/{id}/decide"), &jar, "decision=deny", false)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");

@@ -45,7 +45,7 @@ async fn harness() -> Harness {
 async fn deploy(h: &Harness, project: &str, environment: &str) -> String {
     // Requested by someone who decides nothing here.
     let dave = caller("dave", Role::Admin);
-    let out = h.run(&dave, "deploy", json!({"project": project, "environment": environment})).await;
+    let out = h.run(&dave, "deploy", json!({"project": project, "environment": environment, "version": "2.0.0"})).await;
     out.unwrap().to_json()["id"].as_str().unwrap().to_owned()
 }
 
@@ -78,8 +78,17 @@ async fn a_production_deploy_waits_for_two_approvers_from_the_owning_team() {
         "{said}"
     );
 
-    // bob is: his approval counts, and the run waits for a second one, saying so.
-    let out = h.run(&caller("bob", Role::Approver), "approve_run", json!({"run": run})).await.unwrap().to_json();
+    // bob is, but production asks for a confirmation: without it nothing changes, and he is told how.
+    let before = h.snapshot().await;
+    let err = h.err(&caller("bob", Role::Approver), "approve_run", json!({"run": run})).await;
+    assert_eq!(h.snapshot().await, before);
+    assert!(err.to_string().contains("asks for a confirmation") && err.to_string().contains("confirm"), "{err}");
+    let plan = h.ok("get_run", json!({"run": run})).await["plan"].clone();
+    assert_eq!((plan["kind"].as_str(), plan["confirm"].as_bool()), (Some("deploy"), Some(true)), "{plan}");
+
+    // Confirmed, his approval counts, and the run waits for a second one, saying so.
+    let confirmed = json!({"run": run, "confirm": true});
+    let out = h.run(&caller("bob", Role::Approver), "approve_run", confirmed.clone()).await.unwrap().to_json();
     assert_eq!(out["status"], "pending");
     assert_eq!(status(&h, &run).await, RunStatus::Pending);
     let q = EventQuery { kinds: vec![EventKind::RunApprovalAdded], ..Default::default() };
@@ -93,12 +102,12 @@ async fn a_production_deploy_waits_for_two_approvers_from_the_owning_team() {
 
     // bob cannot be the second approver too.
     let before = h.snapshot().await;
-    let err = h.err(&caller("bob", Role::Approver), "approve_run", json!({"run": run})).await;
+    let err = h.err(&caller("bob", Role::Approver), "approve_run", confirmed.clone()).await;
     assert_eq!(h.snapshot().await, before);
     assert!(err.to_string().contains("already approved") && err.to_string().contains("1 more approval"), "{err}");
 
     // alice (payments) is the second: approved.
-    h.run(&caller("alice", Role::Admin), "approve_run", json!({"run": run})).await.unwrap();
+    h.run(&caller("alice", Role::Admin), "approve_run", confirmed).await.unwrap();
     assert_eq!(status(&h, &run).await, RunStatus::Approved);
     let q = EventQuery { kinds: vec![EventKind::RunApproved], ..Default::default() };
     assert_eq!(h.store.query(&q).await.unwrap().len(), 1, "approved once, by the last approval");

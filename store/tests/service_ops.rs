@@ -231,7 +231,10 @@ async fn automations_create_pending_runs_that_approvers_decide() {
     assert!(blocked[0].payload["reason"].as_str().unwrap().contains("GitHub App"), "{}", blocked[0].payload);
     // With a worker running them, an approval makes the run approved.
     h.executors().await;
-    let run = h.run(&carol, "deploy", json!({"project": "ledger", "environment": "staging"})).await.unwrap();
+    let run = h
+        .run(&carol, "deploy", json!({"project": "ledger", "environment": "staging", "version": "1.4.0"}))
+        .await
+        .unwrap();
     let id2 = run.to_json()["id"].as_str().unwrap().to_owned();
     let approved = h.run(&caller("bob", Role::Approver), "approve_run", json!({"run": id2})).await.unwrap();
     assert_eq!(approved.to_json()["status"], "approved");
@@ -491,7 +494,7 @@ async fn runs_are_cancelled_by_their_requester_or_an_approver() {
         let carol = carol.clone();
         let h = h.service.clone();
         async move {
-            let args = json!({"project": "ledger", "environment": "staging"});
+            let args = json!({"project": "ledger", "environment": "staging", "version": "1.4.0"});
             h.execute_json(&carol, "deploy", args).await.unwrap().to_json()["id"].as_str().unwrap().to_owned()
         }
     };
@@ -538,10 +541,20 @@ async fn a_deploy_without_a_version_asks_for_what_the_previous_environment_runs(
         .collect();
     assert!(envs.len() >= 2, "{envs:?}");
     let (first, second) = (envs[0].as_str(), envs[1].as_str());
-    // Nothing deployed before the first: the workflow's default.
+    // Nothing deployed before the first and no green build: which version is asked, nothing requested.
+    let refused = h.run(&carol, "deploy", json!({"project": "ledger", "environment": first})).await.unwrap_err();
+    assert!(refused.to_string().contains("say which version"), "{refused}");
+    assert!(h.ok("list_runs", json!({})).await["runs"].as_array().unwrap().is_empty());
+    // With a green build on main: its commit, pinned now and shown to the approver.
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    h.ok("record_build", json!({"project": "ledger", "status": "success", "sha": sha, "branch": "main"})).await;
+    h.ok("record_build", json!({"project": "ledger", "status": "failure", "sha": "f".repeat(40), "branch": "main"}))
+        .await;
     let run = h.run(&carol, "deploy", json!({"project": "ledger", "environment": first})).await.unwrap().to_json();
-    assert_eq!(run["arguments"]["version"], Value::Null);
-    assert_eq!(run["summary"], format!("Deploy ledger to {first}"));
+    assert_eq!(run["arguments"]["version"], "0123456789ab", "{run}");
+    assert_eq!(run["plan"]["to"], "0123456789ab");
+    assert_eq!(run["plan"]["chosen"], "the newest green build on main");
+    assert_eq!(run["plan"]["from"], Value::Null);
     // The first runs 1.4.0 (a failed 1.5.0 after it does not count): the second gets 1.4.0, decided now.
     h.ok(
         "record_deployment",

@@ -51,7 +51,7 @@ fn args(kind: OpKind, run: &str) -> Value {
         OpKind::RecordBuild => json!({"project": "payments-api", "status": "success"}),
         OpKind::RecordChange => json!({"project": "payments-api", "title": "Retry capture", "opened_at": "1h"}),
         OpKind::UpgradeDependency => json!({"package": "left-pad", "to": "1.3.0"}),
-        OpKind::Deploy => json!({"project": "payments-api", "environment": "staging"}),
+        OpKind::Deploy => json!({"project": "payments-api", "environment": "staging", "version": "1.0.0"}),
         OpKind::ScaffoldProject => {
             json!({"name": "invoice-consumer", "template": "consumer", "team": "payments"})
         }
@@ -74,7 +74,11 @@ async fn every_operation_denies_the_role_below_and_changes_nothing() {
     let h = Harness::with_org().await;
     // A pending run for the decision operations, requested by carol.
     let run = h
-        .run(&caller("carol", Role::Editor), "deploy", json!({"project": "ledger", "environment": "staging"}))
+        .run(
+            &caller("carol", Role::Editor),
+            "deploy",
+            json!({"project": "ledger", "environment": "staging", "version": "1.4.0"}),
+        )
         .await
         .unwrap();
     let run_id = run.to_json()["id"].as_str().unwrap().to_owned();
@@ -121,7 +125,11 @@ async fn denial_comes_before_validation() {
 async fn self_approval_is_refused_unless_configured() {
     let h = Harness::with_org().await;
     let run = h
-        .run(&caller("bob", Role::Approver), "deploy", json!({"project": "ledger", "environment": "staging"}))
+        .run(
+            &caller("bob", Role::Approver),
+            "deploy",
+            json!({"project": "ledger", "environment": "staging", "version": "1.4.0"}),
+        )
         .await
         .unwrap();
     let id = run.to_json()["id"].as_str().unwrap().to_owned();
@@ -140,7 +148,11 @@ async fn self_approval_is_refused_unless_configured() {
     h.ok("create_team", json!({"slug": "t"})).await;
     h.ok("create_project", json!({"slug": "p", "team": "t", "project_type": "api"})).await;
     let run = h
-        .run(&caller("bob", Role::Approver), "deploy", json!({"project": "p", "environment": "staging"}))
+        .run(
+            &caller("bob", Role::Approver),
+            "deploy",
+            json!({"project": "p", "environment": "staging", "version": "1.0.0"}),
+        )
         .await
         .unwrap();
     let id = run.to_json()["id"].as_str().unwrap().to_owned();
@@ -155,7 +167,7 @@ async fn self_approval_is_refused_unless_configured() {
 async fn every_operation_returns_its_typed_output() {
     use switchboard_core::ops::typed::fits;
     let carol = caller("carol", Role::Editor);
-    let deploy = || json!({"project": "ledger", "environment": "staging"});
+    let deploy = || json!({"project": "ledger", "environment": "staging", "version": "1.4.0"});
     let mut ran = Vec::new();
     for kind in OpKind::ALL {
         // Each on a fresh organisation, with a run still undecided.

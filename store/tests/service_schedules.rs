@@ -29,6 +29,9 @@ async fn harness() -> Harness {
     let h = Harness::with_config(config).await;
     h.ok("create_team", json!({"slug": "payments", "name": "Payments", "members": ["alice", "bob"]})).await;
     h.ok("create_project", json!({"slug": "payments-api", "team": "payments", "project_type": "api"})).await;
+    // What staging gets: the newest green build of main, pinned when the schedule fires.
+    let build = json!({"project": "payments-api", "status": "success", "branch": "main", "sha": "a".repeat(40)});
+    h.ok("record_build", build).await;
     h
 }
 

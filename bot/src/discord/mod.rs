@@ -105,8 +105,10 @@ fn answer(kind: u8, data: Value) -> Response {
     Json(json!({"type": kind, "data": data})).into_response()
 }
 
+/// A message only the clicking person sees: a refusal, or a question with
+/// its buttons (confirm a production approval, say why a denial).
 fn ephemeral(reply: &Reply) -> Response {
-    let mut data = embeds::message(reply, false);
+    let mut data = embeds::message(reply, true);
     data["flags"] = json!(EPHEMERAL);
     answer(CHANNEL_MESSAGE, data)
 }

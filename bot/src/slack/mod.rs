@@ -342,7 +342,12 @@ async fn on_action(state: ChatState, p: Value) {
         tracing::warn!("a Slack button was clicked in no channel; there is nowhere to answer");
         return;
     };
+    // A button on a message only the clicker saw (confirm a production
+    // approval, say why a denial): Slack cannot edit it, so what was
+    // decided goes to the channel for everyone.
+    let from_ephemeral = p["container"]["is_ephemeral"].as_bool() == Some(true);
     match (turn.done, ts) {
+        (true, _) if from_ephemeral => state.send(key, ChatPlatform::Slack, &channel, &turn.reply, |m| m).await,
         (true, Some(ts)) => {
             state.send(key, ChatPlatform::Slack, &channel, &turn.reply, |m| m.editing_remote(&ts)).await
         }

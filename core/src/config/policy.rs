@@ -36,6 +36,10 @@ pub struct PolicyConfig {
     /// Who may approve during a freeze (the run then starts in it).
     /// Default: `admin`.
     pub freeze_override_role: Role,
+    /// Environments a deploy to which is approved only with a confirmation
+    /// (a second click in chat, a checkbox in the portal, `confirm: true`
+    /// through the API and MCP). Default: `["production", "prod"]`.
+    pub confirm_environments: Vec<EnvName>,
 }
 
 impl Default for PolicyConfig {
@@ -49,6 +53,10 @@ impl Default for PolicyConfig {
             approval_rules: Vec::new(),
             freezes: Vec::new(),
             freeze_override_role: Role::Admin,
+            confirm_environments: ["production", "prod"]
+                .into_iter()
+                .map(|e| EnvName::new(e).expect("valid environment names"))
+                .collect(),
         }
     }
 }

@@ -135,6 +135,85 @@ pub struct Run {
     /// more than one approval from anyone with the approver role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needs: Option<ApprovalNeeds>,
+    /// What the run will do, worked out and pinned when it was requested,
+    /// so an approver decides on exactly this (runs older than plans have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<RunPlan>,
+}
+
+/// What a run will do, in the terms an approver decides on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunPlan {
+    Deploy(DeployPlan),
+    Upgrade(UpgradePlan),
+}
+
+impl RunPlan {
+    /// Whether approving needs a confirmation (a deploy to an environment
+    /// in `policy.confirm_environments`).
+    pub fn needs_confirmation(&self) -> bool {
+        matches!(self, Self::Deploy(d) if d.confirm)
+    }
+}
+
+/// A deploy: the version the environment runs now → the one it will run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DeployPlan {
+    pub environment: EnvName,
+    /// What the environment runs now; `None` when nothing was deployed there yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The version to deploy, pinned at the request.
+    pub to: String,
+    /// Where `to` came from: "asked for", "what staging runs", "the
+    /// previous good version", "the newest green build on main".
+    pub chosen: String,
+    /// Changes merged between the deployment of `from` here and the
+    /// moment `to` was chosen (newest first, at most 20).
+    #[serde(default)]
+    pub changes: Vec<PlannedChange>,
+    /// Changes beyond those listed.
+    #[serde(default)]
+    pub more_changes: u64,
+    /// Approving asks for a confirmation (a production environment).
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+/// A merged change a deploy brings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlannedChange {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub merged_at: Millis,
+}
+
+/// An upgrade: every project and repository it will touch, with the version each is on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UpgradePlan {
+    pub package: PackageName,
+    pub to: Version,
+    /// The projects declaring the package (at most 200 listed).
+    pub targets: Vec<UpgradeTarget>,
+    /// Projects beyond those listed.
+    #[serde(default)]
+    pub more: u64,
+}
+
+/// One project an upgrade touches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UpgradeTarget {
+    pub project: ProjectSlug,
+    /// Its GitHub repository; `None` means the campaign will skip it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    pub from: Version,
 }
 
 /// Approvals a run needs: how many different people, and from which team.

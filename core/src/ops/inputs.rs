@@ -429,6 +429,10 @@ pub struct ScaffoldProject {
 #[serde(deny_unknown_fields)]
 pub struct ApproveRun {
     pub run: RunId,
+    /// `true` to approve a deploy to an environment that asks for a
+    /// confirmation (`policy.confirm_environments`, production by default).
+    #[serde(default)]
+    pub confirm: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

@@ -19,6 +19,7 @@ mod oidc;
 pub mod proposals;
 mod read;
 mod refresh_queue;
+mod run_plan;
 pub mod runs;
 mod sign_in;
 mod users;
@@ -365,8 +366,8 @@ impl Service {
             Operation::UpgradeDependency(i) => runs::upgrade_dependency(&call, i).await?,
             Operation::Deploy(i) => runs::deploy(&call, i).await?,
             Operation::ScaffoldProject(i) => runs::scaffold_project(&call, i).await?,
-            Operation::ApproveRun(i) => runs::decide(&call, kind, i.run, None).await?,
-            Operation::DenyRun(i) => runs::decide(&call, kind, i.run, Some(i.reason)).await?,
+            Operation::ApproveRun(i) => runs::decide(&call, kind, i.run, None, i.confirm == Some(true)).await?,
+            Operation::DenyRun(i) => runs::decide(&call, kind, i.run, Some(i.reason), false).await?,
             Operation::CancelRun(i) => runs::cancel(&call, i).await?,
             Operation::ListUsers(_) => users::list_users(&call).await?,
             Operation::SetUserRole(i) => users::set_user_role(&call, i).await?,

@@ -2,7 +2,7 @@
 //! becomes a pending run that someone with the approver role decides.
 
 use super::read::limit;
-use super::{Call, Done};
+use super::{Call, Done, run_plan};
 use crate::error::{Error, Result};
 use crate::event::{EventData, payload};
 use crate::ids::*;
@@ -11,7 +11,7 @@ use crate::model::*;
 use crate::ops::OpKind;
 use crate::ops::inputs::*;
 use crate::ops::output::*;
-use crate::policy;
+use crate::policy::{self, Caller};
 use crate::store::DependentsQuery;
 
 pub(crate) async fn list_runs(call: &Call<'_>, i: ListRuns) -> Result<Done> {
@@ -45,7 +45,13 @@ pub(crate) async fn get_run(call: &Call<'_>, i: GetRun) -> Result<Done> {
 }
 
 /// Stores a new pending run and the event that says it was requested.
-async fn request(call: &Call<'_>, asked: RunRequest, summary: String, project: Option<ProjectSlug>) -> Result<Done> {
+async fn request(
+    call: &Call<'_>,
+    asked: RunRequest,
+    summary: String,
+    project: Option<ProjectSlug>,
+    plan: Option<RunPlan>,
+) -> Result<Done> {
     let mut run = Run {
         id: RunId::new(),
         operation: asked.operation(),
@@ -59,6 +65,7 @@ async fn request(call: &Call<'_>, asked: RunRequest, summary: String, project: O
         steps: Vec::new(),
         project,
         needs: None,
+        plan,
     };
     // What the approval will need, shown from the start.
     let facts = run_facts(call.ctx, &run).await?;
@@ -78,7 +85,7 @@ pub(crate) async fn upgrade_dependency(call: &Call<'_>, i: UpgradeDependency) ->
     if i.from.as_ref() == Some(&i.to) {
         return Err(Error::field("to", "is the same as `from`; nothing to upgrade"));
     }
-    let projects = match &i.project {
+    let (projects, one) = match &i.project {
         Some(slug) => {
             let p = call.project(slug).await?;
             let uses = p
@@ -96,7 +103,7 @@ pub(crate) async fn upgrade_dependency(call: &Call<'_>, i: UpgradeDependency) ->
                     ),
                 ));
             }
-            1
+            (1, Some(p))
         }
         None => {
             // A campaign edits manifests: only projects that declare the package count.
@@ -118,14 +125,15 @@ pub(crate) async fn upgrade_dependency(call: &Call<'_>, i: UpgradeDependency) ->
                     ),
                 ));
             }
-            d.total as usize
+            (d.total as usize, None)
         }
     };
+    let plan = run_plan::upgrade(call, &i.package, i.from.as_ref(), &i.to, one.as_ref()).await?;
     let summary =
         messages::run_summary_upgrade(i.package.as_str(), i.from.as_ref().map(|v| v.as_str()), i.to.as_str(), projects);
     let project = i.project.clone();
     let asked = UpgradeRequest { package: i.package, from: i.from, to: i.to, project: i.project };
-    request(call, RunRequest::UpgradeDependency(asked), summary, project).await
+    request(call, RunRequest::UpgradeDependency(asked), summary, project, Some(RunPlan::Upgrade(plan))).await
 }
 
 pub(crate) async fn deploy(call: &Call<'_>, i: Deploy) -> Result<Done> {
@@ -178,13 +186,20 @@ pub(crate) async fn deploy(call: &Call<'_>, i: Deploy) -> Result<Done> {
         };
         let summary =
             messages::run_summary_rollback(p.slug.as_str(), i.environment.as_str(), &good.version, &current.version);
+        let mut plan =
+            run_plan::deploy(call, &p, &i.environment, good.version.clone(), messages::chosen_rollback(), None).await?;
+        // What going back takes out: the changes since the good version went out.
+        (plan.changes, plan.more_changes) =
+            run_plan::changes_between(call, &p.slug, good.started_at, current.started_at + 1).await?;
         let asked = DeployRequest { project: p.slug.clone(), environment: i.environment, version: Some(good.version) };
-        return request(call, RunRequest::Deploy(asked), summary, Some(p.slug)).await;
+        let plan = Some(RunPlan::Deploy(plan));
+        return request(call, RunRequest::Deploy(asked), summary, Some(p.slug), plan).await;
     }
     // No version asked: what the previous environment runs, decided now, so
     // the approver sees exactly what will be deployed.
-    let (version, promoted) = match (version, i.from_environment) {
-        (Some(v), _) => (Some(v), None),
+    // Never left open: the approver sees the exact version.
+    let (version, promoted, chosen, until) = match (version, i.from_environment) {
+        (Some(v), _) => (v, None, messages::chosen_asked(), None),
         (None, Some(from)) => {
             if from == i.environment {
                 return Err(Error::field("from_environment", "promote from another environment than the target"));
@@ -196,30 +211,41 @@ pub(crate) async fn deploy(call: &Call<'_>, i: Deploy) -> Result<Done> {
                     format!("{} has no successful deployment in {from} to promote; deploy a version by name", p.slug),
                 ));
             };
-            (Some(d.version), Some(from))
+            (d.version, Some(from.clone()), messages::chosen_promoted(from.as_str()), Some(d.started_at))
         }
         (None, None) => match promoted_version(call, &p, &i.environment).await? {
-            Some((from, v)) => (Some(v), Some(from)),
-            None => (None, None),
+            Some((from, d)) => {
+                (d.version, Some(from.clone()), messages::chosen_promoted(from.as_str()), Some(d.started_at))
+            }
+            None => match run_plan::newest_green_build(call, &p.slug).await? {
+                Some((sha, chosen)) => (sha, None, chosen, None),
+                None => {
+                    return Err(Error::field(
+                        "version",
+                        messages::deploy_needs_version(p.slug.as_str(), i.environment.as_str()),
+                    ));
+                }
+            },
         },
     };
     let summary = messages::run_summary_deploy(
         p.slug.as_str(),
         i.environment.as_str(),
-        version.as_deref(),
+        Some(&version),
         promoted.as_ref().map(|e| e.as_str()),
     );
-    let asked = DeployRequest { project: p.slug.clone(), environment: i.environment, version };
-    request(call, RunRequest::Deploy(asked), summary, Some(p.slug)).await
+    let plan = run_plan::deploy(call, &p, &i.environment, version.clone(), chosen, until).await?;
+    let asked = DeployRequest { project: p.slug.clone(), environment: i.environment, version: Some(version) };
+    request(call, RunRequest::Deploy(asked), summary, Some(p.slug), Some(RunPlan::Deploy(plan))).await
 }
 
-/// The environment before `target` in the project's list and the version
-/// its latest successful deployment runs, if there is one.
-async fn promoted_version(call: &Call<'_>, p: &Project, target: &EnvName) -> Result<Option<(EnvName, String)>> {
+/// The environment before `target` in the project's list and its latest
+/// successful deployment, if there is one.
+async fn promoted_version(call: &Call<'_>, p: &Project, target: &EnvName) -> Result<Option<(EnvName, Deployment)>> {
     let Some(at) = p.environments.iter().position(|e| e.name == *target) else { return Ok(None) };
     let Some(previous) = at.checked_sub(1).map(|i| &p.environments[i].name) else { return Ok(None) };
     let current = call.ctx.graph.current_deployments(&p.slug).await?;
-    Ok(current.into_iter().find(|d| d.environment == *previous).map(|d| (previous.clone(), d.version)))
+    Ok(current.into_iter().find(|d| d.environment == *previous).map(|d| (previous.clone(), d)))
 }
 
 pub(crate) async fn scaffold_project(call: &Call<'_>, i: ScaffoldProject) -> Result<Done> {
@@ -254,11 +280,18 @@ pub(crate) async fn scaffold_project(call: &Call<'_>, i: ScaffoldProject) -> Res
     let summary = messages::run_summary_scaffold(i.name.as_str(), i.template.as_str(), team.as_str());
     let asked =
         ScaffoldRequest { name: i.name, template: i.template, team, project_type: template.project_type.clone() };
-    request(call, RunRequest::ScaffoldProject(asked), summary, None).await
+    request(call, RunRequest::ScaffoldProject(asked), summary, None, None).await
 }
 
-/// Approves (`reason` is `None`) or denies a pending run.
-pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Option<Option<String>>) -> Result<Done> {
+/// Approves (`reason` is `None`; `confirmed` says the approver confirmed a
+/// production deploy) or denies a pending run.
+pub(crate) async fn decide(
+    call: &Call<'_>,
+    kind: OpKind,
+    id: RunId,
+    reason: Option<Option<String>>,
+    confirmed: bool,
+) -> Result<Done> {
     let mut run = call.ctx.graph.get_run(&id).await?.ok_or_else(|| Error::not_found("run", id))?;
     policy::authorize_decision(call.caller, kind, &run, &call.ctx.config.policy)?;
     match run.status_at(call.now) {
@@ -303,21 +336,18 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
         return Ok(Done { output: Output::Run(Box::new(run)), events: vec![e] });
     }
     // An approval: the rules that match the run say how many, and from whom.
-    let facts = run_facts(call.ctx, &run).await?;
-    let policy = &call.ctx.config.policy;
-    let need = policy::requirement(&facts, policy);
-    let in_team = match &need.team {
-        Some((team, _)) => call.ctx.graph.get_team(team).await?.is_some_and(|t| t.members.contains(&call.caller.user)),
-        None => true,
-    };
-    let overrides = policy::authorize_approval(call.caller, &facts, &need, in_team, call.now, policy)?;
+    let (need, overrides) = may_approve(call.ctx, call.caller, &run, call.now).await?;
+    if let Some(RunPlan::Deploy(d)) = &run.plan
+        && d.confirm
+        && !confirmed
+    {
+        return Err(Error::field(
+            "confirm",
+            messages::confirm_needed(&run.summary, d.environment.as_str(), &id.to_string()),
+        ));
+    }
     let team = need.team.as_ref().map(|(t, _)| t.clone());
     run.needs = needs(&need);
-    if run.approvals.iter().any(|a| a.by == call.caller.user && a.decision == Decision::Approve) {
-        let waiting =
-            messages::approval_waiting(policy::approvals(&run), need.approvals, team.as_ref().map(|t| t.as_str()));
-        return Err(Error::conflict(messages::already_approved(&id.to_string(), &waiting)));
-    }
     run.approvals.push(Approval {
         by: call.caller.user.clone(),
         decision: Decision::Approve,
@@ -357,6 +387,45 @@ pub(crate) async fn decide(call: &Call<'_>, kind: OpKind, id: RunId, reason: Opt
         })
         .collect();
     Ok(Done { output: Output::Run(Box::new(run)), events })
+}
+
+/// Whether `caller` may add an approval to `run` at `now`: the rules that
+/// match it (how many, from whom) and the freeze an approval would
+/// override, or the error saying why not.
+async fn may_approve<'a>(
+    ctx: &'a super::Context,
+    caller: &Caller,
+    run: &Run,
+    now: Millis,
+) -> Result<(policy::Requirement, Option<&'a crate::config::Freeze>)> {
+    let policy = &ctx.config.policy;
+    policy::authorize_decision(caller, OpKind::ApproveRun, run, policy)?;
+    let facts = run_facts(ctx, run).await?;
+    let need = policy::requirement(&facts, policy);
+    let in_team = match &need.team {
+        Some((team, _)) => ctx.graph.get_team(team).await?.is_some_and(|t| t.members.contains(&caller.user)),
+        None => true,
+    };
+    let overrides = policy::authorize_approval(caller, &facts, &need, in_team, now, policy)?;
+    if run.approvals.iter().any(|a| a.by == caller.user && a.decision == Decision::Approve) {
+        let team = need.team.as_ref().map(|(t, _)| t.as_str());
+        let waiting = messages::approval_waiting(policy::approvals(run), need.approvals, team);
+        return Err(Error::conflict(messages::already_approved(&run.id.to_string(), &waiting)));
+    }
+    Ok((need, overrides))
+}
+
+impl crate::Service {
+    /// Why `caller` may not approve `run` now (their role, their own
+    /// request, the owning team, a freeze, an approval already given), or
+    /// `None` when they may: pages show it instead of buttons that would fail.
+    pub async fn why_not_approve(&self, caller: &Caller, run: &Run) -> Result<Option<String>> {
+        match may_approve(&self.ctx, caller, run, self.now()).await {
+            Ok(_) => Ok(None),
+            Err(e @ (Error::Denied { .. } | Error::Conflict { .. })) => Ok(Some(e.to_string())),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// What a run shows of its requirement: nothing for the default (one

@@ -155,6 +155,7 @@ pub async fn runs(b: &Backend) {
             steps: vec![],
             project: Some(slug("api")),
             needs: None,
+            plan: None,
         };
         b.graph.put_run(&run).await.unwrap();
         ids.push(run.id);

@@ -20,6 +20,7 @@ fn run(status: RunStatus) -> Run {
         steps: vec![],
         project: Some(slug("api")),
         needs: None,
+        plan: None,
     }
 }
 

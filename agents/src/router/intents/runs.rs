@@ -83,6 +83,10 @@ pub(super) fn decide(m: &Msg<'_>) -> Option<Routed> {
         )));
     };
     let mut args = json!({"run": run});
+    // "approve 0193… confirm": the confirmation a production deploy asks for.
+    if kind == OpKind::ApproveRun && m.has(&["confirm", "confirmed", "confirming", "confirmation"]) {
+        args["confirm"] = json!(true);
+    }
     if kind == OpKind::DenyRun
         && let Some(r) = reason(m)
     {
