@@ -181,7 +181,14 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.listen(BACKLOG)
 }
 
-pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result<()> {
+/// Serves until stopped. `simulated`: the demo's simulated GitHub, whose
+/// webhooks come back to this listener (`serve` never passes one).
+pub async fn serve(
+    config: Config,
+    opened: Opened,
+    mode: Mode,
+    simulated: Option<switchboard_automations::github::fake::FakeGitHub>,
+) -> anyhow::Result<()> {
     let Opened { service, inbox, outbox, queue: opened_queue, .. } = opened;
     let rules = Arc::new(RuleSet::load(&config).context("the webhook rules are not valid")?);
     let addr: SocketAddr = format!("{}:{}", config.server.bind, config.server.port)
@@ -213,6 +220,14 @@ pub async fn serve(config: Config, opened: Opened, mode: Mode) -> anyhow::Result
     background.extend(spawn_schedules(service.clone()));
     background.extend(spawn_engine(&service, opened_queue)?);
     background.extend(spawn_refresher(&service)?);
+    if let Some(fake) = simulated {
+        let at = listener.local_addr()?;
+        let host = if at.ip().is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { at.ip() };
+        let hooks = format!("http://{}/hooks/github", SocketAddr::new(host, at.port()));
+        let secret = config.webhooks.github_secret.clone().unwrap_or_default();
+        tracing::info!("GitHub is simulated (demo): approved runs act on it, and it answers with webhooks");
+        background.push(crate::simulated_github::spawn(fake, hooks, secret));
+    }
     // Deliveries left from before a restart (or a crash) are processed first thing.
     let processor = config.webhooks.processing.then(|| Processor::new(hooks.clone(), mapper(&rules, &service)).spawn());
     tracing::info!(

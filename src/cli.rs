@@ -372,7 +372,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(&config, &env())?;
             app::init_logging(&config.log, false);
             let opened = app::open(&config, &config.store.data_dir).await?;
-            app::serve(config, opened, switchboard_portal::Mode::Serve).await?;
+            app::serve(config, opened, switchboard_portal::Mode::Serve, None).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { from, to, config } => {
@@ -419,12 +419,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if projects == 0 {
                 anyhow::bail!("--projects must be at least 1");
             }
+            // Approved runs act on a simulated GitHub, unless a real App is configured.
+            let simulated = match config.github.configured() {
+                true => None,
+                false => Some(crate::simulated_github::start(&mut config).await?),
+            };
             let opened = app::open(&config, &data_dir).await?;
             crate::seed::seed_if_empty(&opened.service, projects).await?;
             if seed_only {
                 return Ok(ExitCode::SUCCESS);
             }
-            app::serve(config, opened, switchboard_portal::Mode::Demo).await?;
+            if let Some(fake) = &simulated {
+                let repos = crate::simulated_github::seed(fake, &opened.service).await?;
+                tracing::info!(repos, "simulated GitHub holds a repository per demo project");
+            }
+            app::serve(config, opened, switchboard_portal::Mode::Demo, simulated).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig { file } => match Config::load(&file, &env()) {

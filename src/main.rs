@@ -19,6 +19,7 @@ mod imports;
 mod migrate;
 mod samples;
 mod seed;
+mod simulated_github;
 mod store_args;
 mod transfer;
 

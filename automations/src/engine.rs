@@ -244,6 +244,11 @@ impl Engine {
             let now = self.service.now();
             match result {
                 Ok(Done { detail, data }) => {
+                    // The demo's GitHub is simulated: every step it did says so.
+                    let detail = match detail {
+                        Some(d) if self.service.config().github.simulated => Some(format!("{d} (simulated GitHub)")),
+                        d => d,
+                    };
                     run.steps.push(RunStep {
                         name: step.clone(),
                         status: StepStatus::Done,

@@ -92,7 +92,10 @@ fn plan_blocks(r: Reply, plan: Option<&RunPlan>) -> Reply {
                 })
                 .collect();
             let total = u.targets.len() + u.more as usize;
-            let r = r.push_text(messages::plan_targets(total)).table(&["project", "repository", "version"], rows);
+            let mut r = r.push_text(messages::plan_targets(total)).table(&["project", "repository", "version"], rows);
+            if u.already > 0 {
+                r = r.push_text(messages::plan_already(u.already as usize, u.to.as_str()));
+            }
             let more = total - ROWS.min(u.targets.len());
             if more > 0 { r.push_text(messages::and_more(more)) } else { r }
         }

@@ -39,6 +39,13 @@ pub fn plan_targets(n: usize) -> String {
     }
 }
 
+pub fn plan_already(n: usize, to: &str) -> String {
+    match n {
+        1 => format!("1 more project is on {to} already and is left alone."),
+        n => format!("{n} more projects are on {to} already and are left alone."),
+    }
+}
+
 pub fn and_more(n: usize) -> String {
     format!("…and {n} more (all of them on the portal page).")
 }

@@ -152,6 +152,10 @@ pub fn deploy_needs_version(project: &str, env: &str) -> String {
     )
 }
 
+pub fn upgrade_nothing_to_do(package: &str, to: &str) -> String {
+    format!("every project declaring {package} is on {to} already; nothing to upgrade")
+}
+
 pub fn confirm_needed(summary: &str, env: &str, run: &str) -> String {
     format!(
         "\"{summary}\" goes to {env}, which asks for a confirmation: approve it with the confirm button or the \

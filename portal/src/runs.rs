@@ -190,6 +190,8 @@ struct PlanView {
     /// Project, repository (empty: none), version from, version to.
     targets: Vec<(String, String, String, String)>,
     more_targets: u64,
+    /// Projects on the new version already.
+    already: u64,
 }
 
 impl From<&RunPlan> for PlanView {
@@ -206,6 +208,7 @@ impl From<&RunPlan> for PlanView {
             package: String::new(),
             targets: Vec::new(),
             more_targets: 0,
+            already: 0,
         };
         match plan {
             RunPlan::Deploy(d) => Self {
@@ -246,6 +249,7 @@ impl From<&RunPlan> for PlanView {
                     })
                     .collect(),
                 more_targets: u.more,
+                already: u.already,
                 ..empty
             },
         }

@@ -33,6 +33,10 @@ pub struct GitHubConfig {
     pub max_rate_limit_wait_secs: u64,
     /// Upgrade campaigns' pull requests.
     pub upgrades: UpgradesConfig,
+    /// Set by `demo` alone, never read from a file: the App is the built-in
+    /// simulated GitHub, and every run step says so.
+    #[serde(skip)]
+    pub simulated: bool,
 }
 
 /// `[github.upgrades]`: what an upgrade campaign's pull requests look like.
@@ -83,6 +87,7 @@ impl Default for GitHubConfig {
             concurrency: 4,
             max_rate_limit_wait_secs: 120,
             upgrades: UpgradesConfig::default(),
+            simulated: false,
         }
     }
 }

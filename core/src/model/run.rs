@@ -204,6 +204,9 @@ pub struct UpgradePlan {
     /// Projects beyond those listed.
     #[serde(default)]
     pub more: u64,
+    /// Projects declaring the package that are on `to` already (left alone).
+    #[serde(default)]
+    pub already: u64,
 }
 
 /// One project an upgrade touches.

@@ -112,16 +112,17 @@ pub(super) async fn upgrade(
         repository: p.external_ids.github_repository.clone(),
         from: version,
     };
-    let (targets, more) = match project {
+    let (targets, more, already) = match project {
         Some(p) => {
             let targets = p
                 .dependencies
                 .iter()
-                .filter(|d| d.package == *package && from.is_none_or(|f| &d.version == f))
+                .filter(|d| d.package == *package && from.is_none_or(|f| &d.version == f) && d.version != *to)
                 .map(|d| target(p, d.version.clone()))
                 .take(1)
-                .collect();
-            (targets, 0)
+                .collect::<Vec<_>>();
+            let already = u64::from(targets.is_empty());
+            (targets, 0, already)
         }
         None => {
             let q = DependentsQuery {
@@ -132,16 +133,19 @@ pub(super) async fn upgrade(
                 direct_only: true,
             };
             let d = call.ctx.graph.dependents(&q).await?;
+            // Those on `to` already are left alone: counted, not listed.
+            let already: u64 = d.versions.iter().filter(|v| v.version == *to).map(|v| v.direct).sum();
+            let to_change = d.total.saturating_sub(already);
             let mut targets = Vec::with_capacity(d.projects.len());
-            for row in d.projects {
+            for row in d.projects.into_iter().filter(|r| r.version != *to) {
                 match call.ctx.graph.get_project(&row.project).await? {
                     Some(p) => targets.push(target(&p, row.version)),
                     None => targets.push(UpgradeTarget { project: row.project, repository: None, from: row.version }),
                 }
             }
-            let more = d.total.saturating_sub(targets.len() as u64);
-            (targets, more)
+            let more = to_change.saturating_sub(targets.len() as u64);
+            (targets, more, already)
         }
     };
-    Ok(UpgradePlan { package: package.clone(), to: to.clone(), targets, more })
+    Ok(UpgradePlan { package: package.clone(), to: to.clone(), targets, more, already })
 }

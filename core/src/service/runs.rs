@@ -129,6 +129,10 @@ pub(crate) async fn upgrade_dependency(call: &Call<'_>, i: UpgradeDependency) ->
         }
     };
     let plan = run_plan::upgrade(call, &i.package, i.from.as_ref(), &i.to, one.as_ref()).await?;
+    let projects = projects.min(plan.targets.len() + plan.more as usize);
+    if projects == 0 {
+        return Err(Error::field("to", messages::upgrade_nothing_to_do(i.package.as_str(), i.to.as_str())));
+    }
     let summary =
         messages::run_summary_upgrade(i.package.as_str(), i.from.as_ref().map(|v| v.as_str()), i.to.as_str(), projects);
     let project = i.project.clone();

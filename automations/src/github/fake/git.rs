@@ -157,6 +157,26 @@ impl FakeGitHub {
         repos.iter().flat_map(|(name, r)| r.pulls.iter().map(move |p| (name.clone(), p.clone()))).collect()
     }
 
+    /// Merges pull request `number` of `repo` as GitHub's merge button
+    /// would: the head branch's files onto the base, the pull closed and
+    /// merged. The paths that changed and the base's new sha, or `None`
+    /// when there is no such open pull request.
+    pub fn merge(&self, repo: &str, number: u64) -> Option<(Vec<String>, String)> {
+        let mut repos = self.inner.lock_repos();
+        let r = repos.get_mut(repo)?;
+        let pull = r.pulls.iter_mut().find(|p| p.number == number && p.state == "open")?;
+        pull.state = "closed".into();
+        pull.merged = true;
+        let (head, base) = (pull.head.clone(), pull.base.clone());
+        let files = r.branches.get(&head)?.files.clone();
+        let b = r.branches.get_mut(&base)?;
+        let changed: Vec<String> =
+            files.iter().filter(|(path, text)| b.files.get(*path) != Some(*text)).map(|(p, _)| p.clone()).collect();
+        b.files.extend(files);
+        b.sha = sha(format!("{}merge {number}", b.sha).as_bytes());
+        Some((changed, b.sha.clone()))
+    }
+
     /// From now on, writes to `repo`'s files answer 409 Conflict.
     pub fn conflict_on(&self, repo: &str) {
         self.inner.lock_repos().entry(repo.to_owned()).or_default().conflict = true;
