@@ -12,6 +12,7 @@ mod dashboards;
 pub mod edge;
 mod error;
 mod gate;
+mod home;
 mod imports;
 mod inbox;
 mod investigation;

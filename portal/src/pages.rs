@@ -11,11 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
-use switchboard_core::event::EventQuery;
 use switchboard_core::ids::{ProjectSlug, TeamSlug};
 use switchboard_core::ops::inputs::{DependentsInput, GetProject, GetTeam, ListIncidents, ListTeams, ProjectHistory};
 use switchboard_core::ops::output::*;
-use switchboard_core::store::Counts;
 use switchboard_core::time::format_ms;
 use switchboard_core::{Caller, Error};
 
@@ -25,7 +23,7 @@ use crate::{PageCaller, PortalState};
 
 pub(crate) fn routes() -> Router<PortalState> {
     Router::new()
-        .route("/", get(home))
+        .route("/", get(crate::home::home))
         .route("/healthz", get(healthz))
         .route("/projects", get(projects))
         .route("/projects/{slug}", get(project))
@@ -77,20 +75,6 @@ pub(crate) async fn not_found(State(state): State<PortalState>, PageCaller(calle
         banner: banner(&state.mode, &caller),
     };
     (axum::http::StatusCode::NOT_FOUND, page).into_response()
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "home.html")]
-struct HomePage {
-    banner: Option<String>,
-    counts: Counts,
-    events: Vec<EventRow>,
-}
-
-async fn home(State(state): State<PortalState>, PageCaller(caller): PageCaller) -> Result<HomePage, PageError> {
-    let counts = state.service.graph().counts().await?;
-    let events = state.service.log().query(&EventQuery { limit: 25, ..Default::default() }).await?;
-    Ok(HomePage { banner: banner(&state.mode, &caller), counts, events: events.iter().map(EventRow::from).collect() })
 }
 
 #[derive(Deserialize)]
