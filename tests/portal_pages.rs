@@ -1,7 +1,9 @@
 //! Every main portal page in a real browser (headless Chromium driven by
 //! playwright-core; `scripts/setup-browser` installs both) at a desktop and
 //! a phone width: no horizontal overflow, landmarks and a skip link,
-//! headings from h1, and AA contrast for badges and muted text
+//! headings from h1, AA contrast for badges and muted text, axe-core's
+//! WCAG 2.0-2.2 A/AA rules with no serious or critical violation, and a
+//! select that submits on change left alone by the arrow keys
 //! (tests/browser/pages.mjs says which page and element fails).
 
 use std::path::Path;
