@@ -26,6 +26,7 @@ mod pages;
 mod props;
 mod runs;
 mod schedules;
+mod search;
 mod users;
 mod views;
 

@@ -24,6 +24,7 @@ use crate::{PageCaller, PortalState};
 pub(crate) fn routes() -> Router<PortalState> {
     Router::new()
         .route("/", get(crate::home::home))
+        .route("/search", get(crate::search::search))
         .route("/healthz", get(healthz))
         .route("/projects", get(projects))
         .route("/projects/{slug}", get(project))
@@ -368,7 +369,7 @@ async fn package_search(Query(q): Query<PackageQuery>) -> Response {
     }
 }
 
-fn urlencode_path(s: &str) -> String {
+pub(crate) fn urlencode_path(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b'@' => {

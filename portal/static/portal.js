@@ -47,6 +47,25 @@
     focusableScrollers();
   }
   window.addEventListener("resize", focusableScrollers);
+  // The header's search results: ArrowDown from the box to the first
+  // result, arrows between them, Escape back to the box and closed.
+  document.addEventListener("keydown", function (e) {
+    var form = e.target && e.target.closest && e.target.closest("#search");
+    if (!form) return;
+    var box = form.querySelector("input[name=q]");
+    var hits = Array.prototype.slice.call(form.querySelectorAll(".search-hit"));
+    var at = hits.indexOf(e.target);
+    if (e.key === "ArrowDown" && hits.length) {
+      e.preventDefault();
+      hits[Math.min(at + 1, hits.length - 1)].focus();
+    } else if (e.key === "ArrowUp" && at >= 0) {
+      e.preventDefault();
+      if (at === 0) box.focus(); else hits[at - 1].focus();
+    } else if (e.key === "Escape") {
+      form.querySelector("#search-results").innerHTML = "";
+      box.focus();
+    }
+  });
   document.addEventListener("htmx:afterRequest", function (e) {
     var form = e.detail && e.detail.elt;
     if (form && form.hasAttribute && form.hasAttribute("data-reset-after-request")) {

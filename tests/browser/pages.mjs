@@ -21,7 +21,7 @@ const pages = [
   "/", "/projects", "/projects/orders", "/teams", "/teams/payments", "/deployments", "/incidents",
   "/runs", "/notifications", "/dora", "/ci", "/ci?project=orders", "/schedules", "/inbox", "/imports",
   "/admin/users", "/chat", "/link", "/login", "/packages?name=react", "/no-such-page",
-  "/projects/nowhere", "/ci?project=nowhere", "/runs/not-a-run",
+  "/projects/nowhere", "/ci?project=nowhere", "/runs/not-a-run", "/search?q=pay",
 ];
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -107,6 +107,15 @@ try {
   if (page.url() !== base + "/runs") problems.push(`an arrow key on /runs' status select navigated to ${page.url()}`);
   await Promise.all([page.waitForURL(/status=/), page.keyboard.press("Enter")]);
   if (!/status=[a-z]+/.test(page.url())) problems.push(`Enter on /runs' status select did not filter: ${page.url()}`);
+  // The header's search, as one types, by keyboard: the results come under
+  // the box, ArrowDown reaches the first, Enter opens it.
+  await page.goto(base + "/");
+  await page.locator("#search input[name=q]").pressSequentially("payments", { delay: 30 });
+  await page.locator("#search-results .search-hit").first().waitFor({ timeout: 5000 });
+  await page.keyboard.press("ArrowDown");
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement.getAttribute("href"));
+  if (!focused || !focused.startsWith("/")) problems.push(`ArrowDown in the search box focused ${focused}, not a result`);
+  await Promise.all([page.waitForURL((u) => u.pathname === focused), page.keyboard.press("Enter")]);
   await page.close();
 } finally {
   await browser.close();
