@@ -5,6 +5,7 @@
 mod api;
 mod assets;
 mod auth;
+mod charts;
 mod chat;
 mod chat_stream;
 mod csrf;

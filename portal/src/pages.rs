@@ -197,6 +197,10 @@ struct ProjectPage {
     pagerduty: String,
     /// When the repository was last read, and what happened.
     refreshed: String,
+    /// The score over 90 days, the deployments over 30, the CI builds' durations.
+    score_chart: Option<crate::charts::Chart>,
+    deploy_chart: Option<crate::charts::Chart>,
+    build_chart: Option<crate::charts::Chart>,
 }
 
 async fn project(
@@ -248,12 +252,16 @@ async fn project(
         }
     }
     let total: f64 = d.score.components.iter().map(|c| f64::from(c.weight)).sum::<f64>().max(1.0);
+    let (score_chart, deploy_chart, build_chart) = project_charts(&state, p).await?;
     let refreshed = d
         .last_import
         .as_ref()
         .map(|i| format!("Read from {} {}: {}", i.repository, format_ms(i.at), i.summary))
         .unwrap_or_default();
     Ok(ProjectPage {
+        score_chart,
+        deploy_chart,
+        build_chart,
         refreshed,
         banner: banner(&state.mode, &caller),
         slug: p.slug.to_string(),
@@ -388,6 +396,8 @@ struct PackagePage {
     total: u64,
     versions: Vec<(String, String, u64)>,
     projects: Vec<(String, String, String, String)>,
+    /// How the projects spread over the versions.
+    chart: Option<crate::charts::Chart>,
 }
 
 async fn package(
@@ -398,7 +408,11 @@ async fn package(
     let package = path("package", &name)?;
     let asked = DependentsInput { package, version: None, ecosystem: None, limit: Some(1000), direct_only: None };
     let d = state.service.call(&caller, asked).await?;
+    let mut spread: Vec<(String, u64)> =
+        d.dependents.versions.iter().map(|v| (v.version.to_string(), v.projects)).collect();
+    spread.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(PackagePage {
+        chart: crate::charts::distribution("version-spread", "Projects by version", "projects", &spread),
         banner: banner(&state.mode, &caller),
         name: d.package.to_string(),
         total: d.dependents.total,
@@ -415,6 +429,72 @@ async fn package(
             .map(|r| (r.project.to_string(), r.team.to_string(), r.ecosystem.to_string(), r.version.to_string()))
             .collect(),
     })
+}
+
+type Charts = (Option<crate::charts::Chart>, Option<crate::charts::Chart>, Option<crate::charts::Chart>);
+
+/// The project page's charts: its score over 90 days, its deployments over
+/// 30 per environment, its latest CI builds' durations.
+async fn project_charts(state: &PortalState, p: &switchboard_core::model::Project) -> Result<Charts, PageError> {
+    use switchboard_core::event::{EventData, EventKind, EventQuery};
+    use switchboard_core::model::{BuildStatus, DeploymentStatus};
+    use switchboard_core::store::DeploymentQuery;
+    const DAY: i64 = 24 * 3600 * 1000;
+    let now = state.service.now();
+    let q = EventQuery {
+        project: Some(p.slug.clone()),
+        kinds: vec![EventKind::ScoreChanged],
+        since: Some(now - 90 * DAY),
+        limit: 1000,
+        ..Default::default()
+    };
+    let mut changes: Vec<(i64, f64, f64)> = state
+        .service
+        .log()
+        .query(&q)
+        .await?
+        .iter()
+        .filter_map(|e| match e.data() {
+            Ok(EventData::ScoreChanged(s)) => Some((e.occurred_at, f64::from(s.from), f64::from(s.to))),
+            _ => None,
+        })
+        .collect();
+    changes.sort_by_key(|c| c.0);
+    let mut points: Vec<(i64, f64)> = changes.first().map(|c| vec![(c.0, c.1)]).unwrap_or_default();
+    points.extend(changes.iter().map(|c| (c.0, c.2)));
+    let score = crate::charts::score_trend("score-trend", "Score over 90 days", &points, now);
+
+    let lanes: Vec<String> = p.environments.iter().map(|e| e.name.to_string()).collect();
+    let q = DeploymentQuery {
+        project: Some(p.slug.clone()),
+        since: Some(now - 30 * DAY),
+        limit: 500,
+        ..Default::default()
+    };
+    let deployed: Vec<_> = state
+        .service
+        .graph()
+        .list_deployments(&q)
+        .await?
+        .into_iter()
+        .filter_map(|d| {
+            let lane = lanes.iter().position(|l| *l == d.environment.as_str())?;
+            Some((lane, d.started_at, d.version, d.status == DeploymentStatus::Failed))
+        })
+        .collect();
+    let deploys = crate::charts::timeline("deploy-timeline", "Deployments over 30 days", &lanes, &deployed, now);
+
+    let mut builds = state.service.graph().list_builds(&p.slug, 30).await?;
+    builds.sort_by_key(|b| b.started_at);
+    let durations: Vec<(String, f64, bool)> = builds
+        .iter()
+        .filter_map(|b| {
+            let secs = b.duration_ms? as f64 / 1000.0;
+            Some((format_ms(b.started_at), secs, b.status == BuildStatus::Failure))
+        })
+        .collect();
+    let builds = crate::charts::bars("build-durations", "CI build durations", "s", &durations);
+    Ok((score, deploys, builds))
 }
 
 /// A dependency on the project page: what it is, how it is used, where it was read.

@@ -1,0 +1,233 @@
+//! Charts drawn on the server as SVG: no script, no library, readable
+//! without colour (failures are marked by shape too) and with a text
+//! alternative — the SVG's `<title>` and `<desc>`, and the same numbers as
+//! a table under it (`rows`). Sizes are in the viewBox; the page scales it.
+
+use std::fmt::Write as _;
+
+use switchboard_core::model::Millis;
+use switchboard_core::time::{format_date, format_ms};
+
+const W: f64 = 640.0;
+const LEFT: f64 = 44.0;
+const RIGHT: f64 = 12.0;
+const ACCENT: &str = "#2f5bd3";
+const BAD: &str = "#a32f2f";
+const OK: &str = "#17683a";
+const GRID: &str = "#e3e7ee";
+const TEXT: &str = "#5f6b7a";
+
+/// A chart and its numbers.
+pub(crate) struct Chart {
+    /// The `<svg>` element, escaped where it holds text.
+    pub svg: String,
+    /// Column headers of the table alternative.
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+    /// What the chart shows, in words (also its `<desc>`).
+    pub summary: String,
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn open(id: &str, title: &str, desc: &str, height: f64) -> String {
+    format!(
+        r#"<svg class="chart" id="{id}" role="img" aria-labelledby="{id}-t {id}-d" viewBox="0 0 {W} {height}" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+        esc(title),
+        esc(desc)
+    )
+}
+
+fn text(svg: &mut String, x: f64, y: f64, anchor: &str, s: &str) {
+    let _ = write!(
+        svg,
+        r#"<text x="{x:.1}" y="{y:.1}" font-size="11" fill="{TEXT}" text-anchor="{anchor}">{}</text>"#,
+        esc(s)
+    );
+}
+
+/// A score (0-100) over time, as steps: it holds each value until the next.
+pub(crate) fn score_trend(id: &str, title: &str, points: &[(Millis, f64)], now: Millis) -> Option<Chart> {
+    let (first, last) = (points.first()?, points.last()?);
+    let (h, top, bottom) = (180.0, 10.0, 24.0);
+    let (t0, t1) = (first.0, now.max(last.0 + 1));
+    let x = |t: Millis| LEFT + (t - t0) as f64 / (t1 - t0) as f64 * (W - LEFT - RIGHT);
+    let y = |v: f64| top + (100.0 - v.clamp(0.0, 100.0)) / 100.0 * (h - top - bottom);
+    let summary = format!(
+        "{} from {:.0} on {} to {:.0} now, {} change(s); lowest {:.0}, highest {:.0}.",
+        title,
+        first.1,
+        format_date(first.0),
+        last.1,
+        points.len().saturating_sub(1),
+        points.iter().map(|p| p.1).fold(f64::MAX, f64::min),
+        points.iter().map(|p| p.1).fold(f64::MIN, f64::max)
+    );
+    let mut svg = open(id, title, &summary, h);
+    for v in [0.0, 50.0, 100.0] {
+        let _ = write!(
+            svg,
+            r#"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{GRID}"/>"#,
+            W - RIGHT,
+            y(v),
+            y(v)
+        );
+        text(&mut svg, LEFT - 6.0, y(v) + 4.0, "end", &format!("{v:.0}"));
+    }
+    let mut d = format!("M{:.1},{:.1}", x(first.0), y(first.1));
+    for w in points.windows(2) {
+        let _ = write!(d, " H{:.1} V{:.1}", x(w[1].0), y(w[1].1));
+    }
+    let _ = write!(d, " H{:.1}", x(t1));
+    let _ = write!(svg, r#"<path d="{d}" fill="none" stroke="{ACCENT}" stroke-width="2"/>"#);
+    for (t, v) in points {
+        let _ = write!(svg, r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{ACCENT}"/>"#, x(*t), y(*v));
+    }
+    text(&mut svg, LEFT, h - 6.0, "start", &format_date(t0));
+    text(&mut svg, W - RIGHT, h - 6.0, "end", &format_date(t1));
+    svg.push_str("</svg>");
+    let rows = points.iter().map(|(t, v)| vec![format_ms(*t), format!("{v:.0}")]).collect();
+    Some(Chart { svg, headers: vec!["When", "Score"], rows, summary })
+}
+
+/// One bar per item, in order (oldest first), failures red and hatched
+/// with a cross above them so colour is not the only sign.
+pub(crate) fn bars(id: &str, title: &str, unit: &str, items: &[(String, f64, bool)]) -> Option<Chart> {
+    if items.is_empty() {
+        return None;
+    }
+    let (h, top, bottom) = (170.0, 14.0, 22.0);
+    let max = items.iter().map(|i| i.1).fold(0.0, f64::max).max(1.0);
+    let slot = (W - LEFT - RIGHT) / items.len() as f64;
+    let y = |v: f64| top + (1.0 - v / max) * (h - top - bottom);
+    let failed = items.iter().filter(|i| i.2).count();
+    let summary = format!("{title}: {} bars, longest {:.0} {unit}, {failed} failed (marked ×).", items.len(), max);
+    let mut svg = open(id, title, &summary, h);
+    for v in [0.0, max / 2.0, max] {
+        let _ = write!(
+            svg,
+            r#"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{GRID}"/>"#,
+            W - RIGHT,
+            y(v),
+            y(v)
+        );
+        text(&mut svg, LEFT - 6.0, y(v) + 4.0, "end", &format!("{v:.0}"));
+    }
+    for (i, (_, v, bad)) in items.iter().enumerate() {
+        let bx = LEFT + i as f64 * slot + slot * 0.15;
+        let bw = (slot * 0.7).max(1.0);
+        let colour = if *bad { BAD } else { OK };
+        let _ = write!(
+            svg,
+            r#"<rect x="{bx:.1}" y="{:.1}" width="{bw:.1}" height="{:.1}" fill="{colour}"/>"#,
+            y(*v),
+            (h - bottom) - y(*v)
+        );
+        if *bad {
+            text(&mut svg, bx + bw / 2.0, y(*v) - 3.0, "middle", "×");
+        }
+    }
+    text(&mut svg, LEFT, h - 6.0, "start", &items[0].0);
+    text(&mut svg, W - RIGHT, h - 6.0, "end", &items[items.len() - 1].0);
+    svg.push_str("</svg>");
+    let rows = items
+        .iter()
+        .map(|(l, v, bad)| vec![l.clone(), format!("{v:.0} {unit}"), if *bad { "failed" } else { "ok" }.into()])
+        .collect();
+    Some(Chart { svg, headers: vec!["When", "Value", "Outcome"], rows, summary })
+}
+
+/// Horizontal bars: how many of something each label has, largest first.
+pub(crate) fn distribution(id: &str, title: &str, unit: &str, items: &[(String, u64)]) -> Option<Chart> {
+    if items.is_empty() {
+        return None;
+    }
+    let row = 20.0;
+    let h = 8.0 + row * items.len() as f64;
+    let label_w = 150.0;
+    let max = items.iter().map(|i| i.1).max().unwrap_or(1).max(1) as f64;
+    let total: u64 = items.iter().map(|i| i.1).sum();
+    let summary = format!(
+        "{title}: {} values over {total} {unit}; the most common is {} ({}).",
+        items.len(),
+        items[0].0,
+        items[0].1
+    );
+    let mut svg = open(id, title, &summary, h);
+    for (i, (label, n)) in items.iter().enumerate() {
+        let y = 4.0 + i as f64 * row;
+        text(&mut svg, label_w - 6.0, y + 14.0, "end", label);
+        let w = (*n as f64 / max) * (W - label_w - 60.0);
+        let _ = write!(
+            svg,
+            r#"<rect x="{label_w}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{ACCENT}"/>"#,
+            y + 3.0,
+            row - 6.0
+        );
+        text(&mut svg, label_w + w + 4.0, y + 14.0, "start", &n.to_string());
+    }
+    svg.push_str("</svg>");
+    let rows = items.iter().map(|(l, n)| vec![l.clone(), n.to_string()]).collect();
+    Some(Chart { svg, headers: vec!["Version", "Projects"], rows, summary })
+}
+
+/// Deployments on a time line, a lane per environment: a dot per
+/// deployment, a red cross for a failed one.
+pub(crate) fn timeline(
+    id: &str,
+    title: &str,
+    lanes: &[String],
+    points: &[(usize, Millis, String, bool)],
+    now: Millis,
+) -> Option<Chart> {
+    if points.is_empty() || lanes.is_empty() {
+        return None;
+    }
+    let lane_h = 28.0;
+    let (top, bottom, label_w) = (6.0, 22.0, 96.0);
+    let h = top + bottom + lane_h * lanes.len() as f64;
+    let t0 = points.iter().map(|p| p.1).min().unwrap_or(now);
+    let t1 = now.max(t0 + 1);
+    let x = |t: Millis| label_w + (t - t0) as f64 / (t1 - t0) as f64 * (W - label_w - RIGHT);
+    let failed = points.iter().filter(|p| p.3).count();
+    let summary =
+        format!("{title}: {} deployments to {} environments, {failed} failed (marked ×).", points.len(), lanes.len());
+    let mut svg = open(id, title, &summary, h);
+    for (i, lane) in lanes.iter().enumerate() {
+        let y = top + lane_h * i as f64 + lane_h / 2.0;
+        let _ = write!(svg, r#"<line x1="{label_w}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="{GRID}"/>"#, W - RIGHT);
+        text(&mut svg, label_w - 6.0, y + 4.0, "end", lane);
+    }
+    for (lane, t, _, bad) in points {
+        let y = top + lane_h * *lane as f64 + lane_h / 2.0;
+        if *bad {
+            let (cx, s) = (x(*t), 5.0);
+            let _ = write!(
+                svg,
+                r#"<path d="M{:.1},{:.1} L{:.1},{:.1} M{:.1},{:.1} L{:.1},{:.1}" stroke="{BAD}" stroke-width="2.5"/>"#,
+                cx - s,
+                y - s,
+                cx + s,
+                y + s,
+                cx - s,
+                y + s,
+                cx + s,
+                y - s
+            );
+        } else {
+            let _ = write!(svg, r#"<circle cx="{:.1}" cy="{y:.1}" r="4.5" fill="{OK}"/>"#, x(*t));
+        }
+    }
+    text(&mut svg, label_w, h - 6.0, "start", &format_date(t0));
+    text(&mut svg, W - RIGHT, h - 6.0, "end", &format_date(t1));
+    svg.push_str("</svg>");
+    let rows = points
+        .iter()
+        .map(|(lane, t, version, bad)| {
+            vec![format_ms(*t), lanes[*lane].clone(), version.clone(), if *bad { "failed" } else { "succeeded" }.into()]
+        })
+        .collect();
+    Some(Chart { svg, headers: vec!["When", "Environment", "Version", "Outcome"], rows, summary })
+}
