@@ -3,6 +3,7 @@
 //! the API executes any operation as JSON and documents itself in OpenAPI.
 
 mod api;
+mod api_reference;
 mod assets;
 mod auth;
 mod charts;

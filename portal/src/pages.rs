@@ -25,6 +25,7 @@ pub(crate) fn routes() -> Router<PortalState> {
     Router::new()
         .route("/", get(crate::home::home))
         .route("/search", get(crate::search::search))
+        .route("/api", get(crate::api_reference::page))
         .route("/healthz", get(healthz))
         .route("/projects", get(projects))
         .route("/projects/{slug}", get(project))

@@ -35,7 +35,7 @@
     }
   });
   function focusableScrollers() {
-    document.querySelectorAll("table, .scroll").forEach(function (t) {
+    document.querySelectorAll("table, .scroll, pre").forEach(function (t) {
       if (t.scrollWidth > t.clientWidth + 1 && !t.hasAttribute("tabindex")) {
         t.tabIndex = 0;
       }
