@@ -480,9 +480,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Chat { user, store } => {
-            let service = store.open().await?;
+            let (service, dir) = store.open_in().await?;
             let caller = acting_as(&service, user, "terminal").await?;
-            crate::chat::run(service, caller).await?;
+            crate::chat::run(service, caller, Some(dir.join(crate::chat::HISTORY_FILE))).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { command } => token(command).await,

@@ -27,6 +27,11 @@ impl StoreArgs {
     /// point where a server on this store said it was served, unless the
     /// config names `server.base_url`.
     pub(crate) async fn open(&self) -> anyhow::Result<Service> {
+        Ok(self.open_in().await?.0)
+    }
+
+    /// As [`Self::open`], with the directory the store is in.
+    pub(crate) async fn open_in(&self) -> anyhow::Result<(Service, PathBuf)> {
         let mut config = load(self.config.as_ref())?;
         app::init_logging(&config.log, true);
         let dir = self.dir(&config)?;
@@ -36,7 +41,7 @@ impl StoreArgs {
         {
             config.server.base_url = Some(url.trim().to_owned());
         }
-        Ok(app::open(&config, &dir).await?.service)
+        Ok((app::open(&config, &dir).await?.service, dir))
     }
 
     /// A store at `dir` with the default config.
