@@ -152,3 +152,14 @@ pub(crate) fn banner(mode: &crate::Mode, caller: &switchboard_core::Caller) -> O
         crate::Mode::Serve => messages::signed_in(caller.user.as_str(), caller.role.as_str()),
     })
 }
+
+/// What a score means at a glance, for a label and its colour class:
+/// 80 and up is good, 60 fair, 40 poor, below that at risk.
+pub(crate) fn score_level(score: u8) -> (&'static str, &'static str) {
+    match score {
+        80.. => ("good", "level-good"),
+        60..=79 => ("fair", "level-fair"),
+        40..=59 => ("poor", "level-poor"),
+        _ => ("at risk", "level-risk"),
+    }
+}

@@ -43,6 +43,22 @@ async fn the_project_page_charts_score_deployments_and_builds_with_their_numbers
     let f = figure(&html, "build-durations");
     assert_eq!(f.matches("<rect").count(), table_rows(f).len(), "{f}");
 
+    // The score says what it means in a word, by its band.
+    let at = html.find(r#"id="score">"#).unwrap() + r#"id="score">"#.len();
+    let score: u8 = html[at..].split_whitespace().next().unwrap().parse().unwrap();
+    let level = match score {
+        80.. => "good",
+        60..=79 => "fair",
+        40..=59 => "poor",
+        _ => "at risk",
+    };
+    assert!(html.contains(&format!(r#"<span class="level" id="score-level">{level}</span>"#)), "{score}: {html}");
+    let (_, list) = p.page("/projects").await;
+    assert!(
+        list.contains(r#"<span class="muted">good</span>"#) || list.contains(r#"<span class="muted">fair</span>"#),
+        "{list}"
+    );
+
     // The score: a step line over 90 days, the changes as rows, or a sentence when it held.
     if html.contains(r#"id="score-trend""#) {
         let f = figure(&html, "score-trend");
