@@ -48,6 +48,15 @@ fn text(svg: &mut String, x: f64, y: f64, anchor: &str, s: &str) {
     );
 }
 
+/// Horizontal grid lines at `values` (placed by `y`), labelled on the left.
+fn gridlines(svg: &mut String, values: &[f64], y: impl Fn(f64) -> f64) {
+    for &v in values {
+        let at = y(v);
+        let _ = write!(svg, r#"<line x1="{LEFT}" x2="{:.1}" y1="{at:.1}" y2="{at:.1}" stroke="{GRID}"/>"#, W - RIGHT);
+        text(svg, LEFT - 6.0, at + 4.0, "end", &format!("{v:.0}"));
+    }
+}
+
 /// A score (0-100) over time, as steps: it holds each value until the next.
 pub(crate) fn score_trend(id: &str, title: &str, points: &[(Millis, f64)], now: Millis) -> Option<Chart> {
     let (first, last) = (points.first()?, points.last()?);
@@ -66,16 +75,7 @@ pub(crate) fn score_trend(id: &str, title: &str, points: &[(Millis, f64)], now: 
         points.iter().map(|p| p.1).fold(f64::MIN, f64::max)
     );
     let mut svg = open(id, title, &summary, h);
-    for v in [0.0, 50.0, 100.0] {
-        let _ = write!(
-            svg,
-            r#"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{GRID}"/>"#,
-            W - RIGHT,
-            y(v),
-            y(v)
-        );
-        text(&mut svg, LEFT - 6.0, y(v) + 4.0, "end", &format!("{v:.0}"));
-    }
+    gridlines(&mut svg, &[0.0, 50.0, 100.0], y);
     let mut d = format!("M{:.1},{:.1}", x(first.0), y(first.1));
     for w in points.windows(2) {
         let _ = write!(d, " H{:.1} V{:.1}", x(w[1].0), y(w[1].1));
@@ -105,16 +105,7 @@ pub(crate) fn bars(id: &str, title: &str, unit: &str, items: &[(String, f64, boo
     let failed = items.iter().filter(|i| i.2).count();
     let summary = format!("{title}: {} bars, longest {:.0} {unit}, {failed} failed (marked ×).", items.len(), max);
     let mut svg = open(id, title, &summary, h);
-    for v in [0.0, max / 2.0, max] {
-        let _ = write!(
-            svg,
-            r#"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{GRID}"/>"#,
-            W - RIGHT,
-            y(v),
-            y(v)
-        );
-        text(&mut svg, LEFT - 6.0, y(v) + 4.0, "end", &format!("{v:.0}"));
-    }
+    gridlines(&mut svg, &[0.0, max / 2.0, max], y);
     for (i, (_, v, bad)) in items.iter().enumerate() {
         let bx = LEFT + i as f64 * slot + slot * 0.15;
         let bw = (slot * 0.7).max(1.0);

@@ -533,12 +533,7 @@ async fn runs_are_cancelled_by_their_requester_or_an_approver() {
 async fn a_deploy_without_a_version_asks_for_what_the_previous_environment_runs() {
     let h = Harness::with_org().await;
     let carol = caller("carol", Role::Editor);
-    let envs: Vec<String> = h.ok("get_project", json!({"project": "ledger"})).await["project"]["environments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap().to_owned())
-        .collect();
+    let envs = h.environments("ledger").await;
     assert!(envs.len() >= 2, "{envs:?}");
     let (first, second) = (envs[0].as_str(), envs[1].as_str());
     // Nothing deployed before the first and no green build: which version is asked, nothing requested.

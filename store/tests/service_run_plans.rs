@@ -26,12 +26,7 @@ async fn merged(h: &Harness, number: u64, title: &str) {
 #[tokio::test]
 async fn a_promotion_shows_the_version_now_the_version_next_and_the_changes_between() {
     let h = Harness::with_org().await;
-    let envs: Vec<String> = h.ok("get_project", json!({"project": "ledger"})).await["project"]["environments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap().to_owned())
-        .collect();
+    let envs = h.environments("ledger").await;
     let (first, second) = (envs[0].as_str(), envs[1].as_str());
     deployed(&h, second, "1.3.0").await;
     merged(&h, 41, "Retry ledger writes").await;

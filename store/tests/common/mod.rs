@@ -79,6 +79,17 @@ impl Harness {
         self.run(&admin(), op, args.clone()).await.unwrap_or_else(|e| panic!("{op} {args}: {e}")).to_json()
     }
 
+    /// The names of `project`'s environments, in order.
+    pub async fn environments(&self, project: &str) -> Vec<String> {
+        let p = self.ok("get_project", json!({ "project": project })).await;
+        p["project"]["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     pub async fn err(&self, who: &Caller, op: &str, args: Value) -> Error {
         match self.run(who, op, args.clone()).await {
             Ok(out) => panic!("{op} {args} should fail, got {}", out.to_json()),
