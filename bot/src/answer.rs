@@ -23,7 +23,11 @@ pub fn run_card(run: &Run, base_url: &str) -> Reply {
     ];
     if let Some(RunPlan::Deploy(d)) = &run.plan {
         fields.insert(0, ("Environment".into(), d.environment.to_string()));
-        fields.insert(1, ("Version".into(), messages::version_move(d.from.as_deref(), &d.to, &d.chosen)));
+        let mut version = messages::version_move(d.from.as_deref(), &d.to, &d.chosen);
+        if d.older {
+            version.push_str(messages::older());
+        }
+        fields.insert(1, ("Version".into(), version));
     }
     let mut r = Reply::text(format!("{} — {}", run.summary, run.status.as_str())).fields(fields);
     r = plan_blocks(r, run.plan.as_ref());

@@ -25,6 +25,10 @@ pub fn version_move(from: Option<&str>, to: &str, chosen: &str) -> String {
     }
 }
 
+pub fn older() -> &'static str {
+    " — older than what runs there now"
+}
+
 pub fn plan_changes(n: usize) -> String {
     match n {
         1 => "It brings 1 change:".into(),

@@ -183,6 +183,8 @@ struct PlanView {
     to: String,
     chosen: String,
     confirm: bool,
+    /// The version to deploy is older than what runs there.
+    older: bool,
     /// Number, title, author, link.
     changes: Vec<(String, String, String, String)>,
     more_changes: u64,
@@ -203,6 +205,7 @@ impl From<&RunPlan> for PlanView {
             to: String::new(),
             chosen: String::new(),
             confirm: false,
+            older: false,
             changes: Vec::new(),
             more_changes: 0,
             package: String::new(),
@@ -217,6 +220,7 @@ impl From<&RunPlan> for PlanView {
                 to: d.to.clone(),
                 chosen: d.chosen.clone(),
                 confirm: d.confirm,
+                older: d.older,
                 changes: d
                     .changes
                     .iter()

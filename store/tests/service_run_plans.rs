@@ -50,6 +50,7 @@ async fn a_promotion_shows_the_version_now_the_version_next_and_the_changes_betw
         ),
         "{plan}"
     );
+    assert_eq!(plan["older"], false, "1.3.0 → 1.4.0 goes forward");
     let titles: Vec<&str> = plan["changes"].as_array().unwrap().iter().map(|c| c["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Faster month-end close", "Retry ledger writes"], "newest first, and only those in 1.4.0");
     assert_eq!(plan["changes"][0]["number"], 42);
@@ -72,6 +73,7 @@ async fn a_rollback_lists_what_it_takes_out_and_production_asks_for_a_confirmati
     let run = h.run(&carol, "deploy", args).await.unwrap().to_json();
     let plan = &run["plan"];
     assert_eq!((&plan["from"], &plan["to"], &plan["confirm"]), (&json!("1.4.0"), &json!("1.3.0"), &json!(true)));
+    assert_eq!(plan["older"], true, "going back says so: {plan}");
     assert_eq!(plan["changes"][0]["title"], "Risky refactor", "{plan}");
     assert!(plan["chosen"].as_str().unwrap().contains("taken out"), "{plan}");
 }

@@ -179,6 +179,10 @@ pub struct DeployPlan {
     /// Approving asks for a confirmation (a production environment).
     #[serde(default)]
     pub confirm: bool,
+    /// `to` is an older version than `from` (both dotted numbers): the
+    /// deploy goes backwards, whatever it is called.
+    #[serde(default)]
+    pub older: bool,
 }
 
 /// A merged change a deploy brings.

@@ -32,7 +32,9 @@ pub(super) async fn deploy(
         None => (Vec::new(), 0),
         Some(d) => changes_between(call, &p.slug, d.started_at, until.unwrap_or(call.now + 1)).await?,
     };
+    let older = now_there.as_ref().is_some_and(|d| is_older(&to, &d.version));
     Ok(DeployPlan {
+        older,
         environment: environment.clone(),
         from: now_there.map(|d| d.version),
         to,
@@ -41,6 +43,31 @@ pub(super) async fn deploy(
         more_changes,
         confirm: call.ctx.config.policy.confirm_environments.contains(environment),
     })
+}
+
+/// Whether version `a` comes before `b`, both dotted numbers (`v1.4.2`,
+/// `1.10.0`); any other shape compares as not older.
+fn is_older(a: &str, b: &str) -> bool {
+    let parts = |v: &str| -> Option<Vec<u64>> {
+        v.trim_start_matches('v').split('.').map(|p| p.parse().ok()).collect::<Option<Vec<u64>>>()
+    };
+    match (parts(a), parts(b)) {
+        (Some(a), Some(b)) => a < b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn older_compares_dotted_numbers_not_text() {
+        assert!(super::is_older("1.1.45", "1.1.68"));
+        assert!(super::is_older("1.9.0", "1.10.0"), "numbers, not text");
+        assert!(super::is_older("v2.0", "v2.0.1"));
+        assert!(!super::is_older("1.10.0", "1.9.0"));
+        assert!(!super::is_older("1.2.3", "1.2.3"));
+        assert!(!super::is_older("0123456789ab", "1.2.3"), "a commit is not compared");
+    }
 }
 
 /// Changes merged to `project` in `[since, until)`, newest first, and how
