@@ -57,19 +57,6 @@ fn is_older(a: &str, b: &str) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn older_compares_dotted_numbers_not_text() {
-        assert!(super::is_older("1.1.45", "1.1.68"));
-        assert!(super::is_older("1.9.0", "1.10.0"), "numbers, not text");
-        assert!(super::is_older("v2.0", "v2.0.1"));
-        assert!(!super::is_older("1.10.0", "1.9.0"));
-        assert!(!super::is_older("1.2.3", "1.2.3"));
-        assert!(!super::is_older("0123456789ab", "1.2.3"), "a commit is not compared");
-    }
-}
-
 /// Changes merged to `project` in `[since, until)`, newest first, and how
 /// many more there were than are listed.
 pub(super) async fn changes_between(
@@ -175,4 +162,17 @@ pub(super) async fn upgrade(
         }
     };
     Ok(UpgradePlan { package: package.clone(), to: to.clone(), targets, more, already })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn older_compares_dotted_numbers_not_text() {
+        assert!(super::is_older("1.1.45", "1.1.68"));
+        assert!(super::is_older("1.9.0", "1.10.0"), "numbers, not text");
+        assert!(super::is_older("v2.0", "v2.0.1"));
+        assert!(!super::is_older("1.10.0", "1.9.0"));
+        assert!(!super::is_older("1.2.3", "1.2.3"));
+        assert!(!super::is_older("0123456789ab", "1.2.3"), "a commit is not compared");
+    }
 }
