@@ -25,6 +25,7 @@ const MATRIX_ROWS: usize = 100;
 pub(crate) fn routes() -> Router<PortalState> {
     Router::new()
         .route("/deployments", get(deployments))
+        .route("/deployments/deploy", axum::routing::post(deploy))
         .route("/incidents", get(incidents))
         .route("/dora", get(dora))
         .route("/ci", get(ci))
@@ -34,6 +35,10 @@ pub(crate) struct Cell {
     pub version: String,
     pub when: String,
     pub actor: String,
+    /// The environment before this one, when it runs another version (drift).
+    pub drift: Option<String>,
+    /// The version whose deployment here failed after the current one.
+    pub failed: Option<String>,
 }
 
 pub(crate) struct MatrixRow {
@@ -50,6 +55,7 @@ pub(crate) struct RecentRow {
 #[template(path = "deployments.html")]
 struct DeploymentsPage {
     banner: Option<String>,
+    csrf: String,
     team: String,
     environments: Vec<String>,
     rows: Vec<MatrixRow>,
@@ -65,8 +71,11 @@ struct TeamFilter {
 async fn deployments(
     State(state): State<PortalState>,
     PageCaller(caller): PageCaller,
+    headers: axum::http::HeaderMap,
     Query(f): Query<TeamFilter>,
-) -> Result<DeploymentsPage, PageError> {
+) -> Result<axum::response::Response, PageError> {
+    use axum::response::IntoResponse;
+    let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
     let team = f.team.filter(|t| !t.is_empty());
     let team_slug = match &team {
         Some(t) => Some(
@@ -79,18 +88,34 @@ async fn deployments(
     let projects =
         graph.find_projects(&ProjectQuery { team: team_slug, limit: MATRIX_ROWS, ..Default::default() }).await?;
     let mut rows = Vec::new();
+    let since = state.service.now() - 30 * 24 * 3600 * 1000;
     for p in &projects {
         let current = graph.current_deployments(&p.slug).await?;
-        let cells = environments
-            .iter()
-            .map(|e| {
-                current.iter().find(|d| &d.environment == e).map(|d| Cell {
-                    version: d.version.clone(),
-                    when: format_ms(d.finished_at.unwrap_or(d.started_at)),
-                    actor: d.actor.clone().unwrap_or_default(),
-                })
-            })
-            .collect();
+        // The newest deployment per environment, whatever its status: a failure after the current one shows.
+        let q = switchboard_core::store::DeploymentQuery {
+            project: Some(p.slug.clone()),
+            since: Some(since),
+            limit: 500,
+            ..Default::default()
+        };
+        let mut recent = graph.list_deployments(&q).await?;
+        recent.sort_by_key(|d| std::cmp::Reverse(d.started_at));
+        let mut cells: Vec<Option<Cell>> = Vec::new();
+        for (i, e) in environments.iter().enumerate() {
+            let failed = recent
+                .iter()
+                .find(|d| &d.environment == e)
+                .filter(|d| d.status == switchboard_core::model::DeploymentStatus::Failed)
+                .map(|d| d.version.clone());
+            let before = i.checked_sub(1).and_then(|j| current.iter().find(|d| d.environment == environments[j]));
+            cells.push(current.iter().find(|d| &d.environment == e).map(|d| Cell {
+                version: d.version.clone(),
+                when: format_ms(d.finished_at.unwrap_or(d.started_at)),
+                actor: d.actor.clone().unwrap_or_default(),
+                drift: before.filter(|b| b.version != d.version).map(|b| b.environment.to_string()),
+                failed,
+            }));
+        }
         rows.push(MatrixRow { project: p.slug.to_string(), cells });
     }
     let latest = switchboard_core::ops::inputs::ListDeployments { limit: Some(50), ..Default::default() };
@@ -101,13 +126,49 @@ async fn deployments(
         .filter(|d| team.is_none() || rows.iter().any(|r| r.project == d.project.as_str()))
         .map(|d| RecentRow { project: d.project.to_string(), d: DeploymentRow::from(d) })
         .collect();
-    Ok(DeploymentsPage {
+    let page = DeploymentsPage {
         banner: banner(&state.mode, &caller),
+        csrf,
         team: team.unwrap_or_default(),
         environments: environments.iter().map(|e| e.to_string()).collect(),
         rows,
         recent,
-    })
+    };
+    Ok(crate::with_cookie(page.into_response(), set_cookie))
+}
+
+#[derive(Deserialize)]
+struct DeployForm {
+    csrf: Option<String>,
+    project: String,
+    environment: String,
+    /// `promote` (from `from`) or `rollback`.
+    action: String,
+    from: Option<String>,
+}
+
+/// Promote or roll back from the matrix: a deploy request, resolved and
+/// pinned as chat's are, approved like every deploy; its run page next.
+async fn deploy(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: axum::http::HeaderMap,
+    axum::Form(form): axum::Form<DeployForm>,
+) -> Result<axum::response::Response, PageError> {
+    use axum::response::IntoResponse;
+    crate::csrf::require(&headers, form.csrf.as_deref())?;
+    let args = match (form.action.as_str(), form.from) {
+        ("promote", Some(from)) => {
+            json!({"project": form.project, "environment": form.environment, "from_environment": from})
+        }
+        ("rollback", _) => json!({"project": form.project, "environment": form.environment, "rollback": true}),
+        (other, _) => {
+            return Err(PageError(Error::field("action", format!("{other:?} is not promote (with from) or rollback"))));
+        }
+    };
+    let run = state.service.execute_json(&caller, "deploy", args).await?.to_json();
+    let id = run["id"].as_str().unwrap_or_default();
+    Ok(axum::response::Redirect::to(&format!("/runs/{id}")).into_response())
 }
 
 #[derive(Template, WebTemplate)]

@@ -1,0 +1,43 @@
+//! The deployments matrix reads drift and failures at a glance and offers
+//! Promote and Roll back, requested like chat's (resolved and pinned now,
+//! approval-gated).
+
+mod common;
+
+use common::*;
+
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+#[tokio::test]
+async fn the_matrix_flags_drift_and_failures_and_offers_promote_and_rollback() {
+    let p = portal().await;
+    let admin = Caller::new("alice", Role::Admin, "test");
+    let record = |env: &str, version: &str, status: &str| json!({"project": "orders", "environment": env, "version": version, "status": status});
+    p.service.execute_json(&admin, "record_deployment", record("development", "2.0.0", "succeeded")).await.unwrap();
+    p.service.execute_json(&admin, "record_deployment", record("staging", "1.9.0", "succeeded")).await.unwrap();
+    p.clock.advance(60_000);
+    p.service.execute_json(&admin, "record_deployment", record("staging", "1.9.1", "failed")).await.unwrap();
+
+    let (_, html) = p.page("/deployments").await;
+    let row = &html[html.find(r#"<a href="/projects/orders">orders</a></td>"#).expect("orders' row")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains(r#"<span class="badge s-blocked">≠ development</span>"#), "drift: {row}");
+    assert!(row.contains(r#"<span class="badge s-failed">× 1.9.1 failed</span>"#), "the failure: {row}");
+    assert!(row.contains("Promote from development…") && row.contains("Roll back…"), "{row}");
+
+    // Promote: a pending run pinned to what development runs, on its run page.
+    let body = format!("csrf={TOKEN}&project=orders&environment=staging&action=promote&from=development");
+    let jar = format!("sb_csrf={TOKEN}; sb_as=carol");
+    let (status, _, headers) = p.send(Mode::Demo, form("/deployments/deploy", &jar, &body, false)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let at = headers.get("location").unwrap().to_str().unwrap().to_owned();
+    let id: switchboard_core::ids::RunId = at.trim_start_matches("/runs/").parse().unwrap();
+    let run = p.service.graph().get_run(&id).await.unwrap().unwrap();
+    assert_eq!(run.status, switchboard_core::model::RunStatus::Pending);
+    assert_eq!(run.arguments["version"], "2.0.0", "{:?}", run.arguments);
+    // Without the page's token nothing is asked.
+    let runs = p.service.graph().list_runs(None, 100).await.unwrap().len();
+    let (status, _, _) = p.send(Mode::Demo, form("/deployments/deploy", "sb_as=carol", &body, false)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(p.service.graph().list_runs(None, 100).await.unwrap().len(), runs);
+}
