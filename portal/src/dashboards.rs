@@ -206,6 +206,40 @@ async fn incidents(
     })
 }
 
+/// The DORA table: each metric with its band, or why it has no value.
+fn dora_rows(d: &switchboard_core::ops::output::DoraReport) -> Vec<(&'static str, String, &'static str)> {
+    let env = d.environment.as_str();
+    let frequency = if d.deployments == 0 {
+        (format!("— no deployment to {env} in the window"), "")
+    } else {
+        let f = format!("{:.2} a day ({} deployments)", d.deployments_per_day, d.deployments);
+        (f, band("frequency", d.deployments_per_day))
+    };
+    let lead = match d.lead_time_p50_ms {
+        Some(ms) => (format_duration(ms), band("lead_time", ms as f64)),
+        None if d.deployments == 0 => ("— nothing was deployed".to_owned(), ""),
+        None => (
+            "— no deployed commit has a recorded CI build (workflow_run webhooks or record_build add them)".to_owned(),
+            "",
+        ),
+    };
+    let failure = if d.deployments == 0 {
+        ("— no finished deployment".to_owned(), "")
+    } else {
+        (format!("{:.0}%", d.change_failure_rate * 100.0), band("failure", d.change_failure_rate))
+    };
+    let restore = match d.time_to_restore_p50_ms {
+        Some(ms) => (format_duration(ms), band("restore", ms as f64)),
+        None => ("— no incident was resolved in the window".to_owned(), ""),
+    };
+    vec![
+        ("Deployment frequency", frequency.0, frequency.1),
+        ("Lead time for changes (p50)", lead.0, lead.1),
+        ("Change failure rate", failure.0, failure.1),
+        ("Time to restore (p50)", restore.0, restore.1),
+    ]
+}
+
 fn duration(ms: Option<i64>) -> String {
     ms.map(format_duration).unwrap_or_else(|| "—".into())
 }
@@ -226,7 +260,43 @@ struct DoraPage {
     since: String,
     scope: String,
     environment: String,
-    metrics: Vec<(&'static str, String)>,
+    /// Metric, value (or why there is none), performance band.
+    metrics: Vec<(&'static str, String, &'static str)>,
+}
+
+const HOUR_MS: f64 = 3_600_000.0;
+const DAY_MS: f64 = 24.0 * HOUR_MS;
+
+/// DORA's performance band for each metric, as the 2021 State of DevOps
+/// report draws them: elite, high, medium, low.
+fn band(metric: &str, value: f64) -> &'static str {
+    let bands: [f64; 3] = match metric {
+        // Deployments a day: daily, weekly, monthly (higher is better).
+        "frequency" => {
+            return if value >= 1.0 {
+                "elite"
+            } else if value >= 1.0 / 7.0 {
+                "high"
+            } else if value >= 1.0 / 30.0 {
+                "medium"
+            } else {
+                "low"
+            };
+        }
+        "lead_time" => [DAY_MS, 7.0 * DAY_MS, 180.0 * DAY_MS],
+        "restore" => [HOUR_MS, DAY_MS, 7.0 * DAY_MS],
+        // Change failure rate: 0-15 % elite, up to 30 % high and medium.
+        _ => [0.15, 0.30, 0.30],
+    };
+    if value <= bands[0] {
+        "elite"
+    } else if value <= bands[1] {
+        "high"
+    } else if value <= bands[2] {
+        "medium"
+    } else {
+        "low"
+    }
 }
 
 /// DORA metrics for a project, a team or everything (`?project=`, `?team=`, `?since=30d`).
@@ -253,12 +323,7 @@ async fn dora(
         since: since.unwrap_or_default(),
         scope: d.scope.clone(),
         environment: d.environment.to_string(),
-        metrics: vec![
-            ("Deployment frequency", format!("{:.2} a day ({} deployments)", d.deployments_per_day, d.deployments)),
-            ("Lead time for changes (p50)", duration(d.lead_time_p50_ms)),
-            ("Change failure rate", format!("{:.0}%", d.change_failure_rate * 100.0)),
-            ("Time to restore (p50)", duration(d.time_to_restore_p50_ms)),
-        ],
+        metrics: dora_rows(&d),
     })
 }
 

@@ -89,3 +89,24 @@ async fn a_package_page_charts_its_versions() {
     let version = &version[..version.find("</td>").unwrap()];
     assert!(f.contains(&format!("the most common is {version} ({})", counts[0])), "{f}");
 }
+
+#[tokio::test]
+async fn dora_gives_each_metric_its_band_or_says_why_it_is_empty() {
+    let p = portal().await;
+    let (_, html) = p.page("/dora?team=payments&since=30d").await;
+    let table = &html[html.find(r#"id="dora""#).unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    for row in table.split("<tr>").skip(1) {
+        let banded =
+            ["elite", "high", "medium", "low"].iter().any(|b| row.contains(&format!(r#"class="badge band-{b}""#)));
+        assert!(banded || row.contains("<td>— "), "a band, or why there is no value: {row}");
+    }
+    assert!(html.contains("2021 State of DevOps"), "the bands are explained");
+    // A project that never deployed to production says so instead of a bare dash.
+    let admin = Caller::new("alice", Role::Admin, "test");
+    let new = json!({"slug": "quiet-service", "team": "payments", "project_type": "api"});
+    p.service.execute_json(&admin, "create_project", new).await.unwrap();
+    let (_, html) = p.page("/dora?project=quiet-service").await;
+    assert!(html.contains("— no deployment to production in the window"), "{html}");
+    assert!(html.contains("— no incident was resolved in the window"), "{html}");
+}
