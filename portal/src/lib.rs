@@ -5,6 +5,7 @@
 mod api;
 mod api_reference;
 mod assets;
+mod audit;
 mod auth;
 mod charts;
 mod chat;

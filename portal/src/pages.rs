@@ -26,6 +26,7 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/", get(crate::home::home))
         .route("/search", get(crate::search::search))
         .route("/api", get(crate::api_reference::page))
+        .route("/audit", get(crate::audit::page))
         .route("/healthz", get(healthz))
         .route("/projects", get(projects))
         .route("/projects/{slug}", get(project))

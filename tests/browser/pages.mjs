@@ -21,7 +21,7 @@ const pages = [
   "/", "/projects", "/projects/orders", "/teams", "/teams/payments", "/deployments", "/incidents",
   "/runs", "/notifications", "/dora", "/ci", "/ci?project=orders", "/schedules", "/inbox", "/imports",
   "/admin/users", "/chat", "/link", "/login", "/packages?name=react", "/no-such-page",
-  "/projects/nowhere", "/ci?project=nowhere", "/runs/not-a-run", "/search?q=pay", "/api",
+  "/projects/nowhere", "/ci?project=nowhere", "/runs/not-a-run", "/search?q=pay", "/api", "/audit", "/audit?person=erin",
 ];
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
