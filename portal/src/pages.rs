@@ -30,6 +30,7 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/healthz", get(healthz))
         .route("/projects", get(projects))
         .route("/projects/{slug}", get(project))
+        .route("/projects/{slug}/facts", axum::routing::post(set_fact))
         .route("/teams", get(teams))
         .route("/teams/{slug}", get(team))
         .route("/packages", get(package_search))
@@ -178,6 +179,7 @@ struct ScoreRow {
 #[template(path = "project.html")]
 struct ProjectPage {
     banner: Option<String>,
+    csrf: String,
     slug: String,
     name: String,
     description: String,
@@ -208,8 +210,10 @@ struct ProjectPage {
 async fn project(
     State(state): State<PortalState>,
     PageCaller(caller): PageCaller,
+    headers: HeaderMap,
     Path(slug): Path<String>,
-) -> Result<ProjectPage, PageError> {
+) -> Result<Response, PageError> {
+    let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
     let slug: ProjectSlug = path("project", &slug)?;
     let d = state.service.call(&caller, GetProject { project: slug.clone() }).await?;
     // Deployments, builds and incidents have their own tables; the history shows changes.
@@ -260,7 +264,8 @@ async fn project(
         .as_ref()
         .map(|i| format!("Read from {} {}: {}", i.repository, format_ms(i.at), i.summary))
         .unwrap_or_default();
-    Ok(ProjectPage {
+    let page = ProjectPage {
+        csrf,
         score_chart,
         deploy_chart,
         build_chart,
@@ -305,7 +310,41 @@ async fn project(
         events: h.events.iter().map(EventRow::from).collect(),
         github: p.external_ids.github_repository.clone().unwrap_or_default(),
         pagerduty: p.external_ids.pagerduty_service.clone().unwrap_or_default(),
-    })
+    };
+    Ok(crate::with_cookie(page.into_response(), set_cookie))
+}
+
+#[derive(Deserialize)]
+struct FactForm {
+    csrf: Option<String>,
+    key: String,
+    value: String,
+}
+
+/// Sets (or, left empty, removes) a fact from the project page through
+/// `set_fact`: its policy and the type the project type declares decide.
+/// The value is read as JSON where it is one (`1`, `true`), else as text.
+async fn set_fact(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    axum::Form(form): axum::Form<FactForm>,
+) -> Result<Response, PageError> {
+    crate::csrf::require(&headers, form.csrf.as_deref())?;
+    let slug: ProjectSlug = path("project", &slug)?;
+    let raw = form.value.trim();
+    let value = if raw.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str::<serde_json::Value>(raw)
+            .ok()
+            .filter(|v| v.is_number() || v.is_boolean())
+            .unwrap_or_else(|| json!(raw))
+    };
+    let args = json!({"project": slug, "key": form.key.trim(), "value": value});
+    state.service.execute_json(&caller, "set_fact", args).await?;
+    Ok(axum::response::Redirect::to(&format!("/projects/{slug}#facts")).into_response())
 }
 
 #[derive(Template, WebTemplate)]

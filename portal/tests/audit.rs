@@ -47,3 +47,34 @@ async fn the_audit_page_filters_the_log_and_links_each_row() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("is not a time"), "{html}");
 }
+
+#[tokio::test]
+async fn a_fact_is_set_from_the_project_page_and_audited() {
+    let p = portal().await;
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+    let (_, html) = p.page("/projects/orders").await;
+    assert!(html.contains(r#"<form class="filters" method="post" action="/projects/orders/facts" id="set-fact">"#));
+    let jar = format!("sb_csrf={TOKEN}; sb_as=erin");
+    let set = |key: &str, value: &str| {
+        form("/projects/orders/facts", &jar, &format!("csrf={TOKEN}&key={key}&value={}", enc(value)), false)
+    };
+    // A number is kept as a number; text as text; the policy and the declared type decide.
+    let (status, _, _) = p.send(Mode::Demo, set("oncall", "checkout-primary")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let project = p.service.graph().get_project(&"orders".parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(
+        project.facts.get(&"oncall".parse().unwrap()).map(|f| f.value.to_string()),
+        Some("checkout-primary".into())
+    );
+    let (_, html) = p.page("/audit?person=erin&kind=fact_set").await;
+    assert!(rows(&html).iter().any(|r| r.contains("oncall") && r.contains(r#"href="/projects/orders""#)), "{html}");
+    // A value of the wrong type is refused with why, and changes nothing.
+    let before = p.service.graph().get_project(&"orders".parse().unwrap()).await.unwrap().unwrap().facts;
+    let (status, html, _) = p.send(Mode::Demo, set("public", "sometimes")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert_eq!(p.service.graph().get_project(&"orders".parse().unwrap()).await.unwrap().unwrap().facts, before);
+    // Without the page's token nothing changes.
+    let (status, _, _) =
+        p.send(Mode::Demo, form("/projects/orders/facts", "sb_as=erin", "key=tier&value=1", false)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
