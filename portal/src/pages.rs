@@ -28,7 +28,7 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/api", get(crate::api_reference::page))
         .route("/audit", get(crate::audit::page))
         .route("/healthz", get(healthz))
-        .route("/projects", get(projects))
+        .route("/projects", get(projects).post(create_project))
         .route("/projects/{slug}", get(project))
         .route("/projects/{slug}/facts", axum::routing::post(set_fact))
         .route("/teams", get(teams))
@@ -93,6 +93,7 @@ struct ProjectFilter {
 #[template(path = "projects.html")]
 struct ProjectsPage {
     banner: Option<String>,
+    csrf: String,
     q: String,
     team: String,
     project_type: String,
@@ -139,7 +140,9 @@ async fn projects(
     }
     let teams = state.service.graph().list_teams().await?.into_iter().map(|t| t.slug.to_string()).collect();
     let types = state.service.config().project_types.keys().map(|t| t.to_string()).collect();
-    Ok(ProjectsPage {
+    let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
+    let page = ProjectsPage {
+        csrf,
         banner: banner(&state.mode, &caller),
         q: f.q.unwrap_or_default(),
         team: f.team.unwrap_or_default(),
@@ -149,8 +152,39 @@ async fn projects(
         projects: list.projects,
         by_meaning,
         note: list.note,
+    };
+    Ok(crate::with_cookie(page.into_response(), set_cookie))
+}
+
+#[derive(Deserialize)]
+struct NewProjectForm {
+    csrf: Option<String>,
+    slug: String,
+    name: Option<String>,
+    team: String,
+    project_type: String,
+    description: Option<String>,
+}
+
+/// A new project from the projects page, through `create_project` (its
+/// policy and validation decide); its page next.
+async fn create_project(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<NewProjectForm>,
+) -> Result<Response, PageError> {
+    crate::csrf::require(&headers, form.csrf.as_deref())?;
+    let mut args =
+        json!({"slug": form.slug.trim(), "team": form.team.trim(), "project_type": form.project_type.trim()});
+    for (k, v) in [("name", form.name), ("description", form.description)] {
+        if let Some(v) = v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+            args[k] = json!(v);
+        }
     }
-    .into_response())
+    let made = state.service.execute_json(&caller, "create_project", args).await?.to_json();
+    let slug = made["slug"].as_str().unwrap_or_default();
+    Ok(axum::response::Redirect::to(&format!("/projects/{slug}")).into_response())
 }
 
 struct FactRow {

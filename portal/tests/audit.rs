@@ -78,3 +78,21 @@ async fn a_fact_is_set_from_the_project_page_and_audited() {
         p.send(Mode::Demo, form("/projects/orders/facts", "sb_as=erin", "key=tier&value=1", false)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_project_is_created_from_the_projects_page() {
+    let p = portal().await;
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+    let (_, html) = p.page("/projects").await;
+    assert!(html.contains(r#"<form class="filters" method="post" action="/projects">"#), "{html}");
+    let jar = format!("sb_csrf={TOKEN}; sb_as=carol");
+    let body = format!("csrf={TOKEN}&slug=fx-rates&name=&team=payments&project_type=api&description=Exchange+rates");
+    let (status, _, headers) = p.send(Mode::Demo, form("/projects", &jar, &body, false)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers.get("location").unwrap(), "/projects/fx-rates");
+    let made = p.service.graph().get_project(&"fx-rates".parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!((made.team.as_str(), made.description.as_str()), ("payments", "Exchange rates"));
+    // The same slug again is refused with why; nothing else is made.
+    let (status, html, _) = p.send(Mode::Demo, form("/projects", &jar, &body, false)).await;
+    assert!(status.is_client_error() && html.contains("fx-rates"), "{status}: {html}");
+}
