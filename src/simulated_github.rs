@@ -45,19 +45,11 @@ pub async fn start(config: &mut Config) -> anyhow::Result<FakeGitHub> {
     config.github.api_url = fake.url.clone();
     config.github.simulated = true;
     if config.webhooks.github_secret.is_none() {
-        let secret: String = (0..4).map(|_| format!("{:016x}", rand_u64())).collect();
+        // Random, as core makes its secrets (two v4 UUIDs, 244 random bits).
+        let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         config.webhooks.github_secret = Some(secret);
     }
     Ok(fake)
-}
-
-/// A random number from the standard library's hasher keys (no RNG crate
-/// needed for a per-run secret the demo keeps to itself).
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
-    h.finish()
 }
 
 /// A repository for every project that names one, with a manifest per

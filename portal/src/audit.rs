@@ -90,10 +90,17 @@ pub(crate) async fn page(
         ..Default::default()
     };
     let person = nonempty(&f.person).map(|p| p.to_lowercase());
+    // Accounts' events (sign-ins with addresses, roles, tokens) only for
+    // those core's policy lets list users.
+    let policy = &state.service.config().policy;
+    let accounts =
+        switchboard_core::policy::authorize(&caller, switchboard_core::ops::OpKind::ListUsers, policy).is_ok();
     let mut rows = Vec::new();
     let mut more = false;
     for e in state.service.log().query(&q).await? {
-        if person.as_deref().is_some_and(|p| !e.actor.to_lowercase().contains(p)) {
+        if person.as_deref().is_some_and(|p| !e.actor.to_lowercase().contains(p))
+            || (!accounts && e.kind.is_about_accounts())
+        {
             continue;
         }
         if rows.len() == SHOWN {

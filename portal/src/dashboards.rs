@@ -88,7 +88,7 @@ async fn deployments(
     let projects =
         graph.find_projects(&ProjectQuery { team: team_slug, limit: MATRIX_ROWS, ..Default::default() }).await?;
     let mut rows = Vec::new();
-    let since = state.service.now() - 30 * 24 * 3600 * 1000;
+    let since = state.service.now() - 30 * switchboard_core::model::DAY_MS;
     for p in &projects {
         let current = graph.current_deployments(&p.slug).await?;
         // The newest deployment per environment, whatever its status: a failure after the current one shows.

@@ -13,7 +13,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use switchboard_core::event::{EventData, EventKind, EventQuery};
 use switchboard_core::inbox::DeliveryStatus;
-use switchboard_core::model::{BuildStatus, DeploymentStatus, Millis, RunStatus};
+use switchboard_core::model::{BuildStatus, DAY_MS, DeploymentStatus, RunStatus};
 use switchboard_core::ops::Operation;
 use switchboard_core::ops::inputs::{IncidentFilter, ListDeliveries, ListIncidents};
 use switchboard_core::ops::output::Output;
@@ -24,7 +24,6 @@ use crate::error::PageError;
 use crate::views::{EventRow, banner};
 use crate::{PageCaller, PortalState};
 
-const DAY: Millis = 24 * 3600 * 1000;
 /// Events read for the recent activity, before folding.
 const RECENT: usize = 200;
 /// Rows of recent activity shown after folding.
@@ -153,7 +152,7 @@ pub(crate) async fn home(
         .list_runs(Some(RunStatus::Failed), 50)
         .await?
         .into_iter()
-        .filter(|r| r.requested_at >= now - 7 * DAY)
+        .filter(|r| r.requested_at >= now - 7 * DAY_MS)
         .take(10)
         .map(|r| RunItem {
             id: r.id.to_string(),
@@ -164,7 +163,7 @@ pub(crate) async fn home(
 
     // Environments whose newest deployment (this week) failed.
     let mut recent = graph
-        .list_deployments(&DeploymentQuery { since: Some(now - 7 * DAY), limit: 5000, ..Default::default() })
+        .list_deployments(&DeploymentQuery { since: Some(now - 7 * DAY_MS), limit: 5000, ..Default::default() })
         .await?;
     recent.sort_by_key(|d| std::cmp::Reverse(d.started_at));
     let mut seen = HashSet::new();
@@ -184,7 +183,7 @@ pub(crate) async fn home(
     // The week's score drops, the newest per project.
     let q = EventQuery {
         kinds: vec![EventKind::ScoreChanged],
-        since: Some(now - 7 * DAY),
+        since: Some(now - 7 * DAY_MS),
         limit: 2000,
         ..Default::default()
     };

@@ -512,9 +512,9 @@ type Charts = (Option<crate::charts::Chart>, Option<crate::charts::Chart>, Optio
 /// 30 per environment, its latest CI builds' durations.
 async fn project_charts(state: &PortalState, p: &switchboard_core::model::Project) -> Result<Charts, PageError> {
     use switchboard_core::event::{EventData, EventKind, EventQuery};
+    use switchboard_core::model::DAY_MS as DAY;
     use switchboard_core::model::{BuildStatus, DeploymentStatus};
     use switchboard_core::store::DeploymentQuery;
-    const DAY: i64 = 24 * 3600 * 1000;
     let now = state.service.now();
     let q = EventQuery {
         project: Some(p.slug.clone()),

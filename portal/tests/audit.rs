@@ -39,6 +39,19 @@ async fn the_audit_page_filters_the_log_and_links_each_row() {
     let about = rows(&html);
     assert!(!about.is_empty(), "{html}");
     assert!(about.iter().all(|r| r.contains(r#"href="/projects/orders""#) || r.contains(r#"href="/runs/"#)), "{html}");
+    // Accounts' events only for those core's policy lets list users.
+    let admin = Caller::new("alice", Role::Admin, "test");
+    p.service.execute_json(&admin, "set_user_role", json!({"user": "frank", "role": "approver"})).await.unwrap();
+    let as_user = |who: &str| {
+        Request::get("/audit?kind=user_role_changed")
+            .header("cookie", format!("sb_as={who}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (_, html, _) = p.send(Mode::Demo, as_user("dave")).await;
+    assert!(rows(&html).is_empty(), "a viewer reads no account events: {html}");
+    let (_, html) = p.page("/audit?kind=user_role_changed").await;
+    assert!(rows(&html).iter().any(|r| r.starts_with("user_role_changed")), "the demo admin does: {html}");
     // Bad filters say what is wrong.
     let (status, html) = p.page("/audit?kind=nonsense").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -124,6 +124,29 @@ impl EventKind {
         Self::MessageRetried,
     ];
 
+    /// Events about accounts, tokens and agents' calls (sign-ins with client
+    /// addresses, role changes, token use): read only by those the policy
+    /// lets list users.
+    pub fn is_about_accounts(self) -> bool {
+        matches!(
+            self,
+            Self::TokenCreated
+                | Self::TokenRevoked
+                | Self::TokenRotated
+                | Self::ChatIdentityLinked
+                | Self::McpCall
+                | Self::SignedIn
+                | Self::SignInFailed
+                | Self::SignedOut
+                | Self::PasswordChanged
+                | Self::UserRoleChanged
+                | Self::UserUpdated
+                | Self::UserDisabled
+                | Self::UserEnabled
+                | Self::SessionsEnded
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ProjectCreated => "project_created",
