@@ -29,7 +29,11 @@ pub fn report(r: &LogReport, base_url: &str) -> Reply {
             }
         )
     };
-    if r.truncated {
+    if r.truncated && r.counted_by_source {
+        said.push_str(
+            " (more error lines than [logs] max_lines: signatures are from the newest; counts cover every line)",
+        );
+    } else if r.truncated {
         said.push_str(" (the window held more lines than [logs] max_lines: the newest were read)");
     }
     let mut reply = Reply::text(said);

@@ -11,7 +11,8 @@ use async_trait::async_trait;
 use clickhouse::{Client, Row};
 use serde::Deserialize;
 use switchboard_core::config::LogSourceConfig;
-use switchboard_core::logs::{Level, LogBatch, LogError, LogLine, LogQuery, LogSource};
+use switchboard_core::logs::{Counted, Level, LogBatch, LogError, LogLine, LogQuery, LogSource};
+use switchboard_core::model::Millis;
 
 pub struct ClickHouse {
     name: String,
@@ -23,6 +24,14 @@ pub struct ClickHouse {
     severity_number: String,
     service: String,
     body: String,
+}
+
+#[derive(Row, Deserialize)]
+struct CountRow {
+    bucket: i64,
+    severity_number: i32,
+    severity_text: String,
+    lines: u64,
 }
 
 #[derive(Row, Deserialize)]
@@ -85,13 +94,11 @@ impl ClickHouse {
         })
     }
 
-    /// The SQL for `q`, its values left to bind in order.
-    fn sql(&self, q: &LogQuery) -> String {
+    /// `FROM … WHERE …` for `q`, its values left to bind in order ([`Self::bind`]).
+    fn filter(&self, q: &LogQuery) -> String {
         let (ts, text, number, body) = (&self.ts, &self.severity_text, &self.severity_number, &self.body);
         let mut sql = format!(
-            "SELECT toUInt32(toUnixTimestamp({ts})) AS ts, toString({text}) AS severity_text, \
-             toInt32({number}) AS severity_number, toString({body}) AS body FROM {} \
-             WHERE {} = ? AND {ts} >= toDateTime(?) AND {ts} < toDateTime(?)",
+            " FROM {} WHERE {} = ? AND {ts} >= toDateTime(?) AND {ts} < toDateTime(?)",
             self.table, self.service
         );
         if q.contains.is_some() {
@@ -100,9 +107,36 @@ impl ClickHouse {
         if q.level.is_some() {
             sql.push_str(&format!(" AND ({number} >= ? OR has(?, upper(toString({text}))))"));
         }
-        sql.push_str(&format!(" ORDER BY {ts} DESC LIMIT ?"));
         sql
     }
+
+    /// `query` with the values of [`Self::filter`]'s placeholders bound.
+    fn bind(query: clickhouse::query::Query, q: &LogQuery) -> clickhouse::query::Query {
+        let secs = |ms: i64| u32::try_from(ms.div_euclid(1000)).unwrap_or(0);
+        // The window in whole seconds, covering every millisecond of it.
+        let (since, until) = (secs(q.since), secs(q.until + 999));
+        let mut query = query.bind(q.selector.as_str()).bind(since).bind(until);
+        if let Some(c) = &q.contains {
+            query = query.bind(like(c));
+        }
+        if let Some(min) = q.level {
+            query = query.bind(severity_number(min)).bind(spellings(min));
+        }
+        query
+    }
+
+    fn failed(&self, e: clickhouse::error::Error) -> LogError {
+        LogError(format!(
+            "log source {} at {}: {e}",
+            self.name,
+            switchboard_core::config::without_credentials(&self.url)
+        ))
+    }
+}
+
+/// A line's level: its severity number when it has one, else its text.
+fn level(number: i32, text: &str) -> Level {
+    if number > 0 { Level::from_severity_number(i64::from(number)) } else { Level::parse(text) }
 }
 
 /// `text` as a LIKE pattern that matches it anywhere, its own `%`, `_` and `\` escaped.
@@ -118,40 +152,49 @@ impl LogSource for ClickHouse {
     }
 
     async fn query(&self, q: &LogQuery) -> Result<LogBatch, LogError> {
-        let secs = |ms: i64| u32::try_from(ms.div_euclid(1000)).unwrap_or(0);
-        // The window in whole seconds, covering every millisecond of it.
-        let (since, until) = (secs(q.since), secs(q.until + 999));
-        let mut query = self.client.query(&self.sql(q)).bind(q.selector.as_str()).bind(since).bind(until);
-        if let Some(c) = &q.contains {
-            query = query.bind(like(c));
-        }
-        if let Some(min) = q.level {
-            query = query.bind(severity_number(min)).bind(spellings(min));
-        }
-        let rows: Vec<LineRow> = query.bind(q.limit as u64 + 1).fetch_all().await.map_err(|e| {
-            LogError(format!(
-                "log source {} at {}: {e}",
-                self.name,
-                switchboard_core::config::without_credentials(&self.url)
-            ))
-        })?;
+        let (ts, text, number, body) = (&self.ts, &self.severity_text, &self.severity_number, &self.body);
+        let sql = format!(
+            "SELECT toUInt32(toUnixTimestamp({ts})) AS ts, toString({text}) AS severity_text, \
+             toInt32({number}) AS severity_number, toString({body}) AS body{} ORDER BY {ts} DESC LIMIT ?",
+            self.filter(q)
+        );
+        let query = Self::bind(self.client.query(&sql), q).bind(q.limit as u64 + 1);
+        let rows: Vec<LineRow> = query.fetch_all().await.map_err(|e| self.failed(e))?;
         let truncated = rows.len() > q.limit;
         let mut lines: Vec<LogLine> = rows
             .into_iter()
             .take(q.limit)
             .map(|r| LogLine {
                 ts: i64::from(r.ts) * 1000,
-                level: if r.severity_number > 0 {
-                    Level::from_severity_number(i64::from(r.severity_number))
-                } else {
-                    Level::parse(&r.severity_text)
-                },
+                level: level(r.severity_number, &r.severity_text),
                 message: r.body,
                 attributes: Default::default(),
             })
             .collect();
         lines.reverse();
         Ok(LogBatch { lines, truncated })
+    }
+
+    /// Counted on the server: a row per bucket and spelling of the level.
+    async fn count(&self, q: &LogQuery, bucket_ms: Millis) -> Result<Option<Vec<Counted>>, LogError> {
+        let (ts, text, number) = (&self.ts, &self.severity_text, &self.severity_number);
+        let sql = format!(
+            "SELECT intDiv(toInt64(toUnixTimestamp({ts})) * 1000 - ?, ?) AS bucket, \
+             toInt32({number}) AS severity_number, upper(toString({text})) AS severity_text, count() AS lines{} \
+             GROUP BY bucket, severity_number, severity_text",
+            self.filter(q)
+        );
+        let query = Self::bind(self.client.query(&sql).bind(q.since).bind(bucket_ms.max(1)), q);
+        let rows: Vec<CountRow> = query.fetch_all().await.map_err(|e| self.failed(e))?;
+        Ok(Some(
+            rows.into_iter()
+                .map(|r| Counted {
+                    bucket: r.bucket,
+                    level: level(r.severity_number, &r.severity_text),
+                    lines: r.lines,
+                })
+                .collect(),
+        ))
     }
 }
 

@@ -172,7 +172,7 @@ async fn scenario(url: &str, db: &str, insert: impl Fn(&[Line<'_>]) -> String) -
         .await
         .unwrap()
         .to_json();
-    assert_eq!(r["kind"], "clickhouse");
+    assert_eq!((r["kind"].as_str(), r["counted_by_source"].as_bool()), (Some("clickhouse"), Some(true)));
     assert_eq!(r["scanned"], 60 + 6 + 40, "{r}");
     let first = &r["signatures"][0];
     assert_eq!(first["template"], "TimeoutError: upstream <ip> after <num> ms");

@@ -105,6 +105,7 @@ async fn check_logs_reads_elasticsearch() {
     let r = world.service.execute_json(&viewer, "check_logs", json!({"project": "orders"})).await.unwrap().to_json();
     assert_eq!(r["kind"], "elasticsearch");
     assert_eq!((r["scanned"].as_u64(), r["errors"].as_u64()), (Some(30), Some(10)));
+    assert_eq!(r["counted_by_source"], false, "the lines were read and counted here");
     assert_eq!(r["signatures"][0]["template"], "payment <num> failed: gateway timeout after <num> ms");
     let (index, body) = f.asked.lock().unwrap()[0].clone();
     assert_eq!(index, "logs-app-*");

@@ -26,15 +26,10 @@ fn ndjson(lines: &[Value]) -> String {
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
-#[tokio::test]
-async fn lines_sent_to_the_api_are_checked_for_new_errors_and_spikes() {
-    let p = portal().await;
-    let admin = Caller::new("cli", Role::Admin, "cli");
-    let editor = p.service.create_token(&admin, &"carol".parse().unwrap(), None, None).await.unwrap().secret;
-    let viewer = p.service.create_token(&admin, &"dave".parse().unwrap(), None, None).await.unwrap().secret;
+/// Five hours of `orders` with a steady known error, then in the last hour
+/// the same plus a burst of a new one twenty minutes ago.
+fn orders_story() -> Vec<Value> {
     let min = 60_000;
-    // Five hours of a steady known error, then in the last hour the same
-    // plus a burst of a new one twenty minutes ago.
     let mut lines = Vec::new();
     for k in 0..300 {
         let ts = NOW - 5 * 60 * min + k * min;
@@ -49,6 +44,22 @@ async fn lines_sent_to_the_api_are_checked_for_new_errors_and_spikes() {
         let ts = NOW - 20 * min + k * 1000;
         lines.push(json!({"project": "orders", "ts": ts, "level": 17, "message": format!("TimeoutError: upstream 10.0.3.{k}:443 after 3000 ms token=sk_live_{:016x}", k * 7919), "attributes": {"pod": "orders-1"}}));
     }
+    lines
+}
+
+/// An editor's token and a viewer's.
+async fn tokens(p: &Portal) -> (String, String) {
+    let admin = Caller::new("cli", Role::Admin, "cli");
+    let editor = p.service.create_token(&admin, &"carol".parse().unwrap(), None, None).await.unwrap().secret;
+    let viewer = p.service.create_token(&admin, &"dave".parse().unwrap(), None, None).await.unwrap().secret;
+    (editor, viewer)
+}
+
+#[tokio::test]
+async fn lines_sent_to_the_api_are_checked_for_new_errors_and_spikes() {
+    let p = portal().await;
+    let (editor, viewer) = tokens(&p).await;
+    let lines = orders_story();
     let (status, answer, _) = p.send(Mode::Serve, post("/api/v1/logs", &editor, ndjson(&lines))).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(serde_json::from_str::<Value>(&answer).unwrap()["written"], lines.len());
@@ -59,6 +70,7 @@ async fn lines_sent_to_the_api_are_checked_for_new_errors_and_spikes() {
     let r: Value = serde_json::from_str(&answer).unwrap();
     assert_eq!((r["source"].as_str(), r["kind"].as_str()), (Some("embedded"), Some("embedded")));
     assert_eq!(r["scanned"], 60 + 6 + 40, "{r}");
+    assert_eq!((r["counted_by_source"].as_bool(), r["truncated"].as_bool()), (Some(true), Some(false)));
     assert_eq!(r["errors"], 46);
     let first = &r["signatures"][0];
     assert_eq!(first["template"], "TimeoutError: upstream <ip> after <num> ms token=<id>", "{r}");
@@ -104,6 +116,28 @@ async fn lines_sent_to_the_api_are_checked_for_new_errors_and_spikes() {
         p.send(Mode::Serve, check(json!({"project": "orders", "since": "1h", "until": "2h"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert!(answer.contains("must be before until"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_window_over_max_lines_is_counted_whole_and_its_newest_errors_read() {
+    let mut config = Config::default();
+    config.logs.max_lines = 30;
+    let p = portal_with(config).await;
+    let (editor, viewer) = tokens(&p).await;
+    let (status, answer, _) = p.send(Mode::Serve, post("/api/v1/logs", &editor, ndjson(&orders_story()))).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, answer, _) =
+        p.send(Mode::Serve, op("check_logs", &viewer, json!({"project": "orders", "since": "1h"}))).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let r: Value = serde_json::from_str(&answer).unwrap();
+    // The table counted every line of the hour; only the newest 30 error lines were read.
+    assert_eq!((r["scanned"].as_u64(), r["errors"].as_u64()), (Some(60 + 6 + 40), Some(46)), "{r}");
+    assert_eq!((r["counted_by_source"].as_bool(), r["truncated"].as_bool()), (Some(true), Some(true)));
+    let read: u64 = r["signatures"].as_array().unwrap().iter().map(|s| s["count"].as_u64().unwrap()).sum();
+    assert_eq!(read, 30, "{r}");
+    assert_eq!(r["spikes"].as_array().unwrap().len(), 1, "{r}");
+    let buckets: u64 = r["buckets"].as_array().unwrap().iter().map(|b| b["counts"]["info"].as_u64().unwrap_or(0)).sum();
+    assert_eq!(buckets, 60, "the info lines are counted though none was read");
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::signature::template;
-use super::{Level, LogLine};
+use super::{Counted, Level, LogLine};
 use crate::model::Millis;
 
 /// One time bucket's counts by level.
@@ -72,6 +72,12 @@ pub struct Analysis {
     pub spikes: Vec<Spike>,
 }
 
+/// The width of each of `buckets` equal parts of `[since, until)`.
+pub fn bucket_ms(since: Millis, until: Millis, buckets: usize) -> Millis {
+    let n = buckets.max(1) as i64;
+    ((until - since).max(1) + n - 1) / n
+}
+
 /// Analyses `lines` of the window `[since, until)` against `baseline` lines
 /// of the `baseline_ms` before it.
 pub fn analyse(
@@ -82,16 +88,36 @@ pub fn analyse(
     baseline_ms: Millis,
     t: Tuning,
 ) -> Analysis {
+    analyse_counted(None, lines, baseline, since, until, baseline_ms, t)
+}
+
+/// As [`analyse`]; with `counted` (the window's lines counted by the source,
+/// [`super::LogSource::count`]) the counts and spikes come from it and
+/// `lines` — then the error lines only — give the signatures.
+pub fn analyse_counted(
+    counted: Option<&[Counted]>,
+    lines: &[LogLine],
+    baseline: &[LogLine],
+    since: Millis,
+    until: Millis,
+    baseline_ms: Millis,
+    t: Tuning,
+) -> Analysis {
     let n = t.buckets.max(1);
-    let bucket_ms = ((until - since).max(1) + n as i64 - 1) / n as i64;
+    let bucket_ms = bucket_ms(since, until, n);
     let mut buckets: Vec<Bucket> =
         (0..n).map(|k| Bucket { start: since + k as i64 * bucket_ms, counts: BTreeMap::new() }).collect();
     let mut counts: BTreeMap<Level, u64> = BTreeMap::new();
+    let mut add = |bucket: i64, level: Level, lines: u64| {
+        *counts.entry(level).or_default() += lines;
+        *buckets[bucket.clamp(0, n as i64 - 1) as usize].counts.entry(level).or_default() += lines;
+    };
+    match counted {
+        Some(counted) => counted.iter().for_each(|c| add(c.bucket, c.level, c.lines)),
+        None => lines.iter().for_each(|l| add((l.ts - since) / bucket_ms, l.level, 1)),
+    }
     let mut groups: HashMap<String, Signature> = HashMap::new();
     for l in lines {
-        *counts.entry(l.level).or_default() += 1;
-        let k = (((l.ts - since).max(0)) / bucket_ms).min(n as i64 - 1) as usize;
-        *buckets[k].counts.entry(l.level).or_default() += 1;
         if !l.level.is_error() {
             continue;
         }

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{LogBatch, LogError, LogQuery, LogSource};
+use super::{Counted, LogBatch, LogError, LogQuery, LogSource};
 use crate::config::LogsConfig;
+use crate::model::Millis;
 
 pub struct Guarded {
     name: String,
@@ -41,13 +42,12 @@ impl Guarded {
     }
 }
 
-#[async_trait]
-impl LogSource for Guarded {
-    fn kind(&self) -> &'static str {
-        self.inner.kind()
-    }
-
-    async fn query(&self, q: &LogQuery) -> Result<LogBatch, LogError> {
+impl Guarded {
+    /// `ask` of the source behind the breaker, within the timeout, retried.
+    async fn guard<T, F>(&self, ask: impl Fn() -> F) -> Result<T, LogError>
+    where
+        F: std::future::Future<Output = Result<T, LogError>>,
+    {
         if let Some(until) = self.lock().1
             && Instant::now() < until
         {
@@ -62,10 +62,10 @@ impl LogSource for Guarded {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt - 1))).await;
             }
-            match tokio::time::timeout(self.timeout, self.inner.query(q)).await {
-                Ok(Ok(batch)) => {
+            match tokio::time::timeout(self.timeout, ask()).await {
+                Ok(Ok(answer)) => {
                     *self.lock() = (0, None);
-                    return Ok(batch);
+                    return Ok(answer);
                 }
                 Ok(Err(e)) => last = e,
                 Err(_) => {
@@ -81,6 +81,21 @@ impl LogSource for Guarded {
             s.0 = 0;
         }
         Err(last)
+    }
+}
+
+#[async_trait]
+impl LogSource for Guarded {
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+
+    async fn query(&self, q: &LogQuery) -> Result<LogBatch, LogError> {
+        self.guard(|| self.inner.query(q)).await
+    }
+
+    async fn count(&self, q: &LogQuery, bucket_ms: Millis) -> Result<Option<Vec<Counted>>, LogError> {
+        self.guard(|| self.inner.count(q, bucket_ms)).await
     }
 
     fn explore_url(&self, q: &LogQuery) -> Option<String> {

@@ -110,6 +110,14 @@ pub struct LogBatch {
     pub truncated: bool,
 }
 
+/// Lines of one level in one time bucket (its index from the window's start).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counted {
+    pub bucket: i64,
+    pub level: Level,
+    pub lines: u64,
+}
+
 /// Why a source could not answer; the message names the source and its address.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -121,6 +129,14 @@ pub trait LogSource: Send + Sync {
     /// `embedded`, `loki`, `clickhouse`, `elasticsearch`.
     fn kind(&self) -> &'static str;
     async fn query(&self, q: &LogQuery) -> Result<LogBatch, LogError>;
+    /// Lines for `q` (its limit unused) counted by the source itself, by
+    /// level and time bucket — the bucket a line falls in is
+    /// `(ts - q.since) / bucket_ms` — so a large window is counted where the
+    /// lines are instead of read here. `None` when the source cannot; its
+    /// lines are then counted as they are read.
+    async fn count(&self, _q: &LogQuery, _bucket_ms: Millis) -> Result<Option<Vec<Counted>>, LogError> {
+        Ok(None)
+    }
     /// A link to the same lines in the source's own UI, when it has one.
     fn explore_url(&self, _q: &LogQuery) -> Option<String> {
         None
@@ -134,6 +150,13 @@ pub trait LogTable: Send + Sync {
     async fn append_logs(&self, lines: &[(String, LogLine)]) -> crate::store::StoreResult<()>;
     /// The lines of `project` for `q` (its selector unused), oldest first.
     async fn read_logs(&self, project: &str, q: &LogQuery) -> crate::store::StoreResult<LogBatch>;
+    /// The lines of `project` for `q` counted by level and bucket (`LogSource::count`).
+    async fn count_logs(
+        &self,
+        project: &str,
+        q: &LogQuery,
+        bucket_ms: Millis,
+    ) -> crate::store::StoreResult<Vec<Counted>>;
     /// Forgets lines older than `before`; how many.
     async fn prune_logs(&self, before: Millis) -> crate::store::StoreResult<u64>;
 }
@@ -149,6 +172,11 @@ impl LogSource for Embedded {
 
     async fn query(&self, q: &LogQuery) -> Result<LogBatch, LogError> {
         self.0.read_logs(&q.selector, q).await.map_err(|e| LogError(format!("the embedded log table: {e}")))
+    }
+
+    async fn count(&self, q: &LogQuery, bucket_ms: Millis) -> Result<Option<Vec<Counted>>, LogError> {
+        let counted = self.0.count_logs(&q.selector, q, bucket_ms).await;
+        counted.map(Some).map_err(|e| LogError(format!("the embedded log table: {e}")))
     }
 }
 

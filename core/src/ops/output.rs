@@ -379,9 +379,14 @@ pub struct LogReport {
     pub query: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<crate::logs::Level>,
-    /// Lines read in the window.
-    pub scanned: usize,
-    /// The window held more lines than `[logs] max_lines`: the newest were read.
+    /// Lines in the window: read, or counted by the source.
+    pub scanned: u64,
+    /// The source counted the window's lines itself (ClickHouse, the
+    /// embedded table): the counts and spikes cover every line, and only
+    /// error lines were read, for the signatures.
+    pub counted_by_source: bool,
+    /// The window held more lines than `[logs] max_lines` (error lines, when
+    /// counted by the source): the newest were read.
     pub truncated: bool,
     /// The baseline window (from here to `since`) and its error lines.
     pub baseline_since: Millis,

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::{Call, Done, Service};
 use crate::error::{Error, Result};
-use crate::logs::analysis::{Tuning, analyse};
-use crate::logs::{LogLine, LogQuery, source_for};
+use crate::logs::analysis::{Tuning, analyse_counted, bucket_ms};
+use crate::logs::{Level, LogLine, LogQuery, source_for};
 use crate::model::{DAY_MS, Millis};
 use crate::ops::inputs::CheckLogs;
 use crate::ops::output::{LogReport, Output};
@@ -102,7 +102,17 @@ pub(super) async fn check_logs(call: &Call<'_>, i: CheckLogs) -> Result<Done> {
         limit: config.logs.max_lines,
     };
     let unavailable = |e: crate::logs::LogError| Error::Unavailable { message: e.0 };
-    let window = source.query(&q).await.map_err(unavailable)?;
+    // A source that counts for itself counts every line of the window; then
+    // only its error lines are read, for the signatures.
+    let counted = source.count(&q, bucket_ms(since, until, config.logs.buckets)).await.map_err(unavailable)?;
+    let window = match counted {
+        Some(_) => {
+            let errors = q.level.map_or(Level::Error, |l| l.max(Level::Error));
+            source.query(&LogQuery { level: Some(errors), ..q.clone() }).await
+        }
+        None => source.query(&q).await,
+    }
+    .map_err(unavailable)?;
     let baseline_ms = (until - since) * i64::from(config.logs.baseline_windows);
     let bq = LogQuery {
         since: since - baseline_ms,
@@ -118,7 +128,8 @@ pub(super) async fn check_logs(call: &Call<'_>, i: CheckLogs) -> Result<Done> {
         spike_min: config.logs.spike_min,
         signatures: config.logs.signatures,
     };
-    let mut analysis = analyse(&window.lines, &baseline.lines, since, until, baseline_ms, tuning);
+    let mut analysis =
+        analyse_counted(counted.as_deref(), &window.lines, &baseline.lines, since, until, baseline_ms, tuning);
     for s in &mut analysis.signatures {
         s.sample = redact(&s.sample);
     }
@@ -137,7 +148,8 @@ pub(super) async fn check_logs(call: &Call<'_>, i: CheckLogs) -> Result<Done> {
         until,
         query: contains,
         level: i.level,
-        scanned: window.lines.len(),
+        scanned: counted.as_ref().map_or(window.lines.len() as u64, |c| c.iter().map(|c| c.lines).sum()),
+        counted_by_source: counted.is_some(),
         truncated: window.truncated,
         baseline_since: since - baseline_ms,
         baseline_errors: baseline.lines.len(),

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use rusqlite::params;
-use switchboard_core::logs::{Level, LogBatch, LogLine, LogQuery, LogTable};
+use switchboard_core::logs::{Counted, Level, LogBatch, LogLine, LogQuery, LogTable};
 use switchboard_core::model::Millis;
 use switchboard_core::store::StoreResult;
 
@@ -65,6 +65,30 @@ impl LogTable for SqliteStore {
             lines.truncate(limit as usize);
             lines.reverse();
             Ok(LogBatch { lines, truncated })
+        })
+        .await
+    }
+
+    async fn count_logs(&self, project: &str, q: &LogQuery, bucket_ms: Millis) -> StoreResult<Vec<Counted>> {
+        let (project, q) = (project.to_owned(), q.clone());
+        let bucket_ms = bucket_ms.max(1);
+        self.read(move |c| {
+            let level = q.level.map_or(0, rank);
+            let contains = q.contains.as_deref().map(str::to_lowercase).unwrap_or_default();
+            let mut stmt = c.prepare_cached(
+                "SELECT (ts - ?2) / ?6 AS bucket, level, count(*) FROM log_lines
+                 WHERE project = ?1 AND ts >= ?2 AND ts < ?3 AND level >= ?4
+                   AND (?5 = '' OR instr(lower(message), ?5) > 0)
+                 GROUP BY bucket, level",
+            )?;
+            let rows = stmt.query_map(params![project, q.since, q.until, level, contains, bucket_ms], |r| {
+                Ok(Counted {
+                    bucket: r.get(0)?,
+                    level: Level::ALL.get(r.get::<_, i64>(1)? as usize).copied().unwrap_or(Level::Info),
+                    lines: r.get::<_, i64>(2)? as u64,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await
     }
