@@ -16,7 +16,7 @@ ENV SWITCHBOARD_SERVER__BIND=0.0.0.0 \
     SWITCHBOARD_STORE__DATA_DIR=/var/lib/switchboard/data
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-    CMD ["switchboard", "healthcheck", "--url", "http://127.0.0.1:8080/healthz"]
+    CMD ["switchboard", "healthcheck", "--url", "http://127.0.0.1:8080/livez"]
 ENTRYPOINT ["switchboard"]
 # Production: mount a config and run `serve --config /etc/switchboard/switchboard.toml`.
 CMD ["demo", "--bind", "0.0.0.0", "--data-dir", "/var/lib/switchboard/demo"]

@@ -190,6 +190,10 @@ pub async fn serve(
     simulated: Option<switchboard_automations::github::fake::FakeGitHub>,
 ) -> anyhow::Result<()> {
     let Opened { service, inbox, outbox, queue: opened_queue, .. } = opened;
+    if config.metrics.enabled {
+        // Installed before anything is counted.
+        switchboard_portal::health::recorder();
+    }
     let rules = Arc::new(RuleSet::load(&config).context("the webhook rules are not valid")?);
     let addr: SocketAddr = format!("{}:{}", config.server.bind, config.server.port)
         .parse()
@@ -246,6 +250,9 @@ pub async fn serve(
             "server.base_url is not set while listening beyond this machine: only loopback host names are answered; set server.base_url (or server.allowed_hosts) to the name people use"
         );
     }
+    if let Some(task) = spawn_metrics_listener(&config, &service).await? {
+        background.push(task);
+    }
     let url = config.server.base_url();
     tracing::info!(%url, "Switchboard is listening");
     eprintln!("Switchboard is up: open {url}");
@@ -256,6 +263,24 @@ pub async fn serve(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `[metrics] listen`: `/metrics` on an address of its own.
+async fn spawn_metrics_listener(
+    config: &Config,
+    service: &Service,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let Some(addr) = config.metrics.listen.as_ref().filter(|_| config.metrics.enabled) else { return Ok(None) };
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} for metrics ([metrics] listen); is another server using it?")
+    })?;
+    tracing::info!(%addr, "Prometheus metrics at /metrics");
+    let app = switchboard_portal::health::metrics_only(service.clone());
+    Ok(Some(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    })))
 }
 
 /// Where the portal is served, kept beside the store so the CLI's links
@@ -431,11 +456,19 @@ async fn shutdown() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-/// A plain HTTP/1.1 GET without a client library, for container health checks.
-pub async fn healthcheck(url: &str) -> bool {
+/// `url` with its path replaced by `path` (`http://host:port/livez` → `…/readyz`).
+pub fn with_path(url: &str, path: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let host = rest.split_once('/').map_or(rest, |(h, _)| h);
+    format!("http://{host}{path}")
+}
+
+/// A plain HTTP/1.1 GET without a client library, for container health
+/// checks: whether it answered 200, and the body it sent.
+pub async fn healthcheck(url: &str) -> (bool, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Some(rest) = url.strip_prefix("http://") else {
-        return false;
+        return (false, String::new());
     };
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
     let work = async {
@@ -445,7 +478,9 @@ pub async fn healthcheck(url: &str) -> bool {
             .ok()?;
         let mut buf = Vec::new();
         s.read_to_end(&mut buf).await.ok()?;
-        Some(buf.starts_with(b"HTTP/1.1 200"))
+        let text = String::from_utf8_lossy(&buf);
+        let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).trim().to_owned();
+        Some((buf.starts_with(b"HTTP/1.1 200"), body))
     };
-    tokio::time::timeout(std::time::Duration::from_secs(5), work).await.ok().flatten().unwrap_or(false)
+    tokio::time::timeout(std::time::Duration::from_secs(5), work).await.ok().flatten().unwrap_or_default()
 }

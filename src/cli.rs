@@ -257,10 +257,15 @@ enum Command {
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
     },
-    /// Exit 0 when the server at URL answers its health check (for container health checks).
+    /// Exit 0 when the server at URL is alive (`/livez`), or with `--ready`
+    /// ready (`/readyz`: its stores answer; the checks are printed as JSON).
+    /// For container and Kubernetes probes.
     Healthcheck {
-        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        #[arg(long, default_value = "http://127.0.0.1:8080/livez")]
         url: String,
+        /// Ask `/readyz` on the same server instead (the URL's path is replaced).
+        #[arg(long)]
+        ready: bool,
     },
 }
 
@@ -645,8 +650,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("registered {n} command(s): /sb ask | project | deploy | link | help");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Healthcheck { url } => {
-            Ok(if app::healthcheck(&url).await { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        Command::Healthcheck { url, ready } => {
+            let url = if ready { app::with_path(&url, "/readyz") } else { url };
+            let (ok, body) = app::healthcheck(&url).await;
+            if ready && !body.is_empty() {
+                println!("{body}");
+            }
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
 }

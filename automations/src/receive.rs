@@ -43,7 +43,31 @@ pub fn router(hooks: Hooks) -> Router {
         .route("/hooks/pagerduty", post(pagerduty))
         .route("/hooks/generic/{source}", post(generic))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(count))
         .with_state(hooks)
+}
+
+/// How a delivery was answered, for the metrics: `accepted`, `duplicate`
+/// or a refusal's code.
+#[derive(Clone, Copy)]
+struct Answered(&'static str);
+
+/// Counts each delivery by source (`github`, `pagerduty`, `generic`) and how
+/// it was answered (`switchboard_webhook_deliveries_total`).
+async fn count(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let source = ["github", "pagerduty", "generic"]
+        .into_iter()
+        .find(|s| path.strip_prefix("/hooks/").is_some_and(|p| p.starts_with(s)))
+        .unwrap_or("other");
+    let response = next.run(request).await;
+    let result = match response.extensions().get::<Answered>() {
+        Some(a) => a.0,
+        None if response.status() == StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        None => "refused",
+    };
+    switchboard_core::metrics::webhook(source, result);
+    response
 }
 
 /// A refusal: status, a stable code and a sentence saying what to fix.
@@ -77,6 +101,7 @@ impl IntoResponse for Refused {
         tracing::info!(status = %self.status, code = self.code, "webhook delivery refused");
         let mut response =
             (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response();
+        response.extensions_mut().insert(Answered(self.code));
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
         }
@@ -164,7 +189,10 @@ async fn store(hooks: &Hooks, source: &str, delivery_id: &str, event: &str, body
         Accepted::Duplicate(id) => (id, true),
     };
     tracing::debug!(source, event, delivery_id, duplicate, "webhook delivery stored");
-    Ok((StatusCode::ACCEPTED, Json(json!({"accepted": true, "delivery": id, "duplicate": duplicate}))).into_response())
+    let mut response =
+        (StatusCode::ACCEPTED, Json(json!({"accepted": true, "delivery": id, "duplicate": duplicate}))).into_response();
+    response.extensions_mut().insert(Answered(if duplicate { "duplicate" } else { "accepted" }));
+    Ok(response)
 }
 
 async fn github(

@@ -555,6 +555,12 @@ impl Courier {
             Err(e) => Err(ApiError::permanent(format!("the stored message is not a reply ({e}); it cannot be sent"))),
         };
         let attempts = m.attempts + 1;
+        let counted = match &result {
+            Ok(_) => "sent",
+            Err(e) if attempts >= ATTEMPTS || e.permanent => "failed",
+            Err(_) => "retrying",
+        };
+        switchboard_core::metrics::chat_message(m.platform.as_str(), counted);
         let attempt = match result {
             Ok(remote) => Attempt {
                 status: MessageStatus::Sent,

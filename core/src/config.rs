@@ -19,6 +19,7 @@ mod import;
 mod limits;
 mod llm;
 mod logs;
+mod metrics;
 mod policy;
 mod server;
 mod store;
@@ -32,6 +33,7 @@ pub use import::{ArchivedRepositories, DependencySource, ImportConfig, REPOSITOR
 pub use limits::LimitsConfig;
 pub use llm::LlmConfig;
 pub use logs::{LogSourceConfig, LogSourceKind, LogsConfig};
+pub use metrics::MetricsConfig;
 pub use policy::{ApprovalRule, Freeze, PolicyConfig, RunScope};
 pub use server::{IpNet, ServerConfig, canonical, host_of, without_credentials};
 pub use store::{ClickHouseConfig, FulltextHook, GraphBackend, InboxPlacement, LogBackend, Neo4jConfig, StoreConfig};
@@ -64,6 +66,7 @@ pub struct Config {
     pub score: ScoreConfig,
     pub llm: LlmConfig,
     pub embeddings: EmbeddingsConfig,
+    pub metrics: MetricsConfig,
     pub webhooks: WebhooksConfig,
     pub notifications: NotificationsConfig,
     pub chat: ChatConfig,
@@ -296,6 +299,7 @@ impl Default for Config {
             score: ScoreConfig::default(),
             llm: LlmConfig::default(),
             embeddings: EmbeddingsConfig::default(),
+            metrics: MetricsConfig::default(),
             webhooks: WebhooksConfig::default(),
             notifications: NotificationsConfig::default(),
             chat: ChatConfig::default(),
@@ -509,6 +513,7 @@ impl Config {
         }
         self.llm.validate()?;
         self.embeddings.validate()?;
+        self.metrics.validate()?;
         self.import.validate(&self.project_types.keys().collect::<Vec<_>>())?;
         logs::validate(&self.logs, &self.log_sources)?;
         self.webhooks.validate()?;
@@ -583,7 +588,7 @@ impl Config {
 /// `SWITCHBOARD_SERVER__PORT=9000` → (`["server", "port"]`, 9000). Values are read
 /// as TOML (numbers, booleans, arrays) and fall back to plain strings.
 fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value, String)>, ConfigError> {
-    const SECTIONS: [&str; 19] = [
+    const SECTIONS: [&str; 20] = [
         "server",
         "auth",
         "limits",
@@ -593,6 +598,7 @@ fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Val
         "score",
         "llm",
         "embeddings",
+        "metrics",
         "webhooks",
         "notifications",
         "chat",

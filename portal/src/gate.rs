@@ -17,7 +17,7 @@ pub(crate) struct SignedIn(pub Caller);
 
 /// Paths anyone may reach, signed in or not.
 fn open(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/login" | "/logout")
+    matches!(path, "/livez" | "/healthz" | "/readyz" | "/metrics" | "/login" | "/logout")
         || ["/static/", "/auth/", "/api/"].iter().any(|p| path.starts_with(p))
 }
 

@@ -15,6 +15,7 @@ mod dashboards;
 pub mod edge;
 mod error;
 mod gate;
+pub mod health;
 mod home;
 mod imports;
 mod inbox;
@@ -232,6 +233,7 @@ pub fn router(state: PortalState) -> Router {
     let config = state.service.config().server.clone();
     Router::new()
         .merge(pages::routes())
+        .merge(health::routes())
         .merge(runs::routes())
         .merge(chat::routes())
         .merge(inbox::routes())

@@ -27,7 +27,6 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/search", get(crate::search::search))
         .route("/api", get(crate::api_reference::page))
         .route("/audit", get(crate::audit::page))
-        .route("/healthz", get(healthz))
         .route("/projects", get(projects).post(create_project))
         .route("/projects/{slug}", get(project))
         .route("/projects/{slug}/facts", axum::routing::post(set_fact))
@@ -60,16 +59,6 @@ where
 
 pub(crate) fn unexpected(name: &str) -> PageError {
     PageError(Error::Internal { reference: "portal".into(), detail: format!("{name} returned an unexpected output") })
-}
-
-async fn healthz(State(state): State<PortalState>) -> Response {
-    match state.service.graph().counts().await {
-        Ok(_) => axum::Json(json!({"status": "ok"})).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "unavailable"}))).into_response()
-        }
-    }
 }
 
 pub(crate) async fn not_found(State(state): State<PortalState>, PageCaller(caller): PageCaller) -> Response {

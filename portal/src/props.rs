@@ -41,7 +41,7 @@ proptest! {
         if let Ok(req) = req.body(axum::body::Body::empty()) {
             let allowed = g.host_allowed(&req.into_parts().0);
             let lower = host.to_ascii_lowercase();
-            if allowed && sent.is_some() && !["/healthz", "/readyz", "/metrics"].contains(&path.as_str()) {
+            if allowed && sent.is_some() && !["/livez", "/healthz", "/readyz", "/metrics"].contains(&path.as_str()) {
                 prop_assert!(
                     lower.starts_with("sb.example.com") || lower.starts_with("localhost")
                         || lower.starts_with("127.0.0.1") || lower.starts_with("[::1]") || lower.starts_with("::1"),

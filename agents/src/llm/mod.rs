@@ -228,6 +228,21 @@ impl Agent {
         progress: OnProgress<'_>,
     ) -> Result<Answer, Unavailable> {
         self.breaker.allow().map_err(|o| Unavailable::Resting { retry_in_secs: o.retry_in_secs })?;
+        let answered = self.turn_allowed(caller, history, text, progress).await;
+        let open = self.breaker.is_open();
+        switchboard_core::metrics::llm_breaker(open);
+        let said = if open { "the breaker is open: the model failed repeatedly" } else { "answering" };
+        self.service.report("llm", !open, said);
+        answered
+    }
+
+    async fn turn_allowed(
+        &self,
+        caller: &Caller,
+        history: &[ChatMessage],
+        text: &str,
+        progress: OnProgress<'_>,
+    ) -> Result<Answer, Unavailable> {
         let tools = self.tools_for(caller.role);
         let mut conversation = vec![json!({"role": "system", "content": self.system_prompt(caller)})];
         conversation.extend(recall(history, self.config.memory_tokens as usize));
@@ -245,6 +260,8 @@ impl Agent {
             let asked = std::time::Instant::now();
             let reply = self.complete(&conversation, &tools, progress).await;
             answer.model_time += asked.elapsed();
+            let (result, tokens) = reply.as_ref().map_or(("failed", 0), |r| ("ok", r.tokens));
+            switchboard_core::metrics::llm_call(result, asked.elapsed(), tokens);
             if let Ok(r) = &reply {
                 limits.llm_used(caller.user.as_str(), r.tokens);
             }

@@ -219,7 +219,10 @@ impl GitHubApp {
                 "DELETE" => client._delete(route, body).await,
                 _ => client._post(route, body).await,
             };
-            let resp = sent.map_err(|e| transport_error(&format!("{method} {route}"), e))?;
+            let resp = sent.map_err(|e| {
+                switchboard_core::metrics::github_call("error");
+                transport_error(&format!("{method} {route}"), e)
+            })?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
             let text =
@@ -239,8 +242,11 @@ impl GitHubApp {
                 continue;
             }
             let Some(wait) = rate_limit_wait(status, &headers, &body, now) else {
+                switchboard_core::metrics::github_call(if status < 400 { "ok" } else { "error" });
                 return Ok(Answer { status, body });
             };
+            switchboard_core::metrics::github_call("rate_limited");
+            switchboard_core::metrics::github_rate_limit_wait(wait);
             tracing::warn!(route, status, wait_secs = wait.as_secs(), "GitHub rate limit: pausing every request");
             self.pause(wait);
             if wait > self.max_wait {

@@ -31,6 +31,8 @@ pub fn spawn(state: ChatState) -> Option<tokio::task::JoinHandle<()>> {
     let http = api::http(&config)?;
     let intents = GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
     Some(tokio::spawn(async move {
+        state.service.report("discord_gateway", false, "connecting");
+        let service = state.service.clone();
         let handler = Handler { state, me: OnceLock::new() };
         let mut backoff = std::time::Duration::from_secs(1);
         let mut client = match ClientBuilder::new_with_http(http, intents).event_handler(handler).await {
@@ -43,7 +45,10 @@ pub fn spawn(state: ChatState) -> Option<tokio::task::JoinHandle<()>> {
         loop {
             match client.start().await {
                 Ok(()) => tracing::info!("the Discord gateway session ended; starting again"),
-                Err(e) => tracing::warn!(error = %e, wait_secs = backoff.as_secs(), "the Discord gateway failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, wait_secs = backoff.as_secs(), "the Discord gateway failed");
+                    service.report("discord_gateway", false, e.to_string());
+                }
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(std::time::Duration::from_secs(60));
@@ -62,6 +67,7 @@ impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         let _ = self.me.set(ready.user.id);
         tracing::info!(bot = %ready.user.name, "Discord gateway connected");
+        self.state.service.report("discord_gateway", true, "connected");
     }
 
     async fn message(&self, _ctx: Context, msg: Message) {

@@ -28,14 +28,17 @@ pub fn spawn(state: ChatState) -> Option<tokio::task::JoinHandle<()>> {
     let app_token = config.app_token.clone()?;
     Some(tokio::spawn(async move {
         let mut backoff = Duration::from_secs(1);
+        state.service.report("slack_socket", false, "connecting");
         loop {
             match connect_once(&state, &app_token, &config.api_url).await {
                 Ok(()) => {
                     tracing::info!("Slack closed the Socket Mode connection; reconnecting");
+                    state.service.report("slack_socket", false, "reconnecting");
                     backoff = Duration::from_secs(1);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, wait_secs = backoff.as_secs(), "Slack Socket Mode failed; trying again");
+                    state.service.report("slack_socket", false, e);
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
@@ -96,7 +99,10 @@ async fn connect_once(state: &ChatState, app_token: &str, api_url: &str) -> Resu
             continue;
         };
         match envelope["type"].as_str() {
-            Some("hello") => tracing::info!("Slack Socket Mode connected"),
+            Some("hello") => {
+                tracing::info!("Slack Socket Mode connected");
+                state.service.report("slack_socket", true, "connected");
+            }
             Some("disconnect") => break Ok(()),
             _ => {
                 let (state, acks) = (state.clone(), acks.clone());

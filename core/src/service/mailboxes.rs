@@ -87,3 +87,23 @@ pub(super) async fn retry_message(call: &Call<'_>, i: RetryMessage) -> Result<Do
         RetriedMessage { message: m.id, platform: m.platform, channel: m.channel, status: MessageStatus::Pending };
     Ok(Done { output: Output::MessageRetried(retried), events: vec![event] })
 }
+
+impl super::Service {
+    /// Sets the queue gauges (`switchboard_queue_items`): the inbox's
+    /// deliveries and the outbox's messages by status, every status named,
+    /// and the runs waiting for a decision — read when metrics are scraped.
+    pub async fn measure_queues(&self) -> Result<()> {
+        if let Some(inbox) = &self.ctx.inbox {
+            for (status, n) in every_status(inbox.inbox_counts().await?, &DeliveryStatus::ALL, DeliveryStatus::as_str) {
+                crate::metrics::queue_items("inbox", status, n);
+            }
+        }
+        if let Some(outbox) = &self.ctx.outbox {
+            for (status, n) in every_status(outbox.outbox_counts().await?, &MessageStatus::ALL, MessageStatus::as_str) {
+                crate::metrics::queue_items("outbox", status, n);
+            }
+        }
+        crate::metrics::queue_items("runs", "pending", self.ctx.graph.counts().await?.pending_runs);
+        Ok(())
+    }
+}

@@ -18,6 +18,7 @@ pub mod mcp_sessions;
 mod oidc;
 pub mod proposals;
 mod read;
+mod readiness;
 mod refresh_queue;
 mod run_plan;
 pub mod runs;
@@ -87,6 +88,8 @@ pub struct Context {
     /// In-memory copies of the vectors searched, by kind, each as of a generation.
     pub(crate) vector_index:
         tokio::sync::Mutex<std::collections::HashMap<crate::semantic::VectorKind, Arc<crate::semantic::VectorIndex>>>,
+    /// What long-lived parts report about themselves, for readiness.
+    pub(crate) reported: crate::health::Reported,
 }
 
 impl Context {
@@ -187,6 +190,7 @@ impl Service {
                 embedder: None,
                 vectors: None,
                 vector_index: Default::default(),
+                reported: Default::default(),
             }),
         }
     }
@@ -328,8 +332,16 @@ impl Service {
         Ok(())
     }
 
-    /// The one way to run an operation.
+    /// The one way to run an operation; counted by name, surface and outcome.
     pub async fn execute(&self, caller: &Caller, op: Operation) -> Result<Output> {
+        let (name, started) = (op.kind().name(), std::time::Instant::now());
+        let result = self.execute_counted(caller, op).await;
+        let outcome = crate::metrics::outcome(result.as_ref().map(|_| ()));
+        crate::metrics::operation(name, &caller.source, outcome, started.elapsed());
+        result
+    }
+
+    async fn execute_counted(&self, caller: &Caller, op: Operation) -> Result<Output> {
         let kind = op.kind();
         policy::authorize(caller, kind, &self.ctx.config.policy)?;
         self.authorize_owner(caller, &op).await?;

@@ -16,7 +16,7 @@ pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id"
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Paths answered whatever the `Host`: probes reach them by address.
-const ANY_HOST: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+const ANY_HOST: [&str; 4] = ["/livez", "/healthz", "/readyz", "/metrics"];
 
 /// What the guard knows, from `[server]`.
 pub(crate) struct Guard {

@@ -21,6 +21,7 @@ pub use serve::serve;
 /// `app` behind the edge, as `[server]` says: one service around the whole
 /// router (not a layer on each of its routes).
 pub fn wrap(app: Router, server: &ServerConfig) -> Edged {
+    let app = app.layer(axum::middleware::from_fn(crate::health::track));
     let app = if server.cors_origins.is_empty() {
         app
     } else {

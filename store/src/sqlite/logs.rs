@@ -88,7 +88,7 @@ impl LogTable for SqliteStore {
                     lines: r.get::<_, i64>(2)? as u64,
                 })
             })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            rows.collect::<rusqlite::Result<_>>()
         })
         .await
     }

@@ -1,0 +1,54 @@
+//! Readiness: the checks `crate::health` describes, on this service's stores.
+
+use crate::health::{Check, check};
+
+impl super::Service {
+    /// A long-lived part's state (`llm`, `slack_socket`, `discord_gateway`):
+    /// shown by readiness, never failing it.
+    pub fn report(&self, part: &'static str, ok: bool, detail: impl Into<String>) {
+        self.ctx.reported.0.lock().unwrap_or_else(|e| e.into_inner()).insert(part, (ok, detail.into()));
+    }
+
+    /// Every check; ready when each required one passed.
+    pub async fn readiness(&self) -> Vec<Check> {
+        let mut checks = vec![
+            check("graph", async {
+                let c = self.ctx.graph.counts().await.map_err(|e| e.to_string())?;
+                Ok(format!("{} projects", c.projects))
+            })
+            .await,
+            check("log", async {
+                let n = self.ctx.log.count().await.map_err(|e| e.to_string())?;
+                Ok(format!("{n} events"))
+            })
+            .await,
+        ];
+        if let Some(inbox) = &self.ctx.inbox {
+            checks.push(
+                check("inbox", async {
+                    let counts = inbox.inbox_counts().await.map_err(|e| e.to_string())?;
+                    Ok(format!("{} deliveries", counts.iter().map(|(_, n)| n).sum::<u64>()))
+                })
+                .await,
+            );
+        }
+        if let Some(outbox) = &self.ctx.outbox {
+            checks.push(
+                check("outbox", async {
+                    let counts = outbox.outbox_counts().await.map_err(|e| e.to_string())?;
+                    Ok(format!("{} messages", counts.iter().map(|(_, n)| n).sum::<u64>()))
+                })
+                .await,
+            );
+        }
+        let reported = self.ctx.reported.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        checks.extend(reported.into_iter().map(|(name, (ok, detail))| Check {
+            name,
+            ok,
+            required: false,
+            detail,
+            ms: 0,
+        }));
+        checks
+    }
+}
