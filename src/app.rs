@@ -35,15 +35,31 @@ pub fn init_logging(log: &LogConfig, quiet: bool) {
     let level = if quiet { "warn" } else { log.level.as_str() };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     use std::io::IsTerminal;
+    // Lines are written to stderr by a thread of their own, so a request
+    // never waits on the terminal or the log collector's pipe; only with
+    // more than its buffer's lines waiting would a line wait (none is lost).
+    let (writer, guard) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
     // Colours only for people at a terminal, never in files or log collectors.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal());
-    let _ = match log.format {
+    let installed = match log.format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+    if installed.is_ok() {
+        *LOG_WRITER.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);
+    }
+}
+
+/// Keeps the log's writer thread; dropped by [`flush_logs`].
+static LOG_WRITER: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> = std::sync::Mutex::new(None);
+
+/// Writes out every log line still queued; the last thing `main` does.
+pub fn flush_logs() {
+    drop(LOG_WRITER.lock().unwrap_or_else(|e| e.into_inner()).take());
 }
 
 /// The service, the webhook inbox and the chat outbox over one opened store.
@@ -233,7 +249,9 @@ pub async fn serve(
         background.push(crate::simulated_github::spawn(fake, hooks, secret));
     }
     // Deliveries left from before a restart (or a crash) are processed first thing.
-    let processor = config.webhooks.processing.then(|| Processor::new(hooks.clone(), mapper(&rules, &service)).spawn());
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let processor =
+        config.webhooks.processing.then(|| Processor::new(hooks.clone(), mapper(&rules, &service)).spawn(stopping));
     tracing::info!(
         rules = rules.len(),
         "webhook receivers at /hooks/github, /hooks/pagerduty, /hooks/generic/{{source}}"
@@ -258,7 +276,18 @@ pub async fn serve(
     eprintln!("Switchboard is up: open {url}");
     remember_url(&config, &url);
     switchboard_portal::edge::serve(listener, app, &service, shutdown()).await.context("server failed")?;
-    for task in [processor, notifier, rescoring].into_iter().flatten().chain(background) {
+    // Nothing more arrives: the delivery being processed is finished, no
+    // other is taken (they wait in the inbox), then the rest stops.
+    let _ = stop.send(true);
+    if let Some(processor) = processor {
+        let grace = std::time::Duration::from_secs(config.server.shutdown_grace_secs);
+        if tokio::time::timeout(grace, processor).await.is_err() {
+            tracing::warn!(
+                "a webhook delivery was still being processed after server.shutdown_grace_secs; it is processed again at the next start"
+            );
+        }
+    }
+    for task in [notifier, rescoring].into_iter().flatten().chain(background) {
         task.abort();
     }
     tracing::info!("stopped");

@@ -77,6 +77,27 @@ enum Command {
         #[arg(long, env = "SWITCHBOARD_CONFIG")]
         config: PathBuf,
     },
+    /// A consistent copy of the embedded store, taken while `serve` runs and
+    /// checked (docs/production.md#backups).
+    Backup {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The file to write; never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup in place of the embedded store (stop every process using
+    /// it first). A store that holds projects or events is replaced only with
+    /// --force, and kept aside beside it.
+    Restore {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The backup to restore.
+        #[arg(long = "in")]
+        input: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
     /// Write the whole store the config names (graph and log, whatever their
     /// backends) as JSON Lines, for `import` or a backup.
     Export {
@@ -364,6 +385,15 @@ pub(crate) fn env() -> Vec<(String, String)> {
     std::env::vars().collect()
 }
 
+/// The environment, with a warning for each `SWITCHBOARD_*` variable Switchboard does not read.
+fn env_checked() -> Vec<(String, String)> {
+    let env = env();
+    for name in switchboard_core::config::unknown_variables(&env) {
+        eprintln!("warning: {name} is set, but Switchboard reads no such variable (misspelt?)");
+    }
+    env
+}
+
 pub(crate) fn load(config: Option<&PathBuf>) -> anyhow::Result<Config> {
     Ok(match config {
         Some(path) => Config::load(path, &env())?,
@@ -391,6 +421,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::migrate::run(&config, &dir, targets).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backup { store, out } => crate::backup::run_backup(&store, &out),
+        Command::Restore { store, input, force } => crate::backup::run_restore(&store, &input, force),
         Command::Export { config, out } => {
             let config = Config::load(&config, &env())?;
             app::init_logging(&config.log, true);
@@ -441,7 +473,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app::serve(config, opened, switchboard_portal::Mode::Demo, simulated).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::CheckConfig { file } => match Config::load(&file, &env()) {
+        Command::CheckConfig { file } => match Config::load(&file, &env_checked()) {
             Ok(c) => match switchboard_automations::RuleSet::load(&c) {
                 Ok(rules) => {
                     println!(

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod app;
+mod backup;
 #[cfg(feature = "bench")]
 mod bench;
 mod bench_attack;
@@ -58,11 +59,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(cli)) {
+    let code = match runtime.block_on(cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    app::flush_logs();
+    code
 }

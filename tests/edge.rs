@@ -181,6 +181,8 @@ fn a_public_bind_without_base_url_is_warned_about() {
     let data = dir.path().join("data");
     std::fs::write(&config, format!("[server]\nbind = \"0.0.0.0\"\nport = {port}\n\n[store]\ndata_dir = {data:?}\n"))
         .unwrap();
-    let (_server, said) = start(&["serve", "--config", config.to_str().unwrap()], port);
+    let (server, _) = start(&["serve", "--config", config.to_str().unwrap()], port);
+    // The log is written by a thread of its own: the line may follow "is up".
+    let said = server.said_by_now("server.base_url is not set");
     assert!(said.contains("server.base_url is not set while listening beyond this machine"), "{said}");
 }

@@ -63,6 +63,7 @@ async fn push(base: &str, delivery: &str) -> u16 {
         .header("content-type", "application/json")
         .header("x-github-event", "push")
         .header("x-github-delivery", delivery)
+        .header("x-request-id", format!("req-{delivery}"))
         .header("x-hub-signature-256", signature)
         .body(body)
         .send()
@@ -86,7 +87,7 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn liveness_readiness_and_metrics_on_the_main_listener() {
-    let (server, _dir, port) = server("");
+    let (server, _dir, port) = server("[log]\nformat = \"json\"\n");
     let base = &server.base;
     for path in ["/livez", "/healthz"] {
         let (status, body) = get(&format!("{base}{path}"), &[]).await;
@@ -111,6 +112,19 @@ async fn liveness_readiness_and_metrics_on_the_main_listener() {
     assert_eq!(get(&format!("{base}/no/such/page/7f3a"), &[]).await.0, 404);
     assert_eq!(push(base, "op-1").await, 202);
     assert_eq!(push(base, "op-1").await, 202, "a redelivery is answered as a duplicate");
+
+    // The access log: a line a request at the default level, with the request's id.
+    let said = server.said_by_now("req-op-1");
+    let access: Vec<Value> = said
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["fields"]["message"] == "request")
+        .collect();
+    let hook = access.iter().find(|l| l["span"]["path"] == "/hooks/github").unwrap_or_else(|| panic!("{said}"));
+    assert_eq!((hook["level"].as_str(), hook["span"]["method"].as_str()), (Some("INFO"), Some("POST")), "{hook}");
+    assert_eq!((hook["span"]["request_id"].as_str(), hook["fields"]["status"].as_u64()), (Some("req-op-1"), Some(202)));
+    let api = access.iter().filter(|l| l["span"]["path"] == "/api/v1/projects/orders").count();
+    assert_eq!(api, 3, "{said}");
 
     let (status, metrics) = get(&format!("{base}/metrics"), &[]).await;
     assert_eq!(status, 200, "{metrics}");

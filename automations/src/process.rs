@@ -59,11 +59,17 @@ impl Failure {
 pub struct Processor {
     hooks: Hooks,
     mapper: Arc<dyn Mapper>,
+    /// Turns true when the process is stopping: no further delivery is taken.
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Processor {
     pub fn new(hooks: Hooks, mapper: Arc<dyn Mapper>) -> Self {
-        Self { hooks, mapper }
+        Self { hooks, mapper, stop: None }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| *s.borrow())
     }
 
     /// Processes every delivery due now; returns how many were attempted.
@@ -81,21 +87,35 @@ impl Processor {
             if due.is_empty() {
                 return attempted;
             }
-            for delivery in due {
+            let mut due = due.into_iter();
+            while let Some(delivery) = due.next() {
+                if self.stopping() {
+                    // Stopping: what was claimed and not begun is given back at once.
+                    let left: Vec<i64> = std::iter::once(delivery.id).chain(due.map(|d| d.id)).collect();
+                    if let Err(e) = self.hooks.inbox.release(&left, now).await {
+                        tracing::warn!(error = %e, "cannot give back webhook deliveries; they are due again when their claim lapses");
+                    }
+                    return attempted;
+                }
                 self.attempt(delivery).await;
                 attempted += 1;
             }
         }
     }
 
-    /// Runs until the task is aborted: a pass on every new delivery and every tick.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+    /// Runs until `stop` turns true: a pass on every new delivery and every
+    /// tick. The delivery being processed then is finished (and recorded);
+    /// the others wait in the inbox for the next start.
+    pub fn spawn(mut self, stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let mut stopped = stop.clone();
+        self.stop = Some(stop);
         tokio::spawn(async move {
-            loop {
+            while !self.stopping() {
                 self.run_once().await;
                 tokio::select! {
                     _ = self.hooks.wake.notified() => {}
                     _ = tokio::time::sleep(TICK) => {}
+                    _ = stopped.changed() => {}
                 }
             }
         })

@@ -435,6 +435,11 @@ impl Config {
     /// Parses and validates a config file's text, then applies `SWITCHBOARD_*`
     /// overrides from `env`. `origin` names the file in messages.
     pub fn parse(source: &str, origin: &str, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        // An empty `SWITCHBOARD_*` variable is an unset one (compose's
+        // `${X:-}`, an optional Kubernetes secret key left blank).
+        let env: Vec<(String, String)> =
+            env.iter().filter(|(k, v)| !(v.is_empty() && k.starts_with("SWITCHBOARD_"))).cloned().collect();
+        let env = env.as_slice();
         let mut config: Config = toml::from_str(source).map_err(|e| ConfigError::new(format!("{origin}: {e}")))?;
         let overrides = env_overrides(env)?;
         if !overrides.is_empty() {
@@ -588,28 +593,6 @@ impl Config {
 /// `SWITCHBOARD_SERVER__PORT=9000` → (`["server", "port"]`, 9000). Values are read
 /// as TOML (numbers, booleans, arrays) and fall back to plain strings.
 fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value, String)>, ConfigError> {
-    const SECTIONS: [&str; 20] = [
-        "server",
-        "auth",
-        "limits",
-        "store",
-        "log",
-        "policy",
-        "score",
-        "llm",
-        "embeddings",
-        "metrics",
-        "webhooks",
-        "notifications",
-        "chat",
-        "slack",
-        "discord",
-        "github",
-        "rules",
-        "environments",
-        "project_types",
-        "templates",
-    ];
     let mut out = Vec::new();
     for (key, raw) in env {
         let Some(rest) = key.strip_prefix("SWITCHBOARD_") else {
@@ -629,9 +612,72 @@ fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Val
             .unwrap_or_else(|| toml::Value::String(raw.clone()));
         out.push((path, value, key.clone()));
     }
-    out.sort_by(|a, b| a.2.cmp(&b.2));
     Ok(out)
 }
+
+/// The `SWITCHBOARD_*` variables that are not settings paths but secrets,
+/// read by name (each section's `apply_env`); and the CLI's own.
+const VARIABLES: [&str; 13] = [
+    "SWITCHBOARD_CONFIG",
+    "SWITCHBOARD_CLICKHOUSE_PASSWORD",
+    "SWITCHBOARD_NEO4J_PASSWORD",
+    "SWITCHBOARD_DISCORD_APPLICATION_ID",
+    "SWITCHBOARD_DISCORD_BOT_TOKEN",
+    "SWITCHBOARD_DISCORD_PUBLIC_KEY",
+    "SWITCHBOARD_GITHUB_PRIVATE_KEY",
+    "SWITCHBOARD_GITHUB_WEBHOOK_SECRET",
+    "SWITCHBOARD_PAGERDUTY_WEBHOOK_SECRET",
+    "SWITCHBOARD_OIDC_CLIENT_SECRET",
+    "SWITCHBOARD_SLACK_APP_TOKEN",
+    "SWITCHBOARD_SLACK_BOT_TOKEN",
+    "SWITCHBOARD_SLACK_SIGNING_SECRET",
+];
+
+/// `SWITCHBOARD_*` variables in `env` that Switchboard does not read — a
+/// misspelt secret would otherwise be ignored without a word.
+pub fn unknown_variables(env: &[(String, String)]) -> Vec<String> {
+    env.iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("SWITCHBOARD_") && !k.starts_with("SWITCHBOARD_TEST_"))
+        .filter(|k| {
+            let rest = &k["SWITCHBOARD_".len()..];
+            let section = rest.split("__").next().unwrap_or_default().to_ascii_lowercase();
+            let per_source =
+                rest.strip_prefix("LOG_SOURCE_").is_some_and(|r| r.ends_with("_PASSWORD") || r.ends_with("_TOKEN"));
+            !(SECTIONS.contains(&section.as_str()) && rest.contains("__")
+                || VARIABLES.contains(&k.as_str())
+                || rest.starts_with("WEBHOOK_SECRET_")
+                || per_source)
+        })
+        .cloned()
+        .collect()
+}
+
+/// The top-level tables `SWITCHBOARD_SECTION__KEY` variables may set.
+const SECTIONS: [&str; 22] = [
+    "server",
+    "auth",
+    "limits",
+    "store",
+    "log",
+    "policy",
+    "score",
+    "llm",
+    "embeddings",
+    "metrics",
+    "webhooks",
+    "notifications",
+    "chat",
+    "slack",
+    "discord",
+    "github",
+    "import",
+    "logs",
+    "rules",
+    "environments",
+    "project_types",
+    "templates",
+];
 
 fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
     let (last, parents) = path.split_last().expect("non-empty path");

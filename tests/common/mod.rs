@@ -24,6 +24,22 @@ pub fn free_port() -> u16 {
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// Everything the server wrote to stderr so far.
+    pub stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Server {
+    /// What the server has written to stderr, once `until` is in it (or 10 s passed).
+    pub fn said_by_now(&self, until: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let said = self.stderr.lock().unwrap().clone();
+            if said.contains(until) || Instant::now() > deadline {
+                return said;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Server {
@@ -50,8 +66,14 @@ pub fn start_with(args: &[&str], port: u16, env: &[(&str, &str)]) -> (Server, St
     // Read stderr until the server says it is up; keep what it said.
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let kept = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let keep = kept.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(mut k) = keep.lock() {
+                k.push_str(&line);
+                k.push('\n');
+            }
             let _ = tx.send(line);
         }
     });
@@ -75,7 +97,7 @@ pub fn start_with(args: &[&str], port: u16, env: &[(&str, &str)]) -> (Server, St
         }
         assert!(Instant::now() < deadline, "demo did not come up: {said}");
     }
-    (Server { child, base }, said)
+    (Server { child, base, stderr: kept }, said)
 }
 
 pub fn env(name: &str, default: &str) -> String {

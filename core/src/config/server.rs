@@ -48,6 +48,10 @@ pub struct ServerConfig {
     pub header_read_timeout_secs: u64,
     /// Seconds a request body may pause between two pieces. Default: `10`.
     pub body_read_timeout_secs: u64,
+    /// On SIGTERM or Ctrl-C: seconds requests in flight may take to finish,
+    /// and then the webhook delivery being processed (what is left after is
+    /// cut). Default: `10`.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +71,7 @@ impl Default for ServerConfig {
             max_connections_per_client: 256,
             header_read_timeout_secs: 10,
             body_read_timeout_secs: 10,
+            shutdown_grace_secs: 10,
         }
     }
 }
@@ -117,6 +122,9 @@ impl ServerConfig {
         }
         if self.header_read_timeout_secs == 0 || self.body_read_timeout_secs == 0 {
             return at("header_read_timeout_secs", "header and body read timeouts must be at least 1 second");
+        }
+        if self.shutdown_grace_secs > 3600 {
+            return at("shutdown_grace_secs", "at most 3600 (an hour)");
         }
         if self.max_connections == 0 || self.max_connections_per_client == 0 {
             return at("max_connections", "connection caps must be at least 1");

@@ -337,3 +337,40 @@ fn addresses_lose_credentials() {
     assert_eq!(super::without_credentials("https://u:p@host:1/v1/embeddings"), "https://host:1/v1/embeddings");
     assert_eq!(super::without_credentials("not a url"), "not a url");
 }
+
+#[test]
+fn variables_switchboard_does_not_read_are_named() {
+    let env: Vec<(String, String)> = [
+        "SWITCHBOARD_SLACK_BOT_TOKEN",
+        "SWITCHBOARD_SERVER__PORT",
+        "SWITCHBOARD_LOGS__MAX_LINES",
+        "SWITCHBOARD_WEBHOOK_SECRET_ACME",
+        "SWITCHBOARD_LOG_SOURCE_LOKI_PASSWORD",
+        "SWITCHBOARD_TEST_CLICKHOUSE_URL",
+        "SWITCHBOARD_SLAK_BOT_TOKEN",
+        "SWITCHBOARD_SERVER_PORT",
+        "OTHER_THING",
+    ]
+    .iter()
+    .map(|k| ((*k).to_owned(), "1".to_owned()))
+    .collect();
+    assert_eq!(unknown_variables(&env), ["SWITCHBOARD_SLAK_BOT_TOKEN", "SWITCHBOARD_SERVER_PORT"]);
+}
+
+#[test]
+fn the_logs_and_import_sections_take_environment_overrides() {
+    let env = vec![("SWITCHBOARD_LOGS__MAX_LINES".to_owned(), "5000".to_owned())];
+    assert_eq!(Config::parse("", "test", &env).unwrap().logs.max_lines, 5000);
+}
+
+#[test]
+fn an_empty_variable_is_an_unset_one() {
+    let env = vec![
+        ("SWITCHBOARD_SLACK_BOT_TOKEN".to_owned(), String::new()),
+        ("SWITCHBOARD_GITHUB__APP_ID".to_owned(), String::new()),
+    ];
+    let c = Config::parse("", "test", &env).unwrap();
+    assert_eq!((c.slack.bot_token, c.github.app_id), (None, None));
+    let env = vec![("SWITCHBOARD_SLACK_BOT_TOKEN".to_owned(), "nope".to_owned())];
+    assert!(Config::parse("", "test", &env).is_err(), "a wrong one still is refused");
+}

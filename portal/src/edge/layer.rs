@@ -143,11 +143,14 @@ where
                         Err(_) => timed_out(edge.request_timeout),
                     }
                 };
+                // The access log: one line a request, in its span (method,
+                // path, request id), whatever router answered it.
                 let status = response.status();
+                let ms = started.elapsed().as_millis() as u64;
                 if status.is_server_error() {
-                    tracing::error!(%status, ms = started.elapsed().as_millis() as u64, "request failed");
+                    tracing::error!(status = status.as_u16(), ms, "request failed");
                 } else {
-                    tracing::debug!(%status, ms = started.elapsed().as_millis() as u64, "request finished");
+                    tracing::info!(status = status.as_u16(), ms, "request");
                 }
                 let headers = response.headers_mut();
                 for (name, value) in ALWAYS {

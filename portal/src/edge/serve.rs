@@ -21,9 +21,6 @@ use tower::ServiceExt;
 /// The largest request head (request line and headers) read.
 const MAX_HEAD: usize = 64 * 1024;
 
-/// How long a stop waits for requests in flight (streams are cut after it).
-const DRAIN: Duration = Duration::from_secs(10);
-
 /// Open connections, overall and per client address.
 #[derive(Default)]
 struct Open {
@@ -71,6 +68,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let server = &service.config().server;
+    // How long a stop waits for requests in flight (streams are cut after it).
+    let drain = Duration::from_secs(server.shutdown_grace_secs);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(server.header_read_timeout_secs))
@@ -139,14 +138,14 @@ pub async fn serve(
             };
             if stopping {
                 connection.as_mut().graceful_shutdown();
-                let _ = tokio::time::timeout(DRAIN, connection).await;
+                let _ = tokio::time::timeout(drain, connection).await;
             }
         });
     }
     drop(listener);
     let _ = stop.send(true);
     // Wait (a while) for the connections to finish what they are doing.
-    let deadline = tokio::time::Instant::now() + DRAIN;
+    let deadline = tokio::time::Instant::now() + drain;
     while open.lock().unwrap_or_else(|e| e.into_inner()).total > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -197,6 +197,15 @@ impl Inbox for Neo4jGraph {
         self.claim_due("Delivery", DELIVERY, now, inbox::CLAIM_MS, n).await?.iter().map(delivery).collect()
     }
 
+    async fn release(&self, ids: &[i64], now: Millis) -> StoreResult<()> {
+        self.run(
+            query("MATCH (x:Delivery) WHERE x.id IN $ids AND x.status = 'pending' SET x.next_attempt_at = $now")
+                .param("ids", ids.to_vec())
+                .param("now", now),
+        )
+        .await
+    }
+
     async fn finish(&self, id: i64, o: &Outcome) -> StoreResult<()> {
         self.run(
             query(

@@ -45,6 +45,11 @@ pub async fn inbox_lifecycle(b: &Backend) {
     assert!(i.due(T0 + 100, 10).await.unwrap().iter().any(|d| d.id == a && d.attempts == 1));
     assert!(i.due(T0 + 100, 10).await.unwrap().is_empty(), "handed out is claimed: nothing twice");
     assert!(i.due(T0 + 100 + CLAIM_MS, 10).await.unwrap().iter().any(|d| d.id == a), "claims lapse");
+    // A stopping process gives back what it took and did not process.
+    let now = T0 + 200 + CLAIM_MS;
+    assert!(i.due(now, 10).await.unwrap().is_empty(), "claimed again just above");
+    i.release(&[a], now).await.unwrap();
+    assert!(i.due(now, 10).await.unwrap().iter().any(|d| d.id == a), "released: due at once");
 
     let done = Outcome {
         status: DeliveryStatus::Done,
