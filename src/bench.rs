@@ -30,6 +30,8 @@ pub struct Options {
     /// Serve the HTTP benchmarks behind the edge (its limits at their
     /// defaults), as `serve` does; off, the bare routers.
     pub edge: bool,
+    /// Metrics recorded and the access log written, as `serve` does.
+    pub observed: bool,
 }
 
 pub async fn run(options: Options) -> anyhow::Result<()> {
@@ -274,6 +276,7 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
         },
         "agent_turn": agent,
         "http_edge": if edge { "on" } else { "off" },
+        "metrics_and_access_log": if options.observed { "on" } else { "off" },
         "webhooks": webhooks,
         "imports": imports,
         "logs": logs,

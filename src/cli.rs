@@ -202,6 +202,11 @@ enum Command {
         /// does; `off`: the bare routers, to compare.
         #[arg(long, default_value = "on", value_parser = ["on", "off"])]
         edge: String,
+        /// `on`: Prometheus metrics recorded and the access log written (a
+        /// line a request to stderr, as `serve` does); `off`: neither, to
+        /// measure what they cost.
+        #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+        metrics: String,
     },
     /// Run an upgrade campaign over N repositories against a fake GitHub on
     /// loopback and print its wall time and peak memory as JSON.
@@ -596,18 +601,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { projects, samples, data_dir, config, edge } => {
+        Command::Bench { projects, samples, data_dir, config, edge, metrics } => {
             let store = load(config.as_ref())?.store;
+            let observed = metrics == "on";
+            // With metrics on, the access log is on as in `serve` (only it: the
+            // rest of the log stays at warn); redirect stderr to keep it.
+            let level = if observed { "warn,switchboard_portal::edge=info" } else { "warn" };
             app::init_logging(
-                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
-                true,
+                &switchboard_core::config::LogConfig { level: level.into(), ..Default::default() },
+                false,
             );
+            if observed {
+                switchboard_portal::health::recorder();
+            }
             let edge = edge == "on";
             #[cfg(feature = "bench")]
-            crate::bench::run(crate::bench::Options { projects, samples, data_dir, store, edge }).await?;
+            crate::bench::run(crate::bench::Options { projects, samples, data_dir, store, edge, observed }).await?;
             #[cfg(not(feature = "bench"))]
             {
-                let _ = (projects, samples, data_dir, store, edge);
+                let _ = (projects, samples, data_dir, store, edge, observed);
                 anyhow::bail!(
                     "this switchboard was built without its benchmarks (they run against the test kit's fakes); \
                      build it with `cargo build --release --features bench`"

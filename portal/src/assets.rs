@@ -1,7 +1,13 @@
 //! Static assets compiled into the binary: htmx (vendored with its license)
 //! and the portal's stylesheet and scripts (no inline script anywhere: see edge).
+//!
+//! Pages link each asset with its content's fingerprint (`/static/style.css?v=…`,
+//! [`url`]); an answer to the fingerprinted URL may be cached for a year
+//! (`immutable`) — a new build with other contents links another URL — and
+//! the plain URL for five minutes.
 
 use axum::Router;
+use axum::extract::RawQuery;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -15,16 +21,64 @@ const LIVE: &str = include_str!("../static/live.js");
 const PORTAL: &str = include_str!("../static/portal.js");
 const STYLE: &str = include_str!("../static/style.css");
 
-fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
+/// Every asset: its path under `/static/`, content type and contents.
+const ASSETS: [(&str, &str, &str); 6] = [
+    ("htmx.min.js", "text/javascript; charset=utf-8", HTMX),
+    ("htmx-LICENSE.txt", "text/plain; charset=utf-8", HTMX_LICENSE),
+    ("chat.js", "text/javascript; charset=utf-8", CHAT),
+    ("live.js", "text/javascript; charset=utf-8", LIVE),
+    ("portal.js", "text/javascript; charset=utf-8", PORTAL),
+    ("style.css", "text/css; charset=utf-8", STYLE),
+];
+
+/// FNV-1a over the contents: a fingerprint that changes with them.
+const fn fingerprint(body: &str) -> u64 {
+    let bytes = body.as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+/// The fingerprinted URL of the asset `name` (`style.css`), for templates.
+pub fn url(name: &str) -> String {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((n, _, body)) => format!("/static/{n}?v={:016x}", fingerprint(body)),
+        None => format!("/static/{name}"),
+    }
+}
+
+fn asset(query: Option<String>, content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    let current = format!("v={:016x}", fingerprint(body));
+    let cache = if query.as_deref() == Some(current.as_str()) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, cache)], body)
 }
 
 pub(crate) fn routes() -> Router<PortalState> {
-    Router::new()
-        .route("/static/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
-        .route("/static/htmx-LICENSE.txt", get(|| async { asset("text/plain; charset=utf-8", HTMX_LICENSE) }))
-        .route("/static/chat.js", get(|| async { asset("text/javascript; charset=utf-8", CHAT) }))
-        .route("/static/live.js", get(|| async { asset("text/javascript; charset=utf-8", LIVE) }))
-        .route("/static/portal.js", get(|| async { asset("text/javascript; charset=utf-8", PORTAL) }))
-        .route("/static/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+    ASSETS.iter().fold(Router::new(), |router, &(name, content_type, body)| {
+        router.route(
+            &format!("/static/{name}"),
+            get(move |RawQuery(q): RawQuery| async move { asset(q, content_type, body) }),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_follow_the_contents() {
+        assert_ne!(fingerprint("a"), fingerprint("b"));
+        assert!(url("style.css").starts_with("/static/style.css?v=") && url("style.css").len() == 36);
+        assert_eq!(url("nope.js"), "/static/nope.js");
+    }
 }

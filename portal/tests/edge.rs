@@ -182,3 +182,47 @@ async fn cors_is_off_unless_origins_are_configured() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(h["access-control-allow-origin"], "https://tools.example.com");
 }
+
+/// Assets are linked by fingerprint and cached for a year at that URL;
+/// scripts, styles and JSON go compressed to a client that accepts it, pages
+/// (a CSRF token beside reflected text) never do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assets_are_fingerprinted_and_answers_compressed_where_safe() {
+    use std::io::Read;
+    let p = portal().await;
+    let (_, html, _) = p.send(Mode::Demo, get("/", &[])).await;
+    let start = html.find("/static/style.css?v=").expect("the stylesheet is linked by fingerprint");
+    let linked = &html[start..html[start..].find('"').unwrap() + start];
+    let (_, _, h) = p.send(Mode::Demo, get(linked, &[])).await;
+    assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+    let (_, _, h) = p.send(Mode::Demo, get("/static/style.css?v=0000000000000000", &[])).await;
+    assert_eq!(h["cache-control"], "public, max-age=300", "an old fingerprint is not kept for a year");
+
+    let raw = |uri: &str, encoding: &str| {
+        let req = get(uri, &[("accept-encoding", encoding)]);
+        let router = p.router(Mode::Demo);
+        async move {
+            let resp = router.oneshot(req).await.unwrap();
+            let headers = resp.headers().clone();
+            (headers, resp.into_body().collect().await.unwrap().to_bytes().to_vec())
+        }
+    };
+    let (plain_headers, plain) = raw("/static/htmx.min.js", "identity").await;
+    assert!(plain_headers.get("content-encoding").is_none());
+    let (h, gz) = raw("/static/htmx.min.js", "gzip").await;
+    assert_eq!(h["content-encoding"], "gzip");
+    assert!(h["vary"].to_str().unwrap().to_ascii_lowercase().contains("accept-encoding"));
+    assert!(gz.len() < plain.len() / 2, "{} of {}", gz.len(), plain.len());
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice()).read_to_end(&mut unzipped).unwrap();
+    assert_eq!(unzipped, plain);
+    let (h, _) = raw("/static/style.css", "br").await;
+    assert_eq!(h["content-encoding"], "br");
+    let (h, _) = raw("/api/v1/projects", "gzip").await;
+    assert_eq!(h["content-encoding"], "gzip", "JSON");
+    let (h, page) = raw("/projects", "gzip, br").await;
+    assert!(h.get("content-encoding").is_none(), "pages are never compressed");
+    assert!(String::from_utf8(page).unwrap().contains("<html"));
+    // Security headers still on a compressed answer.
+    assert_eq!(h["x-content-type-options"], "nosniff");
+}

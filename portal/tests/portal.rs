@@ -14,7 +14,7 @@ async fn home_shows_counts_events_and_the_demo_banner() {
     assert!(html.contains(r#"id="count-teams">6<"#));
     assert!(html.contains("Demo mode: you are acting as demo-admin (admin)"));
     assert!(html.contains("class=\"event event-"), "recent events are listed");
-    assert!(html.contains(r#"<script src="/static/htmx.min.js""#));
+    assert!(html.contains(r#"<script src="/static/htmx.min.js?v="#), "assets are linked by fingerprint");
 }
 
 #[tokio::test]
