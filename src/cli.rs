@@ -25,7 +25,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-enum Command {
+pub(crate) enum Command {
     /// Run the server on an embedded store filled with a demo organisation.
     Demo {
         /// Port to listen on (127.0.0.1 unless --bind says otherwise).
@@ -308,7 +308,7 @@ pub(crate) async fn acting_as(service: &Service, user: Option<String>, source: &
 }
 
 #[derive(Subcommand, Debug)]
-enum DiscordCommand {
+pub(crate) enum DiscordCommand {
     /// Register (replace) the application's global `/sb` slash command.
     /// Needs discord.bot_token and discord.application_id (or their
     /// SWITCHBOARD_DISCORD_* variables).
@@ -320,7 +320,7 @@ enum DiscordCommand {
 }
 
 #[derive(Subcommand, Debug)]
-enum EvalCommand {
+pub(crate) enum EvalCommand {
     /// Route every phrasing of a set (default: the repository's,
     /// agents/eval/router.jsonl) and print accuracy per operation and the misses.
     Router {
@@ -368,7 +368,7 @@ enum EvalCommand {
 }
 
 #[derive(Subcommand, Debug)]
-enum RulesCommand {
+pub(crate) enum RulesCommand {
     /// Dry-run the rules on a payload: print the operations they would run
     /// (one JSON object a line), running nothing.
     Test {
@@ -601,87 +601,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { projects, samples, data_dir, config, edge, metrics } => {
-            let store = load(config.as_ref())?.store;
-            let observed = metrics == "on";
-            // With metrics on, the access log is on as in `serve` (only it: the
-            // rest of the log stays at warn); redirect stderr to keep it.
-            let level = if observed { "warn,switchboard_portal::edge=info" } else { "warn" };
-            app::init_logging(
-                &switchboard_core::config::LogConfig { level: level.into(), ..Default::default() },
-                false,
-            );
-            if observed {
-                switchboard_portal::health::recorder();
-            }
-            let edge = edge == "on";
-            #[cfg(feature = "bench")]
-            crate::bench::run(crate::bench::Options { projects, samples, data_dir, store, edge, observed }).await?;
-            #[cfg(not(feature = "bench"))]
-            {
-                let _ = (projects, samples, data_dir, store, edge, observed);
-                anyhow::bail!(
-                    "this switchboard was built without its benchmarks (they run against the test kit's fakes); \
-                     build it with `cargo build --release --features bench`"
-                );
-            }
-            #[cfg(feature = "bench")]
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::BenchAttack { seconds, concurrency } => {
-            app::init_logging(
-                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
-                true,
-            );
-            if seconds == 0 || concurrency == 0 {
-                anyhow::bail!("--seconds and --concurrency must be at least 1");
-            }
-            crate::bench_attack::run(crate::bench_attack::Options { seconds, concurrency }).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::BenchVectors { count, dims, samples, store } => {
-            let config = load(store.config.as_ref())?;
-            app::init_logging(
-                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
-                true,
-            );
-            let data_dir = store.data_dir.clone();
-            crate::bench_vectors::run(crate::bench_vectors::Options { count, dims, samples, config, data_dir }).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::BenchLogs { lines, clickhouse, samples } => {
-            app::init_logging(
-                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
-                true,
-            );
-            #[cfg(feature = "bench")]
-            crate::bench_logs::standalone(lines, clickhouse, samples).await?;
-            #[cfg(not(feature = "bench"))]
-            {
-                let _ = (lines, clickhouse, samples);
-                anyhow::bail!(
-                    "this switchboard was built without its benchmarks; build it with `cargo build --release --features bench`"
-                );
-            }
-            #[cfg(feature = "bench")]
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::BenchImport { repos, packages, concurrency, latency_ms } => {
-            app::init_logging(
-                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
-                true,
-            );
-            crate::bench_import::run(repos, packages, concurrency, latency_ms).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::BenchCampaign { repos, concurrency, latency_ms } => {
-            app::init_logging(
-                &switchboard_core::config::LogConfig { level: "warn".into(), ..Default::default() },
-                true,
-            );
-            crate::bench_campaign::run(repos, concurrency, latency_ms).await?;
-            Ok(ExitCode::SUCCESS)
-        }
+        c @ (Command::Bench { .. }
+        | Command::BenchAttack { .. }
+        | Command::BenchVectors { .. }
+        | Command::BenchLogs { .. }
+        | Command::BenchImport { .. }
+        | Command::BenchCampaign { .. }) => crate::bench_commands::run(c).await,
         Command::Discord { command: DiscordCommand::RegisterCommands { config } } => {
             let config = load(config.as_ref())?;
             app::init_logging(&config.log, true);

@@ -8,6 +8,7 @@ mod backup;
 mod bench;
 mod bench_attack;
 mod bench_campaign;
+mod bench_commands;
 mod bench_import;
 #[cfg(feature = "bench")]
 mod bench_logs;
