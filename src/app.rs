@@ -294,7 +294,7 @@ pub async fn serve(
     Ok(())
 }
 
-/// `[metrics] listen`: `/metrics` on an address of its own.
+/// `[metrics] listen`: `/metrics` (and the probes) on an address of its own.
 async fn spawn_metrics_listener(
     config: &Config,
     service: &Service,
@@ -304,7 +304,7 @@ async fn spawn_metrics_listener(
         format!("cannot listen on {addr} for metrics ([metrics] listen); is another server using it?")
     })?;
     tracing::info!(%addr, "Prometheus metrics at /metrics");
-    let app = switchboard_portal::health::metrics_only(service.clone());
+    let app = switchboard_portal::health::own_listener(service.clone());
     Ok(Some(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "the metrics listener stopped");
@@ -371,9 +371,14 @@ fn spawn_refresher(service: &Service) -> anyhow::Result<Option<tokio::task::Join
 /// `switchboard worker`: only the run engine, beside `serve` on the same
 /// store (or several of them: leases keep each run with one worker).
 pub async fn work(opened: Opened) -> anyhow::Result<()> {
+    let config = opened.service.config().clone();
+    if config.metrics.enabled {
+        switchboard_portal::health::recorder();
+    }
     let Some(engine) = spawn_engine(&opened.service, opened.queue)? else {
         anyhow::bail!("a worker needs a GitHub App: set github.app_id and github.private_key");
     };
+    let listener = spawn_metrics_listener(&config, &opened.service).await?;
     let expiry = spawn_expiry(opened.service.clone());
     let refresher = spawn_refresher(&opened.service)?;
     eprintln!("Switchboard worker is up: working approved runs until stopped");
@@ -383,6 +388,9 @@ pub async fn work(opened: Opened) -> anyhow::Result<()> {
         r.abort();
     }
     expiry.abort();
+    if let Some(l) = listener {
+        l.abort();
+    }
     tracing::info!("worker stopped");
     Ok(())
 }

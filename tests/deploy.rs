@@ -80,6 +80,12 @@ fn the_compose_file_runs_what_the_binary_understands() {
     assert!(probe.contains(&format!("http://127.0.0.1:{}/livez", config.server.port)), "{probe}");
     let worker = &compose["services"]["worker"];
     assert_eq!(worker["command"][0], "worker");
+    let probe = worker["healthcheck"]["test"].to_string();
+    let metrics_port = port_of(config.metrics.listen.as_deref().unwrap());
+    assert!(
+        probe.contains(&format!("http://127.0.0.1:{metrics_port}/livez")),
+        "a worker is probed on its metrics listener: {probe}"
+    );
     let worker_env: Vec<(String, String)> =
         worker["environment"].as_object().unwrap().keys().map(|k| (k.clone(), stand_in(k))).collect();
     check_config(&toml, &worker_env, "compose worker");
@@ -160,14 +166,12 @@ fn the_kubernetes_manifests_run_what_the_binary_understands() {
                     .collect()
             })
             .unwrap_or_default();
-        if args[0] == "serve" {
-            for probe in ["livenessProbe", "readinessProbe"] {
-                let path = container[probe]["httpGet"]["path"].as_str().unwrap();
-                assert!(["/livez", "/readyz"].contains(&path), "{name}: {probe} {path}");
-                assert!(ports.contains(container[probe]["httpGet"]["port"].as_str().unwrap()), "{name}: {probe}");
-            }
-            assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
-            assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/livez");
+        // serve answers the probes on its main port, a worker on its metrics listener.
+        let probed = if args[0] == "serve" { "http" } else { "metrics" };
+        for (probe, path) in [("livenessProbe", "/livez"), ("readinessProbe", "/readyz")] {
+            assert_eq!(container[probe]["httpGet"]["path"], path, "{name}: {probe}");
+            assert_eq!(container[probe]["httpGet"]["port"], probed, "{name}: {probe}");
+            assert!(ports.contains(probed), "{name}: {probe} on an undeclared port");
         }
         let labels = doc["spec"]["template"]["metadata"]["labels"].to_string();
         pod_ports.push((labels, ports));

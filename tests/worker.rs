@@ -78,12 +78,15 @@ async fn a_killed_worker_is_taken_over_without_duplicate_pull_requests() {
     service.execute_json(&bob, "approve_run", json!({"run": run["id"]})).await.unwrap();
     let id = run["id"].as_str().unwrap().parse().unwrap();
 
-    // The first worker, a process of its own, on a slow GitHub.
+    // The first worker, a process of its own, on a slow GitHub; probed and
+    // scraped on its metrics listener.
     github.slow_down(Duration::from_millis(60));
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let first = Worker(
         Command::new(BIN)
             .args(["worker", "--config", config_path.to_str().unwrap()])
             .env("SWITCHBOARD_GITHUB_PRIVATE_KEY", &key)
+            .env("SWITCHBOARD_METRICS__LISTEN", format!("127.0.0.1:{metrics_port}"))
             .env_remove("RUST_LOG")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -95,6 +98,16 @@ async fn a_killed_worker_is_taken_over_without_duplicate_pull_requests() {
         assert!(started.elapsed() < Duration::from_secs(60), "the worker opened no pull request in a minute");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    switchboard_agents::install_tls_provider();
+    let probe = |path: &'static str| async move {
+        let resp = reqwest::get(format!("http://127.0.0.1:{metrics_port}{path}")).await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    };
+    assert_eq!(probe("/livez").await.0, 200);
+    let (status, ready) = probe("/readyz").await;
+    assert_eq!(status, 200, "{ready}");
+    let (_, metrics) = probe("/metrics").await;
+    assert!(metrics.contains("switchboard_github_calls_total{result=\"ok\"}"), "{metrics}");
     drop(first); // killed mid-campaign
     let opened_by_first = github.all_pulls().len();
     assert!(opened_by_first < REPOS, "killed before the end ({opened_by_first} opened)");

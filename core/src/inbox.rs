@@ -114,6 +114,8 @@ pub trait Inbox: Send + Sync {
     async fn replay(&self, id: i64, now: Millis) -> StoreResult<bool>;
     /// Deliveries per status.
     async fn inbox_counts(&self) -> StoreResult<Vec<(DeliveryStatus, u64)>>;
+    /// When the oldest delivery still waiting to be processed arrived, if any.
+    async fn oldest_pending_delivery(&self) -> StoreResult<Option<Millis>>;
     /// Gives back the claims on deliveries handed out by [`Inbox::due`] but
     /// not processed (the process is stopping): those still pending are due
     /// again at `now`, for the next process to take at once.

@@ -94,6 +94,12 @@ pub fn github_rate_limit_wait(wait: Duration) {
     ::metrics::counter!("switchboard_github_rate_limit_wait_seconds_total").increment(wait.as_secs());
 }
 
+/// How long the oldest item still waiting in a queue has waited, 0 when none
+/// waits (`switchboard_queue_oldest_pending_seconds`): `queue` inbox or outbox.
+pub fn queue_oldest(queue: &'static str, seconds: f64) {
+    ::metrics::gauge!("switchboard_queue_oldest_pending_seconds", "queue" => queue).set(seconds);
+}
+
 /// How many items a queue holds in a state, set when scraped
 /// (`switchboard_queue_items`): `queue` inbox, outbox or runs.
 pub fn queue_items(queue: &'static str, status: &'static str, items: u64) {

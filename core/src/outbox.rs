@@ -165,6 +165,8 @@ pub trait Outbox: Send + Sync {
     async fn list_messages(&self, status: Option<MessageStatus>, limit: usize) -> StoreResult<Vec<OutMessage>>;
     /// Messages per status.
     async fn outbox_counts(&self) -> StoreResult<Vec<(MessageStatus, u64)>>;
+    /// When the oldest message still waiting to be sent was made, if any.
+    async fn oldest_pending_message(&self) -> StoreResult<Option<Millis>>;
     /// Makes a dead message pending again, due at `now`, with its attempts
     /// reset; false when there is no such dead message.
     async fn retry_message(&self, id: i64, now: Millis) -> StoreResult<bool>;

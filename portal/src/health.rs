@@ -52,7 +52,11 @@ async fn livez() -> Response {
 }
 
 async fn readyz(State(state): State<PortalState>) -> Response {
-    let checks = state.service.readiness().await;
+    ready_answer(&state.service).await
+}
+
+async fn ready_answer(service: &Service) -> Response {
+    let checks = service.readiness().await;
     let ready = switchboard_core::health::ready(&checks);
     for c in checks.iter().filter(|c| c.required && !c.ok) {
         tracing::warn!(check = c.name, detail = %c.detail, "not ready");
@@ -92,9 +96,14 @@ pub async fn render(service: &Service) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
 }
 
-/// `[metrics] listen`: a router that answers `/metrics` only.
-pub fn metrics_only(service: Service) -> Router {
-    Router::new().route("/metrics", get(move || async move { render(&service).await }))
+/// `[metrics] listen`: `/metrics` on an address of its own, with `/livez`
+/// and `/readyz` — a worker, which has no other listener, is probed there.
+pub fn own_listener(service: Service) -> Router {
+    let ready = service.clone();
+    Router::new()
+        .route("/metrics", get(move || async move { render(&service).await }))
+        .route("/livez", get(livez))
+        .route("/readyz", get(move || async move { ready_answer(&ready).await }))
 }
 
 /// Counts every request by route template, method and status, with its

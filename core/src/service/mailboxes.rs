@@ -89,19 +89,25 @@ pub(super) async fn retry_message(call: &Call<'_>, i: RetryMessage) -> Result<Do
 }
 
 impl super::Service {
-    /// Sets the queue gauges (`switchboard_queue_items`): the inbox's
-    /// deliveries and the outbox's messages by status, every status named,
-    /// and the runs waiting for a decision — read when metrics are scraped.
+    /// Sets the queue gauges (`switchboard_queue_items`,
+    /// `switchboard_queue_oldest_pending_seconds`): the inbox's deliveries
+    /// and the outbox's messages by status, every status named, how long the
+    /// oldest waiting one has waited, and the runs waiting for a decision —
+    /// read when metrics are scraped.
     pub async fn measure_queues(&self) -> Result<()> {
+        let age =
+            |oldest: Option<crate::model::Millis>| oldest.map_or(0.0, |t| (self.now() - t).max(0) as f64 / 1000.0);
         if let Some(inbox) = &self.ctx.inbox {
             for (status, n) in every_status(inbox.inbox_counts().await?, &DeliveryStatus::ALL, DeliveryStatus::as_str) {
                 crate::metrics::queue_items("inbox", status, n);
             }
+            crate::metrics::queue_oldest("inbox", age(inbox.oldest_pending_delivery().await?));
         }
         if let Some(outbox) = &self.ctx.outbox {
             for (status, n) in every_status(outbox.outbox_counts().await?, &MessageStatus::ALL, MessageStatus::as_str) {
                 crate::metrics::queue_items("outbox", status, n);
             }
+            crate::metrics::queue_oldest("outbox", age(outbox.oldest_pending_message().await?));
         }
         crate::metrics::queue_items("runs", "pending", self.ctx.graph.counts().await?.pending_runs);
         Ok(())

@@ -151,6 +151,14 @@ impl Neo4jGraph {
     }
 }
 
+/// The `t` of a `min(…) AS t` row: none when nothing matched (null).
+fn oldest(rows: &[Row]) -> StoreResult<Option<Millis>> {
+    match rows.first() {
+        Some(r) => r.get::<Option<i64>>("t").map_err(corrupt),
+        None => Ok(None),
+    }
+}
+
 /// Counts per status, every status listed (zero when none), in `all`'s order.
 fn status_counts<S: Copy>(rows: &[Row], all: &[S], name: fn(S) -> &'static str) -> StoreResult<Vec<(S, u64)>> {
     let mut found = std::collections::HashMap::new();
@@ -257,6 +265,11 @@ impl Inbox for Neo4jGraph {
         Ok(!rows.is_empty())
     }
 
+    async fn oldest_pending_delivery(&self) -> StoreResult<Option<Millis>> {
+        let q = query("MATCH (x:Delivery {status: 'pending'}) RETURN min(x.received_at) AS t");
+        oldest(&self.rows(q).await?)
+    }
+
     async fn inbox_counts(&self) -> StoreResult<Vec<(DeliveryStatus, u64)>> {
         let rows = self.rows(query("MATCH (x:Delivery) RETURN x.status AS status, count(x) AS n")).await?;
         status_counts(&rows, &DeliveryStatus::ALL, DeliveryStatus::as_str)
@@ -333,6 +346,11 @@ impl Outbox for Neo4jGraph {
             None => query(&format!("MATCH (x:OutMessage) RETURN {MESSAGE} ORDER BY x.id DESC LIMIT $limit")),
         };
         self.rows(q.param("limit", limit(n))).await?.iter().map(message).collect()
+    }
+
+    async fn oldest_pending_message(&self) -> StoreResult<Option<Millis>> {
+        let q = query("MATCH (x:OutMessage {status: 'pending'}) RETURN min(x.created_at) AS t");
+        oldest(&self.rows(q).await?)
     }
 
     async fn outbox_counts(&self) -> StoreResult<Vec<(MessageStatus, u64)>> {

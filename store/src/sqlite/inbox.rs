@@ -130,6 +130,13 @@ impl Inbox for SqliteStore {
         .await
     }
 
+    async fn oldest_pending_delivery(&self) -> StoreResult<Option<Millis>> {
+        self.read(|conn| {
+            conn.query_row("SELECT min(received_at) FROM inbox WHERE status = 'pending'", [], |r| r.get(0))
+        })
+        .await
+    }
+
     async fn inbox_counts(&self) -> StoreResult<Vec<(DeliveryStatus, u64)>> {
         self.read(|conn| super::rows::status_counts(conn, "inbox", &DeliveryStatus::ALL, DeliveryStatus::as_str)).await
     }

@@ -114,6 +114,13 @@ impl Outbox for SqliteStore {
         .await
     }
 
+    async fn oldest_pending_message(&self) -> StoreResult<Option<Millis>> {
+        self.read(|conn| {
+            conn.query_row("SELECT min(created_at) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))
+        })
+        .await
+    }
+
     async fn outbox_counts(&self) -> StoreResult<Vec<(MessageStatus, u64)>> {
         self.read(|conn| super::rows::status_counts(conn, "outbox", &MessageStatus::ALL, MessageStatus::as_str)).await
     }

@@ -17,6 +17,7 @@ fn delivery(source: &str, id: &str, at: Millis) -> NewDelivery {
 pub async fn inbox_lifecycle(b: &Backend) {
     let i = &b.inbox;
     assert!(i.due(T0 + 10, 10).await.unwrap().is_empty());
+    assert_eq!(i.oldest_pending_delivery().await.unwrap(), None);
     let Accepted::New(a) = i.accept(&delivery("github", "d-1", T0)).await.unwrap() else { panic!() };
     let Accepted::New(c) = i.accept(&delivery("github", "d-2", T0 + 1)).await.unwrap() else { panic!() };
     // The same delivery id from another source is another delivery; from the same source, a duplicate.
@@ -69,6 +70,7 @@ pub async fn inbox_lifecycle(b: &Backend) {
     let counts = i.inbox_counts().await.unwrap();
     assert!(counts.contains(&(DeliveryStatus::Dead, 1)) && counts.contains(&(DeliveryStatus::Done, 1)));
     assert!(counts.contains(&(DeliveryStatus::Pending, 1)) && counts.contains(&(DeliveryStatus::Unmapped, 0)));
+    assert_eq!(i.oldest_pending_delivery().await.unwrap(), Some(T0 + 2), "the one still pending");
 
     // Replay: dead (or unmapped) becomes pending again with attempts reset; done does not.
     assert!(i.replay(a, T0 + 300).await.unwrap());

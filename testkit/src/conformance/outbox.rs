@@ -19,12 +19,14 @@ fn message(key: &str, at: Millis) -> NewMessage {
 pub async fn outbox_lifecycle(b: &Backend) {
     let o = &b.outbox;
     assert!(o.due_messages(T0 + 10, 10).await.unwrap().is_empty());
+    assert_eq!(o.oldest_pending_message().await.unwrap(), None);
     assert!(o.enqueue(&message("incident:1:slack:C024BE91L", T0)).await.unwrap());
     let mut reply = message("run:r1:approved:slack:C024BE91L", T0 + 1);
     reply.platform = ChatPlatform::Discord;
     reply.reply_to = Some("incident:1:slack:C024BE91L".into());
     reply.edit = true;
     assert!(o.enqueue(&reply).await.unwrap());
+    assert_eq!(o.oldest_pending_message().await.unwrap(), Some(T0));
     // The same key again: nothing changes, even with another body.
     let mut again = message("incident:1:slack:C024BE91L", T0 + 2);
     again.body = "{}".into();
@@ -89,6 +91,7 @@ pub async fn outbox_lifecycle(b: &Backend) {
     assert_eq!(o.list_messages(Some(MessageStatus::Dead), 10).await.unwrap()[0].id, second.id);
     let counts = o.outbox_counts().await.unwrap();
     assert_eq!(counts, [(MessageStatus::Pending, 0), (MessageStatus::Sent, 1), (MessageStatus::Dead, 1)]);
+    assert_eq!(o.oldest_pending_message().await.unwrap(), None, "nothing waits");
 
     // A dead message can be tried again, once; a sent one cannot.
     assert!(o.retry_message(second.id, T0 + 500).await.unwrap());
