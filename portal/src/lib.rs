@@ -31,6 +31,7 @@ mod props;
 mod runs;
 mod schedules;
 mod search;
+mod teams;
 mod users;
 mod views;
 
@@ -234,6 +235,7 @@ pub fn router(state: PortalState) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(health::routes())
+        .merge(teams::routes())
         .merge(runs::routes())
         .merge(chat::routes())
         .merge(inbox::routes())

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
-use switchboard_core::ids::{ProjectSlug, TeamSlug};
-use switchboard_core::ops::inputs::{DependentsInput, GetProject, GetTeam, ListIncidents, ListTeams, ProjectHistory};
+use switchboard_core::ids::ProjectSlug;
+use switchboard_core::ops::inputs::{DependentsInput, GetProject, ProjectHistory};
 use switchboard_core::ops::output::*;
 use switchboard_core::time::format_ms;
 use switchboard_core::{Caller, Error};
@@ -30,8 +30,7 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/projects", get(projects).post(create_project))
         .route("/projects/{slug}", get(project))
         .route("/projects/{slug}/facts", axum::routing::post(set_fact))
-        .route("/teams", get(teams))
-        .route("/teams/{slug}", get(team))
+        .route("/projects/{slug}/details", axum::routing::post(update_details))
         .route("/packages", get(package_search))
         .route("/packages/{*name}", get(package))
 }
@@ -228,6 +227,9 @@ struct ProjectPage {
     score_chart: Option<crate::charts::Chart>,
     deploy_chart: Option<crate::charts::Chart>,
     build_chart: Option<crate::charts::Chart>,
+    /// For the details form: every team (slug, name) and project type.
+    teams: Vec<(String, String)>,
+    types: Vec<String>,
 }
 
 async fn project(
@@ -287,8 +289,13 @@ async fn project(
         .as_ref()
         .map(|i| format!("Read from {} {}: {}", i.repository, format_ms(i.at), i.summary))
         .unwrap_or_default();
+    let mut teams: Vec<(String, String)> =
+        state.service.graph().list_teams().await?.into_iter().map(|t| (t.slug.to_string(), t.name)).collect();
+    teams.sort_by_key(|t| t.1.to_lowercase());
     let page = ProjectPage {
         csrf,
+        teams,
+        types: config.project_types.keys().map(|t| t.to_string()).collect(),
         score_chart,
         deploy_chart,
         build_chart,
@@ -338,6 +345,38 @@ async fn project(
 }
 
 #[derive(Deserialize)]
+struct DetailsForm {
+    csrf: Option<String>,
+    name: String,
+    description: String,
+    team: String,
+    project_type: String,
+}
+
+/// Changes a project's name, description, owning team and type from its
+/// page through `update_project` (CSRF-checked; its policy and validation
+/// decide, a refusal says why; what did not change records nothing).
+async fn update_details(
+    State(state): State<PortalState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    axum::Form(form): axum::Form<DetailsForm>,
+) -> Result<Response, PageError> {
+    crate::csrf::require(&headers, form.csrf.as_deref())?;
+    let slug: ProjectSlug = path("project", &slug)?;
+    let args = json!({
+        "project": slug,
+        "name": form.name.trim(),
+        "description": form.description.trim(),
+        "team": form.team.trim(),
+        "project_type": form.project_type.trim(),
+    });
+    state.service.execute_json(&caller, "update_project", args).await?;
+    Ok(axum::response::Redirect::to(&format!("/projects/{slug}")).into_response())
+}
+
+#[derive(Deserialize)]
 struct FactForm {
     csrf: Option<String>,
     key: String,
@@ -368,65 +407,6 @@ async fn set_fact(
     let args = json!({"project": slug, "key": form.key.trim(), "value": value});
     state.service.execute_json(&caller, "set_fact", args).await?;
     Ok(axum::response::Redirect::to(&format!("/projects/{slug}#facts")).into_response())
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "teams.html")]
-struct TeamsPage {
-    banner: Option<String>,
-    teams: Vec<(String, String, usize, u64)>,
-}
-
-async fn teams(State(state): State<PortalState>, PageCaller(caller): PageCaller) -> Result<TeamsPage, PageError> {
-    let list = state.service.call(&caller, ListTeams {}).await?;
-    let teams = list
-        .teams
-        .iter()
-        .map(|t| (t.team.slug.to_string(), t.team.name.clone(), t.team.members.len(), t.project_count))
-        .collect();
-    Ok(TeamsPage { banner: banner(&state.mode, &caller), teams })
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "team.html")]
-struct TeamPage {
-    banner: Option<String>,
-    slug: String,
-    name: String,
-    members: Vec<(String, String, String)>,
-    channels: Vec<String>,
-    projects: Vec<switchboard_core::model::ProjectSummary>,
-    /// What the shared project rows show above a search (none here).
-    by_meaning: Vec<String>,
-    note: Option<String>,
-    incidents: Vec<IncidentRow>,
-}
-
-async fn team(
-    State(state): State<PortalState>,
-    PageCaller(caller): PageCaller,
-    Path(slug): Path<String>,
-) -> Result<TeamPage, PageError> {
-    let slug: TeamSlug = path("team", &slug)?;
-    let d = state.service.call(&caller, GetTeam { team: slug.clone() }).await?;
-    let recent = ListIncidents { team: Some(slug), limit: Some(20), ..Default::default() };
-    let inc = state.service.call(&caller, recent).await?;
-    Ok(TeamPage {
-        banner: banner(&state.mode, &caller),
-        slug: d.team.slug.to_string(),
-        name: d.team.name.clone(),
-        members: d.members.iter().map(|u| (u.name.to_string(), u.display_name.clone(), u.role.to_string())).collect(),
-        channels: d
-            .team
-            .channels
-            .iter()
-            .map(|c| format!("{:?} {}", c.platform, c.name.clone().unwrap_or_else(|| c.id.clone())).to_lowercase())
-            .collect(),
-        projects: d.projects,
-        by_meaning: Vec::new(),
-        note: None,
-        incidents: inc.incidents.iter().map(IncidentRow::from).collect(),
-    })
 }
 
 #[derive(Deserialize)]
