@@ -224,8 +224,16 @@ pub async fn serve(
     let chat = switchboard_bot::chat::ChatState::new(service.clone(), state.conversation.clone())
         .map_err(|e| anyhow::anyhow!("chat platforms: {e}"))?;
     log_chat_platforms(&config);
-    let courier = switchboard_bot::courier::Courier::new(&chat, outbox);
-    let mut background = if courier.active() { courier.spawn() } else { Vec::new() };
+    // Turns true when the server has stopped: the webhook processor and the
+    // chat courier finish what they are doing, take nothing more, and give
+    // back what they had taken.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let courier = switchboard_bot::courier::Courier::new(&chat, outbox).until(stopping.clone());
+    let (mut background, delivery) = if courier.active() {
+        (vec![courier.clone().spawn_listener()], Some(courier.spawn_delivery()))
+    } else {
+        (Vec::new(), None)
+    };
     background.extend(switchboard_bot::slack::socket::spawn(chat.clone()));
     background.extend(switchboard_bot::discord::gateway::spawn(chat.clone()));
     let hosts = config.server.hosts();
@@ -249,7 +257,6 @@ pub async fn serve(
         background.push(crate::simulated_github::spawn(fake, hooks, secret));
     }
     // Deliveries left from before a restart (or a crash) are processed first thing.
-    let (stop, stopping) = tokio::sync::watch::channel(false);
     let processor =
         config.webhooks.processing.then(|| Processor::new(hooks.clone(), mapper(&rules, &service)).spawn(stopping));
     tracing::info!(
@@ -279,13 +286,20 @@ pub async fn serve(
     // Nothing more arrives: the delivery being processed is finished, no
     // other is taken (they wait in the inbox), then the rest stops.
     let _ = stop.send(true);
-    if let Some(processor) = processor {
-        let grace = std::time::Duration::from_secs(config.server.shutdown_grace_secs);
-        if tokio::time::timeout(grace, processor).await.is_err() {
-            tracing::warn!(
-                "a webhook delivery was still being processed after server.shutdown_grace_secs; it is processed again at the next start"
-            );
-        }
+    let grace = std::time::Duration::from_secs(config.server.shutdown_grace_secs);
+    if let Some(processor) = processor
+        && tokio::time::timeout(grace, processor).await.is_err()
+    {
+        tracing::warn!(
+            "a webhook delivery was still being processed after server.shutdown_grace_secs; it is processed again at the next start"
+        );
+    }
+    if let Some(delivery) = delivery
+        && tokio::time::timeout(grace, delivery).await.is_err()
+    {
+        tracing::warn!(
+            "a chat message was still being sent after server.shutdown_grace_secs; it is sent when its claim lapses"
+        );
     }
     for task in [notifier, rescoring].into_iter().flatten().chain(background) {
         task.abort();

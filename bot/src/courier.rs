@@ -71,11 +71,25 @@ pub struct Courier {
     outbox: Arc<dyn Outbox>,
     apis: ChatApis,
     wake: Arc<Notify>,
+    /// Turns true when the process is stopping: no further message is taken.
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Courier {
     pub fn new(chat: &ChatState, outbox: Arc<dyn Outbox>) -> Self {
-        Self { service: chat.service.clone(), outbox, apis: chat.apis(), wake: chat.service.chat_wake() }
+        Self { service: chat.service.clone(), outbox, apis: chat.apis(), wake: chat.service.chat_wake(), stop: None }
+    }
+
+    /// Stops delivering when `stop` turns true: the message being sent is
+    /// finished, the claims on the others taken are given back, and the
+    /// delivery task ends.
+    pub fn until(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| *s.borrow())
     }
 
     /// Whether this server can post to any platform (a bot token is set).
@@ -95,7 +109,7 @@ impl Courier {
     }
 
     /// Enqueues what events call for (the first half of [`Courier::spawn`]).
-    fn spawn_listener(self) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_listener(self) -> tokio::task::JoinHandle<()> {
         let mut events = self.service.bus().subscribe();
         let c = self;
         tokio::spawn(async move {
@@ -134,7 +148,7 @@ impl Courier {
     /// it delivers what the chat handlers enqueue).
     pub fn spawn_delivery(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            loop {
+            while !self.stopping() {
                 let sent = match self.deliver_due().await {
                     Ok(n) => n,
                     Err(e) => {
@@ -142,8 +156,18 @@ impl Courier {
                         0
                     }
                 };
-                if sent < BATCH {
-                    let _ = tokio::time::timeout(Duration::from_secs(1), self.wake.notified()).await;
+                if sent < BATCH && !self.stopping() {
+                    let mut stop = self.stop.clone();
+                    let stopped = async move {
+                        match stop.as_mut() {
+                            Some(s) => drop(s.wait_for(|s| *s).await),
+                            None => std::future::pending::<()>().await,
+                        }
+                    };
+                    tokio::select! {
+                        _ = tokio::time::timeout(Duration::from_secs(1), self.wake.notified()) => {}
+                        () = stopped => {}
+                    }
                 }
             }
         })
@@ -511,9 +535,17 @@ impl Courier {
 
     /// Sends every due message once; returns how many were attempted.
     pub async fn deliver_due(&self) -> Result<usize, String> {
-        let due = self.outbox.due_messages(self.service.now(), BATCH).await.map_err(|e| e.to_string())?;
+        let now = self.service.now();
+        let due = self.outbox.due_messages(now, BATCH).await.map_err(|e| e.to_string())?;
         let n = due.len();
-        for m in due {
+        let mut due = due.into_iter();
+        while let Some(m) = due.next() {
+            if self.stopping() {
+                // Stopping: what was claimed and not sent is given back at once.
+                let left: Vec<i64> = std::iter::once(m.id).chain(due.map(|m| m.id)).collect();
+                self.outbox.release_messages(&left, now).await.map_err(|e| e.to_string())?;
+                break;
+            }
             self.deliver(m).await?;
         }
         Ok(n)

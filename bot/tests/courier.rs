@@ -389,3 +389,35 @@ async fn a_scaffolded_project_is_announced_in_its_teams_channel() {
     assert!(texts(&last.body["blocks"]).contains("acme/refunds-consumer"), "{}", last.body);
     assert!(texts(&last.body["blocks"]).contains("/projects/refunds-consumer"), "{}", last.body);
 }
+
+/// A stopping process's courier sends nothing more and gives back the
+/// messages it had taken, so the next process sends them at once (not after
+/// their claim lapses), each once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_courier_gives_back_what_it_took() {
+    let w = world().await;
+    let now = w.service.now();
+    for n in 0..3 {
+        let body = serde_json::to_string(&switchboard_bot::reply::Reply::text(format!("message {n}"))).unwrap();
+        let m = switchboard_core::outbox::NewMessage::new(
+            format!("stop-test:{n}"),
+            switchboard_core::model::ChatPlatform::Slack,
+            "C0PAY".into(),
+            body,
+            now,
+        );
+        assert!(w.outbox.enqueue(&m).await.unwrap());
+    }
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let courier = w.courier.clone().until(stopping);
+    stop.send(true).unwrap();
+    courier.deliver_due().await.unwrap();
+    assert!(w.slack.calls().is_empty(), "nothing is sent once stopping");
+    let due = w.outbox.due_messages(w.service.now(), 10).await.unwrap();
+    assert_eq!(due.len(), 3, "all given back, due at once: {due:?}");
+    w.outbox.release_messages(&due.iter().map(|m| m.id).collect::<Vec<_>>(), w.service.now()).await.unwrap();
+    // The next process's courier sends each once.
+    assert_eq!(w.courier.deliver_due().await.unwrap(), 3);
+    assert_eq!(w.slack.calls().len(), 3);
+    assert!(w.outbox.due_messages(w.service.now() + 10 * 60_000, 10).await.unwrap().is_empty());
+}

@@ -165,6 +165,10 @@ pub trait Outbox: Send + Sync {
     async fn list_messages(&self, status: Option<MessageStatus>, limit: usize) -> StoreResult<Vec<OutMessage>>;
     /// Messages per status.
     async fn outbox_counts(&self) -> StoreResult<Vec<(MessageStatus, u64)>>;
+    /// Gives back the claims on messages handed out by
+    /// [`Outbox::due_messages`] but not sent (the process is stopping): those
+    /// still pending are due again at `now`.
+    async fn release_messages(&self, ids: &[i64], now: Millis) -> StoreResult<()>;
     /// When the oldest message still waiting to be sent was made, if any.
     async fn oldest_pending_message(&self) -> StoreResult<Option<Millis>>;
     /// Makes a dead message pending again, due at `now`, with its attempts

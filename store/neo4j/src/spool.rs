@@ -348,6 +348,15 @@ impl Outbox for Neo4jGraph {
         self.rows(q.param("limit", limit(n))).await?.iter().map(message).collect()
     }
 
+    async fn release_messages(&self, ids: &[i64], now: Millis) -> StoreResult<()> {
+        self.run(
+            query("MATCH (x:OutMessage) WHERE x.id IN $ids AND x.status = 'pending' SET x.next_attempt_at = $now")
+                .param("ids", ids.to_vec())
+                .param("now", now),
+        )
+        .await
+    }
+
     async fn oldest_pending_message(&self) -> StoreResult<Option<Millis>> {
         let q = query("MATCH (x:OutMessage {status: 'pending'}) RETURN min(x.created_at) AS t");
         oldest(&self.rows(q).await?)

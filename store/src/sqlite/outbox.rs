@@ -114,6 +114,19 @@ impl Outbox for SqliteStore {
         .await
     }
 
+    async fn release_messages(&self, ids: &[i64], now: Millis) -> StoreResult<()> {
+        let ids = ids.to_vec();
+        self.write(move |conn| {
+            let mut release =
+                conn.prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND status = 'pending'")?;
+            for id in &ids {
+                release.execute(params![id, now])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn oldest_pending_message(&self) -> StoreResult<Option<Millis>> {
         self.read(|conn| {
             conn.query_row("SELECT min(created_at) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))

@@ -68,6 +68,12 @@ pub async fn outbox_lifecycle(b: &Backend) {
     assert!(o.due_messages(T0 + 100, 10).await.unwrap().is_empty(), "nothing is handed out twice");
     let lapsed: Vec<i64> = o.due_messages(T0 + 10 + CLAIM_MS, 10).await.unwrap().into_iter().map(|m| m.id).collect();
     assert_eq!(lapsed, [second.id], "a courier that died leaves its claims to lapse");
+    // A courier that stops gives back what it took and did not send.
+    let now = T0 + 20 + CLAIM_MS;
+    assert!(o.due_messages(now, 10).await.unwrap().is_empty(), "claimed again just above");
+    o.release_messages(&[second.id], now).await.unwrap();
+    let released: Vec<i64> = o.due_messages(now, 10).await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(released, [second.id], "released: due at once");
 
     let sent = Attempt {
         status: MessageStatus::Sent,
