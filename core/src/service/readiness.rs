@@ -9,38 +9,39 @@ impl super::Service {
         self.ctx.reported.0.lock().unwrap_or_else(|e| e.into_inner()).insert(part, (ok, detail.into()));
     }
 
-    /// Every check; ready when each required one passed.
+    /// Every check, the stores asked at once (a dead server costs one
+    /// deadline, not one each); ready when each required one passed.
     pub async fn readiness(&self) -> Vec<Check> {
-        let mut checks = vec![
-            check("graph", async {
-                let c = self.ctx.graph.counts().await.map_err(|e| e.to_string())?;
-                Ok(format!("{} projects", c.projects))
-            })
-            .await,
-            check("log", async {
-                let n = self.ctx.log.count().await.map_err(|e| e.to_string())?;
-                Ok(format!("{n} events"))
-            })
-            .await,
-        ];
-        if let Some(inbox) = &self.ctx.inbox {
-            checks.push(
+        let graph = check("graph", async {
+            let c = self.ctx.graph.counts().await.map_err(|e| e.to_string())?;
+            Ok(format!("{} projects", c.projects))
+        });
+        let log = check("log", async {
+            let n = self.ctx.log.count().await.map_err(|e| e.to_string())?;
+            Ok(format!("{n} events"))
+        });
+        let inbox = async {
+            let inbox = self.ctx.inbox.as_ref()?;
+            Some(
                 check("inbox", async {
                     let counts = inbox.inbox_counts().await.map_err(|e| e.to_string())?;
                     Ok(format!("{} deliveries", counts.iter().map(|(_, n)| n).sum::<u64>()))
                 })
                 .await,
-            );
-        }
-        if let Some(outbox) = &self.ctx.outbox {
-            checks.push(
+            )
+        };
+        let outbox = async {
+            let outbox = self.ctx.outbox.as_ref()?;
+            Some(
                 check("outbox", async {
                     let counts = outbox.outbox_counts().await.map_err(|e| e.to_string())?;
                     Ok(format!("{} messages", counts.iter().map(|(_, n)| n).sum::<u64>()))
                 })
                 .await,
-            );
-        }
+            )
+        };
+        let (graph, log, inbox, outbox) = tokio::join!(graph, log, inbox, outbox);
+        let mut checks: Vec<Check> = [Some(graph), Some(log), inbox, outbox].into_iter().flatten().collect();
         let reported = self.ctx.reported.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
         checks.extend(reported.into_iter().map(|(name, (ok, detail))| Check {
             name,
