@@ -21,14 +21,15 @@ const LIVE: &str = include_str!("../static/live.js");
 const PORTAL: &str = include_str!("../static/portal.js");
 const STYLE: &str = include_str!("../static/style.css");
 
-/// Every asset: its path under `/static/`, content type and contents.
-const ASSETS: [(&str, &str, &str); 6] = [
-    ("htmx.min.js", "text/javascript; charset=utf-8", HTMX),
-    ("htmx-LICENSE.txt", "text/plain; charset=utf-8", HTMX_LICENSE),
-    ("chat.js", "text/javascript; charset=utf-8", CHAT),
-    ("live.js", "text/javascript; charset=utf-8", LIVE),
-    ("portal.js", "text/javascript; charset=utf-8", PORTAL),
-    ("style.css", "text/css; charset=utf-8", STYLE),
+/// Every asset: its path under `/static/`, content type, contents and
+/// their fingerprint (computed when the binary is built, not per page).
+const ASSETS: [(&str, &str, &str, u64); 6] = [
+    ("htmx.min.js", "text/javascript; charset=utf-8", HTMX, fingerprint(HTMX)),
+    ("htmx-LICENSE.txt", "text/plain; charset=utf-8", HTMX_LICENSE, fingerprint(HTMX_LICENSE)),
+    ("chat.js", "text/javascript; charset=utf-8", CHAT, fingerprint(CHAT)),
+    ("live.js", "text/javascript; charset=utf-8", LIVE, fingerprint(LIVE)),
+    ("portal.js", "text/javascript; charset=utf-8", PORTAL, fingerprint(PORTAL)),
+    ("style.css", "text/css; charset=utf-8", STYLE, fingerprint(STYLE)),
 ];
 
 /// FNV-1a over the contents: a fingerprint that changes with them.
@@ -46,28 +47,22 @@ const fn fingerprint(body: &str) -> u64 {
 
 /// The fingerprinted URL of the asset `name` (`style.css`), for templates.
 pub fn url(name: &str) -> String {
-    match ASSETS.iter().find(|(n, _, _)| *n == name) {
-        Some((n, _, body)) => format!("/static/{n}?v={:016x}", fingerprint(body)),
+    match ASSETS.iter().find(|(n, ..)| *n == name) {
+        Some((n, _, _, print)) => format!("/static/{n}?v={print:016x}"),
         None => format!("/static/{name}"),
     }
 }
 
-fn asset(query: Option<String>, content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    let current = format!("v={:016x}", fingerprint(body));
-    let cache = if query.as_deref() == Some(current.as_str()) {
-        "public, max-age=31536000, immutable"
-    } else {
-        "public, max-age=300"
-    };
+fn asset(query: Option<String>, content_type: &'static str, body: &'static str, print: u64) -> impl IntoResponse {
+    let current = query.as_deref().and_then(|q| q.strip_prefix("v=")).and_then(|v| u64::from_str_radix(v, 16).ok());
+    let cache = if current == Some(print) { "public, max-age=31536000, immutable" } else { "public, max-age=300" };
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, cache)], body)
 }
 
 pub(crate) fn routes() -> Router<PortalState> {
-    ASSETS.iter().fold(Router::new(), |router, &(name, content_type, body)| {
-        router.route(
-            &format!("/static/{name}"),
-            get(move |RawQuery(q): RawQuery| async move { asset(q, content_type, body) }),
-        )
+    ASSETS.iter().fold(Router::new(), |router, &(name, content_type, body, print)| {
+        let answer = move |RawQuery(q): RawQuery| async move { asset(q, content_type, body, print) };
+        router.route(&format!("/static/{name}"), get(answer))
     })
 }
 

@@ -92,9 +92,7 @@ pub(crate) async fn page(
     let person = nonempty(&f.person).map(|p| p.to_lowercase());
     // Accounts' events (sign-ins with addresses, roles, tokens) only for
     // those core's policy lets list users.
-    let policy = &state.service.config().policy;
-    let accounts =
-        switchboard_core::policy::authorize(&caller, switchboard_core::ops::OpKind::ListUsers, policy).is_ok();
+    let accounts = state.may(&caller, switchboard_core::ops::OpKind::ListUsers);
     let mut rows = Vec::new();
     let mut more = false;
     for e in state.service.log().query(&q).await? {

@@ -86,6 +86,12 @@ impl PortalState {
         Ok(Self { oidc, service, mode, conversation, streams, live, require_login })
     }
 
+    /// Whether core's policy lets `caller` run `kind`: what a page offers
+    /// (a form, a section) follows it; the operation still decides.
+    pub(crate) fn may(&self, caller: &Caller, kind: switchboard_core::ops::OpKind) -> bool {
+        switchboard_core::policy::authorize(caller, kind, &self.service.config().policy).is_ok()
+    }
+
     /// Cookies get `Secure` when the portal is served over TLS.
     pub(crate) fn secure_cookies(&self) -> bool {
         self.service.config().server.is_https()

@@ -227,6 +227,9 @@ struct ProjectPage {
     score_chart: Option<crate::charts::Chart>,
     deploy_chart: Option<crate::charts::Chart>,
     build_chart: Option<crate::charts::Chart>,
+    /// Whether core's policy lets the viewer change the details (the form is
+    /// shown, and the teams read for it, only then).
+    may_edit: bool,
     /// For the details form: every team (slug, name) and project type.
     teams: Vec<(String, String)>,
     types: Vec<String>,
@@ -289,11 +292,15 @@ async fn project(
         .as_ref()
         .map(|i| format!("Read from {} {}: {}", i.repository, format_ms(i.at), i.summary))
         .unwrap_or_default();
-    let mut teams: Vec<(String, String)> =
-        state.service.graph().list_teams().await?.into_iter().map(|t| (t.slug.to_string(), t.name)).collect();
-    teams.sort_by_key(|t| t.1.to_lowercase());
+    let may_edit = state.may(&caller, switchboard_core::ops::OpKind::UpdateProject);
+    let mut teams: Vec<(String, String)> = Vec::new();
+    if may_edit {
+        teams = state.service.graph().list_teams().await?.into_iter().map(|t| (t.slug.to_string(), t.name)).collect();
+        teams.sort_by_key(|t| t.1.to_lowercase());
+    }
     let page = ProjectPage {
         csrf,
+        may_edit,
         teams,
         types: config.project_types.keys().map(|t| t.to_string()).collect(),
         score_chart,

@@ -13,6 +13,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 use switchboard_core::ids::TeamSlug;
+use switchboard_core::ops::OpKind;
 use switchboard_core::ops::inputs::{GetTeam, ListIncidents, ListTeams};
 
 use crate::error::PageError;
@@ -29,6 +30,8 @@ pub(crate) fn routes() -> Router<PortalState> {
 struct TeamsPage {
     banner: Option<String>,
     csrf: String,
+    /// Core's policy lets the viewer create a team: the form is shown.
+    may_create: bool,
     teams: Vec<(String, String, usize, u64)>,
 }
 
@@ -44,7 +47,8 @@ async fn teams(
         .iter()
         .map(|t| (t.team.slug.to_string(), t.team.name.clone(), t.team.members.len(), t.project_count))
         .collect();
-    let page = TeamsPage { banner: banner(&state.mode, &caller), csrf, teams };
+    let may_create = state.may(&caller, OpKind::CreateTeam);
+    let page = TeamsPage { banner: banner(&state.mode, &caller), csrf, may_create, teams };
     Ok(crate::with_cookie(page.into_response(), set_cookie))
 }
 
@@ -53,6 +57,8 @@ async fn teams(
 struct TeamPage {
     banner: Option<String>,
     csrf: String,
+    /// Core's policy lets the viewer change the team: the form is shown.
+    may_edit: bool,
     slug: String,
     name: String,
     members: Vec<(String, String, String)>,
@@ -78,6 +84,7 @@ async fn team(
     let page = TeamPage {
         banner: banner(&state.mode, &caller),
         csrf,
+        may_edit: state.may(&caller, OpKind::UpdateTeam),
         slug: d.team.slug.to_string(),
         name: d.team.name.clone(),
         members: d.members.iter().map(|u| (u.name.to_string(), u.display_name.clone(), u.role.to_string())).collect(),

@@ -51,7 +51,10 @@ async fn a_projects_details_are_edited_from_its_page() {
         .send(Mode::Demo, form("/projects/orders/details", "sb_as=frank", &body("Renamed", other.slug.as_str()), false))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    // A viewer may not.
+    // A viewer is not offered the form, and may not.
+    let as_dave = Request::get("/projects/orders").header("cookie", "sb_as=dave").body(Body::empty()).unwrap();
+    let (_, html, _) = p.send(Mode::Demo, as_dave).await;
+    assert!(html.contains("<h1>") && !html.contains("edit-details"), "{html}");
     let viewer = format!("sb_csrf={TOKEN}; sb_as=dave");
     let (status, _, _) = p
         .send(Mode::Demo, form("/projects/orders/details", &viewer, &body("Renamed", other.slug.as_str()), false))

@@ -219,6 +219,14 @@ impl Agent {
         )
     }
 
+    /// The breaker's state, as it just moved, for readiness and the metrics.
+    fn breaker_reported(&self) {
+        let open = self.breaker.is_open();
+        switchboard_core::metrics::llm_breaker(open);
+        let said = if open { "the breaker is open: the model failed repeatedly" } else { "answering" };
+        self.service.report("llm", !open, said);
+    }
+
     /// One message from `caller`, with the thread's `history` (oldest first).
     pub async fn turn(
         &self,
@@ -228,21 +236,6 @@ impl Agent {
         progress: OnProgress<'_>,
     ) -> Result<Answer, Unavailable> {
         self.breaker.allow().map_err(|o| Unavailable::Resting { retry_in_secs: o.retry_in_secs })?;
-        let answered = self.turn_allowed(caller, history, text, progress).await;
-        let open = self.breaker.is_open();
-        switchboard_core::metrics::llm_breaker(open);
-        let said = if open { "the breaker is open: the model failed repeatedly" } else { "answering" };
-        self.service.report("llm", !open, said);
-        answered
-    }
-
-    async fn turn_allowed(
-        &self,
-        caller: &Caller,
-        history: &[ChatMessage],
-        text: &str,
-        progress: OnProgress<'_>,
-    ) -> Result<Answer, Unavailable> {
         let tools = self.tools_for(caller.role);
         let mut conversation = vec![json!({"role": "system", "content": self.system_prompt(caller)})];
         conversation.extend(recall(history, self.config.memory_tokens as usize));
@@ -269,12 +262,14 @@ impl Agent {
                 Ok(reply) => reply,
                 Err(reason) => {
                     self.breaker.failure();
+                    self.breaker_reported();
                     tracing::warn!(%reason, step = answer.steps, "LLM call failed");
                     return Err(Unavailable::Failed { reason, actions: answer.actions });
                 }
             };
             if reply.tool_calls.is_empty() {
                 self.breaker.success();
+                self.breaker_reported();
                 answer.text = reply.content;
                 return Ok(answer);
             }
@@ -293,6 +288,7 @@ impl Agent {
             }
         }
         self.breaker.success();
+        self.breaker_reported();
         answer.out_of_steps = true;
         Ok(answer)
     }

@@ -79,22 +79,11 @@ pub fn bucket_ms(since: Millis, until: Millis, buckets: usize) -> Millis {
 }
 
 /// Analyses `lines` of the window `[since, until)` against `baseline` lines
-/// of the `baseline_ms` before it.
+/// of the `baseline_ms` before it. With `counted` (the window's lines
+/// counted by the source, [`super::LogSource::count`]) the counts and spikes
+/// come from it and `lines` — then the error lines only — give the
+/// signatures; without, `lines` are counted here.
 pub fn analyse(
-    lines: &[LogLine],
-    baseline: &[LogLine],
-    since: Millis,
-    until: Millis,
-    baseline_ms: Millis,
-    t: Tuning,
-) -> Analysis {
-    analyse_counted(None, lines, baseline, since, until, baseline_ms, t)
-}
-
-/// As [`analyse`]; with `counted` (the window's lines counted by the source,
-/// [`super::LogSource::count`]) the counts and spikes come from it and
-/// `lines` — then the error lines only — give the signatures.
-pub fn analyse_counted(
     counted: Option<&[Counted]>,
     lines: &[LogLine],
     baseline: &[LogLine],
@@ -206,7 +195,7 @@ mod tests {
         }));
         lines.extend((0..100).map(|k| line(hour + k * 30_000, Level::Info, "GET /health 200")));
         lines.sort_by_key(|l| l.ts);
-        let a = analyse(&lines, &baseline, hour, 2 * hour, hour, t);
+        let a = analyse(None, &lines, &baseline, hour, 2 * hour, hour, t);
         assert_eq!(a.bucket_ms, 600_000);
         assert_eq!(a.counts[&Level::Error], 36);
         assert_eq!(a.counts[&Level::Info], 100);
@@ -225,7 +214,7 @@ mod tests {
     #[test]
     fn nothing_to_say_about_an_empty_window() {
         let t = Tuning { buckets: 4, spike_factor: 3.0, spike_min: 5, signatures: 10 };
-        let a = analyse(&[], &[], 0, 1000, 1000, t);
+        let a = analyse(None, &[], &[], 0, 1000, 1000, t);
         assert!(a.signatures.is_empty() && a.spikes.is_empty() && a.counts.is_empty());
         assert_eq!(a.buckets.len(), 4);
     }

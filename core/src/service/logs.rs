@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Call, Done, Service};
 use crate::error::{Error, Result};
-use crate::logs::analysis::{Tuning, analyse_counted, bucket_ms};
+use crate::logs::analysis::{Tuning, analyse, bucket_ms};
 use crate::logs::{Level, LogLine, LogQuery, source_for};
 use crate::model::{DAY_MS, Millis};
 use crate::ops::inputs::CheckLogs;
@@ -128,8 +128,7 @@ pub(super) async fn check_logs(call: &Call<'_>, i: CheckLogs) -> Result<Done> {
         spike_min: config.logs.spike_min,
         signatures: config.logs.signatures,
     };
-    let mut analysis =
-        analyse_counted(counted.as_deref(), &window.lines, &baseline.lines, since, until, baseline_ms, tuning);
+    let mut analysis = analyse(counted.as_deref(), &window.lines, &baseline.lines, since, until, baseline_ms, tuning);
     for s in &mut analysis.signatures {
         s.sample = redact(&s.sample);
     }
