@@ -109,7 +109,9 @@ impl super::Service {
             }
             crate::metrics::queue_oldest("outbox", age(outbox.oldest_pending_message().await?));
         }
-        crate::metrics::queue_items("runs", "pending", self.ctx.graph.counts().await?.pending_runs);
+        // The runs waiting for a decision are few; the graph's counts would also count every project.
+        let pending = self.ctx.graph.list_runs(Some(crate::model::RunStatus::Pending), 100_000).await?;
+        crate::metrics::queue_items("runs", "pending", pending.len() as u64);
         Ok(())
     }
 }
