@@ -72,15 +72,7 @@ impl Inbox for SqliteStore {
 
     async fn release(&self, ids: &[i64], now: Millis) -> StoreResult<()> {
         let ids = ids.to_vec();
-        self.write(move |conn| {
-            let mut release =
-                conn.prepare_cached("UPDATE inbox SET next_attempt_at = ?2 WHERE id = ?1 AND status = 'pending'")?;
-            for id in &ids {
-                release.execute(params![id, now])?;
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |conn| super::rows::release_claims(conn, "inbox", &ids, now)).await
     }
 
     async fn finish(&self, id: i64, o: &Outcome) -> StoreResult<()> {

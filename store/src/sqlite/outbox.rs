@@ -116,15 +116,7 @@ impl Outbox for SqliteStore {
 
     async fn release_messages(&self, ids: &[i64], now: Millis) -> StoreResult<()> {
         let ids = ids.to_vec();
-        self.write(move |conn| {
-            let mut release =
-                conn.prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND status = 'pending'")?;
-            for id in &ids {
-                release.execute(params![id, now])?;
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |conn| super::rows::release_claims(conn, "outbox", &ids, now)).await
     }
 
     async fn oldest_pending_message(&self) -> StoreResult<Option<Millis>> {

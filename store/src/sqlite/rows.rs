@@ -45,6 +45,22 @@ pub(crate) fn id_error(i: usize, e: switchboard_core::ids::IdError) -> rusqlite:
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
 }
 
+/// Gives back the claims on rows of a queue table (`inbox`, `outbox`) still
+/// pending: due again at `now`.
+pub(crate) fn release_claims(
+    conn: &rusqlite::Connection,
+    table: &'static str,
+    ids: &[i64],
+    now: i64,
+) -> rusqlite::Result<()> {
+    let mut release =
+        conn.prepare_cached(&format!("UPDATE {table} SET next_attempt_at = ?2 WHERE id = ?1 AND status = 'pending'"))?;
+    for id in ids {
+        release.execute(rusqlite::params![id, now])?;
+    }
+    Ok(())
+}
+
 /// Rows per `status` of a queue table (`inbox`, `outbox`), every status
 /// listed (zero when none), in `all`'s order.
 pub(crate) fn status_counts<S: Copy>(
