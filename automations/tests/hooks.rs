@@ -568,3 +568,55 @@ async fn installations_give_and_take_repositories() {
     let found = w.op("find_projects", json!({"query": "new-svc"})).await;
     assert_eq!(found["projects"].as_array().unwrap().len(), 1, "delivered twice, one project");
 }
+
+/// The CI part of the score follows the newest build on the default branch:
+/// a red `master` after a green one costs the part, a red feature branch
+/// does not, and the next green build on `master` gives it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ci_part_of_the_score_follows_the_newest_default_branch_build() {
+    let w = world().await;
+    // After the demo's own builds (which run up to now).
+    let soon = |mins: i64| (chrono::Utc::now() + chrono::Duration::minutes(mins)).to_rfc3339();
+    let run = |id: u64, branch: &str, conclusion: &str, at: String| {
+        let (branch, conclusion) = (branch.to_owned(), conclusion.to_owned());
+        edited("github/workflow_run.completed.json", move |v| {
+            let r = &mut v["workflow_run"];
+            r["id"] = json!(id);
+            r["head_branch"] = json!(branch);
+            r["conclusion"] = json!(conclusion);
+            for k in ["created_at", "updated_at", "run_started_at"] {
+                r[k] = json!(at);
+            }
+        })
+    };
+    let ci = |score: &Value| score["components"].as_array().unwrap().iter().find(|c| c["name"] == "ci").unwrap().clone();
+    let deliveries = [
+        (run(1, "master", "success", soon(1)), "success on master"),
+        (run(2, "master", "failure", soon(2)), "failure on master"),
+        (run(3, "feature/x", "success", soon(3)), "a green feature branch"),
+    ];
+    let mut parts = Vec::new();
+    for (i, (body, what)) in deliveries.into_iter().enumerate() {
+        let (status, body) = w.github("workflow_run", &format!("ci-{i}"), body).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{what}: {body}");
+        assert_eq!(w.processor.run_once().await, 1, "{what}");
+        parts.push(ci(&w.op("project_score", json!({"project": "checkout"})).await));
+    }
+    // Green master: a fresh green build, the whole part.
+    assert_eq!(parts[0]["value"], 1.0, "{}", parts[0]);
+    assert!(parts[0]["detail"].as_str().unwrap().starts_with("last green build:"), "{}", parts[0]);
+    // Red master: nothing, and why.
+    for p in &parts[1..] {
+        assert_eq!(p["value"], 0.0, "{p}");
+        let detail = p["detail"].as_str().unwrap();
+        assert!(detail.starts_with("newest build on master failure"), "{detail}");
+        assert!(detail.contains("last green:"), "{detail}");
+    }
+    // Green master again: back to the green build's freshness.
+    let (status, _) = w.github("workflow_run", "ci-3", run(4, "master", "success", soon(4))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    w.processor.run_once().await;
+    let back = ci(&w.op("project_score", json!({"project": "checkout"})).await);
+    assert_eq!(back["value"], 1.0, "{back}");
+    assert!(back["detail"].as_str().unwrap().starts_with("last green build:"), "{back}");
+}

@@ -361,6 +361,7 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
 
     // CI builds on main.
     let mut last_green = None;
+    let mut newest = None;
     let mut day = days as f64;
     let stale = rng.chance(0.1); // a few projects have not built lately
     while day > if stale { 40.0 } else { 0.0 } {
@@ -385,6 +386,8 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         if ok {
             last_green = Some(last_green.unwrap_or(0).max(at));
         }
+        // Oldest first: the last one built is the newest.
+        newest = Some(score::NewestBuild { status: b.status, at: at + duration, branch: "main".into() });
         if full {
             let recorded = payload::BuildRecorded { build: b.clone(), anomaly: None };
             events.push(ev(EventData::BuildRecorded(recorded), at, actor, &slug).subject(b.status.as_str()));
@@ -477,8 +480,12 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         created_at,
         updated_at: now,
     };
-    let inputs =
-        ScoreInputs { incidents_in_window, last_green_build_at: last_green, last_successful_deploy_at: last_deploy };
+    let inputs = ScoreInputs {
+        incidents_in_window,
+        last_green_build_at: last_green,
+        last_successful_deploy_at: last_deploy,
+        newest_build: newest,
+    };
     project.score = score::compute(config, &project, &inputs, now).score;
     batch.projects.push(project);
 }

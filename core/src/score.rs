@@ -7,8 +7,69 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::ids::ProjectSlug;
-use crate::model::{DAY_MS, Millis, Project};
-use crate::store::ScoreInputs;
+use crate::model::{Build, BuildStatus, DAY_MS, Millis, Project};
+use crate::store::{GraphStore, ScoreInputs, StoreResult};
+
+/// How many of a project's newest builds are searched for one on its
+/// default branch (feature branches build too, and more often).
+const BUILDS_SEARCHED: usize = 50;
+
+/// The newest finished build on a project's default branch: the CI part
+/// follows it, so a red `main` costs the score even when an older build
+/// was green.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewestBuild {
+    pub status: BuildStatus,
+    pub at: Millis,
+    pub branch: String,
+}
+
+/// The project's default branch: the `repo_default_branch` fact a
+/// repository import sets, else `main` (or `master`, both accepted).
+fn is_default_branch(project: &Project, branch: Option<&str>) -> bool {
+    let Some(branch) = branch else { return true };
+    let default = project.facts.iter().find(|(k, _)| k.as_str() == "repo_default_branch").map(|(_, f)| &f.value);
+    match default {
+        Some(crate::model::FactValue::Text(default)) => branch == default,
+        _ => branch == "main" || branch == "master",
+    }
+}
+
+/// The newest finished (not running) build on the default branch among
+/// `builds`, which come newest first. A build with no branch counts: CI
+/// systems that do not say build what they are pointed at.
+pub fn newest_default_build(project: &Project, builds: &[Build]) -> Option<NewestBuild> {
+    builds
+        .iter()
+        .filter(|b| b.status != BuildStatus::Running && is_default_branch(project, b.branch.as_deref()))
+        .max_by_key(|b| b.started_at)
+        .map(|b| NewestBuild {
+            status: b.status,
+            at: b.finished_at.unwrap_or(b.started_at),
+            branch: b.branch.clone().unwrap_or_else(|| "the default branch".to_owned()),
+        })
+}
+
+/// Everything `compute` needs, read from the graph.
+pub async fn gather(graph: &dyn GraphStore, config: &Config, project: &Project, now: Millis) -> StoreResult<ScoreInputs> {
+    let mut inputs = graph.score_inputs(&project.slug, window_start(config, now)).await?;
+    let builds = graph.list_builds(&project.slug, BUILDS_SEARCHED).await?;
+    inputs.newest_build = newest_default_build(project, &builds);
+    Ok(inputs)
+}
+
+/// The CI part: the freshness of the last green build, unless the newest
+/// build on the default branch did not pass — then nothing, with why.
+fn ci_part(inputs: &ScoreInputs, now: Millis, fresh: u32, stale: u32) -> (f64, String) {
+    let (value, green_age) = freshness(inputs.last_green_build_at, now, fresh, stale);
+    match &inputs.newest_build {
+        Some(b) if b.status != BuildStatus::Success => {
+            let days = (now - b.at).max(0) as f64 / DAY_MS as f64;
+            (0.0, format!("newest build on {} {} {days:.1} days ago (last green: {green_age})", b.branch, b.status.as_str()))
+        }
+        _ => (value, format!("last green build: {green_age}")),
+    }
+}
 
 /// One part of the score.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
@@ -85,14 +146,14 @@ pub fn compute(config: &Config, project: &Project, inputs: &ScoreInputs, now: Mi
     let incidents_value = (1.0 - n as f64 / f64::from(s.incident_budget)).max(0.0);
     let incidents_detail = format!("{n} incident(s) in the last {} days", s.incident_window_days);
 
-    let (ci_value, ci_age) = freshness(inputs.last_green_build_at, now, s.build_fresh_days, s.build_stale_days);
+    let (ci_value, ci_detail) = ci_part(inputs, now, s.build_fresh_days, s.build_stale_days);
     let (deploy_value, deploy_age) =
         freshness(inputs.last_successful_deploy_at, now, s.deploy_fresh_days, s.deploy_stale_days);
 
     let parts = [
         ("facts", w.facts, facts_value, facts_detail),
         ("incidents", w.incidents, incidents_value, incidents_detail),
-        ("ci", w.ci, ci_value, format!("last green build: {ci_age}")),
+        ("ci", w.ci, ci_value, ci_detail),
         ("deployments", w.deployments, deploy_value, format!("last successful deployment: {deploy_age}")),
     ];
     let total_weight: u32 = parts.iter().map(|p| p.1).sum::<u32>().max(1);

@@ -103,6 +103,10 @@ pub struct ScoreInputs {
     pub incidents_in_window: u64,
     pub last_green_build_at: Option<Millis>,
     pub last_successful_deploy_at: Option<Millis>,
+    /// The newest finished build on the project's default branch. Not read
+    /// by the store's `score_inputs` (always `None` there): core fills it
+    /// from `list_builds` (`score::gather`).
+    pub newest_build: Option<crate::score::NewestBuild>,
 }
 
 /// Totals for the home page.

@@ -137,8 +137,7 @@ impl Call<'_> {
     /// Recomputes the project's score; when it moved, stores it and records a
     /// `score_changed` event. Returns whether the project was changed.
     pub async fn rescore(&self, project: &mut Project, events: &mut Vec<Event>) -> Result<bool> {
-        let window = score::window_start(&self.ctx.config, self.now);
-        let inputs = self.ctx.graph.score_inputs(&project.slug, window).await?;
+        let inputs = score::gather(self.ctx.graph.as_ref(), &self.ctx.config, project, self.now).await?;
         let breakdown = score::compute(&self.ctx.config, project, &inputs, self.now);
         if breakdown.score == project.score {
             return Ok(false);
