@@ -589,7 +589,8 @@ async fn the_ci_part_of_the_score_follows_the_newest_default_branch_build() {
             }
         })
     };
-    let ci = |score: &Value| score["components"].as_array().unwrap().iter().find(|c| c["name"] == "ci").unwrap().clone();
+    let ci =
+        |score: &Value| score["components"].as_array().unwrap().iter().find(|c| c["name"] == "ci").unwrap().clone();
     let deliveries = [
         (run(1, "master", "success", soon(1)), "success on master"),
         (run(2, "master", "failure", soon(2)), "failure on master"),

@@ -51,7 +51,12 @@ pub fn newest_default_build(project: &Project, builds: &[Build]) -> Option<Newes
 }
 
 /// Everything `compute` needs, read from the graph.
-pub async fn gather(graph: &dyn GraphStore, config: &Config, project: &Project, now: Millis) -> StoreResult<ScoreInputs> {
+pub async fn gather(
+    graph: &dyn GraphStore,
+    config: &Config,
+    project: &Project,
+    now: Millis,
+) -> StoreResult<ScoreInputs> {
     let mut inputs = graph.score_inputs(&project.slug, window_start(config, now)).await?;
     let builds = graph.list_builds(&project.slug, BUILDS_SEARCHED).await?;
     inputs.newest_build = newest_default_build(project, &builds);
@@ -65,7 +70,14 @@ fn ci_part(inputs: &ScoreInputs, now: Millis, fresh: u32, stale: u32) -> (f64, S
     match &inputs.newest_build {
         Some(b) if b.status != BuildStatus::Success => {
             let days = (now - b.at).max(0) as f64 / DAY_MS as f64;
-            (0.0, format!("newest build on {} {} {days:.1} days ago (last green: {green_age})", b.branch, b.status.as_str()))
+            (
+                0.0,
+                format!(
+                    "newest build on {} {} {days:.1} days ago (last green: {green_age})",
+                    b.branch,
+                    b.status.as_str()
+                ),
+            )
         }
         _ => (value, format!("last green build: {green_age}")),
     }

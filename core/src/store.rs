@@ -35,6 +35,9 @@ pub struct ProjectQuery {
     pub fact: Option<(FactKey, String)>,
     pub include_archived: bool,
     pub limit: usize,
+    /// Matches to skip first, for paging (in the same order: by slug, or
+    /// by rank with `text`).
+    pub offset: usize,
 }
 
 /// Filters for `dependents`.

@@ -60,12 +60,19 @@ struct DeploymentsPage {
     environments: Vec<String>,
     rows: Vec<MatrixRow>,
     recent: Vec<RecentRow>,
+    /// 1-based; the matrix shows `MATRIX_ROWS` projects a page.
+    page: usize,
+    pages: usize,
+    total: u64,
+    first: usize,
 }
 
 #[derive(Deserialize)]
 struct TeamFilter {
     team: Option<String>,
     status: Option<String>,
+    /// The deployments matrix's page, 1-based.
+    page: Option<String>,
 }
 
 async fn deployments(
@@ -83,10 +90,19 @@ async fn deployments(
         ),
         None => None,
     };
+    let page = match f.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p))
+            .ok_or_else(|| PageError(Error::field("page", format!("{p:?} is not a page number (1, 2, …)"))))?,
+    };
     let environments = state.service.config().environments.clone();
     let graph = state.service.graph();
-    let projects =
-        graph.find_projects(&ProjectQuery { team: team_slug, limit: MATRIX_ROWS, ..Default::default() }).await?;
+    let filter =
+        ProjectQuery { team: team_slug, limit: MATRIX_ROWS, offset: (page - 1) * MATRIX_ROWS, ..Default::default() };
+    let (projects, total) = tokio::try_join!(graph.find_projects(&filter), graph.count_projects(&filter))?;
     let mut rows = Vec::new();
     let since = state.service.now() - 30 * switchboard_core::model::DAY_MS;
     for p in &projects {
@@ -133,6 +149,10 @@ async fn deployments(
         environments: environments.iter().map(|e| e.to_string()).collect(),
         rows,
         recent,
+        page,
+        pages: (total as usize).div_ceil(MATRIX_ROWS).max(1),
+        total,
+        first: (page - 1) * MATRIX_ROWS + 1,
     };
     Ok(crate::with_cookie(page.into_response(), set_cookie))
 }

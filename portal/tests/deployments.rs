@@ -41,3 +41,33 @@ async fn the_matrix_flags_drift_and_failures_and_offers_promote_and_rollback() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(p.service.graph().list_runs(None, 100).await.unwrap().len(), runs);
 }
+
+/// Past 100 projects the matrix pages (keeping the team filter), and a page
+/// that is not a number is a clear 400.
+#[tokio::test]
+async fn the_matrix_pages_beyond_a_hundred_projects() {
+    let p = portal().await;
+    for i in 0..230 {
+        let project = switchboard_testkit::conformance::project(&format!("bulk-{i:03}")).team("bulk").build();
+        switchboard_core::store::GraphStore::put_project(&p.store, &project).await.unwrap();
+    }
+    let rows = |html: &str| html.matches(r#"<tr><td><a href="/projects/bulk-"#).count();
+    let (_, first) = p.page("/deployments?team=bulk").await;
+    assert_eq!(rows(&first), 100);
+    assert!(first.contains("Projects 1–100 of 230 · page 1 of 3"), "{first}");
+    assert!(first.contains(r#"<a href="/deployments?page=2&amp;team=bulk" rel="next">"#), "{first}");
+    assert!(!first.contains(r#"rel="prev""#));
+    let (_, last) = p.page("/deployments?team=bulk&page=3").await;
+    assert_eq!(rows(&last), 30);
+    assert!(last.contains("Projects 201–230 of 230 · page 3 of 3"), "{last}");
+    assert!(last.contains(r#"<a href="/projects/bulk-229">"#) && !last.contains(r#"<a href="/projects/bulk-199">"#));
+    assert!(last.contains(r#"rel="prev""#) && !last.contains(r#"rel="next""#));
+    // A team that fits on one page has no pager.
+    let (_, small) = p.page("/deployments?team=payments").await;
+    assert!(!small.contains("matrix-pages"));
+    for bad in ["0", "two", "-1"] {
+        let (status, html) = p.page(&format!("/deployments?page={bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(html.contains("is not a page number"), "{html}");
+    }
+}

@@ -97,6 +97,7 @@ pub(crate) async fn find_projects(call: &Call<'_>, i: FindProjects) -> Result<Do
         fact,
         include_archived: false,
         limit: limit(i.limit, 50, 500, "limit")?,
+        offset: 0,
     };
     let projects = call.ctx.graph.find_projects(&q).await?;
     let list = match &q.text {

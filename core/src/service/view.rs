@@ -31,6 +31,11 @@ impl GraphView<'_> {
         self.0.find_projects(query).await
     }
 
+    /// How many projects match, whatever the query's limit and offset.
+    pub async fn count_projects(&self, query: &ProjectQuery) -> StoreResult<u64> {
+        self.0.count_projects(query).await
+    }
+
     pub async fn dependents(&self, query: &DependentsQuery) -> StoreResult<Dependents> {
         self.0.dependents(query).await
     }

@@ -163,13 +163,14 @@ impl Neo4jGraph {
     pub(crate) async fn search_projects(&self, q: &ProjectQuery) -> StoreResult<Vec<ProjectSummary>> {
         const RETURNS: &str = "RETURN p.slug AS slug, p.name AS name, p.team AS team, p.project_type AS project_type,
             p.description AS description, p.score AS score, p.archived AS archived
-            ORDER BY score DESC, p.slug LIMIT $limit";
+            ORDER BY score DESC, p.slug SKIP $offset LIMIT $limit";
         let n = limit(q.limit);
         // A broad search ranks only the index's best hits; when the filters
         // leave too few of them, and the index had more, everything is ranked.
         let window = (q.text.is_some()).then_some((n * 10).clamp(SEARCH_WINDOW_MIN, SEARCH_WINDOW_MAX));
         let Some(cypher) = project_query(self, q, RETURNS, window) else { return Ok(vec![]) };
-        let mut rows = self.rows(cypher.param("limit", n)).await?;
+        let offset = q.offset.min(i64::MAX as usize) as i64;
+        let mut rows = self.rows(cypher.param("limit", n).param("offset", offset)).await?;
         if let Some(w) = window
             && (rows.len() as i64) < n
         {
@@ -182,7 +183,7 @@ impl Neo4jGraph {
             if hits as i64 >= w
                 && let Some(all) = project_query(self, q, RETURNS, None)
             {
-                rows = self.rows(all.param("limit", n)).await?;
+                rows = self.rows(all.param("limit", n).param("offset", offset)).await?;
             }
         }
         rows.iter().map(summary).collect()

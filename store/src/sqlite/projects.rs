@@ -225,8 +225,15 @@ pub(crate) fn find_projects(conn: &Connection, q: &ProjectQuery) -> rusqlite::Re
     let Some(text) = q.text.as_deref().and_then(fts_query) else {
         let (filter, mut args, _) = project_filter(q, None);
         args.push(Value::Integer(limit(q.limit)));
-        return select(conn, &format!("{COLUMNS}{filter} ORDER BY p.slug LIMIT ?"), &args);
+        args.push(Value::Integer(q.offset.min(i64::MAX as usize) as i64));
+        return select(conn, &format!("{COLUMNS}{filter} ORDER BY p.slug LIMIT ? OFFSET ?"), &args);
     };
+    if q.offset > 0 {
+        // A search's page: its first `offset + limit` matches, the first skipped.
+        let first = ProjectQuery { limit: (limit(q.limit) as usize).saturating_add(q.offset), offset: 0, ..q.clone() };
+        let mut found = find_projects(conn, &first)?;
+        return Ok(found.split_off(q.offset.min(found.len())));
+    }
     let matches: i64 = conn
         .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM project_search WHERE project_search MATCH ?1 LIMIT ?2)")?
         .query_row(params![text, RANKED_SEARCH_LIMIT + 1], |r| r.get(0))?;

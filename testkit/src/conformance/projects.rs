@@ -142,6 +142,14 @@ pub async fn find_projects_filters(b: &Backend) {
     })
     .await;
     assert_eq!(slugs(&any), ["a-api", "b-api"], "limit applies after ordering");
+    let page = |offset, limit| find(ProjectQuery { include_archived: true, limit, offset, ..Default::default() });
+    assert_eq!(slugs(&page(1, 2).await), ["b-api", "c-worker"], "a page skips the ones before it");
+    assert_eq!(slugs(&page(3, 2).await), ["d-old"], "the last page is short");
+    assert!(page(9, 2).await.is_empty(), "past the end: nothing");
+    let api = |offset| find(ProjectQuery { text: Some("api".into()), limit: 1, offset, ..Default::default() });
+    let (first, second) = (api(0).await, api(1).await);
+    assert_eq!((first.len(), second.len()), (1, 1));
+    assert_ne!(first[0].slug, second[0].slug, "a search's second page is its next match");
     let fact = find(ProjectQuery {
         fact: Some((FactKey::new("tier").unwrap(), "1".into())),
         limit: 100,
