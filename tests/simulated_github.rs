@@ -75,6 +75,21 @@ async fn approved_runs_happen_on_the_simulated_github() {
     assert_eq!(staging(&project)["url"].as_str().map(|u| u.contains("simulated")), Some(true), "{project}");
     let page = reqwest::get(format!("{}/deployments", server.base)).await.unwrap().text().await.unwrap();
     assert!(page.contains(&version), "the deployments page shows it");
+    // The web chat's thread under the request says all of it, and stops asking.
+    let thread =
+        reqwest::get(format!("{}/chat/runs/{deploy}/thread", server.base)).await.unwrap().text().await.unwrap();
+    for line in [
+        "<li>Approved by bob.</li>",
+        "<li>Succeeded.</li>",
+        &format!("<li>Deployment of {version} to staging: succeeded.</li>"),
+    ] {
+        assert!(thread.contains(line), "{line}: {thread}");
+    }
+    assert!(!thread.contains("hx-get"), "nothing more will come: {thread}");
+    // The team hears that what it asked for happened.
+    let told = format!("Deployed {version} to staging");
+    let page = reqwest::get(format!("{}/notifications", server.base)).await.unwrap().text().await.unwrap();
+    assert!(page.contains(&told) && page.contains("badge k-deployment_succeeded"), "{page}");
 
     // An upgrade: pull requests opened, checks passed, merged; the graph moves.
     let asked = text(&chat(data, "carol", "upgrade lodash from 4.17.19 to 4.17.21 everywhere\n").stdout);

@@ -298,8 +298,17 @@ async fn the_deployment_a_run_started_is_followed_in_its_thread() {
     let finished = json!({"project": "payments-api", "environment": "staging", "version": "1.4.0", "status": "succeeded", "external_id": "gh-9"});
     w.op(admin, "record_deployment", finished).await;
 
-    let posted = w.slack.wait_for("chat.postMessage", 5, 10).await;
+    // The request, four replies in its thread, and the team told it happened.
+    let posted = w.slack.wait_for("chat.postMessage", 6, 10).await;
     let request_ts = w.outbox.get_message(&format!("approval:{id}:slack:C0PAY")).await.unwrap().unwrap().remote_id;
+    let told: Vec<&str> = posted
+        .iter()
+        .filter(|c| c.body["thread_ts"].is_null())
+        .filter_map(|c| c.body["text"].as_str())
+        .filter(|t| t.starts_with("Deployed "))
+        .collect();
+    assert_eq!(told.len(), 1, "only the run's deployment is news when it succeeds: {posted:?}");
+    assert!(told[0].starts_with("Deployed 1.4.0 to staging\n"), "{told:?}");
     let in_thread: Vec<&str> = posted
         .iter()
         .filter(|c| c.body["thread_ts"].as_str() == request_ts.as_deref())

@@ -49,6 +49,11 @@ pub fn classify(event: &Event, score_drop: u32) -> Option<(&'static str, String)
         }
         D::DeploymentRecorded(p) if p.previous_status != Some(p.deployment.status) => {
             let d = &p.deployment;
+            // A deploy someone asked for and someone approved: its end is
+            // news when it went well too (other deployments only when not).
+            if d.status == DeploymentStatus::Succeeded && d.run.is_some() {
+                return Some(("deployment_succeeded", format!("Deployed {} to {}", d.version, d.environment)));
+            }
             let what = match d.status {
                 DeploymentStatus::Failed => "failed",
                 DeploymentStatus::RolledBack => "was rolled back",
@@ -113,4 +118,53 @@ pub async fn recent(service: &Service, team: Option<&str>, limit: usize) -> Stor
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventData;
+    use crate::event::payload::DeploymentRecorded;
+    use crate::ids::RunId;
+    use crate::model::{Deployment, DeploymentStatus};
+
+    fn deployment(status: DeploymentStatus, run: Option<RunId>, previous: Option<DeploymentStatus>) -> Event {
+        let deployment = Deployment {
+            id: uuid::Uuid::nil(),
+            project: "orders".parse().unwrap(),
+            environment: "staging".parse().unwrap(),
+            version: "2.0.0".into(),
+            status,
+            sha: None,
+            actor: None,
+            url: None,
+            external_id: None,
+            started_at: 1,
+            finished_at: None,
+            run,
+        };
+        Event::of(
+            &EventData::DeploymentRecorded(DeploymentRecorded { deployment, previous_status: previous }),
+            1,
+            "x",
+            "t",
+        )
+    }
+
+    #[test]
+    fn a_deployment_is_news_when_it_fails_or_when_a_run_asked_for_it() {
+        use DeploymentStatus::*;
+        let kind = |e: &Event| classify(e, 10).map(|(k, t)| format!("{k}: {t}"));
+        let run = Some(RunId::new());
+        assert_eq!(
+            kind(&deployment(Succeeded, run, None)).as_deref(),
+            Some("deployment_succeeded: Deployed 2.0.0 to staging")
+        );
+        assert_eq!(kind(&deployment(Succeeded, None, None)), None, "a deployment nobody asked Switchboard for");
+        assert_eq!(kind(&deployment(Succeeded, run, Some(Succeeded))), None, "the same report twice");
+        assert_eq!(
+            kind(&deployment(Failed, None, None)).as_deref(),
+            Some("deployment_failed: Deployment of 2.0.0 to staging failed")
+        );
+    }
 }

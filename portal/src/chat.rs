@@ -27,6 +27,7 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/chat/messages", post(message))
         .route("/chat/stream/{id}", get(crate::chat_stream::open))
         .route("/chat/actions", post(action))
+        .route("/chat/runs/{id}/thread", get(run_thread))
         .route("/demo/as", post(speak_as))
 }
 
@@ -119,6 +120,51 @@ pub(crate) struct TurnView {
     pub blocks: Vec<BlockView>,
     /// Where the answer streams from, while it is being written.
     pub stream: String,
+    /// The run the answer asked for, whose thread follows it; none: empty.
+    pub run: Option<ThreadView>,
+}
+
+/// What was said in a run's thread since it was requested, as Slack and
+/// Discord show it under the request; `live` while more may come (the page
+/// asks again every few seconds until then).
+pub(crate) struct ThreadView {
+    pub run: String,
+    pub live: bool,
+    pub lines: Vec<BlockView>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "chat_thread.html")]
+struct ThreadFragment {
+    th: ThreadView,
+}
+
+/// The run an answer is about: the one its Approve button, or its link, names.
+fn run_of(reply: &Reply) -> Option<switchboard_core::ids::RunId> {
+    reply.blocks.iter().find_map(|b| match b {
+        Block::Buttons { buttons } => buttons.iter().find_map(|b| b.action.strip_prefix("approve_run:")?.parse().ok()),
+        Block::Link { url, .. } => url.rsplit_once("/runs/")?.1.parse().ok(),
+        _ => None,
+    })
+}
+
+/// The thread of `id`, if it names a run.
+async fn thread_view(state: &PortalState, id: switchboard_core::ids::RunId) -> Result<Option<ThreadView>, PageError> {
+    let Some(run) = state.service.graph().get_run(&id).await? else { return Ok(None) };
+    let (replies, live) = switchboard_bot::courier::read_run_thread(&state.service, &run).await?;
+    let lines = replies.iter().flat_map(blocks).filter(|b| matches!(b.kind, "text" | "link")).collect();
+    Ok(Some(ThreadView { run: id.to_string(), live, lines }))
+}
+
+/// A run's thread, for the chat page to follow it.
+async fn run_thread(
+    State(state): State<PortalState>,
+    PageCaller(_): PageCaller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, PageError> {
+    let run = id.parse().map_err(|_| PageError(Error::not_found("run", &id)))?;
+    let th = thread_view(&state, run).await?.ok_or_else(|| PageError(Error::not_found("run", &id)))?;
+    Ok(ThreadFragment { th }.into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -144,6 +190,7 @@ struct TurnFragment {
 struct ReplyFragment {
     csrf: String,
     blocks: Vec<BlockView>,
+    run: Option<ThreadView>,
 }
 
 /// The conversation a browser continues: a signed-in person's own (one per
@@ -174,11 +221,18 @@ async fn page(
     // (a decided run's buttons give way to what became of it).
     let mut turns = Vec::new();
     for t in state.conversation.history(&thread).await {
-        let reply = match t.reply {
-            Some(reply) => current(&state, &caller, reply).await,
-            None => Reply::text(t.answered),
+        let (reply, run) = match t.reply {
+            Some(reply) => {
+                let run = match run_of(&reply) {
+                    Some(id) => thread_view(&state, id).await?,
+                    None => None,
+                };
+                (current(&state, &caller, reply).await, run)
+            }
+            None => (Reply::text(t.answered), None),
         };
-        turns.push(TurnView { asked: t.asked, speaker: t.speaker, blocks: blocks(&reply), stream: String::new() });
+        let stream = String::new();
+        turns.push(TurnView { asked: t.asked, speaker: t.speaker, blocks: blocks(&reply), stream, run });
     }
     let demo = matches!(state.mode, crate::Mode::Demo);
     let users = if demo {
@@ -228,7 +282,7 @@ async fn message(
             _ => 1,
         };
         let reply = Reply::text(limited.to_string());
-        let t = TurnView { asked: form.text, speaker, blocks: blocks(&reply), stream: String::new() };
+        let t = TurnView { asked: form.text, speaker, blocks: blocks(&reply), stream: String::new(), run: None };
         let mut response = TurnFragment { csrf, t }.into_response();
         response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry.into());
         return Ok(response);
@@ -236,19 +290,26 @@ async fn message(
     if headers.contains_key("hx-request") && form.stream.as_deref() == Some("1") {
         let reply_csrf = csrf.clone();
         let render = move |reply: &Reply| {
-            crate::chat_stream::render_html(&ReplyFragment { csrf: reply_csrf, blocks: blocks(reply) })
+            // The thread is read once the reply is in the page.
+            let run = run_of(reply).map(|id| ThreadView { run: id.to_string(), live: true, lines: vec![] });
+            crate::chat_stream::render_html(&ReplyFragment { csrf: reply_csrf, blocks: blocks(reply), run })
         };
         let stream = crate::chat_stream::start(&state, caller, thread, form.text.clone(), render).await;
-        let fragment = TurnFragment { csrf, t: TurnView { asked: form.text, speaker, blocks: vec![], stream } };
+        let fragment =
+            TurnFragment { csrf, t: TurnView { asked: form.text, speaker, blocks: vec![], stream, run: None } };
         return Ok(with_cookie(fragment.into_response(), set_thread));
     }
     let turn = state.conversation.handle(&caller, &thread, &form.text).await;
     if !headers.contains_key("hx-request") {
         return Ok(with_cookie(Redirect::to("/chat").into_response(), set_thread));
     }
+    let run = match run_of(&turn.reply) {
+        Some(id) => thread_view(&state, id).await?,
+        None => None,
+    };
     let reply = current(&state, &caller, turn.reply).await;
-    let fragment =
-        TurnFragment { csrf, t: TurnView { asked: form.text, speaker, blocks: blocks(&reply), stream: String::new() } };
+    let t = TurnView { asked: form.text, speaker, blocks: blocks(&reply), stream: String::new(), run };
+    let fragment = TurnFragment { csrf, t };
     Ok(with_cookie(fragment.into_response(), set_thread))
 }
 
@@ -267,9 +328,15 @@ async fn action(
 ) -> Result<Response, PageError> {
     csrf::require(&headers, form.csrf.as_deref())?;
     let turn = state.conversation.click(&caller, &form.action).await;
+    // The run the reply names, else the one the button was for.
+    let clicked = form.action.split_once(':').and_then(|(_, id)| id.parse().ok());
+    let run = match run_of(&turn.reply).or(clicked) {
+        Some(id) => thread_view(&state, id).await?,
+        None => None,
+    };
     let reply = current(&state, &caller, turn.reply).await;
     let (csrf, _) = csrf::token(&headers, state.secure_cookies());
-    Ok(ReplyFragment { csrf, blocks: blocks(&reply) }.into_response())
+    Ok(ReplyFragment { csrf, blocks: blocks(&reply), run }.into_response())
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,7 @@ impl From<&Notification> for Item {
             "incident_triggered" => "incident",
             "incident_resolved" => "resolved",
             "deployment_failed" => "deployment failed",
+            "deployment_succeeded" => "deployed",
             "score_dropped" => "score dropped",
             "build_anomaly" => "slow build",
             _ => "notice",

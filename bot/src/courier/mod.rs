@@ -7,6 +7,9 @@
 //! same event never sends twice.
 
 mod deliver;
+mod thread;
+
+pub use thread::{read_run_thread, run_thread};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +19,6 @@ use switchboard_core::campaign::Summary as Campaign;
 use switchboard_core::event::{Event, EventData, EventKind, EventQuery};
 use switchboard_core::follow::LogFollower;
 use switchboard_core::ids::RunId;
-use switchboard_core::messages as core_messages;
 use switchboard_core::model::{ChatChannel, ChatPlatform, Millis, Role, RunRequest};
 use switchboard_core::notification::{self, Notification};
 use switchboard_core::ops::OpKind;
@@ -240,7 +242,7 @@ impl Courier {
                 kind if RUN_KINDS.contains(&kind) => {
                     // In the request's thread; a decision or an outcome also edits the
                     // request itself (its buttons gone).
-                    let reply = progress_reply(event, data.as_ref());
+                    let reply = thread::progress_reply(event, data.as_ref());
                     // An approval that waits for more, and a freeze's hold,
                     // leave the request (and its buttons) as it is.
                     let edits = !matches!(
@@ -277,7 +279,7 @@ impl Courier {
             messages.extend(self.scaffold_announcement(done.run, event.occurred_at).await);
         }
         if event.kind == EventKind::DeploymentRecorded
-            && let Some((run, reply)) = self.deployment_of_a_run(event).await
+            && let Some((run, reply)) = thread::deployment_of_a_run(event)
         {
             for c in &self.approval_channels(event).await {
                 let parent = format!("approval:{run}:{}:{}", c.platform.as_str(), c.id);
@@ -492,26 +494,6 @@ impl Courier {
         }
     }
 
-    /// A deployment that finished (succeeded, failed, rolled back) and names
-    /// the deploy run that started it: that run, and what to say in its thread.
-    async fn deployment_of_a_run(&self, event: &Event) -> Option<(String, Reply)> {
-        let Ok(EventData::DeploymentRecorded(recorded)) = event.data() else { return None };
-        let d = &recorded.deployment;
-        let status = d.status.as_str();
-        if !matches!(status, "succeeded" | "failed" | "rolled_back") || recorded.previous_status == Some(d.status) {
-            return None;
-        }
-        // Tied to its run by the correlation id the dispatch sent, never by time.
-        let run = d.run?;
-        let environment = d.environment.as_str();
-        let said = messages::deployment_finished(&d.version, environment, &status.replace('_', " "));
-        let mut reply = Reply::text(said);
-        if let Some(url) = d.url.as_deref() {
-            reply = reply.link("Open the deployment", url);
-        }
-        Some((run.to_string(), reply))
-    }
-
     /// The approval request as it reads once decided: what, how it ended, by whom.
     async fn decided_reply(&self, event: &Event, run: &str, operation: Option<OpKind>) -> Reply {
         let summary = match run.parse() {
@@ -534,47 +516,6 @@ impl Courier {
         };
         Reply::text(text).link("Open the run", format!("{}/runs/{run}", self.service.config().server.base_url()))
     }
-}
-
-/// A run's decision (or expiry), as a reply in its request's thread.
-fn progress_reply(event: &Event, data: Option<&EventData>) -> Reply {
-    // A decision's reason, in the decider's words.
-    let reason = match data {
-        Some(EventData::RunApproved(d) | EventData::RunDenied(d) | EventData::RunCancelled(d)) => {
-            d.reason.as_deref().filter(|r| !r.is_empty())
-        }
-        _ => None,
-    };
-    let text = match data {
-        Some(EventData::RunApproved(_)) => format!("Approved by {}.", event.actor),
-        Some(EventData::RunApprovalAdded(a)) => format!(
-            "Approved by {}: {}",
-            event.actor,
-            core_messages::approval_waiting(a.approvals as usize, a.needed, a.team.as_ref().map(|t| t.as_str()))
-        ),
-        Some(EventData::RunHeld(h)) => core_messages::run_held(&h.freeze, h.until),
-        Some(EventData::RunBlocked(b)) => messages::run_blocked(&b.reason),
-        Some(EventData::RunDenied(_)) => format!("Denied by {}.", event.actor),
-        Some(EventData::RunExpired(_)) => "Expired: nobody decided in time.".to_owned(),
-        Some(EventData::RunStarted(_)) => "Started.".to_owned(),
-        Some(EventData::RunStepFinished(s)) if s.followed => {
-            let url = s.url.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
-            format!("The {} finished: {}.{url}", s.step, s.detail.as_deref().unwrap_or("unknown"))
-        }
-        Some(EventData::RunStepFinished(s)) => match (s.failed(), s.detail.as_deref()) {
-            (true, detail) => format!("{} failed: {}; trying again.", s.step, detail.unwrap_or("no reason")),
-            (false, Some(detail)) => format!("Done: {} ({detail}).", s.step),
-            (false, None) => format!("Done: {}.", s.step),
-        },
-        Some(EventData::RunSucceeded(_)) => "Succeeded.".to_owned(),
-        Some(EventData::RunCancelled(_)) => format!("Cancelled by {}.", event.actor),
-        Some(EventData::RunFailed(f)) => format!("Failed: {}", f.reason),
-        _ => format!("{}.", event.kind.as_str()),
-    };
-    Reply::text(match reason {
-        Some(r) => format!("{text} “{r}”"),
-        None => text,
-    })
 }
 
 /// A campaign's counts, the repositories that need someone (conflicts,
