@@ -53,7 +53,7 @@ fn gridlines(svg: &mut String, values: &[f64], y: impl Fn(f64) -> f64) {
     for &v in values {
         let at = y(v);
         let _ = write!(svg, r#"<line x1="{LEFT}" x2="{:.1}" y1="{at:.1}" y2="{at:.1}" stroke="{GRID}"/>"#, W - RIGHT);
-        text(svg, LEFT - 6.0, at + 4.0, "end", &format!("{v:.0}"));
+        text(svg, LEFT - 6.0, at + 4.0, "end", &value(v, ""));
     }
 }
 
@@ -221,4 +221,174 @@ pub(crate) fn timeline(
         })
         .collect();
     Some(Chart { svg, headers: vec!["When", "Environment", "Version", "Outcome"], rows, summary })
+}
+
+/// One line of a `lines` chart: its name (a table column too) and a value
+/// per period, `None` where there is nothing to measure (a gap).
+pub(crate) struct Series {
+    pub name: &'static str,
+    pub values: Vec<Option<f64>>,
+}
+
+/// Values per period as lines, one per series (the first drawn with dots,
+/// the second with squares, so they differ without colour), with optional
+/// reference lines (`marks`: a value and its label, e.g. a band's edge).
+pub(crate) fn lines(
+    id: &str,
+    title: &str,
+    unit: &str,
+    labels: &[String],
+    series: &[Series],
+    marks: &[(f64, &str)],
+) -> Option<Chart> {
+    let known: Vec<f64> = series.iter().flat_map(|s| s.values.iter().flatten().copied()).collect();
+    if labels.is_empty() || known.is_empty() {
+        return None;
+    }
+    let (h, top, bottom) = (190.0, 22.0, 22.0);
+    let highest = known.iter().copied().fold(0.0, f64::max);
+    // A reference line widens the scale only when it is near the values.
+    let max = marks.iter().map(|m| m.0).filter(|m| *m <= highest * 2.0).fold(highest, f64::max).max(f64::EPSILON);
+    let slot = (W - LEFT - RIGHT) / labels.len() as f64;
+    let x = |i: usize| LEFT + slot * (i as f64 + 0.5);
+    let y = |v: f64| top + (1.0 - v / max) * (h - top - bottom);
+    let colours = [ACCENT, BAD, OK];
+    let last = |s: &Series| s.values.iter().rev().flatten().next().copied();
+    let now: Vec<String> =
+        series.iter().map(|s| format!("{} {}", s.name, last(s).map_or("—".to_owned(), |v| value(v, unit)))).collect();
+    let summary = format!("{title}, {} periods; the latest: {}.", labels.len(), now.join(", "));
+    let mut svg = open(id, title, &summary, h);
+    gridlines(&mut svg, &[0.0, max / 2.0, max], y);
+    for (v, label) in marks.iter().filter(|m| m.0 <= max) {
+        let at = y(*v);
+        let _ = write!(
+            svg,
+            r#"<line x1="{LEFT}" x2="{:.1}" y1="{at:.1}" y2="{at:.1}" stroke="{TEXT}" stroke-dasharray="4 3"/>"#,
+            W - RIGHT
+        );
+        text(&mut svg, W - RIGHT, at - 3.0, "end", label);
+    }
+    for (n, s) in series.iter().enumerate() {
+        let colour = colours[n % colours.len()];
+        let mut d = String::new();
+        let mut pen_down = false;
+        for (i, v) in s.values.iter().enumerate() {
+            match v {
+                Some(v) => {
+                    let _ = write!(d, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, x(i), y(*v));
+                    pen_down = true;
+                }
+                None => pen_down = false,
+            }
+        }
+        let _ = write!(svg, r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#, d.trim_end());
+        for (i, v) in s.values.iter().enumerate() {
+            let Some(v) = v else { continue };
+            let (cx, cy) = (x(i), y(*v));
+            if n % 2 == 0 {
+                let _ = write!(svg, r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3.5" fill="{colour}"/>"#);
+            } else {
+                let _ = write!(
+                    svg,
+                    r#"<rect x="{:.1}" y="{:.1}" width="7" height="7" fill="{colour}"/>"#,
+                    cx - 3.5,
+                    cy - 3.5
+                );
+            }
+        }
+        if series.len() > 1 {
+            text(
+                &mut svg,
+                LEFT + 4.0 + 150.0 * n as f64,
+                12.0,
+                "start",
+                &format!("{} {}", if n % 2 == 0 { "●" } else { "■" }, s.name),
+            );
+        }
+    }
+    text(&mut svg, x(0), h - 6.0, "middle", &labels[0]);
+    if labels.len() > 1 {
+        text(&mut svg, x(labels.len() - 1), h - 6.0, "middle", &labels[labels.len() - 1]);
+    }
+    svg.push_str("</svg>");
+    let rows = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut row = vec![l.clone()];
+            row.extend(series.iter().map(|s| s.values[i].map_or("—".to_owned(), |v| value(v, unit))));
+            row
+        })
+        .collect();
+    let mut headers = vec!["Period"];
+    headers.extend(series.iter().map(|s| s.name));
+    Some(Chart { svg, headers, rows, summary })
+}
+
+/// A value with its unit, as few decimals as it needs.
+fn value(v: f64, unit: &str) -> String {
+    let n = if v >= 100.0 || v == v.trunc() { format!("{v:.0}") } else { format!("{v:.2}") };
+    if unit.is_empty() { n } else { format!("{n} {unit}") }
+}
+
+/// A project's dependency neighbourhood as a graph: the project in the
+/// middle, its packages around it, and around those the other projects
+/// that share the most of them, each joined to the packages it shares.
+pub(crate) fn neighbourhood(
+    id: &str,
+    center: &str,
+    packages: &[(String, u64)],
+    neighbours: &[(String, Vec<usize>)],
+) -> Option<Chart> {
+    if packages.is_empty() {
+        return None;
+    }
+    let h = 420.0;
+    let (cx, cy) = (W / 2.0, h / 2.0);
+    let at = |n: usize, of: usize, rx: f64, ry: f64, turn: f64| {
+        let a = std::f64::consts::TAU * (n as f64 + turn) / of.max(1) as f64 - std::f64::consts::FRAC_PI_2;
+        (cx + rx * a.cos(), cy + ry * a.sin())
+    };
+    let inner: Vec<(f64, f64)> = (0..packages.len()).map(|n| at(n, packages.len(), 150.0, 95.0, 0.0)).collect();
+    let outer: Vec<(f64, f64)> = (0..neighbours.len()).map(|n| at(n, neighbours.len(), 290.0, 185.0, 0.5)).collect();
+    let summary = format!(
+        "{center} uses {} package(s) shown here; {} other project(s) share the most of them: {}.",
+        packages.len(),
+        neighbours.len(),
+        neighbours.iter().map(|(p, s)| format!("{p} ({})", s.len())).collect::<Vec<_>>().join(", ")
+    );
+    let mut svg = open(id, &format!("Dependency neighbourhood of {center}"), &summary, h);
+    let line = |svg: &mut String, (x1, y1): (f64, f64), (x2, y2): (f64, f64)| {
+        let _ = write!(
+            svg,
+            r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" stroke="{GRID}" stroke-width="1.5"/>"#
+        );
+    };
+    for p in &inner {
+        line(&mut svg, (cx, cy), *p);
+    }
+    for (n, (_, shared)) in neighbours.iter().enumerate() {
+        for s in shared.iter().filter_map(|s| inner.get(*s)) {
+            line(&mut svg, *s, outer[n]);
+        }
+    }
+    let node = |svg: &mut String, (x, y): (f64, f64), r: f64, fill: &str, label: &str| {
+        let _ = write!(svg, r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r}" fill="{fill}"/>"#);
+        text(svg, x, y + r + 11.0, "middle", label);
+    };
+    for (n, (name, _)) in neighbours.iter().enumerate() {
+        node(&mut svg, outer[n], 6.0, OK, name);
+    }
+    for (n, (name, _)) in packages.iter().enumerate() {
+        node(&mut svg, inner[n], 5.0, TEXT, name);
+    }
+    node(&mut svg, (cx, cy), 9.0, ACCENT, center);
+    svg.push_str("</svg>");
+    let mut rows: Vec<Vec<String>> =
+        packages.iter().map(|(p, n)| vec!["package".into(), p.clone(), format!("used by {n} project(s)")]).collect();
+    rows.extend(neighbours.iter().map(|(p, shared)| {
+        let names: Vec<&str> = shared.iter().filter_map(|s| packages.get(*s)).map(|p| p.0.as_str()).collect();
+        vec!["project".into(), p.clone(), format!("shares {}", names.join(", "))]
+    }));
+    Some(Chart { svg, headers: vec!["Kind", "Name", "Link"], rows, summary })
 }

@@ -198,6 +198,7 @@ struct IncidentsPage {
     team: String,
     status: String,
     incidents: Vec<IncidentRow>,
+    charts: Vec<crate::charts::Chart>,
 }
 
 async fn incidents(
@@ -218,11 +219,15 @@ async fn incidents(
     let Output::Incidents(list) = op(&state, &caller, "list_incidents", args).await? else {
         return Err(unexpected("list_incidents"));
     };
+    // The team was checked by list_incidents.
+    let team_slug = team.as_deref().and_then(|t| t.parse().ok());
+    let charts = crate::trends::incidents(&state, team_slug, state.service.now()).await?;
     Ok(IncidentsPage {
         banner: banner(&state.mode, &caller),
         team: team.unwrap_or_default(),
         status,
         incidents: list.incidents.iter().map(IncidentRow::from).collect(),
+        charts,
     })
 }
 
@@ -282,6 +287,8 @@ struct DoraPage {
     environment: String,
     /// Metric, value (or why there is none), performance band.
     metrics: Vec<(&'static str, String, &'static str)>,
+    /// Each metric period by period, where there is something to draw.
+    charts: Vec<crate::charts::Chart>,
 }
 
 const HOUR_MS: f64 = 3_600_000.0;
@@ -344,6 +351,7 @@ async fn dora(
         scope: d.scope.clone(),
         environment: d.environment.to_string(),
         metrics: dora_rows(&d),
+        charts: crate::trends::dora(&d),
     })
 }
 

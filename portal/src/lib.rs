@@ -32,6 +32,7 @@ mod runs;
 mod schedules;
 mod search;
 mod teams;
+mod trends;
 mod users;
 mod views;
 

@@ -31,6 +31,7 @@ pub(crate) fn routes() -> Router<PortalState> {
         .route("/projects/{slug}", get(project))
         .route("/projects/{slug}/facts", axum::routing::post(set_fact))
         .route("/projects/{slug}/details", axum::routing::post(update_details))
+        .route("/projects/{slug}/neighbourhood", get(crate::trends::neighbourhood_page))
         .route("/packages", get(package_search))
         .route("/packages/{*name}", get(package))
 }

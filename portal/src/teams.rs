@@ -68,6 +68,7 @@ struct TeamPage {
     by_meaning: Vec<String>,
     note: Option<String>,
     incidents: Vec<IncidentRow>,
+    score_chart: Option<crate::charts::Chart>,
 }
 
 async fn team(
@@ -81,6 +82,7 @@ async fn team(
     let d = state.service.call(&caller, GetTeam { team: slug.clone() }).await?;
     let recent = ListIncidents { team: Some(slug), limit: Some(20), ..Default::default() };
     let inc = state.service.call(&caller, recent).await?;
+    let score_chart = crate::trends::team_score(&state, &d.projects, state.service.now()).await?;
     let page = TeamPage {
         banner: banner(&state.mode, &caller),
         csrf,
@@ -98,6 +100,7 @@ async fn team(
         by_meaning: Vec::new(),
         note: None,
         incidents: inc.incidents.iter().map(IncidentRow::from).collect(),
+        score_chart,
     };
     Ok(crate::with_cookie(page.into_response(), set_cookie))
 }

@@ -241,6 +241,25 @@ pub struct DoraReport {
     pub change_failure_rate: f64,
     /// Median time from an incident opening to its resolution (incidents resolved in the window).
     pub time_to_restore_p50_ms: Option<i64>,
+    /// The same metrics period by period across the window, oldest first:
+    /// days for a window up to two weeks, weeks up to half a year, else
+    /// 30-day periods (the newest may be short).
+    pub trend: Vec<DoraPeriod>,
+}
+
+/// The DORA metrics over one period of a report's window.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct DoraPeriod {
+    pub from: Millis,
+    pub until: Millis,
+    pub deployments: u32,
+    pub deployments_per_day: f64,
+    pub lead_time_p50_ms: Option<i64>,
+    pub change_failure_rate: f64,
+    /// Finished deployments in the period: the failure rate's denominator
+    /// (with none, the rate of 0 says nothing).
+    pub finished: u32,
+    pub time_to_restore_p50_ms: Option<i64>,
 }
 
 /// An account as admins see it.

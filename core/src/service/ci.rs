@@ -116,7 +116,7 @@ pub fn compute(builds: &[Build], since: Millis, now: Millis) -> CiHealthReport {
 }
 
 /// Nearest-rank percentile of sorted values.
-pub(crate) fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
+pub fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
     if sorted.is_empty() {
         return None;
     }

@@ -8,7 +8,7 @@ use crate::event::{EventKind, EventQuery};
 use crate::ids::ProjectSlug;
 use crate::model::{Build, Change, DAY_MS, Deployment, DeploymentStatus, Incident, Millis};
 use crate::ops::inputs::Dora;
-use crate::ops::output::{DoraReport, Output};
+use crate::ops::output::{DoraPeriod, DoraReport, Output};
 use crate::service::ci::percentile;
 use crate::service::{Call, Done};
 use crate::store::{DeploymentQuery, IncidentQuery, ProjectQuery};
@@ -101,6 +101,7 @@ pub(crate) async fn dora(call: &Call<'_>, i: Dora) -> Result<Done> {
         })
         .collect();
     let mut report = compute(&deployments, &builds, &changes, &incidents, since, call.now);
+    report.trend = trend(&deployments, &builds, &changes, &incidents, since, call.now);
     report.scope = scope;
     report.environment = environment;
     Ok(Done::read(Output::Dora(report)))
@@ -172,7 +173,60 @@ pub fn compute(
         lead_time_p50_ms: percentile(&lead, 50),
         change_failure_rate: if finished.is_empty() { 0.0 } else { failed as f64 / finished.len() as f64 },
         time_to_restore_p50_ms: percentile(&restore, 50),
+        trend: Vec::new(),
     }
+}
+
+/// Periods are this long for a window of up to `.0` days.
+const PERIODS: [(i64, i64); 2] = [(14, DAY_MS), (183, 7 * DAY_MS)];
+const LONG_PERIOD: i64 = 30 * DAY_MS;
+
+/// The metrics period by period from `since` to `now`, each computed as
+/// `compute` computes the whole window, over what happened in the period.
+/// Periods end at `now` and count back, so the newest is whole and only the
+/// oldest may be cut short by `since`.
+pub fn trend(
+    deployments: &[Deployment],
+    builds: &BTreeMap<ProjectSlug, Vec<Build>>,
+    changes: &[Change],
+    incidents: &[Incident],
+    since: Millis,
+    now: Millis,
+) -> Vec<DoraPeriod> {
+    let days = (now - since).max(0) / DAY_MS;
+    let step = PERIODS.iter().find(|(up_to, _)| days <= *up_to).map_or(LONG_PERIOD, |p| p.1);
+    let mut periods = Vec::new();
+    let mut until = now;
+    while until > since {
+        let from = (until - step).max(since);
+        let deployed: Vec<Deployment> =
+            deployments.iter().filter(|d| d.started_at >= from && d.started_at < until).cloned().collect();
+        let resolved: Vec<Incident> =
+            incidents.iter().filter(|i| i.resolved_at.is_some_and(|r| r < until)).cloned().collect();
+        let r = compute(&deployed, builds, changes, &resolved, from, until);
+        let finished = deployed
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.status,
+                    DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::RolledBack
+                )
+            })
+            .count() as u32;
+        periods.push(DoraPeriod {
+            from,
+            until,
+            deployments: r.deployments,
+            deployments_per_day: r.deployments_per_day,
+            lead_time_p50_ms: r.lead_time_p50_ms,
+            change_failure_rate: r.change_failure_rate,
+            finished,
+            time_to_restore_p50_ms: r.time_to_restore_p50_ms,
+        });
+        until = from;
+    }
+    periods.reverse();
+    periods
 }
 
 #[cfg(test)]
@@ -273,5 +327,23 @@ mod tests {
         ];
         let r = compute(&deployments, &builds, &changes, &incidents, 0, 10 * day);
         assert_eq!(r.lead_time_p50_ms, Some(3_600_000));
+
+        // Day by day over ten days: each day's own numbers, oldest first.
+        let t = trend(&deployments, &builds, &[], &incidents, 0, 10 * day);
+        assert_eq!(t.len(), 10);
+        assert_eq!((t[0].from, t[9].until), (0, 10 * day));
+        let per_day: Vec<u32> = t.iter().map(|p| p.deployments).collect();
+        assert_eq!(per_day, [0, 1, 0, 1, 1, 0, 0, 0, 0, 0]);
+        assert_eq!((t[2].finished, t[2].change_failure_rate), (1, 1.0), "day 2: one deployment, failed");
+        assert_eq!(t[1].lead_time_p50_ms, Some(1_010));
+        assert_eq!(t[2].time_to_restore_p50_ms, Some(600_000), "day 2's incident resolved that day");
+        assert_eq!(t[5].time_to_restore_p50_ms, None);
+        // Thirty days: weeks counted back from now, the oldest cut short.
+        let t = trend(&deployments, &builds, &[], &incidents, 0, 30 * day);
+        let lengths: Vec<i64> = t.iter().map(|p| (p.until - p.from) / day).collect();
+        assert_eq!(lengths, [2, 7, 7, 7, 7]);
+        assert_eq!(t.iter().map(|p| p.deployments).sum::<u32>(), 3);
+        // A year: 30-day periods.
+        assert_eq!(trend(&[], &BTreeMap::new(), &[], &[], 0, 365 * day).len(), 13);
     }
 }

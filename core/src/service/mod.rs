@@ -43,6 +43,7 @@ use crate::score;
 use crate::store::{EventLog, GraphBatch, GraphStore};
 
 pub use accounts::{NewToken, TOKEN_PREFIX, hash_token};
+pub use ci::percentile;
 pub use conversations::CHAT_HISTORY;
 pub use facts::check_fact_value;
 pub use investigate::previous_good;
