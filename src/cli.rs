@@ -489,6 +489,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         c.templates.len(),
                         rules.len()
                     );
+                    let overridden: Vec<&str> = c.texts.loaded.overridden().collect();
+                    if let Some(dir) = c.texts.dir.as_ref().filter(|_| !overridden.is_empty()) {
+                        println!("texts from {}: {}", dir.display(), overridden.join(", "));
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {

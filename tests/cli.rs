@@ -53,6 +53,22 @@ fn check_config_accepts_the_example_and_places_errors() {
         assert_eq!(out.status.code(), Some(1), "{body}");
         assert!(text(&out.stderr).contains(expected), "{body}: {}", text(&out.stderr));
     }
+
+    // An operator text that does not parse: named with its line, and serve refuses to start.
+    let texts = dir.path().join("texts");
+    std::fs::create_dir(&texts).unwrap();
+    std::fs::write(texts.join("notification.txt"), "Incident:\n{{ incident.title }\n").unwrap();
+    std::fs::write(&bad, format!("[texts]\ndir = {:?}\n", texts.to_str().unwrap())).unwrap();
+    for args in [vec!["check-config", bad.to_str().unwrap()], vec!["serve", "--config", bad.to_str().unwrap()]] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("`texts.dir`: ") && err.contains("notification.txt, line 2: "), "{args:?}: {err}");
+    }
+    std::fs::write(texts.join("notification.txt"), "{{ kind }}: {{ project }}").unwrap();
+    let out = run(&["check-config", bad.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("texts from "), "the overrides are named: {}", text(&out.stdout));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -103,10 +103,6 @@ pub fn run_blocked(reason: &str) -> String {
     format!("Waiting: {reason}.")
 }
 
-pub fn run_finished(summary: &str, status: &str) -> String {
-    format!("{summary}: {status}.")
-}
-
 pub fn no_matches(what: &str) -> String {
     format!("Nothing found for {what}.")
 }
@@ -277,10 +273,6 @@ pub fn unknown_form() -> &'static str {
     "Switchboard does not know this form; open it again with /sb new."
 }
 
-pub fn approval_request(requested_by: &str, summary: &str, role: &str) -> String {
-    format!("Approval needed: {summary}, asked by {requested_by}. Someone else with the {role} role decides.")
-}
-
 /// What the Investigate button on a notification asks.
 pub fn investigate(project: &str) -> String {
     format!("investigate {project}")
@@ -300,10 +292,6 @@ pub fn forms_need_token() -> &'static str {
 
 pub fn link_in_private() -> &'static str {
     "Link codes are private: send me `link` in a direct message, or use /sb link."
-}
-
-pub fn deployment_finished(version: &str, environment: &str, status: &str) -> String {
-    format!("Deployment of {version} to {environment}: {status}.")
 }
 
 /// A project created from a template, for its team's channel.

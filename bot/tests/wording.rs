@@ -102,7 +102,11 @@ fn notices_the_courier_posts() {
         messages::run_decided("Deploy checkout 2.4.1 to production", "approved", "bob"),
         messages::run_waiting("Deploy checkout 2.4.1 to production", "bob"),
         messages::run_blocked("no GitHub App is configured"),
-        messages::run_finished("Deploy checkout 2.4.1 to production", "succeeded"),
+        // The outcome is an operator text (`run_outcome.txt`), said here as built in.
+        switchboard_core::texts::Texts::built_in().render(
+            "run_outcome.txt",
+            &serde_json::json!({"summary": "Deploy checkout 2.4.1 to production", "status": "succeeded", "by": null}),
+        ),
         messages::llm_fallback("the model server did not answer in 30 s"),
         messages::proposal_not_yours("carol"),
         messages::access_ended(true, 2, 1),

@@ -78,6 +78,7 @@ pub struct Config {
     pub github: GitHubConfig,
     pub import: ImportConfig,
     pub logs: LogsConfig,
+    pub texts: TextsConfig,
     /// Where projects' log lines are read (`[[log_sources]]`). Default: one
     /// embedded source, `embedded`, for every project (fed by `POST
     /// /api/v1/logs`); setting any replaces it.
@@ -104,6 +105,33 @@ pub struct Config {
     /// still waits for an approver. Default: none.
     #[serde(default)]
     pub schedules: Vec<crate::schedule::ScheduleConfig>,
+}
+
+/// The texts an operator may reword (`[texts]`, docs/configuration.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TextsConfig {
+    /// A directory of texts (`notification.txt`, `approval_request.txt`,
+    /// `run_outcome.txt`, `deployment_finished.txt`, `project_panels.html`)
+    /// each replacing the built-in one of its name; checked when the config
+    /// loads. Default: none (the built-in texts).
+    pub dir: Option<std::path::PathBuf>,
+    /// The texts in use, loaded from `dir` with the config.
+    #[serde(skip)]
+    pub loaded: std::sync::Arc<crate::texts::Texts>,
+}
+
+impl Default for TextsConfig {
+    fn default() -> Self {
+        Self { dir: None, loaded: crate::texts::Texts::built_in() }
+    }
+}
+
+impl TextsConfig {
+    /// The text `name` said with `context` (see `texts::Texts::render`).
+    pub fn render(&self, name: &str, context: &impl Serialize) -> String {
+        self.loaded.render(name, context)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -311,6 +339,7 @@ impl Default for Config {
             github: GitHubConfig::default(),
             import: ImportConfig::default(),
             logs: LogsConfig::default(),
+            texts: TextsConfig::default(),
             log_sources: default_log_sources(),
             schedules: Vec::new(),
             rules: Vec::new(),
@@ -474,6 +503,11 @@ impl Config {
             let at = locate(source, &path).map(|(l, c)| format!(" at line {l}, column {c}")).unwrap_or_default();
             ConfigError::new(format!("{origin}{at}: `{path}`: {msg}"))
         })?;
+        if let Some(dir) = &config.texts.dir {
+            let loaded =
+                crate::texts::Texts::load(dir).map_err(|e| ConfigError::new(format!("{origin}: `texts.dir`: {e}")))?;
+            config.texts.loaded = std::sync::Arc::new(loaded);
+        }
         Ok(config.with_repository_facts())
     }
 

@@ -32,6 +32,7 @@ pub mod score;
 pub mod semantic;
 pub mod service;
 pub mod store;
+pub mod texts;
 pub mod time;
 
 pub use error::{Error, Result};

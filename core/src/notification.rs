@@ -32,57 +32,73 @@ pub struct Notification {
     pub event: String,
 }
 
-/// What `event` is worth telling the owning team, if anything: (kind, title).
+/// What `event` is worth telling the owning team, if anything: its kind
+/// and what the `notification.txt` text is given to say it (with the
+/// kind, the project and the team added by `notification`).
 /// `score_drop`: a fall of more than this many points is news.
-pub fn classify(event: &Event, score_drop: u32) -> Option<(&'static str, String)> {
+pub fn classify(event: &Event, score_drop: u32) -> Option<(&'static str, serde_json::Value)> {
     use crate::event::EventData as D;
     use crate::model::{DeploymentStatus, IncidentStatus};
+    use serde_json::json;
     // Only a change of status is news (a repeated webhook is not).
     match event.data().ok()? {
         D::IncidentRecorded(p) if p.previous_status != Some(p.incident.status) => {
-            let title = &p.incident.title;
-            match p.incident.status {
-                IncidentStatus::Triggered => Some(("incident_triggered", format!("Incident: {title}"))),
-                IncidentStatus::Resolved => Some(("incident_resolved", format!("Resolved: {title}"))),
-                _ => None,
-            }
+            let i = &p.incident;
+            let kind = match i.status {
+                IncidentStatus::Triggered => "incident_triggered",
+                IncidentStatus::Resolved => "incident_resolved",
+                _ => return None,
+            };
+            let incident = json!({"title": i.title, "status": i.status, "severity": i.severity, "url": i.url});
+            Some((kind, json!({ "incident": incident })))
         }
         D::DeploymentRecorded(p) if p.previous_status != Some(p.deployment.status) => {
             let d = &p.deployment;
             // A deploy someone asked for and someone approved: its end is
             // news when it went well too (other deployments only when not).
-            if d.status == DeploymentStatus::Succeeded && d.run.is_some() {
-                return Some(("deployment_succeeded", format!("Deployed {} to {}", d.version, d.environment)));
-            }
-            let what = match d.status {
-                DeploymentStatus::Failed => "failed",
-                DeploymentStatus::RolledBack => "was rolled back",
+            let kind = match d.status {
+                DeploymentStatus::Succeeded if d.run.is_some() => "deployment_succeeded",
+                DeploymentStatus::Failed | DeploymentStatus::RolledBack => "deployment_failed",
                 _ => return None,
             };
-            Some(("deployment_failed", format!("Deployment of {} to {} {what}", d.version, d.environment)))
+            let deployment =
+                json!({"version": d.version, "environment": d.environment, "status": d.status, "url": d.url});
+            Some((kind, json!({ "deployment": deployment })))
         }
         D::BuildRecorded(p) => {
             let slow = p.anomaly?;
-            Some((
-                "build_anomaly",
-                format!(
-                    "CI build took {}, usually {}",
-                    format_duration(slow.duration_ms),
-                    format_duration(slow.usual_ms)
-                ),
-            ))
+            let build = json!({"took": format_duration(slow.duration_ms), "usual": format_duration(slow.usual_ms)});
+            Some(("build_anomaly", json!({ "build": build })))
         }
         D::ScoreChanged(p) => {
             let (from, to) = (i64::from(p.from), i64::from(p.to));
-            (from - to > i64::from(score_drop)).then(|| ("score_dropped", format!("Score dropped from {from} to {to}")))
+            (from - to > i64::from(score_drop)).then(|| ("score_dropped", json!({"score": {"from": from, "to": to}})))
         }
         _ => None,
     }
 }
 
+/// The first line of a notification: `notification.txt` said with what
+/// `classify` found, the kind, the project and its team.
+pub fn title(
+    texts: &crate::texts::Texts,
+    kind: &str,
+    context: serde_json::Value,
+    project: &str,
+    team: Option<&str>,
+) -> String {
+    let mut context = context;
+    if let Some(c) = context.as_object_mut() {
+        c.insert("kind".into(), kind.into());
+        c.insert("project".into(), project.into());
+        c.insert("team".into(), team.into());
+    }
+    texts.render("notification.txt", &context)
+}
+
 /// The notification `event` makes, addressed to its project's team.
 pub async fn notification(service: &Service, event: &Event) -> Option<Notification> {
-    let (kind, title) = classify(event, service.config().notifications.score_drop)?;
+    let (kind, context) = classify(event, service.config().notifications.score_drop)?;
     let project = event.project.clone()?;
     let team = match service.graph().get_project(&project).await {
         Ok(p) => p.map(|p| p.team.to_string()),
@@ -91,6 +107,7 @@ pub async fn notification(service: &Service, event: &Event) -> Option<Notificati
             None
         }
     };
+    let title = title(&service.config().texts.loaded, kind, context, project.as_str(), team.as_deref());
     Some(Notification {
         kind,
         team,
@@ -154,7 +171,8 @@ mod tests {
     #[test]
     fn a_deployment_is_news_when_it_fails_or_when_a_run_asked_for_it() {
         use DeploymentStatus::*;
-        let kind = |e: &Event| classify(e, 10).map(|(k, t)| format!("{k}: {t}"));
+        let texts = crate::texts::Texts::built_in();
+        let kind = |e: &Event| classify(e, 10).map(|(k, c)| format!("{k}: {}", title(&texts, k, c, "orders", None)));
         let run = Some(RunId::new());
         assert_eq!(
             kind(&deployment(Succeeded, run, None)).as_deref(),

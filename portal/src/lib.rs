@@ -26,6 +26,7 @@ mod notifications;
 mod oidc;
 mod openapi;
 mod pages;
+mod panels;
 #[cfg(test)]
 mod props;
 mod runs;

@@ -234,6 +234,8 @@ struct ProjectPage {
     /// For the details form: every team (slug, name) and project type.
     teams: Vec<(String, String)>,
     types: Vec<String>,
+    /// The operator's extra panels (`project_panels.html`), HTML.
+    panels: String,
 }
 
 async fn project(
@@ -300,6 +302,7 @@ async fn project(
         teams.sort_by_key(|t| t.1.to_lowercase());
     }
     let page = ProjectPage {
+        panels: crate::panels::project_panels(&config, p),
         csrf,
         may_edit,
         teams,

@@ -279,7 +279,7 @@ impl Courier {
             messages.extend(self.scaffold_announcement(done.run, event.occurred_at).await);
         }
         if event.kind == EventKind::DeploymentRecorded
-            && let Some((run, reply)) = thread::deployment_of_a_run(event)
+            && let Some((run, reply)) = thread::deployment_of_a_run(event, &self.service.config().texts)
         {
             for c in &self.approval_channels(event).await {
                 let parent = format!("approval:{run}:{}:{}", c.platform.as_str(), c.id);
@@ -480,12 +480,21 @@ impl Courier {
 
     /// The request, then the run's card (with Approve / Deny while it is pending).
     async fn approval_reply(&self, event: &Event, run: &str, summary: &str) -> Reply {
-        let asked = Reply::text(messages::approval_request(&event.actor, summary, Role::Approver.as_str()));
-        let base_url = self.service.config().server.base_url();
+        let config = self.service.config();
+        let base_url = config.server.base_url();
         let stored = match run.parse() {
             Ok(id) => self.service.graph().get_run(&id).await.ok().flatten(),
             Err(_) => None,
         };
+        let about = serde_json::json!({
+            "id": run,
+            "operation": stored.as_ref().map(|r| r.operation.name()),
+            "project": stored.as_ref().and_then(|r| r.project.as_ref()).map(|p| p.as_str()),
+        });
+        let context = serde_json::json!({
+            "requested_by": event.actor, "summary": summary, "role": Role::Approver.as_str(), "run": about,
+        });
+        let asked = Reply::text(config.texts.render("approval_request.txt", &context));
         match stored {
             Some(run) => {
                 Reply { blocks: asked.blocks.into_iter().chain(answer::run_card(&run, &base_url).blocks).collect() }
@@ -509,11 +518,13 @@ impl Courier {
             EventKind::RunCancelled => "cancelled",
             _ => "expired",
         };
-        let text = match event.kind {
-            EventKind::RunExpired => messages::run_decided(&summary, status, "nobody in time"),
-            EventKind::RunSucceeded | EventKind::RunFailed => messages::run_finished(&summary, status),
-            _ => messages::run_decided(&summary, status, &event.actor),
+        let by = match event.kind {
+            EventKind::RunExpired => Some("nobody in time"),
+            EventKind::RunSucceeded | EventKind::RunFailed => None,
+            _ => Some(event.actor.as_str()),
         };
+        let context = serde_json::json!({"summary": summary, "status": status, "by": by});
+        let text = self.service.config().texts.render("run_outcome.txt", &context);
         Reply::text(text).link("Open the run", format!("{}/runs/{run}", self.service.config().server.base_url()))
     }
 }

@@ -4,6 +4,7 @@
 //! the same replies under the request (`run_thread`).
 
 use switchboard_core::Service;
+use switchboard_core::config::TextsConfig;
 use switchboard_core::event::{Event, EventData, EventKind, EventQuery};
 use switchboard_core::ids::RunId;
 use switchboard_core::messages as core_messages;
@@ -34,9 +35,10 @@ pub async fn read_run_thread(service: &Service, run: &Run) -> StoreResult<(Vec<R
     };
     let mut events = service.log().query(&q).await?;
     events.reverse(); // oldest first
-    let replies = run_thread(run.id, &events);
+    let texts = &service.config().texts;
+    let replies = run_thread(run.id, &events, texts);
     let now = service.now();
-    let deployed = events.iter().any(|e| deployment_of_a_run(e).is_some_and(|(of, _)| of == run.id.to_string()));
+    let deployed = events.iter().any(|e| deployment_of_a_run(e, texts).is_some_and(|(of, _)| of == run.id.to_string()));
     let last = events.iter().filter(|e| e.data().ok().and_then(|d| d.run()) == Some(run.id)).map(|e| e.occurred_at);
     let ended = last.max().unwrap_or(run.requested_at);
     let status = run.status_at(now);
@@ -50,12 +52,12 @@ pub async fn read_run_thread(service: &Service, run: &Run) -> StoreResult<(Vec<R
 
 /// The replies in `run`'s thread, from its events (oldest first), as the
 /// courier would post them: the request itself is not among them.
-pub fn run_thread(run: RunId, events: &[Event]) -> Vec<Reply> {
+pub fn run_thread(run: RunId, events: &[Event], texts: &TextsConfig) -> Vec<Reply> {
     let mut replies = Vec::new();
     for event in events {
         let data = event.data().ok();
         if event.kind == EventKind::DeploymentRecorded {
-            if let Some((of, reply)) = deployment_of_a_run(event)
+            if let Some((of, reply)) = deployment_of_a_run(event, texts)
                 && of == run.to_string()
             {
                 replies.push(reply);
@@ -74,7 +76,7 @@ pub fn run_thread(run: RunId, events: &[Event]) -> Vec<Reply> {
 
 /// A deployment that finished (succeeded, failed, rolled back) and names
 /// the deploy run that started it: that run, and what to say in its thread.
-pub(crate) fn deployment_of_a_run(event: &Event) -> Option<(String, Reply)> {
+pub(crate) fn deployment_of_a_run(event: &Event, texts: &TextsConfig) -> Option<(String, Reply)> {
     let Ok(EventData::DeploymentRecorded(recorded)) = event.data() else { return None };
     let d = &recorded.deployment;
     let status = d.status.as_str();
@@ -84,7 +86,11 @@ pub(crate) fn deployment_of_a_run(event: &Event) -> Option<(String, Reply)> {
     // Tied to its run by the correlation id the dispatch sent, never by time.
     let run = d.run?;
     let environment = d.environment.as_str();
-    let said = messages::deployment_finished(&d.version, environment, &status.replace('_', " "));
+    let context = serde_json::json!({
+        "project": d.project, "version": d.version, "environment": environment,
+        "status": status.replace('_', " "), "url": d.url, "run": run,
+    });
+    let said = texts.render("deployment_finished.txt", &context);
     let mut reply = Reply::text(said);
     if let Some(url) = d.url.as_deref() {
         reply = reply.link("Open the deployment", url);
