@@ -302,7 +302,7 @@ async fn project(
         teams.sort_by_key(|t| t.1.to_lowercase());
     }
     let page = ProjectPage {
-        panels: crate::panels::project_panels(&config, p),
+        panels: crate::panels::project_panels(config, p),
         csrf,
         may_edit,
         teams,

@@ -1,7 +1,10 @@
 // Drives the portal's web chat in headless Chromium: a question answered
 // through the streamed reply, an automation's run card, a click on a
-// button that arrived inside a streamed reply, and the demo's logs: "check
-// the logs for refunds" and its investigation with the Roll back button.
+// button that arrived inside a streamed reply, the demo's logs: "check
+// the logs for refunds" and its investigation with the Roll back button, and
+// the demo's loop: ask to deploy → another person approves → the run's
+// thread follows it on the simulated GitHub → the deployments page shows it
+// → the team's notification.
 // Usage: node chat.mjs BASE_URL   (CHROMIUM overrides the browser's path)
 import { chromium } from "playwright-core";
 
@@ -69,6 +72,20 @@ try {
   await again.locator(".reply", { hasText: "This run is" }).waitFor({ timeout: 15000 });
   if ((await again.locator("button", { hasText: "Approve" }).count()) !== 0)
     throw new Error("a decided run still offers Approve");
+  // The run happens on the simulated GitHub, and the thread under the request
+  // follows it without a reload: approval, steps, outcome, the deployment.
+  const thread = again.locator(".run-thread");
+  await thread.locator("li", { hasText: "Approved by bob." }).waitFor({ timeout: 15000 });
+  const deployed = thread.locator("li", { hasText: /^Deployment of .+ to staging: succeeded\.$/ });
+  await deployed.waitFor({ timeout: 60000 });
+  if ((await thread.locator("li", { hasText: "Succeeded." }).count()) === 0) throw new Error("no outcome in the thread");
+  const version = (await deployed.textContent()).match(/^Deployment of (.+) to staging/)[1];
+  // The deployments page shows it, and the team was told.
+  await page.goto(base + "/deployments");
+  await page.locator("#recent td", { hasText: version }).first().waitFor({ timeout: 15000 });
+  await page.goto(base + "/notifications");
+  await page.locator("li", { hasText: "Deployed " + version + " to staging" }).first().waitFor({ timeout: 15000 });
+  await page.goto(base + "/chat");
   // Bob's own question is labelled his; the admin's stay the admin's.
   await ask("who owns orders?");
   await page.locator(".reply", { hasText: "orders is owned by" }).last().waitFor({ timeout: 15000 });
