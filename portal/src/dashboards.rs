@@ -360,6 +360,8 @@ async fn dora(
 struct CiPage {
     banner: Option<String>,
     project: String,
+    /// Failure rate and median duration period by period.
+    charts: Vec<crate::charts::Chart>,
     metrics: Vec<(&'static str, String)>,
     flaky: Vec<(String, String, String)>,
     slow: Vec<(String, String, String)>,
@@ -394,6 +396,7 @@ async fn ci(
     };
     Ok(CiPage {
         banner: banner(&state.mode, &caller),
+        charts: crate::trends::ci(&h),
         project,
         metrics: vec![
             ("Builds", format!("{} since {}", h.builds, format_ms(h.since))),

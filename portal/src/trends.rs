@@ -279,3 +279,31 @@ pub(crate) async fn neighbourhood_page(
         NeighbourhoodPage { banner: crate::views::banner(&state.mode, &caller), slug, chart }.into_response()
     })
 }
+
+/// A project's CI period by period: failure rate and median duration.
+pub(crate) fn ci(h: &switchboard_core::ops::output::CiHealthReport) -> Vec<Chart> {
+    let labels: Vec<String> = h.trend.iter().map(|p| period(p.from)).collect();
+    let rate = h.trend.iter().map(|p| (p.builds > 0).then(|| f64::from(p.failures) * 100.0 / f64::from(p.builds)));
+    let minutes = h.trend.iter().map(|p| p.duration_p50_ms.map(|ms| ms as f64 / 60_000.0));
+    [
+        lines(
+            "ci-failure-rate",
+            "CI failure rate (%)",
+            "%",
+            &labels,
+            &[Series { name: "Failure rate", values: rate.collect() }],
+            &[],
+        ),
+        lines(
+            "ci-duration",
+            "CI build duration (p50, minutes)",
+            "min",
+            &labels,
+            &[Series { name: "Duration p50", values: minutes.collect() }],
+            &[],
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}

@@ -240,3 +240,25 @@ async fn a_project_s_dependency_neighbourhood_is_a_graph_of_shared_packages() {
     let (status, _) = p.page("/projects/no-such-project/neighbourhood").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn ci_health_draws_failure_rate_and_duration_period_by_period() {
+    let p = portal().await;
+    let admin = Caller::new("alice", Role::Admin, "test");
+    let new = json!({"slug": "ci-trend", "team": "payments", "project_type": "api"});
+    p.service.execute_json(&admin, "create_project", new).await.unwrap();
+    for (status, ms) in [("success", 60_000), ("failure", 180_000), ("success", 90_000), ("failure", 30_000)] {
+        let b = json!({"project": "ci-trend", "status": status, "duration_ms": ms});
+        p.service.execute_json(&admin, "record_build", b).await.unwrap();
+    }
+    let (_, html) = p.page("/ci?project=ci-trend&since=7d").await;
+    // A week: a period a day, today's builds in the last.
+    let f = figure(&html, "ci-failure-rate");
+    let rates: Vec<&str> = table_rows(f).into_iter().map(|r| cells(r)[1]).collect();
+    assert_eq!(rates.len(), 7, "{f}");
+    assert_eq!(rates[..6], ["—"; 6], "no builds: a gap, not 0 %");
+    assert_eq!(rates[6], "50 %", "{f}");
+    let f = figure(&html, "ci-duration");
+    let last = cells(table_rows(f)[6])[1];
+    assert_eq!(last, "1 min", "the median of 0.5, 1, 1.5 and 3 minutes (nearest rank, as the table's p50): {f}");
+}

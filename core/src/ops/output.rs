@@ -208,6 +208,19 @@ pub struct CiHealthReport {
     pub last_green_at: Option<Millis>,
     /// How long ago the last green build finished, in milliseconds.
     pub last_green_age_ms: Option<i64>,
+    /// Builds, failure rate and median duration period by period across
+    /// the window, oldest first (periods as `dora`'s trend draws them).
+    pub trend: Vec<CiPeriod>,
+}
+
+/// A project's finished builds over one period of a CI health window.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct CiPeriod {
+    pub from: Millis,
+    pub until: Millis,
+    pub builds: u32,
+    pub failures: u32,
+    pub duration_p50_ms: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]

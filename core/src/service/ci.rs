@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::error::Result;
 use crate::model::{Build, BuildStatus, DAY_MS, Millis};
 use crate::ops::inputs::CiHealth;
-use crate::ops::output::{CiHealthReport, DurationAnomaly, FlakyBuild, Output};
+use crate::ops::output::{CiHealthReport, CiPeriod, DurationAnomaly, FlakyBuild, Output};
 use crate::service::{Call, Done};
 
 /// Default window.
@@ -112,6 +112,22 @@ pub fn compute(builds: &[Build], since: Millis, now: Millis) -> CiHealthReport {
         anomalies,
         last_green_at,
         last_green_age_ms: last_green_at.map(|t| (now - t).max(0)),
+        trend: super::dora::periods(since, now)
+            .into_iter()
+            .map(|(from, until)| {
+                let period: Vec<&&Build> =
+                    finished.iter().filter(|b| super::dora::within(b.started_at, (from, until), now)).collect();
+                let mut durations: Vec<i64> = period.iter().filter_map(|b| b.duration_ms).collect();
+                durations.sort_unstable();
+                CiPeriod {
+                    from,
+                    until,
+                    builds: period.len() as u32,
+                    failures: period.iter().filter(|b| b.status == BuildStatus::Failure).count() as u32,
+                    duration_p50_ms: percentile(&durations, 50),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -175,5 +191,22 @@ mod tests {
         // No builds: nothing to say, nothing divided by zero.
         let none = compute(&[], 0, 1);
         assert_eq!((none.builds, none.failure_rate, none.duration_p50_ms, none.last_green_at), (0, 0.0, None, None));
+    }
+
+    #[test]
+    fn the_trend_counts_each_day_s_finished_builds() {
+        use BuildStatus::*;
+        let day = DAY_MS;
+        let builds = vec![
+            build(day + 1, Success, 100, "aaaaaaa"),
+            build(day + 2, Failure, 300, "bbbbbbb"),
+            build(day + 3, Cancelled, 5, "ccccccc"),
+            build(3 * day, Success, 200, "ddddddd"),
+            build(4 * day, Failure, 50, "eeeeeee"), // at the trend's end: in its newest period
+        ];
+        let t = compute(&builds, 0, 4 * day).trend;
+        let got: Vec<(u32, u32, Option<i64>)> = t.iter().map(|p| (p.builds, p.failures, p.duration_p50_ms)).collect();
+        assert_eq!(got, [(0, 0, None), (2, 1, Some(100)), (0, 0, None), (2, 1, Some(50))], "cancelled ones left out");
+        assert_eq!((t[0].from, t[3].until), (0, 4 * day));
     }
 }

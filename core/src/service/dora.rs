@@ -181,10 +181,32 @@ pub fn compute(
 const PERIODS: [(i64, i64); 2] = [(14, DAY_MS), (183, 7 * DAY_MS)];
 const LONG_PERIOD: i64 = 30 * DAY_MS;
 
-/// The metrics period by period from `since` to `now`, each computed as
-/// `compute` computes the whole window, over what happened in the period.
-/// Periods end at `now` and count back, so the newest is whole and only the
-/// oldest may be cut short by `since`.
+/// The periods a trend from `since` to `now` is drawn in, oldest first:
+/// days for a window up to two weeks, weeks up to half a year, else 30
+/// days. They end at `now` and count back, so only the oldest may be short.
+pub(crate) fn periods(since: Millis, now: Millis) -> Vec<(Millis, Millis)> {
+    let days = (now - since).max(0) / DAY_MS;
+    let step = PERIODS.iter().find(|(up_to, _)| days <= *up_to).map_or(LONG_PERIOD, |p| p.1);
+    let mut periods = Vec::new();
+    let mut until = now;
+    while until > since {
+        let from = (until - step).max(since);
+        periods.push((from, until));
+        until = from;
+    }
+    periods.reverse();
+    periods
+}
+
+/// Whether `t` falls in the period `from..until` of a trend ending at
+/// `now`: half-open, except that the newest period holds `now` itself.
+pub(crate) fn within(t: Millis, (from, until): (Millis, Millis), now: Millis) -> bool {
+    t >= from && (t < until || (until == now && t == now))
+}
+
+/// The metrics period by period from `since` to `now` (`periods`), each
+/// computed as `compute` computes the whole window, over what happened in
+/// the period.
 pub fn trend(
     deployments: &[Deployment],
     builds: &BTreeMap<ProjectSlug, Vec<Build>>,
@@ -193,16 +215,12 @@ pub fn trend(
     since: Millis,
     now: Millis,
 ) -> Vec<DoraPeriod> {
-    let days = (now - since).max(0) / DAY_MS;
-    let step = PERIODS.iter().find(|(up_to, _)| days <= *up_to).map_or(LONG_PERIOD, |p| p.1);
-    let mut periods = Vec::new();
-    let mut until = now;
-    while until > since {
-        let from = (until - step).max(since);
+    let mut trend = Vec::new();
+    for (from, until) in periods(since, now) {
         let deployed: Vec<Deployment> =
-            deployments.iter().filter(|d| d.started_at >= from && d.started_at < until).cloned().collect();
+            deployments.iter().filter(|d| within(d.started_at, (from, until), now)).cloned().collect();
         let resolved: Vec<Incident> =
-            incidents.iter().filter(|i| i.resolved_at.is_some_and(|r| r < until)).cloned().collect();
+            incidents.iter().filter(|i| i.resolved_at.is_some_and(|r| r < until || r == now)).cloned().collect();
         let r = compute(&deployed, builds, changes, &resolved, from, until);
         let finished = deployed
             .iter()
@@ -213,7 +231,7 @@ pub fn trend(
                 )
             })
             .count() as u32;
-        periods.push(DoraPeriod {
+        trend.push(DoraPeriod {
             from,
             until,
             deployments: r.deployments,
@@ -223,10 +241,8 @@ pub fn trend(
             finished,
             time_to_restore_p50_ms: r.time_to_restore_p50_ms,
         });
-        until = from;
     }
-    periods.reverse();
-    periods
+    trend
 }
 
 #[cfg(test)]
