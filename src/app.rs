@@ -32,6 +32,24 @@ pub fn mapper(rules: &Arc<RuleSet>, service: &Service) -> Arc<dyn switchboard_au
 /// Logs go to stderr: human lines by default, JSON when configured. `quiet`
 /// (one-shot CLI commands) shows warnings only unless RUST_LOG says otherwise.
 pub fn init_logging(log: &LogConfig, quiet: bool) {
+    // One-shot commands export no traces.
+    if let Err(e) = init_telemetry(log, &switchboard_core::config::TracesConfig::default(), quiet, false) {
+        eprintln!("warning: {e:#}");
+    }
+}
+
+/// Logs as `init_logging`, and with `traces` (and not `quiet`) the spans of
+/// this long-running process exported over OTLP. A bad traces setting (an
+/// `OTEL_*` variable the config cannot check) is an error.
+pub fn init_telemetry(
+    log: &LogConfig,
+    traces: &switchboard_core::config::TracesConfig,
+    quiet: bool,
+    export: bool,
+) -> anyhow::Result<()> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let level = if quiet { "warn" } else { log.level.as_str() };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     use std::io::IsTerminal;
@@ -41,17 +59,25 @@ pub fn init_logging(log: &LogConfig, quiet: bool) {
     let (writer, guard) =
         tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
     // Colours only for people at a terminal, never in files or log collectors.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_ansi(std::io::stderr().is_terminal());
-    let installed = match log.format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+    let fmt = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(std::io::stderr().is_terminal());
+    let fmt = match log.format {
+        LogFormat::Human => fmt.boxed(),
+        LogFormat::Json => fmt.json().boxed(),
     };
+    // Spans for traces: this project's at debug (store and outside calls),
+    // everyone else's at info; the log lines keep their own level.
+    let spans = tracing_subscriber::filter::Targets::new()
+        .with_default(tracing::Level::INFO)
+        .with_target("switchboard", tracing::Level::DEBUG);
+    let otel = if export && !quiet { crate::telemetry::layer(traces)? } else { None };
+    let installed = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(otel.map(|l| l.with_filter(spans)))
+        .try_init();
     if installed.is_ok() {
         *LOG_WRITER.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);
     }
+    Ok(())
 }
 
 /// Keeps the log's writer thread; dropped by [`flush_logs`].
@@ -59,6 +85,7 @@ static LOG_WRITER: std::sync::Mutex<Option<tracing_appender::non_blocking::Worke
 
 /// Writes out every log line still queued; the last thing `main` does.
 pub fn flush_logs() {
+    crate::telemetry::flush();
     drop(LOG_WRITER.lock().unwrap_or_else(|e| e.into_inner()).take());
 }
 

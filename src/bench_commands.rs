@@ -13,16 +13,18 @@ fn quiet() {
 
 pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Bench { projects, samples, data_dir, config, edge, metrics } => {
+        Command::Bench { projects, samples, data_dir, config, edge, metrics, traces } => {
             let store = load(config.as_ref())?.store;
             let observed = metrics == "on";
             // With metrics on, the access log is on as in `serve` (only it: the
             // rest of the log stays at warn); redirect stderr to keep it.
             let level = if observed { "warn,switchboard_portal::edge=info" } else { "warn" };
-            app::init_logging(
-                &switchboard_core::config::LogConfig { level: level.into(), ..Default::default() },
-                false,
-            );
+            let log = switchboard_core::config::LogConfig { level: level.into(), ..Default::default() };
+            let mut spans = switchboard_core::config::TracesConfig::default();
+            if traces == "on" {
+                spans.endpoint = Some(span_sink().await?);
+            }
+            app::init_telemetry(&log, &spans, false, traces == "on")?;
             if observed {
                 switchboard_portal::health::recorder();
             }
@@ -81,4 +83,23 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         _ => anyhow::bail!("not a benchmark command"),
     }
+}
+
+/// A collector for `bench --traces on`: takes each OTLP batch and drops it.
+async fn span_sink() -> anyhow::Result<String> {
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(|body: axum::body::Bytes| async move {
+            drop(body);
+            axum::http::StatusCode::OK
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("warning: the span sink stopped: {e}");
+        }
+    });
+    Ok(url)
 }

@@ -207,6 +207,11 @@ pub(crate) enum Command {
         /// measure what they cost.
         #[arg(long, default_value = "on", value_parser = ["on", "off"])]
         metrics: String,
+        /// `on`: every span exported over OTLP/HTTP (sampled at 100 %) to a
+        /// receiver in this process that reads and drops each batch; `off`:
+        /// none, as `serve` without an endpoint.
+        #[arg(long, default_value = "off", value_parser = ["on", "off"])]
+        traces: String,
     },
     /// Run an upgrade campaign over N repositories against a fake GitHub on
     /// loopback and print its wall time and peak memory as JSON.
@@ -410,7 +415,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { config } => {
             let config = Config::load(&config, &env())?;
-            app::init_logging(&config.log, false);
+            app::init_telemetry(&config.log, &config.traces, false, true)?;
             let opened = app::open(&config, &config.store.data_dir).await?;
             app::serve(config, opened, switchboard_portal::Mode::Serve, None).await?;
             Ok(ExitCode::SUCCESS)
@@ -447,7 +452,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { what, jsonl } => crate::imports::run(what, jsonl).await,
         Command::Worker { config } => {
             let config = Config::load(&config, &env())?;
-            app::init_logging(&config.log, false);
+            app::init_telemetry(&config.log, &config.traces, false, true)?;
             let opened = app::open(&config, &config.store.data_dir).await?;
             app::work(opened).await?;
             Ok(ExitCode::SUCCESS)
@@ -457,7 +462,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.server.port = port;
             config.server.bind = bind;
             config.store.data_dir = data_dir.clone();
-            app::init_logging(&config.log, false);
+            app::init_telemetry(&config.log, &config.traces, false, true)?;
             if projects == 0 {
                 anyhow::bail!("--projects must be at least 1");
             }

@@ -23,6 +23,7 @@ mod samples;
 mod seed;
 mod simulated_github;
 mod store_args;
+mod telemetry;
 mod transfer;
 
 use std::process::ExitCode;

@@ -24,6 +24,7 @@ mod metrics;
 mod policy;
 mod server;
 mod store;
+mod traces;
 mod webhooks;
 
 pub use auth::{AuthConfig, OidcConfig};
@@ -40,6 +41,7 @@ pub use metrics::MetricsConfig;
 pub use policy::{ApprovalRule, Freeze, PolicyConfig, RunScope};
 pub use server::{IpNet, ServerConfig, canonical, host_of, without_credentials};
 pub use store::{ClickHouseConfig, FulltextHook, GraphBackend, InboxPlacement, LogBackend, Neo4jConfig, StoreConfig};
+pub use traces::TracesConfig;
 pub use webhooks::{
     GenericSource, NewRepositories, NotificationsConfig, OneOrMany, ProjectMatch, RuleConfig, WebhooksConfig,
 };
@@ -70,6 +72,7 @@ pub struct Config {
     pub llm: LlmConfig,
     pub embeddings: EmbeddingsConfig,
     pub metrics: MetricsConfig,
+    pub traces: TracesConfig,
     pub webhooks: WebhooksConfig,
     pub notifications: NotificationsConfig,
     pub chat: ChatConfig,
@@ -331,6 +334,7 @@ impl Default for Config {
             llm: LlmConfig::default(),
             embeddings: EmbeddingsConfig::default(),
             metrics: MetricsConfig::default(),
+            traces: TracesConfig::default(),
             webhooks: WebhooksConfig::default(),
             notifications: NotificationsConfig::default(),
             chat: ChatConfig::default(),
@@ -556,6 +560,7 @@ impl Config {
         self.llm.validate()?;
         self.embeddings.validate()?;
         self.metrics.validate()?;
+        self.traces.validate()?;
         self.import.validate(&self.project_types.keys().collect::<Vec<_>>())?;
         logs::validate(&self.logs, &self.log_sources)?;
         self.webhooks.validate()?;

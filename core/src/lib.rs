@@ -34,6 +34,7 @@ pub mod service;
 pub mod store;
 pub mod texts;
 pub mod time;
+pub mod traces;
 
 pub use error::{Error, Result};
 pub use policy::Caller;

@@ -105,3 +105,24 @@ pub fn queue_oldest(queue: &'static str, seconds: f64) {
 pub fn queue_items(queue: &'static str, status: &'static str, items: u64) {
     ::metrics::gauge!("switchboard_queue_items", "queue" => queue, "status" => status).set(items as f64);
 }
+
+/// A store call (`switchboard_store_call_duration_seconds`): `backend`
+/// sqlite, bolt or clickhouse; `call` read, write, query or transaction.
+pub fn store_call(backend: &'static str, call: &'static str, took: Duration) {
+    ::metrics::histogram!("switchboard_store_call_duration_seconds", "backend" => backend, "call" => call)
+        .record(took.as_secs_f64());
+}
+
+/// `work` timed as a store call and, for traces, in a span of its own
+/// (debug: only a trace exporter asks for it).
+pub async fn timed_store_call<R>(
+    backend: &'static str,
+    call: &'static str,
+    work: impl std::future::Future<Output = R>,
+) -> R {
+    use tracing::Instrument;
+    let started = std::time::Instant::now();
+    let result = work.instrument(tracing::debug_span!("store", backend, call)).await;
+    store_call(backend, call, started.elapsed());
+    result
+}

@@ -49,18 +49,27 @@ impl Http {
     /// Sends `req` with the source's credentials; the answer as JSON, or an
     /// error naming the source (`what` names the expected answer).
     pub async fn json(&self, mut req: reqwest::RequestBuilder, what: &str) -> Result<Value, LogError> {
-        if let Some((u, p)) = &self.basic {
-            req = req.basic_auth(u, Some(p));
-        } else if let Some(t) = &self.token {
-            req = req.header("Authorization", format!("{} {t}", self.scheme));
+        use tracing::Instrument;
+        let span = tracing::debug_span!("log_source", what);
+        async move {
+            for (name, value) in switchboard_core::traces::outgoing() {
+                req = req.header(name, value);
+            }
+            if let Some((u, p)) = &self.basic {
+                req = req.basic_auth(u, Some(p));
+            } else if let Some(t) = &self.token {
+                req = req.header("Authorization", format!("{} {t}", self.scheme));
+            }
+            let resp = req.send().await.map_err(|e| self.fail(e))?;
+            let status = resp.status();
+            let body = resp.text().await.map_err(|e| self.fail(e))?;
+            if !status.is_success() {
+                let said: String = body.trim().chars().take(300).collect();
+                return Err(self.fail(format!("HTTP {}: {said}", status.as_u16())));
+            }
+            serde_json::from_str(&body).map_err(|e| self.fail(format!("not {what}: {e}")))
         }
-        let resp = req.send().await.map_err(|e| self.fail(e))?;
-        let status = resp.status();
-        let body = resp.text().await.map_err(|e| self.fail(e))?;
-        if !status.is_success() {
-            let said: String = body.trim().chars().take(300).collect();
-            return Err(self.fail(format!("HTTP {}: {said}", status.as_u16())));
-        }
-        serde_json::from_str(&body).map_err(|e| self.fail(format!("not {what}: {e}")))
+        .instrument(span)
+        .await
     }
 }

@@ -55,9 +55,12 @@ impl tower::Service<HttpRequestFactory> for Retrying {
     }
 
     fn call(&mut self, request: HttpRequestFactory) -> Self::Future {
+        use tracing::Instrument;
         let client = self.client.clone();
         let policy = self.policy.clone();
-        Box::pin(async move { send(&client, &policy, &request).await })
+        // For traces: a span for the call, and its context sent on.
+        let span = tracing::debug_span!("llm", call = "chat");
+        Box::pin(async move { send(&client, &policy, &request).await }.instrument(span))
     }
 }
 
@@ -68,7 +71,17 @@ async fn send(
 ) -> Result<Response, OpenAIError> {
     let mut retry = 0;
     loop {
-        let attempt = async { client.execute(request.build().await?).await.map_err(OpenAIError::Reqwest) };
+        let attempt = async {
+            let mut built = request.build().await?;
+            for (name, value) in switchboard_core::traces::outgoing() {
+                if let (Ok(name), Ok(value)) =
+                    (reqwest::header::HeaderName::try_from(name), reqwest::header::HeaderValue::try_from(value))
+                {
+                    built.headers_mut().insert(name, value);
+                }
+            }
+            client.execute(built).await.map_err(OpenAIError::Reqwest)
+        };
         let outcome = tokio::time::timeout(policy.attempt_timeout, attempt).await;
         let (wait, last) = match outcome {
             Ok(Ok(response)) if retryable(response.status()) => {

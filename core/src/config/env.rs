@@ -68,7 +68,7 @@ pub fn unknown_variables(env: &[(String, String)]) -> Vec<String> {
 }
 
 /// The top-level tables `SWITCHBOARD_SECTION__KEY` variables may set.
-const SECTIONS: [&str; 22] = [
+const SECTIONS: [&str; 24] = [
     "server",
     "auth",
     "limits",
@@ -79,6 +79,8 @@ const SECTIONS: [&str; 22] = [
     "llm",
     "embeddings",
     "metrics",
+    "traces",
+    "texts",
     "webhooks",
     "notifications",
     "chat",

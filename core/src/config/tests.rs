@@ -44,6 +44,18 @@ fn semantic_error_is_placed() {
 }
 
 #[test]
+fn traces_settings_are_checked() {
+    let err = |src: &str| Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
+    let e = err("[traces]\nsample_ratio = 2.0\n");
+    assert!(e.contains("line 2") && e.contains("`traces.sample_ratio`: 2 is not between 0.0 and 1.0"), "{e}");
+    let e = err("[traces]\nendpoint = \"collector:4318\"\n");
+    assert!(e.contains("is not an http(s) address"), "{e}");
+    let env = vec![("SWITCHBOARD_TRACES__SAMPLE_RATIO".to_owned(), "0.25".to_owned())];
+    let c = Config::parse("[traces]\nendpoint = \"http://127.0.0.1:4318\"\n", "x.toml", &env).unwrap();
+    assert_eq!((c.traces.sample_ratio, c.traces.endpoint.as_deref()), (0.25, Some("http://127.0.0.1:4318")));
+}
+
+#[test]
 fn env_overrides_apply_and_are_validated() {
     let env = vec![("SWITCHBOARD_SERVER__PORT".to_owned(), "9090".to_owned())];
     let c = Config::parse("[server]\nport = 80\n", "x.toml", &env).unwrap();

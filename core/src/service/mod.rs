@@ -334,8 +334,11 @@ impl Service {
 
     /// The one way to run an operation; counted by name, surface and outcome.
     pub async fn execute(&self, caller: &Caller, op: Operation) -> Result<Output> {
+        use tracing::Instrument;
         let (name, started) = (op.kind().name(), std::time::Instant::now());
-        let result = self.execute_counted(caller, op).await;
+        // A span for traces (debug: only a trace exporter asks for it).
+        let span = tracing::debug_span!("operation", name, surface = %caller.source);
+        let result = self.execute_counted(caller, op).instrument(span).await;
         let outcome = crate::metrics::outcome(result.as_ref().map(|_| ()));
         crate::metrics::operation(name, &caller.source, outcome, started.elapsed());
         result

@@ -128,7 +128,12 @@ where
             method = %parts.method,
             path = %parts.uri.path(),
             request_id = %id.to_str().unwrap_or("-"),
+            trace_id = tracing::field::Empty,
         );
+        // With traces on: part of the caller's trace when it sent a traceparent.
+        switchboard_core::traces::join(&span, |name| {
+            parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        });
         let allowed = edge.guard.host_allowed(&parts);
         let req = Request::from_parts(parts, Body::new(Paced::new(body, edge.body_pause)));
         Box::pin(

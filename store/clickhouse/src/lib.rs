@@ -287,8 +287,11 @@ impl EventLog for ClickHouseLog {
         }
         let (done, answer) = oneshot::channel();
         let rows = events.iter().map(EventRow::of).collect();
-        self.writer.send(Pending { rows, done }).await.map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        let work = async move {
+            self.writer.send(Pending { rows, done }).await.map_err(|_| StoreError::Closed)?;
+            answer.await.map_err(|_| StoreError::Closed)?
+        };
+        switchboard_core::metrics::timed_store_call("clickhouse", "write", work).await
     }
 
     async fn query(&self, q: &EventQuery) -> StoreResult<Vec<Event>> {
@@ -326,7 +329,8 @@ impl EventLog for ClickHouseLog {
             query = query.bind(u);
         }
         query = query.bind(if q.limit == 0 { 100 } else { q.limit as u64 });
-        let rows: Vec<EventRow> = query.fetch_all().await.map_err(|e| backend("query events", e))?;
+        let fetched = switchboard_core::metrics::timed_store_call("clickhouse", "read", query.fetch_all::<EventRow>());
+        let rows: Vec<EventRow> = fetched.await.map_err(|e| backend("query events", e))?;
         rows.into_iter().map(EventRow::event).collect()
     }
 

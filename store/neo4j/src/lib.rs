@@ -204,15 +204,15 @@ impl Neo4jGraph {
 
     /// Runs a read (or a single-statement write) and collects its rows.
     pub(crate) async fn rows(&self, q: Query) -> StoreResult<Vec<Row>> {
-        self.retrying(ATTEMPTS, || async {
+        let work = self.retrying(ATTEMPTS, || async {
             let mut stream = self.graph.execute(q.clone()).await?;
             let mut rows = Vec::new();
             while let Some(row) = stream.next().await? {
                 rows.push(row);
             }
             Ok(rows)
-        })
-        .await
+        });
+        switchboard_core::metrics::timed_store_call("bolt", "query", work).await
     }
 
     /// Runs a read and hands each row to `f` as it arrives, so a large
@@ -238,7 +238,8 @@ impl Neo4jGraph {
 
     /// Runs the statements in one transaction and returns the last one's rows.
     pub(crate) async fn transaction(&self, queries: Vec<Query>) -> StoreResult<Vec<Row>> {
-        self.retrying(ATTEMPTS, || self.transact(&queries)).await
+        let work = self.retrying(ATTEMPTS, || self.transact(&queries));
+        switchboard_core::metrics::timed_store_call("bolt", "transaction", work).await
     }
 
     /// Like [`Self::transaction`], but tried once: for creates whose caller

@@ -127,17 +127,20 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
     ) -> StoreResult<R> {
-        let permit = self.inner.permits.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
-        let pool = self.inner.readers.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = pool.lock().map_err(|_| StoreError::Closed)?.pop().ok_or(StoreError::Closed)?;
-            let result = f(&conn);
-            pool.lock().map_err(|_| StoreError::Closed)?.push(conn);
-            drop(permit);
-            result.map_err(backend)
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("read task failed: {e}")))?
+        let work = async move {
+            let permit = self.inner.permits.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
+            let pool = self.inner.readers.clone();
+            tokio::task::spawn_blocking(move || {
+                let conn = pool.lock().map_err(|_| StoreError::Closed)?.pop().ok_or(StoreError::Closed)?;
+                let result = f(&conn);
+                pool.lock().map_err(|_| StoreError::Closed)?.push(conn);
+                drop(permit);
+                result.map_err(backend)
+            })
+            .await
+            .map_err(|e| StoreError::Backend(format!("read task failed: {e}")))?
+        };
+        switchboard_core::metrics::timed_store_call("sqlite", "read", work).await
     }
 
     /// Queues a write; it commits with whatever else is queued.
@@ -145,6 +148,6 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
     ) -> StoreResult<R> {
-        self.inner.writer.write(f).await
+        switchboard_core::metrics::timed_store_call("sqlite", "write", self.inner.writer.write(f)).await
     }
 }
