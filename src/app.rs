@@ -273,7 +273,7 @@ pub async fn serve(
         background.push(tokio::spawn(switchboard_core::service::vectors::keep_current(service.clone())));
     }
     background.extend(spawn_schedules(service.clone()));
-    background.extend(spawn_engine(&service, opened_queue)?);
+    let engine = spawn_engine(&service, opened_queue, stopping.clone())?;
     background.extend(spawn_refresher(&service)?);
     if let Some(fake) = simulated {
         let at = listener.local_addr()?;
@@ -320,6 +320,9 @@ pub async fn serve(
         tracing::warn!(
             "a webhook delivery was still being processed after server.shutdown_grace_secs; it is processed again at the next start"
         );
+    }
+    if let Some(engine) = engine {
+        engine.stop(grace).await;
     }
     if let Some(delivery) = delivery
         && tokio::time::timeout(grace, delivery).await.is_err()
@@ -389,7 +392,8 @@ fn log_chat_platforms(config: &Config) {
 fn spawn_engine(
     service: &Service,
     queue: Arc<dyn switchboard_core::queue::RunQueue>,
-) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Option<switchboard_automations::engine::Running>> {
     let worker = format!("switchboard-{}", std::process::id());
     let Some(engine) =
         switchboard_automations::github::engine(service, queue, &worker).map_err(|e| anyhow::anyhow!(e))?
@@ -398,7 +402,7 @@ fn spawn_engine(
         return Ok(None);
     };
     tracing::info!(%worker, "run engine working approved runs (deploy, scaffold_project, upgrade_dependency)");
-    Ok(Some(engine.spawn()))
+    Ok(Some(engine.spawn_until(stop)))
 }
 
 /// The dependency refresh queue's worker, when a GitHub App is configured:
@@ -416,7 +420,8 @@ pub async fn work(opened: Opened) -> anyhow::Result<()> {
     if config.metrics.enabled {
         switchboard_portal::health::recorder();
     }
-    let Some(engine) = spawn_engine(&opened.service, opened.queue)? else {
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let Some(engine) = spawn_engine(&opened.service, opened.queue, stopping)? else {
         anyhow::bail!("a worker needs a GitHub App: set github.app_id and github.private_key");
     };
     let listener = spawn_metrics_listener(&config, &opened.service).await?;
@@ -424,7 +429,9 @@ pub async fn work(opened: Opened) -> anyhow::Result<()> {
     let refresher = spawn_refresher(&opened.service)?;
     eprintln!("Switchboard worker is up: working approved runs until stopped");
     shutdown().await;
-    engine.abort();
+    // The run being worked finishes its step, or its lease is given back.
+    let _ = stop.send(true);
+    engine.stop(std::time::Duration::from_secs(config.server.shutdown_grace_secs)).await;
     if let Some(r) = refresher {
         r.abort();
     }

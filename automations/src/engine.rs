@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use switchboard_core::Service;
 use switchboard_core::event::EventKind;
 use switchboard_core::event::payload::Progress;
+use switchboard_core::ids::RunId;
 use switchboard_core::model::{Millis, Run, RunStatus, RunStep, StepStatus};
 use switchboard_core::ops::OpKind;
 use switchboard_core::queue::RunQueue;
@@ -117,13 +118,54 @@ pub struct Engine {
     lease_ms: i64,
     /// When this engine last told the store which runs it runs.
     announced: Arc<std::sync::atomic::AtomicI64>,
+    /// The run being worked now, if any: its lease is given back when a
+    /// stop cannot wait for it.
+    current: Arc<std::sync::Mutex<Option<RunId>>>,
+}
+
+/// A spawned engine that stops when asked (`Engine::spawn_until`).
+pub struct Running {
+    task: tokio::task::JoinHandle<()>,
+    engine: Engine,
+}
+
+impl Running {
+    /// Waits up to `grace` for the run being worked to reach a step's end
+    /// (the engine claims nothing after the stop); past it, the work is
+    /// dropped and its run's lease given back at once, so another worker
+    /// takes it over now instead of when the lease would lapse. Returns the
+    /// run given back, if one was.
+    pub async fn stop(self, grace: Duration) -> Option<RunId> {
+        let mut task = self.task;
+        if tokio::time::timeout(grace, &mut task).await.is_ok() {
+            return None;
+        }
+        task.abort();
+        let _ = task.await;
+        let id = self.engine.current.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        // Ended before now: claimable at once (a lease is taken once it has passed).
+        let ended = self.engine.service.now() - 1;
+        match self.engine.queue.renew_lease(&id, &self.engine.worker, ended).await {
+            Ok(_) => tracing::warn!(run = %id, "a run was still being worked at the stop; its lease is given back"),
+            Err(e) => tracing::warn!(run = %id, error = %e, "cannot give a run's lease back; it lapses instead"),
+        }
+        Some(id)
+    }
 }
 
 impl Engine {
     /// An engine for `worker` (a name unique among the replicas).
     pub fn new(service: Service, queue: Arc<dyn RunQueue>, worker: impl Into<String>) -> Self {
         let lease_ms = i64::from(service.config().policy.run_lease_secs) * 1000;
-        Self { service, queue, actions: Arc::default(), worker: worker.into(), lease_ms, announced: Arc::default() }
+        Self {
+            service,
+            queue,
+            actions: Arc::default(),
+            worker: worker.into(),
+            lease_ms,
+            announced: Arc::default(),
+            current: Arc::default(),
+        }
     }
 
     /// Runs of `operation` are done by `action`.
@@ -136,9 +178,18 @@ impl Engine {
     /// woken by an approval in this process, and looking every second
     /// otherwise (approvals made by other processes, retries that fall due).
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        // A stop nobody can send: the engine works until its task is aborted.
+        let (_, never) = tokio::sync::watch::channel(false);
+        self.spawn_until(never).task
+    }
+
+    /// As `spawn`, until `stop` turns true: no run is claimed after that,
+    /// and `Running::stop` waits for the one being worked.
+    pub fn spawn_until(self, mut stop: tokio::sync::watch::Receiver<bool>) -> Running {
         let mut events = self.service.bus().subscribe();
-        tokio::spawn(async move {
-            loop {
+        let engine = self.clone();
+        let task = tokio::spawn(async move {
+            while !*stop.borrow() {
                 match self.run_once().await {
                     Ok(Some(_)) => continue,
                     Ok(None) => {}
@@ -156,9 +207,15 @@ impl Engine {
                 tokio::select! {
                     _ = approved => {}
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = async {
+                        if stop.changed().await.is_err() {
+                            std::future::pending::<()>().await;
+                        }
+                    } => {}
                 }
             }
-        })
+        });
+        Running { task, engine }
     }
 
     /// Tells the store which runs this engine runs (at most every 20 s), so
@@ -187,7 +244,10 @@ impl Engine {
         let Some(run) = claimed.map_err(|e| e.to_string())? else {
             return Ok(None);
         };
-        let worked = self.work(run.clone()).await?;
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(run.id);
+        let worked = self.work(run.clone()).await;
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let worked = worked?;
         let run = self.service.graph().get_run(&run.id).await.map_err(|e| e.to_string())?.unwrap_or(run);
         Ok(Some((run, worked)))
     }

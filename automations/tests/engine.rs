@@ -270,3 +270,36 @@ async fn a_cancelled_run_stops_before_its_next_step() {
     assert!(w.events(EventKind::RunSucceeded).await.is_empty());
     assert!(w.engine("w2", Arc::new(Steps::default())).run_once().await.unwrap().is_none(), "never claimed again");
 }
+
+/// At a stop the engine claims nothing more and waits for the step being
+/// worked; past the grace it gives the run's lease back, so another worker
+/// takes the run over at once instead of when the lease would lapse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_waits_for_the_step_then_gives_the_lease_back() {
+    let w = world().await;
+    let id = w.run(true).await;
+    let (reached, release) = (Arc::new(tokio::sync::Notify::new()), Arc::new(tokio::sync::Notify::new()));
+    let held = Arc::new(Steps {
+        hold: Some(("open pull request".into(), reached.clone(), release.clone())),
+        ..Default::default()
+    });
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let running = w.engine("w1", held.clone()).spawn_until(stopping);
+    reached.notified().await;
+    // Before the stop, the lease is w1's: nobody else may claim the run.
+    assert!(w.engine("w2", Arc::new(Steps::default())).run_once().await.unwrap().is_none());
+    stop.send(true).unwrap();
+    let given_back = running.stop(std::time::Duration::from_millis(300)).await;
+    assert_eq!(given_back.map(|r| r.to_string()), Some(id.clone()), "the held step outlived the grace");
+    // No time has passed (the clock is manual): w2 takes it over now.
+    let healthy = Arc::new(Steps::default());
+    let (run, worked) = w.engine("w2", healthy.clone()).run_once().await.unwrap().expect("the run, at once");
+    assert_eq!((run.id.to_string(), worked), (id, Worked::Succeeded));
+    assert_eq!(healthy.performed(), ["open pull request", "announce"], "prepare was done by w1");
+
+    // A stop with nothing in hand gives nothing back and ends at once.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let idle = w.engine("w3", Arc::new(Steps::default())).spawn_until(stopping);
+    stop.send(true).unwrap();
+    assert_eq!(idle.stop(std::time::Duration::from_secs(5)).await, None);
+}
