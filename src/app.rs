@@ -261,8 +261,14 @@ pub async fn serve(
     } else {
         (Vec::new(), None)
     };
-    background.extend(switchboard_bot::slack::socket::spawn(chat.clone()));
-    background.extend(switchboard_bot::discord::gateway::spawn(chat.clone()));
+    // Closed with a goodbye at the stop, then waited for (briefly) below.
+    let connections: Vec<_> = [
+        switchboard_bot::slack::socket::spawn_until(chat.clone(), stopping.clone()),
+        switchboard_bot::discord::gateway::spawn_until(chat.clone(), stopping.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let hosts = config.server.hosts();
     let hooks = Hooks::new(service.clone(), inbox);
     let notifier = switchboard_automations::notify::spawn(service.clone());
@@ -323,6 +329,11 @@ pub async fn serve(
     }
     if let Some(engine) = engine {
         engine.stop(grace).await;
+    }
+    for mut connection in connections {
+        if tokio::time::timeout(std::time::Duration::from_secs(5), &mut connection).await.is_err() {
+            connection.abort();
+        }
     }
     if let Some(delivery) = delivery
         && tokio::time::timeout(grace, delivery).await.is_err()

@@ -409,3 +409,26 @@ async fn approval_rules_refuse_buttons_and_commands_with_their_reason() {
     assert!(approved.to_string().contains("1 so far"), "{approved}");
     assert!(custom_ids(&approved["data"]).contains(&production), "{approved}");
 }
+
+/// At a stop the gateway session is shut down: its connection closed with a
+/// Close frame, and not started again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_closes_cleanly_at_a_stop() {
+    let w = world_with(|c| c.discord.gateway = true).await;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let task = switchboard_bot::discord::gateway::spawn_until(w.state.clone(), stopping).expect("gateway is on");
+    // Identified: a mention is answered.
+    let mention = format!("<@{}> help", fakes::DISCORD_BOT_ID);
+    let created = message_create(7101, "345626669114982402", true, ("4001", false), &mention, true);
+    assert!(w.discord.gateway_dispatch("MESSAGE_CREATE", created).await);
+    assert_eq!(w.discord.wait_for("/channels/345626669114982402/messages", 1, 10).await.len(), 1);
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), task).await.expect("ended at the stop").unwrap();
+    for _ in 0..100 {
+        if w.discord.closed_by_client() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(w.discord.closed_by_client(), 1, "a Close frame, not a dropped connection");
+}

@@ -434,3 +434,32 @@ async fn approval_rules_refuse_clicks_and_commands_with_their_reason() {
     assert!(u.to_string().contains("1 so far"), "{u}");
     assert!(actions(&u["blocks"]).contains(&production), "{u}");
 }
+
+/// At a stop the Socket Mode connection says goodbye (a Close frame) and is
+/// not opened again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_mode_closes_cleanly_at_a_stop() {
+    let w = world_with(|c| {
+        c.slack.socket_mode = true;
+        c.slack.app_token = Some("xapp-test-token".into());
+    })
+    .await;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let task = switchboard_bot::slack::socket::spawn_until(w.state.clone(), stopping).expect("socket mode is on");
+    // Connected: an envelope goes through and is acknowledged.
+    let command =
+        json!({"command": "/sb", "text": "help", "user_id": "U0DAVE", "channel_id": "C0PAY", "team_id": "T1"});
+    assert!(w.slack.socket_send(json!({"envelope_id": "env-9", "type": "slash_commands", "payload": command})).await);
+    assert!(w.slack.socket_ack("env-9", 10).await.is_some());
+    assert_eq!(w.slack.closed_by_client(), 0);
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), task).await.expect("ended at the stop").unwrap();
+    for _ in 0..100 {
+        if w.slack.closed_by_client() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(w.slack.closed_by_client(), 1, "a Close frame, not a dropped connection");
+    assert_eq!(w.slack.socket_connections(), 1, "not opened again");
+}

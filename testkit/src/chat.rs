@@ -42,6 +42,9 @@ struct Log {
     socket: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Value>>>,
     connections: Mutex<usize>,
     acks: Mutex<Vec<Value>>,
+    /// Close frames a client sent (Slack's socket and Discord's gateway): it
+    /// said goodbye instead of dropping the connection.
+    closed: Mutex<usize>,
     /// Discord's gateway: what clients receive after READY, and IDENTIFYs seen.
     gateway: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Value>>>,
     identified: Mutex<Vec<Value>>,
@@ -145,6 +148,11 @@ impl Fake {
             }
             let _ = tokio::time::timeout_at(deadline, arrived).await;
         }
+    }
+
+    /// Close frames clients sent on Slack's socket and Discord's gateway.
+    pub fn closed_by_client(&self) -> usize {
+        *self.log.closed.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Slack Socket Mode: connections opened so far.
@@ -284,6 +292,10 @@ async fn slack_sockets(listener: tokio::net::TcpListener, log: Arc<Log>) {
                             log.arrived.notify_waiters();
                         }
                     }
+                    Some(Ok(Message::Close(_))) => {
+                        *log.closed.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                        break;
+                    }
                     Some(Ok(_)) => {}
                     _ => break,
                 },
@@ -398,6 +410,10 @@ async fn discord_gateway(listener: tokio::net::TcpListener, log: Arc<Log>) {
                 incoming = socket.next() => {
                     let frame = match incoming {
                         Some(Ok(Message::Text(t))) => serde_json::from_str::<Value>(t.as_str()).unwrap_or(Value::Null),
+                        Some(Ok(Message::Close(_))) => {
+                            *log.closed.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                            break;
+                        }
                         Some(Ok(_)) => continue,
                         _ => break,
                     };

@@ -24,6 +24,16 @@ struct Handler {
 /// Keeps a gateway session open while the process runs (serenity reconnects
 /// and resumes on its own); `None` when `discord.gateway` is off.
 pub fn spawn(state: ChatState) -> Option<tokio::task::JoinHandle<()>> {
+    // A stop nobody sends: the session lives until the task is aborted.
+    spawn_until(state, tokio::sync::watch::channel(false).1)
+}
+
+/// As `spawn`, until `stop` turns true: then the session's shards are shut
+/// down (each closes its connection with a Close frame) and not started again.
+pub fn spawn_until(
+    state: ChatState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
     let config = state.service.config().discord.clone();
     if !config.gateway {
         return None;
@@ -42,15 +52,29 @@ pub fn spawn(state: ChatState) -> Option<tokio::task::JoinHandle<()>> {
                 return;
             }
         };
-        loop {
-            match client.start().await {
-                Ok(()) => tracing::info!("the Discord gateway session ended; starting again"),
-                Err(e) => {
+        let shards = client.shard_manager.clone();
+        while !*stop.borrow() {
+            let ended = tokio::select! {
+                ended = client.start() => Some(ended),
+                _ = crate::slack::socket::stopped(&mut stop) => None,
+            };
+            match ended {
+                None => {
+                    shards.shutdown_all().await;
+                    tracing::info!("the Discord gateway closed for the stop");
+                    service.report("discord_gateway", false, "stopped");
+                    return;
+                }
+                Some(Ok(())) => tracing::info!("the Discord gateway session ended; starting again"),
+                Some(Err(e)) => {
                     tracing::warn!(error = %e, wait_secs = backoff.as_secs(), "the Discord gateway failed");
                     service.report("discord_gateway", false, e.to_string());
                 }
             }
-            tokio::time::sleep(backoff).await;
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = crate::slack::socket::stopped(&mut stop) => {}
+            }
             backoff = (backoff * 2).min(std::time::Duration::from_secs(60));
         }
     }))

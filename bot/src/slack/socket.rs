@@ -21,6 +21,23 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Keeps a Socket Mode connection open while the process runs; `None` when
 /// `slack.socket_mode` is off.
 pub fn spawn(state: ChatState) -> Option<tokio::task::JoinHandle<()>> {
+    // A stop nobody sends: the connection lives until the task is aborted.
+    spawn_until(state, tokio::sync::watch::channel(false).1)
+}
+
+/// Resolves when `stop` turns true (never, once its sender is gone).
+pub(crate) async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// As `spawn`, until `stop` turns true: then the connection is closed with
+/// a Close frame (Slack sends nothing more to it) and not opened again.
+pub fn spawn_until(
+    state: ChatState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
     let config = state.service.config().slack.clone();
     if !config.socket_mode {
         return None;
@@ -29,9 +46,14 @@ pub fn spawn(state: ChatState) -> Option<tokio::task::JoinHandle<()>> {
     Some(tokio::spawn(async move {
         let mut backoff = Duration::from_secs(1);
         state.service.report("slack_socket", false, "connecting");
-        loop {
-            match connect_once(&state, &app_token, &config.api_url).await {
-                Ok(()) => {
+        while !*stop.borrow() {
+            match connect_once(&state, &app_token, &config.api_url, &mut stop).await {
+                Ok(true) => {
+                    tracing::info!("Slack Socket Mode closed for the stop");
+                    state.service.report("slack_socket", false, "stopped");
+                    break;
+                }
+                Ok(false) => {
                     tracing::info!("Slack closed the Socket Mode connection; reconnecting");
                     state.service.report("slack_socket", false, "reconnecting");
                     backoff = Duration::from_secs(1);
@@ -39,7 +61,10 @@ pub fn spawn(state: ChatState) -> Option<tokio::task::JoinHandle<()>> {
                 Err(e) => {
                     tracing::warn!(error = %e, wait_secs = backoff.as_secs(), "Slack Socket Mode failed; trying again");
                     state.service.report("slack_socket", false, e);
-                    tokio::time::sleep(backoff).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stopped(&mut stop) => {}
+                    }
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
@@ -68,29 +93,49 @@ async fn open_url(app_token: &str, api_url: &str) -> Result<String, String> {
 /// One connection: until Slack says to reconnect (`Ok`) or it fails. Each
 /// envelope is handled on its own task (a slash command may take seconds);
 /// acknowledgements go back through one writer.
-async fn connect_once(state: &ChatState, app_token: &str, api_url: &str) -> Result<(), String> {
+/// One connection, until Slack ends it (`Ok(false)`) or `stop` does (`Ok(true)`).
+async fn connect_once(
+    state: &ChatState,
+    app_token: &str,
+    api_url: &str,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Result<bool, String> {
     let url = open_url(app_token, api_url).await?;
     let (socket, _) =
         tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| format!("cannot open the socket: {e}"))?;
     let (mut sink, mut stream) = socket.split();
     let (acks, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<Message>();
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         while let Some(m) = outgoing.recv().await {
+            let closing = matches!(m, Message::Close(_));
             if let Err(e) = sink.send(m).await {
                 tracing::warn!(error = %e, "cannot write to the Slack socket");
+                return;
+            }
+            if closing {
+                let _ = sink.close().await;
                 return;
             }
         }
     });
     let result = loop {
-        let Some(message) = stream.next().await else { break Ok(()) };
+        let message = tokio::select! {
+            m = stream.next() => m,
+            _ = stopped(stop) => {
+                // Goodbye, then the writer sends it and ends (briefly waited for).
+                let _ = acks.send(Message::Close(None));
+                let _ = tokio::time::timeout(Duration::from_secs(2), &mut writer).await;
+                break Ok(true);
+            }
+        };
+        let Some(message) = message else { break Ok(false) };
         let text = match message {
             Ok(Message::Text(t)) => t,
             Ok(Message::Ping(p)) => {
                 let _ = acks.send(Message::Pong(p));
                 continue;
             }
-            Ok(Message::Close(_)) => break Ok(()),
+            Ok(Message::Close(_)) => break Ok(false),
             Ok(_) => continue,
             Err(e) => break Err(format!("the socket failed: {e}")),
         };
@@ -103,7 +148,7 @@ async fn connect_once(state: &ChatState, app_token: &str, api_url: &str) -> Resu
                 tracing::info!("Slack Socket Mode connected");
                 state.service.report("slack_socket", true, "connected");
             }
-            Some("disconnect") => break Ok(()),
+            Some("disconnect") => break Ok(false),
             _ => {
                 let (state, acks) = (state.clone(), acks.clone());
                 tokio::spawn(async move {
