@@ -65,6 +65,13 @@ impl Steps {
         s
     }
 
+    /// Steps that stop at `step` until released: (the steps, reached, release).
+    fn held_at(step: &str) -> (Arc<Self>, Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>) {
+        let (reached, release) = (Arc::new(tokio::sync::Notify::new()), Arc::new(tokio::sync::Notify::new()));
+        let steps = Self { hold: Some((step.into(), reached.clone(), release.clone())), ..Default::default() };
+        (Arc::new(steps), reached, release)
+    }
+
     fn performed(&self) -> Vec<String> {
         self.performed.lock().unwrap().clone()
     }
@@ -223,11 +230,7 @@ async fn a_step_that_cannot_succeed_fails_the_run() {
 async fn a_stalled_worker_loses_the_run_to_another_and_cannot_overwrite_it() {
     let w = world().await;
     let id = w.run(true).await;
-    let (reached, release) = (Arc::new(tokio::sync::Notify::new()), Arc::new(tokio::sync::Notify::new()));
-    let stalled = Arc::new(Steps {
-        hold: Some(("open pull request".into(), reached.clone(), release.clone())),
-        ..Default::default()
-    });
+    let (stalled, reached, release) = Steps::held_at("open pull request");
     let first = w.engine("w1", stalled.clone());
     let working = tokio::spawn(async move { first.run_once().await });
     reached.notified().await;
@@ -252,11 +255,7 @@ async fn a_stalled_worker_loses_the_run_to_another_and_cannot_overwrite_it() {
 async fn a_cancelled_run_stops_before_its_next_step() {
     let w = world().await;
     let id = w.run(true).await;
-    let (reached, release) = (Arc::new(tokio::sync::Notify::new()), Arc::new(tokio::sync::Notify::new()));
-    let held = Arc::new(Steps {
-        hold: Some(("open pull request".into(), reached.clone(), release.clone())),
-        ..Default::default()
-    });
+    let (held, reached, release) = Steps::held_at("open pull request");
     let engine = w.engine("w1", held.clone());
     let working = tokio::spawn(async move { engine.run_once().await });
     reached.notified().await;
@@ -278,11 +277,7 @@ async fn a_cancelled_run_stops_before_its_next_step() {
 async fn a_stop_waits_for_the_step_then_gives_the_lease_back() {
     let w = world().await;
     let id = w.run(true).await;
-    let (reached, release) = (Arc::new(tokio::sync::Notify::new()), Arc::new(tokio::sync::Notify::new()));
-    let held = Arc::new(Steps {
-        hold: Some(("open pull request".into(), reached.clone(), release.clone())),
-        ..Default::default()
-    });
+    let (held, reached, _release) = Steps::held_at("open pull request");
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let running = w.engine("w1", held.clone()).spawn_until(stopping);
     reached.notified().await;
