@@ -201,7 +201,20 @@ impl GitHubApp {
     /// One request, under the concurrency cap, waiting out rate limits (up
     /// to `github.max_rate_limit_wait_secs` each). Any status comes back as
     /// an [`Answer`]; only transport failures and long rate limits are errors.
+    /// In a span of its own for traces (`github`: method and route).
     pub async fn request(
+        &self,
+        client: &Octocrab,
+        method: &str,
+        route: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, StepError> {
+        use tracing::Instrument;
+        let span = tracing::debug_span!("github", method, route);
+        self.request_in_span(client, method, route, body).instrument(span).await
+    }
+
+    async fn request_in_span(
         &self,
         client: &Octocrab,
         method: &str,
