@@ -12,7 +12,7 @@ use crate::store::{GraphStore, ScoreInputs, StoreResult};
 
 /// How many of a project's newest builds are searched for one on its
 /// default branch (feature branches build too, and more often).
-const BUILDS_SEARCHED: usize = 50;
+pub const BUILDS_SEARCHED: usize = 50;
 
 /// The newest finished build on a project's default branch: the CI part
 /// follows it, so a red `main` costs the score even when an older build
@@ -28,8 +28,8 @@ pub struct NewestBuild {
 /// repository import sets, else `main` (or `master`, both accepted).
 fn is_default_branch(project: &Project, branch: Option<&str>) -> bool {
     let Some(branch) = branch else { return true };
-    let default = project.facts.iter().find(|(k, _)| k.as_str() == "repo_default_branch").map(|(_, f)| &f.value);
-    match default {
+    let key = crate::ids::FactKey::new("repo_default_branch").expect("a valid fact key");
+    match project.facts.get(&key).map(|f| &f.value) {
         Some(crate::model::FactValue::Text(default)) => branch == default,
         _ => branch == "main" || branch == "master",
     }
@@ -50,16 +50,21 @@ pub fn newest_default_build(project: &Project, builds: &[Build]) -> Option<Newes
         })
 }
 
-/// Everything `compute` needs, read from the graph.
+/// Everything `compute` needs, read from the graph. `builds`: the
+/// project's newest builds when the caller has already read them (at least
+/// `BUILDS_SEARCHED`, any order), so they are not read again.
 pub async fn gather(
     graph: &dyn GraphStore,
     config: &Config,
     project: &Project,
     now: Millis,
+    builds: Option<&[Build]>,
 ) -> StoreResult<ScoreInputs> {
     let mut inputs = graph.score_inputs(&project.slug, window_start(config, now)).await?;
-    let builds = graph.list_builds(&project.slug, BUILDS_SEARCHED).await?;
-    inputs.newest_build = newest_default_build(project, &builds);
+    inputs.newest_build = match builds {
+        Some(builds) => newest_default_build(project, builds),
+        None => newest_default_build(project, &graph.list_builds(&project.slug, BUILDS_SEARCHED).await?),
+    };
     Ok(inputs)
 }
 

@@ -221,7 +221,7 @@ async fn incidents(
     };
     // The team was checked by list_incidents.
     let team_slug = team.as_deref().and_then(|t| t.parse().ok());
-    let charts = crate::trends::incidents(&state, team_slug, state.service.now()).await?;
+    let charts = crate::trends::incidents(&state, &caller, team_slug, state.service.now()).await?;
     Ok(IncidentsPage {
         banner: banner(&state.mode, &caller),
         team: team.unwrap_or_default(),

@@ -82,7 +82,7 @@ async fn team(
     let d = state.service.call(&caller, GetTeam { team: slug.clone() }).await?;
     let recent = ListIncidents { team: Some(slug), limit: Some(20), ..Default::default() };
     let inc = state.service.call(&caller, recent).await?;
-    let score_chart = crate::trends::team_score(&state, &d.projects, state.service.now()).await?;
+    let score_chart = crate::trends::team_score(&state, &caller, &d.projects, state.service.now()).await?;
     let page = TeamPage {
         banner: banner(&state.mode, &caller),
         csrf,

@@ -64,7 +64,8 @@ pub(crate) fn dora(d: &DoraReport) -> Vec<Chart> {
 
 /// Weeks the incidents trend covers.
 const INCIDENT_WEEKS: i64 = 12;
-/// Incidents (and their events) read at most for it.
+/// Incidents listed for it (the operation's most), and their events read at most.
+const INCIDENT_LISTED: u32 = 1000;
 const INCIDENT_ROWS: usize = 10_000;
 
 /// Incidents opened a week over twelve weeks, and the median time to
@@ -72,17 +73,21 @@ const INCIDENT_ROWS: usize = 10_000;
 /// nobody acknowledged) and to resolve (MTTR) the week's incidents.
 pub(crate) async fn incidents(
     state: &crate::PortalState,
+    caller: &switchboard_core::Caller,
     team: Option<switchboard_core::ids::TeamSlug>,
     now: Millis,
-) -> Result<Vec<Chart>, switchboard_core::store::StoreError> {
+) -> Result<Vec<Chart>, switchboard_core::Error> {
     use std::collections::HashMap;
     use switchboard_core::event::{EventData, EventKind, EventQuery};
     use switchboard_core::model::{DAY_MS, IncidentStatus};
-    use switchboard_core::store::IncidentQuery;
+    use switchboard_core::ops::inputs::ListIncidents;
+    use switchboard_core::time::TimeArg;
     let week = 7 * DAY_MS;
     let since = now - INCIDENT_WEEKS * week;
-    let q = IncidentQuery { team, since: Some(since), limit: INCIDENT_ROWS, ..Default::default() };
-    let incidents = state.service.graph().list_incidents(&q).await?;
+    // Through the operation (its policy): the newest 1,000 of the weeks.
+    let listed =
+        ListIncidents { team, since: Some(TimeArg::At(since)), limit: Some(INCIDENT_LISTED), ..Default::default() };
+    let incidents = state.service.call(caller, listed).await?.incidents;
     // When each was first acknowledged (or resolved), from the log.
     let q = EventQuery {
         kinds: vec![EventKind::IncidentRecorded],
@@ -142,11 +147,13 @@ const TEAM_TREND_PROJECTS: usize = 200;
 /// moved (the page says so).
 pub(crate) async fn team_score(
     state: &crate::PortalState,
+    caller: &switchboard_core::Caller,
     projects: &[switchboard_core::model::ProjectSummary],
     now: Millis,
-) -> Result<Option<Chart>, switchboard_core::store::StoreError> {
-    use switchboard_core::event::{EventData, EventKind, EventQuery};
+) -> Result<Option<Chart>, switchboard_core::Error> {
+    use switchboard_core::event::{EventData, EventKind};
     use switchboard_core::model::DAY_MS;
+    use switchboard_core::ops::inputs::ProjectHistory;
     let projects = &projects[..projects.len().min(TEAM_TREND_PROJECTS)];
     if projects.is_empty() {
         return Ok(None);
@@ -155,14 +162,16 @@ pub(crate) async fn team_score(
     // (when, which project, score before, score after)
     let mut changes: Vec<(Millis, usize, f64, f64)> = Vec::new();
     for (n, p) in projects.iter().enumerate() {
-        let q = EventQuery {
-            project: Some(p.slug.clone()),
-            kinds: vec![EventKind::ScoreChanged],
-            since: Some(since),
-            limit: 1000,
-            ..Default::default()
+        // Through the operation (its policy), as the project page's history.
+        let history = ProjectHistory {
+            project: p.slug.clone(),
+            subject: None,
+            since: Some(switchboard_core::time::TimeArg::At(since)),
+            until: None,
+            kinds: Some(vec![EventKind::ScoreChanged]),
+            limit: Some(1000),
         };
-        for e in state.service.log().query(&q).await? {
+        for e in state.service.call(caller, history).await?.events {
             if let Ok(EventData::ScoreChanged(s)) = e.data() {
                 changes.push((e.occurred_at, n, f64::from(s.from), f64::from(s.to)));
             }

@@ -8,7 +8,7 @@ use switchboard_core::config::TextsConfig;
 use switchboard_core::event::{Event, EventData, EventKind, EventQuery};
 use switchboard_core::ids::RunId;
 use switchboard_core::messages as core_messages;
-use switchboard_core::model::{DAY_MS, Run};
+use switchboard_core::model::{DAY_MS, Deployment, Run};
 use switchboard_core::ops::OpKind;
 use switchboard_core::store::StoreResult;
 
@@ -38,7 +38,7 @@ pub async fn read_run_thread(service: &Service, run: &Run) -> StoreResult<(Vec<R
     let texts = &service.config().texts;
     let replies = run_thread(run.id, &events, texts);
     let now = service.now();
-    let deployed = events.iter().any(|e| deployment_of_a_run(e, texts).is_some_and(|(of, _)| of == run.id.to_string()));
+    let deployed = events.iter().any(|e| finished_deployment(e).is_some_and(|(of, _)| of == run.id));
     let last = events.iter().filter(|e| e.data().ok().and_then(|d| d.run()) == Some(run.id)).map(|e| e.occurred_at);
     let ended = last.max().unwrap_or(run.requested_at);
     let status = run.status_at(now);
@@ -58,7 +58,7 @@ pub fn run_thread(run: RunId, events: &[Event], texts: &TextsConfig) -> Vec<Repl
         let data = event.data().ok();
         if event.kind == EventKind::DeploymentRecorded {
             if let Some((of, reply)) = deployment_of_a_run(event, texts)
-                && of == run.to_string()
+                && of == run
             {
                 replies.push(reply);
             }
@@ -74,17 +74,25 @@ pub fn run_thread(run: RunId, events: &[Event], texts: &TextsConfig) -> Vec<Repl
     replies
 }
 
-/// A deployment that finished (succeeded, failed, rolled back) and names
-/// the deploy run that started it: that run, and what to say in its thread.
-pub(crate) fn deployment_of_a_run(event: &Event, texts: &TextsConfig) -> Option<(String, Reply)> {
+/// A deployment that finished (succeeded, failed, rolled back) — newly —
+/// and names the deploy run that started it: that run, and the deployment.
+fn finished_deployment(event: &Event) -> Option<(RunId, Deployment)> {
     let Ok(EventData::DeploymentRecorded(recorded)) = event.data() else { return None };
-    let d = &recorded.deployment;
-    let status = d.status.as_str();
-    if !matches!(status, "succeeded" | "failed" | "rolled_back") || recorded.previous_status == Some(d.status) {
+    let d = recorded.deployment;
+    if !matches!(d.status.as_str(), "succeeded" | "failed" | "rolled_back")
+        || recorded.previous_status == Some(d.status)
+    {
         return None;
     }
     // Tied to its run by the correlation id the dispatch sent, never by time.
-    let run = d.run?;
+    Some((d.run?, d))
+}
+
+/// A finished deployment of a run (`finished_deployment`): that run, and
+/// what to say in its thread.
+pub(crate) fn deployment_of_a_run(event: &Event, texts: &TextsConfig) -> Option<(RunId, Reply)> {
+    let (run, d) = finished_deployment(event)?;
+    let status = d.status.as_str();
     let environment = d.environment.as_str();
     let context = serde_json::json!({
         "project": d.project, "version": d.version, "environment": environment,
@@ -95,7 +103,7 @@ pub(crate) fn deployment_of_a_run(event: &Event, texts: &TextsConfig) -> Option<
     if let Some(url) = d.url.as_deref() {
         reply = reply.link("Open the deployment", url);
     }
-    Some((run.to_string(), reply))
+    Some((run, reply))
 }
 
 /// A run's decision (or expiry), as a reply in its request's thread.

@@ -200,10 +200,12 @@ pub(crate) async fn record_build(call: &Call<'_>, i: RecordBuild) -> Result<Done
         started_at,
         finished_at,
     };
-    // A new finished duration is compared with the project's history before it.
+    // Read once: a new finished duration is compared with the history
+    // before it, and the score looks for the newest default-branch build.
+    let history =
+        call.ctx.graph.list_builds(&p.slug, super::ci::ANOMALY_WINDOW.max(crate::score::BUILDS_SEARCHED)).await?;
     let anomaly = match build.duration_ms {
         Some(d) if existing.as_ref().is_none_or(|e| e.duration_ms.is_none()) => {
-            let history = call.ctx.graph.list_builds(&p.slug, super::ci::ANOMALY_WINDOW).await?;
             super::ci::duration_anomaly(&history, build.id, d)
         }
         _ => None,
@@ -213,7 +215,9 @@ pub(crate) async fn record_build(call: &Call<'_>, i: RecordBuild) -> Result<Done
         anomaly.zip(build.duration_ms).map(|(usual_ms, duration_ms)| payload::SlowBuild { usual_ms, duration_ms });
     let recorded = EventData::BuildRecorded(payload::BuildRecorded { build: build.clone(), anomaly });
     let mut events = vec![call.event(recorded).project(&p.slug).subject(build.status.as_str())];
-    if call.rescore(&mut p, &mut events).await? {
+    let mut recent = vec![build.clone()];
+    recent.extend(history.into_iter().filter(|b| b.id != build.id));
+    if call.rescore_with(&mut p, &mut events, Some(&recent)).await? {
         call.ctx.graph.put_project(&p).await?;
     }
     Ok(Done { output: Output::Build(build), events })

@@ -122,6 +122,19 @@ pub fn compute(
     since: Millis,
     now: Millis,
 ) -> DoraReport {
+    measure(deployments, builds, changes, incidents, since, now).0
+}
+
+/// `compute`'s report, and how many deployments finished in the window
+/// (the failure rate's denominator).
+fn measure(
+    deployments: &[Deployment],
+    builds: &BTreeMap<ProjectSlug, Vec<Build>>,
+    changes: &[Change],
+    incidents: &[Incident],
+    since: Millis,
+    now: Millis,
+) -> (DoraReport, u32) {
     let window: Vec<&Deployment> = deployments.iter().filter(|d| d.started_at >= since).collect();
     let finished: Vec<&&Deployment> = window
         .iter()
@@ -161,7 +174,7 @@ pub fn compute(
         .filter(|d| *d >= 0)
         .collect();
     restore.sort_unstable();
-    DoraReport {
+    let report = DoraReport {
         scope: String::new(),
         environment: deployments
             .first()
@@ -174,7 +187,8 @@ pub fn compute(
         change_failure_rate: if finished.is_empty() { 0.0 } else { failed as f64 / finished.len() as f64 },
         time_to_restore_p50_ms: percentile(&restore, 50),
         trend: Vec::new(),
-    }
+    };
+    (report, finished.len() as u32)
 }
 
 /// Periods are this long for a window of up to `.0` days.
@@ -221,16 +235,7 @@ pub fn trend(
             deployments.iter().filter(|d| within(d.started_at, (from, until), now)).cloned().collect();
         let resolved: Vec<Incident> =
             incidents.iter().filter(|i| i.resolved_at.is_some_and(|r| r < until || r == now)).cloned().collect();
-        let r = compute(&deployed, builds, changes, &resolved, from, until);
-        let finished = deployed
-            .iter()
-            .filter(|d| {
-                matches!(
-                    d.status,
-                    DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::RolledBack
-                )
-            })
-            .count() as u32;
+        let (r, finished) = measure(&deployed, builds, changes, &resolved, from, until);
         trend.push(DoraPeriod {
             from,
             until,

@@ -138,7 +138,17 @@ impl Call<'_> {
     /// Recomputes the project's score; when it moved, stores it and records a
     /// `score_changed` event. Returns whether the project was changed.
     pub async fn rescore(&self, project: &mut Project, events: &mut Vec<Event>) -> Result<bool> {
-        let inputs = score::gather(self.ctx.graph.as_ref(), &self.ctx.config, project, self.now).await?;
+        self.rescore_with(project, events, None).await
+    }
+
+    /// `rescore`, with the project's newest builds when already read.
+    pub async fn rescore_with(
+        &self,
+        project: &mut Project,
+        events: &mut Vec<Event>,
+        builds: Option<&[crate::model::Build]>,
+    ) -> Result<bool> {
+        let inputs = score::gather(self.ctx.graph.as_ref(), &self.ctx.config, project, self.now, builds).await?;
         let breakdown = score::compute(&self.ctx.config, project, &inputs, self.now);
         if breakdown.score == project.score {
             return Ok(false);

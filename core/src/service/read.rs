@@ -48,8 +48,10 @@ pub(crate) async fn get_project(call: &Call<'_>, i: GetProject) -> Result<Done> 
         open_incidents.extend(g.list_incidents(&q).await?);
     }
     open_incidents.sort_by_key(|i| std::cmp::Reverse(i.opened_at));
-    let recent_builds = g.list_builds(&project.slug, 10).await?;
-    let inputs = score::gather(g.as_ref(), &call.ctx.config, &project, call.now).await?;
+    // Read once: the score searches them, the page shows the newest ten.
+    let mut recent_builds = g.list_builds(&project.slug, score::BUILDS_SEARCHED).await?;
+    let inputs = score::gather(g.as_ref(), &call.ctx.config, &project, call.now, Some(&recent_builds)).await?;
+    recent_builds.truncate(10);
     let score = score::compute(&call.ctx.config, &project, &inputs, call.now);
     let last_import = match &project.external_ids.github_repository {
         Some(repo) => super::refresh_queue::latest_import(call, repo).await?,
@@ -338,7 +340,7 @@ async fn team_exists(call: &Call<'_>, t: &TeamSlug) -> Result<crate::model::Team
 
 pub(crate) async fn project_score(call: &Call<'_>, i: ProjectScore) -> Result<Done> {
     let project = call.project(&i.project).await?;
-    let inputs = score::gather(call.ctx.graph.as_ref(), &call.ctx.config, &project, call.now).await?;
+    let inputs = score::gather(call.ctx.graph.as_ref(), &call.ctx.config, &project, call.now, None).await?;
     Ok(Done::read(Output::Score(score::compute(&call.ctx.config, &project, &inputs, call.now))))
 }
 

@@ -5,10 +5,9 @@
 
 use crate::event::{Event, EventQuery};
 use crate::ids::{PackageName, ProjectSlug, RunId, TeamSlug, UserName};
-use crate::model::{Build, Deployment, Incident, Project, ProjectSummary, Run, RunStatus, Team, User};
+use crate::model::{Build, Deployment, Project, ProjectSummary, Run, RunStatus, Team, User};
 use crate::store::{
-    Counts, Dependents, DependentsQuery, DeploymentQuery, EventLog, GraphStore, IncidentQuery, ProjectQuery,
-    StoreResult,
+    Counts, Dependents, DependentsQuery, DeploymentQuery, EventLog, GraphStore, ProjectQuery, StoreResult,
 };
 
 /// The project graph, read-only.
@@ -71,10 +70,6 @@ impl GraphView<'_> {
 
     pub async fn list_deployments(&self, query: &DeploymentQuery) -> StoreResult<Vec<Deployment>> {
         self.0.list_deployments(query).await
-    }
-
-    pub async fn list_incidents(&self, query: &IncidentQuery) -> StoreResult<Vec<Incident>> {
-        self.0.list_incidents(query).await
     }
 
     pub async fn current_deployments(&self, project: &ProjectSlug) -> StoreResult<Vec<Deployment>> {
