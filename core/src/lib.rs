@@ -2,6 +2,7 @@
 //! run them (`Service::execute`), the policy, the score, the config, and the
 //! storage traits backends implement. No I/O beyond those traits.
 
+pub mod advisory;
 pub mod bus;
 pub mod campaign;
 pub mod clock;
