@@ -157,7 +157,7 @@ impl GraphBatch {
 /// ranking (name and slug matches weigh most), and a broad search (more than
 /// 2,000 matches) may rank only the best of them.
 #[async_trait]
-pub trait GraphStore: Send + Sync {
+pub trait GraphStore: crate::advisory::AdvisoryStore + Send + Sync {
     async fn get_project(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>>;
     /// Upserts the whole project, facts, environments and dependencies included.
     async fn put_project(&self, project: &Project) -> StoreResult<()>;

@@ -18,6 +18,7 @@
 //! for about a minute: every call here runs under `query_timeout`, which must
 //! stay well above the slowest query (a 100k-project import batch).
 
+mod advisories;
 mod graph;
 mod projects;
 mod queue;
@@ -99,6 +100,15 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX sb_message_at IF NOT EXISTS FOR (n:Message) ON (n.at)",
     "CREATE INDEX sb_delivery_status IF NOT EXISTS FOR (n:Delivery) ON (n.status)",
     "CREATE INDEX sb_outmessage_status IF NOT EXISTS FOR (n:OutMessage) ON (n.status)",
+    "CREATE CONSTRAINT sb_advisory_id IF NOT EXISTS FOR (n:Advisory) REQUIRE n.id IS UNIQUE",
+    "CREATE INDEX sb_advisory_name IF NOT EXISTS FOR (n:AdvisoryName) ON (n.name)",
+    "CREATE INDEX sb_advisory_name_id IF NOT EXISTS FOR (n:AdvisoryName) ON (n.id)",
+    "CREATE INDEX sb_advisory_package IF NOT EXISTS FOR (n:AdvisoryPackage) ON (n.pkey)",
+    "CREATE INDEX sb_advisory_package_id IF NOT EXISTS FOR (n:AdvisoryPackage) ON (n.id)",
+    "CREATE CONSTRAINT sb_vulnerability_key IF NOT EXISTS FOR (n:Vulnerability) REQUIRE n.vkey IS UNIQUE",
+    "CREATE INDEX sb_vulnerability_project IF NOT EXISTS FOR (n:Vulnerability) ON (n.project)",
+    "CREATE INDEX sb_vulnerability_advisory IF NOT EXISTS FOR (n:Vulnerability) ON (n.advisory)",
+    "CREATE INDEX sb_vulnerability_team IF NOT EXISTS FOR (n:Vulnerability) ON (n.team)",
 ];
 
 /// Attempts of a transaction that meets transient errors.

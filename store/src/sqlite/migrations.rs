@@ -280,6 +280,35 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX log_lines_project_ts_level ON log_lines(project, ts, level);
     DROP INDEX log_lines_project_ts;
     "#,
+    // 21: security advisories (OSV), the names they go by, the packages they
+    // affect, and the vulnerabilities they make of dependency edges.
+    r#"
+    CREATE TABLE advisories (id TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE advisory_names (name TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (name, id)) WITHOUT ROWID;
+    CREATE INDEX advisory_names_id ON advisory_names(id);
+    CREATE TABLE advisory_packages (
+        ecosystem TEXT NOT NULL,
+        package TEXT NOT NULL,
+        id TEXT NOT NULL,
+        PRIMARY KEY (ecosystem, package, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX advisory_packages_id ON advisory_packages(id);
+    CREATE TABLE vulnerabilities (
+        project TEXT NOT NULL,
+        advisory TEXT NOT NULL,
+        ecosystem TEXT NOT NULL,
+        package TEXT NOT NULL,
+        version TEXT NOT NULL,
+        team TEXT NOT NULL,
+        severity INTEGER NOT NULL,
+        found_at INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (project, advisory, ecosystem, package, version)
+    ) WITHOUT ROWID;
+    CREATE INDEX vulnerabilities_advisory ON vulnerabilities(advisory);
+    CREATE INDEX vulnerabilities_team ON vulnerabilities(team);
+    CREATE INDEX vulnerabilities_severity ON vulnerabilities(severity, project);
+    "#,
 ];
 
 /// The schema version this build writes.

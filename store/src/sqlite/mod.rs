@@ -4,6 +4,7 @@
 //! `GraphStore` and `EventLog`. Other processes (the CLI) may open the same
 //! file at the same time; SQLite's locking and a busy timeout serialize them.
 
+mod advisories;
 pub mod backup;
 mod events;
 mod graph;

@@ -1,0 +1,188 @@
+//! Advisories and the vulnerabilities they make, on SQLite: the record as
+//! JSON beside the names (id and aliases, uppercased) and packages it is
+//! found by; a match row per (project, advisory, package, version).
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params, params_from_iter};
+use switchboard_core::advisory::{Advisory, AdvisoryStore, MatchQuery, MatchScope, Severity, VulnerabilityMatch};
+use switchboard_core::model::Ecosystem;
+use switchboard_core::store::StoreResult;
+
+use super::SqliteStore;
+
+fn json<T: serde::Serialize>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// Severity as a number, so `min_severity` is a range on the index.
+fn rank(s: Severity) -> i64 {
+    s as i64
+}
+
+#[async_trait]
+impl AdvisoryStore for SqliteStore {
+    async fn put_advisories(&self, advisories: &[Advisory]) -> StoreResult<Vec<String>> {
+        let rows: Vec<(Advisory, String)> = advisories
+            .iter()
+            .map(|a| json(a).map(|j| (a.clone(), j)))
+            .collect::<Result<_, _>>()
+            .map_err(super::backend)?;
+        self.write(move |c| {
+            let mut changed = Vec::new();
+            let mut get = c.prepare_cached("SELECT data FROM advisories WHERE id = ?1")?;
+            let mut put = c.prepare_cached(
+                "INSERT INTO advisories (id, data) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            )?;
+            let mut forget_names = c.prepare_cached("DELETE FROM advisory_names WHERE id = ?1")?;
+            let mut forget_packages = c.prepare_cached("DELETE FROM advisory_packages WHERE id = ?1")?;
+            let mut name = c.prepare_cached("INSERT OR IGNORE INTO advisory_names (name, id) VALUES (?1, ?2)")?;
+            let mut package = c.prepare_cached(
+                "INSERT OR IGNORE INTO advisory_packages (ecosystem, package, id) VALUES (?1, ?2, ?3)",
+            )?;
+            for (a, data) in &rows {
+                let stored: Option<String> = get.query_row(params![a.id], |r| r.get(0)).optional()?;
+                if stored.as_deref() == Some(data.as_str()) {
+                    continue;
+                }
+                put.execute(params![a.id, data])?;
+                forget_names.execute(params![a.id])?;
+                forget_packages.execute(params![a.id])?;
+                for n in a.names() {
+                    name.execute(params![n.to_uppercase(), a.id])?;
+                }
+                for (eco, p) in a.packages() {
+                    package.execute(params![eco.as_str(), p, a.id])?;
+                }
+                changed.push(a.id.clone());
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    async fn find_advisories(&self, id_or_alias: &str) -> StoreResult<Vec<Advisory>> {
+        let name = id_or_alias.trim().to_uppercase();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT a.data FROM advisory_names n JOIN advisories a ON a.id = n.id WHERE n.name = ?1 ORDER BY a.id",
+            )?;
+            let rows = stmt.query_map(params![name], |r| r.get::<_, String>(0))?;
+            rows.map(|r| r.and_then(|d| parse(&d))).collect()
+        })
+        .await
+    }
+
+    async fn advisories_for_packages(&self, packages: &[(Ecosystem, String)]) -> StoreResult<Vec<Advisory>> {
+        let packages = packages.to_vec();
+        self.read(move |c| {
+            let mut ids = std::collections::BTreeSet::new();
+            let mut stmt =
+                c.prepare_cached("SELECT id FROM advisory_packages WHERE ecosystem = ?1 AND package = ?2")?;
+            for (eco, p) in &packages {
+                for id in stmt.query_map(params![eco.as_str(), p], |r| r.get::<_, String>(0))? {
+                    ids.insert(id?);
+                }
+            }
+            let mut get = c.prepare_cached("SELECT data FROM advisories WHERE id = ?1")?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(data) = get.query_row(params![id], |r| r.get::<_, String>(0)).optional()? {
+                    out.push(parse(&data)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn count_advisories(&self) -> StoreResult<u64> {
+        self.read(|c| c.query_row("SELECT COUNT(*) FROM advisories", [], |r| r.get::<_, i64>(0)).map(|n| n as u64))
+            .await
+    }
+
+    async fn replace_matches(&self, scope: &MatchScope, matches: &[VulnerabilityMatch]) -> StoreResult<()> {
+        let rows: Vec<(VulnerabilityMatch, String)> = matches
+            .iter()
+            .map(|m| json(m).map(|j| (m.clone(), j)))
+            .collect::<Result<_, _>>()
+            .map_err(super::backend)?;
+        let scope = scope.clone();
+        self.write(move |c| {
+            match &scope {
+                MatchScope::Project(p) => {
+                    c.prepare_cached("DELETE FROM vulnerabilities WHERE project = ?1")?.execute(params![p.as_str()])?
+                }
+                MatchScope::Advisory(a) => {
+                    c.prepare_cached("DELETE FROM vulnerabilities WHERE advisory = ?1")?.execute(params![a])?
+                }
+            };
+            let mut put = c.prepare_cached(
+                "INSERT OR REPLACE INTO vulnerabilities \
+                 (project, advisory, ecosystem, package, version, team, severity, found_at, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for (m, data) in &rows {
+                put.execute(params![
+                    m.project.as_str(),
+                    m.advisory,
+                    m.ecosystem.as_str(),
+                    m.package.as_str(),
+                    m.version.as_str(),
+                    m.team.as_str(),
+                    rank(m.severity),
+                    m.found_at,
+                    data
+                ])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_matches(&self, query: &MatchQuery) -> StoreResult<Vec<VulnerabilityMatch>> {
+        let mut sql = String::from("SELECT data FROM vulnerabilities WHERE 1 = 1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
+            args.push(v);
+            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+        };
+        if let Some(p) = &query.project {
+            arg(&mut sql, " AND project = ?", p.as_str().to_owned().into());
+        }
+        if let Some(t) = &query.team {
+            arg(&mut sql, " AND team = ?", t.as_str().to_owned().into());
+        }
+        if let Some(p) = &query.package {
+            arg(&mut sql, " AND package = ?", p.as_str().to_owned().into());
+        }
+        if let Some(s) = query.min_severity {
+            arg(&mut sql, " AND severity >= ?", rank(s).into());
+        }
+        if let Some(t) = query.found_since {
+            arg(&mut sql, " AND found_at >= ?", t.into());
+        }
+        if !query.advisories.is_empty() {
+            sql.push_str(" AND advisory IN (");
+            for (i, a) in query.advisories.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                arg(&mut sql, "?", a.clone().into());
+            }
+            sql.push(')');
+        }
+        let limit = if query.limit == 0 { 1_000 } else { query.limit };
+        sql.push_str(&format!(" ORDER BY severity DESC, project, advisory, package, version LIMIT {limit}"));
+        self.read(move |c| {
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(0))?;
+            rows.map(|r| r.and_then(|d| parse(&d))).collect()
+        })
+        .await
+    }
+}
