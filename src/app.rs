@@ -288,6 +288,7 @@ pub async fn serve(
         background.push(tokio::spawn(switchboard_core::service::vectors::keep_current(service.clone())));
     }
     background.extend(spawn_schedules(service.clone()));
+    background.extend(crate::advisories::spawn_refresh(service.clone()));
     let engine = spawn_engine(&service, opened_queue, stopping.clone())?;
     background.extend(spawn_refresher(&service)?);
     if let Some(fake) = simulated {

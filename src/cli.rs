@@ -117,6 +117,12 @@ pub(crate) enum Command {
         #[command(flatten)]
         jsonl: JsonlArgs,
     },
+    /// Security advisories: `advisories import PATH_OR_URL…` reads OSV
+    /// records (files, directories, zips, URLs) and matches the graph.
+    Advisories {
+        #[command(subcommand)]
+        command: crate::advisories::AdvisoriesCommand,
+    },
     /// Check a config file and exit: errors name the line and column.
     CheckConfig { file: PathBuf },
     /// Run any operation from the shell as the local admin and print its JSON output.
@@ -450,6 +456,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { what, jsonl } => crate::imports::run(what, jsonl).await,
+        Command::Advisories { command } => {
+            switchboard_agents::install_tls_provider();
+            crate::advisories::run(command).await
+        }
         Command::Worker { config } => {
             let config = Config::load(&config, &env())?;
             app::init_telemetry(&config.log, &config.traces, false, true)?;

@@ -106,7 +106,7 @@ pub(crate) struct Acting {
 }
 
 impl Acting {
-    async fn open(self) -> anyhow::Result<(Service, Caller)> {
+    pub(crate) async fn open(self) -> anyhow::Result<(Service, Caller)> {
         let service = self.store.open().await?;
         let caller = acting_as(&service, self.user, "cli").await?;
         Ok((service, caller))

@@ -2,6 +2,8 @@
 //! the portal. Nothing else lives here.
 
 mod accounts;
+mod advisories;
+mod advisory_files;
 mod app;
 mod backup;
 #[cfg(feature = "bench")]

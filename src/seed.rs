@@ -19,6 +19,9 @@ pub async fn seed_if_empty(service: &Service, projects: usize) -> anyhow::Result
     }
     seed(service, projects, true).await?;
     seed_logs(service).await?;
+    let caller = Caller::new(demo::DEMO_ADMIN, Role::Admin, "demo");
+    let advisories = crate::advisories::import_sample(service, &caller).await?;
+    eprintln!("Imported the advisory sample: {} (ask: are we affected by CVE-2025-29923?).", advisories.line());
     // The generated history is not news: chat and the notification webhook
     // start after it.
     switchboard_core::follow::start_after_history(service, &["courier", "notifications"]).await?;

@@ -32,6 +32,9 @@ fn llm(stream: bool) -> LlmConfig {
         // Two model calls at most: enough to see a tool call and its answer.
         max_steps: 2,
         temperature: 0.0,
+        // The small model can run on to the end of its context: a short
+        // answer is all these tests read, and it keeps each call bounded.
+        max_answer_tokens: 200,
         ..LlmConfig::default()
     }
 }

@@ -59,6 +59,10 @@ pub fn phrasing(kind: OpKind) -> &'static str {
         OpKind::ReplayDelivery => "replay delivery 42",
         OpKind::ListMessages => "which chat messages failed? · show the outbox",
         OpKind::RetryMessage => "retry message 17",
+        OpKind::Vulnerabilities => "which projects have critical vulnerabilities? · is checkout vulnerable?",
+        OpKind::AffectedBy => "are we affected by CVE-2025-29923?",
+        OpKind::ImportAdvisories => "/sb import_advisories {\"records\": [...]} · switchboard advisories import PATH",
+        OpKind::FixAdvisory => "fix CVE-2025-29923 everywhere",
     }
 }
 

@@ -537,3 +537,42 @@ fn slack_and_discord_markup_reads_as_what_it_shows() {
     call("<@123456789> :fire: anything on fire? 🔥", "list_incidents", json!({"status": "open"}));
     call("which projects use `react`?", "dependents", json!({"package": "react"}));
 }
+
+#[test]
+fn vulnerabilities_are_asked_about_by_any_advisory_name_and_fixed() {
+    let cve = json!({"advisory": "CVE-2025-29923"});
+    call("are we affected by CVE-2025-29923?", "affected_by", cve.clone());
+    call("are we affected by cve-2025-29923", "affected_by", cve.clone());
+    call("CVE-2025-29923?", "affected_by", cve.clone());
+    call("who is exposed to CVE-2025-29923", "affected_by", cve.clone());
+    call("which projects are vulnerable to CVE-2025-29923?", "affected_by", cve.clone());
+    call("is CVE-2025-29923 fixed yet?", "affected_by", cve.clone());
+    call("impact of GHSA-92CP-5422-2MW7", "affected_by", json!({"advisory": "GHSA-92cp-5422-2mw7"}));
+    call("does rustsec-2025-0023 hit us?", "affected_by", json!({"advisory": "RUSTSEC-2025-0023"}));
+    call("are we affected by GO-2025-3540", "affected_by", json!({"advisory": "GO-2025-3540"}));
+    call("fix CVE-2025-29923 everywhere", "fix_advisory", cve.clone());
+    call("please patch CVE-2025-29923", "fix_advisory", cve.clone());
+    call("could you fix CVE-2025-29923?", "fix_advisory", cve.clone());
+    call("open PRs for CVE-2025-29923", "fix_advisory", cve.clone());
+    call("upgrade everything affected by CVE-2025-29923", "fix_advisory", cve);
+    call(
+        "remediate CVE-2021-23337 in left-pad",
+        "fix_advisory",
+        json!({"advisory": "CVE-2021-23337", "package": "left-pad"}),
+    );
+    call("which projects have critical vulnerabilities?", "vulnerabilities", json!({"severity": "critical"}));
+    call("is checkout vulnerable?", "vulnerabilities", json!({"project": "checkout"}));
+    call("any cves in orders", "vulnerabilities", json!({"project": "orders"}));
+    call("security issues of team payments", "vulnerabilities", json!({"team": "payments"}));
+    call(
+        "high severity vulns for the platform team",
+        "vulnerabilities",
+        json!({"team": "platform", "severity": "high"}),
+    );
+    call("what vulnerabilities does redis have?", "vulnerabilities", json!({"package": "redis"}));
+    call("new vulnerabilities in the last 7 days", "vulnerabilities", json!({"since": "7d"}));
+    call("show our exposure", "vulnerabilities", json!({}));
+    // A team named like the word stays a team question; a change stays a change.
+    call("who is on payments?", "get_team", json!({"team": "payments"}));
+    call("deploy orders to staging", "deploy", json!({"project": "orders", "environment": "staging"}));
+}

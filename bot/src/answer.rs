@@ -522,6 +522,9 @@ pub fn render(output: &Output, base_url: &str) -> Reply {
         Output::Delivery(d) => crate::mailboxes::replayed(d, base_url),
         Output::Messages(list) => crate::mailboxes::messages(list, base_url),
         Output::MessageRetried(m) => crate::mailboxes::retried(m, base_url),
+        Output::Vulnerabilities(list) => crate::security::vulnerabilities(list, base_url),
+        Output::Affected(r) => crate::security::affected(r, base_url),
+        Output::AdvisoriesImported(r) => crate::security::imported(r, base_url),
     }
 }
 

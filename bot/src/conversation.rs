@@ -266,6 +266,8 @@ impl Conversation {
                 None => Turn { reply: Reply::text(messages::unknown_action(action)), operation: None, done: false },
             },
             ("confirm" | "cancel", _) => self.answer_proposal(caller, id, op == "confirm").await,
+            // The Fix button of an advisory: its campaigns, each approved like any.
+            (_, Some(OpKind::FixAdvisory)) => self.run(caller, OpKind::FixAdvisory, json!({"advisory": id})).await,
             // A "did you mean" button: the message again, with the name chosen.
             ("say", _) => self.route(caller, id).await,
             // Roll back from an investigation: a deploy request whose version

@@ -13,6 +13,7 @@ pub mod logs;
 pub mod mailboxes;
 pub mod messages;
 pub mod reply;
+pub mod security;
 pub mod send;
 pub mod slack;
 

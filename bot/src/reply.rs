@@ -32,6 +32,9 @@ impl Button {
                 _ => format!("deny {run}"),
             };
         }
+        if let Some(advisory) = self.action.strip_prefix("fix_advisory:") {
+            return format!("fix {advisory} everywhere");
+        }
         self.action.replace(':', " ").replace("_run", "")
     }
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{EnvName, FactKey, ProjectType, TemplateName};
 use crate::model::FactType;
 
+mod advisories;
 mod auth;
 mod chat;
 mod embeddings;
@@ -27,6 +28,7 @@ mod store;
 mod traces;
 mod webhooks;
 
+pub use advisories::AdvisoriesConfig;
 pub use auth::{AuthConfig, OidcConfig};
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
 pub use embeddings::EmbeddingsConfig;
@@ -82,6 +84,7 @@ pub struct Config {
     pub import: ImportConfig,
     pub logs: LogsConfig,
     pub texts: TextsConfig,
+    pub advisories: AdvisoriesConfig,
     /// Where projects' log lines are read (`[[log_sources]]`). Default: one
     /// embedded source, `embedded`, for every project (fed by `POST
     /// /api/v1/logs`); setting any replaces it.
@@ -173,11 +176,15 @@ pub struct ScoreWeights {
     pub ci: u32,
     /// Weight of a recent successful deployment. Default: `15`.
     pub deployments: u32,
+    /// Weight of having no open vulnerabilities (critical and high cost
+    /// most, docs/advisories.md). Default: `0` — off until an operator sets
+    /// it, so an upgrade does not move every score at once.
+    pub vulnerabilities: u32,
 }
 
 impl Default for ScoreWeights {
     fn default() -> Self {
-        Self { facts: 40, incidents: 25, ci: 20, deployments: 15 }
+        Self { facts: 40, incidents: 25, ci: 20, deployments: 15, vulnerabilities: 0 }
     }
 }
 
@@ -344,6 +351,7 @@ impl Default for Config {
             import: ImportConfig::default(),
             logs: LogsConfig::default(),
             texts: TextsConfig::default(),
+            advisories: AdvisoriesConfig::default(),
             log_sources: default_log_sources(),
             schedules: Vec::new(),
             rules: Vec::new(),
@@ -561,6 +569,7 @@ impl Config {
         self.embeddings.validate()?;
         self.metrics.validate()?;
         self.traces.validate()?;
+        self.advisories.validate()?;
         self.import.validate(&self.project_types.keys().collect::<Vec<_>>())?;
         logs::validate(&self.logs, &self.log_sources)?;
         self.webhooks.validate()?;

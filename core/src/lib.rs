@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod cpu;
 pub mod demo;
+pub mod demo_advisories;
 pub mod demo_logs;
 mod demo_org;
 pub mod error;

@@ -20,6 +20,11 @@ pub fn unknown_operation(name: &str) -> String {
 }
 
 pub fn not_found(what: &str, id: &str) -> String {
+    if what == "advisory" {
+        return format!(
+            "No advisory named {id:?} is known here. Check the id, or have an admin import advisories (`switchboard advisories import PATH_OR_URL`, or `[advisories] sources`)."
+        );
+    }
     format!("No {what} named {id:?}. Check the spelling, or list them to see what exists.")
 }
 
@@ -265,6 +270,29 @@ pub fn describe_event(e: &Event) -> String {
         D::SessionsEnded(p) => format!("every session of {} ended", p.user),
         D::DeliveryReplayed(p) => format!("{} {} delivery {} replayed", p.source, p.event, p.delivery),
         D::MessageRetried(p) => format!("{} message {} to {} retried", p.platform.as_str(), p.message, p.channel),
+        D::VulnerabilityFound(p) => {
+            let name = advisory_name(&p.advisory, &p.aliases);
+            match p.status {
+                crate::advisory::MatchStatus::Affected => {
+                    let fix = p.fixed.as_deref().map(|f| format!(", fixed in {f}")).unwrap_or_default();
+                    format!("{} {} affected by {name} ({}){fix}", p.package, p.version, p.severity)
+                }
+                crate::advisory::MatchStatus::CannotEvaluate => {
+                    format!("{} {} may be affected by {name} (cannot evaluate)", p.package, p.version)
+                }
+            }
+        }
+        D::VulnerabilityFixed(p) => {
+            format!("{} no longer affected by {}: {}", p.package, advisory_name(&p.advisory, &p.aliases), p.reason)
+        }
+    }
+}
+
+/// An advisory as people call it: its CVE with its own id beside it (`CVE-2025-29923 (GO-2025-3540)`).
+pub fn advisory_name(id: &str, aliases: &[String]) -> String {
+    match aliases.iter().find(|a| a.starts_with("CVE-")) {
+        Some(cve) if !id.starts_with("CVE-") => format!("{cve} ({id})"),
+        _ => id.to_owned(),
     }
 }
 

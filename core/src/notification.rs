@@ -13,13 +13,18 @@ use crate::store::StoreResult;
 use crate::time::format_duration;
 
 /// Event kinds that can become notifications.
-pub const SOURCE_KINDS: [EventKind; 4] =
-    [EventKind::IncidentRecorded, EventKind::DeploymentRecorded, EventKind::ScoreChanged, EventKind::BuildRecorded];
+pub const SOURCE_KINDS: [EventKind; 5] = [
+    EventKind::IncidentRecorded,
+    EventKind::DeploymentRecorded,
+    EventKind::ScoreChanged,
+    EventKind::BuildRecorded,
+    EventKind::VulnerabilityFound,
+];
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Notification {
     /// `incident_triggered`, `incident_resolved`, `deployment_failed`,
-    /// `score_dropped`, `build_anomaly`.
+    /// `score_dropped`, `build_anomaly`, `vulnerability_found`.
     pub kind: &'static str,
     /// The owning team, when the project has one.
     pub team: Option<String>,
@@ -30,13 +35,19 @@ pub struct Notification {
     pub at: Millis,
     /// The event it comes from.
     pub event: String,
+    /// The advisory a `vulnerability_found` is about (what its Fix button fixes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advisory: Option<String>,
 }
 
 /// What `event` is worth telling the owning team, if anything: its kind
 /// and what the `notification.txt` text is given to say it (with the
 /// kind, the project and the team added by `notification`).
-/// `score_drop`: a fall of more than this many points is news.
-pub fn classify(event: &Event, score_drop: u32) -> Option<(&'static str, serde_json::Value)> {
+/// A fall of more than `notifications.score_drop` points is news; a
+/// vulnerability is when `advisories.notify` is on and it is at least
+/// `advisories.notify_min_severity` (and certain, not "cannot evaluate").
+pub fn classify(event: &Event, config: &crate::config::Config) -> Option<(&'static str, serde_json::Value)> {
+    let score_drop = config.notifications.score_drop;
     use crate::event::EventData as D;
     use crate::model::{DeploymentStatus, IncidentStatus};
     use serde_json::json;
@@ -70,6 +81,19 @@ pub fn classify(event: &Event, score_drop: u32) -> Option<(&'static str, serde_j
             let build = json!({"took": format_duration(slow.duration_ms), "usual": format_duration(slow.usual_ms)});
             Some(("build_anomaly", json!({ "build": build })))
         }
+        D::VulnerabilityFound(p) => {
+            let a = &config.advisories;
+            let certain = p.status == crate::advisory::MatchStatus::Affected;
+            if !a.notify || !certain || p.severity < a.notify_min_severity {
+                return None;
+            }
+            let vulnerability = json!({
+                "advisory": crate::messages::advisory_name(&p.advisory, &p.aliases), "id": p.advisory,
+                "severity": p.severity, "package": p.package, "version": p.version, "fixed": p.fixed,
+                "summary": p.summary, "transitive": p.transitive,
+            });
+            Some(("vulnerability_found", json!({ "vulnerability": vulnerability })))
+        }
         D::ScoreChanged(p) => {
             let (from, to) = (i64::from(p.from), i64::from(p.to));
             (from - to > i64::from(score_drop)).then(|| ("score_dropped", json!({"score": {"from": from, "to": to}})))
@@ -98,7 +122,7 @@ pub fn title(
 
 /// The notification `event` makes, addressed to its project's team.
 pub async fn notification(service: &Service, event: &Event) -> Option<Notification> {
-    let (kind, context) = classify(event, service.config().notifications.score_drop)?;
+    let (kind, context) = classify(event, service.config())?;
     let project = event.project.clone()?;
     let team = match service.graph().get_project(&project).await {
         Ok(p) => p.map(|p| p.team.to_string()),
@@ -107,6 +131,7 @@ pub async fn notification(service: &Service, event: &Event) -> Option<Notificati
             None
         }
     };
+    let advisory = context["vulnerability"]["id"].as_str().map(str::to_owned);
     let title = title(&service.config().texts.loaded, kind, context, project.as_str(), team.as_deref());
     Some(Notification {
         kind,
@@ -116,6 +141,7 @@ pub async fn notification(service: &Service, event: &Event) -> Option<Notificati
         title,
         at: event.occurred_at,
         event: event.id.to_string(),
+        advisory,
     })
 }
 
@@ -172,7 +198,9 @@ mod tests {
     fn a_deployment_is_news_when_it_fails_or_when_a_run_asked_for_it() {
         use DeploymentStatus::*;
         let texts = crate::texts::Texts::built_in();
-        let kind = |e: &Event| classify(e, 10).map(|(k, c)| format!("{k}: {}", title(&texts, k, c, "orders", None)));
+        let config = crate::config::Config::default();
+        let kind =
+            |e: &Event| classify(e, &config).map(|(k, c)| format!("{k}: {}", title(&texts, k, c, "orders", None)));
         let run = Some(RunId::new());
         assert_eq!(
             kind(&deployment(Succeeded, run, None)).as_deref(),

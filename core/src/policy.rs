@@ -34,7 +34,9 @@ pub fn required_role(kind: OpKind, policy: &PolicyConfig) -> Role {
         // A catalog creates people and sets who is in which team.
         | OpKind::ImportCatalog
         // An organisation's every repository, through the App.
-        | OpKind::ImportGithub => Role::Admin,
+        | OpKind::ImportGithub
+        // Advisories change what every team is told it is exposed to.
+        | OpKind::ImportAdvisories => Role::Admin,
         // What webhooks carried and chat was sent can name private things.
         OpKind::ListDeliveries | OpKind::ListMessages | OpKind::ListImports => Role::Editor,
         _ => match kind.effect() {

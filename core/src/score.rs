@@ -61,6 +61,17 @@ pub async fn gather(
     builds: Option<&[Build]>,
 ) -> StoreResult<ScoreInputs> {
     let mut inputs = graph.score_inputs(&project.slug, window_start(config, now)).await?;
+    if config.score.weights.vulnerabilities > 0 {
+        let q =
+            crate::advisory::MatchQuery { project: Some(project.slug.clone()), limit: 10_000, ..Default::default() };
+        inputs.vulnerabilities = graph
+            .list_matches(&q)
+            .await?
+            .into_iter()
+            .filter(|m| m.status == crate::advisory::MatchStatus::Affected)
+            .map(|m| m.severity)
+            .collect();
+    }
     inputs.newest_build = match builds {
         Some(builds) => newest_default_build(project, builds),
         None => newest_default_build(project, &graph.list_builds(&project.slug, BUILDS_SEARCHED).await?),
@@ -167,12 +178,17 @@ pub fn compute(config: &Config, project: &Project, inputs: &ScoreInputs, now: Mi
     let (deploy_value, deploy_age) =
         freshness(inputs.last_successful_deploy_at, now, s.deploy_fresh_days, s.deploy_stale_days);
 
-    let parts = [
+    let mut parts = vec![
         ("facts", w.facts, facts_value, facts_detail),
         ("incidents", w.incidents, incidents_value, incidents_detail),
         ("ci", w.ci, ci_value, ci_detail),
         ("deployments", w.deployments, deploy_value, format!("last successful deployment: {deploy_age}")),
     ];
+    // Shown only once an operator gives it weight.
+    if w.vulnerabilities > 0 {
+        let (value, detail) = vulnerabilities_part(&inputs.vulnerabilities);
+        parts.push(("vulnerabilities", w.vulnerabilities, value, detail));
+    }
     let total_weight: u32 = parts.iter().map(|p| p.1).sum::<u32>().max(1);
     let components: Vec<ScoreComponent> = parts
         .into_iter()
@@ -186,6 +202,33 @@ pub fn compute(config: &Config, project: &Project, inputs: &ScoreInputs, now: Mi
         .collect();
     let score = components.iter().map(|c| c.points).sum::<f64>().round().clamp(0.0, 100.0) as u8;
     ScoreBreakdown { project: project.slug.clone(), score, components }
+}
+
+/// The vulnerabilities part: 1.0 with none open; each open one costs by
+/// severity (critical the whole part, high half, medium a fifth, low a
+/// twentieth), down to 0.
+fn vulnerabilities_part(open: &[crate::advisory::Severity]) -> (f64, String) {
+    use crate::advisory::Severity;
+    let cost: f64 = open
+        .iter()
+        .map(|s| match s {
+            Severity::Critical => 1.0,
+            Severity::High => 0.5,
+            Severity::Medium => 0.2,
+            Severity::Low | Severity::Unknown => 0.05,
+        })
+        .sum();
+    if open.is_empty() {
+        return (1.0, "no open vulnerabilities".to_owned());
+    }
+    let said: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            let n = open.iter().filter(|o| *o == s).count();
+            (n > 0).then(|| format!("{n} {s}"))
+        })
+        .collect();
+    ((1.0 - cost).max(0.0), format!("open vulnerabilities: {}", said.join(", ")))
 }
 
 /// Start of the incident window as of `now`.

@@ -110,6 +110,9 @@ pub struct ScoreInputs {
     /// by the store's `score_inputs` (always `None` there): core fills it
     /// from `list_builds` (`score::gather`).
     pub newest_build: Option<crate::score::NewestBuild>,
+    /// The severities of the project's open vulnerabilities (certain ones).
+    /// Filled by `score::gather` when the vulnerabilities part has weight.
+    pub vulnerabilities: Vec<crate::advisory::Severity>,
 }
 
 /// Totals for the home page.

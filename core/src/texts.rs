@@ -58,6 +58,17 @@ fn samples(name: &str) -> Vec<Value> {
             base("deployment_succeeded", deployment("succeeded")),
             base("build_anomaly", json!({"build": {"took": "3 min", "usual": "60 s"}})),
             base("score_dropped", json!({"score": {"from": 80, "to": 60}})),
+            base(
+                "vulnerability_found",
+                json!({"vulnerability": {"advisory": "CVE-2025-29923 (GO-2025-3540)", "severity": "high",
+                    "package": "github.com/redis/go-redis/v9", "version": "v9.5.1", "fixed": "v9.6.3",
+                    "summary": "Out of order responses", "transitive": false}}),
+            ),
+            base(
+                "vulnerability_found",
+                json!({"vulnerability": {"advisory": "GHSA-9v2f-6vcg-3hgv", "severity": "critical",
+                    "package": "gradio", "version": "4.36.1", "fixed": null, "summary": "", "transitive": true}}),
+            ),
         ],
         "approval_request.txt" => {
             vec![

@@ -10,7 +10,11 @@ use std::collections::BTreeSet;
 use switchboard_core::event::{Event, EventData, EventKind};
 
 fn fixture() -> Vec<Event> {
-    let files = [include_str!("fixtures/events-2026-12.jsonl"), include_str!("fixtures/events-2026-12-05.jsonl")];
+    let files = [
+        include_str!("fixtures/events-2026-12.jsonl"),
+        include_str!("fixtures/events-2026-12-05.jsonl"),
+        include_str!("fixtures/events-2026-12-06.jsonl"),
+    ];
     files
         .concat()
         .lines()

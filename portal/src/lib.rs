@@ -32,6 +32,7 @@ mod props;
 mod runs;
 mod schedules;
 mod search;
+mod security;
 mod teams;
 mod trends;
 mod users;
@@ -247,6 +248,7 @@ pub fn router(state: PortalState) -> Router {
         .merge(runs::routes())
         .merge(chat::routes())
         .merge(inbox::routes())
+        .merge(security::routes())
         .merge(imports::routes())
         .merge(investigation::routes())
         .merge(schedules::routes())

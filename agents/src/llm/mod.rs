@@ -117,6 +117,7 @@ struct Request<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_choice: Option<&'static str>,
     temperature: f32,
+    max_tokens: u32,
     stream: bool,
 }
 
@@ -250,8 +251,13 @@ impl Agent {
                 return Err(Unavailable::OverBudget { message: spent.to_string(), actions: answer.actions });
             }
             answer.steps += 1;
+            // The last call offers no tools: whatever it asked for could not
+            // run, so it answers in words from what the tools returned (and
+            // a server that loops on tool calls cannot run on).
+            let last = answer.steps == self.config.max_steps && answer.steps > 1;
+            let offered: &[Value] = if last { &[] } else { &tools };
             let asked = std::time::Instant::now();
-            let reply = self.complete(&conversation, &tools, progress).await;
+            let reply = self.complete(&conversation, offered, progress).await;
             answer.model_time += asked.elapsed();
             let (result, tokens) = reply.as_ref().map_or(("failed", 0), |r| ("ok", r.tokens));
             switchboard_core::metrics::llm_call(result, asked.elapsed(), tokens);
@@ -371,6 +377,7 @@ impl Agent {
             tools,
             tool_choice: (!tools.is_empty()).then_some("auto"),
             temperature: self.config.temperature,
+            max_tokens: self.config.max_answer_tokens,
             stream: self.config.stream,
         };
         // The HTTP layer limits each attempt; this bounds all of them and the waits between.

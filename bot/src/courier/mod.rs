@@ -436,6 +436,9 @@ impl Courier {
         }
         fields.push(("When".into(), format_ms(n.at)));
         let mut reply = Reply::text(n.title.clone()).fields(fields);
+        if let Some(advisory) = &n.advisory {
+            reply = reply.buttons(vec![crate::security::fix_button(advisory)]);
+        }
         let context = matches!(n.kind, "incident_triggered" | "deployment_failed" | "build_anomaly");
         if context && let Some(slug) = slug {
             let q = DeploymentQuery { project: Some(slug.clone()), limit: 3, ..Default::default() };

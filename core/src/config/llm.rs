@@ -37,6 +37,10 @@ pub struct LlmConfig {
     pub confirm_writes: bool,
     /// Sampling temperature sent to the model. Default: `0.2`.
     pub temperature: f32,
+    /// Most tokens one model call may write (`max_tokens`): bounds a model
+    /// that will not stop, so a message's time and cost are bounded too.
+    /// Default: `1024`.
+    pub max_answer_tokens: u32,
 }
 
 impl Default for LlmConfig {
@@ -55,6 +59,7 @@ impl Default for LlmConfig {
             breaker_cooldown_secs: 60,
             confirm_writes: true,
             temperature: 0.2,
+            max_answer_tokens: 1024,
         }
     }
 }
@@ -108,6 +113,9 @@ impl LlmConfig {
         }
         if !(0.0..=2.0).contains(&self.temperature) {
             return err("temperature", "must be between 0 and 2");
+        }
+        if !(16..=65_536).contains(&self.max_answer_tokens) {
+            return err("max_answer_tokens", "must be between 16 and 65536");
         }
         Ok(())
     }

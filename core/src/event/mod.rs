@@ -74,10 +74,15 @@ pub enum EventKind {
     // dead chat message sent again.
     DeliveryReplayed,
     MessageRetried,
+    // A project's dependency became affected by an advisory (a new or changed
+    // advisory, or a dependency added or moved into its ranges), and one that
+    // no longer is (upgraded, removed, or the advisory withdrawn or narrowed).
+    VulnerabilityFound,
+    VulnerabilityFixed,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 44] = [
+    pub const ALL: [EventKind; 46] = [
         Self::ProjectCreated,
         Self::ProjectUpdated,
         Self::ProjectArchived,
@@ -122,6 +127,8 @@ impl EventKind {
         Self::SessionsEnded,
         Self::DeliveryReplayed,
         Self::MessageRetried,
+        Self::VulnerabilityFound,
+        Self::VulnerabilityFixed,
     ];
 
     /// Events about accounts, tokens and agents' calls (sign-ins with client
@@ -193,6 +200,8 @@ impl EventKind {
             Self::SessionsEnded => "sessions_ended",
             Self::DeliveryReplayed => "delivery_replayed",
             Self::MessageRetried => "message_retried",
+            Self::VulnerabilityFound => "vulnerability_found",
+            Self::VulnerabilityFixed => "vulnerability_fixed",
         }
     }
 

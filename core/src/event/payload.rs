@@ -469,6 +469,42 @@ event_data! {
     SessionsEnded(SessionsEnded),
     DeliveryReplayed(DeliveryReplayed),
     MessageRetried(MessageRetried),
+    VulnerabilityFound(VulnerabilityFound),
+    VulnerabilityFixed(VulnerabilityFixed),
+}
+
+/// A project's dependency that an advisory affects (the event's project).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VulnerabilityFound {
+    pub advisory: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub summary: String,
+    pub ecosystem: crate::model::Ecosystem,
+    pub package: crate::ids::PackageName,
+    pub version: crate::ids::Version,
+    #[serde(default)]
+    pub fixed: Option<String>,
+    pub severity: crate::advisory::Severity,
+    #[serde(default)]
+    pub transitive: bool,
+    /// `cannot_evaluate` when the versions could not be compared.
+    pub status: crate::advisory::MatchStatus,
+}
+
+/// A project's dependency no longer affected by an advisory, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VulnerabilityFixed {
+    pub advisory: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub ecosystem: crate::model::Ecosystem,
+    pub package: crate::ids::PackageName,
+    /// The version that was affected.
+    pub version: crate::ids::Version,
+    /// `upgraded to 1.38.2`, `removed`, `advisory withdrawn`, `no longer in the advisory's ranges`.
+    pub reason: String,
 }
 
 impl EventData {

@@ -560,3 +560,41 @@ pub struct Investigate {
     /// Without an incident: when the trouble started. Default: an hour ago.
     pub since: Option<TimeArg>,
 }
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportAdvisories {
+    /// OSV records (GitHub's advisory database, RustSec, PyPA, Go's vulndb…),
+    /// at most 5,000 a call; malformed ones are refused one by one with why.
+    pub records: Vec<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vulnerabilities {
+    pub project: Option<ProjectSlug>,
+    pub team: Option<TeamSlug>,
+    pub package: Option<PackageName>,
+    /// Only this severity or worse: `critical`, `high`, `medium`, `low`.
+    pub severity: Option<crate::advisory::Severity>,
+    /// Only those found since then.
+    pub since: Option<TimeArg>,
+    /// Default 100, at most 1000.
+    pub limit: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AffectedBy {
+    /// An advisory by any of its names: `CVE-2025-29923`, `GHSA-92cp-5422-2mw7`, `GO-2025-3540`.
+    pub advisory: String,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixAdvisory {
+    /// An advisory by any of its names.
+    pub advisory: String,
+    /// Only this package, when the advisory affects several.
+    pub package: Option<PackageName>,
+}

@@ -90,6 +90,10 @@ pub enum OpKind {
     ReplayDelivery,
     ListMessages,
     RetryMessage,
+    Vulnerabilities,
+    AffectedBy,
+    ImportAdvisories,
+    FixAdvisory,
 }
 
 /// What the registry says about an operation.
@@ -105,7 +109,7 @@ pub struct OpSpec {
 
 impl OpKind {
     /// The registry, in the order help lists them.
-    pub const ALL: [OpKind; 49] = [
+    pub const ALL: [OpKind; 53] = [
         Self::GetProject,
         Self::FindProjects,
         Self::Dependents,
@@ -155,6 +159,10 @@ impl OpKind {
         Self::ReplayDelivery,
         Self::ListMessages,
         Self::RetryMessage,
+        Self::Vulnerabilities,
+        Self::AffectedBy,
+        Self::ImportAdvisories,
+        Self::FixAdvisory,
     ];
 
     pub fn spec(self) -> OpSpec {
@@ -449,6 +457,30 @@ impl OpKind {
                 "Send a dead chat message again (after fixing the bot's token or channel). Editors and up.",
                 r#"{"message": 17}"#,
             ),
+            Self::Vulnerabilities => (
+                "vulnerabilities",
+                Read,
+                "Known vulnerabilities (CVEs) in projects' dependencies, worst first: advisory, installed and fixed versions, severity.",
+                r#"{"team": "payments", "severity": "high"}"#,
+            ),
+            Self::AffectedBy => (
+                "affected_by",
+                Read,
+                "Which projects an advisory (CVE, GHSA, RUSTSEC, PYSEC or GO id) affects, with installed and fixed versions.",
+                r#"{"advisory": "CVE-2025-29923"}"#,
+            ),
+            Self::ImportAdvisories => (
+                "import_advisories",
+                Write,
+                "Import OSV advisory records (GitHub advisories, RustSec, PyPA, Go vulndb); the graph's dependencies are matched against them, recording each vulnerability found or fixed. Admins only.",
+                r#"{"records": [{"id": "GO-2025-3540", "modified": "2025-03-20T00:00:00Z", "aliases": ["CVE-2025-29923"], "affected": [{"package": {"ecosystem": "Go", "name": "github.com/redis/go-redis/v9"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "9.5.1"}, {"fixed": "9.5.5"}]}]}]}]}"#,
+            ),
+            Self::FixAdvisory => (
+                "fix_advisory",
+                Automation,
+                "Request upgrade campaigns that fix an advisory everywhere: one pull request campaign per affected package version, to its first fixed version; each needs an approval.",
+                r#"{"advisory": "CVE-2025-29923"}"#,
+            ),
         };
         OpSpec { name, effect, description, example }
     }
@@ -533,6 +565,10 @@ impl OpKind {
             Self::ReplayDelivery => s::<ReplayDelivery>(),
             Self::ListMessages => s::<ListMessages>(),
             Self::RetryMessage => s::<RetryMessage>(),
+            Self::Vulnerabilities => s::<Vulnerabilities>(),
+            Self::AffectedBy => s::<AffectedBy>(),
+            Self::ImportAdvisories => s::<ImportAdvisories>(),
+            Self::FixAdvisory => s::<FixAdvisory>(),
         }
     }
 }

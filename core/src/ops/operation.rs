@@ -57,6 +57,10 @@ pub enum Operation {
     ReplayDelivery(ReplayDelivery),
     ListMessages(ListMessages),
     RetryMessage(RetryMessage),
+    Vulnerabilities(Vulnerabilities),
+    AffectedBy(AffectedBy),
+    ImportAdvisories(ImportAdvisories),
+    FixAdvisory(FixAdvisory),
 }
 
 fn input<T: serde::de::DeserializeOwned>(args: serde_json::Value) -> Result<T, Error> {
@@ -164,6 +168,10 @@ impl Operation {
             OpKind::ReplayDelivery => Self::ReplayDelivery(input(args)?),
             OpKind::ListMessages => Self::ListMessages(input(args)?),
             OpKind::RetryMessage => Self::RetryMessage(input(args)?),
+            OpKind::Vulnerabilities => Self::Vulnerabilities(input(args)?),
+            OpKind::AffectedBy => Self::AffectedBy(input(args)?),
+            OpKind::ImportAdvisories => Self::ImportAdvisories(input(args)?),
+            OpKind::FixAdvisory => Self::FixAdvisory(input(args)?),
         })
     }
 
@@ -218,6 +226,10 @@ impl Operation {
             Self::ReplayDelivery(_) => OpKind::ReplayDelivery,
             Self::ListMessages(_) => OpKind::ListMessages,
             Self::RetryMessage(_) => OpKind::RetryMessage,
+            Self::Vulnerabilities(_) => OpKind::Vulnerabilities,
+            Self::AffectedBy(_) => OpKind::AffectedBy,
+            Self::ImportAdvisories(_) => OpKind::ImportAdvisories,
+            Self::FixAdvisory(_) => OpKind::FixAdvisory,
         }
     }
 }

@@ -341,6 +341,9 @@ pub enum Output {
     Delivery(Box<crate::inbox::Delivery>),
     Messages(MessageList),
     MessageRetried(RetriedMessage),
+    Vulnerabilities(VulnerabilityList),
+    Affected(Box<AffectedReport>),
+    AdvisoriesImported(AdvisoryImport),
 }
 
 /// Webhook deliveries, newest first, and how many there are in each state.
@@ -526,4 +529,55 @@ pub struct TimelineEntry {
     pub at: Millis,
     pub kind: String,
     pub text: String,
+}
+
+/// What an advisory import read, changed and refused, and the
+/// vulnerabilities it found and closed.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct AdvisoryImport {
+    pub read: u64,
+    /// New advisories and changed ones.
+    pub changed: u64,
+    pub unchanged: u64,
+    pub refused: Vec<crate::advisory::osv::Refused>,
+    /// What in the imported records cannot be evaluated (kept, reported), by advisory.
+    pub notes: Vec<AdvisoryNote>,
+    /// Vulnerabilities found and fixed by the change.
+    pub found: u64,
+    pub fixed: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct AdvisoryNote {
+    pub advisory: String,
+    pub note: String,
+}
+
+/// Vulnerabilities, worst first, with the totals behind the page.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct VulnerabilityList {
+    /// Matches listed (an advisory known by several records counted once).
+    pub total: u64,
+    /// Projects affected among them.
+    pub projects: u64,
+    pub by_severity: BTreeMap<crate::advisory::Severity, u64>,
+    pub vulnerabilities: Vec<crate::advisory::VulnerabilityMatch>,
+    /// More matched than the limit allowed.
+    pub truncated: bool,
+    /// Advisories known at all (0 means none were ever imported).
+    pub advisories_known: u64,
+}
+
+/// One advisory with everything that it affects.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct AffectedReport {
+    /// The name asked for.
+    pub asked: String,
+    /// Every record going by that name (usually one; a CVE may have a GHSA
+    /// and a RUSTSEC record), by id.
+    pub advisories: Vec<crate::advisory::Advisory>,
+    pub affected: Vec<crate::advisory::VulnerabilityMatch>,
+    pub projects: u64,
+    /// The campaigns requested to fix it, newest first.
+    pub runs: Vec<Run>,
 }

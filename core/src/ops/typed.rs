@@ -94,4 +94,8 @@ typed! {
     ReplayDelivery(ReplayDelivery) => Delivery(Box<Delivery>),
     ListMessages(ListMessages) => Messages(MessageList),
     RetryMessage(RetryMessage) => MessageRetried(RetriedMessage),
+    Vulnerabilities(Vulnerabilities) => Vulnerabilities(VulnerabilityList),
+    AffectedBy(AffectedBy) => Affected(Box<AffectedReport>),
+    ImportAdvisories(ImportAdvisories) => AdvisoriesImported(AdvisoryImport),
+    FixAdvisory(FixAdvisory) => Runs(RunList),
 }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod activity;
+mod advisories;
 mod catalog;
 pub mod chat_replies;
 mod ci;
@@ -409,7 +410,14 @@ impl Service {
             Operation::ReplayDelivery(i) => mailboxes::replay_delivery(&call, i).await?,
             Operation::ListMessages(i) => mailboxes::list_messages(&call, i).await?,
             Operation::RetryMessage(i) => mailboxes::retry_message(&call, i).await?,
+            Operation::Vulnerabilities(i) => advisories::vulnerabilities(&call, i).await?,
+            Operation::AffectedBy(i) => advisories::affected_by(&call, i).await?,
+            Operation::ImportAdvisories(i) => advisories::import_advisories(&call, i).await?,
+            Operation::FixAdvisory(i) => advisories::fix_advisory(&call, i).await?,
         };
+        let mut done = done;
+        // A project whose dependencies changed is matched against the advisories again.
+        advisories::follow_dependency_changes(&call, &mut done.events).await?;
         self.record(&done.events).await?;
         Ok(done.output)
     }

@@ -372,6 +372,7 @@ impl GraphStore for Neo4jGraph {
             last_green_build_at: at(&build)?,
             last_successful_deploy_at: at(&deploy)?,
             newest_build: None,
+            vulnerabilities: Vec::new(),
         })
     }
 

@@ -311,6 +311,7 @@ impl GraphStore for SqliteStore {
                 last_green_build_at: build,
                 last_successful_deploy_at: deploy,
                 newest_build: None,
+                vulnerabilities: Vec::new(),
             })
         })
         .await

@@ -135,6 +135,7 @@ pub async fn builds_and_score_inputs(b: &Backend) {
             last_green_build_at: Some(T0 + 100),
             last_successful_deploy_at: Some(T0 + 50),
             newest_build: None,
+            vulnerabilities: Vec::new(),
         }
     );
     assert_eq!(b.graph.score_inputs(&slug("none"), T0).await.unwrap(), ScoreInputs::default());

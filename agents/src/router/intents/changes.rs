@@ -185,8 +185,16 @@ pub(super) fn create_team(m: &Msg<'_>) -> Option<Routed> {
     }
     // `create team risk`, `a risk team`
     let unknown = |w: &&String| !is_stop(w) && !m.cat.users.contains(w) && !super::vocab::is_word(w);
+    // Right after "team" and last (or before its members), a word of the
+    // vocabulary may be the name (`create team security with alice`).
+    let ends =
+        m.w.get(team + 2).is_none_or(|n| ["with", "for", "and"].contains(&n.as_str()) || m.cat.users.contains(n));
+    let named = |w: &&String| {
+        unknown(w)
+            || (ends && !is_stop(w) && !m.cat.users.contains(w) && !["members", "channels"].contains(&w.as_str()))
+    };
     let slug = new_name(m, &[])
-        .or_else(|| m.w.get(team + 1).filter(unknown).cloned())
+        .or_else(|| m.w.get(team + 1).filter(named).cloned())
         .or_else(|| team.checked_sub(1).and_then(|i| m.w.get(i)).filter(unknown).cloned());
     match slug {
         Some(slug) if !m.cat.teams.contains(&slug) => {

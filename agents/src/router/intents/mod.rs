@@ -9,6 +9,7 @@ mod logs;
 mod mailboxes;
 mod reads;
 mod runs;
+mod security;
 mod vocab;
 
 use serde_json::{Value, json};
@@ -537,6 +538,9 @@ type Intent = fn(&Msg<'_>) -> Option<Routed>;
 /// kinds of names around them, and leaves the message to the next otherwise.
 const INTENTS: &[Intent] = &[
     help,
+    security::fix,
+    security::affected_by,
+    security::vulnerabilities,
     accounts::sign_out,
     accounts::role,
     accounts::email,

@@ -127,6 +127,7 @@ mod tests {
             include_str!("accounts.rs"),
             include_str!("mailboxes.rs"),
             include_str!("imports.rs"),
+            include_str!("security.rs"),
         ];
         let mut missing = Vec::new();
         for source in sources {

@@ -1,0 +1,84 @@
+//! The vulnerability pages on the demo organisation with the advisory
+//! sample imported: the exposure by severity and team, an advisory's page
+//! by any of its names, and the Fix button requesting the campaigns (CSRF-
+//! checked, decided by core's policy). Bad filters are a 400.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use switchboard_core::Caller;
+use switchboard_core::model::Role;
+
+async fn with_advisories() -> Portal {
+    let p = portal().await;
+    let admin = Caller::new("alice", Role::Admin, "test");
+    let records = switchboard_core::demo_advisories::sample();
+    let out =
+        p.service.execute_json(&admin, "import_advisories", json!({ "records": records })).await.unwrap().to_json();
+    assert!(out["found"].as_u64().unwrap() > 0, "the demo's packages meet the sample: {out}");
+    p
+}
+
+#[tokio::test]
+async fn the_organisation_s_exposure_by_severity_and_team() {
+    let p = portal().await;
+    let (status, html) = p.page("/vulnerabilities").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No advisories are known yet") && html.contains("advisories import"), "{html}");
+
+    let p = with_advisories().await;
+    let admin = Caller::new("alice", Role::Admin, "test");
+    let all = p.service.execute_json(&admin, "vulnerabilities", json!({"limit": 1000})).await.unwrap().to_json();
+    let (status, html) = p.page("/vulnerabilities").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"id="by-team""#) && html.contains(r#"id="vulnerabilities""#), "{html}");
+    assert!(html.contains(&format!("{} vulnerable dependenc", all["total"])), "{html}");
+    let first = &all["vulnerabilities"][0];
+    assert!(html.contains(&format!(r#"href="/advisories/{}""#, first["advisory"].as_str().unwrap())));
+    // A team's own view, and a severity filter that is not one.
+    let team = first["team"].as_str().unwrap();
+    let (status, html) = p.page(&format!("/vulnerabilities?team={team}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("of team {team}")), "{html}");
+    let (status, _) = p.page("/vulnerabilities?severity=apocalyptic").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = p.page("/vulnerabilities?team=Not%20A%20Team").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_advisory_page_and_its_fix_button() {
+    let p = with_advisories().await;
+    let admin = Caller::new("alice", Role::Admin, "test");
+    let report =
+        p.service.execute_json(&admin, "affected_by", json!({"advisory": "CVE-2025-29923"})).await.unwrap().to_json();
+    let (status, html) = p.page("/advisories/cve-2025-29923").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("CVE-2025-29923 (GO-2025-3540)") && html.contains("GHSA-92cp-5422-2mw7"), "{html}");
+    for m in report["affected"].as_array().unwrap() {
+        assert!(html.contains(m["project"].as_str().unwrap()), "{m} is listed");
+    }
+    let (status, _) = p.page("/advisories/CVE-1999-0001").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let declared = report["affected"].as_array().unwrap().iter().any(|m| !m["transitive"].as_bool().unwrap());
+    assert!(declared, "the demo declares go-redis somewhere: {report}");
+    assert!(html.contains(r#"action="/advisories/GO-2025-3540/fix""#), "{html}");
+    let token = "0123456789abcdef0123456789abcdef";
+    let fix = |who: &str, csrf: &str| {
+        form("/advisories/GO-2025-3540/fix", &format!("sb_csrf={token}; sb_as={who}"), &format!("csrf={csrf}"), false)
+    };
+    let (status, _, _) = p.send(Mode::Demo, fix("carol", "forged")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, html, _) = p.send(Mode::Demo, fix("dave", token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot request a fix: {html}");
+    let (status, _, headers) = p.send(Mode::Demo, fix("carol", token)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let to = headers["location"].to_str().unwrap();
+    assert!(to.starts_with("/runs/") || to == "/advisories/GO-2025-3540", "{to}");
+    // The page now follows the campaigns instead of offering the button.
+    let (_, html) = p.page("/advisories/GO-2025-3540").await;
+    assert!(html.contains(r#"id="campaigns""#) && html.contains("pending"), "{html}");
+    assert!(!html.contains("/fix\""), "{html}");
+}
