@@ -20,6 +20,7 @@ if (!base) {
 const pages = [
   "/", "/projects", "/projects/orders", "/teams", "/teams/payments", "/deployments", "/incidents",
   "/runs", "/notifications", "/dora", "/dora?team=payments&since=90d", "/projects/orders/neighbourhood", "/ci", "/ci?project=orders", "/schedules", "/inbox", "/imports",
+  "/vulnerabilities", "/vulnerabilities?severity=critical", "/advisories/CVE-2025-29923", "/advisories/GHSA-77rv-6vfw-x4gc",
   "/admin/users", "/chat", "/link", "/login", "/packages?name=react", "/no-such-page",
   "/projects/nowhere", "/ci?project=nowhere", "/runs/not-a-run", "/search?q=pay", "/api", "/audit", "/audit?person=erin",
 ];
