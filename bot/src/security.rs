@@ -2,7 +2,7 @@
 //! that fix it and a Fix button, a list of findings worst first, and what
 //! an advisory import did.
 
-use switchboard_core::advisory::{MatchStatus, Severity, VulnerabilityMatch};
+use switchboard_core::advisory::{Severity, VulnerabilityMatch};
 use switchboard_core::messages::advisory_name;
 use switchboard_core::ops::output::{AdvisoryImport, AffectedReport, VulnerabilityList};
 
@@ -11,12 +11,7 @@ use crate::reply::{Button, ButtonStyle, Reply};
 const ROWS: usize = 15;
 
 fn row(m: &VulnerabilityMatch, with_advisory: bool) -> Vec<String> {
-    let fix = match (m.status, &m.fixed) {
-        (MatchStatus::CannotEvaluate, _) => "cannot evaluate".to_owned(),
-        (_, Some(f)) => f.clone(),
-        (_, None) => "no fix yet".to_owned(),
-    };
-    let mut row = vec![m.project.to_string(), format!("{} {}", m.package, m.version), fix];
+    let mut row = vec![m.project.to_string(), format!("{} {}", m.package, m.version), m.fix_text()];
     row.push(if m.transitive { "transitive" } else { "direct" }.into());
     if with_advisory {
         row.insert(1, format!("{} ({})", advisory_name(&m.advisory, &m.aliases), m.severity));

@@ -485,7 +485,7 @@ fn project(i: usize, opts: &DemoOptions, config: &Config, batch: &mut GraphBatch
         last_green_build_at: last_green,
         last_successful_deploy_at: last_deploy,
         newest_build: newest,
-        vulnerabilities: Vec::new(),
+        ..Default::default()
     };
     project.score = score::compute(config, &project, &inputs, now).score;
     batch.projects.push(project);

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use switchboard_core::Error;
-use switchboard_core::advisory::{MatchStatus, Severity, VulnerabilityMatch};
+use switchboard_core::advisory::{Severity, VulnerabilityMatch};
 use switchboard_core::event::{EventKind, EventQuery};
 use switchboard_core::messages::advisory_name;
 use switchboard_core::model::{DAY_MS, Millis};
@@ -49,11 +49,6 @@ pub(crate) struct Row {
 }
 
 fn row(m: &VulnerabilityMatch) -> Row {
-    let fixed = match (m.status, &m.fixed) {
-        (MatchStatus::CannotEvaluate, _) => "cannot evaluate".to_owned(),
-        (_, Some(f)) => f.clone(),
-        (_, None) => "no fix yet".to_owned(),
-    };
     Row {
         project: m.project.to_string(),
         team: m.team.to_string(),
@@ -62,7 +57,7 @@ fn row(m: &VulnerabilityMatch) -> Row {
         severity: m.severity.as_str(),
         package: m.package.to_string(),
         version: m.version.to_string(),
-        fixed,
+        fixed: m.fix_text(),
         how: if m.transitive { "transitive" } else { "direct" },
         found: format_ms(m.found_at),
         reason: m.reason.clone().unwrap_or_default(),

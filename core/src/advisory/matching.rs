@@ -110,14 +110,15 @@ fn evaluate_with(
     }
     let ranges: Vec<&AffectedRange> = entries.iter().flat_map(|e| e.ranges.iter()).collect();
     let any_evaluable = ranges.iter().any(|r| evaluable(r));
+    let is_listed = listed(&entries, installed);
     let v = match parsed {
         Ok(v) => v,
-        Err(_) if listed(&entries, installed) => return Verdict::Affected { fixed: None },
+        Err(_) if is_listed => return Verdict::Affected { fixed: None },
         Err(why) if any_evaluable => return Verdict::CannotEvaluate(why),
         Err(_) => return Verdict::NotAffected,
     };
     let fix = || first_fix(ecosystem, &entries, &v).map(|f| styled(f, installed));
-    if listed(&entries, installed) {
+    if is_listed {
         return Verdict::Affected { fixed: fix() };
     }
     match affected_by(ecosystem, &entries, &v) {

@@ -205,6 +205,15 @@ pub struct VulnerabilityMatch {
 }
 
 impl VulnerabilityMatch {
+    /// The fix as people read it: the version, `no fix yet`, or `cannot evaluate`.
+    pub fn fix_text(&self) -> String {
+        match (self.status, &self.fixed) {
+            (MatchStatus::CannotEvaluate, _) => "cannot evaluate".to_owned(),
+            (_, Some(f)) => f.clone(),
+            (_, None) => "no fix yet".to_owned(),
+        }
+    }
+
     /// What identifies a match across recomputations.
     pub fn key(&self) -> (&str, &str, Ecosystem, &str, &str) {
         (self.project.as_str(), self.advisory.as_str(), self.ecosystem, self.package.as_str(), self.version.as_str())

@@ -371,8 +371,7 @@ impl GraphStore for Neo4jGraph {
             incidents_in_window: count(&incidents)?,
             last_green_build_at: at(&build)?,
             last_successful_deploy_at: at(&deploy)?,
-            newest_build: None,
-            vulnerabilities: Vec::new(),
+            ..Default::default()
         })
     }
 

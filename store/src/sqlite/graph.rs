@@ -310,8 +310,7 @@ impl GraphStore for SqliteStore {
                 incidents_in_window: incidents as u64,
                 last_green_build_at: build,
                 last_successful_deploy_at: deploy,
-                newest_build: None,
-                vulnerabilities: Vec::new(),
+                ..Default::default()
             })
         })
         .await

@@ -134,8 +134,7 @@ pub async fn builds_and_score_inputs(b: &Backend) {
             incidents_in_window: 1,
             last_green_build_at: Some(T0 + 100),
             last_successful_deploy_at: Some(T0 + 50),
-            newest_build: None,
-            vulnerabilities: Vec::new(),
+            ..Default::default()
         }
     );
     assert_eq!(b.graph.score_inputs(&slug("none"), T0).await.unwrap(), ScoreInputs::default());
