@@ -207,6 +207,7 @@ async fn failed_webhooks_and_chat_messages_are_listed_and_done_again_in_chat() {
         edit: false,
         body: "{}".into(),
         created_at: NOW,
+        not_before: None,
     };
     assert!(store.enqueue(&message).await.unwrap());
     let m = store.get_message(&message.key).await.unwrap().unwrap();

@@ -33,8 +33,13 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+async fn world_with(configure: impl FnOnce(&mut Config)) -> World {
     let (slack, discord) = (fakes::slack().await.unwrap(), fakes::discord().await.unwrap());
     let mut config = Config::default();
+    configure(&mut config);
     config.slack.signing_secret = Some("s".into());
     config.slack.bot_token = Some("xoxb-test".into());
     config.slack.api_url = format!("{}/api/", slack.url);
@@ -429,4 +434,68 @@ async fn a_stopping_courier_gives_back_what_it_took() {
     assert_eq!(w.courier.deliver_due().await.unwrap(), 3);
     assert_eq!(w.slack.calls().len(), 3);
     assert!(w.outbox.due_messages(w.service.now() + 10 * 60_000, 10).await.unwrap().is_empty());
+}
+
+/// New vulnerabilities in quiet hours (a team's evening in its own time
+/// zone) wait in the outbox until the window ends, then are sent with their
+/// Fix button; an incident in the same hours is sent at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vulnerabilities_found_in_quiet_hours_wait_for_the_morning() {
+    // The clock stands at T0 + 2 h when the world is built; Kolkata is UTC+05:30 all year.
+    const MINUTE: i64 = 60_000;
+    let now = switchboard_testkit::T0 + 2 * 3600 * 1000;
+    let local = (now / MINUTE + 330).rem_euclid(1440);
+    let hhmm = |m: i64| format!("{:02}:{:02}", m.rem_euclid(1440) / 60, m.rem_euclid(60));
+    let w = world_with(|c| {
+        c.advisories.quiet_hours = Some(switchboard_core::config::QuietHours {
+            from: hhmm(local - 60),
+            until: hhmm(local + 120),
+            timezone: "Asia/Kolkata".into(),
+            urgent: "none".into(),
+        });
+        c.advisories.notify_min_severity = switchboard_core::advisory::Severity::Unknown;
+    })
+    .await;
+    assert_eq!(w.service.now(), now);
+    let ends = (now / MINUTE + 120) * MINUTE;
+    let admin = ("ada", Role::Admin);
+    let since = w.service.now();
+    let records = switchboard_core::demo_advisories::sample();
+    w.op(admin, "import_advisories", json!({ "records": records })).await;
+    // payments-api (team payments, channel C0PAY) has affected crates and
+    // takes a requests release PYSEC-2023-74 affects.
+    let deps = json!({"project": "payments-api", "ecosystem": "pypi",
+        "dependencies": [{"ecosystem": "pypi", "package": "requests", "version": "2.30.0"}]});
+    w.op(admin, "set_dependencies", deps).await;
+    let found = w.op(admin, "vulnerabilities", json!({"project": "payments-api"})).await;
+    assert!(found["vulnerabilities"].to_string().contains("PYSEC-2023-74"), "{found}");
+    w.op(admin, "record_incident", json!({"project": "payments-api", "title": "Checkout is slow", "severity": "SEV2"}))
+        .await;
+
+    assert!(w.courier.catch_up(since).await.unwrap() >= 2);
+    w.courier.deliver_due().await.unwrap();
+    let said: Vec<String> = w.slack.calls().iter().map(|c| c.body["text"].as_str().unwrap_or("").to_owned()).collect();
+    assert_eq!(said.len(), 1, "only the incident, at once: {said:?}");
+    assert!(said[0].contains("Checkout is slow"), "{said:?}");
+    let held = w.outbox.list_messages(Some(MessageStatus::Pending), 100).await.unwrap();
+    // (Other teams of the generated org have channels and findings too.)
+    assert!(held.iter().filter(|m| m.channel == "C0PAY").count() >= 3, "{held:#?}");
+    assert!(held.iter().all(|m| m.key.starts_with("vulnerability_found:")), "{held:#?}");
+    assert!(held.iter().all(|m| m.next_attempt_at == ends), "held until the window ends: {held:#?}");
+
+    w.clock.advance(ends - w.service.now() - 1);
+    assert_eq!(w.courier.deliver_due().await.unwrap(), 0, "still quiet a millisecond before the end");
+    w.clock.advance(1);
+    let mut sent = 0;
+    loop {
+        match w.courier.deliver_due().await.unwrap() {
+            0 => break,
+            n => sent += n,
+        }
+    }
+    assert_eq!(sent, held.len());
+    let calls = w.slack.calls();
+    let posted = texts(&calls.last().unwrap().body);
+    assert!(posted.contains("fix_advisory:"), "the Fix button comes along: {posted}");
+    assert_eq!(w.outbox.list_messages(Some(MessageStatus::Pending), 100).await.unwrap().len(), 0);
 }

@@ -28,7 +28,7 @@ mod store;
 mod traces;
 mod webhooks;
 
-pub use advisories::AdvisoriesConfig;
+pub use advisories::{AdvisoriesConfig, QuietHours};
 pub use auth::{AuthConfig, OidcConfig};
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
 pub use embeddings::EmbeddingsConfig;

@@ -38,6 +38,18 @@ pub struct Notification {
     /// The advisory a `vulnerability_found` is about (what its Fix button fixes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advisory: Option<String>,
+    /// A vulnerability's severity (what `[advisories.quiet_hours]` weighs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<crate::advisory::Severity>,
+}
+
+impl Notification {
+    /// When chat may say it: `None` now, else the end of the quiet hours
+    /// `at` falls in (`[advisories.quiet_hours]`, vulnerabilities only).
+    pub fn held_until(&self, config: &crate::config::Config, at: Millis) -> Option<Millis> {
+        let quiet = config.advisories.quiet_hours.as_ref()?;
+        quiet.holds_until(at, self.severity?)
+    }
 }
 
 /// What `event` is worth telling the owning team, if anything: its kind
@@ -132,6 +144,7 @@ pub async fn notification(service: &Service, event: &Event) -> Option<Notificati
         }
     };
     let advisory = context["vulnerability"]["id"].as_str().map(str::to_owned);
+    let severity = serde_json::from_value(context["vulnerability"]["severity"].clone()).ok();
     let title = title(&service.config().texts.loaded, kind, context, project.as_str(), team.as_deref());
     Some(Notification {
         kind,
@@ -142,6 +155,7 @@ pub async fn notification(service: &Service, event: &Event) -> Option<Notificati
         at: event.occurred_at,
         event: event.id.to_string(),
         advisory,
+        severity,
     })
 }
 

@@ -56,6 +56,8 @@ pub struct NewMessage {
     /// What to say: the bot's platform-neutral reply, as JSON.
     pub body: String,
     pub created_at: Millis,
+    /// Not sent before then (quiet hours); `None`: as soon as it is stored.
+    pub not_before: Option<Millis>,
 }
 
 /// `reply_to` naming a platform's own message id rather than an outbox key.
@@ -66,7 +68,7 @@ const ONLY_FOR: &str = "only:";
 impl NewMessage {
     /// A message in `channel` about `key`, saying `reply` (the bot's reply as JSON).
     pub fn new(key: String, platform: ChatPlatform, channel: String, reply: String, created_at: Millis) -> Self {
-        Self { key, platform, channel, reply_to: None, edit: false, body: reply, created_at }
+        Self { key, platform, channel, reply_to: None, edit: false, body: reply, created_at, not_before: None }
     }
 
     /// In the thread of the platform's message `remote` (a Slack `ts`, a Discord message id).

@@ -220,6 +220,9 @@ struct ProjectPage {
     incidents: Vec<IncidentRow>,
     builds: Vec<BuildRow>,
     events: Vec<EventRow>,
+    /// Known vulnerabilities in its dependencies, worst first, and how many in all.
+    vulnerabilities: Vec<crate::security::Row>,
+    vulnerability_total: u64,
     github: String,
     pagerduty: String,
     /// When the repository was last read, and what happened.
@@ -301,7 +304,10 @@ async fn project(
         teams = state.service.graph().list_teams().await?.into_iter().map(|t| (t.slug.to_string(), t.name)).collect();
         teams.sort_by_key(|t| t.1.to_lowercase());
     }
+    let (vulnerabilities, vulnerability_total) = crate::security::project_findings(&state, &caller, &p.slug).await?;
     let page = ProjectPage {
+        vulnerabilities,
+        vulnerability_total,
         panels: crate::panels::project_panels(config, p),
         csrf,
         may_edit,

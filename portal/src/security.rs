@@ -27,6 +27,25 @@ use crate::error::PageError;
 use crate::views::banner;
 use crate::{PageCaller, PortalState};
 
+/// A project's findings for its page, worst first (at most 50), and how many
+/// there are in all.
+pub(crate) async fn project_findings(
+    state: &PortalState,
+    caller: &switchboard_core::policy::Caller,
+    project: &switchboard_core::ids::ProjectSlug,
+) -> Result<(Vec<Row>, u64), Error> {
+    let input = Vulnerabilities {
+        project: Some(project.clone()),
+        team: None,
+        package: None,
+        severity: None,
+        since: None,
+        limit: Some(50),
+    };
+    let list = state.service.call(caller, input).await?;
+    Ok((list.vulnerabilities.iter().map(row).collect(), list.total))
+}
+
 pub(crate) fn routes() -> Router<PortalState> {
     Router::new()
         .route("/vulnerabilities", get(summary))
@@ -48,7 +67,7 @@ pub(crate) struct Row {
     pub reason: String,
 }
 
-fn row(m: &VulnerabilityMatch) -> Row {
+pub(crate) fn row(m: &VulnerabilityMatch) -> Row {
     Row {
         project: m.project.to_string(),
         team: m.team.to_string(),

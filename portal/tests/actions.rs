@@ -109,6 +109,7 @@ async fn the_chat_outbox_shows_dead_messages_and_retries_them() {
         edit: false,
         body: "{\"blocks\": []}".into(),
         created_at: NOW,
+        not_before: None,
     };
     assert!(outbox.enqueue(&message).await.unwrap());
     let id = outbox.get_message(&message.key).await.unwrap().unwrap().id;

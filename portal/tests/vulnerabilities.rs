@@ -45,6 +45,28 @@ async fn the_organisation_s_exposure_by_severity_and_team() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = p.page("/vulnerabilities?team=Not%20A%20Team").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // The affected project's page lists its own findings; a clean one has no panel.
+    let project = first["project"].as_str().unwrap();
+    let own = p.service.execute_json(&admin, "vulnerabilities", json!({"project": project})).await.unwrap().to_json();
+    let (status, html) = p.page(&format!("/projects/{project}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"id="project-vulnerabilities""#), "{html}");
+    assert!(html.contains(&format!("{} known vulnerable dependenc", own["total"])), "{html}");
+    for m in own["vulnerabilities"].as_array().unwrap() {
+        assert!(html.contains(&format!(r#"href="/advisories/{}""#, m["advisory"].as_str().unwrap())), "{m}");
+    }
+    let clean =
+        p.service.execute_json(&admin, "find_projects", json!({"limit": 500})).await.unwrap().to_json()["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["slug"].as_str().unwrap().to_owned())
+            .find(|slug| all["vulnerabilities"].as_array().unwrap().iter().all(|m| m["project"] != slug.as_str()))
+            .expect("a demo project without findings");
+    let (status, html) = p.page(&format!("/projects/{clean}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains(r#"id="project-vulnerabilities""#), "{clean}");
 }
 
 #[tokio::test]

@@ -218,8 +218,12 @@ impl Courier {
         let mut messages = Vec::new();
         if let Some(n) = notification::notification(&self.service, event).await {
             let reply = self.notification_reply(&n).await;
+            // Quiet hours count from when it is said, not when it happened.
+            let held = n.held_until(self.service.config(), self.service.now());
             for c in self.team_channels(n.team.as_deref()).await {
-                messages.push(self.message(format!("{}:{}", n.kind, n.event), &c, None, &reply, event.occurred_at));
+                let mut m = self.message(format!("{}:{}", n.kind, n.event), &c, None, &reply, event.occurred_at);
+                m.not_before = held;
+                messages.push(m);
             }
         }
         let data = event.data().ok();
@@ -315,6 +319,7 @@ impl Courier {
             edit: false,
             body: serde_json::to_string(reply).expect("replies serialize"),
             created_at: at,
+            not_before: None,
         }
     }
 

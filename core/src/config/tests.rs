@@ -386,3 +386,50 @@ fn an_empty_variable_is_an_unset_one() {
     let env = vec![("SWITCHBOARD_SLACK_BOT_TOKEN".to_owned(), "nope".to_owned())];
     assert!(Config::parse("", "test", &env).is_err(), "a wrong one still is refused");
 }
+
+#[test]
+fn quiet_hours_follow_the_team_s_time_zone_and_its_daylight_saving() {
+    use crate::advisory::Severity::{Critical, High};
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis();
+    let src = "[advisories.quiet_hours]\nfrom = \"22:00\"\nuntil = \"07:00\"\ntimezone = \"Europe/Berlin\"\n";
+    let c = Config::parse(src, "x.toml", &[]).unwrap();
+    let q = c.advisories.quiet_hours.as_ref().unwrap();
+    assert_eq!(q.urgent, "critical", "critical findings are sent at once by default");
+    // Winter (CET, UTC+1): 22:30 in Berlin waits for 07:00 the next morning.
+    assert_eq!(q.holds_until(at("2026-12-06T21:30:00Z"), High), Some(at("2026-12-07T06:00:00Z")));
+    assert_eq!(q.holds_until(at("2026-12-07T05:00:00Z"), High), Some(at("2026-12-07T06:00:00Z")));
+    assert_eq!(q.holds_until(at("2026-12-07T06:00:00Z"), High), None, "07:00 is awake");
+    assert_eq!(q.holds_until(at("2026-12-06T20:59:59Z"), High), None, "21:59 is awake");
+    assert_eq!(q.holds_until(at("2026-12-06T21:30:00Z"), Critical), None);
+    // Summer (CEST, UTC+2).
+    assert_eq!(q.holds_until(at("2026-07-01T20:30:00Z"), High), Some(at("2026-07-02T05:00:00Z")));
+    // A window ending in the spring-forward gap ends at the first time that exists after it.
+    let gap = "[advisories.quiet_hours]\nfrom = \"01:00\"\nuntil = \"02:30\"\ntimezone = \"Europe/Berlin\"\nurgent = \"none\"\n";
+    let c = Config::parse(gap, "x.toml", &[]).unwrap();
+    let q = c.advisories.quiet_hours.as_ref().unwrap();
+    assert_eq!(q.holds_until(at("2026-03-29T00:30:00Z"), Critical), Some(at("2026-03-29T01:30:00Z")));
+    // UTC by default, within one day.
+    let day = "[advisories.quiet_hours]\nfrom = \"12:00\"\nuntil = \"13:00\"\n";
+    let c = Config::parse(day, "x.toml", &[]).unwrap();
+    let q = c.advisories.quiet_hours.as_ref().unwrap();
+    assert_eq!(q.holds_until(at("2026-12-06T12:59:00Z"), High), Some(at("2026-12-06T13:00:00Z")));
+    assert_eq!(q.holds_until(at("2026-12-06T11:59:00Z"), High), None);
+
+    let err = |src: &str| Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
+    for (src, says) in [
+        ("[advisories.quiet_hours]\nfrom = \"7pm\"\nuntil = \"07:00\"\n", "is not a time of day such as 19:00"),
+        ("[advisories.quiet_hours]\nfrom = \"25:00\"\nuntil = \"07:00\"\n", "is not a time of day"),
+        ("[advisories.quiet_hours]\nfrom = \"07:00\"\nuntil = \"07:00\"\n", "must differ from `from`"),
+        (
+            "[advisories.quiet_hours]\nfrom = \"22:00\"\nuntil = \"07:00\"\ntimezone = \"Mars/Olympus\"\n",
+            "is not an IANA time zone",
+        ),
+        (
+            "[advisories.quiet_hours]\nfrom = \"22:00\"\nuntil = \"07:00\"\nurgent = \"severe\"\n",
+            "is not one of critical, high, medium, low, none",
+        ),
+    ] {
+        let e = err(src);
+        assert!(e.contains(says) && e.contains("advisories.quiet_hours"), "{src}: {e}");
+    }
+}

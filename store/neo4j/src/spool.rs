@@ -287,7 +287,7 @@ impl Outbox for Neo4jGraph {
                     "OPTIONAL MATCH (e:OutMessage {key: $key}) WITH e WHERE e IS NULL
                      CREATE (x:OutMessage {id: $id, key: $key, platform: $platform, channel: $channel,
                         reply_to: $reply_to, edit: $edit, body: $body, created_at: $created_at, status: 'pending',
-                        attempts: 0, next_attempt_at: $created_at})
+                        attempts: 0, next_attempt_at: $due})
                      RETURN x.id AS id",
                 )
                 .param("id", id)
@@ -298,6 +298,7 @@ impl Outbox for Neo4jGraph {
                 .param("edit", m.edit)
                 .param("body", m.body.as_str())
                 .param("created_at", m.created_at)
+                .param("due", m.not_before.unwrap_or(m.created_at))
             })
             .await?;
         Ok(!created.is_empty())

@@ -126,6 +126,7 @@ async fn replicas_sharing_a_graph_take_each_message_and_delivery_once() {
                     edit: false,
                     body: "{}".into(),
                     created_at: i,
+                    not_before: None,
                 };
                 assert!(g.enqueue(&m).await.unwrap());
                 let d = NewDelivery {

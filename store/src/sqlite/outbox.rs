@@ -44,9 +44,18 @@ impl Outbox for SqliteStore {
             let added = conn
                 .prepare_cached(
                     "INSERT OR IGNORE INTO outbox (key, platform, channel, reply_to, body, created_at, status, next_attempt_at, edit)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6, ?7)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?8, ?7)",
                 )?
-                .execute(params![m.key, m.platform.as_str(), m.channel, m.reply_to, m.body, m.created_at, m.edit])?;
+                .execute(params![
+                    m.key,
+                    m.platform.as_str(),
+                    m.channel,
+                    m.reply_to,
+                    m.body,
+                    m.created_at,
+                    m.edit,
+                    m.not_before.unwrap_or(m.created_at)
+                ])?;
             Ok(added == 1)
         })
         .await

@@ -13,6 +13,7 @@ fn message(key: &str, at: Millis) -> NewMessage {
         edit: false,
         body: format!("{{\"blocks\": [{{\"type\": \"text\", \"text\": \"{key}\"}}]}}"),
         created_at: at,
+        not_before: None,
     }
 }
 
@@ -106,4 +107,14 @@ pub async fn outbox_lifecycle(b: &Backend) {
     assert!(!o.retry_message(second.id, T0 + 500).await.unwrap());
     assert!(!o.retry_message(first.id, T0 + 500).await.unwrap());
     assert!(!o.retry_message(9_999_999, T0).await.unwrap());
+
+    // Held for quiet hours: stored now, not due before its time.
+    let mut held = message("vulnerability_found:9:slack:C024BE91L", T0 + 600);
+    held.not_before = Some(T0 + 5_000_000);
+    assert!(o.enqueue(&held).await.unwrap());
+    let stored = o.get_message(&held.key).await.unwrap().unwrap();
+    assert_eq!((stored.created_at, stored.next_attempt_at), (T0 + 600, T0 + 5_000_000));
+    let due = |at| async move { o.due_messages(at, 10).await.unwrap().into_iter().map(|m| m.key).collect::<Vec<_>>() };
+    assert!(!due(T0 + 4_999_999).await.contains(&held.key), "not before its time");
+    assert!(due(T0 + 5_000_000).await.contains(&held.key), "due when its time comes");
 }
