@@ -32,6 +32,14 @@ pub(crate) enum AdvisoriesCommand {
         #[command(flatten)]
         acting: Acting,
     },
+    /// Sync with Dependency-Track now (`[dependency_track]` in the config):
+    /// upload every project's dependencies as a CycloneDX BOM, wait for the
+    /// analysis, read findings and policy violations back as advisories and
+    /// facts. Prints the report as JSON; progress on stderr.
+    DependencyTrack {
+        #[command(flatten)]
+        acting: Acting,
+    },
 }
 
 /// What an import did, summed over its batches.
@@ -107,6 +115,18 @@ pub(crate) async fn run(command: AdvisoriesCommand) -> anyhow::Result<ExitCode> 
             eprintln!("{}", totals.line());
             println!("{}", serde_json::to_string_pretty(&totals.to_json())?);
             Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        AdvisoriesCommand::DependencyTrack { acting } => {
+            let (service, _) = acting.open().await?;
+            if service.config().dependency_track.url.is_none() {
+                anyhow::bail!(
+                    "no Dependency-Track configured: set [dependency_track] url in the config (and SWITCHBOARD_DEPENDENCY_TRACK_API_KEY)"
+                );
+            }
+            let report = crate::dependency_track::sync(&service, true).await?;
+            eprintln!("{}", report.line());
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
 }

@@ -289,6 +289,7 @@ pub async fn serve(
     }
     background.extend(spawn_schedules(service.clone()));
     background.extend(crate::advisories::spawn_refresh(service.clone()));
+    background.extend(crate::dependency_track::spawn_sync(service.clone()));
     let engine = spawn_engine(&service, opened_queue, stopping.clone())?;
     background.extend(spawn_refresher(&service)?);
     if let Some(fake) = simulated {

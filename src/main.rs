@@ -18,6 +18,7 @@ mod bench_vectors;
 mod catalog_files;
 mod chat;
 mod cli;
+mod dependency_track;
 mod eval;
 mod imports;
 mod migrate;

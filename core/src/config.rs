@@ -14,6 +14,7 @@ use crate::model::FactType;
 mod advisories;
 mod auth;
 mod chat;
+mod dependency_track;
 mod embeddings;
 mod env;
 mod github;
@@ -31,6 +32,7 @@ mod webhooks;
 pub use advisories::{AdvisoriesConfig, QuietHours};
 pub use auth::{AuthConfig, OidcConfig};
 pub use chat::{ChatConfig, DiscordConfig, SlackConfig};
+pub use dependency_track::{DependencyTrackConfig, FACTS as DEPENDENCY_TRACK_FACTS};
 pub use embeddings::EmbeddingsConfig;
 pub use env::unknown_variables;
 use env::{env_overrides, set_path};
@@ -85,6 +87,7 @@ pub struct Config {
     pub logs: LogsConfig,
     pub texts: TextsConfig,
     pub advisories: AdvisoriesConfig,
+    pub dependency_track: DependencyTrackConfig,
     /// Where projects' log lines are read (`[[log_sources]]`). Default: one
     /// embedded source, `embedded`, for every project (fed by `POST
     /// /api/v1/logs`); setting any replaces it.
@@ -352,6 +355,7 @@ impl Default for Config {
             logs: LogsConfig::default(),
             texts: TextsConfig::default(),
             advisories: AdvisoriesConfig::default(),
+            dependency_track: DependencyTrackConfig::default(),
             log_sources: default_log_sources(),
             schedules: Vec::new(),
             rules: Vec::new(),
@@ -501,6 +505,7 @@ impl Config {
         config.auth.apply_env(env);
         config.slack.apply_env(env);
         config.github.apply_env(env);
+        config.dependency_track.apply_env(env);
         for s in &mut config.log_sources {
             s.apply_env(env);
         }
@@ -525,6 +530,7 @@ impl Config {
 
     fn with_repository_facts(mut self) -> Self {
         self.import.declare_repository_facts(&mut self.project_types);
+        self.dependency_track.declare_facts(&mut self.project_types);
         self
     }
 
@@ -570,6 +576,7 @@ impl Config {
         self.metrics.validate()?;
         self.traces.validate()?;
         self.advisories.validate()?;
+        self.dependency_track.validate()?;
         self.import.validate(&self.project_types.keys().collect::<Vec<_>>())?;
         logs::validate(&self.logs, &self.log_sources)?;
         self.webhooks.validate()?;

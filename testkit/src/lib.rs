@@ -16,6 +16,7 @@
 
 pub mod chat;
 pub mod conformance;
+pub mod dependency_track;
 pub mod embeddings;
 pub mod fixtures;
 pub mod llm;

@@ -136,7 +136,15 @@ pub struct Advisory {
     /// Where to read more (advisory pages, fixes), at most 20.
     #[serde(default)]
     pub references: Vec<String>,
+    /// What made the record when it is not an advisory database's own
+    /// (`dependency-track`: built from its findings, the affected versions
+    /// listed one by one); from the record's `database_specific.source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
+
+/// [`Advisory::source`] of the records a Dependency-Track sync builds.
+pub const DEPENDENCY_TRACK: &str = "dependency-track";
 
 impl Advisory {
     /// Its id and aliases: the names people may use for it.

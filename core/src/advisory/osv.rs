@@ -231,6 +231,13 @@ pub fn read(value: serde_json::Value) -> Result<Read, Refused> {
         vector: scored.map(|(_, v)| v),
         affected,
         references: record.references.into_iter().filter_map(|r| r.url).take(MAX_REFERENCES).collect(),
+        source: record
+            .database_specific
+            .as_ref()
+            .and_then(|d| d.get("source"))
+            .and_then(|s| s.as_str())
+            .filter(|s| !s.is_empty() && s.len() <= 40)
+            .map(str::to_owned),
     };
     Ok(Read { advisory, notes })
 }

@@ -31,8 +31,9 @@ pub(super) fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>
 
 /// The `SWITCHBOARD_*` variables that are not settings paths but secrets,
 /// read by name (each section's `apply_env`); and the CLI's own.
-pub(super) const VARIABLES: [&str; 13] = [
+pub(super) const VARIABLES: [&str; 14] = [
     "SWITCHBOARD_CONFIG",
+    "SWITCHBOARD_DEPENDENCY_TRACK_API_KEY",
     "SWITCHBOARD_CLICKHOUSE_PASSWORD",
     "SWITCHBOARD_NEO4J_PASSWORD",
     "SWITCHBOARD_DISCORD_APPLICATION_ID",
@@ -68,8 +69,9 @@ pub fn unknown_variables(env: &[(String, String)]) -> Vec<String> {
 }
 
 /// The top-level tables `SWITCHBOARD_SECTION__KEY` variables may set.
-const SECTIONS: [&str; 24] = [
+const SECTIONS: [&str; 25] = [
     "server",
+    "dependency_track",
     "auth",
     "limits",
     "store",

@@ -433,3 +433,31 @@ fn quiet_hours_follow_the_team_s_time_zone_and_its_daylight_saving() {
         assert!(e.contains(says) && e.contains("advisories.quiet_hours"), "{src}: {e}");
     }
 }
+
+#[test]
+fn dependency_track_needs_an_address_and_a_key_and_declares_its_facts() {
+    let env = vec![("SWITCHBOARD_DEPENDENCY_TRACK_API_KEY".to_owned(), "odt_key".to_owned())];
+    let c = Config::parse("[dependency_track]\nurl = \"https://dtrack.example.com\"\n", "x.toml", &env).unwrap();
+    assert_eq!(c.dependency_track.api_key.as_deref(), Some("odt_key"));
+    assert_eq!((c.dependency_track.project_version.as_str(), c.dependency_track.sync_hours), ("switchboard", 6));
+    for t in c.project_types.values() {
+        for (key, _) in crate::config::DEPENDENCY_TRACK_FACTS {
+            let decl = &t.facts[&FactKey::new(key).unwrap()];
+            assert_eq!((decl.fact_type.name(), decl.weight), ("integer", 0), "{key}");
+        }
+    }
+    assert!(
+        !Config::default()
+            .project_types
+            .values()
+            .any(|t| t.facts.keys().any(|k| k.as_str().starts_with("dependency_track")))
+    );
+    let err = |src: &str, env: &[(String, String)]| Config::parse(src, "x.toml", env).unwrap_err().to_string();
+    let e = err("[dependency_track]\nurl = \"https://dtrack.example.com\"\n", &[]);
+    assert!(e.contains("SWITCHBOARD_DEPENDENCY_TRACK_API_KEY") && e.contains("line 2"), "{e}");
+    let e = err("[dependency_track]\nurl = \"dtrack:8080\"\n", &env);
+    assert!(e.contains("is not an http(s) address"), "{e}");
+    let e = err("[dependency_track]\nurl = \"https://dtrack.example.com\"\nwait_secs = 0\n", &env);
+    assert!(e.contains("dependency_track.wait_secs"), "{e}");
+    assert!(crate::config::unknown_variables(&env).is_empty(), "the key's variable is known");
+}

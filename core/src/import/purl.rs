@@ -69,6 +69,41 @@ impl Purl {
     }
 }
 
+/// The package URL of a dependency as the graph keys it (what `package`
+/// reads back): `None` for an `other` package that carries no purl type.
+pub fn of(ecosystem: Ecosystem, package: &str, version: &str) -> Option<String> {
+    let path = |p: &str| p.split('/').map(encode).collect::<Vec<_>>().join("/");
+    let (kind, path) = match ecosystem {
+        Ecosystem::Cargo => ("cargo", encode(package)),
+        Ecosystem::Npm => ("npm", path(package)),
+        Ecosystem::Pypi => ("pypi", encode(&normalize_pypi(package))),
+        Ecosystem::Go => ("golang", path(package)),
+        Ecosystem::Maven => ("maven", path(&package.replacen(':', "/", 1))),
+        Ecosystem::Gem => ("gem", encode(package)),
+        Ecosystem::Nuget => ("nuget", encode(package)),
+        Ecosystem::Composer => ("composer", path(package)),
+        Ecosystem::Other => {
+            let (kind, rest) = package.split_once(':')?;
+            let known = !kind.is_empty() && kind.chars().all(|c| c.is_ascii_alphanumeric() || ".+-".contains(c));
+            return known.then(|| format!("pkg:{}/{}@{}", kind.to_ascii_lowercase(), path(rest), encode(version)));
+        }
+    };
+    Some(format!("pkg:{kind}/{path}@{}", encode(version)))
+}
+
+/// Percent-encoding of one purl component: all but unreserved characters.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// PEP 503: lowercase, runs of `-`, `_` and `.` become one `-`.
 pub fn normalize_pypi(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
@@ -111,6 +146,32 @@ mod tests {
 
     fn p(s: &str) -> Purl {
         Purl::parse(s).unwrap()
+    }
+
+    /// What `of` writes reads back to the same package and version.
+    #[test]
+    fn written_purls_read_back() {
+        for (eco, name, version, written) in [
+            (Ecosystem::Npm, "@angular/core", "16.2.0", "pkg:npm/%40angular/core@16.2.0"),
+            (Ecosystem::Npm, "axios", "1.13.6", "pkg:npm/axios@1.13.6"),
+            (
+                Ecosystem::Maven,
+                "org.apache.logging.log4j:log4j-core",
+                "2.14.1",
+                "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            ),
+            (Ecosystem::Go, "github.com/redis/go-redis/v9", "v9.5.1", "pkg:golang/github.com/redis/go-redis/v9@v9.5.1"),
+            (Ecosystem::Pypi, "urllib3", "1.26.16", "pkg:pypi/urllib3@1.26.16"),
+            (Ecosystem::Cargo, "tokio", "1.40.0+build.1", "pkg:cargo/tokio@1.40.0%2Bbuild.1"),
+            (Ecosystem::Composer, "symfony/http-kernel", "6.4.1", "pkg:composer/symfony/http-kernel@6.4.1"),
+            (Ecosystem::Other, "deb:debian/openssl", "3.0.11-1", "pkg:deb/debian/openssl@3.0.11-1"),
+        ] {
+            let purl = of(eco, name, version).unwrap();
+            assert_eq!(purl, written);
+            let read = p(&purl);
+            assert_eq!((read.package(), read.version.as_deref()), ((eco, name.to_owned()), Some(version)));
+        }
+        assert_eq!(of(Ecosystem::Other, "redis", "7.2"), None, "an `other` package without a type has no purl");
     }
 
     #[test]

@@ -272,6 +272,17 @@ impl Service {
         Ok(self.ctx.graph.claim_ticket(kind, key, &self.ctx.instance, until, self.now()).await?)
     }
 
+    /// A background job's own state between its runs (what a sync made
+    /// last time), kept in the store under (`kind`, `key`) until replaced.
+    pub async fn keep_state(&self, kind: &str, key: &str, value: &serde_json::Value) -> Result<()> {
+        Ok(self.ctx.graph.put_ticket(kind, key, value, Millis::MAX / 4).await?)
+    }
+
+    /// What [`Service::keep_state`] kept, if anything.
+    pub async fn kept_state(&self, kind: &str, key: &str) -> Result<Option<serde_json::Value>> {
+        Ok(self.ctx.graph.get_ticket(kind, key, self.now()).await?)
+    }
+
     pub fn bus(&self) -> &EventBus {
         &self.ctx.bus
     }

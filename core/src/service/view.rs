@@ -19,6 +19,11 @@ impl GraphView<'_> {
         self.0.counts().await
     }
 
+    /// Advisories known by `name` (an id or alias, any case).
+    pub async fn find_advisories(&self, name: &str) -> StoreResult<Vec<crate::advisory::Advisory>> {
+        self.0.find_advisories(name).await
+    }
+
     pub async fn get_project(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>> {
         self.0.get_project(slug).await
     }
