@@ -76,6 +76,11 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
             crate::bench_import::run(repos, packages, concurrency, latency_ms).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::BenchAdvisories { projects, advisories, samples } => {
+            quiet();
+            crate::bench_advisories::run(crate::bench_advisories::Options { projects, advisories, samples }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::BenchCampaign { repos, concurrency, latency_ms } => {
             quiet();
             crate::bench_campaign::run(repos, concurrency, latency_ms).await?;

@@ -232,6 +232,21 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// Advisories matched against the generated organisation (embedded
+    /// store): the full computation from nothing, and the incremental update
+    /// after one advisory and after one project's dependencies change
+    /// (p50/p99), with peak memory; prints JSON.
+    BenchAdvisories {
+        /// Projects in the generated organisation.
+        #[arg(long, default_value_t = 100_000)]
+        projects: usize,
+        /// Synthetic OSV advisories.
+        #[arg(long, default_value_t = 200_000)]
+        advisories: usize,
+        /// Incremental updates timed, of each kind.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
     /// Semantic search's exact scan: N vectors of D dimensions stored in the
     /// store a config names (the embedded one by default), then `nearest`
     /// sampled; prints vectors stored a second and p50/p99 as JSON.
@@ -623,6 +638,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         c @ (Command::Bench { .. }
         | Command::BenchAttack { .. }
         | Command::BenchVectors { .. }
+        | Command::BenchAdvisories { .. }
         | Command::BenchLogs { .. }
         | Command::BenchImport { .. }
         | Command::BenchCampaign { .. }) => crate::bench_commands::run(c).await,

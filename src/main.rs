@@ -8,6 +8,7 @@ mod app;
 mod backup;
 #[cfg(feature = "bench")]
 mod bench;
+mod bench_advisories;
 mod bench_attack;
 mod bench_campaign;
 mod bench_commands;
