@@ -56,8 +56,10 @@ const VECTORS: [&str; 4] = [
     "CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:L/I:N/A:N",
 ];
 
-/// The `i`th advisory, `modified` at `day` (another day: a changed record).
-fn advisory(i: usize, day: u32, rng: &mut Rng) -> Value {
+/// The `i`th advisory (the same every time it is made), `modified` at
+/// `day` (another day: a changed record).
+fn advisory(i: usize, day: u32) -> Value {
+    let rng = &mut Rng(0x0a01_5eed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let (osv, prefix) = ECOSYSTEMS[i % ECOSYSTEMS.len()];
     let ours = rng.below(1000) < ORG_SHARE;
     let (name, fixed) = if ours {
@@ -104,6 +106,7 @@ async fn measure(o: &Options, dir: &std::path::Path) -> anyhow::Result<Value> {
     let t = Instant::now();
     crate::seed::seed(&service, o.projects, true).await?;
     let seed_s = t.elapsed().as_secs_f64();
+    let files_after_org = files(dir);
     let counts = service.graph().counts().await?;
     let caller = Caller::new("bench", Role::Admin, "bench");
     let slugs: Vec<String> = service
@@ -122,10 +125,8 @@ async fn measure(o: &Options, dir: &std::path::Path) -> anyhow::Result<Value> {
     let rss_before = peak_rss_mib();
     let t = Instant::now();
     let (mut found, mut changed) = (0, 0);
-    let mut source = Rng(0x0a01_5eed);
     for start in (0..o.advisories).step_by(BATCH) {
-        let records: Vec<Value> =
-            (start..(start + BATCH).min(o.advisories)).map(|i| advisory(i, 0, &mut source)).collect();
+        let records: Vec<Value> = (start..(start + BATCH).min(o.advisories)).map(|i| advisory(i, 0)).collect();
         let out = service.execute_json(&caller, "import_advisories", json!({ "records": records })).await?.to_json();
         found += out["found"].as_u64().unwrap_or(0);
         changed += out["changed"].as_u64().unwrap_or(0);
@@ -141,20 +142,15 @@ async fn measure(o: &Options, dir: &std::path::Path) -> anyhow::Result<Value> {
 
     // One advisory changes: any, and one about a package the organisation uses.
     let (mut any, mut ours) = (Vec::new(), Vec::new());
-    let mut source = Rng(0x0a01_5eed);
-    let all: Vec<Value> = (0..o.advisories).map(|i| advisory(i, 0, &mut source)).collect();
     let used: Vec<usize> = (0..o.advisories)
-        .filter(|&i| !all[i]["affected"][0]["package"]["name"].as_str().unwrap_or("").contains("elsewhere"))
+        .filter(|&i| !advisory(i, 0)["affected"][0]["package"]["name"].as_str().unwrap_or("").contains("elsewhere"))
         .collect();
     for s in 0..o.samples {
         for (list, pick) in [
             (&mut any, rng.below(o.advisories as u64) as usize),
             (&mut ours, used[rng.below(used.len() as u64) as usize]),
         ] {
-            let mut r = all[pick].clone();
-            let mut regen = Rng(0);
-            let again = advisory(pick, 1 + s as u32, &mut regen);
-            r["modified"] = again["modified"].clone();
+            let mut r = advisory(pick, 1 + s as u32);
             // The fixed version moves: some users stop or start being affected.
             let fixed = r["affected"][0]["ranges"][0]["events"][1]["fixed"].as_str().unwrap_or("1.0.0").to_owned();
             let moved = if s % 2 == 0 { format!("{fixed}-1") } else { fixed };
@@ -176,6 +172,8 @@ async fn measure(o: &Options, dir: &std::path::Path) -> anyhow::Result<Value> {
         "advisories": o.advisories,
         "advisories_about_packages_used_here": used.len(),
         "generate_org_s": (seed_s * 10.0).round() / 10.0,
+        "store_mib_after_org": files_after_org,
+        "store_mib_at_end": files(dir),
         "full": {
             "seconds": (full_s * 10.0).round() / 10.0,
             "advisories_per_second": (o.advisories as f64 / full_s).round(),
@@ -219,4 +217,14 @@ async fn dependency_changes(
         out.push(t.elapsed());
     }
     Ok(out)
+}
+
+/// The database file and its write-ahead log, in MiB.
+fn files(dir: &std::path::Path) -> Value {
+    let mib = |name: &str| {
+        let bytes = std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
+        (bytes as f64 / 1048576.0).round()
+    };
+    let db = switchboard_store::sqlite::DB_FILE;
+    json!({"database": mib(db), "write_ahead_log": mib(&format!("{db}-wal"))})
 }

@@ -107,11 +107,35 @@ impl RuleSet {
                 rules.extend(parse_rules(&text, &file.display().to_string())?);
             }
         }
-        let set = Self { rules, env: Arc::new(environment()) };
-        for rule in &set.rules {
-            set.check(rule)?;
+        let mut env = environment();
+        for rule in &rules {
+            check(&env, rule)?;
         }
-        Ok(set)
+        // Every template and condition compiled once, here, not per delivery.
+        for rule in &rules {
+            let err = |e: minijinja::Error| RuleError { rule: rule.name.clone(), message: e.to_string() };
+            if let Some(expr) = &rule.when {
+                env.add_template_owned(when_key(expr), format!("{{% if {expr} %}}1{{% endif %}}")).map_err(err)?;
+            }
+            let templates =
+                rule.project.iter().map(|p| p.id.as_str()).chain(rule.args.values().filter_map(|v| match v {
+                    Value::String(t) => Some(t.as_str()),
+                    Value::Object(o) => o.get("template").and_then(Value::as_str),
+                    _ => None,
+                }));
+            for t in templates {
+                env.add_template_owned(template_key(t), t.to_owned()).map_err(err)?;
+            }
+        }
+        Ok(Self { rules, env: Arc::new(env) })
+    }
+
+    /// `text` rendered with its template compiled at load.
+    fn render(&self, text: &str, ctx: &Jinja) -> Result<String, minijinja::Error> {
+        match self.env.get_template(&template_key(text)) {
+            Ok(t) => t.render(ctx),
+            Err(_) => self.env.render_str(text, ctx),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -121,49 +145,62 @@ impl RuleSet {
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
+}
 
-    fn check(&self, rule: &RuleConfig) -> Result<(), RuleError> {
-        let err = |m: String| RuleError { rule: rule.name.clone(), message: m };
-        let kind = OpKind::from_name(&rule.op).ok_or_else(|| err(format!("unknown operation {:?}", rule.op)))?;
-        if kind.effect() == switchboard_core::ops::Effect::Automation {
-            return Err(err(format!("{} is an automation; rules only record facts and events", rule.op)));
-        }
-        if let Some(expr) = &rule.when {
-            self.env.compile_expression(expr).map_err(|e| err(format!("`when` does not parse: {e}")))?;
-        }
-        if let Some(p) = &rule.project {
-            if !MATCH_KINDS.contains(&p.by.as_str()) {
-                return Err(err(format!("project.by must be one of {}", MATCH_KINDS.join(", "))));
-            }
-            self.env.template_from_str(&p.id).map_err(|e| err(format!("project.id does not parse: {e}")))?;
-        }
-        for (name, value) in &rule.args {
-            match value {
-                Value::String(t) => {
-                    self.env.template_from_str(t).map_err(|e| err(format!("args.{name} does not parse: {e}")))?;
-                }
-                Value::Object(o) if o.contains_key("pointer") => {
-                    let ok = o.len() == 1 && o["pointer"].as_str().is_some_and(|p| p.is_empty() || p.starts_with('/'));
-                    if !ok {
-                        return Err(err(format!("args.{name}: a pointer is {{ pointer = \"/a/b\" }}")));
-                    }
-                }
-                Value::Object(o) if o.contains_key("template") => {
-                    let t = o["template"].as_str().ok_or_else(|| err(format!("args.{name}.template must be text")))?;
-                    self.env.template_from_str(t).map_err(|e| err(format!("args.{name} does not parse: {e}")))?;
-                    let as_ = o.get("as").and_then(Value::as_str).unwrap_or("text");
-                    if !["text", "integer", "number", "bool", "json"].contains(&as_)
-                        || o.keys().any(|k| k != "template" && k != "as")
-                    {
-                        return Err(err(format!("args.{name}: `as` is text, integer, number, bool or json")));
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
+/// The names a rule's compiled condition and templates are kept under.
+fn when_key(expr: &str) -> String {
+    format!("when:{expr}")
+}
+
+fn template_key(text: &str) -> String {
+    format!("text:{text}")
+}
+
+/// Checks a rule: a known, non-automation operation, conditions and
+/// templates that parse, arguments of a known shape.
+fn check(env: &Environment<'static>, rule: &RuleConfig) -> Result<(), RuleError> {
+    let err = |m: String| RuleError { rule: rule.name.clone(), message: m };
+    let kind = OpKind::from_name(&rule.op).ok_or_else(|| err(format!("unknown operation {:?}", rule.op)))?;
+    if kind.effect() == switchboard_core::ops::Effect::Automation {
+        return Err(err(format!("{} is an automation; rules only record facts and events", rule.op)));
     }
+    if let Some(expr) = &rule.when {
+        env.compile_expression(expr).map_err(|e| err(format!("`when` does not parse: {e}")))?;
+    }
+    if let Some(p) = &rule.project {
+        if !MATCH_KINDS.contains(&p.by.as_str()) {
+            return Err(err(format!("project.by must be one of {}", MATCH_KINDS.join(", "))));
+        }
+        env.template_from_str(&p.id).map_err(|e| err(format!("project.id does not parse: {e}")))?;
+    }
+    for (name, value) in &rule.args {
+        match value {
+            Value::String(t) => {
+                env.template_from_str(t).map_err(|e| err(format!("args.{name} does not parse: {e}")))?;
+            }
+            Value::Object(o) if o.contains_key("pointer") => {
+                let ok = o.len() == 1 && o["pointer"].as_str().is_some_and(|p| p.is_empty() || p.starts_with('/'));
+                if !ok {
+                    return Err(err(format!("args.{name}: a pointer is {{ pointer = \"/a/b\" }}")));
+                }
+            }
+            Value::Object(o) if o.contains_key("template") => {
+                let t = o["template"].as_str().ok_or_else(|| err(format!("args.{name}.template must be text")))?;
+                env.template_from_str(t).map_err(|e| err(format!("args.{name} does not parse: {e}")))?;
+                let as_ = o.get("as").and_then(Value::as_str).unwrap_or("text");
+                if !["text", "integer", "number", "bool", "json"].contains(&as_)
+                    || o.keys().any(|k| k != "template" && k != "as")
+                {
+                    return Err(err(format!("args.{name}: `as` is text, integer, number, bool or json")));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
 
+impl RuleSet {
     /// What the rules make of a delivery, without running anything.
     pub async fn plan(
         &self,
@@ -184,10 +221,10 @@ impl RuleSet {
             if let Some(expr) = &rule.when {
                 let holds = self
                     .env
-                    .compile_expression(expr)
-                    .and_then(|e| e.eval(&ctx))
+                    .get_template(&when_key(expr))
+                    .and_then(|t| t.render(&ctx))
                     .map_err(|e| err(format!("`when` failed: {e}")))?;
-                if !holds.is_true() {
+                if holds != "1" {
                     continue;
                 }
             }
@@ -198,7 +235,7 @@ impl RuleSet {
                 }
             }
             if let Some(ProjectMatch { by, id }) = &rule.project {
-                let id = self.env.render_str(id, &ctx).map_err(|e| err(format!("project.id: {e}")))?;
+                let id = self.render(id, &ctx).map_err(|e| err(format!("project.id: {e}")))?;
                 let slug = match by.as_str() {
                     "slug" => Some(id.clone()),
                     kind => service
@@ -225,7 +262,7 @@ impl RuleSet {
     }
 
     fn argument(&self, spec: &Value, payload: &Value, ctx: &Jinja) -> Result<Option<Value>, String> {
-        let render = |t: &str| self.env.render_str(t, ctx).map_err(|e| e.to_string());
+        let render = |t: &str| self.render(t, ctx).map_err(|e| e.to_string());
         Ok(match spec {
             Value::String(t) if t.contains("{{") || t.contains("{%") => {
                 Some(render(t)?).filter(|s| !s.is_empty()).map(Value::String)

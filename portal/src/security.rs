@@ -219,7 +219,9 @@ struct AdvisoryPage {
     packages: Vec<String>,
     rows: Vec<Row>,
     projects: u64,
-    runs: Vec<(String, String, &'static str)>,
+    /// Each fix campaign: run id, what it does, its status, and its pull
+    /// requests so far ("3 opened, 1 merged").
+    runs: Vec<(String, String, &'static str, String)>,
     fixable: bool,
 }
 
@@ -244,7 +246,14 @@ async fn advisory(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    let mut runs = Vec::new();
+    for r in &report.runs {
+        let pulls = state.service.campaign_summary(&r.id).await?;
+        let line = if pulls.items.is_empty() { String::new() } else { pulls.counts_line() };
+        runs.push((r.id.to_string(), r.summary.clone(), r.status.as_str(), line));
+    }
     let page = AdvisoryPage {
+        runs,
         banner: banner(&state.mode, &caller),
         csrf,
         name: advisory_name(&a.id, &a.aliases),
@@ -268,7 +277,6 @@ async fn advisory(
         fixable: report.runs.is_empty() && report.affected.iter().any(|m| m.fixed.is_some() && !m.transitive),
         rows: report.affected.iter().map(row).collect(),
         projects: report.projects,
-        runs: report.runs.iter().map(|r| (r.id.to_string(), r.summary.clone(), r.status.as_str())).collect(),
     };
     Ok(crate::with_cookie(page.into_response(), set_cookie))
 }

@@ -103,4 +103,22 @@ async fn an_advisory_page_and_its_fix_button() {
     let (_, html) = p.page("/advisories/GO-2025-3540").await;
     assert!(html.contains(r#"id="campaigns""#) && html.contains("pending"), "{html}");
     assert!(!html.contains("/fix\""), "{html}");
+
+    // As the engine opens the campaign's pull requests and they merge, the page follows them.
+    use switchboard_core::campaign::{Item, ItemState};
+    let report =
+        p.service.execute_json(&admin, "affected_by", json!({"advisory": "CVE-2025-29923"})).await.unwrap().to_json();
+    let run: switchboard_core::ids::RunId = report["runs"][0]["id"].as_str().unwrap().parse().unwrap();
+    let opened = Item::new("acme/cart", None, ItemState::Opened).pull(7, None);
+    p.service.record_campaign_item(&run, &opened, "engine").await.unwrap();
+    p.service
+        .record_campaign_item(&run, &Item::new("acme/orders", None, ItemState::Opened).pull(8, None), "engine")
+        .await
+        .unwrap();
+    p.service
+        .record_campaign_item(&run, &Item::new("acme/cart", None, ItemState::Merged).pull(7, None), "github")
+        .await
+        .unwrap();
+    let (_, html) = p.page("/advisories/GO-2025-3540").await;
+    assert!(html.contains("pull requests: 1 opened, 1 merged"), "{html}");
 }

@@ -13,7 +13,6 @@ use std::collections::BTreeSet;
 mod findings;
 
 use findings::{Finding, Group, finding, group, record, record_id};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -430,29 +429,32 @@ async fn records(service: &Service, caller: &Caller, findings: &[Finding], repor
     Ok(())
 }
 
-/// Runs `f` over every project, `PARALLEL` at a time; the results in order.
+/// Runs `f` over every project, `PARALLEL` at a time (each future made
+/// only when a slot is free, so a BOM exists only while it is sent); the
+/// results in order.
 async fn each<F, Fut, T>(projects: &[Project], f: F) -> Vec<anyhow::Result<T>>
 where
     F: Fn(&Project) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
     let mut set = tokio::task::JoinSet::new();
-    for (i, p) in projects.iter().enumerate() {
-        let fut = f(p);
-        let permit = semaphore.clone();
-        set.spawn(async move {
-            let _held = permit.acquire_owned().await;
-            (i, fut.await)
-        });
-    }
     let mut out: Vec<Option<anyhow::Result<T>>> = (0..projects.len()).map(|_| None).collect();
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok((i, r)) => out[i] = Some(r),
-            Err(e) => tracing::warn!(error = %e, "a Dependency-Track request task failed"),
+    let mut collect = |joined: Result<(usize, anyhow::Result<T>), tokio::task::JoinError>| match joined {
+        Ok((i, r)) => out[i] = Some(r),
+        Err(e) => tracing::warn!(error = %e, "a Dependency-Track request task failed"),
+    };
+    for (i, p) in projects.iter().enumerate() {
+        if set.len() >= PARALLEL
+            && let Some(joined) = set.join_next().await
+        {
+            collect(joined);
         }
+        let fut = f(p);
+        set.spawn(async move { (i, fut.await) });
+    }
+    while let Some(joined) = set.join_next().await {
+        collect(joined);
     }
     out.into_iter().map(|r| r.unwrap_or_else(|| Err(anyhow::anyhow!("the request task failed")))).collect()
 }

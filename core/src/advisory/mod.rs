@@ -263,6 +263,11 @@ pub trait AdvisoryStore: Send + Sync {
     async fn find_advisories(&self, id_or_alias: &str) -> StoreResult<Vec<Advisory>>;
     async fn advisories_for_packages(&self, packages: &[(Ecosystem, String)]) -> StoreResult<Vec<Advisory>>;
     async fn count_advisories(&self) -> StoreResult<u64>;
+    /// Whether any advisory is stored: asked after every dependency change,
+    /// so a backend whose count reads every record answers it cheaper.
+    async fn any_advisories(&self) -> StoreResult<bool> {
+        Ok(self.count_advisories().await? > 0)
+    }
     /// Replaces every stored match in `scope` by `matches` (all in that scope).
     async fn replace_matches(&self, scope: &MatchScope, matches: &[VulnerabilityMatch]) -> StoreResult<()>;
     async fn list_matches(&self, query: &MatchQuery) -> StoreResult<Vec<VulnerabilityMatch>>;

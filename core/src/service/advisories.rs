@@ -100,6 +100,10 @@ async fn rematch_advisory(call: &Call<'_>, advisory: &Advisory, events: &mut Vec
     let reason = if advisory.withdrawn.is_some() { "advisory withdrawn" } else { "no longer in the advisory's ranges" };
     let before = events.len();
     let new = diff(call, &old, new, |_| reason.to_owned(), events);
+    // Most advisories name packages nobody here uses: nothing was and nothing is, nothing to write.
+    if old.is_empty() && new.is_empty() {
+        return Ok(());
+    }
     call.ctx.graph.replace_matches(&MatchScope::Advisory(advisory.id.clone()), &new).await?;
     let touched: BTreeSet<ProjectSlug> = events[before..].iter().filter_map(|e| e.project.clone()).collect();
     for slug in touched {
@@ -228,7 +232,7 @@ pub(crate) async fn follow_dependency_changes(call: &Call<'_>, events: &mut Vec<
         })
         .filter_map(|e| e.project.clone())
         .collect();
-    if touched.is_empty() || call.ctx.graph.count_advisories().await? == 0 {
+    if touched.is_empty() || !call.ctx.graph.any_advisories().await? {
         return Ok(());
     }
     let mut more = Vec::new();

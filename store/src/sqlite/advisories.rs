@@ -105,6 +105,10 @@ impl AdvisoryStore for SqliteStore {
             .await
     }
 
+    async fn any_advisories(&self) -> StoreResult<bool> {
+        self.read(|c| c.query_row("SELECT EXISTS (SELECT 1 FROM advisories)", [], |r| r.get::<_, bool>(0))).await
+    }
+
     async fn replace_matches(&self, scope: &MatchScope, matches: &[VulnerabilityMatch]) -> StoreResult<()> {
         let rows: Vec<(VulnerabilityMatch, String)> = matches
             .iter()
@@ -177,7 +181,12 @@ impl AdvisoryStore for SqliteStore {
             sql.push(')');
         }
         let limit = if query.limit == 0 { 1_000 } else { query.limit };
-        sql.push_str(&format!(" ORDER BY severity DESC, project, advisory, package, version LIMIT {limit}"));
+        // Narrowed to a project or advisories, the key finds the few rows and
+        // they are sorted after (`+severity` keeps the planner from walking
+        // the whole severity index in order, which grew with every match).
+        let narrow = query.project.is_some() || !query.advisories.is_empty();
+        let order = if narrow { "+severity DESC" } else { "severity DESC" };
+        sql.push_str(&format!(" ORDER BY {order}, project, advisory, package, version LIMIT {limit}"));
         self.read(move |c| {
             let mut stmt = c.prepare(&sql)?;
             let rows = stmt.query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(0))?;

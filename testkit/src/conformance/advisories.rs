@@ -45,11 +45,13 @@ pub async fn advisories_and_matches(b: &Backend) {
     let grpc = osv_record("GO-2026-4762");
     let maven = osv_record("GHSA-77rv-6vfw-x4gc");
     assert_eq!(g.count_advisories().await.unwrap(), 0);
+    assert!(!g.any_advisories().await.unwrap());
     assert!(g.find_advisories("CVE-2025-29923").await.unwrap().is_empty());
 
     let changed = g.put_advisories(&[redis.clone(), grpc.clone(), maven.clone()]).await.unwrap();
     assert_eq!(changed.len(), 3);
     assert_eq!(g.count_advisories().await.unwrap(), 3);
+    assert!(g.any_advisories().await.unwrap());
     assert!(g.put_advisories(&[redis.clone(), grpc.clone()]).await.unwrap().is_empty(), "unchanged records");
     let mut newer = grpc.clone();
     newer.summary = "changed upstream".into();
