@@ -141,6 +141,28 @@ fn bench_prints_its_json() {
 }
 
 #[test]
+fn bench_advisories_prints_its_json() {
+    let out = run(&["bench-advisories", "--projects", "80", "--advisories", "3000", "--samples", "5"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["projects"].as_u64(), v["advisories"].as_u64()), (Some(80), Some(3000)));
+    assert!(v["dependency_edges"].as_u64().unwrap() > 1000, "{v}");
+    assert!(v["advisories_about_packages_used_here"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["full"]["vulnerabilities_found"].as_u64().unwrap() > 0, "the synthetic advisories meet the org: {v}");
+    assert!(v["full"]["seconds"].as_f64().is_some() && v["full"]["peak_rss_mib_after"].as_f64().is_some(), "{v}");
+    for key in [
+        "one_advisory_changes",
+        "one_advisory_on_a_used_package_changes",
+        "set_dependencies_without_advisories",
+        "set_dependencies_with_advisories",
+    ] {
+        assert_eq!(v[key]["samples"], 5, "{key}");
+    }
+    let bad = run(&["bench-advisories", "--advisories", "0"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("at least 1"), "{}", text(&bad.stderr));
+}
+
+#[test]
 fn route_prints_the_operation_as_json() {
     let dir = seeded();
     let data = dir.path().to_str().unwrap();
