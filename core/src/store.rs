@@ -4,6 +4,8 @@
 //! The contract (ordering, limits, missing entities) is pinned down by the
 //! conformance suite in `switchboard-store`.
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 
 use crate::event::{Event, EventQuery};
@@ -171,6 +173,21 @@ pub trait GraphStore: crate::advisory::AdvisoryStore + Send + Sync {
     /// Looks a project up by an external id (`github_repository`, `pagerduty_service`).
     async fn project_by_external_id(&self, kind: &str, id: &str) -> StoreResult<Option<ProjectSlug>>;
     async fn dependents(&self, query: &DependentsQuery) -> StoreResult<Dependents>;
+    /// Of `packages` (ecosystem and name as advisories spell them), those an
+    /// active project depends on, directly or not. The default asks
+    /// [`GraphStore::dependents`] once per package.
+    async fn packages_in_use(&self, packages: &[(Ecosystem, String)]) -> StoreResult<BTreeSet<(Ecosystem, String)>> {
+        let mut out = BTreeSet::new();
+        for (ecosystem, name) in packages {
+            let Ok(package) = PackageName::new(name.clone()) else { continue };
+            let q =
+                DependentsQuery { package, version: None, ecosystem: Some(*ecosystem), limit: 1, direct_only: false };
+            if !self.dependents(&q).await?.projects.is_empty() {
+                out.insert((*ecosystem, name.clone()));
+            }
+        }
+        Ok(out)
+    }
     /// Package names known to the graph that start with `prefix`, ordered, at most `limit`.
     async fn packages(&self, prefix: &str, limit: usize) -> StoreResult<Vec<PackageName>>;
 

@@ -4,8 +4,6 @@
 //! versions that fix it, the campaigns requested, and a Fix button (CSRF-
 //! checked; the campaigns it requests are approved like any run).
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -167,20 +165,20 @@ async fn summary(
         },
         package: None,
         since: None,
-        limit: Some(1_000),
+        limit: Some(300),
     };
     let list = state.service.call(&caller, input).await?;
     let severities =
         Severity::ALL.iter().map(|s| (s.as_str(), list.by_severity.get(s).copied().unwrap_or(0))).collect();
-    let mut by_team: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for m in &list.vulnerabilities {
-        let counts = by_team.entry(m.team.to_string()).or_insert_with(|| vec![0; Severity::ALL.len()]);
-        if let Some(i) = Severity::ALL.iter().position(|s| *s == m.severity) {
-            counts[i] += 1;
-        }
-    }
-    let mut teams: Vec<(String, Vec<u64>, u64)> =
-        by_team.into_iter().map(|(t, c)| (t, c.clone(), c.iter().sum())).collect();
+    // Every match counts, not only the rows listed.
+    let mut teams: Vec<(String, Vec<u64>, u64)> = list
+        .by_team
+        .iter()
+        .map(|(team, counts)| {
+            let c: Vec<u64> = Severity::ALL.iter().map(|s| counts.get(s).copied().unwrap_or(0)).collect();
+            (team.to_string(), c.clone(), c.iter().sum())
+        })
+        .collect();
     teams.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let charts = trend(&state, state.service.now()).await?.into_iter().collect();
     let page = SummaryPage {

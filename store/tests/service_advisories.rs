@@ -208,3 +208,33 @@ async fn the_score_counts_open_vulnerabilities_once_an_operator_weighs_them() {
     let moved = kinds(&h, EventKind::ScoreChanged).await;
     assert!(moved.iter().any(|e| e.project.as_ref().is_some_and(|p| p.as_str() == "billing")), "{moved:?}");
 }
+
+#[tokio::test]
+async fn records_that_alias_one_another_are_one_vulnerability_to_a_user() {
+    // The Go database's record and GitHub's for the same CVE, both naming go-redis.
+    let h = org().await;
+    let go = record("GO-2025-3540");
+    let mut github = go.clone();
+    github["id"] = json!("GHSA-92cp-5422-2mw7");
+    github["aliases"] = json!(["CVE-2025-29923", "GO-2025-3540"]);
+    let out = h.ok("import_advisories", json!({"records": [go, github]})).await;
+    assert_eq!(out["found"], 4, "two records × sessions and cart, as stored: {out}");
+
+    let v = h.ok("vulnerabilities", json!({})).await;
+    assert_eq!((v["total"].as_u64(), v["projects"].as_u64()), (Some(2), Some(2)), "{v}");
+    let by_team: u64 = v["by_team"]["checkout"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    let by_severity: u64 = v["by_severity"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!((by_team, by_severity), (2, 2), "folded rows leave every count: {v}");
+    let first = h.ok("vulnerabilities", json!({"limit": 1})).await;
+    assert_eq!((first["total"].as_u64(), first["truncated"].as_bool()), (Some(2), Some(true)), "{first}");
+    for m in v["vulnerabilities"].as_array().unwrap() {
+        let mut names: Vec<&str> = std::iter::once(&m["advisory"])
+            .chain(m["aliases"].as_array().unwrap())
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["CVE-2025-29923", "GHSA-92cp-5422-2mw7", "GO-2025-3540"], "{m}");
+    }
+    let a = h.ok("affected_by", json!({"advisory": "CVE-2025-29923"})).await;
+    assert_eq!(a["affected"].as_array().unwrap().len(), 2, "{a}");
+}

@@ -111,3 +111,22 @@ fn events_about_no_project_are_indexed_by_subject_on_upgrade() {
         .unwrap();
     assert_eq!(indexed, ("schedule:nightly".to_owned(), String::new()));
 }
+
+#[test]
+fn advisories_known_by_one_anothers_names_are_marked_on_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Connection::open(dir.path().join("db")).unwrap();
+    migrate_to(&mut c, 21).unwrap();
+    // The Go record and GitHub's of one CVE, and a record nobody else names.
+    c.execute_batch(
+        "INSERT INTO advisory_names (name, id) VALUES
+           ('GO-2025-3540', 'GO-2025-3540'), ('CVE-2025-29923', 'GO-2025-3540'),
+           ('GHSA-92CP-5422-2MW7', 'GHSA-92cp-5422-2mw7'), ('CVE-2025-29923', 'GHSA-92cp-5422-2mw7'),
+           ('RUSTSEC-2025-0023', 'RUSTSEC-2025-0023'), ('GHSA-RR8G-9FPQ-6WMG', 'RUSTSEC-2025-0023');",
+    )
+    .unwrap();
+    migrate_to(&mut c, LATEST).unwrap();
+    let mut stmt = c.prepare("SELECT id FROM advisory_aliased ORDER BY id").unwrap();
+    let marked: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(marked, ["GHSA-92cp-5422-2mw7", "GO-2025-3540"]);
+}

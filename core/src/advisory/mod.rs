@@ -11,6 +11,8 @@ mod maven;
 pub mod osv;
 pub mod version;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -249,6 +251,23 @@ pub struct MatchQuery {
     pub limit: usize,
 }
 
+/// What a [`MatchQuery`] selects, counted (its limit aside) before records
+/// known by one another's names are merged, and the rows merging could fold.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MatchCounts {
+    /// Rows by owning team and severity.
+    pub by_team: BTreeMap<(TeamSlug, Severity), u64>,
+    /// Distinct projects among them.
+    pub projects: u64,
+    /// The selected rows whose advisory shares a name (id or alias) with
+    /// another stored advisory, in list order — a superset of the rows
+    /// merging folds (a backend may return more, up to every row).
+    pub aliased: Vec<VulnerabilityMatch>,
+}
+
+/// Matches read at most by a whole-organisation question.
+pub const MATCHES_READ: usize = 10_000_000;
+
 /// Where advisories and their matches are kept (every graph backend).
 ///
 /// Contract (the conformance suite): `put_advisories` upserts by id and
@@ -268,9 +287,34 @@ pub trait AdvisoryStore: Send + Sync {
     async fn any_advisories(&self) -> StoreResult<bool> {
         Ok(self.count_advisories().await? > 0)
     }
+    /// Of `ids`, those with at least one stored match: a bulk import skips
+    /// recomputing the (many) advisories that matched nothing and name no
+    /// package in use. The default asks once per id.
+    async fn advisories_with_matches(&self, ids: &[String]) -> StoreResult<BTreeSet<String>> {
+        let mut out = BTreeSet::new();
+        for id in ids {
+            let q = MatchQuery { advisories: vec![id.clone()], limit: 1, ..Default::default() };
+            if !self.list_matches(&q).await?.is_empty() {
+                out.insert(id.clone());
+            }
+        }
+        Ok(out)
+    }
     /// Replaces every stored match in `scope` by `matches` (all in that scope).
     async fn replace_matches(&self, scope: &MatchScope, matches: &[VulnerabilityMatch]) -> StoreResult<()>;
     async fn list_matches(&self, query: &MatchQuery) -> StoreResult<Vec<VulnerabilityMatch>>;
+    /// The counts of what `query` selects without reading every row: the
+    /// organisation's summary. The default reads every row.
+    async fn count_matches(&self, query: &MatchQuery) -> StoreResult<MatchCounts> {
+        let rows = self.list_matches(&MatchQuery { limit: MATCHES_READ, ..query.clone() }).await?;
+        let mut counts = MatchCounts::default();
+        for m in &rows {
+            *counts.by_team.entry((m.team.clone(), m.severity)).or_default() += 1;
+        }
+        counts.projects = rows.iter().map(|m| &m.project).collect::<BTreeSet<_>>().len() as u64;
+        counts.aliased = rows;
+        Ok(counts)
+    }
 }
 
 /// The name the graph and the advisories share for a package of `ecosystem`

@@ -561,6 +561,8 @@ pub struct VulnerabilityList {
     /// Projects affected among them.
     pub projects: u64,
     pub by_severity: BTreeMap<crate::advisory::Severity, u64>,
+    /// The same counts for each owning team.
+    pub by_team: BTreeMap<crate::ids::TeamSlug, BTreeMap<crate::advisory::Severity, u64>>,
     pub vulnerabilities: Vec<crate::advisory::VulnerabilityMatch>,
     /// More matched than the limit allowed.
     pub truncated: bool,

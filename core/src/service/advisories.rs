@@ -3,14 +3,16 @@
 //! and when a project's dependencies change), recording each one found or
 //! fixed as an event, and the operations that read them and fix them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::{Call, Done};
 use crate::advisory::matching::{self, Edge};
-use crate::advisory::{Advisory, MatchQuery, MatchScope, MatchStatus, VulnerabilityMatch, osv, package_key};
+use crate::advisory::{
+    Advisory, MATCHES_READ, MatchQuery, MatchScope, MatchStatus, VulnerabilityMatch, osv, package_key,
+};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventData, EventKind, payload};
-use crate::ids::{ProjectSlug, Version};
+use crate::ids::{PackageName, ProjectSlug, Version};
 use crate::model::{Ecosystem, Project, RunRequest};
 use crate::ops::inputs::{AffectedBy, FixAdvisory, ImportAdvisories, UpgradeDependency, Vulnerabilities};
 use crate::ops::output::{AdvisoryImport, AdvisoryNote, AffectedReport, Output, RunList, VulnerabilityList};
@@ -20,8 +22,6 @@ use crate::store::DependentsQuery;
 pub const MAX_RECORDS: usize = 5_000;
 /// Dependents read per affected package when an advisory is matched.
 const DEPENDENTS_READ: usize = 1_000_000;
-/// Matches read back to compare with a recomputation.
-const MATCHES_READ: usize = 1_000_000;
 
 pub(crate) async fn import_advisories(call: &Call<'_>, i: ImportAdvisories) -> Result<Done> {
     if i.records.len() > MAX_RECORDS {
@@ -40,6 +40,7 @@ pub(crate) async fn import_advisories(call: &Call<'_>, i: ImportAdvisories) -> R
         fixed: 0,
     };
     let mut advisories: Vec<Advisory> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
     for record in i.records {
         match osv::read(record) {
             Ok(read) => {
@@ -47,21 +48,34 @@ pub(crate) async fn import_advisories(call: &Call<'_>, i: ImportAdvisories) -> R
                     read.notes.into_iter().map(|note| AdvisoryNote { advisory: read.advisory.id.clone(), note }),
                 );
                 // The same id twice in one batch: the newer record wins.
-                match advisories.iter_mut().find(|a| a.id == read.advisory.id) {
-                    Some(a) if a.modified <= read.advisory.modified => *a = read.advisory,
+                match seen.get(&read.advisory.id) {
+                    Some(&at) if advisories[at].modified <= read.advisory.modified => advisories[at] = read.advisory,
                     Some(_) => {}
-                    None => advisories.push(read.advisory),
+                    None => {
+                        seen.insert(read.advisory.id.clone(), advisories.len());
+                        advisories.push(read.advisory);
+                    }
                 }
             }
             Err(refused) => report.refused.push(refused),
         }
     }
-    let changed = call.ctx.graph.put_advisories(&advisories).await?;
+    let changed: BTreeSet<String> = call.ctx.graph.put_advisories(&advisories).await?.into_iter().collect();
     report.changed = changed.len() as u64;
     report.unchanged = advisories.len() as u64 - report.changed;
     let mut events = Vec::new();
-    for advisory in advisories.iter().filter(|a| changed.contains(&a.id)) {
-        rematch_advisory(call, advisory, &mut events).await?;
+    let changed: Vec<&Advisory> = advisories.iter().filter(|a| changed.contains(&a.id)).collect();
+    // Most advisories name packages nobody here uses and matched nothing
+    // before: two questions for the whole batch rule them out, instead of
+    // two for each of them.
+    let named: BTreeSet<(Ecosystem, String)> = changed.iter().flat_map(|a| a.packages()).collect();
+    let used = call.ctx.graph.packages_in_use(&named.into_iter().collect::<Vec<_>>()).await?;
+    let ids: Vec<String> = changed.iter().map(|a| a.id.clone()).collect();
+    let matched = call.ctx.graph.advisories_with_matches(&ids).await?;
+    for advisory in changed {
+        if matched.contains(&advisory.id) || advisory.packages().iter().any(|p| used.contains(p)) {
+            rematch_advisory(call, advisory, &mut events).await?;
+        }
     }
     report.found = events.iter().filter(|e| e.kind == EventKind::VulnerabilityFound).count() as u64;
     report.fixed = events.iter().filter(|e| e.kind == EventKind::VulnerabilityFixed).count() as u64;
@@ -247,20 +261,21 @@ pub(crate) async fn follow_dependency_changes(call: &Call<'_>, events: &mut Vec<
 
 /// Matches several rows known by aliases of one another (a CVE with a GHSA
 /// and a GO record) once: the first (worst) keeps the others' ids as aliases.
+/// Linear in the matches: each is compared only with the rows of its own
+/// edge (the whole organisation's hundreds of thousands are listed at once).
 fn merge_aliases(matches: Vec<VulnerabilityMatch>) -> Vec<VulnerabilityMatch> {
     let mut out: Vec<VulnerabilityMatch> = Vec::with_capacity(matches.len());
+    // The rows kept for each (project, package, version), by their place in `out`.
+    let mut edges: HashMap<(ProjectSlug, PackageName, Version), Vec<usize>> = HashMap::new();
     for m in matches {
+        let kept = edges.entry((m.project.clone(), m.package.clone(), m.version.clone())).or_default();
         let names: BTreeSet<&str> =
             std::iter::once(m.advisory.as_str()).chain(m.aliases.iter().map(String::as_str)).collect();
-        let same = out.iter_mut().find(|o| {
-            o.project == m.project
-                && o.package == m.package
-                && o.version == m.version
-                && std::iter::once(o.advisory.as_str())
-                    .chain(o.aliases.iter().map(String::as_str))
-                    .any(|n| names.contains(n))
+        let same = kept.iter().copied().find(|&at| {
+            let o = &out[at];
+            std::iter::once(o.advisory.as_str()).chain(o.aliases.iter().map(String::as_str)).any(|n| names.contains(n))
         });
-        match same {
+        match same.map(|at| &mut out[at]) {
             Some(o) => {
                 for n in names {
                     if n != o.advisory && !o.aliases.iter().any(|a| a == n) {
@@ -268,7 +283,10 @@ fn merge_aliases(matches: Vec<VulnerabilityMatch>) -> Vec<VulnerabilityMatch> {
                     }
                 }
             }
-            None => out.push(m),
+            None => {
+                kept.push(out.len());
+                out.push(m);
+            }
         }
     }
     out
@@ -290,21 +308,36 @@ pub(crate) async fn vulnerabilities(call: &Call<'_>, i: Vulnerabilities) -> Resu
         package: i.package,
         min_severity: i.severity,
         found_since: i.since.map(|t| t.resolve(call.now)),
-        limit: MATCHES_READ,
         ..Default::default()
     };
-    let all = merge_aliases(call.ctx.graph.list_matches(&q).await?);
-    let mut by_severity = BTreeMap::new();
-    for m in &all {
-        *by_severity.entry(m.severity).or_insert(0u64) += 1;
+    // Counted by the store; only the rows whose advisories go by one
+    // another's names are read to take out what merging folds.
+    let counts = call.ctx.graph.count_matches(&q).await?;
+    let kept: Vec<VulnerabilityMatch> = merge_aliases(counts.aliased.clone());
+    let kept: HashSet<_> = kept.iter().map(VulnerabilityMatch::key).collect();
+    let mut by_team = counts.by_team;
+    let mut folded = 0;
+    for m in counts.aliased.iter().filter(|m| !kept.contains(&m.key())) {
+        folded += 1;
+        if let Some(n) = by_team.get_mut(&(m.team.clone(), m.severity)) {
+            *n = n.saturating_sub(1);
+        }
     }
-    let projects = all.iter().map(|m| &m.project).collect::<BTreeSet<_>>().len() as u64;
-    let total = all.len() as u64;
-    let vulnerabilities: Vec<VulnerabilityMatch> = all.into_iter().take(limit).collect();
+    let (mut by_severity, mut teams) = (BTreeMap::new(), BTreeMap::new());
+    for ((team, severity), n) in by_team.into_iter().filter(|(_, n)| *n > 0) {
+        *by_severity.entry(severity).or_insert(0u64) += n;
+        teams.entry(team).or_insert_with(BTreeMap::new).insert(severity, n);
+    }
+    let total = by_severity.values().sum::<u64>();
+    // Merging folds a row into an earlier one only: the first rows of the
+    // merged list come from the first `limit + folded` rows.
+    let first = call.ctx.graph.list_matches(&MatchQuery { limit: limit + folded, ..q }).await?;
+    let vulnerabilities: Vec<VulnerabilityMatch> = merge_aliases(first).into_iter().take(limit).collect();
     let list = VulnerabilityList {
         total,
-        projects,
+        projects: counts.projects,
         by_severity,
+        by_team: teams,
         truncated: total > vulnerabilities.len() as u64,
         vulnerabilities,
         advisories_known: call.ctx.graph.count_advisories().await?,

@@ -2,9 +2,14 @@
 //! JSON beside the names (id and aliases, uppercased) and packages it is
 //! found by; a match row per (project, advisory, package, version).
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params, params_from_iter};
-use switchboard_core::advisory::{Advisory, AdvisoryStore, MatchQuery, MatchScope, Severity, VulnerabilityMatch};
+use switchboard_core::advisory::{
+    Advisory, AdvisoryStore, MatchCounts, MatchQuery, MatchScope, Severity, VulnerabilityMatch,
+};
+use switchboard_core::ids::TeamSlug;
 use switchboard_core::model::Ecosystem;
 use switchboard_core::store::StoreResult;
 
@@ -44,6 +49,16 @@ impl AdvisoryStore for SqliteStore {
             let mut package = c.prepare_cached(
                 "INSERT OR IGNORE INTO advisory_packages (ecosystem, package, id) VALUES (?1, ?2, ?3)",
             )?;
+            // An advisory sharing a name with others marks itself and them (a
+            // partner it stops sharing with stays marked: a superset is enough).
+            let mut unmark = c.prepare_cached("DELETE FROM advisory_aliased WHERE id = ?1")?;
+            let mut mark = c.prepare_cached(
+                "INSERT OR IGNORE INTO advisory_aliased (id) \
+                 SELECT n2.id FROM advisory_names n1 JOIN advisory_names n2 ON n2.name = n1.name AND n2.id <> n1.id \
+                 WHERE n1.id = ?1 UNION SELECT ?1 WHERE EXISTS (\
+                 SELECT 1 FROM advisory_names n1 JOIN advisory_names n2 ON n2.name = n1.name AND n2.id <> n1.id \
+                 WHERE n1.id = ?1)",
+            )?;
             for (a, data) in &rows {
                 let stored: Option<String> = get.query_row(params![a.id], |r| r.get(0)).optional()?;
                 if stored.as_deref() == Some(data.as_str()) {
@@ -58,6 +73,8 @@ impl AdvisoryStore for SqliteStore {
                 for (eco, p) in a.packages() {
                     package.execute(params![eco.as_str(), p, a.id])?;
                 }
+                unmark.execute(params![a.id])?;
+                mark.execute(params![a.id])?;
                 changed.push(a.id.clone());
             }
             Ok(changed)
@@ -109,6 +126,21 @@ impl AdvisoryStore for SqliteStore {
         self.read(|c| c.query_row("SELECT EXISTS (SELECT 1 FROM advisories)", [], |r| r.get::<_, bool>(0))).await
     }
 
+    async fn advisories_with_matches(&self, ids: &[String]) -> StoreResult<BTreeSet<String>> {
+        let ids = ids.to_vec();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached("SELECT EXISTS (SELECT 1 FROM vulnerabilities WHERE advisory = ?1)")?;
+            let mut out = BTreeSet::new();
+            for id in ids {
+                if stmt.query_row(params![id], |r| r.get::<_, bool>(0))? {
+                    out.insert(id);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn replace_matches(&self, scope: &MatchScope, matches: &[VulnerabilityMatch]) -> StoreResult<()> {
         let rows: Vec<(VulnerabilityMatch, String)> = matches
             .iter()
@@ -149,49 +181,95 @@ impl AdvisoryStore for SqliteStore {
     }
 
     async fn list_matches(&self, query: &MatchQuery) -> StoreResult<Vec<VulnerabilityMatch>> {
-        let mut sql = String::from("SELECT data FROM vulnerabilities WHERE 1 = 1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
-            args.push(v);
-            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-        };
-        if let Some(p) = &query.project {
-            arg(&mut sql, " AND project = ?", p.as_str().to_owned().into());
-        }
-        if let Some(t) = &query.team {
-            arg(&mut sql, " AND team = ?", t.as_str().to_owned().into());
-        }
-        if let Some(p) = &query.package {
-            arg(&mut sql, " AND package = ?", p.as_str().to_owned().into());
-        }
-        if let Some(s) = query.min_severity {
-            arg(&mut sql, " AND severity >= ?", rank(s).into());
-        }
-        if let Some(t) = query.found_since {
-            arg(&mut sql, " AND found_at >= ?", t.into());
-        }
-        if !query.advisories.is_empty() {
-            sql.push_str(" AND advisory IN (");
-            for (i, a) in query.advisories.iter().enumerate() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                arg(&mut sql, "?", a.clone().into());
-            }
-            sql.push(')');
-        }
+        let (filter, args) = filters(query);
         let limit = if query.limit == 0 { 1_000 } else { query.limit };
-        // Narrowed to a project or advisories, the key finds the few rows and
-        // they are sorted after (`+severity` keeps the planner from walking
-        // the whole severity index in order, which grew with every match).
-        let narrow = query.project.is_some() || !query.advisories.is_empty();
-        let order = if narrow { "+severity DESC" } else { "severity DESC" };
-        sql.push_str(&format!(" ORDER BY {order}, project, advisory, package, version LIMIT {limit}"));
+        let sql = format!("SELECT data FROM vulnerabilities WHERE {filter} {} LIMIT {limit}", order(query));
+        self.read(move |c| rows(c, &sql, &args)).await
+    }
+
+    async fn count_matches(&self, query: &MatchQuery) -> StoreResult<MatchCounts> {
+        let (filter, args) = filters(query);
+        let order = order(query);
         self.read(move |c| {
+            let mut counts = MatchCounts::default();
+            let sql = format!("SELECT team, severity, COUNT(*) FROM vulnerabilities WHERE {filter} GROUP BY team, severity");
             let mut stmt = c.prepare(&sql)?;
-            let rows = stmt.query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(0))?;
-            rows.map(|r| r.and_then(|d| parse(&d))).collect()
+            let mut found = stmt.query(params_from_iter(args.iter()))?;
+            while let Some(r) = found.next()? {
+                let team = TeamSlug::new(r.get::<_, String>(0)?).map_err(|e| super::rows::id_error(0, e))?;
+                counts.by_team.insert((team, severity(r.get(1)?)), r.get::<_, i64>(2)? as u64);
+            }
+            let sql = format!("SELECT COUNT(DISTINCT project) FROM vulnerabilities WHERE {filter}");
+            counts.projects = c.query_row(&sql, params_from_iter(args.iter()), |r| r.get::<_, i64>(0))? as u64;
+            let sql = format!(
+                "SELECT data FROM vulnerabilities WHERE {filter} AND advisory IN (SELECT id FROM advisory_aliased) {order}"
+            );
+            counts.aliased = rows(c, &sql, &args)?;
+            Ok(counts)
         })
         .await
     }
+}
+
+/// The `WHERE` clause of a match query and its arguments.
+fn filters(query: &MatchQuery) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::from("1 = 1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
+        args.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    };
+    if let Some(p) = &query.project {
+        arg(&mut sql, " AND project = ?", p.as_str().to_owned().into());
+    }
+    if let Some(t) = &query.team {
+        arg(&mut sql, " AND team = ?", t.as_str().to_owned().into());
+    }
+    if let Some(p) = &query.package {
+        arg(&mut sql, " AND package = ?", p.as_str().to_owned().into());
+    }
+    if let Some(s) = query.min_severity {
+        arg(&mut sql, " AND severity >= ?", rank(s).into());
+    }
+    if let Some(t) = query.found_since {
+        arg(&mut sql, " AND found_at >= ?", t.into());
+    }
+    if !query.advisories.is_empty() {
+        sql.push_str(" AND advisory IN (");
+        for (i, a) in query.advisories.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            arg(&mut sql, "?", a.clone().into());
+        }
+        sql.push(')');
+    }
+    (sql, args)
+}
+
+/// The list order: worst first, then project, advisory, package, version.
+fn order(query: &MatchQuery) -> &'static str {
+    // Narrowed to a project or advisories, the key finds the few rows and
+    // they are sorted after (`+severity` keeps the planner from walking
+    // the whole severity index in order, which grew with every match).
+    if query.project.is_some() || !query.advisories.is_empty() {
+        "ORDER BY +severity DESC, project, advisory, package, version"
+    } else {
+        "ORDER BY severity DESC, project, advisory, package, version"
+    }
+}
+
+fn rows(
+    c: &rusqlite::Connection,
+    sql: &str,
+    args: &[rusqlite::types::Value],
+) -> rusqlite::Result<Vec<VulnerabilityMatch>> {
+    let mut stmt = c.prepare(sql)?;
+    let rows = stmt.query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(0))?;
+    rows.map(|r| r.and_then(|d| parse(&d))).collect()
+}
+
+/// [`rank`] read back.
+fn severity(n: i64) -> Severity {
+    Severity::ALL.into_iter().find(|s| rank(*s) == n).unwrap_or_default()
 }

@@ -1,5 +1,7 @@
 //! `GraphStore` on SQLite.
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
@@ -135,6 +137,24 @@ impl GraphStore for SqliteStore {
     async fn dependents(&self, query: &DependentsQuery) -> StoreResult<Dependents> {
         let q = query.clone();
         self.read(move |c| dependents(c, &q)).await
+    }
+
+    async fn packages_in_use(&self, packages: &[(Ecosystem, String)]) -> StoreResult<BTreeSet<(Ecosystem, String)>> {
+        let packages = packages.to_vec();
+        self.read(move |c| {
+            // The per-version counts cover active projects only: one key lookup a package.
+            let mut stmt = c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM package_versions WHERE package = ?1 AND ecosystem = ?2 AND projects > 0)",
+            )?;
+            let mut out = BTreeSet::new();
+            for (ecosystem, name) in packages {
+                if stmt.query_row(params![name, ecosystem.as_str()], |r| r.get::<_, bool>(0))? {
+                    out.insert((ecosystem, name));
+                }
+            }
+            Ok(out)
+        })
+        .await
     }
 
     async fn packages(&self, prefix: &str, limit: usize) -> StoreResult<Vec<PackageName>> {

@@ -309,6 +309,18 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX vulnerabilities_team ON vulnerabilities(team);
     CREATE INDEX vulnerabilities_severity ON vulnerabilities(severity, project);
     "#,
+    // 22: the advisories that share a name (id or alias) with another — the
+    // only ones whose matches merging can fold, so the organisation's counts
+    // are grouped in SQL and only their rows are read; and the team's counts
+    // by severity from an index alone.
+    r#"
+    CREATE TABLE advisory_aliased (id TEXT PRIMARY KEY) WITHOUT ROWID;
+    INSERT OR IGNORE INTO advisory_aliased (id)
+        SELECT DISTINCT n1.id FROM advisory_names n1
+        JOIN advisory_names n2 ON n2.name = n1.name AND n2.id <> n1.id;
+    CREATE INDEX vulnerabilities_team_severity ON vulnerabilities(team, severity, project);
+    DROP INDEX vulnerabilities_team;
+    "#,
 ];
 
 /// The schema version this build writes.

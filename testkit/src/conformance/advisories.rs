@@ -2,6 +2,8 @@
 //! by id or any alias whatever its case, by affected package, and matches
 //! replaced per project or per advisory, listed worst first with filters.
 
+use std::collections::BTreeMap;
+
 use switchboard_core::advisory::{Advisory, MatchQuery, MatchScope, MatchStatus, Severity, VulnerabilityMatch, osv};
 use switchboard_core::ids::*;
 use switchboard_core::model::Ecosystem;
@@ -102,6 +104,19 @@ pub async fn advisories_and_matches(b: &Backend) {
     assert_eq!(by(MatchQuery { found_since: Some(T0 + 1), ..Default::default() }).await.len(), 0);
     assert_eq!(by(MatchQuery { limit: 1, ..Default::default() }).await.len(), 1);
 
+    // Counted without listing: by team and severity, projects, and (at
+    // least) the rows of advisories known by one another's names, in order.
+    let counts = g.count_matches(&MatchQuery::default()).await.unwrap();
+    let mut expected: BTreeMap<(TeamSlug, Severity), u64> = BTreeMap::new();
+    for m in &all {
+        *expected.entry((m.team.clone(), m.severity)).or_default() += 1;
+    }
+    assert_eq!((counts.by_team, counts.projects), (expected, 2));
+    assert!(counts.aliased.iter().all(|m| all.contains(m)));
+    let ledger = MatchQuery { team: Some(TeamSlug::new("ledger").unwrap()), limit: 1, ..Default::default() };
+    let ledger = g.count_matches(&ledger).await.unwrap();
+    assert_eq!((ledger.projects, ledger.by_team.values().sum::<u64>()), (1, 1), "the limit is not a filter");
+
     // A project's recomputation replaces only its own matches.
     g.replace_matches(&MatchScope::Project(slug("checkout")), &checkout[..1]).await.unwrap();
     assert_eq!(g.list_matches(&MatchQuery::default()).await.unwrap().len(), 2);
@@ -112,4 +127,23 @@ pub async fn advisories_and_matches(b: &Backend) {
     assert_eq!(left, vec![billing[0].clone(), moved]);
     g.replace_matches(&MatchScope::Advisory(maven.id.clone()), &[]).await.unwrap();
     assert_eq!(g.list_matches(&MatchQuery::default()).await.unwrap().len(), 1);
+
+    // Which advisories have matches, as a bulk import asks.
+    let asked = [maven.id.clone(), redis.id.clone(), grpc.id.clone(), "GO-0000-0000".into()];
+    let with = g.advisories_with_matches(&asked).await.unwrap();
+    assert_eq!(with.into_iter().collect::<Vec<_>>(), std::slice::from_ref(&redis.id));
+    assert!(g.advisories_with_matches(&[]).await.unwrap().is_empty());
+
+    // GitHub's record of the same CVE matching the same edge: both rows are
+    // among those merging may fold, worst first.
+    let mut twin = redis.clone();
+    twin.id = "GHSA-92cp-5422-2mw7".into();
+    twin.aliases = vec!["CVE-2025-29923".into(), "GO-2025-3540".into()];
+    g.put_advisories(std::slice::from_ref(&twin)).await.unwrap();
+    let again = found("orders", "payments", &twin, "github.com/redis/go-redis/v9", "v9.4.0");
+    g.replace_matches(&MatchScope::Advisory(twin.id.clone()), std::slice::from_ref(&again)).await.unwrap();
+    let orders = MatchQuery { project: Some(slug("orders")), ..Default::default() };
+    let counts = g.count_matches(&orders).await.unwrap();
+    assert_eq!(counts.by_team.values().sum::<u64>(), 2);
+    assert_eq!(counts.aliased, g.list_matches(&orders).await.unwrap());
 }

@@ -258,6 +258,20 @@ pub async fn dependents_counts(b: &Backend) {
     assert_eq!((d.total, d.projects.len()), (2, 1));
     let d = b.graph.dependents(&q(None, Some(Ecosystem::Pypi), 10)).await.unwrap();
     assert_eq!(d.total, 1);
+
+    // Which packages are in use, as a bulk advisory import asks: by
+    // ecosystem, and an archived project's packages are not.
+    put_all(b, vec![project("p5").uses(Ecosystem::Npm, "retired", "1.0.0").archived().build()]).await;
+    let package = |eco, name: &str| (eco, name.to_owned());
+    let asked = [
+        package(Ecosystem::Other, "redis"),
+        package(Ecosystem::Pypi, "redis"),
+        package(Ecosystem::Npm, "redis"),
+        package(Ecosystem::Npm, "retired"),
+    ];
+    let in_use = b.graph.packages_in_use(&asked).await.unwrap();
+    assert_eq!(in_use, [asked[0].clone(), asked[1].clone()].into_iter().collect());
+    assert!(b.graph.packages_in_use(&[]).await.unwrap().is_empty());
 }
 
 pub async fn dependents_direct_and_transitive(b: &Backend) {
