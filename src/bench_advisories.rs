@@ -20,7 +20,6 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use switchboard_core::config::Config;
 use switchboard_core::model::Role;
-use switchboard_core::store::ProjectQuery;
 use switchboard_core::{Caller, Service};
 
 use crate::bench_campaign::peak_rss_mib;
@@ -110,13 +109,7 @@ async fn measure(o: &Options, dir: &std::path::Path) -> anyhow::Result<Value> {
     let files_after_org = files(dir);
     let counts = service.graph().counts().await?;
     let caller = Caller::new("bench", Role::Admin, "bench");
-    let slugs: Vec<String> = service
-        .graph()
-        .find_projects(&ProjectQuery { limit: 5000, ..Default::default() })
-        .await?
-        .into_iter()
-        .map(|p| p.slug.to_string())
-        .collect();
+    let slugs = crate::bench::some_slugs(&service).await?;
     let mut rng = Rng(0x5eed_0a01);
 
     // One project's dependencies change, before any advisory is known.

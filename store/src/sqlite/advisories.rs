@@ -2,7 +2,7 @@
 //! JSON beside the names (id and aliases, uppercased) and packages it is
 //! found by; a match row per (project, advisory, package, version).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params, params_from_iter};
@@ -149,20 +149,45 @@ impl AdvisoryStore for SqliteStore {
             .map_err(super::backend)?;
         let scope = scope.clone();
         self.write(move |c| {
-            match &scope {
-                MatchScope::Project(p) => {
-                    c.prepare_cached("DELETE FROM vulnerabilities WHERE project = ?1")?.execute(params![p.as_str()])?
-                }
-                MatchScope::Advisory(a) => {
-                    c.prepare_cached("DELETE FROM vulnerabilities WHERE advisory = ?1")?.execute(params![a])?
-                }
+            // Only what changed is written: an advisory about a popular
+            // package keeps most of its thousands of rows when it is
+            // recomputed, and a row whose text moved (its fix) keeps its
+            // index entries.
+            let (column, value) = match &scope {
+                MatchScope::Project(p) => ("project", p.as_str().to_owned()),
+                MatchScope::Advisory(a) => ("advisory", a.clone()),
             };
+            let mut stored: HashMap<(String, String, String, String, String), String> = HashMap::new();
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT project, advisory, ecosystem, package, version, data FROM vulnerabilities WHERE {column} = ?1"
+            ))?;
+            let mut found = stmt.query(params![value])?;
+            while let Some(r) = found.next()? {
+                stored.insert((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?), r.get(5)?);
+            }
+            // An update leaves the indexes whose columns did not change alone.
             let mut put = c.prepare_cached(
-                "INSERT OR REPLACE INTO vulnerabilities \
+                "INSERT INTO vulnerabilities \
                  (project, advisory, ecosystem, package, version, team, severity, found_at, data) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 ON CONFLICT (project, advisory, ecosystem, package, version) DO UPDATE SET \
+                 team = excluded.team, severity = excluded.severity, found_at = excluded.found_at, data = excluded.data",
+            )?;
+            let mut gone = c.prepare_cached(
+                "DELETE FROM vulnerabilities \
+                 WHERE project = ?1 AND advisory = ?2 AND ecosystem = ?3 AND package = ?4 AND version = ?5",
             )?;
             for (m, data) in &rows {
+                let key = (
+                    m.project.as_str().to_owned(),
+                    m.advisory.clone(),
+                    m.ecosystem.as_str().to_owned(),
+                    m.package.as_str().to_owned(),
+                    m.version.as_str().to_owned(),
+                );
+                if stored.remove(&key).is_some_and(|before| before == *data) {
+                    continue;
+                }
                 put.execute(params![
                     m.project.as_str(),
                     m.advisory,
@@ -174,6 +199,9 @@ impl AdvisoryStore for SqliteStore {
                     m.found_at,
                     data
                 ])?;
+            }
+            for (project, advisory, ecosystem, package, version) in stored.into_keys() {
+                gone.execute(params![project, advisory, ecosystem, package, version])?;
             }
             Ok(())
         })

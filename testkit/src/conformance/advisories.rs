@@ -124,7 +124,13 @@ pub async fn advisories_and_matches(b: &Backend) {
     let moved = found("orders", "payments", &redis, "github.com/redis/go-redis/v9", "v9.4.0");
     g.replace_matches(&MatchScope::Advisory(redis.id.clone()), std::slice::from_ref(&moved)).await.unwrap();
     let left = g.list_matches(&MatchQuery::default()).await.unwrap();
-    assert_eq!(left, vec![billing[0].clone(), moved]);
+    assert_eq!(left, vec![billing[0].clone(), moved.clone()]);
+    // Recomputed again: a row whose fix moved is rewritten, an unchanged one kept.
+    let mut refixed = moved.clone();
+    refixed.fixed = Some("v9.4.1".into());
+    g.replace_matches(&MatchScope::Advisory(redis.id.clone()), std::slice::from_ref(&refixed)).await.unwrap();
+    g.replace_matches(&MatchScope::Project(slug("billing")), &billing).await.unwrap();
+    assert_eq!(g.list_matches(&MatchQuery::default()).await.unwrap(), vec![billing[0].clone(), refixed]);
     g.replace_matches(&MatchScope::Advisory(maven.id.clone()), &[]).await.unwrap();
     assert_eq!(g.list_matches(&MatchQuery::default()).await.unwrap().len(), 1);
 
