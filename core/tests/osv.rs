@@ -250,3 +250,11 @@ fn any_json() -> impl Strategy<Value = serde_json::Value> {
         ]
     })
 }
+
+#[test]
+fn ecosystem_names_read_back_as_their_ecosystem() {
+    for e in Ecosystem::ALL {
+        assert_eq!(osv::ecosystem(osv::ecosystem_name(e)), e, "{e:?}");
+    }
+    assert_eq!(osv::ecosystem("Debian:12"), Ecosystem::Other);
+}

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
-use switchboard_core::advisory::{DEPENDENCY_TRACK, Severity};
+use switchboard_core::advisory::{DEPENDENCY_TRACK, Severity, osv};
 use switchboard_core::import::purl::Purl;
 use switchboard_core::model::Ecosystem;
 
@@ -18,13 +18,42 @@ pub(super) struct Finding {
     pub(super) ecosystem: Ecosystem,
     pub(super) package: String,
     pub(super) version: String,
+    pub(super) about: About,
+    pub(super) open: bool,
+}
+
+/// What a finding says of its vulnerability, and a group of findings of
+/// what its members say.
+#[derive(Clone, Default)]
+pub(super) struct About {
     pub(super) severity: Severity,
     pub(super) vector: Option<String>,
     pub(super) title: String,
     pub(super) description: String,
     pub(super) references: Vec<String>,
     pub(super) published: Option<String>,
-    pub(super) open: bool,
+}
+
+impl About {
+    /// The worst severity of both; each text from `other` where this one has none.
+    fn join(&mut self, other: &About) {
+        self.severity = self.severity.max(other.severity);
+        if self.vector.is_none() {
+            self.vector = other.vector.clone();
+        }
+        if self.title.is_empty() {
+            self.title = other.title.clone();
+        }
+        if self.description.is_empty() {
+            self.description = other.description.clone();
+        }
+        if self.references.is_empty() {
+            self.references = other.references.clone();
+        }
+        if self.published.is_none() {
+            self.published = other.published.clone();
+        }
+    }
 }
 
 pub(super) fn finding(f: &Value) -> Option<Finding> {
@@ -53,12 +82,14 @@ pub(super) fn finding(f: &Value) -> Option<Finding> {
         ecosystem,
         package,
         version,
-        severity: v["severity"].as_str().and_then(Severity::parse).unwrap_or_default(),
-        vector: v["cvssV3Vector"].as_str().or(v["cvssV4Vector"].as_str()).map(str::to_owned),
-        title: text("title"),
-        description: text("description"),
-        references: references(v["references"].as_str().unwrap_or_default()),
-        published: published(&v["published"]),
+        about: About {
+            severity: v["severity"].as_str().and_then(Severity::parse).unwrap_or_default(),
+            vector: v["cvssV3Vector"].as_str().or(v["cvssV4Vector"].as_str()).map(str::to_owned),
+            title: text("title"),
+            description: text("description"),
+            references: references(v["references"].as_str().unwrap_or_default()),
+            published: published(&v["published"]),
+        },
         open: analysis["isSuppressed"] != true && !triaged,
     })
 }
@@ -93,12 +124,7 @@ fn published(v: &Value) -> Option<String> {
 pub(super) struct Group {
     pub(super) names: BTreeSet<String>,
     pub(super) affected: BTreeMap<(Ecosystem, String), BTreeSet<String>>,
-    pub(super) severity: Severity,
-    pub(super) vector: Option<String>,
-    pub(super) title: String,
-    pub(super) description: String,
-    pub(super) references: Vec<String>,
-    pub(super) published: Option<String>,
+    pub(super) about: About,
 }
 
 /// Groups open findings by vulnerability: findings sharing any name (a CVE
@@ -119,7 +145,7 @@ pub(super) fn group(findings: &[Finding]) -> Vec<Group> {
                     for (k, v) in merged.affected {
                         g.affected.entry(k).or_default().extend(v);
                     }
-                    g.severity = g.severity.max(merged.severity);
+                    g.about.join(&merged.about);
                 }
                 first
             }
@@ -131,22 +157,7 @@ pub(super) fn group(findings: &[Finding]) -> Vec<Group> {
         let g = groups[at].get_or_insert_with(Group::default);
         g.names.extend(f.names.iter().cloned());
         g.affected.entry((f.ecosystem, f.package.clone())).or_default().insert(f.version.clone());
-        g.severity = g.severity.max(f.severity);
-        if g.vector.is_none() {
-            g.vector = f.vector.clone();
-        }
-        if g.title.is_empty() {
-            g.title = f.title.clone();
-        }
-        if g.description.is_empty() {
-            g.description = f.description.clone();
-        }
-        if g.references.is_empty() {
-            g.references = f.references.clone();
-        }
-        if g.published.is_none() {
-            g.published = f.published.clone();
-        }
+        g.about.join(&f.about);
         let names: Vec<String> = g.names.iter().map(|n| n.to_uppercase()).collect();
         for n in names {
             by_name.insert(n, at);
@@ -167,45 +178,32 @@ pub(super) fn record_id(names: &BTreeSet<String>) -> String {
         .unwrap_or_default()
 }
 
-fn osv_name(e: Ecosystem) -> &'static str {
-    match e {
-        Ecosystem::Cargo => "crates.io",
-        Ecosystem::Npm => "npm",
-        Ecosystem::Pypi => "PyPI",
-        Ecosystem::Go => "Go",
-        Ecosystem::Maven => "Maven",
-        Ecosystem::Gem => "RubyGems",
-        Ecosystem::Nuget => "NuGet",
-        Ecosystem::Composer => "Packagist",
-        Ecosystem::Other => "other",
-    }
-}
-
 /// The group as an OSV record `import_advisories` reads.
 pub(super) fn record(id: &str, g: &Group, modified: &str) -> Value {
     let aliases: Vec<&String> = g.names.iter().filter(|n| !n.eq_ignore_ascii_case(id)).collect();
-    let summary = if g.title.is_empty() {
-        g.description.split(['\n', '.']).next().unwrap_or_default().chars().take(200).collect()
+    let about = &g.about;
+    let summary = if about.title.is_empty() {
+        about.description.split(['\n', '.']).next().unwrap_or_default().chars().take(200).collect()
     } else {
-        g.title.clone()
+        about.title.clone()
     };
     let affected: Vec<Value> = g
         .affected
         .iter()
         .map(|((eco, name), versions)| {
-            json!({"package": {"ecosystem": osv_name(*eco), "name": name}, "versions": versions})
+            json!({"package": {"ecosystem": osv::ecosystem_name(*eco), "name": name}, "versions": versions})
         })
         .collect();
     let mut r = json!({
         "schema_version": "1.6.0", "id": id, "aliases": aliases, "modified": modified,
-        "summary": summary, "details": g.description, "affected": affected,
-        "references": g.references.iter().map(|u| json!({"type": "WEB", "url": u})).collect::<Vec<_>>(),
-        "database_specific": {"source": DEPENDENCY_TRACK, "severity": g.severity.as_str().to_uppercase()},
+        "summary": summary, "details": about.description, "affected": affected,
+        "references": about.references.iter().map(|u| json!({"type": "WEB", "url": u})).collect::<Vec<_>>(),
+        "database_specific": {"source": DEPENDENCY_TRACK, "severity": about.severity.as_str().to_uppercase()},
     });
-    if let Some(p) = &g.published {
+    if let Some(p) = &about.published {
         r["published"] = json!(p);
     }
-    if let Some(v) = &g.vector {
+    if let Some(v) = &about.vector {
         let kind = if v.starts_with("CVSS:4") { "CVSS_V4" } else { "CVSS_V3" };
         r["severity"] = json!([{"type": kind, "score": v}]);
     }

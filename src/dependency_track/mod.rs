@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 mod findings;
 
-use findings::{Finding, Group, finding, group, record, record_id};
+use findings::{About, Finding, Group, finding, group, record, record_id};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -400,11 +400,14 @@ async fn records(service: &Service, caller: &Caller, findings: &[Finding], repor
             {
                 let g = Group {
                     names: a.names().map(str::to_owned).collect(),
-                    severity: a.severity,
-                    vector: a.vector.clone(),
-                    title: a.summary.clone(),
-                    description: a.details.clone(),
-                    references: a.references.clone(),
+                    about: About {
+                        severity: a.severity,
+                        vector: a.vector.clone(),
+                        title: a.summary.clone(),
+                        description: a.details.clone(),
+                        references: a.references.clone(),
+                        published: None,
+                    },
                     ..Default::default()
                 };
                 let mut r = record(id, &g, &now);

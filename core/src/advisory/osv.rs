@@ -91,20 +91,28 @@ struct Reference {
     url: Option<String>,
 }
 
+/// OSV's name of each ecosystem Switchboard matches.
+const ECOSYSTEMS: [(&str, Ecosystem); 8] = [
+    ("crates.io", Ecosystem::Cargo),
+    ("npm", Ecosystem::Npm),
+    ("PyPI", Ecosystem::Pypi),
+    ("Go", Ecosystem::Go),
+    ("Maven", Ecosystem::Maven),
+    ("RubyGems", Ecosystem::Gem),
+    ("NuGet", Ecosystem::Nuget),
+    ("Packagist", Ecosystem::Composer),
+];
+
 /// Switchboard's ecosystem for an OSV ecosystem name (`Debian:12` and the
 /// like are `Other`: kept, never matched).
 pub fn ecosystem(osv: &str) -> Ecosystem {
-    match osv.split(':').next().unwrap_or(osv) {
-        "crates.io" => Ecosystem::Cargo,
-        "npm" => Ecosystem::Npm,
-        "PyPI" => Ecosystem::Pypi,
-        "Go" => Ecosystem::Go,
-        "Maven" => Ecosystem::Maven,
-        "RubyGems" => Ecosystem::Gem,
-        "NuGet" => Ecosystem::Nuget,
-        "Packagist" => Ecosystem::Composer,
-        _ => Ecosystem::Other,
-    }
+    let base = osv.split(':').next().unwrap_or(osv);
+    ECOSYSTEMS.iter().find(|(name, _)| *name == base).map_or(Ecosystem::Other, |(_, e)| *e)
+}
+
+/// OSV's name for `ecosystem` (what a record built here says).
+pub fn ecosystem_name(ecosystem: Ecosystem) -> &'static str {
+    ECOSYSTEMS.iter().find(|(_, e)| *e == ecosystem).map_or("other", |(name, _)| name)
 }
 
 fn time(field: &str, text: &str) -> Result<Millis, String> {

@@ -53,11 +53,10 @@ impl AdvisoryStore for SqliteStore {
             // partner it stops sharing with stays marked: a superset is enough).
             let mut unmark = c.prepare_cached("DELETE FROM advisory_aliased WHERE id = ?1")?;
             let mut mark = c.prepare_cached(
-                "INSERT OR IGNORE INTO advisory_aliased (id) \
-                 SELECT n2.id FROM advisory_names n1 JOIN advisory_names n2 ON n2.name = n1.name AND n2.id <> n1.id \
-                 WHERE n1.id = ?1 UNION SELECT ?1 WHERE EXISTS (\
-                 SELECT 1 FROM advisory_names n1 JOIN advisory_names n2 ON n2.name = n1.name AND n2.id <> n1.id \
-                 WHERE n1.id = ?1)",
+                "WITH partners AS (SELECT n2.id FROM advisory_names n1 \
+                 JOIN advisory_names n2 ON n2.name = n1.name AND n2.id <> n1.id WHERE n1.id = ?1) \
+                 INSERT OR IGNORE INTO advisory_aliased (id) \
+                 SELECT id FROM partners UNION SELECT ?1 WHERE EXISTS (SELECT 1 FROM partners)",
             )?;
             for (a, data) in &rows {
                 let stored: Option<String> = get.query_row(params![a.id], |r| r.get(0)).optional()?;
