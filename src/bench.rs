@@ -14,6 +14,7 @@ use switchboard_core::store::ProjectQuery;
 use switchboard_core::{Caller, Service};
 use tower::ServiceExt;
 
+use crate::bench_http::{RawHttp, process_cpu_seconds, spawn_server};
 use crate::samples::Samples;
 
 /// A tiny deterministic sequence for picking samples.
@@ -46,24 +47,6 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let out = result?;
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
-}
-
-/// Serves `app` on `listener` as the benchmark was asked: behind the edge
-/// (as `serve` does) or bare.
-fn spawn_server(
-    listener: tokio::net::TcpListener,
-    app: axum::Router,
-    service: &Service,
-    edge: bool,
-) -> tokio::task::JoinHandle<std::io::Result<()>> {
-    if edge {
-        let (app, service) = (switchboard_portal::edge::wrap(app, &service.config().server), service.clone());
-        tokio::spawn(
-            async move { switchboard_portal::edge::serve(listener, app, &service, std::future::pending()).await },
-        )
-    } else {
-        tokio::spawn(async move { axum::serve(listener, app).await })
-    }
 }
 
 /// The first 5,000 projects' slugs: what the measurements pick from.
@@ -555,65 +538,6 @@ async fn webhook_throughput(
         "accept_latency": Samples(accept).json(),
         "processed_per_second": (total as f64 / process_seconds).round(),
     }))
-}
-
-/// CPU time this process has used, user and system (Linux; 0 elsewhere).
-fn process_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command name (which may hold spaces) are space-separated.
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the file, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// One kept-alive HTTP/1.1 connection that sends a request and reads the
-/// status and `Content-Length` body of the answer; nothing else.
-struct RawHttp {
-    stream: tokio::net::TcpStream,
-    buf: Vec<u8>,
-}
-
-impl RawHttp {
-    async fn connect(addr: &str) -> anyhow::Result<Self> {
-        let stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Self { stream, buf: Vec::with_capacity(4096) })
-    }
-
-    /// Sends head + body; returns the answer's status code.
-    async fn round_trip(&mut self, head: &[u8], body: &[u8]) -> anyhow::Result<u16> {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut request = Vec::with_capacity(head.len() + body.len());
-        request.extend_from_slice(head);
-        request.extend_from_slice(body);
-        self.stream.write_all(&request).await?;
-        self.buf.clear();
-        loop {
-            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = std::str::from_utf8(&self.buf[..end])?;
-                let status: u16 =
-                    head.get(9..12).and_then(|s| s.parse().ok()).ok_or_else(|| anyhow::anyhow!("not HTTP: {head}"))?;
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")))
-                    .and_then(|(_, v)| v.trim().parse().ok())
-                    .unwrap_or(0);
-                while self.buf.len() < end + 4 + length {
-                    let mut chunk = [0u8; 4096];
-                    let n = self.stream.read(&mut chunk).await?;
-                    anyhow::ensure!(n > 0, "the connection closed mid-answer");
-                    self.buf.extend_from_slice(&chunk[..n]);
-                }
-                return Ok(status);
-            }
-            let mut chunk = [0u8; 4096];
-            let n = self.stream.read(&mut chunk).await?;
-            anyhow::ensure!(n > 0, "the connection closed before answering");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
 }
 
 /// The process's resident memory in KiB (Linux; 0 elsewhere).

@@ -1,5 +1,5 @@
 //! The benchmark commands (`bench`, `bench-attack`, `bench-vectors`,
-//! `bench-logs`, `bench-import`, `bench-campaign`): each prints JSON and
+//! `bench-logs`, `bench-import`, `bench-campaign`, `bench-webhooks`): each prints JSON and
 //! logs only warnings (`bench --metrics on` its access log too, as `serve`).
 
 use std::process::ExitCode;
@@ -79,6 +79,12 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::BenchAdvisories { projects, advisories, samples } => {
             quiet();
             crate::bench_advisories::run(crate::bench_advisories::Options { projects, advisories, samples }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchWebhooks { projects, repos, deliveries, seconds, rate, concurrency } => {
+            quiet();
+            let o = crate::bench_webhooks::Options { projects, repos, deliveries, seconds, rate, concurrency };
+            crate::bench_webhooks::run(o).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchCampaign { repos, concurrency, latency_ms } => {

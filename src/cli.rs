@@ -232,6 +232,30 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// Webhook processing on the embedded store: a backlog of signed GitHub
+    /// pushes processed from nothing, then floods over HTTP (at a steady
+    /// rate, then as fast as accepted) while processing runs — backlog each
+    /// second and time to drain; prints JSON.
+    BenchWebhooks {
+        /// Projects in the generated organisation.
+        #[arg(long, default_value_t = 2000)]
+        projects: usize,
+        /// Repositories the pushes are to (one project each).
+        #[arg(long, default_value_t = 1000)]
+        repos: usize,
+        /// Deliveries in the backlog processed from nothing.
+        #[arg(long, default_value_t = 100_000)]
+        deliveries: usize,
+        /// Length of each flood.
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+        /// Deliveries a second of the steady flood.
+        #[arg(long, default_value_t = 10_000)]
+        rate: usize,
+        /// webhooks.processing_concurrency (default: the config's default).
+        #[arg(long)]
+        concurrency: Option<usize>,
+    },
     /// Advisories matched against the generated organisation (embedded
     /// store): the full computation from nothing, and the incremental update
     /// after one advisory and after one project's dependencies change
@@ -641,7 +665,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::BenchAdvisories { .. }
         | Command::BenchLogs { .. }
         | Command::BenchImport { .. }
-        | Command::BenchCampaign { .. }) => crate::bench_commands::run(c).await,
+        | Command::BenchCampaign { .. }
+        | Command::BenchWebhooks { .. }) => crate::bench_commands::run(c).await,
         Command::Discord { command: DiscordCommand::RegisterCommands { config } } => {
             let config = load(config.as_ref())?;
             app::init_logging(&config.log, true);

@@ -12,10 +12,12 @@ mod bench_advisories;
 mod bench_attack;
 mod bench_campaign;
 mod bench_commands;
+mod bench_http;
 mod bench_import;
 #[cfg(feature = "bench")]
 mod bench_logs;
 mod bench_vectors;
+mod bench_webhooks;
 mod catalog_files;
 mod chat;
 mod cli;

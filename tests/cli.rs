@@ -163,6 +163,28 @@ fn bench_advisories_prints_its_json() {
 }
 
 #[test]
+fn bench_webhooks_prints_its_json() {
+    let args = ["bench-webhooks", "--projects", "30", "--repos", "10", "--deliveries", "300", "--seconds", "1"];
+    let out = run(&[&args[..], &["--rate", "200", "--concurrency", "8"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["projects"].as_u64(), v["repositories"].as_u64()), (Some(30), Some(10)), "{v}");
+    assert_eq!(v["processing_concurrency"], 8, "{v}");
+    // Every push is to a default branch of a known repository: all done, none dead.
+    assert_eq!(v["drain"]["inbox"]["done"], 300, "{v}");
+    assert!(v["drain"]["processed_per_second"].as_f64().unwrap() > 0.0, "{v}");
+    for flood in ["flood_at_rate", "flood_full"] {
+        let f = &v[flood];
+        assert!(f["deliveries"].as_u64().unwrap() > 0, "{flood}: {v}");
+        assert!(f["drained_seconds_after_flood"].as_f64().is_some(), "{flood} drained: {v}");
+        assert_eq!((f["inbox"]["dead"].as_u64(), f["inbox"]["pending"].as_u64()), (Some(0), Some(0)), "{flood}: {v}");
+    }
+    assert_eq!(v["flood_at_rate"]["rate_asked"], 200, "{v}");
+    let bad = run(&["bench-webhooks", "--repos", "50", "--projects", "10"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("cannot exceed"), "{}", text(&bad.stderr));
+}
+
+#[test]
 fn route_prints_the_operation_as_json() {
     let dir = seeded();
     let data = dir.path().to_str().unwrap();

@@ -1,10 +1,16 @@
 //! Processing the inbox: due deliveries go through the [`Mapper`] (the
-//! rules) one at a time, oldest first. Success marks a delivery done, "no
-//! rule" marks it unmapped (kept), a failure schedules a retry with
-//! exponential backoff, and the last allowed failure makes it a dead letter.
-//! Work is idempotent per delivery (rules key what they record by external
-//! ids), so a crash mid-way just means the delivery is processed again.
+//! rules), oldest first, `webhooks.processing_concurrency` at once — but
+//! deliveries with the same [`order_key`] (one repository's, one PagerDuty
+//! service's) one after another, in arrival order, so two deliveries about
+//! one deployment are applied as they were sent. Running many at once is
+//! what lets the store's writer commit many deliveries' writes together.
+//! Success marks a delivery done, "no rule" marks it unmapped (kept), a
+//! failure schedules a retry with exponential backoff, and the last allowed
+//! failure makes it a dead letter. Work is idempotent per delivery (rules
+//! key what they record by external ids), so a crash mid-way just means the
+//! delivery is processed again.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,8 +24,8 @@ use crate::receive::Hooks;
 
 /// Longest wait between attempts.
 const MAX_BACKOFF_SECS: u64 = 3600;
-/// Deliveries taken per pass.
-const BATCH: usize = 64;
+/// Deliveries claimed per read of the inbox.
+const BATCH: usize = 256;
 /// The processor also looks for due retries this often.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -73,34 +79,77 @@ impl Processor {
     }
 
     /// Processes every delivery due now; returns how many were attempted.
+    /// Returns once every delivery it began is recorded.
     pub async fn run_once(&self) -> usize {
+        let concurrency = self.hooks.service.config().webhooks.processing_concurrency.max(1);
+        let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
+        let mut running = tokio::task::JoinSet::new();
+        // Per order key, the end of the newest delivery begun with that key:
+        // the next one with the key starts after it.
+        let mut tails: HashMap<String, tokio::sync::oneshot::Receiver<()>> = HashMap::new();
         let mut attempted = 0;
-        loop {
+        let mut given_back = Vec::new();
+        'read: loop {
             let now = self.hooks.service.now();
             let due = match self.hooks.inbox.due(now, BATCH).await {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the webhook inbox");
-                    return attempted;
+                    break;
                 }
             };
             if due.is_empty() {
-                return attempted;
+                break;
             }
+            // Keys whose deliveries have all ended need no tail.
+            tails.retain(|_, tail| matches!(tail.try_recv(), Err(tokio::sync::oneshot::error::TryRecvError::Empty)));
             let mut due = due.into_iter();
             while let Some(delivery) = due.next() {
+                let permit = permits.clone().acquire_owned().await.expect("the semaphore is never closed");
                 if self.stopping() {
                     // Stopping: what was claimed and not begun is given back at once.
-                    let left: Vec<i64> = std::iter::once(delivery.id).chain(due.map(|d| d.id)).collect();
-                    if let Err(e) = self.hooks.inbox.release(&left, now).await {
-                        tracing::warn!(error = %e, "cannot give back webhook deliveries; they are due again when their claim lapses");
-                    }
-                    return attempted;
+                    given_back.extend(std::iter::once(delivery.id).chain(due.map(|d| d.id)));
+                    break 'read;
                 }
-                self.attempt(delivery).await;
+                let payload = serde_json::from_slice::<Value>(&delivery.body);
+                let key = order_key(&delivery, payload.as_ref().ok());
+                let (end, tail) = tokio::sync::oneshot::channel();
+                let after = tails.insert(key, tail);
+                let this = self.clone();
                 attempted += 1;
+                running.spawn(async move {
+                    if let Some(after) = after {
+                        // Ended or dropped, either way the one before is over.
+                        let _ = after.await;
+                    }
+                    let begun = !this.stopping();
+                    if begun {
+                        this.attempt(&delivery, payload).await;
+                    }
+                    let _ = end.send(());
+                    drop(permit);
+                    (!begun).then_some(delivery.id)
+                });
             }
         }
+        while let Some(done) = running.join_next().await {
+            match done {
+                Ok(Some(id)) => {
+                    given_back.push(id);
+                    attempted -= 1;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "a webhook delivery's processing panicked; it is due again when its claim lapses")
+                }
+            }
+        }
+        if !given_back.is_empty()
+            && let Err(e) = self.hooks.inbox.release(&given_back, self.hooks.service.now()).await
+        {
+            tracing::warn!(error = %e, "cannot give back webhook deliveries; they are due again when their claim lapses");
+        }
+        attempted
     }
 
     /// Runs until `stop` turns true: a pass on every new delivery and every
@@ -121,9 +170,9 @@ impl Processor {
         })
     }
 
-    async fn attempt(&self, d: Delivery) {
-        let result = match serde_json::from_slice::<Value>(&d.body) {
-            Ok(payload) => self.mapper.apply(&d, &payload).await,
+    async fn attempt(&self, d: &Delivery, payload: serde_json::Result<Value>) {
+        let result = match payload {
+            Ok(payload) => self.mapper.apply(d, &payload).await,
             Err(e) => Err(Failure::permanent(messages::unreadable_body(&e.to_string()))),
         };
         let now = self.hooks.service.now();
@@ -153,6 +202,26 @@ impl Processor {
             // Still pending in the store: it is simply processed again.
             tracing::error!(error = %e, delivery = d.id, "cannot record a webhook delivery's outcome");
         }
+    }
+}
+
+/// What orders a delivery among others: deliveries with the same key are
+/// processed one after another, in arrival order. GitHub's by repository
+/// (else organisation), PagerDuty's by service (an incident's service, a
+/// service event's own id); a delivery naming neither, and every generic
+/// source's, by source — in order with all of that source's.
+pub fn order_key(d: &Delivery, payload: Option<&Value>) -> String {
+    const POINTERS: &[(&str, &[&str])] = &[
+        ("github", &["/repository/full_name", "/organization/login"]),
+        // An incident's service; a service's own events (`service.updated`) by its id.
+        ("pagerduty", &["/event/data/service/id", "/event/data/incident/service/id", "/event/data/id"]),
+    ];
+    let found = POINTERS.iter().find(|(source, _)| *source == d.source).and_then(|(_, pointers)| {
+        pointers.iter().find_map(|p| payload?.pointer(p)?.as_str().filter(|s| !s.is_empty()))
+    });
+    match found {
+        Some(id) => format!("{}\u{1f}{}", d.source, id.to_ascii_lowercase()),
+        None => d.source.clone(),
     }
 }
 

@@ -80,6 +80,11 @@ pub struct WebhooksConfig {
     /// Process the inbox in this process. Turn off on an instance that only
     /// receives (deliveries wait, durably, for one that processes). Default: `true`.
     pub processing: bool,
+    /// Deliveries processed at once. Deliveries about the same repository
+    /// (GitHub) or service (PagerDuty) are still processed one after another
+    /// in the order they arrived; a generic source's, all in order.
+    /// Default: `32`.
+    pub processing_concurrency: usize,
     /// Projects for repositories created on GitHub (the built-in
     /// `repository created` rule). Unset: such deliveries are stored and
     /// marked unmapped. Default: unset.
@@ -189,6 +194,7 @@ impl Default for WebhooksConfig {
             default_rules: true,
             rules_dir: None,
             processing: true,
+            processing_concurrency: 32,
             new_repositories: None,
         }
     }
@@ -207,6 +213,7 @@ impl std::fmt::Debug for WebhooksConfig {
             .field("default_rules", &self.default_rules)
             .field("rules_dir", &self.rules_dir)
             .field("processing", &self.processing)
+            .field("processing_concurrency", &self.processing_concurrency)
             .field("new_repositories", &self.new_repositories)
             .finish()
     }
@@ -247,6 +254,9 @@ impl WebhooksConfig {
     pub(super) fn validate(&self) -> Result<(), (String, String)> {
         if self.body_limit_bytes < 1024 {
             return Err(("webhooks.body_limit_bytes".into(), "must be at least 1024".into()));
+        }
+        if !(1..=1024).contains(&self.processing_concurrency) {
+            return Err(("webhooks.processing_concurrency".into(), "must be between 1 and 1024".into()));
         }
         if self.max_attempts == 0 {
             return Err(("webhooks.max_attempts".into(), "must be at least 1".into()));

@@ -2,6 +2,8 @@
 //! and the search index in step, and the queries over them (lookup, search,
 //! dependents).
 
+use std::collections::{HashMap, HashSet};
+
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use switchboard_core::ids::*;
@@ -10,7 +12,19 @@ use switchboard_core::store::*;
 
 use super::rows::{from_json, fts_query, id_error, limit, to_json};
 
+/// A stored dependency edge beside the project's key `(package, ecosystem)`:
+/// version, transitive, team, archived, detail.
+type EdgeRow = (String, bool, String, bool, Option<String>);
+
+/// Writes `p` as it is now, touching only what changed since it was stored:
+/// a fact set on a project with hundreds of edges rewrites one fact and the
+/// search row, not every edge and its per-version counts.
 pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result<()> {
+    let slug = p.slug.as_str();
+    let before: Option<(i64, String, String)> = conn
+        .prepare_cached("SELECT rowid, name, description FROM projects WHERE slug = ?1")?
+        .query_row([slug], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
     let mut stored = p.clone();
     stored.dependencies.clear();
     conn.prepare_cached(
@@ -22,7 +36,7 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
            github_repository_id = excluded.github_repository_id",
     )?
     .execute(params![
-        p.slug.as_str(),
+        slug,
         p.name,
         p.description,
         p.team.as_str(),
@@ -34,73 +48,127 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
         to_json(&stored),
         p.external_ids.github_repository_id,
     ])?;
-    let rowid: i64 = conn
-        .prepare_cached("SELECT rowid FROM projects WHERE slug = ?1")?
-        .query_row([p.slug.as_str()], |r| r.get(0))?;
-    // Keep the per-version counts of live (non-archived) dependents in step.
-    let old: Vec<(String, String, String, bool)> = conn
-        .prepare_cached(
-            "SELECT package, ecosystem, version, transitive FROM dependencies WHERE project = ?1 AND archived = 0",
-        )?
-        .query_map([p.slug.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (package, ecosystem, version, transitive) in &old {
+    let rowid = match &before {
+        Some((rowid, ..)) => *rowid,
+        None => conn.last_insert_rowid(),
+    };
+    write_edges(conn, p)?;
+    let fact_text = write_facts(conn, p)?;
+    // The search row, when what it holds changed (facts are most of it).
+    let old_text: Option<String> = match &before {
+        Some((_, name, description)) if name == &p.name && description == &p.description => conn
+            .prepare_cached("SELECT facts FROM project_search WHERE rowid = ?1")?
+            .query_row([rowid], |r| r.get(0))
+            .optional()?,
+        _ => None,
+    };
+    if old_text.as_deref() != Some(fact_text.as_str()) {
+        conn.prepare_cached("DELETE FROM project_search WHERE rowid = ?1")?.execute([rowid])?;
         conn.prepare_cached(
-            "UPDATE package_versions SET projects = projects - 1, direct = direct - ?4
-             WHERE package = ?1 AND ecosystem = ?2 AND version = ?3",
+            "INSERT INTO project_search (rowid, slug, name, description, facts) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![package, ecosystem, version, i64::from(!transitive)])?;
-        conn.prepare_cached(
-            "DELETE FROM package_versions WHERE package = ?1 AND ecosystem = ?2 AND version = ?3 AND projects <= 0",
-        )?
-        .execute(params![package, ecosystem, version])?;
+        .execute(params![rowid, slug.replace('-', " "), p.name, p.description, fact_text])?;
     }
-    if !p.archived {
-        let mut count = conn.prepare_cached(
-            "INSERT INTO package_versions (package, ecosystem, version, projects, direct) VALUES (?1, ?2, ?3, 1, ?4)
-             ON CONFLICT (package, ecosystem, version) DO UPDATE SET projects = projects + 1, direct = direct + ?4",
-        )?;
-        for d in &p.dependencies {
-            count.execute(params![
-                d.package.as_str(),
-                d.ecosystem.as_str(),
-                d.version.as_str(),
-                i64::from(!d.transitive)
-            ])?;
+    Ok(())
+}
+
+/// The project's edges and the per-version counts of live (non-archived)
+/// dependents, changed only where an edge was added, removed or changed.
+fn write_edges(conn: &Connection, p: &Project) -> rusqlite::Result<()> {
+    let slug = p.slug.as_str();
+    let old: HashMap<(String, String), EdgeRow> = conn
+        .prepare_cached(
+            "SELECT package, ecosystem, version, transitive, team, archived, detail FROM dependencies WHERE project = ?1",
+        )?
+        .query_map([slug], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))))?
+        .collect::<rusqlite::Result<_>>()?;
+    let new: HashMap<(String, String), EdgeRow> = p
+        .dependencies
+        .iter()
+        .map(|d| {
+            let key = (d.package.as_str().to_owned(), d.ecosystem.as_str().to_owned());
+            (key, (d.version.as_str().to_owned(), d.transitive, p.team.as_str().to_owned(), p.archived, detail(d)))
+        })
+        .collect();
+    // What an edge adds to its version's count: (projects, direct), none when archived.
+    let counted = |row: &EdgeRow| (!row.3).then(|| (row.0.clone(), i64::from(!row.1)));
+    let mut uncount = conn.prepare_cached(
+        "UPDATE package_versions SET projects = projects - 1, direct = direct - ?4
+         WHERE package = ?1 AND ecosystem = ?2 AND version = ?3",
+    )?;
+    let mut forget = conn.prepare_cached(
+        "DELETE FROM package_versions WHERE package = ?1 AND ecosystem = ?2 AND version = ?3 AND projects <= 0",
+    )?;
+    let mut count = conn.prepare_cached(
+        "INSERT INTO package_versions (package, ecosystem, version, projects, direct) VALUES (?1, ?2, ?3, 1, ?4)
+         ON CONFLICT (package, ecosystem, version) DO UPDATE SET projects = projects + 1, direct = direct + ?4",
+    )?;
+    let mut remove =
+        conn.prepare_cached("DELETE FROM dependencies WHERE package = ?1 AND project = ?2 AND ecosystem = ?3")?;
+    let mut put = conn.prepare_cached(
+        "INSERT INTO dependencies (package, project, ecosystem, version, team, archived, detail, transitive)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (package, project, ecosystem) DO UPDATE SET version = excluded.version, team = excluded.team,
+           archived = excluded.archived, detail = excluded.detail, transitive = excluded.transitive",
+    )?;
+    for ((package, ecosystem), row) in &old {
+        if new.contains_key(&(package.clone(), ecosystem.clone())) {
+            continue;
+        }
+        remove.execute(params![package, slug, ecosystem])?;
+        if let Some((version, direct)) = counted(row) {
+            uncount.execute(params![package, ecosystem, version, direct])?;
+            forget.execute(params![package, ecosystem, version])?;
         }
     }
-    conn.prepare_cached("DELETE FROM dependencies WHERE project = ?1")?.execute([p.slug.as_str()])?;
-    let mut ins = conn.prepare_cached(
-        "INSERT INTO dependencies (package, project, ecosystem, version, team, archived, detail, transitive)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    for d in &p.dependencies {
-        ins.execute(params![
-            d.package.as_str(),
-            p.slug.as_str(),
-            d.ecosystem.as_str(),
-            d.version.as_str(),
-            p.team.as_str(),
-            p.archived,
-            detail(d),
-            d.transitive,
-        ])?;
+    for ((package, ecosystem), row) in &new {
+        let was = old.get(&(package.clone(), ecosystem.clone()));
+        if was == Some(row) {
+            continue;
+        }
+        let (version, transitive, team, archived, detail) = row;
+        put.execute(params![package, slug, ecosystem, version, team, archived, detail, transitive])?;
+        let (before, after) = (was.and_then(counted), counted(row));
+        if before != after {
+            if let Some((version, direct)) = before {
+                uncount.execute(params![package, ecosystem, version, direct])?;
+                forget.execute(params![package, ecosystem, version])?;
+            }
+            if let Some((version, direct)) = after {
+                count.execute(params![package, ecosystem, version, direct])?;
+            }
+        }
     }
-    conn.prepare_cached("DELETE FROM facts WHERE project = ?1")?.execute([p.slug.as_str()])?;
-    let mut ins = conn.prepare_cached("INSERT INTO facts (project, key, value) VALUES (?1, ?2, ?3)")?;
-    let mut fact_text = String::new();
+    Ok(())
+}
+
+/// The project's facts, changed only where a value was set or removed;
+/// returns their values as the search row holds them.
+fn write_facts(conn: &Connection, p: &Project) -> rusqlite::Result<String> {
+    let slug = p.slug.as_str();
+    let old: HashMap<String, String> = conn
+        .prepare_cached("SELECT key, value FROM facts WHERE project = ?1")?
+        .query_map([slug], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut put = conn.prepare_cached(
+        "INSERT INTO facts (project, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (project, key) DO UPDATE SET value = excluded.value",
+    )?;
+    let mut text = String::new();
     for f in p.facts.values() {
         let v = f.value.to_string();
-        ins.execute(params![p.slug.as_str(), f.key.as_str(), v])?;
-        fact_text.push_str(&v);
-        fact_text.push(' ');
+        if old.get(f.key.as_str()) != Some(&v) {
+            put.execute(params![slug, f.key.as_str(), v])?;
+        }
+        text.push_str(&v);
+        text.push(' ');
     }
-    conn.prepare_cached("DELETE FROM project_search WHERE rowid = ?1")?.execute([rowid])?;
-    conn.prepare_cached(
-        "INSERT INTO project_search (rowid, slug, name, description, facts) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![rowid, p.slug.as_str().replace('-', " "), p.name, p.description, fact_text])?;
-    Ok(())
+    let kept: HashSet<&str> = p.facts.keys().map(|k| k.as_str()).collect();
+    let mut remove = conn.prepare_cached("DELETE FROM facts WHERE project = ?1 AND key = ?2")?;
+    for key in old.keys().filter(|k| !kept.contains(k.as_str())) {
+        remove.execute(params![slug, key])?;
+    }
+    Ok(text)
 }
 
 pub(crate) fn get_project(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Project>> {
