@@ -324,6 +324,16 @@ pub const MIGRATIONS: &[&str] = &[
     DROP INDEX vulnerabilities_team;
     CREATE INDEX advisories_ids ON advisories(id);
     "#,
+    // 23: a digest of each project's edges as last written (with its team and
+    // archived mark), so writing a project whose edges did not change (a
+    // fact set, a deployment recorded) reads none of them. And a project's
+    // edges read from one index alone: through the old one each edge was a
+    // lookup on a page of its own (the table is ordered by package).
+    r#"
+    ALTER TABLE projects ADD COLUMN edges_digest INTEGER;
+    CREATE INDEX dependencies_of_project ON dependencies(project, ecosystem, package, version, detail, transitive);
+    DROP INDEX dependencies_project;
+    "#,
 ];
 
 /// The schema version this build writes.

