@@ -502,13 +502,7 @@ async fn webhook_throughput(
                     return anyhow::Ok(latencies);
                 };
                 let sent = Instant::now();
-                let head = format!(
-                    "POST /hooks/github HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-                     X-GitHub-Event: push\r\nX-GitHub-Delivery: bench-{run}-{i}\r\n\
-                     X-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\n\r\n",
-                    body.len()
-                );
-                let status = conn.round_trip(head.as_bytes(), body).await?;
+                let status = conn.push(&addr, &format!("bench-{run}-{i}"), signature, body).await?;
                 anyhow::ensure!(status == 202, "delivery {i} answered {status}");
                 latencies.push(sent.elapsed());
             }

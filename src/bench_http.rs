@@ -46,6 +46,24 @@ impl RawHttp {
         Ok(Self { stream, buf: Vec::with_capacity(4096) })
     }
 
+    /// Sends a GitHub `push` delivery to `/hooks/github` with its id and
+    /// signature header; returns the answer's status code.
+    pub(crate) async fn push(
+        &mut self,
+        addr: &str,
+        delivery: &str,
+        signature: &str,
+        body: &[u8],
+    ) -> anyhow::Result<u16> {
+        let head = format!(
+            "POST /hooks/github HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             X-GitHub-Event: push\r\nX-GitHub-Delivery: {delivery}\r\n\
+             X-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        self.round_trip(head.as_bytes(), body).await
+    }
+
     /// Sends head + body; returns the answer's status code.
     pub(crate) async fn round_trip(&mut self, head: &[u8], body: &[u8]) -> anyhow::Result<u16> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -79,7 +79,7 @@ async fn measure(o: &Options, dir: &std::path::Path) -> anyhow::Result<Value> {
     let rules = Arc::new(RuleSet::load(service.config())?);
     let processor = Processor::new(hooks.clone(), crate::app::mapper(&rules, &service));
     let template: Value = serde_json::from_str(PUSH)?;
-    let bodies = Bodies { template, repos };
+    let bodies = Arc::new(Bodies { template, repos });
 
     eprintln!("bench-webhooks: processing a backlog of {} deliveries…", o.deliveries);
     let drain = drain(&service, &opened.inbox, &processor, &bodies, o.deliveries).await?;
@@ -213,7 +213,7 @@ async fn flood(
     service: &Service,
     hooks: &Hooks,
     processor: &Processor,
-    bodies: &Bodies,
+    bodies: &Arc<Bodies>,
     f: Flood,
 ) -> anyhow::Result<Value> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -227,7 +227,6 @@ async fn flood(
     let started = Instant::now();
     // Bodies are made as they are sent (the template cloned and changed):
     // part of each sender's cost, so the senders are a little slower than wrk.
-    let bodies = Arc::new(Bodies { template: bodies.template.clone(), repos: bodies.repos });
     let mut senders = tokio::task::JoinSet::new();
     for _ in 0..SENDERS {
         let (addr, next, bodies) = (addr.clone(), next.clone(), bodies.clone());
@@ -250,14 +249,8 @@ async fn flood(
                 let body = bodies.body(1_000_000_000 + i);
                 let signature =
                     format!("sha256={}", switchboard_automations::signature::hmac_hex(SECRET.as_bytes(), &body));
-                let head = format!(
-                    "POST /hooks/github HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-                     X-GitHub-Event: push\r\nX-GitHub-Delivery: flood-{run}-{i}\r\n\
-                     X-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\n\r\n",
-                    body.len()
-                );
                 let sent = Instant::now();
-                let status = conn.round_trip(head.as_bytes(), &body).await?;
+                let status = conn.push(&addr, &format!("flood-{run}-{i}"), &signature, &body).await?;
                 anyhow::ensure!(status == 202, "delivery {i} answered {status}");
                 latencies.push(sent.elapsed());
             }

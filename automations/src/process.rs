@@ -116,7 +116,6 @@ impl Processor {
                 let (end, tail) = tokio::sync::oneshot::channel();
                 let after = tails.insert(key, tail);
                 let this = self.clone();
-                attempted += 1;
                 running.spawn(async move {
                     if let Some(after) = after {
                         // Ended or dropped, either way the one before is over.
@@ -134,12 +133,10 @@ impl Processor {
         }
         while let Some(done) = running.join_next().await {
             match done {
-                Ok(Some(id)) => {
-                    given_back.push(id);
-                    attempted -= 1;
-                }
-                Ok(None) => {}
+                Ok(Some(id)) => given_back.push(id),
+                Ok(None) => attempted += 1,
                 Err(e) => {
+                    attempted += 1;
                     tracing::error!(error = %e, "a webhook delivery's processing panicked; it is due again when its claim lapses")
                 }
             }
