@@ -49,12 +49,6 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first 5,000 projects' slugs: what the measurements pick from.
-pub(crate) async fn some_slugs(service: &Service) -> anyhow::Result<Vec<String>> {
-    let q = ProjectQuery { limit: 5000, ..Default::default() };
-    Ok(service.graph().find_projects(&q).await?.into_iter().map(|p| p.slug.to_string()).collect())
-}
-
 async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<serde_json::Value> {
     let (projects, samples) = (options.projects, options.samples);
     let mut config = Config { store: options.store.clone(), ..Config::default() };
@@ -77,7 +71,7 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
     let seed_seconds = started.elapsed().as_secs_f64();
     let counts = service.graph().counts().await?;
     let caller = Caller::new("bench", Role::Admin, "bench");
-    let slugs = some_slugs(&service).await?;
+    let slugs = crate::seed::some_slugs(&service).await?;
     let packages: Vec<String> = service.graph().packages("", 5000).await?.into_iter().map(String::from).collect();
     let words = [
         "ledger",
