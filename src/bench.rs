@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use switchboard_core::config::Config;
 use switchboard_core::event::{Event, EventKind};
 use switchboard_core::model::Role;
-use switchboard_core::store::ProjectQuery;
 use switchboard_core::{Caller, Service};
 use tower::ServiceExt;
 

@@ -316,7 +316,7 @@ async fn attacks(to: SocketAddr, token: &str, options: &Options) -> Vec<Value> {
     results
 }
 
-async fn wait_up(to: SocketAddr) -> anyhow::Result<()> {
+pub(crate) async fn wait_up(to: SocketAddr) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if once(1, to, &get("/healthz", "")).await.is_ok_and(|s| s == 200) {

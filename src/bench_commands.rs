@@ -87,6 +87,12 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
             crate::bench_webhooks::run(o).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::BenchReceive { projects, repos, bodies, seconds, connections, threads, wrk } => {
+            quiet();
+            let o = crate::bench_receive::Options { projects, repos, bodies, seconds, connections, threads, wrk };
+            crate::bench_receive::run(o).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::BenchCampaign { repos, concurrency, latency_ms } => {
             quiet();
             crate::bench_campaign::run(repos, concurrency, latency_ms).await?;

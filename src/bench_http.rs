@@ -23,7 +23,16 @@ pub(crate) fn spawn_server(
 
 /// CPU time this process has used, user and system (Linux; 0 elsewhere).
 pub(crate) fn process_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_seconds("/proc/self/stat")
+}
+
+/// CPU time process `pid` has used, user and system (Linux; 0 elsewhere).
+pub(crate) fn cpu_seconds_of(pid: u32) -> f64 {
+    cpu_seconds(&format!("/proc/{pid}/stat"))
+}
+
+fn cpu_seconds(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     // The fields after the command name (which may hold spaces) are space-separated.
     let fields: Vec<&str> =
         stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();

@@ -64,22 +64,11 @@ async fn measure(o: &Options, dir: &std::path::Path) -> anyhow::Result<Value> {
     }
     let opened = crate::app::open(&config, dir).await?;
     let service = opened.service.clone();
-    eprintln!("bench-webhooks: generating {} projects…", o.projects);
-    crate::seed::seed(&service, o.projects, true).await?;
-    let counts = service.graph().counts().await?;
-    let admin = Caller::new("bench", Role::Admin, "bench");
-    let q = ProjectQuery { limit: o.repos, ..Default::default() };
-    let slugs: Vec<String> = service.graph().find_projects(&q).await?.into_iter().map(|p| p.slug.to_string()).collect();
-    for (i, slug) in slugs.iter().enumerate() {
-        let ids = json!({"github_repository": repo_name(i)});
-        service.execute_json(&admin, "update_project", json!({"project": slug, "external_ids": ids})).await?;
-    }
-    let repos = slugs.len();
+    let (counts, repos) = organisation(&service, o.projects, o.repos, "bench-webhooks").await?;
     let hooks = Hooks::new(service.clone(), opened.inbox.clone());
     let rules = Arc::new(RuleSet::load(service.config())?);
     let processor = Processor::new(hooks.clone(), crate::app::mapper(&rules, &service));
-    let template: Value = serde_json::from_str(PUSH)?;
-    let bodies = Arc::new(Bodies { template, repos });
+    let bodies = Arc::new(Bodies::new(repos)?);
 
     eprintln!("bench-webhooks: processing a backlog of {} deliveries…", o.deliveries);
     let drain = drain(&service, &opened.inbox, &processor, &bodies, o.deliveries).await?;
@@ -101,19 +90,46 @@ async fn measure(o: &Options, dir: &std::path::Path) -> anyhow::Result<Value> {
     }))
 }
 
+/// The generated organisation the pushes go to: `projects` projects, the
+/// first `repos` of them each linked to a GitHub repository
+/// (`bench-org/repo-N`). Returns the store's counts and the repositories
+/// linked.
+pub(crate) async fn organisation(
+    service: &Service,
+    projects: usize,
+    repos: usize,
+    name: &str,
+) -> anyhow::Result<(switchboard_core::store::Counts, usize)> {
+    eprintln!("{name}: generating {projects} projects…");
+    crate::seed::seed(service, projects, true).await?;
+    let counts = service.graph().counts().await?;
+    let admin = Caller::new("bench", Role::Admin, "bench");
+    let q = ProjectQuery { limit: repos, ..Default::default() };
+    let slugs: Vec<String> = service.graph().find_projects(&q).await?.into_iter().map(|p| p.slug.to_string()).collect();
+    for (i, slug) in slugs.iter().enumerate() {
+        let ids = json!({"github_repository": repo_name(i)});
+        service.execute_json(&admin, "update_project", json!({"project": slug, "external_ids": ids})).await?;
+    }
+    Ok((counts, slugs.len()))
+}
+
 fn repo_name(i: usize) -> String {
     format!("bench-org/repo-{i}")
 }
 
 /// Push bodies made from GitHub's documented payload: delivery `i` is to
 /// repository `i % repos`, its default branch, a new commit.
-struct Bodies {
+pub(crate) struct Bodies {
     template: Value,
     repos: usize,
 }
 
 impl Bodies {
-    fn body(&self, i: usize) -> Vec<u8> {
+    pub(crate) fn new(repos: usize) -> anyhow::Result<Self> {
+        Ok(Self { template: serde_json::from_str(PUSH)?, repos })
+    }
+
+    pub(crate) fn body(&self, i: usize) -> Vec<u8> {
         let mut p = self.template.clone();
         let sha = format!("{:040x}", i + 1);
         p["ref"] = json!("refs/heads/master");

@@ -256,6 +256,34 @@ pub(crate) enum Command {
         #[arg(long)]
         concurrency: Option<usize>,
     },
+    /// Receiving measured from outside: a `serve` process of this binary on
+    /// a generated organisation and wrk (another process) sending signed
+    /// GitHub pushes over kept-alive connections; prints wrk's rate and
+    /// latency, the server's CPU per delivery and the inbox backlog as JSON.
+    BenchReceive {
+        /// Projects in the generated organisation.
+        #[arg(long, default_value_t = 2000)]
+        projects: usize,
+        /// Repositories the pushes are to (one project each).
+        #[arg(long, default_value_t = 1000)]
+        repos: usize,
+        /// Distinct signed bodies wrk cycles through (each request has its
+        /// own delivery id).
+        #[arg(long, default_value_t = 5000)]
+        bodies: usize,
+        /// Length of the flood.
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+        /// Connections wrk keeps open.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// wrk's threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// The wrk program.
+        #[arg(long, default_value = "wrk")]
+        wrk: std::path::PathBuf,
+    },
     /// Advisories matched against the generated organisation (embedded
     /// store): the full computation from nothing, and the incremental update
     /// after one advisory and after one project's dependencies change
@@ -666,7 +694,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::BenchLogs { .. }
         | Command::BenchImport { .. }
         | Command::BenchCampaign { .. }
-        | Command::BenchWebhooks { .. }) => crate::bench_commands::run(c).await,
+        | Command::BenchWebhooks { .. }
+        | Command::BenchReceive { .. }) => crate::bench_commands::run(c).await,
         Command::Discord { command: DiscordCommand::RegisterCommands { config } } => {
             let config = load(config.as_ref())?;
             app::init_logging(&config.log, true);

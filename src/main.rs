@@ -16,6 +16,7 @@ mod bench_http;
 mod bench_import;
 #[cfg(feature = "bench")]
 mod bench_logs;
+mod bench_receive;
 mod bench_vectors;
 mod bench_webhooks;
 mod catalog_files;

@@ -91,3 +91,29 @@ fn bench_webhooks_prints_its_json() {
     let bad = run(&["bench-webhooks", "--repos", "50", "--projects", "10"]);
     assert!(!bad.status.success() && text(&bad.stderr).contains("cannot exceed"), "{}", text(&bad.stderr));
 }
+
+/// wrk is installed by `scripts/load-webhooks install`, which scripts/test runs.
+#[test]
+fn bench_receive_floods_a_serve_process_from_wrk() {
+    let args = ["bench-receive", "--projects", "30", "--repos", "10", "--bodies", "40", "--seconds", "2"];
+    let out = run(&[&args[..], &["--connections", "4", "--threads", "1"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["load_generator"].as_str().unwrap().starts_with("wrk"), "{v}");
+    assert_eq!((v["projects"].as_u64(), v["repositories"].as_u64()), (Some(30), Some(10)), "{v}");
+    // Every request a new, correctly signed delivery: all accepted (202),
+    // all stored, all processed after the flood.
+    assert_eq!(v["errors"], 0, "{v}");
+    let sent = v["deliveries"].as_f64().unwrap() as u64;
+    assert!(sent > 0, "{v}");
+    assert!(v["inbox"]["done"].as_u64().unwrap() >= sent, "{v}");
+    assert_eq!((v["inbox"]["dead"].as_u64(), v["inbox"]["pending"].as_u64()), (Some(0), Some(0)), "{v}");
+    assert!(v["drained_seconds_after_flood"].as_f64().is_some(), "{v}");
+    assert!(v["latency_ms"]["p99"].as_f64().unwrap() >= v["latency_ms"]["p50"].as_f64().unwrap(), "{v}");
+    assert!(v["server_cpu_us_per_delivery"].as_f64().unwrap() > 0.0, "{v}");
+
+    let missing = run(&["bench-receive", "--wrk", "/nonexistent/wrk", "--projects", "5", "--repos", "2"]);
+    assert!(!missing.status.success() && text(&missing.stderr).contains("install wrk"), "{}", text(&missing.stderr));
+    let bad = run(&["bench-receive", "--connections", "1", "--threads", "2"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("at least --threads"), "{}", text(&bad.stderr));
+}

@@ -51,6 +51,15 @@ async fn from_each_earlier_version_keeps_data() {
                 [],
             )
             .unwrap();
+            if start >= 7 {
+                // A delivery as versions 7 to 23 kept it, body in its row.
+                c.execute(
+                    "INSERT INTO inbox (source, delivery_id, event, received_at, body, status, next_attempt_at)
+                     VALUES ('github', 'd-1', 'push', 5, X'7B7D', 'pending', 5)",
+                    [],
+                )
+                .unwrap();
+            }
             if start >= 3 {
                 // What version 3 kept beside every edge.
                 c.execute(
@@ -77,6 +86,12 @@ async fn from_each_earlier_version_keeps_data() {
         let q = ProjectQuery { text: Some("ledger".into()), limit: 5, ..Default::default() };
         let hits = store.find_projects(&q).await.unwrap();
         assert_eq!(hits.len(), 1, "rows from version {start} are searchable after migrating");
+        if start >= 7 {
+            use switchboard_core::inbox::Inbox;
+            let pending = store.due(10, 10).await.unwrap();
+            assert_eq!(pending.len(), 1, "the delivery stored at version {start} is still due");
+            assert_eq!((pending[0].delivery_id.as_str(), pending[0].body.as_slice()), ("d-1", &b"{}"[..]));
+        }
     }
 }
 

@@ -1,5 +1,7 @@
-//! `Inbox` on SQLite: one table, unique on (source, delivery id), written
-//! through the one writer thread (so an acknowledged delivery is committed).
+//! `Inbox` on SQLite: a table of deliveries, unique on (source, delivery id),
+//! and one of their bodies (so claiming and finishing a delivery rewrites a
+//! small row, not its body); written through the one writer thread (so an
+//! acknowledged delivery is committed).
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
@@ -10,6 +12,8 @@ use switchboard_core::store::StoreResult;
 use super::SqliteStore;
 
 const COLUMNS: &str = "id, source, delivery_id, event, received_at, body, status, attempts, last_error, next_attempt_at, finished_at, summary";
+/// Deliveries with their bodies (`id` is the same in both).
+const DELIVERIES: &str = "inbox JOIN inbox_bodies USING (id)";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
     let status: String = r.get(6)?;
@@ -36,13 +40,17 @@ impl Inbox for SqliteStore {
     async fn accept(&self, d: &NewDelivery) -> StoreResult<Accepted> {
         let d = d.clone();
         self.write(move |conn| {
-            let added = conn.prepare_cached(
-                "INSERT OR IGNORE INTO inbox (source, delivery_id, event, received_at, body, status, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?4)",
-            )?
-            .execute(params![d.source, d.delivery_id, d.event, d.received_at, d.body])?;
+            let added = conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO inbox (source, delivery_id, event, received_at, status, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?4)",
+                )?
+                .execute(params![d.source, d.delivery_id, d.event, d.received_at])?;
             if added == 1 {
-                return Ok(Accepted::New(conn.last_insert_rowid()));
+                let id = conn.last_insert_rowid();
+                conn.prepare_cached("INSERT INTO inbox_bodies (id, body) VALUES (?1, ?2)")?
+                    .execute(params![id, d.body])?;
+                return Ok(Accepted::New(id));
             }
             let id: i64 = conn
                 .prepare_cached("SELECT id FROM inbox WHERE source = ?1 AND delivery_id = ?2")?
@@ -57,7 +65,7 @@ impl Inbox for SqliteStore {
         self.write(move |conn| {
             let due: Vec<Delivery> = conn
                 .prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM inbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
+                    "SELECT {COLUMNS} FROM {DELIVERIES} WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
                 ))?
                 .query_map(params![now, limit as i64], row)?
                 .collect::<rusqlite::Result<_>>()?;
@@ -91,11 +99,13 @@ impl Inbox for SqliteStore {
     async fn list_deliveries(&self, status: Option<DeliveryStatus>, limit: usize) -> StoreResult<Vec<Delivery>> {
         self.read(move |conn| match status {
             Some(s) => conn
-                .prepare_cached(&format!("SELECT {COLUMNS} FROM inbox WHERE status = ?1 ORDER BY id DESC LIMIT ?2"))?
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM {DELIVERIES} WHERE status = ?1 ORDER BY id DESC LIMIT ?2"
+                ))?
                 .query_map(params![s.as_str(), limit as i64], row)?
                 .collect(),
             None => conn
-                .prepare_cached(&format!("SELECT {COLUMNS} FROM inbox ORDER BY id DESC LIMIT ?1"))?
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM {DELIVERIES} ORDER BY id DESC LIMIT ?1"))?
                 .query_map(params![limit as i64], row)?
                 .collect(),
         })
@@ -104,7 +114,9 @@ impl Inbox for SqliteStore {
 
     async fn get_delivery(&self, id: i64) -> StoreResult<Option<Delivery>> {
         self.read(move |conn| {
-            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM inbox WHERE id = ?1"))?.query_row([id], row).optional()
+            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM {DELIVERIES} WHERE id = ?1"))?
+                .query_row([id], row)
+                .optional()
         })
         .await
     }
