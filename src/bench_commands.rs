@@ -87,9 +87,19 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
             crate::bench_webhooks::run(o).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::BenchReceive { projects, repos, bodies, seconds, connections, threads, wrk } => {
+        Command::BenchReceive { projects, repos, bodies, seconds, connections, threads, wrk, processing } => {
             quiet();
-            let o = crate::bench_receive::Options { projects, repos, bodies, seconds, connections, threads, wrk };
+            let processing = processing == "on";
+            let o = crate::bench_receive::Options {
+                projects,
+                repos,
+                bodies,
+                seconds,
+                connections,
+                threads,
+                wrk,
+                processing,
+            };
             crate::bench_receive::run(o).await?;
             Ok(ExitCode::SUCCESS)
         }

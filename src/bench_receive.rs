@@ -12,15 +12,14 @@
 //! carries its own delivery id (the id is not signed), so none is a
 //! duplicate.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::{Value, json};
 use switchboard_core::config::Config;
-use switchboard_core::inbox::{DeliveryStatus, Inbox};
 
 use crate::bench_webhooks::{Bodies, organisation};
 
@@ -34,6 +33,7 @@ pub(crate) struct Options {
     pub connections: usize,
     pub threads: usize,
     pub wrk: PathBuf,
+    pub processing: bool,
 }
 
 impl Options {
@@ -68,7 +68,13 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
     let version = String::from_utf8_lossy(&version.stdout).lines().next().unwrap_or_default().trim().to_owned();
     let dir = std::env::temp_dir().join(format!("switchboard-bench-receive-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = measure(&o, &dir, &version).await;
+    let result = measure(&o, &dir, &version).await.map_err(|e| {
+        // What the server said last is usually why.
+        let log = std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        e.context(format!("the server's log ends:\n{}", tail.join("\n")))
+    });
     let _ = std::fs::remove_dir_all(&dir);
     println!("{}", serde_json::to_string_pretty(&result?)?);
     Ok(())
@@ -78,10 +84,14 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
     let data = dir.join("data");
     let mut config = Config::default();
     config.webhooks.github_secret = Some(SECRET.into());
-    // The organisation is written here, then served by another process on
-    // the same store (as `op` beside `serve`); this handle counts the inbox.
-    let opened = crate::app::open(&config, &data).await?;
-    let (counts, repos) = organisation(&opened.service, o.projects, o.repos, "bench-receive").await?;
+    // The organisation is written here and the store closed; the server
+    // has it to itself, and the backlog is read from its `/metrics` (as an
+    // operator watching it would).
+    let (counts, repos, now) = {
+        let opened = crate::app::open(&config, &data).await?;
+        let (counts, repos) = organisation(&opened.service, o.projects, o.repos, "bench-receive").await?;
+        (counts, repos, opened.service.now())
+    };
     let deliveries = dir.join("deliveries.tsv");
     write_deliveries(&deliveries, &Bodies::new(repos)?, o.bodies)?;
     let script = dir.join("push.lua");
@@ -91,7 +101,10 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
     let config_file = dir.join("switchboard.toml");
     std::fs::write(
         &config_file,
-        format!("[server]\nport = {port}\n\n[store]\ndata_dir = {data:?}\n\n[webhooks]\ngithub_secret = {SECRET:?}\n"),
+        format!(
+            "[server]\nport = {port}\n\n[store]\ndata_dir = {data:?}\n\n[webhooks]\ngithub_secret = {SECRET:?}\nprocessing = {}\n",
+            o.processing
+        ),
     )?;
     let log = std::fs::File::create(dir.join("serve.log"))?;
     let mut server = tokio::process::Command::new(std::env::current_exe()?)
@@ -104,13 +117,13 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
         .spawn()
         .context("cannot start serve")?;
     let pid = server.id().context("serve ended at once")?;
-    let to: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let to: SocketAddr = format!("127.0.0.1:{port}").parse()?;
     crate::bench_attack::wait_up(to).await?;
 
     eprintln!("bench-receive: wrk, {} connections, {} s…", o.connections, o.seconds);
     let cpu = crate::bench_http::cpu_seconds_of(pid);
     let started = Instant::now();
-    let run_id = format!("{}-{}", std::process::id(), opened.service.now());
+    let run_id = format!("{}-{now}", std::process::id());
     let mut wrk = tokio::process::Command::new(&o.wrk)
         .arg(format!("--threads={}", o.threads))
         .arg(format!("--connections={}", o.connections))
@@ -140,7 +153,7 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
     let status = loop {
         tokio::select! {
             status = wrk.wait() => break status?,
-            _ = tick.tick() => backlog.push(pending(&opened.inbox).await?),
+            _ = tick.tick() => backlog.push(pending(to).await?),
         }
     };
     let flood_seconds = started.elapsed().as_secs_f64();
@@ -148,24 +161,24 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
     let out = reading.await??;
     anyhow::ensure!(status.success(), "wrk failed ({status}): {out}");
     let measured = wrk_result(&out)?;
-    let left = pending(&opened.inbox).await?;
+    // wrk's own report, for those who read it.
+    eprintln!("{}", out.lines().filter(|l| !l.starts_with("WRK-RESULT ")).collect::<Vec<_>>().join("\n"));
+    let left = pending(to).await?;
     let flood_end = Instant::now();
     let mut drained = None;
-    while flood_end.elapsed() < Duration::from_secs(o.seconds * 10) {
-        if pending(&opened.inbox).await? == 0 {
+    while o.processing && flood_end.elapsed() < Duration::from_secs(o.seconds * 10) {
+        if pending(to).await? == 0 {
             drained = Some(flood_end.elapsed().as_secs_f64());
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let inbox = inbox_counts(to).await?;
     let _ = server.kill().await;
     let requests = measured["requests"].as_f64().unwrap_or(0.0);
     let duration = measured["duration_us"].as_f64().unwrap_or(1.0) / 1e6;
     let ms = |k: &str| measured[k].as_f64().map(|us| (us / 10.0).round() / 100.0);
     let errors: u64 = ERRORS.iter().map(|k| measured[k].as_u64().unwrap_or(0)).sum();
-    let inbox = opened.inbox.inbox_counts().await?;
-    let inbox: serde_json::Map<String, Value> =
-        inbox.into_iter().map(|(s, n)| (s.as_str().to_owned(), json!(n))).collect();
     let error_counts: serde_json::Map<String, Value> =
         ERRORS.iter().map(|k| (k.to_string(), measured[k].clone())).collect();
     Ok(json!({
@@ -173,6 +186,7 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
         "projects": counts.projects,
         "dependency_edges": counts.dependencies,
         "repositories": repos,
+        "processing": o.processing,
         "connections": o.connections,
         "wrk_threads": o.threads,
         "distinct_bodies": o.bodies,
@@ -180,6 +194,7 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
         "deliveries": requests,
         "accepted_per_second": (requests / duration).round(),
         "latency_ms": {"mean": ms("mean_us"), "p50": ms("p50_us"), "p90": ms("p90_us"), "p99": ms("p99_us"), "p99.9": ms("p999_us"), "max": ms("max_us")},
+        "server_latency_ms": server_latency(&dir.join("serve.log")),
         "errors": errors,
         "error_counts": error_counts,
         "server_cpu_seconds": round1(server_cpu),
@@ -199,9 +214,48 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-async fn pending(inbox: &Arc<dyn Inbox>) -> anyhow::Result<u64> {
-    let counts = inbox.inbox_counts().await?;
-    Ok(counts.into_iter().find(|(s, _)| *s == DeliveryStatus::Pending).map_or(0, |(_, n)| n))
+/// The inbox's deliveries by status, from the server's `/metrics`
+/// (`switchboard_queue_items`, measured when read).
+async fn inbox_counts(to: SocketAddr) -> anyhow::Result<serde_json::Map<String, Value>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(to).await?;
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").await?;
+    let mut out = String::new();
+    stream.read_to_string(&mut out).await?;
+    let counts: serde_json::Map<String, Value> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("switchboard_queue_items{"))
+        .filter_map(|l| {
+            let (labels, value) = l.split_once("} ")?;
+            let status = labels.split(',').find_map(|kv| kv.strip_prefix("status=\""))?.trim_end_matches('"');
+            let n = value.trim().parse::<f64>().ok()? as u64;
+            labels.contains("queue=\"inbox\"").then(|| (status.to_owned(), json!(n)))
+        })
+        .collect();
+    anyhow::ensure!(counts.contains_key("pending"), "the server's /metrics has no inbox counts:\n{out}");
+    Ok(counts)
+}
+
+async fn pending(to: SocketAddr) -> anyhow::Result<u64> {
+    Ok(inbox_counts(to).await?["pending"].as_u64().unwrap_or(0))
+}
+
+/// How long the server itself took over each delivery, from its access log
+/// (`ms=` of each `/hooks/github` line; whole milliseconds): beside wrk's
+/// numbers, which also hold the time wrk and the server waited for a core.
+fn server_latency(log: &Path) -> Value {
+    let log = std::fs::read_to_string(log).unwrap_or_default();
+    let mut ms: Vec<u64> = log
+        .lines()
+        .filter(|l| l.contains("path=/hooks/github"))
+        .filter_map(|l| l.rsplit_once(" ms=")?.1.split_whitespace().next()?.parse().ok())
+        .collect();
+    if ms.is_empty() {
+        return Value::Null;
+    }
+    ms.sort_unstable();
+    let at = |q: f64| ms[((ms.len() as f64 * q) as usize).min(ms.len() - 1)];
+    json!({"requests": ms.len(), "p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": at(1.0)})
 }
 
 /// `n` deliveries, one a line: the signature header's value, a tab, the

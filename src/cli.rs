@@ -283,6 +283,10 @@ pub(crate) enum Command {
         /// The wrk program.
         #[arg(long, default_value = "wrk")]
         wrk: std::path::PathBuf,
+        /// `off`: the server only receives (`webhooks.processing = false`),
+        /// to measure receiving alone; the backlog is left unprocessed.
+        #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+        processing: String,
     },
     /// Advisories matched against the generated organisation (embedded
     /// store): the full computation from nothing, and the incremental update

@@ -112,6 +112,15 @@ fn bench_receive_floods_a_serve_process_from_wrk() {
     assert!(v["latency_ms"]["p99"].as_f64().unwrap() >= v["latency_ms"]["p50"].as_f64().unwrap(), "{v}");
     assert!(v["server_cpu_us_per_delivery"].as_f64().unwrap() > 0.0, "{v}");
 
+    // Receiving alone: every delivery stored, none processed.
+    let off = run(&[&args[..], &["--connections", "4", "--threads", "1", "--processing", "off"]].concat());
+    assert!(off.status.success(), "{}", text(&off.stderr));
+    let v: Value = serde_json::from_slice(&off.stdout).unwrap();
+    assert_eq!(v["errors"], 0, "{v}");
+    assert!(v["inbox"]["pending"].as_u64().unwrap() >= v["deliveries"].as_f64().unwrap() as u64, "{v}");
+    assert_eq!((v["inbox"]["done"].as_u64(), v["drained_seconds_after_flood"].as_f64()), (Some(0), None), "{v}");
+    assert!(v["server_latency_ms"]["requests"].as_u64().unwrap() > 0, "{v}");
+
     let missing = run(&["bench-receive", "--wrk", "/nonexistent/wrk", "--projects", "5", "--repos", "2"]);
     assert!(!missing.status.success() && text(&missing.stderr).contains("install wrk"), "{}", text(&missing.stderr));
     let bad = run(&["bench-receive", "--connections", "1", "--threads", "2"]);
