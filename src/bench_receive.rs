@@ -97,28 +97,8 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
     let script = dir.join("push.lua");
     std::fs::write(&script, WRK_SCRIPT)?;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let config_file = dir.join("switchboard.toml");
-    std::fs::write(
-        &config_file,
-        format!(
-            "[server]\nport = {port}\n\n[store]\ndata_dir = {data:?}\n\n[webhooks]\ngithub_secret = {SECRET:?}\nprocessing = {}\n",
-            o.processing
-        ),
-    )?;
-    let log = std::fs::File::create(dir.join("serve.log"))?;
-    let mut server = tokio::process::Command::new(std::env::current_exe()?)
-        .args(["serve", "--config"])
-        .arg(&config_file)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .context("cannot start serve")?;
+    let (mut server, to) = start_serve(dir, &data, o.processing).await?;
     let pid = server.id().context("serve ended at once")?;
-    let to: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    crate::bench_attack::wait_up(to).await?;
 
     eprintln!("bench-receive: wrk, {} connections, {} s…", o.connections, o.seconds);
     let cpu = crate::bench_http::cpu_seconds_of(pid);
@@ -131,12 +111,12 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
         .arg("--timeout=10s")
         .arg("--script")
         .arg(&script)
-        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(format!("http://{to}"))
         .arg("--")
         .arg(&deliveries)
         .arg(&run_id)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
         .context("cannot start wrk")?;
@@ -191,7 +171,7 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
         "wrk_threads": o.threads,
         "distinct_bodies": o.bodies,
         "seconds": round1(duration),
-        "deliveries": requests,
+        "deliveries": requests as u64,
         "accepted_per_second": (requests / duration).round(),
         "latency_ms": {"mean": ms("mean_us"), "p50": ms("p50_us"), "p90": ms("p90_us"), "p99": ms("p99_us"), "p99.9": ms("p999_us"), "max": ms("max_us")},
         "server_latency_ms": server_latency(&dir.join("serve.log")),
@@ -206,6 +186,32 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
         "inbox": inbox,
         "targets": {"accepted_per_second": 30_000, "p99_ms": 10},
     }))
+}
+
+/// `switchboard serve` of this binary on `data`, a default config but for
+/// the webhook secret (and processing, when off), its log in `serve.log`;
+/// returned once it answers.
+async fn start_serve(dir: &Path, data: &Path, processing: bool) -> anyhow::Result<(tokio::process::Child, SocketAddr)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let config = dir.join("switchboard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nport = {port}\n\n[store]\ndata_dir = {data:?}\n\n[webhooks]\ngithub_secret = {SECRET:?}\nprocessing = {processing}\n"
+        ),
+    )?;
+    let server = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("serve.log"))?)
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start serve")?;
+    let to: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    crate::bench_attack::wait_up(to).await?;
+    Ok((server, to))
 }
 
 const ERRORS: [&str; 5] = ["connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"];
