@@ -43,8 +43,10 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", -32_000)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // A log that was reset shrinks back to this (bytes) instead of keeping its largest size.
-    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+    // A log that was reset shrinks back to its limit (bytes; SQLite's pages
+    // are 4 KiB) instead of keeping its largest size. Not below it: the
+    // writer would cut the file (and drop its cached pages) at every restart.
+    conn.pragma_update(None, "journal_size_limit", WAL_LIMIT_PAGES * 4096)?;
     Ok(())
 }
 
@@ -52,16 +54,24 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// Past this many pages the write-ahead log is checkpointed to its end and
-/// truncated even if that makes the writer wait (a few hundred milliseconds):
-/// under a steady bulk load `PASSIVE` checkpoints never find a moment when
-/// the log can start over, and it grew to seven times the database (7 GB
-/// for a 20,000-project org; a 100,000-project org filled the disk).
+/// started over even if that makes the writer wait: under a steady load
+/// `PASSIVE` checkpoints never find a moment when the log can start over,
+/// and it grew to seven times the database (7 GB for a 20,000-project org;
+/// a 100,000-project org filled the disk).
 const WAL_LIMIT_PAGES: i64 = 32_768;
 
+/// Frames left uncopied when the checkpoint that starts the log over runs:
+/// it holds the write lock while it copies and syncs them, so passive passes
+/// catch up first.
+const CATCH_UP_PAGES: i64 = 256;
+
 /// Copies the write-ahead log into the database every [`CHECKPOINT_EVERY`]
-/// with `PASSIVE` checkpoints, which wait for no reader or writer, and
-/// truncates it when it passes [`WAL_LIMIT_PAGES`]; stops when the store is
-/// dropped.
+/// with `PASSIVE` checkpoints, which wait for no reader or writer; past
+/// [`WAL_LIMIT_PAGES`], passive passes catch up and a `RESTART` checkpoint
+/// makes the writer start the log over from its beginning. Not `TRUNCATE`:
+/// cutting the file drops its cached pages while the write lock is held, and
+/// under a flood of webhooks every write then waited 180–340 ms (840 ms with
+/// a 1 GiB limit). Stops when the store is dropped.
 fn spawn_checkpointer(conn: Connection, store: std::sync::Weak<Inner>) {
     let spawned = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
         loop {
@@ -69,10 +79,17 @@ fn spawn_checkpointer(conn: Connection, store: std::sync::Weak<Inner>) {
             if store.strong_count() == 0 {
                 return;
             }
-            match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
-                Ok(pages) if pages > WAL_LIMIT_PAGES => {
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
-                        tracing::warn!(error = %e, pages, "cannot truncate the write-ahead log; trying again");
+            match passive(&conn) {
+                Ok((pages, _)) if pages > WAL_LIMIT_PAGES => {
+                    // Each pass copies what the writer added during the one before.
+                    for _ in 0..8 {
+                        match passive(&conn) {
+                            Ok((log, copied)) if log - copied > CATCH_UP_PAGES => continue,
+                            _ => break,
+                        }
+                    }
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+                        tracing::warn!(error = %e, pages, "cannot start the write-ahead log over; trying again");
                     }
                 }
                 Ok(_) => {}
@@ -83,6 +100,11 @@ fn spawn_checkpointer(conn: Connection, store: std::sync::Weak<Inner>) {
     if let Err(e) = spawned {
         tracing::error!(error = %e, "cannot start the checkpoint thread; the write-ahead log will grow");
     }
+}
+
+/// A `PASSIVE` checkpoint: frames in the log, frames copied to the database.
+fn passive(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(1)?, r.get(2)?)))
 }
 
 /// The embedded SQLite store.
