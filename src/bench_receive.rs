@@ -200,7 +200,15 @@ async fn start_serve(dir: &Path, data: &Path, processing: bool) -> anyhow::Resul
             "[server]\nport = {port}\n\n[store]\ndata_dir = {data:?}\n\n[webhooks]\ngithub_secret = {SECRET:?}\nprocessing = {processing}\n"
         ),
     )?;
-    let server = tokio::process::Command::new(std::env::current_exe()?)
+    let mut command = tokio::process::Command::new(std::env::current_exe()?);
+    // The config file alone: a SWITCHBOARD_* variable would override it (a
+    // data directory, a secret, the log's format).
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SWITCHBOARD_") {
+            command.env_remove(name);
+        }
+    }
+    let mut server = command
         .args(["serve", "--config"])
         .arg(&config)
         .env_remove("RUST_LOG")
@@ -210,7 +218,10 @@ async fn start_serve(dir: &Path, data: &Path, processing: bool) -> anyhow::Resul
         .spawn()
         .context("cannot start serve")?;
     let to: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    crate::bench_attack::wait_up(to).await?;
+    tokio::select! {
+        up = crate::bench_attack::wait_up(to) => up?,
+        ended = server.wait() => anyhow::bail!("serve ended before it answered ({})", ended?),
+    }
     Ok((server, to))
 }
 
@@ -224,10 +235,16 @@ fn round1(x: f64) -> f64 {
 /// (`switchboard_queue_items`, measured when read).
 async fn inbox_counts(to: SocketAddr) -> anyhow::Result<serde_json::Map<String, Value>> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(to).await?;
-    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").await?;
-    let mut out = String::new();
-    stream.read_to_string(&mut out).await?;
+    let read = async {
+        let mut stream = tokio::net::TcpStream::connect(to).await?;
+        stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").await?;
+        let mut out = String::new();
+        stream.read_to_string(&mut out).await?;
+        anyhow::Ok(out)
+    };
+    let out = tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .map_err(|_| anyhow::anyhow!("the server's /metrics did not answer within 30 s"))??;
     let counts: serde_json::Map<String, Value> = out
         .lines()
         .filter_map(|l| l.strip_prefix("switchboard_queue_items{"))

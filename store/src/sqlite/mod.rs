@@ -43,10 +43,11 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", -32_000)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // A log that was reset shrinks back to its limit (bytes; SQLite's pages
-    // are 4 KiB) instead of keeping its largest size. Not below it: the
-    // writer would cut the file (and drop its cached pages) at every restart.
-    conn.pragma_update(None, "journal_size_limit", WAL_LIMIT_PAGES * 4096)?;
+    // A log that was started over shrinks back to this (bytes) instead of
+    // keeping its largest size. Far above the limit (a frame is a 4 KiB page
+    // and a 24-byte header): the writer cuts the file when it starts over,
+    // holding the write lock, so it should only when a flood overshot a lot.
+    conn.pragma_update(None, "journal_size_limit", 4 * WAL_LIMIT_PAGES * (4096 + 24))?;
     Ok(())
 }
 
@@ -74,13 +75,17 @@ const CATCH_UP_PAGES: i64 = 256;
 /// a 1 GiB limit). Stops when the store is dropped.
 fn spawn_checkpointer(conn: Connection, store: std::sync::Weak<Inner>) {
     let spawned = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
+        // The log's length at the last restart: until a write starts it
+        // over, the log still reads as that long, and restarting it again
+        // would take the write lock for nothing.
+        let mut restarted = None;
         loop {
             std::thread::sleep(CHECKPOINT_EVERY);
             if store.strong_count() == 0 {
                 return;
             }
             match passive(&conn) {
-                Ok((pages, _)) if pages > WAL_LIMIT_PAGES => {
+                Ok((pages, _)) if pages > WAL_LIMIT_PAGES && restarted != Some(pages) => {
                     // Each pass copies what the writer added during the one before.
                     for _ in 0..8 {
                         match passive(&conn) {
@@ -88,8 +93,12 @@ fn spawn_checkpointer(conn: Connection, store: std::sync::Weak<Inner>) {
                             _ => break,
                         }
                     }
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
-                        tracing::warn!(error = %e, pages, "cannot start the write-ahead log over; trying again");
+                    match conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0)) {
+                        Ok(0) => restarted = Some(pages),
+                        Ok(_) => tracing::warn!(pages, "the write-ahead log could not start over (busy); trying again"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, pages, "cannot start the write-ahead log over; trying again")
+                        }
                     }
                 }
                 Ok(_) => {}
