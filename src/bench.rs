@@ -70,7 +70,7 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
     let seed_seconds = started.elapsed().as_secs_f64();
     let counts = service.graph().counts().await?;
     let caller = Caller::new("bench", Role::Admin, "bench");
-    let slugs = crate::seed::some_slugs(&service).await?;
+    let slugs = crate::seed::some_slugs(&service, 5000).await?;
     let packages: Vec<String> = service.graph().packages("", 5000).await?.into_iter().map(String::from).collect();
     let words = [
         "ledger",

@@ -109,7 +109,7 @@ async fn measure(o: &Options, dir: &std::path::Path) -> anyhow::Result<Value> {
     let files_after_org = files(dir);
     let counts = service.graph().counts().await?;
     let caller = Caller::new("bench", Role::Admin, "bench");
-    let slugs = crate::seed::some_slugs(&service).await?;
+    let slugs = crate::seed::some_slugs(&service, 5000).await?;
     let mut rng = Rng(0x5eed_0a01);
 
     // One project's dependencies change, before any advisory is known.

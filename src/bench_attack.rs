@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
+use crate::bench_http::{serve_config, start_serve, this_binary};
 use crate::samples::Samples;
 
 const SECRET: &str = "attack-bench-secret";
@@ -156,29 +157,18 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
 }
 
 async fn measure(dir: &Path, options: &Options) -> anyhow::Result<()> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let config = dir.join("switchboard.toml");
-    let data = dir.join("data");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nport = {port}\n\n[store]\ndata_dir = {data:?}\n\n[webhooks]\ngithub_secret = {SECRET:?}\npagerduty_secrets = [{SECRET:?}]\n\n[slack]\nsigning_secret = {SECRET:?}\n"
+    let config = serve_config(
+        dir,
+        &dir.join("data"),
+        &format!(
+            "[webhooks]\ngithub_secret = {SECRET:?}\npagerduty_secrets = [{SECRET:?}]\n\n[slack]\nsigning_secret = {SECRET:?}\n"
         ),
     )?;
-    let exe = std::env::current_exe()?;
-    let cfg = config.to_str().context("a temporary path that is text")?;
-    let token = token(&exe, cfg).await?;
-    set_password(&exe, cfg).await?;
-    let mut server = tokio::process::Command::new(&exe)
-        .args(["serve", "--config", cfg])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .context("cannot start serve")?;
-    let to: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    wait_up(to).await?;
+    let cfg = config.path.to_str().context("a temporary path that is text")?;
+    let token = token(cfg).await?;
+    set_password(cfg).await?;
+    let mut server = start_serve(&config, Some("error"), Stdio::null()).await?;
+    let to = config.to;
     let results = attacks(to, &token, options).await;
     let _ = server.kill().await;
     let ok = results.iter().all(|r| {
@@ -316,20 +306,9 @@ async fn attacks(to: SocketAddr, token: &str, options: &Options) -> Vec<Value> {
     results
 }
 
-pub(crate) async fn wait_up(to: SocketAddr) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if once(1, to, &get("/healthz", "")).await.is_ok_and(|s| s == 200) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("serve did not answer on {to} within 60 s")
-}
-
 /// A viewer token for the prober, made with this binary's own CLI.
-async fn token(exe: &Path, config: &str) -> anyhow::Result<String> {
-    let out = tokio::process::Command::new(exe)
+async fn token(config: &str) -> anyhow::Result<String> {
+    let out = this_binary()?
         .args(["token", "create", "--user", "prober", "--role", "viewer", "--config", config])
         .output()
         .await?;
@@ -338,8 +317,8 @@ async fn token(exe: &Path, config: &str) -> anyhow::Result<String> {
 }
 
 /// A password for `admin`, the sign-in guessing's target.
-async fn set_password(exe: &Path, config: &str) -> anyhow::Result<()> {
-    let mut child = tokio::process::Command::new(exe)
+async fn set_password(config: &str) -> anyhow::Result<()> {
+    let mut child = this_binary()?
         .args(["user", "set-password", "--user", "admin", "--role", "admin", "--config", config])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())

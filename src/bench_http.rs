@@ -1,6 +1,13 @@
 //! What the HTTP benchmarks share: serving a router as `serve` does (or
-//! bare), a lean kept-alive HTTP/1.1 sender, and the process's CPU time.
+//! bare), a `serve` process of this binary measured from outside, a lean
+//! kept-alive HTTP/1.1 sender, and a process's CPU time.
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
 use switchboard_core::Service;
 
 /// Serves `app` on `listener` as the benchmark was asked: behind the edge
@@ -19,6 +26,87 @@ pub(crate) fn spawn_server(
     } else {
         tokio::spawn(async move { axum::serve(listener, app).await })
     }
+}
+
+/// This binary as a child process, configured by its arguments alone: a
+/// `SWITCHBOARD_*` variable of the caller's would override the config file
+/// (a data directory, a secret, the log's format).
+pub(crate) fn this_binary() -> anyhow::Result<tokio::process::Command> {
+    let mut command = tokio::process::Command::new(std::env::current_exe()?);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SWITCHBOARD_") {
+            command.env_remove(name);
+        }
+    }
+    Ok(command)
+}
+
+/// A config file for `serve` of this binary, and where it will listen.
+pub(crate) struct ServeConfig {
+    pub path: PathBuf,
+    pub to: SocketAddr,
+}
+
+/// Writes `dir/switchboard.toml` for `serve` on a free loopback port and the
+/// store in `data`, with `rest` (more TOML tables) after.
+pub(crate) fn serve_config(dir: &Path, data: &Path, rest: &str) -> anyhow::Result<ServeConfig> {
+    let to = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let path = dir.join("switchboard.toml");
+    std::fs::write(&path, format!("[server]\nport = {}\n\n[store]\ndata_dir = {data:?}\n\n{rest}", to.port()))?;
+    Ok(ServeConfig { path, to })
+}
+
+/// `switchboard serve` on `config`, its log level `rust_log` (or the
+/// config's) and its log to `stderr`; returned once it answers `/healthz`.
+/// Ends with the handle.
+pub(crate) async fn start_serve(
+    config: &ServeConfig,
+    rust_log: Option<&str>,
+    stderr: Stdio,
+) -> anyhow::Result<tokio::process::Child> {
+    let mut command = this_binary()?;
+    command.args(["serve", "--config"]).arg(&config.path).env_remove("RUST_LOG");
+    if let Some(level) = rust_log {
+        command.env("RUST_LOG", level);
+    }
+    let mut server =
+        command.stdout(Stdio::null()).stderr(stderr).kill_on_drop(true).spawn().context("cannot start serve")?;
+    let to = config.to;
+    tokio::select! {
+        up = wait_up(to) => up?,
+        ended = server.wait() => anyhow::bail!("serve ended before it answered ({})", ended?),
+    }
+    Ok(server)
+}
+
+async fn wait_up(to: SocketAddr) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if get_once(to, "/healthz").await.is_ok_and(|(status, _)| status == 200) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("serve did not answer on {to} within 60 s")
+}
+
+/// One `GET` on a connection of its own, read to its end (30 s at most):
+/// the status and the body's text.
+pub(crate) async fn get_once(to: SocketAddr, path: &str) -> anyhow::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let read = async {
+        let mut stream = tokio::net::TcpStream::connect(to).await?;
+        stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+        let mut out = String::new();
+        stream.read_to_string(&mut out).await?;
+        anyhow::Ok(out)
+    };
+    let out = tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .map_err(|_| anyhow::anyhow!("{path} on {to} did not answer within 30 s"))??;
+    let status = out.get(9..12).and_then(|s| s.parse().ok()).with_context(|| format!("not HTTP from {path}: {out}"))?;
+    let body = out.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    Ok((status, body))
 }
 
 /// CPU time this process has used, user and system (Linux; 0 elsewhere).

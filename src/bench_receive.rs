@@ -21,7 +21,8 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use switchboard_core::config::Config;
 
-use crate::bench_webhooks::{Bodies, organisation};
+use crate::bench_http::{get_once, serve_config, start_serve};
+use crate::bench_webhooks::{Bodies, organisation, round1};
 
 const SECRET: &str = "bench-receive-secret";
 
@@ -97,7 +98,11 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
     let script = dir.join("push.lua");
     std::fs::write(&script, WRK_SCRIPT)?;
 
-    let (mut server, to) = start_serve(dir, &data, o.processing).await?;
+    let config =
+        serve_config(dir, &data, &format!("[webhooks]\ngithub_secret = {SECRET:?}\nprocessing = {}\n", o.processing))?;
+    let log = std::fs::File::create(dir.join("serve.log"))?;
+    let mut server = start_serve(&config, None, log.into()).await?;
+    let to = config.to;
     let pid = server.id().context("serve ended at once")?;
 
     eprintln!("bench-receive: wrk, {} connections, {} s…", o.connections, o.seconds);
@@ -188,63 +193,12 @@ async fn measure(o: &Options, dir: &Path, wrk_version: &str) -> anyhow::Result<V
     }))
 }
 
-/// `switchboard serve` of this binary on `data`, a default config but for
-/// the webhook secret (and processing, when off), its log in `serve.log`;
-/// returned once it answers.
-async fn start_serve(dir: &Path, data: &Path, processing: bool) -> anyhow::Result<(tokio::process::Child, SocketAddr)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let config = dir.join("switchboard.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nport = {port}\n\n[store]\ndata_dir = {data:?}\n\n[webhooks]\ngithub_secret = {SECRET:?}\nprocessing = {processing}\n"
-        ),
-    )?;
-    let mut command = tokio::process::Command::new(std::env::current_exe()?);
-    // The config file alone: a SWITCHBOARD_* variable would override it (a
-    // data directory, a secret, the log's format).
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SWITCHBOARD_") {
-            command.env_remove(name);
-        }
-    }
-    let mut server = command
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("serve.log"))?)
-        .kill_on_drop(true)
-        .spawn()
-        .context("cannot start serve")?;
-    let to: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    tokio::select! {
-        up = crate::bench_attack::wait_up(to) => up?,
-        ended = server.wait() => anyhow::bail!("serve ended before it answered ({})", ended?),
-    }
-    Ok((server, to))
-}
-
 const ERRORS: [&str; 5] = ["connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"];
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
 
 /// The inbox's deliveries by status, from the server's `/metrics`
 /// (`switchboard_queue_items`, measured when read).
 async fn inbox_counts(to: SocketAddr) -> anyhow::Result<serde_json::Map<String, Value>> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let read = async {
-        let mut stream = tokio::net::TcpStream::connect(to).await?;
-        stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").await?;
-        let mut out = String::new();
-        stream.read_to_string(&mut out).await?;
-        anyhow::Ok(out)
-    };
-    let out = tokio::time::timeout(Duration::from_secs(30), read)
-        .await
-        .map_err(|_| anyhow::anyhow!("the server's /metrics did not answer within 30 s"))??;
+    let (_, out) = get_once(to, "/metrics").await?;
     let counts: serde_json::Map<String, Value> = out
         .lines()
         .filter_map(|l| l.strip_prefix("switchboard_queue_items{"))

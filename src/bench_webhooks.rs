@@ -22,7 +22,6 @@ use switchboard_automations::{Hooks, Processor, RuleSet};
 use switchboard_core::config::Config;
 use switchboard_core::inbox::{DeliveryStatus, Inbox, NewDelivery};
 use switchboard_core::model::Role;
-use switchboard_core::store::ProjectQuery;
 use switchboard_core::{Caller, Service};
 
 use crate::bench_http::{RawHttp, process_cpu_seconds, spawn_server};
@@ -104,8 +103,7 @@ pub(crate) async fn organisation(
     crate::seed::seed(service, projects, true).await?;
     let counts = service.graph().counts().await?;
     let admin = Caller::new("bench", Role::Admin, "bench");
-    let q = ProjectQuery { limit: repos, ..Default::default() };
-    let slugs: Vec<String> = service.graph().find_projects(&q).await?.into_iter().map(|p| p.slug.to_string()).collect();
+    let slugs = crate::seed::some_slugs(service, repos).await?;
     for (i, slug) in slugs.iter().enumerate() {
         let ids = json!({"github_repository": repo_name(i)});
         service.execute_json(&admin, "update_project", json!({"project": slug, "external_ids": ids})).await?;
@@ -314,6 +312,6 @@ async fn flood(
     }))
 }
 
-fn round1(x: f64) -> f64 {
+pub(crate) fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }

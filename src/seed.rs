@@ -82,9 +82,9 @@ pub async fn seed(service: &Service, projects: usize, progress: bool) -> anyhow:
     Ok(())
 }
 
-/// The first 5,000 projects' slugs: what the benchmarks' measurements pick
-/// from.
-pub(crate) async fn some_slugs(service: &Service) -> anyhow::Result<Vec<String>> {
-    let q = switchboard_core::store::ProjectQuery { limit: 5000, ..Default::default() };
+/// The first `limit` projects' slugs: what the benchmarks' measurements pick
+/// from (5,000) and link to repositories.
+pub(crate) async fn some_slugs(service: &Service, limit: usize) -> anyhow::Result<Vec<String>> {
+    let q = switchboard_core::store::ProjectQuery { limit, ..Default::default() };
     Ok(service.graph().find_projects(&q).await?.into_iter().map(|p| p.slug.to_string()).collect())
 }
