@@ -193,6 +193,7 @@ pub async fn open_clickhouse(config: &Config) -> anyhow::Result<switchboard_stor
         user: c.user.clone(),
         password: c.password.clone(),
         flush_interval: std::time::Duration::from_millis(c.flush_interval_ms),
+        buffer_seconds: c.buffer_seconds,
     };
     switchboard_store_clickhouse::ClickHouseLog::open(&options)
         .await

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use switchboard_core::config::Config;
-use switchboard_core::event::{Event, EventKind};
 use switchboard_core::model::Role;
 use switchboard_core::{Caller, Service};
 use tower::ServiceExt;
@@ -186,48 +185,9 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
     let paced = Some(Duration::from_secs(1));
     let slack_paced = slack_mentions(&service, &outbox, &slack_fake, &slugs, 1000, paced, edge).await?;
 
-    // Event appends as they happen in service: times move forward (events are
-    // appended "now"), many requests append a few events each, concurrently.
     eprintln!("bench: event appends");
-    let total = 100_000usize;
-    let writers = 64;
-    let clock = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(service.now()));
-    let t = Instant::now();
-    let mut tasks = Vec::new();
-    // Straight to the log (events are otherwise appended by operations).
-    let raw_log = opened.log.clone();
-    for w in 0..writers {
-        let raw_log = raw_log.clone();
-        let clock = clock.clone();
-        tasks.push(tokio::spawn(async move {
-            for i in 0..total / writers {
-                let at = clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let e = Event::new(EventKind::BuildRecorded, at, "bench", "bench", json!({"w": w, "i": i}));
-                raw_log.append(std::slice::from_ref(&e)).await?;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    let single = total as f64 / t.elapsed().as_secs_f64();
-    let start = clock.load(std::sync::atomic::Ordering::Relaxed);
-    let batches: Vec<Vec<Event>> = (0..100i64)
-        .map(|b| {
-            (0..1000i64)
-                .map(|i| {
-                    let at = start + b * 1000 + i;
-                    Event::new(EventKind::BuildRecorded, at, "bench", "bench", json!({"b": b, "i": i}))
-                })
-                .collect()
-        })
-        .collect();
-    let t = Instant::now();
-    for batch in &batches {
-        raw_log.append(batch).await?;
-    }
-    let batched = 100_000.0 / t.elapsed().as_secs_f64();
+    let appended = crate::bench_appends::appends(&opened.log, service.now(), 64, 100_000).await?;
+    let (single, batched) = (appended.single, appended.batched);
 
     Ok(json!({
         "projects": counts.projects,

@@ -1,5 +1,5 @@
 //! The benchmark commands (`bench`, `bench-attack`, `bench-vectors`,
-//! `bench-logs`, `bench-import`, `bench-campaign`, `bench-webhooks`,
+//! `bench-appends`, `bench-logs`, `bench-import`, `bench-campaign`, `bench-webhooks`,
 //! `bench-receive`): their arguments and how each runs; each prints JSON and
 //! logs only warnings (`bench --metrics on` its access log too, as `serve`).
 
@@ -144,6 +144,20 @@ pub enum BenchCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Appends to the operations log the config names (embedded, or
+    /// ClickHouse): single events from many writers at once, as requests
+    /// append them, then batches of 1,000; prints appends a second and each
+    /// append's p50/p99 as JSON.
+    BenchAppends {
+        /// Tasks appending at once, one event per call.
+        #[arg(long, default_value_t = 64)]
+        writers: usize,
+        /// Single events appended (and as many again in batches).
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// `check_logs` over a day of one project's lines (10 million by
     /// default) on the embedded table, or on a ClickHouse `otel_logs`;
     /// p50/p99 for a one-hour and a 24-hour window, as JSON.
@@ -240,6 +254,13 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             quiet();
             let data_dir = store.data_dir.clone();
             crate::bench_vectors::run(crate::bench_vectors::Options { count, dims, samples, config, data_dir }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::BenchAppends { writers, events, store } => {
+            let config = load(store.config.as_ref())?;
+            quiet();
+            let data_dir = store.data_dir.clone();
+            crate::bench_appends::run(crate::bench_appends::Options { writers, events, config, data_dir }).await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::BenchLogs { lines, clickhouse, samples } => {

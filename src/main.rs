@@ -9,6 +9,7 @@ mod backup;
 #[cfg(feature = "bench")]
 mod bench;
 mod bench_advisories;
+mod bench_appends;
 mod bench_attack;
 mod bench_campaign;
 mod bench_commands;

@@ -126,3 +126,48 @@ fn bench_receive_floods_a_serve_process_from_wrk() {
     let bad = run(&["bench-receive", "--connections", "1", "--threads", "2"]);
     assert!(!bad.status.success() && text(&bad.stderr).contains("at least --threads"), "{}", text(&bad.stderr));
 }
+
+/// Runs `bench-appends` with these store arguments and reads its JSON.
+fn appends(store: &[&str]) -> Value {
+    let mut args = vec!["bench-appends", "--writers", "8", "--events", "800"];
+    args.extend_from_slice(store);
+    let out = run(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["writers"], 8);
+    assert_eq!(v["single_event_append"]["samples"], 800);
+    assert!(v["single_events_per_second"].as_f64().unwrap() > 0.0);
+    assert!(v["batches_of_1000_per_second"].as_f64().unwrap() > 0.0);
+    v
+}
+
+#[test]
+fn bench_appends_measures_the_embedded_log_and_keeps_what_it_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let first = appends(&["--data-dir", data]);
+    assert_eq!((first["log"].as_str(), first["events_before"].as_u64()), (Some("sqlite"), Some(0)));
+    // 800 single events and a batch of 1,000.
+    assert_eq!(appends(&["--data-dir", data])["events_before"], 1_800);
+    let out = run(&["bench-appends", "--writers", "0"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--writers must be at least 1"), "{}", text(&out.stderr));
+    let out = run(&["bench-appends", "--writers", "10", "--events", "5"]);
+    assert!(text(&out.stderr).contains("--events must be at least --writers"), "{}", text(&out.stderr));
+}
+
+#[cfg(feature = "server-tests")]
+#[test]
+fn bench_appends_measures_the_clickhouse_log_through_its_buffer() {
+    let url = std::env::var("SWITCHBOARD_TEST_CLICKHOUSE_URL").unwrap_or_else(|_| "http://127.0.0.1:18123".into());
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sb_bench_appends_{}", std::process::id());
+    let config = dir.path().join("switchboard.toml");
+    let toml = format!("[store]\nlog = \"clickhouse\"\n\n[store.clickhouse]\nurl = {url:?}\ndatabase = {database:?}\n");
+    std::fs::write(&config, toml).unwrap();
+    let config = config.to_str().unwrap();
+    let first = appends(&["--config", config]);
+    assert_eq!((first["log"].as_str(), first["buffer_seconds"].as_u64()), (Some("clickhouse"), Some(1)));
+    let before = first["events_before"].as_u64().unwrap();
+    assert_eq!(appends(&["--config", config])["events_before"].as_u64(), Some(before + 1_800));
+}

@@ -249,7 +249,6 @@ async fn project(
 ) -> Result<Response, PageError> {
     let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
     let slug: ProjectSlug = path("project", &slug)?;
-    let d = state.service.call(&caller, GetProject { project: slug.clone() }).await?;
     // Deployments, builds and incidents have their own tables; the history shows changes.
     use switchboard_core::event::EventKind::*;
     let kinds = vec![
@@ -262,9 +261,21 @@ async fn project(
         ScoreChanged,
         RunRequested,
     ];
-    let history =
-        ProjectHistory { project: slug, subject: None, since: None, until: None, kinds: Some(kinds), limit: Some(30) };
-    let h = state.service.call(&caller, history).await?;
+    let history = ProjectHistory {
+        project: slug.clone(),
+        subject: None,
+        since: None,
+        until: None,
+        kinds: Some(kinds),
+        limit: Some(30),
+    };
+    // The project, its history and its score changes at once: on a log
+    // server the two log reads are the page's slowest calls.
+    let (d, h, changes) = tokio::try_join!(
+        async { Ok::<_, PageError>(state.service.call(&caller, GetProject { project: slug.clone() }).await?) },
+        async { Ok(state.service.call(&caller, history).await?) },
+        score_changes(&state, &slug),
+    )?;
     let p = &d.project;
     let config = state.service.config();
     let decls = config.project_types.get(&p.project_type);
@@ -292,7 +303,7 @@ async fn project(
         }
     }
     let total: f64 = d.score.components.iter().map(|c| f64::from(c.weight)).sum::<f64>().max(1.0);
-    let (score_chart, deploy_chart, build_chart) = project_charts(&state, p).await?;
+    let (score_chart, deploy_chart, build_chart) = project_charts(&state, p, changes).await?;
     let refreshed = d
         .last_import
         .as_ref()
@@ -494,18 +505,13 @@ async fn package(
 
 type Charts = (Option<crate::charts::Chart>, Option<crate::charts::Chart>, Option<crate::charts::Chart>);
 
-/// The project page's charts: its score over 90 days, its deployments over
-/// 30 per environment, its latest CI builds' durations.
-async fn project_charts(state: &PortalState, p: &switchboard_core::model::Project) -> Result<Charts, PageError> {
+/// A project's score changes over the last 90 days (time, from, to), oldest first.
+async fn score_changes(state: &PortalState, slug: &ProjectSlug) -> Result<Vec<(i64, f64, f64)>, PageError> {
     use switchboard_core::event::{EventData, EventKind, EventQuery};
-    use switchboard_core::model::DAY_MS as DAY;
-    use switchboard_core::model::{BuildStatus, DeploymentStatus};
-    use switchboard_core::store::DeploymentQuery;
-    let now = state.service.now();
     let q = EventQuery {
-        project: Some(p.slug.clone()),
+        project: Some(slug.clone()),
         kinds: vec![EventKind::ScoreChanged],
-        since: Some(now - 90 * DAY),
+        since: Some(state.service.now() - 90 * switchboard_core::model::DAY_MS),
         limit: 1000,
         ..Default::default()
     };
@@ -521,6 +527,20 @@ async fn project_charts(state: &PortalState, p: &switchboard_core::model::Projec
         })
         .collect();
     changes.sort_by_key(|c| c.0);
+    Ok(changes)
+}
+
+/// The project page's charts: its score over 90 days (from `changes`), its
+/// deployments over 30 per environment, its latest CI builds' durations.
+async fn project_charts(
+    state: &PortalState,
+    p: &switchboard_core::model::Project,
+    changes: Vec<(i64, f64, f64)>,
+) -> Result<Charts, PageError> {
+    use switchboard_core::model::DAY_MS as DAY;
+    use switchboard_core::model::{BuildStatus, DeploymentStatus};
+    use switchboard_core::store::DeploymentQuery;
+    let now = state.service.now();
     let mut points: Vec<(i64, f64)> = changes.first().map(|c| vec![(c.0, c.1)]).unwrap_or_default();
     points.extend(changes.iter().map(|c| (c.0, c.2)));
     let score = crate::charts::score_trend("score-trend", "Score over 90 days", &points, now);

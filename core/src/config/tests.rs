@@ -225,6 +225,18 @@ fn neo4j_settings_are_checked_only_when_the_graph_is_there() {
 }
 
 #[test]
+fn clickhouse_buffer_is_on_by_default_and_bounded() {
+    let c = Config::parse("", "x.toml", &[]).unwrap();
+    assert_eq!(c.store.clickhouse.buffer_seconds, 1);
+    let off = Config::parse("[store.clickhouse]\nbuffer_seconds = 0\n", "x.toml", &[]).unwrap();
+    assert_eq!(off.store.clickhouse.buffer_seconds, 0);
+    let err = Config::parse("[store.clickhouse]\nbuffer_seconds = 600\n", "x.toml", &[]).unwrap_err().to_string();
+    assert!(err.contains("`store.clickhouse.buffer_seconds`: at most 60"), "{err}");
+    let err = Config::parse("[store.clickhouse]\nbuffer_seconds = -1\n", "x.toml", &[]).unwrap_err().to_string();
+    assert!(err.contains("buffer_seconds"), "{err}");
+}
+
+#[test]
 fn approval_rules_and_freezes_parse_and_bad_ones_are_placed() {
     let src = r#"
 [policy]
