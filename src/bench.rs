@@ -34,15 +34,8 @@ pub struct Options {
 }
 
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let (dir, temporary) = match &options.data_dir {
-        Some(d) => (d.clone(), false),
-        None => (std::env::temp_dir().join(format!("switchboard-bench-{}", std::process::id())), true),
-    };
-    let result = measure(&options, &dir).await;
-    if temporary {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    let out = result?;
+    let dir = crate::samples::StoreDir::new(options.data_dir.as_ref(), "bench");
+    let out = measure(&options, &dir.path).await?;
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }

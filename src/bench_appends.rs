@@ -37,15 +37,8 @@ pub(crate) struct Appends {
 pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
     anyhow::ensure!(o.writers > 0, "--writers must be at least 1");
     anyhow::ensure!(o.events >= o.writers, "--events must be at least --writers (each writer appends its share)");
-    let (dir, temporary) = match &o.data_dir {
-        Some(d) => (d.clone(), false),
-        None => (std::env::temp_dir().join(format!("switchboard-bench-appends-{}", std::process::id())), true),
-    };
-    let result = measure(&o, &dir).await;
-    if temporary {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    println!("{}", serde_json::to_string_pretty(&result?)?);
+    let dir = crate::samples::StoreDir::new(o.data_dir.as_ref(), "bench-appends");
+    println!("{}", serde_json::to_string_pretty(&measure(&o, &dir.path).await?)?);
     Ok(())
 }
 

@@ -40,15 +40,8 @@ fn vector(seed: u64, dims: usize) -> Vec<f32> {
 
 pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
     anyhow::ensure!(o.count > 0 && o.dims > 0 && o.samples > 0, "--count, --dims and --samples must be at least 1");
-    let (dir, temporary) = match &o.data_dir {
-        Some(d) => (d.clone(), false),
-        None => (std::env::temp_dir().join(format!("switchboard-bench-vectors-{}", std::process::id())), true),
-    };
-    let result = measure(&o, &dir).await;
-    if temporary {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    println!("{}", serde_json::to_string_pretty(&result?)?);
+    let dir = crate::samples::StoreDir::new(o.data_dir.as_ref(), "bench-vectors");
+    println!("{}", serde_json::to_string_pretty(&measure(&o, &dir.path).await?)?);
     Ok(())
 }
 
