@@ -49,7 +49,7 @@ async fn measure(o: &Options, dir: &std::path::Path) -> anyhow::Result<serde_jso
     eprintln!("appends: {} single events from {} writers, then as many in batches of 1,000", o.events, o.writers);
     let a = appends(&opened.log, opened.service.now(), o.writers, o.events).await?;
     Ok(json!({
-        "log": format!("{:?}", o.config.store.log).to_lowercase(),
+        "log": o.config.store.log,
         "buffer_seconds": (o.config.store.log == switchboard_core::config::LogBackend::Clickhouse)
             .then_some(o.config.store.clickhouse.buffer_seconds),
         "events_before": before,

@@ -67,16 +67,15 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
         )
     })?;
     let version = String::from_utf8_lossy(&version.stdout).lines().next().unwrap_or_default().trim().to_owned();
-    let dir = std::env::temp_dir().join(format!("switchboard-bench-receive-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let result = measure(&o, &dir, &version).await.map_err(|e| {
+    let dir = crate::samples::StoreDir::new(None, "bench-receive");
+    std::fs::create_dir_all(&dir.path)?;
+    let result = measure(&o, &dir.path, &version).await.map_err(|e| {
         // What the server said last is usually why.
-        let log = std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default();
+        let log = std::fs::read_to_string(dir.path.join("serve.log")).unwrap_or_default();
         let tail: Vec<&str> = log.lines().rev().take(20).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         e.context(format!("the server's log ends:\n{}", tail.join("\n")))
     });
-    let _ = std::fs::remove_dir_all(&dir);
     println!("{}", serde_json::to_string_pretty(&result?)?);
     Ok(())
 }

@@ -7,6 +7,13 @@ mod common;
 
 use common::*;
 
+/// Runs a benchmark command that must succeed and reads the JSON it prints.
+fn json_of(args: &[&str]) -> Value {
+    let out = run(args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Without the `bench` feature the command says how to get it.
 #[cfg(not(feature = "bench"))]
 #[test]
@@ -19,9 +26,7 @@ fn bench_says_how_to_build_it() {
 #[cfg(feature = "bench")]
 #[test]
 fn bench_prints_its_json() {
-    let out = run(&["bench", "--projects", "300", "--samples", "20"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&["bench", "--projects", "300", "--samples", "20"]);
     assert_eq!(v["projects"], 300);
     for key in ["find_projects_text", "dependents", "get_project", "project_page"] {
         assert_eq!(v[key]["samples"], 20, "{key}");
@@ -50,9 +55,7 @@ fn bench_prints_its_json() {
 
 #[test]
 fn bench_advisories_prints_its_json() {
-    let out = run(&["bench-advisories", "--projects", "80", "--advisories", "3000", "--samples", "5"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&["bench-advisories", "--projects", "80", "--advisories", "3000", "--samples", "5"]);
     assert_eq!((v["projects"].as_u64(), v["advisories"].as_u64()), (Some(80), Some(3000)));
     assert!(v["dependency_edges"].as_u64().unwrap() > 1000, "{v}");
     assert!(v["advisories_about_packages_used_here"].as_u64().unwrap() > 0, "{v}");
@@ -73,9 +76,7 @@ fn bench_advisories_prints_its_json() {
 #[test]
 fn bench_webhooks_prints_its_json() {
     let args = ["bench-webhooks", "--projects", "30", "--repos", "10", "--deliveries", "300", "--seconds", "1"];
-    let out = run(&[&args[..], &["--rate", "200", "--concurrency", "8"]].concat());
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&[&args[..], &["--rate", "200", "--concurrency", "8"]].concat());
     assert_eq!((v["projects"].as_u64(), v["repositories"].as_u64()), (Some(30), Some(10)), "{v}");
     assert_eq!(v["processing_concurrency"], 8, "{v}");
     // Every push is to a default branch of a known repository: all done, none dead.
@@ -96,9 +97,7 @@ fn bench_webhooks_prints_its_json() {
 #[test]
 fn bench_receive_floods_a_serve_process_from_wrk() {
     let args = ["bench-receive", "--projects", "30", "--repos", "10", "--bodies", "40", "--seconds", "2"];
-    let out = run(&[&args[..], &["--connections", "4", "--threads", "1"]].concat());
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&[&args[..], &["--connections", "4", "--threads", "1"]].concat());
     assert!(v["load_generator"].as_str().unwrap().starts_with("wrk"), "{v}");
     assert_eq!((v["projects"].as_u64(), v["repositories"].as_u64()), (Some(30), Some(10)), "{v}");
     // Every request a new, correctly signed delivery: all accepted (202),
@@ -113,9 +112,7 @@ fn bench_receive_floods_a_serve_process_from_wrk() {
     assert!(v["server_cpu_us_per_delivery"].as_f64().unwrap() > 0.0, "{v}");
 
     // Receiving alone: every delivery stored, none processed.
-    let off = run(&[&args[..], &["--connections", "4", "--threads", "1", "--processing", "off"]].concat());
-    assert!(off.status.success(), "{}", text(&off.stderr));
-    let v: Value = serde_json::from_slice(&off.stdout).unwrap();
+    let v = json_of(&[&args[..], &["--connections", "4", "--threads", "1", "--processing", "off"]].concat());
     assert_eq!(v["errors"], 0, "{v}");
     assert!(v["inbox"]["pending"].as_u64().unwrap() >= v["deliveries"].as_f64().unwrap() as u64, "{v}");
     assert_eq!((v["inbox"]["done"].as_u64(), v["drained_seconds_after_flood"].as_f64()), (Some(0), None), "{v}");
@@ -131,9 +128,7 @@ fn bench_receive_floods_a_serve_process_from_wrk() {
 fn appends(store: &[&str]) -> Value {
     let mut args = vec!["bench-appends", "--writers", "8", "--events", "800"];
     args.extend_from_slice(store);
-    let out = run(&args);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&args);
     assert_eq!(v["writers"], 8);
     assert_eq!(v["single_event_append"]["samples"], 800);
     assert!(v["single_events_per_second"].as_f64().unwrap() > 0.0);

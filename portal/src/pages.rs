@@ -274,7 +274,7 @@ async fn project(
     let (d, h, changes) = tokio::try_join!(
         async { Ok::<_, PageError>(state.service.call(&caller, GetProject { project: slug.clone() }).await?) },
         async { Ok(state.service.call(&caller, history).await?) },
-        score_changes(&state, &slug),
+        score_changes(&state, &caller, &slug),
     )?;
     let p = &d.project;
     let config = state.service.config();
@@ -505,21 +505,27 @@ async fn package(
 
 type Charts = (Option<crate::charts::Chart>, Option<crate::charts::Chart>, Option<crate::charts::Chart>);
 
-/// A project's score changes over the last 90 days (time, from, to), oldest first.
-async fn score_changes(state: &PortalState, slug: &ProjectSlug) -> Result<Vec<(i64, f64, f64)>, PageError> {
-    use switchboard_core::event::{EventData, EventKind, EventQuery};
-    let q = EventQuery {
-        project: Some(slug.clone()),
-        kinds: vec![EventKind::ScoreChanged],
-        since: Some(state.service.now() - 90 * switchboard_core::model::DAY_MS),
-        limit: 1000,
-        ..Default::default()
+/// A project's score changes over the last 90 days (time, from, to), oldest
+/// first: its history as `caller` may read it.
+async fn score_changes(
+    state: &PortalState,
+    caller: &switchboard_core::Caller,
+    slug: &ProjectSlug,
+) -> Result<Vec<(i64, f64, f64)>, PageError> {
+    use switchboard_core::event::{EventData, EventKind};
+    let history = ProjectHistory {
+        project: slug.clone(),
+        subject: None,
+        since: Some(switchboard_core::time::TimeArg::Ago(90 * switchboard_core::model::DAY_MS)),
+        until: None,
+        kinds: Some(vec![EventKind::ScoreChanged]),
+        limit: Some(1000),
     };
     let mut changes: Vec<(i64, f64, f64)> = state
         .service
-        .log()
-        .query(&q)
+        .call(caller, history)
         .await?
+        .events
         .iter()
         .filter_map(|e| match e.data() {
             Ok(EventData::ScoreChanged(s)) => Some((e.occurred_at, f64::from(s.from), f64::from(s.to))),

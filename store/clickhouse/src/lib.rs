@@ -238,11 +238,10 @@ async fn place_buffer(client: &Client, database: &str, seconds: u32) -> StoreRes
         .await
         .map_err(|e| backend("look for events_buffer", e))?;
     let wanted = buffer_arguments(seconds);
-    let current = existing.first().map(|t| existing_arguments(&t.create_table_query));
-    if seconds > 0 && current == Some(Some(wanted.clone())) {
-        return Ok("events_buffer");
-    }
-    if current.is_some() {
+    if let Some(current) = existing.first() {
+        if seconds > 0 && existing_arguments(&current.create_table_query).as_ref() == Some(&wanted) {
+            return Ok("events_buffer");
+        }
         client
             .query("DROP TABLE IF EXISTS events_buffer")
             .execute()
