@@ -121,6 +121,8 @@ pub struct Neo4jGraph {
     timeout: Duration,
     /// The full-text index's name, as `db.index.fulltext.queryNodes` wants it.
     fulltext_index: &'static str,
+    /// Webhook deliveries waiting to be stored together.
+    accepts: Arc<spool::AcceptQueue>,
 }
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -175,7 +177,8 @@ impl Neo4jGraph {
             Fulltext::Neo4j => "sb_project_text",
             Fulltext::ArcadeDb { .. } => "Project[search_text]",
         };
-        let store = Neo4jGraph { graph: Arc::new(graph), timeout: o.query_timeout, fulltext_index };
+        let store =
+            Neo4jGraph { graph: Arc::new(graph), timeout: o.query_timeout, fulltext_index, accepts: Arc::default() };
         store
             .rows(neo4rs::query("RETURN 1 AS one"))
             .await

@@ -13,6 +13,16 @@
 //! same news at once leave one record: the loser's next try finds it.
 //! Claims (`due`, `due_messages`) take each record's write lock before
 //! checking it again, as in the run queue.
+//!
+//! Deliveries are stored with group commit: a transaction on the server
+//! costs milliseconds whatever it holds, so deliveries that arrive while one
+//! is being stored wait and go together in the next (one `UNWIND`), and a
+//! flood of webhooks is a few transactions a second of many deliveries each
+//! instead of one transaction for every delivery.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -20,9 +30,10 @@ use neo4rs::{Row, query};
 use switchboard_core::inbox::{self, Accepted, Delivery, DeliveryStatus, Inbox, NewDelivery, Outcome};
 use switchboard_core::model::{ChatPlatform, Millis};
 use switchboard_core::outbox::{self, Attempt, MessageStatus, NewMessage, OutMessage, Outbox};
-use switchboard_core::store::StoreResult;
+use switchboard_core::store::{StoreError, StoreResult};
+use tokio::sync::oneshot;
 
-use crate::{Neo4jGraph, corrupt, limit};
+use crate::{Neo4jGraph, corrupt, limit, map};
 
 /// Tries at storing a new record under fresh ids.
 const ID_ATTEMPTS: u32 = 8;
@@ -170,10 +181,153 @@ fn status_counts<S: Copy>(rows: &[Row], all: &[S], name: fn(S) -> &'static str) 
     Ok(all.iter().map(|s| (*s, found.get(name(*s)).copied().unwrap_or(0))).collect())
 }
 
-#[async_trait]
-impl Inbox for Neo4jGraph {
-    async fn accept(&self, d: &NewDelivery) -> StoreResult<Accepted> {
-        let dkey = format!("{}\n{}", d.source, d.delivery_id);
+/// Most deliveries stored in one transaction.
+const MOST_ACCEPTED_AT_ONCE: usize = 256;
+
+/// Deliveries waiting to be stored, each with where its answer goes, and
+/// whether a task is storing them (there is at most one per handle).
+#[derive(Default)]
+pub(crate) struct AcceptQueue {
+    waiting: Mutex<Vec<(NewDelivery, oneshot::Sender<StoreResult<Accepted>>)>>,
+    storing: AtomicBool,
+}
+
+/// The key of a delivery's source and id, unique in the graph.
+fn delivery_key(d: &NewDelivery) -> String {
+    format!("{}\n{}", d.source, d.delivery_id)
+}
+
+/// The same failure again, for each delivery of a batch that met it.
+fn same_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Backend(m) => StoreError::Backend(m.clone()),
+        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
+        StoreError::Closed => StoreError::Closed,
+    }
+}
+
+impl Neo4jGraph {
+    /// Stores what waits, a batch at a time, until nothing does. Runs as its
+    /// own task, so a caller that stops waiting does not stop the others'
+    /// transaction.
+    async fn store_accepted(self) {
+        loop {
+            let batch: Vec<_> = {
+                let mut waiting = self.accepts.waiting.lock().unwrap_or_else(|e| e.into_inner());
+                let n = waiting.len().min(MOST_ACCEPTED_AT_ONCE);
+                waiting.drain(..n).collect()
+            };
+            if batch.is_empty() {
+                self.accepts.storing.store(false, Ordering::Release);
+                // A delivery that came after the batch was taken and saw this
+                // task still storing is taken now, unless a new task has it.
+                let more = !self.accepts.waiting.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
+                if more && !self.accepts.storing.swap(true, Ordering::AcqRel) {
+                    continue;
+                }
+                return;
+            }
+            let (deliveries, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+            for (accepted, answer) in self.accept_batch(&deliveries).await.into_iter().zip(answers) {
+                let _ = answer.send(accepted);
+            }
+        }
+    }
+
+    /// Stores deliveries in one transaction, each answered as `accept` would
+    /// one after another (the second of two with the same key is a
+    /// duplicate of the first).
+    async fn accept_batch(&self, deliveries: &[NewDelivery]) -> Vec<StoreResult<Accepted>> {
+        if let [d] = deliveries {
+            return vec![self.accept_one(d).await];
+        }
+        let keys: Vec<String> = deliveries.iter().map(delivery_key).collect();
+        let mut first = HashMap::new();
+        let mut rows = Vec::new();
+        for (i, (d, key)) in deliveries.iter().zip(&keys).enumerate() {
+            if first.insert(key.as_str(), i).is_none() {
+                rows.push(map([
+                    ("id", new_id().into()),
+                    ("dkey", key.as_str().into()),
+                    ("source", d.source.as_str().into()),
+                    ("delivery_id", d.delivery_id.as_str().into()),
+                    ("event", d.event.as_str().into()),
+                    ("received_at", d.received_at.into()),
+                    ("body", B64.encode(&d.body).into()),
+                ]));
+            }
+        }
+        let created = self
+            .transaction_once(vec![
+                query(
+                    "UNWIND $rows AS r
+                     OPTIONAL MATCH (e:Delivery {dkey: r.dkey}) WITH r, e WHERE e IS NULL
+                     CREATE (x:Delivery {id: r.id, dkey: r.dkey, source: r.source, delivery_id: r.delivery_id,
+                        event: r.event, received_at: r.received_at, body: r.body, status: 'pending', attempts: 0,
+                        next_attempt_at: r.received_at})
+                     RETURN x.dkey AS dkey, x.id AS id",
+                )
+                .param("rows", rows),
+            ])
+            .await;
+        let created = match created {
+            Ok(rows) => rows,
+            // An id taken by another process, or a delivery another process
+            // stored meanwhile: each is stored alone, which handles both.
+            Err(e) if clashed(&e) => {
+                let mut answers = Vec::with_capacity(deliveries.len());
+                for d in deliveries {
+                    answers.push(self.accept_one(d).await);
+                }
+                return answers;
+            }
+            Err(e) => return deliveries.iter().map(|_| Err(same_error(&e))).collect(),
+        };
+        match self.batch_answers(&keys, &first, &created).await {
+            Ok(answers) => answers,
+            Err(e) => deliveries.iter().map(|_| Err(same_error(&e))).collect(),
+        }
+    }
+
+    /// Each delivery's answer after a batch: new when this batch created
+    /// its record (and it was the first with its key), a duplicate of the
+    /// record found otherwise.
+    async fn batch_answers(
+        &self,
+        keys: &[String],
+        first: &HashMap<&str, usize>,
+        created: &[Row],
+    ) -> StoreResult<Vec<StoreResult<Accepted>>> {
+        let mut ids = HashMap::new();
+        for r in created {
+            ids.insert(r.get::<String>("dkey").map_err(corrupt)?, (r.get::<i64>("id").map_err(corrupt)?, true));
+        }
+        let missing: Vec<&str> = first.keys().copied().filter(|k| !ids.contains_key(*k)).collect();
+        if !missing.is_empty() {
+            let found = self
+                .rows(
+                    query("UNWIND $keys AS k MATCH (x:Delivery {dkey: k}) RETURN x.dkey AS dkey, x.id AS id")
+                        .param("keys", missing),
+                )
+                .await?;
+            for r in &found {
+                ids.insert(r.get::<String>("dkey").map_err(corrupt)?, (r.get::<i64>("id").map_err(corrupt)?, false));
+            }
+        }
+        Ok(keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| match ids.get(key) {
+                Some(&(id, true)) if first[key.as_str()] == i => Ok(Accepted::New(id)),
+                Some(&(id, _)) => Ok(Accepted::Duplicate(id)),
+                None => Err(corrupt("a duplicate delivery vanished")),
+            })
+            .collect())
+    }
+
+    /// Stores one delivery in a transaction of its own, or finds it.
+    async fn accept_one(&self, d: &NewDelivery) -> StoreResult<Accepted> {
+        let dkey = delivery_key(d);
         let body = B64.encode(&d.body);
         let created = self
             .create_with_fresh_id(|id| {
@@ -199,6 +353,23 @@ impl Inbox for Neo4jGraph {
         let rows = self.rows(query("MATCH (x:Delivery {dkey: $dkey}) RETURN x.id AS id").param("dkey", dkey)).await?;
         let r = rows.first().ok_or_else(|| corrupt("a duplicate delivery vanished"))?;
         Ok(Accepted::Duplicate(r.get("id").map_err(corrupt)?))
+    }
+}
+
+#[async_trait]
+impl Inbox for Neo4jGraph {
+    async fn accept(&self, d: &NewDelivery) -> StoreResult<Accepted> {
+        let (answer, answered) = oneshot::channel();
+        self.accepts.waiting.lock().unwrap_or_else(|e| e.into_inner()).push((d.clone(), answer));
+        if !self.accepts.storing.swap(true, Ordering::AcqRel) {
+            tokio::spawn(self.clone().store_accepted());
+        }
+        match answered.await {
+            Ok(accepted) => accepted,
+            // The storing task ended without an answer (its runtime is
+            // shutting down): this delivery is stored alone, or found.
+            Err(_) => self.accept_one(d).await,
+        }
     }
 
     async fn due(&self, now: Millis, n: usize) -> StoreResult<Vec<Delivery>> {

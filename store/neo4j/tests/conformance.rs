@@ -178,6 +178,67 @@ async fn replicas_sharing_a_graph_take_each_message_and_delivery_once() {
     assert_eq!((total, deliveries.len()), (N as usize, N as usize), "every delivery once");
 }
 
+/// Deliveries arriving at once are stored together (group commit), and each
+/// is still answered as if stored alone: new the first time its source and
+/// id are seen, in any batch or process, a duplicate of that record after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deliveries_stored_together_are_each_new_once_and_duplicates_after() {
+    use std::collections::HashMap;
+    use switchboard_core::inbox::{Accepted, DeliveryStatus, Inbox, NewDelivery};
+
+    let (first, database) = graph().await;
+    let second = Neo4jGraph::open(&options(&database.0)).await.unwrap();
+    let delivery = |i: usize| NewDelivery {
+        source: if i % 5 == 0 { "pagerduty".into() } else { "github".into() },
+        delivery_id: format!("d-{i}"),
+        event: "push".into(),
+        received_at: i as i64,
+        body: format!("{{\"n\": {i}}}").into_bytes(),
+    };
+    // Stored before the flood: every later copy is a duplicate of it.
+    let Accepted::New(early) = first.accept(&delivery(3)).await.unwrap() else { panic!("the first copy is new") };
+    // 300 deliveries in rounds of 30, each sent three times at once (twice
+    // through one handle, once through the other), 90 sends in flight.
+    let mut by_delivery: HashMap<usize, Vec<Accepted>> = HashMap::new();
+    for round in 0..10 {
+        let mut sends = Vec::new();
+        for t in 0..90 {
+            let g = if t % 3 == 0 { second.clone() } else { first.clone() };
+            let i = round * 30 + t / 3;
+            sends.push(tokio::spawn(async move { (i, g.accept(&delivery(i)).await.unwrap()) }));
+        }
+        for s in sends {
+            let (i, a) = s.await.unwrap();
+            by_delivery.entry(i).or_default().push(a);
+        }
+    }
+    assert_eq!(by_delivery.len(), 300);
+    for (i, answers) in &by_delivery {
+        let new = answers.iter().filter(|a| matches!(a, Accepted::New(_))).count();
+        let ids: Vec<i64> = answers
+            .iter()
+            .map(|a| match a {
+                Accepted::New(id) | Accepted::Duplicate(id) => *id,
+            })
+            .collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "delivery {i}: every copy answered with one record: {answers:?}");
+        if *i == 3 {
+            assert_eq!((new, ids[0]), (0, early), "stored before: only duplicates of it");
+        } else {
+            assert_eq!(new, 1, "delivery {i} is new exactly once: {answers:?}");
+        }
+    }
+    let counts = first.inbox_counts().await.unwrap();
+    assert!(counts.contains(&(DeliveryStatus::Pending, 300)), "one record a delivery: {counts:?}");
+    // Each record holds its own delivery, under the id it was answered with.
+    for d in first.list_deliveries(None, 1000).await.unwrap() {
+        let i: usize = d.delivery_id.trim_start_matches("d-").parse().unwrap();
+        let sent = delivery(i);
+        assert_eq!((&d.source, &d.event, &d.body, d.received_at), (&sent.source, &sent.event, &sent.body, i as i64));
+        assert!(matches!(by_delivery[&i][0], Accepted::New(id) | Accepted::Duplicate(id) if id == d.id));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opening_again_keeps_everything_and_a_newer_schema_is_refused() {
     use switchboard_core::store::GraphStore;
