@@ -189,7 +189,7 @@ async fn deliveries_stored_together_are_each_new_once_and_duplicates_after() {
     let (first, database) = graph().await;
     let second = Neo4jGraph::open(&options(&database.0)).await.unwrap();
     let delivery = |i: usize| NewDelivery {
-        source: if i % 5 == 0 { "pagerduty".into() } else { "github".into() },
+        source: if i.is_multiple_of(5) { "pagerduty".into() } else { "github".into() },
         delivery_id: format!("d-{i}"),
         event: "push".into(),
         received_at: i as i64,
