@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
+use crate::bolt::{Value as BoltType, query};
 use async_trait::async_trait;
-use neo4rs::{BoltType, query};
 use switchboard_core::advisory::{Advisory, AdvisoryStore, MatchQuery, MatchScope, VulnerabilityMatch};
 use switchboard_core::model::Ecosystem;
 use switchboard_core::store::StoreResult;
@@ -32,7 +32,7 @@ fn row(pairs: &[(&str, BoltType)]) -> HashMap<String, BoltType> {
 }
 
 impl Neo4jGraph {
-    async fn data_rows(&self, q: neo4rs::Query) -> StoreResult<Vec<String>> {
+    async fn data_rows(&self, q: crate::bolt::Query) -> StoreResult<Vec<String>> {
         self.rows(q).await?.iter().map(|r| r.get::<String>("data").map_err(corrupt)).collect()
     }
 }

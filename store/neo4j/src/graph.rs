@@ -2,8 +2,8 @@
 //! builds), runs, tokens, sessions and chat history; projects and their
 //! queries are in `projects.rs`.
 
+use crate::bolt::{Query, Value as BoltType, query};
 use async_trait::async_trait;
-use neo4rs::{BoltType, Query, query};
 use switchboard_core::ids::*;
 use switchboard_core::model::*;
 use switchboard_core::store::*;
@@ -111,7 +111,7 @@ fn upsert_users(us: &[User]) -> Query {
     query("UNWIND $rows AS r MERGE (n:User {name: r.name}) SET n.doc = r.doc").param("rows", rows)
 }
 
-pub(crate) fn count(rows: &[neo4rs::Row]) -> StoreResult<u64> {
+pub(crate) fn count(rows: &[crate::bolt::Row]) -> StoreResult<u64> {
     let n: i64 = rows.first().map(|r| r.get("n")).transpose().map_err(corrupt)?.unwrap_or(0);
     Ok(n.max(0) as u64)
 }
@@ -143,7 +143,7 @@ impl Neo4jGraph {
 }
 
 /// The `value` of the first row, a ticket's JSON.
-fn ticket_value(rows: &[neo4rs::Row]) -> StoreResult<Option<serde_json::Value>> {
+fn ticket_value(rows: &[crate::bolt::Row]) -> StoreResult<Option<serde_json::Value>> {
     let Some(row) = rows.first() else { return Ok(None) };
     let text: String = row.get("value").map_err(corrupt)?;
     serde_json::from_str(&text).map(Some).map_err(|e| StoreError::Corrupt(format!("a ticket: {e}")))
@@ -364,7 +364,7 @@ impl GraphStore for Neo4jGraph {
                     .param("project", slug),
             ),
         )?;
-        let at = |rows: &[neo4rs::Row]| -> StoreResult<Option<Millis>> {
+        let at = |rows: &[crate::bolt::Row]| -> StoreResult<Option<Millis>> {
             Ok(rows.first().map(|r| r.get::<Option<i64>>("at")).transpose().map_err(corrupt)?.flatten())
         };
         Ok(ScoreInputs {

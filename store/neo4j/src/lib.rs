@@ -14,11 +14,12 @@
 //! the full-text index behind project search is created by a per-server hook
 //! ([`Fulltext`]), because servers differ there.
 //!
-//! neo4rs has no per-query timeout, and an unreachable server makes it retry
-//! for about a minute: every call here runs under `query_timeout`, which must
-//! stay well above the slowest query (a 100k-project import batch).
+//! The Bolt client is this crate's own ([`bolt`]). Every call runs under
+//! `query_timeout`, which must stay well above the slowest query (a
+//! 100k-project import batch).
 
 mod advisories;
+mod bolt;
 mod graph;
 mod projects;
 mod queue;
@@ -30,7 +31,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use neo4rs::{BoltType, ConfigBuilder, Graph, Query, Row};
+use bolt::{Client, Query, Row, Value as BoltType};
 use switchboard_core::store::{StoreError, StoreResult};
 
 /// How the full-text index for project search is created (and named).
@@ -117,7 +118,7 @@ const ATTEMPTS: u32 = 6;
 /// The graph on a Bolt server. Cheap to clone.
 #[derive(Clone)]
 pub struct Neo4jGraph {
-    graph: Arc<Graph>,
+    graph: Client,
     timeout: Duration,
     /// The full-text index's name, as `db.index.fulltext.queryNodes` wants it.
     fulltext_index: &'static str,
@@ -133,63 +134,31 @@ pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-/// Whether trying the same work again may succeed.
-fn transient(e: &neo4rs::Error) -> bool {
-    match e {
-        neo4rs::Error::Neo4j(e) => {
-            matches!(e.kind(), neo4rs::Neo4jErrorKind::Transient)
-                // ArcadeDB reports its optimistic-concurrency conflicts as database errors.
-                || e.message().contains("ConcurrentModification")
-                || e.code().contains("Transient")
-                // Two transactions MERGEd the same new node: run again, the
-                // MERGE finds the one that committed.
-                || e.code().ends_with("ConstraintValidationFailed")
-        }
-        // neo4rs reports a failed COMMIT as an unexpected answer, with the
-        // server's code only in the text.
-        neo4rs::Error::UnexpectedMessage(m) => {
-            ["TransientError", "ConcurrentModification", "ConstraintValidationFailed"].iter().any(|c| m.contains(c))
-        }
-        neo4rs::Error::IOError { .. } | neo4rs::Error::ConnectionError => true,
-        _ => false,
-    }
-}
-
 impl Neo4jGraph {
     /// Connects, checks the server answers (within `query_timeout`), creates
     /// the constraints and indexes it lacks, and refuses a graph written by a
     /// newer Switchboard.
     pub async fn open(o: &Options) -> StoreResult<Self> {
-        let mut config = ConfigBuilder::default()
-            .uri(o.uri.as_str())
-            .user(o.user.as_str())
-            .password(o.password.as_str())
-            .max_connections(o.max_connections.max(1));
-        if let Some(db) = &o.database {
-            config = config.db(db.as_str());
-        }
-        let config = config.build().map_err(|e| backend(format!("Neo4j settings: {e}")))?;
-        let graph = tokio::time::timeout(o.query_timeout, Graph::connect(config))
-            .await
-            .map_err(|_| backend(format!("Neo4j at {} did not answer within {:?}", o.uri, o.query_timeout)))?
-            .map_err(|e| backend(format!("cannot connect to Neo4j at {}: {e}", o.uri)))?;
+        let target = bolt::Target::parse(&o.uri, &o.user, &o.password, o.database.clone())
+            .map_err(|e| backend(format!("Neo4j settings: {e}")))?;
+        let graph = Client::new(target, o.max_connections);
         let fulltext_index = match o.fulltext {
             Fulltext::Neo4j => "sb_project_text",
             Fulltext::ArcadeDb { .. } => "Project[search_text]",
         };
-        let store =
-            Neo4jGraph { graph: Arc::new(graph), timeout: o.query_timeout, fulltext_index, accepts: Arc::default() };
-        store
-            .rows(neo4rs::query("RETURN 1 AS one"))
-            .await
-            .map_err(|e| backend(format!("Neo4j at {} does not answer queries: {e}", o.uri)))?;
+        let store = Neo4jGraph { graph, timeout: o.query_timeout, fulltext_index, accepts: Arc::default() };
+        match tokio::time::timeout(o.query_timeout, store.graph.rows(&bolt::query("RETURN 1 AS one"))).await {
+            Err(_) => return Err(backend(format!("Neo4j at {} did not answer within {:?}", o.uri, o.query_timeout))),
+            Ok(Err(e)) => return Err(backend(format!("cannot use Neo4j at {}: {e}", o.uri))),
+            Ok(Ok(_)) => {}
+        }
         store.migrate(o).await?;
         Ok(store)
     }
 
     async fn migrate(&self, o: &Options) -> StoreResult<()> {
         let found = self
-            .rows(neo4rs::query("MATCH (m:SwitchboardMeta {key: 'schema'}) RETURN m.version AS version"))
+            .rows(bolt::query("MATCH (m:SwitchboardMeta {key: 'schema'}) RETURN m.version AS version"))
             .await?
             .first()
             .map(|r| r.get::<i64>("version"))
@@ -203,13 +172,13 @@ impl Neo4jGraph {
             )));
         }
         for statement in SCHEMA {
-            self.run(neo4rs::query(statement))
+            self.run(bolt::query(statement))
                 .await
                 .map_err(|e| backend(format!("creating the schema ({statement}): {e}")))?;
         }
         search::create_fulltext_index(self, o).await?;
         self.run(
-            neo4rs::query("MERGE (m:SwitchboardMeta {key: 'schema'}) SET m.version = $version")
+            bolt::query("MERGE (m:SwitchboardMeta {key: 'schema'}) SET m.version = $version")
                 .param("version", SCHEMA_VERSION),
         )
         .await
@@ -217,14 +186,7 @@ impl Neo4jGraph {
 
     /// Runs a read (or a single-statement write) and collects its rows.
     pub(crate) async fn rows(&self, q: Query) -> StoreResult<Vec<Row>> {
-        let work = self.retrying(ATTEMPTS, || async {
-            let mut stream = self.graph.execute(q.clone()).await?;
-            let mut rows = Vec::new();
-            while let Some(row) = stream.next().await? {
-                rows.push(row);
-            }
-            Ok(rows)
-        });
+        let work = self.retrying(ATTEMPTS, || self.graph.rows(&q));
         switchboard_core::metrics::timed_store_call("bolt", "query", work).await
     }
 
@@ -232,16 +194,21 @@ impl Neo4jGraph {
     /// answer is never held whole. Not tried again: a caller that can start
     /// over does.
     pub(crate) async fn each_row(&self, q: Query, mut f: impl FnMut(Row) -> StoreResult<()> + Send) -> StoreResult<()> {
-        let work = async {
-            let mut stream = self.graph.execute(q).await.map_err(backend)?;
-            while let Some(row) = stream.next().await.map_err(backend)? {
-                f(row)?;
-            }
-            Ok(())
-        };
-        tokio::time::timeout(self.timeout, work)
+        // The first error of `f` stops the reading, and is the one returned.
+        let mut stopped = None;
+        let work = self.graph.each_row(&q, |row| {
+            f(row).map_err(|e| {
+                stopped = Some(e);
+                bolt::Error::Stopped
+            })
+        });
+        let read = tokio::time::timeout(self.timeout, work)
             .await
-            .map_err(|_| backend(format!("a graph query took longer than {:?}", self.timeout)))?
+            .map_err(|_| backend(format!("a graph query took longer than {:?}", self.timeout)))?;
+        match (read, stopped) {
+            (_, Some(e)) => Err(e),
+            (read, None) => read.map_err(backend),
+        }
     }
 
     /// Runs one statement and discards its rows.
@@ -261,18 +228,8 @@ impl Neo4jGraph {
         self.retrying(1, || self.transact(&queries)).await
     }
 
-    async fn transact(&self, queries: &[Query]) -> Result<Vec<Row>, neo4rs::Error> {
-        let mut txn = self.graph.start_txn().await?;
-        let mut rows = Vec::new();
-        for q in queries.iter().cloned() {
-            rows.clear();
-            let mut stream = txn.execute(q).await?;
-            while let Some(row) = stream.next(txn.handle()).await? {
-                rows.push(row);
-            }
-        }
-        txn.commit().await?;
-        Ok(rows)
+    async fn transact(&self, queries: &[Query]) -> Result<Vec<Row>, bolt::Error> {
+        self.graph.transaction(queries).await
     }
 
     /// Does `work` under the query timeout, again (after a short, growing,
@@ -280,14 +237,14 @@ impl Neo4jGraph {
     async fn retrying<F, Fut>(&self, attempts: u32, work: F) -> StoreResult<Vec<Row>>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<Vec<Row>, neo4rs::Error>>,
+        Fut: std::future::Future<Output = Result<Vec<Row>, bolt::Error>>,
     {
         let mut attempt = 1;
         loop {
             match tokio::time::timeout(self.timeout, work()).await {
                 Err(_) => return Err(backend(format!("a graph query took longer than {:?}", self.timeout))),
                 Ok(Ok(rows)) => return Ok(rows),
-                Ok(Err(e)) if attempt < attempts && transient(&e) => {
+                Ok(Err(e)) if attempt < attempts && e.is_transient() => {
                     tracing::debug!(error = %e, attempt, "transient graph error; trying again");
                     let jitter = u64::from(
                         std::time::SystemTime::now()
@@ -338,20 +295,6 @@ pub(crate) fn limit(n: usize) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn conflicts_and_lost_connections_are_tried_again_and_nothing_else() {
-        let commit = |code: &str| {
-            neo4rs::Error::UnexpectedMessage(format!("unexpected response for COMMIT: Failure {{ code: {code} }}"))
-        };
-        assert!(transient(&commit("Neo.ClientError.Schema.ConstraintValidationFailed")));
-        assert!(transient(&commit("Neo.TransientError.Transaction.DeadlockDetected")));
-        assert!(transient(&neo4rs::Error::ConnectionError));
-        assert!(transient(&neo4rs::Error::IOError { detail: std::io::Error::other("reset") }));
-        assert!(!transient(&commit("Neo.ClientError.Statement.SyntaxError")));
-        assert!(!transient(&neo4rs::Error::ConversionError));
-        assert!(!transient(&neo4rs::Error::AuthenticationError("wrong password".into())));
-    }
 
     #[test]
     fn limits_stay_within_what_servers_take() {

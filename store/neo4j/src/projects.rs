@@ -3,7 +3,7 @@
 //! search, dependents, package names). `graph.rs` holds the rest of
 //! `GraphStore`.
 
-use neo4rs::{BoltType, Query, query};
+use crate::bolt::{Query, Value as BoltType, query};
 use switchboard_core::ids::*;
 use switchboard_core::model::*;
 use switchboard_core::store::*;
@@ -147,7 +147,7 @@ fn project_query(store: &Neo4jGraph, q: &ProjectQuery, returns: &str, window: Op
 const SEARCH_WINDOW_MIN: i64 = 200;
 const SEARCH_WINDOW_MAX: i64 = 2_000;
 
-fn summary(r: &neo4rs::Row) -> StoreResult<ProjectSummary> {
+fn summary(r: &crate::bolt::Row) -> StoreResult<ProjectSummary> {
     Ok(ProjectSummary {
         slug: ProjectSlug::new(r.get::<String>("slug").map_err(corrupt)?).map_err(corrupt)?,
         name: r.get("name").map_err(corrupt)?,

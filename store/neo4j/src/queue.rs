@@ -6,8 +6,8 @@
 //! run. Servers with optimistic concurrency (ArcadeDB) instead fail one of two
 //! racing transactions, which is retried and then sees the other's lease.
 
+use crate::bolt::query;
 use async_trait::async_trait;
-use neo4rs::query;
 use switchboard_core::ids::RunId;
 use switchboard_core::model::{Millis, Run};
 use switchboard_core::queue::RunQueue;

@@ -47,7 +47,7 @@ pub(crate) async fn create_fulltext_index(store: &Neo4jGraph, o: &Options) -> sw
         // them as they are (the standard one would drop English stop words).
         Fulltext::Neo4j => {
             store
-                .run(neo4rs::query(
+                .run(crate::bolt::query(
                     "CREATE FULLTEXT INDEX sb_project_text IF NOT EXISTS FOR (n:Project) ON EACH [n.search_text] \
                      OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}",
                 ))

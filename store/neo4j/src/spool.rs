@@ -24,9 +24,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::bolt::{Row, query};
 use async_trait::async_trait;
 use base64::Engine as _;
-use neo4rs::{Row, query};
 use switchboard_core::inbox::{self, Accepted, Delivery, DeliveryStatus, Inbox, NewDelivery, Outcome};
 use switchboard_core::model::{ChatPlatform, Millis};
 use switchboard_core::outbox::{self, Attempt, MessageStatus, NewMessage, OutMessage, Outbox};
@@ -114,7 +114,7 @@ fn message(r: &Row) -> StoreResult<OutMessage> {
 impl Neo4jGraph {
     /// Stores a new record with `create` (given a fresh id; it returns no
     /// row when the record was already there), under another id after a clash.
-    async fn create_with_fresh_id(&self, create: impl Fn(i64) -> neo4rs::Query) -> StoreResult<Vec<Row>> {
+    async fn create_with_fresh_id(&self, create: impl Fn(i64) -> crate::bolt::Query) -> StoreResult<Vec<Row>> {
         let mut attempt = 1;
         loop {
             match self.transaction_once(vec![create(new_id())]).await {

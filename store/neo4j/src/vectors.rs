@@ -24,7 +24,7 @@ fn vid(kind: VectorKind, key: &str) -> String {
 #[async_trait]
 impl VectorStore for Neo4jGraph {
     async fn vector_hashes(&self, kind: VectorKind) -> StoreResult<HashMap<String, String>> {
-        let q = neo4rs::query("MATCH (v:Vector) WHERE v.kind = $kind RETURN v.key AS key, v.hash AS hash")
+        let q = crate::bolt::query("MATCH (v:Vector) WHERE v.kind = $kind RETURN v.key AS key, v.hash AS hash")
             .param("kind", kind.as_str());
         let rows = self.rows(q).await?;
         rows.iter()
@@ -36,7 +36,7 @@ impl VectorStore for Neo4jGraph {
         if vectors.is_empty() {
             return Ok(());
         }
-        let rows: Vec<HashMap<String, neo4rs::BoltType>> = vectors
+        let rows: Vec<HashMap<String, crate::bolt::Value>> = vectors
             .iter()
             .map(|v| {
                 HashMap::from([
@@ -50,7 +50,7 @@ impl VectorStore for Neo4jGraph {
                 ])
             })
             .collect();
-        let q = neo4rs::query(
+        let q = crate::bolt::query(
             "UNWIND $rows AS r MERGE (v:Vector {vid: r.vid}) \
              SET v.kind = r.kind, v.key = r.key, v.model = r.model, v.hash = r.hash, v.dims = r.dims, v.data = r.data",
         )
@@ -66,12 +66,13 @@ impl VectorStore for Neo4jGraph {
             return Ok(());
         }
         let vids: Vec<String> = keys.iter().map(|k| vid(kind, k)).collect();
-        let q = neo4rs::query("UNWIND $vids AS id MATCH (v:Vector {vid: id}) DELETE v").param("vids", vids);
+        let q = crate::bolt::query("UNWIND $vids AS id MATCH (v:Vector {vid: id}) DELETE v").param("vids", vids);
         self.transaction(vec![q, bump(kind)]).await.map(drop)
     }
 
     async fn vector_generation(&self, kind: VectorKind) -> StoreResult<u64> {
-        let q = neo4rs::query("MATCH (g:VectorGeneration {kind: $kind}) RETURN g.n AS n").param("kind", kind.as_str());
+        let q =
+            crate::bolt::query("MATCH (g:VectorGeneration {kind: $kind}) RETURN g.n AS n").param("kind", kind.as_str());
         let rows = self.rows(q).await?;
         Ok(rows.first().map(|r| r.get::<i64>("n")).transpose().map_err(corrupt)?.unwrap_or(0) as u64)
     }
@@ -79,7 +80,7 @@ impl VectorStore for Neo4jGraph {
     async fn load_vectors(&self, kind: VectorKind, model: &str) -> StoreResult<Vec<(String, Vec<f32>)>> {
         // One query, its rows decoded as they stream in (paging with ORDER BY
         // read the whole kind again for every page on ArcadeDB: 25 s at 100,000).
-        let q = neo4rs::query(
+        let q = crate::bolt::query(
             "MATCH (v:Vector) WHERE v.kind = $kind AND v.model = $model RETURN v.key AS key, v.data AS data",
         )
         .param("kind", kind.as_str())
@@ -99,7 +100,7 @@ impl VectorStore for Neo4jGraph {
 }
 
 /// The statement that moves `kind`'s generation, run in the transaction that changed its vectors.
-fn bump(kind: VectorKind) -> neo4rs::Query {
-    neo4rs::query("MERGE (g:VectorGeneration {kind: $kind}) SET g.n = coalesce(g.n, 0) + 1")
+fn bump(kind: VectorKind) -> crate::bolt::Query {
+    crate::bolt::query("MERGE (g:VectorGeneration {kind: $kind}) SET g.n = coalesce(g.n, 0) + 1")
         .param("kind", kind.as_str())
 }
