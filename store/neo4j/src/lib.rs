@@ -61,8 +61,9 @@ pub struct Options {
 }
 
 /// The schema version this binary writes. A graph marked with a newer one is
-/// refused at start.
-const SCHEMA_VERSION: i64 = 1;
+/// refused at start. 2: dependents counted on write (`Dependents` nodes),
+/// counted once from the relationships when a graph of version 1 is opened.
+const SCHEMA_VERSION: i64 = 2;
 
 /// Unique constraints and indexes, Neo4j 5 syntax, created at start.
 const SCHEMA: &[&str] = &[
@@ -100,6 +101,8 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX sb_message_thread IF NOT EXISTS FOR (n:Message) ON (n.thread)",
     "CREATE INDEX sb_message_at IF NOT EXISTS FOR (n:Message) ON (n.at)",
     "CREATE INDEX sb_delivery_status IF NOT EXISTS FOR (n:Delivery) ON (n.status)",
+    "CREATE CONSTRAINT sb_dependents_key IF NOT EXISTS FOR (n:Dependents) REQUIRE n.vkey IS UNIQUE",
+    "CREATE INDEX sb_dependents_package IF NOT EXISTS FOR (n:Dependents) ON (n.package)",
     "CREATE INDEX sb_outmessage_status IF NOT EXISTS FOR (n:OutMessage) ON (n.status)",
     "CREATE CONSTRAINT sb_advisory_id IF NOT EXISTS FOR (n:Advisory) REQUIRE n.id IS UNIQUE",
     "CREATE INDEX sb_advisory_name IF NOT EXISTS FOR (n:AdvisoryName) ON (n.name)",
@@ -177,6 +180,9 @@ impl Neo4jGraph {
                 .map_err(|e| backend(format!("creating the schema ({statement}): {e}")))?;
         }
         search::create_fulltext_index(self, o).await?;
+        if found == Some(1) {
+            self.count_dependents_again().await?;
+        }
         self.run(
             bolt::query("MERGE (m:SwitchboardMeta {key: 'schema'}) SET m.version = $version")
                 .param("version", SCHEMA_VERSION),

@@ -1,7 +1,13 @@
 //! Projects in Cypher: the upsert that replaces a project's `OWNED_BY` and
-//! `USES` relationships, and the queries over them (filters, full-text
-//! search, dependents, package names). `graph.rs` holds the rest of
-//! `GraphStore`.
+//! `USES` relationships when they changed, and the queries over them
+//! (filters, full-text search, dependents, package names). `graph.rs` holds
+//! the rest of `GraphStore`.
+//!
+//! How many live projects use each version of a package is kept on write,
+//! in `(:Dependents {vkey, package, ecosystem, version, n, direct})` nodes
+//! moved in the transaction that replaces the relationships: counting the
+//! dependents of a package used by tens of thousands of projects would read
+//! every one of their relationships.
 
 use crate::bolt::{Query, Value as BoltType, query};
 use switchboard_core::ids::*;
@@ -13,7 +19,7 @@ use crate::search::{index_query, search_text};
 use crate::{Neo4jGraph, corrupt, limit, map, to_json};
 
 /// A project's properties for `UPSERT_PROJECTS`.
-fn project_row(p: &Project) -> BoltType {
+fn project_row(p: &Project, edges: &str) -> BoltType {
     let facts: Vec<String> = p.facts.values().map(|f| format!("{}={}", f.key, f.value)).collect();
     let fact_values: Vec<String> = p.facts.values().map(|f| f.value.to_string()).collect();
     let mut uses: Vec<String> = Vec::with_capacity(p.dependencies.len() * 2);
@@ -36,12 +42,33 @@ fn project_row(p: &Project) -> BoltType {
         ("uses", uses.into()),
         ("search_text", search_text(p.slug.as_str(), &p.name, &p.description, &fact_values).into()),
         ("doc", to_json(p).into()),
+        ("edges", edges.into()),
     ])
 }
 
-fn dependency_rows(p: &Project) -> impl Iterator<Item = BoltType> + '_ {
-    p.dependencies.iter().map(|d| {
+/// A digest of what a project's relationships hold (its team, whether it is
+/// archived, its dependencies): a write with the digest the project has
+/// leaves its relationships, and the dependents counts, as they are — a
+/// new fact or score does not rewrite fifty relationships.
+fn edges_digest(p: &Project) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(p.team.as_str());
+    h.update([0, u8::from(p.archived)]);
+    for d in &p.dependencies {
+        for part in [d.package.as_str(), d.ecosystem.as_str(), d.version.as_str()] {
+            h.update(part);
+            h.update([0]);
+        }
+        h.update([u8::from(d.transitive)]);
+    }
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+fn dependency_rows<'a>(p: &'a Project, edges: &'a str) -> impl Iterator<Item = BoltType> + 'a {
+    p.dependencies.iter().map(move |d| {
         map([
+            ("edges", edges.into()),
             ("project", p.slug.as_str().into()),
             ("team", p.team.as_str().into()),
             ("archived", p.archived.into()),
@@ -53,41 +80,73 @@ fn dependency_rows(p: &Project) -> impl Iterator<Item = BoltType> + '_ {
     })
 }
 
-/// The statements that upsert projects: properties, then the owning team and
-/// the packages used, replacing the relationships the project had.
+/// The statements that upsert projects: the relationships of those whose
+/// digest changed (or that are new) replaced, the dependents counts moved
+/// with them, then the properties and the new digest.
 pub(crate) fn upsert_projects(projects: &[Project]) -> Vec<Query> {
-    let rows: Vec<BoltType> = projects.iter().map(project_row).collect();
-    let deps: Vec<BoltType> = projects.iter().flat_map(dependency_rows).collect();
+    let digests: Vec<String> = projects.iter().map(edges_digest).collect();
+    let rows: Vec<BoltType> = projects.iter().zip(&digests).map(|(p, e)| project_row(p, e)).collect();
+    let deps: Vec<BoltType> = projects.iter().zip(&digests).flat_map(|(p, e)| dependency_rows(p, e)).collect();
+    // What the statements before the last need of each project: not its
+    // document and text, sent once.
+    let keys: Vec<BoltType> = projects
+        .iter()
+        .zip(&digests)
+        .map(|(p, e)| {
+            map([("slug", p.slug.as_str().into()), ("team", p.team.as_str().into()), ("edges", e.as_str().into())])
+        })
+        .collect();
     vec![
+        query("UNWIND $rows AS r MERGE (p:Project {slug: r.slug}) SET p.edges = coalesce(p.edges, '')")
+            .param("rows", keys.clone()),
         query(
             "UNWIND $rows AS r
-             MERGE (p:Project {slug: r.slug})
-             SET p.name = r.name, p.description = r.description, p.score = r.score, p.team = r.team, p.project_type = r.project_type, p.archived = r.archived,
-                 p.github_repository = r.github_repository, p.github_repository_id = r.github_repository_id, p.pagerduty_service = r.pagerduty_service,
-                 p.facts = r.facts, p.uses = r.uses, p.search_text = r.search_text, p.doc = r.doc",
+             MATCH (p:Project {slug: r.slug})-[old:USES]->(k:Package) WHERE p.edges <> r.edges AND old.archived = false
+             WITH k.name + '\n' + old.ecosystem + '\n' + old.version AS vkey, count(*) AS n,
+                  sum(CASE WHEN coalesce(old.transitive, false) THEN 0 ELSE 1 END) AS direct
+             MATCH (c:Dependents {vkey: vkey})
+             SET c.n = c.n - n, c.direct = c.direct - direct",
         )
-        .param("rows", rows.clone()),
+        .param("rows", keys.clone()),
         query(
             "UNWIND $rows AS r
-             MATCH (p:Project {slug: r.slug})-[old]->()
+             MATCH (p:Project {slug: r.slug})-[old]->() WHERE p.edges <> r.edges
              DELETE old",
         )
-        .param("rows", rows.clone()),
+        .param("rows", keys.clone()),
         query(
             "UNWIND $rows AS r
-             MATCH (p:Project {slug: r.slug})
+             MATCH (p:Project {slug: r.slug}) WHERE p.edges <> r.edges
              MERGE (t:Team {slug: r.team})
              CREATE (p)-[:OWNED_BY]->(t)",
         )
-        .param("rows", rows),
+        .param("rows", keys.clone()),
         query(
             "UNWIND $deps AS d
-             MATCH (p:Project {slug: d.project})
+             MATCH (p:Project {slug: d.project}) WHERE p.edges <> d.edges
              MERGE (k:Package {name: d.package})
              CREATE (p)-[:USES {ecosystem: d.ecosystem, version: d.version, project: d.project, team: d.team,
                                 archived: d.archived, transitive: d.transitive}]->(k)",
         )
+        .param("deps", deps.clone()),
+        query(
+            "UNWIND $deps AS d
+             MATCH (p:Project {slug: d.project}) WHERE p.edges <> d.edges AND d.archived = false
+             WITH d.package AS package, d.ecosystem AS ecosystem, d.version AS version, count(*) AS n,
+                  sum(CASE WHEN d.transitive THEN 0 ELSE 1 END) AS direct
+             MERGE (c:Dependents {vkey: package + '\n' + ecosystem + '\n' + version})
+             SET c.package = package, c.ecosystem = ecosystem, c.version = version,
+                 c.n = coalesce(c.n, 0) + n, c.direct = coalesce(c.direct, 0) + direct",
+        )
         .param("deps", deps),
+        query(
+            "UNWIND $rows AS r
+             MATCH (p:Project {slug: r.slug})
+             SET p.name = r.name, p.description = r.description, p.score = r.score, p.team = r.team, p.project_type = r.project_type, p.archived = r.archived,
+                 p.github_repository = r.github_repository, p.github_repository_id = r.github_repository_id, p.pagerduty_service = r.pagerduty_service,
+                 p.facts = r.facts, p.uses = r.uses, p.search_text = r.search_text, p.doc = r.doc, p.edges = r.edges",
+        )
+        .param("rows", rows),
     ]
 }
 
@@ -219,10 +278,19 @@ impl Neo4jGraph {
             c
         };
         let head = format!("MATCH (p:Project)-[u:USES]->(:Package {{name: $package}}) WHERE {conds}");
+        // The counts kept on write: a few nodes, however many use the package.
+        let mut counts = String::from("c.package = $package");
+        if q.version.is_some() {
+            counts.push_str(" AND c.version = $version");
+        }
+        if q.ecosystem.is_some() {
+            counts.push_str(" AND c.ecosystem = $ecosystem");
+        }
+        let n = if q.direct_only { "c.direct" } else { "c.n" };
         let counted = self
             .rows(with_params(format!(
-                "{head} RETURN u.ecosystem AS ecosystem, u.version AS version, count(p) AS n,
-                 sum(CASE WHEN coalesce(u.transitive, false) THEN 0 ELSE 1 END) AS direct"
+                "MATCH (c:Dependents) WHERE {counts} AND {n} > 0
+                 RETURN c.ecosystem AS ecosystem, c.version AS version, {n} AS n, c.direct AS direct"
             )))
             .await?;
         let eco = |s: String| Ecosystem::parse(&s).unwrap_or(Ecosystem::Other);
@@ -261,6 +329,31 @@ impl Neo4jGraph {
             });
         }
         Ok(Dependents { total, versions, projects })
+    }
+
+    /// Counts every package's dependents from the relationships, replacing
+    /// the counts kept: for a graph written before they were kept on write.
+    pub(crate) async fn count_dependents_again(&self) -> StoreResult<()> {
+        let rows = self.rows(query("MATCH (k:Package) RETURN k.name AS name")).await?;
+        let names: Vec<String> = rows.iter().map(|r| r.get("name").map_err(corrupt)).collect::<StoreResult<_>>()?;
+        tracing::info!(packages = names.len(), "counting each package's dependents (once, for schema 2)");
+        for chunk in names.chunks(200) {
+            self.transaction(vec![
+                query("UNWIND $names AS name MATCH (c:Dependents {package: name}) DELETE c")
+                    .param("names", chunk.to_vec()),
+                query(
+                    "UNWIND $names AS name
+                     MATCH (:Package {name: name})<-[u:USES]-() WHERE u.archived = false
+                     WITH name, u.ecosystem AS ecosystem, u.version AS version, count(*) AS n,
+                          sum(CASE WHEN coalesce(u.transitive, false) THEN 0 ELSE 1 END) AS direct
+                     CREATE (:Dependents {vkey: name + '\n' + ecosystem + '\n' + version, package: name,
+                                          ecosystem: ecosystem, version: version, n: n, direct: direct})",
+                )
+                .param("names", chunk.to_vec()),
+            ])
+            .await?;
+        }
+        Ok(())
     }
 
     /// Package names starting with `prefix` that a live project uses.

@@ -239,6 +239,52 @@ async fn deliveries_stored_together_are_each_new_once_and_duplicates_after() {
     }
 }
 
+/// Runs Cypher over ArcadeDB's HTTP API, beside the store: what another
+/// Switchboard version would have written.
+async fn cypher(database: &str, command: &str) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/command/{database}", http_url()))
+        .basic_auth("root", Some(password()))
+        .json(&serde_json::json!({"language": "cypher", "command": command}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{command}: {}", answer.text().await.unwrap_or_default());
+}
+
+/// A graph written before dependents were counted on write (schema 1) has
+/// its counts made from the relationships when it is opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_of_schema_1_has_its_dependents_counted_when_opened() {
+    use switchboard_core::ids::{PackageName, Version};
+    use switchboard_core::model::Ecosystem;
+    use switchboard_core::store::{DependentsQuery, GraphStore};
+    use switchboard_testkit::conformance::project;
+    let (first, database) = graph().await;
+    for (slug, version) in [("a", "1.0.0"), ("b", "1.0.0"), ("c", "2.0.0")] {
+        first.put_project(&project(slug).uses(Ecosystem::Npm, "left-pad", version).build()).await.unwrap();
+    }
+    first.put_project(&project("d").uses(Ecosystem::Npm, "left-pad", "1.0.0").archived().build()).await.unwrap();
+    cypher(&database.0, "MATCH (c:Dependents) DELETE c").await;
+    cypher(&database.0, "MATCH (m:SwitchboardMeta {key: 'schema'}) SET m.version = 1").await;
+    let again = Neo4jGraph::open(&options(&database.0)).await.unwrap();
+    let q = DependentsQuery {
+        package: PackageName::new("left-pad").unwrap(),
+        version: None,
+        ecosystem: None,
+        limit: 10,
+        direct_only: false,
+    };
+    let d = again.dependents(&q).await.unwrap();
+    let counts: Vec<(Version, u64, u64)> =
+        d.versions.iter().map(|c| (c.version.clone(), c.projects, c.direct)).collect();
+    assert_eq!(counts, [(Version::new("1.0.0").unwrap(), 2, 2), (Version::new("2.0.0").unwrap(), 1, 1)]);
+    assert_eq!(d.total, 3);
+    // Counted once: opening a graph of this schema again changes nothing.
+    let d = Neo4jGraph::open(&options(&database.0)).await.unwrap().dependents(&q).await.unwrap();
+    assert_eq!(d.total, 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opening_again_keeps_everything_and_a_newer_schema_is_refused() {
     use switchboard_core::store::GraphStore;
@@ -248,14 +294,7 @@ async fn opening_again_keeps_everything_and_a_newer_schema_is_refused() {
     let again = Neo4jGraph::open(&options(&database.0)).await.unwrap();
     assert_eq!(again.get_project(&p.slug).await.unwrap(), Some(p));
     // A later Switchboard marks the graph with its schema version.
-    let answer = reqwest::Client::new()
-        .post(format!("{}/api/v1/command/{}", http_url(), database.0))
-        .basic_auth("root", Some(password()))
-        .json(&serde_json::json!({"language": "cypher", "command": "MATCH (m:SwitchboardMeta {key: 'schema'}) SET m.version = 99"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success());
+    cypher(&database.0, "MATCH (m:SwitchboardMeta {key: 'schema'}) SET m.version = 99").await;
     let err = match Neo4jGraph::open(&options(&database.0)).await {
         Ok(_) => panic!("a newer schema was accepted"),
         Err(e) => e.to_string(),

@@ -88,6 +88,7 @@ pub(crate) fn dep(eco: Ecosystem, p: &str, v: &str) -> Dependency {
 }
 
 /// A fake-data builder: `project("payments").team("core").uses(..)`.
+#[derive(Clone)]
 pub struct ProjectBuilder(Project);
 
 pub fn project(s: &str) -> ProjectBuilder {

@@ -259,6 +259,28 @@ pub async fn dependents_counts(b: &Backend) {
     let d = b.graph.dependents(&q(None, Some(Ecosystem::Pypi), 10)).await.unwrap();
     assert_eq!(d.total, 1);
 
+    // The counts follow every write: a new fact changes nothing, a project
+    // archived (or brought back) leaves (or rejoins) them, a version moved
+    // moves its count, and a version no one uses any more is not listed.
+    let counts = |d: &Dependents| -> Vec<(String, u64)> {
+        let mut v: Vec<_> =
+            d.versions.iter().map(|c| (format!("{} {}", c.ecosystem.as_str(), c.version), c.projects)).collect();
+        v.sort();
+        v
+    };
+    let p3 = project("p3").team("t").uses(Ecosystem::Other, "redis", "7.2.4");
+    put_all(b, vec![p3.clone().fact("tier", FactValue::Integer(1)).build()]).await;
+    let d = b.graph.dependents(&q(None, None, 10)).await.unwrap();
+    assert_eq!(counts(&d), [("other 6.2.14".into(), 1), ("other 7.2.4".into(), 2), ("pypi 5.0.4".into(), 1)]);
+    put_all(b, vec![p3.clone().archived().build()]).await;
+    let d = b.graph.dependents(&q(None, None, 10)).await.unwrap();
+    assert_eq!((d.total, counts(&d)[1].clone()), (3, ("other 7.2.4".into(), 1)));
+    put_all(b, vec![p3.build(), project("p1").team("t").uses(Ecosystem::Other, "redis", "7.2.4").build()]).await;
+    let d = b.graph.dependents(&q(None, None, 10)).await.unwrap();
+    assert_eq!(counts(&d), [("other 7.2.4".into(), 3), ("pypi 5.0.4".into(), 1)], "6.2.14 is no longer used");
+    assert_eq!(d.total, 4);
+    put_all(b, vec![project("p1").team("t").uses(Ecosystem::Other, "redis", "6.2.14").build()]).await;
+
     // Which packages are in use, as a bulk advisory import asks: by
     // ecosystem, and an archived project's packages are not.
     put_all(b, vec![project("p5").uses(Ecosystem::Npm, "retired", "1.0.0").archived().build()]).await;
