@@ -201,4 +201,21 @@ pub async fn counts_and_import(b: &Backend) {
     );
     b.graph.import(&batch).await.unwrap();
     assert_eq!(b.graph.counts().await.unwrap(), c, "import is an upsert");
+    // Dependents are counted after an import too, also of a project imported
+    // again with other dependencies, beside one written on its own.
+    b.graph.put_project(&project("c").uses(Ecosystem::Npm, "x", "1").build()).await.unwrap();
+    let dependents = |package: &str| {
+        let q = DependentsQuery {
+            package: PackageName::new(package).unwrap(),
+            version: None,
+            ecosystem: None,
+            limit: 10,
+            direct_only: false,
+        };
+        async move { b.graph.dependents(&q).await.unwrap().total }
+    };
+    assert_eq!((dependents("x").await, dependents("y").await), (2, 0));
+    let again = GraphBatch { projects: vec![project("a").uses(Ecosystem::Npm, "y", "2").build()], ..batch };
+    b.graph.import(&again).await.unwrap();
+    assert_eq!((dependents("x").await, dependents("y").await), (1, 1));
 }
