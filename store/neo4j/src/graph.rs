@@ -8,11 +8,11 @@ use switchboard_core::ids::*;
 use switchboard_core::model::*;
 use switchboard_core::store::*;
 
-use crate::projects::{Counting, upsert_projects};
+use crate::projects::upsert_projects;
 use crate::{Neo4jGraph, corrupt, doc, docs, limit, map, to_json};
 
 /// Projects (and documents) written per transaction by `import`.
-const IMPORT_BATCH: usize = 500;
+pub(crate) const IMPORT_BATCH: usize = 500;
 
 /// What deployments, incidents and builds share in the graph: stored by id,
 /// found by project and external id, ordered by their time (`at`: a
@@ -167,7 +167,7 @@ impl GraphStore for Neo4jGraph {
     }
 
     async fn put_project(&self, project: &Project) -> StoreResult<()> {
-        self.transaction(upsert_projects(std::slice::from_ref(project), Counting::OnWrite)).await.map(drop)
+        self.transaction(upsert_projects(std::slice::from_ref(project))).await.map(drop)
     }
 
     async fn find_projects(&self, q: &ProjectQuery) -> StoreResult<Vec<ProjectSummary>> {
@@ -683,14 +683,7 @@ impl GraphStore for Neo4jGraph {
         for ts in batch.teams.chunks(IMPORT_BATCH) {
             self.run(upsert_teams(ts)).await?;
         }
-        for ps in batch.projects.chunks(IMPORT_BATCH) {
-            self.transaction(upsert_projects(ps, Counting::Later)).await?;
-        }
-        let mut packages: Vec<String> =
-            batch.projects.iter().flat_map(|p| p.dependencies.iter().map(|d| d.package.to_string())).collect();
-        packages.sort_unstable();
-        packages.dedup();
-        self.count_dependents_of(&packages).await?;
+        self.import_projects(&batch.projects).await?;
         for ds in batch.deployments.chunks(IMPORT_BATCH) {
             self.run(upsert_activity("Deployment", ds)).await?;
         }

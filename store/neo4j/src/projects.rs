@@ -80,17 +80,27 @@ fn dependency_rows(p: &Project) -> Vec<BoltType> {
         .collect()
 }
 
-/// When the dependents counts of written projects are moved.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Counting {
-    /// In the transaction of the write.
-    OnWrite,
-    /// By the caller, from the relationships, once its writes are done
-    /// ([`Neo4jGraph::count_dependents_of`]): a bulk load, where adding
-    /// each batch's counts (grouping tens of thousands of rows on the
-    /// server) cost as much as writing its relationships. The counts of the
-    /// versions a rewritten project stops using are still taken off here.
-    Later,
+/// The dependents the live projects of a batch add, per package version.
+fn batch_counts(projects: &[Project]) -> Vec<BoltType> {
+    let mut counts: std::collections::BTreeMap<(&str, &str, &str), (i64, i64)> = Default::default();
+    for d in projects.iter().filter(|p| !p.archived).flat_map(|p| &p.dependencies) {
+        let c = counts.entry((d.package.as_str(), d.ecosystem.as_str(), d.version.as_str())).or_default();
+        c.0 += 1;
+        c.1 += i64::from(!d.transitive);
+    }
+    counts
+        .into_iter()
+        .map(|((package, ecosystem, version), (n, direct))| {
+            map([
+                ("vkey", format!("{package}\n{ecosystem}\n{version}").into()),
+                ("package", package.into()),
+                ("ecosystem", ecosystem.into()),
+                ("version", version.into()),
+                ("n", n.into()),
+                ("direct", direct.into()),
+            ])
+        })
+        .collect()
 }
 
 /// The statements that upsert projects: the relationships of those whose
@@ -99,8 +109,12 @@ pub(crate) enum Counting {
 ///
 /// Statements match each project once and walk its dependencies from its
 /// row (`UNWIND r.deps`): matching a project for each of its fifty
-/// dependencies made a batch's relationships take 70 % longer.
-pub(crate) fn upsert_projects(projects: &[Project], counting: Counting) -> Vec<Query> {
+/// dependencies made a batch's relationships take 70 % longer. The counts
+/// are added for the whole batch at once, grouped here, and taken back for
+/// the projects whose relationships were already as written: ArcadeDB took
+/// as long to group a batch's 30,000 relationships on the server as to
+/// write them, and a new batch has nothing to take back.
+pub(crate) fn upsert_projects(projects: &[Project]) -> Vec<Query> {
     let digests: Vec<String> = projects.iter().map(edges_digest).collect();
     let rows: Vec<BoltType> = projects.iter().zip(&digests).map(|(p, e)| project_row(p, e)).collect();
     // What the statements before the last need of each project: not its
@@ -153,21 +167,27 @@ pub(crate) fn upsert_projects(projects: &[Project], counting: Counting) -> Vec<Q
         )
         .param("rows", keys.clone()),
     ];
-    if counting == Counting::OnWrite {
-        statements.push(
-            query(
-                "UNWIND $rows AS r
-                 MATCH (p:Project {slug: r.slug}) WHERE p.edges <> r.edges AND r.archived = false
-                 UNWIND r.deps AS d
-                 WITH d.package AS package, d.ecosystem AS ecosystem, d.version AS version, count(*) AS n,
-                      sum(CASE WHEN d.transitive THEN 0 ELSE 1 END) AS direct
-                 MERGE (c:Dependents {vkey: package + '\n' + ecosystem + '\n' + version})
-                 SET c.package = package, c.ecosystem = ecosystem, c.version = version,
-                     c.n = coalesce(c.n, 0) + n, c.direct = coalesce(c.direct, 0) + direct",
-            )
-            .param("rows", keys),
-        );
-    }
+    statements.push(
+        query(
+            "UNWIND $counts AS c
+             MERGE (d:Dependents {vkey: c.vkey})
+             SET d.package = c.package, d.ecosystem = c.ecosystem, d.version = c.version,
+                 d.n = coalesce(d.n, 0) + c.n, d.direct = coalesce(d.direct, 0) + c.direct",
+        )
+        .param("counts", batch_counts(projects)),
+    );
+    statements.push(
+        query(
+            "UNWIND $rows AS r
+             MATCH (p:Project {slug: r.slug}) WHERE p.edges = r.edges AND r.archived = false
+             UNWIND r.deps AS d
+             WITH d.package + '\n' + d.ecosystem + '\n' + d.version AS vkey, count(*) AS n,
+                  sum(CASE WHEN d.transitive THEN 0 ELSE 1 END) AS direct
+             MATCH (c:Dependents {vkey: vkey})
+             SET c.n = c.n - n, c.direct = c.direct - direct",
+        )
+        .param("rows", keys),
+    );
     statements.push(
         query(
             "UNWIND $rows AS r
@@ -360,6 +380,14 @@ impl Neo4jGraph {
             });
         }
         Ok(Dependents { total, versions, projects })
+    }
+
+    /// Writes projects in batches of [`crate::graph::IMPORT_BATCH`].
+    pub(crate) async fn import_projects(&self, projects: &[Project]) -> StoreResult<()> {
+        for ps in projects.chunks(crate::graph::IMPORT_BATCH) {
+            self.transaction(upsert_projects(ps)).await?;
+        }
+        Ok(())
     }
 
     /// Counts every package's dependents from the relationships, replacing
