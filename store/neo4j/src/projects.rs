@@ -109,7 +109,10 @@ fn batch_counts(projects: &[Project]) -> Vec<BoltType> {
 ///
 /// Statements match each project once and walk its dependencies from its
 /// row (`UNWIND r.deps`): matching a project for each of its fifty
-/// dependencies made a batch's relationships take 70 % longer. The counts
+/// dependencies made a batch's relationships take 70 % longer. Each
+/// dependency's row drops the project's (`WITH`) before a `MERGE`: the
+/// server buffers the rows there, and ArcadeDB charges each with all of
+/// the project's dependencies — 3 GB for an SBOM of a few thousand. The counts
 /// are added for the whole batch at once, grouped here, and taken back for
 /// the projects whose relationships were already as written: ArcadeDB took
 /// as long to group a batch's 30,000 relationships on the server as to
@@ -161,9 +164,10 @@ pub(crate) fn upsert_projects(projects: &[Project]) -> Vec<Query> {
             "UNWIND $rows AS r
              MATCH (p:Project {slug: r.slug}) WHERE p.edges <> r.edges
              UNWIND r.deps AS d
+             WITH p, r.slug AS slug, r.team AS team, r.archived AS archived, d
              MERGE (k:Package {name: d.package})
-             CREATE (p)-[:USES {ecosystem: d.ecosystem, version: d.version, project: r.slug, team: r.team,
-                                archived: r.archived, transitive: d.transitive}]->(k)",
+             CREATE (p)-[:USES {ecosystem: d.ecosystem, version: d.version, project: slug, team: team,
+                                archived: archived, transitive: d.transitive}]->(k)",
         )
         .param("rows", keys.clone()),
     ];

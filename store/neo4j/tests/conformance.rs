@@ -252,6 +252,32 @@ async fn cypher(database: &str, command: &str) {
     assert!(answer.status().is_success(), "{command}: {}", answer.text().await.unwrap_or_default());
 }
 
+/// A project with thousands of dependencies (a large SBOM) is written, and
+/// rewritten, within the server's budget for what one query buffers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_with_thousands_of_dependencies_is_written_and_counted() {
+    use switchboard_core::ids::PackageName;
+    use switchboard_core::model::Ecosystem;
+    use switchboard_core::store::{DependentsQuery, GraphStore};
+    let (g, _database) = graph().await;
+    let mut big = switchboard_testkit::conformance::project("monolith");
+    for i in 0..3000 {
+        big = big.uses(Ecosystem::Npm, &format!("package-{i}"), "1.0.0");
+    }
+    g.put_project(&big.clone().build()).await.unwrap();
+    g.put_project(&big.uses(Ecosystem::Npm, "package-7", "2.0.0").build()).await.unwrap();
+    let q = |package: &str| DependentsQuery {
+        package: PackageName::new(package).unwrap(),
+        version: None,
+        ecosystem: None,
+        limit: 10,
+        direct_only: false,
+    };
+    assert_eq!(g.dependents(&q("package-2999")).await.unwrap().total, 1);
+    let d = g.dependents(&q("package-7")).await.unwrap();
+    assert_eq!((d.total, d.versions.len()), (2, 2), "both versions of package-7");
+}
+
 /// A graph written before dependents were counted on write (schema 1) has
 /// its counts made from the relationships when it is opened.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
