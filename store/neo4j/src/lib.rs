@@ -116,7 +116,7 @@ const SCHEMA: &[&str] = &[
 ];
 
 /// Attempts of a transaction that meets transient errors.
-const ATTEMPTS: u32 = 6;
+const ATTEMPTS: u32 = 8;
 
 /// The graph on a Bolt server. Cheap to clone.
 #[derive(Clone)]
@@ -252,14 +252,16 @@ impl Neo4jGraph {
                 Ok(Ok(rows)) => return Ok(rows),
                 Ok(Err(e)) if attempt < attempts && e.is_transient() => {
                     tracing::debug!(error = %e, attempt, "transient graph error; trying again");
-                    let jitter = u64::from(
-                        std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .unwrap_or_default()
-                            .subsec_nanos()
-                            % 20,
-                    );
-                    tokio::time::sleep(Duration::from_millis((10 << attempt) + jitter)).await;
+                    // Anywhere up to a ceiling that doubles: writers that
+                    // met on one record (a popular package's counts) do
+                    // not meet again at the same moment.
+                    let ceiling = 10u64 << attempt;
+                    let nanos = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default()
+                        .subsec_nanos();
+                    let pause = 2 + u64::from(nanos).wrapping_mul(0x9E37_79B9_7F4A_7C15) % ceiling;
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
                     attempt += 1;
                 }
                 Ok(Err(e)) => return Err(backend(e)),

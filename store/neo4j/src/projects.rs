@@ -109,10 +109,13 @@ fn batch_counts(projects: &[Project]) -> Vec<BoltType> {
 ///
 /// Statements match each project once and walk its dependencies from its
 /// row (`UNWIND r.deps`): matching a project for each of its fifty
-/// dependencies made a batch's relationships take 70 % longer. Each
-/// dependency's row drops the project's (`WITH`) before a `MERGE`: the
-/// server buffers the rows there, and ArcadeDB charges each with all of
-/// the project's dependencies — 3 GB for an SBOM of a few thousand. The counts
+/// dependencies made a batch's relationships take 70 % longer. Packages
+/// are created in a statement of their own, before the relationships: a
+/// `MERGE` followed by a `CREATE` makes the server buffer every row between
+/// them, and ArcadeDB charges each buffered row with what it holds — with
+/// the project's node or its whole dependency list, a few thousand
+/// dependencies passed its query budget (3 GB with a 6 GB heap, 256 MB
+/// with the tests' 512 MB). The counts
 /// are added for the whole batch at once, grouped here, and taken back for
 /// the projects whose relationships were already as written: ArcadeDB took
 /// as long to group a batch's 30,000 relationships on the server as to
@@ -164,10 +167,17 @@ pub(crate) fn upsert_projects(projects: &[Project]) -> Vec<Query> {
             "UNWIND $rows AS r
              MATCH (p:Project {slug: r.slug}) WHERE p.edges <> r.edges
              UNWIND r.deps AS d
-             WITH p, r.slug AS slug, r.team AS team, r.archived AS archived, d
-             MERGE (k:Package {name: d.package})
-             CREATE (p)-[:USES {ecosystem: d.ecosystem, version: d.version, project: slug, team: team,
-                                archived: archived, transitive: d.transitive}]->(k)",
+             WITH DISTINCT d.package AS name
+             MERGE (:Package {name: name})",
+        )
+        .param("rows", keys.clone()),
+        query(
+            "UNWIND $rows AS r
+             MATCH (p:Project {slug: r.slug}) WHERE p.edges <> r.edges
+             UNWIND r.deps AS d
+             MATCH (k:Package {name: d.package})
+             CREATE (p)-[:USES {ecosystem: d.ecosystem, version: d.version, project: r.slug, team: r.team,
+                                archived: r.archived, transitive: d.transitive}]->(k)",
         )
         .param("rows", keys.clone()),
     ];
