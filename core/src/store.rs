@@ -14,7 +14,7 @@ use crate::model::*;
 
 /// A storage failure. Never shown to people as is: the service turns it into an
 /// internal error with a reference.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("storage backend error: {0}")]
     Backend(String),

@@ -116,7 +116,7 @@ const SCHEMA: &[&str] = &[
 ];
 
 /// Attempts of a transaction that meets transient errors.
-const ATTEMPTS: u32 = 8;
+const ATTEMPTS: u32 = 10;
 
 /// The graph on a Bolt server. Cheap to clone.
 #[derive(Clone)]
@@ -224,18 +224,14 @@ impl Neo4jGraph {
 
     /// Runs the statements in one transaction and returns the last one's rows.
     pub(crate) async fn transaction(&self, queries: Vec<Query>) -> StoreResult<Vec<Row>> {
-        let work = self.retrying(ATTEMPTS, || self.transact(&queries));
+        let work = self.retrying(ATTEMPTS, || self.graph.transaction(&queries));
         switchboard_core::metrics::timed_store_call("bolt", "transaction", work).await
     }
 
     /// Like [`Self::transaction`], but tried once: for creates whose caller
     /// picks new values (a fresh id) before trying again.
     pub(crate) async fn transaction_once(&self, queries: Vec<Query>) -> StoreResult<Vec<Row>> {
-        self.retrying(1, || self.transact(&queries)).await
-    }
-
-    async fn transact(&self, queries: &[Query]) -> Result<Vec<Row>, bolt::Error> {
-        self.graph.transaction(queries).await
+        self.retrying(1, || self.graph.transaction(&queries)).await
     }
 
     /// Does `work` under the query timeout, again (after a short, growing,

@@ -52,7 +52,7 @@ fn new_id() -> i64 {
 /// Whether a failed create may succeed when tried again: it clashed with a
 /// record already stored (its id or its key), or with a concurrent change
 /// (a transient error: ArcadeDB reports two writers on one index page so).
-fn clashed(e: &switchboard_core::store::StoreError) -> bool {
+fn clashed(e: &StoreError) -> bool {
     let e = e.to_string();
     ["ConstraintValidationFailed", "ConcurrentModification", "TransientError"].iter().any(|c| e.contains(c))
 }
@@ -197,15 +197,6 @@ fn delivery_key(d: &NewDelivery) -> String {
     format!("{}\n{}", d.source, d.delivery_id)
 }
 
-/// The same failure again, for each delivery of a batch that met it.
-fn same_error(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Backend(m) => StoreError::Backend(m.clone()),
-        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
-        StoreError::Closed => StoreError::Closed,
-    }
-}
-
 impl Neo4jGraph {
     /// Stores what waits, a batch at a time, until nothing does. Runs as its
     /// own task, so a caller that stops waiting does not stop the others'
@@ -281,11 +272,11 @@ impl Neo4jGraph {
                 }
                 return answers;
             }
-            Err(e) => return deliveries.iter().map(|_| Err(same_error(&e))).collect(),
+            Err(e) => return deliveries.iter().map(|_| Err(e.clone())).collect(),
         };
         match self.batch_answers(&keys, &first, &created).await {
             Ok(answers) => answers,
-            Err(e) => deliveries.iter().map(|_| Err(same_error(&e))).collect(),
+            Err(e) => deliveries.iter().map(|_| Err(e.clone())).collect(),
         }
     }
 

@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::packstream::Value;
+use super::packstream::{self, Value};
 use super::{Error, Query, Row, Target};
 
 const HELLO: u8 = 0x01;
@@ -134,6 +134,11 @@ impl Connection {
     fn request(&mut self, tag: u8, fields: Vec<Value>) {
         let mut message = Vec::new();
         Value::Struct(tag, fields).write(&mut message);
+        self.chunked(&message);
+    }
+
+    /// Appends an encoded message, in chunks, to what goes out next.
+    fn chunked(&mut self, message: &[u8]) {
         for chunk in message.chunks(MOST_IN_A_CHUNK) {
             self.out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
             self.out.extend_from_slice(chunk);
@@ -149,8 +154,14 @@ impl Connection {
     }
 
     fn run(&mut self, q: &Query, extra: Value) {
-        let params = Value::Map(q.params.clone());
-        self.request(RUN, vec![q.text.as_str().into(), params, extra]);
+        // Encoded from the query's parameters in place: a batch's can be
+        // megabytes, and are not copied for each try.
+        // A structure of three fields: the text, the parameters, the extra.
+        let mut message = vec![0xB3, RUN];
+        packstream::write_str(&q.text, &mut message);
+        packstream::write_map(&q.params, &mut message);
+        extra.write(&mut message);
+        self.chunked(&message);
         self.request(PULL, vec![Value::Map(vec![("n".into(), Value::Int(-1))])]);
     }
 

@@ -54,13 +54,7 @@ impl Value {
                     v.write(out);
                 }
             }
-            Value::Map(entries) => {
-                write_size(entries.len(), Some(0xA0), [0xD8, 0xD9, 0xDA], out);
-                for (k, v) in entries {
-                    write_str(k, out);
-                    v.write(out);
-                }
-            }
+            Value::Map(entries) => write_map(entries, out),
             Value::Struct(tag, fields) => {
                 out.push(0xB0 | (fields.len().min(15) as u8));
                 out.push(*tag);
@@ -95,7 +89,17 @@ fn write_int(i: i64, out: &mut Vec<u8>) {
     }
 }
 
-fn write_str(s: &str, out: &mut Vec<u8>) {
+/// Appends a map's PackStream bytes.
+pub fn write_map(entries: &[(String, Value)], out: &mut Vec<u8>) {
+    write_size(entries.len(), Some(0xA0), [0xD8, 0xD9, 0xDA], out);
+    for (k, v) in entries {
+        write_str(k, out);
+        v.write(out);
+    }
+}
+
+/// Appends a string's PackStream bytes.
+pub fn write_str(s: &str, out: &mut Vec<u8>) {
     write_size(s.len(), Some(0x80), [0xD0, 0xD1, 0xD2], out);
     out.extend_from_slice(s.as_bytes());
 }
@@ -205,58 +209,27 @@ fn read_value(input: &mut &[u8], depth: usize) -> Result<Value, Error> {
     })
 }
 
-impl From<&str> for Value {
-    fn from(s: &str) -> Self {
-        Value::String(s.to_owned())
-    }
+/// `From` for the scalars a parameter is made of.
+macro_rules! value_from {
+    ($($t:ty => |$v:ident| $e:expr),* $(,)?) => {
+        $(impl From<$t> for Value {
+            fn from($v: $t) -> Self {
+                $e
+            }
+        })*
+    };
 }
 
-impl From<String> for Value {
-    fn from(s: String) -> Self {
-        Value::String(s)
-    }
-}
-
-impl From<&String> for Value {
-    fn from(s: &String) -> Self {
-        Value::String(s.clone())
-    }
-}
-
-impl From<bool> for Value {
-    fn from(b: bool) -> Self {
-        Value::Bool(b)
-    }
-}
-
-impl From<i64> for Value {
-    fn from(i: i64) -> Self {
-        Value::Int(i)
-    }
-}
-
-impl From<i32> for Value {
-    fn from(i: i32) -> Self {
-        Value::Int(i.into())
-    }
-}
-
-impl From<u32> for Value {
-    fn from(i: u32) -> Self {
-        Value::Int(i.into())
-    }
-}
-
-impl From<f64> for Value {
-    fn from(f: f64) -> Self {
-        Value::Float(f)
-    }
-}
-
-impl From<f32> for Value {
-    fn from(f: f32) -> Self {
-        Value::Float(f.into())
-    }
+value_from! {
+    &str => |s| Value::String(s.to_owned()),
+    String => |s| Value::String(s),
+    &String => |s| Value::String(s.clone()),
+    bool => |b| Value::Bool(b),
+    i64 => |i| Value::Int(i),
+    i32 => |i| Value::Int(i.into()),
+    u32 => |i| Value::Int(i.into()),
+    f64 => |f| Value::Float(f),
+    f32 => |f| Value::Float(f.into()),
 }
 
 impl<T: Into<Value>> From<Option<T>> for Value {
