@@ -101,7 +101,7 @@ impl RefreshQueue {
         let Some(slug) = graph.project_by_external_id("github_repository", repo).await.map_err(retry)? else {
             return Ok(None);
         };
-        let Some(p) = graph.get_project(&slug).await.map_err(retry)? else { return Ok(None) };
+        let Some(p) = graph.get_project_fields(&slug).await.map_err(retry)? else { return Ok(None) };
         if p.archived || p.facts.iter().any(|(k, f)| k.as_str() == KEY && f.value.to_string() == day) {
             return Ok(None);
         }

@@ -166,6 +166,25 @@ pub trait GraphStore: crate::advisory::AdvisoryStore + Send + Sync {
     async fn get_project(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>>;
     /// Upserts the whole project, facts, environments and dependencies included.
     async fn put_project(&self, project: &Project) -> StoreResult<()>;
+    /// The project without its dependencies (`dependencies` left empty): for
+    /// reading or changing its other fields, which a backend may do without
+    /// reading every edge.
+    async fn get_project_fields(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>> {
+        let mut project = self.get_project(slug).await?;
+        if let Some(p) = &mut project {
+            p.dependencies.clear();
+        }
+        Ok(project)
+    }
+    /// Upserts the project but keeps its dependencies as stored
+    /// (`project.dependencies` is not read): a fact set or a score moved
+    /// writes the project alone. A project not stored yet is stored without
+    /// dependencies.
+    async fn put_project_fields(&self, project: &Project) -> StoreResult<()> {
+        let mut p = project.clone();
+        p.dependencies = self.get_project(&p.slug).await?.map(|s| s.dependencies).unwrap_or_default();
+        self.put_project(&p).await
+    }
     /// Ordered by best text match when searching, else by slug.
     async fn find_projects(&self, query: &ProjectQuery) -> StoreResult<Vec<ProjectSummary>>;
     /// How many projects match (`limit` is ignored).

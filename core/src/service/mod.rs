@@ -136,6 +136,11 @@ impl Call<'_> {
         self.ctx.graph.get_project(slug).await?.ok_or_else(|| Error::not_found("project", slug))
     }
 
+    /// The project without its dependencies ([`GraphStore::get_project_fields`]).
+    pub async fn project_fields(&self, slug: &crate::ids::ProjectSlug) -> Result<Project> {
+        self.ctx.graph.get_project_fields(slug).await?.ok_or_else(|| Error::not_found("project", slug))
+    }
+
     /// Recomputes the project's score; when it moved, stores it and records a
     /// `score_changed` event. Returns whether the project was changed.
     pub async fn rescore(&self, project: &mut Project, events: &mut Vec<Event>) -> Result<bool> {

@@ -28,6 +28,11 @@ impl GraphView<'_> {
         self.0.get_project(slug).await
     }
 
+    /// The project without its dependencies: cheaper where only its other fields are read.
+    pub async fn get_project_fields(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>> {
+        self.0.get_project_fields(slug).await
+    }
+
     pub async fn project_by_external_id(&self, kind: &str, id: &str) -> StoreResult<Option<ProjectSlug>> {
         self.0.project_by_external_id(kind, id).await
     }

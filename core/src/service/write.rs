@@ -300,7 +300,8 @@ pub(crate) async fn archive_project(call: &Call<'_>, i: ArchiveProject) -> Resul
 }
 
 pub(crate) async fn set_fact(call: &Call<'_>, i: SetFact) -> Result<Done> {
-    let mut p = call.project(&i.project).await?;
+    // A fact changes neither the edges nor what they are written with (team, archived).
+    let mut p = call.project_fields(&i.project).await?;
     let decl = fact_decl(call, &p.project_type, &i.key, "key")?;
     let previous = p.facts.get(&i.key).map(|f| f.value.clone());
     let mut events = Vec::new();
@@ -333,7 +334,7 @@ pub(crate) async fn set_fact(call: &Call<'_>, i: SetFact) -> Result<Done> {
     if !events.is_empty() {
         p.updated_at = call.now;
         call.rescore(&mut p, &mut events).await?;
-        call.ctx.graph.put_project(&p).await?;
+        call.ctx.graph.put_project_fields(&p).await?;
     }
     let fact = p.facts.get(&i.key).cloned();
     Ok(Done { output: Output::Fact(FactChange { project: p.slug, key: i.key, fact, score: p.score }), events })

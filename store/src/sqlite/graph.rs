@@ -10,7 +10,7 @@ use switchboard_core::model::*;
 use switchboard_core::store::*;
 
 use super::SqliteStore;
-use super::projects::{count_projects, dependents, find_projects, get_project, upsert_project};
+use super::projects::{Edges, count_projects, dependents, find_projects, get_project, project_fields, upsert_project};
 use super::rows::{enum_str, from_json, limit, to_json};
 
 fn upsert_doc(conn: &Connection, sql: &str, args: &[Value]) -> rusqlite::Result<()> {
@@ -108,7 +108,17 @@ impl GraphStore for SqliteStore {
 
     async fn put_project(&self, project: &Project) -> StoreResult<()> {
         let p = project.clone();
-        self.write(move |c| upsert_project(c, &p)).await
+        self.write(move |c| upsert_project(c, &p, Edges::Write)).await
+    }
+
+    async fn get_project_fields(&self, slug: &ProjectSlug) -> StoreResult<Option<Project>> {
+        let slug = slug.to_string();
+        self.read(move |c| project_fields(c, &slug)).await
+    }
+
+    async fn put_project_fields(&self, project: &Project) -> StoreResult<()> {
+        let p = project.clone();
+        self.write(move |c| upsert_project(c, &p, Edges::Keep)).await
     }
 
     async fn find_projects(&self, query: &ProjectQuery) -> StoreResult<Vec<ProjectSummary>> {
@@ -130,7 +140,8 @@ impl GraphStore for SqliteStore {
         };
         let id = id.to_owned();
         let sql = format!("SELECT slug FROM projects WHERE {column} = ?1 ORDER BY archived, slug LIMIT 1");
-        let slug: Option<String> = self.read(move |c| c.query_row(&sql, [id], |r| r.get(0)).optional()).await?;
+        let slug: Option<String> =
+            self.read(move |c| c.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()).await?;
         Ok(slug.and_then(|s| ProjectSlug::new(s).ok()))
     }
 
@@ -594,7 +605,7 @@ impl GraphStore for SqliteStore {
                 put_team(c, t)?;
             }
             for p in &b.projects {
-                upsert_project(c, p)?;
+                upsert_project(c, p, Edges::Write)?;
             }
             for d in &b.deployments {
                 put_deployment(c, d)?;

@@ -16,16 +16,39 @@ use super::rows::{from_json, fts_query, id_error, limit, to_json};
 /// version, transitive, team, archived, detail.
 type EdgeRow = (String, bool, String, bool, Option<String>);
 
+/// What [`upsert_project`] does with the project's dependency edges.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Edges {
+    /// Written from `p.dependencies` (where they changed).
+    Write,
+    /// Left as stored; `p.dependencies` is not read.
+    Keep,
+}
+
 /// Writes `p` as it is now, touching only what changed since it was stored:
 /// a fact set on a project with hundreds of edges rewrites one fact and the
 /// search row, not every edge and its per-version counts.
-pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result<()> {
+pub(crate) fn upsert_project(conn: &Connection, p: &Project, edges: Edges) -> rusqlite::Result<()> {
     let slug = p.slug.as_str();
-    let before: Option<(i64, String, String, Option<i64>)> = conn
-        .prepare_cached("SELECT rowid, name, description, edges_digest FROM projects WHERE slug = ?1")?
-        .query_row([slug], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+    let before: Option<(i64, String, String, Option<i64>, String, bool)> = conn
+        .prepare_cached("SELECT rowid, name, description, edges_digest, team, archived FROM projects WHERE slug = ?1")?
+        .query_row([slug], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
         .optional()?;
-    let digest = edges_digest(p);
+    let kept = match &before {
+        // The edges carry the team and the archived mark: kept only while those are.
+        Some((.., Some(digest), team, archived)) if team == p.team.as_str() && *archived == p.archived => Some(*digest),
+        _ => None,
+    };
+    let digest = match (edges, kept) {
+        (Edges::Keep, Some(kept)) => kept,
+        (Edges::Keep, None) => {
+            // New, moved or archived, or written before digests: the stored edges rewritten.
+            let mut whole = p.clone();
+            whole.dependencies = get_project(conn, slug)?.map(|s| s.dependencies).unwrap_or_default();
+            return upsert_project(conn, &whole, Edges::Write);
+        }
+        (Edges::Write, _) => edges_digest(p),
+    };
     let mut stored = p.clone();
     stored.dependencies.clear();
     conn.prepare_cached(
@@ -60,19 +83,56 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project) -> rusqlite::Result
     let fact_text = write_facts(conn, p)?;
     // The search row, when what it holds changed (facts are most of it).
     let old_text: Option<String> = match &before {
-        Some((_, name, description, _)) if name == &p.name && description == &p.description => conn
+        Some((_, name, description, ..)) if name == &p.name && description == &p.description => conn
             .prepare_cached("SELECT facts FROM project_search WHERE rowid = ?1")?
             .query_row([rowid], |r| r.get(0))
             .optional()?,
         _ => None,
     };
     if old_text.as_deref() != Some(fact_text.as_str()) {
-        conn.prepare_cached("DELETE FROM project_search WHERE rowid = ?1")?.execute([rowid])?;
-        conn.prepare_cached(
-            "INSERT INTO project_search (rowid, slug, name, description, facts) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![rowid, slug.replace('-', " "), p.name, p.description, fact_text])?;
+        conn.prepare_cached("INSERT OR IGNORE INTO temp.search_pending (id) VALUES (?1)")?.execute([rowid])?;
     }
+    Ok(())
+}
+
+/// The projects whose search rows are written when their transaction ends
+/// ([`write_search_rows`]), on the writer's connection only. A temporary
+/// table, so a write rolled back to its savepoint takes its mark with it.
+pub(crate) const SEARCH_PENDING: &str = "CREATE TEMP TABLE IF NOT EXISTS search_pending (id INTEGER PRIMARY KEY)";
+
+/// Writes the search rows of the projects changed in this transaction, once
+/// each, after every write's savepoint has ended. Written inside each write,
+/// the full-text index flushed its pending terms to a new segment at every
+/// savepoint: under a flood of webhooks that and the merges it caused were a
+/// sixth of the writer's time.
+pub(crate) fn write_search_rows(conn: &Connection) -> rusqlite::Result<()> {
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM temp.search_pending")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut project = conn.prepare_cached("SELECT slug, name, description FROM projects WHERE rowid = ?1")?;
+    let mut facts = conn.prepare_cached("SELECT value FROM facts WHERE project = ?1 ORDER BY key")?;
+    let mut remove = conn.prepare_cached("DELETE FROM project_search WHERE rowid = ?1")?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO project_search (rowid, slug, name, description, facts) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for id in ids {
+        remove.execute([id])?;
+        let row: Option<(String, String, String)> =
+            project.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+        let Some((slug, name, description)) = row else { continue };
+        // As `write_facts` joins them: each value and a space, in key order.
+        let mut text = String::new();
+        for value in facts.query_map([&slug], |r| r.get::<_, String>(0))? {
+            text.push_str(&value?);
+            text.push(' ');
+        }
+        insert.execute(params![id, slug.replace('-', " "), name, description, text])?;
+    }
+    conn.prepare_cached("DELETE FROM temp.search_pending")?.execute([])?;
     Ok(())
 }
 
@@ -188,12 +248,15 @@ fn write_facts(conn: &Connection, p: &Project) -> rusqlite::Result<String> {
     Ok(text)
 }
 
-pub(crate) fn get_project(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Project>> {
-    let Some(mut p) = conn
-        .prepare_cached("SELECT data FROM projects WHERE slug = ?1")?
+/// The project as its row holds it: everything but its dependencies.
+pub(crate) fn project_fields(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Project>> {
+    conn.prepare_cached("SELECT data FROM projects WHERE slug = ?1")?
         .query_row([slug], |r| from_json::<Project>(r, 0))
-        .optional()?
-    else {
+        .optional()
+}
+
+pub(crate) fn get_project(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Project>> {
+    let Some(mut p) = project_fields(conn, slug)? else {
         return Ok(None);
     };
     let mut stmt =

@@ -1,6 +1,7 @@
 //! The single writer thread. It takes every write queued so far, runs each in
-//! its own savepoint inside one transaction, commits once, then answers each
-//! caller: many small writes cost one fsync.
+//! its own savepoint inside one transaction, runs the store's work left for
+//! the end of a transaction (outside every savepoint), commits once, then
+//! answers each caller: many small writes cost one fsync.
 
 use std::sync::mpsc;
 
@@ -16,17 +17,20 @@ const MAX_GROUP: usize = 1024;
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// Runs against the connection, or (given `None`) reports that it could not run.
 type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+/// Run in each transaction after its writes and before its commit; a failure
+/// rolls the whole transaction back.
+pub(crate) type BeforeCommit = fn(&Connection) -> rusqlite::Result<()>;
 
 pub(crate) struct Writer {
     tx: mpsc::Sender<Job>,
 }
 
 impl Writer {
-    pub fn start(conn: Connection) -> StoreResult<Self> {
+    pub fn start(conn: Connection, before_commit: BeforeCommit) -> StoreResult<Self> {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, before_commit))
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
         Ok(Self { tx })
     }
@@ -59,7 +63,7 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Job>, before_commit: BeforeCommit) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
@@ -83,7 +87,7 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
             let job = jobs.pop().expect("one job");
             let (ok, finish) = job(Some(&conn));
             finishes.push(finish);
-            if ok { commit(&conn) } else { rollback(&conn) }
+            if ok { commit(&conn, before_commit) } else { rollback(&conn) }
         } else {
             for job in jobs {
                 let ok_sp = statement(&conn, "SAVEPOINT job").is_ok();
@@ -96,7 +100,7 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
                 }
                 finishes.push(finish);
             }
-            commit(&conn)
+            commit(&conn, before_commit)
         };
         for finish in finishes {
             finish(outcome.clone());
@@ -110,8 +114,8 @@ fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-fn commit(conn: &Connection) -> Result<(), String> {
-    statement(conn, "COMMIT").map_err(|e| {
+fn commit(conn: &Connection, before_commit: BeforeCommit) -> Result<(), String> {
+    before_commit(conn).and_then(|()| statement(conn, "COMMIT")).map_err(|e| {
         let _ = statement(conn, "ROLLBACK");
         format!("commit failed: {e}")
     })

@@ -49,7 +49,7 @@ pub struct Backend {
 macro_rules! conformance_suite {
     ($make:expr) => {
         $crate::conformance_suite!(@cases $make;
-            missing_entities, project_round_trip, project_upsert_replaces, find_projects_filters,
+            missing_entities, project_round_trip, project_upsert_replaces, project_fields_alone, find_projects_filters,
             text_search, external_ids, dependents_counts, dependents_direct_and_transitive, packages_prefix, teams_and_users,
             deployments, incidents, builds_and_score_inputs, runs, counts_and_import,
             events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens, credentials_and_sessions, tickets, conversation_history,

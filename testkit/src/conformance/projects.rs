@@ -94,6 +94,60 @@ pub async fn project_upsert_replaces(b: &Backend) {
     assert!(b.graph.find_projects(&q).await.unwrap().is_empty(), "old facts are gone");
 }
 
+/// A project read and written without its dependencies (a fact set, a score
+/// moved): the stored edges and their counts stay; a team or archived mark
+/// changed that way still reaches the edges; the new fact is searchable.
+pub async fn project_fields_alone(b: &Backend) {
+    let g = &b.graph;
+    let whole = project("ledger")
+        .team("t")
+        .uses(Ecosystem::Npm, "left-pad", "1.3.0")
+        .uses(Ecosystem::Cargo, "serde", "1.0.0")
+        .fact("tier", FactValue::Text("1".into()))
+        .build();
+    g.put_project(&whole).await.unwrap();
+    assert!(g.get_project_fields(&slug("nope")).await.unwrap().is_none());
+    let mut fields = g.get_project_fields(&whole.slug).await.unwrap().unwrap();
+    assert!(fields.dependencies.is_empty());
+    assert_eq!(Project { dependencies: whole.dependencies.clone(), ..fields.clone() }, whole);
+
+    fields.facts.insert(
+        FactKey::new("runbook").unwrap(),
+        Fact { key: FactKey::new("runbook").unwrap(), value: FactValue::Text("quasar".into()), updated_at: 5 },
+    );
+    fields.score = 42;
+    g.put_project_fields(&fields).await.unwrap();
+    let read = g.get_project(&whole.slug).await.unwrap().unwrap();
+    assert_eq!(read, Project { dependencies: whole.dependencies.clone(), ..fields.clone() }, "edges kept");
+    let found = g.find_projects(&ProjectQuery { text: Some("quasar".into()), limit: 5, ..Default::default() }).await;
+    assert_eq!(slugs(&found.unwrap()), ["ledger"]);
+
+    let users = |package: &str| {
+        let q = DependentsQuery {
+            package: PackageName::new(package).unwrap(),
+            version: None,
+            ecosystem: None,
+            limit: 10,
+            direct_only: false,
+        };
+        async move { g.dependents(&q).await.unwrap() }
+    };
+    assert_eq!(users("left-pad").await.total, 1);
+    fields.team = TeamSlug::new("u").unwrap();
+    g.put_project_fields(&fields).await.unwrap();
+    let d = users("left-pad").await;
+    assert_eq!((d.total, d.projects[0].team.as_str()), (1, "u"), "the edges follow the team");
+    fields.archived = true;
+    g.put_project_fields(&fields).await.unwrap();
+    assert_eq!(users("serde").await.total, 0, "an archived project's edges are not counted");
+    assert_eq!(g.get_project(&whole.slug).await.unwrap().unwrap().dependencies, whole.dependencies);
+
+    // Not stored yet: stored without dependencies, whatever it carries.
+    let new = project("fresh").uses(Ecosystem::Npm, "left-pad", "1.3.0").build();
+    g.put_project_fields(&new).await.unwrap();
+    assert!(g.get_project(&new.slug).await.unwrap().unwrap().dependencies.is_empty());
+}
+
 fn slugs(v: &[ProjectSummary]) -> Vec<&str> {
     v.iter().map(|p| p.slug.as_str()).collect()
 }
