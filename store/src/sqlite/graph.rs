@@ -597,27 +597,29 @@ impl GraphStore for SqliteStore {
 
     async fn import(&self, batch: &GraphBatch) -> StoreResult<()> {
         let b = batch.clone();
-        self.write(move |c| {
-            for u in &b.users {
-                put_user(c, u)?;
-            }
-            for t in &b.teams {
-                put_team(c, t)?;
-            }
-            for p in &b.projects {
-                upsert_project(c, p, Edges::Write)?;
-            }
-            for d in &b.deployments {
-                put_deployment(c, d)?;
-            }
-            for i in &b.incidents {
-                put_incident(c, i)?;
-            }
-            for x in &b.builds {
-                put_build(c, x)?;
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |c| super::with_bulk_cache(c, |c| import(c, &b))).await
     }
+}
+
+/// A bulk load's rows, in one write.
+fn import(c: &Connection, b: &GraphBatch) -> rusqlite::Result<()> {
+    for u in &b.users {
+        put_user(c, u)?;
+    }
+    for t in &b.teams {
+        put_team(c, t)?;
+    }
+    for p in &b.projects {
+        upsert_project(c, p, Edges::Write)?;
+    }
+    for d in &b.deployments {
+        put_deployment(c, d)?;
+    }
+    for i in &b.incidents {
+        put_incident(c, i)?;
+    }
+    for x in &b.builds {
+        put_build(c, x)?;
+    }
+    Ok(())
 }
