@@ -205,13 +205,7 @@ pub async fn counts_and_import(b: &Backend) {
     // again with other dependencies, beside one written on its own.
     b.graph.put_project(&project("c").uses(Ecosystem::Npm, "x", "1").build()).await.unwrap();
     let dependents = |package: &str| {
-        let q = DependentsQuery {
-            package: PackageName::new(package).unwrap(),
-            version: None,
-            ecosystem: None,
-            limit: 10,
-            direct_only: false,
-        };
+        let q = users_of(package);
         async move { b.graph.dependents(&q).await.unwrap().total }
     };
     assert_eq!((dependents("x").await, dependents("y").await), (2, 0));

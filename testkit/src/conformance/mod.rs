@@ -91,6 +91,17 @@ pub(crate) fn dep(eco: Ecosystem, p: &str, v: &str) -> Dependency {
 #[derive(Clone)]
 pub struct ProjectBuilder(Project);
 
+/// Every project that uses `package`, any version or ecosystem, at most ten listed.
+pub(crate) fn users_of(package: &str) -> DependentsQuery {
+    DependentsQuery {
+        package: PackageName::new(package).unwrap(),
+        version: None,
+        ecosystem: None,
+        limit: 10,
+        direct_only: false,
+    }
+}
+
 pub fn project(s: &str) -> ProjectBuilder {
     ProjectBuilder(Project {
         slug: slug(s),

@@ -123,13 +123,7 @@ pub async fn project_fields_alone(b: &Backend) {
     assert_eq!(slugs(&found.unwrap()), ["ledger"]);
 
     let users = |package: &str| {
-        let q = DependentsQuery {
-            package: PackageName::new(package).unwrap(),
-            version: None,
-            ecosystem: None,
-            limit: 10,
-            direct_only: false,
-        };
+        let q = users_of(package);
         async move { g.dependents(&q).await.unwrap() }
     };
     assert_eq!(users("left-pad").await.total, 1);
