@@ -12,7 +12,7 @@ use crate::projects::upsert_projects;
 use crate::{Neo4jGraph, corrupt, doc, docs, limit, map, to_json};
 
 /// Projects (and documents) written per transaction by `import`.
-pub(crate) const IMPORT_BATCH: usize = 500;
+const IMPORT_BATCH: usize = 500;
 
 /// What deployments, incidents and builds share in the graph: stored by id,
 /// found by project and external id, ordered by their time (`at`: a
@@ -683,7 +683,9 @@ impl GraphStore for Neo4jGraph {
         for ts in batch.teams.chunks(IMPORT_BATCH) {
             self.run(upsert_teams(ts)).await?;
         }
-        self.import_projects(&batch.projects).await?;
+        for ps in batch.projects.chunks(IMPORT_BATCH) {
+            self.transaction(upsert_projects(ps)).await?;
+        }
         for ds in batch.deployments.chunks(IMPORT_BATCH) {
             self.run(upsert_activity("Deployment", ds)).await?;
         }

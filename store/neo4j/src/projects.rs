@@ -138,7 +138,7 @@ pub(crate) fn upsert_projects(projects: &[Project]) -> Vec<Query> {
             ])
         })
         .collect();
-    let mut statements = vec![
+    vec![
         query("UNWIND $rows AS r MERGE (p:Project {slug: r.slug}) SET p.edges = coalesce(p.edges, '')")
             .param("rows", keys.clone()),
         query(
@@ -180,8 +180,6 @@ pub(crate) fn upsert_projects(projects: &[Project]) -> Vec<Query> {
                                 archived: r.archived, transitive: d.transitive}]->(k)",
         )
         .param("rows", keys.clone()),
-    ];
-    statements.push(
         query(
             "UNWIND $counts AS c
              MERGE (d:Dependents {vkey: c.vkey})
@@ -189,8 +187,6 @@ pub(crate) fn upsert_projects(projects: &[Project]) -> Vec<Query> {
                  d.n = coalesce(d.n, 0) + c.n, d.direct = coalesce(d.direct, 0) + c.direct",
         )
         .param("counts", batch_counts(projects)),
-    );
-    statements.push(
         query(
             "UNWIND $rows AS r
              MATCH (p:Project {slug: r.slug}) WHERE p.edges = r.edges AND r.archived = false
@@ -201,8 +197,6 @@ pub(crate) fn upsert_projects(projects: &[Project]) -> Vec<Query> {
              SET c.n = c.n - n, c.direct = c.direct - direct",
         )
         .param("rows", keys),
-    );
-    statements.push(
         query(
             "UNWIND $rows AS r
              MATCH (p:Project {slug: r.slug})
@@ -211,8 +205,7 @@ pub(crate) fn upsert_projects(projects: &[Project]) -> Vec<Query> {
                  p.facts = r.facts, p.uses = r.uses, p.search_text = r.search_text, p.doc = r.doc, p.edges = r.edges",
         )
         .param("rows", rows),
-    );
-    statements
+    ]
 }
 
 /// The `WHERE` conditions of a project query over `p`, with their parameters.
@@ -396,26 +389,12 @@ impl Neo4jGraph {
         Ok(Dependents { total, versions, projects })
     }
 
-    /// Writes projects in batches of [`crate::graph::IMPORT_BATCH`].
-    pub(crate) async fn import_projects(&self, projects: &[Project]) -> StoreResult<()> {
-        for ps in projects.chunks(crate::graph::IMPORT_BATCH) {
-            self.transaction(upsert_projects(ps)).await?;
-        }
-        Ok(())
-    }
-
     /// Counts every package's dependents from the relationships, replacing
     /// the counts kept: for a graph written before they were kept on write.
     pub(crate) async fn count_dependents_again(&self) -> StoreResult<()> {
         let rows = self.rows(query("MATCH (k:Package) RETURN k.name AS name")).await?;
         let names: Vec<String> = rows.iter().map(|r| r.get("name").map_err(corrupt)).collect::<StoreResult<_>>()?;
         tracing::info!(packages = names.len(), "counting each package's dependents (once, for schema 2)");
-        self.count_dependents_of(&names).await
-    }
-
-    /// Counts the dependents of `names` from their relationships, replacing
-    /// the counts kept.
-    pub(crate) async fn count_dependents_of(&self, names: &[String]) -> StoreResult<()> {
         for chunk in names.chunks(200) {
             self.transaction(vec![
                 query("UNWIND $names AS name MATCH (c:Dependents {package: name}) DELETE c")

@@ -256,9 +256,9 @@ async fn cypher(database: &str, command: &str) {
 /// rewritten, within the server's budget for what one query buffers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_project_with_thousands_of_dependencies_is_written_and_counted() {
-    use switchboard_core::ids::PackageName;
     use switchboard_core::model::Ecosystem;
-    use switchboard_core::store::{DependentsQuery, GraphStore};
+    use switchboard_core::store::GraphStore;
+    use switchboard_testkit::conformance::users_of;
     let (g, _database) = graph().await;
     let mut big = switchboard_testkit::conformance::project("monolith");
     for i in 0..3000 {
@@ -266,15 +266,8 @@ async fn a_project_with_thousands_of_dependencies_is_written_and_counted() {
     }
     g.put_project(&big.clone().build()).await.unwrap();
     g.put_project(&big.uses(Ecosystem::Npm, "package-7", "2.0.0").build()).await.unwrap();
-    let q = |package: &str| DependentsQuery {
-        package: PackageName::new(package).unwrap(),
-        version: None,
-        ecosystem: None,
-        limit: 10,
-        direct_only: false,
-    };
-    assert_eq!(g.dependents(&q("package-2999")).await.unwrap().total, 1);
-    let d = g.dependents(&q("package-7")).await.unwrap();
+    assert_eq!(g.dependents(&users_of("package-2999")).await.unwrap().total, 1);
+    let d = g.dependents(&users_of("package-7")).await.unwrap();
     assert_eq!((d.total, d.versions.len()), (2, 2), "both versions of package-7");
 }
 

@@ -90,15 +90,24 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project, edges: Edges) -> ru
         _ => None,
     };
     if old_text.as_deref() != Some(fact_text.as_str()) {
-        conn.prepare_cached("INSERT OR IGNORE INTO temp.search_pending (id) VALUES (?1)")?.execute([rowid])?;
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO temp.search_pending (id, slug, name, description, facts) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![rowid, slug.replace('-', " "), p.name, p.description, fact_text])?;
+    } else {
+        // Back to what the index holds: a row an earlier write of this
+        // transaction left for it is not written.
+        conn.prepare_cached("DELETE FROM temp.search_pending WHERE id = ?1")?.execute([rowid])?;
     }
     Ok(())
 }
 
-/// The projects whose search rows are written when their transaction ends
-/// ([`write_search_rows`]), on the writer's connection only. A temporary
-/// table, so a write rolled back to its savepoint takes its mark with it.
-pub(crate) const SEARCH_PENDING: &str = "CREATE TEMP TABLE IF NOT EXISTS search_pending (id INTEGER PRIMARY KEY)";
+/// The search rows written when their transaction ends ([`write_search_rows`]),
+/// the last one of each project, on the writer's connection only. A
+/// temporary table, so a write rolled back to its savepoint takes its row
+/// with it (and brings back the one it replaced).
+pub(crate) const SEARCH_PENDING: &str = "CREATE TEMP TABLE IF NOT EXISTS search_pending (
+    id INTEGER PRIMARY KEY, slug TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL, facts TEXT NOT NULL)";
 
 /// Writes the search rows of the projects changed in this transaction, once
 /// each, after every write's savepoint has ended. Written inside each write,
@@ -106,32 +115,18 @@ pub(crate) const SEARCH_PENDING: &str = "CREATE TEMP TABLE IF NOT EXISTS search_
 /// savepoint: under a flood of webhooks that and the merges it caused were a
 /// sixth of the writer's time.
 pub(crate) fn write_search_rows(conn: &Connection) -> rusqlite::Result<()> {
-    let ids: Vec<i64> = conn
-        .prepare_cached("SELECT id FROM temp.search_pending")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    if ids.is_empty() {
+    let pending: bool =
+        conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM temp.search_pending)")?.query_row([], |r| r.get(0))?;
+    if !pending {
         return Ok(());
     }
-    let mut project = conn.prepare_cached("SELECT slug, name, description FROM projects WHERE rowid = ?1")?;
-    let mut facts = conn.prepare_cached("SELECT value FROM facts WHERE project = ?1 ORDER BY key")?;
-    let mut remove = conn.prepare_cached("DELETE FROM project_search WHERE rowid = ?1")?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO project_search (rowid, slug, name, description, facts) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for id in ids {
-        remove.execute([id])?;
-        let row: Option<(String, String, String)> =
-            project.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
-        let Some((slug, name, description)) = row else { continue };
-        // As `write_facts` joins them: each value and a space, in key order.
-        let mut text = String::new();
-        for value in facts.query_map([&slug], |r| r.get::<_, String>(0))? {
-            text.push_str(&value?);
-            text.push(' ');
-        }
-        insert.execute(params![id, slug.replace('-', " "), name, description, text])?;
-    }
+    conn.prepare_cached("DELETE FROM project_search WHERE rowid IN (SELECT id FROM temp.search_pending)")?
+        .execute([])?;
+    conn.prepare_cached(
+        "INSERT INTO project_search (rowid, slug, name, description, facts)
+         SELECT id, slug, name, description, facts FROM temp.search_pending",
+    )?
+    .execute([])?;
     conn.prepare_cached("DELETE FROM temp.search_pending")?.execute([])?;
     Ok(())
 }
@@ -473,4 +468,48 @@ pub(crate) fn dependents(conn: &Connection, q: &DependentsQuery) -> rusqlite::Re
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(Dependents { total, versions, projects })
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_core::model::FactValue;
+    use switchboard_testkit::conformance::project;
+
+    use super::*;
+
+    fn found(conn: &Connection, word: &str) -> bool {
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM project_search WHERE project_search MATCH ?1)", [word], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    }
+
+    /// What the writer does around its writes: each in a savepoint, the
+    /// search rows after the last one, then the commit.
+    #[test]
+    fn search_rows_hold_the_last_write_of_the_transaction() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrations::migrate(&mut conn).unwrap();
+        conn.execute_batch(SEARCH_PENDING).unwrap();
+        let with = |value: &str| project("ledger").fact("runbook", FactValue::Text(value.into())).build();
+        let transaction = |writes: &[(&str, bool)]| {
+            conn.execute_batch("BEGIN").unwrap();
+            for (value, kept) in writes {
+                conn.execute_batch("SAVEPOINT job").unwrap();
+                upsert_project(&conn, &with(value), Edges::Write).unwrap();
+                let end = if *kept { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+                conn.execute_batch(end).unwrap();
+            }
+            write_search_rows(&conn).unwrap();
+            conn.execute_batch("COMMIT").unwrap();
+        };
+        transaction(&[("alpha", true)]);
+        assert!(found(&conn, "alpha"));
+        // Changed, then back to what the index holds, in one transaction.
+        transaction(&[("beta", true), ("alpha", true)]);
+        assert!(found(&conn, "alpha") && !found(&conn, "beta"));
+        // A write rolled back to its savepoint leaves the one before it.
+        transaction(&[("gamma", true), ("delta", false)]);
+        assert!(found(&conn, "gamma") && !found(&conn, "delta") && !found(&conn, "alpha"));
+    }
 }

@@ -92,7 +92,7 @@ pub(crate) fn dep(eco: Ecosystem, p: &str, v: &str) -> Dependency {
 pub struct ProjectBuilder(Project);
 
 /// Every project that uses `package`, any version or ecosystem, at most ten listed.
-pub(crate) fn users_of(package: &str) -> DependentsQuery {
+pub fn users_of(package: &str) -> DependentsQuery {
     DependentsQuery {
         package: PackageName::new(package).unwrap(),
         version: None,
