@@ -35,6 +35,10 @@ fn check_config_accepts_the_example_and_places_errors() {
         ("op = \"drop_tables\"\n", "rule \"mine\": unknown operation \"drop_tables\""),
         ("op = \"deploy\"\n", "deploy is an automation"),
         ("op = \"set_fact\"\nwhen = \"payload.ref ==\"\n", "`when` does not parse"),
+        // A `}}` ended minijinja's expression early and it panicked.
+        ("op = \"set_fact\"\nwhen = \"}} \"\n", "`when` does not parse"),
+        ("op = \"set_fact\"\nwhen = \"x %}{% endif %}{{ 1 }}{% if y\"\n", "`when` does not parse"),
+        ("op = \"set_fact\"\nwhen = \" \"\n", "`when` is empty"),
         ("op = \"set_fact\"\nargs = { value = \"{{ payload.after \" }\n", "args.value does not parse"),
         ("op = \"set_fact\"\nproject = { by = \"jira\", id = \"x\" }\n", "project.by must be one of"),
     ] {

@@ -165,7 +165,12 @@ fn check(env: &Environment<'static>, rule: &RuleConfig) -> Result<(), RuleError>
         return Err(err(format!("{} is an automation; rules only record facts and events", rule.op)));
     }
     if let Some(expr) = &rule.when {
-        env.compile_expression(expr).map_err(|e| err(format!("`when` does not parse: {e}")))?;
+        if expr.trim().is_empty() {
+            return Err(err("`when` is empty: leave it out to match every delivery".into()));
+        }
+        // In parentheses: minijinja's expression lexer panics on a `}}`
+        // outside brackets ("empty lexer stack") instead of failing.
+        env.compile_expression(&format!("({expr})")).map_err(|e| err(format!("`when` does not parse: {e}")))?;
     }
     if let Some(p) = &rule.project {
         if !MATCH_KINDS.contains(&p.by.as_str()) {

@@ -126,9 +126,13 @@ async fn facts_are_typed_and_move_the_score() {
     h.ok("set_fact", json!({"project": "ledger", "key": "max_lag_seconds", "value": "30"})).await;
     let p = h.ok("get_project", json!({"project": "ledger"})).await;
     assert_eq!(p["project"]["facts"]["max_lag_seconds"]["value"], 30);
-    // Removing with null.
+    // Another value of a fact already set does not move it; removing it with null does.
+    let raised = h.ok("set_fact", json!({"project": "ledger", "key": "queue", "value": "payments.v2"})).await["score"]
+        .as_u64()
+        .unwrap();
     let out = h.ok("set_fact", json!({"project": "ledger", "key": "queue", "value": null})).await;
     assert!(out["fact"].is_null());
+    assert!(out["score"].as_u64().unwrap() < raised, "a weighted fact gone lowers the score");
     // Bad values change nothing.
     let before = h.snapshot().await;
     for (key, value, expect) in [

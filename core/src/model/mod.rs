@@ -228,6 +228,24 @@ impl FactValue {
             Self::Text(s) => !s.is_empty(),
         }
     }
+
+    /// Whether the value goes into the project's full-text search: all but
+    /// a commit id (7 to 64 hexadecimal digits, digits and letters both),
+    /// which holds no word anyone searches for and changes with every push
+    /// — indexed, each push rewrote the project's search row.
+    pub fn is_searched(&self) -> bool {
+        match self {
+            Self::Text(s) => !is_commit_id(s),
+            _ => true,
+        }
+    }
+}
+
+fn is_commit_id(s: &str) -> bool {
+    (7..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b.to_ascii_lowercase()))
+        && s.bytes().any(|b| b.is_ascii_digit())
+        && s.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 impl fmt::Display for FactValue {
@@ -631,4 +649,22 @@ pub struct ChatMessage {
     /// again as it was; `text` is what a model is given as memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FactValue;
+
+    #[test]
+    fn commit_ids_are_not_searched() {
+        let searched = |s: &str| FactValue::Text(s.into()).is_searched();
+        for id in ["6dcb09b", "6DCB09B5B57875F334F61AEBED695E2E4193DB5E", &"a1".repeat(32)] {
+            assert!(!searched(id), "{id}");
+        }
+        // Words, numbers and short ids are.
+        for text in ["deadbeef", "1234567", "6dcb09", "payments-primary", "2026-12-05", &"a1".repeat(33)] {
+            assert!(searched(text), "{text}");
+        }
+        assert!(FactValue::Integer(1234567).is_searched());
+    }
 }

@@ -21,7 +21,8 @@ use crate::{Neo4jGraph, corrupt, limit, map, to_json};
 /// A project's properties for `UPSERT_PROJECTS`.
 fn project_row(p: &Project, edges: &str) -> BoltType {
     let facts: Vec<String> = p.facts.values().map(|f| format!("{}={}", f.key, f.value)).collect();
-    let fact_values: Vec<String> = p.facts.values().map(|f| f.value.to_string()).collect();
+    let fact_values: Vec<String> =
+        p.facts.values().filter(|f| f.value.is_searched()).map(|f| f.value.to_string()).collect();
     let mut uses: Vec<String> = Vec::with_capacity(p.dependencies.len() * 2);
     for d in &p.dependencies {
         uses.push(d.package.to_string());

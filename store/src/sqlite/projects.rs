@@ -232,8 +232,10 @@ fn write_facts(conn: &Connection, p: &Project) -> rusqlite::Result<String> {
         if old.get(f.key.as_str()) != Some(&v) {
             put.execute(params![slug, f.key.as_str(), v])?;
         }
-        text.push_str(&v);
-        text.push(' ');
+        if f.value.is_searched() {
+            text.push_str(&v);
+            text.push(' ');
+        }
     }
     let kept: HashSet<&str> = p.facts.keys().map(|k| k.as_str()).collect();
     let mut remove = conn.prepare_cached("DELETE FROM facts WHERE project = ?1 AND key = ?2")?;

@@ -230,6 +230,8 @@ pub async fn text_search(b: &Backend) {
             project("cart")
                 .describe("Shopping cart")
                 .fact("oncall", FactValue::Text("payments-primary".into()))
+                .fact("last_commit", FactValue::Text("6dcb09b5b57875f334f61aebed695e2e4193db5e".into()))
+                .fact("release", FactValue::Text("beta2".into()))
                 .build(),
         ],
     )
@@ -250,6 +252,8 @@ pub async fn text_search(b: &Backend) {
         "query syntax is not interpreted"
     );
     assert!(search("nothing-like-this").await.is_empty());
+    assert!(search("6dcb09b5b57875f334f61aebed695e2e4193db5e").await.is_empty(), "commit ids are not searched");
+    assert_eq!(slugs(&search("beta2").await), ["cart"], "short words with digits are");
 }
 
 pub async fn external_ids(b: &Backend) {
