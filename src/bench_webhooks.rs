@@ -122,6 +122,12 @@ pub(crate) struct Bodies {
     repos: usize,
 }
 
+/// A commit id that looks like one (40 hex digits, letters among them), the
+/// `n`th: a counter alone is mostly digits, which a fact indexes as a word.
+fn commit_id(n: usize) -> String {
+    format!("{:040x}", (n as u128 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835))
+}
+
 impl Bodies {
     pub(crate) fn new(repos: usize) -> anyhow::Result<Self> {
         Ok(Self { template: serde_json::from_str(PUSH)?, repos })
@@ -129,9 +135,9 @@ impl Bodies {
 
     pub(crate) fn body(&self, i: usize) -> Vec<u8> {
         let mut p = self.template.clone();
-        let sha = format!("{:040x}", i + 1);
+        let sha = commit_id(i + 1);
         p["ref"] = json!("refs/heads/master");
-        p["before"] = json!(format!("{i:040x}"));
+        p["before"] = json!(commit_id(i));
         p["after"] = json!(sha);
         p["created"] = json!(false);
         p["deleted"] = json!(false);

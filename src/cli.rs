@@ -462,7 +462,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let text = std::fs::read(&payload).with_context(|| format!("cannot read {}", payload.display()))?;
             let body: serde_json::Value =
                 serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", payload.display()))?;
-            let planned = rules.plan(&service, &source, &event, &body).await?;
+            let planned = rules.plan(&service, &source, &event, &std::sync::Arc::new(body)).await?;
             if planned.is_empty() {
                 eprintln!("no rule maps {source} {event}; a delivery like this is stored and marked unmapped");
             }

@@ -14,6 +14,8 @@
 //! with `followed: true`, which the chat thread shows. No guessing by time:
 //! a workflow run that names no run is left unmapped, saying why.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use switchboard_core::Service;
@@ -30,11 +32,11 @@ pub struct RunFollower {
 }
 
 /// Every mapper in turn: the delivery ran if any of them ran.
-pub struct Chain(pub Vec<std::sync::Arc<dyn Mapper>>);
+pub struct Chain(pub Vec<Arc<dyn Mapper>>);
 
 #[async_trait]
 impl Mapper for Chain {
-    async fn apply(&self, d: &Delivery, payload: &Value) -> Result<Mapped, Failure> {
+    async fn apply(&self, d: &Delivery, payload: &Arc<Value>) -> Result<Mapped, Failure> {
         let (mut ran, mut unmapped) = (Vec::new(), Vec::new());
         for m in &self.0 {
             match m.apply(d, payload).await? {
@@ -226,7 +228,7 @@ impl RunFollower {
 
 #[async_trait]
 impl Mapper for RunFollower {
-    async fn apply(&self, d: &Delivery, payload: &Value) -> Result<Mapped, Failure> {
+    async fn apply(&self, d: &Delivery, payload: &Arc<Value>) -> Result<Mapped, Failure> {
         match (d.source.as_str(), d.event.as_str()) {
             ("github", "pull_request") => self.pull_request(payload).await,
             ("github", "check_suite") => self.check_suite(payload).await,

@@ -33,7 +33,7 @@ const TICK: Duration = Duration::from_secs(1);
 #[async_trait]
 pub trait Mapper: Send + Sync {
     /// Runs what `delivery` maps to.
-    async fn apply(&self, delivery: &Delivery, payload: &Value) -> Result<Mapped, Failure>;
+    async fn apply(&self, delivery: &Delivery, payload: &Arc<Value>) -> Result<Mapped, Failure>;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,8 +111,8 @@ impl Processor {
                     given_back.extend(std::iter::once(delivery.id).chain(due.map(|d| d.id)));
                     break 'read;
                 }
-                let payload = serde_json::from_slice::<Value>(&delivery.body);
-                let key = order_key(&delivery, payload.as_ref().ok());
+                let payload = serde_json::from_slice::<Value>(&delivery.body).map(Arc::new);
+                let key = order_key(&delivery, payload.as_deref().ok());
                 let (end, tail) = tokio::sync::oneshot::channel();
                 let after = tails.insert(key, tail);
                 let this = self.clone();
@@ -167,7 +167,7 @@ impl Processor {
         })
     }
 
-    async fn attempt(&self, d: &Delivery, payload: serde_json::Result<Value>) {
+    async fn attempt(&self, d: &Delivery, payload: serde_json::Result<Arc<Value>>) {
         let result = match payload {
             Ok(payload) => self.mapper.apply(d, &payload).await,
             Err(e) => Err(Failure::permanent(messages::unreadable_body(&e.to_string()))),

@@ -10,6 +10,8 @@
 //! dependencies brought up to date. Repositories given to the App are queued
 //! the same way, due at once.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -60,7 +62,7 @@ pub struct RefreshQueue {
 
 #[async_trait]
 impl Mapper for RefreshQueue {
-    async fn apply(&self, d: &Delivery, payload: &Value) -> Result<Mapped, Failure> {
+    async fn apply(&self, d: &Delivery, payload: &Arc<Value>) -> Result<Mapped, Failure> {
         if d.source != "github" || d.event != "push" {
             return Ok(Mapped::Unmapped("not a push".into()));
         }

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use minijinja::value::{Enumerator, Object};
 use minijinja::{Environment, UndefinedBehavior, Value as Jinja, context};
 use serde_json::{Map, Value, json};
 use switchboard_core::config::{Config, ProjectMatch, RuleConfig};
@@ -205,6 +206,42 @@ fn check(env: &Environment<'static>, rule: &RuleConfig) -> Result<(), RuleError>
     Ok(())
 }
 
+/// A delivery's JSON as the rules' templates read it: an object becomes
+/// template values only where a template looks into it. Converted whole,
+/// the 7 KB push was a sixteenth of processing, for the two fields its rule
+/// reads.
+#[derive(Debug)]
+struct Payload {
+    root: Arc<Value>,
+    /// Where this object is in `root` (a JSON pointer).
+    at: String,
+}
+
+impl Payload {
+    fn value(root: &Arc<Value>, at: String) -> Jinja {
+        match root.pointer(&at) {
+            Some(Value::Object(_)) => Jinja::from_object(Payload { root: root.clone(), at }),
+            Some(other) => Jinja::from_serialize(other),
+            None => Jinja::UNDEFINED,
+        }
+    }
+
+    fn fields(&self) -> &Map<String, Value> {
+        self.root.pointer(&self.at).and_then(Value::as_object).expect("made for an object only")
+    }
+}
+
+impl Object for Payload {
+    fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
+        let key = key.as_str().filter(|k| self.fields().contains_key(*k))?;
+        Some(Payload::value(&self.root, format!("{}/{}", self.at, key.replace('~', "~0").replace('/', "~1"))))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.fields().keys().map(|k| Jinja::from(k.as_str())).collect())
+    }
+}
+
 impl RuleSet {
     /// What the rules make of a delivery, without running anything.
     pub async fn plan(
@@ -212,10 +249,10 @@ impl RuleSet {
         service: &Service,
         source: &str,
         event: &str,
-        payload: &Value,
+        payload: &Arc<Value>,
     ) -> Result<Vec<Planned>, RuleError> {
         let ctx = context! {
-            payload => Jinja::from_serialize(payload),
+            payload => Payload::value(payload, String::new()),
             event => event,
             source => source,
             new_repositories => Jinja::from_serialize(&service.config().webhooks.new_repositories),
@@ -314,7 +351,7 @@ impl RulesMapper {
 
 #[async_trait]
 impl Mapper for RulesMapper {
-    async fn apply(&self, d: &Delivery, payload: &Value) -> Result<Mapped, Failure> {
+    async fn apply(&self, d: &Delivery, payload: &Arc<Value>) -> Result<Mapped, Failure> {
         let planned = self
             .rules
             .plan(&self.service, &d.source, &d.event, payload)
@@ -351,5 +388,38 @@ impl Mapper for RulesMapper {
             summary.push_str(&format!("; skipped {}", missing.join("; ")));
         }
         Ok(Mapped::Ran(summary))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The payload read where templates look reads as the whole converted would.
+    #[test]
+    fn a_payload_read_in_place_renders_as_converted_whole() {
+        let payload = Arc::new(json!({
+            "ref": "refs/heads/main", "deleted": false, "size": 2,
+            "commits": [{"id": "a1", "added": ["Cargo.lock"]}, {"id": "b2", "added": []}],
+            "repository": {"full_name": "acme/orders", "owner": {"login": "acme"}, "topics": []},
+            "a/b~c": {"x": 1}, "empty": {},
+        }));
+        let env = environment();
+        for template in [
+            "{{ payload.repository.full_name }} {{ payload.repository.owner.login }}",
+            "{{ payload.commits | length }} {{ payload.commits[1].id }} {{ payload.commits[0].added | join(',') }}",
+            "{% if payload.ref == 'refs/heads/main' and not payload.deleted %}main{% endif %}",
+            "{{ payload.repository | tojson }} {{ payload['a/b~c'].x }} {{ payload.size + 1 }}",
+            "{{ payload.nothing is defined }} {{ payload.repository.nothing.deeper }}|{{ payload.empty | length }}",
+            "{% for k in payload.repository | sort %}{{ k }} {% endfor %}{{ payload.repository.topics }}",
+            "{{ payload.repository | items | list | length }} {% if payload.empty %}full{% else %}empty{% endif %}",
+        ] {
+            let render = |value: Jinja| env.render_str(template, context! { payload => value }).unwrap();
+            assert_eq!(
+                render(Payload::value(&payload, String::new())),
+                render(Jinja::from_serialize(&*payload)),
+                "{template}"
+            );
+        }
     }
 }

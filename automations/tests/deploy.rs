@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::{NOW, World, fixture, world};
 use serde_json::{Value, json};
 use switchboard_automations::engine::Worked;
@@ -60,7 +62,7 @@ fn finished(id: u64, run: &str, conclusion: &str) -> Value {
 async fn follower_says(w: &World, body: &Value) -> String {
     w.webhook("workflow_run", body).await;
     let delivery = w.store.list_deliveries(None, 1).await.unwrap().remove(0);
-    match (RunFollower { service: w.service.clone() }).apply(&delivery, body).await {
+    match (RunFollower { service: w.service.clone() }).apply(&delivery, &Arc::new(body.clone())).await {
         Ok(Mapped::Ran(said) | Mapped::Unmapped(said)) => said,
         Err(_) => panic!("the follower failed"),
     }

@@ -402,7 +402,7 @@ struct Flaky {
 
 #[async_trait]
 impl Mapper for Flaky {
-    async fn apply(&self, _: &Delivery, _: &Value) -> Result<Mapped, Failure> {
+    async fn apply(&self, _: &Delivery, _: &Arc<Value>) -> Result<Mapped, Failure> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
         if n < self.failures {
             Err(Failure::retry(format!("attempt {n} failed")))

@@ -77,7 +77,7 @@ struct Slow {
 
 #[async_trait]
 impl Mapper for Slow {
-    async fn apply(&self, _: &Delivery, payload: &Value) -> Result<Mapped, Failure> {
+    async fn apply(&self, _: &Delivery, payload: &Arc<Value>) -> Result<Mapped, Failure> {
         let began = Instant::now();
         tokio::time::sleep(Duration::from_millis(30)).await;
         let repo = payload["repository"]["full_name"].as_str().unwrap_or_default().to_owned();

@@ -192,7 +192,7 @@ mod rules {
                 Ok(rules) => {
                     let (service, _dir) = service();
                     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                    if let Err(e) = rt.block_on(rules.plan(&service, "github", "push", &body)) {
+                    if let Err(e) = rt.block_on(rules.plan(&service, "github", "push", &Arc::new(body))) {
                         prop_assert!(e.to_string().contains("fuzzed"), "{e}");
                     }
                 }

@@ -13,6 +13,8 @@
 
 pub mod import;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use switchboard_core::inbox::Delivery;
@@ -39,7 +41,7 @@ fn failure(e: Error) -> Failure {
 
 #[async_trait]
 impl Mapper for RepositoryMapper {
-    async fn apply(&self, d: &Delivery, payload: &Value) -> Result<Mapped, Failure> {
+    async fn apply(&self, d: &Delivery, payload: &Arc<Value>) -> Result<Mapped, Failure> {
         if d.source != "github" {
             return Ok(Mapped::Unmapped("not from GitHub".into()));
         }
