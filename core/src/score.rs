@@ -5,9 +5,9 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, FactDecl};
 use crate::ids::ProjectSlug;
-use crate::model::{Build, BuildStatus, DAY_MS, Millis, Project};
+use crate::model::{Build, BuildStatus, DAY_MS, FactValue, Millis, Project};
 use crate::store::{GraphStore, ScoreInputs, StoreResult};
 
 /// How many of a project's newest builds are searched for one on its
@@ -140,6 +140,22 @@ fn freshness(at: Option<Millis>, now: Millis, fresh: u32, stale: u32) -> (f64, S
     }
 }
 
+/// Whether a fact counts in the facts part: set, to a truthy value.
+fn counted(value: Option<&FactValue>) -> bool {
+    value.is_some_and(FactValue::is_truthy)
+}
+
+fn present(project: &Project, key: &crate::ids::FactKey) -> bool {
+    counted(project.facts.get(key).map(|f| &f.value))
+}
+
+/// Whether a fact going from `before` to `after` can move the score: only a
+/// weighted fact starting or stopping to count does. The rest of the score
+/// does not read facts.
+pub fn fact_moves_score(decl: &FactDecl, before: Option<&FactValue>, after: Option<&FactValue>) -> bool {
+    decl.weight > 0 && counted(before) != counted(after)
+}
+
 pub fn compute(config: &Config, project: &Project, inputs: &ScoreInputs, now: Millis) -> ScoreBreakdown {
     let s = &config.score;
     let w = &s.weights;
@@ -147,18 +163,9 @@ pub fn compute(config: &Config, project: &Project, inputs: &ScoreInputs, now: Mi
     let (facts_value, facts_detail) = match config.project_types.get(&project.project_type) {
         Some(t) => {
             let total: u32 = t.facts.values().map(|d| d.weight).sum();
-            let have: u32 = t
-                .facts
-                .iter()
-                .filter(|(k, _)| project.facts.get(*k).is_some_and(|f| f.value.is_truthy()))
-                .map(|(_, d)| d.weight)
-                .sum();
-            let missing: Vec<&str> = t
-                .facts
-                .iter()
-                .filter(|(k, d)| d.weight > 0 && !project.facts.get(*k).is_some_and(|f| f.value.is_truthy()))
-                .map(|(k, _)| k.as_str())
-                .collect();
+            let have: u32 = t.facts.iter().filter(|(k, _)| present(project, k)).map(|(_, d)| d.weight).sum();
+            let missing: Vec<&str> =
+                t.facts.iter().filter(|(k, d)| d.weight > 0 && !present(project, k)).map(|(k, _)| k.as_str()).collect();
             let v = if total == 0 { 1.0 } else { f64::from(have) / f64::from(total) };
             let detail = if missing.is_empty() {
                 "all weighted facts set".to_owned()

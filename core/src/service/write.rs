@@ -333,11 +333,10 @@ pub(crate) async fn set_fact(call: &Call<'_>, i: SetFact) -> Result<Done> {
     }
     if !events.is_empty() {
         p.updated_at = call.now;
-        // Only a weighted fact appearing or going moves the score (the rest
-        // of it is brought up to date by the periodic rescore): a push's
-        // `last_commit` read the project's builds and incidents for nothing.
-        let present = |v: Option<&FactValue>| v.is_some_and(FactValue::is_truthy);
-        if decl.weight > 0 && present(previous.as_ref()) != present(p.facts.get(&i.key).map(|f| &f.value)) {
+        // Rescored only when the fact can move the score; the periodic
+        // rescore keeps the rest current (a push's `last_commit` read the
+        // project's builds and incidents for nothing).
+        if crate::score::fact_moves_score(decl, previous.as_ref(), p.facts.get(&i.key).map(|f| &f.value)) {
             call.rescore(&mut p, &mut events).await?;
         }
         call.ctx.graph.put_project_fields(&p).await?;

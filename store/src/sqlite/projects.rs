@@ -25,20 +25,37 @@ pub(crate) enum Edges {
     Keep,
 }
 
+/// A project's row as stored, as much as [`upsert_project`] compares.
+struct StoredRow {
+    rowid: i64,
+    name: String,
+    description: String,
+    edges_digest: Option<i64>,
+    team: String,
+    archived: bool,
+}
+
 /// Writes `p` as it is now, touching only what changed since it was stored:
 /// a fact set on a project with hundreds of edges rewrites one fact and the
 /// search row, not every edge and its per-version counts.
 pub(crate) fn upsert_project(conn: &Connection, p: &Project, edges: Edges) -> rusqlite::Result<()> {
     let slug = p.slug.as_str();
-    let before: Option<(i64, String, String, Option<i64>, String, bool)> = conn
+    let before = conn
         .prepare_cached("SELECT rowid, name, description, edges_digest, team, archived FROM projects WHERE slug = ?1")?
-        .query_row([slug], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .query_row([slug], |r| {
+            Ok(StoredRow {
+                rowid: r.get(0)?,
+                name: r.get(1)?,
+                description: r.get(2)?,
+                edges_digest: r.get(3)?,
+                team: r.get(4)?,
+                archived: r.get(5)?,
+            })
+        })
         .optional()?;
-    let kept = match &before {
-        // The edges carry the team and the archived mark: kept only while those are.
-        Some((.., Some(digest), team, archived)) if team == p.team.as_str() && *archived == p.archived => Some(*digest),
-        _ => None,
-    };
+    let stored_digest = before.as_ref().and_then(|b| b.edges_digest);
+    // The edges carry the team and the archived mark: kept only while those are.
+    let kept = before.as_ref().filter(|b| b.team == p.team.as_str() && b.archived == p.archived).and(stored_digest);
     let digest = match (edges, kept) {
         (Edges::Keep, Some(kept)) => kept,
         (Edges::Keep, None) => {
@@ -73,17 +90,14 @@ pub(crate) fn upsert_project(conn: &Connection, p: &Project, edges: Edges) -> ru
         p.external_ids.github_repository_id,
         digest,
     ])?;
-    let rowid = match &before {
-        Some((rowid, ..)) => *rowid,
-        None => conn.last_insert_rowid(),
-    };
-    if before.as_ref().and_then(|b| b.3) != Some(digest) {
+    let rowid = before.as_ref().map_or_else(|| conn.last_insert_rowid(), |b| b.rowid);
+    if stored_digest != Some(digest) {
         write_edges(conn, p)?;
     }
     let fact_text = write_facts(conn, p)?;
     // The search row, when what it holds changed (facts are most of it).
     let old_text: Option<String> = match &before {
-        Some((_, name, description, ..)) if name == &p.name && description == &p.description => conn
+        Some(b) if b.name == p.name && b.description == p.description => conn
             .prepare_cached("SELECT facts FROM project_search WHERE rowid = ?1")?
             .query_row([rowid], |r| r.get(0))
             .optional()?,
