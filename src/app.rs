@@ -56,8 +56,10 @@ pub fn init_telemetry(
     // Lines are written to stderr by a thread of their own, so a request
     // never waits on the terminal or the log collector's pipe; only with
     // more than its buffer's lines waiting would a line wait (none is lost).
-    let (writer, guard) =
-        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
+    // That thread writes what waits with one system call, not one a line
+    // (it flushes whenever it has caught up, so no line is held back).
+    let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(stderr);
     // Colours only for people at a terminal, never in files or log collectors.
     let fmt = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(std::io::stderr().is_terminal());
     let fmt = match log.format {

@@ -165,6 +165,7 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
     eprintln!("bench: signed webhooks over HTTP");
     let edge = options.edge;
     let webhooks = webhook_throughput(&opened, &slugs[0], (samples * 10).max(1000), edge).await?;
+    let spans = crate::bench_spans::request_spans(200_000);
     eprintln!("bench: SBOM and lock file imports");
     let imports = imports(&service, &slugs).await?;
     // A day of logs for one project: ten lines a project in the org, at least 100,000.
@@ -207,6 +208,7 @@ async fn measure(options: &Options, dir: &std::path::Path) -> anyhow::Result<ser
         "http_edge": if edge { "on" } else { "off" },
         "metrics_and_access_log": if options.observed { "on" } else { "off" },
         "webhooks": webhooks,
+        "request_spans": spans,
         "imports": imports,
         "logs": logs,
         "slack_mentions": {"saturated": slack_saturated, "one_a_second_each": slack_paced},

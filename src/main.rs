@@ -18,6 +18,8 @@ mod bench_import;
 #[cfg(feature = "bench")]
 mod bench_logs;
 mod bench_receive;
+#[cfg(feature = "bench")]
+mod bench_spans;
 mod bench_vectors;
 mod bench_webhooks;
 mod catalog_files;

@@ -269,6 +269,18 @@ async fn commands_register_and_messages_post_through_serenity() {
     assert_eq!((posted.len(), posted[0].method.as_str()), (1, "POST"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_to_discord_are_traced() {
+    let spans = common::capture_spans();
+    let w = world().await;
+    let api = DiscordApi::from_config(&w.service.config().discord).unwrap();
+    api.post(345626669114982402, &json!({"content": "hello"})).await.unwrap();
+    let traced = spans.named("discord");
+    assert_eq!(traced.len(), 1, "{traced:?}");
+    assert!(traced[0].1.contains("create message"), "{traced:?}");
+    assert_eq!(traced[0].0.kind, 3, "a client span");
+}
+
 fn message_create(
     id: u64,
     channel: &str,

@@ -137,6 +137,26 @@ fn actions(blocks: &Value) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_to_slack_are_traced() {
+    let spans = common::capture_spans();
+    let w = world().await;
+    let mention = edited("app_mention.json", |v| v["event"]["text"] = json!("<@U0LAN0Z89> who owns payments-api?"));
+    assert_eq!(w.event(mention).await.0, StatusCode::OK);
+    assert_eq!(w.slack.wait_for("chat.postMessage", 1, 10).await.len(), 1);
+    // The span closes after the answer is read.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let traced = loop {
+        let traced = spans.named("slack");
+        if traced.iter().any(|(_, call)| call.contains("chat.postMessage")) || std::time::Instant::now() > deadline {
+            break traced;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let posted = traced.iter().find(|(_, call)| call.contains("chat.postMessage"));
+    assert_eq!(posted.map(|(s, _)| s.kind), Some(3), "a client span for chat.postMessage: {traced:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn url_verification_and_mentions_answered_in_their_thread() {
     let w = world().await;
     let (status, body) = w.event(fixture("url_verification.json")).await;

@@ -55,3 +55,39 @@ pub fn buttons(reply: &Reply) -> Vec<String> {
         .flatten()
         .collect()
 }
+
+/// The spans of this test process as a trace collector would get them (the
+/// trace layer at 100 %, nothing filtered). One subscriber a process: nextest
+/// runs each test in its own.
+pub struct Spans {
+    batch: Arc<switchboard_core::traces::Batch>,
+    seen: std::sync::Mutex<Vec<opentelemetry_proto::tonic::trace::v1::Span>>,
+}
+
+pub fn capture_spans() -> Spans {
+    use tracing_subscriber::layer::SubscriberExt;
+    let batch = Arc::new(switchboard_core::traces::Batch::new(100_000, 100_000, std::time::Duration::from_millis(1)));
+    let layer = switchboard_core::traces::SpanLayer::new(1.0, batch.clone());
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
+        .expect("the test's own subscriber (run under nextest: a process a test)");
+    switchboard_core::traces::turn_on();
+    Spans { batch, seen: Default::default() }
+}
+
+impl Spans {
+    /// The spans named `name` finished so far, with their `call` attribute.
+    pub fn named(&self, name: &str) -> Vec<(opentelemetry_proto::tonic::trace::v1::Span, String)> {
+        use prost::Message;
+        let taken = self.batch.take();
+        let request = switchboard_core::traces::otlp::Sender::new(&[]).request(&taken.spans);
+        let decoded =
+            opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(request.as_slice())
+                .expect("OTLP protobuf");
+        let mut seen = self.seen.lock().unwrap();
+        seen.extend(decoded.resource_spans.into_iter().flat_map(|r| r.scope_spans).flat_map(|s| s.spans));
+        let call = |s: &opentelemetry_proto::tonic::trace::v1::Span| {
+            s.attributes.iter().find(|a| a.key == "call").map(|a| format!("{:?}", a.value)).unwrap_or_default()
+        };
+        seen.iter().filter(|s| s.name == name).map(|s| (s.clone(), call(s))).collect()
+    }
+}

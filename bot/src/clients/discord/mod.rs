@@ -12,6 +12,7 @@ use serde_json::Value;
 use serenity::http::{Http, HttpBuilder};
 use serenity::model::id::{ApplicationId, ChannelId, MessageId};
 use switchboard_core::config::DiscordConfig;
+use tracing::Instrument;
 
 use crate::Reply;
 use crate::send::{ApiError, ChatApi};
@@ -49,6 +50,7 @@ impl DiscordApi {
     pub async fn edit_original(&self, token: &str, message: &Value) -> Result<(), ApiError> {
         self.http
             .edit_original_interaction_response(token, message, Vec::new())
+            .instrument(span("edit original interaction response"))
             .await
             .map(|_| ())
             .map_err(|e| failed("edit original interaction response", e))
@@ -61,6 +63,7 @@ impl DiscordApi {
         }
         self.http
             .send_message(ChannelId::new(channel), Vec::new(), message)
+            .instrument(span("create message"))
             .await
             .map(|m| m.id.to_string())
             .map_err(|e| failed("create message", e))
@@ -73,6 +76,7 @@ impl DiscordApi {
         }
         self.http
             .edit_message(ChannelId::new(channel), MessageId::new(message), content, Vec::new())
+            .instrument(span("edit message"))
             .await
             .map(|_| ())
             .map_err(|e| failed("edit message", e))
@@ -82,10 +86,17 @@ impl DiscordApi {
     pub async fn register(&self, commands: &Value) -> Result<usize, ApiError> {
         self.http
             .create_global_commands(commands)
+            .instrument(span("bulk overwrite global application commands"))
             .await
             .map(|c| c.len())
             .map_err(|e| failed("bulk overwrite global application commands", e))
     }
+}
+
+/// A span for traces around a call to Discord's API (debug: only a trace
+/// exporter asks for it).
+fn span(call: &'static str) -> tracing::Span {
+    tracing::debug_span!("discord", call)
 }
 
 /// What a failed call says; permanent when Discord refused it for good
