@@ -66,24 +66,12 @@ pub fn init_telemetry(
         LogFormat::Human => fmt.boxed(),
         LogFormat::Json => fmt.json().boxed(),
     };
-    // Spans for traces: this project's at debug (store and outside calls),
-    // everyone else's at info; of events only warnings and errors (each
-    // would otherwise become a span event, paid on every request). The log
-    // lines keep their own level.
-    let targets = tracing_subscriber::filter::Targets::new()
-        .with_default(tracing::Level::INFO)
-        .with_target("switchboard", tracing::Level::DEBUG);
-    let spans = tracing_subscriber::filter::filter_fn(move |meta| {
-        if meta.is_event() {
-            *meta.level() <= tracing::Level::WARN
-        } else {
-            targets.would_enable(meta.target(), meta.level())
-        }
-    });
-    let otel = if export && !quiet { crate::telemetry::layer(traces)? } else { None };
+    // Spans for traces have a filter of their own (core/src/traces); the
+    // log lines keep their level.
+    let spans = if export && !quiet { crate::telemetry::layer(traces)? } else { None };
     let installed = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
-        .with(otel.map(|l| l.with_filter(spans)))
+        .with(spans.map(|l| l.with_filter(switchboard_core::traces::SpanFilter::default())))
         .try_init();
     if installed.is_ok() {
         *LOG_WRITER.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);

@@ -14,15 +14,19 @@ pub(crate) fn request_spans(requests: usize) -> Value {
     let cpu = process_cpu_seconds();
     let started = Instant::now();
     for _ in 0..requests {
-        let request = tracing::info_span!(
-            target: "switchboard_portal::edge::layer",
-            "request",
-            method = %"POST",
-            path = %"/hooks/github",
-            request_id = %"bench-1",
-            trace_id = tracing::field::Empty,
+        let request = switchboard_core::traces::joined(
+            |_| None,
+            || {
+                tracing::info_span!(
+                    target: "switchboard_portal::edge::layer",
+                    "request",
+                    method = %"POST",
+                    path = %"/hooks/github",
+                    request_id = %"bench-1",
+                    trace_id = tracing::field::Empty,
+                )
+            },
         );
-        switchboard_core::traces::join(&request, |_| None);
         let _in_request = request.enter();
         let store =
             tracing::debug_span!(target: "switchboard_core::metrics", "store", backend = "sqlite", call = "write");

@@ -8,13 +8,15 @@ use std::sync::Arc;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record as Values};
-use tracing::{Dispatch, Event, Subscriber};
+use tracing::subscriber::Interest;
+use tracing::{Dispatch, Event, Level, Metadata, Subscriber};
 use tracing_subscriber::Registry;
-use tracing_subscriber::layer::Context;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::otlp::{self, Attributes as Encoded, Batch, Value};
-use super::{Caller, TraceContext, ids, keep};
+use super::{TraceContext, ids, keep};
 
 /// Turns this process's spans into OTLP spans (see the module's docs).
 pub struct SpanLayer {
@@ -29,8 +31,54 @@ impl SpanLayer {
     }
 }
 
-/// The span [`super::join`] is called on: the edge's, one a request.
-const JOINED: &str = "request";
+/// Which spans and events the layer is given: spans of this project's
+/// crates from debug (store and outside calls) and everyone's from info;
+/// of events only warnings and errors (each becomes a span event, paid on
+/// every request otherwise); and nothing inside a trace that is not kept,
+/// so a child of an unsampled span is not made at all.
+pub struct SpanFilter {
+    targets: Targets,
+}
+
+impl Default for SpanFilter {
+    fn default() -> Self {
+        Self { targets: Targets::new().with_default(Level::INFO).with_target("switchboard", Level::DEBUG) }
+    }
+}
+
+impl SpanFilter {
+    fn by_callsite(&self, meta: &Metadata<'_>) -> bool {
+        if meta.is_event() {
+            *meta.level() <= Level::WARN
+        } else {
+            self.targets.would_enable(meta.target(), meta.level())
+        }
+    }
+}
+
+impl<S> Filter<S> for SpanFilter
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn enabled(&self, meta: &Metadata<'_>, cx: &Context<'_, S>) -> bool {
+        if !self.by_callsite(meta) {
+            return false;
+        }
+        match cx.lookup_current() {
+            Some(span) => span.extensions().get::<SpanData>().is_none_or(|d| d.cx.sampled),
+            // An event outside any span has no span to go in.
+            None => meta.is_span(),
+        }
+    }
+
+    fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
+        if self.by_callsite(meta) { Interest::sometimes() } else { Interest::never() }
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(LevelFilter::DEBUG)
+    }
+}
 
 /// A span's extension: its context and, when sampled, what is exported.
 struct SpanData {
@@ -132,23 +180,30 @@ where
             return;
         };
         let parent = span.parent().and_then(|p| p.extensions().get::<SpanData>().map(|d| d.cx.clone()));
-        let (cx, parent_id) = match parent {
-            Some(p) => (TraceContext { span_id: ids::span_id(), ..p }, Some(p.span_id)),
-            None => {
+        let (cx, parent_id, remote_parent) = match (parent, super::take_caller()) {
+            (Some(p), _) => (TraceContext { span_id: ids::span_id(), ..p }, Some(p.span_id), false),
+            (None, Some(caller)) => {
+                let cx = TraceContext {
+                    trace_id: caller.trace_id,
+                    span_id: ids::span_id(),
+                    sampled: caller.sampled,
+                    state: caller.state,
+                };
+                (cx, Some(caller.parent), true)
+            }
+            (None, None) => {
                 let trace_id = ids::trace_id();
                 // A store call outside any request or operation is a
                 // queue's poll, a trace a second of nothing: not kept.
                 let sampled = attrs.metadata().name() != "store" && keep(&trace_id, self.ratio);
-                (TraceContext { trace_id, span_id: ids::span_id(), sampled, state: None }, None)
+                (TraceContext { trace_id, span_id: ids::span_id(), sampled, state: None }, None, false)
             }
         };
-        // A request keeps its record even unsampled: the caller's
-        // traceparent, joined next, may say to keep it.
-        let record = (cx.sampled || (parent_id.is_none() && attrs.metadata().name() == JOINED)).then(|| {
+        let record = cx.sampled.then(|| {
             let meta = attrs.metadata();
             let mut record = Record {
                 parent: parent_id.unwrap_or_default(),
-                remote_parent: false,
+                remote_parent,
                 name: meta.name(),
                 kind: kind(meta.name()),
                 start: now(),
@@ -257,27 +312,4 @@ pub(super) fn context_of(dispatch: &Dispatch, id: &Id) -> Option<TraceContext> {
     let registry = dispatch.downcast_ref::<Registry>()?;
     let span = registry.span(id)?;
     span.scope().find_map(|s| s.extensions().get::<SpanData>().map(|d| d.cx.clone()))
-}
-
-/// The caller's trace, parent span and decision put on a first span (see
-/// [`super::join`]); its trace id, whether joined or its own.
-pub(super) fn join(dispatch: &Dispatch, id: &Id, caller: Option<Caller>) -> Option<[u8; 16]> {
-    let registry = dispatch.downcast_ref::<Registry>()?;
-    let span = registry.span(id)?;
-    let mut ext = span.extensions_mut();
-    let data = ext.get_mut::<SpanData>()?;
-    if let Some(caller) = caller
-        && let Some(record) = data.record.as_mut()
-        && record.parent == [0; 8]
-    {
-        data.cx.trace_id = caller.trace_id;
-        data.cx.sampled = caller.sampled;
-        data.cx.state = caller.state;
-        record.parent = caller.parent;
-        record.remote_parent = true;
-    }
-    if !data.cx.sampled {
-        data.record = None;
-    }
-    Some(data.cx.trace_id)
 }

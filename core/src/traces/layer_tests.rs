@@ -8,16 +8,18 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 
 use super::otlp::{Batch, Sender};
-use super::{SpanLayer, hex, join, outgoing};
+use super::{SpanFilter, SpanLayer, hex, joined, outgoing};
 
 /// Runs `work` under a subscriber with the layer at `ratio`; the spans it exported.
 fn exported(ratio: f64, work: impl FnOnce()) -> Vec<Span> {
     super::turn_on();
     let batch = Arc::new(Batch::new(100, 100, Duration::from_millis(1)));
-    let subscriber = tracing_subscriber::registry().with(SpanLayer::new(ratio, batch.clone()));
+    let layer = SpanLayer::new(ratio, batch.clone()).with_filter(SpanFilter::default());
+    let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, work);
     batch.close();
     let taken = batch.take();
@@ -46,13 +48,14 @@ const CALLER: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 fn a_joined_request_and_its_children_are_exported_with_their_fields() {
     let mut sent = None;
     let spans = exported(0.0, || {
-        let request =
-            tracing::info_span!("request", path = "/api/v1/projects/orders", trace_id = tracing::field::Empty);
-        join(&request, |name| match name {
-            "traceparent" => Some(CALLER.into()),
-            "tracestate" => Some("vendor=1".into()),
-            _ => None,
-        });
+        let request = joined(
+            |name| match name {
+                "traceparent" => Some(CALLER.into()),
+                "tracestate" => Some("vendor=1".into()),
+                _ => None,
+            },
+            || tracing::info_span!("request", path = "/api/v1/projects/orders", trace_id = tracing::field::Empty),
+        );
         let _r = request.enter();
         let operation = tracing::debug_span!("operation", name = "get_project", rows = 3u64, cached = false);
         let _o = operation.enter();
@@ -96,10 +99,14 @@ fn a_joined_request_and_its_children_are_exported_with_their_fields() {
 fn unsampled_traces_are_not_exported_but_still_passed_on() {
     let mut sent = Vec::new();
     let spans = exported(1.0, || {
-        let request = tracing::info_span!("request");
-        join(&request, |name| (name == "traceparent").then(|| CALLER.replace("-01", "-00")));
+        let request = joined(
+            |name| (name == "traceparent").then(|| CALLER.replace("-01", "-00")),
+            || tracing::info_span!("request"),
+        );
         let _r = request.enter();
-        let _o = tracing::debug_span!("store").entered();
+        let outer = super::current();
+        let _store = tracing::debug_span!("store").entered();
+        assert_eq!(super::current(), outer, "a span in a trace not kept is not given to the layer");
         tracing::error!("not kept");
         sent.push(header("traceparent").unwrap());
     });
@@ -118,8 +125,8 @@ fn unsampled_traces_are_not_exported_but_still_passed_on() {
     assert!(spans.is_empty(), "a queue's poll outside any request starts no trace: {spans:?}");
 
     let spans = exported(1.0, || {
-        let request = tracing::info_span!("request");
-        join(&request, |name| (name == "traceparent").then(|| "00-garbage-01".into()));
+        let request =
+            joined(|name| (name == "traceparent").then(|| "00-garbage-01".into()), || tracing::info_span!("request"));
         let _r = request.enter();
         let _o = tracing::debug_span!("github").entered();
     });

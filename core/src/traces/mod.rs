@@ -12,7 +12,7 @@ pub mod otlp;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use layer::SpanLayer;
+pub use layer::{SpanFilter, SpanLayer};
 pub use otlp::Batch;
 
 static ON: AtomicBool = AtomicBool::new(false);
@@ -45,11 +45,13 @@ impl TraceContext {
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    s
 }
 
 /// The trace a request's caller named in its headers.
@@ -123,24 +125,42 @@ pub fn outgoing() -> Vec<(String, String)> {
     headers
 }
 
-/// Joins `span` to the trace its caller's headers name (`get` reads a
-/// header): its trace id, parent and sampling decision come from a valid
-/// `traceparent`. Records the trace id in the span's `trace_id` field, so
-/// every log line of the request carries it. Nothing with traces off.
-pub fn join(span: &tracing::Span, get: impl Fn(&str) -> Option<String>) {
-    if !on() || span.is_disabled() {
-        return;
+std::thread_local! {
+    /// The caller of the request whose span is being made, for the layer.
+    static CALLER: std::cell::RefCell<Option<Caller>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Takes the caller [`joined`] put down for the span being made.
+pub(crate) fn take_caller() -> Option<Caller> {
+    CALLER.with(|c| c.borrow_mut().take())
+}
+
+/// The span `make` makes, joined to the trace its caller's headers name
+/// (`get` reads a header): with a valid `traceparent`, the span's trace,
+/// parent and sampling decision are the caller's; without, it starts a
+/// trace sampled at the configured ratio. When the trace is kept or was
+/// the caller's, its id goes in the span's `trace_id` field, so every log
+/// line of the request leads to it. With traces off, only `make`.
+pub fn joined(get: impl Fn(&str) -> Option<String>, make: impl FnOnce() -> tracing::Span) -> tracing::Span {
+    if !on() {
+        return make();
     }
-    let caller = get("traceparent").as_deref().and_then(parse_traceparent);
-    let state = match caller {
-        Some(_) => get("tracestate").filter(|s| !s.is_empty() && s.len() <= 512).map(Arc::from),
-        None => None,
-    };
-    let caller = caller.map(|(trace_id, parent, sampled)| Caller { trace_id, parent, sampled, state });
-    let joined = span.with_subscriber(|(id, dispatch)| layer::join(dispatch, id, caller)).flatten();
-    if let Some(trace_id) = joined {
-        span.record("trace_id", tracing::field::display(hex(&trace_id)));
+    let caller = get("traceparent").as_deref().and_then(parse_traceparent).map(|(trace_id, parent, sampled)| {
+        let state = get("tracestate").filter(|s| !s.is_empty() && s.len() <= 512).map(Arc::from);
+        Caller { trace_id, parent, sampled, state }
+    });
+    let from_caller = caller.is_some();
+    CALLER.with(|c| *c.borrow_mut() = caller);
+    let span = make();
+    // Unused when the span is off (no layer wanted it).
+    drop(take_caller());
+    let cx = span.with_subscriber(|(id, dispatch)| layer::context_of(dispatch, id)).flatten();
+    if let Some(cx) = cx
+        && (cx.sampled || from_caller)
+    {
+        span.record("trace_id", tracing::field::display(hex(&cx.trace_id)));
     }
+    span
 }
 
 #[cfg(test)]

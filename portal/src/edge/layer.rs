@@ -123,17 +123,19 @@ where
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         parts.extensions.insert(ClientAddr(edge.guard.client(peer, &parts.headers)));
-        let span = tracing::info_span!(
-            "request",
-            method = %parts.method,
-            path = %parts.uri.path(),
-            request_id = %id.to_str().unwrap_or("-"),
-            trace_id = tracing::field::Empty,
-        );
         // With traces on: part of the caller's trace when it sent a traceparent.
-        switchboard_core::traces::join(&span, |name| {
-            parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
-        });
+        let span = switchboard_core::traces::joined(
+            |name| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned),
+            || {
+                tracing::info_span!(
+                    "request",
+                    method = %parts.method,
+                    path = %parts.uri.path(),
+                    request_id = %id.to_str().unwrap_or("-"),
+                    trace_id = tracing::field::Empty,
+                )
+            },
+        );
         let allowed = edge.guard.host_allowed(&parts);
         let req = Request::from_parts(parts, Body::new(Paced::new(body, edge.body_pause)));
         Box::pin(
