@@ -1,7 +1,8 @@
 //! The tracing layer behind traces: each span gets a [`TraceContext`] (its
-//! parent's trace, or a new one sampled by ratio); only a sampled span
-//! keeps its name, times, fields and warnings, and is encoded into the
-//! [`Batch`] when it closes. An unsampled span costs its ids and nothing more.
+//! parent's trace, the caller's, or a new one sampled by ratio); only a
+//! sampled span keeps its name, times, fields and warnings, and is encoded
+//! into the [`Batch`] when it closes. A trace's first span, unsampled, costs
+//! its ids; the spans under it never reach the layer ([`SpanFilter`]).
 
 use std::cell::RefCell;
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Traces: spans recorded by [`SpanLayer`] and sent as OTLP protobuf by the
 //! binary's exporter; the W3C trace context of the current span for
-//! outgoing requests ([`outgoing`]) and from incoming ones ([`join`]). With
+//! outgoing requests ([`outgoing`]) and from incoming ones ([`joined`]). With
 //! traces off (no exporter) every entry point costs a load of one flag.
 
 mod ids;
