@@ -112,10 +112,8 @@ impl Settings {
             ("telemetry.sdk.version".into(), env!("CARGO_PKG_VERSION").into()),
         ]);
         let max_queue: usize = number("OTEL_BSP_MAX_QUEUE_SIZE", 2048, "a number of spans")?;
-        let timeout = match env("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") {
-            Some(_) => number("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", 10_000, "milliseconds")?,
-            None => number("OTEL_EXPORTER_OTLP_TIMEOUT", 10_000, "milliseconds")?,
-        };
+        let general = number("OTEL_EXPORTER_OTLP_TIMEOUT", 10_000, "milliseconds")?;
+        let timeout = number("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", general, "milliseconds")?;
         Ok(Self {
             url,
             headers,

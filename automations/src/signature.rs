@@ -152,9 +152,7 @@ pub fn verify_generic(
     parse_generic(header_name, prefix, header)?.verify(&[secret], body)
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use switchboard_core::ids::hex;
 
 #[cfg(test)]
 mod tests {

@@ -181,7 +181,8 @@ where
             return;
         };
         let parent = span.parent().and_then(|p| p.extensions().get::<SpanData>().map(|d| d.cx.clone()));
-        let (cx, parent_id, remote_parent) = match (parent, super::take_caller()) {
+        let caller = if parent.is_none() { super::take_caller() } else { None };
+        let (cx, parent_id, remote_parent) = match (parent, caller) {
             (Some(p), _) => (TraceContext { span_id: ids::span_id(), ..p }, Some(p.span_id), false),
             (None, Some(caller)) => {
                 let cx = TraceContext {

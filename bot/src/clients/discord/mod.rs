@@ -48,12 +48,12 @@ impl DiscordApi {
 
     /// Replaces the deferred "thinking" response of interaction `token`.
     pub async fn edit_original(&self, token: &str, message: &Value) -> Result<(), ApiError> {
-        self.http
-            .edit_original_interaction_response(token, message, Vec::new())
-            .instrument(span("edit original interaction response"))
-            .await
-            .map(|_| ())
-            .map_err(|e| failed("edit original interaction response", e))
+        call(
+            "edit original interaction response",
+            self.http.edit_original_interaction_response(token, message, Vec::new()),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Posts `message` to `channel`; the new message's id.
@@ -61,12 +61,9 @@ impl DiscordApi {
         if channel == 0 {
             return Err(ApiError::permanent("0 is not a Discord channel id"));
         }
-        self.http
-            .send_message(ChannelId::new(channel), Vec::new(), message)
-            .instrument(span("create message"))
+        call("create message", self.http.send_message(ChannelId::new(channel), Vec::new(), message))
             .await
             .map(|m| m.id.to_string())
-            .map_err(|e| failed("create message", e))
     }
 
     /// Replaces message `message` in `channel` with `content`.
@@ -74,29 +71,26 @@ impl DiscordApi {
         if channel == 0 || message == 0 {
             return Err(ApiError::permanent("0 is not a Discord id"));
         }
-        self.http
-            .edit_message(ChannelId::new(channel), MessageId::new(message), content, Vec::new())
-            .instrument(span("edit message"))
-            .await
-            .map(|_| ())
-            .map_err(|e| failed("edit message", e))
+        call(
+            "edit message",
+            self.http.edit_message(ChannelId::new(channel), MessageId::new(message), content, Vec::new()),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Replaces the application's global commands with `commands`.
     pub async fn register(&self, commands: &Value) -> Result<usize, ApiError> {
-        self.http
-            .create_global_commands(commands)
-            .instrument(span("bulk overwrite global application commands"))
+        call("bulk overwrite global application commands", self.http.create_global_commands(commands))
             .await
             .map(|c| c.len())
-            .map_err(|e| failed("bulk overwrite global application commands", e))
     }
 }
 
-/// A span for traces around a call to Discord's API (debug: only a trace
-/// exporter asks for it).
-fn span(call: &'static str) -> tracing::Span {
-    tracing::debug_span!("discord", call)
+/// A call to Discord's API named `what`: in a span for traces (debug: only a
+/// trace exporter asks for it), its failure said as [`failed`] says it.
+async fn call<T>(what: &'static str, request: impl Future<Output = serenity::Result<T>>) -> Result<T, ApiError> {
+    request.instrument(tracing::debug_span!("discord", call = what)).await.map_err(|e| failed(what, e))
 }
 
 /// What a failed call says; permanent when Discord refused it for good

@@ -70,34 +70,38 @@ where
 {
     use tracing::Instrument;
     // A span for traces (debug: only a trace exporter asks for it), retries included.
-    async move {
-        let mut retried = 0;
-        loop {
-            match call().await {
-                Ok(v) => return Ok(v),
-                Err(SlackClientError::RateLimitError(e)) if retried < RETRIES => {
-                    let wait = e.retry_after.unwrap_or(Duration::from_secs(1));
-                    if wait > MAX_WAIT {
-                        return Err(ApiError::new(format!("{what}: rate limited for {}s", wait.as_secs())));
-                    }
-                    tracing::info!(call = what, wait_ms = wait.as_millis() as u64, "Slack asked to slow down; waiting");
-                    tokio::time::sleep(wait).await;
-                    retried += 1;
+    attempts(what, call).instrument(tracing::debug_span!("slack", call = what)).await
+}
+
+async fn attempts<T, F, Fut>(what: &str, call: F) -> ApiResult<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ClientResult<T>>,
+{
+    let mut retried = 0;
+    loop {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(SlackClientError::RateLimitError(e)) if retried < RETRIES => {
+                let wait = e.retry_after.unwrap_or(Duration::from_secs(1));
+                if wait > MAX_WAIT {
+                    return Err(ApiError::new(format!("{what}: rate limited for {}s", wait.as_secs())));
                 }
-                Err(SlackClientError::ApiError(e)) => {
-                    let message = format!("{what}: {}", e.code);
-                    return Err(if PERMANENT.contains(&e.code.as_str()) {
-                        ApiError::permanent(message)
-                    } else {
-                        ApiError::new(message)
-                    });
-                }
-                Err(e) => return Err(ApiError::new(format!("{what}: {e}"))),
+                tracing::info!(call = what, wait_ms = wait.as_millis() as u64, "Slack asked to slow down; waiting");
+                tokio::time::sleep(wait).await;
+                retried += 1;
             }
+            Err(SlackClientError::ApiError(e)) => {
+                let message = format!("{what}: {}", e.code);
+                return Err(if PERMANENT.contains(&e.code.as_str()) {
+                    ApiError::permanent(message)
+                } else {
+                    ApiError::new(message)
+                });
+            }
+            Err(e) => return Err(ApiError::new(format!("{what}: {e}"))),
         }
     }
-    .instrument(tracing::debug_span!("slack", call = what))
-    .await
 }
 
 impl SlackApi {
