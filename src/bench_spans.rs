@@ -16,20 +16,10 @@ pub(crate) fn request_spans(requests: usize) -> Value {
     for _ in 0..requests {
         let request = switchboard_core::traces::joined(
             |_| None,
-            || {
-                tracing::info_span!(
-                    target: "switchboard_portal::edge::layer",
-                    "request",
-                    method = %"POST",
-                    path = %"/hooks/github",
-                    request_id = %"bench-1",
-                    trace_id = tracing::field::Empty,
-                )
-            },
+            || switchboard_portal::edge::request_span("POST", "/hooks/github", "bench-1"),
         );
         let _in_request = request.enter();
-        let store =
-            tracing::debug_span!(target: "switchboard_core::metrics", "store", backend = "sqlite", call = "write");
+        let store = switchboard_core::metrics::store_span("sqlite", "write");
         for _poll in 0..2 {
             let _in_store = store.enter();
         }

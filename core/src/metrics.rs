@@ -113,8 +113,15 @@ pub fn store_call(backend: &'static str, call: &'static str, took: Duration) {
         .record(took.as_secs_f64());
 }
 
+/// A store call's span (debug: only a trace exporter asks for it).
+pub fn store_span(backend: &'static str, call: &'static str) -> tracing::Span {
+    tracing::debug_span!("store", backend, call)
+}
+
 /// `work` timed as a store call and, for traces, in a span of its own
-/// (debug: only a trace exporter asks for it).
+/// (debug: only a trace exporter asks for it) — inside a request or an
+/// operation only: a store call outside any is a queue's poll, once a
+/// second, and would be a trace of its own with nothing in it.
 pub async fn timed_store_call<R>(
     backend: &'static str,
     call: &'static str,
@@ -122,7 +129,8 @@ pub async fn timed_store_call<R>(
 ) -> R {
     use tracing::Instrument;
     let started = std::time::Instant::now();
-    let result = work.instrument(tracing::debug_span!("store", backend, call)).await;
+    let span = if tracing::Span::current().is_none() { tracing::Span::none() } else { store_span(backend, call) };
+    let result = work.instrument(span).await;
     store_call(backend, call, started.elapsed());
     result
 }

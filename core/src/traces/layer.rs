@@ -195,9 +195,7 @@ where
             }
             (None, None) => {
                 let trace_id = ids::trace_id();
-                // A store call outside any request or operation is a
-                // queue's poll, a trace a second of nothing: not kept.
-                let sampled = attrs.metadata().name() != "store" && keep(&trace_id, self.ratio);
+                let sampled = keep(&trace_id, self.ratio);
                 (TraceContext { trace_id, span_id: ids::span_id(), sampled, state: None }, None, false)
             }
         };

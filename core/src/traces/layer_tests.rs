@@ -119,10 +119,19 @@ fn unsampled_traces_are_not_exported_but_still_passed_on() {
     });
     assert!(spans.is_empty(), "a new trace at ratio 0: {spans:?}");
 
-    let spans = exported(1.0, || {
-        let _poll = tracing::debug_span!("store", call = "read").entered();
-    });
+    let store_call = || {
+        let call = crate::metrics::timed_store_call("sqlite", "read", async {});
+        tokio::runtime::Builder::new_current_thread().build().expect("a runtime").block_on(call);
+    };
+    let spans = exported(1.0, store_call);
     assert!(spans.is_empty(), "a queue's poll outside any request starts no trace: {spans:?}");
+    let spans = exported(1.0, || {
+        let _r = tracing::info_span!("request").entered();
+        store_call();
+    });
+    let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["store", "request"], "the same call inside a request is its child");
+    assert_eq!(spans[0].parent_span_id, spans[1].span_id);
 
     let spans = exported(1.0, || {
         let request =

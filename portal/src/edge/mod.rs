@@ -15,7 +15,7 @@ use switchboard_core::config::ServerConfig;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use guard::CONTENT_SECURITY_POLICY;
-pub use layer::Edged;
+pub use layer::{Edged, request_span};
 pub use serve::serve;
 
 /// Answers compressed (br or gzip, as the client accepts) when they are
