@@ -124,6 +124,10 @@ pub struct Batch {
     max_spans: usize,
     batch: usize,
     delay: Duration,
+    /// The size of the last take: the next buffer is made that large by
+    /// the exporter, outside the lock, so spans pushed meanwhile do not
+    /// grow it a doubling at a time while they hold the lock.
+    last_bytes: std::sync::atomic::AtomicUsize,
 }
 
 /// What the exporter took: the spans' bytes, how many, and how many were
@@ -144,6 +148,7 @@ impl Batch {
             max_spans: max_spans.max(1),
             batch: batch.clamp(1, max_spans.max(1)),
             delay,
+            last_bytes: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -172,6 +177,7 @@ impl Batch {
     /// closed, and takes what waits.
     pub fn take(&self) -> Taken {
         let deadline = Instant::now() + self.delay;
+        let fresh = Vec::with_capacity(self.last_bytes.load(std::sync::atomic::Ordering::Relaxed));
         let mut p = self.lock();
         while p.spans < self.batch && !p.closed {
             let now = Instant::now();
@@ -180,12 +186,15 @@ impl Batch {
             }
             p = self.ready.wait_timeout(p, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
         }
-        Taken {
-            spans: std::mem::take(&mut p.bytes),
+        let taken = Taken {
+            spans: std::mem::replace(&mut p.bytes, fresh),
             count: std::mem::take(&mut p.spans),
             dropped: std::mem::take(&mut p.dropped),
             last: p.closed,
-        }
+        };
+        drop(p);
+        self.last_bytes.store(taken.spans.len(), std::sync::atomic::Ordering::Relaxed);
+        taken
     }
 
     /// No more spans are taken in; the exporter's next take is its last.
