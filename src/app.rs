@@ -53,13 +53,9 @@ pub fn init_telemetry(
     let level = if quiet { "warn" } else { log.level.as_str() };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     use std::io::IsTerminal;
-    // Lines are written to stderr by a thread of their own, so a request
-    // never waits on the terminal or the log collector's pipe; only with
-    // more than its buffer's lines waiting would a line wait (none is lost).
-    // That thread writes what waits with one system call, not one a line
-    // (it flushes whenever it has caught up, so no line is held back).
-    let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(stderr);
+    // Lines are written to stderr by a thread of their own (src/log_writer.rs),
+    // so a request never waits on the terminal or the log collector's pipe.
+    let (writer, guard) = crate::log_writer::start(std::io::stderr()).context("cannot start the log's writer")?;
     // Colours only for people at a terminal, never in files or log collectors.
     let fmt = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(std::io::stderr().is_terminal());
     let fmt = match log.format {
@@ -80,7 +76,7 @@ pub fn init_telemetry(
 }
 
 /// Keeps the log's writer thread; dropped by [`flush_logs`].
-static LOG_WRITER: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> = std::sync::Mutex::new(None);
+static LOG_WRITER: std::sync::Mutex<Option<crate::log_writer::LogGuard>> = std::sync::Mutex::new(None);
 
 /// Writes out every log line still queued; the last thing `main` does.
 pub fn flush_logs() {

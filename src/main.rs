@@ -28,6 +28,7 @@ mod cli;
 mod dependency_track;
 mod eval;
 mod imports;
+mod log_writer;
 mod migrate;
 mod samples;
 mod seed;
