@@ -38,9 +38,10 @@ pub enum BenchCommand {
         /// measure what they cost.
         #[arg(long, default_value = "on", value_parser = ["on", "off"])]
         metrics: String,
-        /// `on`: every span exported over OTLP/HTTP (sampled at 100 %) to a
-        /// receiver in this process that reads and drops each batch; `off`:
-        /// none, as `serve` without an endpoint.
+        /// `on`: every span exported over OTLP/HTTP (sampled at 100 %, or
+        /// `OTEL_TRACES_SAMPLER_ARG`) to a receiver on a thread of its own in
+        /// this process that reads and drops each batch; `off`: none, as
+        /// `serve` without an endpoint.
         #[arg(long, default_value = "off", value_parser = ["on", "off"])]
         traces: String,
     },
@@ -318,6 +319,9 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// A collector for `bench --traces on`: takes each OTLP batch and drops it.
+/// It runs on a thread and runtime of its own, as a collector beside the
+/// service would be a process of its own: its work shares the machine's
+/// cores but never waits in line with the requests measured.
 async fn span_sink() -> anyhow::Result<String> {
     let app = axum::Router::new().route(
         "/v1/traces",
@@ -326,12 +330,20 @@ async fn span_sink() -> anyhow::Result<String> {
             axum::http::StatusCode::OK
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
     let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            eprintln!("warning: the span sink stopped: {e}");
-        }
-    });
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    std::thread::Builder::new().name("span-sink".into()).spawn(move || {
+        runtime.block_on(async move {
+            let served = match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => axum::serve(listener, app).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = served {
+                eprintln!("warning: the span sink stopped: {e}");
+            }
+        })
+    })?;
     Ok(url)
 }

@@ -119,6 +119,40 @@ pub(crate) fn cpu_seconds_of(pid: u32) -> f64 {
     cpu_seconds(&format!("/proc/{pid}/stat"))
 }
 
+/// CPU time this process's threads have used, by thread name (threads of
+/// one name summed; Linux; empty elsewhere): which thread a flood's CPU
+/// went to — the runtime's workers, the store's writer, the log's or the
+/// span exporter's thread.
+#[cfg(feature = "bench")]
+pub(crate) fn thread_cpu_seconds() -> std::collections::BTreeMap<String, f64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return by_name;
+    };
+    for task in tasks.flatten() {
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let seconds = cpu_seconds(&task.path().join("stat").to_string_lossy());
+        *by_name.entry(name.trim().to_owned()).or_insert(0.0) += seconds;
+    }
+    by_name
+}
+
+/// What each thread name used between two [`thread_cpu_seconds`], in
+/// milliseconds, the busiest first; names that used nothing left out.
+#[cfg(feature = "bench")]
+pub(crate) fn thread_cpu_since(before: &std::collections::BTreeMap<String, f64>) -> serde_json::Value {
+    let mut used: Vec<(String, f64)> = thread_cpu_seconds()
+        .into_iter()
+        .map(|(name, s)| {
+            let ms = (s - before.get(&name).copied().unwrap_or(0.0)) * 1e3;
+            (name, ms.round())
+        })
+        .filter(|(_, ms)| *ms > 0.0)
+        .collect();
+    used.sort_by(|a, b| b.1.total_cmp(&a.1));
+    serde_json::Value::Object(used.into_iter().map(|(name, ms)| (name, serde_json::json!(ms))).collect())
+}
+
 fn cpu_seconds(path: &str) -> f64 {
     let stat = std::fs::read_to_string(path).unwrap_or_default();
     // The fields after the command name (which may hold spaces) are space-separated.
