@@ -520,7 +520,7 @@ async fn send_pushes(
             }
         }));
     }
-    let mut latencies = Vec::with_capacity(deliveries.len());
+    let mut latencies = Vec::with_capacity(count);
     for task in tasks {
         latencies.extend(task.await??);
     }

@@ -138,19 +138,18 @@ pub(crate) fn thread_cpu_seconds() -> std::collections::BTreeMap<String, f64> {
 }
 
 /// What each thread name used between two [`thread_cpu_seconds`], in
-/// milliseconds, the busiest first; names that used nothing left out.
+/// milliseconds, by name; names that used nothing left out.
 #[cfg(feature = "bench")]
 pub(crate) fn thread_cpu_since(before: &std::collections::BTreeMap<String, f64>) -> serde_json::Value {
-    let mut used: Vec<(String, f64)> = thread_cpu_seconds()
+    thread_cpu_seconds()
         .into_iter()
         .map(|(name, s)| {
-            let ms = (s - before.get(&name).copied().unwrap_or(0.0)) * 1e3;
-            (name, ms.round())
+            let ms = ((s - before.get(&name).copied().unwrap_or(0.0)) * 1e3).round();
+            (name, ms)
         })
         .filter(|(_, ms)| *ms > 0.0)
-        .collect();
-    used.sort_by(|a, b| b.1.total_cmp(&a.1));
-    serde_json::Value::Object(used.into_iter().map(|(name, ms)| (name, serde_json::json!(ms))).collect())
+        .map(|(name, ms)| (name, serde_json::json!(ms)))
+        .collect()
 }
 
 fn cpu_seconds(path: &str) -> f64 {

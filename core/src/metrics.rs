@@ -129,7 +129,10 @@ pub async fn timed_store_call<R>(
 ) -> R {
     use tracing::Instrument;
     let started = std::time::Instant::now();
-    let span = if tracing::Span::current().is_none() { tracing::Span::none() } else { store_span(backend, call) };
+    // The current span is looked up only with traces on: every store call
+    // passes here, and with them off the span is the log's alone.
+    let outside = crate::traces::on() && tracing::Span::current().is_none();
+    let span = if outside { tracing::Span::none() } else { store_span(backend, call) };
     let result = work.instrument(span).await;
     store_call(backend, call, started.elapsed());
     result
