@@ -52,47 +52,69 @@ impl Item {
         }
     }
 
-    /// Compared with a missing item (the shorter version's end).
-    fn cmp_null(&self) -> Ordering {
+    /// Maven's kinds in its order: a qualifier below a sub-list below a number.
+    fn kind(&self) -> u8 {
         match self {
-            Self::Int(d) => {
-                if d == "0" {
-                    Ordering::Equal
-                } else {
-                    Ordering::Greater
-                }
-            }
-            Self::Str(q) => q.as_str().cmp(RELEASE),
-            Self::List(l) => l.first().map_or(Ordering::Equal, Item::cmp_null),
+            Self::Str(_) => 0,
+            Self::List(_) => 1,
+            Self::Int(_) => 2,
         }
     }
 
+    /// Where this item alone puts a version against one that ends before it:
+    /// `Equal` for the items that stand for nothing (`0`, the release, an
+    /// empty sub-list), whose place is then decided by what follows.
+    fn sign(&self) -> Ordering {
+        match self {
+            Self::Int(d) if d == "0" => Ordering::Equal,
+            Self::Int(_) => Ordering::Greater,
+            Self::Str(q) => q.as_str().cmp(RELEASE),
+            Self::List(l) => sign(l),
+        }
+    }
+
+    /// The two items' own order, kind first, for items that are not the same.
     fn cmp_item(&self, other: &Item) -> Ordering {
         use Item::*;
         match (self, other) {
             (Int(a), Int(b)) => a.len().cmp(&b.len()).then_with(|| a.cmp(b)),
-            (Int(_), _) => Ordering::Greater,
-            (Str(_), Int(_)) => Ordering::Less,
             (Str(a), Str(b)) => a.cmp(b),
-            (Str(_), List(_)) => Ordering::Less,
-            (List(_), Int(_)) => Ordering::Less,
-            (List(_), Str(_)) => Ordering::Greater,
             (List(a), List(b)) => cmp_lists(a, b),
+            _ => self.kind().cmp(&other.kind()),
         }
     }
 }
 
+/// Where these items put a version against one that ends before them.
+fn sign(items: &[Item]) -> Ordering {
+    items.iter().map(Item::sign).find(|s| s.is_ne()).unwrap_or(Ordering::Equal)
+}
+
+/// Maven's order made total. Maven compares item by item, a missing item
+/// being equal to `0` and to the release, yet a number above any qualifier,
+/// which is not transitive: `1-abc < 1.0.alpha < 1 < 1-abc` all hold in
+/// Maven. Here, at the first items that differ, the rests are first placed
+/// against the common prefix (below it, equal to it, above it: `1.0.alpha`
+/// is below `1`, `1-abc` above); only rests on the same side are ordered by
+/// Maven's kinds and values. Every order Maven's documentation gives stands.
 fn cmp_lists(a: &[Item], b: &[Item]) -> Ordering {
     for i in 0..a.len().max(b.len()) {
-        let order = match (a.get(i), b.get(i)) {
-            (Some(x), Some(y)) => x.cmp_item(y),
-            (Some(x), None) => x.cmp_null(),
-            (None, Some(y)) => y.cmp_null().reverse(),
-            (None, None) => Ordering::Equal,
-        };
-        if order != Ordering::Equal {
-            return order;
+        let (x, y) = (a.get(i), b.get(i));
+        if let (Some(x), Some(y)) = (x, y) {
+            if x.cmp_item(y).is_eq() {
+                continue;
+            }
         }
+        let (sa, sb) = (sign(a.get(i..).unwrap_or_default()), sign(b.get(i..).unwrap_or_default()));
+        if sa != sb || sa.is_eq() {
+            return sa.cmp(&sb);
+        }
+        // Both rests on the same side, so neither is missing (a missing rest
+        // is equal): Maven's kinds, then values.
+        return match (x, y) {
+            (Some(x), Some(y)) => x.cmp_item(y),
+            _ => Ordering::Equal,
+        };
     }
     Ordering::Equal
 }
@@ -231,5 +253,20 @@ mod tests {
         assert!(m("11.10.13") < m("12.0"));
         assert!(m("1.0.0.1") > m("1.0.0"));
         assert!(m("100000000000000000000") > m("99999999999999999999"));
+        // Qualifiers after a zero still fall before the release they qualify.
+        assert!(m("2.0.0.RC1") < m("2.0.0"));
+        assert!(m("2.0.0.RC1") > m("2.0.0.M3"));
+    }
+
+    #[test]
+    fn maven_cycles_are_broken_by_the_side_of_the_release() {
+        // Maven itself answers 1-abc < 1.0.alpha < 1 < 1-abc.
+        assert!(m("1.0.alpha") < m("1"));
+        assert!(m("1") < m("1-abc"));
+        assert!(m("1.0.alpha") < m("1-abc"));
+        // The case a property test found: 0.a0 < ga < b.rc, so 0.a0 < b.rc.
+        assert!(m("0.a0") < m("ga"));
+        assert!(m("ga") < m("b.rc"));
+        assert!(m("0.a0") < m("b.rc"));
     }
 }
