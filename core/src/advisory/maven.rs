@@ -100,10 +100,10 @@ fn sign(items: &[Item]) -> Ordering {
 fn cmp_lists(a: &[Item], b: &[Item]) -> Ordering {
     for i in 0..a.len().max(b.len()) {
         let (x, y) = (a.get(i), b.get(i));
-        if let (Some(x), Some(y)) = (x, y) {
-            if x.cmp_item(y).is_eq() {
-                continue;
-            }
+        if let (Some(x), Some(y)) = (x, y)
+            && x.cmp_item(y).is_eq()
+        {
+            continue;
         }
         let (sa, sb) = (sign(a.get(i..).unwrap_or_default()), sign(b.get(i..).unwrap_or_default()));
         if sa != sb || sa.is_eq() {
