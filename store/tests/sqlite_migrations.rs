@@ -51,12 +51,20 @@ async fn from_each_earlier_version_keeps_data() {
                 [],
             )
             .unwrap();
-            if start >= 7 {
+            if (7..24).contains(&start) {
                 // A delivery as versions 7 to 23 kept it, body in its row.
                 c.execute(
                     "INSERT INTO inbox (source, delivery_id, event, received_at, body, status, next_attempt_at)
                      VALUES ('github', 'd-1', 'push', 5, X'7B7D', 'pending', 5)",
                     [],
+                )
+                .unwrap();
+            } else if start >= 24 {
+                // From version 24 on, the body in a table of its own.
+                c.execute_batch(
+                    "INSERT INTO inbox (source, delivery_id, event, received_at, status, next_attempt_at)
+                     VALUES ('github', 'd-1', 'push', 5, 'pending', 5);
+                     INSERT INTO inbox_bodies (id, body) SELECT id, X'7B7D' FROM inbox WHERE delivery_id = 'd-1';",
                 )
                 .unwrap();
             }
@@ -125,6 +133,33 @@ fn events_about_no_project_are_indexed_by_subject_on_upgrade() {
         )
         .unwrap();
     assert_eq!(indexed, ("schedule:nightly".to_owned(), String::new()));
+}
+
+#[test]
+fn vulnerabilities_are_indexed_by_severity_and_team_then_advisory_on_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Connection::open(dir.path().join("db")).unwrap();
+    migrate_to(&mut c, 24).unwrap();
+    c.execute(
+        "INSERT INTO vulnerabilities (project, advisory, ecosystem, package, version, team, severity, found_at, data)
+         VALUES ('checkout', 'GHSA-1', 'npm', 'lodash', '4.17.20', 'pay', 4, 5, '{}')",
+        [],
+    )
+    .unwrap();
+    migrate_to(&mut c, LATEST).unwrap();
+    let plan = |sql: &str| -> String {
+        let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+    };
+    let by_team = "SELECT team, severity, COUNT(*) FROM vulnerabilities WHERE team = 'pay' GROUP BY team, severity";
+    assert!(plan(by_team).contains("COVERING INDEX vulnerabilities_by_team"), "{}", plan(by_team));
+    let critical = "SELECT project FROM vulnerabilities WHERE severity >= 4";
+    assert!(plan(critical).contains("vulnerabilities_by_severity"), "{}", plan(critical));
+    let kept: (String, i64) = c
+        .query_row("SELECT team, COUNT(*) FROM vulnerabilities WHERE severity >= 4", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(kept, ("pay".to_owned(), 1), "the row stored at version 24 is found through the new indexes");
 }
 
 #[test]

@@ -74,16 +74,23 @@ pub(crate) async fn import_advisories(call: &Call<'_>, i: ImportAdvisories) -> R
     let matched = call.ctx.graph.advisories_with_matches(&ids).await?;
     for advisory in changed {
         if matched.contains(&advisory.id) || advisory.packages().iter().any(|p| used.contains(p)) {
-            rematch_advisory(call, advisory, &mut events).await?;
+            events.extend(rematch_advisory(call, advisory).await?);
         }
+    }
+    // Each project's score once, however many of the batch's advisories moved it.
+    let touched: BTreeSet<ProjectSlug> = events.iter().filter_map(|e| e.project.clone()).collect();
+    for slug in touched {
+        rescore(call, &slug, &mut events).await?;
     }
     report.found = events.iter().filter(|e| e.kind == EventKind::VulnerabilityFound).count() as u64;
     report.fixed = events.iter().filter(|e| e.kind == EventKind::VulnerabilityFixed).count() as u64;
     Ok(Done { output: Output::AdvisoriesImported(report), events })
 }
 
-/// Matches one advisory against every project using a package it names.
-async fn rematch_advisory(call: &Call<'_>, advisory: &Advisory, events: &mut Vec<Event>) -> Result<()> {
+/// Matches one advisory against every project using a package it names;
+/// returns the vulnerabilities it found and fixed.
+async fn rematch_advisory(call: &Call<'_>, advisory: &Advisory) -> Result<Vec<Event>> {
+    let mut events = Vec::new();
     let mut new = Vec::new();
     for (ecosystem, package) in advisory.packages() {
         let Ok(name) = crate::ids::PackageName::new(package.clone()) else { continue };
@@ -112,18 +119,13 @@ async fn rematch_advisory(call: &Call<'_>, advisory: &Advisory, events: &mut Vec
     let q = MatchQuery { advisories: vec![advisory.id.clone()], limit: MATCHES_READ, ..Default::default() };
     let old = call.ctx.graph.list_matches(&q).await?;
     let reason = if advisory.withdrawn.is_some() { "advisory withdrawn" } else { "no longer in the advisory's ranges" };
-    let before = events.len();
-    let new = diff(call, &old, new, |_| reason.to_owned(), events);
+    let new = diff(call, &old, new, |_| reason.to_owned(), &mut events);
     // Most advisories name packages nobody here uses: nothing was and nothing is, nothing to write.
     if old.is_empty() && new.is_empty() {
-        return Ok(());
+        return Ok(events);
     }
     call.ctx.graph.replace_matches(&MatchScope::Advisory(advisory.id.clone()), &new).await?;
-    let touched: BTreeSet<ProjectSlug> = events[before..].iter().filter_map(|e| e.project.clone()).collect();
-    for slug in touched {
-        rescore(call, &slug, events).await?;
-    }
-    Ok(())
+    Ok(events)
 }
 
 /// Matches a project's dependencies against the advisories naming them.

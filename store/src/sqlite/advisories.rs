@@ -210,7 +210,20 @@ impl AdvisoryStore for SqliteStore {
     async fn list_matches(&self, query: &MatchQuery) -> StoreResult<Vec<VulnerabilityMatch>> {
         let (filter, args) = filters(query);
         let limit = if query.limit == 0 { 1_000 } else { query.limit };
-        let sql = format!("SELECT data FROM vulnerabilities WHERE {filter} {} LIMIT {limit}", order(query));
+        let order = order(query);
+        let sql = if query.project.is_some() || !query.advisories.is_empty() {
+            format!("SELECT data FROM vulnerabilities WHERE {filter} {order} LIMIT {limit}")
+        } else {
+            // Across the organisation the order is not an index's: the keys
+            // are sorted from an index alone (its entries hold the whole
+            // key), and only the rows listed are read. Reading each row
+            // before sorting took 460 ms for the critical ones of 330,000.
+            format!(
+                "SELECT data FROM vulnerabilities WHERE (project, advisory, ecosystem, package, version) IN \
+                 (SELECT project, advisory, ecosystem, package, version FROM vulnerabilities \
+                 WHERE {filter} {order} LIMIT {limit}) {order}"
+            )
+        };
         self.read(move |c| rows(c, &sql, &args)).await
     }
 
