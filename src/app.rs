@@ -24,7 +24,7 @@ pub fn mapper(rules: &Arc<RuleSet>, service: &Service) -> Arc<dyn switchboard_au
             service: service.clone(),
             with_app: service.config().github.configured(),
         }),
-        Arc::new(switchboard_automations::refresh::RefreshQueue { service: service.clone() }),
+        Arc::new(switchboard_automations::refresh::RefreshQueue::new(service.clone())),
         Arc::new(RunFollower { service: service.clone() }),
     ]))
 }

@@ -10,7 +10,8 @@
 //! dependencies brought up to date. Repositories given to the App are queued
 //! the same way, due at once.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -57,8 +58,17 @@ pub fn touches_dependencies(payload: &Value) -> bool {
 
 /// Queues refreshes from `push` deliveries.
 pub struct RefreshQueue {
-    pub service: Service,
+    service: Service,
+    /// Repository → the day its `repo_last_commit` was last found or set to
+    /// here. A push on a day already seen reads nothing: most pushes land on
+    /// the day before them, and reading the project twice for each was a
+    /// twelfth of processing a flood of pushes. Another replica (or a
+    /// person) changing the fact the same day is not seen until the next day.
+    seen: Mutex<HashMap<String, String>>,
 }
+
+/// Repositories whose day is remembered; past it the memory starts over.
+const SEEN_REPOSITORIES: usize = 100_000;
 
 #[async_trait]
 impl Mapper for RefreshQueue {
@@ -88,6 +98,22 @@ impl Mapper for RefreshQueue {
 }
 
 impl RefreshQueue {
+    pub fn new(service: Service) -> Self {
+        Self { service, seen: Mutex::new(HashMap::new()) }
+    }
+
+    fn seen_on(&self, repo: &str, day: &str) -> bool {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).get(repo).is_some_and(|d| d == day)
+    }
+
+    fn remember(&self, repo: &str, day: &str) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= SEEN_REPOSITORIES {
+            seen.clear();
+        }
+        seen.insert(repo.to_owned(), day.to_owned());
+    }
+
     /// Keeps the `repo_last_commit` fact (a day) current from the push
     /// alone: written when the day changes, so at most once a day.
     async fn last_commit(&self, repo: &str, payload: &Value) -> Result<Option<String>, Failure> {
@@ -98,19 +124,29 @@ impl RefreshQueue {
         let Some(day) = payload["head_commit"]["timestamp"].as_str().and_then(|t| t.get(..10)) else {
             return Ok(None);
         };
+        if self.seen_on(repo, day) {
+            return Ok(None);
+        }
         let graph = self.service.graph();
         let retry = |e: switchboard_core::store::StoreError| Failure::retry(e.to_string());
         let Some(slug) = graph.project_by_external_id("github_repository", repo).await.map_err(retry)? else {
             return Ok(None);
         };
         let Some(p) = graph.get_project_fields(&slug).await.map_err(retry)? else { return Ok(None) };
-        if p.archived || p.facts.iter().any(|(k, f)| k.as_str() == KEY && f.value.to_string() == day) {
+        if p.archived {
+            return Ok(None);
+        }
+        if p.facts.iter().any(|(k, f)| k.as_str() == KEY && f.value.to_string() == day) {
+            self.remember(repo, day);
             return Ok(None);
         }
         let caller = switchboard_core::policy::webhook_caller("github");
         let args = serde_json::json!({"project": slug, "key": KEY, "value": day});
         match self.service.execute_json(&caller, "set_fact", args).await {
-            Ok(_) => Ok(Some(format!("{slug}: last commit {day}"))),
+            Ok(_) => {
+                self.remember(repo, day);
+                Ok(Some(format!("{slug}: last commit {day}")))
+            }
             // A type that declares the fact otherwise (or not a date) is left alone.
             Err(switchboard_core::Error::BadInput { .. }) => Ok(None),
             Err(e) => Err(Failure::retry(e.to_string())),

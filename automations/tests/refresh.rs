@@ -20,6 +20,9 @@ fn push(paths: &[&str], n: usize) -> Value {
     v["repository"]["full_name"] = json!("acme/orders");
     v["repository"]["default_branch"] = json!("main");
     v["commits"] = json!([{"id": format!("{n:040x}"), "added": [], "removed": [], "modified": paths}]);
+    // Pushed on 1 and 2 December, as the last five are.
+    let day = if n < 16 { "2026-12-01" } else { "2026-12-02" };
+    v["head_commit"] = json!({"id": format!("{n:040x}"), "timestamp": format!("{day}T10:00:00Z")});
     v["size"] = json!(1);
     v
 }
@@ -45,6 +48,24 @@ async fn a_burst_of_pushes_is_one_refresh_and_other_pushes_cost_nothing() {
     assert!(w.service.due_refreshes(10).await.unwrap().is_empty(), "a refresh waits for the burst to settle");
     w.clock.advance(SETTLE_MS + 1);
     assert_eq!(w.service.due_refreshes(10).await.unwrap(), ["acme/orders"], "twenty pushes, one refresh");
+    // The day of the last push is a fact, written once a day however many pushes.
+    let facts = w.service.graph().get_project(&"orders-svc".parse().unwrap()).await.unwrap().unwrap().facts;
+    assert_eq!(
+        facts.get(&"repo_last_commit".parse().unwrap()).map(|f| f.value.to_string()),
+        Some("2026-12-02".to_owned())
+    );
+    let q = switchboard_core::event::EventQuery {
+        kinds: vec![switchboard_core::event::EventKind::FactSet],
+        limit: 1000,
+        ..Default::default()
+    };
+    let events = w.service.log().query(&q).await.unwrap();
+    let days: Vec<String> = events
+        .iter()
+        .filter(|e| e.payload["key"] == "repo_last_commit")
+        .map(|e| e.payload["value"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(days.len(), 2, "one write a day: {days:?}");
 
     w.github.put_file("acme/orders", "go.mod", &go.replace("v9.5.1", "v9.6.0"));
     let refresher = Refresher {

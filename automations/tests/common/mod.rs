@@ -145,7 +145,7 @@ impl World {
                 service: self.service.clone(),
                 with_app: self.service.config().github.configured(),
             }),
-            Arc::new(switchboard_automations::refresh::RefreshQueue { service: self.service.clone() }),
+            Arc::new(switchboard_automations::refresh::RefreshQueue::new(self.service.clone())),
             Arc::new(RunFollower { service: self.service.clone() }),
         ]);
         assert_eq!(Processor::new(hooks, Arc::new(mapper)).run_once().await, 1);
