@@ -60,9 +60,9 @@ pub fn touches_dependencies(payload: &Value) -> bool {
 pub struct RefreshQueue {
     service: Service,
     /// Repository → the day its `repo_last_commit` was last found or set to
-    /// here. A push on a day already seen reads nothing: most pushes land on
-    /// the day before them, and reading the project twice for each was a
-    /// twelfth of processing a flood of pushes. Another replica (or a
+    /// here. A push on a day already seen reads nothing: most pushes come on
+    /// a day an earlier push already wrote, and reading the project twice for
+    /// each was a twelfth of processing a flood of pushes. Another replica (or a
     /// person) changing the fact the same day is not seen until the next day.
     seen: Mutex<HashMap<String, String>>,
 }

@@ -8,6 +8,14 @@ fn version(c: &Connection) -> usize {
     c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap() as usize
 }
 
+/// A database of its own brought to `version` (keep the directory while it is used).
+fn at_version(version: usize) -> (tempfile::TempDir, Connection) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Connection::open(dir.path().join("db")).unwrap();
+    migrate_to(&mut c, version).unwrap();
+    (dir, c)
+}
+
 #[test]
 fn from_empty_to_latest() {
     let dir = tempfile::tempdir().unwrap();
@@ -114,9 +122,7 @@ fn newer_database_is_refused() {
 
 #[test]
 fn events_about_no_project_are_indexed_by_subject_on_upgrade() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = Connection::open(dir.path().join("db")).unwrap();
-    migrate_to(&mut c, 10).unwrap();
+    let (_dir, mut c) = at_version(10);
     c.execute(
         "INSERT INTO events (id, occurred_at, kind, project, actor, source, subjects, payload)
          VALUES ('0190a1b2-0000-7000-8000-000000000001', 5, 'schedule_fired', NULL, 'scheduler', 'schedule',
@@ -137,9 +143,7 @@ fn events_about_no_project_are_indexed_by_subject_on_upgrade() {
 
 #[test]
 fn vulnerabilities_are_indexed_by_severity_and_team_then_advisory_on_upgrade() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = Connection::open(dir.path().join("db")).unwrap();
-    migrate_to(&mut c, 24).unwrap();
+    let (_dir, mut c) = at_version(24);
     c.execute(
         "INSERT INTO vulnerabilities (project, advisory, ecosystem, package, version, team, severity, found_at, data)
          VALUES ('checkout', 'GHSA-1', 'npm', 'lodash', '4.17.20', 'pay', 4, 5, '{}')",
@@ -164,9 +168,7 @@ fn vulnerabilities_are_indexed_by_severity_and_team_then_advisory_on_upgrade() {
 
 #[test]
 fn advisories_known_by_one_anothers_names_are_marked_on_upgrade() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = Connection::open(dir.path().join("db")).unwrap();
-    migrate_to(&mut c, 21).unwrap();
+    let (_dir, mut c) = at_version(21);
     // The Go record and GitHub's of one CVE, and a record nobody else names.
     c.execute_batch(
         "INSERT INTO advisory_names (name, id) VALUES

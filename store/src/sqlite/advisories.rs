@@ -211,7 +211,7 @@ impl AdvisoryStore for SqliteStore {
         let (filter, args) = filters(query);
         let limit = if query.limit == 0 { 1_000 } else { query.limit };
         let order = order(query);
-        let sql = if query.project.is_some() || !query.advisories.is_empty() {
+        let sql = if narrowed(query) {
             format!("SELECT data FROM vulnerabilities WHERE {filter} {order} LIMIT {limit}")
         } else {
             // Across the organisation the order is not an index's: the keys
@@ -287,12 +287,17 @@ fn filters(query: &MatchQuery) -> (String, Vec<rusqlite::types::Value>) {
     (sql, args)
 }
 
+/// Narrowed to a project or to advisories: a few rows, found by their key.
+fn narrowed(query: &MatchQuery) -> bool {
+    query.project.is_some() || !query.advisories.is_empty()
+}
+
 /// The list order: worst first, then project, advisory, package, version.
 fn order(query: &MatchQuery) -> &'static str {
     // Narrowed to a project or advisories, the key finds the few rows and
     // they are sorted after (`+severity` keeps the planner from walking
     // the whole severity index in order, which grew with every match).
-    if query.project.is_some() || !query.advisories.is_empty() {
+    if narrowed(query) {
         "ORDER BY +severity DESC, project, advisory, package, version"
     } else {
         "ORDER BY severity DESC, project, advisory, package, version"

@@ -173,7 +173,7 @@ mod tests {
         conn.execute("INSERT INTO filler (b) VALUES (zeroblob(100))", []).unwrap();
         let other = Connection::open(&path).unwrap();
         let (frames, rows): (i64, i64) = (
-            other.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1)).unwrap(),
+            crate::sqlite::passive(&other).unwrap().0,
             other.query_row("SELECT COUNT(*) FROM filler", [], |r| r.get(0)).unwrap(),
         );
         assert!(frames < 10, "the write after the restart is at the log's start, not after its {frames} frames");
