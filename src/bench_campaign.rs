@@ -1,6 +1,6 @@
 //! `switchboard bench-campaign`: an upgrade campaign over N repositories
 //! (Cargo.toml, package.json, requirements.txt in turn) against the fake
-//! GitHub on loopback, through the real engine and octocrab client at the
+//! GitHub on loopback, through the real engine and App client at the
 //! configured concurrency (and, with `--latency-ms`, a GitHub that takes
 //! that long per answer): wall time from approval to the last pull
 //! request, calls made, and the process's peak RSS (the fake included).

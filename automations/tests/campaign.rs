@@ -1,4 +1,4 @@
-//! Upgrade campaigns through the engine and the real octocrab client
+//! Upgrade campaigns through the engine and the real GitHub App client
 //! against the fake GitHub: 200 repositories in four ecosystems and six
 //! manifest formats, changed byte for byte only in the version; a
 //! repository already upgraded, a conflict and a secondary rate limit

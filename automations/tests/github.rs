@@ -1,6 +1,7 @@
-//! Deploy runs through the engine and the GitHub App client (octocrab)
-//! against a fake of GitHub's REST API: the App's JWT finds the
-//! installation, its token dispatches the workflow; outages are retried,
+//! Deploy runs through the engine and the GitHub App client against a fake
+//! of GitHub's REST API: the App's JWT (checked by the fake against the
+//! App's public key) finds the installation, its token dispatches the
+//! workflow; a revoked token is minted again; outages are retried,
 //! refusals fail the run with the reason.
 
 use std::sync::Arc;
@@ -103,6 +104,38 @@ async fn a_deploy_run_dispatches_the_workflow_as_the_installation() {
     assert!(calls[2].auth.ends_with("ghs_fake42"), "{calls:?}");
     let inputs = json!({"environment": "staging", "version": "1.2.3", "switchboard_run": run.id.to_string()});
     assert_eq!(calls[2].body, json!({"ref": "main", "inputs": inputs}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_github_no_longer_takes_is_minted_again() {
+    let w = world().await;
+    w.approved_deploy("orders").await;
+    assert_eq!(w.engine.run_once().await.unwrap().unwrap().1, Worked::Succeeded);
+    w.github.revoke_tokens();
+    w.approved_deploy("orders").await;
+    let (run, worked) = w.engine.run_once().await.unwrap().unwrap();
+    assert_eq!((worked, run.status), (Worked::Succeeded, RunStatus::Succeeded), "{:?}", w.github.calls());
+    let calls = w.github.calls();
+    let after: Vec<(&str, &str)> = calls[3..].iter().map(|c| (c.path.as_str(), c.auth.as_str())).collect();
+    let dispatch = "/repos/acme/orders/actions/workflows/deploy.yml/dispatches";
+    // The cached token is refused once, a new one minted with the App's JWT, the dispatch sent again.
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert_eq!(after[0], (dispatch, "Bearer ghs_fake42"));
+    assert!(after[1].0 == "/app/installations/42/access_tokens" && after[1].1.starts_with("Bearer ey"), "{after:?}");
+    assert_eq!(after[2], (dispatch, "Bearer ghs_fake42-1"));
+    assert_eq!(w.github.dispatches().len(), 3, "the refused dispatch is recorded, not carried out");
+}
+
+#[tokio::test]
+async fn the_fake_refuses_a_jwt_the_app_did_not_sign() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let github = FakeGitHub::start(&["acme/orders"]).await.unwrap();
+    let client = reqwest::Client::new();
+    for bearer in ["Bearer nonsense", "Bearer ghs_fake42", ""] {
+        let r = client.get(format!("{}/app/installations", github.url)).header("authorization", bearer);
+        let status = r.send().await.unwrap().status().as_u16();
+        assert_eq!(status, 401, "{bearer:?} was taken as the App's JWT");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,15 +1,18 @@
-//! The GitHub App the run engine acts as, through octocrab: the App's JWT
-//! finds the installation that covers a repository, and that installation's
-//! client (its token minted, cached and refreshed by octocrab) makes the
-//! calls — one client per account, kept for the life of the process. The
-//! base URL is configurable (GitHub Enterprise, or a fake in tests).
+//! The GitHub App the run engine acts as, over GitHub's REST API: the App's
+//! JWT (RS256, nine minutes, minted here) finds the installation that
+//! covers a repository, and that installation's token (an hour, minted
+//! with the JWT, cached and minted again five minutes before it ends)
+//! makes the calls — one token per installation, kept for the life of the
+//! process. The base URL is configurable (GitHub Enterprise, or a fake in
+//! tests).
 //!
 //! Every request goes through [`GitHubApp::request`]: at most
 //! `github.concurrency` in flight, and a rate limit (403/429 with
 //! `Retry-After`, or `x-ratelimit-remaining: 0` with `x-ratelimit-reset`)
-//! pauses every request until it passes. octocrab's own retries are off, so
-//! nothing is sent twice behind our back (a create is retried only by the
-//! step, which first checks what exists).
+//! pauses every request until it passes. Nothing is sent twice behind the
+//! step's back (a create is retried only by the step, which first checks
+//! what exists); a read that met a 5xx, and a request whose installation
+//! token GitHub no longer takes (401), are sent again.
 
 pub mod campaign;
 pub mod deploy;
@@ -19,11 +22,8 @@ pub mod scaffold;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use octocrab::Octocrab;
-use octocrab::models::{AppId, InstallationId};
-use octocrab::service::middleware::retry::RetryConfig;
 use serde_json::{Value, json};
 use switchboard_core::config::GitHubConfig;
 use tokio::sync::Semaphore;
@@ -38,12 +38,40 @@ const READ_RETRIES: usize = 2;
 /// The wait for a rate limit that names no time (GitHub: at least a minute).
 const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
+/// How long the App's JWT is good for (GitHub takes at most ten minutes),
+/// and how far back its issue time is set against clock drift.
+const JWT_LIFE: Duration = Duration::from_secs(540);
+const JWT_SKEW: Duration = Duration::from_secs(60);
+/// A token this close to its end is minted again before it is used.
+const TOKEN_MARGIN: Duration = Duration::from_secs(300);
+/// A request with no answer after this long fails (and its step is tried again).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Who a request is made as: the App itself (its JWT) or one of its
+/// installations (its token), with the bearer token in use and its end.
+pub struct Actor {
+    installation: Option<u64>,
+    token: tokio::sync::Mutex<Option<(String, SystemTime)>>,
+}
+
+impl Actor {
+    fn new(installation: Option<u64>) -> Self {
+        Self { installation, token: tokio::sync::Mutex::new(None) }
+    }
+}
+
 #[derive(Clone)]
 pub struct GitHubApp {
-    app: Octocrab,
-    /// Installation clients by account (`owner`), each holding its cached
-    /// token (octocrab's cache lives in the client: clones do not share it).
-    installations: Arc<tokio::sync::Mutex<HashMap<String, Arc<Octocrab>>>>,
+    http: reqwest::Client,
+    /// The API's base URL, without a trailing slash.
+    base: String,
+    app_id: u64,
+    key: Arc<jsonwebtoken::EncodingKey>,
+    app: Arc<Actor>,
+    /// The installation covering each account (`owner`), found once.
+    owners: Arc<tokio::sync::Mutex<HashMap<String, u64>>>,
+    /// Each installation with its cached token.
+    installations: Arc<Mutex<HashMap<u64, Arc<Actor>>>>,
     permits: Arc<Semaphore>,
     /// No request leaves before this (a rate limit's reset).
     paused_until: Arc<Mutex<Option<Instant>>>,
@@ -74,15 +102,29 @@ impl Answer {
     }
 }
 
-/// A failure octocrab reports (transport, or GitHub's own answer) as a step error.
-fn transport_error(what: &str, e: octocrab::Error) -> StepError {
-    match e {
-        octocrab::Error::GitHub { source, .. } => {
-            let body = json!({"message": source.message});
-            status_error(what, source.status_code.as_u16(), &body)
-        }
-        other => StepError::retry(format!("{what}: {other}")),
+/// A request that got no answer (connection, timeout, a body cut short):
+/// worth trying again.
+fn transport_error(what: &str, e: &reqwest::Error) -> StepError {
+    use std::error::Error as _;
+    let mut message = format!("{what}: {e}");
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(&format!(": {s}"));
+        source = s.source();
     }
+    StepError::retry(message)
+}
+
+/// The claims of the App's JWT.
+#[derive(serde::Serialize)]
+struct AppClaims {
+    iat: u64,
+    exp: u64,
+    iss: String,
+}
+
+fn epoch_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }
 
 /// A status GitHub answered that is not success, as a step error: 5xx and
@@ -124,15 +166,25 @@ impl GitHubApp {
         let (Some(id), Some(pem)) = (config.app_id, config.private_key.as_deref()) else { return Ok(None) };
         let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())
             .map_err(|e| format!("github.private_key is not an RSA private key in PEM: {e}"))?;
-        let app = Octocrab::builder()
-            .base_uri(config.api_url.trim_end_matches('/'))
-            .map_err(|e| format!("github.api_url: {e}"))?
-            .add_retry_config(RetryConfig::None)
-            .app(AppId(id), key)
+        let base = config.api_url.trim_end_matches('/').to_owned();
+        let parsed = reqwest::Url::parse(&base).map_err(|e| format!("github.api_url {base:?}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!("github.api_url {base:?}: use an http:// or https:// URL"));
+        }
+        // HTTPS needs a TLS provider: the process's own, else ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| format!("cannot build the GitHub client: {e}"))?;
         Ok(Some(Self {
-            app,
+            http,
+            base,
+            app_id: id,
+            key: Arc::new(key),
+            app: Arc::new(Actor::new(None)),
+            owners: Arc::default(),
             installations: Arc::default(),
             permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
             paused_until: Arc::default(),
@@ -140,26 +192,82 @@ impl GitHubApp {
         }))
     }
 
-    /// A client acting as the installation that covers `repo` (`owner/name`),
-    /// found once per account and kept.
-    pub async fn for_repository(&self, repo: &str) -> Result<Arc<Octocrab>, StepError> {
+    /// Acting as the installation that covers `repo` (`owner/name`), found
+    /// once per account and kept.
+    pub async fn for_repository(&self, repo: &str) -> Result<Arc<Actor>, StepError> {
         let owner = repo.split('/').next().unwrap_or_default().to_ascii_lowercase();
-        let mut installations = self.installations.lock().await;
-        if let Some(c) = installations.get(&owner) {
-            return Ok(c.clone());
-        }
-        let what = format!("find the App's installation on {repo}");
-        let found = self.request(&self.app, "GET", &format!("/repos/{repo}/installation"), None).await?;
-        let found = found.require(&what)?;
-        let id =
-            found["id"].as_u64().ok_or_else(|| StepError::fatal(format!("GitHub gave no installation for {repo}")))?;
-        let client =
-            self.app.installation(InstallationId(id)).map_err(|e| transport_error("act as the installation", e))?;
+        let mut owners = self.owners.lock().await;
+        let id = match owners.get(&owner) {
+            Some(id) => *id,
+            None => {
+                let what = format!("find the App's installation on {repo}");
+                let found = self.request(&self.app, "GET", &format!("/repos/{repo}/installation"), None).await?;
+                let found = found.require(&what)?;
+                let id = found["id"]
+                    .as_u64()
+                    .ok_or_else(|| StepError::fatal(format!("GitHub gave no installation for {repo}")))?;
+                owners.insert(owner, id);
+                id
+            }
+        };
+        drop(owners);
+        let actor = self.installation(id);
         // The token now, once, rather than by every request racing to mint one.
-        client.installation_token().await.map_err(|e| transport_error("mint an installation token", e))?;
-        let client = Arc::new(client);
-        installations.insert(owner, client.clone());
-        Ok(client)
+        self.bearer(&actor).await?;
+        Ok(actor)
+    }
+
+    /// Acting as installation `id`, its token kept between calls.
+    fn installation(&self, id: u64) -> Arc<Actor> {
+        let mut all = self.installations.lock().unwrap_or_else(|e| e.into_inner());
+        all.entry(id).or_insert_with(|| Arc::new(Actor::new(Some(id)))).clone()
+    }
+
+    /// The bearer token `actor` sends: the App's JWT, or the installation's
+    /// token, minted when there is none or it ends within five minutes.
+    async fn bearer(&self, actor: &Actor) -> Result<String, StepError> {
+        let mut held = actor.token.lock().await;
+        let now = SystemTime::now();
+        if let Some((token, until)) = &*held
+            && *until > now + TOKEN_MARGIN
+        {
+            return Ok(token.clone());
+        }
+        let minted = match actor.installation {
+            None => self.app_jwt(now)?,
+            Some(id) => self.installation_token(id).await?,
+        };
+        *held = Some(minted.clone());
+        Ok(minted.0)
+    }
+
+    /// The App's JWT, good for nine minutes from a minute ago.
+    fn app_jwt(&self, now: SystemTime) -> Result<(String, SystemTime), StepError> {
+        let claims =
+            AppClaims { iat: epoch_secs(now - JWT_SKEW), exp: epoch_secs(now + JWT_LIFE), iss: self.app_id.to_string() };
+        let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        let jwt = jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|e| StepError::fatal(format!("sign the GitHub App's JWT: {e}")))?;
+        Ok((jwt, now + JWT_LIFE))
+    }
+
+    /// A new token for installation `id` (`POST /app/installations/{id}/access_tokens`).
+    async fn installation_token(&self, id: u64) -> Result<(String, SystemTime), StepError> {
+        let route = format!("/app/installations/{id}/access_tokens");
+        // Boxed: a request as an installation may come here to mint its token.
+        let got = Box::pin(self.request(&self.app, "POST", &route, None)).await?;
+        let got = got.require("mint an installation token")?;
+        let token = got["token"]
+            .as_str()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| StepError::retry("mint an installation token: GitHub's answer has no token"))?;
+        // GitHub's tokens last an hour; an unreadable end is taken as that.
+        let until = got["expires_at"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .and_then(|t| u64::try_from(t.timestamp()).ok())
+            .map_or_else(|| SystemTime::now() + Duration::from_secs(3600), |s| UNIX_EPOCH + Duration::from_secs(s));
+        Ok((token.to_owned(), until))
     }
 
     /// The App's installations: (id, account login).
@@ -181,8 +289,7 @@ impl GitHubApp {
 
     /// The repositories installation `id` may read, every page.
     pub async fn installation_repositories(&self, id: u64) -> Result<Vec<Value>, StepError> {
-        let client =
-            self.app.installation(InstallationId(id)).map_err(|e| transport_error("act as the installation", e))?;
+        let client = self.installation(id);
         let mut out = Vec::new();
         for page in 1..=1000 {
             let route = format!("/installation/repositories?per_page=100&page={page}");
@@ -204,7 +311,7 @@ impl GitHubApp {
     /// In a span of its own for traces (`github`: method and route).
     pub async fn request(
         &self,
-        client: &Octocrab,
+        client: &Actor,
         method: &str,
         route: &str,
         body: Option<&Value>,
@@ -216,31 +323,46 @@ impl GitHubApp {
 
     async fn request_in_span(
         &self,
-        client: &Octocrab,
+        client: &Actor,
         method: &str,
         route: &str,
         body: Option<&Value>,
     ) -> Result<Answer, StepError> {
+        let method_name = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| StepError::fatal(format!("{method} is not an HTTP method")))?;
+        let url = format!("{}/{}", self.base, route.trim_start_matches('/'));
         let mut blips = 0;
+        let mut renewed = false;
         for _ in 0..RATE_LIMIT_TRIES + READ_RETRIES {
             self.wait_for_pause(method, route).await?;
+            // Before the permit: minting a token is a request of its own.
+            let bearer = self.bearer(client).await?;
             let permit = self.permits.acquire().await.map_err(|_| StepError::retry("the GitHub client is closing"))?;
-            let sent = match method {
-                "GET" => client._get(route).await,
-                "PUT" => client._put(route, body).await,
-                "PATCH" => client._patch(route, body).await,
-                "DELETE" => client._delete(route, body).await,
-                _ => client._post(route, body).await,
-            };
-            let resp = sent.map_err(|e| {
+            let mut request = self
+                .http
+                .request(method_name.clone(), &url)
+                .bearer_auth(&bearer)
+                .header("accept", "application/vnd.github+json")
+                .header("x-github-api-version", "2022-11-28");
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let failed = |e: reqwest::Error| {
                 switchboard_core::metrics::github_call("error");
-                transport_error(&format!("{method} {route}"), e)
-            })?;
+                transport_error(&format!("{method} {route}"), &e)
+            };
+            let resp = request.send().await.map_err(failed)?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let text =
-                client.body_to_string(resp).await.map_err(|e| transport_error(&format!("{method} {route}"), e))?;
+            let text = resp.text().await.map_err(failed)?;
             drop(permit);
+            // An installation token GitHub no longer takes (revoked, or
+            // ended early): minted again, and the request sent once more.
+            if status == 401 && client.installation.is_some() && !renewed {
+                renewed = true;
+                *client.token.lock().await = None;
+                continue;
+            }
             let body: Value = if text.trim().is_empty() {
                 Value::Null
             } else {
@@ -302,7 +424,7 @@ impl GitHubApp {
     }
 
     /// Whether `GET route` finds something (404: no).
-    pub async fn exists(&self, client: &Octocrab, route: &str) -> Result<bool, StepError> {
+    pub async fn exists(&self, client: &Actor, route: &str) -> Result<bool, StepError> {
         let a = self.request(client, "GET", route, None).await?;
         match a.status {
             404 => Ok(false),
@@ -311,7 +433,7 @@ impl GitHubApp {
     }
 
     /// A write (`POST`/`PUT`/`PATCH`) that must succeed; what GitHub answered.
-    pub async fn send(&self, client: &Octocrab, method: &str, route: &str, body: &Value) -> Result<Value, StepError> {
+    pub async fn send(&self, client: &Actor, method: &str, route: &str, body: &Value) -> Result<Value, StepError> {
         self.request(client, method, route, Some(body)).await?.require(&format!("{method} {route}"))
     }
 

@@ -1,5 +1,5 @@
 //! A stateful fake of the GitHub REST API on loopback, for tests and
-//! benchmarks, driven by the real octocrab client: an App installation on
+//! benchmarks, driven by the real App client: an App installation on
 //! every repository it knows, installation tokens, workflow dispatches,
 //! repositories generated from templates, topics and team access, and (in
 //! [`git`]) files, branches, commits and pull requests.
@@ -10,9 +10,10 @@ mod git;
 mod repos;
 
 /// An RSA key for a GitHub App id that only the fake knows (generated for
-/// these tests; see tests/fixtures/SOURCES.md). The fake does not check the
-/// App's JWT, so any key would do; this one is at hand for the benchmark.
+/// these tests; see tests/fixtures/SOURCES.md). The fake checks the App's
+/// JWT against its public half, as GitHub does.
 pub const TEST_APP_KEY: &str = include_str!("../../../tests/fixtures/github/app-test-key.pem");
+const TEST_APP_PUBLIC_KEY: &str = include_str!("../../../tests/fixtures/github/app-test-key.pub.pem");
 
 pub use git::Pull;
 
@@ -50,6 +51,8 @@ struct Inner {
     rate_limited: Mutex<(usize, u32, u64)>,
     /// Each call is answered after this long.
     delay: Mutex<std::time::Duration>,
+    /// Installation tokens minted so far, and those no longer taken.
+    tokens: Mutex<(u64, std::collections::HashSet<String>)>,
 }
 
 #[derive(Clone)]
@@ -125,6 +128,14 @@ impl FakeGitHub {
         *self.inner.delay.lock().unwrap_or_else(|e| e.into_inner()) = delay;
     }
 
+    /// Every installation token minted so far stops working (as when
+    /// GitHub revokes them): calls with one are answered 401 Bad credentials.
+    pub fn revoke_tokens(&self) {
+        let mut tokens = self.inner.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let minted = tokens.0;
+        tokens.1.extend((0..minted).map(|n| token_name(42, n)));
+    }
+
     /// How many calls were refused as rate limited.
     pub fn rate_limited_calls(&self) -> usize {
         self.calls().iter().filter(|c| c.rate_limited).count()
@@ -148,8 +159,15 @@ impl Inner {
                 None
             }
         };
+        let revoked = auth
+            .strip_prefix("Bearer ")
+            .is_some_and(|t| self.tokens.lock().unwrap_or_else(|e| e.into_inner()).1.contains(t));
         calls.push(Call { method, path, auth, body, rate_limited: limited.is_some() });
         drop(calls);
+        if revoked {
+            let body = json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"});
+            return Some((StatusCode::UNAUTHORIZED, axum::Json(body)).into_response());
+        }
         if let Some(secs) = limited {
             let body = json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
                               "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"});
@@ -184,6 +202,36 @@ async fn slow(
     next.run(request).await
 }
 
+/// GitHub's answer to a call as the App whose JWT does not hold: signed
+/// with the App's key (RS256), issued by a numeric App id, not yet ended and
+/// lasting at most ten minutes. `None` when it holds.
+fn refused_jwt(headers: &HeaderMap) -> Option<Response> {
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        iat: u64,
+        exp: u64,
+        iss: String,
+    }
+    let jwt = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(TEST_APP_PUBLIC_KEY.as_bytes()).ok()?;
+    let mut rules = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    rules.set_required_spec_claims(&["exp", "iat", "iss"]);
+    let holds = jwt
+        .and_then(|jwt| jsonwebtoken::decode::<Claims>(jwt, &key, &rules).ok())
+        .is_some_and(|t| t.claims.exp.saturating_sub(t.claims.iat) <= 600 && t.claims.iss.parse::<u64>().is_ok());
+    if holds {
+        return None;
+    }
+    let body = json!({"message": "A JSON web token could not be decoded",
+                      "documentation_url": "https://docs.github.com/rest"});
+    Some((StatusCode::UNAUTHORIZED, axum::Json(body)).into_response())
+}
+
+/// The installation token minted `n`th (from 0): `ghs_fake42`, then `ghs_fake42-1`…
+fn token_name(installation: u64, n: u64) -> String {
+    if n == 0 { format!("ghs_fake{installation}") } else { format!("ghs_fake{installation}-{n}") }
+}
+
 fn not_found() -> Response {
     let body = json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"});
     (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
@@ -195,6 +243,9 @@ async fn installation(
     headers: HeaderMap,
 ) -> Response {
     if let Some(r) = inner.record("GET", format!("/repos/{owner}/{repo}/installation"), &headers, Value::Null) {
+        return r;
+    }
+    if let Some(r) = refused_jwt(&headers) {
         return r;
     }
     if !inner.knows(&owner, &repo) {
@@ -213,6 +264,9 @@ struct Page {
 /// `GET /app/installations`: the one installation (id 42) every repository is in.
 async fn list_installations(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
     if let Some(r) = inner.record("GET", "/app/installations".into(), &headers, Value::Null) {
+        return r;
+    }
+    if let Some(r) = refused_jwt(&headers) {
         return r;
     }
     let owner = inner.lock_repos().keys().next().and_then(|r| r.split('/').next()).unwrap_or("acme").to_owned();
@@ -241,7 +295,15 @@ async fn token(State(inner): State<Arc<Inner>>, Path(id): Path<u64>, headers: He
     if let Some(r) = inner.record("POST", format!("/app/installations/{id}/access_tokens"), &headers, body) {
         return r;
     }
-    let token = json!({"token": format!("ghs_fake{id}"), "expires_at": "2099-01-01T00:00:00Z",
+    if let Some(r) = refused_jwt(&headers) {
+        return r;
+    }
+    let minted = {
+        let mut tokens = inner.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens.0 += 1;
+        tokens.0 - 1
+    };
+    let token = json!({"token": token_name(id, minted), "expires_at": "2099-01-01T00:00:00Z",
                        "permissions": {"actions": "write", "contents": "write"}, "repository_selection": "all"});
     (StatusCode::CREATED, axum::Json(token)).into_response()
 }
