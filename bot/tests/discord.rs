@@ -1,7 +1,7 @@
 //! Discord over HTTP interactions against a stateful fake of the REST API:
 //! the published payloads, signed with a key generated for the test, through
-//! the real router; deferred answers and command registration as serenity
-//! sends them.
+//! the real router; deferred answers, command registration and the
+//! gateway session as Switchboard's Discord client sends them.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -252,7 +252,7 @@ async fn approval_buttons_decided_by_the_linked_role() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn commands_register_and_messages_post_through_serenity() {
+async fn commands_register_and_messages_post_through_the_rest_api() {
     let w = world().await;
     let api = DiscordApi::from_config(&w.service.config().discord).unwrap();
     let n = api.register(&switchboard_bot::discord::commands::definitions()).await.unwrap();
@@ -420,6 +420,31 @@ async fn approval_rules_refuse_buttons_and_commands_with_their_reason() {
     assert_eq!(approved["type"], 7, "{approved}");
     assert!(approved.to_string().contains("1 so far"), "{approved}");
     assert!(custom_ids(&approved["data"]).contains(&production), "{approved}");
+}
+
+/// Discord asks a session to reconnect (op 7): the client opens a new
+/// connection and RESUMEs the session with the last sequence number it saw,
+/// instead of identifying again, and answers what comes after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_resumes_its_session_when_discord_asks_to_reconnect() {
+    let w = world_with(|c| c.discord.gateway = true).await;
+    let task = switchboard_bot::discord::gateway::spawn(w.state.clone()).expect("gateway is on");
+    let mention = format!("<@{}> help", fakes::DISCORD_BOT_ID);
+    let first = message_create(7201, "345626669114982402", true, ("4001", false), &mention, true);
+    assert!(w.discord.gateway_dispatch("MESSAGE_CREATE", first).await);
+    assert_eq!(w.discord.wait_for("/channels/345626669114982402/messages", 1, 10).await.len(), 1);
+
+    assert!(w.discord.gateway_reconnect(), "a session was connected");
+    let later = message_create(7202, "345626669114982402", true, ("4001", false), &mention, true);
+    assert!(w.discord.gateway_dispatch("MESSAGE_CREATE", later).await, "a new connection came");
+    assert_eq!(w.discord.wait_for("/channels/345626669114982402/messages", 2, 10).await.len(), 2);
+    let resumed = w.discord.resumed();
+    assert_eq!(resumed.len(), 1, "{resumed:?}");
+    // READY was event 1 and the first message event 2.
+    assert_eq!((resumed[0]["session_id"].as_str(), resumed[0]["seq"].as_u64()), (Some("fake-session"), Some(2)));
+    assert_eq!(resumed[0]["token"], "discord-test-token");
+    assert_eq!(w.discord.identified().len(), 1, "resumed, not identified again");
+    task.abort();
 }
 
 /// At a stop the gateway session is shut down: its connection closed with a

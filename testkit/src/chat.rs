@@ -1,6 +1,6 @@
 //! Stateful fakes of the Slack Web API and Discord's REST API on loopback,
 //! for tests and benchmarks: they record every call and answer the way the
-//! platforms do, so slack-morphism and serenity run unchanged against them.
+//! platforms do, so slack-morphism and Switchboard's Discord client run unchanged against them.
 //! Slack channels whose id starts with `CMISSING` do not exist.
 
 use std::collections::HashMap;
@@ -48,6 +48,8 @@ struct Log {
     /// Discord's gateway: what clients receive after READY, and IDENTIFYs seen.
     gateway: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Value>>>,
     identified: Mutex<Vec<Value>>,
+    /// Discord's gateway: RESUMEs seen.
+    resumed: Mutex<Vec<Value>>,
 }
 
 impl Log {
@@ -175,6 +177,18 @@ impl Fake {
     /// Discord's gateway: the IDENTIFY payloads received so far.
     pub fn identified(&self) -> Vec<Value> {
         self.log.identified.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Discord's gateway: the RESUME payloads received so far.
+    pub fn resumed(&self) -> Vec<Value> {
+        self.log.resumed.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Discord's gateway: asks the connected client to reconnect (op 7, as
+    /// Discord does before moving a session); false when none is connected.
+    pub fn gateway_reconnect(&self) -> bool {
+        let tx = self.log.gateway.lock().unwrap_or_else(|e| e.into_inner()).take();
+        tx.is_some_and(|tx| tx.send(json!({"op": 7, "d": null})).is_ok())
     }
 
     /// Slack: the email `users.info` gives for `user`.
@@ -316,7 +330,7 @@ async fn slack_users_info(State(log): State<Arc<Log>>, Query(q): Query<HashMap<S
     })
 }
 
-/// Discord's REST API (serenity's `proxy` points at `url`).
+/// Discord's REST API (`discord.api_proxy` points at `url`) and its gateway.
 pub async fn discord() -> std::io::Result<Fake> {
     let log: Arc<Log> = Arc::default();
     let gateway = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -401,8 +415,10 @@ async fn discord_gateway(listener: tokio::net::TcpListener, log: Arc<Log>) {
             tokio::select! {
                 out = rx.recv() => {
                     let Some(mut event) = out else { break };
-                    seq += 1;
-                    event["s"] = json!(seq);
+                    if event["op"] == 0 {
+                        seq += 1;
+                        event["s"] = json!(seq);
+                    }
                     if socket.send(Message::text(event.to_string())).await.is_err() {
                         break;
                     }
@@ -437,12 +453,25 @@ async fn discord_gateway(listener: tokio::net::TcpListener, log: Arc<Log>) {
                             }
                             *log.gateway.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
                         }
+                        Some(6) => {
+                            log.resumed.lock().unwrap_or_else(|e| e.into_inner()).push(frame["d"].clone());
+                            seq = frame["d"]["seq"].as_u64().unwrap_or(seq) + 1;
+                            let resumed = json!({"op": 0, "t": "RESUMED", "s": seq, "d": null});
+                            if socket.send(Message::text(resumed.to_string())).await.is_err() {
+                                break;
+                            }
+                            *log.gateway.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
+                        }
                         _ => {}
                     }
                 }
             }
         }
-        *log.gateway.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        // Only this connection's sender: a client that already reconnected keeps its own.
+        let mut current = log.gateway.lock().unwrap_or_else(|e| e.into_inner());
+        if current.as_ref().is_some_and(|c| c.same_channel(&tx)) {
+            *current = None;
+        }
     }
 }
 

@@ -18,7 +18,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
-use serenity::interactions_endpoint::Verifier;
 use switchboard_core::Caller;
 use switchboard_core::limits::ClientAddr;
 use switchboard_core::model::ChatPlatform;
@@ -48,19 +47,30 @@ fn refuse(status: StatusCode, code: &'static str, message: &str) -> Refused {
     Refused::new(status, code, message)
 }
 
-fn parse_key(hex: &str) -> Option<[u8; 32]> {
-    let mut key = [0u8; 32];
-    for (i, b) in key.iter_mut().enumerate() {
+/// `N` bytes written as `2N` hexadecimal digits.
+fn unhex<const N: usize>(hex: &str) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    for (i, b) in out.iter_mut().enumerate() {
         *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
-    (hex.len() == 64).then_some(key)
+    (hex.len() == 2 * N).then_some(out)
+}
+
+/// Whether `signature` (hex) is the key's Ed25519 signature of timestamp +
+/// body; strict verification (no small-order keys or malleable signatures).
+fn verified(key: &ed25519_dalek::VerifyingKey, signature: &str, timestamp: &str, body: &[u8]) -> bool {
+    let Some(signature) = unhex::<64>(signature.trim()) else { return false };
+    let mut signed = Vec::with_capacity(timestamp.len() + body.len());
+    signed.extend_from_slice(timestamp.as_bytes());
+    signed.extend_from_slice(body);
+    key.verify_strict(&signed, &ed25519_dalek::Signature::from_bytes(&signature)).is_ok()
 }
 
 fn check(state: &ChatState, headers: &HeaderMap, body: &[u8]) -> Result<(), Refused> {
     let Some(key) = state.service.config().discord.public_key.as_deref() else {
         return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "not_configured", messages::discord_not_configured()));
     };
-    let verifier = parse_key(key).and_then(|k| Verifier::try_new(k).ok()).ok_or_else(|| {
+    let key = unhex::<32>(key.trim()).and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).ok()).ok_or_else(|| {
         refuse(StatusCode::SERVICE_UNAVAILABLE, "not_configured", "discord.public_key is not a valid Ed25519 key")
     })?;
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
@@ -85,9 +95,11 @@ fn check(state: &ChatState, headers: &HeaderMap, body: &[u8]) -> Result<(), Refu
             ));
         }
     }
-    verifier.verify(sig, ts, body).map_err(|()| {
-        refuse(StatusCode::UNAUTHORIZED, "bad_signature", "the signature does not match; check discord.public_key")
-    })
+    if verified(&key, sig, ts, body) {
+        Ok(())
+    } else {
+        Err(refuse(StatusCode::UNAUTHORIZED, "bad_signature", "the signature does not match; check discord.public_key"))
+    }
 }
 
 async fn caller(state: &ChatState, interaction: &Value) -> Caller {

@@ -1,59 +1,75 @@
-//! Calls to Discord's REST API through serenity's `Http`: editing a
-//! deferred interaction response, posting to a channel (notifications),
-//! registering the `/sb` command. `discord.api_proxy` points it elsewhere
-//! (serenity ignores a proxy while its rate limiter is on, so it is off
-//! then; Discord's 429s are retried after `retry_after` here).
+//! Calls to Discord's REST API (v10): editing a deferred interaction
+//! response, posting to a channel (notifications, gateway answers),
+//! registering the `/sb` command, and the gateway's address. Sent as the
+//! bot (`Authorization: Bot …`); `discord.api_proxy` replaces
+//! `https://discord.com` (a proxy, or a fake in tests). A 429 is waited
+//! out when Discord asks for at most ten seconds, up to three times; a
+//! longer limit fails the call, and the outbox tries it again later.
 
 pub mod embeds;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
-use serenity::http::{Http, HttpBuilder};
-use serenity::model::id::{ApplicationId, ChannelId, MessageId};
 use switchboard_core::config::DiscordConfig;
 use tracing::Instrument;
 
 use crate::Reply;
 use crate::send::{ApiError, ChatApi};
 
-/// serenity's client for the configured application; `None` without a bot
-/// token and application id.
-pub fn http(config: &DiscordConfig) -> Option<Http> {
-    let token = config.bot_token.as_deref()?;
-    let app = config.application_id?;
-    let mut builder = HttpBuilder::new(token).application_id(ApplicationId::new(app));
-    if let Some(proxy) = &config.api_proxy {
-        builder = builder.proxy(proxy.trim_end_matches('/')).ratelimiter_disabled(true);
-    }
-    Some(builder.build())
-}
+/// Discord's API, whose host `api_proxy` replaces.
+const DISCORD: &str = "https://discord.com";
+/// The API version every path is under.
+const API: &str = "/api/v10";
+/// A rate limit is waited out when Discord asks for at most this long…
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
+/// …this many times in one call.
+const RATE_LIMIT_TRIES: usize = 3;
+/// A call with no answer after this long fails.
+const TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct DiscordApi {
-    http: Arc<Http>,
+    http: reqwest::Client,
+    /// `https://discord.com/api/v10`, or the proxy's equivalent.
+    base: String,
+    /// `Bot <token>`.
+    authorization: Arc<str>,
+    application: u64,
 }
 
 impl std::fmt::Debug for DiscordApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DiscordApi").finish_non_exhaustive()
+        f.debug_struct("DiscordApi").field("base", &self.base).finish_non_exhaustive()
     }
 }
 
 impl DiscordApi {
     /// `None` without a bot token and application id.
     pub fn from_config(config: &DiscordConfig) -> Option<Self> {
-        Some(Self { http: Arc::new(http(config)?) })
+        let token = config.bot_token.as_deref()?;
+        let application = config.application_id?;
+        // HTTPS needs a TLS provider: the process's own, else ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("DiscordBot (switchboard, ", env!("CARGO_PKG_VERSION"), ")"))
+            .timeout(TIMEOUT)
+            .build()
+            .ok()?;
+        let host = config.api_proxy.as_deref().unwrap_or(DISCORD).trim_end_matches('/');
+        Some(Self { http, base: format!("{host}{API}"), authorization: format!("Bot {token}").into(), application })
+    }
+
+    /// The bot's token, which the gateway's IDENTIFY carries.
+    pub(crate) fn token(&self) -> &str {
+        self.authorization.trim_start_matches("Bot ")
     }
 
     /// Replaces the deferred "thinking" response of interaction `token`.
     pub async fn edit_original(&self, token: &str, message: &Value) -> Result<(), ApiError> {
-        call(
-            "edit original interaction response",
-            self.http.edit_original_interaction_response(token, message, Vec::new()),
-        )
-        .await
-        .map(|_| ())
+        let path = format!("/webhooks/{}/{token}/messages/@original", self.application);
+        self.call("edit original interaction response", reqwest::Method::PATCH, &path, Some(message)).await.map(|_| ())
     }
 
     /// Posts `message` to `channel`; the new message's id.
@@ -61,9 +77,9 @@ impl DiscordApi {
         if channel == 0 {
             return Err(ApiError::permanent("0 is not a Discord channel id"));
         }
-        call("create message", self.http.send_message(ChannelId::new(channel), Vec::new(), message))
-            .await
-            .map(|m| m.id.to_string())
+        let path = format!("/channels/{channel}/messages");
+        let sent = self.call("create message", reqwest::Method::POST, &path, Some(message)).await?;
+        sent["id"].as_str().map(str::to_owned).ok_or_else(|| ApiError::new("create message: Discord's answer has no id"))
     }
 
     /// Replaces message `message` in `channel` with `content`.
@@ -71,38 +87,84 @@ impl DiscordApi {
         if channel == 0 || message == 0 {
             return Err(ApiError::permanent("0 is not a Discord id"));
         }
-        call(
-            "edit message",
-            self.http.edit_message(ChannelId::new(channel), MessageId::new(message), content, Vec::new()),
-        )
-        .await
-        .map(|_| ())
+        let path = format!("/channels/{channel}/messages/{message}");
+        self.call("edit message", reqwest::Method::PATCH, &path, Some(content)).await.map(|_| ())
     }
 
     /// Replaces the application's global commands with `commands`.
     pub async fn register(&self, commands: &Value) -> Result<usize, ApiError> {
-        call("bulk overwrite global application commands", self.http.create_global_commands(commands))
-            .await
-            .map(|c| c.len())
+        let path = format!("/applications/{}/commands", self.application);
+        let put = self.call("bulk overwrite global application commands", reqwest::Method::PUT, &path, Some(commands));
+        put.await.map(|c| c.as_array().map_or(0, Vec::len))
+    }
+
+    /// The gateway's WebSocket address (`GET /gateway/bot`).
+    pub async fn gateway_url(&self) -> Result<String, ApiError> {
+        let got = self.call("get gateway bot", reqwest::Method::GET, "/gateway/bot", None).await?;
+        got["url"].as_str().map(str::to_owned).ok_or_else(|| ApiError::new("get gateway bot: Discord's answer has no url"))
+    }
+
+    /// A call to Discord's API named `what`: in a span for traces (debug:
+    /// only a trace exporter asks for it), rate limits waited out, its
+    /// failure said as [`failed`] says it.
+    async fn call(
+        &self,
+        what: &'static str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ApiError> {
+        let url = format!("{}{path}", self.base);
+        async {
+            for _ in 0..RATE_LIMIT_TRIES {
+                let mut request = self
+                    .http
+                    .request(method.clone(), &url)
+                    .header("authorization", &*self.authorization);
+                if let Some(body) = body {
+                    request = request.json(body);
+                }
+                let response = request.send().await.map_err(|e| ApiError::new(format!("{what}: {e}")))?;
+                let status = response.status().as_u16();
+                let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let text = response.text().await.map_err(|e| ApiError::new(format!("{what}: {e}")))?;
+                let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                if (200..300).contains(&status) {
+                    return Ok(answer);
+                }
+                if status == 429
+                    && let Some(wait) = rate_limit_wait(&answer, retry_after.as_deref())
+                    && wait <= MAX_RATE_LIMIT_WAIT
+                {
+                    tracing::debug!(what, wait_ms = wait.as_millis() as u64, "Discord rate limit: waiting");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                return Err(failed(what, status, &answer));
+            }
+            Err(ApiError::new(format!("{what}: still rate limited after {RATE_LIMIT_TRIES} waits")))
+        }
+        .instrument(tracing::debug_span!("discord", call = what))
+        .await
     }
 }
 
-/// A call to Discord's API named `what`: in a span for traces (debug: only a
-/// trace exporter asks for it), its failure said as [`failed`] says it.
-async fn call<T>(what: &'static str, request: impl Future<Output = serenity::Result<T>>) -> Result<T, ApiError> {
-    request.instrument(tracing::debug_span!("discord", call = what)).await.map_err(|e| failed(what, e))
+/// How long Discord asks to wait: the body's `retry_after` (seconds, with
+/// a fraction), else the `Retry-After` header.
+fn rate_limit_wait(answer: &Value, header: Option<&str>) -> Option<Duration> {
+    let secs = answer["retry_after"].as_f64().or_else(|| header?.trim().parse::<f64>().ok())?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
 }
 
 /// What a failed call says; permanent when Discord refused it for good
 /// (400 a malformed message, 401 a bad token, 403 no access, 404 no such channel).
-fn failed(what: &str, e: serenity::Error) -> ApiError {
-    let status = match &e {
-        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)) => Some(r.status_code.as_u16()),
-        _ => None,
+fn failed(what: &str, status: u16, answer: &Value) -> ApiError {
+    let message = match answer["message"].as_str() {
+        Some(m) => format!("{what}: Discord answered {status}: {m}"),
+        None => format!("{what}: Discord answered {status}"),
     };
-    let message = format!("{what}: {e}");
     match status {
-        Some(400 | 401 | 403 | 404) => ApiError::permanent(message),
+        400 | 401 | 403 | 404 => ApiError::permanent(message),
         _ => ApiError::new(message),
     }
 }
