@@ -1,6 +1,6 @@
 //! Slack over HTTP against a stateful fake of the Web API: the published
 //! fixtures, signed with a test secret, through the real router; replies,
-//! updates and ephemeral messages as slack-morphism sends them.
+//! updates and ephemeral messages as Switchboard's Slack client sends them.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -154,6 +154,28 @@ async fn calls_to_slack_are_traced() {
     };
     let posted = traced.iter().find(|(_, call)| call.contains("chat.postMessage"));
     assert_eq!(posted.map(|(s, _)| s.kind), Some(3), "a client span for chat.postMessage: {traced:?}");
+}
+
+/// Slack refuses a reply's blocks: the reply is sent again as one text
+/// section, so the words still arrive; a call without the bot token is
+/// refused by the fake as Slack refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_blocks_are_sent_again_as_text() {
+    let w = world().await;
+    w.slack.refuse_blocks_next(1);
+    let mention = edited("app_mention.json", |v| v["event"]["text"] = json!("<@U0LAN0Z89> who owns payments-api?"));
+    assert_eq!(w.event(mention).await.0, StatusCode::OK);
+    let sent = w.slack.wait_for("chat.postMessage", 2, 10).await;
+    assert_eq!(sent.len(), 2, "{:?}", w.slack.calls());
+    assert_ne!(sent[0].body["blocks"], sent[1].body["blocks"], "the second is not the refused blocks again");
+    let text = sent[1].body["blocks"].as_array().unwrap();
+    assert_eq!(text.len(), 1, "{text:?}");
+    assert!(text[0]["text"]["text"].as_str().unwrap().contains("payments-api"), "{text:?}");
+
+    let bare =
+        reqwest::Client::new().post(format!("{}/api/chat.postMessage", w.slack.url)).json(&json!({"channel": "C1"}));
+    let answer: Value = bare.send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer, json!({"ok": false, "error": "not_authed"}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

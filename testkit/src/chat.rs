@@ -1,6 +1,6 @@
 //! Stateful fakes of the Slack Web API and Discord's REST API on loopback,
 //! for tests and benchmarks: they record every call and answer the way the
-//! platforms do, so slack-morphism and Switchboard's Discord client run unchanged against them.
+//! platforms do, so Switchboard's Slack and Discord clients run unchanged against them.
 //! Slack channels whose id starts with `CMISSING` do not exist.
 
 use std::collections::HashMap;
@@ -34,6 +34,8 @@ struct Log {
     failures: Mutex<u32>,
     /// Calls still to answer 429, and the `Retry-After` (seconds) they give.
     limited: Mutex<(u32, u64)>,
+    /// Slack: messages with blocks still to refuse as `invalid_blocks`.
+    refused_blocks: Mutex<u32>,
     /// Waiting for a Slack message in the thread of this `ts`.
     threads: Mutex<HashMap<String, tokio::sync::oneshot::Sender<Call>>>,
     /// Socket Mode: the URL `apps.connections.open` gives, the open
@@ -109,6 +111,12 @@ impl Fake {
     /// The next `n` calls fail with 503 Service Unavailable.
     pub fn fail_next(&self, n: u32) {
         *self.log.failures.lock().unwrap_or_else(|e| e.into_inner()) = n;
+    }
+
+    /// Slack: the next `n` messages that carry blocks are refused as
+    /// `invalid_blocks` (Slack's answer to Block Kit it will not take).
+    pub fn refuse_blocks_next(&self, n: u32) {
+        *self.log.refused_blocks.lock().unwrap_or_else(|e| e.into_inner()) = n;
     }
 
     /// The next `n` calls answer 429 Too Many Requests with `Retry-After: secs`.
@@ -227,12 +235,27 @@ pub async fn slack() -> std::io::Result<Fake> {
     Ok(fake)
 }
 
+/// Slack's answer to a call without the token `prefix` names (`xoxb-` a
+/// bot, `xapp-` an app-level token), as Slack answers it; `None` when it has one.
+fn slack_unauthed(headers: &axum::http::HeaderMap, prefix: &str) -> Option<axum::response::Response> {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let ok = auth.strip_prefix("Bearer ").is_some_and(|t| t.starts_with(prefix));
+    (!ok).then(|| axum::Json(json!({"ok": false, "error": "not_authed"})).into_response())
+}
+
 async fn slack_method(
     State(log): State<Arc<Log>>,
     Path(method): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(refused) = slack_unauthed(&headers, "xoxb-") {
+        return refused;
+    }
+    // Slack reads a JSON body only when it says it is JSON.
+    let json_body =
+        headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("application/json"));
+    let body: Value = if json_body { serde_json::from_slice(&body).unwrap_or(Value::Null) } else { Value::Null };
     let channel = body["channel"].clone();
     let ts = body["ts"].as_str().map(str::to_owned).unwrap_or_else(|| format!("1700000000.{:06}", log.next()));
     let call = Call { method: "POST".into(), path: format!("/api/{method}"), body: body.clone() };
@@ -249,6 +272,13 @@ async fn slack_method(
         let limited = axum::Json(json!({"ok": false, "error": "ratelimited"}));
         return (axum::http::StatusCode::TOO_MANY_REQUESTS, [("retry-after", secs.to_string())], limited)
             .into_response();
+    }
+    if body["blocks"].is_array() {
+        let mut refused = log.refused_blocks.lock().unwrap_or_else(|e| e.into_inner());
+        if *refused > 0 {
+            *refused -= 1;
+            return axum::Json(json!({"ok": false, "error": "invalid_blocks"})).into_response();
+        }
     }
     let message = json!({"ts": ts, "text": body["text"], "type": "message"});
     let missing = channel.as_str().is_some_and(|c| c.starts_with("CMISSING"));
@@ -270,10 +300,16 @@ async fn slack_method(
     .into_response()
 }
 
-async fn slack_connections_open(State(log): State<Arc<Log>>) -> impl IntoResponse {
+async fn slack_connections_open(
+    State(log): State<Arc<Log>>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if let Some(refused) = slack_unauthed(&headers, "xapp-") {
+        return refused;
+    }
     log.push(Call { method: "POST".into(), path: "/api/apps.connections.open".into(), body: Value::Null });
     let url = log.socket_url.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    axum::Json(json!({"ok": true, "url": url}))
+    axum::Json(json!({"ok": true, "url": url})).into_response()
 }
 
 /// Socket Mode connections, one at a time: `hello`, then the envelopes the
@@ -320,7 +356,14 @@ async fn slack_sockets(listener: tokio::net::TcpListener, log: Arc<Log>) {
     }
 }
 
-async fn slack_users_info(State(log): State<Arc<Log>>, Query(q): Query<HashMap<String, String>>) -> impl IntoResponse {
+async fn slack_users_info(
+    State(log): State<Arc<Log>>,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> axum::response::Response {
+    if let Some(refused) = slack_unauthed(&headers, "xoxb-") {
+        return refused;
+    }
     let user = q.get("user").cloned().unwrap_or_default();
     log.push(Call { method: "GET".into(), path: "/api/users.info".into(), body: json!({"user": user}) });
     let email = log.emails.lock().unwrap_or_else(|e| e.into_inner()).get(&user).cloned();
@@ -328,6 +371,7 @@ async fn slack_users_info(State(log): State<Arc<Log>>, Query(q): Query<HashMap<S
         Some(e) => json!({"ok": true, "user": {"id": user, "profile": {"email": e}}}),
         None => json!({"ok": true, "user": {"id": user, "profile": {}}}),
     })
+    .into_response()
 }
 
 /// Discord's REST API (`discord.api_proxy` points at `url`) and its gateway.

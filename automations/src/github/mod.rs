@@ -243,8 +243,11 @@ impl GitHubApp {
 
     /// The App's JWT, good for nine minutes from a minute ago.
     fn app_jwt(&self, now: SystemTime) -> Result<(String, SystemTime), StepError> {
-        let claims =
-            AppClaims { iat: epoch_secs(now - JWT_SKEW), exp: epoch_secs(now + JWT_LIFE), iss: self.app_id.to_string() };
+        let claims = AppClaims {
+            iat: epoch_secs(now - JWT_SKEW),
+            exp: epoch_secs(now + JWT_LIFE),
+            iss: self.app_id.to_string(),
+        };
         let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
         let jwt = jsonwebtoken::encode(&header, &claims, &self.key)
             .map_err(|e| StepError::fatal(format!("sign the GitHub App's JWT: {e}")))?;

@@ -70,9 +70,10 @@ fn check(state: &ChatState, headers: &HeaderMap, body: &[u8]) -> Result<(), Refu
     let Some(key) = state.service.config().discord.public_key.as_deref() else {
         return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "not_configured", messages::discord_not_configured()));
     };
-    let key = unhex::<32>(key.trim()).and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).ok()).ok_or_else(|| {
-        refuse(StatusCode::SERVICE_UNAVAILABLE, "not_configured", "discord.public_key is not a valid Ed25519 key")
-    })?;
+    let key =
+        unhex::<32>(key.trim()).and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).ok()).ok_or_else(|| {
+            refuse(StatusCode::SERVICE_UNAVAILABLE, "not_configured", "discord.public_key is not a valid Ed25519 key")
+        })?;
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     let (Some(sig), Some(ts)) = (header("x-signature-ed25519"), header("x-signature-timestamp")) else {
         return Err(refuse(

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use slack_morphism::prelude::*;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{Command, command_answer, event_callback, interaction};
@@ -74,20 +73,13 @@ pub fn spawn_until(
 
 /// The WebSocket URL Slack gives for a new connection.
 async fn open_url(app_token: &str, api_url: &str) -> Result<String, String> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .map_err(|e| format!("cannot load the system's TLS roots: {e}"))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let connector = SlackClientHyperConnector::from(https).with_slack_api_url(api_url.trim_end_matches('/'));
-    let client = SlackClient::new(connector);
-    let token = SlackApiToken::new(app_token.to_owned().into());
-    let session = client.open_session(&token);
-    let resp = session.apps_connections_open(&SlackApiAppsConnectionOpenRequest::new()).await.map_err(|e| {
-        format!("apps.connections.open: {e} (is slack.app_token an xapp- token with connections:write?)")
-    })?;
-    Ok(resp.url.0.to_string())
+    let http = crate::clients::slack::http_client()?;
+    let authorization = format!("Bearer {app_token}");
+    let base = api_url.trim_end_matches('/');
+    let opened = crate::clients::slack::call(&http, base, &authorization, "apps.connections.open", None, &[])
+        .await
+        .map_err(|e| format!("{e} (is slack.app_token an xapp- token with connections:write?)"))?;
+    opened["url"].as_str().map(str::to_owned).ok_or_else(|| "apps.connections.open: Slack's answer has no url".into())
 }
 
 /// One connection: until Slack says to reconnect (`Ok`) or it fails. Each

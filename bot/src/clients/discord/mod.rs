@@ -79,7 +79,10 @@ impl DiscordApi {
         }
         let path = format!("/channels/{channel}/messages");
         let sent = self.call("create message", reqwest::Method::POST, &path, Some(message)).await?;
-        sent["id"].as_str().map(str::to_owned).ok_or_else(|| ApiError::new("create message: Discord's answer has no id"))
+        sent["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::new("create message: Discord's answer has no id"))
     }
 
     /// Replaces message `message` in `channel` with `content`.
@@ -101,7 +104,10 @@ impl DiscordApi {
     /// The gateway's WebSocket address (`GET /gateway/bot`).
     pub async fn gateway_url(&self) -> Result<String, ApiError> {
         let got = self.call("get gateway bot", reqwest::Method::GET, "/gateway/bot", None).await?;
-        got["url"].as_str().map(str::to_owned).ok_or_else(|| ApiError::new("get gateway bot: Discord's answer has no url"))
+        got["url"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::new("get gateway bot: Discord's answer has no url"))
     }
 
     /// A call to Discord's API named `what`: in a span for traces (debug:
@@ -117,16 +123,14 @@ impl DiscordApi {
         let url = format!("{}{path}", self.base);
         async {
             for _ in 0..RATE_LIMIT_TRIES {
-                let mut request = self
-                    .http
-                    .request(method.clone(), &url)
-                    .header("authorization", &*self.authorization);
+                let mut request = self.http.request(method.clone(), &url).header("authorization", &*self.authorization);
                 if let Some(body) = body {
                     request = request.json(body);
                 }
                 let response = request.send().await.map_err(|e| ApiError::new(format!("{what}: {e}")))?;
                 let status = response.status().as_u16();
-                let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let retry_after =
+                    response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
                 let text = response.text().await.map_err(|e| ApiError::new(format!("{what}: {e}")))?;
                 let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
                 if (200..300).contains(&status) {

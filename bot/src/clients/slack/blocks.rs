@@ -3,7 +3,6 @@
 //! buttons whose `action_id` is the action a click sends back.
 
 use serde_json::{Value, json};
-use slack_morphism::prelude::SlackBlock;
 
 use crate::reply::{Block, ButtonStyle, Reply};
 
@@ -75,15 +74,10 @@ pub fn blocks_json(reply: &Reply) -> Value {
     Value::Array(out)
 }
 
-/// The same as slack-morphism's typed blocks (checks the shape, too).
-pub fn blocks(reply: &Reply) -> Vec<SlackBlock> {
-    serde_json::from_value(blocks_json(reply)).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "a reply did not make valid Block Kit; sending it as text");
-        serde_json::from_value(
-            json!([{"type": "section", "text": {"type": "mrkdwn", "text": clip(escape(&reply.to_text()))}}]),
-        )
-        .unwrap_or_default()
-    })
+/// The reply as one mrkdwn section: what is sent when Slack refuses the
+/// blocks (`invalid_blocks`), so the words still arrive.
+pub fn text_only(reply: &Reply) -> Value {
+    json!([{"type": "section", "text": {"type": "mrkdwn", "text": clip(escape(&reply.to_text()))}}])
 }
 
 /// The notification text Slack shows where blocks cannot be (push, previews).

@@ -1,19 +1,16 @@
-//! Calls to Slack's Web API through slack-morphism: replies in threads,
-//! message updates after a decision, ephemeral messages for one person,
-//! and the verified email behind a user id. A 429 is retried after Slack's
-//! `Retry-After` (up to [`RETRIES`] times, waiting at most [`MAX_WAIT`] each).
-//! slack-morphism's own throttle is not used: it allows one
-//! `chat.postMessage` a second for the whole workspace, where Slack allows
-//! one a second per channel, which would queue every conversation behind
-//! every other.
+//! Calls to Slack's Web API: replies in threads, message updates after a
+//! decision, ephemeral messages for one person, forms, and the verified
+//! email behind a user id. Each is an HTTPS call with the bot token
+//! (`POST {api_url}/{method}` with a JSON body; `users.info` a GET), whose
+//! answer says `ok` or names an error. A 429 is retried after Slack's
+//! `Retry-After` (up to [`RETRIES`] times, waiting at most [`MAX_WAIT`]
+//! each); nothing else throttles, since Slack allows one message a second
+//! per channel, not per workspace.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_rustls::HttpsConnectorBuilder;
-use slack_morphism::errors::SlackClientError;
-use slack_morphism::prelude::*;
+use serde_json::{Value, json};
 use switchboard_core::config::SlackConfig;
 
 pub mod blocks;
@@ -22,18 +19,18 @@ use self::blocks as slack_blocks;
 use crate::Reply;
 use crate::send::{ApiError, ChatApi};
 
-type Connector =
-    SlackClientHyperConnector<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>;
-
 #[derive(Clone)]
 pub struct SlackApi {
-    client: Arc<SlackClient<Connector>>,
-    token: SlackApiToken,
+    http: reqwest::Client,
+    /// `slack.api_url` without a trailing slash.
+    base: Arc<str>,
+    /// `Bearer <bot token>`.
+    authorization: Arc<str>,
 }
 
 impl std::fmt::Debug for SlackApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SlackApi").finish_non_exhaustive()
+        f.debug_struct("SlackApi").field("base", &self.base).finish_non_exhaustive()
     }
 }
 
@@ -61,46 +58,83 @@ pub const RETRIES: usize = 3;
 /// The longest `Retry-After` waited for in line; a longer one fails the call
 /// (the outbox tries again later).
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
+/// A call with no answer after this long fails.
+const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Runs `call`, again after `Retry-After` when Slack answers 429.
-async fn retrying<T, F, Fut>(what: &str, call: F) -> ApiResult<T>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = ClientResult<T>>,
-{
-    use tracing::Instrument;
-    // A span for traces (debug: only a trace exporter asks for it), retries included.
-    attempts(what, call).instrument(tracing::debug_span!("slack", call = what)).await
+/// An HTTP client for Slack's Web API (TLS with the process's provider).
+pub(crate) fn http_client() -> Result<reqwest::Client, String> {
+    // HTTPS needs a TLS provider: the process's own, else ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+        .timeout(TIMEOUT)
+        .build()
+        .map_err(|e| format!("cannot build the Slack client: {e}"))
 }
 
-async fn attempts<T, F, Fut>(what: &str, call: F) -> ApiResult<T>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = ClientResult<T>>,
-{
+/// One Web API call as `authorization`: `POST {base}/{method}` with `body`
+/// as JSON (or nothing), or a GET with `query`; in a span for traces
+/// (debug: only a trace exporter asks for it), 429s waited out. The answer
+/// when Slack says `ok`; else its error code, permanent when no retry can fix it.
+pub(crate) async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    authorization: &str,
+    method: &'static str,
+    body: Option<&Value>,
+    query: &[(&str, &str)],
+) -> ApiResult<Value> {
+    use tracing::Instrument;
+    attempts(http, base, authorization, method, body, query)
+        .instrument(tracing::debug_span!("slack", call = method))
+        .await
+}
+
+async fn attempts(
+    http: &reqwest::Client,
+    base: &str,
+    authorization: &str,
+    method: &'static str,
+    body: Option<&Value>,
+    query: &[(&str, &str)],
+) -> ApiResult<Value> {
+    let url = format!("{base}/{method}");
     let mut retried = 0;
     loop {
-        match call().await {
-            Ok(v) => return Ok(v),
-            Err(SlackClientError::RateLimitError(e)) if retried < RETRIES => {
-                let wait = e.retry_after.unwrap_or(Duration::from_secs(1));
-                if wait > MAX_WAIT {
-                    return Err(ApiError::new(format!("{what}: rate limited for {}s", wait.as_secs())));
-                }
-                tracing::info!(call = what, wait_ms = wait.as_millis() as u64, "Slack asked to slow down; waiting");
-                tokio::time::sleep(wait).await;
-                retried += 1;
+        let request = match body {
+            _ if !query.is_empty() => http.get(&url).query(query),
+            Some(body) => http.post(&url).json(body),
+            None => http.post(&url).header("content-type", "application/x-www-form-urlencoded"),
+        };
+        let response = request
+            .header("authorization", authorization)
+            .send()
+            .await
+            .map_err(|e| ApiError::new(format!("{method}: {e}")))?;
+        let status = response.status().as_u16();
+        let retry_after =
+            response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if status == 429 && retried < RETRIES {
+            let wait = Duration::from_secs(retry_after.unwrap_or(1));
+            if wait > MAX_WAIT {
+                return Err(ApiError::new(format!("{method}: rate limited for {}s", wait.as_secs())));
             }
-            Err(SlackClientError::ApiError(e)) => {
-                let message = format!("{what}: {}", e.code);
-                return Err(if PERMANENT.contains(&e.code.as_str()) {
-                    ApiError::permanent(message)
-                } else {
-                    ApiError::new(message)
-                });
-            }
-            Err(e) => return Err(ApiError::new(format!("{what}: {e}"))),
+            tracing::info!(call = method, wait_ms = wait.as_millis() as u64, "Slack asked to slow down; waiting");
+            tokio::time::sleep(wait).await;
+            retried += 1;
+            continue;
         }
+        if answer["ok"].as_bool() == Some(true) {
+            return Ok(answer);
+        }
+        let code = answer["error"].as_str().map_or_else(|| format!("HTTP {status}"), str::to_owned);
+        let message = format!("{method}: {code}");
+        return Err(if PERMANENT.contains(&code.as_str()) {
+            ApiError::permanent(message)
+        } else {
+            ApiError::new(message)
+        });
     }
 }
 
@@ -108,66 +142,77 @@ impl SlackApi {
     /// `None` without a bot token (Slack then gets answers only where the
     /// HTTP response can carry them: slash commands).
     pub fn from_config(config: &SlackConfig) -> Result<Option<Self>, String> {
-        let Some(token) = config.bot_token.clone() else { return Ok(None) };
-        let https = HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| format!("cannot load the system's TLS roots for Slack: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .build();
-        // slack-morphism joins `{base}/{method}`.
-        let api_url = config.api_url.trim_end_matches('/').to_owned();
-        let connector = SlackClientHyperConnector::from(https).with_slack_api_url(&api_url);
-        Ok(Some(Self { client: Arc::new(SlackClient::new(connector)), token: SlackApiToken::new(token.into()) }))
+        let Some(token) = config.bot_token.as_deref() else { return Ok(None) };
+        Ok(Some(Self {
+            http: http_client()?,
+            base: config.api_url.trim_end_matches('/').into(),
+            authorization: format!("Bearer {token}").into(),
+        }))
     }
 
-    fn content(reply: &Reply) -> SlackMessageContent {
-        SlackMessageContent::new()
-            .with_text(slack_blocks::fallback_text(reply))
-            .with_blocks(slack_blocks::blocks(reply))
+    async fn call(&self, method: &'static str, body: Option<&Value>, query: &[(&str, &str)]) -> ApiResult<Value> {
+        call(&self.http, &self.base, &self.authorization, method, body, query).await
+    }
+
+    /// A message's `text` (what notifications and previews show) and `blocks`.
+    fn content(reply: &Reply) -> Value {
+        json!({"text": slack_blocks::fallback_text(reply), "blocks": slack_blocks::blocks_json(reply)})
+    }
+
+    /// Sends a message (`body` made from `reply`); when Slack refuses its
+    /// blocks, sends it again as text alone rather than lose it.
+    async fn send_reply(&self, method: &'static str, mut body: Value, reply: &Reply) -> ApiResult<Value> {
+        match self.call(method, Some(&body), &[]).await {
+            Err(e) if e.to_string().ends_with(": invalid_blocks") => {
+                tracing::error!(call = method, "Slack refused a reply's blocks; sending it as text");
+                body["blocks"] = slack_blocks::text_only(reply);
+                self.call(method, Some(&body), &[]).await
+            }
+            sent => sent,
+        }
     }
 
     /// Posts `reply` in `channel`, in the thread of `thread_ts` when given; returns its ts.
     pub async fn post(&self, channel: &str, thread_ts: Option<&str>, reply: &Reply) -> ApiResult<String> {
-        let mut req = SlackApiChatPostMessageRequest::new(channel.into(), Self::content(reply));
+        let mut body = Self::content(reply);
+        body["channel"] = json!(channel);
         if let Some(ts) = thread_ts {
-            req = req.with_thread_ts(ts.into());
+            body["thread_ts"] = json!(ts);
         }
-        let session = self.client.open_session(&self.token);
-        let resp = retrying("chat.postMessage", || session.chat_post_message(&req)).await?;
-        Ok(resp.ts.to_string())
+        let sent = self.send_reply("chat.postMessage", body, reply).await?;
+        sent["ts"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::new("chat.postMessage: Slack's answer has no ts"))
     }
 
     /// Replaces the message `ts` in `channel` with `reply`.
     pub async fn update(&self, channel: &str, ts: &str, reply: &Reply) -> ApiResult<()> {
-        let req = SlackApiChatUpdateRequest::new(channel.into(), Self::content(reply), ts.into());
-        let session = self.client.open_session(&self.token);
-        retrying("chat.update", || session.chat_update(&req)).await.map(|_| ())
+        let mut body = Self::content(reply);
+        (body["channel"], body["ts"]) = (json!(channel), json!(ts));
+        self.send_reply("chat.update", body, reply).await.map(|_| ())
     }
 
     /// A message only `user` sees.
     pub async fn ephemeral(&self, channel: &str, user: &str, reply: &Reply) -> ApiResult<()> {
-        let req = SlackApiChatPostEphemeralRequest::new(channel.into(), user.into(), Self::content(reply));
-        let session = self.client.open_session(&self.token);
-        retrying("chat.postEphemeral", || session.chat_post_ephemeral(&req)).await.map(|_| ())
+        let mut body = Self::content(reply);
+        (body["channel"], body["user"]) = (json!(channel), json!(user));
+        self.send_reply("chat.postEphemeral", body, reply).await.map(|_| ())
     }
 
     /// Opens the modal `view` (Block Kit JSON) for the person behind `trigger_id`.
-    pub async fn open_view(&self, trigger_id: &str, view: serde_json::Value) -> ApiResult<()> {
-        let view: SlackView = serde_json::from_value(view)
-            .map_err(|e| ApiError::permanent(format!("a form Slack would not take: {e}")))?;
-        let req = SlackApiViewsOpenRequest::new(trigger_id.into(), view);
-        let session = self.client.open_session(&self.token);
-        retrying("views.open", || session.views_open(&req)).await.map(|_| ())
+    pub async fn open_view(&self, trigger_id: &str, view: Value) -> ApiResult<()> {
+        if view["type"] != "modal" {
+            return Err(ApiError::permanent("a form Slack would not take: a view's type must be \"modal\""));
+        }
+        let body = json!({"trigger_id": trigger_id, "view": view});
+        self.call("views.open", Some(&body), &[]).await.map(|_| ())
     }
 
     /// The email Slack has for `user` (needs the `users:read.email` scope).
     pub async fn email(&self, user: &str) -> ApiResult<Option<String>> {
-        let session = self.client.open_session(&self.token);
-        let req = SlackApiUsersInfoRequest::new(user.into());
-        let resp = retrying("users.info", || session.users_info(&req)).await?;
-        Ok(resp.user.profile.and_then(|p| p.email).map(|e| e.to_string()))
+        let got = self.call("users.info", None, &[("user", user)]).await?;
+        Ok(got["user"]["profile"]["email"].as_str().filter(|e| !e.is_empty()).map(str::to_owned))
     }
 }
 
