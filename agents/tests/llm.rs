@@ -1,4 +1,4 @@
-//! The LLM agent through the real async-openai client against a scripted
+//! The LLM agent through its real HTTP client against a scripted
 //! OpenAI-compatible server on loopback: plain answers, tool loops (plain
 //! and streamed), retries on 429 (honouring Retry-After) and 5xx, hangs and
 //! stalls, the circuit breaker, malformed tool calls, write proposals,

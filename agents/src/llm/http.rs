@@ -1,19 +1,17 @@
-//! The HTTP path under async-openai: a tower service that gives each attempt
-//! a time limit and retries 429s, 5xxs, timeouts and refused connections
-//! with exponential backoff and full jitter, honouring `Retry-After` (and
-//! OpenAI's `retry-after-ms`) up to a ceiling. Past the ceiling, or when the
-//! retries run out, the last answer goes up unchanged so async-openai reports
-//! it with its status.
+//! The model's HTTP calls: `POST {base_url}/chat/completions` with a JSON
+//! body, each attempt under a time limit, 429s, 5xxs, timeouts and refused
+//! connections retried with exponential backoff and full jitter, honouring
+//! `Retry-After` (and OpenAI's `retry-after-ms`) up to a ceiling. Past the
+//! ceiling, or when the retries run out, the last answer is reported with
+//! its status. A streamed answer is read as server-sent events, one JSON
+//! chunk per `data:` line until `[DONE]`.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use async_openai::error::OpenAIError;
-use async_openai::middleware::HttpRequestFactory;
+use futures_util::{Stream, StreamExt};
 use reqwest::header::HeaderMap;
 use reqwest::{Response, StatusCode};
+use serde_json::Value;
 
 /// First backoff step; each retry doubles it, up to [`BACKOFF_CAP`].
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
@@ -26,85 +24,133 @@ pub struct RetryPolicy {
     pub max_wait: Duration,
 }
 
-/// An attempt that got no response in time.
-#[derive(Debug, thiserror::Error)]
-#[error("no response within {0:?}")]
-pub struct TimedOut(pub Duration);
+/// Why a model call failed.
+#[derive(Debug)]
+pub enum CallError {
+    /// The server answered this status, saying this.
+    Status(u16, String),
+    /// No connection could be made.
+    Unreachable,
+    /// An attempt got no answer within its limit.
+    TimedOut,
+    /// The answer could not be read: it broke off, or it is not what the API returns.
+    Unreadable(String),
+}
 
+/// Where and how the model is called.
 #[derive(Clone, Debug)]
-pub struct Retrying {
-    client: reqwest::Client,
-    policy: RetryPolicy,
+pub struct Endpoint {
+    pub client: reqwest::Client,
+    pub policy: RetryPolicy,
+    /// `{base_url}/chat/completions`.
+    pub url: String,
+    pub api_key: Option<String>,
 }
 
-impl Retrying {
-    pub fn new(client: reqwest::Client, policy: RetryPolicy) -> Self {
-        Self { client, policy }
-    }
-}
-
-type HttpFuture = Pin<Box<dyn Future<Output = Result<Response, OpenAIError>> + Send>>;
-
-impl tower::Service<HttpRequestFactory> for Retrying {
-    type Response = Response;
-    type Error = OpenAIError;
-    type Future = HttpFuture;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
+impl Endpoint {
+    /// A chat completion: the answer's JSON.
+    pub async fn complete(&self, body: &[u8]) -> Result<Value, CallError> {
+        let response = self.send(body).await?;
+        let text = response.text().await.map_err(|e| CallError::Unreadable(e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| CallError::Unreadable(e.to_string()))
     }
 
-    fn call(&mut self, request: HttpRequestFactory) -> Self::Future {
+    /// A streamed chat completion: its chunks as they arrive.
+    pub async fn stream(&self, body: &[u8]) -> Result<impl Stream<Item = Result<Value, CallError>> + use<>, CallError> {
+        let response = self.send(body).await?;
+        Ok(events(response.bytes_stream()))
+    }
+
+    /// Sends `body` (retrying as the module says) in a span for traces; a
+    /// success status's response, else the failure.
+    async fn send(&self, body: &[u8]) -> Result<Response, CallError> {
         use tracing::Instrument;
-        let client = self.client.clone();
-        let policy = self.policy.clone();
         // For traces: a span for the call, and its context sent on.
         let span = tracing::debug_span!("llm", call = "chat");
-        Box::pin(async move { send(&client, &policy, &request).await }.instrument(span))
+        let response = self.attempts(body).instrument(span).await?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        let said = answer["error"]["message"].as_str().or(answer["error"].as_str()).or(answer["message"].as_str());
+        Err(CallError::Status(status.as_u16(), said.unwrap_or(status.canonical_reason().unwrap_or("")).to_owned()))
+    }
+
+    async fn attempts(&self, body: &[u8]) -> Result<Response, CallError> {
+        let policy = &self.policy;
+        let mut retry = 0;
+        loop {
+            let mut request =
+                self.client.post(&self.url).header("content-type", "application/json").body(body.to_vec());
+            if let Some(key) = self.api_key.as_deref().filter(|k| !k.is_empty()) {
+                request = request.bearer_auth(key);
+            }
+            for (name, value) in switchboard_core::traces::outgoing() {
+                request = request.header(name, value);
+            }
+            let outcome = tokio::time::timeout(policy.attempt_timeout, request.send()).await;
+            let (wait, last) = match outcome {
+                Ok(Ok(response)) if retryable(response.status()) => {
+                    let asked = retry_after(response.headers());
+                    if asked.is_some_and(|d| d > policy.max_wait) {
+                        tracing::warn!(status = %response.status(), ?asked, "LLM asks to wait longer than allowed");
+                        return Ok(response);
+                    }
+                    (asked.unwrap_or_else(|| backoff(retry)), Ok(response))
+                }
+                Ok(Ok(response)) => return Ok(response),
+                Ok(Err(e)) if is_connect(&e) => (backoff(retry), Err(CallError::Unreachable)),
+                Ok(Err(e)) if e.is_timeout() => (backoff(retry), Err(CallError::TimedOut)),
+                Ok(Err(e)) => return Err(CallError::Unreadable(e.to_string())),
+                Err(_) => (backoff(retry), Err(CallError::TimedOut)),
+            };
+            if retry >= policy.max_retries {
+                return last;
+            }
+            retry += 1;
+            let status = last.as_ref().map(|r| r.status().as_u16()).ok();
+            tracing::info!(retry, ?status, wait_ms = wait.as_millis() as u64, "retrying LLM request");
+            tokio::time::sleep(wait).await;
+        }
     }
 }
 
-async fn send(
-    client: &reqwest::Client,
-    policy: &RetryPolicy,
-    request: &HttpRequestFactory,
-) -> Result<Response, OpenAIError> {
-    let mut retry = 0;
-    loop {
-        let attempt = async {
-            let mut built = request.build().await?;
-            for (name, value) in switchboard_core::traces::outgoing() {
-                if let (Ok(name), Ok(value)) =
-                    (reqwest::header::HeaderName::try_from(name), reqwest::header::HeaderValue::try_from(value))
-                {
-                    built.headers_mut().insert(name, value);
-                }
-            }
-            client.execute(built).await.map_err(OpenAIError::Reqwest)
-        };
-        let outcome = tokio::time::timeout(policy.attempt_timeout, attempt).await;
-        let (wait, last) = match outcome {
-            Ok(Ok(response)) if retryable(response.status()) => {
-                let asked = retry_after(response.headers());
-                if asked.is_some_and(|d| d > policy.max_wait) {
-                    tracing::warn!(status = %response.status(), ?asked, "LLM asks to wait longer than allowed");
-                    return Ok(response);
-                }
-                (asked.unwrap_or_else(|| backoff(retry)), Ok(response))
-            }
-            Ok(Ok(response)) => return Ok(response),
-            Ok(Err(e)) if is_connect(&e) => (backoff(retry), Err(e)),
-            Ok(Err(e)) => return Err(e),
-            Err(_) => (backoff(retry), Err(OpenAIError::Boxed(Box::new(TimedOut(policy.attempt_timeout))))),
-        };
-        if retry >= policy.max_retries {
-            return last;
+/// Server-sent events as JSON chunks: each `data:` line's payload until
+/// `data: [DONE]`; comments, other fields and blank lines are skipped.
+fn events<B, E>(bytes: B) -> impl Stream<Item = Result<Value, CallError>>
+where
+    B: Stream<Item = Result<E, reqwest::Error>> + Unpin,
+    E: AsRef<[u8]>,
+{
+    futures_util::stream::unfold((bytes, Vec::<u8>::new(), false), |(mut bytes, mut buffer, done)| async move {
+        if done {
+            return None;
         }
-        retry += 1;
-        let status = last.as_ref().map(|r| r.status().as_u16()).ok();
-        tracing::info!(retry, ?status, wait_ms = wait.as_millis() as u64, "retrying LLM request");
-        tokio::time::sleep(wait).await;
-    }
+        loop {
+            if let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = buffer.drain(..=end).collect();
+                let line = String::from_utf8_lossy(&line);
+                let Some(data) = line.trim_end_matches(['\r', '\n']).strip_prefix("data:") else { continue };
+                let data = data.trim();
+                if data == "[DONE]" {
+                    return None;
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                let chunk =
+                    serde_json::from_str(data).map_err(|e| CallError::Unreadable(format!("a streamed chunk: {e}")));
+                return Some((chunk, (bytes, buffer, false)));
+            }
+            match bytes.next().await {
+                Some(Ok(more)) => buffer.extend_from_slice(more.as_ref()),
+                Some(Err(e)) => return Some((Err(CallError::Unreadable(e.to_string())), (bytes, buffer, true))),
+                // The connection ended without [DONE]: what came is the answer.
+                None => return None,
+            }
+        }
+    })
 }
 
 fn retryable(status: StatusCode) -> bool {
@@ -113,8 +159,8 @@ fn retryable(status: StatusCode) -> bool {
 
 /// Refused, or sent on a kept-alive connection the server had closed (it
 /// never saw the request): a model call has no side effect, so it is asked again.
-fn is_connect(e: &OpenAIError) -> bool {
-    matches!(e, OpenAIError::Reqwest(e) if e.is_connect() || (e.is_request() && !e.is_timeout()))
+fn is_connect(e: &reqwest::Error) -> bool {
+    e.is_connect() || (e.is_request() && !e.is_timeout())
 }
 
 /// `retry-after-ms` (OpenAI) or `Retry-After` in seconds.
@@ -147,6 +193,20 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
         assert_eq!(retry_after(&h), None, "a date falls back to backoff");
+    }
+
+    #[tokio::test]
+    async fn server_sent_events_become_chunks_until_done() {
+        let parts: Vec<Result<&[u8], reqwest::Error>> = vec![
+            Ok(b": a comment\n\ndata: {\"a\":"),
+            Ok(b"1}\r\n\nevent: x\ndata: {\"b\":2}\n\n"),
+            Ok(b"data: not json\n\ndata: [DONE]\n\ndata: {\"after\":3}\n"),
+        ];
+        let chunks: Vec<Result<Value, CallError>> = events(futures_util::stream::iter(parts)).collect().await;
+        assert_eq!(chunks.len(), 3, "{chunks:?}");
+        assert_eq!(chunks[0].as_ref().unwrap(), &serde_json::json!({"a": 1}));
+        assert_eq!(chunks[1].as_ref().unwrap(), &serde_json::json!({"b": 2}));
+        assert!(matches!(&chunks[2], Err(CallError::Unreadable(e)) if e.contains("streamed chunk")));
     }
 
     #[test]

@@ -26,9 +26,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_openai::Client;
-use async_openai::config::OpenAIConfig;
-use async_openai::error::OpenAIError;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use switchboard_core::config::LlmConfig;
@@ -38,7 +35,7 @@ use switchboard_core::ops::{Effect, OpKind, Operation};
 use switchboard_core::{Caller, Service, policy};
 
 pub use breaker::{Breaker, Open};
-pub use http::{RetryPolicy, TimedOut, backoff, retry_after};
+pub use http::{CallError, RetryPolicy, backoff, retry_after};
 pub use memory::{ASSISTANT, estimate_tokens, recall};
 
 use crate::{messages, tools};
@@ -142,7 +139,7 @@ struct Completion {
 }
 
 pub struct Agent {
-    client: Client<OpenAIConfig>,
+    endpoint: http::Endpoint,
     config: LlmConfig,
     base_url: String,
     service: Service,
@@ -176,19 +173,18 @@ impl Agent {
                 tracing::error!(error = %e, "cannot build the LLM HTTP client with its settings; using defaults");
                 reqwest::Client::new()
             });
-        let retrying = http::Retrying::new(
-            http,
-            RetryPolicy {
+        let endpoint = http::Endpoint {
+            client: http,
+            policy: RetryPolicy {
                 max_retries: config.max_retries,
                 attempt_timeout: timeout,
                 max_wait: Duration::from_secs(config.retry_max_wait_secs),
             },
-        );
-        let openai =
-            OpenAIConfig::new().with_api_base(&base_url).with_api_key(config.api_key.clone().unwrap_or_default());
-        let client = Client::with_config(openai).with_http_service(retrying);
+            url: format!("{base_url}/chat/completions"),
+            api_key: config.api_key.clone(),
+        };
         let breaker = Breaker::new(config.breaker_failures, Duration::from_secs(config.breaker_cooldown_secs));
-        Some(Self { client, config, base_url, service, breaker, tools: Default::default() })
+        Some(Self { endpoint, config, base_url, service, breaker, tools: Default::default() })
     }
 
     /// The tools a caller with `role` gets (cached per role).
@@ -406,7 +402,8 @@ impl Agent {
                 Ok(done) => return Ok(done),
             }
         }
-        let value = tokio::time::timeout(deadline, self.client.chat().create_byot::<_, Value>(&request))
+        let body = serde_json::to_vec(&request).map_err(|e| messages::llm_unreadable(&e.to_string()))?;
+        let value = tokio::time::timeout(deadline, self.endpoint.complete(&body))
             .await
             .map_err(|_| messages::llm_timed_out(deadline.as_secs()))?
             .map_err(|e| self.describe(e))?;
@@ -422,10 +419,13 @@ impl Agent {
         deadline: Duration,
         progress: OnProgress<'_>,
     ) -> Result<Completion, StreamFailure> {
-        let mut stream = tokio::time::timeout(deadline, self.client.chat().create_stream_byot::<_, Value>(request))
+        let body =
+            serde_json::to_vec(request).map_err(|e| StreamFailure::Other(messages::llm_unreadable(&e.to_string())))?;
+        let stream = tokio::time::timeout(deadline, self.endpoint.stream(&body))
             .await
             .map_err(|_| StreamFailure::Other(messages::llm_timed_out(deadline.as_secs())))?
             .map_err(|e| self.stream_failure(e))?;
+        let mut stream = std::pin::pin!(stream);
         let idle = Duration::from_secs(self.config.timeout_secs);
         let mut content = String::new();
         let mut calls: BTreeMap<u64, ToolCall> = BTreeMap::new();
@@ -478,12 +478,11 @@ impl Agent {
     /// Whether a failed stream may be asked again without streaming: the
     /// server refused it (4xx other than 429) or broke it off; not when the
     /// server is in trouble (5xx, 429), which the breaker counts.
-    fn stream_failure(&self, e: OpenAIError) -> StreamFailure {
+    fn stream_failure(&self, e: CallError) -> StreamFailure {
         let refused = match &e {
-            OpenAIError::ApiError(r) => r.status_code.is_client_error() && r.status_code.as_u16() != 429,
-            OpenAIError::StreamError(_) => true,
-            OpenAIError::Reqwest(e) => !e.is_connect() && !e.is_timeout(),
-            _ => false,
+            CallError::Status(status, _) => (400..500).contains(status) && *status != 429,
+            CallError::Unreadable(_) => true,
+            CallError::Unreachable | CallError::TimedOut => false,
         };
         let reason = self.describe(e);
         if refused { StreamFailure::Refused(reason) } else { StreamFailure::Other(reason) }
@@ -495,14 +494,12 @@ impl Agent {
         Duration::from_secs(c.timeout_secs * attempts + c.retry_max_wait_secs * u64::from(c.max_retries) + 1)
     }
 
-    fn describe(&self, e: OpenAIError) -> String {
+    fn describe(&self, e: CallError) -> String {
         match e {
-            OpenAIError::ApiError(r) => messages::llm_status(r.status_code.as_u16(), &r.api_error.message),
-            OpenAIError::Reqwest(e) if e.is_connect() => messages::llm_unreachable(&self.base_url),
-            OpenAIError::Reqwest(e) if e.is_timeout() => messages::llm_timed_out(self.config.timeout_secs),
-            OpenAIError::Boxed(b) if b.is::<TimedOut>() => messages::llm_timed_out(self.config.timeout_secs),
-            OpenAIError::JSONDeserialize(e, _) => messages::llm_unreadable(&e.to_string()),
-            other => messages::llm_unreadable(&other.to_string()),
+            CallError::Status(status, said) => messages::llm_status(status, &said),
+            CallError::Unreachable => messages::llm_unreachable(&self.base_url),
+            CallError::TimedOut => messages::llm_timed_out(self.config.timeout_secs),
+            CallError::Unreadable(e) => messages::llm_unreadable(&e),
         }
     }
 }
