@@ -73,10 +73,9 @@ pub fn spawn_until(
 
 /// The WebSocket URL Slack gives for a new connection.
 async fn open_url(app_token: &str, api_url: &str) -> Result<String, String> {
-    let http = crate::clients::slack::http_client()?;
-    let authorization = format!("Bearer {app_token}");
-    let base = api_url.trim_end_matches('/');
-    let opened = crate::clients::slack::call(&http, base, &authorization, "apps.connections.open", None, &[])
+    let slack = crate::clients::slack::SlackApi::with_token(api_url, app_token)?;
+    let opened = slack
+        .call("apps.connections.open", None, &[])
         .await
         .map_err(|e| format!("{e} (is slack.app_token an xapp- token with connections:write?)"))?;
     opened["url"].as_str().map(str::to_owned).ok_or_else(|| "apps.connections.open: Slack's answer has no url".into())

@@ -61,97 +61,81 @@ pub const MAX_WAIT: Duration = Duration::from_secs(30);
 /// A call with no answer after this long fails.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// An HTTP client for Slack's Web API (TLS with the process's provider).
-pub(crate) fn http_client() -> Result<reqwest::Client, String> {
-    // HTTPS needs a TLS provider: the process's own, else ring.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
-        .timeout(TIMEOUT)
-        .build()
-        .map_err(|e| format!("cannot build the Slack client: {e}"))
-}
-
-/// One Web API call as `authorization`: `POST {base}/{method}` with `body`
-/// as JSON (or nothing), or a GET with `query`; in a span for traces
-/// (debug: only a trace exporter asks for it), 429s waited out. The answer
-/// when Slack says `ok`; else its error code, permanent when no retry can fix it.
-pub(crate) async fn call(
-    http: &reqwest::Client,
-    base: &str,
-    authorization: &str,
-    method: &'static str,
-    body: Option<&Value>,
-    query: &[(&str, &str)],
-) -> ApiResult<Value> {
-    use tracing::Instrument;
-    attempts(http, base, authorization, method, body, query)
-        .instrument(tracing::debug_span!("slack", call = method))
-        .await
-}
-
-async fn attempts(
-    http: &reqwest::Client,
-    base: &str,
-    authorization: &str,
-    method: &'static str,
-    body: Option<&Value>,
-    query: &[(&str, &str)],
-) -> ApiResult<Value> {
-    let url = format!("{base}/{method}");
-    let mut retried = 0;
-    loop {
-        let request = match body {
-            _ if !query.is_empty() => http.get(&url).query(query),
-            Some(body) => http.post(&url).json(body),
-            None => http.post(&url).header("content-type", "application/x-www-form-urlencoded"),
-        };
-        let response = request
-            .header("authorization", authorization)
-            .send()
-            .await
-            .map_err(|e| ApiError::new(format!("{method}: {e}")))?;
-        let status = response.status().as_u16();
-        let retry_after =
-            response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        if status == 429 && retried < RETRIES {
-            let wait = Duration::from_secs(retry_after.unwrap_or(1));
-            if wait > MAX_WAIT {
-                return Err(ApiError::new(format!("{method}: rate limited for {}s", wait.as_secs())));
-            }
-            tracing::info!(call = method, wait_ms = wait.as_millis() as u64, "Slack asked to slow down; waiting");
-            tokio::time::sleep(wait).await;
-            retried += 1;
-            continue;
-        }
-        if answer["ok"].as_bool() == Some(true) {
-            return Ok(answer);
-        }
-        let code = answer["error"].as_str().map_or_else(|| format!("HTTP {status}"), str::to_owned);
-        let message = format!("{method}: {code}");
-        return Err(if PERMANENT.contains(&code.as_str()) {
-            ApiError::permanent(message)
-        } else {
-            ApiError::new(message)
-        });
-    }
-}
-
 impl SlackApi {
+    /// Calls as `token` (a bot token, or an app-level one for Socket Mode)
+    /// to the Web API at `api_url`.
+    pub(crate) fn with_token(api_url: &str, token: &str) -> Result<Self, String> {
+        // HTTPS needs a TLS provider: the process's own, else ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(|e| format!("cannot build the Slack client: {e}"))?;
+        Ok(Self { http, base: api_url.trim_end_matches('/').into(), authorization: format!("Bearer {token}").into() })
+    }
+
+    /// One Web API call: `POST {base}/{method}` with `body` as JSON (or
+    /// nothing), or a GET with `query`; in a span for traces (debug: only a
+    /// trace exporter asks for it), 429s waited out. The answer when Slack
+    /// says `ok`; else its error code, permanent when no retry can fix it.
+    pub(crate) async fn call(
+        &self,
+        method: &'static str,
+        body: Option<&Value>,
+        query: &[(&str, &str)],
+    ) -> ApiResult<Value> {
+        use tracing::Instrument;
+        self.attempts(method, body, query).instrument(tracing::debug_span!("slack", call = method)).await
+    }
+
+    async fn attempts(&self, method: &'static str, body: Option<&Value>, query: &[(&str, &str)]) -> ApiResult<Value> {
+        let url = format!("{}/{method}", self.base);
+        let http = &self.http;
+        let mut retried = 0;
+        loop {
+            let request = match body {
+                _ if !query.is_empty() => http.get(&url).query(query),
+                Some(body) => http.post(&url).json(body),
+                None => http.post(&url).header("content-type", "application/x-www-form-urlencoded"),
+            };
+            let response = request
+                .header("authorization", &*self.authorization)
+                .send()
+                .await
+                .map_err(|e| ApiError::new(format!("{method}: {e}")))?;
+            let status = response.status().as_u16();
+            let retry_after =
+                response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+            let answer: Value = response.json().await.unwrap_or(Value::Null);
+            if status == 429 && retried < RETRIES {
+                let wait = Duration::from_secs(retry_after.unwrap_or(1));
+                if wait > MAX_WAIT {
+                    return Err(ApiError::new(format!("{method}: rate limited for {}s", wait.as_secs())));
+                }
+                tracing::info!(call = method, wait_ms = wait.as_millis() as u64, "Slack asked to slow down; waiting");
+                tokio::time::sleep(wait).await;
+                retried += 1;
+                continue;
+            }
+            if answer["ok"].as_bool() == Some(true) {
+                return Ok(answer);
+            }
+            let code = answer["error"].as_str().map_or_else(|| format!("HTTP {status}"), str::to_owned);
+            let message = format!("{method}: {code}");
+            return Err(if PERMANENT.contains(&code.as_str()) {
+                ApiError::permanent(message)
+            } else {
+                ApiError::new(message)
+            });
+        }
+    }
+
     /// `None` without a bot token (Slack then gets answers only where the
     /// HTTP response can carry them: slash commands).
     pub fn from_config(config: &SlackConfig) -> Result<Option<Self>, String> {
         let Some(token) = config.bot_token.as_deref() else { return Ok(None) };
-        Ok(Some(Self {
-            http: http_client()?,
-            base: config.api_url.trim_end_matches('/').into(),
-            authorization: format!("Bearer {token}").into(),
-        }))
-    }
-
-    async fn call(&self, method: &'static str, body: Option<&Value>, query: &[(&str, &str)]) -> ApiResult<Value> {
-        call(&self.http, &self.base, &self.authorization, method, body, query).await
+        Self::with_token(&config.api_url, token).map(Some)
     }
 
     /// A message's `text` (what notifications and previews show) and `blocks`.
