@@ -78,8 +78,7 @@ impl Provider {
     pub(crate) fn new(service: &Service) -> Option<Arc<Self>> {
         let config = service.config().auth.oidc.clone()?;
         let redirect = format!("{}/auth/oidc/callback", service.config().server.base_url().trim_end_matches('/'));
-        // HTTPS needs a TLS provider: the process's own, else ring.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        switchboard_agents::install_tls_provider();
         let http = reqwest::Client::builder()
             // Following redirects would let a provider's answer send us anywhere.
             .redirect(reqwest::redirect::Policy::none())
@@ -404,7 +403,7 @@ mod tests {
     const ISSUER: &str = "https://id.example.test";
 
     fn provider() -> (Provider, Metadata) {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        switchboard_agents::install_tls_provider();
         let config = serde_json::from_value(json!({"issuer": ISSUER, "client_id": "switchboard"})).unwrap();
         let discovery = Discovery {
             issuer: ISSUER.into(),

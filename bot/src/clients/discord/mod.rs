@@ -50,8 +50,7 @@ impl DiscordApi {
     pub fn from_config(config: &DiscordConfig) -> Option<Self> {
         let token = config.bot_token.as_deref()?;
         let application = config.application_id?;
-        // HTTPS needs a TLS provider: the process's own, else ring.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        switchboard_agents::install_tls_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("DiscordBot (switchboard, ", env!("CARGO_PKG_VERSION"), ")"))
             .timeout(TIMEOUT)

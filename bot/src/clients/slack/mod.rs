@@ -65,8 +65,7 @@ impl SlackApi {
     /// Calls as `token` (a bot token, or an app-level one for Socket Mode)
     /// to the Web API at `api_url`.
     pub(crate) fn with_token(api_url: &str, token: &str) -> Result<Self, String> {
-        // HTTPS needs a TLS provider: the process's own, else ring.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        switchboard_agents::install_tls_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
             .timeout(TIMEOUT)
