@@ -120,4 +120,20 @@ pub trait Inbox: Send + Sync {
     /// not processed (the process is stopping): those still pending are due
     /// again at `now`, for the next process to take at once.
     async fn release(&self, ids: &[i64], now: Millis) -> StoreResult<()>;
+    /// Deletes `done` and `unmapped` deliveries (bodies included) finished
+    /// before `before`, a slice at a time so no write holds the store long;
+    /// pending deliveries and dead letters stay. Returns how many went.
+    async fn prune_deliveries(&self, before: Millis) -> StoreResult<u64>;
+}
+
+/// Deliveries deleted a write, by [`Inbox::prune_deliveries`].
+pub const PRUNE_SLICE: usize = 5_000;
+
+/// Deletes what `[webhooks] retention_days` no longer keeps (nothing when it
+/// is 0); returns how many deliveries went.
+pub async fn prune(inbox: &dyn Inbox, retention_days: u32, now: Millis) -> StoreResult<u64> {
+    if retention_days == 0 {
+        return Ok(0);
+    }
+    inbox.prune_deliveries(now - i64::from(retention_days) * 86_400_000).await
 }

@@ -44,6 +44,17 @@ fn semantic_error_is_placed() {
 }
 
 #[test]
+fn inbox_retention_keeps_redeliveries_possible() {
+    assert_eq!(Config::default().webhooks.retention_days, 14);
+    for ok in ["0", "3", "90"] {
+        let c = Config::parse(&format!("[webhooks]\nretention_days = {ok}\n"), "x.toml", &[]).unwrap();
+        assert_eq!(c.webhooks.retention_days.to_string(), ok);
+    }
+    let err = Config::parse("[webhooks]\nretention_days = 1\n", "x.toml", &[]).unwrap_err().to_string();
+    assert!(err.contains("webhooks.retention_days") && err.contains("at least 3") && err.contains("line 2"), "{err}");
+}
+
+#[test]
 fn traces_settings_are_checked() {
     let err = |src: &str| Config::parse(src, "x.toml", &[]).unwrap_err().to_string();
     let e = err("[traces]\nsample_ratio = 2.0\n");

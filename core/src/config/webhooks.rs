@@ -85,6 +85,12 @@ pub struct WebhooksConfig {
     /// in the order they arrived; a generic source's, all in order.
     /// Default: `32`.
     pub processing_concurrency: usize,
+    /// Days a processed (`done`) or `unmapped` delivery is kept, body and
+    /// all, before it is deleted; pending deliveries and dead letters stay
+    /// until they are processed or replayed. At least 3 — GitHub redelivers
+    /// for 3 days, and a redelivery of a deleted delivery would be processed
+    /// again — or `0` to keep every delivery. Default: `14`.
+    pub retention_days: u32,
     /// Projects for repositories created on GitHub (the built-in
     /// `repository created` rule). Unset: such deliveries are stored and
     /// marked unmapped. Default: unset.
@@ -195,6 +201,7 @@ impl Default for WebhooksConfig {
             rules_dir: None,
             processing: true,
             processing_concurrency: 32,
+            retention_days: 14,
             new_repositories: None,
         }
     }
@@ -214,6 +221,7 @@ impl std::fmt::Debug for WebhooksConfig {
             .field("rules_dir", &self.rules_dir)
             .field("processing", &self.processing)
             .field("processing_concurrency", &self.processing_concurrency)
+            .field("retention_days", &self.retention_days)
             .field("new_repositories", &self.new_repositories)
             .finish()
     }
@@ -257,6 +265,12 @@ impl WebhooksConfig {
         }
         if !(1..=1024).contains(&self.processing_concurrency) {
             return Err(("webhooks.processing_concurrency".into(), "must be between 1 and 1024".into()));
+        }
+        if (1..3).contains(&self.retention_days) {
+            return Err((
+                "webhooks.retention_days".into(),
+                "must be at least 3 (GitHub redelivers for 3 days; a redelivery of a deleted delivery would be processed again), or 0 to keep every delivery".into(),
+            ));
         }
         if self.max_attempts == 0 {
             return Err(("webhooks.max_attempts".into(), "must be at least 1".into()));

@@ -33,6 +33,7 @@ use switchboard_core::outbox::{self, Attempt, MessageStatus, NewMessage, OutMess
 use switchboard_core::store::{StoreError, StoreResult};
 use tokio::sync::oneshot;
 
+use crate::graph::count;
 use crate::{Neo4jGraph, corrupt, limit, map};
 
 /// Tries at storing a new record under fresh ids.
@@ -435,6 +436,27 @@ impl Inbox for Neo4jGraph {
     async fn inbox_counts(&self) -> StoreResult<Vec<(DeliveryStatus, u64)>> {
         let rows = self.rows(query("MATCH (x:Delivery) RETURN x.status AS status, count(x) AS n")).await?;
         status_counts(&rows, &DeliveryStatus::ALL, DeliveryStatus::as_str)
+    }
+
+    async fn prune_deliveries(&self, before: Millis) -> StoreResult<u64> {
+        let mut pruned = 0;
+        loop {
+            let rows = self
+                .rows(
+                    query(
+                        "MATCH (x:Delivery) WHERE x.status IN ['done', 'unmapped'] AND x.finished_at < $before
+                         WITH x LIMIT $slice DELETE x RETURN count(*) AS n",
+                    )
+                    .param("before", before)
+                    .param("slice", inbox::PRUNE_SLICE as i64),
+                )
+                .await?;
+            let n = count(&rows)?;
+            pruned += n;
+            if n < inbox::PRUNE_SLICE as u64 {
+                return Ok(pruned);
+            }
+        }
     }
 }
 

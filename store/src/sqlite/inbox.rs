@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
-use switchboard_core::inbox::{Accepted, CLAIM_MS, Delivery, DeliveryStatus, Inbox, NewDelivery, Outcome};
+use switchboard_core::inbox::{Accepted, CLAIM_MS, Delivery, DeliveryStatus, Inbox, NewDelivery, Outcome, PRUNE_SLICE};
 use switchboard_core::model::Millis;
 use switchboard_core::store::StoreResult;
 
@@ -81,6 +81,36 @@ impl Inbox for SqliteStore {
     async fn release(&self, ids: &[i64], now: Millis) -> StoreResult<()> {
         let ids = ids.to_vec();
         self.write(move |conn| super::rows::release_claims(conn, "inbox", &ids, now)).await
+    }
+
+    async fn prune_deliveries(&self, before: Millis) -> StoreResult<u64> {
+        let mut pruned = 0;
+        loop {
+            // A finished delivery's next_attempt_at is when it finished, so
+            // the due index finds them by status and time; finished_at says.
+            let n = self
+                .write(move |conn| {
+                    let ids: Vec<i64> = conn
+                        .prepare_cached(
+                            "SELECT id FROM inbox WHERE status IN ('done', 'unmapped') AND next_attempt_at < ?1
+                             AND finished_at < ?1 LIMIT ?2",
+                        )?
+                        .query_map(params![before, PRUNE_SLICE as i64], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    let mut row = conn.prepare_cached("DELETE FROM inbox WHERE id = ?1")?;
+                    let mut body = conn.prepare_cached("DELETE FROM inbox_bodies WHERE id = ?1")?;
+                    for id in &ids {
+                        row.execute([id])?;
+                        body.execute([id])?;
+                    }
+                    Ok(ids.len())
+                })
+                .await?;
+            pruned += n as u64;
+            if n < PRUNE_SLICE {
+                return Ok(pruned);
+            }
+        }
     }
 
     async fn finish(&self, id: i64, o: &Outcome) -> StoreResult<()> {

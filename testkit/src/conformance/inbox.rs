@@ -80,3 +80,48 @@ pub async fn inbox_lifecycle(b: &Backend) {
     assert!(!i.replay(9_999_999, T0).await.unwrap());
     assert!(i.get_delivery(9_999_999).await.unwrap().is_none());
 }
+
+/// Retention deletes finished deliveries (done, unmapped) before its time,
+/// bodies and all, and keeps pending ones and dead letters whatever their age.
+pub async fn inbox_retention(b: &Backend) {
+    let i = &b.inbox;
+    let finished = |status, at| Outcome {
+        status,
+        attempts: 1,
+        error: None,
+        next_attempt_at: at,
+        finished_at: Some(at),
+        summary: None,
+    };
+    let mut ids = Vec::new();
+    for (n, (status, at)) in [
+        (DeliveryStatus::Done, T0 + 10),
+        (DeliveryStatus::Unmapped, T0 + 20),
+        (DeliveryStatus::Dead, T0 + 30),
+        (DeliveryStatus::Pending, T0),
+        (DeliveryStatus::Done, T0 + 1_000),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let Accepted::New(id) = i.accept(&delivery("github", &format!("r-{n}"), T0)).await.unwrap() else { panic!() };
+        if status != DeliveryStatus::Pending {
+            i.finish(id, &finished(status, at)).await.unwrap();
+        }
+        ids.push(id);
+    }
+    assert_eq!(i.prune_deliveries(T0 + 10).await.unwrap(), 0, "finished at the cut itself: kept");
+    assert_eq!(i.prune_deliveries(T0 + 500).await.unwrap(), 2, "the old done and unmapped ones");
+    assert!(i.get_delivery(ids[0]).await.unwrap().is_none() && i.get_delivery(ids[1]).await.unwrap().is_none());
+    for &kept in &ids[2..] {
+        assert!(i.get_delivery(kept).await.unwrap().is_some(), "dead, pending and the recent done one stay");
+    }
+    assert_eq!(i.prune_deliveries(T0 + 500).await.unwrap(), 0, "nothing twice");
+    let counts = i.inbox_counts().await.unwrap();
+    assert!(counts.contains(&(DeliveryStatus::Done, 1)) && counts.contains(&(DeliveryStatus::Unmapped, 0)));
+    // Nothing when retention is off; the cut is the number of days back.
+    assert_eq!(switchboard_core::inbox::prune(i.as_ref(), 0, T0 + 1_000 * 86_400_000).await.unwrap(), 0);
+    assert_eq!(switchboard_core::inbox::prune(i.as_ref(), 3, T0 + 3 * 86_400_000 + 1_001).await.unwrap(), 1);
+    assert!(i.get_delivery(ids[4]).await.unwrap().is_none());
+    assert_eq!(i.list_deliveries(None, 10).await.unwrap().len(), 2);
+}

@@ -53,7 +53,7 @@ macro_rules! conformance_suite {
             text_search, external_ids, dependents_counts, dependents_direct_and_transitive, packages_prefix, teams_and_users,
             deployments, incidents, builds_and_score_inputs, runs, counts_and_import,
             events_order_and_filters, events_subjects, events_idempotent, concurrent_writers, tokens, credentials_and_sessions, tickets, conversation_history,
-            inbox_lifecycle, outbox_lifecycle, run_queue, vectors_nearest, advisories_and_matches);
+            inbox_lifecycle, inbox_retention, outbox_lifecycle, run_queue, vectors_nearest, advisories_and_matches);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
