@@ -65,6 +65,8 @@ struct DeploymentsPage {
     pages: usize,
     total: u64,
     first: usize,
+    /// Why the caller may not Promote or Roll back (no buttons then); empty when they may.
+    deploy_denied: String,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +145,11 @@ async fn deployments(
         .map(|d| RecentRow { project: d.project.to_string(), d: DeploymentRow::from(d) })
         .collect();
     let page = DeploymentsPage {
+        deploy_denied: state.why_not(
+            &caller,
+            switchboard_core::ops::OpKind::Deploy,
+            "Promote and Roll back request a deploy, which",
+        ),
         banner: banner(&state.mode, &caller),
         csrf,
         team: team.unwrap_or_default(),

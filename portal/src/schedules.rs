@@ -12,6 +12,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use switchboard_core::Caller;
 use switchboard_core::time::format_ms;
 
 use crate::error::PageError;
@@ -33,6 +34,8 @@ pub(crate) struct ScheduleRow {
     pub description: String,
     pub next: String,
     pub last: String,
+    /// Why the caller may not Run now (no button then); empty when they may.
+    pub run_denied: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -60,7 +63,11 @@ struct HistoryPage {
     firings: Vec<FiringRow>,
 }
 
-async fn row(state: &PortalState, s: &switchboard_core::schedule::ScheduleConfig) -> Result<ScheduleRow, PageError> {
+async fn row(
+    state: &PortalState,
+    caller: &Caller,
+    s: &switchboard_core::schedule::ScheduleConfig,
+) -> Result<ScheduleRow, PageError> {
     let now = state.service.now();
     let next = s.check().ok().and_then(|c| c.next_after(now)).map(format_ms).unwrap_or_else(|| "never".into());
     let last = state.service.schedule_history(&s.name, 1).await.map_err(PageError)?;
@@ -72,6 +79,10 @@ async fn row(state: &PortalState, s: &switchboard_core::schedule::ScheduleConfig
         description: s.description.clone(),
         next,
         last: last.first().map(|f| format_ms(f.at)).unwrap_or_else(|| "never".into()),
+        // The config names only operations that exist (checked at start).
+        run_denied: switchboard_core::ops::OpKind::from_name(&s.operation)
+            .map(|kind| state.why_not(caller, kind, "Running it now"))
+            .unwrap_or_default(),
     })
 }
 
@@ -83,7 +94,7 @@ async fn list(
     let (csrf, set_cookie) = crate::csrf::token(&headers, state.secure_cookies());
     let mut schedules = Vec::new();
     for s in &state.service.config().schedules {
-        schedules.push(row(&state, s).await?);
+        schedules.push(row(&state, &caller, s).await?);
     }
     let page = ListPage { banner: banner(&state.mode, &caller), csrf, schedules };
     Ok(crate::with_cookie(page.into_response(), set_cookie))
@@ -116,7 +127,8 @@ async fn history(
             status: run.as_ref().map(|r| r.status_at(now).as_str()).unwrap_or("unknown"),
         });
     }
-    let page = HistoryPage { banner: banner(&state.mode, &caller), csrf, schedule: row(&state, &s).await?, firings };
+    let page =
+        HistoryPage { banner: banner(&state.mode, &caller), csrf, schedule: row(&state, &caller, &s).await?, firings };
     Ok(crate::with_cookie(page.into_response(), set_cookie))
 }
 

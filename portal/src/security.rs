@@ -221,6 +221,9 @@ struct AdvisoryPage {
     /// requests so far ("3 opened, 1 merged").
     runs: Vec<(String, String, &'static str, String)>,
     fixable: bool,
+    /// Why the caller may not request the fix (shown instead of the
+    /// button); empty when they may.
+    fix_denied: String,
 }
 
 async fn advisory(
@@ -273,6 +276,11 @@ async fn advisory(
             .collect(),
         packages,
         fixable: report.runs.is_empty() && report.affected.iter().any(|m| m.fixed.is_some() && !m.transitive),
+        fix_denied: state.why_not(
+            &caller,
+            switchboard_core::ops::OpKind::FixAdvisory,
+            "Requesting the fix (an upgrade campaign per affected version)",
+        ),
         rows: report.affected.iter().map(row).collect(),
         projects: report.projects,
     };

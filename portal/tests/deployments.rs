@@ -24,6 +24,11 @@ async fn the_matrix_flags_drift_and_failures_and_offers_promote_and_rollback() {
     assert!(row.contains(r#"<span class="badge s-blocked">≠ development</span>"#), "drift: {row}");
     assert!(row.contains(r#"<span class="badge s-failed">× 1.9.1 failed</span>"#), "the failure: {row}");
     assert!(row.contains("Promote from development…") && row.contains("Roll back…"), "{row}");
+    // A viewer sees the drift and the failure, and why there are no buttons.
+    let (_, html) = p.page_as("dave", "/deployments").await;
+    assert!(html.contains("≠ development") && html.contains("× 1.9.1 failed"), "{html}");
+    assert!(!html.contains("/deployments/deploy") && html.contains(r#"id="deploy-denied""#), "{html}");
+    assert!(html.contains("request a deploy, which needs the editor role; you are viewer"), "{html}");
 
     // Promote: a pending run pinned to what development runs, on its run page.
     let body = format!("csrf={TOKEN}&project=orders&environment=staging&action=promote&from=development");

@@ -33,6 +33,14 @@ async fn schedules_are_listed_run_by_hand_and_their_history_kept() {
     // NOW is 2026-09-21T14:13:20Z: the next 02:00 is the 22nd.
     assert!(html.contains("2026-09-22 02:00"), "{html}");
 
+    // A viewer is told why instead of being offered Run now.
+    for uri in ["/schedules", "/schedules/nightly-staging"] {
+        let (_, html) = p.page_as("dave", uri).await;
+        assert!(
+            !html.contains("/run\"") && html.contains("Running it now needs the editor role; you are viewer"),
+            "{html}"
+        );
+    }
     let token = "0123456789abcdef0123456789abcdef";
     let run_now = |who: &str, csrf: &str| {
         form("/schedules/nightly-staging/run", &format!("sb_csrf={token}; sb_as={who}"), &format!("csrf={csrf}"), false)

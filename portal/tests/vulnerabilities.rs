@@ -87,6 +87,11 @@ async fn an_advisory_page_and_its_fix_button() {
     let declared = report["affected"].as_array().unwrap().iter().any(|m| !m["transitive"].as_bool().unwrap());
     assert!(declared, "the demo declares go-redis somewhere: {report}");
     assert!(html.contains(r#"action="/advisories/GO-2025-3540/fix""#), "{html}");
+    // A viewer is told why instead of being offered a button that refuses them.
+    let (status, html) = p.page_as("dave", "/advisories/GO-2025-3540").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("/fix\"") && html.contains(r#"id="fix-denied""#), "{html}");
+    assert!(html.contains("needs the editor role; you are viewer"), "{html}");
     let token = "0123456789abcdef0123456789abcdef";
     let fix = |who: &str, csrf: &str| {
         form("/advisories/GO-2025-3540/fix", &format!("sb_csrf={token}; sb_as={who}"), &format!("csrf={csrf}"), false)

@@ -71,6 +71,13 @@ impl Portal {
         (s, b)
     }
 
+    /// A page as a demo person (`sb_as`): what someone of their role sees.
+    pub async fn page_as(&self, who: &str, uri: &str) -> (StatusCode, String) {
+        let req = Request::get(uri).header("cookie", format!("sb_as={who}")).body(Body::empty()).unwrap();
+        let (s, b, _) = self.send(Mode::Demo, req).await;
+        (s, b)
+    }
+
     pub async fn api(&self, mode: Mode, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
         let req = Request::builder()
             .method(method)
