@@ -67,6 +67,8 @@ struct InboxPage {
     outbox: bool,
     message_counts: Vec<(&'static str, u64)>,
     messages: Vec<MessageRow>,
+    /// `webhooks.retention_days`: how long processed deliveries stay (0: always).
+    retention_days: u32,
 }
 
 #[derive(Deserialize)]
@@ -157,6 +159,7 @@ async fn page(
         outbox,
         message_counts,
         messages,
+        retention_days: state.service.config().webhooks.retention_days,
     };
     Ok(crate::with_cookie(page.into_response(), set_cookie))
 }

@@ -33,6 +33,7 @@ async fn inbox_page_shows_dead_letters_and_replays_them() {
     inbox.finish(id, &dead).await.unwrap();
 
     let (status, html) = p.page("/inbox?status=dead").await;
+    assert!(html.contains("deleted 14 days after they finished"), "the retention is said: {html}");
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("dead: 1") && html.contains("unknown environment moon"), "{html}");
     assert!(html.contains(&format!(r#"action="/inbox/{id}/replay""#)));
