@@ -266,11 +266,11 @@ pub async fn serve(
     .flatten()
     .collect();
     let hosts = config.server.hosts();
-    let hooks = Hooks::new(service.clone(), inbox.clone());
+    let hooks = Hooks::new(service.clone(), inbox);
     let notifier = switchboard_automations::notify::spawn(service.clone());
     let rescoring = spawn_rescoring(service.clone());
     background.push(spawn_expiry(service.clone()));
-    background.push(spawn_retention(service.clone(), inbox));
+    background.push(spawn_retention(service.clone()));
     if service.semantic() {
         background.push(tokio::spawn(switchboard_core::service::vectors::keep_current(service.clone())));
     }
@@ -495,7 +495,7 @@ fn spawn_expiry(service: Service) -> tokio::task::JoinHandle<()> {
 /// Conversation history older than `chat.retention_days`, embedded log lines
 /// older than `logs.retention_days`, and processed webhook deliveries older
 /// than `webhooks.retention_days` are deleted at start and then hourly.
-fn spawn_retention(service: Service, inbox: Arc<dyn Inbox>) -> tokio::task::JoinHandle<()> {
+fn spawn_retention(service: Service) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -511,8 +511,7 @@ fn spawn_retention(service: Service, inbox: Arc<dyn Inbox>) -> tokio::task::Join
                 Ok(n) => tracing::info!(lines = n, "old log lines deleted (logs.retention_days)"),
                 Err(e) => tracing::warn!(error = %e, "cannot delete old log lines; trying again in an hour"),
             }
-            let days = service.config().webhooks.retention_days;
-            match switchboard_core::inbox::prune(inbox.as_ref(), days, service.now()).await {
+            match service.prune_inbox().await {
                 Ok(0) => {}
                 Ok(n) => {
                     tracing::info!(deliveries = n, "old processed webhook deliveries deleted (webhooks.retention_days)")

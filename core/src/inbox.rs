@@ -135,5 +135,5 @@ pub async fn prune(inbox: &dyn Inbox, retention_days: u32, now: Millis) -> Store
     if retention_days == 0 {
         return Ok(0);
     }
-    inbox.prune_deliveries(now - i64::from(retention_days) * 86_400_000).await
+    inbox.prune_deliveries(now - i64::from(retention_days) * crate::model::DAY_MS).await
 }

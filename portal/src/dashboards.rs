@@ -145,11 +145,7 @@ async fn deployments(
         .map(|d| RecentRow { project: d.project.to_string(), d: DeploymentRow::from(d) })
         .collect();
     let page = DeploymentsPage {
-        deploy_denied: state.why_not(
-            &caller,
-            switchboard_core::ops::OpKind::Deploy,
-            "Promote and Roll back request a deploy, which",
-        ),
+        deploy_denied: state.why_not(&caller, switchboard_core::ops::OpKind::Deploy),
         banner: banner(&state.mode, &caller),
         csrf,
         team: team.unwrap_or_default(),

@@ -95,14 +95,14 @@ impl PortalState {
         switchboard_core::policy::authorize(caller, kind, &self.service.config().policy).is_ok()
     }
 
-    /// Why `caller` may not `do_what` (run `kind`), to show in place of a
-    /// button that would refuse them; empty when they may.
-    pub(crate) fn why_not(&self, caller: &Caller, kind: switchboard_core::ops::OpKind, do_what: &str) -> String {
-        if self.may(caller, kind) {
-            return String::new();
-        }
-        let needed = switchboard_core::policy::required_role(kind, &self.service.config().policy);
-        format!("{do_what} needs the {} role; you are {}.", needed.as_str(), caller.role.as_str())
+    /// Why `caller` may not run `kind`, in the words the API and chat use
+    /// for the same refusal, to show in place of a button that would be
+    /// refused; empty when they may.
+    pub(crate) fn why_not(&self, caller: &Caller, kind: switchboard_core::ops::OpKind) -> String {
+        switchboard_core::policy::authorize(caller, kind, &self.service.config().policy)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
     }
 
     /// Cookies get `Secure` when the portal is served over TLS.

@@ -81,7 +81,7 @@ async fn row(
         last: last.first().map(|f| format_ms(f.at)).unwrap_or_else(|| "never".into()),
         // The config names only operations that exist (checked at start).
         run_denied: switchboard_core::ops::OpKind::from_name(&s.operation)
-            .map(|kind| state.why_not(caller, kind, "Running it now"))
+            .map(|kind| state.why_not(caller, kind))
             .unwrap_or_default(),
     })
 }

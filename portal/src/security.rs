@@ -276,11 +276,7 @@ async fn advisory(
             .collect(),
         packages,
         fixable: report.runs.is_empty() && report.affected.iter().any(|m| m.fixed.is_some() && !m.transitive),
-        fix_denied: state.why_not(
-            &caller,
-            switchboard_core::ops::OpKind::FixAdvisory,
-            "Requesting the fix (an upgrade campaign per affected version)",
-        ),
+        fix_denied: state.why_not(&caller, switchboard_core::ops::OpKind::FixAdvisory),
         rows: report.affected.iter().map(row).collect(),
         projects: report.projects,
     };

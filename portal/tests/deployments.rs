@@ -28,7 +28,7 @@ async fn the_matrix_flags_drift_and_failures_and_offers_promote_and_rollback() {
     let (_, html) = p.page_as("dave", "/deployments").await;
     assert!(html.contains("≠ development") && html.contains("× 1.9.1 failed"), "{html}");
     assert!(!html.contains("/deployments/deploy") && html.contains(r#"id="deploy-denied""#), "{html}");
-    assert!(html.contains("request a deploy, which needs the editor role; you are viewer"), "{html}");
+    assert!(html.contains("Not allowed: deploy needs the editor role, and you have viewer"), "{html}");
 
     // Promote: a pending run pinned to what development runs, on its run page.
     let body = format!("csrf={TOKEN}&project=orders&environment=staging&action=promote&from=development");

@@ -37,7 +37,7 @@ async fn schedules_are_listed_run_by_hand_and_their_history_kept() {
     for uri in ["/schedules", "/schedules/nightly-staging"] {
         let (_, html) = p.page_as("dave", uri).await;
         assert!(
-            !html.contains("/run\"") && html.contains("Running it now needs the editor role; you are viewer"),
+            !html.contains("/run\"") && html.contains("Not allowed: deploy needs the editor role, and you have viewer"),
             "{html}"
         );
     }

@@ -91,7 +91,7 @@ async fn an_advisory_page_and_its_fix_button() {
     let (status, html) = p.page_as("dave", "/advisories/GO-2025-3540").await;
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("/fix\"") && html.contains(r#"id="fix-denied""#), "{html}");
-    assert!(html.contains("needs the editor role; you are viewer"), "{html}");
+    assert!(html.contains("Not allowed: fix_advisory needs the editor role, and you have viewer"), "{html}");
     let token = "0123456789abcdef0123456789abcdef";
     let fix = |who: &str, csrf: &str| {
         form("/advisories/GO-2025-3540/fix", &format!("sb_csrf={token}; sb_as={who}"), &format!("csrf={csrf}"), false)

@@ -114,4 +114,12 @@ impl super::Service {
         crate::metrics::queue_items("runs", "pending", pending.len() as u64);
         Ok(())
     }
+
+    /// Deletes processed and unmapped webhook deliveries older than
+    /// `webhooks.retention_days` (nothing when it is 0, or in a process
+    /// without an inbox); returns how many went.
+    pub async fn prune_inbox(&self) -> Result<u64> {
+        let Some(inbox) = &self.ctx.inbox else { return Ok(0) };
+        Ok(crate::inbox::prune(inbox.as_ref(), self.ctx.config.webhooks.retention_days, self.now()).await?)
+    }
 }
